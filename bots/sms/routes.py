@@ -1,0 +1,120 @@
+"""Twilio adapter: inbound SMS and WhatsApp, delivery status callbacks.
+
+Verifies the signature, turns the form into one `InboundMessage` (dropping Twilio's
+location guesses), hands it to the intake dialogue on the writer thread and renders
+the reply as TwiML. If the database cannot take it, the message goes to the
+durable spool and the sender hears that it was received.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlmodel import Session, select
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bots.sms import twilio_form
+from service.config import Settings
+from service.intake import service as intake
+from service.intake import texts
+from service.intake.schemas import InboundMessage, Reply
+from service.kit.clock import now
+from service.kit.i18n import detect_language, gettext
+from service.ops import metrics
+from service.outbox.models import OutboundMessage
+from service.outbox.service import enqueue_redaction
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+STATUS_PATH = "/webhooks/twilio/status"
+FINAL_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed", "read"})
+
+
+def twiml(text: str, *, status_url: str | None = None) -> Response:
+    response = MessagingResponse()
+    if text:
+        # With a status callback we learn the reply's sid, so it can be redacted at Twilio too.
+        response.message(text, action=status_url, method="POST") if status_url else response.message(text)
+    return Response(content=response.to_xml(), media_type="application/xml")
+
+
+def store_sms(session: Session, message: InboundMessage, settings: Settings) -> Reply:
+    """The unit of work for one inbound Twilio message (runs on the writer)."""
+    reply = intake.receive(session, message, settings=settings)
+    if not reply.duplicate and settings.effective_sms_driver == "twilio":
+        # Twilio keeps bodies for 30+ days: blank it there once we hold it safely.
+        enqueue_redaction(session, channel=message.channel, message_sid=message.external_id)
+    return reply
+
+
+@router.post("/webhooks/twilio/sms")
+async def inbound_sms(request: Request) -> Response:
+    started = time.perf_counter()
+    settings: Settings = request.app.state.settings
+    try:
+        params = await twilio_form.read_form(request)
+        twilio_form.verify_signature(request, params, auth_token=settings.twilio_auth_token,
+                                     public_url=settings.public_url)
+        sid = twilio_form.message_sid(params)
+        channel, address = twilio_form.sender(params)
+        text = params.get("Body", "")
+        if len(text) > settings.max_body_chars:
+            raise HTTPException(413, "message body too long")
+    except HTTPException as exc:
+        metrics.REJECTED.labels("sms", str(exc.status_code)).inc()
+        raise
+    for name in twilio_form.LOCATION_FIELDS:
+        params.pop(name, None)
+    message = InboundMessage(channel=channel, external_id=sid, address=address, text=text, received_at=now())
+    try:
+        reply = await request.app.state.writer.run(lambda session: store_sms(session, message, settings))
+    except Exception as exc:
+        # The database could not take it: keep it on disk, acknowledge, replay later.
+        request.app.state.spool.append(message)
+        metrics.SPOOLED.labels(channel).inc()
+        metrics.INBOUND.labels(channel, "spooled").inc()
+        log.warning("inbound %s message spooled: %s", channel, type(exc).__name__)
+        return twiml(gettext(detect_language(text), texts.SPOOLED))
+    metrics.INBOUND.labels(channel, "duplicate" if reply.duplicate else reply.kind).inc()
+    if reply.kind.startswith("report") and not reply.duplicate:
+        metrics.REPORTS.labels(channel).inc()
+    metrics.WEBHOOK_SECONDS.labels(channel).observe(time.perf_counter() - started)
+    status_url = settings.public_url.rstrip("/") + STATUS_PATH if settings.effective_sms_driver == "twilio" else None
+    return twiml(reply.text, status_url=status_url)
+
+
+def record_status(session: Session, *, sid: str, status: str, error_code: str, settings: Settings) -> None:
+    """Record a delivery status; a finished TwiML reply is queued for redaction at Twilio."""
+    row = session.exec(select(OutboundMessage).where(OutboundMessage.provider_id == sid)).first()
+    if row is not None:
+        row.provider_status = status
+        if status in ("delivered", "read") and row.delivered_at is None:
+            row.delivered_at = now()
+        if status in ("undelivered", "failed"):
+            row.last_error = f"twilio status {status} {error_code}".strip()
+        session.add(row)
+    if status in FINAL_STATUSES and settings.effective_sms_driver == "twilio":
+        queued = session.exec(
+            select(OutboundMessage.id).where(OutboundMessage.kind == "redact", OutboundMessage.target_id == sid)
+        ).first()
+        if queued is None:
+            enqueue_redaction(session, channel="sms", message_sid=sid)
+
+
+@router.post(STATUS_PATH)
+async def delivery_status(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    params = await twilio_form.read_form(request)
+    twilio_form.verify_signature(request, params, auth_token=settings.twilio_auth_token, public_url=settings.public_url)
+    sid = twilio_form.message_sid(params)
+    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+    if not status.isalpha() or len(status) > 24:
+        raise HTTPException(400, "missing or invalid MessageStatus")
+    error_code = params.get("ErrorCode", "")[:12]
+    await request.app.state.writer.run(
+        lambda session: record_status(session, sid=sid, status=status, error_code=error_code, settings=settings)
+    )
+    return Response(status_code=204)

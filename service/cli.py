@@ -1,0 +1,130 @@
+"""The `samleng` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from service.config import ConfigError, get_settings
+from service.kit.errors import DomainError
+
+
+def _setup_logging() -> None:
+    level = get_settings().log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    _setup_logging()
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
+                proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from service.db import get_engine
+    from service.outbox.worker import Worker
+
+    _setup_logging()
+    worker = Worker(get_engine(), get_settings())
+    if args.once:
+        result = worker.run_once()
+        print(" ".join(f"{k}={v}" for k, v in result.items()))
+        return 0
+    worker.run_forever(interval=args.interval)
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from service.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    from service.db import get_engine, session_scope
+    from service.demo import load_demo
+
+    with session_scope(get_engine()) as session:
+        summary = load_demo(session)
+    print(" ".join(f"{k}={v}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_org_create(args: argparse.Namespace) -> int:
+    from service.db import get_engine, session_scope
+    from service.orgs.service import create_org
+
+    with session_scope(get_engine()) as session:
+        org = create_org(session, slug=args.slug, name=args.name)
+        print(f"organisation {org.slug} id={org.id}")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from service.db import get_engine, session_scope
+    from service.orgs.service import create_user
+
+    password = sys.stdin.readline().rstrip("\n")
+    with session_scope(get_engine()) as session:
+        user = create_user(session, email=args.email, org_slug=args.org, role=args.role, password=password)
+        print(f"user {user.email} id={user.id} role={user.role}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="samleng", description="Samleng feedback and grievance platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background worker")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.add_argument("--interval", type=float, default=2.0)
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(func=cmd_demo)
+
+    org = sub.add_parser("org", help="organisations").add_subparsers(dest="org_command", required=True)
+    org_create = org.add_parser("create")
+    org_create.add_argument("--slug", required=True)
+    org_create.add_argument("--name", required=True)
+    org_create.set_defaults(func=cmd_org_create)
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
+    user_create = user.add_parser("create", help="password is read from stdin")
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--org")
+    user_create.add_argument("--role", required=True, choices=("handler", "supervisor", "admin"))
+    user_create.set_defaults(func=cmd_user_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, DomainError) as exc:
+        print(f"samleng: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line, no traceback with data in it
+        print(f"samleng: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

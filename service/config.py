@@ -1,0 +1,117 @@
+"""Settings: one pydantic BaseSettings, read from the environment and `.env`.
+
+In development the three secrets are generated once into `var/` so that a fresh
+clone runs with no setup; in production a missing or weak secret stops the
+process at start-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path(os.environ.get("SAMLENG_VAR_DIR", "var"))
+
+_SECRET_FIELDS = ("secret_key", "pseudonym_key", "vault_key")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (missing or weak secret, bad value)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field("development", alias="SAMLENG_ENV")
+    database_url: str = Field("sqlite:///var/samleng.db", alias="SAMLENG_DATABASE_URL")
+    secret_key: str = Field("", alias="SAMLENG_SECRET_KEY")
+    pseudonym_key: str = Field("", alias="SAMLENG_PSEUDONYM_KEY")
+    vault_key: str = Field("", alias="SAMLENG_VAULT_KEY")
+    public_url: str = Field("http://127.0.0.1:8000", alias="SAMLENG_PUBLIC_URL")
+    sms_driver: Literal["console", "twilio", ""] = Field("", alias="SAMLENG_SMS_DRIVER")
+    spool_dir: str = Field("var/spool", alias="SAMLENG_SPOOL_DIR")
+    # How long an unanswered intake conversation stays open.
+    conversation_idle_minutes: int = Field(60, alias="SAMLENG_CONVERSATION_IDLE_MINUTES", ge=1)
+    # New reports per sender per hour before further reports are deferred.
+    reports_per_hour: int = Field(5, alias="SAMLENG_REPORTS_PER_HOUR", ge=1)
+    # STATUS/DELETE lookups: per sender per hour, and platform-wide per minute.
+    lookups_per_sender_hour: int = Field(10, alias="SAMLENG_LOOKUPS_PER_SENDER_HOUR", ge=1)
+    lookups_global_minute: int = Field(120, alias="SAMLENG_LOOKUPS_GLOBAL_MINUTE", ge=1)
+    # Seconds a write waits for SQLite's lock before the request is spooled.
+    db_busy_timeout: float = Field(5.0, alias="SAMLENG_DB_BUSY_TIMEOUT", gt=0)
+    max_body_chars: int = Field(4096, alias="SAMLENG_MAX_BODY_CHARS", ge=160)
+    log_level: str = Field("INFO", alias="SAMLENG_LOG_LEVEL")
+
+    twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")
+    twilio_from: str = Field("", alias="TWILIO_FROM")
+    twilio_api_base: str = Field("", alias="TWILIO_API_BASE")
+    telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: str = Field("", alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base: str = Field("", alias="TELEGRAM_API_BASE")
+    smtp_url: str = Field("", alias="SAMLENG_SMTP_URL")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_sms_driver(self) -> str:
+        return self.sms_driver or ("twilio" if self.is_production else "console")
+
+    @model_validator(mode="after")
+    def _secrets(self) -> "Settings":
+        for name in _SECRET_FIELDS:
+            value = getattr(self, name)
+            if not value:
+                if self.is_production:
+                    raise ConfigError(f"SAMLENG_{name.upper()} must be set in production")
+                setattr(self, name, _dev_secret(name))
+            elif self.is_production and _weak(value):
+                raise ConfigError(f"SAMLENG_{name.upper()} is too weak (need 32+ random bytes)")
+        if self.is_production:
+            if not self.twilio_auth_token:
+                raise ConfigError("TWILIO_AUTH_TOKEN must be set in production")
+            if not self.telegram_webhook_secret:
+                raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set in production")
+            if not self.public_url.startswith("https://"):
+                raise ConfigError("SAMLENG_PUBLIC_URL must be https:// in production")
+        return self
+
+
+def _weak(value: str) -> bool:
+    lowered = value.lower()
+    if len(value) < 32 or len(set(value)) < 10:
+        return True
+    return any(word in lowered for word in ("changeme", "secret", "password", "example"))
+
+
+def _dev_secret(name: str) -> str:
+    """Read or create a development secret in var/ (never used in production)."""
+    path = VAR_DIR / f"{name}.txt"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings (cached; tests clear the cache)."""
+    return Settings()

@@ -1,0 +1,28 @@
+"""Inbound messages: the idempotent inbox, unique by (channel, external id)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.kit.models import created_at_field, ts_field
+
+
+class InboundMessage(SQLModel, table=True):
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_channel_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True)
+    # What the message did: report, answer, keyword, ...
+    kind: str = Field(default="report", max_length=24)
+    body_masked: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The answer we gave, encrypted (it may hold a receipt code); replayed on redelivery.
+    reply_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    spooled: bool = Field(default=False)
+    received_at: datetime = created_at_field()
+    redacted_at: datetime | None = ts_field()

@@ -1,0 +1,44 @@
+"""What a channel adapter hands to the intake dialogue, and what it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from service.kit.clock import now
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message from a reporter, already verified by its channel adapter.
+
+    `address` is the raw sender address; the dialogue turns it into a pseudonym and,
+    only with consent, seals it into the vault. It must never be logged or stored.
+    """
+
+    channel: str
+    external_id: str
+    address: str = field(repr=False)
+    text: str = field(repr=False)
+    received_at: datetime = field(default_factory=now)
+    spooled: bool = False
+
+    def __repr__(self) -> str:  # never print the address or the text
+        return f"InboundMessage(channel={self.channel!r}, external_id={self.external_id!r})"
+
+
+@dataclass(frozen=True)
+class Option:
+    answer: str  # what the reporter would type
+    label: str  # translated label for buttons
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = field(repr=False)
+    language: str = "en"
+    kind: str = "report"  # what the inbound message did
+    step: str | None = None  # the question now being asked, if any
+    options: tuple[Option, ...] = ()
+    duplicate: bool = False  # a redelivery: nothing changed, same answer
+    report_id: int | None = None

@@ -1,0 +1,312 @@
+"""The one intake dialogue, shared by every channel.
+
+A message arrives as an `InboundMessage`; `receive` stores it idempotently, moves
+the reporter's conversation on, and returns the `Reply` for the channel to render.
+The first free-text message is a report at once; then at most three questions
+(category, place, follow-up consent), each skippable with 0, then the receipt code.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from service.config import Settings, get_settings
+from service.inbox.models import InboundMessage as InboundRow
+from service.intake import keywords, ratelimit, texts
+from service.intake.models import Conversation
+from service.intake.schemas import InboundMessage, Option, Reply
+from service.intake.vault import erase_for_reporter, store_contact
+from service.kit import receipts
+from service.kit.clock import as_utc, now
+from service.kit.crypto import seal, unseal
+from service.kit.i18n import N_, detect_language, gettext, has_khmer
+from service.kit.masking import mask
+from service.places.service import match_place
+from service.reports import service as reports
+from service.reports.models import Report, Reporter
+
+log = logging.getLogger(__name__)
+
+STEPS = ("category", "place", "consent")
+_CATEGORY_LABELS = (
+    N_("Poor service"), N_("Stigma or discrimination"), N_("Fees or money"), N_("Rights abuse or police"), N_("Other"),
+)
+
+
+def receive(session: Session, message: InboundMessage, *, settings: Settings | None = None) -> Reply:
+    """Store one inbound message exactly once and answer it. Redelivery returns the first answer."""
+    stored = _stored_reply(session, message)
+    if stored is not None:
+        return stored
+    try:
+        with session.begin_nested():
+            return _handle(session, message, settings or get_settings())
+    except IntegrityError:
+        # Another writer stored the same (channel, external id) first: answer as it did.
+        stored = _stored_reply(session, message)
+        if stored is None:
+            raise
+        return stored
+
+
+def _stored_reply(session: Session, message: InboundMessage) -> Reply | None:
+    row = session.exec(
+        select(InboundRow).where(InboundRow.channel == message.channel, InboundRow.external_id == message.external_id)
+    ).first()
+    if row is None:
+        return None
+    text = unseal(row.reply_sealed) if row.reply_sealed else ""
+    return Reply(text=text, kind=row.kind, duplicate=True, report_id=row.report_id)
+
+
+def _handle(session: Session, message: InboundMessage, settings: Settings) -> Reply:
+    at = now()
+    text = message.text.strip()
+    reporter = reports.get_or_create_reporter(session, channel=message.channel, address=message.address)
+    conversation = _open_conversation(session, reporter, at)
+    language = _language(text, reporter, conversation)
+    row = InboundRow(
+        channel=message.channel, external_id=message.external_id, reporter_id=reporter.id,
+        body_masked=mask(text), spooled=message.spooled, received_at=message.received_at,
+    )
+    session.add(row)
+    ctx = _Context(session, message, settings, reporter, conversation, language, text)
+    reply = ctx.dispatch()
+    row.kind = reply.kind
+    row.report_id = reply.report_id
+    row.reply_sealed = seal(reply.text)
+    session.add(row)
+    session.flush()
+    return reply
+
+
+def _open_conversation(session: Session, reporter: Reporter, at) -> Conversation | None:  # type: ignore[no-untyped-def]
+    conversation = session.exec(select(Conversation).where(Conversation.reporter_id == reporter.id)).first()
+    if conversation is not None and conversation.expires_at is not None and as_utc(conversation.expires_at) <= at:
+        # Idle too long: the report keeps what was given; a new message starts afresh.
+        session.delete(conversation)
+        session.flush()
+        return None
+    return conversation
+
+
+def _language(text: str, reporter: Reporter, conversation: Conversation | None) -> str:
+    if has_khmer(text):
+        return "km"
+    if conversation is not None:
+        return conversation.language
+    return reporter.language or detect_language(text)
+
+
+class _Context:
+    """One message being handled: everything the dialogue steps need."""
+
+    def __init__(
+        self, session: Session, message: InboundMessage, settings: Settings, reporter: Reporter,
+        conversation: Conversation | None, language: str, text: str,
+    ) -> None:
+        self.session, self.message, self.settings = session, message, settings
+        self.reporter, self.conversation, self.language, self.text = reporter, conversation, language, text
+
+    def t(self, msgid: str, **params: object) -> str:
+        return gettext(self.language, msgid, **params)
+
+    def reply(self, msgid: str, *, kind: str, report_id: int | None = None, step: str | None = None, **params: object) -> Reply:
+        options = _options(self.language, step)
+        return Reply(text=self.t(msgid, **params), language=self.language, kind=kind, step=step,
+                     options=options, report_id=report_id)
+
+    # -- routing -------------------------------------------------------------------------
+    def dispatch(self) -> Reply:
+        command = keywords.parse_command(self.text)
+        if command is not None:
+            return getattr(self, f"cmd_{command.name}")(command.argument)
+        if self.conversation is not None and self.conversation.step in STEPS:
+            return self.answer(self.conversation)
+        return self.new_report()
+
+    # -- keywords ------------------------------------------------------------------------
+    def cmd_help(self, _arg: str) -> Reply:
+        return self.reply(texts.HELP, kind="help")
+
+    def cmd_language(self, language: str) -> Reply:
+        self.language = language
+        self.reporter.language = language
+        self.session.add(self.reporter)
+        if self.conversation is not None:
+            self.conversation.language = language
+            self.session.add(self.conversation)
+            return self.ask(self.conversation, kind="language")
+        return self.reply(texts.LANGUAGE_SET if language == "en" else texts.HELP, kind="language")
+
+    def cmd_stop(self, _arg: str) -> Reply:
+        self.reporter.opted_out_at = now()
+        self.session.add(self.reporter)
+        erase_for_reporter(self.session, self.reporter.id)  # type: ignore[arg-type]
+        if self.conversation is not None:
+            self.session.delete(self.conversation)
+        return self.reply(texts.STOPPED, kind="stop")
+
+    def cmd_start(self, _arg: str) -> Reply:
+        self.reporter.opted_out_at = None
+        self.session.add(self.reporter)
+        return self.reply(texts.STARTED, kind="start")
+
+    def cmd_status(self, argument: str) -> Reply:
+        found = self._lookup(argument, texts.STATUS_USAGE, kind="status")
+        if isinstance(found, Reply):
+            return found
+        report, code = found
+        label = self.t(texts.STATUS_LABELS.get(report.status, texts.STATUS_LABELS["received"]))
+        return self.reply(texts.STATUS_REPLY, kind="status", code=receipts.display(code), status=label,
+                          date=as_utc(report.updated_at).date().isoformat())
+
+    def cmd_delete(self, argument: str) -> Reply:
+        found = self._lookup(argument, texts.DELETE_USAGE, kind="delete")
+        if isinstance(found, Reply):
+            return found
+        report, code = found
+        try:
+            reports.withdraw(self.session, report)
+        except reports.AlreadyWithdrawn:
+            return self.reply(texts.ALREADY_WITHDRAWN, kind="delete", code=receipts.display(code))
+        if self.conversation is not None and self.conversation.report_id == report.id:
+            self.session.delete(self.conversation)
+        return self.reply(texts.WITHDRAWN, kind="delete", code=receipts.display(code))
+
+    def _lookup(self, argument: str, usage: str, *, kind: str) -> tuple[Report, str] | Reply:
+        """Find a report by receipt code, counting failed guesses per sender and platform-wide."""
+        code = receipts.parse(argument)
+        if code is None:
+            return self.reply(usage, kind=kind)
+        sender_bucket = f"lookup-fail:{self.reporter.pseudonym}"
+        if (
+            ratelimit.count(self.session, sender_bucket, timedelta(hours=1)) >= self.settings.lookups_per_sender_hour
+            or ratelimit.count(self.session, "lookup-fail:*", timedelta(minutes=1)) >= self.settings.lookups_global_minute
+        ):
+            return self.reply(texts.RATE_LIMITED, kind=kind)
+        report = reports.find_by_code(self.session, code)
+        if report is None:
+            ratelimit.hit(self.session, sender_bucket)
+            ratelimit.hit(self.session, "lookup-fail:*")
+            return self.reply(texts.NOT_FOUND, kind=kind, code=receipts.display(code))
+        return report, code
+
+    # -- a new report ----------------------------------------------------------------------
+    def new_report(self) -> Reply:
+        if not self.text:
+            return self.reply(texts.EMPTY, kind="empty")
+        window_start = now() - timedelta(hours=1)
+        recent, oldest = reports.recent_report_count(self.session, reporter_id=self.reporter.id, since=window_start)  # type: ignore[arg-type]
+        report, code = reports.create_report(
+            self.session, channel=self.message.channel, reporter_id=self.reporter.id,
+            narrative=self.text, language=self.language, at=self.message.received_at,
+        )
+        if self.reporter.opted_out_at is not None:
+            # They asked for no messages: keep the report, send nothing (Twilio would block it too).
+            return Reply(text="", language=self.language, kind="report_silent", report_id=report.id)
+        if recent >= self.settings.reports_per_hour:
+            # Never dropped: stored now, held back from the queue until the hour has passed.
+            report.deferred_until = as_utc(oldest or now()) + timedelta(hours=1)
+            self.session.add(report)
+            reports.add_event(self.session, report, "deferred", detail={"reason": "reports_per_hour"})
+            return self.reply(texts.DEFERRED, kind="report_deferred", report_id=report.id, code=receipts.display(code))
+        conversation = Conversation(
+            reporter_id=self.reporter.id, channel=self.message.channel, report_id=report.id, step="category",  # type: ignore[arg-type]
+            language=self.language, code_sealed=seal(code),
+        )
+        self._touch(conversation)
+        return self.reply(texts.ASK_CATEGORY, kind="report", report_id=report.id, step="category")
+
+    # -- answers ---------------------------------------------------------------------------
+    def answer(self, conversation: Conversation) -> Reply:
+        report = self.session.get(Report, conversation.report_id) if conversation.report_id else None
+        if report is None or report.status == "withdrawn":
+            self.session.delete(conversation)
+            self.session.flush()
+            self.conversation = None
+            return self.new_report()
+        step = conversation.step
+        skip = keywords.is_skip(self.text)
+        if step == "category":
+            category = None if skip else keywords.category_answer(self.text)
+            if category is not None:
+                report.category, report.category_source = category, "reporter"
+            elif not skip:
+                # Not a menu answer: more of the story. Keep it, and ask once more.
+                reports.append_narrative(self.session, report, self.text)
+                if conversation.reasks == 0:
+                    conversation.reasks = 1
+                    self._touch(conversation)
+                    return self.reply(texts.ASK_CATEGORY_AGAIN, kind="answer", report_id=report.id, step="category")
+            return self._advance(conversation, report, "place")
+        if step == "place":
+            if not skip:
+                place = match_place(self.session, self.text)
+                if place is not None:
+                    report.place_id = place.id
+                else:
+                    report.place_text_masked = mask(self.text)[:300]
+            return self._advance(conversation, report, "consent")
+        # consent
+        if skip:
+            report.consent_followup = None
+        elif keywords.is_yes(self.text):
+            report.consent_followup = True
+            store_contact(self.session, reporter_id=self.reporter.id, report_id=report.id,  # type: ignore[arg-type]
+                          channel=self.message.channel, address=self.message.address)
+        elif keywords.is_no(self.text):
+            report.consent_followup = False
+        elif conversation.reasks == 0:
+            conversation.reasks = 1
+            self._touch(conversation)
+            return self.reply(texts.ASK_CONSENT_AGAIN, kind="answer", report_id=report.id, step="consent")
+        return self._finish(conversation, report)
+
+    def _advance(self, conversation: Conversation, report: Report, step: str) -> Reply:
+        report.updated_at = now()
+        self.session.add(report)
+        conversation.step = step
+        conversation.reasks = 0
+        self._touch(conversation)
+        return self.ask(conversation, kind="answer")
+
+    def ask(self, conversation: Conversation, *, kind: str) -> Reply:
+        msgid = {"category": texts.ASK_CATEGORY, "place": texts.ASK_PLACE, "consent": texts.ASK_CONSENT}[conversation.step]
+        return self.reply(msgid, kind=kind, report_id=conversation.report_id, step=conversation.step)
+
+    def _finish(self, conversation: Conversation, report: Report) -> Reply:
+        code = unseal(conversation.code_sealed) if conversation.code_sealed else ""
+        report.updated_at = now()
+        self.session.add(report)
+        reports.add_event(self.session, report, "intake_completed")
+        self.session.delete(conversation)
+        self.conversation = None
+        return self.reply(texts.DONE, kind="answer", report_id=report.id, code=receipts.display(code))
+
+    def _touch(self, conversation: Conversation) -> None:
+        conversation.updated_at = now()
+        conversation.expires_at = conversation.updated_at + timedelta(minutes=self.settings.conversation_idle_minutes)
+        conversation.language = self.language
+        self.session.add(conversation)
+        self.conversation = conversation
+
+
+def _options(language: str, step: str | None) -> tuple[Option, ...]:
+    """Answers a button channel can offer for the question being asked."""
+    if step == "category":
+        return tuple(Option(str(i + 1), gettext(language, label)) for i, label in enumerate(_CATEGORY_LABELS))
+    if step == "consent":
+        return (Option("YES", gettext(language, N_("Yes"))), Option("NO", gettext(language, N_("No"))))
+    return ()
+
+
+def expire_conversations(session: Session) -> int:
+    """Delete idle conversations (their reports stay). Returns how many."""
+    result = session.exec(delete(Conversation).where(col(Conversation.expires_at) <= now()))  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
+

@@ -1,0 +1,57 @@
+"""Keyed pseudonyms, the contact vault cipher and receipt-code hashes.
+
+Identity never travels further than this module: callers hand in a raw address
+and get back an HMAC pseudonym or a Fernet token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from service.config import get_settings
+
+
+def _derive(secret: str, purpose: str) -> bytes:
+    """Derive an independent 32-byte key for one purpose from a configured secret."""
+    return hmac.new(secret.encode(), f"samleng:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def pseudonym(channel: str, address: str) -> str:
+    """HMAC(SAMLENG_PSEUDONYM_KEY, channel + ':' + address) as hex; the only link between messages."""
+    key = get_settings().pseudonym_key.encode()
+    return hmac.new(key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
+
+
+def receipt_hash(normalised_code: str) -> str:
+    """Keyed hash of a receipt code; the code itself is never stored."""
+    key = _derive(get_settings().secret_key, "receipt")
+    return hmac.new(key, normalised_code.encode(), hashlib.sha256).hexdigest()
+
+
+def rate_key(*parts: str) -> str:
+    """Keyed hash for rate-limit buckets, so bucket names leak nothing."""
+    key = _derive(get_settings().secret_key, "rate")
+    return hmac.new(key, "|".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=4)
+def _fernet(vault_key: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(vault_key, "vault")))
+
+
+def seal(plaintext: str) -> bytes:
+    """Encrypt text with the vault key (Fernet: AES-128-CBC + HMAC-SHA256)."""
+    return _fernet(get_settings().vault_key).encrypt(plaintext.encode())
+
+
+def unseal(token: bytes) -> str:
+    """Decrypt what `seal` produced; raises ValueError when the token is not ours."""
+    try:
+        return _fernet(get_settings().vault_key).decrypt(token).decode()
+    except InvalidToken as exc:
+        raise ValueError("cannot decrypt: wrong vault key or damaged data") from exc

@@ -1,0 +1,15 @@
+"""Import every table so SQLModel.metadata is complete (Alembic and tests use this)."""
+
+from service.audit.models import AuditEvent
+from service.inbox.models import InboundMessage
+from service.intake.models import ContactVault, Conversation, RateEvent
+from service.orgs.models import Organisation, User
+from service.outbox.models import DeliveryAttempt, OutboundMessage
+from service.places.models import Place
+from service.reports.models import Report, ReportEvent, Reporter
+
+__all__ = [
+    "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
+    "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportEvent",
+    "Reporter", "User",
+]

@@ -1,0 +1,89 @@
+"""Outbound drivers, looked up by name: `console` records only, `twilio` talks to Twilio."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from service.config import Settings
+from service.kit.segments import count
+
+log = logging.getLogger(__name__)
+
+
+class PermanentFailure(Exception):
+    """The provider refused for good (bad number, opted out): do not retry."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str | None
+
+
+class SmsDriver(Protocol):
+    def send(self, *, channel: str, to: str, body: str) -> Sent: ...
+
+    def redact(self, *, channel: str, message_sid: str) -> None: ...
+
+
+class ConsoleDriver:
+    """Development driver: nothing leaves the machine; the outbox row is the record."""
+
+    def send(self, *, channel: str, to: str, body: str) -> Sent:
+        seg = count(body)
+        log.info("console driver: %s message not sent (%d %s segments)", channel, seg.segments, seg.encoding)
+        return Sent(provider_id=None)
+
+    def redact(self, *, channel: str, message_sid: str) -> None:
+        return None
+
+
+class TwilioDriver:
+    def __init__(self, settings: Settings, http_client: object | None = None) -> None:
+        from twilio.rest import Client
+
+        if not (settings.twilio_account_sid and settings.twilio_auth_token):
+            raise RuntimeError("twilio driver needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        self.settings = settings
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)  # type: ignore[arg-type]
+        if settings.twilio_api_base:
+            self.client.api.base_url = settings.twilio_api_base.rstrip("/")
+
+    def send(self, *, channel: str, to: str, body: str) -> Sent:
+        from twilio.base.exceptions import TwilioRestException
+
+        sender = self.settings.twilio_from
+        kwargs: dict[str, str] = {"body": body}
+        if sender.startswith("MG"):
+            kwargs["messaging_service_sid"] = sender
+        else:
+            kwargs["from_"] = f"whatsapp:{sender}" if channel == "whatsapp" else sender
+        kwargs["to"] = f"whatsapp:{to}" if channel == "whatsapp" else to
+        status_url = self.settings.public_url.rstrip("/") + "/webhooks/twilio/status"
+        try:
+            message = self.client.messages.create(status_callback=status_url, **kwargs)
+        except TwilioRestException as exc:
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                raise PermanentFailure(f"twilio {exc.status} code {exc.code}") from None
+            raise RuntimeError(f"twilio {exc.status} code {exc.code}") from None
+        return Sent(provider_id=message.sid)
+
+    def redact(self, *, channel: str, message_sid: str) -> None:
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            self.client.messages(message_sid).update(body="")
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return  # already gone at Twilio
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                raise PermanentFailure(f"twilio {exc.status} code {exc.code}") from None
+            raise RuntimeError(f"twilio {exc.status} code {exc.code}") from None
+
+
+def sms_driver(settings: Settings) -> SmsDriver:
+    name = settings.effective_sms_driver
+    if name == "twilio":
+        return TwilioDriver(settings)
+    return ConsoleDriver()

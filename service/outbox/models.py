@@ -1,0 +1,45 @@
+"""The transactional outbox: every message to the outside world, and each attempt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+from service.kit.models import created_at_field, ts_field
+
+KINDS = ("sms", "whatsapp", "redact")
+STATUSES = ("pending", "sent", "delivered", "failed", "dead", "cancelled")
+
+
+class OutboundMessage(SQLModel, table=True):
+    __tablename__ = "outbound_message"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    channel: str = Field(max_length=16)
+    reporter_id: int | None = Field(default=None, foreign_key="reporter.id", index=True)
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True)
+    # Destination and text, encrypted; the destination is wiped once delivered.
+    to_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    body_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # For "redact": the provider message id to redact.
+    target_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = ts_field(index=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    provider_id: str | None = Field(default=None, max_length=64, unique=True)
+    provider_status: str | None = Field(default=None, max_length=24)
+    created_at: datetime = created_at_field()
+    sent_at: datetime | None = ts_field()
+    delivered_at: datetime | None = ts_field()
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    __tablename__ = "delivery_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    outbound_id: int = Field(foreign_key="outbound_message.id", index=True)
+    ok: bool
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    at: datetime = created_at_field()

@@ -1,0 +1,122 @@
+"""Load places from the repo's data file and match what people type against them."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+from sqlmodel import Session, select
+
+from service.places.models import Place
+
+DATA_FILE = Path(__file__).parent / "data" / "places.yaml"
+_KIND_RANK = {"health_centre": 0, "mine": 0, "od": 1, "town": 1, "province": 2, "country": 3}
+# Generic words people add around a name; removed before matching.
+_NOISE = re.compile(
+    r"\b(health\s*cent(?:re|er)|hc|referral\s*hospital|hospital|province|provincial|district|od|"
+    r"operational|commune|khan|srok|krong|town|city|mine|the|in|at|near)\b|"
+    r"មណ្ឌលសុខភាព|មន្ទីរពេទ្យ|ខេត្ត|ស្រុក|ក្រុង|ខណ្ឌ|ឃុំ|សង្កាត់|នៅ",
+    re.IGNORECASE,
+)
+_CACHE_SECONDS = 300
+
+
+def load_places(session: Session, path: Path = DATA_FILE) -> int:
+    """Insert or update every place in the data file (idempotent); returns the number of places."""
+    tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    existing = {p.code: p for p in session.exec(select(Place)).all()}
+    count = 0
+
+    def visit(node: dict[str, Any], parent: Place | None) -> None:
+        nonlocal count
+        place = existing.get(node["code"]) or Place(code=node["code"], kind=node["kind"], name_en="", name_km="")
+        place.kind = node["kind"]
+        place.name_en = node["name_en"]
+        place.name_km = node.get("name_km") or node["name_en"]
+        place.aliases = "|".join(str(a) for a in node.get("aliases") or [])
+        place.population = node.get("population")
+        place.parent_id = parent.id if parent else None
+        session.add(place)
+        session.flush()
+        count += 1
+        for child in node.get("children") or []:
+            visit(child, place)
+
+    for root in tree:
+        visit(root, None)
+    _index.cache_clear()
+    return count
+
+
+@dataclass(frozen=True)
+class _Entry:
+    place_id: int
+    kind: str
+    label: str  # normalised name variant
+    ancestors: str  # normalised names of the parents, for tie-breaking
+
+
+class _Index:
+    def __init__(self) -> None:
+        self.entries: list[_Entry] = []
+        self.loaded_at = 0.0
+        self.bind_key: object = None
+
+    def cache_clear(self) -> None:
+        self.loaded_at = 0.0
+
+
+_index = _Index()
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", _NOISE.sub(" ", text.casefold())).strip(" ,.-។")
+
+
+def _entries(session: Session) -> list[_Entry]:
+    bind_key = id(session.get_bind())
+    if _index.bind_key == bind_key and time.monotonic() - _index.loaded_at < _CACHE_SECONDS:
+        return _index.entries
+    places = {p.id: p for p in session.exec(select(Place)).all()}
+    entries: list[_Entry] = []
+    for place in places.values():
+        chain, parent = [], places.get(place.parent_id)
+        while parent is not None:
+            chain.append(_clean(parent.name_en) + " " + _clean(parent.name_km))
+            parent = places.get(parent.parent_id)
+        names = {place.name_en, place.name_km, *(a for a in place.aliases.split("|") if a)}
+        for name in names:
+            label = _clean(name)
+            if label:
+                entries.append(_Entry(place.id, place.kind, label, " ".join(chain)))  # type: ignore[arg-type]
+    _index.entries, _index.loaded_at, _index.bind_key = entries, time.monotonic(), bind_key
+    return entries
+
+
+def match_place(session: Session, text: str, *, threshold: float = 82.0) -> Place | None:
+    """The place a reporter most likely means, tolerant of spelling; None when nothing is close."""
+    query = _clean(text)
+    if len(query) < 2:
+        return None
+    entries = _entries(session)
+    if not entries:
+        return None
+    labels = [e.label for e in entries]
+    candidates = process.extract(query, labels, scorer=fuzz.WRatio, limit=12, score_cutoff=threshold)
+    if not candidates:
+        return None
+
+    def rank(candidate: tuple[str, float, int]) -> tuple[float, float, int]:
+        entry = entries[candidate[2]]
+        # Prefer a whole-word hit, then a place whose parents the text also names, then the most specific.
+        exact = 1.0 if fuzz.ratio(query, entry.label) >= 90 or entry.label in query.split() else 0.0
+        context = fuzz.partial_ratio(entry.ancestors, query) / 100 if entry.ancestors else 0.0
+        return (candidate[1] + 10 * exact + 5 * context, -_KIND_RANK.get(entry.kind, 9), -entry.place_id)
+
+    best = max(candidates, key=rank)
+    return session.get(Place, entries[best[2]].place_id)
