@@ -52,6 +52,8 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     from service.db import get_engine, session_scope
     from service.demo import load_demo
 
+    if get_settings().is_production:
+        raise ConfigError("demo data (with a published password) is refused in production")
     with session_scope(get_engine()) as session:
         summary = load_demo(session)
     print(" ".join(f"{k}={v}" for k, v in summary.items()))

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Samleng's two commands, for a fresh clone on a machine with only python3.
+
+    python3 dev.py demo   # set up, migrate, load demo data, run web app + worker on SQLite
+    python3 dev.py test   # set up and run the whole test suite (SQLite and PostgreSQL)
+
+Everything is installed into .venv; a throwaway PostgreSQL cluster is started on
+127.0.0.1 for the tests (Debian's postgresql package is installed when missing and
+this runs as root, as CI does).
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def say(message: str) -> None:
+    print(f"[dev] {message}", flush=True)
+
+
+def run(cmd: list[str], **kw: object) -> None:
+    subprocess.run(cmd, check=True, **kw)  # type: ignore[call-overload]
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with its test extras when pyproject.toml changed."""
+    if not (BIN / "python").exists():
+        say("creating .venv")
+        run([sys.executable, "-m", "venv", str(VENV)])
+    stamp = VENV / ".samleng-install"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say("installing packages into .venv (first run takes a minute)")
+    run([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    run([str(BIN / "python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"])
+    stamp.write_text(digest)
+
+
+def demo() -> int:
+    ensure_venv()
+    env = {**os.environ}
+    samleng = str(BIN / "samleng")
+    run([samleng, "migrate"], cwd=ROOT, env=env)
+    run([samleng, "demo"], cwd=ROOT, env=env)
+    say("demo users: handler@khana.demo, supervisor@khana.demo, admin@samleng.demo "
+        "(password samleng-demo-password)")
+    say("open http://127.0.0.1:8000 ; SMS webhook: POST http://127.0.0.1:8000/webhooks/twilio/sms")
+    worker = subprocess.Popen([samleng, "worker"], cwd=ROOT, env=env)
+    try:
+        return subprocess.call([samleng, "serve", "--host", "127.0.0.1", "--port", os.environ.get("PORT", "8000")],
+                               cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+# -- PostgreSQL for the tests ------------------------------------------------------------------
+
+def _pg_bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(found[-1]).parent if found else None
+
+
+def _install_postgres() -> None:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    say("installing PostgreSQL from Debian packages")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], env=env,
+        stdout=subprocess.DEVNULL)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThrowawayPostgres:
+    """An initdb'd cluster in a temporary folder, listening on 127.0.0.1 only."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.dir = Path(tempfile.mkdtemp(prefix="samleng-pg-"))
+        self.data = self.dir / "data"
+        self.port = _free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # postgres refuses to run as root
+            shutil.chown(self.dir, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    def _pg(self, *args: str) -> None:
+        run([*self.as_user, *args], stdout=subprocess.DEVNULL)
+
+    def start(self) -> str:
+        self._pg(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                 "-E", "UTF8", "--locale=C.UTF-8")
+        # Test-only speed: this cluster is thrown away. Production keeps PostgreSQL's durable defaults.
+        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.dir} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._pg(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"),
+                 "-w", "start")
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                        "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test(extra: list[str]) -> int:
+    ensure_venv()
+    env = {**os.environ}
+    cluster = None
+    backends = ["sqlite"]
+    if env.get("SAMLENG_TEST_POSTGRES_URL"):
+        backends.append("postgresql")
+    else:
+        bindir = _pg_bindir()
+        if bindir is None:
+            _install_postgres()
+            bindir = _pg_bindir()
+        if bindir is not None:
+            cluster = ThrowawayPostgres(bindir)
+            env["SAMLENG_TEST_POSTGRES_URL"] = cluster.start()
+            backends.append("postgresql")
+            say(f"PostgreSQL test cluster on 127.0.0.1:{cluster.port}")
+        elif IN_CI:
+            say("PostgreSQL could not be installed; CI must test both databases")
+            return 1
+        else:
+            say("WARNING: no PostgreSQL here; running the SQLite half of the suite only")
+    env["SAMLENG_TEST_BACKENDS"] = ",".join(backends)
+    env.setdefault("SAMLENG_VAR_DIR", tempfile.mkdtemp(prefix="samleng-var-"))
+    try:
+        code = subprocess.call([str(BIN / "python"), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    if code == 5:
+        say("pytest collected no tests: that is a failure")
+        return 1
+    return code
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test"):
+        print(__doc__)
+        return 2
+    return demo() if argv[0] == "demo" else test(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,66 @@
+"""Demo data: places, organisations, users and a set of realistic cases (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from service.config import get_settings
+from service.intake.schemas import InboundMessage
+from service.intake.service import receive
+from service.kit.clock import now
+from service.orgs.models import User
+from service.orgs.service import create_org, create_user
+from service.places.service import load_places
+
+DEMO_PASSWORD = "samleng-demo-password"
+
+ORGS = [
+    ("khana-demo", "KHANA (demo) - HIV/TB key populations"),
+    ("legal-aid-demo", "Legal aid network (demo) - drug treatment and detention"),
+    ("exminers-demo", "Ex-mineworkers association (demo) - Southern Africa"),
+]
+USERS = [
+    ("handler@khana.demo", "khana-demo", "handler"),
+    ("supervisor@khana.demo", "khana-demo", "supervisor"),
+    ("handler@legalaid.demo", "legal-aid-demo", "handler"),
+    ("handler@exminers.demo", "exminers-demo", "handler"),
+    ("admin@samleng.demo", None, "admin"),
+]
+# (channel, story, answers to category / place / consent)
+CASES = [
+    ("sms", "No ARV at the health centre for two weeks, they told us to come back next month", ["1", "Chrey", "no"]),
+    ("sms", "The nurse asked me for 10000 riel for a TB test that should be free", ["3", "Thmor Koul", "0"]),
+    ("sms", "មណ្ឌលសុខភាពមិនមានថ្នាំ PrEP ទេ ខ្ញុំមកបីដងហើយ", ["1", "បាត់ដំបង", "ទេ"]),
+    ("sms", "Staff shouted at me in front of everyone because I am transgender", ["2", "Siem Reap", "0"]),
+    ("sms", "Police took our condoms and threatened to arrest us near the market last night", ["4", "Phnom Penh", "no"]),
+    ("whatsapp", "My brother was taken to the compulsory drug centre and we cannot visit him", ["4", "Banteay Meanchey", "0"]),
+    ("sms", "គ្រូពេទ្យមិននៅទេ យើងរង់ចាំពេញមួយថ្ងៃ", ["1", "0", "0"]),
+    ("sms", "I worked 15 years at the mine and got TB, the compensation fund never answered", ["3", "Carletonville", "no"]),
+    ("sms", "They refused my ID Poor card at the referral hospital", ["3", "Battambang", "0"]),
+    ("sms", "Thank you to the counsellor at the methadone clinic, very kind", ["5", "0", "0"]),
+]
+
+
+def load_demo(session: Session) -> dict[str, int]:
+    """Load everything a demo needs. Safe to run again: nothing is duplicated."""
+    places = load_places(session)
+    for slug, name in ORGS:
+        create_org(session, slug=slug, name=name)
+    for email, org, role in USERS:
+        if session.exec(select(User).where(User.email == email)).first() is None:
+            create_user(session, email=email, org_slug=org, role=role, password=DEMO_PASSWORD)
+    settings = get_settings()
+    created = 0
+    start = now() - timedelta(days=len(CASES))
+    for index, (channel, story, answers) in enumerate(CASES):
+        # Demo reporters are fake addresses, stable so a second run finds the same messages.
+        address = f"+8550000{index:05d}"
+        at = start + timedelta(days=index)
+        for step, text in enumerate([story, *answers]):
+            reply = receive(session, InboundMessage(channel=channel, external_id=f"DEMO{index:04d}{step:02d}",
+                                                    address=address, text=text, received_at=at), settings=settings)
+            created += int(step == 0 and not reply.duplicate)
+    session.flush()
+    return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created}
