@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Seconds a write waits for SQLite's lock before the request is spooled.
     db_busy_timeout: float = Field(5.0, alias="SAMLENG_DB_BUSY_TIMEOUT", gt=0)
     max_body_chars: int = Field(4096, alias="SAMLENG_MAX_BODY_CHARS", ge=160)
+    # A deployment's own places file (same format as service/places/data/places.yaml).
+    places_file: str = Field("", alias="SAMLENG_PLACES_FILE")
     log_level: str = Field("INFO", alias="SAMLENG_LOG_LEVEL")
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")

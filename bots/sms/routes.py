@@ -22,6 +22,7 @@ from service.intake import texts
 from service.intake.schemas import InboundMessage, Reply
 from service.kit.clock import now
 from service.kit.i18n import detect_language, gettext
+from service.kit.masking import clean_text
 from service.ops import metrics
 from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_redaction
@@ -60,7 +61,7 @@ async def inbound_sms(request: Request) -> Response:
                                      public_url=settings.public_url)
         sid = twilio_form.message_sid(params)
         channel, address = twilio_form.sender(params)
-        text = params.get("Body", "")
+        text = clean_text(params.get("Body", ""))
         if len(text) > settings.max_body_chars:
             raise HTTPException(413, "message body too long")
     except HTTPException as exc:

@@ -23,3 +23,13 @@ def mask(text: str) -> str:
     folded = _EMAIL.sub(EMAIL_MASK, folded)
     folded = _PHONE.sub(PHONE_MASK, folded)
     return _ID.sub(ID_MASK, folded)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (PostgreSQL cannot store NUL) and normalise line ends; keep the words."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))

@@ -26,8 +26,11 @@ _NOISE = re.compile(
 _CACHE_SECONDS = 300
 
 
-def load_places(session: Session, path: Path = DATA_FILE) -> int:
+def load_places(session: Session, path: Path | None = None) -> int:
     """Insert or update every place in the data file (idempotent); returns the number of places."""
+    from service.config import get_settings
+
+    path = path or Path(get_settings().places_file or DATA_FILE)
     tree = yaml.safe_load(path.read_text(encoding="utf-8"))
     existing = {p.code: p for p in session.exec(select(Place)).all()}
     count = 0
