@@ -15,6 +15,7 @@ from service.config import Settings, get_settings
 from service.db import build_engine
 from service.inbox.spool import Spool
 from service.inbox.writer import Writer
+from service.ops.logs import quiet_libraries
 from service.ops.routes import router as ops_router
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the writer thread and engine live as long as the app runs."""
     settings = settings or get_settings()
+    quiet_libraries()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

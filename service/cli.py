@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -12,8 +11,9 @@ from service.kit.errors import DomainError
 
 
 def _setup_logging() -> None:
-    level = get_settings().log_level.upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from service.ops.logs import configure_logging
+
+    configure_logging(get_settings().log_level)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

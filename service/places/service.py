@@ -18,9 +18,9 @@ DATA_FILE = Path(__file__).parent / "data" / "places.yaml"
 _KIND_RANK = {"health_centre": 0, "mine": 0, "od": 1, "town": 1, "province": 2, "country": 3}
 # Generic words people add around a name; removed before matching.
 _NOISE = re.compile(
-    r"\b(health\s*cent(?:re|er)|hc|referral\s*hospital|hospital|province|provincial|district|od|"
+    r"\b(health\s*cent(?:re|er)|hc|province|district|od|"
     r"operational|commune|khan|srok|krong|town|city|mine|the|in|at|near)\b|"
-    r"មណ្ឌលសុខភាព|មន្ទីរពេទ្យ|ខេត្ត|ស្រុក|ក្រុង|ខណ្ឌ|ឃុំ|សង្កាត់|នៅ",
+    r"មណ្ឌលសុខភាព|ខេត្ត|ស្រុក|ក្រុង|ខណ្ឌ|ឃុំ|សង្កាត់|នៅ",
     re.IGNORECASE,
 )
 _CACHE_SECONDS = 300
@@ -116,10 +116,11 @@ def match_place(session: Session, text: str, *, threshold: float = 82.0) -> Plac
 
     def rank(candidate: tuple[str, float, int]) -> tuple[float, float, int]:
         entry = entries[candidate[2]]
-        # Prefer a whole-word hit, then a place whose parents the text also names, then the most specific.
+        # Prefer a whole-name hit, then a place whose parents the text also names; on a tie the broader
+        # area wins: "Battambang" means the province, not the hospital or OD of the same name.
         exact = 1.0 if fuzz.ratio(query, entry.label) >= 90 or entry.label in query.split() else 0.0
         context = fuzz.partial_ratio(entry.ancestors, query) / 100 if entry.ancestors else 0.0
-        return (candidate[1] + 10 * exact + 5 * context, -_KIND_RANK.get(entry.kind, 9), -entry.place_id)
+        return (candidate[1] + 10 * exact + 5 * context, _KIND_RANK.get(entry.kind, -1), -entry.place_id)
 
     best = max(candidates, key=rank)
     return session.get(Place, entries[best[2]].place_id)

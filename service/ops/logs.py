@@ -1,0 +1,21 @@
+"""Logging set-up. Log lines carry ids and types, never addresses or message text."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+# SQL echo would print bound parameters (masked narratives, sealed blobs): never at INFO/DEBUG.
+_QUIET = ("sqlalchemy.engine", "sqlalchemy.pool", "httpx", "httpcore", "twilio.http_client", "telegram", "hpack")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Root handler to stderr; libraries that would echo payloads are held at WARNING."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
