@@ -119,7 +119,9 @@ def match_place(session: Session, text: str, *, threshold: float = 82.0) -> Plac
         # Prefer a whole-name hit, then a place whose parents the text also names; on a tie the broader
         # area wins: "Battambang" means the province, not the hospital or OD of the same name.
         exact = 1.0 if fuzz.ratio(query, entry.label) >= 90 or entry.label in query.split() else 0.0
-        context = fuzz.partial_ratio(entry.ancestors, query) / 100 if entry.ancestors else 0.0
+        # Only words beyond the place's own name count as naming its parents ("Chrey Battambang").
+        rest = query.replace(entry.label, " ").strip()
+        context = fuzz.partial_ratio(entry.ancestors, rest) / 100 if entry.ancestors and len(rest) >= 3 else 0.0
         return (candidate[1] + 10 * exact + 5 * context, _KIND_RANK.get(entry.kind, -1), -entry.place_id)
 
     best = max(candidates, key=rank)

@@ -42,7 +42,7 @@ def test_english_conversation_ends_with_receipt_code(phone: Phone, engine) -> No
         report = s.exec(select(Report)).one()
         assert report.category == "financial_hardship" and report.category_source == "reporter"
         place = s.get(Place, report.place_id)
-        assert place is not None and place.name_en == "Chrey" and place.kind == "health_centre"
+        assert place is not None and place.code == "KH-2-OD-THMORKOUL-HC-CHREY"
         assert report.consent_followup is False
         assert report.language == "en"
         assert report.receipt_hash == receipt_hash(receipts.parse(code))  # type: ignore[arg-type]
