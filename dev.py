@@ -101,8 +101,9 @@ def _free_port() -> int:
 class ThrowawayPostgres:
     """An initdb'd cluster in a temporary folder, listening on 127.0.0.1 only."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable  # True: PostgreSQL's durable defaults (benchmarks), not the test-speed settings
         self.dir = Path(tempfile.mkdtemp(prefix="samleng-pg-"))
         self.data = self.dir / "data"
         self.port = _free_port()
@@ -118,8 +119,9 @@ class ThrowawayPostgres:
         self._pg(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                  "-E", "UTF8", "--locale=C.UTF-8")
         # Test-only speed: this cluster is thrown away. Production keeps PostgreSQL's durable defaults.
-        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.dir} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        opts = f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.dir} -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._pg(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"),
                  "-w", "start")
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"

@@ -81,6 +81,8 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     row.reply_sealed = seal(reply.text)
     session.add(row)
     session.flush()
+    # Ids and kinds only: never the address, the provider's message id or the text.
+    log.info("inbound %s message #%s: %s (report #%s)", message.channel, row.id, reply.kind, reply.report_id)
     return reply
 
 

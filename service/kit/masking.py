@@ -12,6 +12,8 @@ _PHONE = re.compile(r"(?<![\w])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w])")
 # National ID style tokens: letters+digits mixes of length 8+ (passport, Khmer ID card, SA ID).
 _ID = re.compile(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{8,}\b")
 
+_DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+
 PHONE_MASK = "[phone]"
 EMAIL_MASK = "[email]"
 ID_MASK = "[id]"
@@ -21,7 +23,7 @@ def mask(text: str) -> str:
     """Return text with phone numbers, emails and ID-like numbers replaced by placeholders."""
     folded = text.translate(_KHMER_DIGITS)
     folded = _EMAIL.sub(EMAIL_MASK, folded)
-    folded = _PHONE.sub(PHONE_MASK, folded)
+    folded = _PHONE.sub(lambda m: m.group(0) if _DATE.match(m.group(0)) else PHONE_MASK, folded)
     return _ID.sub(ID_MASK, folded)
 
 

@@ -1,0 +1,37 @@
+"""Receipt codes: 40 bits, Crockford base32, forgiving input."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.kit import receipts
+
+SHOWN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+
+
+def test_new_codes_are_8_symbols_and_distinct() -> None:
+    codes = {receipts.new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(SHOWN.match(receipts.display(c)) for c in codes)
+    assert all(not set(c) & set("ILOU") for c in codes)
+
+
+@given(st.integers(min_value=0, max_value=2**40 - 1))
+def test_every_40_bit_value_round_trips(n: int) -> None:
+    code = "".join(receipts.ALPHABET[(n >> s) & 31] for s in range(35, -1, -5))
+    shown = receipts.display(code)
+    assert receipts.parse(shown) == code
+    assert receipts.parse(shown.lower()) == code
+    assert receipts.parse(shown.replace("-", "")) == code
+    assert receipts.parse(" " + shown.lower().replace("1", "l").replace("0", "o") + " ") == code
+
+
+def test_confusable_letters_and_rejects() -> None:
+    assert receipts.parse("I1LO-0OAB") == "11100" + "0AB"
+    assert receipts.parse("ABCD-EFG") is None
+    assert receipts.parse("ABCD-EFGHJ") is None
+    assert receipts.parse("ABCD-EFGU") is None, "U is not in the alphabet"
+    assert receipts.parse("") is None

@@ -1,0 +1,95 @@
+"""The `samleng` command line, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, inspect
+from sqlmodel import Session, select
+
+from service.orgs.models import Organisation, User
+from service.reports.models import Report
+from tests.support.database import TEST_KEYS
+
+
+@pytest.fixture
+def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = tmp_path / "cli.db"
+    env = {**os.environ, **TEST_KEYS, "SAMLENG_DATABASE_URL": f"sqlite:///{db}", "SAMLENG_ENV": "development",
+           "SAMLENG_SPOOL_DIR": str(tmp_path / "spool"), "SAMLENG_VAR_DIR": str(tmp_path / "var")}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "service.cli", *args], input=stdin, capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=120)
+
+    run.engine = lambda: create_engine(f"sqlite:///{db}")  # type: ignore[attr-defined]
+    return run
+
+
+def test_migrate_then_org_and_user(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("migrate").returncode == 0
+    assert "report" in inspect(cli.engine()).get_table_names()
+    first = cli("org", "create", "--slug", "khana", "--name", "KHANA")
+    again = cli("org", "create", "--slug", "khana", "--name", "KHANA Cambodia")
+    assert first.returncode == again.returncode == 0
+    assert first.stdout.split()[-1] == again.stdout.split()[-1], "idempotent: same id"
+    made = cli("user", "create", "--email", "Dara@khana.org", "--org", "khana", "--role", "handler",
+               stdin="a long enough passphrase\n")
+    assert made.returncode == 0, made.stderr
+    with Session(cli.engine()) as s:
+        assert s.exec(select(Organisation)).one().name == "KHANA Cambodia"
+        user = s.exec(select(User)).one()
+        assert user.email == "dara@khana.org" and user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1")
+        assert "passphrase" not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    "args, stdin",
+    [
+        (("user", "create", "--email", "x@y.org", "--org", "khana", "--role", "handler"), "short\n"),
+        (("user", "create", "--email", "x@y.org", "--org", "nowhere", "--role", "handler"), "a long enough passphrase\n"),
+        (("user", "create", "--email", "x@y.org", "--role", "handler"), "a long enough passphrase\n"),
+        (("org", "create", "--slug", "bad slug!", "--name", "X"), ""),
+    ],
+)
+def test_errors_are_one_line_and_non_zero(cli, args, stdin) -> None:  # type: ignore[no-untyped-def]
+    assert cli("migrate").returncode == 0
+    cli("org", "create", "--slug", "khana", "--name", "KHANA")
+    result = cli(*args, stdin=stdin)
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("samleng:")
+
+
+def test_platform_admin_has_no_org(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("migrate")
+    assert cli("user", "create", "--email", "root@samleng.org", "--role", "admin",
+               stdin="a long enough passphrase\n").returncode == 0
+
+
+def test_demo_is_idempotent(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("migrate").returncode == 0
+    first = cli("demo")
+    assert first.returncode == 0, first.stderr
+    assert "new_cases=10" in first.stdout
+    second = cli("demo")
+    assert second.returncode == 0 and "new_cases=0" in second.stdout
+    with Session(cli.engine()) as s:
+        assert s.exec(select(func.count()).select_from(Report)).one() == 10
+        categories = {r.category for r in s.exec(select(Report)).all()}
+        assert {"service_quality", "financial_hardship", "human_rights_violation"} <= categories
+        assert s.exec(select(func.count()).select_from(Report).where(Report.place_id.is_not(None))).one() >= 8  # type: ignore[union-attr]
+    assert cli("worker", "--once").returncode == 0
+
+
+def test_demo_is_refused_in_production(cli) -> None:  # type: ignore[no-untyped-def]
+    result = subprocess.run([sys.executable, "-m", "service.cli", "demo"], capture_output=True, text=True,
+                            env={**os.environ, "SAMLENG_ENV": "production"}, timeout=60)
+    assert result.returncode != 0 and result.stderr.startswith("samleng:")
+
+
+def test_unknown_command_fails(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("fly").returncode != 0
