@@ -11,7 +11,7 @@ def test_healthz_and_readyz(live_server) -> None:  # type: ignore[no-untyped-def
     assert live_server.client.get("/readyz").status_code == 200
 
 
-def test_readyz_is_503_while_the_database_is_down(settings, database_url, request) -> None:  # type: ignore[no-untyped-def]
+def test_readyz_is_503_while_the_database_is_down(settings, database_url, engine, request) -> None:  # type: ignore[no-untyped-def]
     outage = Outage(database_url)
     settings.database_url = outage.app_url
     server = request.getfixturevalue("live_server")

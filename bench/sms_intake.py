@@ -1,0 +1,598 @@
+#!/usr/bin/env python3
+"""SMS intake throughput and latency: the whole app against a bare FastAPI floor.
+
+    .venv/bin/python bench/sms_intake.py                      # sqlite and postgresql, 10 s per run
+    .venv/bin/python bench/sms_intake.py --quick              # 3 s per run, short warm-ups
+    .venv/bin/python bench/sms_intake.py --backends sqlite --duration 20
+
+For each backend the full app (`samleng serve`, one uvicorn process, signatures
+checked, a fresh migrated database) is driven with pre-signed Twilio webhooks, each
+a new report from a new number, by Debian's `wrk` at 1 and at 32 connections. The
+bare app (bench/bare_app.py: same form parser, same TwiML, nothing else, served the
+same way) gives the floor. Afterwards the database is counted to check that every
+answered request was stored. Everything runs on 127.0.0.1 and is bounded in time;
+servers, the PostgreSQL cluster and temporary folders are removed on the way out.
+
+Exit status: 0 all goals met, 1 a goal missed or a check failed, 2 wrk missing or bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BIN = ROOT / ".venv" / "bin"
+WRK = "/usr/bin/wrk"
+LUA = ROOT / "bench" / "sms_intake.lua"
+BARE_APP = ROOT / "bench" / "bare_app.py"
+SMS_PATH = "/webhooks/twilio/sms"
+AUTH_TOKEN = "bench-twilio-auth-token-" + "7c1e4a9b2d"
+ACCOUNT_SID = "AC" + "b" * 32
+TO_NUMBER = "+85523000000"
+LOW, HIGH = 1, 32  # connections: -t1 -c1 and -t2 -c32
+THREADS = {LOW: 1, HIGH: 2}
+WRK_TIMEOUT_S = 10  # a slow answer is measured, not dropped as a wrk timeout
+
+GOAL_THROUGHPUT = {"sqlite": 0.20, "postgresql": 0.10}  # full@32 / bare@32
+GOAL_P99_RATIO = 15.0  # full p99 / bare p99 at 32 connections
+GOAL_SCALING = 0.80  # full@32 / full@1 throughput
+
+# Realistic first messages (English, no keywords, no Khmer): each becomes a new report.
+NARRATIVES = (
+    "The nurse at the health centre asked me to pay 20000 riel before she would test my child for fever.",
+    "I waited from 7 in the morning until 4 in the afternoon and nobody saw me, then they told me to come back.",
+    "Staff at the district hospital shouted at me in front of other patients because of my HIV status.",
+    "The pharmacy said the medicine on my prescription is out of stock but sold it to me at a private price.",
+    "My mother was refused treatment because she does not have her ID Poor card with her, she is 74.",
+    "The midwife was not there at night and my sister had to deliver alone at the health post.",
+    "They charged us for the ambulance even though the sign on the wall says referral is free.",
+    "The doctor told my friend she should not have children because she is positive. This is not fair.",
+    "Police took money from the outreach worker and threatened people waiting outside the clinic.",
+    "There was no water and the toilets were locked, pregnant women had to go to the field behind the centre.",
+    "The vaccination session was cancelled three times this month and no one explained why.",
+    "A staff member asked for money to write the health equity fund form for my father.",
+)
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+class BenchError(RuntimeError):
+    """A run could not be made (server did not start, wrk failed, ...)."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+class RequestFactory:
+    """Signed Twilio webhooks: a fresh MessageSid each, and a fresh From number each
+    (except `repeat_fraction` of them, which reuse an earlier number of the same pool)."""
+
+    def __init__(self, repeat_fraction: float = 0.0) -> None:
+        from twilio.request_validator import RequestValidator
+
+        self.validator = RequestValidator(AUTH_TOKEN)
+        self.repeat_fraction = repeat_fraction
+        self.number = 0  # numbers are never reused across pools of one invocation
+        self.prefix = uuid.uuid4().hex[:8]  # MessageSids of this invocation
+        self.sids = 0
+
+    def params(self, sender: str) -> dict[str, str]:
+        self.sids += 1
+        sid = f"SM{self.prefix}{self.sids:024x}"
+        sms = sid
+        body = NARRATIVES[self.sids % len(NARRATIVES)]
+        return {  # what Twilio posts for an inbound SMS
+            "ToCountry": "KH", "ToState": "", "SmsMessageSid": sms, "NumMedia": "0", "ToCity": "",
+            "FromZip": "", "SmsSid": sms, "FromState": "", "SmsStatus": "received", "FromCity": "PHNOM PENH",
+            "Body": body, "FromCountry": "KH", "To": TO_NUMBER, "ToZip": "", "NumSegments": "1",
+            "MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": sender, "ApiVersion": "2010-04-01",
+        }
+
+    def new_sender(self) -> str:
+        self.number += 1
+        return f"+8559{self.number:08d}"
+
+    def signed(self, public_url: str, params: dict[str, str]) -> tuple[str, str]:
+        signature = self.validator.compute_signature(public_url.rstrip("/") + SMS_PATH, params)
+        return signature, urlencode(params)
+
+    def write_pool(self, path: Path, public_url: str, n: int) -> Path:
+        senders: list[str] = []
+        step = int(1 / self.repeat_fraction) if self.repeat_fraction > 0 else 0
+        with path.open("w") as fh:
+            for i in range(n):
+                if step and senders and i % step == step - 1:
+                    sender = senders[(i * 7919) % len(senders)]
+                else:
+                    sender = self.new_sender()
+                    senders.append(sender)
+                signature, body = self.signed(public_url, self.params(sender))
+                fh.write(f"{signature}\t{body}\n")
+        return path
+
+
+def post(port: int, signature: str | None, body: str, timeout: float = 10.0) -> tuple[int, str]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        conn.request("POST", SMS_PATH, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def twiml_text(xml: str) -> str:
+    message = ET.fromstring(xml).find("Message")
+    return "" if message is None else (message.text or "")
+
+
+# -- servers -------------------------------------------------------------------------------------
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful stop: lifespan stops the writer
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_server(name: str, cmd: list[str], env: dict[str, str], cwd: Path, port: int, log: Path,
+                 stack: ExitStack) -> Server:
+    fh = log.open("wb")
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    fh.close()
+    server = Server(name, port, proc, log)
+    stack.callback(server.stop)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"{name} exited with {proc.returncode} at start:\n{server.tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    raise BenchError(f"{name} did not listen on 127.0.0.1:{port} within 30 s:\n{server.tail()}")
+
+
+def app_env(database_url: str, work: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMLENG_", "TWILIO_", "TELEGRAM_"))}
+    env.update({
+        "SAMLENG_ENV": "development",
+        "SAMLENG_DATABASE_URL": database_url,
+        "SAMLENG_VAR_DIR": str(work / "var"),
+        "SAMLENG_SPOOL_DIR": str(work / "spool"),
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SAMLENG_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SAMLENG_LOG_LEVEL": "WARNING",
+        "SAMLENG_REPORTS_PER_HOUR": "1000000",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+# -- databases -----------------------------------------------------------------------------------
+
+def prepare_database(backend: str, work: Path, stack: ExitStack, state: dict) -> str:
+    """A fresh, migrated database for `backend`; returns its URL."""
+    if backend == "sqlite":
+        url = f"sqlite:///{work / 'samleng.db'}"
+    else:
+        cluster = state.get("pg")
+        if cluster is None:
+            import dev
+
+            bindir = dev._pg_bindir()
+            if bindir is None:
+                raise BenchError("no PostgreSQL here (/usr/lib/postgresql/*/bin/initdb); run dev.py test once "
+                                 "as root to install it, or use --backends sqlite")
+            cluster = dev.ThrowawayPostgres(bindir, durable=True)
+            stack.callback(cluster.stop)
+            state["pg_admin"] = cluster.start()
+            state["pg"] = cluster
+            say(f"PostgreSQL {bindir.parent.name} cluster on 127.0.0.1:{cluster.port} "
+                "(durable defaults: fsync, synchronous_commit, full_page_writes on)")
+        from sqlalchemy import create_engine, text
+
+        name = f"samleng_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(state["pg_admin"], isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                settings = dict(conn.execute(text(
+                    "SELECT name, setting FROM pg_settings WHERE name IN "
+                    "('fsync','synchronous_commit','full_page_writes','wal_sync_method')")).all())
+        finally:
+            admin.dispose()
+        say("PostgreSQL settings: " + ", ".join(f"{k}={v}" for k, v in sorted(settings.items())))
+        url = state["pg_admin"].rsplit("/", 1)[0] + f"/{name}"
+    env = app_env(url, work, 0)
+    result = subprocess.run([str(BIN / "samleng"), "migrate"], env=env, cwd=work, capture_output=True,
+                            text=True, timeout=120)
+    if result.returncode != 0:
+        raise BenchError(f"samleng migrate failed on {backend}:\n{result.stdout}{result.stderr}")
+    return url
+
+
+def db_counts(url: str) -> dict[str, int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                "inbound": conn.execute(text("SELECT count(*) FROM inbound_message")).scalar_one(),
+                "inbound_report": conn.execute(text(
+                    "SELECT count(*) FROM inbound_message WHERE kind LIKE 'report%'")).scalar_one(),
+                "reports": conn.execute(text("SELECT count(*) FROM report")).scalar_one(),
+                "reporters": conn.execute(text("SELECT count(*) FROM reporter")).scalar_one(),
+            }
+    finally:
+        engine.dispose()
+
+
+def settled_counts(url: str, timeout: float = 10.0) -> dict[str, int]:
+    """Counts once the writer has drained (two equal readings 0.5 s apart)."""
+    previous = db_counts(url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = db_counts(url)
+        if current == previous:
+            return current
+        previous = current
+    return previous
+
+
+# -- wrk -----------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    target: str  # "full/sqlite", "full/postgresql", "bare"
+    connections: int
+    threads: int
+    wrk: dict
+    pool: int
+    checks: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.wrk["requests"] / (self.wrk["duration_us"] / 1e6)
+
+    @property
+    def p50_ms(self) -> float:
+        return self.wrk["p50_us"] / 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return self.wrk["p99_us"] / 1000
+
+
+def run_wrk(server: Server, pool: Path, connections: int, duration: float, log: Path) -> dict:
+    threads = THREADS.get(connections, min(2, connections))
+    cmd = [WRK, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
+           f"--timeout={WRK_TIMEOUT_S}s", "-s", str(LUA), server.url, "--", str(pool), str(threads)]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + WRK_TIMEOUT_S + 60)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"wrk did not finish: {' '.join(cmd)}") from exc
+    log.write_text(result.stdout + result.stderr)
+    for line in result.stdout.splitlines():
+        if line.startswith("WRK_JSON "):
+            data = json.loads(line[len("WRK_JSON "):])
+            data["threads"] = threads
+            return data
+    raise BenchError(f"wrk gave no result (exit {result.returncode}):\n{result.stdout}{result.stderr}")
+
+
+def pool_size(rate_estimate: float, duration: float, minimum: int = 2000) -> int:
+    """Enough requests that no thread's slice wraps: 3x the warm-up rate, plus slack."""
+    return max(minimum, int(math.ceil(rate_estimate * 3 * (duration + 1))))
+
+
+# -- the benchmark -------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path, stack: ExitStack) -> None:
+        self.args = args
+        self.work = work
+        self.stack = stack
+        self.factory = RequestFactory(args.repeat_senders)
+        self.results: list[Result] = []
+        self.state: dict = {}
+        self.pools = 0
+        self.reply_lengths: dict[str, int] = {}
+
+    def pool(self, server: Server, n: int) -> Path:
+        self.pools += 1
+        path = self.work / f"pool-{self.pools:02d}-{server.name.replace('/', '-')}-{n}.txt"
+        return self.factory.write_pool(path, server.url, n)
+
+    def probe(self, server: Server) -> None:
+        """One signed request by hand: 200 and a TwiML answer, before any load."""
+        params = self.factory.params(self.factory.new_sender())
+        signature, body = self.factory.signed(server.url, params)
+        status, xml = post(server.port, signature, body)
+        if status != 200:
+            raise BenchError(f"{server.name}: probe answered {status}: {xml[:300]}\n{server.tail()}")
+        self.reply_lengths[server.name] = len(twiml_text(xml))
+        if server.name.startswith("full"):
+            status, _ = post(server.port, "bad-signature", body)
+            if status != 403:
+                raise BenchError(f"{server.name}: a bad signature was answered {status}, not 403: "
+                                 "the signature check is not on the measured path")
+
+    def warm_up(self, server: Server) -> float:
+        """A short unmeasured run at 32 connections; returns its rate (sizes the pools)."""
+        seconds = self.args.warmup
+        guess = 2000 if server.name.startswith("full") else 8000
+        path = self.pool(server, pool_size(guess, seconds))
+        data = run_wrk(server, path, HIGH, seconds, self.work / f"wrk-warmup-{server.name.replace('/', '-')}.log")
+        path.unlink(missing_ok=True)
+        rate = data["requests"] / (data["duration_us"] / 1e6)
+        say(f"  warm-up {server.name}: {rate:.0f} req/s over {seconds:.0f} s")
+        return rate
+
+    def measure(self, server: Server, connections: int, rate: float, database_url: str | None) -> Result:
+        duration = self.args.duration
+        n = pool_size(rate, duration)
+        path = self.pool(server, n)
+        before = settled_counts(database_url) if database_url else None
+        say(f"  {server.name} @{connections}: {duration:.0f} s, pool of {n} signed requests")
+        data = run_wrk(server, path, connections, duration,
+                       self.work / f"wrk-{server.name.replace('/', '-')}-{connections}.log")
+        path.unlink(missing_ok=True)
+        result = Result(server.name, connections, data["threads"], data, n)
+        errors = data["errors"]
+        if data["wrapped"]:
+            result.problems.append(f"request pool wrapped {data['wrapped']}x (pool {n}): some requests replayed")
+        if data["non2xx"] or errors["status"]:
+            result.problems.append(f"{data['non2xx']} non-2xx responses")
+        else:
+            result.checks.append("non-2xx responses: 0")
+        socket_errors = {k: v for k, v in errors.items() if k != "status" and v}
+        if socket_errors:
+            result.problems.append(f"socket errors {socket_errors}")
+        if server.proc.poll() is not None:
+            result.problems.append(f"server exited with {server.proc.returncode}")
+        if database_url and before is not None:
+            after = settled_counts(database_url)
+            delta = {k: after[k] - before[k] for k in after}
+            done = data["requests"]
+            # wrk stops counting at the deadline: requests still in flight then were stored but not counted.
+            in_flight = connections + errors["timeout"]
+            line = (f"DB: +{delta['inbound']} inbound_message, +{delta['reports']} report, "
+                    f"+{delta['inbound_report']} report-kind inbound, +{delta['reporters']} reporter; "
+                    f"wrk completed {done} (2xx {done - data['non2xx']}), sent {data['sent']}")
+            ok = (done - data["non2xx"] <= delta["inbound"] <= done + in_flight
+                  and delta["reports"] == delta["inbound_report"])
+            if self.args.repeat_senders == 0:
+                ok = ok and delta["reports"] == delta["inbound"]
+            (result.checks if ok else result.problems).append(line + ("" if ok else "  <-- MISMATCH"))
+            spooled = list((self.work / "spool").glob("*.msg")) if (self.work / "spool").exists() else []
+            if spooled:
+                result.problems.append(f"{len(spooled)} messages spooled (answered 200, not in the database)")
+        self.results.append(result)
+        for line in result.checks:
+            say(f"    ok: {line}")
+        for line in result.problems:
+            say(f"    PROBLEM: {line}")
+        return result
+
+    def run_bare(self) -> None:
+        port = free_port()
+        run_dir = self.work / "bare"
+        run_dir.mkdir()
+        env = app_env("sqlite:///unused.db", run_dir, port)
+        cmd = [str(BIN / "python"), str(BARE_APP), "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", env["SAMLENG_LOG_LEVEL"]]
+        say("bare app (bench/bare_app.py)")
+        with ExitStack() as local:
+            server = start_server("bare", cmd, env, run_dir, port, run_dir / "server.log", local)
+            self.probe(server)
+            rate = self.warm_up(server)
+            for connections in (LOW, HIGH):
+                self.measure(server, connections, rate, None)
+            server.stop()
+
+    def run_full(self, backend: str) -> None:
+        run_dir = self.work / backend
+        run_dir.mkdir()
+        url = prepare_database(backend, run_dir, self.stack, self.state)
+        port = free_port()
+        env = app_env(url, run_dir, port)
+        cmd = [str(BIN / "samleng"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        name = f"full/{backend}"
+        say(f"full app on {backend} (samleng serve)")
+        with ExitStack() as local:
+            server = start_server(name, cmd, env, run_dir, port, run_dir / "server.log", local)
+            self.probe(server)
+            rate = self.warm_up(server)
+            for connections in (LOW, HIGH):
+                self.measure(server, connections, rate, url)
+            server.stop()
+            warnings = [line for line in server.tail(100000).splitlines()
+                        if " WARNING " in line or " ERROR " in line]
+            if warnings:
+                say(f"  server log has {len(warnings)} warnings/errors, e.g.: {warnings[0][:200]}")
+
+    # -- report -----------------------------------------------------------------------------------
+
+    def get(self, target: str, connections: int) -> Result | None:
+        return next((r for r in self.results if r.target == target and r.connections == connections), None)
+
+    def report(self) -> bool:
+        print()
+        print(f"{'target':<18} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  {'requests':>8}")
+        for r in self.results:
+            print(f"{r.target:<18} {r.connections:>5} {r.rps:>9.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}  "
+                  f"{r.wrk['requests']:>8}")
+        print()
+        all_met = True
+        bare = self.get("bare", HIGH)
+        for backend in self.args.backends:
+            full1, full32 = self.get(f"full/{backend}", LOW), self.get(f"full/{backend}", HIGH)
+            if not (bare and full1 and full32):
+                print(f"{backend}: incomplete, no ratios")
+                all_met = False
+                continue
+            goal_t = GOAL_THROUGHPUT[backend]
+            ratios = (
+                ("full/bare throughput @32", full32.rps / bare.rps, f">= {goal_t:.2f}", full32.rps / bare.rps >= goal_t),
+                ("full p99 / bare p99 @32", full32.p99_ms / bare.p99_ms, f"<= {GOAL_P99_RATIO:.0f}",
+                 full32.p99_ms / bare.p99_ms <= GOAL_P99_RATIO),
+                ("full@32 / full@1 throughput", full32.rps / full1.rps, f">= {GOAL_SCALING:.2f}",
+                 full32.rps / full1.rps >= GOAL_SCALING),
+            )
+            print(f"{backend}:")
+            for label, value, goal, met in ratios:
+                print(f"  {label:<30} {value:>7.3f}   goal {goal:<8} {'MET' if met else 'MISSED'}")
+                all_met = all_met and met
+        problems = [(r, p) for r in self.results for p in r.problems]
+        if self.reply_lengths:
+            lengths = set(self.reply_lengths.values())
+            if len(lengths) > 1:
+                problems.append((None, f"reply lengths differ between targets: {self.reply_lengths}"))
+        print()
+        if problems:
+            for r, p in problems:
+                print(f"CHECK FAILED {r.target + '@' + str(r.connections) if r else ''}: {p}")
+        else:
+            print("checks: every full run stored one inbound message and one report per answered request; "
+                  "no non-2xx, no socket errors, no spooling, no replayed requests")
+        print(f"goals: {'all met' if all_met else 'NOT all met'}")
+        return all_met and not problems
+
+
+def describe_machine() -> str:
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor() or "?"
+    venv_python = subprocess.run([str(BIN / "python"), "-c", "import sys; print(sys.version.split()[0])"],
+                                 capture_output=True, text=True).stdout.strip()
+    wrk_version = subprocess.run([WRK, "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
+    return f"nproc={os.cpu_count()} cpu={cpu} python={venv_python} {wrk_version} {platform.system()} {platform.release()}"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="SMS intake benchmark: full app vs a bare FastAPI floor.")
+    parser.add_argument("--quick", action="store_true", help="3 s runs and 1 s warm-ups (a smoke test)")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per measured run (default 10)")
+    parser.add_argument("--warmup", type=float, default=None, help="seconds of unmeasured load first (default 3)")
+    parser.add_argument("--repeat-senders", type=float, default=0.0,
+                        help="fraction of requests from an earlier sender (answers, not new reports); default 0")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, databases)")
+    args = parser.parse_args(argv)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = [b for b in args.backends if b not in GOAL_THROUGHPUT]
+    if unknown or not args.backends:
+        parser.error(f"unknown backend(s) {unknown}; use sqlite,postgresql")
+    if args.duration is None:
+        args.duration = 3.0 if args.quick else 10.0
+    if args.warmup is None:
+        args.warmup = 1.0 if args.quick else 3.0
+    if not 0 <= args.repeat_senders < 1:
+        parser.error("--repeat-senders must be in [0, 1)")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if not (os.path.isfile(WRK) and os.access(WRK, os.X_OK)):
+        print(f"sms_intake: wrk not found at {WRK}; install Debian's wrk (apt-get install wrk). "
+              "No fallback load generator is used.", file=sys.stderr)
+        return 2
+    if not (BIN / "samleng").exists():
+        print(f"sms_intake: {BIN / 'samleng'} missing; run `python3 dev.py test` once to build .venv",
+              file=sys.stderr)
+        return 2
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminate)
+    say(describe_machine())
+    say(f"backends={','.join(args.backends)} duration={args.duration:.0f}s warm-up={args.warmup:.0f}s "
+        f"wrk -t1 -c{LOW} and -t2 -c{HIGH}")
+    with ExitStack() as stack:
+        work = Path(tempfile.mkdtemp(prefix="samleng-bench-"))
+        if args.keep:
+            stack.callback(say, f"kept {work}")
+        else:
+            stack.callback(shutil.rmtree, work, True)
+        bench = Bench(args, work, stack)
+        try:
+            bench.run_bare()
+            for backend in args.backends:
+                bench.run_full(backend)
+        except KeyboardInterrupt:
+            say("interrupted: stopping servers and removing temporary files")
+            return 130
+        except BenchError as exc:
+            say(f"FAILED: {exc}")
+            if bench.results:
+                bench.report()
+            return 1
+        ok = bench.report()
+        if bench.reply_lengths:
+            say("reply text lengths: " + ", ".join(f"{k}={v}" for k, v in bench.reply_lengths.items()))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
