@@ -60,7 +60,8 @@ def demo() -> int:
     run([samleng, "demo"], cwd=ROOT, env=env)
     say("demo users: handler@khana.demo, supervisor@khana.demo, admin@samleng.demo "
         "(password samleng-demo-password)")
-    say("open http://127.0.0.1:8000 ; SMS webhook: POST http://127.0.0.1:8000/webhooks/twilio/sms")
+    say("SMS webhook: POST http://127.0.0.1:8000/webhooks/twilio/sms ; health: /healthz /readyz /metrics ; "
+        "API docs: /api/docs (the review queue UI is not built yet)")
     worker = subprocess.Popen([samleng, "worker"], cwd=ROOT, env=env)
     try:
         return subprocess.call([samleng, "serve", "--host", "127.0.0.1", "--port", os.environ.get("PORT", "8000")],
