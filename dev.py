@@ -62,18 +62,23 @@ def demo() -> int:
         "(password samleng-demo-password)")
     say("SMS webhook: POST http://127.0.0.1:8000/webhooks/twilio/sms ; health: /healthz /readyz /metrics ; "
         "API docs: /api/docs (the review queue UI is not built yet)")
-    worker = subprocess.Popen([samleng, "worker"], cwd=ROOT, env=env)
+    port = os.environ.get("PORT", "8000")
+    children = [subprocess.Popen([samleng, "worker"], cwd=ROOT, env=env),
+                subprocess.Popen([samleng, "serve", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env)]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        return subprocess.call([samleng, "serve", "--host", "127.0.0.1", "--port", os.environ.get("PORT", "8000")],
-                               cwd=ROOT, env=env)
+        return children[1].wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        worker.send_signal(signal.SIGINT)
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 # -- PostgreSQL for the tests ------------------------------------------------------------------
