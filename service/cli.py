@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from service.audit.service import record
 from service.config import ConfigError, get_settings
 from service.kit.errors import DomainError
 
@@ -60,12 +61,27 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    from service.audit.service import verify
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        intact, bad = verify(session)
+    if not intact:
+        print(f"samleng: audit chain broken at entry {bad}", file=sys.stderr)
+        return 1
+    print("audit chain intact")
+    return 0
+
+
 def cmd_org_create(args: argparse.Namespace) -> int:
     from service.db import get_engine, session_scope
     from service.orgs.service import create_org
 
     with session_scope(get_engine()) as session:
         org = create_org(session, slug=args.slug, name=args.name)
+        record(session, actor="cli", action="org.create", object_type="organisation", object_id=org.id,
+               detail={"slug": org.slug})
         print(f"organisation {org.slug} id={org.id}")
     return 0
 
@@ -77,6 +93,8 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\n")
     with session_scope(get_engine()) as session:
         user = create_user(session, email=args.email, org_slug=args.org, role=args.role, password=password)
+        record(session, actor="cli", action="user.create", object_type="user", object_id=user.id,
+               detail={"role": user.role, "org": args.org})
         print(f"user {user.email} id={user.id} role={user.role}")
     return 0
 
@@ -104,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     org_create.add_argument("--slug", required=True)
     org_create.add_argument("--name", required=True)
     org_create.set_defaults(func=cmd_org_create)
+
+    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     user_create = user.add_parser("create", help="password is read from stdin")

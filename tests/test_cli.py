@@ -93,3 +93,16 @@ def test_demo_is_refused_in_production(cli) -> None:  # type: ignore[no-untyped-
 
 def test_unknown_command_fails(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("fly").returncode != 0
+
+
+def test_cli_changes_are_audited_and_verifiable(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("migrate")
+    cli("org", "create", "--slug", "khana", "--name", "KHANA")
+    cli("user", "create", "--email", "a@khana.org", "--org", "khana", "--role", "supervisor",
+        stdin="a long enough passphrase\n")
+    result = cli("audit", "verify")
+    assert result.returncode == 0 and "intact" in result.stdout
+    with cli.engine().begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_event SET action = 'forged' WHERE id = 1")
+    broken = cli("audit", "verify")
+    assert broken.returncode == 1 and "broken at entry 1" in broken.stderr
