@@ -64,21 +64,18 @@ def _stored_reply(session: Session, message: InboundMessage) -> Reply | None:
 
 
 def _handle(session: Session, message: InboundMessage, settings: Settings) -> Reply:
-    at = now()
     text = message.text.strip()
-    reporter = reports.get_or_create_reporter(session, channel=message.channel, address=message.address)
-    conversation = _open_conversation(session, reporter, at)
+    reporter, new_reporter = reports.find_or_create_reporter(session, channel=message.channel, address=message.address)
+    # A reporter seen for the first time has no conversation and no recent reports: skip the queries.
+    conversation = None if new_reporter else _open_conversation(session, reporter, now())
     language = _language(text, reporter, conversation)
+    ctx = _Context(session, message, settings, reporter, conversation, language, text, new_reporter=new_reporter)
+    reply = ctx.dispatch()
     row = InboundRow(
         channel=message.channel, external_id=message.external_id, reporter_id=reporter.id,
         body_masked=mask(text), spooled=message.spooled, received_at=message.received_at,
+        kind=reply.kind, report_id=reply.report_id, reply_sealed=seal(reply.text),
     )
-    session.add(row)
-    ctx = _Context(session, message, settings, reporter, conversation, language, text)
-    reply = ctx.dispatch()
-    row.kind = reply.kind
-    row.report_id = reply.report_id
-    row.reply_sealed = seal(reply.text)
     session.add(row)
     session.flush()
     # Ids and kinds only: never the address, the provider's message id or the text.
@@ -109,9 +106,10 @@ class _Context:
 
     def __init__(
         self, session: Session, message: InboundMessage, settings: Settings, reporter: Reporter,
-        conversation: Conversation | None, language: str, text: str,
+        conversation: Conversation | None, language: str, text: str, *, new_reporter: bool = False,
     ) -> None:
         self.session, self.message, self.settings = session, message, settings
+        self.new_reporter = new_reporter
         self.reporter, self.conversation, self.language, self.text = reporter, conversation, language, text
 
     def t(self, msgid: str, **params: object) -> str:
@@ -202,8 +200,8 @@ class _Context:
     def new_report(self) -> Reply:
         if not self.text:
             return self.reply(texts.EMPTY, kind="empty")
-        window_start = now() - timedelta(hours=1)
-        recent, oldest = reports.recent_report_count(self.session, reporter_id=self.reporter.id, since=window_start)  # type: ignore[arg-type]
+        recent, oldest = (0, None) if self.new_reporter else reports.recent_report_count(
+            self.session, reporter_id=self.reporter.id, since=now() - timedelta(hours=1))  # type: ignore[arg-type]
         report, code = reports.create_report(
             self.session, channel=self.message.channel, reporter_id=self.reporter.id,
             narrative=self.text, language=self.language, at=self.message.received_at,

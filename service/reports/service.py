@@ -17,13 +17,20 @@ from service.reports.models import Report, ReportEvent, Reporter
 
 def get_or_create_reporter(session: Session, *, channel: str, address: str) -> Reporter:
     """The reporter behind a channel address, by keyed pseudonym only."""
+    reporter, _created = find_or_create_reporter(session, channel=channel, address=address)
+    return reporter
+
+
+def find_or_create_reporter(session: Session, *, channel: str, address: str) -> tuple[Reporter, bool]:
+    """As `get_or_create_reporter`, also telling whether the reporter is new."""
     key = pseudonym(channel, address)
     reporter = session.exec(select(Reporter).where(Reporter.pseudonym == key)).first()
-    if reporter is None:
-        reporter = Reporter(pseudonym=key, channel=channel)
-        session.add(reporter)
-        session.flush()
-    return reporter
+    if reporter is not None:
+        return reporter, False
+    reporter = Reporter(pseudonym=key, channel=channel)
+    session.add(reporter)
+    session.flush()
+    return reporter, True
 
 
 def create_report(
