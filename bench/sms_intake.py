@@ -338,8 +338,9 @@ def run_wrk(server: Server, pool: Path, connections: int, duration: float, log: 
 
 
 def pool_size(rate_estimate: float, duration: float, minimum: int = 2000) -> int:
-    """Enough requests that no thread's slice wraps: 3x the warm-up rate, plus slack."""
-    return max(minimum, int(math.ceil(rate_estimate * 3 * (duration + 1))))
+    """Enough requests that no thread's slice wraps: twice the warm-up rate, plus a second of slack.
+    (wrk reports a wrap if it happens anyway; the run is then flagged.)"""
+    return max(minimum, int(math.ceil(rate_estimate * 2 * (duration + 1))))
 
 
 # -- the benchmark -------------------------------------------------------------------------------
@@ -525,7 +526,12 @@ def describe_machine() -> str:
     venv_python = subprocess.run([str(BIN / "python"), "-c", "import sys; print(sys.version.split()[0])"],
                                  capture_output=True, text=True).stdout.strip()
     wrk_version = subprocess.run([WRK, "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
-    return f"nproc={os.cpu_count()} cpu={cpu} python={venv_python} {wrk_version} {platform.system()} {platform.release()}"
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "?"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "service", "bots", "migrations"],
+                           capture_output=True, text=True).stdout.strip()
+    return (f"nproc={os.cpu_count()} cpu={cpu} python={venv_python} {wrk_version} {platform.system()} "
+            f"{platform.release()} commit={commit}{'+dirty' if dirty else ''}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -566,6 +572,7 @@ def main(argv: list[str]) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     say(describe_machine())
     say(f"backends={','.join(args.backends)} duration={args.duration:.0f}s warm-up={args.warmup:.0f}s "
         f"wrk -t1 -c{LOW} and -t2 -c{HIGH}")
