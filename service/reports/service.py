@@ -9,20 +9,14 @@ from sqlmodel import Session, select
 
 from service.kit import receipts
 from service.kit.clock import now
-from service.kit.crypto import pseudonym, receipt_hash, seal
+from service.kit.crypto import pseudonym, receipt_hash, seal, unseal
 from service.kit.errors import DomainError
 from service.kit.masking import mask
 from service.reports.models import Report, ReportEvent, Reporter
 
 
-def get_or_create_reporter(session: Session, *, channel: str, address: str) -> Reporter:
-    """The reporter behind a channel address, by keyed pseudonym only."""
-    reporter, _created = find_or_create_reporter(session, channel=channel, address=address)
-    return reporter
-
-
 def find_or_create_reporter(session: Session, *, channel: str, address: str) -> tuple[Reporter, bool]:
-    """As `get_or_create_reporter`, also telling whether the reporter is new."""
+    """The reporter behind a channel address, by keyed pseudonym only, and whether it is new."""
     key = pseudonym(channel, address)
     reporter = session.exec(select(Reporter).where(Reporter.pseudonym == key)).first()
     if reporter is not None:
@@ -53,8 +47,6 @@ def create_report(
 
 def append_narrative(session: Session, report: Report, text: str) -> None:
     """Add a follow-up message to the report's narrative (as written, and masked)."""
-    from service.kit.crypto import unseal
-
     previous = unseal(report.narrative_sealed) if report.narrative_sealed else ""
     combined = f"{previous}\n{text}".strip()
     report.narrative_sealed = seal(combined)
