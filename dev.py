@@ -143,7 +143,9 @@ def test(extra: list[str]) -> int:
     env = {**os.environ}
     cluster = None
     backends = ["sqlite"]
-    if env.get("SAMLENG_TEST_POSTGRES_URL"):
+    if env.get("SAMLENG_TEST_BACKENDS") == "sqlite" and not IN_CI:
+        say("SAMLENG_TEST_BACKENDS=sqlite: skipping PostgreSQL (CI always runs both)")
+    elif env.get("SAMLENG_TEST_POSTGRES_URL"):
         backends.append("postgresql")
     else:
         bindir = _pg_bindir()

@@ -20,6 +20,6 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
     """Upgrade the database at `url` (default: the configured one) to `revision`."""
     command.upgrade(alembic_config(url), revision)
