@@ -6,10 +6,10 @@ from service.intake.models import ContactVault, Conversation, RateEvent
 from service.orgs.models import Organisation, User
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.places.models import Place
-from service.reports.models import Report, ReportEvent, Reporter
+from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
-    "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportEvent",
+    "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportCluster", "ReportEvent",
     "Reporter", "User",
 ]

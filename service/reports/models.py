@@ -12,6 +12,29 @@ from service.kit.models import created_at_field, ts_field
 CATEGORIES = ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
 URGENCIES = ("urgent", "high", "normal")
 CHANNELS = ("sms", "whatsapp", "telegram", "web")
+# Key and affected populations a report may concern (inferred by triage or set by a handler).
+POPULATIONS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general")
+
+# Case status lives here and only changes along these edges (service.reports.service.change_status).
+STATUSES = (
+    "received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
+    "duplicate", "withdrawn", "rejected",
+)
+_ENDS = ("duplicate", "withdrawn", "rejected")
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "received": ("triaged", "in_progress", *_ENDS),
+    "triaged": ("in_progress", "escalated", *_ENDS),
+    "in_progress": ("escalated", "responded", "resolved", *_ENDS),
+    "escalated": ("escalated", "responded", "in_progress", "resolved", *_ENDS),
+    "responded": ("escalated", "in_progress", "resolved", *_ENDS),
+    "resolved": ("closed", "in_progress"),
+    "closed": ("in_progress",),  # a reporter's "not resolved" reopens a case for a supervisor
+    "duplicate": ("in_progress",),
+    "withdrawn": (),
+    "rejected": ("in_progress",),
+}
+# The timestamp each status stamps on the report when entered.
+STATUS_STAMPS = {"resolved": "resolved_at", "closed": "closed_at", "withdrawn": "withdrawn_at"}
 
 
 class Reporter(SQLModel, table=True):
@@ -50,6 +73,37 @@ class Report(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     withdrawn_at: datetime | None = ts_field()
+    # Triage: set the moment a report arrives, with its reasons, before any person reads it.
+    population: str | None = Field(default=None, max_length=32, index=True)
+    secondary_category: str | None = Field(default=None, max_length=40)
+    triage_confidence: float | None = Field(default=None)
+    triage_language: str | None = Field(default=None, max_length=8)  # en, km, km-Latn, pt
+    triage_reasons: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    cluster_id: int | None = Field(default=None, foreign_key="report_cluster.id", index=True)
+    # Handling: whose queue holds the case, who has it, and the current deadline.
+    org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    assigned_user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    due_at: datetime | None = ts_field(index=True)
+    first_response_at: datetime | None = ts_field()
+    resolved_at: datetime | None = ts_field()
+    closed_at: datetime | None = ts_field()
+    # The reporter's answer at closure: yes, no, partly.
+    satisfaction: str | None = Field(default=None, max_length=8)
+
+
+class ReportCluster(SQLModel, table=True):
+    """Near-duplicate reports (same place, category, similar text, close in time)."""
+
+    __tablename__ = "report_cluster"
+    id: int | None = Field(default=None, primary_key=True)
+    category: str | None = Field(default=None, max_length=40, index=True)
+    place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
+    size: int = Field(default=1)
+    # Flagged once the size passes the threshold: a possible systemic problem.
+    systemic: bool = Field(default=False, index=True)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
 
 
 class ReportEvent(SQLModel, table=True):

@@ -12,7 +12,7 @@ from service.kit.clock import now
 from service.kit.crypto import pseudonym, receipt_hash, seal, unseal
 from service.kit.errors import DomainError
 from service.kit.masking import mask
-from service.reports.models import Report, ReportEvent, Reporter
+from service.reports.models import ALLOWED_TRANSITIONS, STATUS_STAMPS, Report, ReportEvent, Reporter
 
 
 def find_or_create_reporter(session: Session, *, channel: str, address: str) -> tuple[Reporter, bool]:
@@ -92,3 +92,25 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
     session.add(report)
     erase_for_report(session, report.id)  # type: ignore[arg-type]
     add_event(session, report, "withdrawn", actor=actor)
+
+
+class InvalidTransition(DomainError):
+    pass
+
+
+def change_status(
+    session: Session, report: Report, to: str, *, actor: str = "system", reason: str | None = None
+) -> None:
+    """Move a case along an allowed edge; stamps its timestamp and appends a timeline event."""
+    if to not in ALLOWED_TRANSITIONS.get(report.status, ()):
+        raise InvalidTransition(f"{report.status} -> {to} is not allowed")
+    before, stamp = report.status, now()
+    report.status = to
+    report.updated_at = stamp
+    if to in STATUS_STAMPS:
+        setattr(report, STATUS_STAMPS[to], stamp)
+    session.add(report)
+    detail: dict = {"from": before, "to": to}
+    if reason:
+        detail["reason"] = reason
+    add_event(session, report, "status", actor=actor, detail=detail)
