@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/api/docs", redoc_url=None)
     app.state.settings = settings
     app.state.engine = build_engine(settings)
-    app.state.writer = Writer(app.state.engine)
+    lanes = settings.writer_lanes or (1 if app.state.engine.dialect.name == "sqlite" else 4)
+    app.state.writer = Writer(app.state.engine, lanes=lanes)
     app.state.spool = Spool(settings.spool_dir)
 
     @app.exception_handler(RequestValidationError)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     lookups_global_minute: int = Field(120, alias="SAMLENG_LOOKUPS_GLOBAL_MINUTE", ge=1)
     # Seconds a write waits for SQLite's lock before the request is spooled.
     db_busy_timeout: float = Field(5.0, alias="SAMLENG_DB_BUSY_TIMEOUT", gt=0)
+    # Writer threads; unset: 1 on SQLite (one writer at a time anyway), 4 on PostgreSQL.
+    writer_lanes: int | None = Field(None, alias="SAMLENG_WRITER_LANES", ge=1, le=32)
     max_body_chars: int = Field(4096, alias="SAMLENG_MAX_BODY_CHARS", ge=160)
     # A deployment's own places file (same format as service/places/data/places.yaml).
     places_file: str = Field("", alias="SAMLENG_PLACES_FILE")

@@ -71,7 +71,9 @@ async def inbound_sms(request: Request) -> Response:
         params.pop(name, None)
     message = InboundMessage(channel=channel, external_id=sid, address=address, text=text, received_at=now())
     try:
-        reply = await request.app.state.writer.run(lambda session: store_sms(session, message, settings))
+        # Keyed by sender: one person's messages are handled in order, on one writer lane.
+        reply = await request.app.state.writer.run(lambda session: store_sms(session, message, settings),
+                                                   key=address)
     except Exception as exc:
         # The database could not take it: keep it on disk, acknowledge, replay later.
         request.app.state.spool.append(message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hmac
 import re
 from urllib.parse import parse_qsl
 
@@ -52,8 +54,20 @@ def verify_signature(request: Request, params: dict[str, str], *, auth_token: st
     if request.url.query:
         url += "?" + request.url.query
     signature = request.headers.get("x-twilio-signature", "")
-    if not signature or not RequestValidator(auth_token).validate(url, params, signature):
+    if not signature:
         raise HTTPException(403, "invalid Twilio signature")
+    validator = _validator(auth_token)
+    # The URL as configured is what Twilio signs: one HMAC. Only on a mismatch let the
+    # library try its variants (with and without the default port) before refusing.
+    if hmac.compare_digest(validator.compute_signature(url, params), signature):
+        return
+    if not validator.validate(url, params, signature):
+        raise HTTPException(403, "invalid Twilio signature")
+
+
+@functools.lru_cache(maxsize=4)
+def _validator(auth_token: str) -> RequestValidator:
+    return RequestValidator(auth_token)
 
 
 def require(params: dict[str, str], name: str, pattern: re.Pattern[str] | None = None) -> str:

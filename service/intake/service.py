@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, delete, select
 
 from service.config import Settings, get_settings
@@ -27,9 +27,16 @@ from service.kit.i18n import N_, detect_language, gettext, has_khmer
 from service.kit.masking import mask
 from service.places.service import match_place
 from service.reports import service as reports
-from service.reports.models import Report, Reporter
+from service.reports.models import Report
 
 log = logging.getLogger(__name__)
+_INBOX = InboundRow.__table__
+_CONVERSATION = Conversation.__table__
+# Built once: the hot path only binds parameters.
+_SELECT_STORED = select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INBOX.c.report_id).where(
+    _INBOX.c.channel == bindparam("channel"), _INBOX.c.external_id == bindparam("external_id"))
+_INSERT_INBOX = insert(_INBOX).returning(_INBOX.c.id)
+_INSERT_CONVERSATION = insert(_CONVERSATION)
 
 STEPS = ("category", "place", "consent")
 _CATEGORY_LABELS = (
@@ -38,25 +45,21 @@ _CATEGORY_LABELS = (
 
 
 def receive(session: Session, message: InboundMessage, *, settings: Settings | None = None) -> Reply:
-    """Store one inbound message exactly once and answer it. Redelivery returns the first answer."""
+    """Store one inbound message exactly once and answer it. Redelivery returns the first answer.
+
+    If another process stores the same (channel, external id) at the same moment, the
+    inbox's unique constraint makes this raise IntegrityError; the caller rolls back and
+    calls again, and the second call returns the stored answer (the writer does this).
+    """
     stored = _stored_reply(session, message)
     if stored is not None:
         return stored
-    try:
-        with session.begin_nested():
-            return _handle(session, message, settings or get_settings())
-    except IntegrityError:
-        # Another writer stored the same (channel, external id) first: answer as it did.
-        stored = _stored_reply(session, message)
-        if stored is None:
-            raise
-        return stored
+    return _handle(session, message, settings or get_settings())
 
 
 def _stored_reply(session: Session, message: InboundMessage) -> Reply | None:
-    row = session.exec(
-        select(InboundRow).where(InboundRow.channel == message.channel, InboundRow.external_id == message.external_id)
-    ).first()
+    row = session.connection().execute(
+        _SELECT_STORED, {"channel": message.channel, "external_id": message.external_id}).first()
     if row is None:
         return None
     text = unseal(row.reply_sealed) if row.reply_sealed else ""
@@ -65,25 +68,24 @@ def _stored_reply(session: Session, message: InboundMessage) -> Reply | None:
 
 def _handle(session: Session, message: InboundMessage, settings: Settings) -> Reply:
     text = message.text.strip()
-    reporter, new_reporter = reports.find_or_create_reporter(session, channel=message.channel, address=message.address)
+    reporter = reports.reporter_ref(session, channel=message.channel, address=message.address)
     # A reporter seen for the first time has no conversation and no recent reports: skip the queries.
-    conversation = None if new_reporter else _open_conversation(session, reporter, now())
+    conversation = None if reporter.new else _open_conversation(session, reporter, now())
     language = _language(text, reporter, conversation)
-    ctx = _Context(session, message, settings, reporter, conversation, language, text, new_reporter=new_reporter)
+    ctx = _Context(session, message, settings, reporter, conversation, language, text)
     reply = ctx.dispatch()
-    row = InboundRow(
-        channel=message.channel, external_id=message.external_id, reporter_id=reporter.id,
-        body_masked=mask(text), spooled=message.spooled, received_at=message.received_at,
-        kind=reply.kind, report_id=reply.report_id, reply_sealed=seal(reply.text),
-    )
-    session.add(row)
-    session.flush()
+    session.flush()  # the dialogue's ORM changes first: the inbox row refers to them
+    row_id = session.connection().execute(_INSERT_INBOX, {
+        "channel": message.channel, "external_id": message.external_id, "reporter_id": reporter.id,
+        "body_masked": ctx.masked_text, "spooled": message.spooled, "received_at": message.received_at,
+        "kind": reply.kind, "report_id": reply.report_id, "reply_sealed": seal(reply.text),
+    }).scalar_one()
     # Ids and kinds only: never the address, the provider's message id or the text.
-    log.info("inbound %s message #%s: %s (report #%s)", message.channel, row.id, reply.kind, reply.report_id)
+    log.info("inbound %s message #%s: %s (report #%s)", message.channel, row_id, reply.kind, reply.report_id)
     return reply
 
 
-def _open_conversation(session: Session, reporter: Reporter, at) -> Conversation | None:  # type: ignore[no-untyped-def]
+def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> Conversation | None:  # type: ignore[no-untyped-def]
     conversation = session.exec(select(Conversation).where(Conversation.reporter_id == reporter.id)).first()
     if conversation is not None and conversation.expires_at is not None and as_utc(conversation.expires_at) <= at:
         # Idle too long: the report keeps what was given; a new message starts afresh.
@@ -93,7 +95,7 @@ def _open_conversation(session: Session, reporter: Reporter, at) -> Conversation
     return conversation
 
 
-def _language(text: str, reporter: Reporter, conversation: Conversation | None) -> str:
+def _language(text: str, reporter: reports.ReporterRef, conversation: Conversation | None) -> str:
     if has_khmer(text):
         return "km"
     if conversation is not None:
@@ -105,12 +107,19 @@ class _Context:
     """One message being handled: everything the dialogue steps need."""
 
     def __init__(
-        self, session: Session, message: InboundMessage, settings: Settings, reporter: Reporter,
-        conversation: Conversation | None, language: str, text: str, *, new_reporter: bool = False,
+        self, session: Session, message: InboundMessage, settings: Settings, reporter: reports.ReporterRef,
+        conversation: Conversation | None, language: str, text: str,
     ) -> None:
         self.session, self.message, self.settings = session, message, settings
-        self.new_reporter = new_reporter
         self.reporter, self.conversation, self.language, self.text = reporter, conversation, language, text
+        self._masked: str | None = None
+
+    @property
+    def masked_text(self) -> str:
+        """The message with numbers, emails and ids masked, computed once."""
+        if self._masked is None:
+            self._masked = mask(self.text)
+        return self._masked
 
     def t(self, msgid: str, **params: object) -> str:
         return gettext(self.language, msgid, **params)
@@ -135,8 +144,7 @@ class _Context:
 
     def cmd_language(self, language: str) -> Reply:
         self.language = language
-        self.reporter.language = language
-        self.session.add(self.reporter)
+        reports.update_reporter(self.session, self.reporter, language=language)
         if self.conversation is not None:
             self.conversation.language = language
             self.session.add(self.conversation)
@@ -144,16 +152,14 @@ class _Context:
         return self.reply(texts.LANGUAGE_SET if language == "en" else texts.HELP, kind="language")
 
     def cmd_stop(self, _arg: str) -> Reply:
-        self.reporter.opted_out_at = now()
-        self.session.add(self.reporter)
+        reports.update_reporter(self.session, self.reporter, opted_out_at=now())
         erase_for_reporter(self.session, self.reporter.id)  # type: ignore[arg-type]
         if self.conversation is not None:
             self.session.delete(self.conversation)
         return self.reply(texts.STOPPED, kind="stop")
 
     def cmd_start(self, _arg: str) -> Reply:
-        self.reporter.opted_out_at = None
-        self.session.add(self.reporter)
+        reports.update_reporter(self.session, self.reporter, opted_out_at=None)
         return self.reply(texts.STARTED, kind="start")
 
     def cmd_status(self, argument: str) -> Reply:
@@ -198,29 +204,32 @@ class _Context:
 
     # -- a new report ----------------------------------------------------------------------
     def new_report(self) -> Reply:
+        """The first free-text message is a report at once (Core statements: the hot path)."""
         if not self.text:
             return self.reply(texts.EMPTY, kind="empty")
-        recent, oldest = (0, None) if self.new_reporter else reports.recent_report_count(
-            self.session, reporter_id=self.reporter.id, since=now() - timedelta(hours=1))  # type: ignore[arg-type]
-        report, code = reports.create_report(
-            self.session, channel=self.message.channel, reporter_id=self.reporter.id,
-            narrative=self.text, language=self.language, at=self.message.received_at,
+        recent, oldest = (0, None) if self.reporter.new else reports.recent_report_count(
+            self.session, reporter_id=self.reporter.id, since=now() - timedelta(hours=1))
+        silent = self.reporter.opted_out_at is not None
+        # Never dropped: above the hourly limit a report is stored now and held back from the queue.
+        deferred_until = as_utc(oldest or now()) + timedelta(hours=1) if (
+            not silent and recent >= self.settings.reports_per_hour) else None
+        report_id, code = reports.insert_report(
+            self.session, channel=self.message.channel, reporter_id=self.reporter.id, narrative=self.text,
+            language=self.language, at=self.message.received_at, masked=self.masked_text,
+            deferred_until=deferred_until,
         )
-        if self.reporter.opted_out_at is not None:
+        if silent:
             # They asked for no messages: keep the report, send nothing (Twilio would block it too).
-            return Reply(text="", language=self.language, kind="report_silent", report_id=report.id)
-        if recent >= self.settings.reports_per_hour:
-            # Never dropped: stored now, held back from the queue until the hour has passed.
-            report.deferred_until = as_utc(oldest or now()) + timedelta(hours=1)
-            self.session.add(report)
-            reports.add_event(self.session, report, "deferred", detail={"reason": "reports_per_hour"})
-            return self.reply(texts.DEFERRED, kind="report_deferred", report_id=report.id, code=receipts.display(code))
-        conversation = Conversation(
-            reporter_id=self.reporter.id, channel=self.message.channel, report_id=report.id, step="category",  # type: ignore[arg-type]
-            language=self.language, code_sealed=seal(code),
-        )
-        self._touch(conversation)
-        return self.reply(texts.ASK_CATEGORY, kind="report", report_id=report.id, step="category")
+            return Reply(text="", language=self.language, kind="report_silent", report_id=report_id)
+        if deferred_until is not None:
+            return self.reply(texts.DEFERRED, kind="report_deferred", report_id=report_id, code=receipts.display(code))
+        stamp = now()
+        self.session.connection().execute(_INSERT_CONVERSATION, {
+            "reporter_id": self.reporter.id, "channel": self.message.channel, "report_id": report_id,
+            "step": "category", "language": self.language, "reasks": 0, "code_sealed": seal(code),
+            "updated_at": stamp, "expires_at": stamp + timedelta(minutes=self.settings.conversation_idle_minutes),
+        })
+        return self.reply(texts.ASK_CATEGORY, kind="report", report_id=report_id, step="category")
 
     # -- answers ---------------------------------------------------------------------------
     def answer(self, conversation: Conversation) -> Reply:

@@ -7,6 +7,7 @@ a translator edits one text file and no binary catalogue can go stale.
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,9 +45,12 @@ def gettext(language: str, message: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+_KHMER = re.compile("[\u1780-\u17ff\u19e0-\u19ff]")
+
+
 def has_khmer(text: str) -> bool:
     """True when the text contains Khmer script."""
-    return any("\u1780" <= ch <= "\u17ff" or "\u19e0" <= ch <= "\u19ff" for ch in text)
+    return _KHMER.search(text) is not None
 
 
 def detect_language(text: str) -> str:

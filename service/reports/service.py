@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, select
 
 from service.kit import receipts
@@ -15,34 +16,94 @@ from service.kit.masking import mask
 from service.reports.models import ALLOWED_TRANSITIONS, STATUS_STAMPS, Report, ReportEvent, Reporter
 
 
-def find_or_create_reporter(session: Session, *, channel: str, address: str) -> tuple[Reporter, bool]:
-    """The reporter behind a channel address, by keyed pseudonym only, and whether it is new."""
+@dataclass
+class ReporterRef:
+    """What the intake needs of a reporter, read with one Core query (no ORM object)."""
+
+    id: int
+    pseudonym: str
+    language: str | None = None
+    opted_out_at: datetime | None = None
+    new: bool = False
+
+
+_REPORTER = Reporter.__table__
+_REPORT = Report.__table__
+_EVENT = ReportEvent.__table__
+# Built once: the hot path only binds parameters (statement building is a large share of the cost).
+_SELECT_REPORTER = select(_REPORTER.c.id, _REPORTER.c.language, _REPORTER.c.opted_out_at).where(
+    _REPORTER.c.pseudonym == bindparam("key"))
+_INSERT_REPORTER = insert(_REPORTER).returning(_REPORTER.c.id)
+_INSERT_REPORT = insert(_REPORT).returning(_REPORT.c.id)
+_INSERT_EVENT = insert(_EVENT)
+
+
+def reporter_ref(session: Session, *, channel: str, address: str) -> ReporterRef:
+    """The reporter behind a channel address, by keyed pseudonym only; created if new.
+
+    A second process creating the same pseudonym at the same moment makes this raise
+    IntegrityError; run again (the writer does), it finds the other's row.
+    """
     key = pseudonym(channel, address)
-    reporter = session.exec(select(Reporter).where(Reporter.pseudonym == key)).first()
-    if reporter is not None:
-        return reporter, False
-    reporter = Reporter(pseudonym=key, channel=channel)
-    session.add(reporter)
-    session.flush()
-    return reporter, True
+    conn = session.connection()
+    row = conn.execute(_SELECT_REPORTER, {"key": key}).first()
+    if row is not None:
+        return ReporterRef(row.id, key, row.language, row.opted_out_at)
+    new_id = conn.execute(
+        _INSERT_REPORTER, {"pseudonym": key, "channel": channel, "created_at": now()}
+    ).scalar_one()
+    return ReporterRef(new_id, key, new=True)
+
+
+def update_reporter(session: Session, ref: ReporterRef, **values: object) -> None:
+    """Change a reporter's language or opt-out, keeping `ref` in step."""
+    session.execute(update(_REPORTER).where(_REPORTER.c.id == ref.id).values(**values))
+    for name, value in values.items():
+        setattr(ref, name, value)
+
+
+def find_or_create_reporter(session: Session, *, channel: str, address: str) -> tuple[Reporter, bool]:
+    """The reporter (ORM object) behind a channel address, and whether it is new."""
+    ref = reporter_ref(session, channel=channel, address=address)
+    return session.get_one(Reporter, ref.id), ref.new
+
+
+def insert_report(
+    session: Session, *, channel: str, reporter_id: int | None, narrative: str, language: str,
+    at: datetime | None = None, assisted: bool = False, masked: str | None = None,
+    deferred_until: datetime | None = None, **fields: object,
+) -> tuple[int, str]:
+    """Store a new report with Core statements (the intake's hot path); returns its id and receipt code.
+
+    `masked` is the caller's `mask(narrative)` when it already has it; `fields` are
+    further columns (e.g. triage results) written in the same INSERT.
+    """
+    code = receipts.new_code()
+    stamp = at or now()
+    conn = session.connection()
+    report_id = conn.execute(_INSERT_REPORT, {
+        "receipt_hash": receipt_hash(code), "channel": channel, "reporter_id": reporter_id,
+        "narrative_sealed": seal(narrative), "narrative_masked": mask(narrative) if masked is None else masked,
+        "language": language, "assisted": assisted, "created_at": stamp, "updated_at": stamp,
+        "deferred_until": deferred_until, **fields,
+    }).scalar_one()
+    events = [{"report_id": report_id, "kind": "received", "actor": "system", "detail": {"channel": channel},
+               "created_at": stamp}]
+    if deferred_until is not None:
+        events.append({"report_id": report_id, "kind": "deferred", "actor": "system",
+                       "detail": {"reason": "reports_per_hour"}, "created_at": stamp})
+    conn.execute(_INSERT_EVENT, events)
+    return report_id, code
 
 
 def create_report(
     session: Session, *, channel: str, reporter_id: int | None, narrative: str, language: str,
     at: datetime | None = None, assisted: bool = False,
 ) -> tuple[Report, str]:
-    """Store a new report; returns it and its receipt code (shown once, stored only as a hash)."""
-    code = receipts.new_code()
-    stamp = at or now()
-    report = Report(
-        receipt_hash=receipt_hash(code), channel=channel, reporter_id=reporter_id,
-        narrative_sealed=seal(narrative), narrative_masked=mask(narrative), language=language,
-        assisted=assisted, created_at=stamp, updated_at=stamp,
-    )
-    session.add(report)
-    session.flush()
-    add_event(session, report, "received", detail={"channel": channel})
-    return report, code
+    """Store a new report; returns it (ORM object) and its receipt code (shown once, stored only as a hash)."""
+    report_id, code = insert_report(session, channel=channel, reporter_id=reporter_id, narrative=narrative,
+                                    language=language, at=at, assisted=assisted)
+    return session.get_one(Report, report_id), code
 
 
 def append_narrative(session: Session, report: Report, text: str) -> None:
