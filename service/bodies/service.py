@@ -26,6 +26,7 @@ LANGUAGES = ("en", "km")
 
 def upsert_body(
     session: Session, *, slug: str, name_en: str, name_km: str | None = None, level: str, language: str = "en",
+    network: str | None = None,
     categories: list[str] | None = None, deadline_hours: int | None = None, email: str | None = None,
     webhook_url: str | None = None, sms: str | None = None, places: list[str] | None = None, active: bool = True,
 ) -> GrievanceBody:
