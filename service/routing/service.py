@@ -53,7 +53,7 @@ def save_rule(
     fields: dict[str, Any] = {
         "name": name, "priority": int(priority), "categories": list(categories or []),
         "urgencies": list(urgencies or []), "populations": list(populations or []), "place_code": place_code or None,
-        "org_slug": org_slug or None, "ladder": [dict(r) for r in ladder or []], "auto_escalate": bool(auto_escalate),
+        "org_slug": org_slug or None, "ladder": [dict(r) if isinstance(r, dict) else r for r in ladder or []], "auto_escalate": bool(auto_escalate),
         "active": bool(active),
     }
     _check(session, fields)
