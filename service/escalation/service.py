@@ -29,6 +29,10 @@ from service.reports.service import add_event, change_status
 from service.routing import service as routing
 
 
+# Without an idempotency key, the same actor escalating again this soon is taken as a repeat.
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+
+
 class LadderExhausted(DomainError):
     """No body is left above the current rung."""
 
@@ -47,10 +51,14 @@ def current_escalation(session: Session, report: Report) -> Escalation | None:
 def escalate(session: Session, report: Report, *, actor: str, idempotency_key: str | None = None) -> Escalation:
     """Send the case to the next body on its ladder. The same key twice → the first escalation, no new message.
 
-    Without a key, the key is "escalate from the current state": two clicks on the same page
-    both mean the same escalation.
+    Callers pass the state they acted on as the key (the web app: "after:<latest escalation id
+    on the page>"), so two clicks on one page are one escalation. Without a key, a repeat by
+    the same actor within two minutes returns the escalation just made.
     """
     latest = current_escalation(session, report)
+    if (idempotency_key is None and latest is not None and latest.status in WAITING and latest.actor == actor
+            and as_utc(latest.created_at) > now() - DOUBLE_SUBMIT_WINDOW):
+        return latest  # a keyless repeat by the same person moments later is the same request
     key = f"r{report.id}:" + (idempotency_key or f"after:{latest.id if latest else 0}")
     existing = session.exec(select(Escalation).where(Escalation.idempotency_key == key)).first()
     if existing is not None:
