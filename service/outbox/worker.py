@@ -115,10 +115,21 @@ class Worker:
     def deliver_due(self, limit: int | None = None) -> int:
         if not self._hold_sqlite_lock():
             return 0
-        claimed = self.claim(limit or self.settings.outbox_batch)
-        for outbound_id in claimed:
-            self._deliver_one(outbound_id)
+        try:
+            claimed = self.claim(limit or self.settings.outbox_batch)
+            for outbound_id in claimed:
+                self._deliver_one(outbound_id)
+        finally:
+            self._release_sqlite_lock()
         return len(claimed)
+
+    def _release_sqlite_lock(self) -> None:
+        if self.engine.dialect.name != "sqlite":
+            return
+        with session_scope(self.engine) as session:
+            lock = session.get(WorkerLock, "outbox")
+            if lock is not None and lock.holder == self.worker_id:
+                session.delete(lock)
 
     def _outgoing(self, session: Session, row: OutboundMessage) -> registry.Outgoing:
         to, secret = (unseal(row.to_sealed) if row.to_sealed else None), None
