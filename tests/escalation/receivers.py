@@ -96,8 +96,14 @@ class SmtpServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.mailbox = _Mailbox()
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        self.controller: Controller | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Start (again, on the same port and mailbox)."""
+        if self.controller is None:
+            self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+            self.controller.start()
 
     @property
     def url(self) -> str:
@@ -112,4 +118,6 @@ class SmtpServer:
         return [m for m in self.messages if m["To"] == address]
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
