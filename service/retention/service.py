@@ -109,8 +109,7 @@ def purge_evidence(session: Session, settings: Settings, dry_run: bool) -> int:
             count += sum(1 for p in folder.rglob("*") if p.is_file())
             if not dry_run:
                 shutil.rmtree(folder, ignore_errors=True)
-    bind = session.get_bind()
-    inspector = inspect(bind)
+    inspector = inspect(session.connection())  # the session's own connection: SQLite has one writer
     if ids and inspector.has_table("evidence") and "report_id" in {c["name"] for c in inspector.get_columns("evidence")}:
         marks = ", ".join(str(int(i)) for i in ids)
         count += int(session.execute(text(f"SELECT count(*) FROM evidence WHERE report_id IN ({marks})")).scalar() or 0)
