@@ -67,7 +67,7 @@ def test_purge_leaves_no_contact_raw_narrative_or_evidence_of_closed_cases(setti
             esc.record_response(s, escalation, action="resolved", text="Refunded, see 012 345 678")
             esc.close_case(s, closed, actor="handler")
             closed_id, kept_id = closed.id, kept.id
-            s.execute(text("INSERT INTO evidence (report_id, path) VALUES (:r, :p)"),
+            s.execute(text("INSERT INTO evidence (id, report_id, path) VALUES (1, :r, :p)"),
                       {"r": closed_id, "p": f"{closed_id}/receipt.jpg"})
             s.commit()
         Worker(engine, settings).run_once()
