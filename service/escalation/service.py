@@ -33,6 +33,9 @@ from service.routing import service as routing
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 
 
+_FINISHED = ("resolved", "closed", "withdrawn", "duplicate", "rejected")
+
+
 class LadderExhausted(DomainError):
     """No body is left above the current rung."""
 
@@ -305,7 +308,7 @@ def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
         body = session.get(GrievanceBody, escalation.body_id)
         escalation.reminded_at = stamp
         session.add(escalation)
-        if report is not None and body is not None:
+        if report is not None and body is not None and report.status not in _FINISHED:
             notify_body(session, escalation, report=report, body=body, purpose="reminder")
             add_event(session, report, "body_reminded", detail={"escalation": escalation.id, "body": body.slug})
             reminded += 1
@@ -315,6 +318,10 @@ def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
         report = session.get(Report, escalation.report_id)
         body = session.get(GrievanceBody, escalation.body_id)
         if report is None or body is None:
+            continue
+        if report.status in _FINISHED:
+            escalation.status, escalation.closed_at = "cancelled", stamp  # nothing left to chase
+            session.add(escalation)
             continue
         escalation.status, escalation.closed_at = "expired", stamp
         session.add(escalation)

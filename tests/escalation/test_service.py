@@ -147,3 +147,16 @@ def test_closed_or_withdrawn_cases_cannot_be_escalated(s: Session) -> None:
     esc.close_case(s, report, actor="handler")
     with pytest.raises(InvalidInput):
         esc.escalate(s, report, actor="handler", idempotency_key="again")
+
+
+def test_a_withdrawn_case_is_not_chased_up_the_ladder(s: Session, controlled_clock) -> None:  # type: ignore[no-untyped-def]
+    from service.reports.service import withdraw
+
+    report = make_case(s)
+    first = esc.escalate(s, report, actor="handler")
+    withdraw(s, report)
+    controlled_clock.advance(timedelta(hours=60))  # inside the reminder window: no reminder
+    assert esc.check_deadlines(s)["reminded"] == 0
+    controlled_clock.advance(timedelta(days=4))
+    assert esc.check_deadlines(s) == {"reminded": 0, "moved_up": 0, "exhausted": 0}
+    assert first.status == "cancelled" and len(s.exec(select(Escalation)).all()) == 1
