@@ -94,8 +94,12 @@ class Worker:
             session.add(lock)
         return True
 
-    def claim(self, limit: int) -> list[int]:
-        """Claim due rows for this worker; FOR UPDATE SKIP LOCKED keeps PostgreSQL workers apart."""
+    def claim(self, limit: int) -> list[tuple[int, registry.Outgoing | None, str | None]]:
+        """Claim due rows for this worker and read what to send, in one short transaction.
+
+        FOR UPDATE SKIP LOCKED keeps PostgreSQL workers apart. Returns (id, item, error)
+        where error is a permanent failure found while reading (e.g. the body is gone).
+        """
         stamp = now()
         with session_scope(self.engine) as session:
             query = select(OutboundMessage).where(
@@ -107,18 +111,24 @@ class Worker:
                 query = query.with_for_update(skip_locked=True)
             rows = session.exec(query).all()
             until = stamp + timedelta(seconds=self.settings.outbox_lease_seconds)
+            claimed: list[tuple[int, registry.Outgoing | None, str | None]] = []
             for row in rows:
                 row.claimed_by, row.claimed_until = self.worker_id, until
                 session.add(row)
-            return [row.id for row in rows]  # type: ignore[misc]
+                try:
+                    claimed.append((row.id, self._outgoing(session, row), None))  # type: ignore[arg-type]
+                except PermanentFailure as exc:
+                    claimed.append((row.id, None, str(exc)))  # type: ignore[arg-type]
+            return claimed
 
     def deliver_due(self, limit: int | None = None) -> int:
         if not self._hold_sqlite_lock():
             return 0
+        claimed: list = []
         try:
             claimed = self.claim(limit or self.settings.outbox_batch)
-            for outbound_id in claimed:
-                self._deliver_one(outbound_id)
+            for outbound_id, item, error in claimed:
+                self._deliver_one(outbound_id, item, error)
         finally:
             self._release_sqlite_lock()
         return len(claimed)
@@ -147,19 +157,10 @@ class Worker:
             id=row.id, kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",  # type: ignore[arg-type]
             to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret)
 
-    def _deliver_one(self, outbound_id: int) -> None:
-        error: tuple[str, bool] | None = None
+    def _deliver_one(self, outbound_id: int, item: registry.Outgoing | None, read_error: str | None) -> None:
+        error: tuple[str, bool] | None = (read_error, True) if read_error is not None else None
         sent = None
-        with Session(self.engine, expire_on_commit=False) as session:  # read only: no lock held while sending
-            row = session.get(OutboundMessage, outbound_id)
-            if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
-                return
-            try:
-                item = self._outgoing(session, row)
-            except PermanentFailure as exc:
-                error = (str(exc), True)
-            session.rollback()
-        if error is None:
+        if error is None and item is not None:  # no transaction is open while sending
             try:
                 sent = self._driver(registry.route_of(item.kind, item.channel)).deliver(item)
             except PermanentFailure as exc:
@@ -168,8 +169,8 @@ class Worker:
                 error = (f"{type(exc).__name__}: {str(exc)[:200]}", False)
         with session_scope(self.engine) as session:
             row = session.get(OutboundMessage, outbound_id)
-            if row is None or row.status != "pending":
-                return
+            if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
+                return  # our claim lapsed and another worker took the row over
             row.attempts += 1
             row.claimed_by, row.claimed_until = None, None
             if error is None:
