@@ -300,9 +300,15 @@ def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
     """Send reminders before deadlines; move unanswered cases one rung up when a deadline passes."""
     stamp = now()
     reminded = moved = exhausted = 0
-    due_reminders = session.exec(select(Escalation).where(
+    # Several workers: each escalation is handled by whichever locks it first (PostgreSQL).
+    skip_locked = session.get_bind().dialect.name == "postgresql"
+
+    def locked(query):  # type: ignore[no-untyped-def]
+        return query.with_for_update(skip_locked=True) if skip_locked else query
+
+    due_reminders = session.exec(locked(select(Escalation).where(
         col(Escalation.status).in_(WAITING), col(Escalation.reminded_at).is_(None),
-        col(Escalation.remind_at) <= stamp, col(Escalation.due_at) > stamp).limit(limit)).all()
+        col(Escalation.remind_at) <= stamp, col(Escalation.due_at) > stamp).limit(limit))).all()
     for escalation in due_reminders:
         report = session.get(Report, escalation.report_id)
         body = session.get(GrievanceBody, escalation.body_id)
@@ -312,8 +318,8 @@ def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
             notify_body(session, escalation, report=report, body=body, purpose="reminder")
             add_event(session, report, "body_reminded", detail={"escalation": escalation.id, "body": body.slug})
             reminded += 1
-    missed = session.exec(select(Escalation).where(
-        col(Escalation.status).in_(WAITING), col(Escalation.due_at) <= stamp).order_by(col(Escalation.id)).limit(limit)).all()
+    missed = session.exec(locked(select(Escalation).where(
+        col(Escalation.status).in_(WAITING), col(Escalation.due_at) <= stamp).order_by(col(Escalation.id)).limit(limit))).all()
     for escalation in missed:
         report = session.get(Report, escalation.report_id)
         body = session.get(GrievanceBody, escalation.body_id)

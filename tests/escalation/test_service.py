@@ -160,3 +160,25 @@ def test_a_withdrawn_case_is_not_chased_up_the_ladder(s: Session, controlled_clo
     controlled_clock.advance(timedelta(days=4))
     assert esc.check_deadlines(s) == {"reminded": 0, "moved_up": 0, "exhausted": 0}
     assert first.status == "cancelled" and len(s.exec(select(Escalation)).all()) == 1
+
+
+def test_satisfaction_hook_only_takes_real_answers(s: Session) -> None:
+    from service.intake.pending import open_question
+    from service.intake.schemas import InboundMessage
+    from service.intake.service import receive
+    from service.reports.models import Report
+
+    report = make_case(s, address=PHONE, population=None)
+    escalation = esc.escalate(s, report, actor="handler")
+    esc.record_response(s, escalation, action="resolved")
+    esc.close_case(s, report, actor="handler")
+    reporter_id = report.reporter_id
+    story = receive(s, InboundMessage(channel="sms", external_id="SMq1", address=PHONE, text="Another problem: no condoms"))
+    assert story.kind == "report" and story.report_id != report.id, "a non-answer is a new report"
+    assert open_question(s, reporter_id) is not None  # type: ignore[arg-type]
+    # Finish that new report's questions so the next message is not a dialogue answer.
+    for i, text in enumerate(("0", "0", "0")):
+        receive(s, InboundMessage(channel="sms", external_id=f"SMq2{i}", address=PHONE, text=text))
+    answer = receive(s, InboundMessage(channel="sms", external_id="SMq3", address=PHONE, text="ចាស"))
+    assert answer.kind == "satisfaction" and answer.language == "km" and answer.text.startswith("សូមអរគុណ")
+    assert s.get(Report, report.id).satisfaction == "yes" and open_question(s, reporter_id) is None  # type: ignore[union-attr,arg-type]
