@@ -60,4 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(ops_router)
     app.include_router(sms_router)
+    # escalation (issue 6): bodies' response pages and API
+    from service.escalation.routes import router as escalation_router
+
+    app.include_router(escalation_router)
     return app

@@ -99,6 +99,168 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- escalation (issue 6): routing, bodies, purge, outbox dead letters ------------------------------
+def cmd_routing_simulate(args: argparse.Namespace) -> int:
+    import json
+
+    from service.db import get_engine, session_scope
+    from service.routing.service import simulate
+
+    with session_scope(get_engine()) as session:
+        result = simulate(session, category=args.category, place=args.place, urgency=args.urgency,
+                          population=args.population)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    rule = result["rule"]
+    if rule is None:
+        print("no rule matches")
+        return 0
+    print(f"rule {rule['key']} v{rule['version']} (priority {rule['priority']}): {rule['name']}")
+    print(f"handled by: {result['org'] or '-'}" + ("  (escalated at once)" if rule["auto_escalate"] else ""))
+    for rung in result["ladder"]:
+        spec = " ".join(f"{k}={v}" for k, v in rung["spec"].items())
+        print(f"  {rung['rung'] + 1}. {spec:<40} -> {rung['body'] or '(no body here: skipped)'}")
+    return 0
+
+
+def cmd_routing_load(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.db import get_engine, session_scope
+    from service.routing.service import load_rules
+
+    with session_scope(get_engine()) as session:
+        count = load_rules(session, Path(args.file) if args.file else None, actor="cli")
+        record(session, actor="cli", action="routing.load", object_type="routing_rule", object_id=None,
+               detail={"rules": count})
+    print(f"rules={count}")
+    return 0
+
+
+def cmd_routing_history(args: argparse.Namespace) -> int:
+    from service.db import get_engine, session_scope
+    from service.routing.service import rule_history
+
+    with session_scope(get_engine()) as session:
+        for rule in rule_history(session, args.key):
+            state = "current" if rule.current else "old"
+            print(f"v{rule.version} {state} {'active' if rule.active else 'retired'} by {rule.created_by} "
+                  f"at {rule.created_at.isoformat()}: {rule.name}")
+    return 0
+
+
+def cmd_bodies_load(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.bodies.service import load_bodies
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        count = load_bodies(session, Path(args.file) if args.file else None)
+        record(session, actor="cli", action="bodies.load", object_type="grievance_body", object_id=None,
+               detail={"bodies": count})
+    print(f"bodies={count}")
+    return 0
+
+
+def cmd_bodies_list(_args: argparse.Namespace) -> int:
+    from service.bodies.service import deadline_for, jurisdiction_codes, list_bodies
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        for body in list_bodies(session):
+            outputs = ",".join(k for k, v in (("email", body.email), ("webhook", body.webhook_url),
+                                              ("sms", body.sms_sealed)) if v)
+            hours = int(deadline_for(body).total_seconds() // 3600)
+            print(f"{body.slug:<18} {body.level:<21} {hours:>4}h {outputs:<18} {' '.join(jurisdiction_codes(session, body))}")
+    return 0
+
+
+def cmd_bodies_credentials(args: argparse.Namespace) -> int:
+    from service.bodies.service import get_body, issue_api_token, set_webhook_secret, webhook_secret
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        body = get_body(session, args.slug)
+        if args.bodies_command == "token":
+            print(issue_api_token(session, body))
+            action = "bodies.token"
+        else:
+            print(set_webhook_secret(session, body) if args.rotate else (webhook_secret(body) or "(no webhook)"))
+            action = "bodies.secret"
+        record(session, actor="cli", action=action, object_type="grievance_body", object_id=body.id, detail={})
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from service.db import get_engine, session_scope
+    from service.retention.service import purge
+
+    with session_scope(get_engine()) as session:
+        counts = purge(session, dry_run=args.dry_run)
+        if not args.dry_run:
+            record(session, actor="cli", action="retention.purge", object_type="retention", object_id=None,
+                   detail=counts)
+    print(("would remove: " if args.dry_run else "removed: ") + " ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from service.db import get_engine, session_scope
+    from service.outbox.service import dead_letters, retry_now
+
+    with session_scope(get_engine()) as session:
+        if args.outbox_command == "retry":
+            row = retry_now(session, args.id)
+            record(session, actor="cli", action="outbox.retry", object_type="outbound_message", object_id=row.id, detail={})
+            print(f"outbox #{row.id} queued again")
+            return 0
+        for row in dead_letters(session):
+            print(f"#{row.id} {row.kind:<9} report={row.report_id or '-'} attempts={row.attempts} {row.last_error or ''}")
+    return 0
+
+
+def _add_escalation_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    routing = sub.add_parser("routing", help="routing rules").add_subparsers(dest="routing_command", required=True)
+    sim = routing.add_parser("simulate", help="where would this case go?")
+    sim.add_argument("--category")
+    sim.add_argument("--place", help="place code or name")
+    sim.add_argument("--urgency", choices=("urgent", "high", "normal"))
+    sim.add_argument("--population")
+    sim.add_argument("--json", action="store_true")
+    sim.set_defaults(func=cmd_routing_simulate)
+    load = routing.add_parser("load", help="load rules from YAML (default: the bundled seed)")
+    load.add_argument("--file")
+    load.set_defaults(func=cmd_routing_load)
+    hist = routing.add_parser("history", help="every version of a rule")
+    hist.add_argument("--key", required=True)
+    hist.set_defaults(func=cmd_routing_history)
+
+    bodies = sub.add_parser("bodies", help="grievance bodies").add_subparsers(dest="bodies_command", required=True)
+    bload = bodies.add_parser("load", help="load bodies from YAML (default: the bundled seed)")
+    bload.add_argument("--file")
+    bload.set_defaults(func=cmd_bodies_load)
+    bodies.add_parser("list").set_defaults(func=cmd_bodies_list)
+    token = bodies.add_parser("token", help="issue a new API bearer token for a body (printed once)")
+    token.add_argument("--slug", required=True)
+    token.set_defaults(func=cmd_bodies_credentials)
+    secret = bodies.add_parser("secret", help="show (or --rotate) a body's webhook signing secret")
+    secret.add_argument("--slug", required=True)
+    secret.add_argument("--rotate", action="store_true")
+    secret.set_defaults(func=cmd_bodies_credentials)
+
+    purge = sub.add_parser("purge", help="apply the retention periods now")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+    purge.set_defaults(func=cmd_purge)
+
+    outbox = sub.add_parser("outbox", help="outbound messages").add_subparsers(dest="outbox_command", required=True)
+    outbox.add_parser("dead", help="list dead letters").set_defaults(func=cmd_outbox)
+    retry = outbox.add_parser("retry", help="retry a dead letter now")
+    retry.add_argument("--id", type=int, required=True)
+    retry.set_defaults(func=cmd_outbox)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="samleng", description="Samleng feedback and grievance platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--org")
     user_create.add_argument("--role", required=True, choices=("handler", "supervisor", "admin"))
     user_create.set_defaults(func=cmd_user_create)
+    _add_escalation_commands(sub)
     return parser
 
 

@@ -62,6 +62,22 @@ class Settings(BaseSettings):
     telegram_api_base: str = Field("", alias="TELEGRAM_API_BASE")
     smtp_url: str = Field("", alias="SAMLENG_SMTP_URL")
 
+    # -- escalation, outbox worker and retention (issue 6) -------------------------------------
+    # Sender address of the emails to grievance bodies.
+    mail_from: str = Field("samleng@localhost", alias="SAMLENG_MAIL_FROM")
+    # A body's response link stays valid this many days after its deadline.
+    response_link_days: int = Field(30, alias="SAMLENG_RESPONSE_LINK_DAYS", ge=1)
+    # Outbox: rows claimed per pass, how long a claim holds, HTTP/SMTP timeout per try.
+    outbox_batch: int = Field(50, alias="SAMLENG_OUTBOX_BATCH", ge=1)
+    outbox_lease_seconds: float = Field(300.0, alias="SAMLENG_OUTBOX_LEASE_SECONDS", gt=0)
+    outbox_timeout: float = Field(10.0, alias="SAMLENG_OUTBOX_TIMEOUT", gt=0)
+    # Retention: contact details erased this long after closure; raw narratives, delivered
+    # outbox payloads and evidence files of closed cases purged after these periods.
+    contact_grace_days: float = Field(14, alias="SAMLENG_CONTACT_GRACE_DAYS", ge=0)
+    narrative_retention_days: float = Field(90, alias="SAMLENG_NARRATIVE_RETENTION_DAYS", ge=0)
+    outbox_retention_days: float = Field(30, alias="SAMLENG_OUTBOX_RETENTION_DAYS", ge=0)
+    evidence_dir: str = Field("var/evidence", alias="SAMLENG_EVIDENCE_DIR")
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"

@@ -51,6 +51,12 @@ def load_demo(session: Session) -> dict[str, int]:
     for email, org, role in USERS:
         if session.exec(select(User).where(User.email == email)).first() is None:
             create_user(session, email=email, org_slug=org, role=role, password=DEMO_PASSWORD)
+    # escalation (issue 6): grievance bodies and routing rules from the bundled YAML seeds
+    from service.bodies.service import load_bodies
+    from service.routing.service import load_rules
+
+    bodies = load_bodies(session)
+    rules = load_rules(session)
     settings = get_settings()
     created = 0
     start = now() - timedelta(days=len(CASES))
@@ -63,4 +69,20 @@ def load_demo(session: Session) -> dict[str, int]:
                                                     address=address, text=text, received_at=at), settings=settings)
             created += int(step == 0 and not reply.duplicate)
     session.flush()
-    return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created}
+    routed = _route_demo_cases(session)
+    return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created,
+            "bodies": bodies, "rules": rules, "routed": routed}
+
+
+def _route_demo_cases(session: Session) -> int:
+    """Route demo cases not yet routed (escalation, issue 6)."""
+    from service.reports.models import Report
+    from service.routing.models import ReportRoute
+    from service.routing.service import route_report
+
+    routed = 0
+    for report in session.exec(select(Report).where(Report.status != "withdrawn")).all():
+        if session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first() is None:
+            route_report(session, report, actor="demo")
+            routed += 1
+    return routed

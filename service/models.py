@@ -8,8 +8,16 @@ from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.places.models import Place
 from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 
+# escalation (issue 6)
+from service.bodies.models import BodyPlace, GrievanceBody  # noqa: E402
+from service.escalation.models import Escalation  # noqa: E402
+from service.intake.pending import PendingQuestion  # noqa: E402
+from service.outbox.models import WorkerLock  # noqa: E402
+from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
+
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
     "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportCluster", "ReportEvent",
     "Reporter", "User",
+    "BodyPlace", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule", "WorkerLock",
 ]

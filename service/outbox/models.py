@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from service.kit.models import created_at_field, ts_field
 
-KINDS = ("sms", "whatsapp", "redact")
+KINDS = ("sms", "whatsapp", "redact", "message", "email", "webhook", "body_sms")
 STATUSES = ("pending", "sent", "delivered", "failed", "dead", "cancelled")
 
 
@@ -34,6 +34,15 @@ class OutboundMessage(SQLModel, table=True):
     created_at: datetime = created_at_field()
     sent_at: datetime | None = ts_field()
     delivered_at: datetime | None = ts_field()
+    # -- escalation (issue 6) -----------------------------------------------------------------
+    # One key per message, sent as Idempotency-Key / webhook-id / Message-ID, so a resend after a
+    # crash between sending and recording is recognised by a receiver that honours it.
+    dedupe_key: str | None = Field(default=None, max_length=120, unique=True)
+    # A message to a grievance body: its destination is read from the body at send time.
+    body_id: int | None = Field(default=None, foreign_key="grievance_body.id", index=True)
+    # The worker that claimed the row, and until when (a crashed worker's claim lapses).
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = ts_field(index=True)
 
 
 class DeliveryAttempt(SQLModel, table=True):
@@ -43,3 +52,12 @@ class DeliveryAttempt(SQLModel, table=True):
     ok: bool
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     at: datetime = created_at_field()
+
+
+class WorkerLock(SQLModel, table=True):
+    """A named lease: on SQLite only one worker delivers at a time."""
+
+    __tablename__ = "worker_lock"
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=64)
+    expires_at: datetime = created_at_field()

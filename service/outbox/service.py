@@ -26,3 +26,48 @@ def enqueue_redaction(session: Session, *, channel: str, message_sid: str) -> Ou
     row = OutboundMessage(kind="redact", channel=channel, target_id=message_sid, next_attempt_at=now())
     session.add(row)
     return row
+
+
+# -- escalation (issue 6) --------------------------------------------------------------------------
+def enqueue_to_body(
+    session: Session, *, body_id: int, kind: str, dedupe_key: str, payload: dict, report_id: int | None = None,
+) -> OutboundMessage | None:
+    """Queue one message to a grievance body (kind email, webhook or body_sms).
+
+    The destination is read from the body when sending, so a corrected address applies to
+    messages still queued. Returns None when a message with this key is already queued.
+    """
+    import json
+
+    from sqlmodel import select
+
+    if session.exec(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)).first() is not None:
+        return None
+    row = OutboundMessage(kind=kind, channel=kind, body_id=body_id, report_id=report_id, dedupe_key=dedupe_key,
+                          body_sealed=seal(json.dumps(payload, ensure_ascii=False)), next_attempt_at=now())
+    session.add(row)
+    return row
+
+
+def retry_now(session: Session, outbound_id: int) -> OutboundMessage:
+    """Put a dead (or failed) message back in the queue at once, with a fresh attempt budget."""
+    from service.kit.errors import InvalidInput, NotFound
+
+    row = session.get(OutboundMessage, outbound_id)
+    if row is None:
+        raise NotFound(f"no outbound message {outbound_id}")
+    if row.status not in ("dead", "failed"):
+        raise InvalidInput(f"message {outbound_id} is {row.status}, not dead")
+    if row.kind == "message" and row.to_sealed is None:
+        raise InvalidInput("the reporter's address was erased with the dead letter; it cannot be retried")
+    row.status, row.attempts, row.next_attempt_at, row.claimed_until, row.claimed_by = "pending", 0, now(), None, None
+    session.add(row)
+    return row
+
+
+def dead_letters(session: Session, *, limit: int = 100) -> list[OutboundMessage]:
+    """Messages that gave up, newest first (for the web app's dead-letter list)."""
+    from sqlmodel import col, select
+
+    return list(session.exec(select(OutboundMessage).where(OutboundMessage.status == "dead")
+                             .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import time
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -18,11 +21,14 @@ from service.intake import ratelimit
 from service.intake import service as intake
 from service.intake import vault
 from service.intake.schemas import InboundMessage as Inbound
-from service.kit.clock import now
+from service.bodies.models import GrievanceBody
+from service.bodies.service import focal_sms, webhook_secret
+from service.kit.clock import as_utc, now
 from service.kit.crypto import unseal
 from service.ops import metrics
-from service.outbox.drivers import PermanentFailure, SmsDriver, sms_driver
-from service.outbox.models import DeliveryAttempt, OutboundMessage
+from service.outbox import registry
+from service.outbox.drivers import PermanentFailure, SmsDriver
+from service.outbox.models import DeliveryAttempt, OutboundMessage, WorkerLock
 from service.outbox.service import enqueue_message, enqueue_redaction
 
 log = logging.getLogger(__name__)
@@ -38,7 +44,9 @@ def backoff(attempts: int) -> timedelta:
 class Worker:
     def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None) -> None:
         self.engine, self.settings = engine, settings
-        self.driver = driver or sms_driver(settings)
+        self.sms = driver  # an SMS driver given by the caller; otherwise built from settings per route
+        self._drivers: dict[str, registry.Driver] = {}
+        self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.spool = Spool(settings.spool_dir)
 
     # -- spool -----------------------------------------------------------------------------
@@ -60,40 +68,122 @@ class Worker:
         return done
 
     # -- outbox ----------------------------------------------------------------------------
-    def deliver_due(self, limit: int = 50) -> int:
-        with session_scope(self.engine) as session:
-            due = session.exec(
-                select(OutboundMessage.id).where(
-                    OutboundMessage.status == "pending",
-                    or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= now()),
-                ).order_by(col(OutboundMessage.id)).limit(limit)
-            ).all()
-        for outbound_id in due:
-            self._deliver_one(outbound_id)  # type: ignore[arg-type]
-        return len(due)
+    # Claim, send outside any transaction, record: a crash between sending and recording leaves
+    # the row pending under a lapsing claim; it is sent again with the same dedupe key.
+    def _driver(self, route: str) -> registry.Driver:
+        if route not in self._drivers:
+            if self.sms is not None and route in ("sms", "whatsapp", "redact", "body_sms"):
+                self._drivers[route] = registry.SmsAdapter(self.sms)
+            else:
+                self._drivers[route] = registry.build(route, self.settings)
+        return self._drivers[route]
 
-    def _deliver_one(self, outbound_id: int) -> None:
+    def _hold_sqlite_lock(self) -> bool:
+        """SQLite: one delivering worker at a time, by a lease row (a dead holder's lease lapses)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+        with session_scope(self.engine) as session:
+            lock = session.get(WorkerLock, "outbox")
+            stamp = now()
+            if lock is not None and lock.holder != self.worker_id and as_utc(lock.expires_at) > stamp:
+                return False
+            if lock is None:
+                lock = WorkerLock(name="outbox", holder=self.worker_id, expires_at=stamp + lease)
+            lock.holder, lock.expires_at = self.worker_id, stamp + lease
+            session.add(lock)
+        return True
+
+    def claim(self, limit: int) -> list[tuple[int, registry.Outgoing | None, str | None]]:
+        """Claim due rows for this worker and read what to send, in one short transaction.
+
+        FOR UPDATE SKIP LOCKED keeps PostgreSQL workers apart. Returns (id, item, error)
+        where error is a permanent failure found while reading (e.g. the body is gone).
+        """
+        stamp = now()
+        with session_scope(self.engine) as session:
+            query = select(OutboundMessage).where(
+                OutboundMessage.status == "pending",
+                or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
+                or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
+            ).order_by(col(OutboundMessage.id)).limit(limit)
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = session.exec(query).all()
+            until = stamp + timedelta(seconds=self.settings.outbox_lease_seconds)
+            claimed: list[tuple[int, registry.Outgoing | None, str | None]] = []
+            for row in rows:
+                row.claimed_by, row.claimed_until = self.worker_id, until
+                session.add(row)
+                try:
+                    claimed.append((row.id, self._outgoing(session, row), None))  # type: ignore[arg-type]
+                except PermanentFailure as exc:
+                    claimed.append((row.id, None, str(exc)))  # type: ignore[arg-type]
+            return claimed
+
+    def deliver_due(self, limit: int | None = None) -> int:
+        if not self._hold_sqlite_lock():
+            return 0
+        claimed: list = []
+        try:
+            claimed = self.claim(limit or self.settings.outbox_batch)
+            for outbound_id, item, error in claimed:
+                self._deliver_one(outbound_id, item, error)
+        finally:
+            self._release_sqlite_lock()
+        return len(claimed)
+
+    def _release_sqlite_lock(self) -> None:
+        if self.engine.dialect.name != "sqlite":
+            return
+        with session_scope(self.engine) as session:
+            lock = session.get(WorkerLock, "outbox")
+            if lock is not None and lock.holder == self.worker_id:
+                session.delete(lock)
+
+    def _outgoing(self, session: Session, row: OutboundMessage) -> registry.Outgoing:
+        to, secret = (unseal(row.to_sealed) if row.to_sealed else None), None
+        if row.body_id is not None:
+            body = session.get(GrievanceBody, row.body_id)
+            if body is None or not body.active:
+                raise PermanentFailure("grievance body removed or inactive")
+            if row.kind == "email":
+                to = body.email
+            elif row.kind == "webhook":
+                to, secret = body.webhook_url, webhook_secret(body)
+            elif row.kind == "body_sms":
+                to = focal_sms(body)
+        return registry.Outgoing(
+            id=row.id, kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",  # type: ignore[arg-type]
+            to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret)
+
+    def _deliver_one(self, outbound_id: int, item: registry.Outgoing | None, read_error: str | None) -> None:
+        error: tuple[str, bool] | None = (read_error, True) if read_error is not None else None
+        sent = None
+        if error is None and item is not None:  # no transaction is open while sending
+            try:
+                sent = self._driver(registry.route_of(item.kind, item.channel)).deliver(item)
+            except PermanentFailure as exc:
+                error = (str(exc), True)
+            except Exception as exc:
+                error = (f"{type(exc).__name__}: {str(exc)[:200]}", False)
         with session_scope(self.engine) as session:
             row = session.get(OutboundMessage, outbound_id)
-            if row is None or row.status != "pending":
-                return
+            if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
+                return  # our claim lapsed and another worker took the row over
             row.attempts += 1
-            try:
+            row.claimed_by, row.claimed_until = None, None
+            if error is None:
                 if row.kind == "redact":
-                    self.driver.redact(channel=row.channel, message_sid=row.target_id or "")
                     self._redacted(session, row.target_id or "")
-                else:
-                    sent = self.driver.send(channel=row.channel, to=unseal(row.to_sealed or b""),
-                                            body=unseal(row.body_sealed or b""))
-                    row.provider_id = sent.provider_id
-                    row.to_sealed = None  # delivered: the address is not kept
+                row.provider_id = sent.provider_id if sent else None
+                row.to_sealed = None  # delivered: the address is not kept
                 row.status, row.sent_at, row.last_error = "sent", now(), None
                 session.add(DeliveryAttempt(outbound_id=row.id, ok=True))  # type: ignore[arg-type]
                 metrics.OUTBOX.labels(row.kind, "sent").inc()
-            except PermanentFailure as exc:
-                self._failed(session, row, str(exc), dead=True)
-            except Exception as exc:
-                self._failed(session, row, f"{type(exc).__name__}: {str(exc)[:200]}", dead=row.attempts >= MAX_ATTEMPTS)
+            else:
+                message, permanent = error
+                self._failed(session, row, message, dead=permanent or row.attempts >= MAX_ATTEMPTS)
             session.add(row)
 
     @staticmethod
@@ -101,7 +191,10 @@ class Worker:
         row.last_error = error
         session.add(DeliveryAttempt(outbound_id=row.id, ok=False, error=error))  # type: ignore[arg-type]
         if dead:
-            row.status, row.to_sealed = "dead", None
+            # A body's address lives on the body, so its dead letters can be retried; a reporter's is wiped.
+            row.status = "dead"
+            if row.body_id is None:
+                row.to_sealed = None
             metrics.OUTBOX.labels(row.kind, "dead").inc()
             log.warning("outbox #%s dead after %d attempts", row.id, row.attempts)
         else:
@@ -122,18 +215,36 @@ class Worker:
             vault.erase_due(session)
             ratelimit.purge(session)
 
+    def deadlines(self) -> dict[str, int]:
+        """Escalation timers: reminders, and one rung up when a body's deadline passed."""
+        from service.escalation.service import check_deadlines
+
+        with session_scope(self.engine) as session:
+            return check_deadlines(session)
+
+    def retention(self) -> int:
+        """Purge what the retention periods say must go (see service/retention)."""
+        from service.retention.service import purge
+
+        with session_scope(self.engine) as session:
+            return sum(purge(session, settings=self.settings, dry_run=False).values())
+
     def run_once(self) -> dict[str, int]:
         """One pass over every duty; returns what was done."""
         replayed = self.replay_spool()
         delivered = self.deliver_due()
+        timers = self.deadlines()
         self.housekeeping()
-        return {"replayed": replayed, "delivered": delivered}
+        purged = self.retention()
+        return {"replayed": replayed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)
         while True:
             try:
-                self.run_once()
+                busy = self.run_once()["delivered"] >= self.settings.outbox_batch
             except Exception as exc:  # keep going; the database may come back
                 log.warning("worker pass failed: %s", type(exc).__name__)
-            time.sleep(interval)
+                busy = False
+            if not busy:  # a full batch means more is waiting: go again at once
+                time.sleep(interval)

@@ -1,0 +1,39 @@
+"""Escalations: one row per body a case was sent to, with its deadline and the body's answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from service.kit.models import created_at_field, ts_field
+
+# open → acknowledged → responded | resolved | not_ours; expired when the deadline passed unanswered.
+STATUSES = ("open", "acknowledged", "responded", "resolved", "not_ours", "expired", "superseded", "cancelled")
+WAITING = ("open", "acknowledged")  # the deadline clock runs
+ACTIONS = ("acknowledge", "action_taken", "resolved", "not_ours")
+
+
+class Escalation(SQLModel, table=True):
+    __tablename__ = "escalation"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    body_id: int = Field(foreign_key="grievance_body.id", index=True)
+    rule_id: int | None = Field(default=None, foreign_key="routing_rule.id")
+    rung: int = Field(default=0)
+    # The same escalation submitted twice carries the same key: one row, one message.
+    idempotency_key: str = Field(max_length=120, unique=True)
+    status: str = Field(default="open", max_length=16, index=True)
+    actor: str = Field(default="system", max_length=80)
+    created_at: datetime = created_at_field()
+    due_at: datetime | None = ts_field(index=True)
+    remind_at: datetime | None = ts_field(index=True)
+    reminded_at: datetime | None = ts_field()
+    acknowledged_at: datetime | None = ts_field()
+    responded_at: datetime | None = ts_field()
+    closed_at: datetime | None = ts_field()
+    # The body's last answer, masked like every narrative handlers see.
+    response_masked: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Part of every response link; changing it revokes the links already sent.
+    link_nonce: str = Field(max_length=32)

@@ -1,0 +1,346 @@
+"""Escalation: send a case up its ladder, record the bodies' answers, watch the deadlines.
+
+Plain functions, session first; they never commit. Every message to a body is an outbox
+row written in the same transaction as the state change, so both happen or neither.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from service.bodies.models import GrievanceBody
+from service.bodies.service import deadline_for, focal_sms
+from service.config import get_settings
+from service.escalation import links, loop, texts
+from service.escalation.models import ACTIONS, WAITING, Escalation
+from service.kit.clock import as_utc, now
+from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.i18n import gettext
+from service.kit.masking import mask
+from service.outbox.service import enqueue_to_body
+from service.places.models import Place
+from service.reports.models import Report
+from service.reports.service import add_event, change_status
+from service.routing import service as routing
+
+
+# Without an idempotency key, the same actor escalating again this soon is taken as a repeat.
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+
+
+_FINISHED = ("resolved", "closed", "withdrawn", "duplicate", "rejected")
+
+
+class LadderExhausted(DomainError):
+    """No body is left above the current rung."""
+
+
+class AlreadyAnswered(DomainError):
+    pass
+
+
+# -- escalate ---------------------------------------------------------------------------------
+def current_escalation(session: Session, report: Report) -> Escalation | None:
+    """The latest escalation of a case (waiting or not)."""
+    return session.exec(select(Escalation).where(Escalation.report_id == report.id)
+                        .order_by(col(Escalation.id).desc())).first()
+
+
+def escalate(session: Session, report: Report, *, actor: str, idempotency_key: str | None = None) -> Escalation:
+    """Send the case to the next body on its ladder. The same key twice → the first escalation, no new message.
+
+    Callers pass the state they acted on as the key (the web app: "after:<latest escalation id
+    on the page>"), so two clicks on one page are one escalation. Without a key, a repeat by
+    the same actor within two minutes returns the escalation just made.
+    """
+    latest = current_escalation(session, report)
+    if (idempotency_key is None and latest is not None and latest.status in WAITING and latest.actor == actor
+            and as_utc(latest.created_at) > now() - DOUBLE_SUBMIT_WINDOW):
+        return latest  # a keyless repeat by the same person moments later is the same request
+    key = f"r{report.id}:" + (idempotency_key or f"after:{latest.id if latest else 0}")
+    existing = session.exec(select(Escalation).where(Escalation.idempotency_key == key)).first()
+    if existing is not None:
+        return existing
+    if report.status in ("resolved", "closed", "withdrawn", "duplicate", "rejected"):
+        raise InvalidInput(f"a {report.status} case cannot be escalated")
+    rule = routing.rule_for_report(session, report)
+    if rule is None:
+        rule = routing.match_rule(session, category=report.category, place_id=report.place_id,
+                                  urgency=report.urgency, population=report.population)
+        routing.set_route(session, report, rule=rule, actor=actor, auto=False)
+    if rule is None or not rule.ladder:
+        raise LadderExhausted("no escalation ladder applies to this case; route it first")
+    start = latest.rung + 1 if latest is not None and latest.rule_id == rule.id else 0
+    rungs = routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category)
+    same_rule = latest is not None and latest.rule_id == rule.id
+    target = next((r for r in rungs[start:]
+                   if r.body is not None and not (same_rule and r.body.id == latest.body_id)), None)  # type: ignore[union-attr]
+    for skipped in rungs[start:(target.index if target else len(rungs))]:
+        add_event(session, report, "rung_skipped", actor=actor, detail={"rung": skipped.index, "spec": skipped.spec})
+    if target is None:
+        add_event(session, report, "ladder_exhausted", actor=actor, detail={"rule": rule.rule_key})
+        raise LadderExhausted("no body is left above the current rung")
+    body: GrievanceBody = target.body  # type: ignore[assignment]
+    stamp = now()
+    window = deadline_for(body)
+    escalation = Escalation(
+        report_id=report.id, body_id=body.id, rule_id=rule.id, rung=target.index, idempotency_key=key,  # type: ignore[arg-type]
+        actor=actor, created_at=stamp, due_at=stamp + window,
+        remind_at=stamp + window - min(timedelta(hours=24), window / 4), link_nonce=secrets.token_hex(8),
+    )
+    try:
+        with session.begin_nested():
+            session.add(escalation)
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key won: answer with its escalation.
+        found = session.exec(select(Escalation).where(Escalation.idempotency_key == key)).first()
+        if found is None:
+            raise
+        return found
+    if latest is not None and latest.status in WAITING:
+        latest.status, latest.closed_at = "superseded", stamp
+        session.add(latest)
+    first_time = report.status != "escalated"
+    if report.status == "received":
+        change_status(session, report, "in_progress", actor=actor, reason="escalated")
+    change_status(session, report, "escalated", actor=actor, reason=f"to {body.slug}")
+    report.due_at = escalation.due_at
+    session.add(report)
+    add_event(session, report, "escalated", actor=actor, detail={
+        "escalation": escalation.id, "body": body.slug, "rung": target.index, "rule": rule.rule_key,
+        "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})  # type: ignore[union-attr]
+    notify_body(session, escalation, report=report, body=body, purpose="new")
+    if first_time:
+        loop.announce(session, report, "escalated")
+    return escalation
+
+
+# -- what a body receives -------------------------------------------------------------------------
+def response_url(escalation: Escalation) -> str:
+    settings = get_settings()
+    expires = as_utc(escalation.due_at or now()) + timedelta(days=settings.response_link_days)
+    token = links.make_token(escalation.id, escalation.link_nonce, expires)  # type: ignore[arg-type]
+    return settings.public_url.rstrip("/") + "/respond/" + token
+
+
+def link_expiry(escalation: Escalation) -> datetime:
+    return as_utc(escalation.due_at or now()) + timedelta(days=get_settings().response_link_days)
+
+
+def summary(session: Session, escalation: Escalation, *, report: Report, body: GrievanceBody) -> dict[str, Any]:
+    """What a body may know about a case: masked narrative, category, place, deadline; never the reporter."""
+    lang = body.language
+    place = session.get(Place, report.place_id) if report.place_id else None
+    place_name = (place.name_km if lang == "km" else place.name_en) if place else (
+        report.place_text_masked or gettext(lang, texts.PLACE_UNKNOWN))
+    return {
+        "case": report.id,
+        "category": report.category,
+        "category_label": gettext(lang, texts.CATEGORY_LABELS.get(report.category, texts.CATEGORY_LABELS[None])),
+        "subcategory": report.subcategory,
+        "urgency": report.urgency,
+        "urgency_label": gettext(lang, texts.URGENCY_LABELS.get(report.urgency, report.urgency)),
+        "place": {"code": place.code, "name_en": place.name_en, "name_km": place.name_km} if place else None,
+        "place_name": place_name,
+        "reported_on": as_utc(report.created_at).date().isoformat(),
+        "narrative_masked": report.narrative_masked,
+        "due_at": as_utc(escalation.due_at).isoformat() if escalation.due_at else None,
+        "due_date": as_utc(escalation.due_at).date().isoformat() if escalation.due_at else "",
+        "language": lang,
+        "escalation": escalation.id,
+        "rung": escalation.rung,
+    }
+
+
+def notify_body(
+    session: Session, escalation: Escalation, *, report: Report, body: GrievanceBody, purpose: str,
+    next_body: GrievanceBody | None = None,
+) -> int:
+    """Queue the case to every output the body has (email, signed webhook, SMS). Returns how many."""
+    info = summary(session, escalation, report=report, body=body)
+    lang, url = body.language, response_url(escalation)
+    expires = link_expiry(escalation).date().isoformat()
+    params = {"case": report.id, "category": info["category_label"], "place": info["place_name"],
+              "due": info["due_date"], "next_body": (next_body.name_km if lang == "km" else next_body.name_en)
+              if next_body else ""}
+    subject = gettext(lang, {"new": texts.SUBJECT_NEW, "reminder": texts.SUBJECT_REMINDER,
+                             "moved": texts.SUBJECT_MOVED}[purpose], **params)
+    intro = {"new": texts.BODY_INTRO, "reminder": texts.BODY_REMINDER, "moved": texts.BODY_MOVED}[purpose]
+    t = lambda msgid: gettext(lang, msgid)  # noqa: E731
+    lines = [
+        gettext(lang, intro, **params), "",
+        f"{t(texts.FIELD_CASE)}: {report.id}",
+        f"{t(texts.FIELD_CATEGORY)}: {info['category_label']}",
+        f"{t(texts.FIELD_PLACE)}: {info['place_name']}",
+        f"{t(texts.FIELD_URGENCY)}: {info['urgency_label']}",
+        f"{t(texts.FIELD_REPORTED)}: {info['reported_on']}",
+        f"{t(texts.FIELD_DEADLINE)}: {info['due_date']}", "",
+        f"{t(texts.FIELD_NARRATIVE)}:", report.narrative_masked or "-", "",
+        url, gettext(lang, texts.BODY_HOWTO, expires=expires),
+    ]
+    base = f"esc{escalation.id}-{purpose}"
+    count = 0
+    if body.email:
+        count += bool(enqueue_to_body(session, body_id=body.id, kind="email", dedupe_key=f"{base}-email",  # type: ignore[arg-type]
+                                      report_id=report.id, payload={"subject": subject, "text": "\n".join(lines)}))
+    if body.webhook_url:
+        event = {"new": "case.escalated", "reminder": "case.reminder", "moved": "case.moved_up"}[purpose]
+        data = {**info, "respond_url": url, "respond_api": f"/api/v1/body/escalations/{escalation.id}/response",
+                "link_expires_at": link_expiry(escalation).isoformat()}
+        if next_body is not None:
+            data["next_body"] = next_body.slug
+        count += bool(enqueue_to_body(session, body_id=body.id, kind="webhook", dedupe_key=f"{base}-webhook",  # type: ignore[arg-type]
+                                      report_id=report.id, payload={"type": event, "data": data}))
+    if body.sms_sealed and focal_sms(body) and purpose != "moved":
+        count += bool(enqueue_to_body(session, body_id=body.id, kind="body_sms", dedupe_key=f"{base}-sms",  # type: ignore[arg-type]
+                                      report_id=report.id, payload={"text": gettext(lang, texts.SMS_NEW, link=url, **params)}))
+    return count
+
+
+# -- a body answers -----------------------------------------------------------------------------
+def escalation_for_token(session: Session, token: str) -> Escalation:
+    """The escalation a genuine, unexpired link is for; raises links.BadLink / links.ExpiredLink."""
+    escalation_id, nonce, _expires = links.read_token(token)
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or not secrets.compare_digest(escalation.link_nonce, nonce):
+        raise links.BadLink("link revoked")
+    return escalation
+
+
+def record_response(
+    session: Session, escalation: Escalation, *, action: str, text: str = "", via: str = "link",
+) -> Escalation:
+    """Record a body's answer: acknowledge, action_taken, resolved or not_ours (→ back to the handler)."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}")
+    text = mask(text.strip())[:4000]
+    if action == "action_taken" and not text:
+        raise InvalidInput("describe the action taken")
+    if escalation.status in ("resolved", "not_ours", "cancelled"):
+        raise AlreadyAnswered(f"this escalation is already {escalation.status}")
+    report = session.get(Report, escalation.report_id)
+    body = session.get(GrievanceBody, escalation.body_id)
+    if report is None or body is None:
+        raise NotFound("case not found")
+    if escalation.status == "responded" and action == "action_taken" and escalation.response_masked == text:
+        return escalation  # the same answer submitted twice
+    stamp = now()
+    actor = f"body:{body.slug}"
+    detail = {"escalation": escalation.id, "action": action, "via": via}
+    if text:
+        detail["text"] = text
+    add_event(session, report, "body_response", actor=actor, detail=detail)
+    report.first_response_at = report.first_response_at or stamp
+    if action == "acknowledge":
+        escalation.acknowledged_at = escalation.acknowledged_at or stamp
+        if escalation.status == "open":
+            escalation.status = "acknowledged"
+        session.add_all([escalation, report])
+        return escalation
+    escalation.responded_at = stamp
+    if text:
+        escalation.response_masked = text
+    current = current_escalation(session, report)
+    is_current = current is not None and current.id == escalation.id
+    if action == "action_taken":
+        escalation.status = "responded"
+        if is_current and report.status in ("escalated", "in_progress"):
+            change_status(session, report, "responded", actor=actor)
+            report.due_at = None
+            loop.announce(session, report, "responded")
+    elif action == "resolved":
+        escalation.status, escalation.closed_at = "resolved", stamp
+        if report.status in ("escalated", "responded", "in_progress"):
+            change_status(session, report, "resolved", actor=actor)
+            report.due_at = None
+            loop.announce(session, report, "resolved")
+    else:  # not_ours: the handler reroutes or escalates past this body
+        escalation.status, escalation.closed_at = "not_ours", stamp
+        if is_current and report.status in ("escalated", "responded"):
+            change_status(session, report, "in_progress", actor=actor, reason="body says not theirs")
+            report.due_at = None
+        add_event(session, report, "needs_reroute", actor=actor, detail={"body": body.slug})
+    session.add_all([escalation, report])
+    return escalation
+
+
+def body_escalations(session: Session, body: GrievanceBody, *, waiting_only: bool = True) -> list[Escalation]:
+    query = select(Escalation).where(Escalation.body_id == body.id)
+    if waiting_only:
+        query = query.where(col(Escalation.status).in_(WAITING))
+    return list(session.exec(query.order_by(col(Escalation.id))).all())
+
+
+# -- closing a case -----------------------------------------------------------------------------------
+def close_case(session: Session, report: Report, *, actor: str) -> None:
+    """Close a resolved case: waiting escalations cancelled, contact erasure scheduled, reporter asked."""
+    from service.intake.vault import schedule_erasure
+
+    if report.status != "resolved":
+        change_status(session, report, "resolved", actor=actor)
+    change_status(session, report, "closed", actor=actor)
+    for escalation in session.exec(select(Escalation).where(Escalation.report_id == report.id,
+                                                            col(Escalation.status).in_(WAITING))).all():
+        escalation.status, escalation.closed_at = "cancelled", now()
+        session.add(escalation)
+    report.due_at = None
+    session.add(report)
+    loop.announce(session, report, "closed")
+    schedule_erasure(session, report.id, grace=timedelta(days=get_settings().contact_grace_days))  # type: ignore[arg-type]
+
+
+# -- deadlines (the worker calls this) ------------------------------------------------------------
+def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
+    """Send reminders before deadlines; move unanswered cases one rung up when a deadline passes."""
+    stamp = now()
+    reminded = moved = exhausted = 0
+    # Several workers: each escalation is handled by whichever locks it first (PostgreSQL).
+    skip_locked = session.get_bind().dialect.name == "postgresql"
+
+    def locked(query):  # type: ignore[no-untyped-def]
+        return query.with_for_update(skip_locked=True) if skip_locked else query
+
+    due_reminders = session.exec(locked(select(Escalation).where(
+        col(Escalation.status).in_(WAITING), col(Escalation.reminded_at).is_(None),
+        col(Escalation.remind_at) <= stamp, col(Escalation.due_at) > stamp).limit(limit))).all()
+    for escalation in due_reminders:
+        report = session.get(Report, escalation.report_id)
+        body = session.get(GrievanceBody, escalation.body_id)
+        escalation.reminded_at = stamp
+        session.add(escalation)
+        if report is not None and body is not None and report.status not in _FINISHED:
+            notify_body(session, escalation, report=report, body=body, purpose="reminder")
+            add_event(session, report, "body_reminded", detail={"escalation": escalation.id, "body": body.slug})
+            reminded += 1
+    missed = session.exec(locked(select(Escalation).where(
+        col(Escalation.status).in_(WAITING), col(Escalation.due_at) <= stamp).order_by(col(Escalation.id)).limit(limit))).all()
+    for escalation in missed:
+        report = session.get(Report, escalation.report_id)
+        body = session.get(GrievanceBody, escalation.body_id)
+        if report is None or body is None:
+            continue
+        if report.status in _FINISHED:
+            escalation.status, escalation.closed_at = "cancelled", stamp  # nothing left to chase
+            session.add(escalation)
+            continue
+        escalation.status, escalation.closed_at = "expired", stamp
+        session.add(escalation)
+        # The handler sees this on the case timeline (and the queue's overdue view).
+        add_event(session, report, "deadline_missed", detail={"escalation": escalation.id, "body": body.slug})
+        try:
+            with session.begin_nested():
+                nxt = escalate(session, report, actor="deadline", idempotency_key=f"deadline:{escalation.id}")
+        except (LadderExhausted, InvalidInput):
+            add_event(session, report, "ladder_exhausted", detail={"escalation": escalation.id})
+            exhausted += 1
+            continue
+        next_body = session.get(GrievanceBody, nxt.body_id)
+        notify_body(session, escalation, report=report, body=body, purpose="moved", next_body=next_body)
+        moved += 1
+    return {"reminded": reminded, "moved_up": moved, "exhausted": exhausted}

@@ -1,0 +1,78 @@
+"""Texts to bodies and to reporters (gettext msgids, English source; Khmer in the km catalogue).
+
+Reporter texts must fit two SMS segments in both languages once filled in
+(tests/escalation/test_texts.py measures them).
+"""
+
+from service.kit.i18n import N_
+
+# -- to grievance bodies --------------------------------------------------------------------
+SUBJECT_NEW = N_("[Samleng] Case {case}: {category} at {place} - please answer by {due}")
+SUBJECT_REMINDER = N_("[Samleng] Reminder: case {case} needs your answer by {due}")
+SUBJECT_MOVED = N_("[Samleng] Case {case} was passed to {next_body}")
+BODY_INTRO = N_("A community member reported a problem that your office can act on.")
+BODY_REMINDER = N_("Reminder: we have not yet received your answer about this case.")
+BODY_MOVED = N_(
+    "No answer arrived by the deadline, so case {case} was passed to {next_body}. "
+    "You can still record what you have done through your link."
+)
+FIELD_CASE = N_("Case")
+FIELD_CATEGORY = N_("Category")
+FIELD_PLACE = N_("Place")
+FIELD_URGENCY = N_("Urgency")
+FIELD_REPORTED = N_("Reported on")
+FIELD_DEADLINE = N_("Please answer by")
+FIELD_NARRATIVE = N_("What was reported (identifying details removed)")
+BODY_HOWTO = N_(
+    "Answer on one page, no account needed: acknowledge, action taken, resolved, or not yours. "
+    "The link expires on {expires}."
+)
+SMS_NEW = N_("Samleng case {case} ({category}, {place}) needs your answer by {due}: {link}")
+PLACE_UNKNOWN = N_("place not given")
+
+CATEGORY_LABELS = {
+    "service_quality": N_("Poor service"),
+    "stigma_discrimination": N_("Stigma or discrimination"),
+    "financial_hardship": N_("Fees or money"),
+    "human_rights_violation": N_("Rights abuse or police"),
+    "other": N_("Other"),
+    None: N_("Other"),
+}
+URGENCY_LABELS = {"urgent": N_("urgent"), "high": N_("high"), "normal": N_("normal")}
+
+# -- the response page -------------------------------------------------------------------------
+PAGE_TITLE = N_("Answer about a reported problem")
+PAGE_ACTION = N_("Your answer")
+ACTION_LABELS = {
+    "acknowledge": N_("We have received this case"),
+    "action_taken": N_("Action taken (describe below)"),
+    "resolved": N_("The problem is resolved"),
+    "not_ours": N_("This is not for our office"),
+}
+PAGE_TEXT = N_("What was done (no names or phone numbers, please)")
+PAGE_SUBMIT = N_("Send answer")
+PAGE_THANKS = N_("Thank you. Your answer is recorded on the case.")
+PAGE_BAD_LINK = N_("This link is not valid. Please use the link from the latest message.")
+PAGE_EXPIRED = N_("This link has expired. Please contact the organisation that sent it.")
+PAGE_ALREADY = N_("This case is already closed for your office. Thank you.")
+PAGE_HISTORY = N_("Answers so far")
+PAGE_LANG = N_("ភាសាខ្មែរ / English")
+
+# -- to reporters (closing the loop) -----------------------------------------------------------------
+LOOP = {
+    "escalated": N_(
+        "Samleng: your report of {date} was sent to the authority responsible. "
+        "We will tell you when they answer. Text STATUS and your code to check."
+    ),
+    "responded": N_(
+        "Samleng: the authority answered about your report of {date} and says action is being taken."
+    ),
+    "resolved": N_("Samleng: your report of {date} is marked as resolved."),
+    "closed": N_(
+        "Samleng: your report of {date} is closed. Was the problem resolved? "
+        "Reply 1 yes, 2 no, 3 partly."
+    ),
+}
+THANKS_YES = N_("Thank you. We are glad it was resolved.")
+THANKS_PARTLY = N_("Thank you. We will use your answer to follow up.")
+THANKS_NO = N_("Thank you for telling us. A supervisor will look at your report again.")

@@ -1,0 +1,172 @@
+"""Delivery drivers by kind: one registry, so one more channel (e.g. telegram) is one `register` call.
+
+A row's route is its channel for reporter messages (`kind == "message"`: sms, whatsapp,
+telegram …) and its kind otherwise (redact, email, webhook, body_sms). Each driver gets an
+`Outgoing` and returns `Sent`, raises `PermanentFailure` (dead letter at once) or any other
+exception (retried with backoff). Every driver passes `dedupe_key` on to the receiver where
+the protocol allows (Idempotency-Key / webhook-id / Message-ID).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from service.config import Settings
+from service.outbox.drivers import PermanentFailure, Sent, SmsDriver, sms_driver
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    kind: str
+    channel: str
+    dedupe_key: str
+    to: str | None = field(default=None, repr=False)
+    payload: str = field(default="", repr=False)  # text, or JSON for email/webhook
+    target_id: str | None = None
+    secret: str | None = field(default=None, repr=False)  # a body's webhook signing secret
+
+
+class Driver(Protocol):
+    def deliver(self, item: Outgoing) -> Sent: ...
+
+
+Factory = Callable[[Settings], Driver]
+_FACTORIES: dict[str, Factory] = {}
+
+
+def register(route: str, factory: Factory) -> None:
+    """Make `route` (a channel or a kind) deliverable by the driver `factory(settings)` builds."""
+    _FACTORIES[route] = factory
+
+
+def route_of(kind: str, channel: str) -> str:
+    return channel if kind == "message" else kind
+
+
+def build(route: str, settings: Settings) -> Driver:
+    factory = _FACTORIES.get(route)
+    if factory is None:
+        raise PermanentFailure(f"no driver for {route!r}")
+    return factory(settings)
+
+
+# -- SMS and WhatsApp (the existing console / twilio drivers) ----------------------------------
+class SmsAdapter:
+    def __init__(self, driver: SmsDriver) -> None:
+        self.driver = driver
+
+    def deliver(self, item: Outgoing) -> Sent:
+        if item.kind == "redact":
+            self.driver.redact(channel=item.channel, message_sid=item.target_id or "")
+            return Sent(provider_id=None)
+        channel = "sms" if item.kind == "body_sms" else item.channel
+        text = json.loads(item.payload)["text"] if item.kind == "body_sms" else item.payload
+        return self.driver.send(channel=channel, to=item.to or "", body=text)
+
+
+def _sms(settings: Settings) -> Driver:
+    return SmsAdapter(sms_driver(settings))
+
+
+for _route in ("sms", "whatsapp", "redact", "body_sms"):
+    register(_route, _sms)
+
+
+# -- email (SMTP, stdlib) -----------------------------------------------------------------------
+class EmailDriver:
+    """SAMLENG_SMTP_URL: smtp://[user:pass@]host[:port] (STARTTLS when offered), smtps://… for TLS."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.smtp_url:
+            raise PermanentFailure("SAMLENG_SMTP_URL is not set")
+        self.url = urlsplit(settings.smtp_url)
+        self.sender = settings.mail_from
+        self.timeout = settings.outbox_timeout
+        self.domain = self.sender.rpartition("@")[2] or "samleng.invalid"
+
+    def deliver(self, item: Outgoing) -> Sent:
+        content = json.loads(item.payload)
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, item.to or "", content["subject"]
+        message["Date"] = formatdate(localtime=False)
+        # The same Message-ID on a resend lets the receiving side drop the duplicate.
+        message["Message-ID"] = f"<{item.dedupe_key}@{self.domain}>"
+        message["Idempotency-Key"] = item.dedupe_key
+        message.set_content(content["text"])
+        secure = self.url.scheme == "smtps"
+        port = self.url.port or (465 if secure else 25)
+        cls = smtplib.SMTP_SSL if secure else smtplib.SMTP
+        try:
+            with cls(self.url.hostname or "localhost", port, timeout=self.timeout) as smtp:
+                if not secure:
+                    smtp.ehlo()
+                    if smtp.has_extn("starttls"):
+                        smtp.starttls()
+                        smtp.ehlo()
+                if self.url.username:
+                    smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
+                refused = smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure("recipient refused") from exc
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(f"smtp {exc.smtp_code}") from None
+            raise RuntimeError(f"smtp {exc.smtp_code}") from None
+        if refused:
+            raise PermanentFailure("recipient refused")
+        return Sent(provider_id=None)
+
+
+register("email", EmailDriver)
+
+
+# -- signed webhooks (Standard Webhooks) -------------------------------------------------------------
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,<base64 HMAC-SHA256(secret, "id.timestamp.body")>` with a `whsec_<base64>` secret."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+class WebhookDriver:
+    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+        self.client = client or httpx.Client(timeout=settings.outbox_timeout, follow_redirects=False)
+
+    def deliver(self, item: Outgoing) -> Sent:
+        if not item.to or not item.secret:
+            raise PermanentFailure("body has no webhook URL or secret")
+        content: dict[str, Any] = json.loads(item.payload)
+        timestamp = int(time.time())
+        body = json.dumps({"type": content["type"], "timestamp": timestamp, "data": content["data"]},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {
+            "content-type": "application/json", "webhook-id": item.dedupe_key,
+            "webhook-timestamp": str(timestamp), "webhook-signature": sign(item.secret, item.dedupe_key, timestamp, body),
+            "idempotency-key": item.dedupe_key, "user-agent": "Samleng-Webhooks/1",
+        }
+        try:
+            response = self.client.post(item.to, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"webhook {type(exc).__name__}") from None
+        if 200 <= response.status_code < 300 or response.status_code == 409:  # 409: already have it
+            return Sent(provider_id=None)
+        if response.status_code in (408, 425, 429) or response.status_code >= 500:
+            raise RuntimeError(f"webhook {response.status_code}")
+        raise PermanentFailure(f"webhook {response.status_code}")
+
+
+register("webhook", WebhookDriver)
