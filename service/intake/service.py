@@ -136,7 +136,7 @@ class _Context:
             return getattr(self, f"cmd_{command.name}")(command.argument)
         if self.conversation is not None and self.conversation.step in STEPS:
             return self.answer(self.conversation)
-        if not self.new_reporter:  # escalation (issue 6): an open question (e.g. "resolved?") first
+        if not self.reporter.new:  # escalation (issue 6): an open question (e.g. "resolved?") first
             from service.intake.pending import try_answer
 
             answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)  # type: ignore[arg-type]
