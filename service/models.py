@@ -8,8 +8,16 @@ from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.places.models import Place
 from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 
+# --- Telegram bot, evidence, outreach agents (issue 3) ---
+from bots.telegram.models import TelegramChat, TelegramTrace  # noqa: E402
+from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
+from service.evidence.models import Evidence  # noqa: E402
+from service.inbox.models import PendingUpdate  # noqa: E402
+
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
     "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportCluster", "ReportEvent",
     "Reporter", "User",
+    # issue 3
+    "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate", "TelegramChat", "TelegramTrace",
 ]
