@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import httpx
 
@@ -157,7 +157,7 @@ class FakeBotApi:
                 return {k: _decode(v) for k, v in parse_qsl(raw.decode(), keep_blank_values=True)}
 
             def _route(self) -> None:
-                parts = self.path.split("?")[0].strip("/").split("/")
+                parts = unquote(self.path.split("?")[0]).strip("/").split("/")
                 if len(parts) >= 3 and parts[0] == "file" and parts[1] == f"bot{BOT_TOKEN}":
                     file_id = parts[-1]
                     with fake._lock:
