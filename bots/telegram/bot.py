@@ -34,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+import service.models  # noqa: F401  (every table, for foreign keys in a bare `samleng serve`)
 from bots.telegram import keyboards, state, texts
 from service.agents.service import LinkCodeInvalid, agent_for, looks_like_link_code, redeem_link_code
 from service.config import Settings
