@@ -40,6 +40,7 @@ class Worker:
         self.engine, self.settings = engine, settings
         self.driver = driver or sms_driver(settings)
         self.spool = Spool(settings.spool_dir)
+        self._telegram: SmsDriver | None = None
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
@@ -83,7 +84,7 @@ class Worker:
                     self.driver.redact(channel=row.channel, message_sid=row.target_id or "")
                     self._redacted(session, row.target_id or "")
                 else:
-                    sent = self.driver.send(channel=row.channel, to=unseal(row.to_sealed or b""),
+                    sent = self._driver_for(row.channel).send(channel=row.channel, to=unseal(row.to_sealed or b""),
                                             body=unseal(row.body_sealed or b""))
                     row.provider_id = sent.provider_id
                     row.to_sealed = None  # delivered: the address is not kept
@@ -95,6 +96,16 @@ class Worker:
             except Exception as exc:
                 self._failed(session, row, f"{type(exc).__name__}: {str(exc)[:200]}", dead=row.attempts >= MAX_ATTEMPTS)
             session.add(row)
+
+    def _driver_for(self, channel: str) -> SmsDriver:
+        """The driver for a channel: Telegram has its own (issue 3); everything else the SMS driver."""
+        if channel == "telegram":
+            if self._telegram is None:
+                from service.outbox.drivers import TelegramDriver
+
+                self._telegram = TelegramDriver(self.settings)
+            return self._telegram
+        return self.driver
 
     @staticmethod
     def _failed(session: Session, row: OutboundMessage, error: str, *, dead: bool) -> None:
@@ -121,6 +132,12 @@ class Worker:
             intake.expire_conversations(session)
             vault.erase_due(session)
             ratelimit.purge(session)
+            # Telegram (issue 3): forget processed updates and message ids past the deletion window.
+            from bots.telegram import state as telegram_state
+            from service.inbox import pending
+
+            pending.purge_processed(session)
+            telegram_state.purge(session)
 
     def run_once(self) -> dict[str, int]:
         """One pass over every duty; returns what was done."""
