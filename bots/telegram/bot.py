@@ -282,10 +282,12 @@ class TelegramBot:
         update_id = update.update_id if isinstance(update, Update) else None
         log.warning("telegram update %s failed: %s", update_id, type(context.error).__name__)
         work = _work.get(None)
-        # Worth another try later only if the Bot API or the database was the problem.
-        if work is not None and not isinstance(context.error, (BadRequest, Forbidden)):
-            work.failed = isinstance(context.error, (NetworkError, OSError)) or "sqlalchemy" in type(
-                context.error).__module__
+        if work is not None:
+            # Worth another try later only when the Bot API could not be reached or the database
+            # failed; a refusal (400: message gone, 403: bot blocked) would only fail again.
+            error = context.error
+            work.failed = not isinstance(error, (BadRequest, Forbidden)) and (
+                isinstance(error, (NetworkError, OSError)) or type(error).__module__.startswith("sqlalchemy"))
 
     # -- helpers -------------------------------------------------------------------------------
     def _peek(self, session: Session, address: str, telegram_language: str | None) -> _Peek:
