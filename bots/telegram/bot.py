@@ -35,7 +35,8 @@ from telegram.ext import (
 )
 
 import service.models  # noqa: F401  (every table, for foreign keys in a bare `samleng serve`)
-from bots.telegram import keyboards, state, texts
+from bots.telegram import keyboards, texts
+from bots.telegram import service as state
 from service.agents.service import LinkCodeInvalid, agent_for, looks_like_link_code, redeem_link_code
 from service.config import Settings
 from service.evidence import service as evidence

@@ -133,7 +133,7 @@ class Worker:
             vault.erase_due(session)
             ratelimit.purge(session)
             # Telegram (issue 3): forget processed updates and message ids past the deletion window.
-            from bots.telegram import state as telegram_state
+            from bots.telegram import service as telegram_state
             from service.inbox import pending
 
             pending.purge_processed(session)
