@@ -256,7 +256,9 @@ class TelegramBot:
             if work is not None and work.message_ids and not work.forget:
                 state.remember_messages(session, reporter_id=state.reporter_id_for(session, work.address),
                                         message_ids=work.message_ids)
-            pending.mark_processed(session, row_id, ok=ok)
+            finished = pending.mark_processed(session, row_id, ok=ok)
+            if finished and not ok:
+                log.warning("telegram: stored update #%s given up after %d attempts", row_id, pending.MAX_ATTEMPTS)
 
         await self.writer.run(unit)
         self.processed += 1
