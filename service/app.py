@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bots.sms.routes import router as sms_router
+from bots.telegram.routes import router as telegram_router
 from service.config import Settings, get_settings
 from service.db import build_engine
 from service.inbox.spool import Spool
@@ -29,9 +30,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.writer.start()
+        if app.state.telegram is not None:  # Telegram bot (issue 3): process stored updates
+            await app.state.telegram.start()
         try:
             yield
         finally:
+            if app.state.telegram is not None:
+                await app.state.telegram.stop()
             app.state.writer.stop()
             app.state.engine.dispose()
 
@@ -42,6 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     lanes = settings.writer_lanes or (1 if app.state.engine.dialect.name == "sqlite" else 4)
     app.state.writer = Writer(app.state.engine, lanes=lanes)
     app.state.spool = Spool(settings.spool_dir)
+    # Telegram bot (issue 3): only when a token is configured.
+    app.state.telegram = None
+    if settings.telegram_bot_token:
+        from bots.telegram.bot import TelegramBot
+
+        app.state.telegram = TelegramBot(settings, app.state.writer)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -64,4 +75,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.escalation.routes import router as escalation_router
 
     app.include_router(escalation_router)
+    app.include_router(telegram_router)
     return app

@@ -261,6 +261,27 @@ def _add_escalation_commands(sub: argparse._SubParsersAction) -> None:  # type: 
     retry.set_defaults(func=cmd_outbox)
 
 
+# --- Telegram (issue 3) ---
+def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bots.telegram.polling import set_webhook
+
+    url = asyncio.run(set_webhook(get_settings(), url=args.url, drop_pending=args.drop_pending_updates))
+    print(f"telegram webhook set to {url}")
+    return 0
+
+
+def cmd_telegram_poll(_args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bots.telegram.polling import poll
+
+    _setup_logging()
+    asyncio.run(poll(get_settings()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="samleng", description="Samleng feedback and grievance platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -295,6 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--role", required=True, choices=("handler", "supervisor", "admin"))
     user_create.set_defaults(func=cmd_user_create)
     _add_escalation_commands(sub)
+
+    # --- Telegram (issue 3) ---
+    telegram = sub.add_parser("telegram", help="Telegram bot").add_subparsers(dest="telegram_command", required=True)
+    set_hook = telegram.add_parser("set-webhook", help="register SAMLENG_PUBLIC_URL/webhooks/telegram with the secret")
+    set_hook.add_argument("--url", help="override the webhook URL")
+    set_hook.add_argument("--drop-pending-updates", action="store_true")
+    set_hook.set_defaults(func=cmd_telegram_set_webhook)
+    telegram.add_parser("poll", help="run the bot by long polling (no public URL needed)").set_defaults(
+        func=cmd_telegram_poll)
     return parser
 
 

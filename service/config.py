@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field("", alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_base: str = Field("", alias="TELEGRAM_API_BASE")
     smtp_url: str = Field("", alias="SAMLENG_SMTP_URL")
+    # --- Telegram bot and evidence (issue 3) ---
+    # Evidence files (photos, PDFs), encrypted with the vault key, one file each.
+    evidence_dir: str = Field("var/evidence", alias="SAMLENG_EVIDENCE_DIR")
+    evidence_max_bytes: int = Field(10_000_000, alias="SAMLENG_EVIDENCE_MAX_BYTES", ge=10_000, le=20_000_000)
+    # How long an outreach worker's one-time link code stays valid.
+    agent_link_hours: int = Field(24, alias="SAMLENG_AGENT_LINK_HOURS", ge=1)
+    # Telegram updates processed at the same time (one at a time per person).
+    telegram_concurrency: int = Field(16, alias="TELEGRAM_CONCURRENCY", ge=1, le=256)
 
     # -- escalation, outbox worker and retention (issue 6) -------------------------------------
     # Sender address of the emails to grievance bodies.

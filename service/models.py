@@ -14,10 +14,17 @@ from service.escalation.models import Escalation  # noqa: E402
 from service.intake.pending import PendingQuestion  # noqa: E402
 from service.outbox.models import WorkerLock  # noqa: E402
 from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
+# --- Telegram bot, evidence, outreach agents (issue 3) ---
+from bots.telegram.models import TelegramChat, TelegramTrace  # noqa: E402
+from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
+from service.evidence.models import Evidence  # noqa: E402
+from service.inbox.models import PendingUpdate  # noqa: E402
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
     "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportCluster", "ReportEvent",
     "Reporter", "User",
     "BodyPlace", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule", "WorkerLock",
+    # issue 3
+    "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate", "TelegramChat", "TelegramTrace",
 ]

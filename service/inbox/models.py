@@ -26,3 +26,23 @@ class InboundMessage(SQLModel, table=True):
     spooled: bool = Field(default=False)
     received_at: datetime = created_at_field()
     redacted_at: datetime | None = ts_field()
+
+
+class PendingUpdate(SQLModel, table=True):
+    """A platform update stored (encrypted) before it is acknowledged, and processed from here.
+
+    Telegram: the webhook answers 200 only after this row has committed; the bot works
+    through rows without `processed_at` (again after a restart), then drops the payload.
+    The row itself stays a while as the update's idempotency key.
+    """
+
+    __tablename__ = "pending_update"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_pending_channel_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    # The raw update, encrypted with the vault key; wiped once processed.
+    payload_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    attempts: int = Field(default=0)
+    received_at: datetime = created_at_field()
+    processed_at: datetime | None = ts_field(index=True)

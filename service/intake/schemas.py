@@ -22,6 +22,10 @@ class InboundMessage:
     text: str = field(repr=False)
     received_at: datetime = field(default_factory=now)
     spooled: bool = False
+    # Button channels: a place picked from the places table answers the place question exactly.
+    place_id: int | None = None
+    # Sent by a linked outreach worker for someone else: the report is marked assisted, no reporter.
+    assisted: bool = False
 
     def __repr__(self) -> str:  # never print the address or the text
         return f"InboundMessage(channel={self.channel!r}, external_id={self.external_id!r})"
@@ -42,3 +46,4 @@ class Reply:
     options: tuple[Option, ...] = ()
     duplicate: bool = False  # a redelivery: nothing changed, same answer
     report_id: int | None = None
+    receipt_code: str | None = field(default=None, repr=False)  # shown form, on the reply that shows it

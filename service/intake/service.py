@@ -9,6 +9,7 @@ The first free-text message is a report at once; then at most three questions
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert
@@ -22,9 +23,10 @@ from service.intake.schemas import InboundMessage, Option, Reply
 from service.intake.vault import erase_for_reporter, store_contact
 from service.kit import receipts
 from service.kit.clock import as_utc, now
-from service.kit.crypto import seal, unseal
+from service.kit.crypto import pseudonym, seal, unseal
 from service.kit.i18n import N_, detect_language, gettext, has_khmer
 from service.kit.masking import mask
+from service.places.models import Place
 from service.places.service import match_place
 from service.reports import service as reports
 from service.reports.models import Report
@@ -220,15 +222,18 @@ class _Context:
         deferred_until = as_utc(oldest or now()) + timedelta(hours=1) if (
             not silent and recent >= self.settings.reports_per_hour) else None
         report_id, code = reports.insert_report(
-            self.session, channel=self.message.channel, reporter_id=self.reporter.id, narrative=self.text,
+            self.session, channel=self.message.channel,
+            # An outreach worker's report never links to anyone: no reporter row (issue 3).
+            reporter_id=None if self.message.assisted else self.reporter.id, narrative=self.text,
             language=self.language, at=self.message.received_at, masked=self.masked_text,
-            deferred_until=deferred_until,
+            deferred_until=deferred_until, assisted=self.message.assisted,
         )
         if silent:
             # They asked for no messages: keep the report, send nothing (Twilio would block it too).
             return Reply(text="", language=self.language, kind="report_silent", report_id=report_id)
         if deferred_until is not None:
-            return self.reply(texts.DEFERRED, kind="report_deferred", report_id=report_id, code=receipts.display(code))
+            return replace(self.reply(texts.DEFERRED, kind="report_deferred", report_id=report_id,
+                                      code=receipts.display(code)), receipt_code=receipts.display(code))
         stamp = now()
         self.session.connection().execute(_INSERT_CONVERSATION, {
             "reporter_id": self.reporter.id, "channel": self.message.channel, "report_id": report_id,
@@ -260,7 +265,9 @@ class _Context:
                     return self.reply(texts.ASK_CATEGORY_AGAIN, kind="answer", report_id=report.id, step="category")
             return self._advance(conversation, report, "place")
         if step == "place":
-            if not skip:
+            if self.message.place_id is not None and self.session.get(Place, self.message.place_id) is not None:
+                report.place_id = self.message.place_id
+            elif not skip:
                 place = match_place(self.session, self.text)
                 if place is not None:
                     report.place_id = place.id
@@ -301,7 +308,8 @@ class _Context:
         reports.add_event(self.session, report, "intake_completed")
         self.session.delete(conversation)
         self.conversation = None
-        return self.reply(texts.DONE, kind="answer", report_id=report.id, code=receipts.display(code))
+        return replace(self.reply(texts.DONE, kind="answer", report_id=report.id, code=receipts.display(code)),
+                       receipt_code=receipts.display(code))
 
     def _touch(self, conversation: Conversation) -> None:
         conversation.updated_at = now()
@@ -325,3 +333,19 @@ def expire_conversations(session: Session) -> int:
     result = session.exec(delete(Conversation).where(col(Conversation.expires_at) <= now()))  # type: ignore[call-overload]
     return int(result.rowcount or 0)
 
+
+def end_conversation(session: Session, *, channel: str, address: str) -> int | None:
+    """End the sender's open conversation (a channel's "cancel"); the report keeps what was given.
+
+    Returns the report id of the conversation that ended, or None when none was open.
+    """
+    reporter = session.exec(select(Reporter).where(Reporter.pseudonym == pseudonym(channel, address))).first()
+    if reporter is None:
+        return None
+    conversation = session.exec(select(Conversation).where(Conversation.reporter_id == reporter.id)).first()
+    if conversation is None:
+        return None
+    report_id = conversation.report_id
+    session.delete(conversation)
+    session.flush()
+    return report_id

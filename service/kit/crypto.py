@@ -55,3 +55,22 @@ def unseal(token: bytes) -> str:
         return _fernet(get_settings().vault_key).decrypt(token).decode()
     except InvalidToken as exc:
         raise ValueError("cannot decrypt: wrong vault key or damaged data") from exc
+
+
+def seal_bytes(data: bytes) -> bytes:
+    """Encrypt bytes (evidence files) with the vault key, like `seal`."""
+    return _fernet(get_settings().vault_key).encrypt(data)
+
+
+def unseal_bytes(token: bytes) -> bytes:
+    """Decrypt what `seal_bytes` produced; raises ValueError when the token is not ours."""
+    try:
+        return _fernet(get_settings().vault_key).decrypt(token)
+    except InvalidToken as exc:
+        raise ValueError("cannot decrypt: wrong vault key or damaged data") from exc
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """Keyed hash of a secret value (one-time link codes), independent per purpose."""
+    key = _derive(get_settings().secret_key, purpose)
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

@@ -87,3 +87,42 @@ def sms_driver(settings: Settings) -> SmsDriver:
     if name == "twilio":
         return TwilioDriver(settings)
     return ConsoleDriver()
+
+
+# --- Telegram (issue 3) ---
+class TelegramDriver:
+    """Sends a text to a consented Telegram chat id through the Bot API (python-telegram-bot).
+
+    Used for messages after the live conversation (case updates); the address is the chat
+    id from the vault. Telegram message ids are per chat, so no provider id is kept.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.telegram_bot_token:
+            raise RuntimeError("telegram driver needs TELEGRAM_BOT_TOKEN")
+        self.settings = settings
+
+    def send(self, *, channel: str, to: str, body: str) -> Sent:
+        import asyncio
+
+        from telegram import Bot
+        from telegram.error import BadRequest, Forbidden, InvalidToken
+
+        base = (self.settings.telegram_api_base or "https://api.telegram.org").rstrip("/")
+
+        async def deliver() -> None:
+            async with Bot(self.settings.telegram_bot_token, base_url=f"{base}/bot",
+                           base_file_url=f"{base}/file/bot") as bot:
+                await bot.send_message(int(to), body)
+
+        try:
+            asyncio.run(deliver())
+        except (Forbidden, BadRequest, InvalidToken) as exc:  # blocked the bot, chat gone, bad token
+            raise PermanentFailure(f"telegram {type(exc).__name__}") from None
+        except Exception as exc:  # network, 5xx, flood control: retry with backoff
+            raise RuntimeError(f"telegram {type(exc).__name__}") from None
+        log.info("telegram driver: message sent (%d characters)", len(body))
+        return Sent(provider_id=None)
+
+    def redact(self, *, channel: str, message_sid: str) -> None:
+        return None  # nothing is kept at Telegram that the bot could blank

@@ -86,6 +86,16 @@ for _route in ("sms", "whatsapp", "redact", "body_sms"):
     register(_route, _sms)
 
 
+# -- Telegram (issue 3): messages after the live conversation, to a consented chat id ----------
+def _telegram(settings: Settings) -> Driver:
+    from service.outbox.drivers import TelegramDriver
+
+    return SmsAdapter(TelegramDriver(settings))
+
+
+register("telegram", _telegram)
+
+
 # -- email (SMTP, stdlib) -----------------------------------------------------------------------
 class EmailDriver:
     """SAMLENG_SMTP_URL: smtp://[user:pass@]host[:port] (STARTTLS when offered), smtps://… for TLS."""

@@ -214,6 +214,12 @@ class Worker:
             intake.expire_conversations(session)
             vault.erase_due(session)
             ratelimit.purge(session)
+            # Telegram (issue 3): forget processed updates and message ids past the deletion window.
+            from bots.telegram import service as telegram_state
+            from service.inbox import pending
+
+            pending.purge_processed(session)
+            telegram_state.purge(session)
 
     def deadlines(self) -> dict[str, int]:
         """Escalation timers: reminders, and one rung up when a body's deadline passed."""

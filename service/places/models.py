@@ -18,3 +18,6 @@ class Place(SQLModel, table=True):
     aliases: str = Field(default="", max_length=2000)
     parent_id: int | None = Field(default=None, foreign_key="place.id", index=True)
     population: int | None = Field(default=None)
+    # Approximate coordinates (WGS84) where known: Telegram locations are matched to the nearest place.
+    lat: float | None = Field(default=None)
+    lon: float | None = Field(default=None)

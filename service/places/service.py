@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "places.yaml"
+COORDINATES_FILE = Path(__file__).parent / "data" / "coordinates.yaml"
 _KIND_RANK = {"health_centre": 0, "mine": 0, "od": 1, "town": 1, "province": 2, "country": 3}
 # Generic words people add around a name; removed before matching.
 _NOISE = re.compile(
@@ -33,6 +35,7 @@ def load_places(session: Session, path: Path | None = None) -> int:
     path = path or Path(get_settings().places_file or DATA_FILE)
     tree = yaml.safe_load(path.read_text(encoding="utf-8"))
     existing = {p.code: p for p in session.exec(select(Place)).all()}
+    coordinates = yaml.safe_load(COORDINATES_FILE.read_text(encoding="utf-8")) or {}
     count = 0
 
     def visit(node: dict[str, Any], parent: Place | None) -> None:
@@ -44,6 +47,8 @@ def load_places(session: Session, path: Path | None = None) -> int:
         place.aliases = "|".join(str(a) for a in node.get("aliases") or [])
         place.population = node.get("population")
         place.parent_id = parent.id if parent else None
+        lat_lon = (node["lat"], node["lon"]) if "lat" in node and "lon" in node else coordinates.get(node["code"])
+        place.lat, place.lon = (float(lat_lon[0]), float(lat_lon[1])) if lat_lon else (None, None)
         session.add(place)
         session.flush()
         count += 1
@@ -126,3 +131,27 @@ def match_place(session: Session, text: str, *, threshold: float = 82.0) -> Plac
 
     best = max(candidates, key=rank)
     return session.get(Place, entries[best[2]].place_id)
+
+
+def nearest_place(session: Session, lat: float, lon: float, *, max_km: float = 80.0) -> Place | None:
+    """The place with coordinates closest to (lat, lon), if one is within `max_km`; else None.
+
+    The caller must discard the coordinates afterwards: only the place is kept.
+    """
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        return None
+    best: tuple[float, int, Place] | None = None
+    for place in session.exec(select(Place).where(Place.lat.is_not(None), Place.lon.is_not(None))).all():  # type: ignore[union-attr]
+        km = _distance_km(lat, lon, place.lat, place.lon)  # type: ignore[arg-type]
+        key = (km, -_KIND_RANK.get(place.kind, -1), place)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return best[2] if best is not None and best[0] <= max_km else None
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, a)))

@@ -152,6 +152,9 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
     report.place_text_masked = None
     session.add(report)
     erase_for_report(session, report.id)  # type: ignore[arg-type]
+    from service.evidence.service import erase_for_report as erase_evidence
+
+    erase_evidence(session, report.id)  # type: ignore[arg-type]
     add_event(session, report, "withdrawn", actor=actor)
 
 

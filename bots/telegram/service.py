@@ -1,0 +1,74 @@
+"""The bot's own state: message ids for the clean exit, and the pending exit offer.
+
+Keyed by reporter (pseudonym row), never by Telegram user or chat id. Callers commit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, col, delete, select
+
+from bots.telegram.models import TelegramChat, TelegramTrace
+from service.kit.clock import now
+from service.kit.crypto import seal, unseal
+from service.reports.service import find_or_create_reporter
+
+CHANNEL = "telegram"
+# Telegram lets a bot delete messages in a private chat for 48 hours.
+DELETE_WINDOW = timedelta(hours=48)
+
+
+def reporter_id_for(session: Session, address: str) -> int:
+    reporter, _new = find_or_create_reporter(session, channel=CHANNEL, address=address)
+    return reporter.id  # type: ignore[return-value]
+
+
+def remember_messages(session: Session, *, reporter_id: int, message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        session.add(TelegramTrace(reporter_id=reporter_id, message_id=message_id))
+
+
+def offer_exit(session: Session, *, reporter_id: int, report_id: int | None, code: str) -> None:
+    chat = session.exec(select(TelegramChat).where(TelegramChat.reporter_id == reporter_id)).first()
+    chat = chat or TelegramChat(reporter_id=reporter_id)
+    chat.exit_report_id, chat.exit_code_sealed, chat.updated_at = report_id, seal(code), now()
+    session.add(chat)
+
+
+def exit_code(session: Session, *, reporter_id: int) -> str | None:
+    """The receipt code of a still-open exit offer (for the reminder), or None."""
+    chat = session.exec(select(TelegramChat).where(TelegramChat.reporter_id == reporter_id)).first()
+    if chat is None or chat.exit_code_sealed is None or chat.updated_at < now() - DELETE_WINDOW:
+        return None
+    return unseal(chat.exit_code_sealed)
+
+
+def last_report_id(session: Session, *, reporter_id: int) -> int | None:
+    """The report that just finished, while its exit offer is open (evidence may still be added)."""
+    chat = session.exec(select(TelegramChat).where(TelegramChat.reporter_id == reporter_id)).first()
+    if chat is None or chat.updated_at < now() - DELETE_WINDOW:
+        return None
+    return chat.exit_report_id
+
+
+def close_exit(session: Session, *, reporter_id: int) -> None:
+    session.exec(delete(TelegramChat).where(col(TelegramChat.reporter_id) == reporter_id))  # type: ignore[call-overload]
+
+
+def take_messages(session: Session, *, reporter_id: int) -> list[int]:
+    """Every remembered message id still deletable, removed from the table."""
+    rows = session.exec(select(TelegramTrace).where(
+        TelegramTrace.reporter_id == reporter_id, col(TelegramTrace.created_at) > now() - DELETE_WINDOW,
+    ).order_by(col(TelegramTrace.message_id))).all()
+    ids = sorted({row.message_id for row in rows})
+    session.exec(delete(TelegramTrace).where(col(TelegramTrace.reporter_id) == reporter_id))  # type: ignore[call-overload]
+    return ids
+
+
+def purge(session: Session) -> int:
+    """Forget message ids past the deletion window and stale exit offers (the worker calls this)."""
+    cutoff = now() - DELETE_WINDOW
+    n = session.exec(delete(TelegramTrace).where(col(TelegramTrace.created_at) < cutoff)).rowcount  # type: ignore[call-overload]
+    session.exec(delete(TelegramChat).where(col(TelegramChat.updated_at) < cutoff))  # type: ignore[call-overload]
+    return int(n or 0)
