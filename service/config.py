@@ -84,7 +84,6 @@ class Settings(BaseSettings):
     contact_grace_days: float = Field(14, alias="SAMLENG_CONTACT_GRACE_DAYS", ge=0)
     narrative_retention_days: float = Field(90, alias="SAMLENG_NARRATIVE_RETENTION_DAYS", ge=0)
     outbox_retention_days: float = Field(30, alias="SAMLENG_OUTBOX_RETENTION_DAYS", ge=0)
-    evidence_dir: str = Field("var/evidence", alias="SAMLENG_EVIDENCE_DIR")
 
     @property
     def is_production(self) -> bool:

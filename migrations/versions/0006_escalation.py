@@ -1,7 +1,7 @@
 """escalation: grievance bodies, routing rules, escalations, pending questions, outbox claims
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-23 11:58:43.260748
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

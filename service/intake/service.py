@@ -29,7 +29,7 @@ from service.kit.masking import mask
 from service.places.models import Place
 from service.places.service import match_place
 from service.reports import service as reports
-from service.reports.models import Report
+from service.reports.models import Report, Reporter
 
 log = logging.getLogger(__name__)
 _INBOX = InboundRow.__table__

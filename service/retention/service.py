@@ -15,12 +15,11 @@ More purgers (a new table, a new folder) register with `register_purger`.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect, text
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from service.config import Settings, get_settings
@@ -99,22 +98,18 @@ def purge_outbox_payloads(session: Session, settings: Settings, dry_run: bool) -
 
 
 def purge_evidence(session: Session, settings: Settings, dry_run: bool) -> int:
-    """Evidence of cases past the narrative period: `<evidence dir>/<report id>/` and `evidence` rows."""
+    """Evidence files and rows of cases closed before the narrative period (service/evidence)."""
+    from service.evidence.models import Evidence
+    from service.evidence.service import erase_for_report
+
     ids = _closed_before(session, now() - _days(settings.narrative_retention_days))
-    count = 0
-    root = Path(settings.evidence_dir)
-    for report_id in ids:
-        folder = root / str(report_id)
-        if folder.is_dir():
-            count += sum(1 for p in folder.rglob("*") if p.is_file())
-            if not dry_run:
-                shutil.rmtree(folder, ignore_errors=True)
-    inspector = inspect(session.connection())  # the session's own connection: SQLite has one writer
-    if ids and inspector.has_table("evidence") and "report_id" in {c["name"] for c in inspector.get_columns("evidence")}:
-        marks = ", ".join(str(int(i)) for i in ids)
-        count += int(session.execute(text(f"SELECT count(*) FROM evidence WHERE report_id IN ({marks})")).scalar() or 0)
-        if not dry_run:
-            session.execute(text(f"DELETE FROM evidence WHERE report_id IN ({marks})"))
+    if not ids:
+        return 0
+    count = int(session.execute(
+        select(func.count()).select_from(Evidence).where(col(Evidence.report_id).in_(ids))).scalar() or 0)
+    if not dry_run:
+        for report_id in ids:
+            erase_for_report(session, report_id, settings)
     return count
 
 
