@@ -1,0 +1,262 @@
+"""Transparent triage rules: the per-language word lists in data/rules/*.yaml, compiled.
+
+Every hit names its list, its language and the lexicon word (never the reporter's own
+text), so a handler can see why a report was judged urgent or put in a category.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from service.triage.text import is_khmer, normalise
+
+RULES_DIR = Path(__file__).parent / "data" / "rules"
+URGENT_GROUPS = ("detained_now", "violence", "suicide", "medical_emergency", "threat")
+
+
+@dataclass(frozen=True)
+class Term:
+    language: str
+    section: str  # urgent, child, harm, past, now, high, category, population
+    group: str  # e.g. violence, service_quality/stockout, msm
+    word: str
+
+
+@dataclass
+class Hit:
+    term: Term
+    start: int
+    end: int
+    negated_by: str | None = None
+
+
+class Doc:
+    """A normalised message split once into tokens with their character offsets."""
+
+    __slots__ = ("text", "tokens", "starts", "has_khmer")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[str] = []
+        self.starts: list[int] = []
+        for m in _TOKEN.finditer(text):
+            self.tokens.append(m.group())
+            self.starts.append(m.start())
+        self.has_khmer = any(is_khmer(ch) for ch in text)
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+class _Matcher:
+    """Many lexicon words matched at once: Latin words by token lookup (a trailing star
+    matches any ending), Khmer words by substring search (Khmer has no spaces)."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.exact: dict[str, list[tuple[tuple[str, ...], bool, list[Term]]]] = {}
+        self.prefix: dict[str, list[Term]] = {}
+        self.khmer: dict[str, list[Term]] = {}
+        self.terms = terms
+        phrases: dict[tuple[tuple[str, ...], bool], list[Term]] = {}
+        for term in terms:
+            wildcard = term.word.endswith("*")
+            core = normalise(term.word.rstrip("*"))
+            if not core:
+                continue
+            if any(is_khmer(ch) for ch in core):
+                self.khmer.setdefault(core, []).append(term)
+            elif wildcard and " " not in core:
+                self.prefix.setdefault(core, []).append(term)
+            else:
+                phrases.setdefault((tuple(core.split()), wildcard), []).append(term)
+        for (tokens, wildcard), group in phrases.items():
+            self.exact.setdefault(tokens[0], []).append((tokens, wildcard, group))
+        self.min_prefix = min((len(k) for k in self.prefix), default=0)
+
+    def find(self, doc: Doc) -> list[Hit]:
+        hits: list[Hit] = []
+        tokens, starts, n = doc.tokens, doc.starts, len(doc.tokens)
+        exact, prefix = self.exact, self.prefix
+        for i, token in enumerate(tokens):
+            for phrase, wildcard, group in exact.get(token, ()):
+                k = len(phrase)
+                if k == 1:
+                    end = starts[i] + len(token)
+                elif i + k <= n and all(tokens[i + j] == phrase[j] for j in range(1, k - 1)) and (
+                    tokens[i + k - 1].startswith(phrase[-1]) if wildcard else tokens[i + k - 1] == phrase[-1]
+                ):
+                    end = starts[i + k - 1] + len(tokens[i + k - 1])
+                else:
+                    continue
+                hits.extend(Hit(t, starts[i], end) for t in group)
+            if prefix and len(token) >= self.min_prefix:
+                for size in range(self.min_prefix, len(token) + 1):
+                    group = prefix.get(token[:size])
+                    if group:
+                        hits.extend(Hit(t, starts[i], starts[i] + len(token)) for t in group)
+        if doc.has_khmer and self.khmer:
+            text = doc.text
+            for word, group in self.khmer.items():
+                at = text.find(word)
+                if at >= 0:
+                    hits.extend(Hit(t, at, at + len(word)) for t in group)
+        return hits
+
+
+@dataclass
+class _Negation:
+    regex: re.Pattern
+    breakers: frozenset[str]
+
+
+@dataclass
+class RuleSet:
+    urgent: _Matcher
+    child: _Matcher
+    harm: _Matcher
+    past: _Matcher
+    now: _Matcher
+    high: _Matcher
+    categories: dict[str, _Matcher]
+    populations: dict[str, _Matcher]
+    negation: dict[str, _Negation]
+    ignore: re.Pattern | None
+    words: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _load_files() -> dict[str, dict]:
+    files = {}
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        # BaseLoader: every word stays a string ("no" and "on" are words here, not booleans).
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+        files[data["language"]] = data
+    return files
+
+
+def _negation(lang: str, spec: dict) -> _Negation:
+    cues = sorted((normalise(c) for c in spec.get("cues", [])), key=len, reverse=True)
+    cue_alt = "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in cues if c)
+    breakers = frozenset(normalise(b) for b in spec.get("breakers", []))
+    if lang == "km":
+        fillers = "|".join(re.escape(normalise(f)) for f in spec.get("fillers", []))
+        regex = re.compile(rf"(?:{cue_alt})(?P<fill>(?:\s*(?:{fillers}))*)\s*$")
+    else:
+        window = int(spec.get("window", 2))
+        regex = re.compile(rf"(?<![a-z0-9])(?:{cue_alt})(?P<fill>(?:\s+[a-z0-9$]+){{0,{window}}})\s*$")
+    return _Negation(regex, breakers)
+
+
+@lru_cache(maxsize=1)
+def ruleset() -> RuleSet:
+    """All languages' rules, compiled once per process."""
+    files = _load_files()
+    buckets: dict[str, list[Term]] = {k: [] for k in ("urgent", "child", "harm", "past", "now", "high")}
+    categories: dict[str, list[Term]] = {}
+    populations: dict[str, list[Term]] = {}
+    ignore: list[str] = []
+    words: dict[str, set[str]] = {}
+    for lang, data in files.items():
+        def add(bucket: list[Term], section: str, group: str, items: list) -> None:
+            for item in items or []:
+                bucket.append(Term(lang, section, group, str(item)))
+                core = normalise(str(item).rstrip("*"))
+                if core and " " not in core:
+                    words.setdefault(lang, set()).add(core)
+
+        for group, items in (data.get("urgent") or {}).items():
+            add(buckets["urgent"], "urgent", group, items)
+        child = data.get("child_at_risk") or {}
+        add(buckets["child"], "child", "child_at_risk", child.get("child"))
+        add(buckets["harm"], "harm", "child_at_risk", child.get("harm"))
+        add(buckets["past"], "past", "past", data.get("past"))
+        add(buckets["now"], "now", "now", data.get("now"))
+        for group, items in (data.get("high") or {}).items():
+            add(buckets["high"], "high", group, items)
+        cat_terms = categories.setdefault(lang, [])
+        for category, subs in (data.get("categories") or {}).items():
+            for sub, items in subs.items():
+                add(cat_terms, "category", f"{category}/{sub}", items)
+        pop_terms = populations.setdefault(lang, [])
+        for population, items in (data.get("populations") or {}).items():
+            add(pop_terms, "population", population, items)
+        ignore.extend(normalise(str(i)) for i in data.get("ignore") or [])
+    ignore_re = re.compile("|".join(re.escape(i) for i in sorted(ignore, key=len, reverse=True))) if ignore else None
+    return RuleSet(
+        urgent=_Matcher(buckets["urgent"]), child=_Matcher(buckets["child"]), harm=_Matcher(buckets["harm"]),
+        past=_Matcher(buckets["past"]), now=_Matcher(buckets["now"]), high=_Matcher(buckets["high"]),
+        categories={lang: _Matcher(t) for lang, t in categories.items()},
+        populations={lang: _Matcher(t) for lang, t in populations.items()},
+        negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
+        ignore=ignore_re, words=words,
+    )
+
+
+def rule_words() -> dict[str, set[str]]:
+    """Single words of each language's lists (the language detector uses them as evidence)."""
+    return ruleset().words
+
+
+@dataclass
+class RuleFindings:
+    urgent: list[Hit]
+    negated: list[Hit]
+    child: list[Hit]
+    past: list[Hit]
+    now: list[Hit]
+    high: list[Hit]
+    categories: dict[str, list[Hit]]
+    populations: dict[str, list[Hit]]
+
+
+def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
+    before = text[max(0, hit.start - 40):hit.start]
+    for lang in languages | {hit.term.language}:
+        negation = rules.negation.get(lang)
+        if negation is None:
+            continue
+        m = negation.regex.search(before)
+        if m is None:
+            continue
+        fill = m.group("fill").split()
+        if any(word in negation.breakers for word in fill):
+            continue
+        return m.group(0).strip()
+    return None
+
+
+def find(normalised: str, *, languages: set[str]) -> RuleFindings:
+    """Apply the rules to a normalised message. Urgent words of every language are checked
+    (a missed urgent report is the worst failure); categories use the given languages."""
+    rules = ruleset()
+    text = rules.ignore.sub(" ", normalised) if rules.ignore is not None else normalised
+    doc = Doc(text)
+    urgent, negated = [], []
+    for hit in rules.urgent.find(doc):
+        hit.negated_by = _negated(text, hit, languages, rules)
+        (negated if hit.negated_by else urgent).append(hit)
+    child: list[Hit] = []
+    children = rules.child.find(doc)
+    if children:
+        harms = [h for h in rules.harm.find(doc) if not _negated(text, h, languages, rules)]
+        if harms:
+            child = [children[0], harms[0]]
+    categories: dict[str, list[Hit]] = {}
+    populations: dict[str, list[Hit]] = {}
+    for lang in languages:
+        matcher = rules.categories.get(lang)
+        if matcher is not None:
+            for hit in matcher.find(doc):
+                categories.setdefault(hit.term.group.split("/", 1)[0], []).append(hit)
+        matcher = rules.populations.get(lang)
+        if matcher is not None:
+            for hit in matcher.find(doc):
+                populations.setdefault(hit.term.group, []).append(hit)
+    return RuleFindings(
+        urgent=urgent, negated=negated, child=child, past=rules.past.find(doc), now=rules.now.find(doc),
+        high=rules.high.find(doc), categories=categories, populations=populations,
+    )
