@@ -52,11 +52,11 @@ def assign_cluster(
         window_days = window_days or settings.triage_cluster_window_days
         threshold = threshold or settings.triage_cluster_similarity
         systemic_size = systemic_size or settings.triage_cluster_systemic_size
-    since = (report.created_at or now()) - timedelta(days=window_days)
+    at, window = report.created_at or now(), timedelta(days=window_days)
     candidates = session.exec(
         select(Report).where(
             Report.place_id == report.place_id, Report.category == report.category, Report.id != report.id,
-            Report.created_at >= since, Report.status.not_in(_EXCLUDED),  # type: ignore[attr-defined]
+            Report.created_at >= at - window, Report.created_at <= at + window, Report.status.not_in(_EXCLUDED),  # type: ignore[attr-defined]
         ).order_by(Report.created_at.desc()).limit(_CANDIDATES)  # type: ignore[attr-defined]
     ).all()
     best, best_score = None, 0.0

@@ -55,7 +55,8 @@ class Model:
         x = self.vectorizer.transform(normalised_texts)
         cat = self.category.predict_proba(x)
         urg = self.urgency.predict_proba(x)
-        cat_names, urg_names = list(self.category.classes_), list(self.urgency.classes_)
+        cat_names = [str(c) for c in self.category.classes_]
+        urg_names = [str(u) for u in self.urgency.classes_]
         return [
             ({c: float(p) for c, p in zip(cat_names, cat[i])}, {u: float(p) for u, p in zip(urg_names, urg[i])})
             for i in range(len(normalised_texts))

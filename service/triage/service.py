@@ -21,6 +21,7 @@ MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characte
 # The model alone makes a report urgent from this probability; lower means more false alarms.
 MODEL_URGENT = 0.45
 MODEL_HIGH = 0.5
+PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
 RULE_WEIGHT = 0.2  # each lexicon word (up to 3) adds this to the model's category probability
 _RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
 
@@ -54,6 +55,18 @@ def _by_group(hits: list[rules_mod.Hit]) -> dict[str, list[rules_mod.Hit]]:
     return groups
 
 
+def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: list[rules_mod.Hit]) -> bool:
+    """True when every urgent word sits nearer a past marker ("last year") than a present
+    one ("now", "tonight"): "arrested last year, now I want to complain" is past."""
+    if not hits or not past:
+        return False
+
+    def distance(hit: rules_mod.Hit, markers: list[rules_mod.Hit]) -> float:
+        return min((max(m.start - hit.end, hit.start - m.end, 0) for m in markers), default=float("inf"))
+
+    return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
+
+
 def classify(text: str) -> TriageResult:
     """Category, urgency, language, population and reasons for one message."""
     return classify_many([text])[0]
@@ -81,7 +94,7 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
 
     # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
     level, veto = "normal", False
-    past_only = bool(found.past) and not found.now
+    past_only = _in_the_past([*found.urgent, *found.child], found.past, found.now)
     for group, hits in _by_group(found.urgent).items():
         reasons.append({"kind": "rule", "rule": f"urgent/{group}", "words": _words(hits),
                         "languages": sorted({h.term.language for h in hits})})
