@@ -51,6 +51,11 @@ class Doc:
 
 
 _TOKEN = re.compile(r"\S+")
+COENG = "\u17d2"
+# An amount of money in any of the four languages: "20000r", "$5", "500 mt", "២ម៉ឺនរៀល".
+_MONEY = re.compile(
+    r"(?:\$\s?\d|\d[\d.,]*\s?(?:\$|r|riel|riels|rieal|usd|dollars?|mt|mts|meticais|rands?|zar|mern|meun|poan|"
+    r"ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z]))")
 
 
 class _Matcher:
@@ -103,6 +108,9 @@ class _Matcher:
             text = doc.text
             for word, group in self.khmer.items():
                 at = text.find(word)
+                # A match may not start inside a stacked consonant: ទះ "slap" is not in ផ្ទះ "house".
+                while at > 0 and text[at - 1] == COENG:
+                    at = text.find(word, at + 1)
                 if at >= 0:
                     hits.extend(Hit(t, at, at + len(word)) for t in group)
         return hits
@@ -126,6 +134,7 @@ class RuleSet:
     populations: dict[str, _Matcher]
     negation: dict[str, _Negation]
     ignore: re.Pattern | None
+    spellings: dict[str, dict[str, str]] = field(default_factory=dict)
     words: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -193,6 +202,8 @@ def ruleset() -> RuleSet:
         populations={lang: _Matcher(t) for lang, t in populations.items()},
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
         ignore=ignore_re, words=words,
+        spellings={lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
+                   for lang, data in files.items() if data.get("spellings")},
     )
 
 
@@ -211,11 +222,14 @@ class RuleFindings:
     high: list[Hit]
     categories: dict[str, list[Hit]]
     populations: dict[str, list[Hit]]
+    question: bool = False
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
     before = text[max(0, hit.start - 40):hit.start]
-    for lang in languages | {hit.term.language}:
+    # Negation is read in the word's own language and the message's: English "no" is
+    # not a negation inside a Portuguese "no bairro".
+    for lang in languages:
         negation = rules.negation.get(lang)
         if negation is None:
             continue
@@ -229,24 +243,32 @@ def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | 
     return None
 
 
-def find(normalised: str, *, languages: set[str]) -> RuleFindings:
+def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings:
     """Apply the rules to a normalised message. Urgent words of every language are checked
     (a missed urgent report is the worst failure); categories use the given languages."""
     rules = ruleset()
     text = rules.ignore.sub(" ", normalised) if rules.ignore is not None else normalised
+    for lang in languages:
+        fold = rules.spellings.get(lang)
+        if fold:
+            text = " ".join(fold.get(token, token) for token in text.split(" "))
     doc = Doc(text)
+    amounts = [Hit(Term("any", "category", "financial_hardship/informal_fee", "<amount of money>"), m.start(), m.end())
+               for m in _MONEY.finditer(text)]
     urgent, negated = [], []
     for hit in rules.urgent.find(doc):
-        hit.negated_by = _negated(text, hit, languages, rules)
+        hit.negated_by = _negated(text, hit, {hit.term.language, language}, rules)
         (negated if hit.negated_by else urgent).append(hit)
     child: list[Hit] = []
     children = rules.child.find(doc)
     if children:
-        harms = [h for h in rules.harm.find(doc) if not _negated(text, h, languages, rules)]
+        harms = [h for h in rules.harm.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
         if harms:
             child = [children[0], harms[0]]
     categories: dict[str, list[Hit]] = {}
     populations: dict[str, list[Hit]] = {}
+    if amounts:
+        categories["financial_hardship"] = amounts[:1]
     for lang in languages:
         matcher = rules.categories.get(lang)
         if matcher is not None:

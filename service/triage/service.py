@@ -22,7 +22,7 @@ MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characte
 MODEL_URGENT = 0.45
 MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
-RULE_WEIGHT = 0.2  # each lexicon word (up to 3) adds this to the model's category probability
+RULE_WEIGHT = 0.4  # each lexicon word (up to 3) adds this to the model's category probability
 _RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
 
 
@@ -83,7 +83,9 @@ def classify_many(texts: list[str]) -> list[TriageResult]:
         for lang, score in detected.scores.items():
             if score and score >= 0.5 * detected.scores.get(detected.language, 0):
                 languages.add(lang)
-        prepared.append((normalised, detected, rules_mod.find(normalised, languages=languages)))
+        found = rules_mod.find(normalised, language=detected.language, languages=languages)
+        found.question = "?" in text or "？" in text
+        prepared.append((normalised, detected, found))
     scores = get_model().scores([p[0] for p in prepared]) if prepared else []
     return [_decide(n, d, f, cat, urg) for (n, d, f), (cat, urg) in zip(prepared, scores)]
 
@@ -132,7 +134,8 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     combined = {}
     # Greetings and thanks wrap real complaints ("hello, no ARV since May, thanks"): the
     # words for `other` count only when no other category has words of its own.
-    substantive = any(c != "other" and hits for c, hits in found.categories.items())
+    # A question ("where can I get free condoms?") keeps them.
+    substantive = any(c != "other" and hits for c, hits in found.categories.items()) and not found.question
     for cat in CATEGORIES:
         hits = [] if cat == "other" and substantive else found.categories.get(cat, [])
         combined[cat] = model_cat.get(cat, 0.0) + RULE_WEIGHT * min(len({h.term.word for h in hits}), 3)
