@@ -3,6 +3,6 @@
 Import is light: the rules and the scikit-learn model load on first use.
 """
 
-from service.triage.service import TriageResult, apply_triage, classify
+from service.triage.service import TriageResult, apply_triage, classify, warm
 
-__all__ = ["TriageResult", "apply_triage", "classify"]
+__all__ = ["TriageResult", "apply_triage", "classify", "warm"]

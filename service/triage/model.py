@@ -52,6 +52,8 @@ class Model:
 
     def scores(self, normalised_texts: list[str]) -> list[tuple[dict[str, float], dict[str, float]]]:
         """Per text: category probabilities and urgency probabilities."""
+        if len(normalised_texts) <= 4:
+            return [self._score_one(text) for text in normalised_texts]
         x = self.vectorizer.transform(normalised_texts)
         cat = self.category.predict_proba(x)
         urg = self.urgency.predict_proba(x)
@@ -61,6 +63,52 @@ class Model:
             ({c: float(p) for c, p in zip(cat_names, cat[i])}, {u: float(p) for u, p in zip(urg_names, urg[i])})
             for i in range(len(normalised_texts))
         ]
+
+
+    def _score_one(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+        # The same numbers as vectorizer.transform + predict_proba (a test checks it), without
+        # scikit-learn's per-call validation, which costs more than the sums for one SMS.
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            fast = self.__dict__["_fast"] = _Fast(self)
+        return fast.score(text)
+
+
+class _Fast:
+    def __init__(self, model: Model) -> None:
+        import numpy
+
+        v = model.vectorizer
+        self.np = numpy
+        self.analyze = v.build_analyzer()
+        self.vocab = v.vocabulary_
+        self.idf = v.idf_.astype(numpy.float64)
+        self.heads = []
+        for clf in (model.category, model.urgency):
+            self.heads.append(([str(c) for c in clf.classes_], clf.coef_.T.astype(numpy.float64),
+                               clf.intercept_.astype(numpy.float64)))
+
+    def score(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+        np = self.np
+        counts: dict[int, int] = {}
+        vocab = self.vocab
+        for gram in self.analyze(text):
+            j = vocab.get(gram)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf[idx]  # sublinear tf, then idf
+        norm = np.sqrt(vals @ vals)
+        if norm > 0:
+            vals = vals / norm
+        out = []
+        for names, weights, bias in self.heads:
+            z = vals @ weights[idx] + bias
+            z = np.exp(z - z.max())
+            p = z / z.sum()
+            out.append({n: float(x) for n, x in zip(names, p)})
+        return out[0], out[1]
 
 
 def model_path() -> Path:

@@ -67,6 +67,13 @@ def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: 
     return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
 
 
+def warm() -> None:
+    """Load the rules and the model now (call at process start-up, so the first report does not wait)."""
+    rules_mod.ruleset()
+    lang_mod.detect("warm up")
+    get_model()
+
+
 def classify(text: str) -> TriageResult:
     """Category, urgency, language, population and reasons for one message."""
     return classify_many([text])[0]

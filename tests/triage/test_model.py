@@ -1,0 +1,31 @@
+"""The model: its one-message fast path equals scikit-learn's, and importing triage stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from service.triage import model as triage_model
+from service.triage.text import normalise
+
+TEXTS = ["no ARV at the hc", "អស់ថ្នាំ ARV នៅមណ្ឌលសុខភាព", "ke vay knhom eylov", "cobraram 500 mt", "", "zzzz qqq"]
+
+
+def test_single_message_path_equals_scikit_learn() -> None:
+    model = triage_model.get_model()
+    texts = [normalise(t) for t in TEXTS]
+    x = model.vectorizer.transform(texts)
+    cat, urg = model.category.predict_proba(x), model.urgency.predict_proba(x)
+    for i, text in enumerate(texts):
+        (fast_cat, fast_urg), = model.scores([text])
+        for j, name in enumerate(model.category.classes_):
+            assert abs(fast_cat[str(name)] - cat[i][j]) < 1e-5
+        for j, name in enumerate(model.urgency.classes_):
+            assert abs(fast_urg[str(name)] - urg[i][j]) < 1e-5
+
+
+def test_importing_triage_does_not_load_scikit_learn() -> None:
+    code = "import sys, service.triage; print(json.dumps(['sklearn' in sys.modules, 'numpy' in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [False, False]
