@@ -26,7 +26,7 @@ from service.triage.text import normalise
 log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
-FORMAT = 1
+FORMAT = 2  # 2: rule findings are features too
 CORRECTION_WEIGHT = 3.0  # a handler's judgement counts more than one repo example
 
 
@@ -50,11 +50,12 @@ class Model:
     urgency: Any
     meta: dict = field(default_factory=dict)
 
-    def scores(self, normalised_texts: list[str]) -> list[tuple[dict[str, float], dict[str, float]]]:
+    def scores(self, normalised_texts: list[str], rule_features: list[list[float]]
+               ) -> list[tuple[dict[str, float], dict[str, float]]]:
         """Per text: category probabilities and urgency probabilities."""
         if len(normalised_texts) <= 4:
-            return [self._score_one(text) for text in normalised_texts]
-        x = self.vectorizer.transform(normalised_texts)
+            return [self._score_one(t, f) for t, f in zip(normalised_texts, rule_features)]
+        x = _with_features(self.vectorizer.transform(normalised_texts), rule_features)
         cat = self.category.predict_proba(x)
         urg = self.urgency.predict_proba(x)
         cat_names = [str(c) for c in self.category.classes_]
@@ -65,13 +66,13 @@ class Model:
         ]
 
 
-    def _score_one(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+    def _score_one(self, text: str, rule_features: list[float]) -> tuple[dict[str, float], dict[str, float]]:
         # The same numbers as vectorizer.transform + predict_proba (a test checks it), without
         # scikit-learn's per-call validation, which costs more than the sums for one SMS.
         fast = self.__dict__.get("_fast")
         if fast is None:
             fast = self.__dict__["_fast"] = _Fast(self)
-        return fast.score(text)
+        return fast.score(text, rule_features)
 
 
 class _Fast:
@@ -84,11 +85,13 @@ class _Fast:
         self.vocab = v.vocabulary_
         self.idf = v.idf_.astype(numpy.float64)
         self.heads = []
+        n_text = len(self.vocab)
         for clf in (model.category, model.urgency):
-            self.heads.append(([str(c) for c in clf.classes_], clf.coef_.T.astype(numpy.float64),
+            weights = clf.coef_.T.astype(numpy.float64)
+            self.heads.append(([str(c) for c in clf.classes_], weights[:n_text], weights[n_text:],
                                clf.intercept_.astype(numpy.float64)))
 
-    def score(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+    def score(self, text: str, rule_features: list[float]) -> tuple[dict[str, float], dict[str, float]]:
         np = self.np
         counts: dict[int, int] = {}
         vocab = self.vocab
@@ -103,12 +106,24 @@ class _Fast:
         if norm > 0:
             vals = vals / norm
         out = []
-        for names, weights, bias in self.heads:
-            z = vals @ weights[idx] + bias
+        extra = np.asarray(rule_features, dtype=np.float64) * FEATURE_SCALE
+        for names, weights, rule_weights, bias in self.heads:
+            z = vals @ weights[idx] + extra @ rule_weights + bias
             z = np.exp(z - z.max())
             p = z / z.sum()
             out.append({n: float(x) for n, x in zip(names, p)})
         return out[0], out[1]
+
+
+FEATURE_SCALE = 1.0  # rule features next to an L2-normalised TF-IDF row
+
+
+def _with_features(x: Any, rule_features: list[list[float]]) -> Any:
+    import numpy
+    from scipy.sparse import csr_matrix, hstack
+
+    extra = csr_matrix(numpy.asarray(rule_features, dtype=numpy.float32) * FEATURE_SCALE)
+    return hstack([x, extra], format="csr")
 
 
 def model_path() -> Path:
@@ -145,11 +160,15 @@ def train(examples: list[Example], *, corrections: list[Example] = ()) -> Model:
 
     rows = [*examples, *corrections]
     rows = [r for r in rows if r.category in CATEGORIES and r.urgency in URGENCIES and r.text.strip()]
-    texts = [normalise(r.text) for r in rows]
+    from service.triage import rules
+
+    analysed = [rules.analyse(r.text) for r in rows]
+    texts = [a[0] for a in analysed]
+    rule_features = [rules.features(a[2]) for a in analysed]
     weights = [CORRECTION_WEIGHT if r.source == "correction" else 1.0 for r in rows]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1,
                                  max_features=120_000, lowercase=False, dtype=_float32())
-    x = vectorizer.fit_transform(texts)
+    x = _with_features(vectorizer.fit_transform(texts), rule_features)
     category = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
     category.fit(x, [r.category for r in rows], sample_weight=weights)
     urgency = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")

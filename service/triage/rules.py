@@ -16,6 +16,7 @@ import yaml
 from service.triage.text import is_khmer, normalise
 
 RULES_DIR = Path(__file__).parent / "data" / "rules"
+TYPO_MIN = 6
 URGENT_GROUPS = ("detained_now", "violence", "suicide", "medical_emergency", "threat")
 
 
@@ -136,6 +137,8 @@ class RuleSet:
     ignore: re.Pattern | None
     spellings: dict[str, dict[str, str]] = field(default_factory=dict)
     words: dict[str, set[str]] = field(default_factory=dict)
+    typo_words: set[str] = field(default_factory=set)
+    typo_deletions: dict[str, str] = field(default_factory=dict)
 
 
 def _load_files() -> dict[str, dict]:
@@ -194,6 +197,11 @@ def ruleset() -> RuleSet:
         for population, items in (data.get("populations") or {}).items():
             add(pop_terms, "population", population, items)
         ignore.extend(normalise(str(i)) for i in data.get("ignore") or [])
+    # Long words of the urgent lists, for spotting them misspelled by one letter ("somab khluon").
+    common = {normalise(w) for data in files.values() for k, v in (data.get("spellings") or {}).items() for w in (k, v)}
+    typo_words = {w for t in buckets["urgent"] for w in normalise(t.word.rstrip("*")).split()
+                  if len(w) >= TYPO_MIN and w.isascii() and w.isalpha() and w not in common}
+    typo_deletions = {w[:i] + w[i + 1:]: w for w in typo_words for i in range(len(w))}
     ignore_re = re.compile("|".join(re.escape(i) for i in sorted(ignore, key=len, reverse=True))) if ignore else None
     return RuleSet(
         urgent=_Matcher(buckets["urgent"]), child=_Matcher(buckets["child"]), harm=_Matcher(buckets["harm"]),
@@ -201,7 +209,7 @@ def ruleset() -> RuleSet:
         categories={lang: _Matcher(t) for lang, t in categories.items()},
         populations={lang: _Matcher(t) for lang, t in populations.items()},
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
-        ignore=ignore_re, words=words,
+        ignore=ignore_re, words=words, typo_words=typo_words, typo_deletions=typo_deletions,
         spellings={lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
                    for lang, data in files.items() if data.get("spellings")},
     )
@@ -223,6 +231,7 @@ class RuleFindings:
     categories: dict[str, list[Hit]]
     populations: dict[str, list[Hit]]
     question: bool = False
+    typos: list[str] = field(default_factory=list)  # urgent words found misspelled by one letter
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
@@ -267,8 +276,6 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
             child = [children[0], harms[0]]
     categories: dict[str, list[Hit]] = {}
     populations: dict[str, list[Hit]] = {}
-    if amounts:
-        categories["financial_hardship"] = amounts[:1]
     for lang in languages:
         matcher = rules.categories.get(lang)
         if matcher is not None:
@@ -278,7 +285,67 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         if matcher is not None:
             for hit in matcher.find(doc):
                 populations.setdefault(hit.term.group, []).append(hit)
+    if amounts:
+        # Money demanded by police or authorities is extortion, not a fee.
+        police = any(h.term.group == "human_rights_violation/police_harassment"
+                     for h in categories.get("human_rights_violation", []))
+        if police:
+            categories["human_rights_violation"].append(
+                Hit(Term("any", "category", "human_rights_violation/extortion", "<amount of money> + police"),
+                    amounts[0].start, amounts[0].end))
+        else:
+            categories.setdefault("financial_hardship", []).append(amounts[0])
+    typos: list[str] = []
+    if not urgent and not negated:
+        fixed, changed = list(doc.tokens), False
+        for i, token in enumerate(doc.tokens):
+            if len(token) < TYPO_MIN - 1 or not token.isascii() or token in rules.typo_words:
+                continue
+            word = rules.typo_deletions.get(token)  # a letter left out
+            if word is None:  # or one letter too many
+                word = next((token[:k] + token[k + 1:] for k in range(len(token))
+                             if token[:k] + token[k + 1:] in rules.typo_words), None)
+            if word is not None:
+                fixed[i], changed = word, True
+        if changed:  # only a correction that completes an urgent phrase counts
+            corrected = " ".join(fixed)
+            typos = [h.term.word for h in rules.urgent.find(Doc(corrected))
+                     if not _negated(corrected, h, {h.term.language, language}, rules)]
     return RuleFindings(
+        typos=typos,
         urgent=urgent, negated=negated, child=child, past=rules.past.find(doc), now=rules.now.find(doc),
         high=rules.high.find(doc), categories=categories, populations=populations,
     )
+
+
+FEATURE_NAMES = (
+    *(f"category:{c}" for c in ("service_quality", "stigma_discrimination", "financial_hardship",
+                               "human_rights_violation", "other")),
+    *(f"urgent:{g}" for g in (*URGENT_GROUPS, "child_at_risk")),
+    "negated", "past", "now", "high", "question",
+)
+
+
+def features(found: RuleFindings) -> list[float]:
+    """The rule findings as numbers the model can weigh (it learns how far to trust each list)."""
+    cats = [min(len({h.term.word for h in found.categories.get(c, [])}), 3) / 3.0
+            for c in ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")]
+    groups = {h.term.group for h in found.urgent}
+    urgent = [1.0 if g in groups else 0.0 for g in URGENT_GROUPS] + [1.0 if found.child else 0.0]
+    return [*cats, *urgent, float(bool(found.negated)), float(bool(found.past)), float(bool(found.now)),
+            float(bool(found.high)), float(found.question)]
+
+
+def analyse(text: str):  # type: ignore[no-untyped-def]
+    """normalised text, detected language and rule findings for one message."""
+    from service.triage import language as lang_mod
+
+    normalised = normalise(text)
+    detected = lang_mod.detect(text, normalised)
+    languages = {detected.language, "en"}
+    for lang, score in detected.scores.items():
+        if score and score >= 0.5 * detected.scores.get(detected.language, 0):
+            languages.add(lang)
+    found = find(normalised, language=detected.language, languages=languages)
+    found.question = "?" in text or "\uff1f" in text
+    return normalised, detected, found

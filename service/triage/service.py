@@ -19,10 +19,10 @@ from service.triage.text import normalise
 
 MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characters
 # The model alone makes a report urgent from this probability; lower means more false alarms.
-MODEL_URGENT = 0.45
+MODEL_URGENT = 0.3
 MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
-RULE_WEIGHT = 0.4  # each lexicon word (up to 3) adds this to the model's category probability
+RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
 _RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
 
 
@@ -81,19 +81,8 @@ def classify(text: str) -> TriageResult:
 
 def classify_many(texts: list[str]) -> list[TriageResult]:
     """classify() for a batch: the model scores all texts in one call."""
-    prepared = []
-    for text in texts:
-        text = (text or "")[:MAX_CHARS]
-        normalised = normalise(text)
-        detected = lang_mod.detect(text, normalised)
-        languages = {detected.language, "en"}
-        for lang, score in detected.scores.items():
-            if score and score >= 0.5 * detected.scores.get(detected.language, 0):
-                languages.add(lang)
-        found = rules_mod.find(normalised, language=detected.language, languages=languages)
-        found.question = "?" in text or "？" in text
-        prepared.append((normalised, detected, found))
-    scores = get_model().scores([p[0] for p in prepared]) if prepared else []
+    prepared = [rules_mod.analyse((text or "")[:MAX_CHARS]) for text in texts]
+    scores = get_model().scores([p[0] for p in prepared], [rules_mod.features(p[2]) for p in prepared]) if prepared else []
     return [_decide(n, d, f, cat, urg) for (n, d, f), (cat, urg) in zip(prepared, scores)]
 
 
@@ -130,6 +119,10 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
             level = "high"
     p_urgent, p_high = model_urg.get("urgent", 0.0), model_urg.get("high", 0.0)
     model_level = "urgent" if p_urgent >= MODEL_URGENT else ("high" if p_high + p_urgent >= MODEL_HIGH else "normal")
+    if found.typos and level != "urgent" and not veto:
+        level = "urgent"
+        reasons.append({"kind": "rule", "rule": "urgent/misspelled", "words": sorted(set(found.typos)),
+                        "effect": "an urgent phrase with one word misspelled by one letter"})
     if veto and model_level == "urgent":
         model_level = "high"
     if _RANK[model_level] > _RANK[level]:

@@ -7,18 +7,20 @@ import subprocess
 import sys
 
 from service.triage import model as triage_model
-from service.triage.text import normalise
+from service.triage import rules
 
 TEXTS = ["no ARV at the hc", "អស់ថ្នាំ ARV នៅមណ្ឌលសុខភាព", "ke vay knhom eylov", "cobraram 500 mt", "", "zzzz qqq"]
 
 
 def test_single_message_path_equals_scikit_learn() -> None:
     model = triage_model.get_model()
-    texts = [normalise(t) for t in TEXTS]
-    x = model.vectorizer.transform(texts)
+    analysed = [rules.analyse(t) for t in TEXTS]
+    texts = [a[0] for a in analysed]
+    feats = [rules.features(a[2]) for a in analysed]
+    x = triage_model._with_features(model.vectorizer.transform(texts), feats)
     cat, urg = model.category.predict_proba(x), model.urgency.predict_proba(x)
     for i, text in enumerate(texts):
-        (fast_cat, fast_urg), = model.scores([text])
+        (fast_cat, fast_urg), = model.scores([text], [feats[i]])
         for j, name in enumerate(model.category.classes_):
             assert abs(fast_cat[str(name)] - cat[i][j]) < 1e-5
         for j, name in enumerate(model.urgency.classes_):
