@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 FORMAT = 2  # 2: rule findings are features too
+C_VALUE = 8.0  # inverse regularisation of both classifiers
 CORRECTION_WEIGHT = 3.0  # a handler's judgement counts more than one repo example
 
 
@@ -169,9 +170,9 @@ def train(examples: list[Example], *, corrections: list[Example] = ()) -> Model:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1,
                                  max_features=120_000, lowercase=False, dtype=_float32())
     x = _with_features(vectorizer.fit_transform(texts), rule_features)
-    category = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
+    category = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
     category.fit(x, [r.category for r in rows], sample_weight=weights)
-    urgency = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
+    urgency = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
     urgency.fit(x, [r.urgency for r in rows], sample_weight=weights)
     meta = {
         "format": FORMAT, "sklearn": sklearn.__version__, "repo_fingerprint": repo_fingerprint(),

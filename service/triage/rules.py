@@ -56,7 +56,9 @@ COENG = "\u17d2"
 # An amount of money in any of the four languages: "20000r", "$5", "500 mt", "២ម៉ឺនរៀល".
 _MONEY = re.compile(
     r"(?:\$\s?\d|\d[\d.,]*\s?(?:\$|r|riel|riels|rieal|usd|dollars?|mt|mts|meticais|rands?|zar|mern|meun|poan|"
-    r"ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z]))")
+    r"ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z])"
+    r"|(?<![a-z])(?:ask|asks|asked|pay|paid|charge|charged|charges|cobra|cobram|cobrou|cobraram|pagar|paguei|"
+    r"tear|keit|bong)\s+\d)")
 
 
 class _Matcher:
