@@ -109,3 +109,15 @@ def test_many_lines_keep_their_order(trained_model_file: Path, tmp_path: Path) -
 def test_messages_are_never_echoed_to_stderr(trained_model_file: Path, tmp_path: Path) -> None:
     done = run(b'{"id": 1, "text": 5}\n{"id": 2, "text": "secret 012345678"}\n', trained_model_file, tmp_path)
     assert b"012345678" not in done.stderr
+
+
+def test_fresh_install_trains_once_then_uses_the_cache(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SAMLENG_TRIAGE_MODEL"}
+    env["SAMLENG_VAR_DIR"] = str(tmp_path / "var")
+    stdin = b'{"id": "x", "text": "ot mean thnam arv 3 atit hz"}\n'
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "service.cli", "triage"], input=stdin, capture_output=True,
+                              env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert lines(done.stdout)[0]["language"] == "km-Latn"
+    assert (tmp_path / "var" / "triage" / "model.joblib").is_file()
