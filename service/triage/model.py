@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from service.reports.models import CATEGORIES, URGENCIES
-from service.triage.text import normalise
 
 log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"

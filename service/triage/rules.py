@@ -69,7 +69,6 @@ class _Matcher:
         self.exact: dict[str, list[tuple[tuple[str, ...], bool, list[Term]]]] = {}
         self.prefix: dict[str, list[Term]] = {}
         self.khmer: dict[str, list[Term]] = {}
-        self.terms = terms
         phrases: dict[tuple[tuple[str, ...], bool], list[Term]] = {}
         for term in terms:
             wildcard = term.word.endswith("*")

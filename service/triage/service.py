@@ -15,7 +15,6 @@ from service.reports.service import add_event, change_status
 from service.triage import language as lang_mod
 from service.triage import rules as rules_mod
 from service.triage.model import Example, get_model
-from service.triage.text import normalise
 
 MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characters
 # The model alone makes a report urgent from this probability; lower means more false alarms.
