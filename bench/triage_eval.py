@@ -87,7 +87,7 @@ def main() -> None:
         classify(text)
     single = len(texts) / (time.process_time() - start)
     latencies = []
-    for text in texts[: len(rows)]:
+    for text in texts:  # wall clock: on a shared machine other processes show up here
         t0 = time.perf_counter()
         classify(text)
         latencies.append(time.perf_counter() - t0)
