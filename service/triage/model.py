@@ -245,7 +245,7 @@ def get_model() -> Model:
         try:
             save(model, path)
         except OSError as exc:
-            log.warning("triage model cache not written (%s); kept in memory", type(exc).__name__)
+            log.info("triage model cache not written (%s); kept in memory", type(exc).__name__)
         _current = model
         return model
 
