@@ -58,7 +58,7 @@ _MONEY = re.compile(
     r"(?:\$\s?\d|\d[\d.,]*\s?(?:\$|r|riel|riels|rieal|usd|dollars?|mt|mts|meticais|rands?|zar|mern|meun|poan|"
     r"ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z])"
     r"|(?<![a-z])(?:ask|asks|asked|pay|paid|charge|charged|charges|cobra|cobram|cobrou|cobraram|pagar|paguei|"
-    r"tear|keit|bong)\s+\d)")
+    r"tear|keit)\s+\d)")
 
 
 class _Matcher:
