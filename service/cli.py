@@ -280,6 +280,30 @@ def cmd_telegram_poll(_args: argparse.Namespace) -> int:
     _setup_logging()
     asyncio.run(poll(get_settings()))
     return 0
+# --- triage (issue 4) -------------------------------------------------------
+def cmd_triage(args: argparse.Namespace) -> int:
+    from service.triage.batch import run
+
+    return run(sys.stdin.buffer, sys.stdout, sys.stderr)
+
+
+def cmd_triage_train(args: argparse.Namespace) -> int:
+    from service.triage import model as triage_model
+
+    corrections = []
+    if not args.no_db:
+        from service.db import get_engine, session_scope
+        from service.triage.service import corrections as read_corrections
+
+        with session_scope(get_engine()) as session:
+            corrections = read_corrections(session)
+    examples = triage_model.read_examples(triage_model.TRAIN_FILE)
+    model = triage_model.train(examples, corrections=corrections)
+    path = triage_model.model_path()
+    triage_model.save(model, path)
+    print(f"triage model trained on {len(examples)} examples and {len(corrections)} corrections: {path}")
+    return 0
+# --- end triage ---------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+
+    triage = sub.add_parser("triage", help="triage JSON Lines from stdin (see docs/triage.md)")
+    triage.set_defaults(func=cmd_triage)
+    triage_sub = triage.add_subparsers(dest="triage_command")
+    triage_train = triage_sub.add_parser("train", help="retrain the model from repo data and handler corrections")
+    triage_train.add_argument("--no-db", action="store_true", help="repo data only, without the database")
+    triage_train.set_defaults(func=cmd_triage_train)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     user_create = user.add_parser("create", help="password is read from stdin")

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # A deployment's own places file (same format as service/places/data/places.yaml).
     places_file: str = Field("", alias="SAMLENG_PLACES_FILE")
     log_level: str = Field("INFO", alias="SAMLENG_LOG_LEVEL")
+    # Triage clusters: near-duplicate reports (same place and category, similar text) within
+    # this many days are grouped; a cluster of this many reports is flagged systemic.
+    triage_cluster_window_days: int = Field(14, alias="SAMLENG_TRIAGE_CLUSTER_WINDOW_DAYS", ge=1)
+    triage_cluster_similarity: float = Field(0.5, alias="SAMLENG_TRIAGE_CLUSTER_SIMILARITY", gt=0, le=1)
+    triage_cluster_systemic_size: int = Field(5, alias="SAMLENG_TRIAGE_CLUSTER_SYSTEMIC_SIZE", ge=2)
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")

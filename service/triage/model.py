@@ -1,0 +1,257 @@
+"""The statistical layer: character n-gram TF-IDF and a linear classifier (scikit-learn).
+
+How it ships: nothing is downloaded. The model is trained from the labelled set in
+`data/train.jsonl` (plus handlers' corrections, by `samleng triage train`) and cached as
+`<var>/triage/model.joblib`. A process loads that file the first time it classifies (not at
+import). When the file is missing, was made by another scikit-learn version or from other
+repo data, the model is retrained from the repo data plus the corrections kept in the old
+file (a second or two) and the cache is rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from service.reports.models import CATEGORIES, URGENCIES
+
+log = logging.getLogger(__name__)
+DATA_DIR = Path(__file__).parent / "data"
+TRAIN_FILE = DATA_DIR / "train.jsonl"
+FORMAT = 2  # 2: rule findings are features too
+C_VALUE = 8.0  # inverse regularisation of both classifiers
+CORRECTION_WEIGHT = 3.0  # a handler's judgement counts more than one repo example
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    category: str
+    urgency: str
+    language: str = ""
+    source: str = "repo"  # repo or correction
+
+    def as_dict(self) -> dict[str, str]:
+        return {"text": self.text, "category": self.category, "urgency": self.urgency,
+                "language": self.language, "source": self.source}
+
+
+@dataclass
+class Model:
+    vectorizer: Any
+    category: Any
+    urgency: Any
+    meta: dict = field(default_factory=dict)
+
+    def scores(self, normalised_texts: list[str], rule_features: list[list[float]]
+               ) -> list[tuple[dict[str, float], dict[str, float]]]:
+        """Per text: category probabilities and urgency probabilities."""
+        if len(normalised_texts) <= 4:
+            return [self._score_one(t, f) for t, f in zip(normalised_texts, rule_features)]
+        x = _with_features(self.vectorizer.transform(normalised_texts), rule_features)
+        cat = self.category.predict_proba(x)
+        urg = self.urgency.predict_proba(x)
+        cat_names = [str(c) for c in self.category.classes_]
+        urg_names = [str(u) for u in self.urgency.classes_]
+        return [
+            ({c: float(p) for c, p in zip(cat_names, cat[i])}, {u: float(p) for u, p in zip(urg_names, urg[i])})
+            for i in range(len(normalised_texts))
+        ]
+
+
+    def _score_one(self, text: str, rule_features: list[float]) -> tuple[dict[str, float], dict[str, float]]:
+        # The same numbers as vectorizer.transform + predict_proba (a test checks it), without
+        # scikit-learn's per-call validation, which costs more than the sums for one SMS.
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            fast = self.__dict__["_fast"] = _Fast(self)
+        return fast.score(text, rule_features)
+
+
+class _Fast:
+    def __init__(self, model: Model) -> None:
+        import numpy
+
+        v = model.vectorizer
+        self.np = numpy
+        self.analyze = v.build_analyzer()
+        self.vocab = v.vocabulary_
+        self.idf = v.idf_.astype(numpy.float64)
+        self.heads = []
+        n_text = len(self.vocab)
+        for clf in (model.category, model.urgency):
+            weights = clf.coef_.T.astype(numpy.float64)
+            self.heads.append(([str(c) for c in clf.classes_], weights[:n_text], weights[n_text:],
+                               clf.intercept_.astype(numpy.float64)))
+
+    def score(self, text: str, rule_features: list[float]) -> tuple[dict[str, float], dict[str, float]]:
+        np = self.np
+        counts: dict[int, int] = {}
+        vocab = self.vocab
+        for gram in self.analyze(text):
+            j = vocab.get(gram)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf[idx]  # sublinear tf, then idf
+        norm = np.sqrt(vals @ vals)
+        if norm > 0:
+            vals = vals / norm
+        out = []
+        extra = np.asarray(rule_features, dtype=np.float64) * FEATURE_SCALE
+        for names, weights, rule_weights, bias in self.heads:
+            z = vals @ weights[idx] + extra @ rule_weights + bias
+            z = np.exp(z - z.max())
+            p = z / z.sum()
+            out.append({n: float(x) for n, x in zip(names, p)})
+        return out[0], out[1]
+
+
+FEATURE_SCALE = 1.0  # rule features next to an L2-normalised TF-IDF row
+
+
+def _with_features(x: Any, rule_features: list[list[float]]) -> Any:
+    import numpy
+    from scipy.sparse import csr_matrix, hstack
+
+    extra = csr_matrix(numpy.asarray(rule_features, dtype=numpy.float32) * FEATURE_SCALE)
+    return hstack([x, extra], format="csr")
+
+
+def model_path() -> Path:
+    """Where the trained model is cached (SAMLENG_TRIAGE_MODEL, else <var>/triage/model.joblib)."""
+    explicit = os.environ.get("SAMLENG_TRIAGE_MODEL")
+    if explicit:
+        return Path(explicit)
+    from service.config import VAR_DIR
+
+    return VAR_DIR / "triage" / "model.joblib"
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Labelled examples from a JSON Lines file (text, category, urgency, language)."""
+    examples = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        examples.append(Example(text=row["text"], category=row["category"], urgency=row["urgency"],
+                                language=row.get("language", "")))
+    return examples
+
+
+def repo_fingerprint() -> str:
+    return hashlib.sha256(TRAIN_FILE.read_bytes()).hexdigest()[:16]
+
+
+def train(examples: list[Example], *, corrections: list[Example] = ()) -> Model:  # type: ignore[assignment]
+    """Fit the vectorizer and both classifiers on repo examples plus weighted corrections."""
+    import sklearn
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [*examples, *corrections]
+    rows = [r for r in rows if r.category in CATEGORIES and r.urgency in URGENCIES and r.text.strip()]
+    from service.triage import rules
+
+    analysed = [rules.analyse(r.text) for r in rows]
+    texts = [a[0] for a in analysed]
+    rule_features = [rules.features(a[2]) for a in analysed]
+    weights = [CORRECTION_WEIGHT if r.source == "correction" else 1.0 for r in rows]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1,
+                                 max_features=120_000, lowercase=False, dtype=_float32())
+    x = _with_features(vectorizer.fit_transform(texts), rule_features)
+    category = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
+    category.fit(x, [r.category for r in rows], sample_weight=weights)
+    urgency = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
+    urgency.fit(x, [r.urgency for r in rows], sample_weight=weights)
+    meta = {
+        "format": FORMAT, "sklearn": sklearn.__version__, "repo_fingerprint": repo_fingerprint(),
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "examples": len(examples), "corrections": [c.as_dict() for c in corrections],
+    }
+    return Model(vectorizer, category, urgency, meta)
+
+
+def _float32() -> Any:
+    import numpy
+
+    return numpy.float32
+
+
+def save(model: Model, path: Path) -> None:
+    import joblib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    joblib.dump({"vectorizer": model.vectorizer, "category": model.category, "urgency": model.urgency,
+                 "meta": model.meta}, tmp)
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> Model:
+    import joblib
+
+    # The cache is written by this program into its own var dir; it is trusted like the code.
+    data = joblib.load(path)
+    return Model(data["vectorizer"], data["category"], data["urgency"], data["meta"])
+
+
+def _usable(model: Model) -> bool:
+    import sklearn
+
+    meta = model.meta
+    return (meta.get("format") == FORMAT and meta.get("sklearn") == sklearn.__version__
+            and meta.get("repo_fingerprint") == repo_fingerprint())
+
+
+def stored_corrections(model: Model | None) -> list[Example]:
+    if model is None:
+        return []
+    return [Example(**{**c, "source": "correction"}) for c in model.meta.get("corrections", [])]
+
+
+_lock = threading.Lock()
+_current: Model | None = None
+
+
+def get_model() -> Model:
+    """The model for this process: the cached file if current, else trained from the repo now."""
+    global _current
+    if _current is not None:
+        return _current
+    with _lock:
+        if _current is not None:
+            return _current
+        path = model_path()
+        old: Model | None = None
+        if path.exists():
+            try:
+                old = load(path)
+            except Exception as exc:  # a damaged cache is rebuilt, never fatal
+                log.warning("triage model cache unreadable (%s); retraining", type(exc).__name__)
+        if old is not None and _usable(old):
+            _current = old
+            return old
+        model = train(read_examples(TRAIN_FILE), corrections=stored_corrections(old))
+        try:
+            save(model, path)
+        except OSError as exc:
+            log.info("triage model cache not written (%s); kept in memory", type(exc).__name__)
+        _current = model
+        return model
+
+
+def set_model(model: Model | None) -> None:
+    """Replace (or with None, forget) this process's model; the next use reloads it."""
+    global _current
+    with _lock:
+        _current = model

@@ -1,0 +1,352 @@
+"""Transparent triage rules: the per-language word lists in data/rules/*.yaml, compiled.
+
+Every hit names its list, its language and the lexicon word (never the reporter's own
+text), so a handler can see why a report was judged urgent or put in a category.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from service.triage.text import is_khmer, normalise
+
+RULES_DIR = Path(__file__).parent / "data" / "rules"
+TYPO_MIN = 6
+URGENT_GROUPS = ("detained_now", "violence", "suicide", "medical_emergency", "threat")
+
+
+@dataclass(frozen=True)
+class Term:
+    language: str
+    section: str  # urgent, child, harm, past, now, high, category, population
+    group: str  # e.g. violence, service_quality/stockout, msm
+    word: str
+
+
+@dataclass
+class Hit:
+    term: Term
+    start: int
+    end: int
+    negated_by: str | None = None
+
+
+class Doc:
+    """A normalised message split once into tokens with their character offsets."""
+
+    __slots__ = ("text", "tokens", "starts", "has_khmer")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[str] = []
+        self.starts: list[int] = []
+        for m in _TOKEN.finditer(text):
+            self.tokens.append(m.group())
+            self.starts.append(m.start())
+        self.has_khmer = any(is_khmer(ch) for ch in text)
+
+
+_TOKEN = re.compile(r"\S+")
+COENG = "\u17d2"
+# An amount of money in any of the four languages: "20000r", "$5", "500 mt", "២ម៉ឺនរៀល".
+_MONEY = re.compile(
+    r"(?:\$\s?\d|\d[\d.,]*\s?(?:\$|r|riel|riels|rieal|usd|dollars?|mt|mts|meticais|rands?|zar|mern|meun|poan|"
+    r"ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z])"
+    r"|(?<![a-z])(?:ask|asks|asked|pay|paid|charge|charged|charges|cobra|cobram|cobrou|cobraram|pagar|paguei|"
+    r"tear|keit)\s+\d)")
+
+
+class _Matcher:
+    """Many lexicon words matched at once: Latin words by token lookup (a trailing star
+    matches any ending), Khmer words by substring search (Khmer has no spaces)."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.exact: dict[str, list[tuple[tuple[str, ...], bool, list[Term]]]] = {}
+        self.prefix: dict[str, list[Term]] = {}
+        self.khmer: dict[str, list[Term]] = {}
+        phrases: dict[tuple[tuple[str, ...], bool], list[Term]] = {}
+        for term in terms:
+            wildcard = term.word.endswith("*")
+            core = normalise(term.word.rstrip("*"))
+            if not core:
+                continue
+            if any(is_khmer(ch) for ch in core):
+                self.khmer.setdefault(core, []).append(term)
+            elif wildcard and " " not in core:
+                self.prefix.setdefault(core, []).append(term)
+            else:
+                phrases.setdefault((tuple(core.split()), wildcard), []).append(term)
+        for (tokens, wildcard), group in phrases.items():
+            self.exact.setdefault(tokens[0], []).append((tokens, wildcard, group))
+        self.min_prefix = min((len(k) for k in self.prefix), default=0)
+
+    def find(self, doc: Doc) -> list[Hit]:
+        hits: list[Hit] = []
+        tokens, starts, n = doc.tokens, doc.starts, len(doc.tokens)
+        exact, prefix = self.exact, self.prefix
+        for i, token in enumerate(tokens):
+            for phrase, wildcard, group in exact.get(token, ()):
+                k = len(phrase)
+                if k == 1:
+                    end = starts[i] + len(token)
+                elif i + k <= n and all(tokens[i + j] == phrase[j] for j in range(1, k - 1)) and (
+                    tokens[i + k - 1].startswith(phrase[-1]) if wildcard else tokens[i + k - 1] == phrase[-1]
+                ):
+                    end = starts[i + k - 1] + len(tokens[i + k - 1])
+                else:
+                    continue
+                hits.extend(Hit(t, starts[i], end) for t in group)
+            if prefix and len(token) >= self.min_prefix:
+                for size in range(self.min_prefix, len(token) + 1):
+                    group = prefix.get(token[:size])
+                    if group:
+                        hits.extend(Hit(t, starts[i], starts[i] + len(token)) for t in group)
+        if doc.has_khmer and self.khmer:
+            text = doc.text
+            for word, group in self.khmer.items():
+                at = text.find(word)
+                # A match may not start inside a stacked consonant: ទះ "slap" is not in ផ្ទះ "house".
+                while at > 0 and text[at - 1] == COENG:
+                    at = text.find(word, at + 1)
+                if at >= 0:
+                    hits.extend(Hit(t, at, at + len(word)) for t in group)
+        return hits
+
+
+@dataclass
+class _Negation:
+    regex: re.Pattern
+    breakers: frozenset[str]
+
+
+@dataclass
+class RuleSet:
+    urgent: _Matcher
+    child: _Matcher
+    harm: _Matcher
+    past: _Matcher
+    now: _Matcher
+    high: _Matcher
+    categories: dict[str, _Matcher]
+    populations: dict[str, _Matcher]
+    negation: dict[str, _Negation]
+    ignore: re.Pattern | None
+    spellings: dict[str, dict[str, str]] = field(default_factory=dict)
+    words: dict[str, set[str]] = field(default_factory=dict)
+    typo_words: set[str] = field(default_factory=set)
+    typo_deletions: dict[str, str] = field(default_factory=dict)
+
+
+def _load_files() -> dict[str, dict]:
+    files = {}
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        # BaseLoader: every word stays a string ("no" and "on" are words here, not booleans).
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+        files[data["language"]] = data
+    return files
+
+
+def _negation(lang: str, spec: dict) -> _Negation:
+    cues = sorted((normalise(c) for c in spec.get("cues", [])), key=len, reverse=True)
+    cue_alt = "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in cues if c)
+    breakers = frozenset(normalise(b) for b in spec.get("breakers", []))
+    if lang == "km":
+        fillers = "|".join(re.escape(normalise(f)) for f in spec.get("fillers", []))
+        regex = re.compile(rf"(?:{cue_alt})(?P<fill>(?:\s*(?:{fillers}))*)\s*$")
+    else:
+        window = int(spec.get("window", 2))
+        regex = re.compile(rf"(?<![a-z0-9])(?:{cue_alt})(?P<fill>(?:\s+[a-z0-9$]+){{0,{window}}})\s*$")
+    return _Negation(regex, breakers)
+
+
+@lru_cache(maxsize=1)
+def ruleset() -> RuleSet:
+    """All languages' rules, compiled once per process."""
+    files = _load_files()
+    buckets: dict[str, list[Term]] = {k: [] for k in ("urgent", "child", "harm", "past", "now", "high")}
+    categories: dict[str, list[Term]] = {}
+    populations: dict[str, list[Term]] = {}
+    ignore: list[str] = []
+    words: dict[str, set[str]] = {}
+    for lang, data in files.items():
+        def add(bucket: list[Term], section: str, group: str, items: list) -> None:
+            for item in items or []:
+                bucket.append(Term(lang, section, group, str(item)))
+                core = normalise(str(item).rstrip("*"))
+                if core and " " not in core:
+                    words.setdefault(lang, set()).add(core)
+
+        for group, items in (data.get("urgent") or {}).items():
+            add(buckets["urgent"], "urgent", group, items)
+        child = data.get("child_at_risk") or {}
+        add(buckets["child"], "child", "child_at_risk", child.get("child"))
+        add(buckets["harm"], "harm", "child_at_risk", child.get("harm"))
+        add(buckets["past"], "past", "past", data.get("past"))
+        add(buckets["now"], "now", "now", data.get("now"))
+        for group, items in (data.get("high") or {}).items():
+            add(buckets["high"], "high", group, items)
+        cat_terms = categories.setdefault(lang, [])
+        for category, subs in (data.get("categories") or {}).items():
+            for sub, items in subs.items():
+                add(cat_terms, "category", f"{category}/{sub}", items)
+        pop_terms = populations.setdefault(lang, [])
+        for population, items in (data.get("populations") or {}).items():
+            add(pop_terms, "population", population, items)
+        ignore.extend(normalise(str(i)) for i in data.get("ignore") or [])
+    # Long words of the urgent lists, for spotting them misspelled by one letter ("somab khluon").
+    common = {normalise(w) for data in files.values() for k, v in (data.get("spellings") or {}).items() for w in (k, v)}
+    typo_words = {w for t in buckets["urgent"] for w in normalise(t.word.rstrip("*")).split()
+                  if len(w) >= TYPO_MIN and w.isascii() and w.isalpha() and w not in common}
+    typo_deletions = {w[:i] + w[i + 1:]: w for w in typo_words for i in range(len(w))}
+    ignore_re = re.compile("|".join(re.escape(i) for i in sorted(ignore, key=len, reverse=True))) if ignore else None
+    return RuleSet(
+        urgent=_Matcher(buckets["urgent"]), child=_Matcher(buckets["child"]), harm=_Matcher(buckets["harm"]),
+        past=_Matcher(buckets["past"]), now=_Matcher(buckets["now"]), high=_Matcher(buckets["high"]),
+        categories={lang: _Matcher(t) for lang, t in categories.items()},
+        populations={lang: _Matcher(t) for lang, t in populations.items()},
+        negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
+        ignore=ignore_re, words=words, typo_words=typo_words, typo_deletions=typo_deletions,
+        spellings={lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
+                   for lang, data in files.items() if data.get("spellings")},
+    )
+
+
+def rule_words() -> dict[str, set[str]]:
+    """Single words of each language's lists (the language detector uses them as evidence)."""
+    return ruleset().words
+
+
+@dataclass
+class RuleFindings:
+    urgent: list[Hit]
+    negated: list[Hit]
+    child: list[Hit]
+    past: list[Hit]
+    now: list[Hit]
+    high: list[Hit]
+    categories: dict[str, list[Hit]]
+    populations: dict[str, list[Hit]]
+    question: bool = False
+    typos: list[str] = field(default_factory=list)  # urgent words found misspelled by one letter
+
+
+def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
+    before = text[max(0, hit.start - 40):hit.start]
+    # Negation is read in the word's own language and the message's: English "no" is
+    # not a negation inside a Portuguese "no bairro".
+    for lang in languages:
+        negation = rules.negation.get(lang)
+        if negation is None:
+            continue
+        m = negation.regex.search(before)
+        if m is None:
+            continue
+        fill = m.group("fill").split()
+        if any(word in negation.breakers for word in fill):
+            continue
+        return m.group(0).strip()
+    return None
+
+
+def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings:
+    """Apply the rules to a normalised message. Urgent words of every language are checked
+    (a missed urgent report is the worst failure); categories use the given languages."""
+    rules = ruleset()
+    text = rules.ignore.sub(" ", normalised) if rules.ignore is not None else normalised
+    for lang in languages:
+        fold = rules.spellings.get(lang)
+        if fold:
+            text = " ".join(fold.get(token, token) for token in text.split(" "))
+    doc = Doc(text)
+    amounts = [Hit(Term("any", "category", "financial_hardship/informal_fee", "<amount of money>"), m.start(), m.end())
+               for m in _MONEY.finditer(text)]
+    urgent, negated = [], []
+    for hit in rules.urgent.find(doc):
+        hit.negated_by = _negated(text, hit, {hit.term.language, language}, rules)
+        (negated if hit.negated_by else urgent).append(hit)
+    child: list[Hit] = []
+    children = rules.child.find(doc)
+    if children:
+        harms = [h for h in rules.harm.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+        if harms:
+            child = [children[0], harms[0]]
+    categories: dict[str, list[Hit]] = {}
+    populations: dict[str, list[Hit]] = {}
+    for lang in languages:
+        matcher = rules.categories.get(lang)
+        if matcher is not None:
+            for hit in matcher.find(doc):
+                categories.setdefault(hit.term.group.split("/", 1)[0], []).append(hit)
+        matcher = rules.populations.get(lang)
+        if matcher is not None:
+            for hit in matcher.find(doc):
+                populations.setdefault(hit.term.group, []).append(hit)
+    if amounts:
+        # Money demanded by police or authorities is extortion, not a fee.
+        police = any(h.term.group == "human_rights_violation/police_harassment"
+                     for h in categories.get("human_rights_violation", []))
+        if police:
+            categories["human_rights_violation"].append(
+                Hit(Term("any", "category", "human_rights_violation/extortion", "<amount of money> + police"),
+                    amounts[0].start, amounts[0].end))
+        else:
+            categories.setdefault("financial_hardship", []).append(amounts[0])
+    typos: list[str] = []
+    if not urgent and not negated:
+        fixed, changed = list(doc.tokens), False
+        for i, token in enumerate(doc.tokens):
+            if len(token) < TYPO_MIN - 1 or not token.isascii() or token in rules.typo_words:
+                continue
+            word = rules.typo_deletions.get(token)  # a letter left out
+            if word is None:  # or one letter too many
+                word = next((token[:k] + token[k + 1:] for k in range(len(token))
+                             if token[:k] + token[k + 1:] in rules.typo_words), None)
+            if word is not None:
+                fixed[i], changed = word, True
+        if changed:  # only a correction that completes an urgent phrase counts
+            corrected = " ".join(fixed)
+            typos = [h.term.word for h in rules.urgent.find(Doc(corrected))
+                     if not _negated(corrected, h, {h.term.language, language}, rules)]
+    return RuleFindings(
+        typos=typos,
+        urgent=urgent, negated=negated, child=child, past=rules.past.find(doc), now=rules.now.find(doc),
+        high=rules.high.find(doc), categories=categories, populations=populations,
+    )
+
+
+FEATURE_NAMES = (
+    *(f"category:{c}" for c in ("service_quality", "stigma_discrimination", "financial_hardship",
+                               "human_rights_violation", "other")),
+    *(f"urgent:{g}" for g in (*URGENT_GROUPS, "child_at_risk")),
+    "negated", "past", "now", "high", "question",
+)
+
+
+def features(found: RuleFindings) -> list[float]:
+    """The rule findings as numbers the model can weigh (it learns how far to trust each list)."""
+    cats = [min(len({h.term.word for h in found.categories.get(c, [])}), 3) / 3.0
+            for c in ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")]
+    groups = {h.term.group for h in found.urgent}
+    urgent = [1.0 if g in groups else 0.0 for g in URGENT_GROUPS] + [1.0 if found.child else 0.0]
+    return [*cats, *urgent, float(bool(found.negated)), float(bool(found.past)), float(bool(found.now)),
+            float(bool(found.high)), float(found.question)]
+
+
+def analyse(text: str):  # type: ignore[no-untyped-def]
+    """normalised text, detected language and rule findings for one message."""
+    from service.triage import language as lang_mod
+
+    normalised = normalise(text)
+    detected = lang_mod.detect(text, normalised)
+    languages = {detected.language, "en"}
+    for lang, score in detected.scores.items():
+        if score and score >= 0.5 * detected.scores.get(detected.language, 0):
+            languages.add(lang)
+    found = find(normalised, language=detected.language, languages=languages)
+    found.question = "?" in text or "\uff1f" in text
+    return normalised, detected, found

@@ -1,0 +1,227 @@
+"""Triage a report: transparent rules first, the statistical model second, reasons always.
+
+`classify(text)` is pure (no database); `apply_triage(session, report, text)` stores the
+result on the report, assigns a cluster and moves the case from received to triaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from sqlmodel import Session, select
+
+from service.reports.models import CATEGORIES, URGENCIES, Report, ReportEvent
+from service.reports.service import add_event, change_status
+from service.triage import language as lang_mod
+from service.triage import rules as rules_mod
+from service.triage.model import Example, get_model
+
+MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characters
+# The model alone makes a report urgent from this probability; lower means more false alarms.
+MODEL_URGENT = 0.3
+MODEL_HIGH = 0.5
+PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
+RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
+_RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
+
+
+@dataclass
+class TriageResult:
+    category: str
+    urgency: str
+    confidence: float
+    language: str
+    secondary_category: str | None = None
+    subcategory: str | None = None
+    population: str | None = None
+    reasons: list[dict] = field(default_factory=list)
+    subcategories: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("subcategories")
+        return data
+
+
+def _words(hits: list[rules_mod.Hit]) -> list[str]:
+    return sorted({h.term.word for h in hits})
+
+
+def _by_group(hits: list[rules_mod.Hit]) -> dict[str, list[rules_mod.Hit]]:
+    groups: dict[str, list[rules_mod.Hit]] = {}
+    for hit in hits:
+        groups.setdefault(hit.term.group, []).append(hit)
+    return groups
+
+
+def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: list[rules_mod.Hit]) -> bool:
+    """True when every urgent word sits nearer a past marker ("last year") than a present
+    one ("now", "tonight"): "arrested last year, now I want to complain" is past."""
+    if not hits or not past:
+        return False
+
+    def distance(hit: rules_mod.Hit, markers: list[rules_mod.Hit]) -> float:
+        return min((max(m.start - hit.end, hit.start - m.end, 0) for m in markers), default=float("inf"))
+
+    return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
+
+
+def warm() -> None:
+    """Load the rules and the model now (call at process start-up, so the first report does not wait)."""
+    rules_mod.ruleset()
+    lang_mod.detect("warm up")
+    get_model()
+
+
+def classify(text: str) -> TriageResult:
+    """Category, urgency, language, population and reasons for one message."""
+    return classify_many([text])[0]
+
+
+def classify_many(texts: list[str]) -> list[TriageResult]:
+    """classify() for a batch: the model scores all texts in one call."""
+    prepared = [rules_mod.analyse((text or "")[:MAX_CHARS]) for text in texts]
+    scores = get_model().scores([p[0] for p in prepared], [rules_mod.features(p[2]) for p in prepared]) if prepared else []
+    return [_decide(n, d, f, cat, urg) for (n, d, f), (cat, urg) in zip(prepared, scores)]
+
+
+def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleFindings,
+            model_cat: dict[str, float], model_urg: dict[str, float]) -> TriageResult:
+    reasons: list[dict] = [{"kind": "language", "language": detected.language, "score": detected.confidence}]
+
+    # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
+    level, veto = "normal", False
+    past_only = _in_the_past([*found.urgent, *found.child], found.past, found.now)
+    for group, hits in _by_group(found.urgent).items():
+        reasons.append({"kind": "rule", "rule": f"urgent/{group}", "words": _words(hits),
+                        "languages": sorted({h.term.language for h in hits})})
+    if found.child:
+        reasons.append({"kind": "rule", "rule": "urgent/child_at_risk", "words": _words(found.child)})
+    if found.urgent or found.child:
+        if past_only:
+            level, veto = "high", True
+            reasons.append({"kind": "past", "rule": "past", "words": _words(found.past),
+                            "effect": "urgent words describe the past: high, not urgent"})
+        else:
+            level = "urgent"
+    elif found.negated:
+        veto = True
+        suicidal = any(h.term.group == "suicide" for h in found.negated)
+        level = "high" if suicidal else "normal"
+        reasons.append({"kind": "negated", "rule": "negation", "words": _words(found.negated),
+                        "cues": sorted({h.negated_by or "" for h in found.negated}),
+                        "effect": "negated: not urgent" + (" (suicide words: high)" if suicidal else "")})
+    if found.high:
+        for group, hits in _by_group(found.high).items():
+            reasons.append({"kind": "rule", "rule": f"high/{group}", "words": _words(hits)})
+        if level == "normal":
+            level = "high"
+    p_urgent, p_high = model_urg.get("urgent", 0.0), model_urg.get("high", 0.0)
+    model_level = "urgent" if p_urgent >= MODEL_URGENT else ("high" if p_high + p_urgent >= MODEL_HIGH else "normal")
+    if found.typos and level != "urgent" and not veto:
+        level = "urgent"
+        reasons.append({"kind": "rule", "rule": "urgent/misspelled", "words": sorted(set(found.typos)),
+                        "effect": "an urgent phrase with one word misspelled by one letter"})
+    if veto and model_level == "urgent":
+        model_level = "high"
+    if _RANK[model_level] > _RANK[level]:
+        level = model_level
+        reasons.append({"kind": "model", "rule": "model/urgency", "urgency": model_level,
+                        "score": round(p_urgent if model_level == "urgent" else p_high + p_urgent, 3)})
+
+    # Category: the model's probability plus a bonus per lexicon word.
+    combined = {}
+    # Greetings and thanks wrap real complaints ("hello, no ARV since May, thanks"): the
+    # words for `other` count only when no other category has words of its own.
+    # A question ("where can I get free condoms?") keeps them.
+    substantive = any(c != "other" and hits for c, hits in found.categories.items()) and not found.question
+    for cat in CATEGORIES:
+        hits = [] if cat == "other" and substantive else found.categories.get(cat, [])
+        combined[cat] = model_cat.get(cat, 0.0) + RULE_WEIGHT * min(len({h.term.word for h in hits}), 3)
+    ranked = sorted(CATEGORIES, key=lambda c: -combined[c])
+    primary = ranked[0]
+    total = sum(combined.values()) or 1.0
+    confidence = round(combined[primary] / total, 3)
+    secondary = None
+    for cat in ranked[1:]:
+        has_words = bool(found.categories.get(cat))
+        if cat != "other" and ((has_words and model_cat.get(cat, 0) >= 0.1) or model_cat.get(cat, 0) >= 0.3):
+            secondary = cat
+            break
+    subcategories: dict[str, str] = {}
+    for cat, hits in found.categories.items():
+        groups = _by_group(hits)
+        best = max(groups, key=lambda g: (len(groups[g]), -min(h.start for h in groups[g])))
+        subcategories[cat] = best
+        reasons.append({"kind": "rule", "rule": f"category/{cat}", "subcategory": best, "words": _words(hits)})
+    reasons.append({"kind": "model", "rule": "model/category", "category": max(model_cat, key=model_cat.get),
+                    "scores": {c: round(p, 3) for c, p in model_cat.items()}, "urgent_score": round(p_urgent, 3)})
+
+    population = None
+    if found.populations:
+        population = max(found.populations, key=lambda p: (len(found.populations[p]), p))
+        reasons.append({"kind": "rule", "rule": f"population/{population}",
+                        "words": _words(found.populations[population])})
+    return TriageResult(
+        category=primary, urgency=level, confidence=confidence, language=detected.language,
+        secondary_category=secondary, subcategory=subcategories.get(primary), population=population,
+        reasons=reasons, subcategories=subcategories,
+    )
+
+
+def apply_triage(session: Session, report: Report, text: str) -> TriageResult:
+    """Triage a report's text and store the result; received → triaged. Does not commit.
+
+    A category the reporter or a handler chose is kept (triage then names its own
+    choice as the secondary one); urgency is never lowered automatically.
+    """
+    from service.triage.cluster import assign_cluster
+
+    result = classify(text)
+    chosen = report.category_source in ("reporter", "handler") and report.category in CATEGORIES
+    if chosen:
+        category = report.category
+        secondary = result.category if result.category != category else result.secondary_category
+    else:
+        category, secondary = result.category, result.secondary_category
+        report.category, report.category_source = category, "triage"
+    report.secondary_category = secondary if secondary != category else None
+    report.subcategory = result.subcategories.get(category)  # type: ignore[arg-type]
+    if report.category_source != "handler" and _RANK[result.urgency] > _RANK.get(report.urgency, 0):
+        report.urgency = result.urgency
+    report.triage_confidence = result.confidence
+    report.triage_language = result.language
+    if result.population is not None:
+        report.population = result.population
+    report.triage_reasons = result.reasons
+    session.add(report)
+    session.flush()
+    add_event(session, report, "triage", actor="triage", detail={
+        "category": result.category, "urgency": result.urgency, "confidence": result.confidence,
+        "language": result.language,
+    })
+    assign_cluster(session, report)
+    if report.status == "received":
+        change_status(session, report, "triaged", actor="triage")
+    return result
+
+
+def corrections(session: Session) -> list[Example]:
+    """Handlers' corrections (latest per report) as training examples, on the masked narrative."""
+    rows = session.exec(
+        select(ReportEvent, Report).where(ReportEvent.kind == "triage_corrected", ReportEvent.report_id == Report.id)
+        .order_by(ReportEvent.id)  # type: ignore[arg-type]
+    ).all()
+    latest: dict[int, tuple[ReportEvent, Report]] = {}
+    for event, report in rows:
+        latest[report.id] = (event, report)  # type: ignore[index]
+    examples = []
+    for event, report in latest.values():
+        to = (event.detail or {}).get("to") or {}
+        category = to.get("category") or report.category
+        urgency = to.get("urgency") or report.urgency
+        text = report.narrative_masked or ""
+        if text.strip() and category in CATEGORIES and urgency in URGENCIES:
+            examples.append(Example(text=text, category=category, urgency=urgency,
+                                    language=report.triage_language or "", source="correction"))
+    return examples

@@ -1,0 +1,74 @@
+"""Language detection and categories, sub-categories, population and secondary category."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.triage import classify
+from service.triage.language import detect
+from service.triage.text import normalise
+
+
+@pytest.mark.parametrize("text,language", [
+    ("no arv at the hc 2 weeks", "en"),
+    ("pls help police took my friend", "en"),
+    ("ot mean thnam", "km-Latn"),
+    ("pet min mok", "km-Latn"),
+    ("bong knhom cham yu nas", "km-Latn"),
+    ("knhom ot mean luy bong thlai moto", "km-Latn"),
+    ("អស់ថ្នាំ ARV", "km"),
+    ("ពេទ្យអត់មកទេបង HC បិទ", "km"),
+    ("ខ្ញុំ​ចាំ​យូរ​ណាស់", "km"),  # with zero-width spaces
+    ("não há medicamentos no centro", "pt"),
+    ("n tem remedio hj no hospital", "pt"),
+    ("a policia levou o meu irmao", "pt"),
+])
+def test_language_detection(text: str, language: str) -> None:
+    assert detect(text).language == language
+
+
+def test_language_of_mixed_script_follows_the_khmer() -> None:
+    assert detect("ខ្ញុំ HIV positive, ARV អស់ហើយ").language == "km"
+
+
+def test_empty_and_symbol_only_text_is_english_with_no_confidence() -> None:
+    assert detect("").language == "en" and detect("").confidence == 0.0
+    assert detect("?!? 123").language == "en"
+
+
+def test_normalise_folds_what_looks_the_same() -> None:
+    assert normalise("NÃO!!! helppp") == "nao help"
+    assert normalise("ប្ដី") == normalise("ប្តី")
+    assert normalise("អោយ") == normalise("ឲ្យ")
+    assert normalise("អស់ថ្នាំARV") == "អស់ថ្នាំ arv"
+
+
+@pytest.mark.parametrize("text,category,subcategory", [
+    ("no ARV at the health centre since 2 weeks", "service_quality", "service_quality/stockout"),
+    ("they charged me 20000 riel for the free HIV test", "financial_hardship", None),
+    ("nurse shouted at me and laughed because i am gay", "stigma_discrimination", None),
+    ("អស់ថ្នាំ ARV នៅមណ្ឌលសុខភាព", "service_quality", "service_quality/stockout"),
+    ("ke keit luy knhom 2 mern riel", "financial_hardship", "financial_hardship/informal_fee"),
+    ("a policia exige dinheiro todo mes", "human_rights_violation", None),
+])
+def test_category(text: str, category: str, subcategory: str | None) -> None:
+    result = classify(text)
+    assert result.category == category, result.reasons
+    if subcategory:
+        assert result.subcategory == subcategory
+
+
+def test_two_categories_name_a_secondary() -> None:
+    result = classify("no ARV at the HC so I go to the province, the moto costs 25000 riel each time, cannot afford")
+    assert {result.category, result.secondary_category} == {"service_quality", "financial_hardship"}
+
+
+def test_population() -> None:
+    assert classify("nurse refused to treat me because i am trans").population == "transgender"
+    assert classify("ខ្ញុំជាអ្នកប្រើគ្រឿងញៀន ពេទ្យមិនព្រមពិនិត្យ").population == "people_who_use_drugs"
+    assert classify("sou mineiro com silicose").population == "miner"
+    assert classify("the clinic was closed").population is None
+
+
+def test_greeting_does_not_make_a_complaint_other() -> None:
+    assert classify("hello, no ARV at the hc for 3 weeks, thanks").category == "service_quality"

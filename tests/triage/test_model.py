@@ -1,0 +1,33 @@
+"""The model: its one-message fast path equals scikit-learn's, and importing triage stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from service.triage import model as triage_model
+from service.triage import rules
+
+TEXTS = ["no ARV at the hc", "អស់ថ្នាំ ARV នៅមណ្ឌលសុខភាព", "ke vay knhom eylov", "cobraram 500 mt", "", "zzzz qqq"]
+
+
+def test_single_message_path_equals_scikit_learn() -> None:
+    model = triage_model.get_model()
+    analysed = [rules.analyse(t) for t in TEXTS]
+    texts = [a[0] for a in analysed]
+    feats = [rules.features(a[2]) for a in analysed]
+    x = triage_model._with_features(model.vectorizer.transform(texts), feats)
+    cat, urg = model.category.predict_proba(x), model.urgency.predict_proba(x)
+    for i, text in enumerate(texts):
+        (fast_cat, fast_urg), = model.scores([text], [feats[i]])
+        for j, name in enumerate(model.category.classes_):
+            assert abs(fast_cat[str(name)] - cat[i][j]) < 1e-5
+        for j, name in enumerate(model.urgency.classes_):
+            assert abs(fast_urg[str(name)] - urg[i][j]) < 1e-5
+
+
+def test_importing_triage_does_not_load_scikit_learn() -> None:
+    code = "import sys, service.triage; print(json.dumps(['sklearn' in sys.modules, 'numpy' in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [False, False]
