@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from service.inbox.spool import Spool
 from service.inbox.writer import Writer
 from service.ops.logs import quiet_libraries
 from service.ops.routes import router as ops_router
+from service.triage import service as triage
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Triage rules and model loaded before the first report (training them if no cache yet).
+        await asyncio.to_thread(triage.warm)
         app.state.writer.start()
         if app.state.telegram is not None:  # Telegram bot (issue 3): process stored updates
             await app.state.telegram.start()

@@ -33,6 +33,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from service.outbox.worker import Worker
 
     _setup_logging()
+    from service.triage.service import warm
+
+    warm()  # re-triage and clusters need the model; load it before the first pass
     worker = Worker(get_engine(), get_settings())
     if args.once:
         result = worker.run_once()

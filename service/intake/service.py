@@ -29,6 +29,7 @@ from service.kit.masking import mask
 from service.places.models import Place
 from service.places.service import match_place
 from service.reports import service as reports
+from service.triage import service as triage
 from service.reports.models import Report, Reporter
 
 log = logging.getLogger(__name__)
@@ -218,15 +219,19 @@ class _Context:
         recent, oldest = (0, None) if self.reporter.new else reports.recent_report_count(
             self.session, reporter_id=self.reporter.id, since=now() - timedelta(hours=1))
         silent = self.reporter.opted_out_at is not None
-        # Never dropped: above the hourly limit a report is stored now and held back from the queue.
+        # Triage at arrival, before any person reads it (routing and clusters follow in the worker).
+        triaged = triage.classify(self.text)
+        # Never dropped: above the hourly limit a report is stored now and held back from the
+        # queue, unless it is urgent.
         deferred_until = as_utc(oldest or now()) + timedelta(hours=1) if (
-            not silent and recent >= self.settings.reports_per_hour) else None
+            not silent and triaged.urgency != "urgent" and recent >= self.settings.reports_per_hour) else None
         report_id, code = reports.insert_report(
             self.session, channel=self.message.channel,
             # An outreach worker's report never links to anyone: no reporter row (issue 3).
             reporter_id=None if self.message.assisted else self.reporter.id, narrative=self.text,
             language=self.language, at=self.message.received_at, masked=self.masked_text,
             deferred_until=deferred_until, assisted=self.message.assisted,
+            events=triage.report_events(triaged), **triage.report_fields(triaged),
         )
         if silent:
             # They asked for no messages: keep the report, send nothing (Twilio would block it too).
@@ -255,10 +260,15 @@ class _Context:
         if step == "category":
             category = None if skip else keywords.category_answer(self.text)
             if category is not None:
+                if report.category_source == "triage" and report.category not in (None, category):
+                    report.secondary_category = report.category  # triage's reading stays visible
                 report.category, report.category_source = category, "reporter"
             elif not skip:
-                # Not a menu answer: more of the story. Keep it, and ask once more.
+                # Not a menu answer: more of the story. Keep it, triage the whole again (urgency
+                # only goes up), and ask once more.
                 reports.append_narrative(self.session, report, self.text)
+                if report.narrative_sealed is not None:
+                    triage.apply_triage(self.session, report, unseal(report.narrative_sealed))
                 if conversation.reasks == 0:
                     conversation.reasks = 1
                     self._touch(conversation)

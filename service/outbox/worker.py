@@ -235,14 +235,26 @@ class Worker:
         with session_scope(self.engine) as session:
             return sum(purge(session, settings=self.settings, dry_run=False).values())
 
+    def route_new(self) -> int:
+        """New reports: cluster, route to an organisation (and its ladder), alert on urgent ones."""
+        from service.alerts.service import alert_urgent
+        from service.routing.service import route_new_reports
+
+        with session_scope(self.engine) as session:
+            routed = route_new_reports(session, idle_minutes=self.settings.conversation_idle_minutes)
+            for report in routed:
+                alert_urgent(session, report, self.settings)
+        return len(routed)
+
     def run_once(self) -> dict[str, int]:
         """One pass over every duty; returns what was done."""
         replayed = self.replay_spool()
+        routed = self.route_new()
         delivered = self.deliver_due()
         timers = self.deadlines()
         self.housekeeping()
         purged = self.retention()
-        return {"replayed": replayed, "delivered": delivered, **timers, "purged": purged}
+        return {"replayed": replayed, "routed": routed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)

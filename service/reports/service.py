@@ -71,12 +71,13 @@ def find_or_create_reporter(session: Session, *, channel: str, address: str) -> 
 def insert_report(
     session: Session, *, channel: str, reporter_id: int | None, narrative: str, language: str,
     at: datetime | None = None, assisted: bool = False, masked: str | None = None,
-    deferred_until: datetime | None = None, **fields: object,
+    deferred_until: datetime | None = None, events: list[tuple[str, str, dict]] = (), **fields: object,  # type: ignore[assignment]
 ) -> tuple[int, str]:
     """Store a new report with Core statements (the intake's hot path); returns its id and receipt code.
 
     `masked` is the caller's `mask(narrative)` when it already has it; `fields` are
-    further columns (e.g. triage results) written in the same INSERT.
+    further columns (e.g. triage results) written in the same INSERT, and `events` further
+    timeline entries (kind, actor, detail) written with the "received" one.
     """
     code = receipts.new_code()
     stamp = at or now()
@@ -87,12 +88,14 @@ def insert_report(
         "language": language, "assisted": assisted, "created_at": stamp, "updated_at": stamp,
         "deferred_until": deferred_until, **fields,
     }).scalar_one()
-    events = [{"report_id": report_id, "kind": "received", "actor": "system", "detail": {"channel": channel},
-               "created_at": stamp}]
+    rows = [{"report_id": report_id, "kind": "received", "actor": "system", "detail": {"channel": channel},
+             "created_at": stamp}]
+    rows += [{"report_id": report_id, "kind": kind, "actor": actor, "detail": detail, "created_at": stamp}
+             for kind, actor, detail in events]
     if deferred_until is not None:
-        events.append({"report_id": report_id, "kind": "deferred", "actor": "system",
-                       "detail": {"reason": "reports_per_hour"}, "created_at": stamp})
-    conn.execute(_INSERT_EVENT, events)
+        rows.append({"report_id": report_id, "kind": "deferred", "actor": "system",
+                     "detail": {"reason": "reports_per_hour"}, "created_at": stamp})
+    conn.execute(_INSERT_EVENT, rows)
     return report_id, code
 
 

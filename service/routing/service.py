@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,25 @@ def reroute_by_key(session: Session, report: Report, *, key: str, actor: str) ->
         raise NotFound(f"no active rule {key!r}")
     set_route(session, report, rule=rule, actor=actor)
     return rule
+
+
+# -- new reports: routed and clustered by the worker, seconds after they arrive ----------------------
+def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100) -> list[Report]:
+    """Route reports that have no route yet, once their intake dialogue is over (the reporter
+    finished, or went idle) — at once when urgent — and group them into clusters."""
+    from service.intake.models import Conversation
+    from service.triage.cluster import assign_cluster
+
+    talking = select(Conversation.report_id).where(col(Conversation.report_id).is_not(None))
+    routed = select(ReportRoute.report_id)
+    quiet_since = now() - timedelta(minutes=idle_minutes)
+    due = session.exec(
+        select(Report).where(
+            col(Report.id).not_in(routed), col(Report.status).in_(("received", "triaged")),
+            (Report.urgency == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since),
+        ).order_by(col(Report.id)).limit(limit)
+    ).all()
+    for report in due:
+        assign_cluster(session, report)
+        route_report(session, report, actor="system")
+    return list(due)

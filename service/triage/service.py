@@ -206,6 +206,26 @@ def apply_triage(session: Session, report: Report, text: str) -> TriageResult:
     return result
 
 
+def report_fields(result: TriageResult) -> dict[str, object]:
+    """Columns for a brand-new report triaged at arrival (the intake's Core insert); status triaged."""
+    return {
+        "category": result.category, "category_source": "triage",
+        "subcategory": result.subcategories.get(result.category),
+        "secondary_category": result.secondary_category if result.secondary_category != result.category else None,
+        "urgency": result.urgency, "triage_confidence": result.confidence, "triage_language": result.language,
+        "population": result.population, "triage_reasons": result.reasons, "status": "triaged",
+    }
+
+
+def report_events(result: TriageResult) -> list[tuple[str, str, dict]]:
+    """The timeline entries `apply_triage` would add, for a report triaged at arrival."""
+    return [
+        ("triage", "triage", {"category": result.category, "urgency": result.urgency,
+                              "confidence": result.confidence, "language": result.language}),
+        ("status", "triage", {"from": "received", "to": "triaged"}),
+    ]
+
+
 def corrections(session: Session) -> list[Example]:
     """Handlers' corrections (latest per report) as training examples, on the masked narrative."""
     rows = session.exec(

@@ -74,7 +74,7 @@ SETTINGS = [
             ("2", "Chrey", "YES"), "msm", "kp-hiv", "chrey-hc", "link", ("acknowledge", "resolved"), "1"),
     Setting("hc-service", "+85510100002", "No staff at the health centre all day, we waited until evening",
             ("1", "Chrey", "YES"), None, "hc-service", "chrey-hcmc", "link", ("resolved",), "3"),
-    Setting("drug-detention", "+85510100003", "My brother was taken to the compulsory drug centre and beaten",
+    Setting("drug-detention", "+85510100003", "My brother spent 3 months in the compulsory drug centre in 2024, no treatment there, only work",
             ("4", "Banteay Meanchey", "YES"), "people_who_use_drugs", "drug-detention", "bmc-pdcc", "link",
             ("action_taken", "resolved"), "2"),
     Setting("miner-tb", "+27820000004", "I worked 15 years at the mine and got TB, the compensation fund never answered",

@@ -137,3 +137,17 @@ def test_english_uses_source_text_when_untranslated() -> None:
 )
 def test_segment_count(text: str, encoding: str, units: int, segs: int) -> None:
     assert segments.count(text) == segments.SegmentCount(encoding, units, segs)
+
+
+def test_catalogues_are_well_formed_and_agree() -> None:
+    """Every entry has a msgstr (a merge can drop one), and the template and both languages
+    hold the same messages; every Khmer message is translated."""
+    catalogs = {}
+    for name, path in [("pot", i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot")] + [
+        (lang, i18n.LOCALE_DIR / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po") for lang in i18n.LANGUAGES
+    ]:
+        with path.open("rb") as fh:
+            catalogs[name] = read_po(fh, abort_invalid=True)
+    ids = {name: {m.id for m in cat if m.id} for name, cat in catalogs.items()}
+    assert ids["en"] == ids["pot"] and ids["km"] == ids["pot"]
+    assert [m.id for m in catalogs["km"] if m.id and not m.string] == []

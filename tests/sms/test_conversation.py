@@ -80,7 +80,9 @@ def test_skip_everything_still_gives_a_receipt(phone: Phone, engine) -> None:  #
     final = phone.text("0")
     code_in(final)
     (report,) = all_reports(engine)
-    assert report.category is None and report.place_id is None and report.consent_followup is None
+    assert report.place_id is None and report.consent_followup is None
+    # Skipped by the reporter, the category is triage's own reading.
+    assert report.category_source == "triage" and report.category is not None
 
 
 def test_khmer_skip_word_is_accepted(phone: Phone, engine) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +96,8 @@ def test_half_finished_conversation_keeps_the_report_and_expires(phone: Phone, e
     phone.text("Police beat my friend at the drop-in centre")
     phone.text("4")
     (report,) = all_reports(engine)
-    assert report.category == "human_rights_violation" and report.status == "received"
+    assert report.category == "human_rights_violation" and report.category_source == "reporter"
+    assert report.status == "triaged"
     # The person goes silent; the idle conversation expires.
     with Session(engine) as s:
         conversation = s.exec(select(Conversation)).one()
@@ -116,7 +119,8 @@ def test_free_text_instead_of_a_number_is_kept_and_asked_once_more(phone: Phone,
     where = phone.text("also they were rude")
     assert "Where" in where, "a second non-answer moves on rather than looping"
     (report,) = all_reports(engine)
-    assert report.category is None
+    # Not a menu answer: triage reads the whole story (stock-out, closed lab) and names the category.
+    assert report.category_source == "triage" and report.category == "service_quality"
     assert report.narrative_masked == "No test kits\nand the lab was closed all week\nalso they were rude"
 
 

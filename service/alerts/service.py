@@ -1,0 +1,54 @@
+"""Urgent cases must reach a person at once: an email to the handling organisation's people.
+
+The email names the case number, its category and a link into the review queue; never the
+narrative or anything about the reporter (the case is read behind the login). It goes
+through the outbox like every other message, with a dedupe key per case and person, so a
+retry never mails twice. Without SMTP (`SAMLENG_SMTP_URL`) nothing is queued: the queue
+itself still puts urgent cases on top.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, col, select
+
+from service.config import Settings
+from service.kit.clock import now
+from service.kit.crypto import seal
+from service.kit.i18n import N_, gettext
+from service.orgs.models import User
+from service.outbox.models import OutboundMessage
+from service.reports.models import Report
+from service.reports.service import add_event
+
+SUBJECT = N_("Urgent case #{case} in your queue")
+TEXT = N_("An urgent report ({category}) has reached your organisation's queue. Open it: {url}")
+
+
+def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
+    """Queue an alert email to each active handler and supervisor of the case's organisation."""
+    if report.urgency != "urgent" or report.org_id is None or not settings.smtp_url:
+        return 0
+    people = session.exec(select(User).where(
+        User.org_id == report.org_id, col(User.is_active).is_(True), col(User.role).in_(("handler", "supervisor")),
+    )).all()
+    url = f"{settings.public_url.rstrip('/')}/cases/{report.id}"
+    queued = 0
+    for user in people:
+        key = f"urgent-alert:{report.id}:{user.id}"
+        if session.exec(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)).first() is not None:
+            continue
+        params = {"case": report.id, "category": report.category or "-", "url": url}
+        # Both languages in one email: the platform does not know which one each person reads.
+        subject = " / ".join(gettext(lang, SUBJECT, **params) for lang in ("en", "km"))
+        text = "\n\n".join(gettext(lang, TEXT, **params) for lang in ("en", "km"))
+        session.add(OutboundMessage(
+            kind="email", channel="email", report_id=report.id, dedupe_key=key, to_sealed=seal(user.email),
+            body_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
+            next_attempt_at=now(),
+        ))
+        queued += 1
+    if queued:
+        add_event(session, report, "urgent_alert", detail={"people": queued})
+    return queued
