@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # A deployment's own places file (same format as service/places/data/places.yaml).
     places_file: str = Field("", alias="SAMLENG_PLACES_FILE")
     log_level: str = Field("INFO", alias="SAMLENG_LOG_LEVEL")
+    # Review queue (issue 5): the organisation whose users also see reports not yet routed to any
+    # organisation (org_id NULL); empty: only platform administrators see those.
+    intake_org: str = Field("", alias="SAMLENG_INTAKE_ORG")
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")

@@ -1,15 +1,18 @@
 """Import every table so SQLModel.metadata is complete (Alembic and tests use this)."""
 
 from service.audit.models import AuditEvent
+from service.auth.models import AuthSession, UserSecurity
 from service.inbox.models import InboundMessage
 from service.intake.models import ContactVault, Conversation, RateEvent
 from service.orgs.models import Organisation, User
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.places.models import Place
+import service.queue.models  # noqa: F401,E402  (review-queue indexes on report)
 from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
     "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportCluster", "ReportEvent",
     "Reporter", "User",
+    "AuthSession", "UserSecurity",
 ]

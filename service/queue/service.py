@@ -1,0 +1,287 @@
+"""The review queue: which cases a user may see, in what order, filtered, a page at a time.
+
+Order: urgency (urgent, high, normal), then deadline (cases with a due_at first, soonest
+first), then age (oldest first), then id. The query walks six segments — (urgency,
+has deadline) — each an index range scan in index order, and continues from a keyset
+cursor, so a deep page costs what the first page costs and nothing is ever sorted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import bindparam, func, or_, text, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from service.config import get_settings
+from service.kit import clock
+from service.kit.clock import as_utc
+from service.kit.errors import InvalidInput, NotFound
+from service.orgs.models import Organisation, User
+from service.places.models import Place
+from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, STATUSES, URGENCIES, Report
+
+OPEN_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
+PAGE_SIZE = 50
+COUNT_CAP = 1000  # counts above this show as "1000+": exact counts on a million rows cost too much
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the handler asked to see. Empty `status` means the open cases."""
+
+    status: tuple[str, ...] = ()
+    category: str | None = None
+    urgency: str | None = None
+    place_id: int | None = None
+    channel: str | None = None
+    population: str | None = None
+    assigned: Literal["me", "unassigned"] | None = None
+    overdue: bool = False
+    cluster_id: int | None = None
+    q: str | None = None
+
+    def validate(self) -> "Filters":
+        for value, allowed, name in ((self.category, CATEGORIES, "category"), (self.urgency, URGENCIES, "urgency"),
+                                     (self.channel, CHANNELS, "channel"), (self.population, POPULATIONS, "population")):
+            if value is not None and value not in allowed:
+                raise InvalidInput(f"unknown {name}")
+        if any(s not in STATUSES and s != "all" for s in self.status):
+            raise InvalidInput("unknown status")
+        if self.q is not None and len(self.q) > 200:
+            raise InvalidInput("search text is too long (200 characters at most)")
+        return self
+
+
+@dataclass
+class QueueItem:
+    report: Report
+    overdue: bool
+    place_name_en: str | None = None
+    place_name_km: str | None = None
+
+
+@dataclass
+class QueuePage:
+    items: list[QueueItem]
+    next_cursor: str | None
+    filters: Filters = field(default_factory=Filters)
+
+
+# -- who sees what ---------------------------------------------------------------------------
+
+def visible_orgs(session: Session, user: User) -> list[int | None] | None:
+    """Organisation ids whose cases the user sees (None inside: unrouted reports); None: everything.
+
+    A platform administrator (role admin, no organisation) sees every case. Reports not yet
+    routed to an organisation (org_id NULL) are also seen by the users of the default intake
+    organisation, SAMLENG_INTAKE_ORG, when one is configured.
+    """
+    if user.org_id is None:
+        return None if user.role == "admin" else []
+    orgs: list[int | None] = [user.org_id]
+    intake = get_settings().intake_org
+    if intake:
+        org = session.get(Organisation, user.org_id)
+        if org is not None and org.slug == intake:
+            orgs.append(None)
+    return orgs
+
+
+def can_see(session: Session, user: User, report: Report) -> bool:
+    orgs = visible_orgs(session, user)
+    return orgs is None or report.org_id in orgs
+
+
+def get_case(session: Session, *, user: User, report_id: int) -> Report:
+    """One case the user may see; NotFound for another organisation's case (no hint that it exists)."""
+    report = session.get(Report, report_id)
+    if report is None or not can_see(session, user, report):
+        raise NotFound("no such case")
+    return report
+
+
+# -- the query -------------------------------------------------------------------------------
+
+def _scope_condition(org: int | None) -> ColumnElement[bool]:
+    return col(Report.org_id).is_(None) if org is None else col(Report.org_id) == org
+
+
+def place_subtree(session: Session, place_id: int) -> list[int]:
+    """The place and every place under it (province → districts → health centres)."""
+    children: dict[int | None, list[int]] = {}
+    for pid, parent in session.exec(select(Place.id, Place.parent_id)).all():
+        children.setdefault(parent, []).append(pid)  # type: ignore[arg-type]
+    found, stack = [], [place_id]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, ()))
+    return found
+
+
+def search_condition(session: Session, q: str) -> ColumnElement[bool]:
+    """Text search over the masked narrative: SQLite FTS5 (trigram), PostgreSQL pg_trgm ILIKE."""
+    q = q.strip()
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        return col(Report.id).in_(text("SELECT rowid FROM report_fts WHERE report_fts MATCH :fts_q")
+                                  .bindparams(fts_q=phrase))
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
+
+
+def filter_conditions(session: Session, *, user: User, filters: Filters, at: datetime) -> list[Any]:
+    """Every WHERE condition for these filters (without the scope and segment)."""
+    # Reports held back by the intake's per-sender limit join the queue when their hour has passed.
+    conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at)]
+    statuses = OPEN_STATUSES if not filters.status else filters.status
+    if "all" not in statuses:
+        conds.append(col(Report.status).in_(statuses) if len(statuses) > 1 else col(Report.status) == statuses[0])
+    if filters.category:
+        conds.append(col(Report.category) == filters.category)
+    if filters.channel:
+        conds.append(col(Report.channel) == filters.channel)
+    if filters.population:
+        conds.append(col(Report.population) == filters.population)
+    if filters.place_id is not None:
+        conds.append(col(Report.place_id).in_(place_subtree(session, filters.place_id)))
+    if filters.assigned == "me":
+        conds.append(col(Report.assigned_user_id) == user.id)
+    elif filters.assigned == "unassigned":
+        conds.append(col(Report.assigned_user_id).is_(None))
+    if filters.overdue:
+        conds.append(col(Report.due_at) < at)
+    if filters.cluster_id is not None:
+        conds.append(col(Report.cluster_id) == filters.cluster_id)
+    if filters.q and filters.q.strip():
+        conds.append(search_condition(session, filters.q))
+    return conds
+
+
+def _segments(filters: Filters) -> list[tuple[int, int]]:
+    urgencies = [URGENCIES.index(filters.urgency)] if filters.urgency else range(len(URGENCIES))
+    with_due = (0,) if filters.overdue else (0, 1)
+    return [(u, d) for u in urgencies for d in with_due]
+
+
+def encode_cursor(key: tuple[int, int, datetime | None, datetime, int]) -> str:
+    rank, seg, due, created, rid = key
+    raw = json.dumps([rank, seg, due.isoformat() if due else None, created.isoformat(), rid])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int, datetime | None, datetime, int]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        rank, seg, due, created, rid = raw
+        if rank not in (0, 1, 2) or seg not in (0, 1) or not isinstance(rid, int):
+            raise ValueError
+        return (rank, seg, as_utc(datetime.fromisoformat(due)) if due else None,
+                as_utc(datetime.fromisoformat(created)), rid)
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("cursor is not valid") from exc
+
+
+def _key(report: Report) -> tuple[int, int, datetime | None, datetime, int]:
+    due = as_utc(report.due_at) if report.due_at else None
+    return (URGENCIES.index(report.urgency) if report.urgency in URGENCIES else 2, 0 if due else 1, due,
+            as_utc(report.created_at), report.id)  # type: ignore[return-value]
+
+
+def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
+    rank, seg, due, created, rid = key
+    return (rank, seg, due or created, created, rid)
+
+
+def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
+                  limit: int) -> list[Report]:
+    due_type = Report.__table__.c.due_at.type  # type: ignore[attr-defined]
+    conds = [*base, col(Report.urgency) == URGENCIES[rank]]
+    if seg == 0:
+        conds.append(col(Report.due_at).is_not(None))
+        order = (col(Report.due_at), col(Report.created_at), col(Report.id))
+        if after is not None:
+            conds.append(tuple_(*order) > tuple_(bindparam("k_due", after[2], type_=due_type),
+                                                 bindparam("k_created", after[3], type_=due_type),
+                                                 bindparam("k_id", after[4])))
+    else:
+        conds.append(col(Report.due_at).is_(None))
+        order = (col(Report.created_at), col(Report.id))
+        if after is not None:
+            conds.append(tuple_(*order) > tuple_(bindparam("k_created", after[3], type_=due_type),
+                                                 bindparam("k_id", after[4])))
+    return list(session.exec(select(Report).where(*conds).order_by(*order).limit(limit)).all())
+
+
+def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+               limit: int = PAGE_SIZE) -> QueuePage:
+    """One page of the user's queue, in queue order, after `cursor`."""
+    filters.validate()
+    limit = max(1, min(limit, 200))
+    at = clock.now()
+    after = decode_cursor(cursor) if cursor else None
+    conds = filter_conditions(session, user=user, filters=filters, at=at)
+    orgs = visible_orgs(session, user)
+    scopes: list[list[Any]] = [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+    found: list[Report] = []
+    for scope in scopes:
+        rows: list[Report] = []
+        for rank, seg in _segments(filters):
+            if after is not None and (rank, seg) < (after[0], after[1]):
+                continue
+            here = after if after is not None and (rank, seg) == (after[0], after[1]) else None
+            rows += _segment_rows(session, base=[*scope, *conds], rank=rank, seg=seg, after=here,
+                                  limit=limit + 1 - len(rows))
+            if len(rows) > limit:
+                break
+        found += rows
+    found.sort(key=lambda r: _sort_key(_key(r)))
+    page, more = found[:limit], len(found) > limit
+    names = _place_names(session, {r.place_id for r in page if r.place_id})
+    items = [QueueItem(report=r, overdue=is_overdue(r, at), place_name_en=names.get(r.place_id, (None, None))[0],
+                       place_name_km=names.get(r.place_id, (None, None))[1]) for r in page]
+    return QueuePage(items=items, next_cursor=encode_cursor(_key(page[-1])) if more and page else None,
+                     filters=filters)
+
+
+def is_overdue(report: Report, at: datetime | None = None) -> bool:
+    return bool(report.due_at and report.status in OPEN_STATUSES and as_utc(report.due_at) < (at or clock.now()))
+
+
+def _place_names(session: Session, ids: set[int | None]) -> dict[int | None, tuple[str, str]]:
+    if not ids:
+        return {}
+    rows = session.exec(select(Place.id, Place.name_en, Place.name_km).where(col(Place.id).in_(ids))).all()
+    return {pid: (en, km) for pid, en, km in rows}
+
+
+def _capped_count(session: Session, conds: list[Any], cap: int) -> int:
+    inner = select(Report.id).where(*conds).limit(cap).subquery()
+    return int(session.exec(select(func.count()).select_from(inner)).one())
+
+
+def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[str, int]:
+    """How many open cases each quick filter holds (each capped at `cap`: shown as "cap+")."""
+    at = clock.now()
+    orgs = visible_orgs(session, user)
+    scope: list[Any] = []
+    if orgs is not None:
+        scope = [or_(*[_scope_condition(o) for o in orgs])] if len(orgs) > 1 else \
+            [_scope_condition(orgs[0])] if orgs else [col(Report.id).is_(None)]
+    open_ = [*scope, col(Report.status).in_(OPEN_STATUSES)]
+    counts = {"open": _capped_count(session, open_, cap)}
+    for urgency in URGENCIES:
+        counts[f"urgency:{urgency}"] = _capped_count(session, [*open_, col(Report.urgency) == urgency], cap)
+    for status in OPEN_STATUSES:
+        counts[f"status:{status}"] = _capped_count(session, [*scope, col(Report.status) == status], cap)
+    counts["overdue"] = _capped_count(session, [*open_, col(Report.due_at) < at], cap)
+    counts["unassigned"] = _capped_count(session, [*open_, col(Report.assigned_user_id).is_(None)], cap)
+    counts["mine"] = _capped_count(session, [*open_, col(Report.assigned_user_id) == user.id], cap)
+    return counts
