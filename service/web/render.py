@@ -58,7 +58,13 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     basis, fresh = csrf_basis(request)
 
     def _(message: str | None, **params: Any) -> str:
-        return gettext(lang, message, **params) if message else ""
+        if not message:
+            return ""
+        text = gettext(lang, message, **params)
+        if text == message and ":" in message and " " not in message:
+            # A code without a catalogue entry yet (e.g. an event kind another package adds).
+            return message.split(":", 1)[1].replace("_", " ")
+        return text
 
     html = env.get_template(template).render(
         _=_, lang=lang, csrf=auth.csrf_token(basis), user=getattr(request.state, "user", None),

@@ -105,8 +105,9 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
                     email=email, need_totp=True)
     except auth.LockedOut:
         session.commit()
-        return page(request, "login.html", 401, error="This account is locked for 15 minutes after too many "
-                    "failed sign-ins. An administrator can unlock it.", email=email)
+        return page(request, "login.html", 401, email=email,
+                    error="This account is locked for 15 minutes after too many failed sign-ins. "
+                          "An administrator can unlock it.")
     except auth.AuthError:
         ratelimit.hit(session, client_key(request))
         session.commit()
@@ -177,7 +178,8 @@ def _render_case(request: Request, session: Session, user: User, case_id: int, *
     response = page(request, "case.html", status_code, report=report, place=place, error=error,
                     timeline=actions.timeline(session, report), overdue=queue.is_overdue(report),
                     allowed=ALLOWED_TRANSITIONS.get(report.status, ()), members=members, assignee=assignee,
-                    can_reply=can_reply, reply_templates=actions.REPLY_TEMPLATES, template_counts=templates,
+                    can_reply=can_reply, template_counts=templates,
+                    reply_templates={k: actions.reply_text(report, template=k, text=None) for k in actions.REPLY_TEMPLATES},
                     categories=CATEGORIES, urgencies=URGENCIES)
     session.commit()
     return response
