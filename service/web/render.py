@@ -44,7 +44,10 @@ def csrf_basis(request: Request) -> tuple[str, bool]:
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     if getattr(request.state, "user", None) is not None:
         return auth.csrf_ok(request.cookies.get(COOKIE), submitted)
-    return auth.csrf_ok(request.cookies.get(PRE_COOKIE), submitted)
+    # Routes that do not resolve the user (sign-in, status, language) accept a form rendered
+    # before sign-in or during a session.
+    return auth.csrf_ok(request.cookies.get(PRE_COOKIE), submitted) or \
+        auth.csrf_ok(request.cookies.get(COOKIE), submitted)
 
 
 def set_cookie(response: Any, name: str, value: str, *, max_age: int | None = None) -> None:
