@@ -1,0 +1,93 @@
+"""CSRF: every form needs the session's token; nothing changes state on GET."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, func, select
+
+from service.audit.models import AuditEvent
+from service.auth.deps import COOKIE
+from service.reports.models import Report, ReportEvent
+from tests.support.review import PASSWORD, csrf_of, sign_in
+
+FORMS = [
+    ("/cases/{id}/claim", {}), ("/cases/{id}/release", {}), ("/cases/{id}/note", {"text": "x"}),
+    ("/cases/{id}/status", {"to": "in_progress"}), ("/cases/{id}/triage", {"urgency": "urgent"}),
+    ("/cases/{id}/merge", {"into": "{other}"}), ("/cases/{id}/reply", {"text": "hi"}),
+    ("/cases/{id}/assign", {"user_id": "{me}"}),
+]
+
+
+def events(engine, report_id: int) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).where(ReportEvent.report_id == report_id)).one())
+
+
+@pytest.mark.parametrize("path,data", FORMS)
+@pytest.mark.parametrize("token", ["missing", "wrong", "other-session"])
+def test_forms_without_the_sessions_token_change_nothing(app, world, engine, path, data, token) -> None:
+    case = world.cases["a"]
+    if token == "other-session":
+        sign_in(app, "supervisor@a.test")
+        stolen = csrf_of(app.get("/").text)  # a valid token, but tied to another session
+    sign_in(app, "supervisor@a.test")
+    body = {k: (str(world.cases["a2"].id) if v == "{other}" else str(world.users["a:supervisor"].id)
+                if v == "{me}" else v) for k, v in data.items()}
+    if token == "wrong":
+        body["csrf_token"] = "0" * 64
+    elif token == "other-session":
+        body["csrf_token"] = stolen
+    before = events(engine, case.id)
+    response = app.post(path.format(id=case.id), data=body, follow_redirects=False)
+    assert response.status_code == 403
+    assert events(engine, case.id) == before
+
+
+def test_the_right_token_works(app, world, engine) -> None:
+    case = world.cases["a"]
+    sign_in(app, "handler@a.test")
+    token = csrf_of(app.get(f"/cases/{case.id}").text)
+    response = app.post(f"/cases/{case.id}/note", data={"text": "called the clinic", "csrf_token": token},
+                        follow_redirects=False)
+    assert response.status_code == 303
+    assert events(engine, case.id) == 2  # received + note
+
+
+def test_login_form_needs_its_token(app, world) -> None:
+    app.get("/")
+    response = app.post("/login", data={"email": "handler@a.test", "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 403
+    assert COOKIE not in app.cookies
+
+
+def test_api_with_the_cookie_needs_the_csrf_header(app, world, engine) -> None:
+    case = world.cases["a"]
+    sign_in(app, "handler@a.test")
+    token = csrf_of(app.get("/").text)
+    before = events(engine, case.id)
+    assert app.post(f"/api/v1/cases/{case.id}/notes", json={"text": "x"}).status_code == 403
+    assert events(engine, case.id) == before
+    ok = app.post(f"/api/v1/cases/{case.id}/notes", json={"text": "x"}, headers={"X-CSRF-Token": token})
+    assert ok.status_code == 200
+
+
+def test_no_state_change_by_get(app, world, engine) -> None:
+    case = world.cases["a"]
+    sign_in(app, "supervisor@a.test")
+    with Session(engine) as s:
+        before = s.get(Report, case.id).model_dump()
+    paths = [p.format(id=case.id) for p, _ in FORMS] + [
+        "/logout", "/lang", "/login", f"/cases/{case.id}/reply/segments", "/account/totp",
+        f"/admin/users/{world.users['a:handler'].id}/password",
+        *(f"/api/v1/cases/{case.id}/{a}" for a in ("claim", "release", "assign", "notes", "status", "triage",
+                                                    "merge", "reply")),
+    ]
+    for path in paths:
+        assert app.get(path, params={"text": "x", "to": "closed", "urgency": "urgent"}).status_code in (404, 405), path
+    with Session(engine) as s:
+        after = s.get(Report, case.id).model_dump()
+        changes = s.exec(select(AuditEvent.action).where(AuditEvent.action != "auth.login")).all()
+    assert after == before
+    assert changes == []
+    assert events(engine, case.id) == 1
+    assert "Case queue" in app.get("/").text  # still signed in: GET /logout did not sign out
