@@ -200,8 +200,8 @@ def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
     return (rank, seg, due or created, created, rid)
 
 
-def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                  limit: int) -> list[Report]:
+def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | None, limit: int) -> Any:
+    """SELECT for one (urgency, has-deadline) segment, in index order, after a keyset position."""
     due_type = Report.__table__.c.due_at.type  # type: ignore[attr-defined]
     conds = [*base, col(Report.urgency) == URGENCIES[rank]]
     if seg == 0:
@@ -217,7 +217,39 @@ def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, aft
         if after is not None:
             conds.append(tuple_(*order) > tuple_(bindparam("k_created", after[3], type_=due_type),
                                                  bindparam("k_id", after[4])))
-    return list(session.exec(select(Report).where(*conds).order_by(*order).limit(limit)).all())
+    return select(Report).where(*conds).order_by(*order).limit(limit)
+
+
+def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
+                  limit: int) -> list[Report]:
+    return list(session.exec(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all())
+
+
+def scope_conditions(session: Session, user: User) -> list[list[Any]]:
+    """One list of conditions per organisation scope the user sees (merged in Python, each index-served)."""
+    orgs = visible_orgs(session, user)
+    return [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+
+
+def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
+    """The database's query plan for a statement (EXPLAIN QUERY PLAN / EXPLAIN), as text."""
+    bind = session.get_bind()
+    compiled = statement.compile(dialect=bind.dialect, compile_kwargs={"render_postcompile": True})
+    conn = session.connection()
+    if True:
+        if bind.dialect.name == "sqlite":
+            params = tuple(compiled.params[name] for name in compiled.positiontup)  # type: ignore[union-attr]
+            processors = compiled._bind_processors  # type: ignore[attr-defined]
+            params = tuple(processors[n](v) if n in processors else v
+                           for n, v in zip(compiled.positiontup, params))  # type: ignore[arg-type]
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params).all()
+            return "\n".join(str(r[-1]) for r in rows)
+        if not seqscan:  # can an index serve it at all (tiny test tables are always scanned)?
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        processors = compiled._bind_processors  # type: ignore[attr-defined]
+        params = {n: processors[n](v) if n in processors else v for n, v in compiled.params.items()}
+        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), params).all()
+        return "\n".join(str(r[0]) for r in rows)
 
 
 def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
@@ -228,8 +260,7 @@ def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cu
     at = clock.now()
     after = decode_cursor(cursor) if cursor else None
     conds = filter_conditions(session, user=user, filters=filters, at=at)
-    orgs = visible_orgs(session, user)
-    scopes: list[list[Any]] = [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+    scopes = scope_conditions(session, user)
     found: list[Report] = []
     for scope in scopes:
         rows: list[Report] = []
