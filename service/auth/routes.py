@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from service.auth import service as auth
 from service.auth.deps import SessionDep
 from service.intake import ratelimit
+from service.queue.schemas import Problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -32,7 +33,10 @@ def throttled(session, request: Request) -> bool:  # type: ignore[no-untyped-def
     return ratelimit.count(session, client_key(request), LOGIN_WINDOW) >= LOGIN_FAILURES_PER_IP
 
 
-@router.post("/token", response_model=Token, responses={400: {}, 401: {}, 429: {}})
+@router.post("/token", response_model=Token, responses={
+    401: {"description": "wrong credentials, second factor needed, or locked", "model": Problem},
+    422: {"description": "invalid input", "model": Problem},
+    429: {"description": "too many failed sign-ins from this address", "model": Problem}})
 def token(
     request: Request, session: SessionDep,
     username: Annotated[str, Form(max_length=254)], password: Annotated[str, Form(max_length=1024)],

@@ -17,16 +17,18 @@ from service.orgs.models import User
 from service.queue import actions
 from service.queue import service as queue
 from service.queue.schemas import (
-    AssignIn, CaseDetail, CasePage, CaseSummary, Category, Done, MergeIn, NoteIn, ReplyIn, ReplyOut, StatusIn,
+    AssignIn, CaseDetail, CasePage, CaseSummary, Category, Done, MergeIn, NoteIn, Problem, ReplyIn, ReplyOut,
+    StatusIn,
     TimelineItem, TriageIn, Urgency,
 )
 from service.reports.models import ALLOWED_TRANSITIONS, Report
 from service.reports.service import InvalidTransition
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
-ERRORS = {401: {"description": "not signed in"}, 403: {"description": "not allowed"},
-          404: {"description": "no such case"}, 409: {"description": "conflict"},
-          422: {"description": "invalid input"}}
+ERRORS: dict[int | str, dict] = {
+    401: {"description": "not signed in", "model": Problem}, 403: {"description": "not allowed", "model": Problem},
+    404: {"description": "no such case", "model": Problem}, 409: {"description": "conflict", "model": Problem},
+    422: {"description": "invalid input", "model": Problem}, 503: {"description": "unavailable", "model": Problem}}
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
