@@ -32,6 +32,7 @@ QUEUE_INDEXES = {
     'ix_report_org_population': ['org_id', 'population', 'urgency', 'due_at'],
     'ix_report_org_place': ['org_id', 'place_id', 'urgency', 'due_at'],
     'ix_report_org_due': ['org_id', 'due_at'],
+    'ix_report_org_cluster': ['org_id', 'cluster_id', 'urgency', 'due_at'],
 }
 
 SQLITE_SEARCH = [

@@ -52,7 +52,8 @@ def api_user(request: Request, session: SessionDep) -> User:
             raise HTTPException(403, "missing or wrong X-CSRF-Token")
     if found is None:
         raise HTTPException(401, "not signed in or session expired", headers={"WWW-Authenticate": "Bearer"})
-    session.commit()  # keeps the session's last-seen time
+    if session.dirty:
+        session.commit()  # keeps the session's last-seen time (at most once a minute)
     request.state.user = found[0]
     return found[0]
 
@@ -65,7 +66,8 @@ def web_user(request: Request, session: SessionDep) -> User | None:
     found = auth.resolve(session, token=cookie, kind="web") if cookie else None
     if found is None:
         return None
-    session.commit()
+    if session.dirty:
+        session.commit()
     request.state.user = found[0]
     return found[0]
 

@@ -26,6 +26,7 @@ QUEUE_INDEXES = (
     Index("ix_report_org_population", _t.c.org_id, _t.c.population, _t.c.urgency, _t.c.due_at),
     Index("ix_report_org_place", _t.c.org_id, _t.c.place_id, _t.c.urgency, _t.c.due_at),
     Index("ix_report_org_due", _t.c.org_id, _t.c.due_at),
+    Index("ix_report_org_cluster", _t.c.org_id, _t.c.cluster_id, _t.c.urgency, _t.c.due_at),
 )
 
 # Full-text objects made by the migration with raw SQL (not in the metadata; tests and

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlmodel import Session
 
 from service.auth.deps import CurrentUser, SessionDep
@@ -93,7 +93,9 @@ def list_cases(
     except DomainError as exc:
         raise http_error(exc) from None
     counts = queue.queue_counts(session, user=user) if with_counts else None
-    return CasePage(items=[summary(i) for i in page.items], next_cursor=page.next_cursor, counts=counts)
+    body = CasePage(items=[summary(i) for i in page.items], next_cursor=page.next_cursor, counts=counts)
+    # Serialised once here (FastAPI would validate the model a second time for response_model).
+    return Response(body.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS)

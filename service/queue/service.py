@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, func, or_, text, tuple_
+from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -112,11 +114,29 @@ def _scope_condition(org: int | None) -> ColumnElement[bool]:
     return col(Report.org_id).is_(None) if org is None else col(Report.org_id) == org
 
 
+_PLACES_TTL = 300.0
+_places_cache: dict[str, tuple[float, Any]] = {}
+
+
+def _place_tree(session: Session) -> tuple[dict[int | None, list[int]], dict[int, tuple[str, str]]]:
+    """Children of each place and the names of every place, cached for a few minutes per database
+    (places change only when `samleng demo` or a deployment's places file is loaded)."""
+    key = str(session.get_bind().url)
+    cached = _places_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _PLACES_TTL:
+        return cached[1]
+    children: dict[int | None, list[int]] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for pid, parent, en, km in session.exec(select(Place.id, Place.parent_id, Place.name_en, Place.name_km)).all():
+        children.setdefault(parent, []).append(pid)  # type: ignore[arg-type]
+        names[pid] = (en, km)  # type: ignore[index]
+    _places_cache[key] = (time.monotonic(), (children, names))
+    return children, names
+
+
 def place_subtree(session: Session, place_id: int) -> list[int]:
     """The place and every place under it (province → districts → health centres)."""
-    children: dict[int | None, list[int]] = {}
-    for pid, parent in session.exec(select(Place.id, Place.parent_id)).all():
-        children.setdefault(parent, []).append(pid)  # type: ignore[arg-type]
+    children, _ = _place_tree(session)
     found, stack = [], [place_id]
     while stack:
         current = stack.pop()
@@ -137,7 +157,8 @@ def search_condition(session: Session, q: str) -> ColumnElement[bool]:
     return col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
 
 
-def filter_conditions(session: Session, *, user: User, filters: Filters, at: datetime) -> list[Any]:
+def filter_conditions(session: Session, *, user: User, filters: Filters, at: datetime,
+                      include_search: bool = True) -> list[Any]:
     """Every WHERE condition for these filters (without the scope and segment)."""
     # Reports held back by the intake's per-sender limit join the queue when their hour has passed.
     conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at)]
@@ -160,7 +181,7 @@ def filter_conditions(session: Session, *, user: User, filters: Filters, at: dat
         conds.append(col(Report.due_at) < at)
     if filters.cluster_id is not None:
         conds.append(col(Report.cluster_id) == filters.cluster_id)
-    if filters.q and filters.q.strip():
+    if include_search and filters.q and filters.q.strip():
         conds.append(search_condition(session, filters.q))
     return conds
 
@@ -217,12 +238,44 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
         if after is not None:
             conds.append(tuple_(*order) > tuple_(bindparam("k_created", after[3], type_=due_type),
                                                  bindparam("k_id", after[4])))
-    return select(Report).where(*conds).order_by(*order).limit(limit)
+    # The sealed narrative is never shown in a list: do not even read it.
+    return select(Report).options(defer(Report.narrative_sealed)).where(*conds).order_by(*order).limit(limit)
 
 
 def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                  limit: int) -> list[Report]:
+                  limit: int, q: str | None = None) -> list[Report]:
     return list(session.exec(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all())
+
+
+SEARCH_WINDOW = 2000
+
+
+def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
+                         limit: int, q: str) -> list[Report]:
+    """Text search inside one segment, cheap for common and for rare words alike.
+
+    First the segment is read in queue order, a window of SEARCH_WINDOW rows, testing each
+    narrative with a substring match: a common word fills the page from there. Only when the
+    window is full and the page still is not does the search index (FTS5 trigram / pg_trgm)
+    take over for the rest of the segment, which is cheap exactly when the word is rare.
+    """
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    hit = col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
+    window = segment_statement(base=base, rank=rank, seg=seg, after=after, limit=SEARCH_WINDOW)
+    window = window.with_only_columns(col(Report.id), col(Report.due_at), col(Report.created_at), hit)
+    scanned = session.execute(window).all()  # type: ignore[call-overload]
+    ids = [row[0] for row in scanned if row[3]][:limit]
+    rows: list[Report] = []
+    if ids:
+        by_id = {r.id: r for r in session.exec(select(Report).options(defer(Report.narrative_sealed))
+                                               .where(col(Report.id).in_(ids))).all()}
+        rows = [by_id[i] for i in ids if i in by_id]
+    if len(rows) < limit and len(scanned) == SEARCH_WINDOW:
+        last = scanned[-1]
+        key = (rank, seg, as_utc(last[1]) if last[1] else None, as_utc(last[2]), last[0])
+        rows += _segment_rows(session, base=[*base, search_condition(session, q)], rank=rank, seg=seg, after=key,
+                              limit=limit - len(rows))
+    return rows
 
 
 def scope_conditions(session: Session, user: User) -> list[list[Any]]:
@@ -259,7 +312,8 @@ def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cu
     limit = max(1, min(limit, 200))
     at = clock.now()
     after = decode_cursor(cursor) if cursor else None
-    conds = filter_conditions(session, user=user, filters=filters, at=at)
+    q = (filters.q or "").strip() or None
+    conds = filter_conditions(session, user=user, filters=filters, at=at, include_search=False)
     scopes = scope_conditions(session, user)
     found: list[Report] = []
     for scope in scopes:
@@ -268,8 +322,9 @@ def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cu
             if after is not None and (rank, seg) < (after[0], after[1]):
                 continue
             here = after if after is not None and (rank, seg) == (after[0], after[1]) else None
-            rows += _segment_rows(session, base=[*scope, *conds], rank=rank, seg=seg, after=here,
-                                  limit=limit + 1 - len(rows))
+            fetch = _search_segment_rows if q else _segment_rows
+            rows += fetch(session, base=[*scope, *conds], rank=rank, seg=seg, after=here,  # type: ignore[operator]
+                          limit=limit + 1 - len(rows), q=q)
             if len(rows) > limit:
                 break
         found += rows
@@ -289,8 +344,11 @@ def is_overdue(report: Report, at: datetime | None = None) -> bool:
 def _place_names(session: Session, ids: set[int | None]) -> dict[int | None, tuple[str, str]]:
     if not ids:
         return {}
-    rows = session.exec(select(Place.id, Place.name_en, Place.name_km).where(col(Place.id).in_(ids))).all()
-    return {pid: (en, km) for pid, en, km in rows}
+    _, names = _place_tree(session)
+    if any(i not in names for i in ids):  # a place added since the cache was filled
+        _places_cache.clear()
+        _, names = _place_tree(session)
+    return {i: names[i] for i in ids if i in names}
 
 
 def _capped_count(session: Session, conds: list[Any], cap: int) -> int:

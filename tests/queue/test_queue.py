@@ -171,3 +171,29 @@ def test_a_user_without_organisation_who_is_not_admin_sees_nothing(engine, org) 
         s.add(stray)
         s.commit()
         assert ids(queue.queue_page(s, user=stray)) == []
+
+
+@pytest.mark.parametrize("window", [1, 3, 1000])
+def test_search_gives_the_same_pages_whichever_path_finds_them(engine, org, monkeypatch, window) -> None:
+    """A small window forces the index (FTS5 / pg_trgm) path; a large one the in-order scan."""
+    org_id, user, _ = org
+    monkeypatch.setattr(queue, "SEARCH_WINDOW", window)
+    with Session(engine, expire_on_commit=False) as s:
+        expected = []
+        for i in range(30):
+            text = "the methadone clinic was closed" if i % 4 == 0 else "nobody came to the health centre"
+            r = make_report(s, org_id=org_id, text=text, urgency=("urgent", "normal")[i % 2],
+                            due_in=timedelta(hours=i) if i % 3 else None, at=now() - timedelta(minutes=i))
+            if i % 4 == 0:
+                expected.append(r.id)
+        s.commit()
+        seen, cursor = [], None
+        while True:
+            page = queue.queue_page(s, user=user, filters=Filters(q="Methadone"), cursor=cursor, limit=3)
+            seen += ids(page)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        everything = ids(queue.queue_page(s, user=user, limit=200))
+    assert sorted(seen) == sorted(expected)
+    assert seen == [i for i in everything if i in expected]  # queue order
