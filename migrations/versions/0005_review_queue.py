@@ -32,7 +32,6 @@ QUEUE_INDEXES = {
     'ix_report_org_population': ['org_id', 'population', 'urgency', 'due_at'],
     'ix_report_org_place': ['org_id', 'place_id', 'urgency', 'due_at'],
     'ix_report_org_due': ['org_id', 'due_at'],
-    'ix_report_org_cluster': ['org_id', 'cluster_id', 'urgency', 'due_at'],
 }
 
 SQLITE_SEARCH = [
@@ -91,6 +90,9 @@ def upgrade() -> None:
 
     for name, columns in QUEUE_INDEXES.items():
         op.create_index(name, 'report', columns, unique=False)
+    # Partial: nearly every report has no cluster (see service/queue/models.py).
+    op.create_index('ix_report_org_cluster', 'report', ['org_id', 'cluster_id', 'urgency', 'due_at'], unique=False,
+                    sqlite_where=sa.text('cluster_id IS NOT NULL'), postgresql_where=sa.text('cluster_id IS NOT NULL'))
     create_search()
 
 
@@ -101,6 +103,7 @@ def downgrade() -> None:
         op.execute('DROP TABLE IF EXISTS report_fts')
     else:
         op.execute('DROP INDEX IF EXISTS ix_report_narrative_trgm')
+    op.drop_index('ix_report_org_cluster', table_name='report')
     for name in reversed(list(QUEUE_INDEXES)):
         op.drop_index(name, table_name='report')
     op.drop_table('user_security')

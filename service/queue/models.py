@@ -26,7 +26,10 @@ QUEUE_INDEXES = (
     Index("ix_report_org_population", _t.c.org_id, _t.c.population, _t.c.urgency, _t.c.due_at),
     Index("ix_report_org_place", _t.c.org_id, _t.c.place_id, _t.c.urgency, _t.c.due_at),
     Index("ix_report_org_due", _t.c.org_id, _t.c.due_at),
-    Index("ix_report_org_cluster", _t.c.org_id, _t.c.cluster_id, _t.c.urgency, _t.c.due_at),
+    # Partial: almost every report has no cluster, and SQLite's statistics would count those NULLs
+    # as one huge group and prefer another index (232 ms instead of 3 ms on a million cases).
+    Index("ix_report_org_cluster", _t.c.org_id, _t.c.cluster_id, _t.c.urgency, _t.c.due_at,
+          sqlite_where=_t.c.cluster_id.isnot(None), postgresql_where=_t.c.cluster_id.isnot(None)),
 )
 
 # Full-text objects made by the migration with raw SQL (not in the metadata; tests and

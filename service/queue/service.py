@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, func, or_, text, tuple_
-from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -60,9 +59,15 @@ class Filters:
         return self
 
 
+# What a queue row carries (the web list and the API's CaseSummary read exactly these).
+LIST_COLUMNS = tuple(getattr(Report, name) for name in (
+    "id", "status", "category", "urgency", "channel", "population", "language", "place_id", "narrative_masked",
+    "created_at", "updated_at", "due_at", "assigned_user_id", "cluster_id", "org_id"))
+
+
 @dataclass
 class QueueItem:
-    report: Report
+    report: Any  # a Report, or a row of LIST_COLUMNS
     overdue: bool
     place_name_en: str | None = None
     place_name_km: str | None = None
@@ -210,7 +215,7 @@ def decode_cursor(cursor: str) -> tuple[int, int, datetime | None, datetime, int
         raise InvalidInput("cursor is not valid") from exc
 
 
-def _key(report: Report) -> tuple[int, int, datetime | None, datetime, int]:
+def _key(report: Any) -> tuple[int, int, datetime | None, datetime, int]:
     due = as_utc(report.due_at) if report.due_at else None
     return (URGENCIES.index(report.urgency) if report.urgency in URGENCIES else 2, 0 if due else 1, due,
             as_utc(report.created_at), report.id)  # type: ignore[return-value]
@@ -238,20 +243,21 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
         if after is not None:
             conds.append(tuple_(*order) > tuple_(bindparam("k_created", after[3], type_=due_type),
                                                  bindparam("k_id", after[4])))
-    # The sealed narrative is never shown in a list: do not even read it.
-    return select(Report).options(defer(Report.narrative_sealed)).where(*conds).order_by(*order).limit(limit)
+    # Plain rows of the listed columns, not ORM objects: a page is read, never changed, and building
+    # fifty full Report objects cost more than the query (the sealed narrative is never even read).
+    return select(*LIST_COLUMNS).where(*conds).order_by(*order).limit(limit)
 
 
 def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                  limit: int, q: str | None = None) -> list[Report]:
-    return list(session.exec(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all())
+                  limit: int, q: str | None = None) -> list[Any]:
+    return list(session.execute(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all())
 
 
 SEARCH_WINDOW = 2000
 
 
 def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                         limit: int, q: str) -> list[Report]:
+                         limit: int, q: str) -> list[Any]:
     """Text search inside one segment, cheap for common and for rare words alike.
 
     First the segment is read in queue order, a window of SEARCH_WINDOW rows, testing each
@@ -265,10 +271,9 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
     window = window.with_only_columns(col(Report.id), col(Report.due_at), col(Report.created_at), hit)
     scanned = session.execute(window).all()  # type: ignore[call-overload]
     ids = [row[0] for row in scanned if row[3]][:limit]
-    rows: list[Report] = []
+    rows: list[Any] = []
     if ids:
-        by_id = {r.id: r for r in session.exec(select(Report).options(defer(Report.narrative_sealed))
-                                               .where(col(Report.id).in_(ids))).all()}
+        by_id = {r.id: r for r in session.execute(select(*LIST_COLUMNS).where(col(Report.id).in_(ids))).all()}
         rows = [by_id[i] for i in ids if i in by_id]
     if len(rows) < limit and len(scanned) == SEARCH_WINDOW:
         last = scanned[-1]
@@ -315,9 +320,9 @@ def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cu
     q = (filters.q or "").strip() or None
     conds = filter_conditions(session, user=user, filters=filters, at=at, include_search=False)
     scopes = scope_conditions(session, user)
-    found: list[Report] = []
+    found: list[Any] = []
     for scope in scopes:
-        rows: list[Report] = []
+        rows: list[Any] = []
         for rank, seg in _segments(filters):
             if after is not None and (rank, seg) < (after[0], after[1]):
                 continue
@@ -337,7 +342,7 @@ def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cu
                      filters=filters)
 
 
-def is_overdue(report: Report, at: datetime | None = None) -> bool:
+def is_overdue(report: Any, at: datetime | None = None) -> bool:
     return bool(report.due_at and report.status in OPEN_STATUSES and as_utc(report.due_at) < (at or clock.now()))
 
 
