@@ -370,12 +370,17 @@ def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[
         scope = [or_(*[_scope_condition(o) for o in orgs])] if len(orgs) > 1 else \
             [_scope_condition(orgs[0])] if orgs else [col(Report.id).is_(None)]
     open_ = [*scope, col(Report.status).in_(OPEN_STATUSES)]
-    counts = {"open": _capped_count(session, open_, cap)}
+    specs: dict[str, list[Any]] = {"open": open_}
     for urgency in URGENCIES:
-        counts[f"urgency:{urgency}"] = _capped_count(session, [*open_, col(Report.urgency) == urgency], cap)
+        specs[f"urgency:{urgency}"] = [*open_, col(Report.urgency) == urgency]
     for status in OPEN_STATUSES:
-        counts[f"status:{status}"] = _capped_count(session, [*scope, col(Report.status) == status], cap)
-    counts["overdue"] = _capped_count(session, [*open_, col(Report.due_at) < at], cap)
-    counts["unassigned"] = _capped_count(session, [*open_, col(Report.assigned_user_id).is_(None)], cap)
-    counts["mine"] = _capped_count(session, [*open_, col(Report.assigned_user_id) == user.id], cap)
+        specs[f"status:{status}"] = [*scope, col(Report.status) == status]
+    specs["overdue"] = [*open_, col(Report.due_at) < at]
+    specs["unassigned"] = [*open_, col(Report.assigned_user_id).is_(None)]
+    specs["mine"] = [*open_, col(Report.assigned_user_id) == user.id]
+    # One statement, one round trip: each count is a capped scalar subquery.
+    columns = [select(func.count()).select_from(select(Report.id).where(*conds).limit(cap).subquery())
+               .scalar_subquery() for conds in specs.values()]
+    row = session.execute(select(*columns)).one()
+    counts = {name: int(value) for name, value in zip(specs, row)}
     return counts
