@@ -29,7 +29,7 @@ from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, STATUSES, 
 
 OPEN_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
 PAGE_SIZE = 50
-COUNT_CAP = 1000  # counts above this show as "1000+": exact counts on a million rows cost too much
+COUNT_CAP = 200  # counts above this show as "200+": exact counts on a million rows cost more than the page
 
 
 @dataclass(frozen=True)
