@@ -75,6 +75,8 @@ def _places(session: Session) -> list[Place]:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
+        if request.headers.get("hx-request"):  # the list refreshing itself after the session ended
+            return Response(status_code=204, headers={"HX-Redirect": "/"})
         return page(request, "login.html")
     filters = _filters(request)
     cursor = request.query_params.get("cursor") or None
@@ -139,7 +141,8 @@ def set_language(request: Request, user: WebUser, lang: Annotated[str, Form(max_
                  csrf_token: Annotated[str, Form(max_length=128)] = "",
                  next: Annotated[str, Form(max_length=500)] = "/") -> Response:
     _check_csrf(request, csrf_token)
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    # Only a path on this site: not //host, not /\\host (browsers read both as another host).
+    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
     response = _redirect(target)
     if lang in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax")

@@ -91,3 +91,18 @@ def test_no_state_change_by_get(app, world, engine) -> None:
     assert changes == []
     assert events(engine, case.id) == 1
     assert "Case queue" in app.get("/").text  # still signed in: GET /logout did not sign out
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_language_switch_never_redirects_off_site(app, world, target) -> None:
+    page = app.get("/status").text
+    response = app.post("/lang", data={"lang": "km", "next": target, "csrf_token": csrf_of(page)},
+                        follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_the_list_refresh_after_expiry_sends_the_browser_to_sign_in(app, world, clock) -> None:
+    sign_in(app, "handler@a.test")
+    clock.advance(minutes=31)
+    response = app.get("/", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
