@@ -142,3 +142,16 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
     page.goto(base + "/status")
     shoot(page, "status", backend)
     context.close()
+
+    # On a phone: the queue still reads (rows become stacked cards), nothing wider than the screen.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    small = phone.new_page()
+    small.goto(base + "/")
+    small.get_by_label("Email").fill("handler@a.test")
+    small.get_by_label("Password").fill(PASSWORD)
+    small.get_by_role("button", name="Sign in").click()
+    small.wait_for_selector("table.queue")
+    assert small.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    assert small.locator("table.queue tbody tr").first.get_attribute("data-case") == str(urgent.id)
+    shoot(small, "queue-phone", backend)
+    phone.close()
