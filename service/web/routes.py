@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
@@ -33,6 +33,7 @@ from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, PO
 from service.web.render import csrf_valid, page, set_cookie
 
 router = APIRouter(include_in_schema=False)
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ALL_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
                 "duplicate", "withdrawn", "rejected")
 
@@ -158,13 +159,13 @@ def _need_user(user: User | None) -> User:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, session: SessionDep, user: WebUser) -> Response:
+def case_page(case_id: CaseId, request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return _redirect("/")
     return _render_case(request, session, user, case_id)
 
 
-def _render_case(request: Request, session: Session, user: User, case_id: int, *, error: str | None = None,
+def _render_case(request: Request, session: Session, user: User, case_id: CaseId, *, error: str | None = None,
                  status_code: int = 200) -> Response:
     try:
         report = queue.get_case(session, user=user, report_id=case_id)
@@ -188,7 +189,7 @@ def _render_case(request: Request, session: Session, user: User, case_id: int, *
     return response
 
 
-def _act(request: Request, session: Session, user: User | None, case_id: int, csrf_token: str,
+def _act(request: Request, session: Session, user: User | None, case_id: CaseId, csrf_token: str,
          fn: Any) -> Response:
     user = _need_user(user)
     _check_csrf(request, csrf_token)
@@ -208,34 +209,34 @@ Csrf = Annotated[str, Form(max_length=128)]
 
 
 @router.post("/cases/{case_id}/claim")
-def web_claim(case_id: int, request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "") -> Response:
+def web_claim(case_id: CaseId, request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
                 lambda u, r: actions.claim(session, user=u, report=r))
 
 
 @router.post("/cases/{case_id}/release")
-def web_release(case_id: int, request: Request, session: SessionDep, user: WebUser,
+def web_release(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                 csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
                 lambda u, r: actions.release(session, user=u, report=r))
 
 
 @router.post("/cases/{case_id}/assign")
-def web_assign(case_id: int, request: Request, session: SessionDep, user: WebUser,
+def web_assign(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                user_id: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
                 lambda u, r: actions.assign(session, user=u, report=r, assignee_id=user_id))
 
 
 @router.post("/cases/{case_id}/note")
-def web_note(case_id: int, request: Request, session: SessionDep, user: WebUser,
+def web_note(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
              text: Annotated[str, Form(max_length=4000)], csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
                 lambda u, r: actions.add_note(session, user=u, report=r, text=text))
 
 
 @router.post("/cases/{case_id}/status")
-def web_status(case_id: int, request: Request, session: SessionDep, user: WebUser,
+def web_status(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                to: Annotated[str, Form(max_length=16)], reason: Annotated[str, Form(max_length=500)] = "",
                csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
@@ -243,7 +244,7 @@ def web_status(case_id: int, request: Request, session: SessionDep, user: WebUse
 
 
 @router.post("/cases/{case_id}/triage")
-def web_triage(case_id: int, request: Request, session: SessionDep, user: WebUser,
+def web_triage(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                category: Annotated[str, Form(max_length=40)] = "", urgency: Annotated[str, Form(max_length=8)] = "",
                csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
@@ -252,14 +253,14 @@ def web_triage(case_id: int, request: Request, session: SessionDep, user: WebUse
 
 
 @router.post("/cases/{case_id}/merge")
-def web_merge(case_id: int, request: Request, session: SessionDep, user: WebUser,
+def web_merge(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
               into: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
                 lambda u, r: actions.merge(session, user=u, report=r, into_id=into))
 
 
 @router.post("/cases/{case_id}/reply")
-def web_reply(case_id: int, request: Request, session: SessionDep, user: WebUser,
+def web_reply(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
               template: Annotated[str, Form(max_length=32)] = "", text: Annotated[str, Form(max_length=640)] = "",
               csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
@@ -335,7 +336,7 @@ def audit_page(request: Request, session: SessionDep, user: WebUser) -> Response
         stmt = stmt.where(col(AuditEvent.actor) == qp["actor"].strip().lower())
     if qp.get("action"):
         stmt = stmt.where(col(AuditEvent.action) == qp["action"].strip())
-    if qp.get("case", "").isdigit():
+    if qp.get("case", "").isdigit() and len(qp["case"]) <= 10:
         stmt = stmt.where(AuditEvent.object_type == "report", AuditEvent.object_id == qp["case"])
     for name, op in (("since", "ge"), ("until", "lt")):
         try:
@@ -346,7 +347,7 @@ def audit_page(request: Request, session: SessionDep, user: WebUser) -> Response
             column = col(AuditEvent.at)
             stmt = stmt.where(column >= as_utc(day) if op == "ge" else column < as_utc(day) + timedelta(days=1))
     before = qp.get("before", "")
-    if before.isdigit():
+    if before.isdigit() and int(before) < 2**31:
         stmt = stmt.where(col(AuditEvent.id) < int(before))
     rows = list(session.exec(stmt.order_by(col(AuditEvent.id).desc()).limit(100)).all())
     intact, bad = verify(session) if user.org_id is None else (None, None)
@@ -368,7 +369,7 @@ def users_page(request: Request, session: SessionDep, user: WebUser) -> Response
 
 
 @router.post("/admin/users/{user_id}/password")
-def reset_password(user_id: int, request: Request, session: SessionDep, user: WebUser,
+def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep, user: WebUser,
                    password: Annotated[str, Form(max_length=1024)], csrf_token: Csrf = "") -> Response:
     admin = _admin(user)
     _check_csrf(request, csrf_token)

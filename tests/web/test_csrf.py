@@ -106,3 +106,10 @@ def test_the_list_refresh_after_expiry_sends_the_browser_to_sign_in(app, world, 
     clock.advance(minutes=31)
     response = app.get("/", headers={"HX-Request": "true"})
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
+
+
+def test_absurd_ids_are_client_errors(app, world) -> None:
+    sign_in(app, "root@platform.test")
+    for path in ("/cases/99999999999999999999", "/cases/0", "/admin/audit?before=99999999999999999999&case=99999999999999999999"):
+        assert app.get(path).status_code in (200, 404, 422), path
+    assert app.get("/cases/99999999999999999999").status_code == 422
