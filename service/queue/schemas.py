@@ -76,7 +76,7 @@ class CaseDetail(CaseSummary):
 
 
 class AssignIn(Strict):
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, le=2**31 - 1)
 
 
 class NoteIn(Strict):
@@ -94,7 +94,7 @@ class TriageIn(Strict):
 
 
 class MergeIn(Strict):
-    into_case_id: int = Field(ge=1)
+    into_case_id: int = Field(ge=1, le=2**31 - 1)
 
 
 class ReplyIn(Strict):

@@ -151,3 +151,13 @@ def test_unknown_fields_are_refused_on_every_change(app, world, engine, path, bo
     before = snapshot(engine, target)
     assert app.post(f"/api/v1/cases/{target}/{path}", json=body, headers=headers).status_code == 422
     assert snapshot(engine, target) == before
+
+
+@pytest.mark.parametrize("path,body", [
+    ("assign", {"user_id": 2**31}), ("merge", {"into_case_id": 2**31}), ("assign", {"user_id": 0}),
+])
+def test_ids_outside_the_database_range_are_invalid_input(app, world, path, body) -> None:
+    """Found by schemathesis on PostgreSQL: an id past int4 must be a 422, not a database error."""
+    headers = bearer(app, "supervisor@a.test")
+    assert app.post(f"/api/v1/cases/{world.cases['a'].id}/{path}", json=body, headers=headers).status_code == 422
+    assert app.get(f"/api/v1/cases/{2**31}", headers=headers).status_code == 422
