@@ -76,6 +76,8 @@ def _security(session: Session, user_id: int) -> UserSecurity:
 
 def authenticate(session: Session, *, email: str, password: str, totp: str | None = None) -> User:
     """The user for these credentials, counting failures toward a lockout."""
+    if "\x00" in email:  # PostgreSQL text cannot hold NUL; no user has one
+        raise BadCredentials("wrong email or password")
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.is_active:
         try:

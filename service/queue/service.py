@@ -56,6 +56,8 @@ class Filters:
             raise InvalidInput("unknown status")
         if self.q is not None and len(self.q) > 200:
             raise InvalidInput("search text is too long (200 characters at most)")
+        if self.q is not None and "\x00" in self.q:  # PostgreSQL text cannot hold NUL
+            raise InvalidInput("search text contains a NUL character")
         return self
 
 

@@ -63,7 +63,7 @@ def _filters(request: Request) -> queue.Filters:
         status=(status,) if status else (), category=one("category", CATEGORIES), urgency=one("urgency", URGENCIES),
         place_id=number("place_id"), channel=one("channel", CHANNELS), population=one("population", POPULATIONS),
         assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]
-        cluster_id=number("cluster_id"), q=(qp.get("q") or "").strip()[:200] or None)
+        cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None)
 
 
 def _places(session: Session) -> list[Place]:
@@ -327,7 +327,7 @@ def audit_page(request: Request, session: SessionDep, user: WebUser) -> Response
     if user is None:
         return _redirect("/")
     _admin(user)
-    qp = request.query_params
+    qp = {k: v.replace("\x00", "") for k, v in request.query_params.items()}
     stmt = select(AuditEvent)
     if user.org_id is not None:
         emails = session.exec(select(User.email).where(User.org_id == user.org_id)).all()

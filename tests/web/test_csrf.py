@@ -113,3 +113,15 @@ def test_absurd_ids_are_client_errors(app, world) -> None:
     for path in ("/cases/99999999999999999999", "/cases/0", "/admin/audit?before=99999999999999999999&case=99999999999999999999"):
         assert app.get(path).status_code in (200, 404, 422), path
     assert app.get("/cases/99999999999999999999").status_code == 422
+
+
+def test_nul_characters_are_refused_not_crashing(app, world) -> None:
+    """PostgreSQL text cannot hold NUL: such input is a 4xx everywhere, never a 5xx."""
+    headers = {"Authorization": app.post("/api/v1/auth/token", data={"username": "handler@a.test",
+               "password": "correct-horse-battery"}).json()["access_token"]}
+    headers = {"Authorization": f"Bearer {headers['Authorization']}"}
+    assert app.get("/api/v1/cases", params={"q": "a\x00b"}, headers=headers).status_code == 422
+    assert app.post("/api/v1/auth/token", data={"username": "x\x00@y", "password": "p" * 12}).status_code == 401
+    sign_in(app, "root@platform.test")
+    assert app.get("/admin/audit", params={"actor": "a\x00", "action": "b\x00"}).status_code == 200
+    assert app.get("/", params={"q": "cl\x00inic"}).status_code == 200

@@ -32,7 +32,7 @@ def test_openapi_is_published(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_api_fuzz(api_schema, auth_headers) -> None:  # type: ignore[no-untyped-def]
-    """Every operation, up to 25 generated requests each (schemathesis' pytest plugin does not load
+    """Every operation, up to 50 generated requests each (schemathesis' pytest plugin does not load
     schemas from fixtures under this pytest, so the operations are walked here)."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 10
@@ -40,7 +40,7 @@ def test_api_fuzz(api_schema, auth_headers) -> None:  # type: ignore[no-untyped-
         headers = dict(auth_headers) if operation.path != "/api/v1/auth/token" else {}
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case) -> None:  # type: ignore[no-untyped-def]
             case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
 
