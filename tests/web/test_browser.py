@@ -1,7 +1,8 @@
 """The review queue in a real headless browser: Playwright's bundled driver driving Debian's chromium.
 
 Log in, see the urgent case on top, filter, open it, correct its triage, add a note, reply to the
-reporter, log out; the same page in Khmer. Screenshots of the main pages go to docs/screenshots/.
+reporter, log out; the same page in Khmer. Screenshots of the main pages: refresh docs/screenshots/ with
+`SAMLENG_SCREENSHOTS=1 python3 dev.py test tests/web/test_browser.py`.
 The app runs under a real uvicorn on http://127.0.0.1: Chromium keeps `Secure` cookies for
 loopback origins, so the `__Host-` session cookie works there without TLS.
 """
@@ -40,10 +41,15 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
-def shoot(page, name: str, backend: str) -> None:  # type: ignore[no-untyped-def]
-    if backend == "sqlite":  # one set of screenshots is enough
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def shoot(page, name: str, backend: str, folder: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Screenshots go to docs/screenshots/ only with SAMLENG_SCREENSHOTS=1 (so a test run leaves the
+    committed images alone); otherwise to a temporary folder, still proving the page renders."""
+    if backend != "sqlite":  # one set is enough
+        return
+    target = SHOTS if os.environ.get("SAMLENG_SCREENSHOTS") == "1" else Path(os.environ.get("TMPDIR", "/tmp"))
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / f"samleng-{name}.png" if target != SHOTS else target / f"{name}.png"),
+                    full_page=True)
 
 
 def test_handler_journey_in_a_real_browser(browser, live_server, engine, database_url) -> None:
