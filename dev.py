@@ -57,11 +57,12 @@ def demo() -> int:
     env = {**os.environ}
     samleng = str(BIN / "samleng")
     run([samleng, "migrate"], cwd=ROOT, env=env)
+    env.setdefault("SAMLENG_INTAKE_ORG", "khana-demo")  # new, unrouted reports show in KHANA's queue
     run([samleng, "demo"], cwd=ROOT, env=env)
     say("demo users: handler@khana.demo, supervisor@khana.demo, admin@samleng.demo "
         "(password samleng-demo-password)")
     say("SMS webhook: POST http://127.0.0.1:8000/webhooks/twilio/sms ; health: /healthz /readyz /metrics ; "
-        "API docs: /api/docs (the review queue UI is not built yet)")
+        "API docs: /api/docs ; review queue: http://127.0.0.1:8000/")
     port = os.environ.get("PORT", "8000")
     children = [subprocess.Popen([samleng, "worker"], cwd=ROOT, env=env),
                 subprocess.Popen([samleng, "serve", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env)]
@@ -96,6 +97,20 @@ def _install_postgres() -> None:
     run(["apt-get", "update", "-qq"], env=env)
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], env=env,
         stdout=subprocess.DEVNULL)
+
+
+# -- Browser for the review-queue tests (issue 5) ----------------------------------------------
+
+def _install_browser() -> None:
+    """Debian's chromium and Khmer fonts for the Playwright test (Playwright's own download is never used)."""
+    missing = [pkg for pkg, path in (("chromium", "/usr/bin/chromium"), ("fonts-khmeros", "/usr/share/fonts/truetype/khmeros"))
+               if not Path(path).exists()]
+    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    say(f"installing {' '.join(missing)} from Debian packages")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env, stdout=subprocess.DEVNULL)
 
 
 def _free_port() -> int:
@@ -140,6 +155,7 @@ class ThrowawayPostgres:
 
 def test(extra: list[str]) -> int:
     ensure_venv()
+    _install_browser()
     env = {**os.environ}
     cluster = None
     backends = ["sqlite"]

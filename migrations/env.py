@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers every table)
 from service.db import build_engine
+from service.queue.models import autogenerate_include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -33,7 +34,8 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      include_name=autogenerate_include_name)
     with context.begin_transaction():
         context.run_migrations()
     if connection.in_transaction():

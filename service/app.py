@@ -80,4 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(escalation_router)
     app.include_router(telegram_router)
+    # Review queue (issue 5): web app at /, JSON API at /api/v1, sign-in.
+    from service.web.setup import install_review
+
+    install_review(app)
     return app

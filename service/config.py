@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     triage_cluster_window_days: int = Field(14, alias="SAMLENG_TRIAGE_CLUSTER_WINDOW_DAYS", ge=1)
     triage_cluster_similarity: float = Field(0.5, alias="SAMLENG_TRIAGE_CLUSTER_SIMILARITY", gt=0, le=1)
     triage_cluster_systemic_size: int = Field(5, alias="SAMLENG_TRIAGE_CLUSTER_SYSTEMIC_SIZE", ge=2)
+    # Review queue (issue 5): the organisation whose users also see reports not yet routed to any
+    # organisation (org_id NULL); empty: only platform administrators see those.
+    intake_org: str = Field("", alias="SAMLENG_INTAKE_ORG")
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")

@@ -30,16 +30,25 @@ USERS = [
 ]
 # (channel, story, answers to category / place / consent)
 CASES = [
-    ("sms", "No ARV at the health centre for two weeks, they told us to come back next month", ["1", "Chrey", "no"]),
+    ("sms", "No ARV at the health centre for two weeks, they told us to come back next month", ["1", "Chrey", "yes"]),
     ("sms", "The nurse asked me for 10000 riel for a TB test that should be free", ["3", "Thmor Koul", "0"]),
     ("sms", "មណ្ឌលសុខភាពមិនមានថ្នាំ PrEP ទេ ខ្ញុំមកបីដងហើយ", ["1", "បាត់ដំបង", "ទេ"]),
     ("sms", "Staff shouted at me in front of everyone because I am transgender", ["2", "Siem Reap", "0"]),
-    ("sms", "Police took our condoms and threatened to arrest us near the market last night", ["4", "Phnom Penh", "no"]),
+    ("sms", "Police took our condoms and threatened to arrest us near the market last night", ["4", "Phnom Penh", "yes"]),
     ("whatsapp", "My brother was taken to the compulsory drug centre and we cannot visit him", ["4", "Banteay Meanchey", "0"]),
     ("sms", "គ្រូពេទ្យមិននៅទេ យើងរង់ចាំពេញមួយថ្ងៃ", ["1", "0", "0"]),
     ("sms", "I worked 15 years at the mine and got TB, the compensation fund never answered", ["3", "Carletonville", "no"]),
     ("sms", "They refused my ID Poor card at the referral hospital", ["3", "Battambang", "0"]),
     ("sms", "Thank you to the counsellor at the methadone clinic, very kind", ["5", "0", "0"]),
+]
+# Review queue (issue 5): which organisation handles each demo case, its urgency, population and
+# deadline in hours from now (negative: already overdue). Set once, only while a case is unrouted.
+ROUTING = [
+    ("khana-demo", "high", "plhiv", 48), ("khana-demo", "normal", "tb", 72), ("khana-demo", "normal", "msm", 72),
+    ("khana-demo", "high", "transgender", 24), ("khana-demo", "urgent", "sex_worker", -2),
+    ("legal-aid-demo", "urgent", "people_who_use_drugs", 12), ("khana-demo", "normal", "general", 96),
+    ("exminers-demo", "high", "miner", 48), ("khana-demo", "normal", "general", 120),
+    ("khana-demo", "normal", "general", None),
 ]
 
 
@@ -69,7 +78,8 @@ def load_demo(session: Session) -> dict[str, int]:
                                                     address=address, text=text, received_at=at), settings=settings)
             created += int(step == 0 and not reply.duplicate)
     session.flush()
-    routed = _route_demo_cases(session)
+    _shape_demo_cases(session)  # urgency, population, deadline (review queue, issue 5)
+    routed = _route_demo_cases(session)  # organisation and ladder by the routing rules (issue 6)
     return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created,
             "bodies": bodies, "rules": rules, "routed": routed}
 
@@ -86,3 +96,31 @@ def _route_demo_cases(session: Session) -> int:
             route_report(session, report, actor="demo")
             routed += 1
     return routed
+
+
+def _shape_demo_cases(session: Session) -> None:
+    """Give each demo case its organisation, urgency and deadline, so the queue has something to show."""
+    from service.orgs.models import Organisation
+
+    orgs = {o.slug: o.id for o in session.exec(select(Organisation)).all()}
+    for index, (slug, urgency, population, due_hours) in enumerate(ROUTING):
+        report = _demo_report(session, index)
+        if report is None or report.org_id is not None:
+            continue
+        report.org_id, report.urgency, report.population = orgs[slug], urgency, population
+        report.due_at = now() + timedelta(hours=due_hours) if due_hours is not None else None
+        session.add(report)
+    session.flush()
+
+
+def _demo_report(session: Session, index: int):  # type: ignore[no-untyped-def]
+    from sqlmodel import col
+
+    from service.kit.crypto import pseudonym
+    from service.reports.models import Report, Reporter
+
+    channel = CASES[index][0]
+    reporter = session.exec(select(Reporter).where(Reporter.pseudonym == pseudonym(channel, f"+8550000{index:05d}"))).first()
+    if reporter is None:
+        return None
+    return session.exec(select(Report).where(Report.reporter_id == reporter.id).order_by(col(Report.id))).first()

@@ -1,11 +1,13 @@
 """Import every table so SQLModel.metadata is complete (Alembic and tests use this)."""
 
 from service.audit.models import AuditEvent
+from service.auth.models import AuthSession, UserSecurity
 from service.inbox.models import InboundMessage
 from service.intake.models import ContactVault, Conversation, RateEvent
 from service.orgs.models import Organisation, User
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.places.models import Place
+import service.queue.models  # noqa: F401,E402  (review-queue indexes on report)
 from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 
 # escalation (issue 6)
@@ -27,4 +29,5 @@ __all__ = [
     "BodyPlace", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule", "WorkerLock",
     # issue 3
     "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate", "TelegramChat", "TelegramTrace",
+    "AuthSession", "UserSecurity",
 ]

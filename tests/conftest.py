@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.database",
     "tests.support.server",
     "tests.support.twilio_fake",
+    "tests.support.review",
 ]

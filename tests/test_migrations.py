@@ -9,12 +9,14 @@ from sqlmodel import SQLModel
 
 import service.models  # noqa: F401
 from service.migrate import alembic_config, upgrade
+from service.queue.models import autogenerate_include_name
 
 
 def test_head_matches_models(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": autogenerate_include_name})
+        diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
 

@@ -1,0 +1,75 @@
+"""FastAPI dependencies: the request's database session and the signed-in user.
+
+    SessionDep   a Session on the app's engine; routes commit, it rolls back whatever they did not
+    CurrentUser  the API caller: `Authorization: Bearer <token>` from POST /api/v1/auth/token, or the
+                 web session cookie (then an unsafe method also needs the X-CSRF-Token header)
+    WebUser      the web app's user from the session cookie, or None when signed out
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from service.auth import service as auth
+from service.orgs.models import User
+
+COOKIE = "__Host-samleng"
+PRE_COOKIE = "__Host-samleng-pre"  # random value that CSRF tokens of signed-out forms are tied to
+LANG_COOKIE = "samleng-lang"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def api_user(request: Request, session: SessionDep) -> User:
+    token = _bearer(request)
+    if token is not None:
+        found = auth.resolve(session, token=token, kind="bearer")
+    else:
+        cookie = request.cookies.get(COOKIE)
+        found = auth.resolve(session, token=cookie, kind="web") if cookie else None
+        if found is not None and request.method not in SAFE_METHODS and \
+                not auth.csrf_ok(cookie, request.headers.get("x-csrf-token")):
+            raise HTTPException(403, "missing or wrong X-CSRF-Token")
+    if found is None:
+        raise HTTPException(401, "not signed in or session expired", headers={"WWW-Authenticate": "Bearer"})
+    if session.dirty:
+        session.commit()  # keeps the session's last-seen time (at most once a minute)
+    request.state.user = found[0]
+    return found[0]
+
+
+CurrentUser = Annotated[User, Depends(api_user)]
+
+
+def web_user(request: Request, session: SessionDep) -> User | None:
+    cookie = request.cookies.get(COOKIE)
+    found = auth.resolve(session, token=cookie, kind="web") if cookie else None
+    if found is None:
+        return None
+    if session.dirty:
+        session.commit()
+    request.state.user = found[0]
+    return found[0]
+
+
+WebUser = Annotated[User | None, Depends(web_user)]

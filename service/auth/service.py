@@ -1,0 +1,220 @@
+"""Sign-in: password (argon2id) + optional TOTP, lockout, sessions with hashed tokens, CSRF.
+
+Plain functions, session first; they raise AuthError subclasses and never commit.
+Time comes from `service.kit.clock.now` looked up at call time, so tests can move it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import Session, col, select, update
+
+from service.auth.models import AuthSession, UserSecurity
+from service.config import get_settings
+from service.kit import clock
+from service.kit.clock import as_utc
+from service.kit.crypto import seal, unseal
+from service.kit.errors import DomainError, InvalidInput
+from service.orgs.models import User
+from service.orgs.service import hasher
+
+IDLE = timedelta(minutes=30)
+ABSOLUTE = timedelta(hours=8)
+# Writing last_seen_at on every request would make every read a write; a minute of slack is enough.
+TOUCH_EVERY = timedelta(seconds=60)
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+TOTP_ROLES = ("supervisor", "admin")
+# A hash to verify against when the email is unknown, so timing does not reveal which emails exist.
+_DUMMY_HASH = hasher.hash("samleng-no-such-user-password")
+
+
+class AuthError(DomainError):
+    """Sign-in failed; the message is safe to show."""
+
+
+class BadCredentials(AuthError):
+    pass
+
+
+class LockedOut(AuthError):
+    pass
+
+
+class SecondFactorRequired(AuthError):
+    pass
+
+
+class NotAllowed(DomainError):
+    """The signed-in user's role does not allow this."""
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: str  # shown once to the client; only its hash is stored
+    session: AuthSession
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _security(session: Session, user_id: int) -> UserSecurity:
+    row = session.get(UserSecurity, user_id)
+    if row is None:
+        row = UserSecurity(user_id=user_id)
+        session.add(row)
+    return row
+
+
+def authenticate(session: Session, *, email: str, password: str, totp: str | None = None) -> User:
+    """The user for these credentials, counting failures toward a lockout."""
+    if "\x00" in email:  # PostgreSQL text cannot hold NUL; no user has one
+        raise BadCredentials("wrong email or password")
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.is_active:
+        try:
+            hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        raise BadCredentials("wrong email or password")
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    at = clock.now()
+    if sec.locked_until is not None and as_utc(sec.locked_until) > at:
+        raise LockedOut("too many failed attempts; try again later or ask an administrator")
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        _fail(session, sec, at)
+        raise BadCredentials("wrong email or password") from None
+    if sec.totp_enabled and sec.totp_secret_sealed:
+        if not totp:
+            raise SecondFactorRequired("enter the 6-digit code from your authenticator app")
+        if not pyotp.TOTP(unseal(sec.totp_secret_sealed)).verify(totp.strip(), valid_window=1, for_time=at):
+            _fail(session, sec, at)
+            raise BadCredentials("wrong code")
+    sec.failed_logins, sec.locked_until = 0, None
+    session.add(sec)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+        session.add(user)
+    return user
+
+
+def _fail(session: Session, sec: UserSecurity, at) -> None:  # type: ignore[no-untyped-def]
+    sec.failed_logins += 1
+    if sec.failed_logins >= MAX_FAILURES:
+        sec.locked_until = at + LOCKOUT
+        sec.failed_logins = 0
+    session.add(sec)
+    # The caller raises after this: the failure count must still be saved.
+    session.flush()
+
+
+def start_session(session: Session, *, user: User, kind: str = "web", replaces: str | None = None) -> Issued:
+    """A new session with a fresh 128-bit token; the one it replaces (login rotation) is revoked."""
+    if replaces:
+        end_session(session, token=replaces)
+    token = secrets.token_urlsafe(16)  # 128 bits
+    at = clock.now()
+    row = AuthSession(token_hash=token_hash(token), user_id=user.id, kind=kind,  # type: ignore[arg-type]
+                      created_at=at, last_seen_at=at, expires_at=at + ABSOLUTE)
+    session.add(row)
+    session.flush()
+    return Issued(token=token, session=row)
+
+
+def resolve(session: Session, *, token: str, kind: str | None = None) -> tuple[User, AuthSession] | None:
+    """The user and session behind a token, if still valid (idle and absolute limits); touches it."""
+    if not token or len(token) > 64:
+        return None
+    row = session.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).first()
+    if row is None or row.revoked_at is not None or (kind and row.kind != kind):
+        return None
+    at = clock.now()
+    if at >= as_utc(row.expires_at) or at - as_utc(row.last_seen_at) >= IDLE:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if at - as_utc(row.last_seen_at) >= TOUCH_EVERY:
+        row.last_seen_at = at
+        session.add(row)
+    return user, row
+
+
+def end_session(session: Session, *, token: str) -> None:
+    """Revoke the session behind a token (sign-out)."""
+    session.exec(update(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))  # type: ignore[call-overload]
+                 .values(revoked_at=clock.now()))
+
+
+def end_all_sessions(session: Session, *, user_id: int) -> None:
+    session.exec(update(AuthSession).where(col(AuthSession.user_id) == user_id,  # type: ignore[call-overload]
+                                           col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock.now()))
+
+
+def csrf_token(basis: str) -> str:
+    """Synchronizer token derived from the session token (or the pre-sign-in cookie)."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"csrf:{token_hash(basis)}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(basis: str | None, submitted: str | None) -> bool:
+    return bool(basis and submitted) and hmac.compare_digest(csrf_token(basis), submitted)  # type: ignore[arg-type]
+
+
+def can_manage(actor: User, target: User) -> bool:
+    """Admins manage users of their own organisation; platform admins manage everyone."""
+    if actor.role != "admin":
+        return False
+    return actor.org_id is None or actor.org_id == target.org_id
+
+
+def reset_password(session: Session, *, actor: User, user_id: int, password: str) -> User:
+    """An administrator sets a new password; the user's sessions end and any lockout is lifted."""
+    target = session.get(User, user_id)
+    if target is None or not can_manage(actor, target):
+        raise NotAllowed("you cannot reset this user's password")
+    if len(password) < 12:
+        raise InvalidInput("password must be at least 12 characters")
+    target.password_hash = hasher.hash(password)
+    session.add(target)
+    sec = _security(session, target.id)  # type: ignore[arg-type]
+    sec.failed_logins, sec.locked_until, sec.password_reset_at = 0, None, clock.now()
+    session.add(sec)
+    end_all_sessions(session, user_id=target.id)  # type: ignore[arg-type]
+    return target
+
+
+def totp_begin(session: Session, *, user: User) -> str:
+    """Create (not yet enable) a TOTP secret for a supervisor or admin; returns the otpauth:// URI."""
+    if user.role not in TOTP_ROLES:
+        raise NotAllowed("two-step sign-in is for supervisors and administrators")
+    secret = pyotp.random_base32()
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec.totp_secret_sealed, sec.totp_enabled = seal(secret), False
+    session.add(sec)
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Samleng")
+
+
+def totp_confirm(session: Session, *, user: User, code: str) -> None:
+    """Enable TOTP once the user proves their app produces the right code."""
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    if not sec.totp_secret_sealed or not pyotp.TOTP(unseal(sec.totp_secret_sealed)).verify(
+            code.strip(), valid_window=1, for_time=clock.now()):
+        raise InvalidInput("that code is not right; check your phone's clock and try again")
+    sec.totp_enabled = True
+    session.add(sec)
+
+
+def totp_enabled(session: Session, *, user_id: int) -> bool:
+    sec = session.get(UserSecurity, user_id)
+    return bool(sec and sec.totp_enabled)

@@ -1,0 +1,240 @@
+"""What a handler does to a case. Each action appends a timeline event and an audit entry
+(actor, action, before/after) in the caller's transaction; callers commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from service.audit.service import record
+from service.intake.vault import contact_for_report
+from service.kit import clock, segments
+from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.i18n import N_, gettext
+from service.orgs.models import User
+from service.outbox.models import OutboundMessage
+from service.outbox.service import enqueue_message
+from service.queue.service import can_see
+from service.reports.models import CATEGORIES, STATUSES, URGENCIES, Report, ReportCluster, ReportEvent, Reporter
+from service.reports.service import add_event, change_status
+
+# Replies a handler can send with one click (translated into the report's language).
+REPLY_TEMPLATES = {
+    "received": N_("We have read your report and are working on it. We will write again when there is news."),
+    "more_info": N_("Could you tell us more about what happened? Reply to this message. You do not need to give your name."),
+    "escalated": N_("Your report was sent to the authority responsible. We will tell you when they answer."),
+    "resolved": N_("We believe the problem you reported has been dealt with. Thank you for speaking up."),
+}
+MAX_NOTE = 4000
+MAX_REPLY = 640
+
+
+class NotPermitted(DomainError):
+    """The user's role does not allow this action on this case."""
+
+
+class NoConsent(DomainError):
+    """The reporter did not agree to be contacted (or has since said STOP)."""
+
+
+def _actor(user: User) -> str:
+    return user.email
+
+
+def _audit(session: Session, user: User, action: str, report: Report, before: dict | None = None,
+           after: dict | None = None) -> None:
+    detail: dict = {}
+    if before is not None:
+        detail["before"] = before
+    if after is not None:
+        detail["after"] = after
+    record(session, actor=_actor(user), action=action, object_type="report", object_id=report.id, detail=detail)
+
+
+def record_view(session: Session, *, user: User, report: Report, via: str) -> None:
+    """Every read of a case is audited."""
+    record(session, actor=_actor(user), action="case.view", object_type="report", object_id=report.id,
+           detail={"via": via})
+
+
+def _touch(report: Report) -> None:
+    report.updated_at = clock.now()
+
+
+def claim(session: Session, *, user: User, report: Report) -> None:
+    """Take the case yourself."""
+    assign(session, user=user, report=report, assignee_id=user.id)  # type: ignore[arg-type]
+
+
+def assign(session: Session, *, user: User, report: Report, assignee_id: int) -> None:
+    """Give the case to a user of the case's organisation (to someone else: supervisors and admins)."""
+    if assignee_id != user.id and user.role not in ("supervisor", "admin"):
+        raise NotPermitted("only supervisors and administrators assign cases to others")
+    assignee = session.get(User, assignee_id)
+    if assignee is None or not assignee.is_active or not can_see(session, assignee, report):
+        raise InvalidInput("that user cannot handle this case")
+    before = report.assigned_user_id
+    report.assigned_user_id = assignee_id
+    _touch(report)
+    session.add(report)
+    add_event(session, report, "assigned", actor=_actor(user), detail={"to": assignee.email})
+    _audit(session, user, "case.assign", report, {"assigned_user_id": before}, {"assigned_user_id": assignee_id})
+
+
+def release(session: Session, *, user: User, report: Report) -> None:
+    """Put the case back in the queue unassigned (your own; supervisors and admins: anyone's)."""
+    if report.assigned_user_id is None:
+        raise InvalidInput("the case is not assigned")
+    if report.assigned_user_id != user.id and user.role not in ("supervisor", "admin"):
+        raise NotPermitted("only the assignee, a supervisor or an administrator can release a case")
+    before = report.assigned_user_id
+    report.assigned_user_id = None
+    _touch(report)
+    session.add(report)
+    add_event(session, report, "released", actor=_actor(user))
+    _audit(session, user, "case.release", report, {"assigned_user_id": before}, {"assigned_user_id": None})
+
+
+def add_note(session: Session, *, user: User, report: Report, text: str) -> None:
+    """An internal note on the timeline (never sent to the reporter)."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("the note is empty")
+    if len(text) > MAX_NOTE:
+        raise InvalidInput(f"a note has at most {MAX_NOTE} characters")
+    add_event(session, report, "note", actor=_actor(user), detail={"text": text})
+    # The audit log never holds free text: only that a note of this length was added.
+    _audit(session, user, "case.note", report, None, {"note_chars": len(text)})
+
+
+def correct_triage(session: Session, *, user: User, report: Report, category: str | None = None,
+                   urgency: str | None = None) -> None:
+    """A handler's correction of category/urgency; `samleng triage train` learns from these events."""
+    category = category or report.category
+    urgency = urgency or report.urgency
+    if category not in CATEGORIES or urgency not in URGENCIES:
+        raise InvalidInput("unknown category or urgency")
+    before = {"category": report.category, "urgency": report.urgency}
+    after = {"category": category, "urgency": urgency}
+    if before == after:
+        return
+    report.category, report.urgency, report.category_source = category, urgency, "handler"
+    _touch(report)
+    session.add(report)
+    add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})
+    _audit(session, user, "case.triage_correct", report, before, after)
+
+
+def set_status(session: Session, *, user: User, report: Report, to: str, reason: str | None = None) -> None:
+    """Move the case along the allowed-transition table; rejecting needs a reason."""
+    if to not in STATUSES:
+        raise InvalidInput("unknown status")
+    reason = (reason or "").strip() or None
+    if to == "rejected" and not reason:
+        raise InvalidInput("say why the case is rejected")
+    if reason and len(reason) > 500:
+        raise InvalidInput("the reason has at most 500 characters")
+    before = report.status
+    change_status(session, report, to, actor=_actor(user), reason=reason)
+    _audit(session, user, "case.status", report, {"status": before}, {"status": to})
+
+
+def merge(session: Session, *, user: User, report: Report, into_id: int) -> ReportCluster:
+    """Mark the case a duplicate of another case the user can see, joining that case's cluster."""
+    target = session.get(Report, into_id)
+    if target is None or not can_see(session, user, target):
+        raise NotFound("no such case")
+    if target.id == report.id:
+        raise InvalidInput("a case cannot be merged into itself")
+    cluster = session.get(ReportCluster, target.cluster_id) if target.cluster_id else None
+    if cluster is None:
+        cluster = ReportCluster(category=target.category, place_id=target.place_id, size=1,
+                                label=f"case {target.id}")
+        session.add(cluster)
+        session.flush()
+        target.cluster_id = cluster.id
+        session.add(target)
+    before = {"status": report.status, "cluster_id": report.cluster_id}
+    change_status(session, report, "duplicate", actor=_actor(user), reason=f"duplicate of case {target.id}")
+    if report.cluster_id != cluster.id:
+        report.cluster_id = cluster.id
+        cluster.size += 1
+        cluster.updated_at = clock.now()
+        session.add(cluster)
+    session.add(report)
+    add_event(session, target, "merged", actor=_actor(user), detail={"case": report.id})
+    _audit(session, user, "case.merge", report, before, {"status": "duplicate", "cluster_id": cluster.id,
+                                                         "into": target.id})
+    return cluster
+
+
+def can_reply(session: Session, report: Report) -> bool:
+    """The reporter agreed to be contacted, the vault holds an address, and they have not said STOP."""
+    if not report.consent_followup:
+        return False
+    if report.reporter_id is not None:
+        reporter = session.get(Reporter, report.reporter_id)
+        if reporter is not None and reporter.opted_out_at is not None:
+            return False
+    return contact_for_report(session, report.id) is not None  # type: ignore[arg-type]
+
+
+def reply_text(report: Report, *, template: str | None, text: str | None) -> str:
+    if template:
+        if template not in REPLY_TEMPLATES:
+            raise InvalidInput("unknown reply template")
+        return gettext(report.language, REPLY_TEMPLATES[template])
+    body = (text or "").strip()
+    if not body:
+        raise InvalidInput("the reply is empty")
+    if len(body) > MAX_REPLY:
+        raise InvalidInput(f"a reply has at most {MAX_REPLY} characters")
+    return body
+
+
+def reply(session: Session, *, user: User, report: Report, template: str | None = None,
+          text: str | None = None) -> OutboundMessage:
+    """Send a message to the reporter through the outbox; the address never leaves the vault and worker."""
+    body = reply_text(report, template=template, text=text)
+    if not can_reply(session, report):
+        raise NoConsent("the reporter did not agree to be contacted")
+    contact = contact_for_report(session, report.id)  # type: ignore[arg-type]
+    assert contact is not None
+    channel, address = contact
+    message = enqueue_message(session, channel=channel, to=address, body=body, reporter_id=report.reporter_id,
+                              report_id=report.id)
+    session.flush()
+    count = segments.count(body)
+    if report.first_response_at is None:
+        report.first_response_at = clock.now()
+    _touch(report)
+    session.add(report)
+    add_event(session, report, "reply", actor=_actor(user),
+              detail={"text": body, "template": template, "segments": count.segments, "outbound_id": message.id})
+    _audit(session, user, "case.reply", report, None, {"outbound_id": message.id, "template": template,
+                                                       "segments": count.segments})
+    return message
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str
+    actor: str
+    detail: dict
+
+
+def timeline(session: Session, report: Report) -> list[TimelineEntry]:
+    """Events and outgoing messages (their delivery state, never their address), oldest first."""
+    entries = [TimelineEntry(e.created_at, e.kind, e.actor, e.detail) for e in session.exec(
+        select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(col(ReportEvent.id))).all()]
+    for m in session.exec(select(OutboundMessage).where(OutboundMessage.report_id == report.id)
+                          .order_by(col(OutboundMessage.id))).all():
+        entries.append(TimelineEntry(m.created_at, "message_out", "outbox",
+                                     {"id": m.id, "channel": m.channel, "status": m.status,
+                                      "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                                      "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None}))
+    entries.sort(key=lambda e: clock.as_utc(e.at))
+    return entries

@@ -1,0 +1,388 @@
+"""The review queue: which cases a user may see, in what order, filtered, a page at a time.
+
+Order: urgency (urgent, high, normal), then deadline (cases with a due_at first, soonest
+first), then age (oldest first), then id. The query walks six segments — (urgency,
+has deadline) — each an index range scan in index order, and continues from a keyset
+cursor, so a deep page costs what the first page costs and nothing is ever sorted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import bindparam, func, or_, text, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from service.config import get_settings
+from service.kit import clock
+from service.kit.clock import as_utc
+from service.kit.errors import InvalidInput, NotFound
+from service.orgs.models import Organisation, User
+from service.places.models import Place
+from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, STATUSES, URGENCIES, Report
+
+OPEN_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
+PAGE_SIZE = 50
+COUNT_CAP = 200  # counts above this show as "200+": exact counts on a million rows cost more than the page
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the handler asked to see. Empty `status` means the open cases."""
+
+    status: tuple[str, ...] = ()
+    category: str | None = None
+    urgency: str | None = None
+    place_id: int | None = None
+    channel: str | None = None
+    population: str | None = None
+    assigned: Literal["me", "unassigned"] | None = None
+    overdue: bool = False
+    cluster_id: int | None = None
+    q: str | None = None
+
+    def validate(self) -> "Filters":
+        for value, allowed, name in ((self.category, CATEGORIES, "category"), (self.urgency, URGENCIES, "urgency"),
+                                     (self.channel, CHANNELS, "channel"), (self.population, POPULATIONS, "population")):
+            if value is not None and value not in allowed:
+                raise InvalidInput(f"unknown {name}")
+        if any(s not in STATUSES and s != "all" for s in self.status):
+            raise InvalidInput("unknown status")
+        if self.q is not None and len(self.q) > 200:
+            raise InvalidInput("search text is too long (200 characters at most)")
+        if self.q is not None and "\x00" in self.q:  # PostgreSQL text cannot hold NUL
+            raise InvalidInput("search text contains a NUL character")
+        return self
+
+
+# What a queue row carries (the web list and the API's CaseSummary read exactly these).
+LIST_COLUMNS = tuple(getattr(Report, name) for name in (
+    "id", "status", "category", "urgency", "channel", "population", "language", "place_id", "narrative_masked",
+    "created_at", "updated_at", "due_at", "assigned_user_id", "cluster_id", "org_id"))
+
+
+@dataclass
+class QueueItem:
+    report: Any  # a Report, or a row of LIST_COLUMNS
+    overdue: bool
+    place_name_en: str | None = None
+    place_name_km: str | None = None
+
+
+@dataclass
+class QueuePage:
+    items: list[QueueItem]
+    next_cursor: str | None
+    filters: Filters = field(default_factory=Filters)
+
+
+# -- who sees what ---------------------------------------------------------------------------
+
+def visible_orgs(session: Session, user: User) -> list[int | None] | None:
+    """Organisation ids whose cases the user sees (None inside: unrouted reports); None: everything.
+
+    A platform administrator (role admin, no organisation) sees every case. Reports not yet
+    routed to an organisation (org_id NULL) are also seen by the users of the default intake
+    organisation, SAMLENG_INTAKE_ORG, when one is configured.
+    """
+    if user.org_id is None:
+        return None if user.role == "admin" else []
+    orgs: list[int | None] = [user.org_id]
+    intake = get_settings().intake_org
+    if intake:
+        org = session.get(Organisation, user.org_id)
+        if org is not None and org.slug == intake:
+            orgs.append(None)
+    return orgs
+
+
+def can_see(session: Session, user: User, report: Report) -> bool:
+    orgs = visible_orgs(session, user)
+    return orgs is None or report.org_id in orgs
+
+
+def get_case(session: Session, *, user: User, report_id: int) -> Report:
+    """One case the user may see; NotFound for another organisation's case (no hint that it exists)."""
+    report = session.get(Report, report_id)
+    if report is None or not can_see(session, user, report):
+        raise NotFound("no such case")
+    return report
+
+
+# -- the query -------------------------------------------------------------------------------
+
+def _scope_condition(org: int | None) -> ColumnElement[bool]:
+    return col(Report.org_id).is_(None) if org is None else col(Report.org_id) == org
+
+
+_PLACES_TTL = 300.0
+_places_cache: dict[str, tuple[float, Any]] = {}
+
+
+def _place_tree(session: Session) -> tuple[dict[int | None, list[int]], dict[int, tuple[str, str]]]:
+    """Children of each place and the names of every place, cached for a few minutes per database
+    (places change only when `samleng demo` or a deployment's places file is loaded)."""
+    key = str(session.get_bind().url)
+    cached = _places_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _PLACES_TTL:
+        return cached[1]
+    children: dict[int | None, list[int]] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for pid, parent, en, km in session.exec(select(Place.id, Place.parent_id, Place.name_en, Place.name_km)).all():
+        children.setdefault(parent, []).append(pid)  # type: ignore[arg-type]
+        names[pid] = (en, km)  # type: ignore[index]
+    _places_cache[key] = (time.monotonic(), (children, names))
+    return children, names
+
+
+def place_subtree(session: Session, place_id: int) -> list[int]:
+    """The place and every place under it (province → districts → health centres)."""
+    children, _ = _place_tree(session)
+    found, stack = [], [place_id]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, ()))
+    return found
+
+
+def search_condition(session: Session, q: str) -> ColumnElement[bool]:
+    """Text search over the masked narrative: SQLite FTS5 (trigram), PostgreSQL pg_trgm ILIKE."""
+    q = q.strip()
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        return col(Report.id).in_(text("SELECT rowid FROM report_fts WHERE report_fts MATCH :fts_q")
+                                  .bindparams(fts_q=phrase))
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
+
+
+def filter_conditions(session: Session, *, user: User, filters: Filters, at: datetime,
+                      include_search: bool = True) -> list[Any]:
+    """Every WHERE condition for these filters (without the scope and segment)."""
+    # Reports held back by the intake's per-sender limit join the queue when their hour has passed.
+    conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at)]
+    statuses = OPEN_STATUSES if not filters.status else filters.status
+    if "all" not in statuses:
+        conds.append(col(Report.status).in_(statuses) if len(statuses) > 1 else col(Report.status) == statuses[0])
+    if filters.category:
+        conds.append(col(Report.category) == filters.category)
+    if filters.channel:
+        conds.append(col(Report.channel) == filters.channel)
+    if filters.population:
+        conds.append(col(Report.population) == filters.population)
+    if filters.place_id is not None:
+        conds.append(col(Report.place_id).in_(place_subtree(session, filters.place_id)))
+    if filters.assigned == "me":
+        conds.append(col(Report.assigned_user_id) == user.id)
+    elif filters.assigned == "unassigned":
+        conds.append(col(Report.assigned_user_id).is_(None))
+    if filters.overdue:
+        conds.append(col(Report.due_at) < at)
+    if filters.cluster_id is not None:
+        conds.append(col(Report.cluster_id) == filters.cluster_id)
+    if include_search and filters.q and filters.q.strip():
+        conds.append(search_condition(session, filters.q))
+    return conds
+
+
+def _segments(filters: Filters) -> list[tuple[int, int]]:
+    urgencies = [URGENCIES.index(filters.urgency)] if filters.urgency else range(len(URGENCIES))
+    with_due = (0,) if filters.overdue else (0, 1)
+    return [(u, d) for u in urgencies for d in with_due]
+
+
+def encode_cursor(key: tuple[int, int, datetime | None, datetime, int]) -> str:
+    rank, seg, due, created, rid = key
+    raw = json.dumps([rank, seg, due.isoformat() if due else None, created.isoformat(), rid])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int, datetime | None, datetime, int]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        rank, seg, due, created, rid = raw
+        if rank not in (0, 1, 2) or seg not in (0, 1) or not isinstance(rid, int):
+            raise ValueError
+        return (rank, seg, as_utc(datetime.fromisoformat(due)) if due else None,
+                as_utc(datetime.fromisoformat(created)), rid)
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("cursor is not valid") from exc
+
+
+def _key(report: Any) -> tuple[int, int, datetime | None, datetime, int]:
+    due = as_utc(report.due_at) if report.due_at else None
+    return (URGENCIES.index(report.urgency) if report.urgency in URGENCIES else 2, 0 if due else 1, due,
+            as_utc(report.created_at), report.id)  # type: ignore[return-value]
+
+
+def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
+    rank, seg, due, created, rid = key
+    return (rank, seg, due or created, created, rid)
+
+
+def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | None, limit: int) -> Any:
+    """SELECT for one (urgency, has-deadline) segment, in index order, after a keyset position."""
+    due_type = Report.__table__.c.due_at.type  # type: ignore[attr-defined]
+    conds = [*base, col(Report.urgency) == URGENCIES[rank]]
+    if seg == 0:
+        conds.append(col(Report.due_at).is_not(None))
+        order = (col(Report.due_at), col(Report.created_at), col(Report.id))
+        if after is not None:
+            conds.append(tuple_(*order) > tuple_(bindparam("k_due", after[2], type_=due_type),
+                                                 bindparam("k_created", after[3], type_=due_type),
+                                                 bindparam("k_id", after[4])))
+    else:
+        conds.append(col(Report.due_at).is_(None))
+        order = (col(Report.created_at), col(Report.id))
+        if after is not None:
+            conds.append(tuple_(*order) > tuple_(bindparam("k_created", after[3], type_=due_type),
+                                                 bindparam("k_id", after[4])))
+    # Plain rows of the listed columns, not ORM objects: a page is read, never changed, and building
+    # fifty full Report objects cost more than the query (the sealed narrative is never even read).
+    return select(*LIST_COLUMNS).where(*conds).order_by(*order).limit(limit)
+
+
+def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
+                  limit: int, q: str | None = None) -> list[Any]:
+    return list(session.execute(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all())
+
+
+SEARCH_WINDOW = 2000
+
+
+def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
+                         limit: int, q: str) -> list[Any]:
+    """Text search inside one segment, cheap for common and for rare words alike.
+
+    First the segment is read in queue order, a window of SEARCH_WINDOW rows, testing each
+    narrative with a substring match: a common word fills the page from there. Only when the
+    window is full and the page still is not does the search index (FTS5 trigram / pg_trgm)
+    take over for the rest of the segment, which is cheap exactly when the word is rare.
+    """
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    hit = col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
+    window = segment_statement(base=base, rank=rank, seg=seg, after=after, limit=SEARCH_WINDOW)
+    window = window.with_only_columns(col(Report.id), col(Report.due_at), col(Report.created_at), hit)
+    scanned = session.execute(window).all()  # type: ignore[call-overload]
+    ids = [row[0] for row in scanned if row[3]][:limit]
+    rows: list[Any] = []
+    if ids:
+        by_id = {r.id: r for r in session.execute(select(*LIST_COLUMNS).where(col(Report.id).in_(ids))).all()}
+        rows = [by_id[i] for i in ids if i in by_id]
+    if len(rows) < limit and len(scanned) == SEARCH_WINDOW:
+        last = scanned[-1]
+        key = (rank, seg, as_utc(last[1]) if last[1] else None, as_utc(last[2]), last[0])
+        rows += _segment_rows(session, base=[*base, search_condition(session, q)], rank=rank, seg=seg, after=key,
+                              limit=limit - len(rows))
+    return rows
+
+
+def scope_conditions(session: Session, user: User) -> list[list[Any]]:
+    """One list of conditions per organisation scope the user sees (merged in Python, each index-served)."""
+    orgs = visible_orgs(session, user)
+    return [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+
+
+def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
+    """The database's query plan for a statement (EXPLAIN QUERY PLAN / EXPLAIN), as text."""
+    bind = session.get_bind()
+    compiled = statement.compile(dialect=bind.dialect, compile_kwargs={"render_postcompile": True})
+    conn = session.connection()
+    if True:
+        if bind.dialect.name == "sqlite":
+            params = tuple(compiled.params[name] for name in compiled.positiontup)  # type: ignore[union-attr]
+            processors = compiled._bind_processors  # type: ignore[attr-defined]
+            params = tuple(processors[n](v) if n in processors else v
+                           for n, v in zip(compiled.positiontup, params))  # type: ignore[arg-type]
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params).all()
+            return "\n".join(str(r[-1]) for r in rows)
+        if not seqscan:  # can an index serve it at all (tiny test tables are always scanned)?
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        processors = compiled._bind_processors  # type: ignore[attr-defined]
+        params = {n: processors[n](v) if n in processors else v for n, v in compiled.params.items()}
+        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), params).all()
+        return "\n".join(str(r[0]) for r in rows)
+
+
+def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+               limit: int = PAGE_SIZE) -> QueuePage:
+    """One page of the user's queue, in queue order, after `cursor`."""
+    filters.validate()
+    limit = max(1, min(limit, 200))
+    at = clock.now()
+    after = decode_cursor(cursor) if cursor else None
+    q = (filters.q or "").strip() or None
+    conds = filter_conditions(session, user=user, filters=filters, at=at, include_search=False)
+    scopes = scope_conditions(session, user)
+    found: list[Any] = []
+    for scope in scopes:
+        rows: list[Any] = []
+        for rank, seg in _segments(filters):
+            if after is not None and (rank, seg) < (after[0], after[1]):
+                continue
+            here = after if after is not None and (rank, seg) == (after[0], after[1]) else None
+            fetch = _search_segment_rows if q else _segment_rows
+            rows += fetch(session, base=[*scope, *conds], rank=rank, seg=seg, after=here,  # type: ignore[operator]
+                          limit=limit + 1 - len(rows), q=q)
+            if len(rows) > limit:
+                break
+        found += rows
+    found.sort(key=lambda r: _sort_key(_key(r)))
+    page, more = found[:limit], len(found) > limit
+    names = _place_names(session, {r.place_id for r in page if r.place_id})
+    items = [QueueItem(report=r, overdue=is_overdue(r, at), place_name_en=names.get(r.place_id, (None, None))[0],
+                       place_name_km=names.get(r.place_id, (None, None))[1]) for r in page]
+    return QueuePage(items=items, next_cursor=encode_cursor(_key(page[-1])) if more and page else None,
+                     filters=filters)
+
+
+def is_overdue(report: Any, at: datetime | None = None) -> bool:
+    return bool(report.due_at and report.status in OPEN_STATUSES and as_utc(report.due_at) < (at or clock.now()))
+
+
+def _place_names(session: Session, ids: set[int | None]) -> dict[int | None, tuple[str, str]]:
+    if not ids:
+        return {}
+    _, names = _place_tree(session)
+    if any(i not in names for i in ids):  # a place added since the cache was filled
+        _places_cache.clear()
+        _, names = _place_tree(session)
+    return {i: names[i] for i in ids if i in names}
+
+
+def _capped_count(session: Session, conds: list[Any], cap: int) -> int:
+    inner = select(Report.id).where(*conds).limit(cap).subquery()
+    return int(session.exec(select(func.count()).select_from(inner)).one())
+
+
+def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[str, int]:
+    """How many open cases each quick filter holds (each capped at `cap`: shown as "cap+")."""
+    at = clock.now()
+    orgs = visible_orgs(session, user)
+    scope: list[Any] = []
+    if orgs is not None:
+        scope = [or_(*[_scope_condition(o) for o in orgs])] if len(orgs) > 1 else \
+            [_scope_condition(orgs[0])] if orgs else [col(Report.id).is_(None)]
+    open_ = [*scope, col(Report.status).in_(OPEN_STATUSES)]
+    specs: dict[str, list[Any]] = {"open": open_}
+    for urgency in URGENCIES:
+        specs[f"urgency:{urgency}"] = [*open_, col(Report.urgency) == urgency]
+    for status in OPEN_STATUSES:
+        specs[f"status:{status}"] = [*scope, col(Report.status) == status]
+    specs["overdue"] = [*open_, col(Report.due_at) < at]
+    specs["unassigned"] = [*open_, col(Report.assigned_user_id).is_(None)]
+    specs["mine"] = [*open_, col(Report.assigned_user_id) == user.id]
+    # One statement, one round trip: each count is a capped scalar subquery.
+    columns = [select(func.count()).select_from(select(Report.id).where(*conds).limit(cap).subquery())
+               .scalar_subquery() for conds in specs.values()]
+    row = session.execute(select(*columns)).one()
+    counts = {name: int(value) for name, value in zip(specs, row)}
+    return counts

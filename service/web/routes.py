@@ -1,0 +1,413 @@
+"""The web review queue: sign-in, the queue, a case, the public status page, the audit log.
+
+Server-rendered (Jinja2) with htmx for the self-refreshing list. Every form carries a CSRF
+token tied to the session; nothing changes state on GET.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from service.audit.models import AuditEvent
+from service.audit.service import record, verify
+from service.auth import service as auth
+from service.auth.deps import COOKIE, LANG_COOKIE, SessionDep, WebUser
+from service.auth.routes import client_key, throttled
+from service.intake import ratelimit
+from service.intake.texts import STATUS_LABELS
+from service.kit import receipts, segments
+from service.kit.clock import as_utc
+from service.kit.errors import DomainError
+from service.kit.i18n import LANGUAGES
+from service.orgs.models import Organisation, User
+from service.places.models import Place
+from service.queue import actions
+from service.queue import service as queue
+from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
+from service.web.render import csrf_valid, page, set_cookie
+
+router = APIRouter(include_in_schema=False)
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ALL_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
+                "duplicate", "withdrawn", "rejected")
+
+
+def _check_csrf(request: Request, token: str | None) -> None:
+    if not csrf_valid(request, token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _filters(request: Request) -> queue.Filters:
+    qp = request.query_params
+
+    def one(name: str, allowed: tuple[str, ...]) -> str | None:
+        value = qp.get(name) or None
+        return value if value in allowed else None
+
+    def number(name: str) -> int | None:
+        value = qp.get(name, "")
+        return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+    status = one("status", (*ALL_STATUSES, "all"))
+    return queue.Filters(
+        status=(status,) if status else (), category=one("category", CATEGORIES), urgency=one("urgency", URGENCIES),
+        place_id=number("place_id"), channel=one("channel", CHANNELS), population=one("population", POPULATIONS),
+        assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]
+        cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None)
+
+
+def _places(session: Session) -> list[Place]:
+    return list(session.exec(select(Place).where(col(Place.kind).in_(("country", "province", "od")))
+                             .order_by(col(Place.kind), col(Place.name_en))).all())
+
+
+# -- signing in and out -------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        if request.headers.get("hx-request"):  # the list refreshing itself after the session ended
+            return Response(status_code=204, headers={"HX-Redirect": "/"})
+        return page(request, "login.html")
+    filters = _filters(request)
+    cursor = request.query_params.get("cursor") or None
+    try:
+        result = queue.queue_page(session, user=user, filters=filters, cursor=cursor)
+    except DomainError:
+        result = queue.queue_page(session, user=user, filters=filters)
+    counts = queue.queue_counts(session, user=user)
+    args = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
+    template = "_rows.html" if request.headers.get("hx-request") else "queue.html"
+    return page(request, template, page_=result, counts=counts, args=args, query=urlencode(args),
+                filters=filters, places=_places(session), cursor=cursor, cap=queue.COUNT_CAP,
+                categories=CATEGORIES, urgencies=URGENCIES, channels=CHANNELS, populations=POPULATIONS,
+                statuses=ALL_STATUSES)
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_length=254)],
+          password: Annotated[str, Form(max_length=1024)], csrf_token: Annotated[str, Form(max_length=128)] = "",
+          totp: Annotated[str, Form(max_length=12)] = "") -> Response:
+    _check_csrf(request, csrf_token)
+    if throttled(session, request):
+        return page(request, "login.html", 429, error="Too many failed sign-ins. Wait 15 minutes.", email=email)
+    try:
+        user = auth.authenticate(session, email=email, password=password, totp=totp or None)
+    except auth.SecondFactorRequired:
+        return page(request, "login.html", 401, error="Enter the 6-digit code from your authenticator app.",
+                    email=email, need_totp=True)
+    except auth.LockedOut:
+        session.commit()
+        return page(request, "login.html", 401, email=email,
+                    error="This account is locked for 15 minutes after too many failed sign-ins. "
+                          "An administrator can unlock it.")
+    except auth.AuthError:
+        ratelimit.hit(session, client_key(request))
+        session.commit()
+        return page(request, "login.html", 401, error="Wrong email or password.", email=email)
+    # A new token at every sign-in: a token planted before sign-in is worth nothing after it.
+    issued = auth.start_session(session, user=user, kind="web", replaces=request.cookies.get(COOKIE))
+    record(session, actor=user.email, action="auth.login", object_type="user", object_id=user.id)
+    session.commit()
+    response = _redirect("/")
+    set_cookie(response, COOKIE, issued.token)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, user: WebUser,
+           csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+    if user is not None:
+        _check_csrf(request, csrf_token)
+        auth.end_session(session, token=request.cookies[COOKIE])
+        record(session, actor=user.email, action="auth.logout", object_type="user", object_id=user.id)
+        session.commit()
+    response = _redirect("/")
+    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/lang")
+def set_language(request: Request, user: WebUser, lang: Annotated[str, Form(max_length=4)],
+                 csrf_token: Annotated[str, Form(max_length=128)] = "",
+                 next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+    _check_csrf(request, csrf_token)
+    # Only a path on this site: not //host, not /\\host (browsers read both as another host).
+    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
+    response = _redirect(target)
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax")
+    return response
+
+
+# -- a case -----------------------------------------------------------------------------------
+
+def _need_user(user: User | None) -> User:
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    return user
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(case_id: CaseId, request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return _redirect("/")
+    return _render_case(request, session, user, case_id)
+
+
+def _render_case(request: Request, session: Session, user: User, case_id: CaseId, *, error: str | None = None,
+                 status_code: int = 200) -> Response:
+    try:
+        report = queue.get_case(session, user=user, report_id=case_id)
+    except DomainError:
+        return page(request, "error.html", 404, message="No such case.")
+    actions.record_view(session, user=user, report=report, via="web")
+    place = session.get(Place, report.place_id) if report.place_id else None
+    members = list(session.exec(select(User).where(User.org_id == report.org_id, col(User.is_active).is_(True))
+                                .order_by(col(User.email))).all()) if report.org_id else []
+    assignee = session.get(User, report.assigned_user_id) if report.assigned_user_id else None
+    can_reply = actions.can_reply(session, report)
+    templates = {key: segments.count(actions.reply_text(report, template=key, text=None))
+                 for key in actions.REPLY_TEMPLATES}
+    response = page(request, "case.html", status_code, report=report, place=place, error=error,
+                    timeline=actions.timeline(session, report), overdue=queue.is_overdue(report),
+                    allowed=ALLOWED_TRANSITIONS.get(report.status, ()), members=members, assignee=assignee,
+                    can_reply=can_reply, template_counts=templates,
+                    reply_templates={k: actions.reply_text(report, template=k, text=None) for k in actions.REPLY_TEMPLATES},
+                    categories=CATEGORIES, urgencies=URGENCIES)
+    session.commit()
+    return response
+
+
+def _act(request: Request, session: Session, user: User | None, case_id: CaseId, csrf_token: str,
+         fn: Any) -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        report = queue.get_case(session, user=user, report_id=case_id)
+        fn(user, report)
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, queue.NotFound):
+            return page(request, "error.html", 404, message="No such case.")
+        return _render_case(request, session, user, case_id, error=str(exc), status_code=409)
+    session.commit()
+    return _redirect(f"/cases/{case_id}#timeline")
+
+
+Csrf = Annotated[str, Form(max_length=128)]
+
+
+@router.post("/cases/{case_id}/claim")
+def web_claim(case_id: CaseId, request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.claim(session, user=u, report=r))
+
+
+@router.post("/cases/{case_id}/release")
+def web_release(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.release(session, user=u, report=r))
+
+
+@router.post("/cases/{case_id}/assign")
+def web_assign(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+               user_id: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.assign(session, user=u, report=r, assignee_id=user_id))
+
+
+@router.post("/cases/{case_id}/note")
+def web_note(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+             text: Annotated[str, Form(max_length=4000)], csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.add_note(session, user=u, report=r, text=text))
+
+
+@router.post("/cases/{case_id}/status")
+def web_status(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+               to: Annotated[str, Form(max_length=16)], reason: Annotated[str, Form(max_length=500)] = "",
+               csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.set_status(session, user=u, report=r, to=to, reason=reason))
+
+
+@router.post("/cases/{case_id}/triage")
+def web_triage(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+               category: Annotated[str, Form(max_length=40)] = "", urgency: Annotated[str, Form(max_length=8)] = "",
+               csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.correct_triage(session, user=u, report=r, category=category or None,
+                                                    urgency=urgency or None))
+
+
+@router.post("/cases/{case_id}/merge")
+def web_merge(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+              into: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.merge(session, user=u, report=r, into_id=into))
+
+
+@router.post("/cases/{case_id}/reply")
+def web_reply(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+              template: Annotated[str, Form(max_length=32)] = "", text: Annotated[str, Form(max_length=640)] = "",
+              csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.reply(session, user=u, report=r, template=template or None,
+                                           text=None if template else text))
+
+
+@router.post("/cases/{case_id}/reply/segments", response_class=HTMLResponse)
+def web_reply_segments(request: Request, user: WebUser, text: Annotated[str, Form(max_length=640)] = "",
+                       csrf_token: Csrf = "") -> Response:
+    """The live SMS segment count under the free-text reply box (changes nothing)."""
+    _need_user(user)
+    _check_csrf(request, csrf_token)
+    count = segments.count(text)
+    return page(request, "_segments.html", count=count, chars=len(text))
+
+
+# -- the public status page -------------------------------------------------------------------
+
+@router.get("/status", response_class=HTMLResponse)
+def status_form(request: Request) -> Response:
+    return page(request, "status.html")
+
+
+@router.post("/status", response_class=HTMLResponse)
+def status_lookup(request: Request, session: SessionDep, code: Annotated[str, Form(max_length=40)] = "",
+                  csrf_token: Csrf = "") -> Response:
+    """Receipt code → public status label; failed guesses are limited like the SMS STATUS keyword."""
+    _check_csrf(request, csrf_token)
+    settings = request.app.state.settings
+    bucket = f"lookup-fail:web:{request.client.host if request.client else 'unknown'}"
+    if ratelimit.count(session, bucket, timedelta(hours=1)) >= settings.lookups_per_sender_hour or \
+            ratelimit.count(session, "lookup-fail:*", timedelta(minutes=1)) >= settings.lookups_global_minute:
+        return page(request, "status.html", 429, error="Too many attempts. Please try again in an hour.")
+    parsed = receipts.parse(code)
+    if parsed is None:
+        return page(request, "status.html", 422, error="Send STATUS and your receipt code, for example STATUS 7K3M-9QXZ.")
+    from service.reports.service import find_by_code
+
+    report = find_by_code(session, parsed)
+    if report is None:
+        ratelimit.hit(session, bucket)
+        ratelimit.hit(session, "lookup-fail:*")
+        session.commit()
+        return page(request, "status.html", 404, error="No report has the code {code}. Please check it and try again.",
+                    code=receipts.display(parsed))
+    return page(request, "status.html", label=STATUS_LABELS.get(report.status, STATUS_LABELS["received"]),
+                code=receipts.display(parsed), updated=as_utc(report.updated_at).date().isoformat())
+
+
+# -- administration ---------------------------------------------------------------------------
+
+def _admin(user: User | None) -> User:
+    user = _need_user(user)
+    if user.role != "admin":
+        raise HTTPException(403, "administrators only")
+    return user
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The audit log, newest first, filterable by actor, action, case and date (platform admins see all;
+    an organisation's admin sees the entries of its own users)."""
+    if user is None:
+        return _redirect("/")
+    _admin(user)
+    qp = {k: v.replace("\x00", "") for k, v in request.query_params.items()}
+    stmt = select(AuditEvent)
+    if user.org_id is not None:
+        emails = session.exec(select(User.email).where(User.org_id == user.org_id)).all()
+        stmt = stmt.where(col(AuditEvent.actor).in_(emails))
+    if qp.get("actor"):
+        stmt = stmt.where(col(AuditEvent.actor) == qp["actor"].strip().lower())
+    if qp.get("action"):
+        stmt = stmt.where(col(AuditEvent.action) == qp["action"].strip())
+    if qp.get("case", "").isdigit() and len(qp["case"]) <= 10:
+        stmt = stmt.where(AuditEvent.object_type == "report", AuditEvent.object_id == qp["case"])
+    for name, op in (("since", "ge"), ("until", "lt")):
+        try:
+            day = datetime.fromisoformat(qp[name]) if qp.get(name) else None
+        except ValueError:
+            day = None
+        if day is not None:
+            column = col(AuditEvent.at)
+            stmt = stmt.where(column >= as_utc(day) if op == "ge" else column < as_utc(day) + timedelta(days=1))
+    before = qp.get("before", "")
+    if before.isdigit() and int(before) < 2**31:
+        stmt = stmt.where(col(AuditEvent.id) < int(before))
+    rows = list(session.exec(stmt.order_by(col(AuditEvent.id).desc()).limit(100)).all())
+    intact, bad = verify(session) if user.org_id is None else (None, None)
+    args = {k: v for k, v in qp.items() if k != "before" and v}
+    return page(request, "audit.html", rows=rows, args=args, query=urlencode(args), intact=intact, bad=bad,
+                next_before=rows[-1].id if len(rows) == 100 else None)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return _redirect("/")
+    _admin(user)
+    stmt = select(User).order_by(col(User.email))
+    if user.org_id is not None:
+        stmt = stmt.where(User.org_id == user.org_id)
+    orgs = {o.id: o.slug for o in session.exec(select(Organisation)).all()}
+    return page(request, "users.html", users=session.exec(stmt).all(), orgs=orgs, done=request.query_params.get("done"))
+
+
+@router.post("/admin/users/{user_id}/password")
+def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep, user: WebUser,
+                   password: Annotated[str, Form(max_length=1024)], csrf_token: Csrf = "") -> Response:
+    admin = _admin(user)
+    _check_csrf(request, csrf_token)
+    try:
+        target = auth.reset_password(session, actor=admin, user_id=user_id, password=password)
+    except auth.NotAllowed:
+        raise HTTPException(403, "you cannot reset this user's password") from None
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", 422, message=str(exc))
+    record(session, actor=admin.email, action="user.password_reset", object_type="user", object_id=target.id)
+    session.commit()
+    return _redirect("/admin/users?done=1")
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return _redirect("/")
+    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id))  # type: ignore[arg-type]
+
+
+@router.post("/account/totp", response_class=HTMLResponse)
+def totp_setup(request: Request, session: SessionDep, user: WebUser, code: Annotated[str, Form(max_length=12)] = "",
+               csrf_token: Csrf = "") -> Response:
+    """First post (no code): a new secret to add to the authenticator app; second post: confirm it."""
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        if not code:
+            uri = auth.totp_begin(session, user=user)
+            session.commit()
+            return page(request, "account.html", totp_on=False, uri=uri)
+        auth.totp_confirm(session, user=user, code=code)
+    except auth.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from None
+    except DomainError as exc:
+        return page(request, "account.html", 422, totp_on=False, error=str(exc))
+    record(session, actor=user.email, action="user.totp_enabled", object_type="user", object_id=user.id)
+    session.commit()
+    return page(request, "account.html", totp_on=True)

@@ -1,0 +1,31 @@
+"""Wire the review queue (web app, JSON API, sign-in) into the FastAPI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from service.auth.routes import router as auth_router
+from service.kit.errors import DomainError
+from service.queue.routes import http_error
+from service.queue.routes import router as cases_router
+from service.web.routes import router as web_router
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install_review(app: FastAPI) -> None:
+    """Routers, static files and the domain-error → HTTP mapping of the review queue."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        http = http_error(exc)
+        return JSONResponse({"detail": http.detail}, status_code=http.status_code)
+
+    app.include_router(auth_router)
+    app.include_router(cases_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
