@@ -2,7 +2,7 @@
 
 On PostgreSQL the tiny test tables would always be scanned, so the plan is taken with
 enable_seqscan off: the question is whether an index *can* serve the query. The benchmark
-(bench/queue.py, docs/benchmarks.md) shows the planner picks them on a million rows.
+(bench/review_queue.py, docs/benchmarks.md) shows the planner picks them on a million rows.
 """
 
 from __future__ import annotations

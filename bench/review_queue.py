@@ -3,8 +3,8 @@
 against a primary-key lookup and a bare endpoint measured in the same run.
 
     .venv/bin/python bench/make_cases.py --url sqlite:////tmp/cases.db        # once (see that file)
-    .venv/bin/python bench/queue.py --url sqlite:////tmp/cases.db
-    .venv/bin/python bench/queue.py --postgres                                 # throwaway durable cluster,
+    .venv/bin/python bench/review_queue.py --url sqlite:////tmp/cases.db
+    .venv/bin/python bench/review_queue.py --postgres                                 # throwaway durable cluster,
                                                                                # filled by make_cases first
 
 For the database given, a fresh `samleng serve` (one uvicorn process) is started on 127.0.0.1.
