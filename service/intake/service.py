@@ -219,19 +219,19 @@ class _Context:
         recent, oldest = (0, None) if self.reporter.new else reports.recent_report_count(
             self.session, reporter_id=self.reporter.id, since=now() - timedelta(hours=1))
         silent = self.reporter.opted_out_at is not None
-        # Triage at arrival, before any person reads it (routing and clusters follow in the worker).
-        triaged = triage.classify(self.text)
-        # Never dropped: above the hourly limit a report is stored now and held back from the
-        # queue, unless it is urgent.
+        # Triage runs in the worker, seconds after the report is stored (the webhook stays lean);
+        # only a sender over the hourly limit is triaged here, because an urgent report is never
+        # held back. Never dropped: the others above the limit are stored and held back an hour.
+        triaged = triage.classify(self.text) if not silent and recent >= self.settings.reports_per_hour else None
         deferred_until = as_utc(oldest or now()) + timedelta(hours=1) if (
-            not silent and triaged.urgency != "urgent" and recent >= self.settings.reports_per_hour) else None
+            triaged is not None and triaged.urgency != "urgent") else None
         report_id, code = reports.insert_report(
             self.session, channel=self.message.channel,
             # An outreach worker's report never links to anyone: no reporter row (issue 3).
             reporter_id=None if self.message.assisted else self.reporter.id, narrative=self.text,
             language=self.language, at=self.message.received_at, masked=self.masked_text,
             deferred_until=deferred_until, assisted=self.message.assisted,
-            events=triage.report_events(triaged), **triage.report_fields(triaged),
+            **({"events": triage.report_events(triaged), **triage.report_fields(triaged)} if triaged else {}),
         )
         if silent:
             # They asked for no messages: keep the report, send nothing (Twilio would block it too).

@@ -30,6 +30,7 @@ from service.outbox import registry
 from service.outbox.drivers import PermanentFailure, SmsDriver
 from service.outbox.models import DeliveryAttempt, OutboundMessage, WorkerLock
 from service.outbox.service import enqueue_message, enqueue_redaction
+from service.reports.models import Report
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -235,6 +236,19 @@ class Worker:
         with session_scope(self.engine) as session:
             return sum(purge(session, settings=self.settings, dry_run=False).values())
 
+    def triage_new(self, limit: int = 500) -> int:
+        """Reports stored since the last pass: category, urgency, language, population, reasons."""
+        from service.triage.service import apply_triage
+
+        with session_scope(self.engine) as session:
+            due = session.exec(
+                select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None))
+                .order_by(col(Report.id)).limit(limit)
+            ).all()
+            for report in due:
+                apply_triage(session, report, unseal(report.narrative_sealed))  # type: ignore[arg-type]
+        return len(due)
+
     def route_new(self) -> int:
         """New reports: cluster, route to an organisation (and its ladder), alert on urgent ones."""
         from service.alerts.service import alert_urgent
@@ -249,12 +263,13 @@ class Worker:
     def run_once(self) -> dict[str, int]:
         """One pass over every duty; returns what was done."""
         replayed = self.replay_spool()
+        triaged = self.triage_new()
         routed = self.route_new()
         delivered = self.deliver_due()
         timers = self.deadlines()
         self.housekeeping()
         purged = self.retention()
-        return {"replayed": replayed, "routed": routed, "delivered": delivered, **timers, "purged": purged}
+        return {"replayed": replayed, "triaged": triaged, "routed": routed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)

@@ -245,8 +245,8 @@ def reroute_by_key(session: Session, report: Report, *, key: str, actor: str) ->
 
 # -- new reports: routed and clustered by the worker, seconds after they arrive ----------------------
 def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100) -> list[Report]:
-    """Route reports that have no route yet, once their intake dialogue is over (the reporter
-    finished, or went idle) — at once when urgent — and group them into clusters."""
+    """Route triaged reports that have no route yet, once their intake dialogue is over (the
+    reporter finished, or went idle) — at once when urgent — and group them into clusters."""
     from service.intake.models import Conversation
     from service.triage.cluster import assign_cluster
 
@@ -255,7 +255,7 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100) 
     quiet_since = now() - timedelta(minutes=idle_minutes)
     due = session.exec(
         select(Report).where(
-            col(Report.id).not_in(routed), col(Report.status).in_(("received", "triaged")),
+            col(Report.id).not_in(routed), Report.status == "triaged",
             (Report.urgency == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since),
         ).order_by(col(Report.id)).limit(limit)
     ).all()

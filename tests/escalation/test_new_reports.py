@@ -38,6 +38,8 @@ def test_urgent_report_is_routed_at_once_and_alerts_the_organisation(engine, set
         waiting = new_report(s, talking=True)
         s.commit()
     worker = Worker(engine, settings)
+    assert worker.route_new() == 0, "nothing is routed before triage"
+    assert worker.triage_new() == 2
     assert worker.route_new() == 1, "only the urgent one: the other reporter is still answering"
     worker.deliver_due()
     with Session(engine) as s:
@@ -62,7 +64,7 @@ def test_a_report_is_routed_once_its_dialogue_is_over(engine, settings, seeded) 
         report_id = new_report(s, talking=True)
         s.commit()
     worker = Worker(engine, settings)
-    assert worker.route_new() == 0
+    assert worker.triage_new() == 1 and worker.route_new() == 0
     with Session(engine) as s:
         for conversation in s.exec(select(Conversation)).all():
             s.delete(conversation)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from service.outbox.worker import Worker
 from service.inbox.models import InboundMessage
 from service.intake.models import ContactVault, Conversation
 from service.kit import receipts
@@ -73,7 +74,7 @@ def test_khmer_conversation_in_khmer_with_consent(phone: Phone, engine) -> None:
         assert report.receipt_hash == receipt_hash(receipts.parse(code))  # type: ignore[arg-type]
 
 
-def test_skip_everything_still_gives_a_receipt(phone: Phone, engine) -> None:  # type: ignore[no-untyped-def]
+def test_skip_everything_still_gives_a_receipt(phone: Phone, engine, settings) -> None:  # type: ignore[no-untyped-def]
     phone.text("They turned me away at the clinic")
     phone.text("0")
     phone.text("SKIP")
@@ -81,8 +82,11 @@ def test_skip_everything_still_gives_a_receipt(phone: Phone, engine) -> None:  #
     code_in(final)
     (report,) = all_reports(engine)
     assert report.place_id is None and report.consent_followup is None
-    # Skipped by the reporter, the category is triage's own reading.
-    assert report.category_source == "triage" and report.category is not None
+    assert report.category is None and report.status == "received"
+    # Skipped by the reporter, the category is triage's own reading (the worker's next pass).
+    assert Worker(engine, settings).triage_new() == 1
+    (report,) = all_reports(engine)
+    assert report.category_source == "triage" and report.category is not None and report.status == "triaged"
 
 
 def test_khmer_skip_word_is_accepted(phone: Phone, engine) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +101,6 @@ def test_half_finished_conversation_keeps_the_report_and_expires(phone: Phone, e
     phone.text("4")
     (report,) = all_reports(engine)
     assert report.category == "human_rights_violation" and report.category_source == "reporter"
-    assert report.status == "triaged"
     # The person goes silent; the idle conversation expires.
     with Session(engine) as s:
         conversation = s.exec(select(Conversation)).one()
@@ -166,3 +169,16 @@ def test_reports_over_the_hourly_limit_are_deferred_not_dropped(phone: Phone, en
     assert len(reports) == settings.reports_per_hour + 1
     assert reports[-1].deferred_until is not None
     assert all(r.deferred_until is None for r in reports[:-1])
+
+
+def test_an_urgent_report_over_the_hourly_limit_is_not_held_back(phone: Phone, engine, settings) -> None:  # type: ignore[no-untyped-def]
+    for i in range(settings.reports_per_hour):
+        phone.text(f"report number {i}")
+        phone.text("0")
+        phone.text("0")
+        phone.text("0")
+    reply = phone.text("The police are beating my friend right now outside the drop-in centre, help")
+    assert "later" not in reply
+    urgent = all_reports(engine)[-1]
+    assert urgent.deferred_until is None
+    assert urgent.urgency == "urgent" and urgent.status == "triaged"  # triaged at once, not by the worker
