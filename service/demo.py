@@ -78,10 +78,21 @@ def load_demo(session: Session) -> dict[str, int]:
                                                     address=address, text=text, received_at=at), settings=settings)
             created += int(step == 0 and not reply.duplicate)
     session.flush()
+    _triage_demo_cases(session)  # what the worker does seconds after a report arrives (issue 4)
     _shape_demo_cases(session)  # urgency, population, deadline (review queue, issue 5)
     routed = _route_demo_cases(session)  # organisation and ladder by the routing rules (issue 6)
     return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created,
             "bodies": bodies, "rules": rules, "routed": routed}
+
+
+def _triage_demo_cases(session: Session) -> None:
+    from service.kit.crypto import unseal
+    from service.reports.models import Report
+    from service.triage.service import apply_triage
+
+    for report in session.exec(select(Report).where(Report.status == "received")).all():
+        if report.narrative_sealed is not None:
+            apply_triage(session, report, unseal(report.narrative_sealed))
 
 
 def _route_demo_cases(session: Session) -> int:
