@@ -1,5 +1,8 @@
 """Import every table so SQLModel.metadata is complete (Alembic and tests use this)."""
 
+# analytics (issue 7)
+from service.analytics.models import ApprovedQuote  # noqa: F401
+
 from service.audit.models import AuditEvent
 from service.inbox.models import InboundMessage
 from service.intake.models import ContactVault, Conversation, RateEvent
