@@ -17,6 +17,7 @@ from service.inbox.spool import Spool
 from service.inbox.writer import Writer
 from service.ops.logs import quiet_libraries
 from service.ops.routes import router as ops_router
+from service.analytics.routes import router as analytics_router  # analytics (issue 7): /public, /open311
 
 log = logging.getLogger(__name__)
 
@@ -59,4 +60,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(ops_router)
     app.include_router(sms_router)
+    app.include_router(analytics_router)  # analytics (issue 7)
     return app
