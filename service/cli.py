@@ -99,6 +99,55 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- analytics (issue 7) ---------------------------------------------------------------------------
+
+def cmd_dhis2_push(args: argparse.Namespace) -> int:
+    import json
+
+    from service.analytics.dhis2 import push
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        result = push(session, period=args.period, actor="cli", dry_run=args.dry_run)
+    if args.dry_run:
+        print(json.dumps(result["payload"], ensure_ascii=False, indent=1))
+        print(f"dry run: {len(result['payload']['dataValues'])} values, {result['suppressed_cells']} cells "
+              f"suppressed, unmapped places: {', '.join(result['unmapped_places']) or 'none'}", file=sys.stderr)
+    else:
+        print(f"DHIS2 {result['http']} {result['status']} {json.dumps(result['importCount'])}")
+    return 0
+
+
+def cmd_report_quarterly(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.analytics.pages import quarterly_report_pdf
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        pdf = quarterly_report_pdf(session, year=args.year, quarter=args.quarter, language=args.lang)
+        record(session, actor="cli", action="export.quarterly_report", object_type="export",
+               detail={"year": args.year, "quarter": args.quarter, "language": args.lang})
+    Path(args.output).write_bytes(pdf)
+    print(f"wrote {args.output} ({len(pdf)} bytes)")
+    return 0
+
+
+def _add_analytics_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    dhis2 = sub.add_parser("dhis2", help="DHIS2 aggregate export").add_subparsers(dest="dhis2_command", required=True)
+    push = dhis2.add_parser("push", help="POST the suppressed dataValueSet for a period to SAMLENG_DHIS2_URL")
+    push.add_argument("--period", required=True, help="month 2026-07 or quarter 2026Q3")
+    push.add_argument("--dry-run", action="store_true", help="print the payload, send nothing")
+    push.set_defaults(func=cmd_dhis2_push)
+    report = sub.add_parser("report", help="evidence reports").add_subparsers(dest="report_command", required=True)
+    quarterly = report.add_parser("quarterly", help="the quarterly evidence report as PDF")
+    quarterly.add_argument("--year", type=int, required=True)
+    quarterly.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), required=True)
+    quarterly.add_argument("--lang", choices=("en", "km"), default="en")
+    quarterly.add_argument("--output", required=True)
+    quarterly.set_defaults(func=cmd_report_quarterly)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="samleng", description="Samleng feedback and grievance platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--org")
     user_create.add_argument("--role", required=True, choices=("handler", "supervisor", "admin"))
     user_create.set_defaults(func=cmd_user_create)
+    _add_analytics_commands(sub)  # analytics (issue 7)
     return parser
 
 
