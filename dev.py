@@ -54,6 +54,7 @@ def ensure_venv() -> None:
 
 def demo() -> int:
     ensure_venv()
+    ensure_debian_packages(DEBIAN_PACKAGES)
     env = {**os.environ}
     samleng = str(BIN / "samleng")
     run([samleng, "migrate"], cwd=ROOT, env=env)
@@ -138,8 +139,28 @@ class ThrowawayPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# -- Debian packages the analytics pages need (issue 7) ------------------------------------------
+# Chromium prints the quarterly PDF and runs the browser tests (Playwright drives /usr/bin/chromium;
+# never `playwright install`); Khmer OS fonts render Khmer; poppler-utils' pdftotext checks the PDF.
+DEBIAN_PACKAGES = ["chromium", "fonts-khmeros", "poppler-utils"]
+
+
+def ensure_debian_packages(packages: list[str]) -> None:
+    """apt-get install whichever of these Debian packages is missing (only as root with apt-get)."""
+    missing = [p for p in packages
+               if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True)
+               .stdout.strip() != "install ok installed"] if shutil.which("dpkg-query") else []
+    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    say(f"installing Debian packages: {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env, stdout=subprocess.DEVNULL)
+
+
 def test(extra: list[str]) -> int:
     ensure_venv()
+    ensure_debian_packages(DEBIAN_PACKAGES)
     env = {**os.environ}
     cluster = None
     backends = ["sqlite"]

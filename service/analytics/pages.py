@@ -18,7 +18,7 @@ from service.analytics import charts, publish, queries as q
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes
 from service.analytics.suppression import suppress
-from service.kit.errors import NotFound
+from service.kit.errors import DomainError, NotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -147,8 +147,37 @@ def quarterly_report_html(session: Session, *, year: int, quarter: int, language
 
 
 def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language: str = "en") -> bytes:
-    """The quarterly report as PDF (WeasyPrint; Khmer shaped by Pango/HarfBuzz with Debian's Khmer fonts)."""
-    from weasyprint import HTML
+    """The quarterly report as PDF, printed by headless Chromium (Debian's `chromium`).
 
-    html = quarterly_report_html(session, year=year, quarter=quarter, language=language)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    Chromium shapes Khmer with HarfBuzz and writes /ActualText for every cluster, so the
+    text copies and extracts intact (pdftotext); WeasyPrint was tried and loses subscript
+    consonants in extraction (one Unicode mapping per glyph).
+    """
+    return html_to_pdf(quarterly_report_html(session, year=year, quarter=quarter, language=language))
+
+
+def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
+    """Print self-contained HTML (no external resources) to A4 PDF with headless Chromium, offline."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    binary = os.environ.get("SAMLENG_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    with tempfile.TemporaryDirectory(prefix="samleng-pdf-") as tmp:
+        source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        source.write_text(html, encoding="utf-8")
+        cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-extensions", "--no-first-run", "--no-pdf-header-footer",
+               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()]
+        try:
+            subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise PdfUnavailable(f"Chromium could not print the report: {type(exc).__name__}") from None
+        if not target.exists():
+            raise PdfUnavailable("Chromium wrote no PDF")
+        return target.read_bytes()
+
+
+class PdfUnavailable(DomainError):
+    pass
