@@ -25,6 +25,7 @@ STYLE = Style(
     font_family=FONT_STACK, background="white", plot_background="white", foreground="#222",
     foreground_strong="#111", foreground_subtle="#bbb", colors=PALETTE, title_font_size=16,
     label_font_size=11, major_label_font_size=11, legend_font_size=12, value_font_size=11,
+    no_data_font_size=18,
 )
 
 

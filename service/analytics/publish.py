@@ -82,8 +82,11 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
                        charts.stacked_bar(t(language, "Reports over time by category"), over_time.col_labels,
                                           chart_values(over_time)), over_time))
     provinces, codes = province_table(session, filters=filters, language=language)
-    shown = {code: provinces.shown(i, provinces.n_cols) for i, code in enumerate(codes) if code}
-    plotted = {code: provinces.cell(i, provinces.n_cols) for i, code in enumerate(codes) if code}
+    # The map shows province totals only, so it gets its own (lighter) suppression of that one column.
+    totals = suppress([[r.total] for r in q.by_place(session, filters=filters)], row_labels=codes,
+                      col_labels=["total"], threshold=threshold())
+    shown = {code: totals.shown(i, 0) for i, code in enumerate(codes) if code}
+    plotted = {code: totals.cell(i, 0) for i, code in enumerate(codes) if code}
     figs.append(Figure("map", t(language, "Reports by province"),
                        charts.province_map(t(language, "Reports by province"), shown, plotted, language=language,
                                            note=t(language, "The map is a sketch: one circle per province at its "
