@@ -196,6 +196,65 @@ def period_labels(since: datetime, until: datetime, period: str) -> list[str]:
     return labels
 
 
+# -- the rollup path (service/analytics/rollup.py) -------------------------------------------------
+
+_NO = object()
+
+
+def _rollup_scope(session: Session, filters: Filters) -> object:
+    """The province id to filter on (None: all), or _NO when the rollup cannot answer these filters."""
+    from service.analytics.models import AnalyticsState
+
+    if filters.category is not None or filters.org_id is not None:
+        return _NO
+    for bound in (filters.since, filters.until):
+        if bound is not None and (bound.hour, bound.minute, bound.second, bound.microsecond) != (0, 0, 0, 0):
+            return _NO
+    province = None
+    if filters.place_id is not None:
+        node = place_tree(session).by_id.get(filters.place_id)
+        if node is None or node.kind != "province":
+            return _NO
+        province = node.id
+    state = session.get(AnalyticsState, "rollup")
+    if state is None or state.at is None:
+        return _NO
+    return province
+
+
+def _rollup_period(session: Session, period: str) -> ColumnElement[str]:
+    from service.analytics.models import ReportRollup
+
+    col = ReportRollup.day
+    if session.get_bind().dialect.name == "postgresql":
+        if period == "week":
+            return func.to_char(func.date_trunc("week", col), "YYYY-MM-DD")
+        if period == "quarter":
+            return func.to_char(col, 'YYYY-"Q"Q')
+        return func.to_char(col, "YYYY-MM")
+    if period == "week":
+        return func.date(col, "-6 days", "weekday 1")
+    if period == "quarter":
+        return func.strftime("%Y", col).concat("-Q").concat(
+            literal_column("((CAST(strftime('%m', report_rollup.day) AS INTEGER) + 2) / 3)"))
+    return func.strftime("%Y-%m", col)
+
+
+def _rollup_rows(session: Session, filters: Filters, province: object, dim: str, *keys: object) -> list:
+    """SUM(n), SUM(hours_sum) grouped by `keys` over the rollup rows of one dimension."""
+    from service.analytics.models import ReportRollup
+
+    conds = [ReportRollup.dim == dim]
+    if filters.since is not None:
+        conds.append(ReportRollup.day >= filters.since.date())  # type: ignore[operator]
+    if filters.until is not None:
+        conds.append(ReportRollup.day < filters.until.date())  # type: ignore[operator]
+    if province is not None:
+        conds.append(ReportRollup.province_id == province)
+    return session.execute(select(*keys, func.sum(ReportRollup.n), func.sum(ReportRollup.hours_sum))
+                           .where(and_(*conds)).group_by(*keys)).all()
+
+
 # -- aggregates ------------------------------------------------------------------------------------
 
 @dataclass
@@ -217,10 +276,17 @@ def reports_over_time(session: Session, *, by: str = "category", period: str = "
     if period not in PERIODS:
         raise UnknownDimension(period)
     dim = _dimension(by)
-    bucket = _period_expr(session, period).label("p")
-    rows = session.execute(
-        select(bucket, dim.label("v"), func.count()).where(and_(*_where(session, filters))).group_by(bucket, dim)
-    ).all()
+    scope = _rollup_scope(session, filters) if by in DIMENSIONS else _NO
+    if scope is not _NO:
+        from service.analytics.models import ReportRollup
+
+        bucket = _rollup_period(session, period).label("p")
+        rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, by, bucket, ReportRollup.value)]
+    else:
+        bucket = _period_expr(session, period).label("p")
+        rows = session.execute(
+            select(bucket, dim.label("v"), func.count()).where(and_(*_where(session, filters))).group_by(bucket, dim)
+        ).all()
     if filters.since is not None and filters.until is not None:
         periods = period_labels(filters.since, filters.until, period)
     else:
@@ -239,7 +305,13 @@ def reports_over_time(session: Session, *, by: str = "category", period: str = "
 def counts_by(session: Session, *, by: str, filters: Filters) -> dict[str, int]:
     """Totals per value of one dimension (all known values present, zero when none)."""
     dim = _dimension(by)
-    rows = session.execute(select(dim, func.count()).where(and_(*_where(session, filters))).group_by(dim)).all()
+    scope = _rollup_scope(session, filters) if by in DIMENSIONS else _NO
+    if scope is not _NO:
+        from service.analytics.models import ReportRollup
+
+        rows = [(v, n) for v, n, _ in _rollup_rows(session, filters, scope, by, ReportRollup.value)]
+    else:
+        rows = session.execute(select(dim, func.count()).where(and_(*_where(session, filters))).group_by(dim)).all()
     out = {v: 0 for v in DIMENSIONS.get(by, ())}
     for v, n in rows:
         out[str(v)] = out.get(str(v), 0) + int(n)
@@ -260,10 +332,23 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
     is_open = func.sum(case((Report.status.in_(OPEN_STATUSES), 1), else_=0))  # type: ignore[attr-defined]
     is_res = func.sum(case((Report.status.in_(RESOLVED_STATUSES), 1), else_=0))  # type: ignore[attr-defined]
     scoped = Filters(filters.since, filters.until, parent_id, filters.category, filters.org_id)
-    rows = session.execute(
-        select(Report.place_id, func.count(), is_open, is_res).where(and_(*_where(session, scoped)))
-        .group_by(Report.place_id)
-    ).all()
+    scope = _rollup_scope(session, scoped) if parent_id is None else _NO
+    if scope is not _NO:
+        from service.analytics.models import ReportRollup
+
+        grouped: dict[int, list[int]] = {}
+        for pid, value, n, _ in _rollup_rows(session, scoped, None, "status_group", ReportRollup.province_id,
+                                             ReportRollup.value):
+            entry = grouped.setdefault(int(pid), [0, 0, 0])
+            entry[0] += int(n)
+            entry[1] += int(n) if value == "open" else 0
+            entry[2] += int(n) if value == "resolved" else 0
+        rows = [(pid or None, *v) for pid, v in grouped.items()]
+    else:
+        rows = session.execute(
+            select(Report.place_id, func.count(), is_open, is_res).where(and_(*_where(session, scoped)))
+            .group_by(Report.place_id)
+        ).all()
     if parent_id is None:
         children = tree.provinces()
         pick = tree.province_of
@@ -291,9 +376,17 @@ def open_vs_resolved(session: Session, *, period: str = "month", filters: Filter
     """Per period: reports still open, resolved or closed, and ended otherwise (rejected)."""
     group = case((Report.status.in_(OPEN_STATUSES), "open"),  # type: ignore[attr-defined]
                  (Report.status.in_(RESOLVED_STATUSES), "resolved"), else_="other")  # type: ignore[attr-defined]
-    bucket = _period_expr(session, period).label("p")
-    rows = session.execute(select(bucket, group, func.count()).where(and_(*_where(session, filters)))
-                           .group_by(bucket, group)).all()
+    scope = _rollup_scope(session, filters)
+    if scope is not _NO:
+        from service.analytics.models import ReportRollup
+
+        bucket = _rollup_period(session, period).label("p")
+        rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, "status_group", bucket,
+                                                         ReportRollup.value)]
+    else:
+        bucket = _period_expr(session, period).label("p")
+        rows = session.execute(select(bucket, group, func.count()).where(and_(*_where(session, filters)))
+                               .group_by(bucket, group)).all()
     periods = (period_labels(filters.since, filters.until, period) if filters.since and filters.until
                else sorted({str(r[0]) for r in rows}))
     index = {p: i for i, p in enumerate(periods)}
@@ -314,12 +407,22 @@ class Timing:
     buckets: dict[str, int]
 
 
-def _timing(session: Session, later: object, filters: Filters) -> Timing:
+def _timing(session: Session, later: object, filters: Filters, dim: str = "") -> Timing:
+    scope = _rollup_scope(session, filters) if dim else _NO
+    if scope is not _NO:
+        from service.analytics.models import ReportRollup
+
+        found = _rollup_rows(session, filters, scope, dim, ReportRollup.value)
+        return _timing_from([(v, n, h) for v, n, h in found])
     hours = _hours(session, later, Report.created_at)
     whens = [(hours < limit, label) for limit, label in HOUR_BUCKETS]
     bucket = case(*whens, else_=HOUR_BUCKET_LAST)
     conds = [*_where(session, filters), later.is_not(None)]  # type: ignore[attr-defined]
     rows = session.execute(select(bucket, func.count(), func.sum(hours)).where(and_(*conds)).group_by(bucket)).all()
+    return _timing_from(rows)
+
+
+def _timing_from(rows: list) -> Timing:
     buckets = {label: 0 for _, label in HOUR_BUCKETS} | {HOUR_BUCKET_LAST: 0}
     total, hours_sum = 0, 0.0
     for label, n, s in rows:
@@ -330,15 +433,21 @@ def _timing(session: Session, later: object, filters: Filters) -> Timing:
 
 
 def time_to_first_response(session: Session, *, filters: Filters) -> Timing:
-    return _timing(session, Report.first_response_at, filters)
+    return _timing(session, Report.first_response_at, filters, "first_response")
 
 
 def time_to_resolution(session: Session, *, filters: Filters) -> Timing:
-    return _timing(session, Report.resolved_at, filters)
+    return _timing(session, Report.resolved_at, filters, "resolution")
 
 
 def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]:
     """Cases with a deadline: met (resolved or first response by then), missed, still running."""
+    scope = _rollup_scope(session, filters)
+    if scope is not _NO:
+        from service.analytics.models import ReportRollup
+
+        found = _rollup_rows(session, filters, scope, "deadline", ReportRollup.value)
+        return {"met": 0, "missed": 0, "pending": 0} | {str(k): int(n) for k, n, _ in found}
     met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
     outcome = case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
                    (met_at.is_not(None), "missed"), else_="pending")
@@ -350,6 +459,12 @@ def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]
 
 def satisfaction(session: Session, *, filters: Filters) -> dict[str, int]:
     """Reporters' answers at closure: yes, partly, no (and closed without an answer)."""
+    scope = _rollup_scope(session, filters)
+    if scope is not _NO:
+        from service.analytics.models import ReportRollup
+
+        found = _rollup_rows(session, filters, scope, "satisfaction", ReportRollup.value)
+        return {"yes": 0, "partly": 0, "no": 0, "no_answer": 0} | {str(k): int(n) for k, n, _ in found}
     answer = func.coalesce(Report.satisfaction, "no_answer")
     conds = [*_where(session, filters), Report.status.in_(RESOLVED_STATUSES)]  # type: ignore[attr-defined]
     rows = session.execute(select(answer, func.count()).where(and_(*conds)).group_by(answer)).all()
