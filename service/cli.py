@@ -133,7 +133,26 @@ def cmd_report_quarterly(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analytics_refresh(args: argparse.Namespace) -> int:
+    from service.analytics import rollup
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        if args.full:
+            rollup.rebuild(session)
+            print("analytics rollup rebuilt")
+        else:
+            days = rollup.refresh(session)
+            print("analytics rollup rebuilt" if days < 0 else f"analytics rollup: {days} day(s) recomputed")
+    return 0
+
+
 def _add_analytics_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    analytics = sub.add_parser("analytics", help="dashboard figures").add_subparsers(dest="analytics_command",
+                                                                                   required=True)
+    refresh = analytics.add_parser("refresh", help="bring the pre-aggregated rollup up to date")
+    refresh.add_argument("--full", action="store_true", help="recompute everything")
+    refresh.set_defaults(func=cmd_analytics_refresh)
     dhis2 = sub.add_parser("dhis2", help="DHIS2 aggregate export").add_subparsers(dest="dhis2_command", required=True)
     push = dhis2.add_parser("push", help="POST the suppressed dataValueSet for a period to SAMLENG_DHIS2_URL")
     push.add_argument("--period", required=True, help="month 2026-07 or quarter 2026Q3")

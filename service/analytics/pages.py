@@ -14,7 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
-from service.analytics import charts, publish, queries as q
+from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes
 from service.analytics.suppression import suppress
@@ -41,6 +41,7 @@ def _period_text(filters: q.Filters) -> str:
 
 def public_page(session: Session, *, language: str = "en", place_id: int | None = None,
                 at: datetime | None = None) -> str:
+    rollup.refresh_if_stale(session)
     since, until = publish.default_window(at)
     filters = q.Filters(since, until, place_id)
     tree = q.place_tree(session)
@@ -56,6 +57,7 @@ def public_page(session: Session, *, language: str = "en", place_id: int | None 
 def dashboard_page(session: Session, *, language: str = "en", place_id: int | None = None,
                    filters: q.Filters | None = None, period: str = "month") -> str:
     """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
+    rollup.refresh_if_stale(session)
     if filters is None:
         since, until = publish.default_window()
         filters = q.Filters(since, until, place_id)
@@ -125,6 +127,7 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
 
 def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None) -> str:
     """A facility or district scorecard (suppressed: it is taken to committee meetings), A4-printable."""
+    rollup.refresh_if_stale(session)
     if filters is None:
         since, until = publish.default_window(months=3)
         filters = q.Filters(since, until)
@@ -134,6 +137,7 @@ def scorecard_page(session: Session, *, place_id: int, language: str = "en", fil
 
 def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en") -> str:
     """The quarterly evidence report: suppressed charts, top systemic issues, body performance, quotes."""
+    rollup.refresh_if_stale(session)
     since, until = q.quarter_window(year, quarter)
     filters = q.Filters(since, until)
     figures = publish.public_figures(session, filters=filters, language=language)

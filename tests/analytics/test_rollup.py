@@ -89,3 +89,16 @@ def test_incremental_refresh_follows_changes(session: Session, places: None) -> 
     session.execute(AnalyticsState.__table__.delete())  # type: ignore[attr-defined]
     session.commit()
     assert _everything(session, f) == fresh  # and the table path agrees
+
+
+def test_cli_refresh(session: Session, places: None, settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    from service.cli import main
+
+    _seed(session, 10)
+    assert main(["analytics", "refresh"]) == 0
+    assert "rebuilt" in capsys.readouterr().out
+    assert main(["analytics", "refresh"]) == 0
+    assert "day(s) recomputed" in capsys.readouterr().out
+    assert main(["analytics", "refresh", "--full"]) == 0
+    session.expire_all()
+    assert rollup.built(session)
