@@ -7,7 +7,7 @@ functions in `pages.py`; the review-queue issue's login wraps them at merge.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from service.analytics import open311, pages, queries as q
+from service.kit.clock import now
 
 router = APIRouter()
 
@@ -75,6 +76,8 @@ def open311_requests(session: SessionDep, fmt: str, service_code: str | None = N
     if service_code is not None and service_code not in q.CATEGORIES:
         raise HTTPException(400, "unknown service_code")
     since, until = _parse_date(start_date, "start_date"), _parse_date(end_date, "end_date")
+    if since is None:  # GeoReport v2: without start_date, the last 90 days
+        since = (until or now()) - timedelta(days=90)
     items = open311.requests(session, filters=q.Filters(since, until), service_code=service_code, status=status,
                              limit=page_size, language=lang)
     if fmt == "json":
