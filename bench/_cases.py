@@ -29,7 +29,8 @@ def load_cases(engine: Engine, count: int, *, seed: int = 7, batch: int = 20_000
     facilities = [p.id for p in places if p.kind == "health_centre" and p.code.startswith("KH")]
     districts = [p.id for p in places if p.kind == "od"]
     weights = [1 + 8 * (i % 11 == 0) for i in range(len(facilities))]
-    now = datetime.now(timezone.utc)
+    # The data's "now" is an hour ago, so that a refresh right after loading has nothing new to do.
+    now = datetime.now(timezone.utc) - timedelta(hours=1)
     start = now - timedelta(days=730)
     insert = Report.__table__.insert()  # type: ignore[attr-defined]  # column types bind the timestamps
     made = 0
@@ -43,6 +44,8 @@ def load_cases(engine: Engine, count: int, *, seed: int = 7, batch: int = 20_000
             status = rng.choice(STATUSES)
             first = created + timedelta(hours=rng.lognormvariate(3, 1.2)) if status != "received" else None
             resolved = created + timedelta(hours=rng.lognormvariate(5, 1)) if status in ("resolved", "closed") else None
+            first = min(first, now) if first else None  # nothing happens in the future
+            resolved = min(resolved, now) if resolved else None
             rows.append({
                 "receipt_hash": f"bench-{made:09d}", "channel": rng.choices(CHANNELS, (60, 15, 20, 5))[0],
                 "narrative_masked": "", "language": rng.choice(("km", "km", "en")),
@@ -51,7 +54,7 @@ def load_cases(engine: Engine, count: int, *, seed: int = 7, batch: int = 20_000
                 "assisted": False, "status": status, "created_at": created, "updated_at": resolved or first or created,
                 "population": rng.choice(POPULATIONS), "due_at": created + timedelta(days=7),
                 "first_response_at": first, "resolved_at": resolved,
-                "closed_at": resolved + timedelta(days=2) if status == "closed" and resolved else None,
+                "closed_at": min(resolved + timedelta(days=2), now) if status == "closed" and resolved else None,
                 "satisfaction": rng.choice(("yes", "yes", "partly", "no", None)) if status == "closed" else None,
             })
         with engine.begin() as conn:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -121,8 +122,10 @@ def main() -> int:
     args = parser.parse_args()
     for backend in args.backends.split(","):
         cluster = None
+        scratch = None
         if backend == "sqlite":
-            url = f"sqlite:///{tempfile.mkdtemp(prefix='samleng-bench-')}/bench.db"
+            scratch = tempfile.mkdtemp(prefix="samleng-bench-")
+            url = f"sqlite:///{scratch}/bench.db"
         else:
             sys.path.insert(0, str(ROOT))
             from dev import ThrowawayPostgres, _pg_bindir
@@ -139,6 +142,8 @@ def main() -> int:
         finally:
             if cluster is not None:
                 cluster.stop()
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
         base_p95 = rows[0][2]
         print(f"| {backend}: chart query | report table p50 / p95 ms | rollup p50 / p95 ms | rollup p95 / count(*) p95 |")
         print("| --- | ---: | ---: | ---: |")

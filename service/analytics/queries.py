@@ -485,11 +485,15 @@ class ClusterRow:
 def active_clusters(session: Session, *, filters: Filters, limit: int = 10, systemic_only: bool = False) -> list[ClusterRow]:
     """Clusters with reports in the window, biggest first: possible systemic problems."""
     tree = place_tree(session)
+    # Start from the clusters (few) so the planner uses report.cluster_id's index, not a date scan.
+    cluster_ids = [cid for (cid,) in session.execute(select(ReportCluster.id)).all()]
+    if not cluster_ids:
+        return []
     n = func.count(Report.id)
     q = (select(ReportCluster.id, ReportCluster.category, ReportCluster.place_id, n, ReportCluster.systemic,
                 ReportCluster.label, func.max(Report.created_at))
          .join(Report, Report.cluster_id == ReportCluster.id)
-         .where(and_(*_where(session, filters)))
+         .where(and_(Report.cluster_id.in_(cluster_ids), *_where(session, filters)))  # type: ignore[union-attr]
          .group_by(ReportCluster.id, ReportCluster.category, ReportCluster.place_id, ReportCluster.systemic,
                    ReportCluster.label)
          .order_by(n.desc(), ReportCluster.id).limit(limit))

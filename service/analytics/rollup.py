@@ -8,9 +8,9 @@ Kept up to date incrementally: `refresh(session)` finds the creation days of eve
 changed since the last refresh (`report.updated_at`, indexed; five minutes of overlap for
 transactions that committed late), deletes those days' rows and aggregates them again from
 `report`. Called
-* by the pages before they read (at most once a minute: `refresh_if_stale`),
-* by `samleng analytics refresh [--full]` (cron, or after a bulk import),
-* and meant for the worker loop (the lead wires `refresh_if_stale` into it at merge).
+* by the pages before they read (at most once a minute, incremental only: `refresh_if_stale`),
+* by `samleng analytics refresh [--full]` (first build, cron, or after a bulk import),
+* and meant for the worker loop (the lead wires `refresh(session)` into it at merge, every minute).
 Every writer that changes a report must bump `updated_at` (`change_status` does).
 Queries use the rollup only once it has been built (a row in analytics_state) and only for
 filters it can answer (whole days; all places or one province; no category or org filter);
@@ -19,6 +19,7 @@ anything else reads `report` directly.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, select, text
@@ -30,6 +31,8 @@ from service.analytics.models import AnalyticsState, ReportRollup
 from service.kit.clock import now
 from service.places.models import Place
 from service.reports.models import Report
+
+log = logging.getLogger(__name__)
 
 STATE_KEY = "rollup"
 OVERLAP = timedelta(minutes=5)
@@ -100,11 +103,18 @@ def rebuild(session: Session) -> None:
     _mark(session, started)
 
 
-def refresh(session: Session) -> int:
-    """Bring the rollup up to date; returns the number of days recomputed (-1 for a full rebuild)."""
+def refresh(session: Session, *, full_allowed: bool = True) -> int:
+    """Bring the rollup up to date; returns the number of days recomputed (-1 for a full rebuild).
+
+    With full_allowed=False (the pages) a first build or a change spanning more than
+    MAX_INCREMENTAL_DAYS is left to `samleng analytics refresh` / the worker: on SQLite a full
+    rebuild of a million reports holds the write lock for seconds, which intake must not wait for.
+    """
     _lock(session)
     state = session.get(AnalyticsState, STATE_KEY)
     if state is None or state.at is None:
+        if not full_allowed:
+            return 0
         rebuild(session)
         return -1
     started = now()
@@ -112,6 +122,9 @@ def refresh(session: Session) -> int:
     days = sorted({_as_date(d) for (d,) in session.execute(
         select(day).where(Report.updated_at >= state.at - OVERLAP).distinct()).all()})  # type: ignore[operator]
     if len(days) > MAX_INCREMENTAL_DAYS:
+        if not full_allowed:
+            log.warning("analytics rollup: %d days changed; run `samleng analytics refresh`", len(days))
+            return 0
         rebuild(session)
         return -1
     for d in days:
@@ -123,10 +136,10 @@ def refresh(session: Session) -> int:
 
 
 def refresh_if_stale(session: Session) -> None:
-    """Refresh when the last refresh is older than a minute (cheap when nothing changed)."""
+    """Incremental refresh when the rollup exists and is older than a minute (cheap when nothing changed)."""
     state = session.get(AnalyticsState, STATE_KEY)
-    if state is None or state.at is None or now() - state.at > STALE_AFTER:
-        refresh(session)
+    if state is not None and state.at is not None and now() - state.at > STALE_AFTER:
+        refresh(session, full_allowed=False)
 
 
 def built(session: Session) -> bool:
