@@ -8,6 +8,7 @@ None is a suppressed count: the chart leaves a gap and the caption says "<10".
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 import math
 import re
 from functools import lru_cache
@@ -29,8 +30,18 @@ STYLE = Style(
 )
 
 
+# The words an empty chart shows: per request/thread (a context variable), in the page's language.
+_NO_DATA: ContextVar[str] = ContextVar("samleng_chart_no_data", default="No data")
+
+
+def no_data_text(text: str) -> None:
+    """Set what empty charts drawn from here on (in this context) say."""
+    _NO_DATA.set(text)
+
+
 def _config(chart: pygal.graph.graph.Graph) -> pygal.graph.graph.Graph:
     chart.js = []  # no CDN script, ever
+    chart.no_data_text = _NO_DATA.get()
     chart.disable_xml_declaration = True
     return chart
 

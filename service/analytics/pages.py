@@ -29,6 +29,7 @@ def _env() -> Environment:
 
 
 def _render(name: str, language: str, **context: object) -> str:
+    charts.no_data_text(t(language, "No reports yet."))
     return _env().get_template(name).render(lang=language, t=lambda m, **p: t(language, m, **p),
                                             label=lambda v: label(language, v), **context)
 
@@ -42,6 +43,7 @@ def _period_text(filters: q.Filters) -> str:
 def public_page(session: Session, *, language: str = "en", place_id: int | None = None,
                 at: datetime | None = None) -> str:
     rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
     since, until = publish.default_window(at)
     filters = q.Filters(since, until, place_id)
     tree = q.place_tree(session)
@@ -58,6 +60,7 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
                    filters: q.Filters | None = None, period: str = "month") -> str:
     """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
     rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
     if filters is None:
         since, until = publish.default_window()
         filters = q.Filters(since, until, place_id)
@@ -128,6 +131,7 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
 def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None) -> str:
     """A facility or district scorecard (suppressed: it is taken to committee meetings), A4-printable."""
     rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
     if filters is None:
         since, until = publish.default_window(months=3)
         filters = q.Filters(since, until)
@@ -138,6 +142,7 @@ def scorecard_page(session: Session, *, place_id: int, language: str = "en", fil
 def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en") -> str:
     """The quarterly evidence report: suppressed charts, top systemic issues, body performance, quotes."""
     rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
     since, until = q.quarter_window(year, quarter)
     filters = q.Filters(since, until)
     figures = publish.public_figures(session, filters=filters, language=language)
