@@ -69,3 +69,15 @@ def test_open311_services_and_requests_fields(live_server, session: Session, pla
     assert live_server.client.get("/open311/v2/requests.json", params={"service_code": "nope"}).status_code == 400
     assert live_server.client.get("/open311/v2/requests.json", params={"start_date": "yesterday"}).status_code == 400
     assert live_server.client.get("/open311/v2/requests.csv").status_code == 404
+
+
+def test_public_page_is_the_same_through_the_rollup(live_server, session: Session, places: None) -> None:  # type: ignore[no-untyped-def]
+    from service.analytics import rollup
+
+    seed(session)
+    before = live_server.client.get("/public").text
+    rollup.rebuild(session)
+    session.commit()
+    after = live_server.client.get("/public").text
+    tables = re.compile(r"<table>.*?</table>", re.DOTALL)
+    assert tables.findall(after) == tables.findall(before) and "&lt;10" in after
