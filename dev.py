@@ -99,20 +99,6 @@ def _install_postgres() -> None:
         stdout=subprocess.DEVNULL)
 
 
-# -- Browser for the review-queue tests (issue 5) ----------------------------------------------
-
-def _install_browser() -> None:
-    """Debian's chromium and Khmer fonts for the Playwright test (Playwright's own download is never used)."""
-    missing = [pkg for pkg, path in (("chromium", "/usr/bin/chromium"), ("fonts-khmeros", "/usr/share/fonts/truetype/khmeros"))
-               if not Path(path).exists()]
-    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
-        return
-    say(f"installing {' '.join(missing)} from Debian packages")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env, stdout=subprocess.DEVNULL)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -153,9 +139,29 @@ class ThrowawayPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# -- Debian packages the tests need (issues 5 and 7) -----------------------------------------------
+# Chromium runs the browser tests and prints the quarterly PDF (Playwright drives /usr/bin/chromium;
+# never `playwright install`); Khmer OS fonts render Khmer; poppler-utils' pdftotext checks the PDF.
+# `dev.py demo` does not need them (only `samleng report quarterly` needs chromium).
+DEBIAN_PACKAGES = ["chromium", "fonts-khmeros", "poppler-utils"]
+
+
+def ensure_debian_packages(packages: list[str]) -> None:
+    """apt-get install whichever of these Debian packages is missing (only as root with apt-get)."""
+    missing = [p for p in packages
+               if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True)
+               .stdout.strip() != "install ok installed"] if shutil.which("dpkg-query") else []
+    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    say(f"installing Debian packages: {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env, stdout=subprocess.DEVNULL)
+
+
 def test(extra: list[str]) -> int:
     ensure_venv()
-    _install_browser()
+    ensure_debian_packages(DEBIAN_PACKAGES)
     env = {**os.environ}
     cluster = None
     backends = ["sqlite"]

@@ -20,6 +20,7 @@ from service.inbox.writer import Writer
 from service.ops.logs import quiet_libraries
 from service.ops.routes import router as ops_router
 from service.triage import service as triage
+from service.analytics.routes import router as analytics_router  # analytics (issue 7): /public, /open311
 
 log = logging.getLogger(__name__)
 
@@ -84,4 +85,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.web.setup import install_review
 
     install_review(app)
+    app.include_router(analytics_router)  # analytics (issue 7)
     return app

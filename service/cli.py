@@ -307,6 +307,72 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     print(f"triage model trained on {len(examples)} examples and {len(corrections)} corrections: {path}")
     return 0
 # --- end triage ---------------------------------------------------------------
+# --- analytics (issue 7) ---------------------------------------------------------------------------
+
+def cmd_dhis2_push(args: argparse.Namespace) -> int:
+    import json
+
+    from service.analytics.dhis2 import push
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        result = push(session, period=args.period, actor="cli", dry_run=args.dry_run)
+    if args.dry_run:
+        print(json.dumps(result["payload"], ensure_ascii=False, indent=1))
+        print(f"dry run: {len(result['payload']['dataValues'])} values, {result['suppressed_cells']} cells "
+              f"suppressed, unmapped places: {', '.join(result['unmapped_places']) or 'none'}", file=sys.stderr)
+    else:
+        print(f"DHIS2 {result['http']} {result['status']} {json.dumps(result['importCount'])}")
+    return 0
+
+
+def cmd_report_quarterly(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.analytics.pages import quarterly_report_pdf
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        pdf = quarterly_report_pdf(session, year=args.year, quarter=args.quarter, language=args.lang)
+        record(session, actor="cli", action="export.quarterly_report", object_type="export",
+               detail={"year": args.year, "quarter": args.quarter, "language": args.lang})
+    Path(args.output).write_bytes(pdf)
+    print(f"wrote {args.output} ({len(pdf)} bytes)")
+    return 0
+
+
+def cmd_analytics_refresh(args: argparse.Namespace) -> int:
+    from service.analytics import rollup
+    from service.db import get_engine, session_scope
+
+    with session_scope(get_engine()) as session:
+        if args.full:
+            rollup.rebuild(session)
+            print("analytics rollup rebuilt")
+        else:
+            days = rollup.refresh(session)
+            print("analytics rollup rebuilt" if days < 0 else f"analytics rollup: {days} day(s) recomputed")
+    return 0
+
+
+def _add_analytics_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    analytics = sub.add_parser("analytics", help="dashboard figures").add_subparsers(dest="analytics_command",
+                                                                                   required=True)
+    refresh = analytics.add_parser("refresh", help="bring the pre-aggregated rollup up to date")
+    refresh.add_argument("--full", action="store_true", help="recompute everything")
+    refresh.set_defaults(func=cmd_analytics_refresh)
+    dhis2 = sub.add_parser("dhis2", help="DHIS2 aggregate export").add_subparsers(dest="dhis2_command", required=True)
+    push = dhis2.add_parser("push", help="POST the suppressed dataValueSet for a period to SAMLENG_DHIS2_URL")
+    push.add_argument("--period", required=True, help="month 2026-07 or quarter 2026Q3")
+    push.add_argument("--dry-run", action="store_true", help="print the payload, send nothing")
+    push.set_defaults(func=cmd_dhis2_push)
+    report = sub.add_parser("report", help="evidence reports").add_subparsers(dest="report_command", required=True)
+    quarterly = report.add_parser("quarterly", help="the quarterly evidence report as PDF")
+    quarterly.add_argument("--year", type=int, required=True)
+    quarterly.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), required=True)
+    quarterly.add_argument("--lang", choices=("en", "km"), default="en")
+    quarterly.add_argument("--output", required=True)
+    quarterly.set_defaults(func=cmd_report_quarterly)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -359,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_hook.set_defaults(func=cmd_telegram_set_webhook)
     telegram.add_parser("poll", help="run the bot by long polling (no public URL needed)").set_defaults(
         func=cmd_telegram_poll)
+    _add_analytics_commands(sub)  # analytics (issue 7)
     return parser
 
 

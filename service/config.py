@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     # Review queue (issue 5): the organisation whose users also see reports not yet routed to any
     # organisation (org_id NULL); empty: only platform administrators see those.
     intake_org: str = Field("", alias="SAMLENG_INTAKE_ORG")
+    # --- analytics (issue 7) ---
+    # Published counts from 1 to threshold-1 show as "<threshold"; never below 5 (refused at start-up).
+    suppression_threshold: int = Field(10, alias="SAMLENG_SUPPRESSION_THRESHOLD", ge=5)
+    dhis2_url: str = Field("", alias="SAMLENG_DHIS2_URL")
+    dhis2_username: str = Field("", alias="SAMLENG_DHIS2_USERNAME")
+    dhis2_password: str = Field("", alias="SAMLENG_DHIS2_PASSWORD")
+    dhis2_mapping_file: str = Field("", alias="SAMLENG_DHIS2_MAPPING_FILE")
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")

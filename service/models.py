@@ -1,5 +1,8 @@
 """Import every table so SQLModel.metadata is complete (Alembic and tests use this)."""
 
+# analytics (issue 7)
+from service.analytics.models import AnalyticsState, ApprovedQuote, ReportRollup  # noqa: F401
+
 from service.audit.models import AuditEvent
 from service.auth.models import AuthSession, UserSecurity
 from service.inbox.models import InboundMessage

@@ -1,7 +1,7 @@
 """review queue: sign-in sessions, user security, queue indexes, narrative search
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-23 12:20:00
 
 The SQLite search table is kept by triggers on `report`. A later migration that
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision = '0005'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,157 @@
+"""Benchmark: the dashboard's chart queries on a million-case database, SQLite and PostgreSQL.
+
+    .venv/bin/python bench/dashboard.py --cases 1000000 [--backends sqlite,postgresql] [--repeat 15]
+
+Builds a fresh migrated database per backend, loads the places and N synthetic reports
+(bench/_cases.py: two years, realistic mixes of category, urgency, channel, population,
+status and handling times), then times every chart query of the dashboard for the default
+12-month window, and `SELECT count(*) FROM report` on the same table in the same run as
+the baseline. Prints p50/p95 per query and the ratio p95 / baseline p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+os.environ.setdefault("SAMLENG_VAR_DIR", tempfile.mkdtemp(prefix="samleng-bench-var-"))
+
+
+def _queries(session: Session, filters, province_id: int) -> dict:  # type: ignore[no-untyped-def]
+    from service.analytics import queries as q
+
+    return {
+        "over_time_by_category (month)": lambda: q.reports_over_time(session, by="category", period="month", filters=filters),
+        "over_time_by_urgency (week)": lambda: q.reports_over_time(session, by="urgency", period="week", filters=filters),
+        "by_channel": lambda: q.counts_by(session, by="channel", filters=filters),
+        "by_population": lambda: q.counts_by(session, by="population", filters=filters),
+        "by_place (provinces)": lambda: q.by_place(session, filters=filters),
+        "by_place (drill-down into a province)": lambda: q.by_place(session, parent_id=province_id, filters=filters),
+        "open_vs_resolved (month)": lambda: q.open_vs_resolved(session, period="month", filters=filters),
+        "time_to_first_response": lambda: q.time_to_first_response(session, filters=filters),
+        "time_to_resolution": lambda: q.time_to_resolution(session, filters=filters),
+        "satisfaction": lambda: q.satisfaction(session, filters=filters),
+        "deadline_compliance": lambda: q.deadline_compliance(session, filters=filters),
+        "active_clusters": lambda: q.active_clusters(session, filters=filters),
+    }
+
+
+def _time(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+    fn()  # warm the cache once, as a dashboard in use would be
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def run_backend(url: str, cases: int, repeat: int) -> list[tuple[str, float, float, float, float]]:
+    from _cases import load_cases
+
+    from service.analytics import publish, queries as q
+    from service.migrate import upgrade
+    from service.places.service import load_places
+
+    upgrade(url)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        load_places(session)
+        session.commit()
+    started = time.perf_counter()
+    load_cases(engine, cases)
+    print(f"  loaded {cases} cases in {time.perf_counter() - started:.0f} s", flush=True)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    from service.analytics import rollup
+
+    rows = []
+    with Session(engine) as session:
+        since, until = publish.default_window()
+        filters = q.Filters(since, until)
+        province = next(p for p in q.place_tree(session).provinces() if p.code == "KH-12")
+        base = _time(lambda: session.execute(text("SELECT count(*) FROM report")).scalar_one(), repeat)
+        rows.append(["baseline: SELECT count(*) FROM report", statistics.median(base), p95(base), 0.0, 0.0])
+        table_path = {}
+        for name, fn in _queries(session, filters, province.id).items():
+            samples = _time(fn, repeat)
+            table_path[name] = (statistics.median(samples), p95(samples))
+        session.commit()
+        started = time.perf_counter()
+        rollup.rebuild(session)
+        session.commit()
+        build = time.perf_counter() - started
+        n_rollup = session.execute(text("SELECT count(*) FROM report_rollup")).scalar_one()
+        print(f"  rollup built in {build:.1f} s ({n_rollup} rows)", flush=True)
+        started = time.perf_counter()
+        rollup.refresh(session)  # nothing changed: the cost of the per-minute check
+        session.commit()
+        print(f"  incremental refresh with nothing changed: {(time.perf_counter() - started) * 1000:.0f} ms")
+        for name, fn in _queries(session, filters, province.id).items():
+            samples = _time(fn, repeat)
+            rows.append([name, *table_path[name], statistics.median(samples), p95(samples)])
+        base = _time(lambda: session.execute(text("SELECT count(*) FROM report")).scalar_one(), repeat)
+        rows[0][3:] = [statistics.median(base), p95(base)]
+    engine.dispose()
+    return rows  # type: ignore[return-value]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    for backend in args.backends.split(","):
+        cluster = None
+        scratch = None
+        if backend == "sqlite":
+            scratch = tempfile.mkdtemp(prefix="samleng-bench-")
+            url = f"sqlite:///{scratch}/bench.db"
+        else:
+            sys.path.insert(0, str(ROOT))
+            from dev import ThrowawayPostgres, _pg_bindir
+
+            bindir = _pg_bindir()
+            if bindir is None:
+                print("no PostgreSQL here; skipping")
+                continue
+            cluster = ThrowawayPostgres(bindir, durable=True)
+            url = cluster.start()
+        print(f"== {backend}, {args.cases} cases, {args.repeat} runs each", flush=True)
+        try:
+            rows = run_backend(url, args.cases, args.repeat)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        base_p95 = rows[0][2]
+        print(f"| {backend}: chart query | report table p50 / p95 ms | rollup p50 / p95 ms | rollup p95 / count(*) p95 |")
+        print("| --- | ---: | ---: | ---: |")
+        for name, p50, p95_, r50, r95 in rows:
+            print(f"| {name} | {p50:.1f} / {p95_:.1f} | {r50:.1f} / {r95:.1f} | {r95 / base_p95:.2f} |")
+        print(flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

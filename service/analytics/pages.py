@@ -1,0 +1,192 @@
+"""HTML pages of the analytics package, as plain rendering functions (session first).
+
+`public_page` is served at /public. `dashboard_page`, `scorecard_page` and
+`quarterly_report_html`/`quarterly_report_pdf` are for supervisors: the review-queue
+issue's login puts them behind routes at merge (see docs/analytics.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import Session
+
+from service.analytics import charts, publish, queries as q, rollup
+from service.analytics.labels import label, t
+from service.analytics.service import approved_quotes
+from service.analytics.suppression import suppress
+from service.kit.errors import DomainError, NotFound
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+
+
+def _render(name: str, language: str, **context: object) -> str:
+    charts.no_data_text(t(language, "No reports yet."))
+    return _env().get_template(name).render(lang=language, t=lambda m, **p: t(language, m, **p),
+                                            label=lambda v: label(language, v), **context)
+
+
+def _period_text(filters: q.Filters) -> str:
+    if filters.since and filters.until:
+        return f"{filters.since:%Y-%m-%d} – {filters.until:%Y-%m-%d}"
+    return ""
+
+
+def public_page(session: Session, *, language: str = "en", place_id: int | None = None,
+                at: datetime | None = None) -> str:
+    rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
+    since, until = publish.default_window(at)
+    filters = q.Filters(since, until, place_id)
+    tree = q.place_tree(session)
+    node = tree.by_id.get(place_id) if place_id else None
+    scope = (node.name_km if language == "km" else node.name_en) if node else t(language, "All provinces")
+    return _render("public.html", language, title=t(language, "What people report: public figures"),
+                   figures=publish.public_figures(session, filters=filters, language=language),
+                   provinces=tree.provinces(), province=node.code if node else "", scope_name=scope,
+                   period_text=_period_text(filters), note=publish.suppression_note(language),
+                   quotes=approved_quotes(session, filters=filters, limit=5))
+
+
+def dashboard_page(session: Session, *, language: str = "en", place_id: int | None = None,
+                   filters: q.Filters | None = None, period: str = "month") -> str:
+    """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
+    rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
+    if filters is None:
+        since, until = publish.default_window()
+        filters = q.Filters(since, until, place_id)
+    tree = q.place_tree(session)
+    figs: list[publish.Figure] = []
+    for by in ("category", "urgency", "channel", "population"):
+        series = q.reports_over_time(session, by=by, period=period, filters=filters)
+        named = {label(language, v): series.counts[v] for v in series.values}
+        title = t(language, "Reports over time by category") if by == "category" else t(language, f"Reports by {by}")
+        figs.append(publish.Figure(by, title, charts.line_chart(title, series.periods, named)))
+    ovr = q.open_vs_resolved(session, period=period, filters=filters)
+    figs.append(publish.Figure("open_resolved", t(language, "Open and resolved"),
+                               charts.stacked_bar(t(language, "Open and resolved"), ovr.periods,
+                                                  {label(language, v): ovr.counts[v] for v in ovr.values})))
+    for key, title, fn in (("first_response", "Time to first response", q.time_to_first_response),
+                           ("resolution", "Time to resolution", q.time_to_resolution)):
+        timing = fn(session, filters=filters)
+        figs.append(publish.Figure(key, t(language, title), charts.bar_chart(
+            f"{t(language, title)} ({t(language, 'Average hours')}: {timing.average_hours if timing.average_hours is not None else '-'})",
+            {label(language, k): v for k, v in timing.buckets.items()}, horizontal=False)))
+    figs.append(publish.Figure("deadlines", t(language, "Deadlines"), charts.pie_chart(
+        t(language, "Deadlines"), {label(language, k): v for k, v in q.deadline_compliance(session, filters=filters).items() if v})))
+    figs.append(publish.Figure("satisfaction", t(language, "Reporter satisfaction at closure"), charts.pie_chart(
+        t(language, "Reporter satisfaction at closure"),
+        {label(language, k): v for k, v in q.satisfaction(session, filters=filters).items() if v})))
+    places = q.by_place(session, parent_id=filters.place_id, filters=filters)
+    if filters.place_id is None:
+        counts = {p.place.code: p.total for p in places if p.place}
+        figs.insert(0, publish.Figure("map", t(language, "Reports by province"), charts.province_map(
+            t(language, "Reports by province"), {k: str(v) for k, v in counts.items()}, counts, language=language,
+            note=t(language, "The map is a sketch: one circle per province at its capital, not the borders."))))
+    node = tree.by_id.get(filters.place_id) if filters.place_id else None
+    return _render("dashboard.html", language, title=t(language, "Supervisor dashboard"), figures=figs,
+                   places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters),
+                   clusters=q.active_clusters(session, filters=filters),
+                   body_metrics=q.body_metrics(session, filters=filters))
+
+
+def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, language: str) -> dict[str, object]:
+    tree = q.place_tree(session)
+    node = tree.by_id.get(place_id)
+    if node is None:
+        raise NotFound("no such place")
+    scoped = q.Filters(filters.since, filters.until, place_id)
+    cats = q.counts_by(session, by="category", filters=scoped)
+    top = publish.suppressed_counts(dict(sorted(cats.items(), key=lambda kv: -kv[1])), language=language,
+                                    title=t(language, "Reports"))
+    trend = q.reports_over_time(session, by="category", period="month", filters=scoped)
+    trend_pub = publish.suppressed_series(trend, language=language)
+    first = q.time_to_first_response(session, filters=scoped)
+    resolution = q.time_to_resolution(session, filters=scoped)
+    timing = suppress([list(first.buckets.values()), list(resolution.buckets.values())],
+                      row_labels=[t(language, "Time to first response"), t(language, "Time to resolution")],
+                      col_labels=[label(language, k) for k in first.buckets], threshold=publish.threshold())
+    return {
+        "place": node, "place_name": node.name_km if language == "km" else node.name_en,
+        "kind_title": t(language, "Facility scorecard") if node.kind in ("health_centre", "mine", "town")
+        else t(language, "District scorecard"),
+        "path": " › ".join((n.name_km if language == "km" else n.name_en) for n in tree.path(place_id)[:-1]),
+        "top": top, "trend_svg": charts.stacked_bar(t(language, "Trend"), trend_pub.col_labels,
+                                                    publish.chart_values(trend_pub), width=700, height=300),
+        "timing": timing, "avg_first": first.average_hours, "avg_resolution": resolution.average_hours,
+        "period_text": _period_text(filters), "note": publish.suppression_note(language),
+        "body_metrics": q.body_metrics(session, filters=scoped),
+    }
+
+
+def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None) -> str:
+    """A facility or district scorecard (suppressed: it is taken to committee meetings), A4-printable."""
+    rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
+    if filters is None:
+        since, until = publish.default_window(months=3)
+        filters = q.Filters(since, until)
+    ctx = _scorecard_context(session, place_id=place_id, filters=filters, language=language)
+    return _render("scorecard.html", language, title=ctx["kind_title"], **ctx)
+
+
+def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en") -> str:
+    """The quarterly evidence report: suppressed charts, top systemic issues, body performance, quotes."""
+    rollup.refresh_if_stale(session)
+    charts.no_data_text(t(language, "No reports yet."))
+    since, until = q.quarter_window(year, quarter)
+    filters = q.Filters(since, until)
+    figures = publish.public_figures(session, filters=filters, language=language)
+    threshold = publish.threshold()
+    clusters = [c for c in q.active_clusters(session, filters=filters, limit=10) if c.size >= threshold]
+    return _render("quarterly.html", language, title=t(language, "Quarterly evidence report"),
+                   quarter=f"{year} Q{quarter}", figures=figures, clusters=clusters, threshold=threshold,
+                   note=publish.suppression_note(language), period_text=_period_text(filters),
+                   quotes=approved_quotes(session, filters=filters, limit=6),
+                   body_metrics=q.body_metrics(session, filters=filters))
+
+
+def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language: str = "en") -> bytes:
+    """The quarterly report as PDF, printed by headless Chromium (Debian's `chromium`).
+
+    Chromium shapes Khmer with HarfBuzz and writes /ActualText for every cluster, so the
+    text copies and extracts intact (pdftotext); WeasyPrint was tried and loses subscript
+    consonants in extraction (one Unicode mapping per glyph).
+    """
+    return html_to_pdf(quarterly_report_html(session, year=year, quarter=quarter, language=language))
+
+
+def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
+    """Print self-contained HTML (no external resources) to A4 PDF with headless Chromium, offline."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    binary = os.environ.get("SAMLENG_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    with tempfile.TemporaryDirectory(prefix="samleng-pdf-") as tmp:
+        source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        source.write_text(html, encoding="utf-8")
+        cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-extensions", "--no-first-run", "--no-pdf-header-footer",
+               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()]
+        try:
+            subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise PdfUnavailable(f"Chromium could not print the report: {type(exc).__name__}") from None
+        if not target.exists():
+            raise PdfUnavailable("Chromium wrote no PDF")
+        return target.read_bytes()
+
+
+class PdfUnavailable(DomainError):
+    pass

@@ -1,0 +1,162 @@
+"""The pre-aggregated table behind the dashboard: report_rollup.
+
+One row per (creation day, province, dimension, value) with a count (and, for the two
+timing dimensions, the sum of hours). A million reports over two years make ~300k rows;
+a chart reads a few thousand of them instead of scanning the report table.
+
+Kept up to date incrementally: `refresh(session)` finds the creation days of every report
+changed since the last refresh (`report.updated_at`, indexed; five minutes of overlap for
+transactions that committed late), deletes those days' rows and aggregates them again from
+`report`. Called
+* by the pages before they read (at most once a minute, incremental only: `refresh_if_stale`),
+* by `samleng analytics refresh [--full]` (first build, cron, or after a bulk import),
+* and meant for the worker loop (the lead wires `refresh(session)` into it at merge, every minute).
+Every writer that changes a report must bump `updated_at` (`change_status` does).
+Queries use the rollup only once it has been built (a row in analytics_state) and only for
+filters it can answer (whole days; all places or one province; no category or org filter);
+anything else reads `report` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, select, text
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from service.analytics import queries as q
+from service.analytics.models import AnalyticsState, ReportRollup
+from service.kit.clock import now
+from service.places.models import Place
+from service.reports.models import Report
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "rollup"
+OVERLAP = timedelta(minutes=5)
+STALE_AFTER = timedelta(seconds=60)
+MAX_INCREMENTAL_DAYS = 60
+TIMING_DIMS = {"first_response": Report.first_response_at, "resolution": Report.resolved_at}
+
+
+def _day(session: Session):  # type: ignore[no-untyped-def]
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", Report.created_at), Date)
+    return func.date(Report.created_at)
+
+
+def _province():  # type: ignore[no-untyped-def]
+    p1, p2, p3 = aliased(Place), aliased(Place), aliased(Place)
+    expr = case((p1.kind == "province", p1.id), (p2.kind == "province", p2.id), (p3.kind == "province", p3.id),
+                else_=0)
+    return expr, p1, p2, p3
+
+
+def _value_exprs(session: Session) -> dict[str, tuple[object, list, object]]:
+    """dim -> (value expression, extra conditions, hours expression or 0)."""
+    out: dict[str, tuple[object, list, object]] = {}
+    for dim in q.DIMENSIONS:
+        out[dim] = (func.coalesce(getattr(Report, dim), q.UNKNOWN), [], literal(0.0))
+    out["status_group"] = (case((Report.status.in_(q.OPEN_STATUSES), "open"),  # type: ignore[attr-defined]
+                                (Report.status.in_(q.RESOLVED_STATUSES), "resolved"), else_="other"),  # type: ignore[attr-defined]
+                           [], literal(0.0))
+    for dim, later in TIMING_DIMS.items():
+        hours = q._hours(session, later, Report.created_at)
+        bucket = case(*[(hours < limit, label) for limit, label in q.HOUR_BUCKETS], else_=q.HOUR_BUCKET_LAST)
+        out[dim] = (bucket, [later.is_not(None)], hours)  # type: ignore[union-attr]
+    out["satisfaction"] = (func.coalesce(Report.satisfaction, "no_answer"),
+                           [Report.status.in_(q.RESOLVED_STATUSES)], literal(0.0))  # type: ignore[attr-defined]
+    met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
+    out["deadline"] = (case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
+                            (met_at.is_not(None), "missed"), else_="pending"),
+                       [Report.due_at.is_not(None)], literal(0.0))  # type: ignore[union-attr]
+    return out
+
+
+def _aggregate(session: Session, conds: list) -> None:
+    day = _day(session)
+    province, p1, p2, p3 = _province()
+    for dim, (value, extra, hours) in _value_exprs(session).items():
+        source = (select(day, province, literal(dim), value, func.count(), func.coalesce(func.sum(hours), 0.0))
+                  .select_from(Report)
+                  .outerjoin(p1, p1.id == Report.place_id).outerjoin(p2, p2.id == p1.parent_id)
+                  .outerjoin(p3, p3.id == p2.parent_id)
+                  .where(and_(Report.status.not_in(q.EXCLUDED_STATUSES), *conds, *extra))  # type: ignore[attr-defined]
+                  .group_by(day, province, value))
+        session.execute(insert(ReportRollup).from_select(
+            ["day", "province_id", "dim", "value", "n", "hours_sum"], source))
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('samleng_report_rollup'))"))
+
+
+def rebuild(session: Session) -> None:
+    """Recompute the whole rollup (first build, or after a bulk change)."""
+    _lock(session)
+    started = now()
+    session.execute(delete(ReportRollup))
+    _aggregate(session, [])
+    _mark(session, started)
+
+
+def refresh(session: Session, *, full_allowed: bool = True) -> int:
+    """Bring the rollup up to date; returns the number of days recomputed (-1 for a full rebuild).
+
+    With full_allowed=False (the pages) a first build or a change spanning more than
+    MAX_INCREMENTAL_DAYS is left to `samleng analytics refresh` / the worker: on SQLite a full
+    rebuild of a million reports holds the write lock for seconds, which intake must not wait for.
+    """
+    _lock(session)
+    state = session.get(AnalyticsState, STATE_KEY)
+    if state is None or state.at is None:
+        if not full_allowed:
+            return 0
+        rebuild(session)
+        return -1
+    started = now()
+    day = _day(session)
+    days = sorted({_as_date(d) for (d,) in session.execute(
+        select(day).where(Report.updated_at >= state.at - OVERLAP).distinct()).all()})  # type: ignore[operator]
+    if len(days) > MAX_INCREMENTAL_DAYS:
+        if not full_allowed:
+            log.warning("analytics rollup: %d days changed; run `samleng analytics refresh`", len(days))
+            return 0
+        rebuild(session)
+        return -1
+    for d in days:
+        start = datetime(d.year, d.month, d.day, tzinfo=started.tzinfo)
+        session.execute(delete(ReportRollup).where(ReportRollup.day == d))  # type: ignore[arg-type]
+        _aggregate(session, [Report.created_at >= start, Report.created_at < start + timedelta(days=1)])  # type: ignore[operator]
+    _mark(session, started)
+    return len(days)
+
+
+def refresh_if_stale(session: Session) -> None:
+    """Incremental refresh when the rollup exists and is older than a minute (cheap when nothing changed)."""
+    state = session.get(AnalyticsState, STATE_KEY)
+    if state is not None and state.at is not None and now() - state.at > STALE_AFTER:
+        refresh(session, full_allowed=False)
+
+
+def built(session: Session) -> bool:
+    state = session.get(AnalyticsState, STATE_KEY)
+    return state is not None and state.at is not None
+
+
+def _mark(session: Session, at: datetime) -> None:
+    state = session.get(AnalyticsState, STATE_KEY) or AnalyticsState(key=STATE_KEY)
+    state.at = at
+    session.add(state)
+    session.flush()
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

@@ -1,0 +1,85 @@
+"""Public analytics HTTP: the transparency page and Open311 GeoReport v2 (no login, suppressed data only).
+
+The supervisor pages (dashboard, scorecards, quarterly PDF, exports) are rendering
+functions in `pages.py`; the review-queue issue's login wraps them at merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlmodel import Session
+
+from service.analytics import open311, pages, queries as q
+from service.kit.clock import now
+
+router = APIRouter()
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()  # exports and page views write nothing, except the audit log
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+Lang = Annotated[str, Query(pattern="^(en|km)$")]
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_page(session: SessionDep, lang: Lang = "en", province: str = "") -> HTMLResponse:
+    place_id = None
+    if province:
+        node = next((p for p in q.place_tree(session).provinces() if p.code == province), None)
+        if node is None:
+            raise HTTPException(404, "unknown province")
+        place_id = node.id
+    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id))
+
+
+def _parse_date(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise HTTPException(400, f"{name} must be a W3C date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@router.get("/open311/v2/services.{fmt}")
+def open311_services(fmt: str, lang: Lang = "en") -> Response:
+    items = open311.services(lang)
+    if fmt == "json":
+        return JSONResponse(items)
+    if fmt == "xml":
+        return Response(open311.to_xml("services", "service", items), media_type="text/xml")
+    raise HTTPException(404, "format must be json or xml")
+
+
+@router.get("/open311/v2/requests.{fmt}")
+def open311_requests(session: SessionDep, fmt: str, service_code: str | None = None,
+                     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+                     start_date: str | None = None, end_date: str | None = None,
+                     page_size: Annotated[int, Query(ge=1, le=open311.MAX_REQUESTS)] = 200,
+                     lang: Lang = "en") -> Response:
+    if fmt not in ("json", "xml"):
+        raise HTTPException(404, "format must be json or xml")
+    if service_code is not None and service_code not in q.CATEGORIES:
+        raise HTTPException(400, "unknown service_code")
+    since, until = _parse_date(start_date, "start_date"), _parse_date(end_date, "end_date")
+    if since is None:  # GeoReport v2: without start_date, the last 90 days
+        since = (until or now()) - timedelta(days=90)
+    items = open311.requests(session, filters=q.Filters(since, until), service_code=service_code, status=status,
+                             limit=page_size, language=lang)
+    if fmt == "json":
+        return JSONResponse(items)
+    return Response(open311.to_xml("service_requests", "request", items), media_type="text/xml")

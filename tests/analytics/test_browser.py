@@ -1,0 +1,63 @@
+"""Dashboard, public and scorecard pages in real headless Chromium (Playwright, Debian's chromium)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from service.analytics import pages
+from tests.analytics.factories import place
+from tests.analytics.test_exports_reports import Q3, _seed
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+                                reason="Debian's chromium is not installed (python3 dev.py test installs it)")
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                              "--disable-background-networking",
+                                                              "--disable-component-update"])
+        yield b
+        b.close()
+
+
+def _charts_drawn(page) -> int:  # type: ignore[no-untyped-def]
+    # A chart counts when its SVG has a real size on screen and drawn marks inside.
+    return page.evaluate("""() => [...document.querySelectorAll('figure.chart svg')].filter(svg => {
+        const box = svg.getBoundingClientRect();
+        return box.width > 100 && box.height > 100 &&
+               svg.querySelectorAll('rect, path, circle').length > 3; }).length""")
+
+
+def test_pages_render_with_charts(browser, live_server, session: Session, places: None) -> None:  # type: ignore[no-untyped-def]
+    _seed(session)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live_server.url("/public?lang=km"))
+    assert _charts_drawn(page) >= 6
+    assert page.locator("svg.province-map circle.bubble").count() == 25
+    page.screenshot(path=str(SHOTS / "public-km.png"), full_page=True)
+
+    page.set_content(pages.dashboard_page(session, filters=Q3))
+    assert _charts_drawn(page) >= 8
+    assert page.locator("#drilldown a", has_text="Phnom Penh").count() == 1
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+
+    page.set_content(pages.scorecard_page(session, place_id=place(session, "KH-12").id, filters=Q3))  # type: ignore[arg-type]
+    assert _charts_drawn(page) >= 1
+    page.emulate_media(media="print")
+    assert page.locator("header").is_hidden()  # print layout: no site header on the A4 sheet
+    page.emulate_media(media="screen")
+    page.screenshot(path=str(SHOTS / "scorecard.png"), full_page=True)
+    assert errors == []

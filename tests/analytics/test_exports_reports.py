@@ -1,0 +1,112 @@
+"""Quotes, exports (audited, suppressed, masked) and the quarterly PDF with Khmer intact."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import io
+from datetime import datetime, timezone
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlmodel import Session, select
+
+from service.analytics import pages, publish, queries as q, service as svc
+from service.audit.models import AuditEvent
+from service.kit.errors import InvalidInput
+from service.reports.models import ReportCluster
+from tests.analytics.factories import make_many, make_report, place
+
+AT = datetime(2026, 7, 10, 9, 30, tzinfo=timezone.utc)
+Q3 = q.Filters(*q.quarter_window(2026, 3))
+
+
+def _seed(session: Session) -> int:
+    make_many(session, 15, place_id=place(session, "KH-12").id, category="stigma_discrimination", created_at=AT)
+    make_many(session, 4, place_id=place(session, "KH-7").id, category="financial_hardship", created_at=AT)
+    cluster = ReportCluster(category="stigma_discrimination", size=12, systemic=True, label="Shouting at ART clinic",
+                            place_id=place(session, "KH-12").id)
+    session.add(cluster)
+    session.flush()
+    make_many(session, 12, place_id=place(session, "KH-12").id, category="stigma_discrimination", created_at=AT,
+              cluster_id=cluster.id)
+    report = make_report(session, created_at=AT, place_id=place(session, "KH-12").id,
+                         narrative_masked="The nurse said មិនមានថ្នាំទេ and told me to call [phone] tomorrow.",
+                         category="service_quality")
+    session.commit()
+    return report.id  # type: ignore[return-value]
+
+
+def _actions(session: Session) -> list[str]:
+    session.expire_all()
+    return [e.action for e in session.exec(select(AuditEvent)).all()]
+
+
+def test_quotes_only_from_masked_narrative_and_only_by_supervisors(session: Session, places: None, settings) -> None:  # type: ignore[no-untyped-def]
+    rid = _seed(session)
+    with pytest.raises(svc.NotAllowed):
+        svc.approve_quote(session, report_id=rid, excerpt="The nurse said", approved_by="h@x", role="handler")
+    with pytest.raises(InvalidInput):  # not in the masked text (the raw number never is)
+        svc.approve_quote(session, report_id=rid, excerpt="call 012 345 678", approved_by="s@x", role="supervisor")
+    quote = svc.approve_quote(session, report_id=rid, excerpt="The nurse said មិនមានថ្នាំទេ", approved_by="s@x",
+                              role="supervisor")
+    session.commit()
+    assert [x.id for x in svc.approved_quotes(session, filters=Q3)] == [quote.id]
+    svc.revoke_quote(session, quote_id=quote.id, actor="s@x", role="supervisor")  # type: ignore[arg-type]
+    session.commit()
+    assert svc.approved_quotes(session, filters=Q3) == []
+    assert _actions(session) == ["quote.approve", "quote.revoke"]
+
+
+def test_aggregate_exports_are_suppressed_and_audited(session: Session, places: None, settings) -> None:  # type: ignore[no-untyped-def]
+    _seed(session)
+    table, _ = publish.province_table(session, filters=Q3)
+    data = svc.export_csv(session, tables={"provinces": table}, actor="h@x", role="handler")
+    text = data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    kampot = next(r for r in rows if r and r[0] == "Kampot")
+    assert "4" not in kampot and "<10" in kampot
+    book = load_workbook(io.BytesIO(svc.export_xlsx(session, tables={"provinces": table}, actor="h@x", role="handler")))
+    cells = [c.value for row in book["provinces"].iter_rows() for c in row]
+    assert 4 not in cells and "<10" in cells
+    cases = svc.export_cases(session, filters=Q3, actor="s@x", role="supervisor").decode("utf-8-sig")
+    case_rows = list(csv.DictReader(io.StringIO(cases)))
+    assert len(case_rows) == 32 and set(case_rows[0]) == set(svc.CASE_COLUMNS)
+    assert all(r["created_month"] == "2026-07" for r in case_rows)
+    assert "[phone]" in cases and "receipt" not in cases
+    with pytest.raises(svc.NotAllowed):
+        svc.export_cases(session, filters=Q3, actor="h@x", role="handler")
+    session.commit()
+    assert _actions(session) == ["export.aggregate", "export.aggregate", "export.cases"]
+
+
+def test_scorecard_and_dashboard_render(session: Session, places: None, settings) -> None:  # type: ignore[no-untyped-def]
+    _seed(session)
+    hc = place(session, "KH-12")
+    html = pages.scorecard_page(session, place_id=hc.id, filters=Q3)  # type: ignore[arg-type]
+    assert "@page { size: A4" in html and "<svg" in html and "District scorecard" in html
+    km = pages.scorecard_page(session, place_id=hc.id, filters=Q3, language="km")  # type: ignore[arg-type]
+    assert "តារាងពិន្ទុ" in km
+    dash = pages.dashboard_page(session, filters=Q3)
+    assert dash.count("<svg") >= 8 and "Shouting at ART clinic" in dash and "Phnom Penh" in dash
+
+
+def test_quarterly_pdf_has_the_khmer_text(session: Session, places: None, settings) -> None:  # type: ignore[no-untyped-def]
+    rid = _seed(session)
+    svc.approve_quote(session, report_id=rid, excerpt="The nurse said មិនមានថ្នាំទេ", approved_by="s@x", role="supervisor")
+    session.commit()
+    pdf = pages.quarterly_report_pdf(session, year=2026, quarter=3, language="km")
+    assert pdf.startswith(b"%PDF")
+    squeezed = "".join(pdftotext(pdf).split())
+    assert "របាយការណ៍ភស្តុតាងប្រចាំត្រីមាស" in squeezed  # the title, shaped and extracted intact
+    assert "មិនមានថ្នាំទេ" in squeezed  # the approved quote
+    assert "ShoutingatARTclinic" in squeezed  # the systemic issue (12 reports, over the threshold)
+    en = pages.quarterly_report_pdf(session, year=2026, quarter=3, language="en")
+    assert "Quarterly evidence report" in pdftotext(en)
+    assert len(PdfReader(io.BytesIO(en)).pages) >= 2
+
+
+def pdftotext(pdf: bytes) -> str:
+    """Text as poppler extracts it (it honours /ActualText, as copy-paste in readers does)."""
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()

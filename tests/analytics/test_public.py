@@ -1,0 +1,83 @@
+"""The public page and Open311 GeoReport v2 over real HTTP: suppressed, anonymised, both languages."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from service.kit.clock import now
+from tests.analytics.factories import make_report, place
+
+REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
+                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"}
+SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
+
+
+def seed(session: Session) -> None:
+    at = now() - timedelta(days=1)
+    siem_reap = place(session, "KH-17")
+    kampot = place(session, "KH-7")
+    for i in range(12):
+        make_report(session, place_id=siem_reap.id, category="stigma_discrimination", created_at=at, updated_at=at,
+                    narrative_masked=f"staff shouted at me number {i}")
+    for _ in range(3):
+        make_report(session, place_id=kampot.id, category="financial_hardship", created_at=at, updated_at=at,
+                    narrative_masked="asked to pay [phone] for a free test")
+    session.commit()
+
+
+def test_public_page_suppresses_and_speaks_khmer(live_server, session: Session, places: None) -> None:  # type: ignore[no-untyped-def]
+    seed(session)
+    page = live_server.client.get("/public")
+    assert page.status_code == 200
+    html = page.text
+    assert html.count("<svg") >= 6 and "province-map" in html
+    assert "&lt;10" in html  # Kampot's 3 reports are not shown as 3
+    assert not re.search(r"<td>3</td>", html)
+    assert "kozea.github.io" not in html and "<script" not in html  # no CDN scripts
+    km = live_server.client.get("/public", params={"lang": "km"}).text
+    assert "របាយការណ៍តាមខេត្ត" in km and "សៀមរាប" in km
+    one = live_server.client.get("/public", params={"province": "KH-17"})
+    assert one.status_code == 200 and "Siem Reap" in one.text
+    assert live_server.client.get("/public", params={"province": "KH-99"}).status_code == 404
+    assert live_server.client.get("/public", params={"lang": "fr"}).status_code == 422
+
+
+def test_open311_services_and_requests_fields(live_server, session: Session, places: None) -> None:  # type: ignore[no-untyped-def]
+    seed(session)
+    services = live_server.client.get("/open311/v2/services.json").json()
+    assert {s["service_code"] for s in services} >= {"stigma_discrimination", "financial_hardship"}
+    assert all(set(s) == SERVICE_FIELDS and s["type"] in ("realtime", "batch", "blackbox") for s in services)
+    reqs = live_server.client.get("/open311/v2/requests.json").json()
+    # Siem Reap's 12 are published; Kampot's 3 stand in a group under the threshold and are not.
+    assert len(reqs) == 12
+    for r in reqs:
+        assert set(r) == REQUEST_FIELDS
+        assert r["status"] in ("open", "closed")
+        assert r["address_id"] == "KH-17" and isinstance(r["lat"], float) and isinstance(r["long"], float)
+        assert re.fullmatch(r"\d{4}-\d{2}-01T00:00:00Z", r["requested_datetime"])  # month, not the moment
+        assert r["description"] == ""  # no narrative unless a supervisor approved a quote
+        assert re.fullmatch(r"[0-9a-f]{16}", r["service_request_id"])
+    assert len({r["service_request_id"] for r in reqs}) == 12
+    only = live_server.client.get("/open311/v2/requests.json", params={"service_code": "financial_hardship"}).json()
+    assert only == []
+    xml = live_server.client.get("/open311/v2/requests.xml")
+    assert xml.status_code == 200 and xml.text.count("<request>") == 12 and "<service_request_id>" in xml.text
+    assert live_server.client.get("/open311/v2/requests.json", params={"service_code": "nope"}).status_code == 400
+    assert live_server.client.get("/open311/v2/requests.json", params={"start_date": "yesterday"}).status_code == 400
+    assert live_server.client.get("/open311/v2/requests.csv").status_code == 404
+
+
+def test_public_page_is_the_same_through_the_rollup(live_server, session: Session, places: None) -> None:  # type: ignore[no-untyped-def]
+    from service.analytics import rollup
+
+    seed(session)
+    before = live_server.client.get("/public").text
+    rollup.rebuild(session)
+    session.commit()
+    after = live_server.client.get("/public").text
+    tables = re.compile(r"<table>.*?</table>", re.DOTALL)
+    assert tables.findall(after) == tables.findall(before) and "&lt;10" in after
