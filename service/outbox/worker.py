@@ -8,7 +8,7 @@ import random
 import socket
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
@@ -49,6 +49,7 @@ class Worker:
         self._drivers: dict[str, registry.Driver] = {}
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.spool = Spool(settings.spool_dir)
+        self._analytics_at: datetime | None = None
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
@@ -260,6 +261,18 @@ class Worker:
                 alert_urgent(session, report, self.settings)
         return len(routed)
 
+    ANALYTICS_EVERY = timedelta(minutes=1)
+
+    def analytics(self) -> None:
+        """Keep the dashboards' pre-aggregated table current (incremental; at most once a minute)."""
+        from service.analytics import rollup
+
+        if self._analytics_at is not None and now() - self._analytics_at < self.ANALYTICS_EVERY:
+            return
+        with session_scope(self.engine) as session:
+            rollup.refresh(session)
+        self._analytics_at = now()
+
     def run_once(self) -> dict[str, int]:
         """One pass over every duty; returns what was done."""
         replayed = self.replay_spool()
@@ -269,6 +282,7 @@ class Worker:
         timers = self.deadlines()
         self.housekeeping()
         purged = self.retention()
+        self.analytics()
         return {"replayed": replayed, "triaged": triaged, "routed": routed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
