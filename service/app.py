@@ -85,5 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.web.setup import install_review
 
     install_review(app)
+    # Routing rules, edited by platform administrators (issue 6).
+    from service.routing.routes import router as rules_router
+
+    app.include_router(rules_router)
     app.include_router(analytics_router)  # analytics (issue 7)
     return app
