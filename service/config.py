@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     agent_link_hours: int = Field(24, alias="SAMLENG_AGENT_LINK_HOURS", ge=1)
     # Telegram updates processed at the same time (one at a time per person).
     telegram_concurrency: int = Field(16, alias="TELEGRAM_CONCURRENCY", ge=1, le=256)
+    # --- wiring: the bot's @username, for the outreach worker's deep link t.me/<bot>?start=<code> ---
+    telegram_bot_username: str = Field("", alias="TELEGRAM_BOT_USERNAME", max_length=64)
 
     # -- escalation, outbox worker and retention (issue 6) -------------------------------------
     # Sender address of the emails to grievance bodies.

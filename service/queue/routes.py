@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlmodel import Session
 
 from service.auth.deps import CurrentUser, SessionDep
@@ -14,11 +14,12 @@ from service.auth.service import NotAllowed
 from service.kit import segments
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.orgs.models import User
-from service.queue import actions
+from service.escalation.service import LadderExhausted
+from service.queue import actions, handling
 from service.queue import service as queue
 from service.queue.schemas import (
-    AssignIn, CaseDetail, CasePage, CaseSummary, Category, Done, MergeIn, NoteIn, Problem, ReplyIn, ReplyOut,
-    StatusIn,
+    AssignIn, CaseDetail, CasePage, CaseSummary, Category, Done, EscalateIn, EscalateOut, EscalationInfo,
+    EscalationState, LadderRung, MergeIn, NoteIn, Problem, ReplyIn, ReplyOut, RerouteIn, StatusIn,
     TimelineItem, TriageIn, Urgency,
 )
 from service.reports.models import ALLOWED_TRANSITIONS, Report
@@ -38,7 +39,7 @@ def http_error(exc: DomainError) -> HTTPException:
         return HTTPException(404, "no such case")
     if isinstance(exc, (actions.NotPermitted, NotAllowed)):
         return HTTPException(403, str(exc))
-    if isinstance(exc, (actions.NoConsent, InvalidTransition)):
+    if isinstance(exc, (actions.NoConsent, InvalidTransition, handling.Conflict, LadderExhausted)):
         return HTTPException(409, str(exc))
     return HTTPException(422, str(exc))
 
@@ -178,8 +179,77 @@ def reply(case_id: CaseId, body: ReplyIn, session: SessionDep, user: CurrentUser
     return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)  # type: ignore[attr-defined]
 
 
-# Hook for the lead at merge: evidence files (Telegram helper's `evidence` table) go here as
-# GET /api/v1/cases/{case_id}/evidence/{evidence_id}, looked up with queue.get_case(...) first so the
-# organisation scope applies, streamed decrypted with Cache-Control: no-store, and audited with
-# actions.record_view(..., via="evidence").
+# -- escalation, closing, rerouting, evidence ---------------------------------------------------
+def escalation_info(session: Session, escalation) -> EscalationInfo:  # type: ignore[no-untyped-def]
+    from service.bodies.models import GrievanceBody
+
+    body = session.get(GrievanceBody, escalation.body_id)
+    return EscalationInfo(id=escalation.id, body=body.slug if body else None, body_name=body.name_en if body else None,
+                          rung=escalation.rung, status=escalation.status, due_at=escalation.due_at,
+                          created_at=escalation.created_at)
+
+
+@router.get("/{case_id}/escalation", response_model=EscalationState, responses=ERRORS)
+def escalation_state(case_id: CaseId, session: SessionDep, user: CurrentUser) -> EscalationState:
+    """The current escalation (body, rung, deadline, status), the case's ladder and its evidence ids."""
+    try:
+        report = queue.get_case(session, user=user, report_id=case_id)
+    except DomainError as exc:
+        raise http_error(exc) from None
+    view = handling.escalation_view(session, report)
+    return EscalationState(
+        current=escalation_info(session, view.current) if view.current else None,
+        rule=view.rule.rule_key if view.rule else None, needs_reroute=view.needs_reroute,
+        ladder=[LadderRung(rung=r["rung"], level=r["level"], body=r["body"], name_en=r["name_en"], current=r["current"])
+                for r in view.ladder],
+        evidence=[e.id for e in handling.evidence_list(session, report)])  # type: ignore[misc]
+
+
+@router.post("/{case_id}/escalate", response_model=EscalateOut, responses=ERRORS)
+def escalate(case_id: CaseId, body: EscalateIn, session: SessionDep, user: CurrentUser) -> EscalateOut:
+    """Send the case to the next body on its ladder. `after` = the latest escalation id you saw (0: none);
+    repeating a request with the same `after` returns the escalation it made (`created: false`)."""
+    result = _change(session, user, case_id,
+                     lambda r: handling.escalate(session, user=user, report=r, after=body.after))
+    escalation, created = result  # type: ignore[misc]
+    return EscalateOut(escalation=escalation_info(session, escalation), created=created)
+
+
+@router.post("/{case_id}/close", response_model=Done, responses=ERRORS)
+def close(case_id: CaseId, session: SessionDep, user: CurrentUser) -> Done:
+    """Close the case: waiting escalations are cancelled, the reporter is told, contact erasure scheduled."""
+    _change(session, user, case_id, lambda r: handling.close(session, user=user, report=r))
+    return Done()
+
+
+@router.post("/{case_id}/reroute", response_model=Done, responses=ERRORS)
+def reroute(case_id: CaseId, body: RerouteIn, session: SessionDep, user: CurrentUser) -> Done:
+    """Route the case by another routing rule (after a body said "not ours"); it may move to another organisation."""
+    _change(session, user, case_id, lambda r: handling.reroute(session, user=user, report=r, rule_key=body.rule_key))
+    return Done()
+
+
+@router.get("/{case_id}/evidence/{evidence_id}", responses={**ERRORS, 200: {
+    "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "application/pdf": {}},
+    "description": "the cleaned file"}}, response_class=Response)
+def evidence_file(case_id: CaseId, evidence_id: CaseId, request: Request, session: SessionDep,
+                  user: CurrentUser) -> Response:
+    """One evidence file of the case, decrypted (never cached; the view is audited)."""
+    try:
+        report = queue.get_case(session, user=user, report_id=case_id)
+        data, mime = handling.open_evidence(session, user=user, report=report, evidence_id=evidence_id, via="api",
+                                            settings=request.app.state.settings)
+    except DomainError as exc:
+        session.rollback()
+        raise http_error(exc) from None
+    session.commit()
+    return evidence_response(data, mime)
+
+
+def evidence_response(data: bytes, mime: str) -> Response:
+    return Response(data, media_type=mime, headers={
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline",
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'", "Referrer-Policy": "no-referrer"})
+
+
 _ = InvalidInput

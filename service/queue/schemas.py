@@ -110,3 +110,44 @@ class ReplyOut(BaseModel):
 
 class Done(BaseModel):
     ok: bool = True
+
+
+# -- escalation, reroute, evidence (wired at merge) ---------------------------------------------
+class EscalateIn(Strict):
+    # The latest escalation id the caller saw (0: none). The same value twice is one escalation.
+    after: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class RerouteIn(Strict):
+    rule_key: str = Field(min_length=1, max_length=64)
+
+
+class EscalationInfo(BaseModel):
+    id: int
+    body: str | None
+    body_name: str | None
+    rung: int
+    status: str
+    due_at: datetime | None
+    created_at: datetime
+
+
+class EscalateOut(BaseModel):
+    escalation: EscalationInfo
+    created: bool
+
+
+class LadderRung(BaseModel):
+    rung: int
+    level: str | None
+    body: str | None
+    name_en: str | None
+    current: bool
+
+
+class EscalationState(BaseModel):
+    current: EscalationInfo | None
+    rule: str | None
+    ladder: list[LadderRung]
+    needs_reroute: bool
+    evidence: list[int]

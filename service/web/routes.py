@@ -27,8 +27,9 @@ from service.kit.errors import DomainError
 from service.kit.i18n import LANGUAGES
 from service.orgs.models import Organisation, User
 from service.places.models import Place
-from service.queue import actions
+from service.queue import actions, handling
 from service.queue import service as queue
+from service.queue.routes import evidence_response
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
 from service.web.render import csrf_valid, page, set_cookie
 
@@ -184,7 +185,8 @@ def _render_case(request: Request, session: Session, user: User, case_id: CaseId
                     allowed=ALLOWED_TRANSITIONS.get(report.status, ()), members=members, assignee=assignee,
                     can_reply=can_reply, template_counts=templates,
                     reply_templates={k: actions.reply_text(report, template=k, text=None) for k in actions.REPLY_TEMPLATES},
-                    categories=CATEGORIES, urgencies=URGENCIES)
+                    categories=CATEGORIES, urgencies=URGENCIES, esc=handling.escalation_view(session, report),
+                    evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session))
     session.commit()
     return response
 
@@ -276,6 +278,50 @@ def web_reply_segments(request: Request, user: WebUser, text: Annotated[str, For
     _check_csrf(request, csrf_token)
     count = segments.count(text)
     return page(request, "_segments.html", count=count, chars=len(text))
+
+
+# -- escalation, closing, rerouting, evidence ----------------------------------------------------
+
+@router.post("/cases/{case_id}/escalate")
+def web_escalate(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                 after: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0, csrf_token: Csrf = "") -> Response:
+    """`after` is the latest escalation id the page showed: a double submit is one escalation."""
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: handling.escalate(session, user=u, report=r, after=after))
+
+
+@router.post("/cases/{case_id}/close")
+def web_close(case_id: CaseId, request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token, lambda u, r: handling.close(session, user=u, report=r))
+
+
+@router.post("/cases/{case_id}/reroute")
+def web_reroute(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                rule_key: Annotated[str, Form(min_length=1, max_length=64)], csrf_token: Csrf = "") -> Response:
+    response = _act(request, session, user, case_id, csrf_token,
+                    lambda u, r: handling.reroute(session, user=u, report=r, rule_key=rule_key))
+    if response.status_code == 303:
+        try:  # rerouted to another organisation: the case has left this user's queue
+            queue.get_case(session, user=user, report_id=case_id)  # type: ignore[arg-type]
+        except DomainError:
+            return _redirect("/?rerouted=1")
+    return response
+
+
+@router.get("/cases/{case_id}/evidence/{evidence_id}")
+def web_evidence(case_id: CaseId, evidence_id: CaseId, request: Request, session: SessionDep,
+                 user: WebUser) -> Response:
+    """An evidence file of the case, decrypted, never cached; the view is audited."""
+    user = _need_user(user)
+    try:
+        report = queue.get_case(session, user=user, report_id=case_id)
+        data, mime = handling.open_evidence(session, user=user, report=report, evidence_id=evidence_id, via="web",
+                                            settings=request.app.state.settings)
+    except DomainError:
+        session.rollback()
+        return page(request, "error.html", 404, message="No such case.")
+    session.commit()
+    return evidence_response(data, mime)
 
 
 # -- the public status page -------------------------------------------------------------------
@@ -411,3 +457,88 @@ def totp_setup(request: Request, session: SessionDep, user: WebUser, code: Annot
     record(session, actor=user.email, action="user.totp_enabled", object_type="user", object_id=user.id)
     session.commit()
     return page(request, "account.html", totp_on=True)
+
+
+# -- supervisors and admins: dead letters, the routing simulator, outreach worker link codes ------
+
+def _supervisor(user: User | None) -> User:
+    user = _need_user(user)
+    if user.role not in handling.SUPERVISING:
+        raise HTTPException(403, "supervisors and administrators only")
+    return user
+
+
+@router.get("/admin/dead-letters", response_class=HTMLResponse)
+def dead_letters_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Messages the outbox gave up on (never their address or text), with "retry now"."""
+    if user is None:
+        return _redirect("/")
+    user = _supervisor(user)
+    rows = handling.dead_letters(session, user=user)
+    return page(request, "dead_letters.html", rows=rows, errors={r.id: handling.safe_error(r) for r in rows},
+                done=request.query_params.get("done"))
+
+
+@router.post("/admin/dead-letters/{outbound_id}/retry")
+def dead_letter_retry(outbound_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep,
+                      user: WebUser, csrf_token: Csrf = "") -> Response:
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    try:
+        handling.retry_dead_letter(session, user=user, outbound_id=outbound_id)
+    except queue.NotFound:
+        session.rollback()
+        return page(request, "error.html", 404, message="No such message.")
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", 409, message=str(exc))
+    session.commit()
+    return _redirect("/admin/dead-letters?done=1")
+
+
+@router.get("/admin/routing", response_class=HTMLResponse)
+def routing_simulator(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """"Where would this case go?": the rule, its organisation and the resolved ladder (changes nothing)."""
+    if user is None:
+        return _redirect("/")
+    _supervisor(user)
+    from service.routing.service import simulate
+
+    qp = {k: v.replace("\x00", "").strip()[:120] for k, v in request.query_params.items()}
+    asked = {"category": qp.get("category") if qp.get("category") in CATEGORIES else None,
+             "urgency": qp.get("urgency") if qp.get("urgency") in URGENCIES else None,
+             "population": qp.get("population") if qp.get("population") in POPULATIONS else None,
+             "place": qp.get("place") or None}
+    result, error = None, None
+    if qp.get("go"):
+        try:
+            result = simulate(session, **asked)
+        except DomainError as exc:
+            error = str(exc)
+    return page(request, "routing.html", 422 if error else 200, asked=asked, result=result, error=error,
+                categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS)
+
+
+@router.get("/admin/agents", response_class=HTMLResponse)
+def agents_page(request: Request, user: WebUser) -> Response:
+    if user is None:
+        return _redirect("/")
+    _supervisor(user)
+    return page(request, "agents.html")
+
+
+@router.post("/admin/agents/link-code", response_class=HTMLResponse)
+def agent_link_code(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "") -> Response:
+    """A one-time code for an outreach worker to send to the bot; shown once, stored only hashed."""
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    try:
+        code = handling.agent_link_code(session, user=user)
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "agents.html", 422, error=str(exc))
+    session.commit()
+    bot = (request.app.state.settings.telegram_bot_username or "").lstrip("@")
+    link = f"https://t.me/{bot}?start={code.replace('-', '')}" if bot else None
+    return page(request, "agents.html", code=code, link=link,
+                hours=request.app.state.settings.agent_link_hours)

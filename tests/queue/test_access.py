@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, func, select
 
+from service.audit.models import AuditEvent
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report, ReportEvent
 from tests.support.review import bearer, csrf_of, sign_in
@@ -24,6 +25,11 @@ API_CALLS = [
     ("POST", "/api/v1/cases/{id}/triage", {"urgency": "urgent"}),
     ("POST", "/api/v1/cases/{id}/merge", {"into_case_id": "{own}"}),
     ("POST", "/api/v1/cases/{id}/reply", {"text": "hello"}),
+    ("GET", "/api/v1/cases/{id}/escalation", None),
+    ("POST", "/api/v1/cases/{id}/escalate", {"after": 0}),
+    ("POST", "/api/v1/cases/{id}/close", None),
+    ("POST", "/api/v1/cases/{id}/reroute", {"rule_key": "default"}),
+    ("GET", "/api/v1/cases/{id}/evidence/{evidence}", None),
 ]
 WEB_CALLS = [
     ("GET", "/cases/{id}", None),
@@ -35,8 +41,30 @@ WEB_CALLS = [
     ("POST", "/cases/{id}/triage", {"urgency": "urgent"}),
     ("POST", "/cases/{id}/merge", {"into": "{own}"}),
     ("POST", "/cases/{id}/reply", {"text": "hello"}),
+    ("POST", "/cases/{id}/escalate", {"after": "0"}),
+    ("POST", "/cases/{id}/close", {}),
+    ("POST", "/cases/{id}/reroute", {"rule_key": "default"}),
+    ("GET", "/cases/{id}/evidence/{evidence}", None),
 ]
 ROLES = ("b:handler", "b:supervisor", "b:admin")
+
+
+@pytest.fixture
+def a_evidence(world, engine, settings, tmp_path) -> int:  # type: ignore[no-untyped-def]
+    """An evidence file (a small JPEG) of organisation A's case."""
+    import io
+
+    from PIL import Image
+
+    from service.evidence.service import store_evidence
+
+    settings.evidence_dir = str(tmp_path / "evidence")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(out, "JPEG")
+    with Session(engine) as s:
+        item = store_evidence(s, report_id=world.cases["a"].id, data=out.getvalue(), settings=settings)
+        s.commit()
+        return int(item.id)  # type: ignore[arg-type]
 
 
 def snapshot(engine, report_id: int) -> tuple:
@@ -44,8 +72,10 @@ def snapshot(engine, report_id: int) -> tuple:
         report = s.get(Report, report_id)
         events = s.exec(select(func.count()).where(ReportEvent.report_id == report_id)).one()
         outbox = s.exec(select(func.count()).select_from(OutboundMessage)).one()
+        views = s.exec(select(func.count()).where(AuditEvent.object_id == str(report_id),
+                                                  AuditEvent.action != "auth.login")).one()
         return (report.status, report.urgency, report.category, report.assigned_user_id, report.cluster_id,
-                report.org_id, events, outbox)
+                report.org_id, events, outbox, views)
 
 
 def fill(body, *, user_id: int, own: int):  # type: ignore[no-untyped-def]
@@ -55,13 +85,13 @@ def fill(body, *, user_id: int, own: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_api_matrix_other_organisation(app, world, engine, role) -> None:
+def test_api_matrix_other_organisation(app, world, engine, role, a_evidence) -> None:
     target = world.cases["a"].id
     headers = bearer(app, world.users[role].email)
     before = snapshot(engine, target)
     for method, path, body in API_CALLS:
         payload = fill(body, user_id=world.users[role].id, own=world.cases["b"].id)
-        response = app.request(method, path.format(id=target), json=payload, headers=headers)
+        response = app.request(method, path.format(id=target, evidence=a_evidence), json=payload, headers=headers)
         assert response.status_code in (403, 404), (role, method, path, response.status_code)
         assert "Org A" not in response.text
     assert snapshot(engine, target) == before
@@ -70,14 +100,14 @@ def test_api_matrix_other_organisation(app, world, engine, role) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_web_matrix_other_organisation(app, world, engine, role) -> None:
+def test_web_matrix_other_organisation(app, world, engine, role, a_evidence) -> None:
     target = world.cases["a"].id
     sign_in(app, world.users[role].email)
     token = csrf_of(app.get("/").text)
     before = snapshot(engine, target)
     for method, path, body in WEB_CALLS:
         data = fill(body, user_id=world.users[role].id, own=world.cases["b"].id)
-        response = app.request(method, path.format(id=target),
+        response = app.request(method, path.format(id=target, evidence=a_evidence),
                                data=None if data is None else {**data, "csrf_token": token}, follow_redirects=False)
         assert response.status_code in (403, 404), (role, method, path, response.status_code)
         assert "Org A" not in response.text

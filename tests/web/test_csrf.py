@@ -15,6 +15,7 @@ FORMS = [
     ("/cases/{id}/status", {"to": "in_progress"}), ("/cases/{id}/triage", {"urgency": "urgent"}),
     ("/cases/{id}/merge", {"into": "{other}"}), ("/cases/{id}/reply", {"text": "hi"}),
     ("/cases/{id}/assign", {"user_id": "{me}"}),
+    ("/cases/{id}/escalate", {"after": "0"}), ("/cases/{id}/close", {}), ("/cases/{id}/reroute", {"rule_key": "default"}),
 ]
 
 
@@ -80,7 +81,8 @@ def test_no_state_change_by_get(app, world, engine) -> None:
         "/logout", "/lang", "/login", f"/cases/{case.id}/reply/segments", "/account/totp",
         f"/admin/users/{world.users['a:handler'].id}/password",
         *(f"/api/v1/cases/{case.id}/{a}" for a in ("claim", "release", "assign", "notes", "status", "triage",
-                                                    "merge", "reply")),
+                                                    "merge", "reply", "escalate", "close", "reroute")),
+        "/admin/agents/link-code", f"/admin/dead-letters/{case.id}/retry",
     ]
     for path in paths:
         assert app.get(path, params={"text": "x", "to": "closed", "urgency": "urgent"}).status_code in (404, 405), path

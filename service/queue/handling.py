@@ -1,0 +1,190 @@
+"""Escalation, closing, rerouting and evidence for handlers (the review queue's side of issues 3 and 6).
+
+Each action runs on a case the caller already looked up through `queue.get_case` (so the
+organisation scope applies), appends an audit entry like the other case actions, and never
+commits. The escalation, routing and evidence packages do the work; this module only decides
+who may and what is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from service.audit.service import record
+from service.bodies.models import GrievanceBody
+from service.config import Settings
+from service.escalation import service as esc
+from service.escalation.models import WAITING, Escalation
+from service.evidence.models import Evidence
+from service.evidence.service import evidence_for_report, read_evidence
+from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.masking import mask
+from service.orgs.models import User
+from service.outbox import service as outbox
+from service.outbox.models import OutboundMessage
+from service.queue.actions import NotPermitted
+from service.reports.models import Report
+from service.routing import service as routing
+from service.routing.models import RoutingRule
+
+SUPERVISING = ("supervisor", "admin")
+
+
+class Conflict(DomainError):
+    """Not possible in the case's present state (answered 409)."""
+
+
+def _audit(session: Session, user: User, action: str, report: Report, before: dict, after: dict) -> None:
+    record(session, actor=user.email, action=action, object_type="report", object_id=report.id,
+           detail={"before": before, "after": after})
+
+
+# -- escalation ---------------------------------------------------------------------------------
+@dataclass
+class EscalationView:
+    """What the case page and the API show of the current escalation and the ladder."""
+
+    current: Escalation | None
+    body: GrievanceBody | None
+    rule: RoutingRule | None
+    ladder: list[dict[str, Any]]
+    needs_reroute: bool
+
+
+def escalation_view(session: Session, report: Report) -> EscalationView:
+    current = esc.current_escalation(session, report)
+    body = session.get(GrievanceBody, current.body_id) if current is not None else None
+    rule = routing.rule_for_report(session, report)
+    ladder = []
+    if rule is not None:
+        for rung in routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category):
+            ladder.append({"rung": rung.index, "level": rung.body.level if rung.body else rung.spec.get("level"),
+                           "body": rung.body.slug if rung.body else None,
+                           "name_en": rung.body.name_en if rung.body else None,
+                           "name_km": rung.body.name_km if rung.body else None,
+                           "current": current is not None and current.rule_id == rule.id and current.rung == rung.index})
+    return EscalationView(current=current, body=body, rule=rule, ladder=ladder,
+                          needs_reroute=current is not None and current.status == "not_ours")
+
+
+def escalate(session: Session, *, user: User, report: Report, after: int) -> tuple[Escalation, bool]:
+    """Send the case to the next body; `after` is the latest escalation id the caller saw (0: none).
+
+    The same `after` twice (a double click, a retried request) gives the one escalation made
+    the first time. Returns (escalation, created now?).
+    """
+    before = esc.current_escalation(session, report)
+    status = report.status
+    escalation = esc.escalate(session, report, actor=user.email, idempotency_key=f"after:{after}")
+    created = before is None or escalation.id != before.id
+    if created:
+        body = session.get(GrievanceBody, escalation.body_id)
+        _audit(session, user, "case.escalate", report, {"status": status, "escalation": before.id if before else None},
+               {"status": report.status, "escalation": escalation.id, "body": body.slug if body else None,
+                "rung": escalation.rung})
+    return escalation, created
+
+
+def close(session: Session, *, user: User, report: Report) -> None:
+    """Close the case: waiting escalations cancelled, the reporter told, contact erasure scheduled."""
+    if report.status == "closed":
+        raise Conflict("the case is already closed")
+    status = report.status
+    esc.close_case(session, report, actor=user.email)
+    _audit(session, user, "case.close", report, {"status": status}, {"status": report.status})
+
+
+def reroute(session: Session, *, user: User, report: Report, rule_key: str) -> RoutingRule:
+    """Route the case by another rule (after a body said "not ours"); it may leave the caller's organisation."""
+    current = esc.current_escalation(session, report)
+    if current is not None and current.status in WAITING:
+        raise Conflict("the case is waiting for a body's answer; reroute after it answers or the deadline passes")
+    if report.status in ("resolved", "closed", "withdrawn", "duplicate", "rejected"):
+        raise Conflict(f"a {report.status} case cannot be rerouted")
+    old = routing.rule_for_report(session, report)
+    org_before = report.org_id
+    try:
+        rule = routing.reroute_by_key(session, report, key=rule_key, actor=user.email)
+    except NotFound:
+        raise InvalidInput("no active routing rule has that key") from None
+    _audit(session, user, "case.reroute", report, {"rule": old.rule_key if old else None, "org_id": org_before},
+           {"rule": rule.rule_key, "version": rule.version, "org_id": report.org_id})
+    return rule
+
+
+def route_choices(session: Session) -> list[RoutingRule]:
+    return [r for r in routing.current_rules(session) if r.active]
+
+
+# -- evidence ----------------------------------------------------------------------------------
+def evidence_list(session: Session, report: Report) -> list[Evidence]:
+    return evidence_for_report(session, report.id)  # type: ignore[arg-type]
+
+
+def open_evidence(session: Session, *, user: User, report: Report, evidence_id: int, via: str,
+                  settings: Settings | None = None) -> tuple[bytes, str]:
+    """The decrypted file of one of the case's evidence items (the view is audited)."""
+    item = session.get(Evidence, evidence_id)
+    if item is None or item.report_id != report.id:
+        raise NotFound("no such evidence")
+    try:
+        data = read_evidence(item, settings)
+    except FileNotFoundError:
+        raise NotFound("the evidence file is gone (erased)") from None
+    record(session, actor=user.email, action="case.view", object_type="report", object_id=report.id,
+           detail={"via": "evidence", "evidence": item.id, "channel": via})
+    return data, item.mime
+
+
+# -- dead letters ------------------------------------------------------------------------------
+def require_supervisor(user: User) -> None:
+    if user.role not in SUPERVISING:
+        raise NotPermitted("supervisors and administrators only")
+
+
+def dead_letters(session: Session, *, user: User, limit: int = 100) -> list[OutboundMessage]:
+    """Dead messages the user may see: everything for a platform admin, else those of the org's cases."""
+    require_supervisor(user)
+    if user.org_id is None:
+        return outbox.dead_letters(session, limit=limit)
+    return list(session.exec(
+        select(OutboundMessage).join(Report, col(Report.id) == col(OutboundMessage.report_id))
+        .where(OutboundMessage.status == "dead", Report.org_id == user.org_id)
+        .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())
+
+
+def safe_error(row: OutboundMessage) -> str:
+    """The last error, masked (a provider's error can quote an address) and short."""
+    return mask(row.last_error or "")[:200]
+
+
+def retry_dead_letter(session: Session, *, user: User, outbound_id: int) -> OutboundMessage:
+    require_supervisor(user)
+    row = session.get(OutboundMessage, outbound_id)
+    if row is None:
+        raise NotFound("no such message")
+    if user.org_id is not None:
+        report = session.get(Report, row.report_id) if row.report_id else None
+        if report is None or report.org_id != user.org_id:
+            raise NotFound("no such message")
+    status = row.status
+    row = outbox.retry_now(session, outbound_id)
+    record(session, actor=user.email, action="outbox.retry", object_type="outbound", object_id=row.id,
+           detail={"before": {"status": status}, "after": {"status": row.status}})
+    return row
+
+
+def agent_link_code(session: Session, *, user: User) -> str:
+    """A one-time code linking an outreach worker's Telegram to the user's organisation."""
+    from service.agents.service import create_agent_link_code
+
+    require_supervisor(user)
+    if user.org_id is None:
+        raise InvalidInput("link codes belong to an organisation; sign in as its supervisor or administrator")
+    code = create_agent_link_code(session, org_id=user.org_id, user_id=user.id)  # type: ignore[arg-type]
+    # The code itself is never written to the audit log.
+    record(session, actor=user.email, action="agent.link_code", object_type="org", object_id=user.org_id)
+    return code
