@@ -82,3 +82,10 @@ def test_signed_out_and_csrf(app, engine, rules) -> None:  # type: ignore[no-unt
     before = len(versions(engine, "kp-hiv"))
     response = app.post("/admin/rules", data=form(app, csrf_token="0" * 64), follow_redirects=False)
     assert response.status_code == 403 and len(versions(engine, "kp-hiv")) == before
+
+
+def test_the_rules_link_shows_for_platform_administrators_only(app, rules) -> None:  # type: ignore[no-untyped-def]
+    sign_in(app, "admin@a.test")
+    assert 'href="/admin/rules"' not in app.get("/").text
+    sign_in(app, "root@platform.test")
+    assert 'href="/admin/rules"' in app.get("/").text
