@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from service.ops.logs import configure_logging
+    from service.ops.runtime import tune_gc
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Mirror service.cli.cmd_serve: configure_logging(settings.log_level), then the same uvicorn.run call.
     configure_logging(args.log_level)
+    tune_gc()  # as the app's lifespan does
     uvicorn.run(app, host=args.host, port=args.port, log_level="info",
                 proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0

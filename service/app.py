@@ -18,6 +18,7 @@ from service.db import build_engine
 from service.inbox.spool import Spool
 from service.inbox.writer import Writer
 from service.ops.logs import quiet_libraries
+from service.ops.runtime import tune_gc
 from service.ops.routes import router as ops_router
 from service.triage import service as triage
 from service.analytics.routes import router as analytics_router  # analytics (issue 7): /public, /open311
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Triage rules and model loaded before the first report (training them if no cache yet).
         await asyncio.to_thread(triage.warm)
+        tune_gc()
         app.state.writer.start()
         if app.state.telegram is not None:  # Telegram bot (issue 3): process stored updates
             await app.state.telegram.start()
