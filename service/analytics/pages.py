@@ -70,7 +70,8 @@ def public_page(session: Session, *, language: str = "en", place_id: int | None 
 
 def dashboard_page(session: Session, *, language: str = "en", place_id: int | None = None,
                    filters: q.Filters | None = None, period: str = "month", csrf: str | None = None,
-                   message: str | None = None, can_export_cases: bool = False) -> str:
+                   message: str | None = None, can_export_cases: bool = False,
+                   quarters: tuple[str, ...] = ()) -> str:
     """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
     rollup.refresh_if_stale(session)
     charts.no_data_text(t(language, "No reports yet."))
@@ -110,7 +111,7 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
                    places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters),
                    clusters=q.active_clusters(session, filters=filters),
                    body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
-                   can_export_cases=can_export_cases,
+                   can_export_cases=can_export_cases, quarters=quarters,
                    quotes=approved_quotes(session, filters=filters, limit=10) if csrf else [])
 
 

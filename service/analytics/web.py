@@ -26,6 +26,7 @@ from service.analytics import pages, publish, queries as q, service as svc
 from service.analytics.labels import t
 from service.auth import service as auth
 from service.auth.deps import COOKIE, SessionDep, WebUser
+from service.kit.clock import now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import LANGUAGES
 from service.orgs.models import User
@@ -128,6 +129,14 @@ def _window(request: Request, months: int = 12) -> tuple[datetime, datetime]:
     return since, until
 
 
+def _recent_quarters() -> tuple[str, ...]:
+    """This quarter and the one before, as the PDF route spells them (2026Q3)."""
+    at = now()
+    this = (at.year, (at.month - 1) // 3 + 1)
+    last = (this[0] - 1, 4) if this[1] == 1 else (this[0], this[1] - 1)
+    return tuple(f"{y}Q{n}" for y, n in (this, last))
+
+
 # -- pages --------------------------------------------------------------------------------------
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -151,7 +160,7 @@ def dashboard(request: Request, session: SessionDep, user: WebUser) -> Response:
     message = t(lang, "Quote approved.") if request.query_params.get("quote") == "approved" else None
     html = pages.dashboard_page(session, language=lang, filters=filters, period=period,
                                 csrf=auth.csrf_token(request.cookies[COOKIE]), message=message,
-                                can_export_cases=user.role in SUPERVISORS)
+                                can_export_cases=user.role in SUPERVISORS, quarters=_recent_quarters())
     return _html(html)
 
 

@@ -101,6 +101,8 @@ def test_dashboard_is_scoped_to_the_organisation(app, data) -> None:  # type: ig
     page = app.get("/dashboard")
     assert page.headers["cache-control"] == "no-store" and "script-src" not in page.headers["content-security-policy"]
     table = _drilldown(page.text)
+    assert 'href="/scorecards/KH-12?lang=en"' in table and 'href="/reports/quarterly/' in page.text
+    assert 'href="/exports/cases.csv"' in page.text
     # Org A: 15 + 4 reports; its 4 in KH-7 are shown raw (the dashboard never leaves the platform).
     assert "<td>15</td>" in table and "<td>4</td>" in table and "<td>12</td>" not in table
     _as(app, "other_org_supervisor")
@@ -112,7 +114,6 @@ def test_dashboard_is_scoped_to_the_organisation(app, data) -> None:  # type: ig
     # Khmer, drill-down and bad parameters
     _as(app, "supervisor")
     assert 'lang="km"' in app.get("/dashboard?lang=km").text
-    kh12 = data and None
     with Session(app.app.state.engine) as s:
         kh12 = place(s, "KH-12").id
     assert app.get(f"/dashboard?place={kh12}").status_code == 200
