@@ -18,6 +18,7 @@ ones are (the body had the case and its deadline).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from statistics import median
 
@@ -58,12 +59,28 @@ def _threshold() -> int:
     return threshold()
 
 
-def _rows(session: Session, filters: q.Filters) -> list[tuple[Escalation, GrievanceBody]]:
-    stmt = (select(Escalation, GrievanceBody)
+@dataclass(frozen=True)
+class _Esc:
+    status: str
+    created_at: datetime | None
+    due_at: datetime | None
+    acknowledged_at: datetime | None
+    responded_at: datetime | None
+    closed_at: datetime | None
+
+
+def _rows(session: Session, filters: q.Filters) -> list[tuple[_Esc, GrievanceBody]]:
+    """The escalations in scope (plain columns, not ORM objects: the dashboard may read many) and their bodies."""
+    stmt = (select(Escalation.body_id, Escalation.status, Escalation.created_at, Escalation.due_at,
+                   Escalation.acknowledged_at, Escalation.responded_at, Escalation.closed_at)
             .join(Report, Report.id == Escalation.report_id)
-            .join(GrievanceBody, GrievanceBody.id == Escalation.body_id)
             .where(and_(*q._where(session, filters), Escalation.status != "cancelled")))
-    return [(e, b) for e, b in session.execute(stmt).all()]
+    found = session.execute(stmt).all()
+    if not found:
+        return []
+    ids = {r[0] for r in found}
+    bodies = {b.id: b for b in session.execute(select(GrievanceBody).where(GrievanceBody.id.in_(ids))).scalars()}  # type: ignore[union-attr]
+    return [(_Esc(*r[1:]), bodies[r[0]]) for r in found]
 
 
 def _body_label(body: GrievanceBody) -> dict[str, object]:
@@ -71,7 +88,7 @@ def _body_label(body: GrievanceBody) -> dict[str, object]:
     return {"en": body.name_en, "km": body.name_km, "level": LEVEL_LABELS.get(body.level, body.level)}
 
 
-def _answered_at(e: Escalation) -> datetime | None:
+def _answered_at(e: _Esc) -> datetime | None:
     """The body's first answer: an acknowledgement, an action, a resolution or 'not ours'."""
     stamps = [_utc(x) for x in (e.acknowledged_at, e.responded_at, e.closed_at) if x is not None]
     if e.status in ("superseded", "expired") and e.acknowledged_at is None and e.responded_at is None:
