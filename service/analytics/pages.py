@@ -28,10 +28,22 @@ def _env() -> Environment:
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 
 
+def _show(language: str, value: object) -> str:
+    """A body-metric label or value: plain text, {"msgid", "params"} or a name {"en", "km", "level"}."""
+    if isinstance(value, dict):
+        if "msgid" in value:
+            return t(language, str(value["msgid"]), **dict(value.get("params") or {}))
+        name = str(value.get(language) or value.get("en") or "")
+        level = value.get("level")
+        return f"{name} ({t(language, str(level))})" if level else name
+    return "" if value is None else str(value)
+
+
 def _render(name: str, language: str, **context: object) -> str:
     charts.no_data_text(t(language, "No reports yet."))
     return _env().get_template(name).render(lang=language, t=lambda m, **p: t(language, m, **p),
-                                            label=lambda v: label(language, v), **context)
+                                            label=lambda v: label(language, v),
+                                            show=lambda v: _show(language, v), **context)
 
 
 def _period_text(filters: q.Filters) -> str:
@@ -57,7 +69,9 @@ def public_page(session: Session, *, language: str = "en", place_id: int | None 
 
 
 def dashboard_page(session: Session, *, language: str = "en", place_id: int | None = None,
-                   filters: q.Filters | None = None, period: str = "month") -> str:
+                   filters: q.Filters | None = None, period: str = "month", csrf: str | None = None,
+                   message: str | None = None, can_export_cases: bool = False,
+                   quarters: tuple[str, ...] = ()) -> str:
     """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
     rollup.refresh_if_stale(session)
     charts.no_data_text(t(language, "No reports yet."))
@@ -96,7 +110,9 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
     return _render("dashboard.html", language, title=t(language, "Supervisor dashboard"), figures=figs,
                    places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters),
                    clusters=q.active_clusters(session, filters=filters),
-                   body_metrics=q.body_metrics(session, filters=filters))
+                   body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
+                   can_export_cases=can_export_cases, quarters=quarters,
+                   quotes=approved_quotes(session, filters=filters, limit=10) if csrf else [])
 
 
 def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, language: str) -> dict[str, object]:
@@ -104,7 +120,7 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
     node = tree.by_id.get(place_id)
     if node is None:
         raise NotFound("no such place")
-    scoped = q.Filters(filters.since, filters.until, place_id)
+    scoped = q.Filters(filters.since, filters.until, place_id, org_id=filters.org_id)
     cats = q.counts_by(session, by="category", filters=scoped)
     top = publish.suppressed_counts(dict(sorted(cats.items(), key=lambda kv: -kv[1])), language=language,
                                     title=t(language, "Reports"))
@@ -139,12 +155,13 @@ def scorecard_page(session: Session, *, place_id: int, language: str = "en", fil
     return _render("scorecard.html", language, title=ctx["kind_title"], **ctx)
 
 
-def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en") -> str:
+def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en",
+                          org_id: int | None = None) -> str:
     """The quarterly evidence report: suppressed charts, top systemic issues, body performance, quotes."""
     rollup.refresh_if_stale(session)
     charts.no_data_text(t(language, "No reports yet."))
     since, until = q.quarter_window(year, quarter)
-    filters = q.Filters(since, until)
+    filters = q.Filters(since, until, org_id=org_id)
     figures = publish.public_figures(session, filters=filters, language=language)
     threshold = publish.threshold()
     clusters = [c for c in q.active_clusters(session, filters=filters, limit=10) if c.size >= threshold]
@@ -155,14 +172,15 @@ def quarterly_report_html(session: Session, *, year: int, quarter: int, language
                    body_metrics=q.body_metrics(session, filters=filters))
 
 
-def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language: str = "en") -> bytes:
+def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language: str = "en",
+                         org_id: int | None = None) -> bytes:
     """The quarterly report as PDF, printed by headless Chromium (Debian's `chromium`).
 
     Chromium shapes Khmer with HarfBuzz and writes /ActualText for every cluster, so the
     text copies and extracts intact (pdftotext); WeasyPrint was tried and loses subscript
     consonants in extraction (one Unicode mapping per glyph).
     """
-    return html_to_pdf(quarterly_report_html(session, year=year, quarter=quarter, language=language))
+    return html_to_pdf(quarterly_report_html(session, year=year, quarter=quarter, language=language, org_id=org_id))
 
 
 def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:

@@ -18,6 +18,10 @@ from service.analytics import open311, pages, queries as q
 from service.kit.clock import now
 
 router = APIRouter()
+# The supervisor pages behind the web sign-in (service/analytics/web.py).
+from service.analytics.web import router as _web_router  # noqa: E402
+
+router.include_router(_web_router)
 
 
 def _session(request: Request) -> Iterator[Session]:

@@ -169,3 +169,17 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+# -- the quarterly report ---------------------------------------------------------------------------
+
+def quarterly_report(session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str,
+                     role: str) -> bytes:
+    """The quarterly PDF for supervisors (one organisation's reports, or all for a platform admin). Audited."""
+    from service.analytics.pages import quarterly_report_pdf  # pages imports this module
+
+    _require_supervisor(role)
+    pdf = quarterly_report_pdf(session, year=year, quarter=quarter, language=language, org_id=org_id)
+    record(session, actor=actor, action="export.quarterly_report", object_type="export",
+           detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id})
+    return pdf
