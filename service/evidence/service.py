@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import secrets
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from service.config import Settings, get_settings
 from service.evidence.models import Evidence
 from service.kit.crypto import seal_bytes, unseal_bytes
 from service.kit.errors import DomainError
+from service.kit.files import write_durably
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def store_evidence(
     settings = settings or get_settings()
     cleaned, mime = clean(data, max_bytes=settings.evidence_max_bytes)
     name = secrets.token_hex(16) + ".bin"
-    _write_durably(Path(settings.evidence_dir), name, seal_bytes(cleaned))
+    write_durably(Path(settings.evidence_dir), name, seal_bytes(cleaned))
     evidence = Evidence(report_id=report_id, stored_name=name, mime=mime, size=len(cleaned))
     session.add(evidence)
     session.flush()
@@ -144,20 +144,3 @@ def erase_for_report(session: Session, report_id: int, settings: Settings | None
         (Path(settings.evidence_dir) / item.stored_name).unlink(missing_ok=True)
     session.exec(delete(Evidence).where(col(Evidence.report_id) == report_id))  # type: ignore[call-overload]
     return len(items)
-
-
-def _write_durably(directory: Path, name: str, data: bytes) -> None:
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = directory / f".{name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, directory / name)
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from service.intake.schemas import InboundMessage
 from service.kit.crypto import seal, unseal
+from service.kit.files import write_durably
 
 log = logging.getLogger(__name__)
 
@@ -27,33 +27,15 @@ class Spool:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def _ensure(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-
     def append(self, message: InboundMessage) -> Path:
         """Write one message durably; returns its file."""
-        self._ensure()
         record = {
             "channel": message.channel, "external_id": message.external_id, "address": message.address,
             "text": message.text, "received_at": message.received_at.isoformat(),
         }
         data = seal(json.dumps(record))
         name = f"{message.received_at.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex}.msg"
-        tmp = self.directory / f".{name}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        final = self.directory / name
-        os.rename(tmp, final)
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return final
+        return write_durably(self.directory, name, data)
 
     def pending(self) -> list[Path]:
         if not self.directory.exists():
