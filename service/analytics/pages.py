@@ -101,11 +101,12 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
         t(language, "Reporter satisfaction at closure"),
         {label(language, k): v for k, v in q.satisfaction(session, filters=filters).items() if v})))
     places = q.by_place(session, parent_id=filters.place_id, filters=filters)
-    if filters.place_id is None:
+    if filters.place_id is None and charts.map_covers(p.code for p in tree.provinces()):
+        # Raw counts, as the drill-down table beside it: the dashboard never leaves the platform.
         counts = {p.place.code: p.total for p in places if p.place}
-        figs.insert(0, publish.Figure("map", t(language, "Reports by province"), charts.province_map(
-            t(language, "Reports by province"), {k: str(v) for k, v in counts.items()}, counts, language=language,
-            note=t(language, "The map is a sketch: one circle per province at its capital, not the borders."))))
+        links = {p.code: f"?place={p.id}&lang={language}" for p in tree.provinces()}
+        figs.insert(0, publish.map_figure({k: str(v) for k, v in counts.items()}, counts, language=language,
+                                          links=links))
     node = tree.by_id.get(filters.place_id) if filters.place_id else None
     return _render("dashboard.html", language, title=t(language, "Supervisor dashboard"), figures=figs,
                    places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters),

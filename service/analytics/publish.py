@@ -60,6 +60,7 @@ class Figure:
     title: str
     svg: str
     table: Published | None = None
+    caption: str = ""
 
 
 def province_table(session: Session, *, filters: q.Filters, language: str = "en") -> tuple[Published, list[str]]:
@@ -71,6 +72,31 @@ def province_table(session: Session, *, filters: q.Filters, language: str = "en"
     table = [[r.open, r.resolved, r.total - r.open - r.resolved] for r in rows]
     cols = [label(language, "open"), t(language, "resolved"), label(language, "other")]
     return suppress(table, row_labels=names, col_labels=cols, threshold=threshold()), codes
+
+
+def map_figure(shown: dict[str, str], plotted: dict[str, int | None], *, language: str,
+               links: dict[str, str] | None = None, table: Published | None = None) -> Figure:
+    """The province choropleth with its caption (source, Tboung Khmum, places outside the map).
+
+    `plotted` holds None for every hidden count (public page, quarterly report): the map then draws
+    it hatched and never sees its value. The dashboard passes raw counts (it never leaves the platform).
+    """
+    title = t(language, "Reports by province")
+    th = threshold()
+    svg = charts.province_map(title, shown, plotted, language=language, links=links, labels={
+        "zero": t(language, "0 (no reports)"),
+        "hidden": t(language, "hidden (<{threshold} or x)", threshold=th)})
+    notes = [t(language, "Province boundaries: Natural Earth (public domain), simplified; approximate, not an "
+                         "authority on any border.")]
+    if "KH-25" in charts.province_shapes():
+        notes.append(t(language, "Tboung Khmum, split from Kampong Cham in 2013, has no boundary in that source: "
+                                 "it is the dashed circle inside Kampong Cham, whose shape still covers both."))
+    shapes = charts.province_shapes()
+    if any(v != "0" for code, v in shown.items() if code not in shapes):
+        notes.append(t(language, "Provinces outside Cambodia are not on the map: see the table."))
+    if links:
+        notes.append(t(language, "Select a province to see its districts."))
+    return Figure("map", title, svg, table, caption=" ".join(notes))
 
 
 def public_figures(session: Session, *, filters: q.Filters, language: str = "en") -> list[Figure]:
@@ -87,10 +113,8 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
                       col_labels=["total"], threshold=threshold())
     shown = {code: totals.shown(i, 0) for i, code in enumerate(codes) if code}
     plotted = {code: totals.cell(i, 0) for i, code in enumerate(codes) if code}
-    figs.append(Figure("map", t(language, "Reports by province"),
-                       charts.province_map(t(language, "Reports by province"), shown, plotted, language=language,
-                                           note=t(language, "The map is a sketch: one circle per province at its "
-                                                            "capital, not the borders.")), provinces))
+    if charts.map_covers(shown):
+        figs.append(map_figure(shown, plotted, language=language, table=provinces))
     for by, title in (("urgency", "Reports by urgency"), ("channel", "Reports by channel"),
                       ("population", "Reports by population")):
         pub = suppressed_counts(q.counts_by(session, by=by, filters=filters), language=language,
