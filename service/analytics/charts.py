@@ -170,6 +170,13 @@ def _width_px(shape: ProvinceShape, px_per_degree: float) -> float:
     return (max(xs) - min(xs)) * px_per_degree if xs else 0.0
 
 
+def _shade(index: int, bins: list[tuple[int, int]]) -> int:
+    """The palette entry of class `index`: spread over the whole ramp when there are fewer classes."""
+    if len(bins) <= 1:
+        return len(BINS) // 2
+    return round(index * (len(BINS) - 1) / (len(bins) - 1))
+
+
 def _bin_of(value: int, bins: list[tuple[int, int]]) -> int:
     for i, (lo, hi) in enumerate(bins):
         if lo <= value <= hi:
@@ -226,7 +233,7 @@ def province_map(title: str, shown: dict[str, str], counts: dict[str, int | None
             css, fill = "province zero", ZERO_FILL
         else:
             k = _bin_of(value, bins)
-            css, fill = f"province bin-{k}", BINS[k]
+            css, fill = f"province bin-{k}", BINS[_shade(k, bins)]
         tip = f"{name}: {text}"
         if shape.kind == "boundary":
             d = " ".join("M" + " L".join(xy(x, y) for x, y in ring[:-1]) + " Z" for poly in shape.polygons
@@ -243,7 +250,7 @@ def province_map(title: str, shown: dict[str, str], counts: dict[str, int | None
         marks.append(mark)
         if text != "0":
             lx, ly = (float(v) for v in xy(*shape.label).split(","))
-            anchor, dark = "middle", bool(value) and _bin_of(value or 0, bins) >= 3
+            anchor, dark = "middle", bool(value) and _shade(_bin_of(value or 0, bins), bins) >= 3
             if shape.kind != "boundary":  # a circle's value sits to its right
                 lx, ly, anchor, dark = lx + 12, ly + 4, "start", False
             elif _width_px(shape, kx * scale) < 28:  # too small to hold its number: a short leader line
@@ -259,7 +266,7 @@ def province_map(title: str, shown: dict[str, str], counts: dict[str, int | None
     # Legend, in the empty corner east of the Mekong delta.
     lx, ly = width - 150, top + map_h - 18 * (len(bins) + 1 + any_hidden) - 4
     rows = [(ZERO_FILL, labels.get("zero", "0"))]
-    rows += [(BINS[i], f"{lo}" if lo == hi else f"{lo}–{hi}") for i, (lo, hi) in enumerate(bins)]
+    rows += [(BINS[_shade(i, bins)], f"{lo}" if lo == hi else f"{lo}–{hi}") for i, (lo, hi) in enumerate(bins)]
     if any_hidden:
         rows.append((f"url(#{HATCH_ID})", labels.get("hidden", "<10")))
     parts.append(f'<g class="legend" transform="translate({lx:.0f},{ly:.0f})">')

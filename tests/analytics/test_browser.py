@@ -46,12 +46,18 @@ def test_pages_render_with_charts(browser, live_server, session: Session, places
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(live_server.url("/public?lang=km"))
     assert _charts_drawn(page) >= 6
-    assert page.locator("svg.province-map circle.bubble").count() == 25
+    # The choropleth: 24 boundaries and Tboung Khmum's circle, each drawn with a real size on screen.
+    assert page.locator("svg.province-map .province").count() == 25
+    assert page.locator("svg.province-map path.province").count() == 24
+    assert page.evaluate("""() => [...document.querySelectorAll('svg.province-map .province')]
+        .filter(el => { const b = el.getBoundingClientRect(); return b.width > 3 && b.height > 3; }).length""") == 25
+    assert page.locator("figure#fig-map figcaption").count() == 1
     page.screenshot(path=str(SHOTS / "public-km.png"), full_page=True)
 
     page.set_content(pages.dashboard_page(session, filters=Q3))
     assert _charts_drawn(page) >= 8
     assert page.locator("#drilldown a", has_text="Phnom Penh").count() == 1
+    assert page.locator("svg.province-map a .province").count() == 25  # each province drills down
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
 
     page.set_content(pages.scorecard_page(session, place_id=place(session, "KH-12").id, filters=Q3))  # type: ignore[arg-type]
