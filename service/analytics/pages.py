@@ -113,7 +113,9 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
                    clusters=q.active_clusters(session, filters=filters),
                    body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
                    can_export_cases=can_export_cases, quarters=quarters,
-                   quotes=approved_quotes(session, filters=filters, limit=10) if csrf else [])
+                   # Every live quote of the organisation (not only this window's): each can be revoked.
+                   quotes=approved_quotes(session, filters=q.Filters(org_id=filters.org_id), limit=50)
+                   if csrf else [])
 
 
 def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, language: str) -> dict[str, object]:

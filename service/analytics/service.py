@@ -61,14 +61,24 @@ def approve_quote(session: Session, *, report_id: int, excerpt: str, approved_by
     return quote
 
 
-def revoke_quote(session: Session, *, quote_id: int, actor: str, role: str) -> None:
+def revoke_quote(session: Session, *, quote_id: int, actor: str, role: str) -> ApprovedQuote:
+    """Withdraw an approval: the quote leaves the public page, Open311 and every report printed after.
+
+    Audited as `quote.revoke` (with the report id). Revoking a revoked quote changes nothing and
+    writes no second audit entry. Organisation scope is the caller's check (the web route looks the
+    case up with `queue.get_case`, as approval does).
+    """
     _require_supervisor(role)
     quote = session.get(ApprovedQuote, quote_id)
     if quote is None:
         raise NotFound("no such quote")
+    if quote.revoked_at is not None:
+        return quote
     quote.revoked_at = now()
     session.add(quote)
-    record(session, actor=actor, action="quote.revoke", object_type="quote", object_id=quote_id)
+    record(session, actor=actor, action="quote.revoke", object_type="quote", object_id=quote_id,
+           detail={"report_id": quote.report_id})
+    return quote
 
 
 def approved_quotes(session: Session, *, filters: q.Filters, limit: int = 5, language: str | None = None) -> list[ApprovedQuote]:

@@ -6,6 +6,7 @@
     GET  /exports/aggregates.{csv,xlsx}     handler, supervisor, admin   (download)
     GET  /exports/cases.{csv,xlsx}          supervisor, admin            (download)
     POST /quotes                            supervisor, admin            (form, CSRF token as every web form)
+    POST /quotes/{quote_id}/revoke          supervisor, admin            (form, CSRF token; own organisation's cases)
 
 Everything is scoped to the user's organisation (`Filters.org_id`); a platform admin (role
 admin, no organisation) sees every organisation. Exports and the quarterly report are audited
@@ -24,6 +25,7 @@ from sqlmodel import select
 
 from service.analytics import pages, publish, queries as q, service as svc
 from service.analytics.labels import t
+from service.analytics.models import ApprovedQuote
 from service.auth import service as auth
 from service.auth.deps import COOKIE, SessionDep, WebUser
 from service.kit.clock import now
@@ -157,7 +159,8 @@ def dashboard(request: Request, session: SessionDep, user: WebUser) -> Response:
         filters = q.Filters(since, until, place_id, org_id=org_id)
     except DomainError as exc:
         return _error_page(request, exc)
-    message = t(lang, "Quote approved.") if request.query_params.get("quote") == "approved" else None
+    message = {"approved": t(lang, "Quote approved."),
+               "revoked": t(lang, "Quote revoked.")}.get(request.query_params.get("quote", ""))
     html = pages.dashboard_page(session, language=lang, filters=filters, period=period,
                                 csrf=auth.csrf_token(request.cookies[COOKIE]), message=message,
                                 can_export_cases=user.role in SUPERVISORS, quarters=_recent_quarters())
@@ -265,3 +268,32 @@ def approve_quote(request: Request, session: SessionDep, user: WebUser,
         return page(request, "error.html", http.status_code, message=str(http.detail))
     session.commit()
     return RedirectResponse("/dashboard?quote=approved#quotes", status_code=303)
+
+
+@router.post("/quotes/{quote_id}/revoke")
+def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: WebUser,
+                 csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+    """Withdraw an approved quote (from the dashboard's list). Scoped like approval: another
+    organisation's quote is answered as one that does not exist."""
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    if not csrf_valid(request, csrf_token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
+    try:
+        _allowed(user, SUPERVISORS)
+        if not quote_id.isdigit() or not 0 < int(quote_id) < 2**31:
+            raise NotFound("no such quote")
+        quote = session.get(ApprovedQuote, int(quote_id))
+        if quote is None:
+            raise NotFound("no such quote")
+        try:
+            queue.get_case(session, user=user, report_id=quote.report_id)
+        except NotFound:
+            raise NotFound("no such quote") from None
+        svc.revoke_quote(session, quote_id=quote.id, actor=user.email, role=user.role)  # type: ignore[arg-type]
+    except DomainError as exc:
+        session.rollback()
+        http = _http(exc)
+        return page(request, "error.html", http.status_code, message=str(http.detail))
+    session.commit()
+    return RedirectResponse("/dashboard?quote=revoked#quotes", status_code=303)
