@@ -49,7 +49,6 @@ TEXTS = [
     N_("Deadlines"), N_("Possible systemic problems"), N_("What people report: public figures"),
     N_("Counts from 1 to {below} are shown as \"<{threshold}\"; a few other counts are hidden (x) so that "
        "small ones cannot be worked out from the totals."),
-    N_("The map is a sketch: one circle per province at its capital, not the borders."),
     N_("Facility scorecard"), N_("District scorecard"), N_("Quarterly evidence report"), N_("Top problems"),
     N_("Trend"), N_("What people said"), N_("Total"), N_("Province"), N_("Reports"), N_("No reports yet."),
     N_("Supervisor dashboard"), N_("Period"), N_("Average hours"), N_("reports"), N_("Place"),
