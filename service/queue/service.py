@@ -252,7 +252,9 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
 
 def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
                   limit: int, q: str | None = None) -> list[Any]:
-    return list(session.execute(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all())
+    # On the session's connection: Core rows, without the ORM's per-row loading step (a page is read-only).
+    return session.connection().execute(segment_statement(base=base, rank=rank, seg=seg, after=after,
+                                                          limit=limit)).all()  # type: ignore[return-value]
 
 
 SEARCH_WINDOW = 2000
@@ -271,11 +273,11 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
     hit = col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
     window = segment_statement(base=base, rank=rank, seg=seg, after=after, limit=SEARCH_WINDOW)
     window = window.with_only_columns(col(Report.id), col(Report.due_at), col(Report.created_at), hit)
-    scanned = session.execute(window).all()  # type: ignore[call-overload]
+    scanned = session.connection().execute(window).all()  # type: ignore[call-overload]
     ids = [row[0] for row in scanned if row[3]][:limit]
     rows: list[Any] = []
     if ids:
-        by_id = {r.id: r for r in session.execute(select(*LIST_COLUMNS).where(col(Report.id).in_(ids))).all()}
+        by_id = {r.id: r for r in session.connection().execute(select(*LIST_COLUMNS).where(col(Report.id).in_(ids)))}
         rows = [by_id[i] for i in ids if i in by_id]
     if len(rows) < limit and len(scanned) == SEARCH_WINDOW:
         last = scanned[-1]
@@ -312,9 +314,18 @@ def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
         return "\n".join(str(r[0]) for r in rows)
 
 
-def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
-               limit: int = PAGE_SIZE) -> QueuePage:
-    """One page of the user's queue, in queue order, after `cursor`."""
+@dataclass
+class QueueRows:
+    """A page as plain rows of LIST_COLUMNS (what the JSON list serialises without building objects)."""
+
+    rows: list[Any]
+    next_cursor: str | None
+    at: datetime  # the time the page was read at (what "overdue" is measured against)
+
+
+def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+               limit: int = PAGE_SIZE) -> QueueRows:
+    """One page of the user's queue, in queue order, after `cursor`, as rows."""
     filters.validate()
     limit = max(1, min(limit, 200))
     at = clock.now()
@@ -335,13 +346,25 @@ def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cu
             if len(rows) > limit:
                 break
         found += rows
-    found.sort(key=lambda r: _sort_key(_key(r)))
+    if len(scopes) > 1:  # each scope's rows are already in queue order; only a merge needs sorting
+        found.sort(key=lambda r: _sort_key(_key(r)))
     page, more = found[:limit], len(found) > limit
-    names = _place_names(session, {r.place_id for r in page if r.place_id})
-    items = [QueueItem(report=r, overdue=is_overdue(r, at), place_name_en=names.get(r.place_id, (None, None))[0],
-                       place_name_km=names.get(r.place_id, (None, None))[1]) for r in page]
-    return QueuePage(items=items, next_cursor=encode_cursor(_key(page[-1])) if more and page else None,
-                     filters=filters)
+    return QueueRows(rows=page, next_cursor=encode_cursor(_key(page[-1])) if more and page else None, at=at)
+
+
+def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+               limit: int = PAGE_SIZE) -> QueuePage:
+    """One page of the user's queue, in queue order, after `cursor`."""
+    found = queue_rows(session, user=user, filters=filters, cursor=cursor, limit=limit)
+    names = place_names(session, found.rows)
+    items = [QueueItem(report=r, overdue=is_overdue(r, found.at), place_name_en=names.get(r.place_id, (None, None))[0],
+                       place_name_km=names.get(r.place_id, (None, None))[1]) for r in found.rows]
+    return QueuePage(items=items, next_cursor=found.next_cursor, filters=filters)
+
+
+def place_names(session: Session, rows: list[Any]) -> dict[int | None, tuple[str, str]]:
+    """English and Khmer names of the rows' places (from the cached place tree)."""
+    return _place_names(session, {r.place_id for r in rows if r.place_id})
 
 
 def is_overdue(report: Any, at: datetime | None = None) -> bool:
@@ -383,6 +406,6 @@ def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[
     # One statement, one round trip: each count is a capped scalar subquery.
     columns = [select(func.count()).select_from(select(Report.id).where(*conds).limit(cap).subquery())
                .scalar_subquery() for conds in specs.values()]
-    row = session.execute(select(*columns)).one()
+    row = session.connection().execute(select(*columns)).one()
     counts = {name: int(value) for name, value in zip(specs, row)}
     return counts
