@@ -109,7 +109,7 @@ def parse_list_query(params: Any) -> CaseListQuery:
         return CaseListQuery.model_validate(raw)
     except ValidationError as exc:
         # Name the fields, never echo the values (they may hold a number or a story).
-        raise InvalidQuery([".".join(("query", *(str(p) for p in err["loc"][:1]))) for err in exc.errors()]) from None
+        raise InvalidQuery([".".join(("query", *(str(p) for p in err["loc"]))) for err in exc.errors()]) from None
 
 
 def list_query_parameters() -> list[dict[str, Any]]:

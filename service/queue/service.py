@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -168,7 +169,9 @@ def filter_conditions(session: Session, *, user: User, filters: Filters, at: dat
                       include_search: bool = True) -> list[Any]:
     """Every WHERE condition for these filters (without the scope and segment)."""
     # Reports held back by the intake's per-sender limit join the queue when their hour has passed.
-    conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at)]
+    # `at` is the bound parameter "queue_at", so a statement built once can run again at another time.
+    at_param = bindparam("queue_at", at, type_=Report.__table__.c.due_at.type)  # type: ignore[attr-defined]
+    conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at_param)]
     statuses = OPEN_STATUSES if not filters.status else filters.status
     if "all" not in statuses:
         conds.append(col(Report.status).in_(statuses) if len(statuses) > 1 else col(Report.status) == statuses[0])
@@ -185,7 +188,7 @@ def filter_conditions(session: Session, *, user: User, filters: Filters, at: dat
     elif filters.assigned == "unassigned":
         conds.append(col(Report.assigned_user_id).is_(None))
     if filters.overdue:
-        conds.append(col(Report.due_at) < at)
+        conds.append(col(Report.due_at) < at_param)
     if filters.cluster_id is not None:
         conds.append(col(Report.cluster_id) == filters.cluster_id)
     if include_search and filters.q and filters.q.strip():
@@ -255,6 +258,29 @@ def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, aft
     # On the session's connection: Core rows, without the ORM's per-row loading step (a page is read-only).
     return session.connection().execute(segment_statement(base=base, rank=rank, seg=seg, after=after,
                                                           limit=limit)).all()  # type: ignore[return-value]
+
+
+# Segment statements already built, by everything their SQL and constants depend on (filters, the
+# user for "assigned to me", the organisations in scope, the place subtree, segment, limit); what
+# changes between requests — the time and the keyset position — is passed as parameters. Building
+# the expression cost more than running the query on SQLite.
+_STATEMENTS: dict[tuple, Any] = {}
+_STATEMENTS_MAX = 512
+
+
+def _memo_segment_rows(session: Session, *, memo: tuple, base: Callable[[], list[Any]], rank: int, seg: int,
+                       after: tuple | None, limit: int, at: datetime) -> list[Any]:
+    key = (*memo, rank, seg, after is not None, limit)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = segment_statement(base=base(), rank=rank, seg=seg, after=after, limit=limit)
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        _STATEMENTS[key] = statement
+    values: dict[str, Any] = {"queue_at": at}
+    if after is not None:
+        values.update(k_due=after[2], k_created=after[3], k_id=after[4])
+    return session.connection().execute(statement, values).all()  # type: ignore[return-value]
 
 
 SEARCH_WINDOW = 2000
@@ -331,18 +357,31 @@ def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cu
     at = clock.now()
     after = decode_cursor(cursor) if cursor else None
     q = (filters.q or "").strip() or None
-    conds = filter_conditions(session, user=user, filters=filters, at=at, include_search=False)
-    scopes = scope_conditions(session, user)
+    orgs = visible_orgs(session, user)
+    scopes: list[list[Any]] = [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+    built: list[Any] = []
+
+    def conds() -> list[Any]:  # built only when a statement is not cached yet
+        if not built:
+            built.extend(filter_conditions(session, user=user, filters=filters, at=at, include_search=False))
+        return built
+
+    subtree = tuple(place_subtree(session, filters.place_id)) if filters.place_id is not None else ()
+    memo = (filters, user.id if filters.assigned == "me" else None, subtree)
     found: list[Any] = []
-    for scope in scopes:
+    for i, scope in enumerate(scopes):
         rows: list[Any] = []
         for rank, seg in _segments(filters):
             if after is not None and (rank, seg) < (after[0], after[1]):
                 continue
             here = after if after is not None and (rank, seg) == (after[0], after[1]) else None
-            fetch = _search_segment_rows if q else _segment_rows
-            rows += fetch(session, base=[*scope, *conds], rank=rank, seg=seg, after=here,  # type: ignore[operator]
-                          limit=limit + 1 - len(rows), q=q)
+            if q:
+                rows += _search_segment_rows(session, base=[*scope, *conds()], rank=rank, seg=seg, after=here,
+                                             limit=limit + 1 - len(rows), q=q)
+            else:
+                rows += _memo_segment_rows(session, memo=(*memo, "all" if orgs is None else orgs[i]),
+                                           base=lambda scope=scope: [*scope, *conds()], rank=rank, seg=seg,
+                                           after=here, limit=limit + 1 - len(rows), at=at)
             if len(rows) > limit:
                 break
         found += rows
