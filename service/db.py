@@ -19,6 +19,15 @@ from service.config import Settings, get_settings
 READ_ONLY = "samleng_read_only"
 
 
+def read_only_options(engine: Engine) -> dict[str, object]:
+    """Execution options for a connection that only reads. SQLite: READ_ONLY (a deferred BEGIN, one
+    WAL snapshot). PostgreSQL: autocommit, which saves the BEGIN and ROLLBACK round trips (each
+    statement reads its own snapshot, as separate requests would)."""
+    if engine.dialect.name == "sqlite":
+        return {READ_ONLY: True}
+    return {READ_ONLY: True, "isolation_level": "AUTOCOMMIT"}
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

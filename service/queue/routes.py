@@ -17,7 +17,7 @@ from sqlmodel import Session
 from service.auth import service as auth
 from service.auth.deps import NOT_SIGNED_IN, NOT_SIGNED_IN_HEADERS, CurrentUser, SessionDep, api_credentials
 from service.auth.service import NotAllowed
-from service.db import READ_ONLY
+from service.db import read_only_options
 from service.kit import segments
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.orgs.models import User
@@ -138,7 +138,7 @@ def list_page(engine: Engine, credentials: tuple[str, str], params: CaseListQuer
     session is refused on the very next request (nothing about sessions is cached)."""
     token, kind = credentials
     with Session(engine, expire_on_commit=False) as session:
-        session.connection(execution_options={READ_ONLY: True})
+        session.connection(execution_options=read_only_options(engine))
         caller = auth.resolve_caller(session, token=token, kind=kind)
         if caller is None:
             return 401, orjson.dumps({"detail": NOT_SIGNED_IN})
