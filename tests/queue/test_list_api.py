@@ -141,3 +141,17 @@ def test_no_statement_is_shared_across_organisations(app, world) -> None:
         a_ids = {c["org_id"] for c in app.get("/api/v1/cases", headers=a).json()["items"]}
         b_ids = {c["org_id"] for c in app.get("/api/v1/cases", headers=b).json()["items"]}
         assert a_ids == {world.orgs["a"]} and b_ids == {world.orgs["b"]}
+
+
+def test_the_html_list_refresh_renders_only_the_rows_without_counting(app, world, monkeypatch) -> None:
+    sign_in(app, "handler@a.test")
+    full = app.get("/")
+    assert full.status_code == 200 and 'class="quick"' in full.text
+
+    def no_counts(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the 30-second refresh must not count the quick filters")
+
+    monkeypatch.setattr(queue, "queue_counts", no_counts)
+    rows = app.get("/", headers={"HX-Request": "true"})
+    assert rows.status_code == 200 and 'class="quick"' not in rows.text and "<table" in rows.text
+    assert f'data-case="{world.cases["a"].id}"' in rows.text and f'data-case="{world.cases["b"].id}"' not in rows.text
