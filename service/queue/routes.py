@@ -105,9 +105,10 @@ _readers = ThreadPoolExecutor(max_workers=LIST_READERS, thread_name_prefix="queu
 
 class ListFastLane:
     """Pure ASGI middleware: `GET /api/v1/cases` goes straight to `list_cases`, skipping FastAPI's
-    route matching (the list is registered after ~100 other routes), dependency solving and the
-    exception middlewares; every other request passes through untouched. The route stays
-    registered for OpenAPI and answers exactly the same (it is the same function)."""
+    route matching (the list is tried after the webhook, ops, escalation and sign-in routers),
+    dependency solving and the exception middlewares; every other request passes through
+    untouched. The route stays registered for OpenAPI and answers exactly the same (it is the
+    same function)."""
 
     def __init__(self, app: Callable) -> None:
         self.app = app
