@@ -14,6 +14,20 @@ from sqlmodel import Session
 from service.config import Settings, get_settings
 
 
+# Execution option for a connection that only reads (the review queue's list): on SQLite it begins
+# with a plain deferred BEGIN — a WAL snapshot that neither takes nor waits for the write lock.
+READ_ONLY = "samleng_read_only"
+
+
+def read_only_options(engine: Engine) -> dict[str, object]:
+    """Execution options for a connection that only reads. SQLite: READ_ONLY (a deferred BEGIN, one
+    WAL snapshot). PostgreSQL: autocommit, which saves the BEGIN and ROLLBACK round trips (each
+    statement reads its own snapshot, as separate requests would)."""
+    if engine.dialect.name == "sqlite":
+        return {READ_ONLY: True}
+    return {READ_ONLY: True, "isolation_level": "AUTOCOMMIT"}
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -44,7 +58,8 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # type: ignore[no-untyped-def]
             # Take the write lock up front: a deferred read→write upgrade cannot wait on busy_timeout.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A connection marked READ_ONLY never writes, so it needs no lock (and waits for none).
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -40,18 +40,27 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def api_user(request: Request, session: SessionDep) -> User:
+def api_credentials(request: Request) -> tuple[str, str] | None:
+    """The API caller's token and its session kind: the bearer token, else the web session cookie."""
     token = _bearer(request)
     if token is not None:
-        found = auth.resolve(session, token=token, kind="bearer")
-    else:
-        cookie = request.cookies.get(COOKIE)
-        found = auth.resolve(session, token=cookie, kind="web") if cookie else None
-        if found is not None and request.method not in SAFE_METHODS and \
-                not auth.csrf_ok(cookie, request.headers.get("x-csrf-token")):
-            raise HTTPException(403, "missing or wrong X-CSRF-Token")
+        return token, "bearer"
+    cookie = request.cookies.get(COOKIE)
+    return (cookie, "web") if cookie else None
+
+
+NOT_SIGNED_IN = "not signed in or session expired"
+NOT_SIGNED_IN_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def api_user(request: Request, session: SessionDep) -> User:
+    credentials = api_credentials(request)
+    found = auth.resolve(session, token=credentials[0], kind=credentials[1]) if credentials else None
+    if found is not None and credentials[1] == "web" and request.method not in SAFE_METHODS and \
+            not auth.csrf_ok(credentials[0], request.headers.get("x-csrf-token")):  # type: ignore[index]
+        raise HTTPException(403, "missing or wrong X-CSRF-Token")
     if found is None:
-        raise HTTPException(401, "not signed in or session expired", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)
     if session.dirty:
         session.commit()  # keeps the session's last-seen time (at most once a minute)
     request.state.user = found[0]

@@ -4,9 +4,9 @@ fields cannot ride along on an unrelated change (mass assignment)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Category = Literal["service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation",
                    "other"]
@@ -57,6 +57,67 @@ class TimelineItem(BaseModel):
     kind: str
     actor: str
     detail: dict
+
+
+class CaseListQuery(BaseModel):
+    """The query parameters of GET /api/v1/cases, validated in one step by pydantic-core.
+
+    The route reads them itself (`parse_list_query`) instead of declaring 13 FastAPI parameters:
+    the same types and limits, answered the same way (422 naming the fields), and documented in
+    OpenAPI from this model (`list_query_parameters`), at a hundredth of the per-request cost.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    status: list[Literal["received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
+                         "duplicate", "withdrawn", "rejected", "all"]] | None = None
+    category: Category | None = None
+    urgency: Urgency | None = None
+    place_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    channel: Literal["sms", "whatsapp", "telegram", "web"] | None = None
+    population: Literal["msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner",
+                        "general"] | None = None
+    assigned: Literal["me", "unassigned"] | None = None
+    overdue: bool = False
+    cluster_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    q: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=400)
+    limit: int = Field(50, ge=1, le=200)
+    with_counts: bool = False
+
+
+_LIST_FIELDS = frozenset(CaseListQuery.model_fields)
+
+
+class InvalidQuery(ValueError):
+    """Query parameters that do not fit CaseListQuery; `fields` names them ("query.limit")."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__("invalid input")
+        self.fields = fields
+
+
+def parse_list_query(params: Any) -> CaseListQuery:
+    """CaseListQuery from a request's query parameters (a multi-dict: `status` may repeat; for
+    the other names the last value counts, as in FastAPI). Unknown names are ignored."""
+    raw: dict[str, Any] = {}
+    for name, value in params.multi_items():
+        if name == "status":
+            raw.setdefault("status", []).append(value)
+        elif name in _LIST_FIELDS:
+            raw[name] = value
+    try:
+        return CaseListQuery.model_validate(raw)
+    except ValidationError as exc:
+        # Name the fields, never echo the values (they may hold a number or a story).
+        raise InvalidQuery([".".join(("query", *(str(p) for p in err["loc"]))) for err in exc.errors()]) from None
+
+
+def list_query_parameters() -> list[dict[str, Any]]:
+    """The OpenAPI `parameters` of GET /api/v1/cases, from CaseListQuery (as FastAPI would write them)."""
+    properties = CaseListQuery.model_json_schema()["properties"]
+    return [{"name": name, "in": "query", "required": False,
+             "schema": {k: v for k, v in schema.items() if not (k == "default" and v is None)}}
+            for name, schema in properties.items()]
 
 
 class CaseDetail(CaseSummary):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -168,7 +169,9 @@ def filter_conditions(session: Session, *, user: User, filters: Filters, at: dat
                       include_search: bool = True) -> list[Any]:
     """Every WHERE condition for these filters (without the scope and segment)."""
     # Reports held back by the intake's per-sender limit join the queue when their hour has passed.
-    conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at)]
+    # `at` is the bound parameter "queue_at", so a statement built once can run again at another time.
+    at_param = bindparam("queue_at", at, type_=Report.__table__.c.due_at.type)  # type: ignore[attr-defined]
+    conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at_param)]
     statuses = OPEN_STATUSES if not filters.status else filters.status
     if "all" not in statuses:
         conds.append(col(Report.status).in_(statuses) if len(statuses) > 1 else col(Report.status) == statuses[0])
@@ -185,7 +188,7 @@ def filter_conditions(session: Session, *, user: User, filters: Filters, at: dat
     elif filters.assigned == "unassigned":
         conds.append(col(Report.assigned_user_id).is_(None))
     if filters.overdue:
-        conds.append(col(Report.due_at) < at)
+        conds.append(col(Report.due_at) < at_param)
     if filters.cluster_id is not None:
         conds.append(col(Report.cluster_id) == filters.cluster_id)
     if include_search and filters.q and filters.q.strip():
@@ -252,7 +255,32 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
 
 def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
                   limit: int, q: str | None = None) -> list[Any]:
-    return list(session.execute(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all())
+    # On the session's connection: Core rows, without the ORM's per-row loading step (a page is read-only).
+    return session.connection().execute(segment_statement(base=base, rank=rank, seg=seg, after=after,
+                                                          limit=limit)).all()  # type: ignore[return-value]
+
+
+# Segment statements already built, by everything their SQL and constants depend on (filters, the
+# user for "assigned to me", the organisations in scope, the place subtree, segment, limit); what
+# changes between requests — the time and the keyset position — is passed as parameters. Building
+# the expression cost more than running the query on SQLite.
+_STATEMENTS: dict[tuple, Any] = {}
+_STATEMENTS_MAX = 512
+
+
+def _memo_segment_rows(session: Session, *, memo: tuple, base: Callable[[], list[Any]], rank: int, seg: int,
+                       after: tuple | None, limit: int, at: datetime) -> list[Any]:
+    key = (*memo, rank, seg, after is not None, limit)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = segment_statement(base=base(), rank=rank, seg=seg, after=after, limit=limit)
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        _STATEMENTS[key] = statement
+    values: dict[str, Any] = {"queue_at": at}
+    if after is not None:
+        values.update(k_due=after[2], k_created=after[3], k_id=after[4])
+    return session.connection().execute(statement, values).all()  # type: ignore[return-value]
 
 
 SEARCH_WINDOW = 2000
@@ -271,11 +299,11 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
     hit = col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
     window = segment_statement(base=base, rank=rank, seg=seg, after=after, limit=SEARCH_WINDOW)
     window = window.with_only_columns(col(Report.id), col(Report.due_at), col(Report.created_at), hit)
-    scanned = session.execute(window).all()  # type: ignore[call-overload]
+    scanned = session.connection().execute(window).all()  # type: ignore[call-overload]
     ids = [row[0] for row in scanned if row[3]][:limit]
     rows: list[Any] = []
     if ids:
-        by_id = {r.id: r for r in session.execute(select(*LIST_COLUMNS).where(col(Report.id).in_(ids))).all()}
+        by_id = {r.id: r for r in session.connection().execute(select(*LIST_COLUMNS).where(col(Report.id).in_(ids)))}
         rows = [by_id[i] for i in ids if i in by_id]
     if len(rows) < limit and len(scanned) == SEARCH_WINDOW:
         last = scanned[-1]
@@ -312,36 +340,70 @@ def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
         return "\n".join(str(r[0]) for r in rows)
 
 
-def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
-               limit: int = PAGE_SIZE) -> QueuePage:
-    """One page of the user's queue, in queue order, after `cursor`."""
+@dataclass
+class QueueRows:
+    """A page as plain rows of LIST_COLUMNS (what the JSON list serialises without building objects)."""
+
+    rows: list[Any]
+    next_cursor: str | None
+    at: datetime  # the time the page was read at (what "overdue" is measured against)
+
+
+def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+               limit: int = PAGE_SIZE) -> QueueRows:
+    """One page of the user's queue, in queue order, after `cursor`, as rows."""
     filters.validate()
     limit = max(1, min(limit, 200))
     at = clock.now()
     after = decode_cursor(cursor) if cursor else None
     q = (filters.q or "").strip() or None
-    conds = filter_conditions(session, user=user, filters=filters, at=at, include_search=False)
-    scopes = scope_conditions(session, user)
+    orgs = visible_orgs(session, user)
+    scopes: list[list[Any]] = [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+    built: list[Any] = []
+
+    def conds() -> list[Any]:  # built only when a statement is not cached yet
+        if not built:
+            built.extend(filter_conditions(session, user=user, filters=filters, at=at, include_search=False))
+        return built
+
+    subtree = tuple(place_subtree(session, filters.place_id)) if filters.place_id is not None else ()
+    memo = (filters, user.id if filters.assigned == "me" else None, subtree)
     found: list[Any] = []
-    for scope in scopes:
+    for i, scope in enumerate(scopes):
         rows: list[Any] = []
         for rank, seg in _segments(filters):
             if after is not None and (rank, seg) < (after[0], after[1]):
                 continue
             here = after if after is not None and (rank, seg) == (after[0], after[1]) else None
-            fetch = _search_segment_rows if q else _segment_rows
-            rows += fetch(session, base=[*scope, *conds], rank=rank, seg=seg, after=here,  # type: ignore[operator]
-                          limit=limit + 1 - len(rows), q=q)
+            if q:
+                rows += _search_segment_rows(session, base=[*scope, *conds()], rank=rank, seg=seg, after=here,
+                                             limit=limit + 1 - len(rows), q=q)
+            else:
+                rows += _memo_segment_rows(session, memo=(*memo, "all" if orgs is None else orgs[i]),
+                                           base=lambda scope=scope: [*scope, *conds()], rank=rank, seg=seg,
+                                           after=here, limit=limit + 1 - len(rows), at=at)
             if len(rows) > limit:
                 break
         found += rows
-    found.sort(key=lambda r: _sort_key(_key(r)))
+    if len(scopes) > 1:  # each scope's rows are already in queue order; only a merge needs sorting
+        found.sort(key=lambda r: _sort_key(_key(r)))
     page, more = found[:limit], len(found) > limit
-    names = _place_names(session, {r.place_id for r in page if r.place_id})
-    items = [QueueItem(report=r, overdue=is_overdue(r, at), place_name_en=names.get(r.place_id, (None, None))[0],
-                       place_name_km=names.get(r.place_id, (None, None))[1]) for r in page]
-    return QueuePage(items=items, next_cursor=encode_cursor(_key(page[-1])) if more and page else None,
-                     filters=filters)
+    return QueueRows(rows=page, next_cursor=encode_cursor(_key(page[-1])) if more and page else None, at=at)
+
+
+def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+               limit: int = PAGE_SIZE) -> QueuePage:
+    """One page of the user's queue, in queue order, after `cursor`."""
+    found = queue_rows(session, user=user, filters=filters, cursor=cursor, limit=limit)
+    names = place_names(session, found.rows)
+    items = [QueueItem(report=r, overdue=is_overdue(r, found.at), place_name_en=names.get(r.place_id, (None, None))[0],
+                       place_name_km=names.get(r.place_id, (None, None))[1]) for r in found.rows]
+    return QueuePage(items=items, next_cursor=found.next_cursor, filters=filters)
+
+
+def place_names(session: Session, rows: list[Any]) -> dict[int | None, tuple[str, str]]:
+    """English and Khmer names of the rows' places (from the cached place tree)."""
+    return _place_names(session, {r.place_id for r in rows if r.place_id})
 
 
 def is_overdue(report: Any, at: datetime | None = None) -> bool:
@@ -383,6 +445,6 @@ def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[
     # One statement, one round trip: each count is a capped scalar subquery.
     columns = [select(func.count()).select_from(select(Report.id).where(*conds).limit(cap).subquery())
                .scalar_subquery() for conds in specs.values()]
-    row = session.execute(select(*columns)).one()
+    row = session.connection().execute(select(*columns)).one()
     counts = {name: int(value) for name, value in zip(specs, row)}
     return counts

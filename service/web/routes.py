@@ -86,10 +86,11 @@ def home(request: Request, session: SessionDep, user: WebUser) -> Response:
         result = queue.queue_page(session, user=user, filters=filters, cursor=cursor)
     except DomainError:
         result = queue.queue_page(session, user=user, filters=filters)
-    counts = queue.queue_counts(session, user=user)
     args = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
-    template = "_rows.html" if request.headers.get("hx-request") else "queue.html"
-    return page(request, template, page_=result, counts=counts, args=args, query=urlencode(args),
+    if request.headers.get("hx-request"):  # the list refreshing itself every 30 s: only the rows
+        return page(request, "_rows.html", page_=result, query=urlencode(args), cursor=cursor)
+    counts = queue.queue_counts(session, user=user)  # the quick filters' counts: the page's dearest part
+    return page(request, "queue.html", page_=result, counts=counts, args=args, query=urlencode(args),
                 filters=filters, places=_places(session), cursor=cursor, cap=queue.COUNT_CAP,
                 categories=CATEGORIES, urgencies=URGENCIES, channels=CHANNELS, populations=POPULATIONS,
                 statuses=ALL_STATUSES)

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
 from service.kit.errors import DomainError
-from service.queue.routes import http_error
+from service.queue.routes import ListFastLane, http_error
 from service.queue.routes import router as cases_router
 from service.web.routes import router as web_router
 
@@ -29,3 +29,5 @@ def install_review(app: FastAPI) -> None:
     app.include_router(cases_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The case list skips routing and dependency solving (docs/review-queue.md, "Speed").
+    app.add_middleware(ListFastLane)
