@@ -261,6 +261,14 @@ class Worker:
                 alert_urgent(session, report, self.settings)
         return len(routed)
 
+    def index_search(self) -> int:
+        """SQLite: put reports stored since the last pass into the narrative search index
+        (the webhook no longer does it; see service/queue/search_index.py). PostgreSQL: nothing."""
+        from service.queue.search_index import index_new_reports
+
+        with session_scope(self.engine) as session:
+            return index_new_reports(session)
+
     ANALYTICS_EVERY = timedelta(minutes=1)
 
     def analytics(self) -> None:
@@ -278,12 +286,13 @@ class Worker:
         replayed = self.replay_spool()
         triaged = self.triage_new()
         routed = self.route_new()
+        indexed = self.index_search()
         delivered = self.deliver_due()
         timers = self.deadlines()
         self.housekeeping()
         purged = self.retention()
         self.analytics()
-        return {"replayed": replayed, "triaged": triaged, "routed": routed, "delivered": delivered, **timers, "purged": purged}
+        return {"replayed": replayed, "triaged": triaged, "routed": routed, "indexed": indexed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)
