@@ -20,12 +20,19 @@ report, issue 2's benchmark). Now:
 - Search (service/queue/service.py `search_condition`) reads the index for ids <= mark and
   tests the unindexed tail (ids > mark, a rowid range) with a substring match.
 
-PostgreSQL is unchanged (pg_trgm GIN index, maintained by PostgreSQL itself).
+PostgreSQL keeps its search as it was (pg_trgm GIN index, maintained by PostgreSQL itself).
+
+Both databases: three single-column indexes on `report` that are a strict prefix of a wider
+index are dropped (org_id: ix_report_queue_org, urgency: ix_report_queue_all, place_id:
+ix_report_place_created), and three on columns that are NULL when a report arrives and are
+only ever looked up by value become partial (WHERE ... IS NOT NULL): cluster_id,
+assigned_user_id, due_at. Each index cost every webhook INSERT ~4 us of CPU on SQLite.
 The state table's name starts with `report_fts`, so autogenerate and tests skip it like
 the other raw-SQL search objects (service/queue/models.py SEARCH_OBJECT_PREFIXES).
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
@@ -56,6 +63,17 @@ UPGRADE_SQLITE = [
     "INSERT INTO report_fts(rowid, narrative_masked) VALUES (new.id, new.narrative_masked); END",
 ]
 
+
+def create_search() -> None:
+    """SQLite: this revision's search triggers again (idempotent). A later migration that
+    rebuilds `report` in batch mode drops them: call this at its end (not 0005's)."""
+    if op.get_bind().dialect.name != 'sqlite':
+        return
+    for statement in UPGRADE_SQLITE:
+        if statement.startswith('CREATE TRIGGER'):
+            op.execute(statement.replace('CREATE TRIGGER', 'CREATE TRIGGER IF NOT EXISTS', 1))
+
+
 DOWNGRADE_SQLITE = [
     "DROP TRIGGER IF EXISTS report_fts_ad",
     "DROP TRIGGER IF EXISTS report_fts_au",
@@ -72,15 +90,32 @@ DOWNGRADE_SQLITE = [
 ]
 
 
+# Indexes on `report` that every INSERT paid for without a query needing them (both databases):
+# a strict prefix of a wider index, or a column that is NULL on arrival and only looked up by value.
+PREFIX_OF_WIDER = {'ix_report_org_id': 'org_id', 'ix_report_urgency': 'urgency', 'ix_report_place_id': 'place_id'}
+NOT_NULL_ONLY = ('cluster_id', 'assigned_user_id', 'due_at')
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name != 'sqlite':
-        return
-    for statement in UPGRADE_SQLITE:
-        op.execute(statement)
+    # Plain drop/create index: never batch-alter `report` on SQLite (it would drop the FTS triggers).
+    for name in PREFIX_OF_WIDER:
+        op.drop_index(name, table_name='report')
+    for column in NOT_NULL_ONLY:
+        op.drop_index(f'ix_report_{column}', table_name='report')
+        where = sa.text(f'{column} IS NOT NULL')
+        op.create_index(f'ix_report_{column}', 'report', [column], unique=False,
+                        sqlite_where=where, postgresql_where=where)
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in UPGRADE_SQLITE:
+            op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != 'sqlite':
-        return
-    for statement in DOWNGRADE_SQLITE:
-        op.execute(statement)
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in DOWNGRADE_SQLITE:
+            op.execute(statement)
+    for column in reversed(NOT_NULL_ONLY):
+        op.drop_index(f'ix_report_{column}', table_name='report')
+        op.create_index(f'ix_report_{column}', 'report', [column], unique=False)
+    for name, column in PREFIX_OF_WIDER.items():
+        op.create_index(name, 'report', [column], unique=False)

@@ -188,3 +188,17 @@ def test_search_sql_is_safe_for_like_and_fts_syntax(engine, settings, user) -> N
     with Session(engine, expire_on_commit=False) as s:
         assert found(s, user, "100%") == [plain.id]
         assert found(s, user, "1_0") == []
+
+
+def test_sqlite_search_objects_at_head(engine) -> None:
+    """No trigger on INSERT (the webhook's path); the UPDATE and DELETE ones and the mark exist."""
+    with Session(engine) as s:
+        if s.get_bind().dialect.name != "sqlite":
+            names = set(s.connection().execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'report'"))
+                        .scalars())
+            assert "ix_report_narrative_trgm" in names
+            return
+        triggers = set(s.connection().execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'report'")).scalars())
+        assert triggers == {"report_fts_ad", "report_fts_au"}
+        assert s.connection().execute(text("SELECT count(*) FROM report_fts_state")).scalar_one() == 1
