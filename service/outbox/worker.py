@@ -261,13 +261,23 @@ class Worker:
                 alert_urgent(session, report, self.settings)
         return len(routed)
 
+    SEARCH_BATCH, SEARCH_BATCHES = 500, 40
+
     def index_search(self) -> int:
         """SQLite: put reports stored since the last pass into the narrative search index
-        (the webhook no longer does it; see service/queue/search_index.py). PostgreSQL: nothing."""
+        (the webhook no longer does it; see service/queue/search_index.py). PostgreSQL: nothing.
+        One short transaction per batch (~50 ms of SQLite's write lock), so the webhook's
+        writer gets in between; at most SEARCH_BATCHES batches per pass."""
         from service.queue.search_index import index_new_reports
 
-        with session_scope(self.engine) as session:
-            return index_new_reports(session)
+        total = 0
+        for _ in range(self.SEARCH_BATCHES):
+            with session_scope(self.engine) as session:
+                done = index_new_reports(session, limit=self.SEARCH_BATCH)
+            total += done
+            if done < self.SEARCH_BATCH:
+                break
+        return total
 
     ANALYTICS_EVERY = timedelta(minutes=1)
 

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 MARK_SQL = "(SELECT indexed_upto FROM report_fts_state WHERE id = 1)"  # a scalar subquery
 _READ_MARK = "SELECT indexed_upto FROM report_fts_state WHERE id = 1"
-BATCH = 2000
+BATCH = 500
 
 
 def _sqlite(session: Session) -> bool:

@@ -202,3 +202,20 @@ def test_sqlite_search_objects_at_head(engine) -> None:
             text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'report'")).scalars())
         assert triggers == {"report_fts_ad", "report_fts_au"}
         assert s.connection().execute(text("SELECT count(*) FROM report_fts_state")).scalar_one() == 1
+
+
+def test_a_worker_pass_indexes_everything_waiting_in_short_transactions(engine, settings, user, monkeypatch) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        reports = [make_report(s, org_id=user.org_id, text=f"report {i} about the pharmacy") for i in range(7)]
+        s.commit()
+        sqlite = s.get_bind().dialect.name == "sqlite"
+    worker = Worker(engine, settings)
+    monkeypatch.setattr(worker, "SEARCH_BATCH", 3)
+    monkeypatch.setattr(worker, "SEARCH_BATCHES", 2)
+    assert worker.index_search() == (6 if sqlite else 0)  # two batches of 3, the rest next pass
+    assert worker.index_search() == (1 if sqlite else 0)
+    with Session(engine, expire_on_commit=False) as s:
+        assert set(found(s, user, "pharmacy")) == {r.id for r in reports}
+        if sqlite:
+            assert in_index(s, "pharmacy") == {r.id for r in reports}
+            index_matches_reports(s)
