@@ -219,3 +219,48 @@ def test_a_worker_pass_indexes_everything_waiting_in_short_transactions(engine, 
         if sqlite:
             assert in_index(s, "pharmacy") == {r.id for r in reports}
             index_matches_reports(s)
+
+
+def test_migration_0008_indexes_what_is_there_and_downgrades_cleanly(tmp_path) -> None:
+    """SQLite: upgrading a database with reports puts the mark after them; downgrading brings back
+    0005's three triggers over a complete index. FTS5's integrity-check after each step."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from service.kit.clock import now
+    from service.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    cfg = alembic_config(url)
+    command.downgrade(cfg, "0008-1")  # 0005: the INSERT trigger indexes these reports
+    engine = create_engine(url)
+
+    def state(conn, *, complete: bool = True):  # type: ignore[no-untyped-def]
+        triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+        hits = set(conn.execute(text("SELECT rowid FROM report_fts WHERE report_fts MATCH '\"clinic\"'")).scalars())
+        # rank 0: the index is sound; rank 1: it also holds exactly the content table's rows, which
+        # is only true while no report waits for the worker.
+        conn.execute(text("INSERT INTO report_fts(report_fts, rank) VALUES ('integrity-check', :full)"),
+                     {"full": int(complete)})
+        assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+        return triggers, hits
+
+    with engine.begin() as conn:
+        for i in range(3):
+            conn.execute(Report.__table__.insert(), {  # type: ignore[attr-defined]
+                "receipt_hash": f"hash-{i}", "channel": "sms", "narrative_masked": f"the clinic {i} was closed",
+                "created_at": now(), "updated_at": now()})
+        assert state(conn) == ({"report_fts_ai", "report_fts_ad", "report_fts_au"}, {1, 2, 3})
+    command.upgrade(cfg, "0008")
+    with engine.begin() as conn:
+        assert state(conn) == ({"report_fts_ad", "report_fts_au"}, {1, 2, 3})
+        assert conn.execute(text("SELECT indexed_upto FROM report_fts_state")).scalar_one() == 3
+        conn.execute(Report.__table__.insert(), {  # type: ignore[attr-defined]
+            "receipt_hash": "hash-new", "channel": "sms", "narrative_masked": "a new clinic report",
+            "created_at": now(), "updated_at": now()})
+        assert state(conn, complete=False)[1] == {1, 2, 3}  # the worker has not run: not in the index yet
+    command.downgrade(cfg, "0008-1")
+    with engine.begin() as conn:
+        assert state(conn) == ({"report_fts_ai", "report_fts_ad", "report_fts_au"}, {1, 2, 3, 4})
+    engine.dispose()
