@@ -186,6 +186,8 @@ def load_sqlite(path: str, n: int, ids: dict) -> None:
     say(f"sqlite: {len(indexes)} indexes built in {time.perf_counter() - t:.1f}s")
     t = time.perf_counter()
     conn.execute("INSERT INTO report_fts(report_fts) VALUES ('rebuild')")
+    # Every row is indexed now: move the worker's high-water mark (migration 0008) past them.
+    conn.execute("UPDATE report_fts_state SET indexed_upto = (SELECT coalesce(max(id), 0) FROM report) WHERE id = 1")
     for _, ddl in triggers:
         conn.execute(ddl)
     say(f"sqlite: FTS5 trigram index rebuilt in {time.perf_counter() - t:.1f}s")

@@ -311,6 +311,11 @@ class Result:
     checks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     round: int = 0
+    cpu_s: float | None = None  # CPU time of the server process during the run (user + system)
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return None if self.cpu_s is None or not self.wrk["requests"] else 1000 * self.cpu_s / self.wrk["requests"]
 
     @property
     def rps(self) -> float:
@@ -323,6 +328,15 @@ class Result:
     @property
     def p99_ms(self) -> float:
         return self.wrk["p99_us"] / 1000
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of one process so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def run_wrk(server: Server, pool: Path, connections: int, duration: float, log: Path) -> dict:
@@ -397,10 +411,14 @@ class Bench:
         path = self.pool(server, n)
         before = settled_counts(database_url) if database_url else None
         say(f"  {server.name} @{connections}: {duration:.0f} s, pool of {n} signed requests")
+        cpu_before = cpu_seconds(server.proc.pid)
         data = run_wrk(server, path, connections, duration,
                        self.work / f"wrk-{server.name.replace('/', '-')}-{connections}-{self.pools}.log")
+        cpu_after = cpu_seconds(server.proc.pid)
         path.unlink(missing_ok=True)
         result = Result(server.name, connections, data["threads"], data, n)
+        if cpu_before is not None and cpu_after is not None:
+            result.cpu_s = cpu_after - cpu_before
         errors = data["errors"]
         if data["wrapped"]:
             result.problems.append(f"request pool wrapped {data['wrapped']}x (pool {n}): some requests replayed")
@@ -449,14 +467,21 @@ class Bench:
         self.probe(server)
         return Target(server, self.warm_up(server), None)
 
-    def start_full(self, backend: str) -> Target:
-        run_dir = self.work / backend
+    def start_full(self, backend: str, variant: tuple[str, str] | None = None) -> Target:
+        name = f"full/{backend}" + (f"-{variant[0]}" if variant else "")
+        run_dir = self.work / name.split("/", 1)[1]
         run_dir.mkdir()
         url = prepare_database(backend, run_dir, self.stack, self.state)
+        if variant:  # --also-sqlite: the same app on a database changed by SQL after `samleng migrate`
+            import sqlite3
+
+            conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+            conn.executescript(variant[1])
+            conn.close()
+            say(f"{name}: applied after migrate: {variant[1]}")
         port = free_port()
         env = app_env(url, run_dir, port)
         cmd = [str(BIN / "samleng"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        name = f"full/{backend}"
         say(f"full app on {backend} (samleng serve)")
         server = start_server(name, cmd, env, run_dir, port, run_dir / "server.log", self.stack)
         self.probe(server)
@@ -467,6 +492,7 @@ class Bench:
         right after the bare floor: on a shared, noisy machine a ratio is only fair between
         neighbouring measurements, and the median over rounds ignores a round someone else spoiled."""
         targets = [self.start_bare()] + [self.start_full(backend) for backend in self.args.backends]
+        targets += [self.start_full("sqlite", variant=(name, sql)) for name, sql in self.args.also_sqlite]
         for round_no in range(1, self.args.rounds + 1):
             say(f"round {round_no} of {self.args.rounds}")
             for connections in (LOW, HIGH):
@@ -488,15 +514,18 @@ class Bench:
 
     def report(self) -> bool:
         print()
-        print(f"{'round':>5} {'target':<18} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  {'requests':>8}")
+        print(f"{'round':>5} {'target':<22} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  {'requests':>8}"
+              f"  {'cpu ms/req':>10}")
         for r in self.results:
-            print(f"{r.round:>5} {r.target:<18} {r.connections:>5} {r.rps:>9.1f} {r.p50_ms:>8.2f} "
-                  f"{r.p99_ms:>8.2f}  {r.wrk['requests']:>8}")
+            cpu = f"{r.cpu_ms_per_request:>10.3f}" if r.cpu_ms_per_request is not None else f"{'-':>10}"
+            print(f"{r.round:>5} {r.target:<22} {r.connections:>5} {r.rps:>9.1f} {r.p50_ms:>8.2f} "
+                  f"{r.p99_ms:>8.2f}  {r.wrk['requests']:>8}  {cpu}")
         print()
         all_met = True
         rounds = range(1, self.args.rounds + 1)
-        for backend in self.args.backends:
-            per_round: dict[str, list[float]] = {"throughput": [], "p99": [], "scaling": []}
+        variants = [f"sqlite-{name}" for name, _ in self.args.also_sqlite]
+        for backend in [*self.args.backends, *variants]:
+            per_round: dict[str, list[float]] = {"throughput": [], "p99": [], "scaling": [], "cpu": []}
             for n in rounds:
                 bare = self.get("bare", HIGH, n)
                 full1, full32 = self.get(f"full/{backend}", LOW, n), self.get(f"full/{backend}", HIGH, n)
@@ -504,12 +533,14 @@ class Bench:
                     per_round["throughput"].append(full32.rps / bare.rps)
                     per_round["p99"].append(full32.p99_ms / bare.p99_ms)
                     per_round["scaling"].append(full32.rps / full1.rps)
+                    if bare.cpu_ms_per_request and full32.cpu_ms_per_request:
+                        per_round["cpu"].append(bare.cpu_ms_per_request / full32.cpu_ms_per_request)
             if not per_round["throughput"]:
                 print(f"{backend}: incomplete, no ratios")
                 all_met = False
                 continue
-            goal_t = GOAL_THROUGHPUT[backend]
-            medians = {k: statistics.median(v) for k, v in per_round.items()}
+            goal_t = GOAL_THROUGHPUT[backend.split("-", 1)[0]]
+            medians = {k: statistics.median(v) for k, v in per_round.items() if v}
             ratios = (
                 ("full/bare throughput @32", "throughput", f">= {goal_t:.2f}", medians["throughput"] >= goal_t),
                 ("full p99 / bare p99 @32", "p99", f"<= {GOAL_P99_RATIO:.0f}", medians["p99"] <= GOAL_P99_RATIO),
@@ -520,7 +551,13 @@ class Bench:
             for label, key, goal, met in ratios:
                 values = ", ".join(f"{v:.3f}" for v in per_round[key])
                 print(f"  {label:<30} {medians[key]:>7.3f}   goal {goal:<8} {'MET' if met else 'MISSED'}   [{values}]")
-                all_met = all_met and met
+                all_met = all_met and (met or backend in variants)  # a variant is a comparison, not a goal
+            if per_round["cpu"]:
+                # Not a goal: how much less CPU the bare server spends per request than this one, i.e.
+                # the throughput ratio this process would reach if it had a core to itself.
+                values = ", ".join(f"{v:.3f}" for v in per_round["cpu"])
+                print(f"  {'bare/full server CPU per req @32':<30} {medians['cpu']:>7.3f}   (not a goal; "
+                      f"server process only{', not PostgreSQL' if backend == 'postgresql' else ''})   [{values}]")
         problems = [(r, p) for r in self.results for p in r.problems]
         if self.reply_lengths:
             lengths = set(self.reply_lengths.values())
@@ -571,11 +608,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--repeat-senders", type=float, default=0.0,
                         help="fraction of requests from an earlier sender (answers, not new reports); default 0")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, databases)")
+    parser.add_argument("--also-sqlite", action="append", default=[], metavar="NAME=SQL",
+                        help="one more SQLite target, full/sqlite-NAME: the same app on a database to which SQL "
+                             "is applied after `samleng migrate` (e.g. an index put back), measured in the same "
+                             "rounds; reported for comparison, not held to the goals. Repeatable")
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = [b for b in args.backends if b not in GOAL_THROUGHPUT]
     if unknown or not args.backends:
         parser.error(f"unknown backend(s) {unknown}; use sqlite,postgresql")
+    try:
+        args.also_sqlite = [tuple(v.split("=", 1)) for v in args.also_sqlite]
+        assert all(name.replace("_", "").isalnum() and sql for name, sql in args.also_sqlite)
+    except (ValueError, AssertionError):
+        parser.error("--also-sqlite takes NAME=SQL (NAME: letters, digits, _)")
     if args.duration is None:
         args.duration = 3.0 if args.quick else 5.0
     if args.rounds is None:

@@ -261,6 +261,24 @@ class Worker:
                 alert_urgent(session, report, self.settings)
         return len(routed)
 
+    SEARCH_BATCH, SEARCH_BATCHES = 500, 40
+
+    def index_search(self) -> int:
+        """SQLite: put reports stored since the last pass into the narrative search index
+        (the webhook no longer does it; see service/queue/search_index.py). PostgreSQL: nothing.
+        One short transaction per batch (~50 ms of SQLite's write lock), so the webhook's
+        writer gets in between; at most SEARCH_BATCHES batches per pass."""
+        from service.queue.search_index import index_new_reports
+
+        total = 0
+        for _ in range(self.SEARCH_BATCHES):
+            with session_scope(self.engine) as session:
+                done = index_new_reports(session, limit=self.SEARCH_BATCH)
+            total += done
+            if done < self.SEARCH_BATCH:
+                break
+        return total
+
     ANALYTICS_EVERY = timedelta(minutes=1)
 
     def analytics(self) -> None:
@@ -278,12 +296,13 @@ class Worker:
         replayed = self.replay_spool()
         triaged = self.triage_new()
         routed = self.route_new()
+        indexed = self.index_search()
         delivered = self.deliver_due()
         timers = self.deadlines()
         self.housekeeping()
         purged = self.retention()
         self.analytics()
-        return {"replayed": replayed, "triaged": triaged, "routed": routed, "delivered": delivered, **timers, "purged": purged}
+        return {"replayed": replayed, "triaged": triaged, "routed": routed, "indexed": indexed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, LargeBinary, Text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from service.kit.models import created_at_field, ts_field
@@ -63,8 +63,8 @@ class Report(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=40, index=True)
     subcategory: str | None = Field(default=None, max_length=80)
     category_source: str | None = Field(default=None, max_length=16)  # reporter, triage, handler
-    urgency: str = Field(default="normal", max_length=8, index=True)
-    place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
+    urgency: str = Field(default="normal", max_length=8)  # indexed by ix_report_queue_all (urgency, ...)
+    place_id: int | None = Field(default=None, foreign_key="place.id")  # ix_report_place_created (place_id, ...)
     place_text_masked: str | None = Field(default=None, max_length=300)
     consent_followup: bool | None = Field(default=None)
     assisted: bool = Field(default=False)
@@ -79,16 +79,27 @@ class Report(SQLModel, table=True):
     triage_confidence: float | None = Field(default=None)
     triage_language: str | None = Field(default=None, max_length=8)  # en, km, km-Latn, pt
     triage_reasons: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    cluster_id: int | None = Field(default=None, foreign_key="report_cluster.id", index=True)
+    cluster_id: int | None = Field(default=None, foreign_key="report_cluster.id")  # partial index below
     # Handling: whose queue holds the case, who has it, and the current deadline.
-    org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
-    assigned_user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
-    due_at: datetime | None = ts_field(index=True)
+    org_id: int | None = Field(default=None, foreign_key="organisation.id")  # ix_report_queue_org (org_id, ...)
+    assigned_user_id: int | None = Field(default=None, foreign_key="app_user.id")  # partial index below
+    due_at: datetime | None = ts_field()  # partial index below
     first_response_at: datetime | None = ts_field()
     resolved_at: datetime | None = ts_field()
     closed_at: datetime | None = ts_field()
     # The reporter's answer at closure: yes, no, partly.
     satisfaction: str | None = Field(default=None, max_length=8)
+
+
+# Issue 2 (migration 0008): every index on `report` is paid by each SMS webhook's INSERT. These
+# three columns are empty when a report arrives and are only ever looked up by a value (cluster
+# members, a user's cases, deadlines passed), so their indexes leave the empty rows out.
+# org_id, urgency and place_id have no index of their own: each is the first column of a
+# wider index (ix_report_queue_org, ix_report_queue_all, ix_report_place_created).
+for _column in ("cluster_id", "assigned_user_id", "due_at"):
+    _c = Report.__table__.c[_column]  # type: ignore[attr-defined]
+    Index(f"ix_report_{_column}", _c, sqlite_where=_c.isnot(None), postgresql_where=_c.isnot(None))
+del _column, _c
 
 
 class ReportCluster(SQLModel, table=True):
