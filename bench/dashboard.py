@@ -81,6 +81,7 @@ def run_backend(url: str, cases: int, repeat: int) -> list[tuple[str, float, flo
 
     spec = importlib.util.spec_from_file_location("make_cases", ROOT / "bench" / "make_cases.py")
     make_cases = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["make_cases"] = make_cases  # its worker processes' functions are pickled by module name
     spec.loader.exec_module(make_cases)  # type: ignore[union-attr]
     started = time.perf_counter()
     make_cases.build(url, cases)  # migrates, loads, rebuilds the indexes and ANALYZEs
