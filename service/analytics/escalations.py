@@ -125,11 +125,20 @@ def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, 
 
     scope = q._rollup_scope(session, filters)
     if scope is not q._NO:
-        return [(str(v), int(n)) for v, n, _ in q._rollup_rows(session, filters, scope, dim, ReportRollup.value)]
-    value, conds = rollup_sources(session)[dim]
-    stmt = (select(value, func.count()).select_from(Escalation).join(Report, Report.id == Escalation.report_id)
-            .where(and_(*q._where(session, filters), *conds)).group_by(value))
-    return [(str(v), int(n)) for v, n in session.execute(stmt).all()]
+        conds = [ReportRollup.dim == dim]
+        if filters.since is not None:
+            conds.append(ReportRollup.day >= filters.since.date())  # type: ignore[operator]
+        if filters.until is not None:
+            conds.append(ReportRollup.day < filters.until.date())  # type: ignore[operator]
+        if scope is not None:
+            conds.append(ReportRollup.province_id == scope)
+        stmt = select(ReportRollup.value, func.sum(ReportRollup.n)).where(and_(*conds)).group_by(ReportRollup.value)
+    else:
+        value, extra = rollup_sources(session)[dim]
+        stmt = (select(value, func.count()).select_from(Escalation).join(Report, Report.id == Escalation.report_id)
+                .where(and_(*q._where(session, filters), *extra)).group_by(value))
+    # Core rows, not ORM ones: the hours dimension returns tens of thousands of (body, hour) groups.
+    return [(str(v), int(n)) for v, n in session.connection().execute(stmt)]
 
 
 def _overdue_waiting(session: Session, filters: q.Filters) -> dict[int, int]:
@@ -165,10 +174,12 @@ def answer_hours(session: Session, filters: q.Filters) -> dict[int, dict[int, in
     """Per body id: {whole hours to the first answer: number of escalations}."""
     out: dict[int, dict[int, int]] = {}
     for value, n in _grouped(session, filters, "esc_hours"):
-        body, hours = value.split(":")
-        per = out.setdefault(int(body), {})
-        per[int(hours)] = per.get(int(hours), 0) + n
-    return out
+        body, _, hours = value.partition(":")
+        per = out.get(body)
+        if per is None:
+            per = out[body] = {}  # type: ignore[index]
+        per[int(hours)] = n  # one row per (body, hours): the query grouped them
+    return {int(b): per for b, per in out.items()}
 
 
 def median_of(counts: dict[int, int]) -> float | None:

@@ -117,6 +117,8 @@ def rebuild(session: Session) -> None:
     started = now()
     session.execute(delete(ReportRollup))
     _aggregate(session, [])
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE report_rollup"))  # the table was replaced: plan on fresh statistics
     _mark(session, started)
 
 
