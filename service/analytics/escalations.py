@@ -14,21 +14,35 @@ in the quarterly report; the dashboard shows the same, suppressed, so the figure
 Scope: the escalated reports matching the filters (report creation window, place subtree,
 organisation), like every other figure. Cancelled escalations are not counted; superseded
 ones are (the body had the case and its deadline).
+
+Speed: each figure is one GROUP BY in SQL. When the rollup can answer the filters
+(`queries._rollup_scope`), the figures come from `report_rollup` (dimensions `esc_body`,
+`esc_deadline`, `esc_hours`, written by `rollup._aggregate` with the expressions below, per
+creation day and province of the report), else straight from `escalation` joined to
+`report`. Only one part depends on the clock, not on the rows: an escalation still waiting
+for its first answer turns "late" when its deadline passes. Those are counted live in both
+paths (`_overdue_waiting`: escalations still `open`/`acknowledged` with no answer and a past
+deadline — few, because the worker expires them within a minute). Everything else is
+"settled" and fixed once written:
+
+* answered (acknowledge, action taken, resolved, not ours) by `due_at` → on time, after → late;
+* not answered, expired or superseded once its deadline had passed (`due_at <= closed_at`) → late;
+* not answered, superseded before its deadline (the handler went past the body early) → not
+  counted: the body's deadline never came while it held the case.
+
+Hours to answer are whole hours (floor), so the median is exact from per-hour counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from statistics import median
-
-from sqlalchemy import and_, select
+from sqlalchemy import Integer, String, and_, case, cast, func, literal_column, null, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from service.analytics import queries as q
 from service.analytics.suppression import Published, suppress
 from service.bodies.models import GrievanceBody
-from service.escalation.models import Escalation
+from service.escalation.models import WAITING, Escalation
 from service.kit.clock import now
 from service.kit.i18n import N_
 from service.reports.models import Report
@@ -45,42 +59,149 @@ TEXTS = [N_("escalations"), N_("on time"), N_("late or unanswered"), N_("{share}
          N_("not shown: too few answers"), N_("{hours} hours ({answers} answers)")]
 
 
-def _utc(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def _threshold() -> int:
     from service.analytics.publish import threshold
 
     return threshold()
 
 
-@dataclass(frozen=True)
-class _Esc:
-    status: str
-    created_at: datetime | None
-    due_at: datetime | None
-    acknowledged_at: datetime | None
-    responded_at: datetime | None
-    closed_at: datetime | None
+# -- SQL pieces (shared by the rollup and the direct queries, so both give the same figures) ---------
+
+_FAR = "9999-12-31 23:59:59.999999"
 
 
-def _rows(session: Session, filters: q.Filters) -> list[tuple[_Esc, GrievanceBody]]:
-    """The escalations in scope (plain columns, not ORM objects: the dashboard may read many) and their bodies."""
-    stmt = (select(Escalation.body_id, Escalation.status, Escalation.created_at, Escalation.due_at,
-                   Escalation.acknowledged_at, Escalation.responded_at, Escalation.closed_at)
-            .join(Report, Report.id == Escalation.report_id)
-            .where(and_(*q._where(session, filters), Escalation.status != "cancelled")))
-    found = session.execute(stmt).all()
-    if not found:
-        return []
-    ids = {r[0] for r in found}
-    bodies = {b.id: b for b in session.execute(select(GrievanceBody).where(GrievanceBody.id.in_(ids))).scalars()}  # type: ignore[union-attr]
-    return [(_Esc(*r[1:]), bodies[r[0]]) for r in found]
+def answered_expr(session: Session) -> ColumnElement:
+    """The body's first answer: an acknowledgement, an action, a resolution or 'not ours' (NULL: none)."""
+    a, r, c = Escalation.acknowledged_at, Escalation.responded_at, Escalation.closed_at
+    if session.get_bind().dialect.name == "postgresql":
+        first: ColumnElement = func.least(a, r, c)
+    else:  # SQLite's scalar min() is NULL when any argument is: stand NULLs in for "never"
+        far = literal_column(f"'{_FAR}'")
+        first = func.nullif(func.min(func.coalesce(a, far), func.coalesce(r, far), func.coalesce(c, far)), far)
+    # closed_at of an expired or superseded escalation is when it was taken away, not an answer
+    taken_away = and_(Escalation.status.in_(("superseded", "expired")), a.is_(None), r.is_(None))  # type: ignore[attr-defined,union-attr]
+    return case((taken_away, null()), else_=first)
+
+
+def settled_expr(session: Session) -> ColumnElement[bool]:
+    """Whether an escalation's deadline outcome is fixed: answered, or no longer waiting."""
+    return or_(answered_expr(session).is_not(None), Escalation.status.not_in(WAITING))  # type: ignore[attr-defined]
+
+
+def outcome_expr(session: Session) -> ColumnElement[str]:
+    """Of a settled escalation with a deadline: on_time, late, or void (taken away before its deadline)."""
+    answered = answered_expr(session)
+    return case((and_(answered.is_not(None), answered <= Escalation.due_at), "on_time"),
+                (answered.is_not(None), "late"),
+                (Escalation.due_at <= func.coalesce(Escalation.closed_at, Escalation.due_at), "late"),
+                else_="void")
+
+
+def hours_expr(session: Session) -> ColumnElement[int]:
+    """Whole hours (floor) from escalation to the body's first answer."""
+    answered = answered_expr(session)
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", answered - Escalation.created_at) / 3600), Integer)
+    seconds = cast(func.round((func.julianday(answered) - func.julianday(Escalation.created_at)) * 86400), Integer)
+    return seconds // 3600
+
+
+def rollup_sources(session: Session) -> dict[str, tuple[ColumnElement, list[ColumnElement[bool]]]]:
+    """dim -> (value expression, conditions) over escalation JOIN report, for rollup._aggregate."""
+    body = cast(Escalation.body_id, String)
+    counted = Escalation.status != "cancelled"
+    return {
+        "esc_body": (body, [counted]),
+        "esc_deadline": (body + ":" + outcome_expr(session),
+                         [counted, settled_expr(session), Escalation.due_at.is_not(None)]),  # type: ignore[union-attr]
+        "esc_hours": (body + ":" + cast(hours_expr(session), String),
+                      [counted, answered_expr(session).is_not(None)]),
+    }
+
+
+def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, int]]:
+    """(value, count) of one escalation dimension: from the rollup when it can answer, else from the tables."""
+    from service.analytics.models import ReportRollup
+
+    scope = q._rollup_scope(session, filters)
+    if scope is not q._NO:
+        conds = [ReportRollup.dim == dim]
+        if filters.since is not None:
+            conds.append(ReportRollup.day >= filters.since.date())  # type: ignore[operator]
+        if filters.until is not None:
+            conds.append(ReportRollup.day < filters.until.date())  # type: ignore[operator]
+        if scope is not None:
+            conds.append(ReportRollup.province_id == scope)
+        stmt = select(ReportRollup.value, func.sum(ReportRollup.n)).where(and_(*conds)).group_by(ReportRollup.value)
+    else:
+        value, extra = rollup_sources(session)[dim]
+        stmt = (select(value, func.count()).select_from(Escalation).join(Report, Report.id == Escalation.report_id)
+                .where(and_(*q._where(session, filters), *extra)).group_by(value))
+    # Core rows, not ORM ones: the hours dimension returns tens of thousands of (body, hour) groups.
+    return [(str(v), int(n)) for v, n in session.connection().execute(stmt)]
+
+
+def _overdue_waiting(session: Session, filters: q.Filters) -> dict[int, int]:
+    """Per body: escalations still waiting for a first answer whose deadline has passed (late, counted live)."""
+    stmt = (select(Escalation.body_id, func.count()).join(Report, Report.id == Escalation.report_id)
+            .where(and_(*q._where(session, filters), Escalation.status.in_(WAITING),  # type: ignore[attr-defined]
+                        Escalation.due_at < now(), Escalation.acknowledged_at.is_(None),  # type: ignore[operator,union-attr]
+                        Escalation.responded_at.is_(None), Escalation.closed_at.is_(None)))  # type: ignore[union-attr]
+            .group_by(Escalation.body_id))
+    return {int(b): int(n) for b, n in session.execute(stmt).all()}
+
+
+# -- the figures (raw, private numbers; the providers below suppress them) -----------------------------
+
+def escalations_per_body(session: Session, filters: q.Filters) -> dict[int, int]:
+    """Escalations (not cancelled) per body id."""
+    return {int(v): n for v, n in _grouped(session, filters, "esc_body")}
+
+
+def deadline_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
+    """Per body id: [answered on time, late or never] (still running ones left out)."""
+    tally: dict[int, list[int]] = {}
+    for value, n in _grouped(session, filters, "esc_deadline"):
+        body, outcome = value.split(":")
+        if outcome != "void":
+            tally.setdefault(int(body), [0, 0])[0 if outcome == "on_time" else 1] += n
+    for body_id, n in _overdue_waiting(session, filters).items():
+        tally.setdefault(body_id, [0, 0])[1] += n
+    return tally
+
+
+def answer_hours(session: Session, filters: q.Filters) -> dict[int, dict[int, int]]:
+    """Per body id: {whole hours to the first answer: number of escalations}."""
+    out: dict[int, dict[int, int]] = {}
+    for value, n in _grouped(session, filters, "esc_hours"):
+        body, _, hours = value.partition(":")
+        per = out.get(body)
+        if per is None:
+            per = out[body] = {}  # type: ignore[index]
+        per[int(hours)] = n  # one row per (body, hours): the query grouped them
+    return {int(b): per for b, per in out.items()}
+
+
+def median_of(counts: dict[int, int]) -> float | None:
+    """The median of a multiset given as {value: count}."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    wanted, seen, lower = ((total - 1) // 2, total // 2), 0, None
+    for value in sorted(counts):
+        seen += counts[value]
+        if lower is None and seen > wanted[0]:
+            lower = value
+        if seen > wanted[1]:
+            return (lower + value) / 2  # type: ignore[operator]
+    return None
+
+
+def _bodies(session: Session, ids: object) -> dict[int, GrievanceBody]:
+    wanted = list(ids)  # type: ignore[call-overload]
+    if not wanted:
+        return {}
+    return {b.id: b for b in session.execute(select(GrievanceBody).where(GrievanceBody.id.in_(wanted))).scalars()}  # type: ignore[union-attr,misc]
 
 
 def _body_label(body: GrievanceBody) -> dict[str, object]:
@@ -88,23 +209,13 @@ def _body_label(body: GrievanceBody) -> dict[str, object]:
     return {"en": body.name_en, "km": body.name_km, "level": LEVEL_LABELS.get(body.level, body.level)}
 
 
-def _answered_at(e: _Esc) -> datetime | None:
-    """The body's first answer: an acknowledgement, an action, a resolution or 'not ours'."""
-    stamps = [_utc(x) for x in (e.acknowledged_at, e.responded_at, e.closed_at) if x is not None]
-    if e.status in ("superseded", "expired") and e.acknowledged_at is None and e.responded_at is None:
-        return None  # closed_at of a superseded/expired escalation is not an answer
-    return min(stamps) if stamps else None  # type: ignore[type-var]
-
+# -- the providers ----------------------------------------------------------------------------------
 
 def by_body_and_level(session: Session, filters: q.Filters) -> dict | None:
-    found = _rows(session, filters)
-    if not found:
+    counts = escalations_per_body(session, filters)
+    if not counts:
         return None
-    counts: dict[int, int] = {}
-    bodies: dict[int, GrievanceBody] = {}
-    for e, b in found:
-        counts[b.id] = counts.get(b.id, 0) + 1  # type: ignore[index]
-        bodies[b.id] = b  # type: ignore[index]
+    bodies = _bodies(session, counts)
     order = sorted(counts, key=lambda bid: (-counts[bid], bodies[bid].name_en))
     pub = suppress([[counts[bid]] for bid in order], row_labels=[bodies[bid].slug for bid in order],
                    col_labels=["escalations"], threshold=_threshold())
@@ -115,23 +226,10 @@ def by_body_and_level(session: Session, filters: q.Filters) -> dict | None:
 
 def answered_on_time(session: Session, filters: q.Filters) -> dict | None:
     """Per body: escalations answered by their deadline vs late or never (still-running ones left out)."""
-    at = now()
-    tally: dict[int, list[int]] = {}
-    bodies: dict[int, GrievanceBody] = {}
-    for e, b in _rows(session, filters):
-        due, answered = _utc(e.due_at), _answered_at(e)
-        if due is None:
-            continue
-        if answered is not None and answered <= due:
-            outcome = 0
-        elif answered is not None or due < at:
-            outcome = 1
-        else:
-            continue  # deadline still running, no answer yet
-        tally.setdefault(b.id, [0, 0])[outcome] += 1  # type: ignore[arg-type]
-        bodies[b.id] = b  # type: ignore[index]
+    tally = deadline_tally(session, filters)
     if not tally:
         return None
+    bodies = _bodies(session, tally)
     order = sorted(tally, key=lambda bid: bodies[bid].name_en)
     pub: Published = suppress([tally[bid] for bid in order], row_labels=[bodies[bid].slug for bid in order],
                               col_labels=["on_time", "late"], threshold=_threshold())
@@ -148,27 +246,22 @@ def answered_on_time(session: Session, filters: q.Filters) -> dict | None:
 
 
 def median_hours_to_answer(session: Session, filters: q.Filters) -> dict | None:
-    hours: dict[int, list[float]] = {}
-    bodies: dict[int, GrievanceBody] = {}
-    for e, b in _rows(session, filters):
-        answered, sent = _answered_at(e), _utc(e.created_at)
-        bodies[b.id] = b  # type: ignore[index]
-        hours.setdefault(b.id, [])  # type: ignore[arg-type]
-        if answered is not None and sent is not None:
-            hours[b.id].append((answered - sent).total_seconds() / 3600)  # type: ignore[index]
-    if not bodies:
+    escalated = escalations_per_body(session, filters)
+    if not escalated:
         return None
+    hours = answer_hours(session, filters)
+    bodies = _bodies(session, escalated)
     threshold = _threshold()
-    order = sorted(hours, key=lambda bid: bodies[bid].name_en)
+    order = sorted(escalated, key=lambda bid: bodies[bid].name_en)
     # The number of answers is itself a count: suppressed like any other before it is shown.
-    pub = suppress([[len(hours[bid])] for bid in order], row_labels=[bodies[bid].slug for bid in order],
-                   col_labels=["answers"], threshold=threshold)
+    pub = suppress([[sum(hours.get(bid, {}).values())] for bid in order],
+                   row_labels=[bodies[bid].slug for bid in order], col_labels=["answers"], threshold=threshold)
     rows = []
     for i, bid in enumerate(order):
         n = pub.cell(i, 0)
         if n is not None and n >= threshold:
             value: object = {"msgid": "{hours} hours ({answers} answers)",
-                             "params": {"hours": round(median(hours[bid]), 1), "answers": n}}
+                             "params": {"hours": median_of(hours[bid]), "answers": n}}
         else:
             value = {"msgid": "not shown: too few answers", "params": {}}
         rows.append((_body_label(bodies[bid]), value))

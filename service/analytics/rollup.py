@@ -11,7 +11,13 @@ transactions that committed late), deletes those days' rows and aggregates them 
 * by the pages before they read (at most once a minute, incremental only: `refresh_if_stale`),
 * by `samleng analytics refresh [--full]` (first build, cron, or after a bulk import),
 * and meant for the worker loop (the lead wires `refresh(session)` into it at merge, every minute).
-Every writer that changes a report must bump `updated_at` (`change_status` does).
+The body metrics (service/analytics/escalations.py) are rolled up the same way, by their
+report's creation day and province: dimensions `esc_body` (escalations per body),
+`esc_deadline` (settled escalations per body: on time / late / void) and `esc_hours` (answered
+escalations per body and whole hours to the answer, for an exact median).
+Every ORM change to a field aggregated here bumps `report.updated_at` at flush time, whatever
+the write path (service/reports/touch.py), and every change to an escalation bumps its report
+(service/escalation/models.py); a bulk Core UPDATE must bump it itself.
 Queries use the rollup only once it has been built (a row in analytics_state) and only for
 filters it can answer (whole days; all places or one province; no category or org filter);
 anything else reads `report` directly.
@@ -26,9 +32,10 @@ from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, se
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from service.analytics import queries as q
+from service.analytics import escalations, queries as q
 from service.analytics.models import AnalyticsState, ReportRollup
 from service.kit.clock import now
+from service.escalation.models import Escalation
 from service.places.models import Place
 from service.reports.models import Report
 
@@ -87,6 +94,16 @@ def _aggregate(session: Session, conds: list) -> None:
                   .group_by(day, province, value))
         session.execute(insert(ReportRollup).from_select(
             ["day", "province_id", "dim", "value", "n", "hours_sum"], source))
+    # Body metrics (service/analytics/escalations.py): escalations counted by their report's day and province.
+    for dim, (value, extra) in escalations.rollup_sources(session).items():
+        source = (select(day, province, literal(dim), value, func.count(), literal(0.0))
+                  .select_from(Escalation).join(Report, Report.id == Escalation.report_id)
+                  .outerjoin(p1, p1.id == Report.place_id).outerjoin(p2, p2.id == p1.parent_id)
+                  .outerjoin(p3, p3.id == p2.parent_id)
+                  .where(and_(Report.status.not_in(q.EXCLUDED_STATUSES), *conds, *extra))  # type: ignore[attr-defined]
+                  .group_by(day, province, value))
+        session.execute(insert(ReportRollup).from_select(
+            ["day", "province_id", "dim", "value", "n", "hours_sum"], source))
 
 
 def _lock(session: Session) -> None:
@@ -100,6 +117,8 @@ def rebuild(session: Session) -> None:
     started = now()
     session.execute(delete(ReportRollup))
     _aggregate(session, [])
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE report_rollup"))  # the table was replaced: plan on fresh statistics
     _mark(session, started)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Text, event, inspect
 from sqlmodel import Field, SQLModel
 
 from service.kit.models import created_at_field, ts_field
@@ -37,3 +37,27 @@ class Escalation(SQLModel, table=True):
     response_masked: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Part of every response link; changing it revokes the links already sent.
     link_nonce: str = Field(max_length=32)
+
+
+# A body's answer, an expiry or a new rung changes the case's figures (body metrics in the analytics
+# rollup, which follows report.updated_at): bump the report in the same flush.
+def _touch_report(connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from service.kit.clock import now
+    from service.reports.models import Report
+
+    connection.execute(update(Report.__table__).where(Report.__table__.c.id == target.report_id)  # type: ignore[attr-defined]
+                       .values(updated_at=now()))
+
+
+@event.listens_for(Escalation, "after_insert")
+def _escalation_added(mapper, connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+    _touch_report(connection, target)
+
+
+@event.listens_for(Escalation, "before_update")
+def _escalation_changed(mapper, connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+    state = inspect(target)
+    if any(attr.history.has_changes() for attr in state.attrs):
+        _touch_report(connection, target)

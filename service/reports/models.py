@@ -127,3 +127,6 @@ class ReportEvent(SQLModel, table=True):
     actor: str = Field(default="system", max_length=80)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = created_at_field()
+
+# Every ORM change to an aggregated field bumps updated_at (the analytics rollup follows it): see touch.py.
+import service.reports.touch  # noqa: E402,F401
