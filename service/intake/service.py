@@ -8,6 +8,7 @@ The first free-text message is a report at once; then at most three questions
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -330,8 +331,9 @@ class _Context:
         self.conversation = conversation
 
 
+@functools.lru_cache(maxsize=32)
 def _options(language: str, step: str | None) -> tuple[Option, ...]:
-    """Answers a button channel can offer for the question being asked."""
+    """Answers a button channel can offer for the question being asked (immutable: built once)."""
     if step == "category":
         return tuple(Option(str(i + 1), gettext(language, label)) for i, label in enumerate(_CATEGORY_LABELS))
     if step == "consent":
