@@ -92,4 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(rules_router)
     app.include_router(analytics_router)  # analytics (issue 7)
+    # SMS webhook fast lane (issue 2): POST /webhooks/twilio/sms skips routing and dependency solving.
+    from bots.sms.routes import SmsFastLane
+
+    app.add_middleware(SmsFastLane)
     return app

@@ -50,9 +50,11 @@ def verify_signature(request: Request, params: dict[str, str], *, auth_token: st
     """403 unless X-Twilio-Signature matches SAMLENG_PUBLIC_URL + path over every parameter."""
     if not auth_token:
         return
-    url = public_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
+    # The path and query as Starlette's request.url gives them, without building a URL object.
+    url = public_url.rstrip("/") + request.scope["path"]
+    query = request.scope.get("query_string", b"")
+    if query:
+        url += "?" + query.decode()
     signature = request.headers.get("x-twilio-signature", "")
     if not signature:
         raise HTTPException(403, "invalid Twilio signature")

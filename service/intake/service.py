@@ -8,6 +8,7 @@ The first free-text message is a report at once; then at most three questions
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -24,6 +25,7 @@ from service.intake.vault import erase_for_reporter, store_contact
 from service.kit import receipts
 from service.kit.clock import as_utc, now
 from service.kit.crypto import pseudonym, seal, unseal
+from service.kit.fastsql import FastStatement
 from service.kit.i18n import N_, detect_language, gettext, has_khmer
 from service.kit.masking import mask
 from service.places.models import Place
@@ -35,11 +37,11 @@ from service.reports.models import Report, Reporter
 log = logging.getLogger(__name__)
 _INBOX = InboundRow.__table__
 _CONVERSATION = Conversation.__table__
-# Built once: the hot path only binds parameters.
-_SELECT_STORED = select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INBOX.c.report_id).where(
-    _INBOX.c.channel == bindparam("channel"), _INBOX.c.external_id == bindparam("external_id"))
-_INSERT_INBOX = insert(_INBOX).returning(_INBOX.c.id)
-_INSERT_CONVERSATION = insert(_CONVERSATION)
+# Built once, compiled once per dialect, run on the DBAPI cursor (service/kit/fastsql.py).
+_SELECT_STORED = FastStatement(select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INBOX.c.report_id).where(
+    _INBOX.c.channel == bindparam("channel"), _INBOX.c.external_id == bindparam("external_id")))
+_INSERT_INBOX = FastStatement(insert(_INBOX).returning(_INBOX.c.id))
+_INSERT_CONVERSATION = FastStatement(insert(_CONVERSATION))
 
 STEPS = ("category", "place", "consent")
 _CATEGORY_LABELS = (
@@ -61,12 +63,12 @@ def receive(session: Session, message: InboundMessage, *, settings: Settings | N
 
 
 def _stored_reply(session: Session, message: InboundMessage) -> Reply | None:
-    row = session.connection().execute(
-        _SELECT_STORED, {"channel": message.channel, "external_id": message.external_id}).first()
+    row = _SELECT_STORED.first(session.connection(), {"channel": message.channel, "external_id": message.external_id})
     if row is None:
         return None
-    text = unseal(row.reply_sealed) if row.reply_sealed else ""
-    return Reply(text=text, kind=row.kind, duplicate=True, report_id=row.report_id)
+    reply_sealed, kind, report_id = row
+    text = unseal(reply_sealed) if reply_sealed else ""
+    return Reply(text=text, kind=kind, duplicate=True, report_id=report_id)
 
 
 def _handle(session: Session, message: InboundMessage, settings: Settings) -> Reply:
@@ -78,11 +80,11 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     ctx = _Context(session, message, settings, reporter, conversation, language, text)
     reply = ctx.dispatch()
     session.flush()  # the dialogue's ORM changes first: the inbox row refers to them
-    row_id = session.connection().execute(_INSERT_INBOX, {
+    row_id = _INSERT_INBOX.scalar(session.connection(), {
         "channel": message.channel, "external_id": message.external_id, "reporter_id": reporter.id,
         "body_masked": ctx.masked_text, "spooled": message.spooled, "received_at": message.received_at,
         "kind": reply.kind, "report_id": reply.report_id, "reply_sealed": seal(reply.text),
-    }).scalar_one()
+    })
     # Ids and kinds only: never the address, the provider's message id or the text.
     log.info("inbound %s message #%s: %s (report #%s)", message.channel, row_id, reply.kind, reply.report_id)
     return reply
@@ -240,7 +242,7 @@ class _Context:
             return replace(self.reply(texts.DEFERRED, kind="report_deferred", report_id=report_id,
                                       code=receipts.display(code)), receipt_code=receipts.display(code))
         stamp = now()
-        self.session.connection().execute(_INSERT_CONVERSATION, {
+        _INSERT_CONVERSATION.execute(self.session.connection(), {
             "reporter_id": self.reporter.id, "channel": self.message.channel, "report_id": report_id,
             "step": "category", "language": self.language, "reasks": 0, "code_sealed": seal(code),
             "updated_at": stamp, "expires_at": stamp + timedelta(minutes=self.settings.conversation_idle_minutes),
@@ -329,8 +331,9 @@ class _Context:
         self.conversation = conversation
 
 
+@functools.lru_cache(maxsize=32)
 def _options(language: str, step: str | None) -> tuple[Option, ...]:
-    """Answers a button channel can offer for the question being asked."""
+    """Answers a button channel can offer for the question being asked (immutable: built once)."""
     if step == "category":
         return tuple(Option(str(i + 1), gettext(language, label)) for i, label in enumerate(_CATEGORY_LABELS))
     if step == "consent":
