@@ -125,18 +125,10 @@ def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, 
 
     scope = q._rollup_scope(session, filters)
     if scope is not q._NO:
-        conds = [ReportRollup.dim == dim]
-        if filters.since is not None:
-            conds.append(ReportRollup.day >= filters.since.date())  # type: ignore[operator]
-        if filters.until is not None:
-            conds.append(ReportRollup.day < filters.until.date())  # type: ignore[operator]
-        if scope is not None:
-            conds.append(ReportRollup.province_id == scope)
-        stmt = select(ReportRollup.value, func.sum(ReportRollup.n)).where(and_(*conds)).group_by(ReportRollup.value)
-    else:
-        value, extra = rollup_sources(session)[dim]
-        stmt = (select(value, func.count()).select_from(Escalation).join(Report, Report.id == Escalation.report_id)
-                .where(and_(*q._where(session, filters), *extra)).group_by(value))
+        return [(str(v), int(n)) for v, n, _ in q._rollup_rows(session, filters, scope, dim, ReportRollup.value)]
+    value, extra = rollup_sources(session)[dim]
+    stmt = (select(value, func.count()).select_from(Escalation).join(Report, Report.id == Escalation.report_id)
+            .where(and_(*q._where(session, filters), *extra)).group_by(value))
     # Core rows, not ORM ones: the hours dimension returns tens of thousands of (body, hour) groups.
     return [(str(v), int(n)) for v, n in session.connection().execute(stmt)]
 

@@ -251,8 +251,9 @@ def _rollup_rows(session: Session, filters: Filters, province: object, dim: str,
         conds.append(ReportRollup.day < filters.until.date())  # type: ignore[operator]
     if province is not None:
         conds.append(ReportRollup.province_id == province)
-    return session.execute(select(*keys, func.sum(ReportRollup.n), func.sum(ReportRollup.hours_sum))
-                           .where(and_(*conds)).group_by(*keys)).all()
+    # Core rows, not ORM ones: some dimensions return tens of thousands of groups.
+    return session.connection().execute(select(*keys, func.sum(ReportRollup.n), func.sum(ReportRollup.hours_sum))
+                                        .where(and_(*conds)).group_by(*keys)).all()
 
 
 # -- aggregates ------------------------------------------------------------------------------------
@@ -485,6 +486,9 @@ class ClusterRow:
 def active_clusters(session: Session, *, filters: Filters, limit: int = 10, systemic_only: bool = False) -> list[ClusterRow]:
     """Clusters with reports in the window, biggest first: possible systemic problems."""
     tree = place_tree(session)
+    scope = _rollup_scope(session, filters)
+    if scope is not _NO:
+        return _active_clusters_from_rollup(session, filters, scope, tree, limit=limit, systemic_only=systemic_only)
     # Start from the clusters (few) so the planner uses report.cluster_id's index, not a date scan.
     cluster_ids = [cid for (cid,) in session.execute(select(ReportCluster.id)).all()]
     if not cluster_ids:
@@ -504,6 +508,38 @@ def active_clusters(session: Session, *, filters: Filters, limit: int = 10, syst
         if isinstance(last, str):
             last = datetime.fromisoformat(last).replace(tzinfo=timezone.utc)
         out.append(ClusterRow(cid, cat, tree.by_id.get(pid) if pid else None, int(size), bool(systemic), label, last))
+    return out
+
+
+def _active_clusters_from_rollup(session: Session, filters: Filters, province: object, tree: PlaceTree, *, limit: int,
+                                 systemic_only: bool) -> list[ClusterRow]:
+    """active_clusters from the rollup's `cluster` dimension: sizes per cluster in the window, then the
+    few biggest clusters' details and latest report (each a short read of report.cluster_id's index)."""
+    from service.analytics.models import ReportRollup
+
+    sizes = {int(v): int(n) for v, n, _ in _rollup_rows(session, filters, province, "cluster", ReportRollup.value)
+             if n}
+    if not sizes:
+        return []
+    systemic = set(session.execute(select(ReportCluster.id).where(ReportCluster.systemic.is_(True))).scalars())  # type: ignore[attr-defined]
+    ranked = sorted((cid for cid in sizes if not systemic_only or cid in systemic), key=lambda c: (-sizes[c], c))
+    top = ranked[:limit]
+    if not top:
+        return []
+    clusters = {c.id: c for c in session.execute(select(ReportCluster).where(ReportCluster.id.in_(top))).scalars()}  # type: ignore[union-attr]
+    latest = dict(session.execute(
+        select(Report.cluster_id, func.max(Report.created_at))
+        .where(and_(Report.cluster_id.in_(top), *_where(session, filters)))  # type: ignore[union-attr]
+        .group_by(Report.cluster_id)).all())
+    out = []
+    for cid in top:
+        cluster, last = clusters.get(cid), latest.get(cid)
+        if cluster is None:
+            continue
+        if isinstance(last, str):
+            last = datetime.fromisoformat(last).replace(tzinfo=timezone.utc)
+        out.append(ClusterRow(cid, cluster.category, tree.by_id.get(cluster.place_id) if cluster.place_id else None,
+                              sizes[cid], bool(cluster.systemic), cluster.label, last))
     return out
 
 

@@ -14,7 +14,8 @@ transactions that committed late), deletes those days' rows and aggregates them 
 The body metrics (service/analytics/escalations.py) are rolled up the same way, by their
 report's creation day and province: dimensions `esc_body` (escalations per body),
 `esc_deadline` (settled escalations per body: on time / late / void) and `esc_hours` (answered
-escalations per body and whole hours to the answer, for an exact median).
+escalations per body and whole hours to the answer, for an exact median). Dimension `cluster`
+counts reports per cluster, for the dashboard's possible systemic problems.
 Every ORM change to a field aggregated here bumps `report.updated_at` at flush time, whatever
 the write path (service/reports/touch.py), and every change to an escalation bumps its report
 (service/escalation/models.py); a bulk Core UPDATE must bump it itself.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, select, text
+from sqlalchemy import Date, String, and_, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -75,6 +76,8 @@ def _value_exprs(session: Session) -> dict[str, tuple[object, list, object]]:
         out[dim] = (bucket, [later.is_not(None)], hours)  # type: ignore[union-attr]
     out["satisfaction"] = (func.coalesce(Report.satisfaction, "no_answer"),
                            [Report.status.in_(q.RESOLVED_STATUSES)], literal(0.0))  # type: ignore[attr-defined]
+    # Reports per cluster (possible systemic problems): the dashboard's top clusters in a window.
+    out["cluster"] = (cast(Report.cluster_id, String), [Report.cluster_id.is_not(None)], literal(0.0))  # type: ignore[union-attr]
     met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
     out["deadline"] = (case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
                             (met_at.is_not(None), "missed"), else_="pending"),

@@ -19,7 +19,7 @@ from service.reports.models import Report
 # the SQL the rollup actually runs).
 AGGREGATED = frozenset({
     "status", "category", "urgency", "channel", "population", "place_id", "created_at", "due_at",
-    "first_response_at", "resolved_at", "closed_at", "satisfaction",
+    "first_response_at", "resolved_at", "closed_at", "satisfaction", "cluster_id",
 })
 
 

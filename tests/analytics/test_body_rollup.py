@@ -29,7 +29,7 @@ from service.orgs.models import Organisation
 from service.orgs.service import create_user
 from service.queue import actions
 from service.reports import service as reports
-from service.reports.models import Report
+from service.reports.models import Report, ReportCluster
 from service.reports.touch import AGGREGATED
 from service.retention import service as retention
 from tests.analytics.factories import place
@@ -233,12 +233,16 @@ def test_every_report_column_the_rollup_reads_bumps_updated_at(session: Session,
     # And the bump itself: an ORM change of each aggregated column moves updated_at.
     report = session.exec(select(Report)).first()
     assert report is not None
+    cluster = ReportCluster(label="bump")
+    session.add(cluster)
+    session.commit()
     for name in sorted(AGGREGATED - {"created_at", "place_id", "channel"}):
         clock.advance(timedelta(minutes=1))
         stamp = report.updated_at
         value = {"status": "triaged" if report.status != "triaged" else "received", "category": "other",
                  "urgency": "high" if report.urgency != "high" else "normal", "population": "tb",
-                 "satisfaction": "yes" if report.satisfaction != "yes" else "no"}.get(name, clock.now())
+                 "satisfaction": "yes" if report.satisfaction != "yes" else "no",
+                 "cluster_id": cluster.id}.get(name, clock.now())
         setattr(report, name, value)
         session.add(report)
         session.commit()

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from service.analytics import queries as q, rollup
 from service.analytics.models import ReportRollup
 from service.kit.clock import now
-from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, Report
+from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, Report, ReportCluster
 from tests.analytics.factories import T0, make_report, place
 
 Q3 = q.quarter_window(2026, 3)
@@ -31,6 +31,10 @@ def _everything(session: Session, filters: q.Filters) -> dict:
     out["resolution"] = vars(q.time_to_resolution(session, filters=filters))
     out["satisfaction"] = q.satisfaction(session, filters=filters)
     out["deadlines"] = q.deadline_compliance(session, filters=filters)
+    for systemic in (False, True):
+        out[f"clusters {systemic}"] = [(c.id, c.size, c.systemic, c.label, c.place.code if c.place else None,
+                                        c.last_report_at) for c in
+                                       q.active_clusters(session, filters=filters, systemic_only=systemic)]
     return out
 
 
@@ -38,6 +42,10 @@ def _seed(session: Session, n: int = 120) -> None:
     rng = random.Random(4)
     codes = ["KH-12", "KH-2-OD-BATTAMBANG", "KH-7", "KH-17", None, "ZA"]
     ids = {c: (place(session, c).id if c else None) for c in codes}
+    clusters = [ReportCluster(category=CATEGORIES[k % len(CATEGORIES)], size=2, systemic=k % 3 == 0, label=f"c{k}",
+                              place_id=ids["KH-12"] if k % 2 else None) for k in range(14)]
+    session.add_all(clusters)
+    session.flush()
     for i in range(n):
         created = T0 + timedelta(days=rng.randint(-20, 80), hours=rng.randint(0, 23))
         status = rng.choice(["received", "in_progress", "resolved", "closed", "rejected", "withdrawn"])
@@ -48,7 +56,8 @@ def _seed(session: Session, n: int = 120) -> None:
                     channel=rng.choice(CHANNELS), population=rng.choice([*POPULATIONS, None]), status=status,
                     first_response_at=first, resolved_at=resolved,
                     satisfaction=rng.choice(["yes", "no", "partly", None]) if status == "closed" else None,
-                    due_at=created + timedelta(days=3) if rng.random() < 0.5 else None)
+                    due_at=created + timedelta(days=3) if rng.random() < 0.5 else None,
+                    cluster_id=rng.choice(clusters).id if rng.random() < 0.4 else None)
     session.commit()
 
 
