@@ -12,7 +12,7 @@ import base64
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -425,8 +425,15 @@ def _capped_count(session: Session, conds: list[Any], cap: int) -> int:
     return int(session.exec(select(func.count()).select_from(inner)).one())
 
 
-def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[str, int]:
-    """How many open cases each quick filter holds (each capped at `cap`: shown as "cap+")."""
+def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP, filters: Filters | None = None) -> dict[str, int]:
+    """How many open cases each quick filter holds (each capped at `cap`: shown as "cap+").
+
+    With `filters` (the web queue's counts fragment), each count is what that quick filter's link
+    would list on top of the current filters (the link replaces the same filter, e.g. another
+    urgency), and "open" is the current view itself; the text search `q` is left out of the counts
+    (an FTS/trigram match set intersected twelve times costs more than the page)."""
+    if filters is not None:
+        return view_counts(session, user=user, filters=filters, cap=cap)
     at = clock.now()
     orgs = visible_orgs(session, user)
     scope: list[Any] = []
@@ -448,3 +455,69 @@ def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[
     row = session.connection().execute(select(*columns)).one()
     counts = {name: int(value) for name, value in zip(specs, row)}
     return counts
+
+
+# Count statements of the web queue's quick filters, built once per (filters, user, scope, subtree)
+# like the segment statements; the time is the bound parameter "queue_at".
+_COUNT_STATEMENTS: dict[tuple, Any] = {}
+
+
+def quick_filters(filters: Filters) -> dict[str, Filters]:
+    """The web queue's quick filters on top of `filters`: key → the filters its link lists."""
+    base = replace(filters, q=None)
+    out = {"open": base}
+    for urgency in URGENCIES:
+        out[f"urgency:{urgency}"] = replace(base, urgency=urgency)
+    for status in OPEN_STATUSES:
+        out[f"status:{status}"] = replace(base, status=(status,))
+    out["overdue"] = replace(base, overdue=True)
+    out["unassigned"] = replace(base, assigned="unassigned")
+    out["mine"] = replace(base, assigned="me")
+    return out
+
+
+def view_counts(session: Session, *, user: User, filters: Filters, cap: int = COUNT_CAP) -> dict[str, int]:
+    """Capped counts of each quick filter on top of the current filters (see `queue_counts`)."""
+    filters.validate()
+    at = clock.now()
+    orgs = visible_orgs(session, user)
+    subtree = tuple(place_subtree(session, filters.place_id)) if filters.place_id is not None else ()
+    key = (replace(filters, q=None), user.id, None if orgs is None else tuple(orgs),
+           subtree, cap)
+    statement = _COUNT_STATEMENTS.get(key)
+    if statement is None:
+        scope: list[Any] = []
+        if orgs is not None:
+            scope = [or_(*[_scope_condition(o) for o in orgs])] if len(orgs) > 1 else \
+                [_scope_condition(orgs[0])] if orgs else [col(Report.id).is_(None)]
+        specs = quick_filters(filters)
+        columns = [select(func.count()).select_from(
+            select(Report.id).where(*scope, *filter_conditions(session, user=user, filters=f, at=at,
+                                                               include_search=False),
+                                    *([col(Report.urgency) == f.urgency] if f.urgency else []))
+            .limit(cap).subquery())
+            .scalar_subquery().label(name.replace(":", "_")) for name, f in specs.items()]
+        statement = (tuple(specs), select(*columns))
+        if len(_COUNT_STATEMENTS) >= _STATEMENTS_MAX:
+            _COUNT_STATEMENTS.clear()
+        _COUNT_STATEMENTS[key] = statement
+    names, stmt = statement
+    row = session.connection().execute(stmt, {"queue_at": at}).one()
+    return {name: int(value) for name, value in zip(names, row)}
+
+
+_PLACE_CHOICES: dict[str, tuple[float, list[Any]]] = {}
+
+
+def place_choices(session: Session) -> list[Any]:
+    """The places the queue's place filter offers (country, provinces, operational districts), as rows
+    of (id, name_en, name_km), cached like the place tree."""
+    key = str(session.get_bind().url)
+    cached = _PLACE_CHOICES.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _PLACES_TTL:
+        return cached[1]
+    rows = list(session.connection().execute(
+        select(Place.id, Place.name_en, Place.name_km).where(col(Place.kind).in_(("country", "province", "od")))
+        .order_by(col(Place.kind), col(Place.name_en))).all())
+    _PLACE_CHOICES[key] = (time.monotonic(), rows)
+    return rows
