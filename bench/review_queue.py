@@ -208,6 +208,8 @@ def wrk(url: str, headers: dict, conns: int, duration: int) -> float:
 
 HTML = "HTML first page / (handler)"
 FRAG = "HTML counts fragment /queue/counts"
+FRAG_CAT = "HTML counts fragment, category filter"
+FRAG_PLACE = "HTML counts fragment, province filter"
 
 
 def run(url: str, duration: int) -> bool:
@@ -252,9 +254,9 @@ def run(url: str, duration: int) -> bool:
             results.append(("HTML first page / (handler)", *timed(client, "/", {}, w)))
             results.append(("HTML rows refresh (HX-Request)", *timed(client, "/", {}, {**w, "HX-Request": "true"})))
             results.append(("HTML counts fragment /queue/counts", *timed(client, "/queue/counts", {}, w)))
-            results.append(("HTML counts fragment, category filter",
+            results.append((FRAG_CAT,
                             *timed(client, "/queue/counts", {"category": "stigma_discrimination"}, w)))
-            results.append(("HTML counts fragment, province filter",
+            results.append((FRAG_PLACE,
                             *timed(client, "/queue/counts", {"place_id": str(ids["province"])}, w)))
             results.append(("HTML page with counts inline (counts=1)", *timed(client, "/", {"counts": "1"}, w)))
         pk = pk_lookup(url, ids["case"])
@@ -293,9 +295,10 @@ def run(url: str, duration: int) -> bool:
              f"{rps[('HTML first page /', 32)] / rps[('bare /healthz', 32)]:.1%}"),
             ("HTML first page @32 ≥ 80% of its @1", rps[("HTML first page /", 32)] >= 0.80 * rps[("HTML first page /", 1)],
              f"{rps[('HTML first page /', 32)] / rps[('HTML first page /', 1)]:.0%}"),
-            ("HTML counts fragment ≤ 10× HTML first page", med[FRAG] <= 10 * med[HTML],
-             f"{med[FRAG] / med[HTML]:.2f}× (category filter {med[FRAG + ', category filter'] / med[HTML]:.2f}×, "
-             f"province {med[FRAG + ', province filter'] / med[HTML]:.2f}×)"),
+            ("HTML counts fragment ≤ 10× HTML first page (plain and filtered)",
+             max(med[FRAG], med[FRAG_CAT], med[FRAG_PLACE]) <= 10 * med[HTML],
+             f"{med[FRAG] / med[HTML]:.2f}×; with a category filter {med[FRAG_CAT] / med[HTML]:.2f}×, "
+             f"with a province {med[FRAG_PLACE] / med[HTML]:.2f}×"),
             ("one-word search p95 < 100 ms", q95["filter q=clinic"] < 0.100 and q95["filter q=methadone"] < 0.100,
              f"clinic {q95['filter q=clinic'] * 1000:.0f} ms, methadone {q95['filter q=methadone'] * 1000:.0f} ms"),
         ]

@@ -104,6 +104,14 @@ def cached_fragment(request: Request, template: str, key: Any, *, holds: Any = N
     return html
 
 
+def fragment(request: Request, template: str, **context: Any) -> Markup:
+    """A partial template rendered on its own, to be placed into a page as one piece (the queue's
+    rows: rendered inside the page's block and base layout, each of their ~1,000 output pieces
+    would pass through three nested template generators)."""
+    lang = language(request)
+    return Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context))
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
     basis, fresh = csrf_basis(request)

@@ -7,6 +7,7 @@ token tied to the session; nothing changes state on GET.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -35,7 +36,7 @@ from service.queue import actions, handling
 from service.queue import service as queue
 from service.queue.routes import _readers, evidence_response
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
-from service.web.render import cached_fragment, csrf_valid, language, page, set_cookie, translator
+from service.web.render import cached_fragment, csrf_valid, fragment, language, page, set_cookie, translator
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -112,12 +113,15 @@ def _home(engine: Engine, request: Request) -> Response:
         else:
             # Without JavaScript the counts come inline on demand (`counts=1`), as before.
             inline = request.query_params.get("counts") == "1"
-            counts = queue.queue_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP) if inline else None  # type: ignore[arg-type]
+            counts, partial = _count(session, caller, filters) if inline else (None, False)
             places = queue.place_choices(session)
             form = cached_fragment(request, "_filters.html", filters, holds=places, filters=filters, places=places,
                                    categories=CATEGORIES, urgencies=URGENCIES, channels=CHANNELS,
                                    populations=POPULATIONS, statuses=ALL_STATUSES)
-            response = page(request, "queue.html", rows=rows, next_cursor=result.next_cursor, counts=counts, args=args, query=urlencode(args),
+            rows_html = fragment(request, "_rows.html", rows=rows, next_cursor=result.next_cursor,
+                                 query=urlencode(args), cursor=cursor)
+            response = page(request, "queue.html", rows_html=rows_html, counts=counts,
+                            partial=partial, args=args, query=urlencode(args),
                             filters=filters, filter_form=form, cursor=cursor, cap=queue.COUNT_CAP,
                             quick=_quick_links(args), filtered=bool(args))
     _touch(engine, caller)
@@ -167,6 +171,15 @@ def _touch(engine: Engine, caller: auth.Caller) -> None:
             session.commit()
 
 
+def _count(session: Session, caller: auth.Caller, filters: queue.Filters) -> tuple[dict[str, int], bool]:
+    """The quick filters' counts and whether they are lower bounds: exact and capped for the plain
+    queue (queue_counts), from one bounded read for a filtered view (view_counts)."""
+    if replace(filters, q=None) == queue.Filters():
+        return queue.queue_counts(session, user=caller, cap=queue.COUNT_CAP), False  # type: ignore[arg-type]
+    found = queue.view_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP, scan=queue.COUNT_SCAN)  # type: ignore[arg-type]
+    return found.counts, found.partial
+
+
 QUICK = (("urgency:urgent", "urgency", "urgent"), ("overdue", "overdue", "1"), ("unassigned", "assigned", "unassigned"),
          ("mine", "assigned", "me"), *((f"status:{s}", "status", s) for s in queue.OPEN_STATUSES))
 
@@ -195,9 +208,9 @@ def _counts(engine: Engine, request: Request) -> Response:
             return _redirect("/")
         request.state.user = caller
         filters = _filters(request)
-        counts = queue.queue_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP)  # type: ignore[arg-type]
+        counts, partial = _count(session, caller, filters)
         args = {k: v for k, v in request.query_params.items() if k not in ("cursor", "counts") and v}
-        response = page(request, "_quick.html", counts=counts, cap=queue.COUNT_CAP, quick=_quick_links(args),
+        response = page(request, "_quick.html", counts=counts, partial=partial, cap=queue.COUNT_CAP, quick=_quick_links(args),
                         filters=filters, filtered=bool(args))
     _touch(engine, caller)
     return response
