@@ -17,7 +17,7 @@ from tests.support.review import make_report, sign_in
 def counts_of(html: str) -> dict[str, str]:
     """The fragment's numbers: "total" and each quick filter's, by the filter its link sets."""
     found = {"total": re.search(r'data-counts="1">(\S+) ', html).group(1)}  # type: ignore[union-attr]
-    for href, number in re.findall(r'<a href="/\?([^"]*)" class="pill[^"]*">[^<]*<span class="n">([^<]+)</span>', html):
+    for href, number in re.findall(r'<a id="[^"]*" href="/\?([^"]*)" class="pill[^"]*">[^<]*<span class="n">([^<]+)</span>', html):
         last = href.replace("&amp;", "&").split("&")[-1]
         found[last] = number
     return found
