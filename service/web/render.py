@@ -89,15 +89,17 @@ _FRAGMENTS: dict[tuple, tuple[Any, Markup]] = {}
 _FRAGMENTS_MAX = 256
 
 
-def cached_fragment(request: Request, template: str, key: Any, *, holds: Any = None, **context: Any) -> Markup:
-    """`template` rendered with `context`, kept by (template, language, key). `holds`: an object the
-    fragment was made from (e.g. the cached place list); a new object renders the fragment again."""
+def cached_fragment(request: Request, template: str, key: Any, context: Callable[[], dict[str, Any]], *,
+                    holds: Any = None) -> Markup:
+    """`template` rendered with `context()` (called only when not kept yet), kept by (template,
+    language, key). `holds`: an object the fragment was made from (e.g. the cached place list); a
+    new object renders the fragment again."""
     lang = language(request)
     cache_key = (template, lang, key)
     found = _FRAGMENTS.get(cache_key)
     if found is not None and found[0] is holds:
         return found[1]
-    html = Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context))
+    html = Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context()))
     if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
         _FRAGMENTS.clear()
     _FRAGMENTS[cache_key] = (holds, html)

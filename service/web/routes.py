@@ -115,15 +115,21 @@ def _home(engine: Engine, request: Request) -> Response:
             inline = request.query_params.get("counts") == "1"
             counts, partial = _count(session, caller, filters) if inline else (None, False)
             places = queue.place_choices(session)
-            form = cached_fragment(request, "_filters.html", filters, holds=places, filters=filters, places=places,
-                                   categories=CATEGORIES, urgencies=URGENCIES, channels=CHANNELS,
-                                   populations=POPULATIONS, statuses=ALL_STATUSES)
+            form = cached_fragment(request, "_filters.html", filters, lambda: {
+                "filters": filters, "places": places, "categories": CATEGORIES, "urgencies": URGENCIES,
+                "channels": CHANNELS, "populations": POPULATIONS, "statuses": ALL_STATUSES}, holds=places)
+            # the quick filters without counts depend only on the language and the query: kept like the form
+            quick_bar = None if counts is not None else cached_fragment(
+                request, "_quick.html", tuple(args.items()), lambda: {
+                    "counts": None, "partial": False, "cap": queue.COUNT_CAP, "quick": _quick_links(args),
+                    "filters": filters, "filtered": bool(args)})
             rows_html = fragment(request, "_rows.html", rows=rows, next_cursor=result.next_cursor,
                                  query=urlencode(args), cursor=cursor)
             response = page(request, "queue.html", rows_html=rows_html, counts=counts,
                             partial=partial, args=args, query=urlencode(args),
                             filters=filters, filter_form=form, cursor=cursor, cap=queue.COUNT_CAP,
-                            quick=_quick_links(args), filtered=bool(args))
+                            quick_bar=quick_bar, quick=_quick_links(args) if counts is not None else None,
+                            filtered=bool(args))
     _touch(engine, caller)
     return response
 
