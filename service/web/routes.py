@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -149,25 +149,34 @@ def _labels(lang: str) -> dict[str, str]:
     return found
 
 
-def row_view(found: queue.QueueRows, names: dict, lang: str) -> list[tuple[str, ...]]:
-    """The queue's rows as `_rows.html` shows them, every value an HTML-ESCAPED string (the template
-    prints them as they are): (id, urgency, its label, "overdue" label or "", category, story
-    (140 characters), place, status, due), labels in `lang`."""
+def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
+    """The queue's rows (`<tr>`s) as `_rows.html` shows them, labels in `lang`.
+
+    Written here with one f-string per row instead of a Jinja loop: fifty rows of a dozen values
+    each were the page's dearest rendering (docs/review-queue.md, "Speed of the web queue"). Every
+    value from the database is escaped HERE (narrative, place, codes); labels come escaped from
+    `_labels`; ids and dates are formatted from ints and datetimes."""
     labels, at, open_, km = _labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
+    overdue_badge = f' <span class="badge overdue">{labels["overdue"]}</span>'
+    assigned = f" ·{labels['assigned']}"
     out = []
     for r in found.rows:
-        story = r.narrative_masked
-        status = labels.get(f"status:{r.status}") or str(escape(r.status))
+        rid, urgency, story = int(r.id), escape(r.urgency), r.narrative_masked
+        status = labels.get(f"status:{r.status}") or escape(r.status)
         place = names[r.place_id][1 if km else 0] if r.place_id in names else None
-        out.append((str(int(r.id)), str(escape(r.urgency)),
-                    labels.get(f"urgency:{r.urgency}") or str(escape(r.urgency)),
-                    labels["overdue"] if r.due_at is not None and r.due_at < at and r.status in open_ else "",
-                    (labels.get(f"category:{r.category}") or str(escape(r.category))) if r.category else "–",
-                    str(escape(story[:140] + "…" if len(story) > 140 else story)),
-                    str(escape(place)) if place else "–",
-                    f"{status} ·{labels['assigned']}" if r.assigned_user_id else status,
-                    r.due_at.strftime("%Y-%m-%d %H:%M") if r.due_at else "–"))
-    return out
+        overdue = r.due_at is not None and r.due_at < at and r.status in open_
+        out.append(
+            f'<tr class="u-{urgency}{" is-overdue" if overdue else ""}" data-case="{rid}">\n'
+            f'  <td><a href="/cases/{rid}">{rid}</a></td>\n'
+            f'  <td><span class="badge u-{urgency}">{labels.get(f"urgency:{r.urgency}") or urgency}</span>'
+            f'{overdue_badge if overdue else ""}</td>\n'
+            f'  <td>{(labels.get(f"category:{r.category}") or escape(r.category)) if r.category else "–"}</td>\n'
+            f'  <td class="story"><a href="/cases/{rid}">{escape(story[:140] + "…" if len(story) > 140 else story)}</a></td>\n'
+            f'  <td>{escape(place) if place else "–"}</td>\n'
+            f'  <td>{status}{assigned if r.assigned_user_id else ""}</td>\n'
+            f'  <td>{r.due_at.strftime("%Y-%m-%d %H:%M") if r.due_at else "–"}</td>\n'
+            "</tr>")
+    return Markup("\n".join(out))
 
 
 def _touch(engine: Engine, caller: auth.Caller) -> None:
