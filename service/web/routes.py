@@ -174,7 +174,7 @@ def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
             f'  <td class="story"><a href="/cases/{rid}">{escape(story[:140] + "…" if len(story) > 140 else story)}</a></td>\n'
             f'  <td>{escape(place) if place else "–"}</td>\n'
             f'  <td>{status}{assigned if r.assigned_user_id else ""}</td>\n'
-            f'  <td>{r.due_at.strftime("%Y-%m-%d %H:%M") if r.due_at else "–"}</td>\n'
+            f'  <td>{str(r.due_at)[:16] if r.due_at else "–"}</td>\n'
             "</tr>")
     return Markup("\n".join(out))
 
