@@ -11,7 +11,9 @@ For the database given, a fresh `samleng serve` (one uvicorn process) is started
 "cold" is the first request of each kind on that fresh process (the OS page cache is not
 dropped: the machine is shared); "warm" is the median and p95 of the next 30 sequential
 requests. Throughput is Debian's `wrk` for 5 s at 1 and at 32 connections, on the queue's
-first page and on GET /healthz (the bare endpoint). The primary-key lookup is
+first page (JSON list, bearer token), on the web queue's HTML first page `/` (session cookie;
+its counts come in a second request, /queue/counts, timed apart) and on GET /healthz (the bare
+endpoint). The primary-key lookup is
 `SELECT … FROM report WHERE id = ?` in process. Query plans are taken on the real tables.
 
 Exit status: 0 all goals met, 1 a goal missed, 2 bad usage.
@@ -71,6 +73,9 @@ def tokens(url: str) -> dict[str, str]:
         for key, email in (("handler", "handler0@org00.bench"), ("admin", "root@bench")):
             user = s.exec(select(User).where(User.email == email)).one()
             out[key] = start_session(s, user=user, kind="bearer").token
+        # the web queue's session cookie for the same handler (what a browser sends)
+        user = s.exec(select(User).where(User.email == "handler0@org00.bench")).one()
+        out["web"] = start_session(s, user=user, kind="web").token
         s.commit()
     engine.dispose()
     return out
@@ -201,6 +206,12 @@ def wrk(url: str, headers: dict, conns: int, duration: int) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
+HTML = "HTML first page / (handler)"
+FRAG = "HTML counts fragment /queue/counts"
+FRAG_CAT = "HTML counts fragment, category filter"
+FRAG_PLACE = "HTML counts fragment, province filter"
+
+
 def run(url: str, duration: int) -> bool:
     ids = sample_ids(url)
     tok = tokens(url)
@@ -227,6 +238,7 @@ def run(url: str, duration: int) -> bool:
             time.sleep(0.1)
         h = {"Authorization": f"Bearer {tok['handler']}"}
         a = {"Authorization": f"Bearer {tok['admin']}"}
+        w = {"Cookie": f"__Host-samleng={tok['web']}"}
         results: list[tuple[str, float, list[float]]] = []
         with httpx.Client(base_url=base, timeout=60) as client:
             results.append(("bare GET /healthz", *timed(client, "/healthz", {}, {})))
@@ -236,6 +248,17 @@ def run(url: str, duration: int) -> bool:
             results.append(("first page + counts", *timed(client, "/api/v1/cases", {"with_counts": "true"}, h)))
             for name, filters in filter_cases(ids).items():
                 results.append((f"filter {name}", *timed(client, "/api/v1/cases", query_string(filters), h)))
+            # The web queue (HTML, signed in by the session cookie): the page without its counts, the
+            # 30-second refresh (rows only), the counts fragment the page loads after itself, and the
+            # page with the counts inline (counts=1, the no-JavaScript link; what every page cost before).
+            results.append(("HTML first page / (handler)", *timed(client, "/", {}, w)))
+            results.append(("HTML rows refresh (HX-Request)", *timed(client, "/", {}, {**w, "HX-Request": "true"})))
+            results.append(("HTML counts fragment /queue/counts", *timed(client, "/queue/counts", {}, w)))
+            results.append((FRAG_CAT,
+                            *timed(client, "/queue/counts", {"category": "stigma_discrimination"}, w)))
+            results.append((FRAG_PLACE,
+                            *timed(client, "/queue/counts", {"place_id": str(ids["province"])}, w)))
+            results.append(("HTML page with counts inline (counts=1)", *timed(client, "/", {"counts": "1"}, w)))
         pk = pk_lookup(url, ids["case"])
         results.append(("primary-key lookup (in process)", pk[0], pk[1:]))
         print()
@@ -249,12 +272,13 @@ def run(url: str, duration: int) -> bool:
         med = {name: statistics.median(warm) for name, _, warm in results}
         q95 = {name: p95(warm) for name, _, warm in results}
         rps = {}
-        for name, path, headers in (("first page", "/api/v1/cases", h), ("bare /healthz", "/healthz", {})):
+        targets = (("first page", "/api/v1/cases", h), ("HTML first page /", "/", w), ("bare /healthz", "/healthz", {}))
+        for name, path, headers in targets:
             for conns in (1, 32):
                 rps[(name, conns)] = wrk(base + path, headers, conns, duration)
         print("| target | req/s at 1 connection | req/s at 32 connections | 32 / 1 |")
         print("|---|---:|---:|---:|")
-        for name in ("first page", "bare /healthz"):
+        for name, _, _ in targets:
             print(f"| {name} | {rps[(name, 1)]:.0f} | {rps[(name, 32)]:.0f} | {rps[(name, 32)] / rps[(name, 1)]:.2f} |")
         print()
         goals = [
@@ -266,6 +290,15 @@ def run(url: str, duration: int) -> bool:
              f"{rps[('first page', 32)] / rps[('bare /healthz', 32)]:.1%}"),
             ("first page @32 ≥ 80% of its @1", rps[("first page", 32)] >= 0.80 * rps[("first page", 1)],
              f"{rps[('first page', 32)] / rps[('first page', 1)]:.0%}"),
+            ("HTML first page @32 ≥ 10% of bare @32",
+             rps[("HTML first page /", 32)] >= 0.10 * rps[("bare /healthz", 32)],
+             f"{rps[('HTML first page /', 32)] / rps[('bare /healthz', 32)]:.1%}"),
+            ("HTML first page @32 ≥ 80% of its @1", rps[("HTML first page /", 32)] >= 0.80 * rps[("HTML first page /", 1)],
+             f"{rps[('HTML first page /', 32)] / rps[('HTML first page /', 1)]:.0%}"),
+            ("HTML counts fragment ≤ 10× HTML first page (plain and filtered)",
+             max(med[FRAG], med[FRAG_CAT], med[FRAG_PLACE]) <= 10 * med[HTML],
+             f"{med[FRAG] / med[HTML]:.2f}×; with a category filter {med[FRAG_CAT] / med[HTML]:.2f}×, "
+             f"with a province {med[FRAG_PLACE] / med[HTML]:.2f}×"),
             ("one-word search p95 < 100 ms", q95["filter q=clinic"] < 0.100 and q95["filter q=methadone"] < 0.100,
              f"clinic {q95['filter q=clinic'] * 1000:.0f} ms, methadone {q95['filter q=methadone'] * 1000:.0f} ms"),
         ]

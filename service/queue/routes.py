@@ -110,15 +110,18 @@ class ListFastLane:
     untouched. The route stays registered for OpenAPI and answers exactly the same (it is the
     same function)."""
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: Callable, routes: dict[str, Callable] | None = None) -> None:
         self.app = app
+        # path → async handler(request) for GET; the web queue adds "/" and "/queue/counts" (service/web/setup.py)
+        self.routes: dict[str, Callable] = routes or {LIST_PATH: list_cases}
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or scope["path"] != LIST_PATH or scope["method"] != "GET":
+        handler = self.routes.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
+        if handler is None:
             await self.app(scope, receive, send)
             return
         try:
-            response = await list_cases(Request(scope, receive))
+            response = await handler(Request(scope, receive))
         except Exception as exc:  # what the app's catch-all handler answers
             log.error("unhandled %s", type(exc).__name__)
             response = _json({"detail": "temporarily unavailable"}, 503)

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from service.auth import service as auth
 from service.auth.deps import COOKIE, LANG_COOKIE, PRE_COOKIE
 from service.kit.i18n import LANGUAGES, gettext
 
 TEMPLATES = Path(__file__).parent / "templates"
+# auto_reload off: a template is compiled to Python once and never stat()ed again (restart after editing one).
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
+                  trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=-1)
+
+
+def precompile() -> None:
+    """Compile every template now (at start-up), so no request pays for it."""
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+
+
+precompile()
 # No inline script or style: htmx is served from /static, its config comes from a <meta> tag.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -56,9 +68,8 @@ def set_cookie(response: Any, name: str, value: str, *, max_age: int | None = No
     response.set_cookie(name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict")
 
 
-def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    lang = language(request)
-    basis, fresh = csrf_basis(request)
+def translator(lang: str) -> Callable[..., str]:
+    """The templates' `_`: the catalogue's text in `lang`."""
 
     def _(message: str | None, **params: Any) -> str:
         if not message:
@@ -69,6 +80,44 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
             return message.split(":", 1)[1].replace("_", " ")
         return text
 
+    return _
+
+
+# Fragments that depend only on the language and their key (never on the user or the session),
+# rendered once: the queue's filter form with its ~130 place options cost more than the rows.
+_FRAGMENTS: dict[tuple, tuple[Any, Markup]] = {}
+_FRAGMENTS_MAX = 256
+
+
+def cached_fragment(request: Request, template: str, key: Any, context: Callable[[], dict[str, Any]], *,
+                    holds: Any = None) -> Markup:
+    """`template` rendered with `context()` (called only when not kept yet), kept by (template,
+    language, key). `holds`: an object the fragment was made from (e.g. the cached place list); a
+    new object renders the fragment again."""
+    lang = language(request)
+    cache_key = (template, lang, key)
+    found = _FRAGMENTS.get(cache_key)
+    if found is not None and found[0] is holds:
+        return found[1]
+    html = Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context()))
+    if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
+        _FRAGMENTS.clear()
+    _FRAGMENTS[cache_key] = (holds, html)
+    return html
+
+
+def fragment(request: Request, template: str, **context: Any) -> Markup:
+    """A partial template rendered on its own, to be placed into a page as one piece (the queue's
+    rows: rendered inside the page's block and base layout, each of their ~1,000 output pieces
+    would pass through three nested template generators)."""
+    lang = language(request)
+    return Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context))
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = language(request)
+    basis, fresh = csrf_basis(request)
+    _ = translator(lang)
     html = env.get_template(template).render(
         _=_, lang=lang, csrf=auth.csrf_token(basis), user=getattr(request.state, "user", None),
         request=request, **context)

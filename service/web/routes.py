@@ -6,12 +6,16 @@ token tied to the session; nothing changes state on GET.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
@@ -19,6 +23,7 @@ from service.audit.service import record, verify
 from service.auth import service as auth
 from service.auth.deps import COOKIE, LANG_COOKIE, SessionDep, WebUser
 from service.auth.routes import client_key, throttled
+from service.db import read_only_options
 from service.intake import ratelimit
 from service.intake.texts import STATUS_LABELS
 from service.kit import receipts, segments
@@ -29,9 +34,9 @@ from service.orgs.models import Organisation, User
 from service.places.models import Place
 from service.queue import actions, handling
 from service.queue import service as queue
-from service.queue.routes import evidence_response
+from service.queue.routes import _readers, evidence_response
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
-from service.web.render import csrf_valid, page, set_cookie
+from service.web.render import cached_fragment, csrf_valid, fragment, language, page, set_cookie, translator
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -67,33 +72,163 @@ def _filters(request: Request) -> queue.Filters:
         cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None)
 
 
-def _places(session: Session) -> list[Place]:
-    return list(session.exec(select(Place).where(col(Place.kind).in_(("country", "province", "od")))
-                             .order_by(col(Place.kind), col(Place.name_en))).all())
-
-
 # -- signing in and out -------------------------------------------------------------------------
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, user: WebUser) -> Response:
-    if user is None:
-        if request.headers.get("hx-request"):  # the list refreshing itself after the session ended
-            return Response(status_code=204, headers={"HX-Redirect": "/"})
-        return page(request, "login.html")
-    filters = _filters(request)
-    cursor = request.query_params.get("cursor") or None
-    try:
-        result = queue.queue_page(session, user=user, filters=filters, cursor=cursor)
-    except DomainError:
-        result = queue.queue_page(session, user=user, filters=filters)
-    args = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
-    if request.headers.get("hx-request"):  # the list refreshing itself every 30 s: only the rows
-        return page(request, "_rows.html", page_=result, query=urlencode(args), cursor=cursor)
-    counts = queue.queue_counts(session, user=user)  # the quick filters' counts: the page's dearest part
-    return page(request, "queue.html", page_=result, counts=counts, args=args, query=urlencode(args),
-                filters=filters, places=_places(session), cursor=cursor, cap=queue.COUNT_CAP,
-                categories=CATEGORIES, urgencies=URGENCIES, channels=CHANNELS, populations=POPULATIONS,
-                statuses=ALL_STATUSES)
+async def home(request: Request) -> Response:
+    """The queue (signed in) or the sign-in page.
+
+    The busiest page, so it takes the JSON list's short way (docs/review-queue.md, "Speed"): the
+    fast lane middleware calls it without routing or dependency solving, and the session, the page
+    of rows and the rendering happen in ONE call on the list's own thread pool, on one read-only
+    connection. The quick filters' counts are not computed here: the page asks for them with a
+    second request (`/queue/counts`, htmx `hx-trigger="load"`), or inline with `counts=1` (the
+    link shown without JavaScript)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_readers, _home, request.app.state.engine, request)
+
+
+def _home(engine: Engine, request: Request) -> Response:
+    cookie = request.cookies.get(COOKIE)
+    with Session(engine, expire_on_commit=False) as session:
+        session.connection(execution_options=read_only_options(engine))
+        caller = auth.resolve_caller(session, token=cookie, kind="web") if cookie else None
+        if caller is None:
+            if request.headers.get("hx-request"):  # the list refreshing itself after the session ended
+                return Response(status_code=204, headers={"HX-Redirect": "/"})
+            return page(request, "login.html")
+        request.state.user = caller
+        filters = _filters(request)
+        cursor = request.query_params.get("cursor") or None
+        try:
+            result = queue.queue_rows(session, user=caller, filters=filters, cursor=cursor)  # type: ignore[arg-type]
+        except DomainError:
+            cursor = None
+            result = queue.queue_rows(session, user=caller, filters=filters)  # type: ignore[arg-type]
+        rows = row_view(result, queue.place_names(session, result.rows), language(request))
+        args = {k: v for k, v in request.query_params.items() if k not in ("cursor", "counts") and v}
+        if request.headers.get("hx-request"):  # the list refreshing itself every 30 s: only the rows
+            response = page(request, "_rows.html", rows=rows, next_cursor=result.next_cursor, query=urlencode(args),
+                            cursor=cursor)
+        else:
+            # Without JavaScript the counts come inline on demand (`counts=1`), as before.
+            inline = request.query_params.get("counts") == "1"
+            counts, partial = _count(session, caller, filters) if inline else (None, False)
+            places = queue.place_choices(session)
+            form = cached_fragment(request, "_filters.html", filters, lambda: {
+                "filters": filters, "places": places, "categories": CATEGORIES, "urgencies": URGENCIES,
+                "channels": CHANNELS, "populations": POPULATIONS, "statuses": ALL_STATUSES}, holds=places)
+            # the quick filters without counts depend only on the language and the query: kept like the form
+            quick_bar = None if counts is not None else cached_fragment(
+                request, "_quick.html", tuple(args.items()), lambda: {
+                    "counts": None, "partial": False, "cap": queue.COUNT_CAP, "quick": _quick_links(args),
+                    "filters": filters, "filtered": bool(args)})
+            rows_html = fragment(request, "_rows.html", rows=rows, next_cursor=result.next_cursor,
+                                 query=urlencode(args), cursor=cursor)
+            response = page(request, "queue.html", rows_html=rows_html, counts=counts,
+                            partial=partial, args=args, query=urlencode(args),
+                            filters=filters, filter_form=form, cursor=cursor, cap=queue.COUNT_CAP,
+                            quick_bar=quick_bar, quick=_quick_links(args) if counts is not None else None,
+                            filtered=bool(args))
+    _touch(engine, caller)
+    return response
+
+
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+def _labels(lang: str) -> dict[str, str]:
+    """Every urgency, category and status label of the rows in `lang`, HTML-escaped (the catalogue read once)."""
+    found = _LABELS.get(lang)
+    if found is None:
+        _ = translator(lang)
+        keys = (*(f"urgency:{u}" for u in URGENCIES), *(f"category:{c}" for c in CATEGORIES),
+                *(f"status:{s}" for s in ALL_STATUSES), "overdue", "assigned")
+        found = {key: str(escape(_(key))) for key in keys}
+        _LABELS[lang] = found
+    return found
+
+
+def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
+    """The queue's rows (`<tr>`s) as `_rows.html` shows them, labels in `lang`.
+
+    Written here with one f-string per row instead of a Jinja loop: fifty rows of a dozen values
+    each were the page's dearest rendering (docs/review-queue.md, "Speed of the web queue"). Every
+    value from the database is escaped HERE (narrative, place, codes); labels come escaped from
+    `_labels`; ids and dates are formatted from ints and datetimes."""
+    labels, at, open_, km = _labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
+    overdue_badge = f' <span class="badge overdue">{labels["overdue"]}</span>'
+    assigned = f" ·{labels['assigned']}"
+    out = []
+    for r in found.rows:
+        rid, urgency, story = int(r.id), escape(r.urgency), r.narrative_masked
+        status = labels.get(f"status:{r.status}") or escape(r.status)
+        place = names[r.place_id][1 if km else 0] if r.place_id in names else None
+        overdue = r.due_at is not None and r.due_at < at and r.status in open_
+        out.append(
+            f'<tr class="u-{urgency}{" is-overdue" if overdue else ""}" data-case="{rid}">\n'
+            f'  <td><a href="/cases/{rid}">{rid}</a></td>\n'
+            f'  <td><span class="badge u-{urgency}">{labels.get(f"urgency:{r.urgency}") or urgency}</span>'
+            f'{overdue_badge if overdue else ""}</td>\n'
+            f'  <td>{(labels.get(f"category:{r.category}") or escape(r.category)) if r.category else "–"}</td>\n'
+            f'  <td class="story"><a href="/cases/{rid}">{escape(story[:140] + "…" if len(story) > 140 else story)}</a></td>\n'
+            f'  <td>{escape(place) if place else "–"}</td>\n'
+            f'  <td>{status}{assigned if r.assigned_user_id else ""}</td>\n'
+            f'  <td>{str(r.due_at)[:16] if r.due_at else "–"}</td>\n'
+            "</tr>")
+    return Markup("\n".join(out))
+
+
+def _touch(engine: Engine, caller: auth.Caller) -> None:
+    if caller.touch_at is not None:  # at most once a minute per session: its own short write
+        with Session(engine) as session:
+            auth.touch(session, caller=caller)
+            session.commit()
+
+
+def _count(session: Session, caller: auth.Caller, filters: queue.Filters) -> tuple[dict[str, int], bool]:
+    """The quick filters' counts and whether they are lower bounds: exact and capped for the plain
+    queue (queue_counts), from one bounded read for a filtered view (view_counts)."""
+    if replace(filters, q=None) == queue.Filters():
+        return queue.queue_counts(session, user=caller, cap=queue.COUNT_CAP), False  # type: ignore[arg-type]
+    found = queue.view_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP, scan=queue.COUNT_SCAN)  # type: ignore[arg-type]
+    return found.counts, found.partial
+
+
+QUICK = (("urgency:urgent", "urgency", "urgent"), ("overdue", "overdue", "1"), ("unassigned", "assigned", "unassigned"),
+         ("mine", "assigned", "me"), *((f"status:{s}", "status", s) for s in queue.OPEN_STATUSES))
+
+
+def _quick_links(args: dict[str, str]) -> dict[str, str]:
+    """Each quick filter's link: the current filters with that one filter set (what its count counts)."""
+    return {key: "/?" + urlencode({**{k: v for k, v in args.items() if k != name}, name: value})
+            for key, name, value in QUICK}
+
+
+@router.get("/queue/counts", response_class=HTMLResponse)
+async def counts_fragment(request: Request) -> Response:
+    """The quick filters with their counts, for the current filters (the queue page loads it after itself)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_readers, _counts, request.app.state.engine, request)
+
+
+def _counts(engine: Engine, request: Request) -> Response:
+    cookie = request.cookies.get(COOKIE)
+    with Session(engine, expire_on_commit=False) as session:
+        session.connection(execution_options=read_only_options(engine))
+        caller = auth.resolve_caller(session, token=cookie, kind="web") if cookie else None
+        if caller is None:
+            if request.headers.get("hx-request"):
+                return Response(status_code=204, headers={"HX-Redirect": "/"})
+            return _redirect("/")
+        request.state.user = caller
+        filters = _filters(request)
+        counts, partial = _count(session, caller, filters)
+        args = {k: v for k, v in request.query_params.items() if k not in ("cursor", "counts") and v}
+        response = page(request, "_quick.html", counts=counts, partial=partial, cap=queue.COUNT_CAP, quick=_quick_links(args),
+                        filters=filters, filtered=bool(args))
+    _touch(engine, caller)
+    return response
 
 
 @router.post("/login")

@@ -10,8 +10,9 @@ from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
 from service.kit.errors import DomainError
-from service.queue.routes import ListFastLane, http_error
+from service.queue.routes import LIST_PATH, ListFastLane, http_error, list_cases
 from service.queue.routes import router as cases_router
+from service.web.routes import counts_fragment, home
 from service.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "static"
@@ -29,5 +30,6 @@ def install_review(app: FastAPI) -> None:
     app.include_router(cases_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    # The case list skips routing and dependency solving (docs/review-queue.md, "Speed").
-    app.add_middleware(ListFastLane)
+    # The case list and the web queue (its page and its counts) skip routing and dependency solving
+    # (docs/review-queue.md, "Speed").
+    app.add_middleware(ListFastLane, routes={LIST_PATH: list_cases, "/": home, "/queue/counts": counts_fragment})

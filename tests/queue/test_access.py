@@ -114,6 +114,14 @@ def test_web_matrix_other_organisation(app, world, engine, role, a_evidence) -> 
     assert snapshot(engine, target) == before
     queue = app.get("/", params={"status": "all"}).text
     assert "Org A" not in queue and "Org B case" in queue
+    # the quick filters' counts (/queue/counts) count organisation B's cases only: A's case is the only
+    # financial-hardship one, and B has two open cases, one urgent
+    counts = app.get("/queue/counts", params={"category": "financial_hardship"})
+    assert counts.status_code == 200 and 'data-counts="1">0 matching' in counts.text
+    assert 'data-counts="1">2 open' in app.get("/queue/counts").text
+    assert app.get("/queue/counts", params={"status": "all", "counts": "1"}).status_code == 200
+    inline = app.get("/", params={"category": "financial_hardship", "counts": "1"}).text
+    assert 'data-counts="1">0 matching' in inline and "Org A" not in inline
 
 
 def test_merge_into_another_organisations_case_is_refused(app, world, engine) -> None:

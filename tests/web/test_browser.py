@@ -85,6 +85,11 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
     first_row = page.locator("table.queue tbody tr").first
     assert first_row.get_attribute("data-case") == str(urgent.id)
     assert "overdue" in first_row.inner_text()
+    # The quick filters' counts come in a second request after the page (htmx, hx-trigger="load").
+    page.wait_for_selector("#counts [data-counts]")
+    assert page.inner_text("#counts [data-counts]").startswith("9 open")
+    assert page.locator("#counts a.pill.urgent .n").inner_text() == "1"
+    assert page.locator("#counts a.pill.overdue .n").inner_text() == "1"
     shoot(page, "queue", backend)
 
     page.get_by_label("Search").fill("condoms")
@@ -92,6 +97,8 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
     page.wait_for_url("**q=condoms**")
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 1 and rows.first.get_attribute("data-case") == str(urgent.id)
+    page.wait_for_selector("#counts [data-counts]")  # the new page counts again, within its filters but the search
+    assert "The counts leave out the text search." in page.inner_text("#counts")
 
     rows.first.locator("a").first.click()
     page.wait_for_url(f"**/cases/{urgent.id}")
@@ -136,6 +143,7 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
     assert "Khmer OS" in family
     shoot(page, "case-km", backend)
     page.goto(base + "/")
+    page.wait_for_selector("#counts [data-counts]")
     shoot(page, "queue-km", backend)
     page.get_by_role("button", name="English").click()
 
