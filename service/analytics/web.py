@@ -16,12 +16,13 @@ by `service.analytics.service`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.analytics import pages, publish, queries as q, service as svc
 from service.analytics.labels import t
@@ -189,20 +190,33 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
 
 # -- downloads ----------------------------------------------------------------------------------
 
+def _audited_download(session: Session, make: Callable[[], tuple[bytes, str, str]]) -> Response:
+    """Run an export or report that writes its own audit entry: (body, media type, file name) as an attachment.
+
+    The audit entry is committed only when the export succeeded; a DomainError rolls it back and answers
+    its HTTP status.
+    """
+    try:
+        body, media, filename = make()
+    except DomainError as exc:
+        session.rollback()
+        raise _http(exc) from None
+    session.commit()
+    return _attachment(body, media, filename)
+
+
 @router.get("/reports/quarterly/{year:int}Q{quarter:int}.pdf")
 def quarterly_pdf(year: int, quarter: int, request: Request, session: SessionDep, user: WebUser) -> Response:
     user = _download(user)
-    try:
+
+    def make() -> tuple[bytes, str, str]:
         if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
             raise NotFound("no such quarter")
         org_id = _allowed(user, SUPERVISORS)
         pdf = svc.quarterly_report(session, year=year, quarter=quarter, language=_lang(request), org_id=org_id,
                                    actor=user.email, role=user.role)
-    except DomainError as exc:
-        session.rollback()
-        raise _http(exc) from None
-    session.commit()
-    return _attachment(pdf, "application/pdf", f"samleng-{year}Q{quarter}-{_lang(request)}.pdf")
+        return pdf, "application/pdf", f"samleng-{year}Q{quarter}-{_lang(request)}.pdf"
+    return _audited_download(session, make)
 
 
 @router.get("/exports/aggregates.{fmt}")
@@ -211,7 +225,8 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
     if fmt not in MEDIA:
         raise HTTPException(404, "format must be csv or xlsx")
     lang = _lang(request)
-    try:
+
+    def make() -> tuple[bytes, str, str]:
         org_id = _allowed(user, ROLES)
         since, until = _window(request)
         filters = q.Filters(since, until, org_id=org_id)
@@ -219,11 +234,8 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
                   if getattr(fig, "table", None) is not None}
         export = svc.export_xlsx if fmt == "xlsx" else svc.export_csv
         body = export(session, tables=tables, actor=user.email, role=user.role)
-    except DomainError as exc:
-        session.rollback()
-        raise _http(exc) from None
-    session.commit()
-    return _attachment(body, MEDIA[fmt], f"samleng-aggregates-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}")
+        return body, MEDIA[fmt], f"samleng-aggregates-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
+    return _audited_download(session, make)
 
 
 @router.get("/exports/cases.{fmt}")
@@ -231,16 +243,14 @@ def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser)
     user = _download(user)
     if fmt not in MEDIA:
         raise HTTPException(404, "format must be csv or xlsx")
-    try:
+
+    def make() -> tuple[bytes, str, str]:
         org_id = _allowed(user, SUPERVISORS)
         since, until = _window(request)
         body = svc.export_cases(session, filters=q.Filters(since, until, org_id=org_id), actor=user.email,
                                 role=user.role, fmt=fmt)
-    except DomainError as exc:
-        session.rollback()
-        raise _http(exc) from None
-    session.commit()
-    return _attachment(body, MEDIA[fmt], f"samleng-cases-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}")
+        return body, MEDIA[fmt], f"samleng-cases-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
+    return _audited_download(session, make)
 
 
 # -- forms --------------------------------------------------------------------------------------
