@@ -266,9 +266,12 @@ def _value_axis(parts: list[str], top_value: float, *, width: int, height: int, 
     every = _x_labels(x_labels, slot)
     parts.append('<g class="axis x-axis">')
     for i, text in enumerate(x_labels):
+        x = plot.left + (i + 0.5) * slot
+        # A short tick under every period, so a bar between two written labels is still placed.
+        parts.append(f'<line class="tick" x1="{x:.1f}" y1="{plot.bottom:.1f}" x2="{x:.1f}" '
+                     f'y2="{plot.bottom + (5 if i % every == 0 else 3):.1f}" stroke="{AXIS}" stroke-width="1"/>')
         if i % every:
             continue
-        x = plot.left + (i + 0.5) * slot
         parts.append(f'<text x="{x:.1f}" y="{plot.bottom + 20:.1f}" text-anchor="middle" font-size="{TEXT_SIZE}" '
                      f'fill="{MUTED}">{escape(text)}</text>')
     parts.append("</g>")
@@ -281,18 +284,32 @@ def _tip(*words: object) -> str:
 
 # -- the charts -------------------------------------------------------------------------------------
 
+def _over_time(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int, height: int,
+               language: str, kind: str) -> str | tuple[list[str], _Plot, list[str], float]:
+    """Title, legend, y axis and period labels of a chart over time (a line chart, or stacked bars when
+    `kind` is "bar": its axis then covers the stacked totals). Returns the empty state when there is
+    nothing to draw, else (svg parts so far, plot area, x labels, width of one period)."""
+    if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
+        return empty
+    parts = _open(title, width, height, "line-chart" if kind == "line" else "stacked-bar")
+    legend, used = _legend(list(series), width, 36, kind=kind)
+    parts += legend
+    labels = period_labels(periods, language)
+    if kind == "line":
+        top_value = max((v for vs in series.values() for v in vs if v is not None), default=0)
+    else:
+        top_value = max(sum(vs[j] or 0 for vs in series.values()) for j in range(len(periods)))
+    plot = _value_axis(parts, top_value, width=width, height=height, top=36 + used + 12, x_labels=labels)
+    return parts, plot, labels, (plot.right - plot.left) / len(periods)
+
+
 def line_chart(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
                height: int = 360, language: str = "en") -> str:
     """Counts over time, one line per value (colour, marker shape and dash pattern); None = suppressed gap."""
-    if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
-        return empty
-    parts = _open(title, width, height, "line-chart")
-    legend, used = _legend(list(series), width, 36, kind="line")
-    parts += legend
-    labels = period_labels(periods, language)
-    top_value = max((v for vs in series.values() for v in vs if v is not None), default=0)
-    plot = _value_axis(parts, top_value, width=width, height=height, top=36 + used + 12, x_labels=labels)
-    slot = (plot.right - plot.left) / len(periods)
+    frame = _over_time(title, periods, series, width=width, height=height, language=language, kind="line")
+    if isinstance(frame, str):
+        return frame
+    parts, plot, labels, slot = frame
     r = 5 if slot >= 14 else 3.5
     for i, (name, values) in enumerate(series.items()):
         colour, dash = PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)]
@@ -322,16 +339,10 @@ def line_chart(title: str, periods: list[str], series: dict[str, list[int | None
 def stacked_bar(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
                 height: int = 360, language: str = "en") -> str:
     """Counts per period stacked by value (first series at the bottom); None = a hidden, undrawn segment."""
-    if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
-        return empty
-    parts = _open(title, width, height, "stacked-bar")
-    legend, used = _legend(list(series), width, 36, kind="bar")
-    parts += legend
-    labels = period_labels(periods, language)
-    totals = [sum(vs[j] or 0 for vs in series.values()) for j in range(len(periods))]
-    plot = _value_axis(parts, max(totals, default=0), width=width, height=height, top=36 + used + 12,
-                       x_labels=labels)
-    slot = (plot.right - plot.left) / len(periods)
+    frame = _over_time(title, periods, series, width=width, height=height, language=language, kind="bar")
+    if isinstance(frame, str):
+        return frame
+    parts, plot, labels, slot = frame
     bar = min(slot * 0.64, 72)
     base = [0] * len(periods)
     for i, (name, values) in enumerate(series.items()):
@@ -350,6 +361,16 @@ def stacked_bar(title: str, periods: list[str], series: dict[str, list[int | Non
     return "".join(parts)
 
 
+def _bar_mark(name: str, value: int, box: tuple[float, float, float, float], at: tuple[float, float],
+              anchor: str) -> str:
+    """One shown count: its bar (none for 0) with a tooltip, and its number written at `at`."""
+    x, y, w, h = box
+    bar = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{PALETTE[0]}">'
+           f'{_tip(name, _fmt(value))}</rect>') if value else ""
+    return (f'{bar}<text class="value" x="{at[0]:.1f}" y="{at[1]:.1f}" text-anchor="{anchor}" '
+            f'font-size="{TEXT_SIZE}" fill="{INK}">{_fmt(value)}</text>')
+
+
 def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, height: int = 320,
               horizontal: bool = True) -> str:
     """One bar per label, its number written at its end; None = suppressed (no bar, no number: the table
@@ -358,7 +379,6 @@ def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, he
         return empty
     top_value = max((v for v in values.values() if v is not None), default=0)
     names = list(values)
-    colour = PALETTE[0]
     if horizontal:
         row = 26
         room = width * 0.34
@@ -382,12 +402,9 @@ def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, he
             v = values[name]
             parts.append(f'<text x="{left - 10:.1f}" y="{y + row / 2 + 4.5:.1f}" text-anchor="end" '
                          f'font-size="{TEXT_SIZE}" fill="{INK}">{escape(text)}</text>')
-            if v:
-                parts.append(f'<rect x="{left:.1f}" y="{y + 4:.1f}" width="{v * scale:.1f}" height="{row - 8}" '
-                             f'fill="{colour}">{_tip(name, _fmt(v))}</rect>')
             if v is not None:
-                parts.append(f'<text class="value" x="{left + v * scale + 6:.1f}" y="{y + row / 2 + 4.5:.1f}" '
-                             f'font-size="{TEXT_SIZE}" fill="{INK}">{_fmt(v)}</text>')
+                parts.append(_bar_mark(name, v, (left, y + 4, v * scale, row - 8),
+                                       (left + v * scale + 6, y + row / 2 + 4.5), "start"))
         parts.append("</g></svg>")
         return "".join(parts)
     parts = _open(title, width, height, "bar-chart vertical")
@@ -398,12 +415,9 @@ def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, he
     for j, name in enumerate(names):
         v = values[name]
         cx = plot.left + (j + 0.5) * slot
-        if v:
-            parts.append(f'<rect x="{cx - bar / 2:.1f}" y="{plot.y(v):.1f}" width="{bar:.1f}" '
-                         f'height="{plot.bottom - plot.y(v):.1f}" fill="{colour}">{_tip(name, _fmt(v))}</rect>')
         if v is not None:
-            parts.append(f'<text class="value" x="{cx:.1f}" y="{plot.y(v) - 6:.1f}" text-anchor="middle" '
-                         f'font-size="{TEXT_SIZE}" fill="{INK}">{_fmt(v)}</text>')
+            parts.append(_bar_mark(name, v, (cx - bar / 2, plot.y(v), bar, plot.bottom - plot.y(v)),
+                                   (cx, plot.y(v) - 6), "middle"))
     parts.append("</g></svg>")
     return "".join(parts)
 

@@ -106,6 +106,18 @@ def _download(user: User | None) -> User:
     return user
 
 
+def _form_done(request: Request, session: Session, act: Callable[[], None], then: str) -> Response:
+    """Run a form's action: commit and go to `then`, or roll back and show the error page."""
+    try:
+        act()
+    except DomainError as exc:
+        session.rollback()
+        http = _http(exc)
+        return page(request, "error.html", http.status_code, message=str(http.detail))
+    session.commit()
+    return RedirectResponse(then, status_code=303)
+
+
 def _attachment(body: bytes, media: str, filename: str) -> Response:
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
@@ -190,6 +202,14 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
 
 # -- downloads ----------------------------------------------------------------------------------
 
+def _export_user(user: User | None, fmt: str) -> User:
+    """A signed-in user (else 401) asking for a format we write (else 404)."""
+    user = _download(user)
+    if fmt not in MEDIA:
+        raise HTTPException(404, "format must be csv or xlsx")
+    return user
+
+
 def _audited_download(session: Session, make: Callable[[], tuple[bytes, str, str]]) -> Response:
     """Run an export or report that writes its own audit entry: (body, media type, file name) as an attachment.
 
@@ -221,9 +241,7 @@ def quarterly_pdf(year: int, quarter: int, request: Request, session: SessionDep
 
 @router.get("/exports/aggregates.{fmt}")
 def export_aggregates(fmt: str, request: Request, session: SessionDep, user: WebUser) -> Response:
-    user = _download(user)
-    if fmt not in MEDIA:
-        raise HTTPException(404, "format must be csv or xlsx")
+    user = _export_user(user, fmt)
     lang = _lang(request)
 
     def make() -> tuple[bytes, str, str]:
@@ -240,9 +258,7 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
 
 @router.get("/exports/cases.{fmt}")
 def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser) -> Response:
-    user = _download(user)
-    if fmt not in MEDIA:
-        raise HTTPException(404, "format must be csv or xlsx")
+    user = _export_user(user, fmt)
 
     def make() -> tuple[bytes, str, str]:
         org_id = _allowed(user, SUPERVISORS)
@@ -255,16 +271,23 @@ def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser)
 
 # -- forms --------------------------------------------------------------------------------------
 
+def _form_user(request: Request, user: User | None, csrf_token: str) -> User:
+    """A signed-in user (else 401) posting a form of this site (else 403)."""
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    if not csrf_valid(request, csrf_token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
+    return user
+
+
 @router.post("/quotes")
 def approve_quote(request: Request, session: SessionDep, user: WebUser,
                   report_id: Annotated[str, Form(max_length=12)] = "",
                   excerpt: Annotated[str, Form(max_length=2000)] = "",
                   csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
-    if user is None:
-        raise HTTPException(401, "sign in first")
-    if not csrf_valid(request, csrf_token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
-    try:
+    user = _form_user(request, user, csrf_token)
+
+    def act() -> None:
         _allowed(user, SUPERVISORS)
         if not report_id.strip().isdigit() or not 0 < int(report_id) < 2**31:
             raise InvalidInput("the case number must be a number")
@@ -272,12 +295,7 @@ def approve_quote(request: Request, session: SessionDep, user: WebUser,
         report = queue.get_case(session, user=user, report_id=int(report_id))
         svc.approve_quote(session, report_id=report.id, excerpt=excerpt, approved_by=user.email,  # type: ignore[arg-type]
                           role=user.role)
-    except DomainError as exc:
-        session.rollback()
-        http = _http(exc)
-        return page(request, "error.html", http.status_code, message=str(http.detail))
-    session.commit()
-    return RedirectResponse("/dashboard?quote=approved#quotes", status_code=303)
+    return _form_done(request, session, act, "/dashboard?quote=approved#quotes")
 
 
 @router.post("/quotes/{quote_id}/revoke")
@@ -285,11 +303,9 @@ def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: Web
                  csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
     """Withdraw an approved quote (from the dashboard's list). Scoped like approval: another
     organisation's quote is answered as one that does not exist."""
-    if user is None:
-        raise HTTPException(401, "sign in first")
-    if not csrf_valid(request, csrf_token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
-    try:
+    user = _form_user(request, user, csrf_token)
+
+    def act() -> None:
         _allowed(user, SUPERVISORS)
         if not quote_id.isdigit() or not 0 < int(quote_id) < 2**31:
             raise NotFound("no such quote")
@@ -301,9 +317,4 @@ def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: Web
         except NotFound:
             raise NotFound("no such quote") from None
         svc.revoke_quote(session, quote_id=quote.id, actor=user.email, role=user.role)  # type: ignore[arg-type]
-    except DomainError as exc:
-        session.rollback()
-        http = _http(exc)
-        return page(request, "error.html", http.status_code, message=str(http.detail))
-    session.commit()
-    return RedirectResponse("/dashboard?quote=revoked#quotes", status_code=303)
+    return _form_done(request, session, act, "/dashboard?quote=revoked#quotes")
