@@ -148,7 +148,7 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
         "kind_title": t(language, "Facility scorecard") if node.kind in ("health_centre", "mine", "town")
         else t(language, "District scorecard"),
         "path": " › ".join((n.name_km if language == "km" else n.name_en) for n in tree.path(place_id)[:-1]),
-        "top": top, "trend_svg": charts.stacked_bar(t(language, "Trend"), trend_pub.col_labels,
+        "top": top, "trend": trend_pub, "trend_svg": charts.stacked_bar(t(language, "Trend"), trend_pub.col_labels,
                                                     publish.chart_values(trend_pub), width=700, height=300,
                                                     language=language),
         "timing": timing, "avg_first": first.average_hours, "avg_resolution": resolution.average_hours,

@@ -77,6 +77,7 @@ def test_pages_render_with_charts(browser, live_server, session: Session, places
     # no count it may draw, and says so rather than drawing an empty 0–1 axis.
     assert page.locator("#fig-trend svg.chart").count() == 1
     assert _empty_states(page) == ["Every count here is too small to publish: see the table."]
+    assert page.locator("#fig-trend details table").count() == 1  # the table it points to, under the chart
     page.emulate_media(media="print")
     assert page.locator("header").is_hidden()  # print layout: no site header on the A4 sheet
     page.emulate_media(media="screen")
