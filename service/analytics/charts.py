@@ -1,18 +1,17 @@
-"""Server-rendered SVG charts and the province map, with Khmer-capable fonts.
+"""Server-rendered SVG charts (pygal) and the province map, with Khmer-capable fonts.
 
-Plain SVG written here (no charting library, no script, no external resource), so the charts
-work offline, in the PDF and on the public page alike, and look the same everywhere. The
-conventions (docs/analytics.md "Chart conventions"):
+The charts are drawn by pygal, configured for readability (docs/analytics.md "Chart conventions"),
+with no script and no external resource (`js=[]`, pygal's inline <script> stripped), so they work
+offline, in the PDF and on the public page alike:
 
-* value axes start at 0 with "nice" ticks (steps of 1, 2 or 5 × 10^k, about 4–6 of them,
-  integers for counts) and light solid gridlines;
-* colours from the Okabe–Ito palette (safe for the common colour-vision deficiencies), and
-  every line series also has its own marker shape and dash pattern, shown in the legend;
-* x labels are short (Jul 2026, Aug, Sep …), never rotated: when they do not fit, every
-  k-th one is written;
-* a chart with nothing to show draws one clear empty state ("No reports yet.");
-* every SVG is `role="img"` with an `aria-label` and a `<title>`, and each mark has its own
-  `<title>` tooltip ("series, period: value").
+* value axes start at 0 with "nice" ticks (`nice_ticks`: steps of 1, 2 or 5 × 10^k, about 4–6 of
+  them, integers for counts) handed to pygal as `y_labels`, and light solid gridlines (the Style);
+* colours from the Okabe–Ito palette (safe for the common colour-vision deficiencies), and every
+  line series also has its own dash pattern and dot size;
+* x labels are short (Jul 2026, Aug, Sep …), never rotated: when they do not fit, every k-th one
+  is written (`x_labels_major_every`);
+* a chart with nothing to show draws one clear empty state ("No reports yet.", `empty_chart`);
+* every chart SVG is `role="img"` with an `aria-label` and a `<title>`.
 
 A value of None is a suppressed count: the chart leaves a gap (no mark, no number) and the
 table under the chart says "<10" or "x". The chart functions never receive a hidden count.
@@ -22,18 +21,21 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pygal
+from pygal.style import Style
+
 FONT_STACK = "'Noto Sans Khmer', 'Khmer OS', 'Khmer OS System', 'Noto Sans', 'DejaVu Sans', sans-serif"
 # Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion, reddish purple,
 # sky blue, black, yellow; grey last (used for a ninth series such as "not known").
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442", "#999999")
-# Marker shapes and dash patterns for line series, in the same order as the colours.
-MARKERS = ("circle", "square", "triangle", "diamond", "triangle-down", "plus", "cross", "ring", "box")
+# Dash patterns for line series, in the same order as the colours.
 DASHES = ("", "7 4", "2 3", "10 3 2 3")
 GEOJSON = Path(__file__).parent / "data" / "kh_provinces.geojson"
 
@@ -136,7 +138,7 @@ def _truncate(text: str, size: float, room: float) -> str:
     return text + "…"
 
 
-# -- SVG pieces -------------------------------------------------------------------------------------
+# -- the empty states (a message, not a chart) ----------------------------------------------------------
 
 def _open(title: str, width: int, height: int, kind: str) -> list[str]:
     return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" viewBox="0 0 {width} {height}" '
@@ -170,308 +172,147 @@ def _empty(title: str, values: list, width: int) -> str | None:  # type: ignore[
     return empty_chart(title, width=width, hidden=any(v is None for v in flat))
 
 
-def marker(shape: str, x: float, y: float, r: float, colour: str) -> str:
-    """A marker shape centred on (x, y); a white edge keeps it apart from lines and other markers."""
-    edge = f'stroke="{"#555" if colour == PALETTE[7] else "white"}" stroke-width="1"'
-    if shape == "circle":
-        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}" {edge}/>'
-    if shape == "ring":
-        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r * 0.85:.1f}" fill="white" stroke="{colour}" stroke-width="2"/>'
-    if shape == "square":
-        s = r * 0.9
-        return f'<rect x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" height="{2 * s:.1f}" fill="{colour}" {edge}/>'
-    if shape == "box":
-        s = r * 0.8
-        return (f'<rect x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" height="{2 * s:.1f}" fill="white" '
-                f'stroke="{colour}" stroke-width="2"/>')
-    if shape in ("plus", "cross"):
-        a = r * (1.0 if shape == "plus" else 0.8)
-        d = (f"M{x - a:.1f},{y:.1f}H{x + a:.1f}M{x:.1f},{y - a:.1f}V{y + a:.1f}" if shape == "plus" else
-             f"M{x - a:.1f},{y - a:.1f}L{x + a:.1f},{y + a:.1f}M{x - a:.1f},{y + a:.1f}L{x + a:.1f},{y - a:.1f}")
-        return f'<path d="{d}" stroke="{colour}" stroke-width="2.5" fill="none"/>'
-    points = {"triangle": ((0, -1.2), (1.1, 0.8), (-1.1, 0.8)), "triangle-down": ((0, 1.2), (1.1, -0.8), (-1.1, -0.8)),
-              "diamond": ((0, -1.25), (1.1, 0), (0, 1.25), (-1.1, 0))}[shape]
-    pts = " ".join(f"{x + dx * r:.1f},{y + dy * r:.1f}" for dx, dy in points)
-    return f'<polygon points="{pts}" fill="{colour}" {edge}/>'
-
-
-def _legend(names: list[str], width: int, y: float, *, kind: str) -> tuple[list[str], float]:
-    """Legend items flowing left to right, wrapping; returns the SVG and the height used."""
-    parts, x, row, gap, swatch = [], 16.0, 0, 18, 28 if kind == "line" else 14
-    rows: list[list[tuple[int, str, float]]] = [[]]
-    for i, name in enumerate(names):
-        text = _truncate(name, LEGEND_SIZE, width * 0.45)
-        item = swatch + 6 + _text_width(text, LEGEND_SIZE)
-        if rows[-1] and x + item > width - 16:
-            rows.append([])
-            x = 16.0
-        rows[-1].append((i, text, item))
-        x += item + gap
-    line_h = 20
-    for row, items in enumerate(rows):
-        total = sum(w for _, _, w in items) + gap * (len(items) - 1)
-        x = max(16.0, (width - total) / 2)
-        cy = y + row * line_h + line_h / 2
-        for i, text, item in items:
-            colour = PALETTE[i % len(PALETTE)]
-            parts.append(f'<g class="legend-item">')
-            if kind == "line":
-                dash = DASHES[i % len(DASHES)]
-                parts.append(f'<line x1="{x:.1f}" y1="{cy:.1f}" x2="{x + swatch:.1f}" y2="{cy:.1f}" stroke="{colour}" '
-                             f'stroke-width="2.5"{f" stroke-dasharray={chr(34)}{dash}{chr(34)}" if dash else ""}/>')
-                parts.append(marker(MARKERS[i % len(MARKERS)], x + swatch / 2, cy, 5, colour))
-            else:
-                parts.append(f'<rect x="{x:.1f}" y="{cy - 7:.1f}" width="14" height="14" fill="{colour}" '
-                             f'stroke="#555" stroke-width="0.5"/>')
-            parts.append(f'<text x="{x + swatch + 6:.1f}" y="{cy + 4.5:.1f}" font-size="{LEGEND_SIZE}" fill="{INK}">'
-                         f'{escape(text)}</text></g>')
-            x += item + gap
-    return parts, len(rows) * line_h
-
-
 def _x_labels(labels: list[str], slot: float) -> int:
     """Write every k-th label so that none overlaps its neighbour (labels are never rotated)."""
     widest = max((_text_width(s, TEXT_SIZE) for s in labels), default=0) + 8
     return max(1, math.ceil(widest / slot)) if slot > 0 else 1
 
 
-@dataclass
-class _Plot:
-    left: float
-    top: float
-    right: float
-    bottom: float
-    ticks: list[float]
+# -- pygal ----------------------------------------------------------------------------------------------
 
-    def y(self, value: float) -> float:
-        return self.bottom - (self.bottom - self.top) * value / self.ticks[-1]
+STYLE = Style(
+    font_family=FONT_STACK, background="white", plot_background="white", foreground=MUTED,
+    foreground_strong=INK, foreground_subtle=GRID, colors=PALETTE, opacity="1", opacity_hover="1",
+    stroke_opacity="1", stroke_opacity_hover="1", stroke_width="2.5", stroke_width_hover="3.5",
+    title_font_size=TITLE_SIZE, label_font_size=TEXT_SIZE, major_label_font_size=TEXT_SIZE,
+    legend_font_size=LEGEND_SIZE, value_font_size=TEXT_SIZE, tooltip_font_size=TEXT_SIZE, no_data_font_size=18,
+    # Light, solid gridlines (pygal's default is a dark dashed grid).
+    guide_stroke_dasharray="none", major_guide_stroke_dasharray="none",
+    guide_stroke_color=GRID, major_guide_stroke_color=GRID,
+)
+# Added to pygal's own CSS (scoped to its charts): a bold title, bars without pygal's see-through fill.
+_CSS = "inline:.pygal-chart .title{font-weight:bold}.pygal-chart .text-overlay text.value{font-weight:bold}"
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>|<script\b[^>]*/>", re.DOTALL)
+_ROOT = re.compile(r'<svg\b([^>]*?)\bclass="pygal-chart"')
 
 
-def _value_axis(parts: list[str], top_value: float, *, width: int, height: int, top: float,
-                x_labels: list[str]) -> _Plot:
-    """Draw the y axis (nice ticks, light solid gridlines) and the x labels; returns the plot area."""
+def _chart(kind: type, title: str, *, width: int, height: int, **config: object) -> pygal.graph.graph.Graph:
+    config = {"style": STYLE, "width": width, "height": height, "explicit_size": True, "js": [],
+              "disable_xml_declaration": True, "no_data_text": _NO_DATA.get(), "x_label_rotation": 0,
+              "y_label_rotation": 0, "truncate_legend": -1, "truncate_label": -1, "legend_box_size": 14,
+              "formatter": _fmt, "value_formatter": _fmt, "margin": 12, "spacing": 12,
+              "css": ("file://style.css", "file://graph.css", _CSS), **config}
+    chart = kind(**config)
+    chart.title = title
+    return chart
+
+
+def _render(chart: pygal.graph.graph.Graph, title: str, kind: str) -> str:
+    """pygal's SVG, without its inline <script> (no JS is loaded: `js=[]`, so it is dead weight, and a page
+    with no script at all is simpler to trust and to print), as an image with a name for screen readers."""
+    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
+    label = escape(title, {'"': "&quot;"})
+    return _ROOT.sub(lambda m: f'<svg{m.group(1)}class="pygal-chart chart {kind}" role="img" aria-label="{label}"',
+                     svg, count=1)
+
+
+class _StackedBar(pygal.StackedBar):
+    """pygal's stacked bars, but a suppressed count (None) stays None: pygal's own StackedBar turns it into
+    0 (its `none_to_zero` adapter), which would draw a "0" tooltip for a count that is really "<10". Without
+    the adapter pygal skips the segment, as its plain Bar does."""
+
+    _adapters: list = []  # type: ignore[type-arg]
+
+
+def _value_axis(top_value: float) -> dict[str, object]:
+    """pygal's value axis from 0 with our nice ticks (and nothing in between)."""
     ticks = nice_ticks(top_value)
-    left = 16 + max(_text_width(_fmt(t), TEXT_SIZE) for t in ticks) + 8
-    plot = _Plot(left, top, width - 16, height - 30, ticks)
-    parts.append('<g class="axis y-axis">')
-    for tick in ticks:
-        y = plot.y(tick)
-        colour = AXIS if tick == 0 else GRID
-        parts.append(f'<line class="{"baseline" if tick == 0 else "grid"}" x1="{plot.left:.1f}" y1="{y:.1f}" '
-                     f'x2="{plot.right:.1f}" y2="{y:.1f}" stroke="{colour}" stroke-width="1"/>')
-        parts.append(f'<text x="{plot.left - 8:.1f}" y="{y + 4.5:.1f}" text-anchor="end" font-size="{TEXT_SIZE}" '
-                     f'fill="{MUTED}">{_fmt(tick)}</text>')
-    parts.append("</g>")
-    slot = (plot.right - plot.left) / max(1, len(x_labels))
-    every = _x_labels(x_labels, slot)
-    parts.append('<g class="axis x-axis">')
-    for i, text in enumerate(x_labels):
-        x = plot.left + (i + 0.5) * slot
-        # A short tick under every period, so a bar between two written labels is still placed.
-        parts.append(f'<line class="tick" x1="{x:.1f}" y1="{plot.bottom:.1f}" x2="{x:.1f}" '
-                     f'y2="{plot.bottom + (5 if i % every == 0 else 3):.1f}" stroke="{AXIS}" stroke-width="1"/>')
-        if i % every:
-            continue
-        parts.append(f'<text x="{x:.1f}" y="{plot.bottom + 20:.1f}" text-anchor="middle" font-size="{TEXT_SIZE}" '
-                     f'fill="{MUTED}">{escape(text)}</text>')
-    parts.append("</g>")
-    return plot
+    return {"y_labels": ticks, "range": (0, ticks[-1]), "min_scale": 2, "max_scale": len(ticks)}
 
 
-def _tip(*words: object) -> str:
-    return f"<title>{escape(', '.join(str(w) for w in words[:-1]))}: {escape(str(words[-1]))}</title>"
-
-
-# -- the charts -------------------------------------------------------------------------------------
-
-def _over_time(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int, height: int,
-               language: str, kind: str) -> str | tuple[list[str], _Plot, list[str], float]:
-    """Title, legend, y axis and period labels of a chart over time (a line chart, or stacked bars when
-    `kind` is "bar": its axis then covers the stacked totals). Returns the empty state when there is
-    nothing to draw, else (svg parts so far, plot area, x labels, width of one period)."""
-    if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
-        return empty
-    parts = _open(title, width, height, "line-chart" if kind == "line" else "stacked-bar")
-    legend, used = _legend(list(series), width, 36, kind=kind)
-    parts += legend
+def _time_axis(periods: list[str], width: int, language: str) -> dict[str, object]:
     labels = period_labels(periods, language)
-    if kind == "line":
-        top_value = max((v for vs in series.values() for v in vs if v is not None), default=0)
-    else:
-        top_value = max(sum(vs[j] or 0 for vs in series.values()) for j in range(len(periods)))
-    plot = _value_axis(parts, top_value, width=width, height=height, top=36 + used + 12, x_labels=labels)
-    return parts, plot, labels, (plot.right - plot.left) / len(periods)
+    every = _x_labels(labels, (width - 80) / max(1, len(labels)))
+    return {"x_labels": labels, "x_labels_major_every": every, "show_minor_x_labels": every == 1,
+            "show_x_guides": False}
+
+
+def _legend(names: list[str], width: int) -> dict[str, object]:
+    """pygal's legend under the plot, in as many columns as the longest name leaves room for (so no
+    name runs into the next: pygal gives every column the same width)."""
+    widest = max((_text_width(n, LEGEND_SIZE) for n in names), default=0) + 14 + 5 + 16
+    columns = max(1, min(len(names), int((width - 24) // widest)))
+    # pygal reserves room for floor(n / columns) rows of legend, one too few when the last row is partly
+    # filled: add that row's height (1.5 × the box) to the bottom margin, else the last row is cut off.
+    short = math.ceil(len(names) / columns) - len(names) // columns
+    return {"legend_at_bottom": True, "legend_at_bottom_columns": columns,
+            "margin_bottom": 12 + short * 1.5 * max(LEGEND_SIZE, 14)}
 
 
 def line_chart(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
                height: int = 360, language: str = "en") -> str:
-    """Counts over time, one line per value (colour, marker shape and dash pattern); None = suppressed gap."""
-    frame = _over_time(title, periods, series, width=width, height=height, language=language, kind="line")
-    if isinstance(frame, str):
-        return frame
-    parts, plot, labels, slot = frame
-    r = 5 if slot >= 14 else 3.5
+    """Counts over time, one line per value (colour, dot size and dash pattern); None = suppressed gap."""
+    if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
+        return empty
+    top_value = max((v for vs in series.values() for v in vs if v is not None), default=0)
+    chart = _chart(pygal.Line, title, width=width, height=height, allow_interruptions=True, include_x_axis=True,
+                   show_dots=True, **_value_axis(top_value), **_time_axis(periods, width, language),
+                   **_legend(list(series), width))
+    dots = 5 if len(periods) <= 40 else 3
     for i, (name, values) in enumerate(series.items()):
-        colour, dash = PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)]
-        parts.append(f'<g class="series series-{i}">')
-        points = [(plot.left + (j + 0.5) * slot, plot.y(v)) if v is not None else None for j, v in enumerate(values)]
-        runs, run = [], []
-        for point in points + [None]:
-            if point is None:
-                if len(run) > 1:
-                    runs.append(run)
-                run = []
-            else:
-                run.append(point)
-        for run in runs:
-            d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in run)
-            parts.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2.5" stroke-linejoin="round"'
-                         f'{f" stroke-dasharray={chr(34)}{dash}{chr(34)}" if dash else ""}/>')
-        for j, point in enumerate(points):
-            if point is not None:
-                parts.append(f'<g class="point">{_tip(name, labels[j], _fmt(values[j]))}'  # type: ignore[arg-type]
-                             f'{marker(MARKERS[i % len(MARKERS)], point[0], point[1], r, colour)}</g>')
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
+        dash = DASHES[i % len(DASHES)]
+        chart.add(name, values, dots_size=dots - (i % 3) * 0.8,
+                  stroke_style={"width": 2.5, "dasharray": dash or "none", "linejoin": "round"})
+    return _render(chart, title, "line-chart")
 
 
 def stacked_bar(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
                 height: int = 360, language: str = "en") -> str:
     """Counts per period stacked by value (first series at the bottom); None = a hidden, undrawn segment."""
-    frame = _over_time(title, periods, series, width=width, height=height, language=language, kind="bar")
-    if isinstance(frame, str):
-        return frame
-    parts, plot, labels, slot = frame
-    bar = min(slot * 0.64, 72)
-    base = [0] * len(periods)
-    for i, (name, values) in enumerate(series.items()):
-        colour = PALETTE[i % len(PALETTE)]
-        parts.append(f'<g class="series series-{i}">')
-        for j, v in enumerate(values):
-            if not v:
-                continue
-            x = plot.left + (j + 0.5) * slot - bar / 2
-            y0, y1 = plot.y(base[j]), plot.y(base[j] + v)
-            parts.append(f'<rect x="{x:.1f}" y="{y1:.1f}" width="{bar:.1f}" height="{y0 - y1:.1f}" fill="{colour}" '
-                         f'stroke="white" stroke-width="1">{_tip(name, labels[j], _fmt(v))}</rect>')
-            base[j] += v
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _bar_mark(name: str, value: int, box: tuple[float, float, float, float], at: tuple[float, float],
-              anchor: str) -> str:
-    """One shown count: its bar (none for 0) with a tooltip, and its number written at `at`."""
-    x, y, w, h = box
-    bar = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{PALETTE[0]}">'
-           f'{_tip(name, _fmt(value))}</rect>') if value else ""
-    return (f'{bar}<text class="value" x="{at[0]:.1f}" y="{at[1]:.1f}" text-anchor="{anchor}" '
-            f'font-size="{TEXT_SIZE}" fill="{INK}">{_fmt(value)}</text>')
+    if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
+        return empty
+    top_value = max(sum(vs[j] or 0 for vs in series.values()) for j in range(len(periods)))
+    chart = _chart(_StackedBar, title, width=width, height=height,
+                   **_value_axis(top_value), **_time_axis(periods, width, language), **_legend(list(series), width))
+    for name, values in series.items():
+        chart.add(name, values)
+    return _render(chart, title, "stacked-bar")
 
 
 def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, height: int = 320,
               horizontal: bool = True) -> str:
     """One bar per label, its number written at its end; None = suppressed (no bar, no number: the table
-    under the chart says "<10"). Horizontal charts grow with the number of bars (26 px a bar)."""
+    under the chart says "<10"). Horizontal charts grow with the number of bars (30 px a bar)."""
     if (empty := _empty(title, list(values.values()), width)) is not None:
         return empty
     top_value = max((v for v in values.values() if v is not None), default=0)
     names = list(values)
     if horizontal:
-        row = 26
-        room = width * 0.34
-        shown = [_truncate(n, TEXT_SIZE, room) for n in names]
-        left = 16 + max(_text_width(s, TEXT_SIZE) for s in shown) + 10
-        height = int(36 + 12 + row * len(names) + 34)
-        parts = _open(title, width, height, "bar-chart horizontal")
-        ticks = nice_ticks(top_value)
-        top, bottom, right = 48.0, 48.0 + row * len(names), width - 40.0
-        scale = (right - left) / ticks[-1]
-        parts.append('<g class="axis x-axis">')
-        for tick in ticks:
-            x = left + tick * scale
-            parts.append(f'<line class="{"baseline" if tick == 0 else "grid"}" x1="{x:.1f}" y1="{top:.1f}" '
-                         f'x2="{x:.1f}" y2="{bottom:.1f}" stroke="{AXIS if tick == 0 else GRID}" stroke-width="1"/>')
-            parts.append(f'<text x="{x:.1f}" y="{bottom + 20:.1f}" text-anchor="middle" font-size="{TEXT_SIZE}" '
-                         f'fill="{MUTED}">{_fmt(tick)}</text>')
-        parts.append('</g><g class="bars">')
-        for k, (name, text) in enumerate(zip(names, shown)):
-            y = top + k * row
-            v = values[name]
-            parts.append(f'<text x="{left - 10:.1f}" y="{y + row / 2 + 4.5:.1f}" text-anchor="end" '
-                         f'font-size="{TEXT_SIZE}" fill="{INK}">{escape(text)}</text>')
-            if v is not None:
-                parts.append(_bar_mark(name, v, (left, y + 4, v * scale, row - 8),
-                                       (left + v * scale + 6, y + row / 2 + 4.5), "start"))
-        parts.append("</g></svg>")
-        return "".join(parts)
-    parts = _open(title, width, height, "bar-chart vertical")
-    plot = _value_axis(parts, top_value, width=width, height=height, top=48, x_labels=names)
-    slot = (plot.right - plot.left) / len(names)
-    bar = min(slot * 0.64, 90)
-    parts.append('<g class="bars">')
-    for j, name in enumerate(names):
-        v = values[name]
-        cx = plot.left + (j + 0.5) * slot
-        if v is not None:
-            parts.append(_bar_mark(name, v, (cx - bar / 2, plot.y(v), bar, plot.bottom - plot.y(v)),
-                                   (cx, plot.y(v) - 6), "middle"))
-    parts.append("</g></svg>")
-    return "".join(parts)
+        height = int(60 + 30 * len(names) + 30)
+        names = names[::-1]  # pygal draws the first bar at the bottom: the first label goes on top
+    chart = _chart(pygal.HorizontalBar if horizontal else pygal.Bar, title, width=width, height=height,
+                   show_legend=False, print_values=True, print_values_position="top", **_value_axis(top_value))
+    chart.x_labels = [_truncate(n, TEXT_SIZE, width * 0.34) for n in names] if horizontal else names
+    chart.add(title, [values[n] for n in names])
+    return _render(chart, title, "bar-chart " + ("horizontal" if horizontal else "vertical"))
 
 
 def pie_chart(title: str, values: dict[str, int | None], *, width: int = 560, height: int = 260) -> str:
     """A ring of shares; the legend beside it gives each slice's number and percentage (so colour is
-    never the only key), and slices of 8 % or more carry their percentage."""
+    never the only key), and each slice carries its percentage."""
     shown = {k: v for k, v in values.items() if v}
     if not shown:  # hidden slices (None) are left out; if that is all there is, say so
         return empty_chart(title, width=width, hidden=any(v is None for v in values.values()))
     total = sum(shown.values())  # type: ignore[arg-type]
     # With a hidden slice the shown ones do not add up to the whole: numbers only, no percentages.
     whole = not any(v is None for v in values.values())
-    legend_h = 22 * len(shown)
-    height = max(height, int(48 + legend_h + 16))
-    parts = _open(title, width, height, "pie-chart")
-    radius = min(width * 0.22, (height - 64) / 2)
-    cx, cy, inner = 16 + radius, 40 + (height - 40) / 2, radius * 0.5
-    angle = -math.pi / 2
-    parts.append('<g class="slices">')
-    for i, (name, v) in enumerate(shown.items()):
-        share = v / total  # type: ignore[operator]
-        colour = PALETTE[i % len(PALETTE)]
-        tip = _tip(name, f"{_fmt(v)} ({share:.0%})" if whole else _fmt(v))  # type: ignore[arg-type]
-        if share >= 0.9999:
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{(radius + inner) / 2:.1f}" fill="none" '
-                         f'stroke="{colour}" stroke-width="{radius - inner:.1f}">{tip}</circle>')
-        else:
-            a0, a1 = angle, angle + share * 2 * math.pi
-            big = 1 if share > 0.5 else 0
-            p = [(cx + r * math.cos(a), cy + r * math.sin(a)) for r, a in
-                 ((radius, a0), (radius, a1), (inner, a1), (inner, a0))]
-            d = (f"M{p[0][0]:.1f},{p[0][1]:.1f} A{radius:.1f},{radius:.1f} 0 {big} 1 {p[1][0]:.1f},{p[1][1]:.1f} "
-                 f"L{p[2][0]:.1f},{p[2][1]:.1f} A{inner:.1f},{inner:.1f} 0 {big} 0 {p[3][0]:.1f},{p[3][1]:.1f} Z")
-            parts.append(f'<path d="{d}" fill="{colour}" stroke="white" stroke-width="1.5">{tip}</path>')
-        if share >= 0.08 and whole:
-            mid = angle + share * math.pi
-            rm = (radius + inner) / 2
-            ink = "white" if i % len(PALETTE) in (0, 3, 6) else "#111"
-            parts.append(f'<text x="{cx + rm * math.cos(mid):.1f}" y="{cy + rm * math.sin(mid) + 4.5:.1f}" '
-                         f'text-anchor="middle" font-size="12" font-weight="bold" fill="{ink}" aria-hidden="true">'
-                         f'{share:.0%}</text>')
-        angle += share * 2 * math.pi
-    parts.append('</g><g class="legend">')
-    lx, ly = cx + radius + 20, cy - legend_h / 2
-    for i, (name, v) in enumerate(shown.items()):
-        y = ly + i * 22
-        text = f"{name}: {_fmt(v)}" + (f" ({v / total:.0%})" if whole else "")  # type: ignore[operator]
-        text = _truncate(text, LEGEND_SIZE, width - lx - 30)
-        parts.append(f'<rect x="{lx:.1f}" y="{y + 4:.1f}" width="14" height="14" fill="{PALETTE[i % len(PALETTE)]}" '
-                     f'stroke="#555" stroke-width="0.5"/><text x="{lx + 20:.1f}" y="{y + 16:.1f}" '
-                     f'font-size="{LEGEND_SIZE}" fill="{INK}">{escape(text)}</text>')
-    parts.append("</g></svg>")
-    return "".join(parts)
+    height = max(height, int(60 + 24 * len(shown)))
+    share = (lambda v: f"{v / total:.0%}") if whole else _fmt  # type: ignore[operator]
+    chart = _chart(pygal.Pie, title, width=width, height=height, inner_radius=0.5, legend_at_bottom=False,
+                   print_values=whole, formatter=share)
+    for name, v in shown.items():
+        chart.add(f"{name}: {_fmt(v)}" + (f" ({v / total:.0%})" if whole else ""), v)  # type: ignore[operator]
+    return _render(chart, title, "pie-chart")
 
 
 @lru_cache(maxsize=1)

@@ -31,11 +31,11 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 def _charts_drawn(page) -> int:  # type: ignore[no-untyped-def]
-    # A chart counts when its SVG has a real size on screen and drawn data marks inside (bars, line
-    # markers, slices, provinces), each with a real size too.
+    # A chart counts when its SVG has a real size on screen and drawn data marks inside (pygal's bars, line
+    # dots and lines, pie slices; the map's provinces), each with a real size too.
     return page.evaluate("""() => [...document.querySelectorAll('figure.chart svg')].filter(svg => {
         const box = svg.getBoundingClientRect();
-        const marks = [...svg.querySelectorAll('.bars rect, .series rect, .series .point > *, .slices > *, .province')]
+        const marks = [...svg.querySelectorAll('.bars rect, .dots circle, .series path.line, .slice path, .province')]
             .filter(el => { const b = el.getBoundingClientRect(); return b.width > 2 && b.height > 2; });
         return box.width > 100 && box.height > 100 && marks.length > 0; }).length""")
 
