@@ -39,8 +39,14 @@ def _show(language: str, value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _chart_words(language: str) -> None:
+    """What empty charts say, in the page's language (see charts.empty_chart)."""
+    charts.no_data_text(t(language, "No reports yet."),
+                        hidden=t(language, "Every count here is too small to publish: see the table."))
+
+
 def _render(name: str, language: str, **context: object) -> str:
-    charts.no_data_text(t(language, "No reports yet."))
+    _chart_words(language)
     return _env().get_template(name).render(lang=language, t=lambda m, **p: t(language, m, **p),
                                             label=lambda v: label(language, v),
                                             show=lambda v: _show(language, v), **context)
@@ -55,7 +61,7 @@ def _period_text(filters: q.Filters) -> str:
 def public_page(session: Session, *, language: str = "en", place_id: int | None = None,
                 at: datetime | None = None) -> str:
     rollup.refresh_if_stale(session)
-    charts.no_data_text(t(language, "No reports yet."))
+    _chart_words(language)
     since, until = publish.default_window(at)
     filters = q.Filters(since, until, place_id)
     tree = q.place_tree(session)
@@ -74,7 +80,7 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
                    quarters: tuple[str, ...] = ()) -> str:
     """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
     rollup.refresh_if_stale(session)
-    charts.no_data_text(t(language, "No reports yet."))
+    _chart_words(language)
     if filters is None:
         since, until = publish.default_window()
         filters = q.Filters(since, until, place_id)
@@ -84,17 +90,20 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
         series = q.reports_over_time(session, by=by, period=period, filters=filters)
         named = {label(language, v): series.counts[v] for v in series.values}
         title = t(language, "Reports over time by category") if by == "category" else t(language, f"Reports by {by}")
-        figs.append(publish.Figure(by, title, charts.line_chart(title, series.periods, named)))
+        figs.append(publish.Figure(by, title, charts.line_chart(title, series.periods, named, language=language)))
     ovr = q.open_vs_resolved(session, period=period, filters=filters)
     figs.append(publish.Figure("open_resolved", t(language, "Open and resolved"),
                                charts.stacked_bar(t(language, "Open and resolved"), ovr.periods,
-                                                  {label(language, v): ovr.counts[v] for v in ovr.values})))
+                                                  {label(language, v): ovr.counts[v] for v in ovr.values},
+                                                  language=language)))
     for key, title, fn in (("first_response", "Time to first response", q.time_to_first_response),
                            ("resolution", "Time to resolution", q.time_to_resolution)):
         timing = fn(session, filters=filters)
+        heading = t(language, title)
+        if timing.average_hours is not None:  # no average without data: the chart then shows its empty state
+            heading = f"{heading} ({t(language, 'Average hours')}: {timing.average_hours})"
         figs.append(publish.Figure(key, t(language, title), charts.bar_chart(
-            f"{t(language, title)} ({t(language, 'Average hours')}: {timing.average_hours if timing.average_hours is not None else '-'})",
-            {label(language, k): v for k, v in timing.buckets.items()}, horizontal=False)))
+            heading, {label(language, k): v for k, v in timing.buckets.items()}, horizontal=False)))
     figs.append(publish.Figure("deadlines", t(language, "Deadlines"), charts.pie_chart(
         t(language, "Deadlines"), {label(language, k): v for k, v in q.deadline_compliance(session, filters=filters).items() if v})))
     figs.append(publish.Figure("satisfaction", t(language, "Reporter satisfaction at closure"), charts.pie_chart(
@@ -139,8 +148,9 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
         "kind_title": t(language, "Facility scorecard") if node.kind in ("health_centre", "mine", "town")
         else t(language, "District scorecard"),
         "path": " › ".join((n.name_km if language == "km" else n.name_en) for n in tree.path(place_id)[:-1]),
-        "top": top, "trend_svg": charts.stacked_bar(t(language, "Trend"), trend_pub.col_labels,
-                                                    publish.chart_values(trend_pub), width=700, height=300),
+        "top": top, "trend": trend_pub, "trend_svg": charts.stacked_bar(t(language, "Trend"), trend_pub.col_labels,
+                                                    publish.chart_values(trend_pub), width=700, height=300,
+                                                    language=language),
         "timing": timing, "avg_first": first.average_hours, "avg_resolution": resolution.average_hours,
         "period_text": _period_text(filters), "note": publish.suppression_note(language),
         "body_metrics": q.body_metrics(session, filters=scoped),
@@ -150,7 +160,7 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
 def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None) -> str:
     """A facility or district scorecard (suppressed: it is taken to committee meetings), A4-printable."""
     rollup.refresh_if_stale(session)
-    charts.no_data_text(t(language, "No reports yet."))
+    _chart_words(language)
     if filters is None:
         since, until = publish.default_window(months=3)
         filters = q.Filters(since, until)
@@ -162,7 +172,7 @@ def quarterly_report_html(session: Session, *, year: int, quarter: int, language
                           org_id: int | None = None) -> str:
     """The quarterly evidence report: suppressed charts, top systemic issues, body performance, quotes."""
     rollup.refresh_if_stale(session)
-    charts.no_data_text(t(language, "No reports yet."))
+    _chart_words(language)
     since, until = q.quarter_window(year, quarter)
     filters = q.Filters(since, until, org_id=org_id)
     figures = publish.public_figures(session, filters=filters, language=language)

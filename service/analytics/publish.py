@@ -106,7 +106,7 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
                                   language=language)
     figs.append(Figure("over_time", t(language, "Reports over time by category"),
                        charts.stacked_bar(t(language, "Reports over time by category"), over_time.col_labels,
-                                          chart_values(over_time)), over_time))
+                                          chart_values(over_time), language=language), over_time))
     provinces, codes = province_table(session, filters=filters, language=language)
     # The map shows province totals only, so it gets its own (lighter) suppression of that one column.
     totals = suppress([[r.total] for r in q.by_place(session, filters=filters)], row_labels=codes,
@@ -122,7 +122,8 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
         figs.append(Figure(by, t(language, title), charts.bar_chart(t(language, title), column_values(pub)), pub))
     ovr = suppressed_series(q.open_vs_resolved(session, period="month", filters=filters), language=language)
     figs.append(Figure("open_resolved", t(language, "Open and resolved"),
-                       charts.stacked_bar(t(language, "Open and resolved"), ovr.col_labels, chart_values(ovr)), ovr))
+                       charts.stacked_bar(t(language, "Open and resolved"), ovr.col_labels, chart_values(ovr),
+                                          language=language), ovr))
     for key, title, timing in (("first_response", "Time to first response", q.time_to_first_response),
                                ("resolution", "Time to resolution", q.time_to_resolution)):
         pub = suppressed_counts(timing(session, filters=filters).buckets, language=language,
@@ -132,7 +133,7 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
     sat = suppressed_counts(q.satisfaction(session, filters=filters), language=language, title=t(language, "Reports"))
     figs.append(Figure("satisfaction", t(language, "Reporter satisfaction at closure"),
                        charts.pie_chart(t(language, "Reporter satisfaction at closure"),
-                                        {k: v for k, v in column_values(sat).items() if v}), sat))
+                                        {k: v for k, v in column_values(sat).items() if v != 0}), sat))
     return figs
 
 

@@ -16,12 +16,13 @@ by `service.analytics.service`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.analytics import pages, publish, queries as q, service as svc
 from service.analytics.labels import t
@@ -103,6 +104,18 @@ def _download(user: User | None) -> User:
     if user is None:
         raise HTTPException(401, "sign in first")
     return user
+
+
+def _form_done(request: Request, session: Session, act: Callable[[], None], then: str) -> Response:
+    """Run a form's action: commit and go to `then`, or roll back and show the error page."""
+    try:
+        act()
+    except DomainError as exc:
+        session.rollback()
+        http = _http(exc)
+        return page(request, "error.html", http.status_code, message=str(http.detail))
+    session.commit()
+    return RedirectResponse(then, status_code=303)
 
 
 def _attachment(body: bytes, media: str, filename: str) -> Response:
@@ -189,29 +202,49 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
 
 # -- downloads ----------------------------------------------------------------------------------
 
+def _export_user(user: User | None, fmt: str) -> User:
+    """A signed-in user (else 401) asking for a format we write (else 404)."""
+    user = _download(user)
+    if fmt not in MEDIA:
+        raise HTTPException(404, "format must be csv or xlsx")
+    return user
+
+
+def _audited_download(session: Session, make: Callable[[], tuple[bytes, str, str]]) -> Response:
+    """Run an export or report that writes its own audit entry: (body, media type, file name) as an attachment.
+
+    The audit entry is committed only when the export succeeded; a DomainError rolls it back and answers
+    its HTTP status.
+    """
+    try:
+        body, media, filename = make()
+    except DomainError as exc:
+        session.rollback()
+        raise _http(exc) from None
+    session.commit()
+    return _attachment(body, media, filename)
+
+
 @router.get("/reports/quarterly/{year:int}Q{quarter:int}.pdf")
 def quarterly_pdf(year: int, quarter: int, request: Request, session: SessionDep, user: WebUser) -> Response:
     user = _download(user)
-    try:
+
+    def make() -> tuple[bytes, str, str]:
         if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
             raise NotFound("no such quarter")
         org_id = _allowed(user, SUPERVISORS)
         pdf = svc.quarterly_report(session, year=year, quarter=quarter, language=_lang(request), org_id=org_id,
                                    actor=user.email, role=user.role)
-    except DomainError as exc:
-        session.rollback()
-        raise _http(exc) from None
-    session.commit()
-    return _attachment(pdf, "application/pdf", f"samleng-{year}Q{quarter}-{_lang(request)}.pdf")
+        return pdf, "application/pdf", f"samleng-{year}Q{quarter}-{_lang(request)}.pdf"
+    return _audited_download(session, make)
 
 
 @router.get("/exports/aggregates.{fmt}")
 def export_aggregates(fmt: str, request: Request, session: SessionDep, user: WebUser) -> Response:
-    user = _download(user)
-    if fmt not in MEDIA:
-        raise HTTPException(404, "format must be csv or xlsx")
+    user = _export_user(user, fmt)
     lang = _lang(request)
-    try:
+
+    def make() -> tuple[bytes, str, str]:
         org_id = _allowed(user, ROLES)
         since, until = _window(request)
         filters = q.Filters(since, until, org_id=org_id)
@@ -219,42 +252,42 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
                   if getattr(fig, "table", None) is not None}
         export = svc.export_xlsx if fmt == "xlsx" else svc.export_csv
         body = export(session, tables=tables, actor=user.email, role=user.role)
-    except DomainError as exc:
-        session.rollback()
-        raise _http(exc) from None
-    session.commit()
-    return _attachment(body, MEDIA[fmt], f"samleng-aggregates-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}")
+        return body, MEDIA[fmt], f"samleng-aggregates-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
+    return _audited_download(session, make)
 
 
 @router.get("/exports/cases.{fmt}")
 def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser) -> Response:
-    user = _download(user)
-    if fmt not in MEDIA:
-        raise HTTPException(404, "format must be csv or xlsx")
-    try:
+    user = _export_user(user, fmt)
+
+    def make() -> tuple[bytes, str, str]:
         org_id = _allowed(user, SUPERVISORS)
         since, until = _window(request)
         body = svc.export_cases(session, filters=q.Filters(since, until, org_id=org_id), actor=user.email,
                                 role=user.role, fmt=fmt)
-    except DomainError as exc:
-        session.rollback()
-        raise _http(exc) from None
-    session.commit()
-    return _attachment(body, MEDIA[fmt], f"samleng-cases-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}")
+        return body, MEDIA[fmt], f"samleng-cases-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
+    return _audited_download(session, make)
 
 
 # -- forms --------------------------------------------------------------------------------------
+
+def _form_user(request: Request, user: User | None, csrf_token: str) -> User:
+    """A signed-in user (else 401) posting a form of this site (else 403)."""
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    if not csrf_valid(request, csrf_token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
+    return user
+
 
 @router.post("/quotes")
 def approve_quote(request: Request, session: SessionDep, user: WebUser,
                   report_id: Annotated[str, Form(max_length=12)] = "",
                   excerpt: Annotated[str, Form(max_length=2000)] = "",
                   csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
-    if user is None:
-        raise HTTPException(401, "sign in first")
-    if not csrf_valid(request, csrf_token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
-    try:
+    user = _form_user(request, user, csrf_token)
+
+    def act() -> None:
         _allowed(user, SUPERVISORS)
         if not report_id.strip().isdigit() or not 0 < int(report_id) < 2**31:
             raise InvalidInput("the case number must be a number")
@@ -262,12 +295,7 @@ def approve_quote(request: Request, session: SessionDep, user: WebUser,
         report = queue.get_case(session, user=user, report_id=int(report_id))
         svc.approve_quote(session, report_id=report.id, excerpt=excerpt, approved_by=user.email,  # type: ignore[arg-type]
                           role=user.role)
-    except DomainError as exc:
-        session.rollback()
-        http = _http(exc)
-        return page(request, "error.html", http.status_code, message=str(http.detail))
-    session.commit()
-    return RedirectResponse("/dashboard?quote=approved#quotes", status_code=303)
+    return _form_done(request, session, act, "/dashboard?quote=approved#quotes")
 
 
 @router.post("/quotes/{quote_id}/revoke")
@@ -275,11 +303,9 @@ def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: Web
                  csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
     """Withdraw an approved quote (from the dashboard's list). Scoped like approval: another
     organisation's quote is answered as one that does not exist."""
-    if user is None:
-        raise HTTPException(401, "sign in first")
-    if not csrf_valid(request, csrf_token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
-    try:
+    user = _form_user(request, user, csrf_token)
+
+    def act() -> None:
         _allowed(user, SUPERVISORS)
         if not quote_id.isdigit() or not 0 < int(quote_id) < 2**31:
             raise NotFound("no such quote")
@@ -291,9 +317,4 @@ def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: Web
         except NotFound:
             raise NotFound("no such quote") from None
         svc.revoke_quote(session, quote_id=quote.id, actor=user.email, role=user.role)  # type: ignore[arg-type]
-    except DomainError as exc:
-        session.rollback()
-        http = _http(exc)
-        return page(request, "error.html", http.status_code, message=str(http.detail))
-    session.commit()
-    return RedirectResponse("/dashboard?quote=revoked#quotes", status_code=303)
+    return _form_done(request, session, act, "/dashboard?quote=revoked#quotes")
