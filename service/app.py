@@ -93,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rules_router)
     app.include_router(analytics_router)  # analytics (issue 7)
     # SMS webhook fast lane (issue 2): POST /webhooks/twilio/sms skips routing and dependency solving.
-    from bots.sms.routes import SmsFastLane
+    from bots.sms.routes import SMS_PATH, inbound_sms
+    from service.ops.fastlane import FastLane
 
-    app.add_middleware(SmsFastLane)
+    app.add_middleware(FastLane, routes={("POST", SMS_PATH): inbound_sms})
     return app

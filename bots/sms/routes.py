@@ -12,8 +12,6 @@ import logging
 import time
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlmodel import Session, select
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -117,30 +115,6 @@ async def inbound_sms(request: Request) -> Response:
     _seconds(channel).observe(time.perf_counter() - started)
     status_url = settings.public_url.rstrip("/") + STATUS_PATH if settings.effective_sms_driver == "twilio" else None
     return twiml(reply.text, status_url=status_url)
-
-
-class SmsFastLane:
-    """Pure ASGI middleware: `POST /webhooks/twilio/sms` goes straight to `inbound_sms`, past
-    FastAPI's route matching (~100 routes), dependency solving and exception middlewares — about
-    a fifth of the webhook's event-loop time. Errors are answered as the app's handlers answer
-    them (HTTPException → {"detail"} with its status; anything else → 503). Every other request,
-    and any other method on the path, passes through untouched; the route stays registered."""
-
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        self.app = app
-
-    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
-        if scope["type"] != "http" or scope["path"] != SMS_PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        try:
-            response = await inbound_sms(Request(scope, receive))
-        except StarletteHTTPException as exc:
-            response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        except Exception as exc:  # what the app's catch-all handler answers
-            log.error("unhandled %s", type(exc).__name__)
-            response = JSONResponse({"detail": "temporarily unavailable"}, status_code=503)
-        await response(scope, receive, send)
 
 
 def record_status(session: Session, *, sid: str, status: str, error_code: str, settings: Settings) -> None:

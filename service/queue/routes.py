@@ -103,31 +103,6 @@ LIST_READERS = 4
 _readers = ThreadPoolExecutor(max_workers=LIST_READERS, thread_name_prefix="queue-list")
 
 
-class ListFastLane:
-    """Pure ASGI middleware: `GET /api/v1/cases` goes straight to `list_cases`, skipping FastAPI's
-    route matching (the list is tried after the webhook, ops, escalation and sign-in routers),
-    dependency solving and the exception middlewares; every other request passes through
-    untouched. The route stays registered for OpenAPI and answers exactly the same (it is the
-    same function)."""
-
-    def __init__(self, app: Callable, routes: dict[str, Callable] | None = None) -> None:
-        self.app = app
-        # path → async handler(request) for GET; the web queue adds "/" and "/queue/counts" (service/web/setup.py)
-        self.routes: dict[str, Callable] = routes or {LIST_PATH: list_cases}
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        handler = self.routes.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
-        if handler is None:
-            await self.app(scope, receive, send)
-            return
-        try:
-            response = await handler(Request(scope, receive))
-        except Exception as exc:  # what the app's catch-all handler answers
-            log.error("unhandled %s", type(exc).__name__)
-            response = _json({"detail": "temporarily unavailable"}, 503)
-        await response(scope, receive, send)
-
-
 LIST_PATH = "/api/v1/cases"
 
 

@@ -10,7 +10,8 @@ from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
 from service.kit.errors import DomainError
-from service.queue.routes import LIST_PATH, ListFastLane, http_error, list_cases
+from service.ops.fastlane import FastLane
+from service.queue.routes import LIST_PATH, http_error, list_cases
 from service.queue.routes import router as cases_router
 from service.web.routes import counts_fragment, home
 from service.web.routes import router as web_router
@@ -32,4 +33,5 @@ def install_review(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The case list and the web queue (its page and its counts) skip routing and dependency solving
     # (docs/review-queue.md, "Speed").
-    app.add_middleware(ListFastLane, routes={LIST_PATH: list_cases, "/": home, "/queue/counts": counts_fragment})
+    app.add_middleware(FastLane, routes={("GET", LIST_PATH): list_cases, ("GET", "/"): home,
+                                         ("GET", "/queue/counts"): counts_fragment})

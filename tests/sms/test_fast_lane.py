@@ -1,4 +1,4 @@
-"""The SMS webhook's fast lane (bots.sms.routes.SmsFastLane) answers as the routed endpoint did."""
+"""The SMS webhook's fast lane (service.ops.fastlane.FastLane, set up in service/app.py) answers as the routed endpoint did."""
 
 from __future__ import annotations
 
