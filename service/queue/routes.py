@@ -91,16 +91,27 @@ async def list_cases(request: Request) -> Response:
     if credentials is None:
         return _json({"detail": NOT_SIGNED_IN}, 401, NOT_SIGNED_IN_HEADERS)
     loop = asyncio.get_running_loop()
-    status, body = await loop.run_in_executor(_readers, list_page, request.app.state.engine, credentials, params)
+    pool = readers(heavy=bool(params.q) or params.with_counts)
+    status, body = await loop.run_in_executor(pool, list_page, request.app.state.engine, credentials, params)
     return Response(body, status_code=status, media_type="application/json",
                     headers=NOT_SIGNED_IN_HEADERS if status == 401 else None)
 
 
-# How many list requests read the database at once, on their own threads. More threads only queue
-# up for the GIL and for pooled connections (SQLite's pool holds 5, plus 10 overflow connections
-# opened and closed again, each with its PRAGMAs); waiting requests wait on the event loop, for free.
-LIST_READERS = 4
+# The threads that read lists. Plain pages (about a millisecond each) go to ONE thread per process:
+# with more, the threads mostly wait for the GIL each time SQLite hands a row back, and at 32
+# connections a page cost twice its single-connection time (4 threads: 620 req/s against 1,140 at
+# one connection; 1 thread: 1,090 — docs/benchmarks.md). Searches and counts (5–100 ms) get their
+# own two threads, so a slow one never holds up the plain pages queued behind it.
+# Requests waiting for a thread wait on the event loop, for free.
+LIST_READERS = 1
+HEAVY_READERS = 2
 _readers = ThreadPoolExecutor(max_workers=LIST_READERS, thread_name_prefix="queue-list")
+_heavy_readers = ThreadPoolExecutor(max_workers=HEAVY_READERS, thread_name_prefix="queue-search")
+
+
+def readers(*, heavy: bool) -> ThreadPoolExecutor:
+    """The thread pool for one list read: `heavy` for a text search or counts."""
+    return _heavy_readers if heavy else _readers
 
 
 LIST_PATH = "/api/v1/cases"

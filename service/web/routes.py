@@ -34,7 +34,7 @@ from service.orgs.models import Organisation, User
 from service.places.models import Place
 from service.queue import actions, handling
 from service.queue import service as queue
-from service.queue.routes import _readers, evidence_response
+from service.queue.routes import evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
 from service.web.render import cached_fragment, csrf_valid, fragment, language, page, set_cookie, translator
 
@@ -85,7 +85,8 @@ async def home(request: Request) -> Response:
     second request (`/queue/counts`, htmx `hx-trigger="load"`), or inline with `counts=1` (the
     link shown without JavaScript)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_readers, _home, request.app.state.engine, request)
+    heavy = bool((request.query_params.get("q") or "").strip()) or request.query_params.get("counts") == "1"
+    return await loop.run_in_executor(readers(heavy=heavy), _home, request.app.state.engine, request)
 
 
 def _home(engine: Engine, request: Request) -> Response:
@@ -209,7 +210,7 @@ def _quick_links(args: dict[str, str]) -> dict[str, str]:
 async def counts_fragment(request: Request) -> Response:
     """The quick filters with their counts, for the current filters (the queue page loads it after itself)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_readers, _counts, request.app.state.engine, request)
+    return await loop.run_in_executor(readers(heavy=True), _counts, request.app.state.engine, request)
 
 
 def _counts(engine: Engine, request: Request) -> Response:
