@@ -91,27 +91,34 @@ async def list_cases(request: Request) -> Response:
     if credentials is None:
         return _json({"detail": NOT_SIGNED_IN}, 401, NOT_SIGNED_IN_HEADERS)
     loop = asyncio.get_running_loop()
-    pool = readers(heavy=bool(params.q) or params.with_counts)
-    status, body = await loop.run_in_executor(pool, list_page, request.app.state.engine, credentials, params)
+    engine = request.app.state.engine
+    pool = readers(engine, heavy=bool(params.q) or params.with_counts)
+    status, body = await loop.run_in_executor(pool, list_page, engine, credentials, params)
     return Response(body, status_code=status, media_type="application/json",
                     headers=NOT_SIGNED_IN_HEADERS if status == 401 else None)
 
 
-# The threads that read lists. Plain pages (about a millisecond each) go to ONE thread per process:
-# with more, the threads mostly wait for the GIL each time SQLite hands a row back, and at 32
-# connections a page cost twice its single-connection time (4 threads: 620 req/s against 1,140 at
-# one connection; 1 thread: 1,090 — docs/benchmarks.md). Searches and counts (5–100 ms) get their
-# own two threads, so a slow one never holds up the plain pages queued behind it.
+# The threads that read lists. On SQLite, plain pages (about a millisecond each) go to ONE thread per
+# process: with more, the threads mostly wait for the GIL each time SQLite hands a row back, and at 32
+# connections a page cost twice its single-connection time (4 threads: 620 req/s against 1,140 at one
+# connection; 1 thread: 1,090 — docs/benchmarks.md). On PostgreSQL a thread mostly waits for the
+# server's answer with the GIL released, so four threads overlap those waits. Searches and counts
+# (5–100 ms) get two threads of their own, so a slow one never holds up the plain pages behind it.
 # Requests waiting for a thread wait on the event loop, for free.
-LIST_READERS = 1
+LIST_READERS = {"sqlite": 1, "postgresql": 4}
 HEAVY_READERS = 2
-_readers = ThreadPoolExecutor(max_workers=LIST_READERS, thread_name_prefix="queue-list")
-_heavy_readers = ThreadPoolExecutor(max_workers=HEAVY_READERS, thread_name_prefix="queue-search")
+_pools: dict[tuple[str, bool], ThreadPoolExecutor] = {}
 
 
-def readers(*, heavy: bool) -> ThreadPoolExecutor:
+def readers(engine: Engine, *, heavy: bool) -> ThreadPoolExecutor:
     """The thread pool for one list read: `heavy` for a text search or counts."""
-    return _heavy_readers if heavy else _readers
+    key = (engine.dialect.name, heavy)
+    pool = _pools.get(key)
+    if pool is None:
+        size = HEAVY_READERS if heavy else LIST_READERS.get(engine.dialect.name, 4)
+        pool = _pools.setdefault(key, ThreadPoolExecutor(max_workers=size,
+                                                         thread_name_prefix="queue-search" if heavy else "queue-list"))
+    return pool
 
 
 LIST_PATH = "/api/v1/cases"

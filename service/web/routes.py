@@ -86,7 +86,8 @@ async def home(request: Request) -> Response:
     link shown without JavaScript)."""
     loop = asyncio.get_running_loop()
     heavy = bool((request.query_params.get("q") or "").strip()) or request.query_params.get("counts") == "1"
-    return await loop.run_in_executor(readers(heavy=heavy), _home, request.app.state.engine, request)
+    engine = request.app.state.engine
+    return await loop.run_in_executor(readers(engine, heavy=heavy), _home, engine, request)
 
 
 def _home(engine: Engine, request: Request) -> Response:
@@ -210,7 +211,8 @@ def _quick_links(args: dict[str, str]) -> dict[str, str]:
 async def counts_fragment(request: Request) -> Response:
     """The quick filters with their counts, for the current filters (the queue page loads it after itself)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(readers(heavy=True), _counts, request.app.state.engine, request)
+    engine = request.app.state.engine
+    return await loop.run_in_executor(readers(engine, heavy=True), _counts, engine, request)
 
 
 def _counts(engine: Engine, request: Request) -> Response:
