@@ -105,7 +105,7 @@ async def list_cases(request: Request) -> Response:
 # server's answer with the GIL released, so four threads overlap those waits. Searches and counts
 # (5–100 ms) get two threads of their own, so a slow one never holds up the plain pages behind it.
 # Requests waiting for a thread wait on the event loop, for free.
-LIST_READERS = {"sqlite": 1, "postgresql": 4}
+LIST_READERS = {"sqlite": 1, "postgresql": 2}
 HEAVY_READERS = 2
 _pools: dict[tuple[str, bool], ThreadPoolExecutor] = {}
 
