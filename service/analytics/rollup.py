@@ -88,20 +88,17 @@ def _value_exprs(session: Session) -> dict[str, tuple[object, list, object]]:
 def _aggregate(session: Session, conds: list) -> None:
     day = _day(session)
     province, p1, p2, p3 = _province()
-    for dim, (value, extra, hours) in _value_exprs(session).items():
-        source = (select(day, province, literal(dim), value, func.count(), func.coalesce(func.sum(hours), 0.0))
-                  .select_from(Report)
-                  .outerjoin(p1, p1.id == Report.place_id).outerjoin(p2, p2.id == p1.parent_id)
-                  .outerjoin(p3, p3.id == p2.parent_id)
-                  .where(and_(Report.status.not_in(q.EXCLUDED_STATUSES), *conds, *extra))  # type: ignore[attr-defined]
-                  .group_by(day, province, value))
-        session.execute(insert(ReportRollup).from_select(
-            ["day", "province_id", "dim", "value", "n", "hours_sum"], source))
-    # Body metrics (service/analytics/escalations.py): escalations counted by their report's day and province.
-    for dim, (value, extra) in escalations.rollup_sources(session).items():
-        source = (select(day, province, literal(dim), value, func.count(), literal(0.0))
-                  .select_from(Escalation).join(Report, Report.id == Escalation.report_id)
-                  .outerjoin(p1, p1.id == Report.place_id).outerjoin(p2, p2.id == p1.parent_id)
+    # (dimension, value, conditions, hours summed, counted rows): reports, then the body metrics
+    # (service/analytics/escalations.py), escalations counted by their report's day and province.
+    sources = [(dim, value, extra, func.coalesce(func.sum(hours), 0.0), Report)
+               for dim, (value, extra, hours) in _value_exprs(session).items()]
+    sources += [(dim, value, extra, literal(0.0), Escalation)
+                for dim, (value, extra) in escalations.rollup_sources(session).items()]
+    for dim, value, extra, hours_sum, counted in sources:
+        source = select(day, province, literal(dim), value, func.count(), hours_sum)
+        source = (source.select_from(Report) if counted is Report else
+                  source.select_from(Escalation).join(Report, Report.id == Escalation.report_id))
+        source = (source.outerjoin(p1, p1.id == Report.place_id).outerjoin(p2, p2.id == p1.parent_id)
                   .outerjoin(p3, p3.id == p2.parent_id)
                   .where(and_(Report.status.not_in(q.EXCLUDED_STATUSES), *conds, *extra))  # type: ignore[attr-defined]
                   .group_by(day, province, value))

@@ -7,8 +7,6 @@ and the writer's guarantees (a failing unit fails alone, one MessageSid one repo
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import wait
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -26,6 +24,7 @@ from service.kit.clock import now
 from service.kit.crypto import receipt_hash, seal, unseal
 from service.reports import service as reports
 from service.reports.models import Report, ReportEvent, Reporter
+from tests.support.writer import held_batch
 
 ICT = timezone(timedelta(hours=7))
 
@@ -192,22 +191,6 @@ def test_driver_errors_come_out_as_sqlalchemy_errors_without_parameters(engine) 
 
 def message(sid: str, address: str, text_: str = "The clinic asked me to pay before testing.") -> InboundMessage:
     return InboundMessage(channel="sms", external_id=sid, address=address, text=text_, received_at=now())
-
-
-def held_batch(writer: Writer, units: list) -> list:  # type: ignore[type-arg]
-    """Submit `units` while the writer is busy, so that they form one batch."""
-    gate, started = threading.Event(), threading.Event()
-
-    def blocker(_session: Session) -> None:
-        started.set()
-        gate.wait(10)
-
-    first = writer.submit(blocker, key="lane")
-    assert started.wait(10)
-    futures = [writer.submit(unit, key="lane") for unit in units]
-    gate.set()
-    wait([first, *futures], timeout=30)
-    return futures
 
 
 @pytest.fixture

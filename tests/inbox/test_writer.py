@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import wait
 
 import pytest
@@ -12,6 +11,7 @@ from sqlmodel import Session
 
 from service.inbox.writer import Writer
 from service.reports.models import Reporter
+from tests.support.writer import held_batch
 
 REPORTER = Reporter.__table__
 
@@ -34,23 +34,6 @@ def writer(engine):  # type: ignore[no-untyped-def]
     w.start()
     yield w
     w.stop()
-
-
-def held_batch(writer: Writer, units: list) -> list:  # type: ignore[type-arg]
-    """Submit `units` while the writer is busy, so that they form one batch."""
-    gate = threading.Event()
-    started = threading.Event()
-
-    def blocker(_session: Session) -> None:
-        started.set()
-        gate.wait(10)
-
-    first = writer.submit(blocker, key="same-lane")
-    assert started.wait(10)
-    futures = [writer.submit(unit, key="same-lane") for unit in units]
-    gate.set()
-    wait([first, *futures], timeout=30)
-    return futures
 
 
 def test_a_batch_commits_together(writer, engine) -> None:  # type: ignore[no-untyped-def]
