@@ -90,16 +90,31 @@ async def home(request: Request) -> Response:
     return await loop.run_in_executor(readers(engine, heavy=heavy), _home, engine, request)
 
 
-def _home(engine: Engine, request: Request) -> Response:
+def _read_caller(session: Session, engine: Engine, request: Request) -> User | None:
+    """The signed-in web user, on a read-only connection (the queue's reads); None when signed out."""
+    session.connection(execution_options=read_only_options(engine))
     cookie = request.cookies.get(COOKIE)
-    with Session(engine, expire_on_commit=False) as session:
-        session.connection(execution_options=read_only_options(engine))
-        caller = auth.resolve_caller(session, token=cookie, kind="web") if cookie else None
-        if caller is None:
-            if request.headers.get("hx-request"):  # the list refreshing itself after the session ended
-                return Response(status_code=204, headers={"HX-Redirect": "/"})
-            return page(request, "login.html")
+    caller = auth.resolve_caller(session, token=cookie, kind="web") if cookie else None
+    if caller is not None:
         request.state.user = caller
+    return caller
+
+
+def _signed_out(request: Request) -> Response | None:
+    """An htmx refresh after the session ended sends the whole page to sign-in; None for a plain request."""
+    return Response(status_code=204, headers={"HX-Redirect": "/"}) if request.headers.get("hx-request") else None
+
+
+def _list_args(request: Request) -> dict[str, str]:
+    """The query's filters, without the page position and the inline-counts switch."""
+    return {k: v for k, v in request.query_params.items() if k not in ("cursor", "counts") and v}
+
+
+def _home(engine: Engine, request: Request) -> Response:
+    with Session(engine, expire_on_commit=False) as session:
+        caller = _read_caller(session, engine, request)
+        if caller is None:
+            return _signed_out(request) or page(request, "login.html")
         filters = _filters(request)
         cursor = request.query_params.get("cursor") or None
         try:
@@ -108,7 +123,7 @@ def _home(engine: Engine, request: Request) -> Response:
             cursor = None
             result = queue.queue_rows(session, user=caller, filters=filters)  # type: ignore[arg-type]
         rows = row_view(result, queue.place_names(session, result.rows), language(request))
-        args = {k: v for k, v in request.query_params.items() if k not in ("cursor", "counts") and v}
+        args = _list_args(request)
         if request.headers.get("hx-request"):  # the list refreshing itself every 30 s: only the rows
             response = page(request, "_rows.html", rows=rows, next_cursor=result.next_cursor, query=urlencode(args),
                             cursor=cursor)
@@ -216,18 +231,13 @@ async def counts_fragment(request: Request) -> Response:
 
 
 def _counts(engine: Engine, request: Request) -> Response:
-    cookie = request.cookies.get(COOKIE)
     with Session(engine, expire_on_commit=False) as session:
-        session.connection(execution_options=read_only_options(engine))
-        caller = auth.resolve_caller(session, token=cookie, kind="web") if cookie else None
+        caller = _read_caller(session, engine, request)
         if caller is None:
-            if request.headers.get("hx-request"):
-                return Response(status_code=204, headers={"HX-Redirect": "/"})
-            return _redirect("/")
-        request.state.user = caller
+            return _signed_out(request) or _redirect("/")
         filters = _filters(request)
         counts, partial = _count(session, caller, filters)
-        args = {k: v for k, v in request.query_params.items() if k not in ("cursor", "counts") and v}
+        args = _list_args(request)
         response = page(request, "_quick.html", counts=counts, partial=partial, cap=queue.COUNT_CAP, quick=_quick_links(args),
                         filters=filters, filtered=bool(args))
     _touch(engine, caller)
