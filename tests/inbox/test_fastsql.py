@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from bots.sms.routes import store_sms
 from service.inbox.models import InboundMessage as InboundRow
-from service.inbox.writer import Writer
 from service.intake import service as intake
 from service.intake.models import Conversation
 from service.intake.schemas import InboundMessage
@@ -191,14 +190,6 @@ def test_driver_errors_come_out_as_sqlalchemy_errors_without_parameters(engine) 
 
 def message(sid: str, address: str, text_: str = "The clinic asked me to pay before testing.") -> InboundMessage:
     return InboundMessage(channel="sms", external_id=sid, address=address, text=text_, received_at=now())
-
-
-@pytest.fixture
-def writer(engine):  # type: ignore[no-untyped-def]
-    w = Writer(engine, lanes=2 if engine.dialect.name == "postgresql" else 1)
-    w.start()
-    yield w
-    w.stop()
 
 
 def counts(engine) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]

@@ -28,14 +28,6 @@ def count(engine, prefix: str = "") -> int:  # type: ignore[no-untyped-def]
         return conn.execute(select(func.count()).select_from(REPORTER).where(REPORTER.c.pseudonym.like(prefix + "%"))).scalar_one()
 
 
-@pytest.fixture
-def writer(engine):  # type: ignore[no-untyped-def]
-    w = Writer(engine, lanes=2 if engine.dialect.name == "postgresql" else 1)
-    w.start()
-    yield w
-    w.stop()
-
-
 def test_a_batch_commits_together(writer, engine) -> None:  # type: ignore[no-untyped-def]
     futures = held_batch(writer, [add_reporter(f"batch-{i}") for i in range(20)])
     assert [f.result() for f in futures] == [f"batch-{i}" for i in range(20)]
