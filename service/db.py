@@ -3,11 +3,12 @@ with BEGIN IMMEDIATE; PostgreSQL keeps its durable defaults."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -71,7 +72,49 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_when_idle(engine)
+
+    @event.listens_for(engine, "connect")
+    def _utc(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Every time is stored and computed in UTC (the analytics say so explicitly, too); with the
+        # session in UTC the driver hands back datetimes already in datetime.timezone.utc, where
+        # a server configured otherwise would cost a conversion per value read.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return engine
+
+
+# A pooled PostgreSQL connection is tested ("pinged") before use only if it has sat unused in the
+# pool for PING_AFTER seconds. SQLAlchemy's pool_pre_ping tests every checkout: one more round trip
+# for every request, a fifth of the review queue's list on PostgreSQL (docs/benchmarks.md). A
+# connection returned a moment ago is alive; one idle across a server restart is found dead here
+# and silently replaced. A connection that dies within its first second of idleness fails its next
+# statement: SQLAlchemy sees the disconnect, discards every pooled connection, and the request
+# answers 503 (a webhook's sender then retries; docs/operations.md, "Database restarts").
+PING_AFTER = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < PING_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # the dialect's own ping (what pool_pre_ping runs)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out (or opens) another one.
+            raise exc.DisconnectionError("pooled connection was dead") from error
 
 
 _engine: Engine | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from service.kit import clock
 from service.kit.clock import as_utc
 from service.kit.crypto import seal, unseal
 from service.kit.errors import DomainError, InvalidInput
+from service.kit.fastsql import FastQuery
 from service.orgs.models import User
 from service.orgs.service import hasher
 
@@ -174,6 +176,8 @@ _CALLER = select(AuthSession.id, AuthSession.kind, AuthSession.last_seen_at, Aut
                  AuthSession.revoked_at, User.id.label("user_id"), User.email, User.org_id, User.role,  # type: ignore[union-attr]
                  User.is_active).join(User, col(User.id) == col(AuthSession.user_id)) \
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
+# compiled once, run on the DBAPI cursor (service/kit/fastsql.py): every queue page reads it
+_CALLER_QUERY = FastQuery(_CALLER, namedtuple("CallerRow", [c.key for c in _CALLER.selected_columns]))  # type: ignore[misc]
 
 
 def resolve_caller(session: Session | Connection, *, token: str, kind: str | None = None) -> Caller | None:
@@ -182,7 +186,8 @@ def resolve_caller(session: Session | Connection, *, token: str, kind: str | Non
     if not token or len(token) > 64:
         return None
     conn = session.connection() if isinstance(session, Session) else session  # Core rows, no ORM loading
-    row = conn.execute(_CALLER, {"token_hash": token_hash(token)}).first()
+    found = _CALLER_QUERY.all(conn, {"token_hash": token_hash(token)})
+    row = found[0] if found else None
     at = clock.now()
     if row is None or not row.is_active or not _usable(row, kind, at):
         return None

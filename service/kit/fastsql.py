@@ -1,4 +1,5 @@
-"""Core statements compiled once and run straight on the DBAPI cursor (the writer's hot path).
+"""Core statements compiled once and run straight on the DBAPI cursor (the writer's and the
+review queue's hot paths).
 
 A statement is still defined once, as SQLAlchemy Core, next to the code that uses it. What
 SQLAlchemy does for every `conn.execute(stmt, params)` — look the compiled form up in its
@@ -133,6 +134,96 @@ class FastStatement:
             raise _wrap(conn, plan.sql, bound, error, cursor) from error
         finally:
             cursor.close()
+
+
+class FastQuery:
+    """A SELECT compiled once per dialect and run on the DBAPI cursor (the review queue's pages).
+
+    The statement's own literal values (filters, IN lists, LIMIT) are compiled in, processed
+    once; only the parameters named at run time (e.g. the time and the keyset position) are
+    processed on each call. Rows come back as `row_type` (a tuple, or a namedtuple of the
+    selected columns) with each column's result processor applied (UTCDateTime: aware datetimes),
+    exactly as `conn.execute(statement).all()` would return them. Against that, it skips what
+    FastStatement skips (see the module doc) and SQLAlchemy's Result (~80 µs for a page of 50
+    rows on SQLite, as much as SQLite's own work)."""
+
+    def __init__(self, statement: ClauseElement, row_type: type = tuple) -> None:
+        self.statement = statement
+        self.row_type = row_type
+        self._plans: dict[tuple[Any, ...], _QueryPlan] = {}
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        dialect = conn.dialect
+        key = (dialect.name, dialect.driver, dialect.server_version_info, dialect.paramstyle)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _QueryPlan(self.statement, dialect)
+        bound = plan.bind(params)
+        cursor = conn.connection.cursor(**plan.cursor_options)
+        try:
+            cursor.execute(plan.sql, bound)
+            raw = cursor.fetchall()
+        except dialect.loaded_dbapi.Error as error:
+            raise _wrap(conn, plan.sql, bound, error, cursor) from error
+        finally:
+            cursor.close()
+        return plan.rows(raw, self.row_type)
+
+
+class _QueryPlan:
+    __slots__ = ("sql", "positional", "fixed", "slots", "processors", "result_processors", "cursor_options")
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        # psycopg: rows in the binary format (the same Python values, ~12% less work for a page of 50)
+        self.cursor_options: dict[str, Any] = {"binary": True} if dialect.driver == "psycopg" else {}
+        self.sql: str = compiled.string
+        self.positional: bool = bool(compiled.positional)
+        values = compiled.params  # every bound parameter with the value it was built with
+        processors = compiled._bind_processors
+        self.processors: dict[str, _Processor] = dict(processors)
+        names = list(compiled.positiontup or ()) if self.positional else list(dict.fromkeys(values))
+        fixed = [processors[n](values[n]) if n in processors else values[n] for n in names]
+        self.fixed: list[Any] | dict[str, Any] = fixed if self.positional else dict(zip(names, fixed))
+        slots: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            slots.setdefault(name, []).append(i)
+        self.slots = slots
+        self.result_processors: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, p) for i, entry in enumerate(compiled._result_columns)
+            if (p := entry.type._cached_result_processor(dialect, None)) is not None)
+
+    def bind(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        # Like conn.execute, a parameter the statement does not use is ignored (e.g. a keyset
+        # position's deadline for the segment without deadlines).
+        processors, slots = self.processors, self.slots
+        if self.positional:
+            out = list(self.fixed)
+            for name, value in params.items():
+                if name in slots:
+                    p = processors.get(name)
+                    value = p(value) if p is not None else value
+                    for i in slots[name]:
+                        out[i] = value
+            return out
+        named = dict(self.fixed)  # type: ignore[arg-type]
+        for name, value in params.items():
+            if name in named:
+                p = processors.get(name)
+                named[name] = p(value) if p is not None else value
+        return named
+
+    def rows(self, raw: list[Any], row_type: type) -> list[Any]:
+        new, procs = tuple.__new__, self.result_processors
+        if not procs:
+            return [new(row_type, r) for r in raw]
+        out = []
+        for r in raw:
+            r = list(r)
+            for i, p in procs:
+                r[i] = p(r[i])
+            out.append(new(row_type, r))
+        return out
 
 
 def _wrap(conn: Connection, sql: str, params: Any, error: Exception, cursor: Any) -> exc.DBAPIError:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
@@ -28,6 +31,40 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
+        """`process_result_value` fused with the driver type's own step in one function.
+
+        TypeDecorator's generic processor calls the driver type's processor, then this class's
+        method, then `replace(tzinfo=...)`: three Python calls for each datetime read, and the
+        keyword call alone costs 0.5 µs. A page of the queue reads 150 datetimes. On SQLite the
+        stored text ('2026-11-23 18:00:00.123456', always UTC) is parsed with its offset in one
+        C call instead; anything else takes the general way."""
+        inner = self.impl_instance.result_processor(dialect, coltype)
+        utc = timezone.utc
+        parse = datetime.fromisoformat
+
+        def general(value: Any) -> datetime | None:
+            if inner is not None:
+                value = inner(value)
+            if value is None:
+                return None
+            zone = value.tzinfo
+            return value if zone is utc else value.replace(tzinfo=utc) if zone is None else value.astimezone(utc)
+
+        if inner is None:  # the driver hands back datetimes (PostgreSQL: aware ones)
+            return lambda value: None if value is None else general(value)
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            if value.__class__ is str:
+                try:
+                    return parse(value + "+00:00")
+                except ValueError:  # not the naive text SQLAlchemy stores: parse it the general way
+                    pass
+            return general(value)
+        return process
 
 
 def created_at_field() -> datetime:

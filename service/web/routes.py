@@ -151,49 +151,83 @@ def _home(engine: Engine, request: Request) -> Response:
     return response
 
 
-_LABELS: dict[str, dict[str, str]] = {}
+class _RowLabels:
+    """What the queue's rows print in one language, escaped once: the label of every urgency,
+    category and status value (a value with no label prints itself, escaped), and the badges."""
 
+    __slots__ = ("urgency", "category", "status", "overdue_badge", "assigned")
 
-def _labels(lang: str) -> dict[str, str]:
-    """Every urgency, category and status label of the rows in `lang`, HTML-escaped (the catalogue read once)."""
-    found = _LABELS.get(lang)
-    if found is None:
+    def __init__(self, lang: str) -> None:
         _ = translator(lang)
-        keys = (*(f"urgency:{u}" for u in URGENCIES), *(f"category:{c}" for c in CATEGORIES),
-                *(f"status:{s}" for s in ALL_STATUSES), "overdue", "assigned")
-        found = {key: str(escape(_(key))) for key in keys}
-        _LABELS[lang] = found
+        self.urgency = {u: (str(escape(u)), str(escape(_(f"urgency:{u}")))) for u in URGENCIES}
+        self.category = {c: str(escape(_(f"category:{c}"))) for c in CATEGORIES}
+        self.status = {s: str(escape(_(f"status:{s}"))) for s in ALL_STATUSES}
+        self.overdue_badge = f' <span class="badge overdue">{escape(_("overdue"))}</span>'
+        self.assigned = f" ·{escape(_('assigned'))}"
+
+
+_ROW_LABELS: dict[str, _RowLabels] = {}
+
+
+def _row_labels(lang: str) -> _RowLabels:
+    found = _ROW_LABELS.get(lang)
+    if found is None:
+        found = _ROW_LABELS[lang] = _RowLabels(lang)
     return found
+
+
+# Rows already written, by everything a row's HTML depends on: the row's values, the language, whether
+# it is overdue now and its place's name. A row that changed is another key, so nothing here is ever
+# stale; the queue refreshing itself every 30 s mostly shows rows it has shown before.
+_ROW_HTML: dict[tuple, str] = {}
+_ROW_HTML_MAX = 20_000
 
 
 def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
     """The queue's rows (`<tr>`s) as `_rows.html` shows them, labels in `lang`.
 
     Written here with one f-string per row instead of a Jinja loop: fifty rows of a dozen values
-    each were the page's dearest rendering (docs/review-queue.md, "Speed of the web queue"). Every
-    value from the database is escaped HERE (narrative, place, codes); labels come escaped from
-    `_labels`; ids and dates are formatted from ints and datetimes."""
-    labels, at, open_, km = _labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
-    overdue_badge = f' <span class="badge overdue">{labels["overdue"]}</span>'
-    assigned = f" ·{labels['assigned']}"
+    each were the page's dearest rendering (docs/review-queue.md, "Speed of the web queue"), and
+    each row's HTML is kept by its content (`_ROW_HTML`). Every value from the database is
+    escaped in `_row_html`."""
+    labels, at, open_, km = _row_labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
+    cache = _ROW_HTML
     out = []
-    for r in found.rows:
-        rid, urgency, story = int(r.id), escape(r.urgency), r.narrative_masked
-        status = labels.get(f"status:{r.status}") or escape(r.status)
-        place = names[r.place_id][1 if km else 0] if r.place_id in names else None
-        overdue = r.due_at is not None and r.due_at < at and r.status in open_
-        out.append(
-            f'<tr class="u-{urgency}{" is-overdue" if overdue else ""}" data-case="{rid}">\n'
-            f'  <td><a href="/cases/{rid}">{rid}</a></td>\n'
-            f'  <td><span class="badge u-{urgency}">{labels.get(f"urgency:{r.urgency}") or urgency}</span>'
-            f'{overdue_badge if overdue else ""}</td>\n'
-            f'  <td>{(labels.get(f"category:{r.category}") or escape(r.category)) if r.category else "–"}</td>\n'
-            f'  <td class="story"><a href="/cases/{rid}">{escape(story[:140] + "…" if len(story) > 140 else story)}</a></td>\n'
-            f'  <td>{escape(place) if place else "–"}</td>\n'
-            f'  <td>{status}{assigned if r.assigned_user_id else ""}</td>\n'
-            f'  <td>{str(r.due_at)[:16] if r.due_at else "–"}</td>\n'
-            "</tr>")
+    for row in found.rows:
+        place_id, due, status = row[7], row[11], row[1]
+        overdue = due is not None and due < at and status in open_
+        place = names[place_id][km] if place_id in names else None
+        key = (row, lang, overdue, place)
+        html = cache.get(key)
+        if html is None:
+            html = _row_html(row, labels, overdue, place)
+            if len(cache) >= _ROW_HTML_MAX:
+                cache.clear()
+            cache[key] = html
+        out.append(html)
     return Markup("\n".join(out))
+
+
+def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None) -> str:
+    """One `<tr>`. The row is unpacked in queue.LIST_COLUMNS order; every value from the database
+    is escaped here (narrative, place, codes); labels come escaped from `_row_labels`; ids and
+    dates are formatted from ints and datetimes."""
+    (rid, status, category, urgency, _channel, _population, _language, _place_id, story, _created, _updated,
+     due, assigned, _cluster, _org) = row
+    rid = int(rid)
+    code, urgency_label = labels.urgency.get(urgency) or (escape(urgency),) * 2
+    if len(story) > 140:
+        story = story[:140] + "…"
+    return (
+        f'<tr class="u-{code}{" is-overdue" if overdue else ""}" data-case="{rid}">\n'
+        f'  <td><a href="/cases/{rid}">{rid}</a></td>\n'
+        f'  <td><span class="badge u-{code}">{urgency_label}</span>{labels.overdue_badge if overdue else ""}</td>\n'
+        f'  <td>{(labels.category.get(category) or escape(category)) if category else "–"}</td>\n'
+        f'  <td class="story"><a href="/cases/{rid}">{escape(story)}</a></td>\n'
+        f'  <td>{escape(place) if place else "–"}</td>\n'
+        f'  <td>{labels.status.get(status) or escape(status)}{labels.assigned if assigned else ""}</td>\n'
+        f'  <td>{due.isoformat(" ", "minutes")[:16] if due else "–"}</td>\n'
+        "</tr>")
 
 
 def _touch(engine: Engine, caller: auth.Caller) -> None:

@@ -85,3 +85,34 @@ def test_the_plain_queue_never_sorts(engine, setup) -> None:
         for who in (user, admin):
             for plan in plans(s, who, Filters()) + plans(s, who, Filters(urgency="urgent")):
                 assert "TEMP B-TREE" not in plan, plan
+
+
+OWN_INDEX = {"category": "ix_report_org_category", "channel": "ix_report_org_channel",
+             "population": "ix_report_org_population", "place": "ix_report_org_place",
+             "cluster": "ix_report_org_cluster"}
+
+
+@pytest.mark.parametrize("name", list(OWN_INDEX))
+def test_view_counts_read_by_the_filters_own_index(engine, setup, name) -> None:
+    """The counts fragment reads up to 2,000 rows of the view; with a filter that has an index of its
+    own, that index serves the read (not the status index, which would walk other places' cases)."""
+    from dataclasses import replace
+
+    user, _, province = setup
+    filters = FILTERS[name] if name != "place" else Filters(place_id=province)
+    relaxed = replace(filters, status=queue.OPEN_STATUSES)
+    sqlite = engine.dialect.name == "sqlite"
+    with Session(engine) as s:
+        for scope in queue.scope_conditions(s, user):
+            plan = queue.explain(s, queue.view_statement(s, user=user, relaxed=relaxed, scope=scope, at=now(),
+                                                         limit=2001))
+            assert uses_index(plan, engine.dialect.name), plan
+            if sqlite:
+                assert OWN_INDEX[name] in plan, plan
+        # On SQLite the status test must not be able to take an index at all: on the benchmark's
+        # million cases, with ANALYZE's sampled statistics, the planner preferred the status index
+        # (a province's counts read 50 ms instead of 9). A tiny test table does not reproduce that
+        # choice, so the statement is checked for the form that rules it out.
+        if sqlite:
+            assert "report.status || " in str(queue.view_statement(s, user=user, relaxed=relaxed, scope=[],
+                                                                   at=now(), limit=1).compile(engine))
