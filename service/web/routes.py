@@ -193,10 +193,10 @@ def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
     labels, at, open_, km = _row_labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
     cache = _ROW_HTML
     out = []
-    for row in found.rows:
-        place_id, due, status = row[7], row[11], row[1]
-        overdue = due is not None and due < at and status in open_
-        place = names[place_id][km] if place_id in names else None
+    for row in found.rows:  # queue.ListRow (or a SQLAlchemy row of the same columns, from a search)
+        due = row.due_at
+        overdue = due is not None and due < at and row.status in open_
+        place = names[row.place_id][km] if row.place_id in names else None
         key = (row, lang, overdue, place)
         html = cache.get(key)
         if html is None:
