@@ -180,7 +180,7 @@ def _row_labels(lang: str) -> _RowLabels:
 # it is overdue now and its place's name. A row that changed is another key, so nothing here is ever
 # stale; the queue refreshing itself every 30 s mostly shows rows it has shown before.
 _ROW_HTML: dict[tuple, str] = {}
-_ROW_HTML_MAX = 20_000
+_ROW_HTML_MAX = 10_000  # about 1 KB each (the key holds the row, the value its <tr>)
 
 
 def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
