@@ -11,6 +11,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+import service.models  # noqa: F401  (every table: the app sees the whole model whatever it imports)
 from bots.sms.routes import router as sms_router
 from bots.telegram.routes import router as telegram_router
 from service.config import Settings, get_settings

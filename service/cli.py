@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import service.models  # noqa: F401  (every table, so each command sees the whole model)
 from service.audit.service import record
 from service.config import ConfigError, get_settings
 from service.kit.errors import DomainError

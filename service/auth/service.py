@@ -16,7 +16,7 @@ from typing import Any
 
 import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection, Engine, bindparam
 from sqlmodel import Session, col, select, update
 
 from service.auth.models import AuthSession, UserSecurity
@@ -202,6 +202,15 @@ def touch(session: Session | Connection, *, caller: Caller) -> None:
         session.execute(update(AuthSession).where(col(AuthSession.id) == caller.session_id,  # type: ignore[call-overload]
                                                   col(AuthSession.last_seen_at) < caller.touch_at)
                         .values(last_seen_at=caller.touch_at))
+
+
+def touch_after_read(engine: Engine, *, caller: Caller) -> None:
+    """`touch` in its own short write transaction, after a page read on a read-only connection;
+    nothing when the last-seen time is not due (at most once a minute per session)."""
+    if caller.touch_at is not None:
+        with Session(engine) as session:
+            touch(session, caller=caller)
+            session.commit()
 
 
 def end_session(session: Session, *, token: str) -> None:

@@ -151,10 +151,7 @@ def list_page(engine: Engine, credentials: tuple[str, str], params: CaseListQuer
             return error.status_code, orjson.dumps({"detail": error.detail})
         names = queue.place_names(session, page.rows)
         counts = queue.queue_counts(session, user=caller) if params.with_counts else None  # type: ignore[arg-type]
-    if caller.touch_at is not None:  # at most once a minute per session: its own short write
-        with Session(engine) as session:
-            auth.touch(session, caller=caller)
-            session.commit()
+    auth.touch_after_read(engine, caller=caller)
     return 200, page_json(page, names, counts)
 
 

@@ -285,15 +285,21 @@ _STATEMENTS: dict[tuple, Any] = {}
 _STATEMENTS_MAX = 512
 
 
-def _memo_segment_rows(session: Session, *, memo: tuple, base: Callable[[], list[Any]], rank: int, seg: int,
-                       after: tuple | None, limit: int, at: datetime) -> list[Any]:
-    key = (*memo, rank, seg, after is not None, limit)
+def _kept(key: tuple, build: Callable[[], FastQuery]) -> FastQuery:
+    """The statement kept under `key`, built (and kept) by `build` the first time."""
     query = _STATEMENTS.get(key)
     if query is None:
-        query = FastQuery(segment_statement(base=base(), rank=rank, seg=seg, after=after, limit=limit), ListRow)
+        query = build()
         if len(_STATEMENTS) >= _STATEMENTS_MAX:
             _STATEMENTS.clear()
         _STATEMENTS[key] = query
+    return query
+
+
+def _memo_segment_rows(session: Session, *, memo: tuple, base: Callable[[], list[Any]], rank: int, seg: int,
+                       after: tuple | None, limit: int, at: datetime) -> list[Any]:
+    query = _kept((*memo, rank, seg, after is not None, limit), lambda: FastQuery(
+        segment_statement(base=base(), rank=rank, seg=seg, after=after, limit=limit), ListRow))
     values: dict[str, Any] = {"queue_at": at}
     if after is not None:
         values.update(k_due=after[2], k_created=after[3], k_id=after[4])
@@ -334,8 +340,14 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
 
 def scope_conditions(session: Session, user: User) -> list[list[Any]]:
     """One list of conditions per organisation scope the user sees (merged in Python, each index-served)."""
+    return [conds for _, conds in _scopes(session, user)]
+
+
+def _scopes(session: Session, user: User) -> list[tuple[Any, list[Any]]]:
+    """(name, conditions) per organisation scope the user sees: the organisation id (None: unrouted
+    reports), or "all" for a platform administrator. The name is part of kept statements' keys."""
     orgs = visible_orgs(session, user)
-    return [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+    return [("all", [])] if orgs is None else [(o, [_scope_condition(o)]) for o in orgs]
 
 
 def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
@@ -376,8 +388,7 @@ def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cu
     at = clock.now()
     after = decode_cursor(cursor) if cursor else None
     q = (filters.q or "").strip() or None
-    orgs = visible_orgs(session, user)
-    scopes: list[list[Any]] = [[]] if orgs is None else [[_scope_condition(o)] for o in orgs]
+    scopes = _scopes(session, user)
     built: list[Any] = []
 
     def conds() -> list[Any]:  # built only when a statement is not cached yet
@@ -388,7 +399,7 @@ def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cu
     subtree = tuple(place_subtree(session, filters.place_id)) if filters.place_id is not None else ()
     memo = (filters, user.id if filters.assigned == "me" else None, subtree)
     found: list[Any] = []
-    for i, scope in enumerate(scopes):
+    for org, scope in scopes:
         rows: list[Any] = []
         for rank, seg in _segments(filters):
             if after is not None and (rank, seg) < (after[0], after[1]):
@@ -398,7 +409,7 @@ def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cu
                 rows += _search_segment_rows(session, base=[*scope, *conds()], rank=rank, seg=seg, after=here,
                                              limit=limit + 1 - len(rows), q=q)
             else:
-                rows += _memo_segment_rows(session, memo=(*memo, "all" if orgs is None else orgs[i]),
+                rows += _memo_segment_rows(session, memo=(*memo, org),
                                            base=lambda scope=scope: [*scope, *conds()], rank=rank, seg=seg,
                                            after=here, limit=limit + 1 - len(rows), at=at)
             if len(rows) > limit:
@@ -508,19 +519,14 @@ def view_counts(session: Session, *, user: User, filters: Filters, cap: int = CO
     statuses = (*OPEN_STATUSES, *(s for s in filters.status if s not in OPEN_STATUSES))
     relaxed = replace(filters, q=None, urgency=None, overdue=False, assigned=None,
                       status=("all",) if "all" in filters.status else statuses)
-    orgs = visible_orgs(session, user)
-    scopes: list[list[Any]] = [[]] if orgs is None else [[_scope_condition(o)] for o in orgs] or [[col(Report.id).is_(None)]]
+    scopes = _scopes(session, user) or [(None, [col(Report.id).is_(None)])]
     subtree = tuple(place_subtree(session, relaxed.place_id)) if relaxed.place_id is not None else ()
     rows: list[Any] = []
-    for i, scope in enumerate(scopes):
+    for org, scope in scopes:
         # kept like the queue's segment statements (nothing of the user is in it: `assigned` is relaxed)
-        key = ("view", relaxed, subtree, "all" if orgs is None else orgs[i] if orgs else None, scan + 1 - len(rows))
-        query = _STATEMENTS.get(key)
-        if query is None:
-            query = FastQuery(view_statement(session, user=user, relaxed=relaxed, scope=scope, at=at, limit=key[-1]))
-            if len(_STATEMENTS) >= _STATEMENTS_MAX:
-                _STATEMENTS.clear()
-            _STATEMENTS[key] = query
+        limit = scan + 1 - len(rows)
+        query = _kept(("view", relaxed, subtree, org, limit), lambda: FastQuery(
+            view_statement(session, user=user, relaxed=relaxed, scope=scope, at=at, limit=limit)))
         rows += query.all(session.connection(), {"queue_at": at})
         if len(rows) > scan:
             break

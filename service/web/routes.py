@@ -124,8 +124,9 @@ def _home(engine: Engine, request: Request) -> Response:
             result = queue.queue_rows(session, user=caller, filters=filters)  # type: ignore[arg-type]
         rows = row_view(result, queue.place_names(session, result.rows), language(request))
         args = _list_args(request)
+        query = urlencode(args)
         if request.headers.get("hx-request"):  # the list refreshing itself every 30 s: only the rows
-            response = page(request, "_rows.html", rows=rows, next_cursor=result.next_cursor, query=urlencode(args),
+            response = page(request, "_rows.html", rows=rows, next_cursor=result.next_cursor, query=query,
                             cursor=cursor)
         else:
             # Without JavaScript the counts come inline on demand (`counts=1`), as before.
@@ -141,13 +142,13 @@ def _home(engine: Engine, request: Request) -> Response:
                     "counts": None, "partial": False, "cap": queue.COUNT_CAP, "quick": _quick_links(args),
                     "filters": filters, "filtered": bool(args)})
             rows_html = fragment(request, "_rows.html", rows=rows, next_cursor=result.next_cursor,
-                                 query=urlencode(args), cursor=cursor)
+                                 query=query, cursor=cursor)
             response = page(request, "queue.html", rows_html=rows_html, counts=counts,
-                            partial=partial, args=args, query=urlencode(args),
+                            partial=partial, args=args, query=query,
                             filters=filters, filter_form=form, cursor=cursor, cap=queue.COUNT_CAP,
                             quick_bar=quick_bar, quick=_quick_links(args) if counts is not None else None,
                             filtered=bool(args))
-    _touch(engine, caller)
+    auth.touch_after_read(engine, caller=caller)
     return response
 
 
@@ -230,13 +231,6 @@ def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None) 
         "</tr>")
 
 
-def _touch(engine: Engine, caller: auth.Caller) -> None:
-    if caller.touch_at is not None:  # at most once a minute per session: its own short write
-        with Session(engine) as session:
-            auth.touch(session, caller=caller)
-            session.commit()
-
-
 def _count(session: Session, caller: auth.Caller, filters: queue.Filters) -> tuple[dict[str, int], bool]:
     """The quick filters' counts and whether they are lower bounds: exact and capped for the plain
     queue (queue_counts), from one bounded read for a filtered view (view_counts)."""
@@ -274,7 +268,7 @@ def _counts(engine: Engine, request: Request) -> Response:
         args = _list_args(request)
         response = page(request, "_quick.html", counts=counts, partial=partial, cap=queue.COUNT_CAP, quick=_quick_links(args),
                         filters=filters, filtered=bool(args))
-    _touch(engine, caller)
+    auth.touch_after_read(engine, caller=caller)
     return response
 
 
