@@ -65,9 +65,17 @@ class Worker:
                     enqueue_message(session, channel=message.channel, to=message.address, body=reply.text,
                                     report_id=reply.report_id)
 
-        done, _failed = self.spool.replay(handle)
+        done, _failed = self.spool.replay(handle, database_up=self._database_up)
         metrics.SPOOL_DEPTH.set(self.spool.depth())
         return done
+
+    def _database_up(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
 
     # -- outbox ----------------------------------------------------------------------------
     # Claim, send outside any transaction, record: a crash between sending and recording leaves

@@ -12,6 +12,7 @@ every failed wait attaches them to its assertion message.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -223,6 +224,32 @@ class Deployment:
     def telegram_to(self, chat_id: int) -> list[str]:
         return [str(c.params.get("text", "")) for c in self.telegram.of("sendMessage")
                 if int(c.params.get("chat_id", 0)) == chat_id]
+
+    # -- the spool: what `serve` writes when the database cannot take a message -----------------
+    def spool(self, *, channel: str, external_id: str, address: str, text: str) -> Path:
+        """Write one message to the spool with the app's own code (service.inbox.spool), as the
+        SMS webhook does when the database is unavailable. Returns the file."""
+        code = ("import json, sys; from service.inbox.spool import Spool; "
+                "from service.intake.schemas import InboundMessage; from service.kit.clock import now; "
+                "r = json.load(sys.stdin); "
+                "print(Spool(r.pop('dir')).append(InboundMessage(received_at=now(), **r)))")
+        record = {"dir": str(self.spool_dir), "channel": channel, "external_id": external_id,
+                  "address": address, "text": text}
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=self.env, input=json.dumps(record),
+                              capture_output=True, text=True, timeout=START)
+        assert done.returncode == 0, done.stderr
+        return Path(done.stdout.strip())
+
+    def spool_raw(self, name: str, record: dict[str, Any]) -> Path:
+        """A spool file with exactly this (sealed) content, e.g. one the replay cannot process."""
+        code = ("import json, sys; from pathlib import Path; from service.kit.crypto import seal; "
+                "from service.kit.files import write_durably; r = json.load(sys.stdin); "
+                "print(write_durably(Path(r['dir']), r['name'], seal(json.dumps(r['record']))))")
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=self.env, capture_output=True, text=True,
+                              input=json.dumps({"dir": str(self.spool_dir), "name": name, "record": record}),
+                              timeout=START)
+        assert done.returncode == 0, done.stderr
+        return Path(done.stdout.strip())
 
     # -- reading the database (assertions only) -------------------------------------------------
     @property
