@@ -41,6 +41,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.once:
         result = worker.run_once()
         print(" ".join(f"{k}={v}" for k, v in result.items()))
+        if worker.failed:
+            failed = ", ".join(f"{name} ({error})" for name, error in worker.failed.items())
+            print(f"samleng: worker duties failed: {failed}", file=sys.stderr)
+            return 1
         return 0
     worker.run_forever(interval=args.interval)
     return 0
