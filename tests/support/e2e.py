@@ -34,6 +34,7 @@ from tests.support.server import free_port
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, FakeBotApi, TelegramUser
 from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi, Phone
 
+DEMO_PASSWORD = "samleng-demo-password"  # service/demo.py: public, refused in production
 ROOT = Path(__file__).resolve().parents[2]
 TWILIO_FROM = "+85523000000"
 # Generous: two cores shared by many test processes; a wait ends as soon as its condition holds.
@@ -225,6 +226,22 @@ class Deployment:
         return [str(c.params.get("text", "")) for c in self.telegram.of("sendMessage")
                 if int(c.params.get("chat_id", 0)) == chat_id]
 
+    def load_demo(self) -> None:
+        """`samleng demo`: places, the demo organisations and users, bodies, routing rules, demo cases."""
+        self.cli("demo")
+
+    def handler(self, email: str = "handler@khana.demo", password: str = DEMO_PASSWORD) -> "ApiUser":
+        """A case handler signed in to /api/v1 with a real password login (OAuth2 password flow)."""
+        response = self.client.post("/api/v1/auth/token", data={"username": email, "password": password,
+                                                                 "grant_type": "password"})
+        assert response.status_code == 200, response.text
+        return ApiUser(self, email, response.json()["access_token"])
+
+    def mail_to(self, address: str) -> list[Any]:
+        """Emails the SMTP server received for `address`."""
+        return [m for m, rcpts in zip(self.smtp.messages, list(self.smtp.mailbox.rcpts), strict=False)
+                if address in rcpts or m["To"] == address]
+
     # -- the spool: what `serve` writes when the database cannot take a message -----------------
     def spool(self, *, channel: str, external_id: str, address: str, text: str) -> Path:
         """Write one message to the spool with the app's own code (service.inbox.spool), as the
@@ -277,6 +294,31 @@ class Deployment:
         self.telegram.stop()
         self.smtp.stop()
         self.webhooks.stop()
+
+
+class ApiUser:
+    """A signed-in user of /api/v1 (bearer token from POST /api/v1/auth/token)."""
+
+    def __init__(self, deployment: Deployment, email: str, token: str) -> None:
+        self.deployment, self.email = deployment, email
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.deployment.client.get(path, params=params, headers=self.headers)
+        assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
+        return response.json()
+
+    def post(self, path: str, json_body: dict[str, Any] | None = None, *, expect: int = 200) -> Any:
+        response = self.deployment.client.post(path, json=json_body or {}, headers=self.headers)
+        assert response.status_code == expect, f"POST {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def cases(self, **params: Any) -> list[dict[str, Any]]:
+        return self.get("/api/v1/cases", limit=100, **params)["items"]
+
+    def find_case(self, marker: str) -> dict[str, Any] | None:
+        """The case in this user's queue whose (masked) narrative contains `marker`."""
+        return next((c for c in self.cases() if marker in c["narrative_masked"]), None)
 
 
 @contextmanager
