@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -242,6 +243,27 @@ class Deployment:
         return [m for m, rcpts in zip(self.smtp.messages, list(self.smtp.mailbox.rcpts), strict=False)
                 if address in rcpts or m["To"] == address]
 
+    def respond_link(self, address: str, index: int = -1) -> str:
+        """The signed response link in the email sent to `address` (the last one by default)."""
+        mails = self.mail_to(address)
+        assert mails, f"no email to {address}"
+        links = RESPOND_LINK.findall(mail_text(mails[index]))
+        assert links, mail_text(mails[index])
+        return links[0]
+
+    def answer_as_body(self, link: str, *, action: str, text: str = "") -> httpx.Response:
+        """Follow a body's signed link over HTTP and submit the page's own form, as a browser would."""
+        page = self.client.get(link)
+        assert page.status_code == 200, page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        lang = re.search(r'name="lang" value="([^"]*)"', page.text)
+        assert csrf, page.text
+        actions = re.findall(r'name="action" value="([^"]+)"', page.text)
+        assert action in actions, actions
+        return self.client.post(link, data={"csrf": csrf.group(1), "lang": lang.group(1) if lang else "",
+                                            "action": action, "text": text},
+                                headers={"Origin": self.base_url})
+
     # -- the spool: what `serve` writes when the database cannot take a message -----------------
     def spool(self, *, channel: str, external_id: str, address: str, text: str) -> Path:
         """Write one message to the spool with the app's own code (service.inbox.spool), as the
@@ -319,6 +341,20 @@ class ApiUser:
     def find_case(self, marker: str) -> dict[str, Any] | None:
         """The case in this user's queue whose (masked) narrative contains `marker`."""
         return next((c for c in self.cases() if marker in c["narrative_masked"]), None)
+
+
+RESPOND_LINK = re.compile(r"https?://[^\s\"'<>]+/respond/[A-Za-z0-9._~%-]+")
+KHMER = re.compile("[\u1780-\u17ff]")
+
+
+def mail_text(message: Any) -> str:
+    """The readable text of an email (plain part preferred)."""
+    body = message.get_body(preferencelist=("plain", "html"))
+    return body.get_content() if body is not None else str(message.get_payload())
+
+
+def is_khmer(text: str) -> bool:
+    return bool(KHMER.search(text))
 
 
 @contextmanager
