@@ -116,8 +116,8 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
         "escalation": escalation.id, "body": body.slug, "rung": target.index, "rule": rule.rule_key,
         "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})  # type: ignore[union-attr]
     notify_body(session, escalation, report=report, body=body, purpose="new")
-    if first_time:
-        loop.announce(session, report, "escalated")
+    # The reporter hears at each stage: sent to an authority, then each time it climbs the ladder.
+    loop.announce(session, report, "escalated" if first_time else "moved_up")
     return escalation
 
 

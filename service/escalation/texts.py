@@ -64,6 +64,11 @@ LOOP = {
         "Samleng: your report of {date} was sent to the authority responsible. "
         "We will tell you when they answer. Text STATUS and your code to check."
     ),
+    # The case climbed the ladder (a deadline passed, or the handler escalated it again).
+    "moved_up": N_(
+        "Samleng: your report of {date} was passed on to the next authority responsible. "
+        "Text STATUS and your code to check."
+    ),
     "responded": N_(
         "Samleng: the authority answered about your report of {date} and says action is being taken."
     ),

@@ -12,6 +12,7 @@ every failed wait attaches them to its assertion message.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -195,7 +196,9 @@ class Deployment:
         parts = []
         for proc in [*self.finished, self.serve, self.worker]:
             if proc is not None:
-                out = proc.output()
+                # uvicorn's access lines for successful requests are noise here; errors stay.
+                out = "\n".join(line for line in proc.output().splitlines()
+                                 if not re.search(r'" [23]\d\d ', line))
                 parts.append(f"--- {proc.name} ({'running' if proc.alive else f'exit {proc.popen.returncode}'}) "
                              f"---\n{out[-6000:]}")
         return "\n".join(parts)
@@ -263,6 +266,29 @@ class Deployment:
         return self.client.post(link, data={"csrf": csrf.group(1), "lang": lang.group(1) if lang else "",
                                             "action": action, "text": text},
                                 headers={"Origin": self.base_url})
+
+    def status_page(self, code: str) -> str:
+        """The public /status page's answer for a receipt code, through its own form."""
+        form = self.client.get("/status")
+        assert form.status_code == 200, form.text
+        csrf = re.search(r'name="csrf_token" value="([^"]*)"', form.text)
+        assert csrf, form.text
+        # Its cookies are Secure (__Host-): a browser sends them to http://127.0.0.1, httpx does not.
+        cookie = "; ".join(f"{name}={value}" for name, value in form.cookies.items())
+        answer = self.client.post("/status", data={"code": code, "csrf_token": csrf.group(1)},
+                                  headers={"Origin": self.base_url, "Cookie": cookie})
+        assert answer.status_code == 200, answer.text
+        found = re.search(r'role="status">([^<]+)<', answer.text)
+        assert found, answer.text
+        return html.unescape(found.group(1))
+
+    def restart_worker(self, **env: str) -> Proc:
+        """Stop the worker and start it again (e.g. with SAMLENG_CLOCK_OFFSET); waits for its first pass."""
+        self.stop_worker()
+        proc = self.start_worker(**env)
+        if "SAMLENG_CLOCK_OFFSET" in env:
+            self.wait(lambda: "clock offset" in proc.output(), "the worker's clock offset in its log")
+        return proc
 
     # -- the spool: what `serve` writes when the database cannot take a message -----------------
     def spool(self, *, channel: str, external_id: str, address: str, text: str) -> Path:
