@@ -64,6 +64,7 @@ def test_transgender_woman_refused_care_climbs_the_whole_ladder(deployment: Depl
     state = khana.get(f"/api/v1/cases/{case_id}/escalation")
     assert [rung["body"] for rung in state["ladder"]][:4] == LADDER, state
 
+    assert "received, waiting for review" in deployment.status_page(code)
     # The handler escalates: the facility's body is emailed a signed link; the reporter hears.
     heard = len(sent())
     escalation = khana.post(f"/api/v1/cases/{case_id}/escalate", {"after": 0})["escalation"]
@@ -71,7 +72,8 @@ def test_transgender_woman_refused_care_climbs_the_whole_ladder(deployment: Depl
     deployment.wait(lambda: deployment.mail_to(BODY_EMAIL["chrey-hc"]) and deployment.respond_link(BODY_EMAIL["chrey-hc"]),
                     "the facility's email with its signed link")
     deployment.wait(lambda: len(sent()) > heard, "the reporter told on Telegram of the escalation")
-    assert "escalated" in deployment.status_page(code).lower() or "sent" in deployment.status_page(code).lower()
+    assert "sent to the authority responsible" in sent()[-1], sent()[heard:]
+    assert "sent to the responsible authority" in deployment.status_page(code)
 
     # Nobody answers: each deadline passes (the worker restarted with its clock past it) and the case climbs.
     for rung, (previous, body) in enumerate(zip(LADDER, LADDER[1:]), start=1):
@@ -90,11 +92,12 @@ def test_transgender_woman_refused_care_climbs_the_whole_ladder(deployment: Depl
         deployment.wait(lambda p=previous, n=told_before: len(deployment.mail_to(BODY_EMAIL[p])) > n,
                         f"{previous} told the case moved on")
         deployment.wait(lambda h=heard: len(sent()) > h, f"the reporter told on Telegram at rung {rung}")
+        assert "passed on to the next authority" in sent()[-1], sent()[heard:]
 
     # /status follows, on Telegram and on the public page.
     answer = step(lambda: tg.send(f"/status {code}"), "/status")
-    assert code in answer, answer
+    assert code in answer and "sent to the responsible authority" in answer, answer
     page = deployment.status_page(code)
-    assert code in page, page
+    assert code in page and "sent to the responsible authority" in page, page
     timeline = [item["kind"] for item in khana.get(f"/api/v1/cases/{case_id}")["timeline"]]
     assert timeline.count("deadline_missed") == 3, timeline
