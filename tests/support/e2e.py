@@ -391,7 +391,9 @@ def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
         return
     admin_url = os.environ.get("SAMLENG_TEST_POSTGRES_URL")
     if not admin_url:
-        raise RuntimeError("SAMLENG_TEST_POSTGRES_URL not set")
+        import pytest
+
+        pytest.skip("SAMLENG_TEST_POSTGRES_URL not set")
     name = f"samleng_e2e_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
