@@ -7,7 +7,10 @@ NoReferencedTableError ('report.org_id' → 'organisation') as soon as one repor
 
 from __future__ import annotations
 
-from tests.support.e2e import TWILIO_FROM, Deployment
+import subprocess
+import sys
+
+from tests.support.e2e import ROOT, TWILIO_FROM, Deployment
 from tests.support.twilio_fake import new_sid
 
 REPORTER = "+85512000111"
@@ -76,3 +79,17 @@ def test_a_spool_file_that_fails_goes_aside_and_the_files_behind_it_are_replayed
     again = deployment.worker_once(check=False)
     assert again.returncode == 0 and "replayed=0" in again.stdout, again.stdout
     assert aside.exists()
+
+
+def test_each_entry_point_sees_every_table_of_the_migrated_database(deployment: Deployment) -> None:
+    from sqlalchemy import inspect
+
+    migrated = {name for name in inspect(deployment.engine).get_table_names()
+                if name != "alembic_version" and not name.startswith("report_fts")}  # SQLite FTS5: not model tables
+    for entry in ("service.cli", "service.app", "bots.telegram.polling"):
+        done = subprocess.run([sys.executable, "-c", f"import {entry}; from sqlmodel import SQLModel; "
+                               "print(' '.join(sorted(SQLModel.metadata.tables)))"],
+                              cwd=ROOT, env=deployment.env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        known = set(done.stdout.split())
+        assert migrated <= known, f"{entry} does not know {sorted(migrated - known)}"
