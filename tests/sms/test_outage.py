@@ -80,3 +80,23 @@ def test_spooled_while_down_then_replayed_exactly_once(outage, outage_phone: Pho
         assert replayed.spooled is True
     # And the conversation carries on normally over the webhook.
     assert "Where" in phone.text("1")
+
+
+def test_a_replay_while_the_database_is_down_keeps_every_file_for_later(outage, outage_phone: Phone, settings) -> None:  # type: ignore[no-untyped-def]
+    from service.db import build_engine
+
+    phone = outage_phone
+    app_engine = build_engine(settings)  # the app's own way to the database, through the outage
+    try:
+        with outage.down():
+            for text in ("First report while the database is down", "Second report while it is down"):
+                assert phone.post(phone.params(text)).status_code == 200
+            worker = Worker(app_engine, settings)
+            assert worker.replay_spool() == 0
+            assert len(worker.spool.pending()) == 2, "a database outage is not the files' fault"
+            assert worker.spool.set_aside() == []
+        worker = Worker(app_engine, settings)
+        assert worker.replay_spool() == 2
+        assert worker.spool.pending() == [] and worker.spool.set_aside() == []
+    finally:
+        app_engine.dispose()
