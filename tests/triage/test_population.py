@@ -60,3 +60,11 @@ def test_stored_population_follows_precedence(session) -> None:  # type: ignore[
     report = make_report(session, text)
     apply_triage(session, report, text)
     assert report.population == "miner"
+
+
+@pytest.mark.parametrize("text", [
+    "ជួយផងបង ប្អូនប្រុសខ្ញុំត្រូវគេវាយ ហើយកំពុងជាប់ឃុំក្នុងមណ្ឌលញៀនថ្នាំឥឡូវនេះ",
+    "ប្អូនខ្ញុំនៅមណ្ឌលស្ដារនីតិសម្បទា គេវាយរាល់ថ្ងៃ",
+])
+def test_khmer_words_for_the_compulsory_centres_name_people_who_use_drugs(text: str) -> None:
+    assert classify(text).population == "people_who_use_drugs"
