@@ -16,6 +16,20 @@ def _setup_logging() -> None:
     from service.ops.logs import configure_logging
 
     configure_logging(get_settings().log_level)
+    _apply_clock_offset()
+
+
+def _apply_clock_offset() -> None:
+    """SAMLENG_CLOCK_OFFSET (development and testing only; Settings refuse it in production)."""
+    import logging
+
+    from service.kit.clock import parse_offset, set_offset
+
+    offset = parse_offset(get_settings().clock_offset)
+    set_offset(offset)
+    if offset:
+        logging.getLogger("samleng").warning("clock offset %s in effect (SAMLENG_CLOCK_OFFSET): not real time",
+                                             get_settings().clock_offset.strip())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -41,6 +55,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.once:
         result = worker.run_once()
         print(" ".join(f"{k}={v}" for k, v in result.items()))
+        if worker.failed:
+            failed = ", ".join(f"{name} ({error})" for name, error in worker.failed.items())
+            print(f"samleng: worker duties failed: {failed}", file=sys.stderr)
+            return 1
         return 0
     worker.run_forever(interval=args.interval)
     return 0
@@ -201,6 +219,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from service.db import get_engine, session_scope
     from service.retention.service import purge
 
+    _apply_clock_offset()
     with session_scope(get_engine()) as session:
         counts = purge(session, dry_run=args.dry_run)
         if not args.dry_run:

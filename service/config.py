@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     narrative_retention_days: float = Field(90, alias="SAMLENG_NARRATIVE_RETENTION_DAYS", ge=0)
     outbox_retention_days: float = Field(30, alias="SAMLENG_OUTBOX_RETENTION_DAYS", ge=0)
 
+    # Development and testing only: shift the clock serve and worker read (e.g. +73h, -2d, +90m, +30s),
+    # so deadlines, reminders and expiry can be shown and tested from outside. Refused in production.
+    clock_offset: str = Field("", alias="SAMLENG_CLOCK_OFFSET", max_length=40)
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -112,6 +116,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> "Settings":
+        if self.clock_offset.strip():
+            if self.is_production:
+                raise ConfigError("SAMLENG_CLOCK_OFFSET is for development and testing only: unset it in production")
+            from service.kit.clock import parse_offset
+
+            try:
+                parse_offset(self.clock_offset)
+            except ValueError as exc:
+                raise ConfigError(f"SAMLENG_CLOCK_OFFSET: {exc}") from None
         for name in _SECRET_FIELDS:
             value = getattr(self, name)
             if not value:

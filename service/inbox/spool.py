@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from service.intake.schemas import InboundMessage
+from service.kit.clock import now
 from service.kit.crypto import seal, unseal
 from service.kit.files import write_durably
 
@@ -53,23 +54,53 @@ class Spool:
             text=record["text"], received_at=datetime.fromisoformat(record["received_at"]), spooled=True,
         )
 
-    def replay(self, handle: Callable[[InboundMessage], None]) -> tuple[int, int]:
-        """Feed each spooled message to `handle` (which must commit); delete it after. Returns (done, failed)."""
+    def replay(self, handle: Callable[[InboundMessage], None], *,
+               database_up: Callable[[], bool] | None = None) -> tuple[int, int]:
+        """Feed each spooled message to `handle` (which must commit); delete it after. Returns (done, failed).
+
+        When `handle` fails and the database is down (a connection error, or `database_up()`
+        says so) the replay stops and the file waits for the next pass. Otherwise the file
+        itself is at fault: it is set aside (`.bad`, with a `.reason` file naming the error
+        type, never the content) and the files behind it are still replayed.
+        """
         done = failed = 0
         for path in self.pending():
             try:
                 message = self.read(path)
-            except (ValueError, KeyError, json.JSONDecodeError):
-                log.error("spool file %s cannot be read; moved aside", path.name)
-                path.rename(path.with_suffix(".bad"))
+            except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+                self._set_aside(path, f"cannot be read: {type(exc).__name__}")
                 failed += 1
                 continue
             try:
                 handle(message)
-            except Exception as exc:  # database still down: keep the file, try later
-                log.warning("spool replay stopped: %s", type(exc).__name__)
+            except Exception as exc:
+                if _database_down(exc) or (database_up is not None and not database_up()):
+                    log.warning("spool replay stopped: %s", type(exc).__name__)  # try again next pass
+                    failed += 1
+                    break
+                self._set_aside(path, f"replay failed: {type(exc).__name__}")
                 failed += 1
-                break
+                continue
             path.unlink()
             done += 1
         return done, failed
+
+    def set_aside(self) -> list[Path]:
+        """Files moved aside by a replay (each with a `.reason` file beside it)."""
+        if not self.directory.exists():
+            return []
+        return sorted(p for p in self.directory.iterdir() if p.suffix == ".bad")
+
+    @staticmethod
+    def _set_aside(path: Path, reason: str) -> None:
+        aside = path.with_suffix(".bad")
+        path.rename(aside)
+        aside.with_suffix(".reason").write_text(f"{now().isoformat()} {reason}\n")
+        log.error("spool file %s set aside (%s)", aside.name, reason)
+
+
+def _database_down(exc: BaseException) -> bool:
+    """A connection-level error: the database, not the file, is the problem."""
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, ConnectionError, TimeoutError))

@@ -65,9 +65,17 @@ class Worker:
                     enqueue_message(session, channel=message.channel, to=message.address, body=reply.text,
                                     report_id=reply.report_id)
 
-        done, _failed = self.spool.replay(handle)
+        done, _failed = self.spool.replay(handle, database_up=self._database_up)
         metrics.SPOOL_DEPTH.set(self.spool.depth())
         return done
+
+    def _database_up(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
 
     # -- outbox ----------------------------------------------------------------------------
     # Claim, send outside any transaction, record: a crash between sending and recording leaves
@@ -291,26 +299,38 @@ class Worker:
             rollup.refresh(session)
         self._analytics_at = now()
 
+    # The duties of one pass, in order: (name, method, key of its count in the pass's result).
+    DUTIES = (
+        ("replay", "replay_spool", "replayed"), ("triage", "triage_new", "triaged"), ("route", "route_new", "routed"),
+        ("index", "index_search", "indexed"), ("deliver", "deliver_due", "delivered"),
+        ("deadlines", "deadlines", None), ("housekeeping", "housekeeping", None), ("retention", "retention", "purged"),
+        ("analytics", "analytics", None),
+    )
+
     def run_once(self) -> dict[str, int]:
-        """One pass over every duty; returns what was done."""
-        replayed = self.replay_spool()
-        triaged = self.triage_new()
-        routed = self.route_new()
-        indexed = self.index_search()
-        delivered = self.deliver_due()
-        timers = self.deadlines()
-        self.housekeeping()
-        purged = self.retention()
-        self.analytics()
-        return {"replayed": replayed, "triaged": triaged, "routed": routed, "indexed": indexed, "delivered": delivered, **timers, "purged": purged}
+        """One pass over every duty; returns what was done.
+
+        Each duty runs on its own: one that fails is logged (its name and the error type, never
+        content) and the others still run. `self.failed` names the duties that failed in this pass.
+        """
+        result: dict[str, int] = {}
+        self.failed: dict[str, str] = {}
+        for name, method, key in self.DUTIES:
+            try:
+                done = getattr(self, method)()
+            except Exception as exc:  # the database may be down, or one duty broken: the others go on
+                self.failed[name] = type(exc).__name__
+                log.error("worker duty %s failed: %s", name, type(exc).__name__)
+                continue
+            if isinstance(done, dict):
+                result.update(done)
+            elif key is not None:
+                result[key] = done
+        return result
 
     def run_forever(self, *, interval: float = 2.0) -> None:
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)
         while True:
-            try:
-                busy = self.run_once()["delivered"] >= self.settings.outbox_batch
-            except Exception as exc:  # keep going; the database may come back
-                log.warning("worker pass failed: %s", type(exc).__name__)
-                busy = False
+            busy = self.run_once().get("delivered", 0) >= self.settings.outbox_batch
             if not busy:  # a full batch means more is waiting: go again at once
                 time.sleep(interval)

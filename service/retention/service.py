@@ -114,12 +114,13 @@ def purge_evidence(session: Session, settings: Settings, dry_run: bool) -> int:
 
 
 def purge_spool(session: Session, settings: Settings, dry_run: bool) -> int:
-    """Spool files that can never be replayed (`.bad`, stale `.tmp`) once past the narrative period."""
+    """Spool files that can never be replayed (`.bad` and its `.reason`, stale `.tmp`) once past the
+    narrative period."""
     folder = Path(settings.spool_dir)
     if not folder.is_dir():
         return 0
     limit = (now() - _days(settings.narrative_retention_days)).timestamp()
-    stale = [p for p in folder.iterdir() if p.suffix in (".bad", ".tmp") and p.stat().st_mtime <= limit]
+    stale = [p for p in folder.iterdir() if p.suffix in (".bad", ".reason", ".tmp") and p.stat().st_mtime <= limit]
     if not dry_run:
         for path in stale:
             path.unlink(missing_ok=True)
