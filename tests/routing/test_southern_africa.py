@@ -19,7 +19,6 @@ from service.orgs.models import Organisation
 from service.orgs.service import create_org
 from service.outbox.worker import Worker
 from service.places.models import Place
-from service.places.service import match_place
 from service.reports.models import Report
 from service.routing import service as routing
 
@@ -38,30 +37,6 @@ def seeded_session(session: Session, places) -> Session:  # type: ignore[no-unty
 
 def ladder(result: dict) -> list[str | None]:
     return [r["body"] for r in result["ladder"]]
-
-
-def _country(session: Session, place: Place) -> str:
-    while place.parent_id is not None:
-        place = session.get_one(Place, place.parent_id)
-    return place.code
-
-
-@pytest.mark.parametrize("country,town", sorted(SENDING_COUNTRIES.items()))
-def test_every_sending_country_has_its_tb_programme_and_association(
-        seeded_session: Session, country: str, town: str) -> None:
-    place = match_place(seeded_session, town)
-    assert place is not None and _country(seeded_session, place) == country
-    ntp = bodies.resolve_level(seeded_session, level="national", place_id=place.id, category=None, network="tb_mining")
-    assert ntp is not None and bodies.jurisdiction_codes(seeded_session, ntp) == [country]
-    assert "TB" in ntp.name_en
-    association = bodies.resolve_level(seeded_session, level="national", place_id=place.id, category=None,
-                                       network="ex_mineworkers")
-    assert association is not None and "mineworkers" in association.name_en.lower()
-    regional = bodies.resolve_level(seeded_session, level="regional", place_id=place.id, category=None,
-                                    network="tb_mining")
-    assert regional is not None and regional.slug == "sadc-tb-mining"
-    arasa = bodies.get_body(seeded_session, "arasa")
-    assert country in bodies.jurisdiction_codes(seeded_session, arasa)
 
 
 @pytest.mark.parametrize("country,town", sorted(SENDING_COUNTRIES.items()))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.reports.models import POPULATIONS
 from service.triage import classify
 from service.triage.service import POPULATION_PRECEDENCE, apply_triage
-from service.reports.models import POPULATIONS
 from tests.triage.factories import make_report
 
 MINER_WITH_TB = [
