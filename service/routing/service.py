@@ -256,14 +256,17 @@ NOT_ACTING = ("triage_corrected",)
 
 
 def acted_on():  # type: ignore[no-untyped-def]
-    """Ids of cases a person has acted on: any timeline entry made by a platform user (a note, a
-    claim or assignment, a status change, an escalation, a reply, a merge, a reroute by hand) other
-    than a triage correction. Reading a case is not acting (views go to the audit log only)."""
+    """True for a case a person has acted on: any timeline entry made by a platform user (a note,
+    a claim or assignment, a status change, an escalation, a reply, a merge, a reroute by hand)
+    other than a triage correction. Reading a case is not acting (views go to the audit log only).
+    A correlated EXISTS, so each candidate case is checked through the report_event index."""
+    from sqlalchemy import exists
+
     from service.orgs.models import User
     from service.reports.models import ReportEvent
 
-    return (select(ReportEvent.report_id).join(User, col(User.email) == col(ReportEvent.actor))
-            .where(col(ReportEvent.kind).not_in(NOT_ACTING)))
+    return exists().where(col(ReportEvent.report_id) == col(Report.id), col(User.email) == col(ReportEvent.actor),
+                          col(ReportEvent.kind).not_in(NOT_ACTING))
 
 
 def reroute_changed(session: Session, *, limit: int = 100) -> list[Report]:
@@ -276,7 +279,7 @@ def reroute_changed(session: Session, *, limit: int = 100) -> list[Report]:
     rows = session.exec(
         select(Report, ReportRoute).join(ReportRoute, col(ReportRoute.report_id) == col(Report.id)).where(
             ReportRoute.actor == AUTOMATIC, Report.status == "triaged", differs,
-            col(Report.id).not_in(acted_on()),
+            ~acted_on(),
         ).order_by(col(Report.id)).limit(limit)
     ).all()
     moved = []
