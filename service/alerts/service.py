@@ -14,7 +14,7 @@ import json
 from sqlmodel import Session, col, select
 
 from service.config import Settings
-from service.kit.clock import now
+from service.kit.clock import as_utc, now
 from service.kit.crypto import seal
 from service.kit.i18n import N_, gettext
 from service.orgs.models import User
@@ -27,12 +27,20 @@ TEXT = N_("An urgent report ({category}) has reached your organisation's queue. 
 
 
 def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
-    """Queue an alert email to each active handler and supervisor of the case's organisation."""
-    if report.urgency != "urgent" or report.org_id is None or not settings.smtp_url:
+    """Queue an alert email to each active handler and supervisor of the case's organisation.
+
+    The alert follows the case: called again after the case was routed to another organisation,
+    it alerts the new organisation's people (each person once per case, ever) and withdraws the
+    alerts to the previous organisation's people that have not gone out yet. One already sent
+    stays sent; its link then no longer opens the case for them (docs/escalation.md)."""
+    if report.org_id is None:
         return 0
     people = session.exec(select(User).where(
         User.org_id == report.org_id, col(User.is_active).is_(True), col(User.role).in_(("handler", "supervisor")),
     )).all()
+    withdrawn = _withdraw_others(session, report, keep={u.id for u in people})  # type: ignore[misc]
+    if report.urgency != "urgent" or not settings.smtp_url:
+        return 0
     url = f"{settings.public_url.rstrip('/')}/cases/{report.id}"
     queued = 0
     for user in people:
@@ -49,6 +57,28 @@ def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
             next_attempt_at=now(),
         ))
         queued += 1
-    if queued:
-        add_event(session, report, "urgent_alert", detail={"people": queued})
+    if queued or withdrawn:
+        add_event(session, report, "urgent_alert", detail={"people": queued, "org_id": report.org_id,
+                                                           "withdrawn": withdrawn})
     return queued
+
+
+def _withdraw_others(session: Session, report: Report, *, keep: set[int]) -> int:
+    """Cancel this case's alerts still waiting in the outbox for people not in `keep` (a row a
+    worker is sending right now, under its lease, is left alone)."""
+    prefix = f"urgent-alert:{report.id}:"
+    stamp = now()
+    rows = session.exec(select(OutboundMessage).where(
+        OutboundMessage.report_id == report.id, OutboundMessage.status == "pending",
+        col(OutboundMessage.dedupe_key).startswith(prefix),
+    )).all()
+    withdrawn = 0
+    for row in rows:
+        user_id = int((row.dedupe_key or "").rsplit(":", 1)[1])
+        leased = row.claimed_until is not None and as_utc(row.claimed_until) > stamp
+        if user_id in keep or leased:
+            continue
+        row.status, row.to_sealed, row.body_sealed, row.last_error = "cancelled", None, None, "case routed elsewhere"
+        session.add(row)
+        withdrawn += 1
+    return withdrawn

@@ -40,7 +40,9 @@ class RoutingRule(SQLModel, table=True):
 
 
 class ReportRoute(SQLModel, table=True):
-    """Which rule version routed a case (kept apart from the report so routing can change alone)."""
+    """Which rule version routed a case (kept apart from the report so routing can change alone),
+    and the facts it was routed on: when the case's facts differ from these, the worker routes
+    it again, until a person has acted on it (service/routing/service.py `reroute_changed`)."""
 
     __tablename__ = "report_route"
     id: int | None = Field(default=None, primary_key=True)
@@ -48,3 +50,7 @@ class ReportRoute(SQLModel, table=True):
     rule_id: int | None = Field(default=None, foreign_key="routing_rule.id")
     actor: str = Field(default="system", max_length=80)
     routed_at: datetime = created_at_field()
+    category: str | None = Field(default=None, max_length=40)
+    place_id: int | None = Field(default=None)
+    urgency: str | None = Field(default=None, max_length=8)
+    population: str | None = Field(default=None, max_length=32)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from service.bodies.models import LEVELS, GrievanceBody
@@ -209,6 +210,8 @@ def set_route(
     if route is None:
         route = ReportRoute(report_id=report.id)  # type: ignore[arg-type]
     route.rule_id, route.actor, route.routed_at = (rule.id if rule else None), actor, now()
+    route.category, route.place_id, route.urgency, route.population = (
+        report.category, report.place_id, report.urgency, report.population)
     session.add(route)
     org = None
     if rule is not None and rule.org_slug:
@@ -244,9 +247,61 @@ def reroute_by_key(session: Session, report: Report, *, key: str, actor: str) ->
 
 
 # -- new reports: routed and clustered by the worker, seconds after they arrive ----------------------
+# Routes made by the worker itself; a route set by a person (a handler's reroute, an escalation
+# by hand) is never changed automatically.
+AUTOMATIC = "system"
+# A person's timeline entries that do not stop automatic re-routing: correcting the triage is
+# exactly what should move a case to the organisation its facts point to.
+NOT_ACTING = ("triage_corrected",)
+
+
+def acted_on():  # type: ignore[no-untyped-def]
+    """True for a case a person has acted on: any timeline entry made by a platform user (a note,
+    a claim or assignment, a status change, an escalation, a reply, a merge, a reroute by hand)
+    other than a triage correction. Reading a case is not acting (views go to the audit log only).
+    A correlated EXISTS, so each candidate case is checked through the report_event index."""
+    from sqlalchemy import exists
+
+    from service.orgs.models import User
+    from service.reports.models import ReportEvent
+
+    return exists().where(col(ReportEvent.report_id) == col(Report.id), col(User.email) == col(ReportEvent.actor),
+                          col(ReportEvent.kind).not_in(NOT_ACTING))
+
+
+def reroute_changed(session: Session, *, limit: int = 100) -> list[Report]:
+    """Route again the cases the worker routed whose facts (category, place, urgency, population)
+    have changed since — the reporter named the place after an urgent report was routed, a handler
+    corrected the triage — as long as the case is still `triaged` (not escalated, in progress or
+    closed) and no person has acted on it. Returns the cases whose rule changed."""
+    differs = or_(*(col(getattr(Report, f)).is_distinct_from(col(getattr(ReportRoute, f)))
+                    for f in ("category", "place_id", "urgency", "population")))
+    rows = session.exec(
+        select(Report, ReportRoute).join(ReportRoute, col(ReportRoute.report_id) == col(Report.id)).where(
+            ReportRoute.actor == AUTOMATIC, Report.status == "triaged", differs,
+            ~acted_on(),
+        ).order_by(col(Report.id)).limit(limit)
+    ).all()
+    moved = []
+    for report, route in rows:
+        rule = match_rule(session, category=report.category, place_id=report.place_id, urgency=report.urgency,
+                          population=report.population)
+        if rule is not None and rule.id == route.rule_id:
+            # Same rule: nothing moves; remember the facts so the case is not looked at again.
+            route.category, route.place_id, route.urgency, route.population = (
+                report.category, report.place_id, report.urgency, report.population)
+            session.add(route)
+            continue
+        set_route(session, report, rule=rule, actor=AUTOMATIC)
+        moved.append(report)
+    session.flush()
+    return moved
+
+
 def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100) -> list[Report]:
     """Route triaged reports that have no route yet, once their intake dialogue is over (the
-    reporter finished, or went idle) — at once when urgent — and group them into clusters."""
+    reporter finished, or went idle) — at once when urgent — and group them into clusters.
+    Then route again the cases whose facts changed since (`reroute_changed`). Returns both."""
     from service.intake.models import Conversation
     from service.triage.cluster import assign_cluster
 
@@ -261,5 +316,5 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100) 
     ).all()
     for report in due:
         assign_cluster(session, report)
-        route_report(session, report, actor="system")
-    return list(due)
+        route_report(session, report, actor=AUTOMATIC)
+    return [*due, *reroute_changed(session, limit=limit)]

@@ -23,6 +23,10 @@ MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
 _RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
+# When a report names several populations, the first of these wins, however many words each has
+# (docs/triage.md, "Population"): who the person is and which organisation can act for them come
+# before the health condition every group shares. A miner with TB is a miner.
+POPULATION_PRECEDENCE = ("miner", "people_who_use_drugs", "sex_worker", "transgender", "msm", "plhiv", "tb")
 
 
 @dataclass
@@ -158,10 +162,12 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
                     "scores": {c: round(p, 3) for c, p in model_cat.items()}, "urgent_score": round(p_urgent, 3)})
 
     population = None
-    if found.populations:
-        population = max(found.populations, key=lambda p: (len(found.populations[p]), p))
+    named = [p for p in POPULATION_PRECEDENCE if found.populations.get(p)]
+    named += sorted(p for p in found.populations if p not in POPULATION_PRECEDENCE and found.populations[p])
+    if named:
+        population = named[0]
         reasons.append({"kind": "rule", "rule": f"population/{population}",
-                        "words": _words(found.populations[population])})
+                        "words": _words(found.populations[population]), "also": named[1:]})
     return TriageResult(
         category=primary, urgency=level, confidence=confidence, language=detected.language,
         secondary_category=secondary, subcategory=subcategories.get(primary), population=population,
