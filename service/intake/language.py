@@ -35,8 +35,9 @@ def evident(text: str, hint: str | None = None) -> str | None:
     found = detect_text(text)
     if found.language in ("km", "pt"):
         return found.language
-    if found.language == "en" and found.confidence > 0:
-        return "en"
+    others = max((v for k, v in found.scores.items() if k != "en"), default=0.0)
+    if found.language == "en" and found.scores.get("en", 0.0) > others:
+        return "en"  # English words, more than any other language's (a tie says nothing)
     return hint if hint in LANGUAGES else None
 
 
