@@ -138,3 +138,21 @@ def test_portuguese_reporter_answering_in_english_words_stays_portuguese(phone: 
     _, code = whole_report(phone, PORTUGUESE_REPORT, ("1", "0", "YES"))
     assert phone.text(f"STATUS {code}").startswith(f"Queixa {code}:")
     assert phone.text("HELP").startswith("Samleng: queixas")
+
+
+def test_portuguese_reporter_gets_updates_and_the_satisfaction_question_in_portuguese(phone: Phone, engine) -> None:  # type: ignore[no-untyped-def]
+    from service.outbox.models import OutboundMessage
+    from tests.escalation.factories import text_of
+
+    phone.number = "+258841234573"
+    whole_report(phone, PORTUGUESE_REPORT, ("3", "0", "SIM"))
+    with Session(engine) as s:
+        report = s.exec(select(Report)).one()
+        report.status = "closed"
+        assert loop.announce(s, report, "closed")
+        s.commit()
+        (update,) = s.exec(select(OutboundMessage)).all()
+        assert "foi fechada. O problema foi resolvido? Responda 1 sim, 2 nao, 3 em parte" in text_of(update)
+    assert phone.text("em parte") == "Obrigado. Vamos usar a sua resposta para acompanhar o caso."
+    with Session(engine) as s:
+        assert s.exec(select(Report)).one().satisfaction == "partly"
