@@ -32,3 +32,34 @@ def test_downgrade_and_upgrade_again(tmp_path) -> None:  # type: ignore[no-untyp
     upgrade(url)
     assert "inbound_message" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_reporters_keep_the_language_of_their_latest_khmer_or_portuguese_report(database_url, engine) -> None:  # type: ignore[no-untyped-def]
+    """0009 fills reporter.language from the latest report when that was Khmer or Portuguese."""
+    from datetime import timedelta
+
+    from alembic import command
+    from sqlmodel import Session
+
+    from service.kit.clock import now
+    from service.reports.models import Reporter
+    from service.reports.service import create_report, find_or_create_reporter
+
+    command.downgrade(alembic_config(database_url), "0008")
+    stamp = now()
+    with Session(engine) as s:
+        ids = {}
+        for name, languages, kept in [("km", ["en", "km"], None), ("pt", ["pt"], None), ("en", ["km", "en"], None),
+                                      ("switched", ["km"], "en"), ("none", [], None)]:
+            reporter, _ = find_or_create_reporter(s, channel="sms", address=f"+85510000{len(ids)}")
+            reporter.language = kept
+            s.add(reporter)
+            for i, language in enumerate(languages):
+                create_report(s, channel="sms", reporter_id=reporter.id, narrative="x", language=language,
+                              at=stamp + timedelta(minutes=i))
+            ids[name] = reporter.id
+        s.commit()
+    upgrade(database_url)
+    with Session(engine) as s:
+        kept = {name: s.get(Reporter, rid).language for name, rid in ids.items()}  # type: ignore[union-attr]
+    assert kept == {"km": "km", "pt": "pt", "en": None, "switched": "en", "none": None}

@@ -21,7 +21,8 @@ from service.intake import service as intake
 from service.intake import texts
 from service.intake.schemas import InboundMessage, Reply
 from service.kit.clock import now
-from service.kit.i18n import detect_language, gettext
+from service.intake.language import detect as detect_language
+from service.kit.i18n import gettext
 from service.kit.masking import clean_text
 from service.ops import metrics
 from service.outbox.models import OutboundMessage

@@ -43,6 +43,7 @@ from service.evidence import service as evidence
 from service.inbox import pending
 from service.inbox.writer import Writer
 from service.intake import service as intake
+from service.intake.language import from_tag
 from service.intake.models import Conversation
 from service.intake.schemas import InboundMessage, Reply
 from service.kit.clock import as_utc, now
@@ -116,11 +117,14 @@ class _Work:
     address: str  # the Telegram user id (private chat: also the chat id); memory only
     received_at: datetime
     message_ids: list[int] = field(default_factory=list)
+    language_hint: str | None = None  # the Telegram client's language (km, en, pt), if one we speak
     failed: bool = False
     forget: bool = False  # the clean exit ran: remember nothing more
 
 
 _work: ContextVar[_Work] = ContextVar("telegram_work")
+# The language buttons send the shared dialogue's language keyword.
+LANGUAGE_KEYWORDS = {"km": "KH", "en": "EN", "pt": "PT"}
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,8 @@ class TelegramBot:
                 if user is not None and not user.is_bot:
                     message = update.effective_message
                     stamp = message.date if message is not None and update.message is not None else now()
-                    work = _Work(key=key, address=str(user.id), received_at=as_utc(stamp))
+                    work = _Work(key=key, address=str(user.id), received_at=as_utc(stamp),
+                                 language_hint=from_tag(user.language_code))
                     if update.message is not None:
                         work.message_ids.append(update.message.message_id)
                     token = _work.set(work)
@@ -296,7 +301,7 @@ class TelegramBot:
     def _peek(self, session: Session, address: str, telegram_language: str | None) -> _Peek:
         """Where this person is in the dialogue, and their language (read only)."""
         reporter = session.exec(select(Reporter).where(Reporter.pseudonym == pseudonym(CHANNEL, address))).first()
-        fallback = "km" if (telegram_language or "").lower().startswith("km") else "en"
+        fallback = from_tag(telegram_language) or "en"
         if reporter is None:
             return _Peek(None, fallback, None)
         conversation = session.exec(select(Conversation).where(Conversation.reporter_id == reporter.id)).first()
@@ -322,7 +327,8 @@ class TelegramBot:
         """One message into the shared dialogue (idempotent on the update key)."""
         work = _work.get()
         message = InboundMessage(channel=CHANNEL, external_id=work.key, address=work.address,
-                                 text=text, received_at=work.received_at, place_id=place_id)
+                                 text=text, received_at=work.received_at, place_id=place_id,
+                                 language_hint=work.language_hint)
 
         def unit(session: Session) -> Reply:
             assisted = agent_for(session, pseudonym(CHANNEL, work.address)) is not None
@@ -512,9 +518,9 @@ class TelegramBot:
 
     async def _language(self, update: Update, query: CallbackQuery, language: str) -> None:
         await query.answer()
-        if language not in ("km", "en"):
+        if language not in LANGUAGE_KEYWORDS:
             return
-        reply = await self.intake("KH" if language == "km" else "EN")
+        reply = await self.intake(LANGUAGE_KEYWORDS[language])
         if reply.step is not None:
             await self.render(update, reply)
         else:

@@ -82,8 +82,10 @@ def place_menu(session: Session, language: str, parent_id: int | None = None, *,
 
 
 def language_menu() -> InlineKeyboardMarkup:
+    """Each language named in itself, so a person finds their own whatever language is showing."""
     return InlineKeyboardMarkup([[InlineKeyboardButton("ខ្មែរ", callback_data="l:km"),
-                                  InlineKeyboardButton("English", callback_data="l:en")]])
+                                  InlineKeyboardButton("English", callback_data="l:en"),
+                                  InlineKeyboardButton("Português", callback_data="l:pt")]])
 
 
 def exit_offer(language: str) -> InlineKeyboardMarkup:

@@ -23,8 +23,14 @@ from service.inbox.writer import Writer
 log = logging.getLogger(__name__)
 COMMANDS = (
     ("report", "Make a report"), ("status", "Check a report: /status code"),
-    ("delete", "Withdraw a report: /delete code"), ("language", "ខ្មែរ / English"),
+    ("delete", "Withdraw a report: /delete code"), ("language", "ខ្មែរ / English / Português"),
     ("cancel", "Stop the questions"), ("help", "How it works"),
+)
+# The same menu for Telegram apps set to Portuguese (the command names stay the same).
+COMMANDS_PT = (
+    ("report", "Fazer uma queixa"), ("status", "Ver uma queixa: /status código"),
+    ("delete", "Retirar uma queixa: /delete código"), ("language", "ខ្មែរ / English / Português"),
+    ("cancel", "Parar as perguntas"), ("help", "Como funciona"),
 )
 
 
@@ -45,6 +51,7 @@ async def set_webhook(settings: Settings, *, url: str | None = None, drop_pendin
         await bot.set_webhook(target, secret_token=settings.telegram_webhook_secret or None,
                               allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=drop_pending)
         await bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS_PT], language_code="pt")
     return target
 
 

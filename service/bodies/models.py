@@ -28,7 +28,7 @@ class GrievanceBody(SQLModel, table=True):
     # Which chain of authority it belongs to (health, drug_control, tb_mining, human_rights …);
     # a ladder rung can ask for a level within one network.
     network: str | None = Field(default=None, max_length=32)
-    # The language its summaries are written in (en or km).
+    # The language its emails, SMS alerts and response page are written in (km, en or pt).
     language: str = Field(default="en", max_length=8)
     # Category codes it handles; empty means every category.
     categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -21,7 +21,7 @@ from service.kit.errors import InvalidInput, NotFound
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "bodies.yaml"
-LANGUAGES = ("en", "km")
+LANGUAGES = ("km", "en", "pt")  # what a body's emails and response page can be written in
 
 
 def upsert_body(
@@ -34,7 +34,7 @@ def upsert_body(
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
     if language not in LANGUAGES:
-        raise InvalidInput("language must be en or km")
+        raise InvalidInput("language must be km, en or pt")
     if not slug or len(slug) > 64 or not slug.replace("-", "").replace("_", "").isalnum():
         raise InvalidInput("slug must be letters, digits, - or _ (max 64)")
     if email is not None and "@" not in email:

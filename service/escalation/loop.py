@@ -22,7 +22,8 @@ from service.reports.service import add_event, change_status
 log = logging.getLogger(__name__)
 PUBLIC = tuple(texts.LOOP)
 ANSWERS = {"1": "yes", "2": "no", "3": "partly"}
-_PARTLY_WORDS = {"partly", "partially", "partial", "some", "ខ្លះ", "មួយផ្នែក"}
+_PARTLY_WORDS = {"partly", "partially", "partial", "some", "ខ្លះ", "មួយផ្នែក", "em parte", "parte", "parcialmente",
+                 "mais ou menos"}
 
 
 def announce(session: Session, report: Report, status: str) -> bool:
@@ -48,7 +49,7 @@ def announce(session: Session, report: Report, status: str) -> bool:
 
 
 def parse_satisfaction(text: str) -> str | None:
-    cleaned = text.strip().lower().rstrip(".!")
+    cleaned = keywords.normalise(text)  # case, spaces, Khmer digits, Portuguese accents
     if cleaned in ANSWERS:
         return ANSWERS[cleaned]
     if cleaned in _PARTLY_WORDS:

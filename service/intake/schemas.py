@@ -26,6 +26,9 @@ class InboundMessage:
     place_id: int | None = None
     # Sent by a linked outreach worker for someone else: the report is marked assisted, no reporter.
     assisted: bool = False
+    # The channel's guess at the sender's language (a Telegram client's language), used only
+    # while the reporter has no kept language and the text itself does not say.
+    language_hint: str | None = None
 
     def __repr__(self) -> str:  # never print the address or the text
         return f"InboundMessage(channel={self.channel!r}, external_id={self.external_id!r})"

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, delete, select
 from service.config import Settings, get_settings
 from service.inbox.models import InboundMessage as InboundRow
 from service.intake import keywords, ratelimit, texts
+from service.intake import language as languages
 from service.intake.models import Conversation
 from service.intake.schemas import InboundMessage, Option, Reply
 from service.intake.vault import erase_for_reporter, store_contact
@@ -26,7 +27,7 @@ from service.kit import receipts
 from service.kit.clock import as_utc, now
 from service.kit.crypto import pseudonym, seal, unseal
 from service.kit.fastsql import FastStatement
-from service.kit.i18n import N_, detect_language, gettext, has_khmer
+from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
 from service.places.models import Place
 from service.places.service import match_place
@@ -76,8 +77,9 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     reporter = reports.reporter_ref(session, channel=message.channel, address=message.address)
     # A reporter seen for the first time has no conversation and no recent reports: skip the queries.
     conversation = None if reporter.new else _open_conversation(session, reporter, now())
-    language = _language(text, reporter, conversation)
-    ctx = _Context(session, message, settings, reporter, conversation, language, text)
+    command = keywords.parse_command(text)
+    language = _language(text, reporter, conversation, command, message.language_hint)
+    ctx = _Context(session, message, settings, reporter, conversation, language, text, command)
     reply = ctx.dispatch()
     session.flush()  # the dialogue's ORM changes first: the inbox row refers to them
     row_id = _INSERT_INBOX.scalar(session.connection(), {
@@ -100,12 +102,12 @@ def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> C
     return conversation
 
 
-def _language(text: str, reporter: reports.ReporterRef, conversation: Conversation | None) -> str:
-    if has_khmer(text):
-        return "km"
-    if conversation is not None:
-        return conversation.language
-    return reporter.language or detect_language(text)
+def _language(text: str, reporter: reports.ReporterRef, conversation: Conversation | None,
+              command: keywords.Command | None, hint: str | None) -> str:
+    """The kept language (conversation, then reporter) wins over the script of this message;
+    a language keyword (KH, EN, PT) changes it in cmd_language (service/intake/language.py)."""
+    kept = conversation.language if conversation is not None else reporter.language
+    return languages.choose(text, kept=kept, keyword_language=command.language if command else None, hint=hint)
 
 
 class _Context:
@@ -113,10 +115,11 @@ class _Context:
 
     def __init__(
         self, session: Session, message: InboundMessage, settings: Settings, reporter: reports.ReporterRef,
-        conversation: Conversation | None, language: str, text: str,
+        conversation: Conversation | None, language: str, text: str, command: keywords.Command | None = None,
     ) -> None:
         self.session, self.message, self.settings = session, message, settings
         self.reporter, self.conversation, self.language, self.text = reporter, conversation, language, text
+        self.command = command
         self._masked: str | None = None
 
     @property
@@ -136,7 +139,7 @@ class _Context:
 
     # -- routing -------------------------------------------------------------------------
     def dispatch(self) -> Reply:
-        command = keywords.parse_command(self.text)
+        command = self.command
         if command is not None:
             return getattr(self, f"cmd_{command.name}")(command.argument)
         if self.conversation is not None and self.conversation.step in STEPS:
@@ -160,7 +163,7 @@ class _Context:
             self.conversation.language = language
             self.session.add(self.conversation)
             return self.ask(self.conversation, kind="language")
-        return self.reply(texts.LANGUAGE_SET if language == "en" else texts.HELP, kind="language")
+        return self.reply(texts.HELP if language == "km" else texts.LANGUAGE_SET, kind="language")
 
     def cmd_stop(self, _arg: str) -> Reply:
         reports.update_reporter(self.session, self.reporter, opted_out_at=now())
@@ -235,6 +238,11 @@ class _Context:
             deferred_until=deferred_until, assisted=self.message.assisted,
             **({"events": triage.report_events(triaged), **triage.report_fields(triaged)} if triaged else {}),
         )
+        if self.reporter.language is None and not self.message.assisted:
+            # The first report's language, when the text shows it, is kept with the reporter from now on.
+            shown = languages.evident(self.text, self.message.language_hint)
+            if shown is not None:
+                reports.update_reporter(self.session, self.reporter, language=shown)
         if silent:
             # They asked for no messages: keep the report, send nothing (Twilio would block it too).
             return Reply(text="", language=self.language, kind="report_silent", report_id=report_id)

@@ -1,4 +1,4 @@
-"""User-facing text: gettext catalogs (Babel .po files under service/locale), English and Khmer.
+"""User-facing text: gettext catalogs (Babel .po files under service/locale), English, Khmer and Portuguese.
 
 The .po files are the source of truth and are compiled in memory at first use, so
 a translator edits one text file and no binary catalogue can go stale.
@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-LANGUAGES = ("en", "km")
+LANGUAGES = ("en", "km", "pt")
 DOMAIN = "messages"
 
 

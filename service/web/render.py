@@ -35,11 +35,16 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def language(request: Request) -> str:
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen  # type: ignore[return-value]
-    accept = request.headers.get("accept-language", "").lower()
-    return "km" if accept.startswith("km") else "en"
+    """The page language: `?lang=` (e.g. a link in a Portuguese SMS), else the chosen cookie,
+    else the first of the browser's Accept-Language tags that we speak, else English."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if chosen in LANGUAGES:
+            return chosen  # type: ignore[return-value]
+    for part in request.headers.get("accept-language", "").lower().split(",")[:10]:
+        tag = part.split(";")[0].strip().split("-")[0]
+        if tag in LANGUAGES:
+            return tag
+    return "en"
 
 
 def csrf_basis(request: Request) -> tuple[str, bool]:

@@ -1,7 +1,9 @@
-"""Every intake reply fits the SMS budget in English and Khmer, and the catalogues are sound.
+"""Every intake reply fits the SMS budget in English, Khmer and Portuguese, and the catalogues are sound.
 
 Budget: two SMS segments once the placeholders are filled with worst-case values —
-306 GSM-7 septets in English (which must stay GSM-7), 134 UTF-16 units in Khmer (UCS-2).
+306 GSM-7 septets in English (which must stay GSM-7), 134 UTF-16 units in Khmer (UCS-2);
+Portuguese either stays in GSM-7 (long texts are written without the accents GSM-7 lacks)
+or, for a short text that keeps its accents, fits 134 UTF-16 units.
 Needs no database: texts.py and the catalogues only; the option labels in
 service/intake/service.py are read from its source rather than by importing it.
 """
@@ -9,6 +11,7 @@ service/intake/service.py are read from its source rather than by importing it.
 from __future__ import annotations
 
 import ast
+import re
 import string
 from pathlib import Path
 
@@ -83,9 +86,14 @@ def test_reply_fits_two_segments(language: str, msgid: str) -> None:
     assert result.segments <= MAX_SEGMENTS, f"{language} {result.units} units: {text!r}"
     if language == "en":
         assert result.encoding == "GSM-7", f"not GSM-7: {text!r}"
+    if result.encoding == "GSM-7":
         assert result.units <= 306
     else:
         assert result.units <= 134
+
+
+def test_every_reporter_language_is_served() -> None:
+    assert set(i18n.LANGUAGES) == {"en", "km", "pt"}
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
@@ -104,11 +112,48 @@ def test_khmer_translated(msgid: str) -> None:
         assert i18n.has_khmer(_render("km", msgid))
 
 
+# Words that are the same in Portuguese as in English (names, units, loanwords).
+_SAME_IN_PT = {"SMS", "WhatsApp", "Telegram", "Email", "normal", "Total", "regional", "supervisor",
+               "{segments} SMS", "Local", "Rule"}
+
+
+@pytest.mark.parametrize("msgid", MSGIDS)
+def test_portuguese_translated(msgid: str) -> None:
+    message = _catalog("pt").get(msgid)
+    assert message is not None and message.string, f"no Portuguese for {msgid!r}"
+    assert not message.fuzzy
+    if not _is_pure_format(msgid):
+        assert message.string != msgid, f"not translated: {msgid!r}"
+
+
+def test_portuguese_catalogue_complete() -> None:
+    """Every message of the template has a Portuguese text (not just the intake's)."""
+    missing = [m.id for m in _catalog("pt") if m.id and not m.string]
+    assert missing == []
+    untouched = [m.id for m in _catalog("pt") if m.id and m.string == m.id and not _is_pure_format(m.id)
+                 and m.id not in _SAME_IN_PT]
+    assert untouched == []
+
+
+def test_portuguese_keywords_in_replies() -> None:
+    """The Portuguese replies name the Portuguese keywords the intake understands."""
+    done = i18n.gettext("pt", texts.DONE, code="7K3M-9QXZ")
+    assert "ESTADO 7K3M-9QXZ" in done and "APAGAR 7K3M-9QXZ" in done
+    assert "PARAR" in i18n.gettext("pt", texts.HELP)
+    for word in ("ESTADO", "APAGAR", "PARAR", "COMECAR", "SIM", "NAO"):
+        assert any(word in i18n.gettext("pt", m) for m in MSGIDS), word
+
+
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
+
+
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_placeholders_match(language: str) -> None:
     for message in _catalog(language):
         if message.id and message.string:
             assert _fields(message.string) == _fields(message.id), f"{language}: {message.id!r}"
+            assert sorted(_PERCENT.findall(message.string)) == sorted(_PERCENT.findall(message.id)), \
+                f"{language}: {message.id!r}"
 
 
 def test_english_uses_source_text_when_untranslated() -> None:
@@ -141,7 +186,7 @@ def test_segment_count(text: str, encoding: str, units: int, segs: int) -> None:
 
 def test_catalogues_are_well_formed_and_agree() -> None:
     """Every entry has a msgstr (a merge can drop one), and the template and both languages
-    hold the same messages; every Khmer message is translated."""
+    hold the same messages; every Khmer and Portuguese message is translated."""
     catalogs = {}
     for name, path in [("pot", i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot")] + [
         (lang, i18n.LOCALE_DIR / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po") for lang in i18n.LANGUAGES
@@ -149,5 +194,6 @@ def test_catalogues_are_well_formed_and_agree() -> None:
         with path.open("rb") as fh:
             catalogs[name] = read_po(fh, abort_invalid=True)
     ids = {name: {m.id for m in cat if m.id} for name, cat in catalogs.items()}
-    assert ids["en"] == ids["pot"] and ids["km"] == ids["pot"]
+    assert ids["en"] == ids["pot"] and ids["km"] == ids["pot"] and ids["pt"] == ids["pot"]
     assert [m.id for m in catalogs["km"] if m.id and not m.string] == []
+    assert [m.id for m in catalogs["pt"] if m.id and not m.string] == []

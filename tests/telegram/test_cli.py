@@ -26,6 +26,9 @@ def test_set_webhook_registers_url_secret_and_update_kinds(settings, monkeypatch
     assert call.params["secret_token"] == SECRET
     assert call.params["allowed_updates"] == ["message", "callback_query"]
     assert bot_api.of("setMyCommands")
+    portuguese = [c for c in bot_api.of("setMyCommands") if c.params.get("language_code") == "pt"]
+    assert portuguese and "Fazer uma queixa" in str(portuguese[-1].params["commands"]), \
+        "a Portuguese Telegram shows the command menu in Portuguese"
     assert "webhook set" in capsys.readouterr().out
 
 

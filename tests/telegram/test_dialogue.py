@@ -24,7 +24,7 @@ def test_report_by_buttons_in_english(tg, bot_api, engine) -> None:  # type: ign
     tg.send("/start")
     greeting = bot_api.last_sent()
     assert "anonymous" in greeting.params["text"]
-    assert tg.buttons(greeting) == ["ខ្មែរ", "English"]
+    assert tg.buttons(greeting) == ["ខ្មែរ", "English", "Português"]
 
     tg.send("The nurse at the health centre asked me for 20000 riel before giving my ARV")
     question = bot_api.last_sent()
