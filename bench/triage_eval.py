@@ -65,7 +65,7 @@ def main() -> None:
     rows = [json.loads(line) for line in Path(args.test).read_text(encoding="utf-8").splitlines() if line.strip()]
 
     started = time.perf_counter()
-    model = triage_model.train(triage_model.read_examples(triage_model.TRAIN_FILE))
+    model = triage_model.train(triage_model.repo_examples())
     triage_model.set_model(model)
     print(f"model trained from the repo in {time.perf_counter() - started:.2f}s "
           f"({model.meta['examples']} examples, scikit-learn {model.meta['sklearn']})")

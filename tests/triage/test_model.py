@@ -17,10 +17,12 @@ def test_single_message_path_equals_scikit_learn() -> None:
     analysed = [rules.analyse(t) for t in TEXTS]
     texts = [a[0] for a in analysed]
     feats = [rules.features(a[2]) for a in analysed]
-    x = triage_model._with_features(model.vectorizer.transform(texts), feats)
+    emb = model.embeddings(TEXTS)
+    assert (emb is None) == (model.embedder_name is None)
+    x = triage_model._with_features(model.vectorizer.transform(texts), feats, emb)
     cat, urg = model.category.predict_proba(x), model.urgency.predict_proba(x)
     for i, text in enumerate(texts):
-        (fast_cat, fast_urg), = model.scores([text], [feats[i]])
+        (fast_cat, fast_urg), = model.scores([text], [feats[i]], [TEXTS[i]])
         for j, name in enumerate(model.category.classes_):
             assert abs(fast_cat[str(name)] - cat[i][j]) < 1e-5
         for j, name in enumerate(model.urgency.classes_):
