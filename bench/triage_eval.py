@@ -90,7 +90,27 @@ def _line(name: str, rows: list[dict], results: list) -> str:
             + f"   {rec:.3f} ({tp}/{n_true})  {prec:.3f} ({tp}/{n_pred})")
 
 
-def leave_one_voice_out(errors: bool) -> None:
+SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+
+
+def _decide_at(texts: list[str], thresholds: tuple[float, ...]) -> dict[float, list]:
+    """The current model's results for texts at several urgent thresholds (scored once)."""
+    from service.triage import service as svc
+
+    prepared = [svc.rules_mod.analyse(t[:svc.MAX_CHARS]) for t in texts]
+    scores = triage_model.get_model().scores([p[0] for p in prepared], [svc.rules_mod.features(p[2]) for p in prepared],
+                                             [t[:svc.EMBED_CHARS] for t in texts])
+    kept, out = svc.MODEL_URGENT, {}
+    try:
+        for threshold in thresholds:
+            svc.MODEL_URGENT = threshold
+            out[threshold] = [svc._decide(n, d, f, c, u) for (n, d, f), (c, u) in zip(prepared, scores)]
+    finally:
+        svc.MODEL_URGENT = kept
+    return out
+
+
+def leave_one_voice_out(errors: bool, sweep: bool) -> None:
     base = triage_model.read_examples(triage_model.TRAIN_FILE)
     voices = {path.stem: triage_model.read_examples(path) for path in triage_model.voice_files()}
     if not voices:
@@ -101,11 +121,18 @@ def leave_one_voice_out(errors: bool) -> None:
     header = (f"{'voice':<12}{'n':>5}  macro   " + "  ".join(f"{lang:>9}" for lang in LANGS)
               + "   urgent recall    urgent precision")
     all_rows, all_results, lines, macros = [], [], [], {}
+    swept: dict[float, list] = {}
     lang_macros: dict[str, list[float]] = {lang: [] for lang in LANGS}
     for voice, held in voices.items():
         train = base + [e for v, rows in voices.items() if v != voice for e in rows]
         triage_model.set_model(triage_model.train(train))
-        results = classify_many([e.text for e in held])
+        from service.triage import service as svc
+
+        thresholds = tuple(sorted({svc.MODEL_URGENT, *(SWEEP if sweep else ())}))
+        at = _decide_at([e.text for e in held], thresholds)
+        for threshold, res in at.items():
+            swept.setdefault(threshold, []).extend(res)
+        results = at[svc.MODEL_URGENT]
         rows = [{"text": e.text, "category": e.category, "urgency": e.urgency, "language": e.language} for e in held]
         lines.append(_line(voice, rows, results))
         macros[voice] = _scores(rows, results)[0]
@@ -129,6 +156,11 @@ def leave_one_voice_out(errors: bool) -> None:
     spread = max(macros.values()) - min(macros.values())
     print(f"spread of macro-F1 between voices: {spread:.3f} (min {min(macros.values()):.3f} "
           f"{min(macros, key=macros.get)}, max {max(macros.values()):.3f} {max(macros, key=macros.get)})")
+    if sweep:
+        print("model's urgent threshold (service.MODEL_URGENT), pooled over held-out voices:")
+        for threshold, res in swept.items():
+            _, rec, prec, tp, n_true, n_pred = _scores(all_rows, res)
+            print(f"  {threshold:.2f}: urgent recall {rec:.3f} ({tp}/{n_true}) precision {prec:.3f} ({tp}/{n_pred})")
     for lang, values in lang_macros.items():
         if values:
             print(f"  {lang:<8} per-voice macro-F1 (voices with >= 10 {lang} messages): "
@@ -140,11 +172,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--split", action="store_true", help="the in-house test split and speed, not the voices")
     parser.add_argument("--errors", action="store_true", help="print each held-out voice message triaged wrong")
+    parser.add_argument("--sweep", action="store_true", help="urgent recall/precision at several model thresholds")
     parser.add_argument("--test", default=str(ROOT / "bench" / "data" / "triage_test.jsonl"))
     parser.add_argument("--repeat", type=int, default=5, help="passes over the test set for the speed figure")
     args = parser.parse_args()
     if not args.split:
-        leave_one_voice_out(args.errors)
+        leave_one_voice_out(args.errors, args.sweep)
         return
     rows = [json.loads(line) for line in Path(args.test).read_text(encoding="utf-8").splitlines() if line.strip()]
 

@@ -18,9 +18,10 @@ from service.triage.model import EMBED_CHARS, Example, get_model
 
 MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characters
 # The model alone makes a report urgent from this probability; lower means more false alarms.
-MODEL_URGENT = 0.3
+MODEL_URGENT = 0.2
 MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
+PAST_AFTER = 40  # a past marker further than this after an urgent word does not date it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
 PAIR_EFFECT = {"imminent": "harm announced for a coming day", "taken": "someone forced into a vehicle"}
 _RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
@@ -62,7 +63,10 @@ def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: 
         return False
 
     def distance(hit: rules_mod.Hit, markers: list[rules_mod.Hit]) -> float:
-        return min((max(m.start - hit.end, hit.start - m.end, 0) for m in markers), default=float("inf"))
+        # A past marker well after the word belongs to a later sentence ("overdosed, lips blue
+        # ... they told us last month the naloxone ran out"): it dates the word only when close.
+        return min((max(m.start - hit.end, hit.start - m.end, 0) for m in markers
+                    if m.start - hit.end <= PAST_AFTER), default=float("inf"))
 
     return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
 
