@@ -6,6 +6,8 @@ result on the report, assigns a cluster and moves the case from received to tria
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import asdict, dataclass, field
 
 from sqlmodel import Session, select
@@ -16,6 +18,7 @@ from service.triage import language as lang_mod
 from service.triage import rules as rules_mod
 from service.triage.model import EMBED_CHARS, Example, get_model
 
+log = logging.getLogger(__name__)
 MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characters
 # The model alone makes a report urgent from this probability; lower means more false alarms.
 MODEL_URGENT = 0.2
@@ -76,6 +79,20 @@ def warm() -> None:
     rules_mod.ruleset()
     lang_mod.detect("warm up")
     get_model()
+    classify_many(["warm up"])  # and the sentence embedder, when the model uses one
+
+
+def warm_in_background() -> threading.Thread:
+    """warm() in a daemon thread (a failure is logged; the first classify tries again)."""
+    def run() -> None:
+        try:
+            warm()
+        except Exception:  # never fatal: classify() loads (or trains) on first use
+            log.exception("triage warm-up failed")
+
+    thread = threading.Thread(target=run, name="triage-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def classify(text: str) -> TriageResult:
