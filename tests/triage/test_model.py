@@ -33,3 +33,14 @@ def test_importing_triage_does_not_load_scikit_learn() -> None:
     code = "import sys, service.triage; print(json.dumps(['sklearn' in sys.modules, 'numpy' in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [False, False]
+
+
+def test_warm_in_background_loads_the_model_without_blocking_the_caller() -> None:
+    from service.triage.service import warm_in_background
+
+    triage_model.set_model(None)
+    thread = warm_in_background()
+    assert thread.daemon  # never holds a shutting-down process open
+    thread.join(600)
+    assert not thread.is_alive()
+    assert triage_model._current is not None  # loaded by the thread, ready for the first report
