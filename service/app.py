@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,8 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Triage rules and model loaded before the first report (training them if no cache yet).
-        await asyncio.to_thread(triage.warm)
+        # Triage rules, model and sentence embeddings load in the background: the web
+        # process triages only the rare message it must (a sender over the hourly limit),
+        # and that one waits for the load; start-up does not (docs/benchmarks.md).
+        triage.warm_in_background()
         tune_gc()
         app.state.writer.start()
         if app.state.telegram is not None:  # Telegram bot (issue 3): process stored updates

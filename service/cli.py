@@ -320,7 +320,7 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
 
         with session_scope(get_engine()) as session:
             corrections = read_corrections(session)
-    examples = triage_model.read_examples(triage_model.TRAIN_FILE)
+    examples = triage_model.repo_examples()
     model = triage_model.train(examples, corrections=corrections)
     path = triage_model.model_path()
     triage_model.save(model, path)

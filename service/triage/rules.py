@@ -18,6 +18,8 @@ from service.triage.text import is_khmer, normalise
 RULES_DIR = Path(__file__).parent / "data" / "rules"
 TYPO_MIN = 6
 URGENT_GROUPS = ("detained_now", "violence", "suicide", "medical_emergency", "threat")
+COMBINED_GROUPS = ("child_at_risk", "imminent", "taken")  # two lists that together make a report urgent
+PAIRS = {"imminent": ("soon", "harm"), "taken": ("force", "vehicle")}  # yaml section: (list a, list b)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class RuleSet:
     urgent: _Matcher
     child: _Matcher
     harm: _Matcher
+    pairs: dict[str, tuple[_Matcher, _Matcher]]
     past: _Matcher
     now: _Matcher
     high: _Matcher
@@ -169,6 +172,7 @@ def ruleset() -> RuleSet:
     """All languages' rules, compiled once per process."""
     files = _load_files()
     buckets: dict[str, list[Term]] = {k: [] for k in ("urgent", "child", "harm", "past", "now", "high")}
+    pair_terms: dict[str, tuple[list[Term], list[Term]]] = {name: ([], []) for name in PAIRS}
     categories: dict[str, list[Term]] = {}
     populations: dict[str, list[Term]] = {}
     ignore: list[str] = []
@@ -186,6 +190,10 @@ def ruleset() -> RuleSet:
         child = data.get("child_at_risk") or {}
         add(buckets["child"], "child", "child_at_risk", child.get("child"))
         add(buckets["harm"], "harm", "child_at_risk", child.get("harm"))
+        for name, (first, second) in PAIRS.items():
+            pair = data.get(name) or {}
+            add(pair_terms[name][0], first, name, pair.get(first))
+            add(pair_terms[name][1], second, name, pair.get(second))
         add(buckets["past"], "past", "past", data.get("past"))
         add(buckets["now"], "now", "now", data.get("now"))
         for group, items in (data.get("high") or {}).items():
@@ -206,6 +214,7 @@ def ruleset() -> RuleSet:
     ignore_re = re.compile("|".join(re.escape(i) for i in sorted(ignore, key=len, reverse=True))) if ignore else None
     return RuleSet(
         urgent=_Matcher(buckets["urgent"]), child=_Matcher(buckets["child"]), harm=_Matcher(buckets["harm"]),
+        pairs={name: (_Matcher(a), _Matcher(b)) for name, (a, b) in pair_terms.items()},
         past=_Matcher(buckets["past"]), now=_Matcher(buckets["now"]), high=_Matcher(buckets["high"]),
         categories={lang: _Matcher(t) for lang, t in categories.items()},
         populations={lang: _Matcher(t) for lang, t in populations.items()},
@@ -233,6 +242,7 @@ class RuleFindings:
     populations: dict[str, list[Hit]]
     question: bool = False
     typos: list[str] = field(default_factory=list)  # urgent words found misspelled by one letter
+    pairs: dict[str, list[Hit]] = field(default_factory=dict)  # e.g. imminent: a harm word and a coming day
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
@@ -275,6 +285,13 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         harms = [h for h in rules.harm.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
         if harms:
             child = [children[0], harms[0]]
+    pairs: dict[str, list[Hit]] = {}
+    for name, (first, second) in rules.pairs.items():
+        firsts = [h for h in first.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+        if firsts:
+            seconds = [h for h in second.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+            if seconds:
+                pairs[name] = [firsts[0], seconds[0]]
     categories: dict[str, list[Hit]] = {}
     populations: dict[str, list[Hit]] = {}
     for lang in languages:
@@ -313,7 +330,7 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
             typos = [h.term.word for h in rules.urgent.find(Doc(corrected))
                      if not _negated(corrected, h, {h.term.language, language}, rules)]
     return RuleFindings(
-        typos=typos,
+        typos=typos, pairs=pairs,
         urgent=urgent, negated=negated, child=child, past=rules.past.find(doc), now=rules.now.find(doc),
         high=rules.high.find(doc), categories=categories, populations=populations,
     )
@@ -322,7 +339,7 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
 FEATURE_NAMES = (
     *(f"category:{c}" for c in ("service_quality", "stigma_discrimination", "financial_hardship",
                                "human_rights_violation", "other")),
-    *(f"urgent:{g}" for g in (*URGENT_GROUPS, "child_at_risk")),
+    *(f"urgent:{g}" for g in (*URGENT_GROUPS, *COMBINED_GROUPS)),
     "negated", "past", "now", "high", "question",
 )
 
@@ -332,7 +349,8 @@ def features(found: RuleFindings) -> list[float]:
     cats = [min(len({h.term.word for h in found.categories.get(c, [])}), 3) / 3.0
             for c in ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")]
     groups = {h.term.group for h in found.urgent}
-    urgent = [1.0 if g in groups else 0.0 for g in URGENT_GROUPS] + [1.0 if found.child else 0.0]
+    urgent = [1.0 if g in groups else 0.0 for g in URGENT_GROUPS] + [1.0 if found.child else 0.0] + [
+        1.0 if name in found.pairs else 0.0 for name in PAIRS]
     return [*cats, *urgent, float(bool(found.negated)), float(bool(found.past)), float(bool(found.now)),
             float(bool(found.high)), float(found.question)]
 

@@ -6,6 +6,8 @@ result on the report, assigns a cluster and moves the case from received to tria
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import asdict, dataclass, field
 
 from sqlmodel import Session, select
@@ -14,14 +16,17 @@ from service.reports.models import CATEGORIES, URGENCIES, Report, ReportEvent
 from service.reports.service import add_event, change_status
 from service.triage import language as lang_mod
 from service.triage import rules as rules_mod
-from service.triage.model import Example, get_model
+from service.triage.model import EMBED_CHARS, Example, get_model
 
+log = logging.getLogger(__name__)
 MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characters
 # The model alone makes a report urgent from this probability; lower means more false alarms.
-MODEL_URGENT = 0.3
+MODEL_URGENT = 0.2
 MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
+PAST_AFTER = 40  # a past marker further than this after an urgent word does not date it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
+PAIR_EFFECT = {"imminent": "harm announced for a coming day", "taken": "someone forced into a vehicle"}
 _RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
 # When a report names several populations, the first of these wins, however many words each has
 # (docs/triage.md, "Population"): who the person is and which organisation can act for them come
@@ -65,7 +70,10 @@ def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: 
         return False
 
     def distance(hit: rules_mod.Hit, markers: list[rules_mod.Hit]) -> float:
-        return min((max(m.start - hit.end, hit.start - m.end, 0) for m in markers), default=float("inf"))
+        # A past marker well after the word belongs to a later sentence ("overdosed, lips blue
+        # ... they told us last month the naloxone ran out"): it dates the word only when close.
+        return min((max(m.start - hit.end, hit.start - m.end, 0) for m in markers
+                    if m.start - hit.end <= PAST_AFTER), default=float("inf"))
 
     return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
 
@@ -75,6 +83,20 @@ def warm() -> None:
     rules_mod.ruleset()
     lang_mod.detect("warm up")
     get_model()
+    classify_many(["warm up"])  # and the sentence embedder, when the model uses one
+
+
+def warm_in_background() -> threading.Thread:
+    """warm() in a daemon thread (a failure is logged; the first classify tries again)."""
+    def run() -> None:
+        try:
+            warm()
+        except Exception:  # never fatal: classify() loads (or trains) on first use
+            log.exception("triage warm-up failed")
+
+    thread = threading.Thread(target=run, name="triage-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def classify(text: str) -> TriageResult:
@@ -84,8 +106,10 @@ def classify(text: str) -> TriageResult:
 
 def classify_many(texts: list[str]) -> list[TriageResult]:
     """classify() for a batch: the model scores all texts in one call."""
-    prepared = [rules_mod.analyse((text or "")[:MAX_CHARS]) for text in texts]
-    scores = get_model().scores([p[0] for p in prepared], [rules_mod.features(p[2]) for p in prepared]) if prepared else []
+    texts = [(text or "")[:MAX_CHARS] for text in texts]
+    prepared = [rules_mod.analyse(text) for text in texts]
+    scores = get_model().scores([p[0] for p in prepared], [rules_mod.features(p[2]) for p in prepared],
+                                [text[:EMBED_CHARS] for text in texts]) if prepared else []
     return [_decide(n, d, f, cat, urg) for (n, d, f), (cat, urg) in zip(prepared, scores)]
 
 
@@ -95,13 +119,16 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
 
     # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
     level, veto = "normal", False
-    past_only = _in_the_past([*found.urgent, *found.child], found.past, found.now)
+    paired = [hits[0] for hits in found.pairs.values()]
+    past_only = _in_the_past([*found.urgent, *found.child, *paired], found.past, found.now)
     for group, hits in _by_group(found.urgent).items():
         reasons.append({"kind": "rule", "rule": f"urgent/{group}", "words": _words(hits),
                         "languages": sorted({h.term.language for h in hits})})
     if found.child:
         reasons.append({"kind": "rule", "rule": "urgent/child_at_risk", "words": _words(found.child)})
-    if found.urgent or found.child:
+    for name, hits in found.pairs.items():
+        reasons.append({"kind": "rule", "rule": f"urgent/{name}", "words": _words(hits), "effect": PAIR_EFFECT[name]})
+    if found.urgent or found.child or found.pairs:
         if past_only:
             level, veto = "high", True
             reasons.append({"kind": "past", "rule": "past", "words": _words(found.past),

@@ -13,7 +13,7 @@ from service.triage import model as triage_model
 @pytest.fixture(scope="session")
 def trained_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("triage") / "model.joblib"
-    triage_model.save(triage_model.train(triage_model.read_examples(triage_model.TRAIN_FILE)), path)
+    triage_model.save(triage_model.train(triage_model.repo_examples()), path)
     return path
 
 

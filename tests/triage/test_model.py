@@ -17,10 +17,12 @@ def test_single_message_path_equals_scikit_learn() -> None:
     analysed = [rules.analyse(t) for t in TEXTS]
     texts = [a[0] for a in analysed]
     feats = [rules.features(a[2]) for a in analysed]
-    x = triage_model._with_features(model.vectorizer.transform(texts), feats)
+    emb = model.embeddings(TEXTS)
+    assert (emb is None) == (model.embedder_name is None)
+    x = triage_model._with_features(model.vectorizer.transform(texts), feats, emb)
     cat, urg = model.category.predict_proba(x), model.urgency.predict_proba(x)
     for i, text in enumerate(texts):
-        (fast_cat, fast_urg), = model.scores([text], [feats[i]])
+        (fast_cat, fast_urg), = model.scores([text], [feats[i]], [TEXTS[i]])
         for j, name in enumerate(model.category.classes_):
             assert abs(fast_cat[str(name)] - cat[i][j]) < 1e-5
         for j, name in enumerate(model.urgency.classes_):
@@ -31,3 +33,14 @@ def test_importing_triage_does_not_load_scikit_learn() -> None:
     code = "import sys, service.triage; print(json.dumps(['sklearn' in sys.modules, 'numpy' in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [False, False]
+
+
+def test_warm_in_background_loads_the_model_without_blocking_the_caller() -> None:
+    from service.triage.service import warm_in_background
+
+    triage_model.set_model(None)
+    thread = warm_in_background()
+    assert thread.daemon  # never holds a shutting-down process open
+    thread.join(600)
+    assert not thread.is_alive()
+    assert triage_model._current is not None  # loaded by the thread, ready for the first report
