@@ -127,10 +127,18 @@ class Worker:
         if not self._hold_sqlite_lock():
             return 0
         claimed: list = []
+        failing: set[str] = set()  # routes that failed for a passing reason in this batch
         try:
             claimed = self.claim(limit or self.settings.outbox_batch)
             for outbound_id, item, error in claimed:
-                self._deliver_one(outbound_id, item, error)
+                route = registry.route_of(item.kind, item.channel) if item is not None else None
+                if route in failing:
+                    # One timeout or 5xx per destination and batch is enough: the rest of its
+                    # messages wait for the next try instead of each paying the timeout.
+                    self._defer(outbound_id, f"deferred: {route} failing")
+                    continue
+                if not self._deliver_one(outbound_id, item, error) and route is not None:
+                    failing.add(route)
         finally:
             self._release_sqlite_lock()
         return len(claimed)
@@ -159,7 +167,18 @@ class Worker:
             id=row.id, kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",  # type: ignore[arg-type]
             to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret)
 
-    def _deliver_one(self, outbound_id: int, item: registry.Outgoing | None, read_error: str | None) -> None:
+    def _defer(self, outbound_id: int, reason: str) -> None:
+        """Give a claimed row back untried, due again after the first backoff step (no attempt counted)."""
+        with session_scope(self.engine) as session:
+            row = session.get(OutboundMessage, outbound_id)
+            if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
+                return
+            row.claimed_by, row.claimed_until = None, None
+            row.next_attempt_at, row.last_error = now() + backoff(1), reason
+            session.add(row)
+
+    def _deliver_one(self, outbound_id: int, item: registry.Outgoing | None, read_error: str | None) -> bool:
+        """Send one claimed row and record the outcome; False when it failed for a passing reason."""
         error: tuple[str, bool] | None = (read_error, True) if read_error is not None else None
         sent = None
         if error is None and item is not None:  # no transaction is open while sending
@@ -172,7 +191,7 @@ class Worker:
         with session_scope(self.engine) as session:
             row = session.get(OutboundMessage, outbound_id)
             if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
-                return  # our claim lapsed and another worker took the row over
+                return error is None or error[1]  # our claim lapsed and another worker took the row over
             row.attempts += 1
             row.claimed_by, row.claimed_until = None, None
             if error is None:
@@ -187,6 +206,7 @@ class Worker:
                 message, permanent = error
                 self._failed(session, row, message, dead=permanent or row.attempts >= MAX_ATTEMPTS)
             session.add(row)
+        return error is None or error[1]
 
     @staticmethod
     def _failed(session: Session, row: OutboundMessage, error: str, *, dead: bool) -> None:
