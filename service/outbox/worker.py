@@ -6,11 +6,14 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
 from service.config import Settings
@@ -42,6 +45,46 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
+class _Heartbeat:
+    """Renews the claim of the message being sent (and SQLite's delivery lock) every third of a
+    lease, from a thread, so a long send never outlives its claim while the process lives."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.interval = max(worker.settings.outbox_lease_seconds / 3, 0.05)
+        self.inflight: int | None = None
+        self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-heartbeat", daemon=True)
+        self._thread.start()
+
+    @contextmanager
+    def watching(self, outbound_id: int) -> Iterator[None]:
+        with self._lock:
+            self.inflight = outbound_id
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.inflight = None
+
+    def _run(self) -> None:
+        while not self._halt.wait(self.interval):
+            with self._lock:
+                inflight = self.inflight
+            if inflight is None and self.worker.engine.dialect.name != "sqlite":
+                continue  # nothing held between sends on PostgreSQL
+            try:
+                if not self.worker.renew(inflight):
+                    log.warning("outbox claim on #%s or the delivery lock was lost while sending", inflight)
+            except Exception as exc:  # database away for a moment: try again at the next beat
+                log.warning("outbox claim not renewed: %s", type(exc).__name__)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._thread.join(5)
+
+
 class Worker:
     def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None) -> None:
         self.engine, self.settings = engine, settings
@@ -50,6 +93,7 @@ class Worker:
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.spool = Spool(settings.spool_dir)
         self._analytics_at: datetime | None = None
+        self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
@@ -124,24 +168,93 @@ class Worker:
             return claimed
 
     def deliver_due(self, limit: int | None = None) -> int:
+        """Claim a batch and send it, one message at a time.
+
+        The batch's claims may lapse while earlier messages are sent (another worker may then
+        take a row): right before each send the row's claim is re-checked and renewed in one
+        conditional UPDATE, and while the send is under way a heartbeat keeps renewing it
+        (and, on SQLite, the delivery lock). A stop request (SIGTERM) ends the batch after
+        the message in flight; whatever is left is released at once for the next worker.
+        """
         if not self._hold_sqlite_lock():
             return 0
         claimed: list = []
         failing: set[str] = set()  # routes that failed for a passing reason in this batch
+        heartbeat = _Heartbeat(self)
         try:
             claimed = self.claim(limit or self.settings.outbox_batch)
             for outbound_id, item, error in claimed:
+                if self.stopping.is_set():
+                    break
                 route = registry.route_of(item.kind, item.channel) if item is not None else None
                 if route in failing:
                     # One timeout or 5xx per destination and batch is enough: the rest of its
                     # messages wait for the next try instead of each paying the timeout.
                     self._defer(outbound_id, f"deferred: {route} failing")
                     continue
-                if not self._deliver_one(outbound_id, item, error) and route is not None:
+                held = self._take(outbound_id)
+                if held is None:
+                    break  # SQLite: the delivery lock went to another worker; it carries on
+                if not held:
+                    continue  # the claim lapsed and another worker took the row: it sends it
+                with heartbeat.watching(outbound_id):
+                    ok = self._deliver_one(outbound_id, item, error)
+                if not ok and route is not None:
                     failing.add(route)
         finally:
+            heartbeat.stop()
+            self._release_claims()
             self._release_sqlite_lock()
         return len(claimed)
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.outbox_lease_seconds)
+
+    def _take(self, outbound_id: int) -> bool | None:
+        """Re-check and renew this worker's claim on one row just before sending it.
+
+        True: still ours, for another lease. False: another worker took it over. None
+        (SQLite): this worker no longer holds the delivery lock.
+        """
+        until = now() + self._lease()
+        with session_scope(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                lock = session.execute(update(WorkerLock).where(
+                    col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
+                ).values(expires_at=until))
+                if lock.rowcount != 1:  # type: ignore[attr-defined]
+                    return None
+            result = session.execute(update(OutboundMessage).where(
+                col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
+                col(OutboundMessage.status) == "pending",
+            ).values(claimed_until=until))
+            return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def renew(self, outbound_id: int | None) -> bool:
+        """The heartbeat: extend the in-flight row's claim (and SQLite's lock). False if either was lost."""
+        until = now() + self._lease()
+        held = True
+        with session_scope(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                held = session.execute(update(WorkerLock).where(
+                    col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
+                ).values(expires_at=until)).rowcount == 1  # type: ignore[attr-defined]
+            if outbound_id is not None:
+                held = session.execute(update(OutboundMessage).where(
+                    col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
+                    col(OutboundMessage.status) == "pending",
+                ).values(claimed_until=until)).rowcount == 1 and held  # type: ignore[attr-defined]
+        return held
+
+    def _release_claims(self) -> None:
+        """Give back every row this worker claimed and did not finish: due again at once for anyone."""
+        try:
+            with session_scope(self.engine) as session:
+                session.execute(update(OutboundMessage).where(
+                    col(OutboundMessage.claimed_by) == self.worker_id, col(OutboundMessage.status) == "pending",
+                ).values(claimed_by=None, claimed_until=None))
+        except Exception as exc:  # the database is away: the claims lapse on their own
+            log.warning("outbox claims not released: %s", type(exc).__name__)
 
     def _release_sqlite_lock(self) -> None:
         if self.engine.dialect.name != "sqlite":
@@ -191,7 +304,15 @@ class Worker:
         with session_scope(self.engine) as session:
             row = session.get(OutboundMessage, outbound_id)
             if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
-                return error is None or error[1]  # our claim lapsed and another worker took the row over
+                # Our claim lapsed while sending and another worker took the row over: it was
+                # (or will be) sent by that worker too. Say so; the other worker records its own.
+                if row is not None and item is not None and read_error is None:
+                    note = "sent after its claim passed to another worker (a possible duplicate)"
+                    session.add(DeliveryAttempt(outbound_id=outbound_id, ok=error is None,
+                                                error=note if error is None else f"{note}: {error[0]}"))
+                    metrics.OUTBOX.labels(row.kind, "lost_claim").inc()
+                    log.warning("outbox #%s sent after its claim had passed to another worker", outbound_id)
+                return error is None or error[1]
             row.attempts += 1
             row.claimed_by, row.claimed_until = None, None
             if error is None:
