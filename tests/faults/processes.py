@@ -48,3 +48,24 @@ def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
             pass
         time.sleep(0.05)
     return predicate()
+
+
+def spawn_serve(database_url: str, tmp_path: Path, port: int, **env: str) -> subprocess.Popen:
+    """`samleng serve` on 127.0.0.1:`port` (wait for it with `wait_until_serving`)."""
+    full = {**os.environ, **TEST_KEYS, "SAMLENG_ENV": "test", "SAMLENG_DATABASE_URL": database_url,
+            "SAMLENG_SPOOL_DIR": str(tmp_path / "spool"), "SAMLENG_VAR_DIR": str(tmp_path / "var"),
+            "SAMLENG_PUBLIC_URL": f"http://127.0.0.1:{port}", "SAMLENG_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT), **env}
+    return subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], cwd=ROOT,
+                            env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until_serving(base_url: str, timeout: float = 120) -> None:
+    import httpx
+
+    def up() -> bool:
+        try:
+            return httpx.get(base_url + "/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+    assert wait_for(up, timeout), f"{base_url} did not start"
