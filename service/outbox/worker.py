@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import random
+import signal
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 import uuid
@@ -446,12 +446,27 @@ class Worker:
         return {"replayed": replayed, "triaged": triaged, "routed": routed, "indexed": indexed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
+        """Pass after pass until SIGTERM (or SIGINT): then the message in flight is finished,
+        the rest of the batch and SQLite's delivery lock are released, and the pass ends."""
+        self._stop_on_signals()
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)
-        while True:
+        while not self.stopping.is_set():
             try:
                 busy = self.run_once()["delivered"] >= self.settings.outbox_batch
             except Exception as exc:  # keep going; the database may come back
                 log.warning("worker pass failed: %s", type(exc).__name__)
                 busy = False
             if not busy:  # a full batch means more is waiting: go again at once
-                time.sleep(interval)
+                self.stopping.wait(interval)
+        log.info("worker stopped")
+
+    def _stop_on_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach the main thread only (e.g. a worker run inside a test)
+
+        def stop(signum: int, _frame: object) -> None:
+            log.info("worker stopping (signal %d): finishing the message in flight", signum)
+            self.stopping.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
