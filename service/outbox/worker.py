@@ -94,6 +94,8 @@ class Worker:
         self.spool = Spool(settings.spool_dir)
         self._analytics_at: datetime | None = None
         self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
+        self._claimed_until: dict[int, datetime] = {}  # this batch's claims, as last written
+        self._lock_until: datetime | None = None  # SQLite's delivery lock, as last written
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
@@ -138,6 +140,7 @@ class Worker:
                 lock = WorkerLock(name="outbox", holder=self.worker_id, expires_at=stamp + lease)
             lock.holder, lock.expires_at = self.worker_id, stamp + lease
             session.add(lock)
+        self._lock_until = stamp + lease
         return True
 
     def claim(self, limit: int) -> list[tuple[int, registry.Outgoing | None, str | None]]:
@@ -158,8 +161,10 @@ class Worker:
             rows = session.exec(query).all()
             until = stamp + timedelta(seconds=self.settings.outbox_lease_seconds)
             claimed: list[tuple[int, registry.Outgoing | None, str | None]] = []
+            self._claimed_until = {}
             for row in rows:
                 row.claimed_by, row.claimed_until = self.worker_id, until
+                self._claimed_until[row.id] = until  # type: ignore[index]
                 session.add(row)
                 try:
                     claimed.append((row.id, self._outgoing(session, row), None))  # type: ignore[arg-type]
@@ -214,9 +219,16 @@ class Worker:
         """Re-check and renew this worker's claim on one row just before sending it.
 
         True: still ours, for another lease. False: another worker took it over. None
-        (SQLite): this worker no longer holds the delivery lock.
+        (SQLite): this worker no longer holds the delivery lock. While more than half the
+        lease the claim (and lock) were last given is left, nobody else can have taken them
+        and the database is not asked (one commit fewer per message).
         """
-        until = now() + self._lease()
+        stamp = now()
+        known = self._claimed_until.get(outbound_id)
+        if known is not None and known - stamp > self._lease() / 2 and (
+                self.engine.dialect.name != "sqlite" or (self._lock_until or stamp) - stamp > self._lease() / 2):
+            return True
+        until = stamp + self._lease()
         with session_scope(self.engine) as session:
             if self.engine.dialect.name == "sqlite":
                 lock = session.execute(update(WorkerLock).where(
@@ -228,7 +240,12 @@ class Worker:
                 col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
                 col(OutboundMessage.status) == "pending",
             ).values(claimed_until=until))
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            held = result.rowcount == 1  # type: ignore[attr-defined]
+        if self.engine.dialect.name == "sqlite":
+            self._lock_until = until
+        if held:
+            self._claimed_until[outbound_id] = until
+        return held
 
     def renew(self, outbound_id: int | None) -> bool:
         """The heartbeat: extend the in-flight row's claim (and SQLite's lock). False if either was lost."""
