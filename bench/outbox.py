@@ -154,9 +154,10 @@ def main() -> int:
             while len(receiver.ids) < args.messages and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(0.5)
-            for proc in workers:
+            for proc in workers:  # SIGTERM: each ends its pass and exits
                 proc.terminate()
-                proc.wait(10)
+            for proc in workers:
+                proc.wait(120)
             workers = []
             unique = len(set(receiver.ids))
             span = receiver.times[-1] - receiver.times[0] if len(receiver.times) > 1 else float("nan")
