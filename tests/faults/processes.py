@@ -51,21 +51,26 @@ def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
 
 
 def spawn_serve(database_url: str, tmp_path: Path, port: int, **env: str) -> subprocess.Popen:
-    """`samleng serve` on 127.0.0.1:`port` (wait for it with `wait_until_serving`)."""
+    """`samleng serve` on 127.0.0.1:`port` (wait for it with `wait_until_serving`); its log in tmp_path."""
     full = {**os.environ, **TEST_KEYS, "SAMLENG_ENV": "test", "SAMLENG_DATABASE_URL": database_url,
             "SAMLENG_SPOOL_DIR": str(tmp_path / "spool"), "SAMLENG_VAR_DIR": str(tmp_path / "var"),
             "SAMLENG_PUBLIC_URL": f"http://127.0.0.1:{port}", "SAMLENG_LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT), **env}
+    log = open(tmp_path / f"serve-{port}.log", "wb")  # noqa: SIM115  (closed with the process)
     return subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], cwd=ROOT,
-                            env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=full, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_until_serving(base_url: str, timeout: float = 120) -> None:
+def wait_until_serving(proc: subprocess.Popen, base_url: str, log: Path, timeout: float = 300) -> None:
+    """Poll /healthz (start-up loads catalogues and the triage model: slow on a loaded machine)."""
     import httpx
 
     def up() -> bool:
+        if proc.poll() is not None:
+            return True
         try:
             return httpx.get(base_url + "/healthz", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
-    assert wait_for(up, timeout), f"{base_url} did not start"
+    started = wait_for(up, timeout) and proc.poll() is None
+    assert started, f"{base_url} did not start: {log.read_text(errors='replace')[-2000:]}"

@@ -66,8 +66,8 @@ def test_copies_across_two_serve_processes_are_stored_once_without_refusals(sett
            "SAMLENG_EVIDENCE_DIR": str(tmp_path / "evidence")}
     procs.extend(spawn_serve(settings.database_url, tmp_path, port, **env) for port in ports)
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    for url in urls:
-        wait_until_serving(url)
+    for proc, port, url in zip(procs, ports, urls):
+        wait_until_serving(proc, url, tmp_path / f"serve-{port}.log")
     storm(urls, bot_api, engine, users=60, copies=4)
 
 
