@@ -185,9 +185,11 @@ class Worker:
             return 0
         claimed: list = []
         failing: set[str] = set()  # routes that failed for a passing reason in this batch
-        heartbeat = _Heartbeat(self)
+        heartbeat: _Heartbeat | None = None
         try:
             claimed = self.claim(limit or self.settings.outbox_batch)
+            if claimed:
+                heartbeat = _Heartbeat(self)
             for outbound_id, item, error in claimed:
                 if self.stopping.is_set():
                     break
@@ -202,13 +204,15 @@ class Worker:
                     break  # SQLite: the delivery lock went to another worker; it carries on
                 if not held:
                     continue  # the claim lapsed and another worker took the row: it sends it
-                with heartbeat.watching(outbound_id):
+                with heartbeat.watching(outbound_id):  # type: ignore[union-attr]
                     ok = self._deliver_one(outbound_id, item, error)
                 if not ok and route is not None:
                     failing.add(route)
         finally:
-            heartbeat.stop()
-            self._release_claims()
+            if heartbeat is not None:
+                heartbeat.stop()
+            if claimed:
+                self._release_claims()
             self._release_sqlite_lock()
         return len(claimed)
 
