@@ -141,3 +141,42 @@ def test_a_hung_twilio_does_not_stop_the_other_duties(settings, engine, tmp_path
         twilio.stop()
         bot_api.stop()
         receiver.stop()
+
+
+def test_a_failing_twilio_costs_one_attempt_per_batch_and_everything_is_sent_once_later(settings, engine, fake_twilio, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Twilio answers 500: the first SMS of the batch records a failed attempt, the others are
+    put back untried, the webhook in the same batch goes out; later each SMS is created once."""
+    from service.outbox.worker import Worker
+    from tests.support.database import configure
+
+    live = configure(monkeypatch, SAMLENG_SMS_DRIVER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+                     TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+85523000000", TWILIO_API_BASE=fake_twilio.base_url)
+    receiver = WebhookReceiver()
+    try:
+        numbers = [f"+8551300{i:04d}" for i in range(3)]
+        with Session(engine) as s:
+            for number in numbers:
+                enqueue_message(s, channel="sms", to=number, body="Your report is with the review team")
+            s.commit()
+        queue_webhooks(engine, receiver, 1)
+        fake_twilio.fail_next, fake_twilio.fail_status = 1, 500
+        worker = Worker(engine, live)
+        worker.deliver_due()
+        assert len(receiver.processed) == 1, "the webhook did not wait for Twilio"
+        assert len(fake_twilio.requests) == 1, "one failing call per batch, not one per message"
+        with Session(engine) as s:
+            attempts = s.exec(select(DeliveryAttempt)).all()
+            assert sorted(a.ok for a in attempts) == [False, True]
+            deferred = s.exec(select(OutboundMessage).where(OutboundMessage.last_error == "deferred: sms failing")).all()
+            assert len(deferred) == 2 and all(r.attempts == 0 and r.claimed_by is None for r in deferred)
+            s.exec(update(OutboundMessage).where(OutboundMessage.status == "pending")  # type: ignore[call-overload]
+                   .values(next_attempt_at=now()))
+            s.commit()
+        worker.deliver_due()
+        created = sorted(form["To"] for method, path, form in fake_twilio.requests[1:] if path.endswith("/Messages.json"))
+        assert created == numbers, "each SMS created exactly once after Twilio recovered"
+        with Session(engine) as s:
+            assert s.exec(select(func.count()).select_from(OutboundMessage)
+                          .where(OutboundMessage.status != "sent")).one() == 0
+    finally:
+        receiver.stop()
