@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Outbox delivery rate on PostgreSQL: one and two `samleng worker` processes against the raw insert rate.
+"""Outbox delivery rate on PostgreSQL: 1, 2 and 4 `samleng worker` processes against a receiver
+that takes 50 ms to answer, and the raw insert rate.
 
-    .venv/bin/python bench/outbox.py                 # 2000 messages per run
-    .venv/bin/python bench/outbox.py --messages 500  # quicker
+    .venv/bin/python bench/outbox.py                          # 400 messages per run, 50 ms receiver
+    .venv/bin/python bench/outbox.py --delay 0 --messages 2000  # an instant receiver
 
 A throwaway PostgreSQL cluster with its durable defaults (fsync, synchronous_commit,
 full_page_writes on) and a fresh migrated database. The baseline is the raw insert rate:
 messages queued with `enqueue_to_body`, one transaction each (as each escalation commits
-its own). Then the same number of signed webhooks is delivered by 1 and by 2 worker
-processes (`samleng worker`, batch 100) to a local receiver on 127.0.0.1 that answers 204
-at once and counts every request by `webhook-id`. Rate = messages / (last receipt - first
-receipt). The run fails if any message is lost or delivered twice.
+its own). Then the same number of signed webhooks is delivered by 1, 2 and 4 worker
+processes (this checkout's `python -m service.cli worker`, batch 100) to a local receiver
+on 127.0.0.1 that answers 204 after `--delay` seconds and counts every request by
+`webhook-id`. Rate = messages / (last receipt - first receipt). The run fails if any
+message is lost or delivered twice.
 
 Exit status: 0 ok, 1 a check failed, 2 no PostgreSQL here.
 """
@@ -30,7 +32,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BIN = ROOT / ".venv" / "bin"
 KEYS = {
     "SAMLENG_SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnopqrstuv",
     "SAMLENG_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789abcdefghijklmnopqr",
@@ -43,7 +44,8 @@ def say(message: str) -> None:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
         self.lock = threading.Lock()
         self.ids: list[str] = []
         self.times: list[float] = []
@@ -57,6 +59,8 @@ class Receiver:
 
             def do_POST(self) -> None:  # noqa: N802
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 with receiver.lock:
                     receiver.ids.append(self.headers.get("webhook-id", ""))
                     receiver.times.append(time.perf_counter())
@@ -79,7 +83,9 @@ class Receiver:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--delay", type=float, default=0.05, help="seconds the receiver takes to answer")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts to run, comma-separated")
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
     import dev
@@ -104,8 +110,9 @@ def main() -> int:
         url = admin_url.rsplit("/", 1)[0] + f"/{name}"
         env = {**os.environ, **KEYS, "SAMLENG_ENV": "development", "SAMLENG_DATABASE_URL": url,
                "SAMLENG_VAR_DIR": str(work / "var"), "SAMLENG_SPOOL_DIR": str(work / "spool"),
-               "SAMLENG_LOG_LEVEL": "WARNING", "SAMLENG_OUTBOX_BATCH": "100"}
-        subprocess.run([str(BIN / "samleng"), "migrate"], env=env, cwd=work, check=True, capture_output=True)
+               "SAMLENG_LOG_LEVEL": "WARNING", "SAMLENG_OUTBOX_BATCH": "100", "PYTHONPATH": str(ROOT)}
+        cli = [sys.executable, "-m", "service.cli"]  # this checkout's code, not an installed script
+        subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
         os.environ.update({k: v for k, v in env.items() if k.startswith("SAMLENG_")})
         from sqlmodel import Session
 
@@ -117,7 +124,7 @@ def main() -> int:
 
         get_settings.cache_clear()
         engine = build_engine(get_settings())
-        receiver = Receiver()
+        receiver = Receiver(args.delay)
         with Session(engine) as s:
             body = upsert_body(s, slug="bench", name_en="Bench body", level="national", webhook_url=receiver.url)
             body_id = body.id
@@ -137,18 +144,20 @@ def main() -> int:
         say(f"raw insert: {results['insert']:.0f} messages/s (one transaction each)")
         with engine.begin() as conn:  # the baseline rows are not part of the delivery runs
             conn.execute(text("UPDATE outbound_message SET status = 'cancelled'"))
-        for count in (1, 2):
+        counts = [int(n) for n in args.workers.split(",")]
+        for count in counts:
             receiver.reset()
             insert(f"run{count}")
-            workers = [subprocess.Popen([str(BIN / "samleng"), "worker", "--interval", "0.05"], env=env, cwd=work,
+            workers = [subprocess.Popen([*cli, "worker", "--interval", "0.05"], env=env, cwd=ROOT,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(count)]
             deadline = time.monotonic() + args.timeout
             while len(receiver.ids) < args.messages and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(0.5)
-            for proc in workers:
+            for proc in workers:  # SIGTERM: each ends its pass and exits
                 proc.terminate()
-                proc.wait(10)
+            for proc in workers:
+                proc.wait(120)
             workers = []
             unique = len(set(receiver.ids))
             span = receiver.times[-1] - receiver.times[0] if len(receiver.times) > 1 else float("nan")
@@ -159,10 +168,15 @@ def main() -> int:
                 f"{unique} unique of {args.messages}, {len(receiver.ids) - unique} twice"
                 + ("" if ok else "  <-- CHECK FAILED"))
         engine.dispose()
-        say("| run | messages/s | vs raw insert |")
-        say("| --- | ---: | ---: |")
-        for key, label in (("insert", "raw insert (1 txn each)"), ("workers1", "1 worker"), ("workers2", "2 workers")):
-            say(f"| {label} | {results[key]:.0f} | {results[key] / results['insert']:.2f} |")
+        say(f"receiver answers in {args.delay * 1000:.0f} ms; {args.messages} messages per run")
+        say("| run | messages/s | vs raw insert | vs 1 worker |")
+        say("| --- | ---: | ---: | ---: |")
+        say(f"| raw insert (1 txn each) | {results['insert']:.0f} | 1.00 | |")
+        base = results.get(f"workers{counts[0]}")
+        for count in counts:
+            rate = results[f"workers{count}"]
+            say(f"| {count} worker{'s' if count > 1 else ''} | {rate:.0f} | {rate / results['insert']:.2f} | "
+                f"{rate / base:.2f} |" if base else "")
     finally:
         for proc in workers:
             proc.kill()

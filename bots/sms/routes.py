@@ -3,7 +3,8 @@
 Verifies the signature, turns the form into one `InboundMessage` (dropping Twilio's
 location guesses), hands it to the intake dialogue on the writer thread and renders
 the reply as TwiML. If the database cannot take it, the message goes to the
-durable spool and the sender hears that it was received.
+durable spool and the sender hears that it was received; if the spool cannot take
+it either (disk full), the answer is 503 and Twilio tries its fallback URL or again.
 """
 
 from __future__ import annotations
@@ -105,7 +106,15 @@ async def inbound_sms(request: Request) -> Response:
                                                    key=address)
     except Exception as exc:
         # The database could not take it: keep it on disk, acknowledge, replay later.
-        request.app.state.spool.append(message)
+        try:
+            request.app.state.spool.append(message)
+        except OSError as spool_error:
+            # Neither stored nor spooled (disk full, I/O error): do not acknowledge. A 5xx makes
+            # Twilio try the fallback URL (or this one again later); nothing was kept here.
+            metrics.REJECTED.labels(channel, "503").inc()
+            log.error("inbound %s message neither stored (%s) nor spooled (%s)", channel,
+                      type(exc).__name__, type(spool_error).__name__)
+            return Response(status_code=503, content="temporarily unavailable", media_type="text/plain")
         metrics.SPOOLED.labels(channel).inc()
         metrics.INBOUND.labels(channel, "spooled").inc()
         log.warning("inbound %s message spooled: %s", channel, type(exc).__name__)

@@ -7,7 +7,9 @@ lock, and no savepoint per unit (each one costs two round trips on PostgreSQL).
 If any unit raises or the commit fails, the whole batch is rolled back and its
 units are run again one by one, each in its own transaction: a unit that raises
 fails alone, a unit that lost a uniqueness race to another process runs once
-more (and then finds what the other stored), and when the database is down every
+more (and then finds what the other stored), a deadlock or serialization failure
+(PostgreSQL aborting one of two transactions that crossed) is retried the same way
+and is not taken for an outage, and when the database is down every
 unit fails and each caller decides what to do (the SMS webhook spools). Units
 must therefore be plain database work that can safely run twice.
 """
@@ -18,7 +20,9 @@ import asyncio
 import itertools
 import logging
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -42,6 +46,17 @@ class _UnitFailed(Exception):
 
 # Errors that mean the database cannot take writes now, whatever the unit: no retry one by one.
 DB_UNAVAILABLE = (OperationalError, InterfaceError)
+# ... except these two, which PostgreSQL raises to one of two transactions that got in each
+# other's way (e.g. two lanes, or two processes, storing copies of one update in opposite
+# order): deadlock detected, could not serialize. The transaction is lost, the database is fine.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+ALONE_ATTEMPTS = 5
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: run the work again, it is not an outage."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, OperationalError) and getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 class Writer:
@@ -145,7 +160,9 @@ class Writer:
             for unit, _ in live:
                 try:
                     values.append(unit(session))
-                except DB_UNAVAILABLE:
+                except DB_UNAVAILABLE as exc:
+                    if is_conflict(exc):
+                        raise _UnitFailed() from exc
                     raise
                 except Exception as exc:
                     raise _UnitFailed() from exc
@@ -153,20 +170,33 @@ class Writer:
                 session.commit()
             except IntegrityError as exc:
                 raise _UnitFailed() from exc
+            except OperationalError as exc:
+                if is_conflict(exc):
+                    raise _UnitFailed() from exc
+                raise
         return values
 
     def _run_alone(self, live: list[tuple[Callable[[Session], Any], Future[Any]]]) -> None:
         for unit, future in live:
-            for attempt in (1, 2):
+            raced = False
+            for attempt in range(1, ALONE_ATTEMPTS + 1):
                 try:
                     with Session(self.engine, expire_on_commit=False) as session:
                         value = unit(session)
                         session.commit()
                 except IntegrityError as exc:
                     # Another writer stored the same thing first: once more, the unit finds it.
-                    if attempt == 2:
+                    if raced or attempt == ALONE_ATTEMPTS:
                         future.set_exception(exc)
+                        break
+                    raced = True
                     continue
+                except OperationalError as exc:
+                    if is_conflict(exc) and attempt < ALONE_ATTEMPTS:
+                        time.sleep(random.uniform(0.005, 0.05) * attempt)  # let the other transaction finish
+                        continue
+                    log.warning("writer unit failed: %s", type(exc).__name__)
+                    future.set_exception(exc)
                 except Exception as exc:
                     log.warning("writer unit failed: %s", type(exc).__name__)
                     future.set_exception(exc)

@@ -46,6 +46,12 @@ class TwilioDriver:
         if not (settings.twilio_account_sid and settings.twilio_auth_token):
             raise RuntimeError("twilio driver needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         self.settings = settings
+        if http_client is None:
+            # The library's default client waits forever (timeout=None): a Twilio that never
+            # answers would hold the worker. Connect and each read give up after the timeout.
+            from twilio.http.http_client import TwilioHttpClient
+
+            http_client = TwilioHttpClient(timeout=settings.outbox_timeout)
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)  # type: ignore[arg-type]
         if settings.twilio_api_base:
             self.client.api.base_url = settings.twilio_api_base.rstrip("/")
@@ -107,12 +113,16 @@ class TelegramDriver:
 
         from telegram import Bot
         from telegram.error import BadRequest, Forbidden, InvalidToken
+        from telegram.request import HTTPXRequest
 
         base = (self.settings.telegram_api_base or "https://api.telegram.org").rstrip("/")
+        limit = self.settings.outbox_timeout
+        request = HTTPXRequest(connection_pool_size=1, connect_timeout=limit, read_timeout=limit,
+                               write_timeout=limit, pool_timeout=limit)
 
         async def deliver() -> None:
             async with Bot(self.settings.telegram_bot_token, base_url=f"{base}/bot",
-                           base_file_url=f"{base}/file/bot") as bot:
+                           base_file_url=f"{base}/file/bot", request=request) as bot:
                 await bot.send_message(int(to), body)
 
         try:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import random
+import signal
 import socket
-import time
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
 from service.config import Settings
@@ -42,6 +45,46 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
+class _Heartbeat:
+    """Renews the claim of the message being sent (and SQLite's delivery lock) every third of a
+    lease, from a thread, so a long send never outlives its claim while the process lives."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.interval = max(worker.settings.outbox_lease_seconds / 3, 0.05)
+        self.inflight: int | None = None
+        self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-heartbeat", daemon=True)
+        self._thread.start()
+
+    @contextmanager
+    def watching(self, outbound_id: int) -> Iterator[None]:
+        with self._lock:
+            self.inflight = outbound_id
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.inflight = None
+
+    def _run(self) -> None:
+        while not self._halt.wait(self.interval):
+            with self._lock:
+                inflight = self.inflight
+            if inflight is None and self.worker.engine.dialect.name != "sqlite":
+                continue  # nothing held between sends on PostgreSQL
+            try:
+                if not self.worker.renew(inflight):
+                    log.warning("outbox claim on #%s or the delivery lock was lost while sending", inflight)
+            except Exception as exc:  # database away for a moment: try again at the next beat
+                log.warning("outbox claim not renewed: %s", type(exc).__name__)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._thread.join(5)
+
+
 class Worker:
     def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None) -> None:
         self.engine, self.settings = engine, settings
@@ -50,6 +93,9 @@ class Worker:
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.spool = Spool(settings.spool_dir)
         self._analytics_at: datetime | None = None
+        self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
+        self._claimed_until: dict[int, datetime] = {}  # this batch's claims, as last written
+        self._lock_until: datetime | None = None  # SQLite's delivery lock, as last written
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
@@ -102,6 +148,7 @@ class Worker:
                 lock = WorkerLock(name="outbox", holder=self.worker_id, expires_at=stamp + lease)
             lock.holder, lock.expires_at = self.worker_id, stamp + lease
             session.add(lock)
+        self._lock_until = stamp + lease
         return True
 
     def claim(self, limit: int) -> list[tuple[int, registry.Outgoing | None, str | None]]:
@@ -122,8 +169,10 @@ class Worker:
             rows = session.exec(query).all()
             until = stamp + timedelta(seconds=self.settings.outbox_lease_seconds)
             claimed: list[tuple[int, registry.Outgoing | None, str | None]] = []
+            self._claimed_until = {}
             for row in rows:
                 row.claimed_by, row.claimed_until = self.worker_id, until
+                self._claimed_until[row.id] = until  # type: ignore[index]
                 session.add(row)
                 try:
                     claimed.append((row.id, self._outgoing(session, row), None))  # type: ignore[arg-type]
@@ -132,16 +181,109 @@ class Worker:
             return claimed
 
     def deliver_due(self, limit: int | None = None) -> int:
+        """Claim a batch and send it, one message at a time.
+
+        The batch's claims may lapse while earlier messages are sent (another worker may then
+        take a row): right before each send the row's claim is re-checked and renewed in one
+        conditional UPDATE, and while the send is under way a heartbeat keeps renewing it
+        (and, on SQLite, the delivery lock). A stop request (SIGTERM) ends the batch after
+        the message in flight; whatever is left is released at once for the next worker.
+        """
         if not self._hold_sqlite_lock():
             return 0
         claimed: list = []
+        failing: set[str] = set()  # routes that failed for a passing reason in this batch
+        heartbeat: _Heartbeat | None = None
         try:
             claimed = self.claim(limit or self.settings.outbox_batch)
+            if claimed:
+                heartbeat = _Heartbeat(self)
             for outbound_id, item, error in claimed:
-                self._deliver_one(outbound_id, item, error)
+                if self.stopping.is_set():
+                    break
+                route = registry.route_of(item.kind, item.channel) if item is not None else None
+                if route in failing:
+                    # One timeout or 5xx per destination and batch is enough: the rest of its
+                    # messages wait for the next try instead of each paying the timeout.
+                    self._defer(outbound_id, f"deferred: {route} failing")
+                    continue
+                held = self._take(outbound_id)
+                if held is None:
+                    break  # SQLite: the delivery lock went to another worker; it carries on
+                if not held:
+                    continue  # the claim lapsed and another worker took the row: it sends it
+                with heartbeat.watching(outbound_id):  # type: ignore[union-attr]
+                    ok = self._deliver_one(outbound_id, item, error)
+                if not ok and route is not None:
+                    failing.add(route)
         finally:
+            if heartbeat is not None:
+                heartbeat.stop()
+            if claimed:
+                self._release_claims()
             self._release_sqlite_lock()
         return len(claimed)
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.outbox_lease_seconds)
+
+    def _take(self, outbound_id: int) -> bool | None:
+        """Re-check and renew this worker's claim on one row just before sending it.
+
+        True: still ours, for another lease. False: another worker took it over. None
+        (SQLite): this worker no longer holds the delivery lock. While more than half the
+        lease the claim (and lock) were last given is left, nobody else can have taken them
+        and the database is not asked (one commit fewer per message).
+        """
+        stamp = now()
+        known = self._claimed_until.get(outbound_id)
+        if known is not None and known - stamp > self._lease() / 2 and (
+                self.engine.dialect.name != "sqlite" or (self._lock_until or stamp) - stamp > self._lease() / 2):
+            return True
+        until = stamp + self._lease()
+        with session_scope(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                lock = session.execute(update(WorkerLock).where(
+                    col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
+                ).values(expires_at=until))
+                if lock.rowcount != 1:  # type: ignore[attr-defined]
+                    return None
+            result = session.execute(update(OutboundMessage).where(
+                col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
+                col(OutboundMessage.status) == "pending",
+            ).values(claimed_until=until))
+            held = result.rowcount == 1  # type: ignore[attr-defined]
+        if self.engine.dialect.name == "sqlite":
+            self._lock_until = until
+        if held:
+            self._claimed_until[outbound_id] = until
+        return held
+
+    def renew(self, outbound_id: int | None) -> bool:
+        """The heartbeat: extend the in-flight row's claim (and SQLite's lock). False if either was lost."""
+        until = now() + self._lease()
+        held = True
+        with session_scope(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                held = session.execute(update(WorkerLock).where(
+                    col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
+                ).values(expires_at=until)).rowcount == 1  # type: ignore[attr-defined]
+            if outbound_id is not None:
+                held = session.execute(update(OutboundMessage).where(
+                    col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
+                    col(OutboundMessage.status) == "pending",
+                ).values(claimed_until=until)).rowcount == 1 and held  # type: ignore[attr-defined]
+        return held
+
+    def _release_claims(self) -> None:
+        """Give back every row this worker claimed and did not finish: due again at once for anyone."""
+        try:
+            with session_scope(self.engine) as session:
+                session.execute(update(OutboundMessage).where(
+                    col(OutboundMessage.claimed_by) == self.worker_id, col(OutboundMessage.status) == "pending",
+                ).values(claimed_by=None, claimed_until=None))
+        except Exception as exc:  # the database is away: the claims lapse on their own
+            log.warning("outbox claims not released: %s", type(exc).__name__)
 
     def _release_sqlite_lock(self) -> None:
         if self.engine.dialect.name != "sqlite":
@@ -167,7 +309,18 @@ class Worker:
             id=row.id, kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",  # type: ignore[arg-type]
             to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret)
 
-    def _deliver_one(self, outbound_id: int, item: registry.Outgoing | None, read_error: str | None) -> None:
+    def _defer(self, outbound_id: int, reason: str) -> None:
+        """Give a claimed row back untried, due again after the first backoff step (no attempt counted)."""
+        with session_scope(self.engine) as session:
+            row = session.get(OutboundMessage, outbound_id)
+            if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
+                return
+            row.claimed_by, row.claimed_until = None, None
+            row.next_attempt_at, row.last_error = now() + backoff(1), reason
+            session.add(row)
+
+    def _deliver_one(self, outbound_id: int, item: registry.Outgoing | None, read_error: str | None) -> bool:
+        """Send one claimed row and record the outcome; False when it failed for a passing reason."""
         error: tuple[str, bool] | None = (read_error, True) if read_error is not None else None
         sent = None
         if error is None and item is not None:  # no transaction is open while sending
@@ -180,7 +333,15 @@ class Worker:
         with session_scope(self.engine) as session:
             row = session.get(OutboundMessage, outbound_id)
             if row is None or row.status != "pending" or row.claimed_by != self.worker_id:
-                return  # our claim lapsed and another worker took the row over
+                # Our claim lapsed while sending and another worker took the row over: it was
+                # (or will be) sent by that worker too. Say so; the other worker records its own.
+                if row is not None and item is not None and read_error is None:
+                    note = "sent after its claim passed to another worker (a possible duplicate)"
+                    session.add(DeliveryAttempt(outbound_id=outbound_id, ok=error is None,
+                                                error=note if error is None else f"{note}: {error[0]}"))
+                    metrics.OUTBOX.labels(row.kind, "lost_claim").inc()
+                    log.warning("outbox #%s sent after its claim had passed to another worker", outbound_id)
+                return error is None or error[1]
             row.attempts += 1
             row.claimed_by, row.claimed_until = None, None
             if error is None:
@@ -195,6 +356,7 @@ class Worker:
                 message, permanent = error
                 self._failed(session, row, message, dead=permanent or row.attempts >= MAX_ATTEMPTS)
             session.add(row)
+        return error is None or error[1]
 
     @staticmethod
     def _failed(session: Session, row: OutboundMessage, error: str, *, dead: bool) -> None:
@@ -316,6 +478,8 @@ class Worker:
         result: dict[str, int] = {}
         self.failed: dict[str, str] = {}
         for name, method, key in self.DUTIES:
+            if self.stopping.is_set():  # SIGTERM: the duties left wait for the next worker
+                break
             try:
                 done = getattr(self, method)()
             except Exception as exc:  # the database may be down, or one duty broken: the others go on
@@ -329,8 +493,23 @@ class Worker:
         return result
 
     def run_forever(self, *, interval: float = 2.0) -> None:
+        """Pass after pass until SIGTERM (or SIGINT): then the message in flight is finished,
+        the rest of the batch and SQLite's delivery lock are released, and the pass ends."""
+        self._stop_on_signals()
         log.info("worker started (driver %s)", self.settings.effective_sms_driver)
-        while True:
+        while not self.stopping.is_set():
             busy = self.run_once().get("delivered", 0) >= self.settings.outbox_batch
             if not busy:  # a full batch means more is waiting: go again at once
-                time.sleep(interval)
+                self.stopping.wait(interval)
+        log.info("worker stopped")
+
+    def _stop_on_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach the main thread only (e.g. a worker run inside a test)
+
+        def stop(signum: int, _frame: object) -> None:
+            log.info("worker stopping (signal %d): finishing the message in flight", signum)
+            self.stopping.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
