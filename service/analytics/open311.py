@@ -23,6 +23,7 @@ from service.analytics import charts, queries as q
 from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
+from service.kit.masking import mask
 from service.reports.models import CATEGORIES, Report
 
 SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type", "keywords", "group")
@@ -79,7 +80,8 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
     if ids:
         for qt in session.execute(select(ApprovedQuote).where(col(ApprovedQuote.report_id).in_(ids),
                                                               col(ApprovedQuote.revoked_at).is_(None))).scalars():
-            quotes.setdefault(qt.report_id, qt.excerpt_masked)
+            if mask(qt.excerpt_masked) == qt.excerpt_masked:  # masked again: an older approval may hold a number
+                quotes.setdefault(qt.report_id, qt.excerpt_masked)
     out = []
     wanted = set(ids)
     for key, rid, province, cat, st, created, updated in keyed:

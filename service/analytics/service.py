@@ -50,7 +50,7 @@ def approve_quote(session: Session, *, report_id: int, excerpt: str, approved_by
         raise InvalidInput(f"a quote is 1 to {MAX_QUOTE_CHARS} characters")
     if text not in " ".join(report.narrative_masked.split()):
         raise InvalidInput("a quote must be an exact excerpt of the masked narrative")
-    if mask(text) != text:  # belt and braces: masking again must change nothing
+    if not publishable(text):  # belt and braces: masking again must change nothing
         raise InvalidInput("the excerpt still contains something masking would remove")
     quote = ApprovedQuote(report_id=report_id, excerpt_masked=text, language=language or report.language,
                           approved_by=approved_by, approved_at=now())
@@ -90,8 +90,15 @@ def approved_quotes(session: Session, *, filters: q.Filters, limit: int = 5, lan
             .order_by(col(ApprovedQuote.approved_at).desc()).limit(limit))
     quotes = list(session.execute(stmt).scalars().all())
     # The masked narrative may have changed (withdrawal erases it): only quotes still in it are shown.
-    return [qt for qt in quotes if qt.excerpt_masked in " ".join((session.get(Report, qt.report_id).narrative_masked
-                                                                  or "").split())]
+    # Masked again on the way out: a quote approved under older masking that now finds a number,
+    # a handle or a link is not published (a supervisor can approve a cleaner excerpt).
+    return [qt for qt in quotes if publishable(qt.excerpt_masked)
+            and qt.excerpt_masked in " ".join((session.get(Report, qt.report_id).narrative_masked or "").split())]
+
+
+def publishable(excerpt: str) -> bool:
+    """True when masking the excerpt again changes nothing (checked at approval and at publication)."""
+    return mask(excerpt) == excerpt
 
 
 # -- exports ----------------------------------------------------------------------------------------
