@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     response_link_days: int = Field(30, alias="SAMLENG_RESPONSE_LINK_DAYS", ge=1)
     # Outbox: rows claimed per pass, how long a claim holds, HTTP/SMTP timeout per try.
     outbox_batch: int = Field(50, alias="SAMLENG_OUTBOX_BATCH", ge=1)
+    # Who may read /metrics: clients in these networks (the direct peer address, never a forwarded
+    # header), or anyone presenting this bearer token. Empty token: networks only.
+    metrics_allow: str = Field("127.0.0.1/32,::1/128", alias="SAMLENG_METRICS_ALLOW")
+    metrics_token: str = Field("", alias="SAMLENG_METRICS_TOKEN")
     outbox_lease_seconds: float = Field(300.0, alias="SAMLENG_OUTBOX_LEASE_SECONDS", gt=0)
     outbox_timeout: float = Field(10.0, alias="SAMLENG_OUTBOX_TIMEOUT", gt=0)
     # Retention: contact details erased this long after closure; raw narratives, delivered
