@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -129,6 +130,14 @@ class Settings(BaseSettings):
                 raise ConfigError("TWILIO_AUTH_TOKEN must be set in production")
             if not self.telegram_webhook_secret:
                 raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set in production")
+            for env_name, value in (("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                                    ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret)):
+                if len(value) < 32 or _patterned(value):
+                    raise ConfigError(f"{env_name} is too weak (need the provider's full 32+ character value)")
+            values = [getattr(self, n) for n in _SECRET_FIELDS] + [self.twilio_auth_token, self.telegram_webhook_secret]
+            if len(set(values)) != len(values):
+                raise ConfigError("the three SAMLENG_*_KEY values, TWILIO_AUTH_TOKEN and TELEGRAM_WEBHOOK_SECRET "
+                                  "must all be different")
             if not self.public_url.startswith("https://"):
                 raise ConfigError("SAMLENG_PUBLIC_URL must be https:// in production")
         return self
@@ -136,9 +145,18 @@ class Settings(BaseSettings):
 
 def _weak(value: str) -> bool:
     lowered = value.lower()
-    if len(value) < 32 or len(set(value)) < 10:
+    if len(value) < 32 or len(set(value)) < 10 or _patterned(value):
         return True
     return any(word in lowered for word in ("changeme", "secret", "password", "example"))
+
+
+def _patterned(value: str) -> bool:
+    """Not random: a repeated pattern (it compresses well) or mostly a run (abcd..., 0123...)."""
+    data = value.encode()
+    if len(zlib.compress(data, 9)) < 0.7 * len(data):
+        return True
+    steps = sum(1 for a, b in zip(value, value[1:]) if abs(ord(b) - ord(a)) <= 1)
+    return steps > len(value) // 2
 
 
 def _dev_secret(name: str) -> str:
