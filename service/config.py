@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # header), or anyone presenting this bearer token. Empty token: networks only.
     metrics_allow: str = Field("127.0.0.1/32,::1/128", alias="SAMLENG_METRICS_ALLOW")
     metrics_token: str = Field("", alias="SAMLENG_METRICS_TOKEN")
+    # Grievance-body webhooks may only reach public addresses, unless a range is allowed here
+    # (comma-separated networks, e.g. a body's server on the office LAN: 192.168.10.0/24).
+    webhook_allow_networks: str = Field("", alias="SAMLENG_WEBHOOK_ALLOW_NETWORKS")
     outbox_lease_seconds: float = Field(300.0, alias="SAMLENG_OUTBOX_LEASE_SECONDS", gt=0)
     outbox_timeout: float = Field(10.0, alias="SAMLENG_OUTBOX_TIMEOUT", gt=0)
     # Retention: contact details erased this long after closure; raw narratives, delivered
