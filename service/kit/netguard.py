@@ -2,8 +2,9 @@
 link-local (169.254.169.254, the cloud metadata address), multicast, reserved and unspecified
 addresses are refused, unless a deployment allows a range with SAMLENG_WEBHOOK_ALLOW_NETWORKS.
 
-Checked when a body is loaded (an address literal always; a name when it resolves) and again at
-delivery after DNS resolution (every address the name resolves to must pass)."""
+Checked when a body is loaded and again at delivery after DNS resolution: every address the name
+resolves to must pass. A name that does not resolve at that moment is let through (the HTTP client
+cannot reach it either, and the delivery is retried, checked again)."""
 
 from __future__ import annotations
 

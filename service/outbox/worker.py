@@ -167,7 +167,8 @@ class Worker:
             try:
                 if item.kind == "webhook":  # again at delivery, after DNS resolution (service/kit/netguard.py)
                     try:
-                        check_url(item.to or "", allow=self.settings.webhook_allow_networks)
+                        # A name that does not resolve now is left to the HTTP client (it fails and retries).
+                        check_url(item.to or "", allow=self.settings.webhook_allow_networks, resolve=False)
                     except AddressRefused as exc:
                         raise PermanentFailure(f"webhook address refused: {exc}") from None
                 sent = self._driver(registry.route_of(item.kind, item.channel)).deliver(item)
