@@ -120,6 +120,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> "Settings":
+        if any(c in self.mail_from for c in "\r\n\x00"):
+            raise ConfigError("SAMLENG_MAIL_FROM must be one line (a line ending would add mail headers)")
         for name in _SECRET_FIELDS:
             value = getattr(self, name)
             if not value:

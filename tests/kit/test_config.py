@@ -81,3 +81,10 @@ def test_production_refuses_short_reused_or_patterned_secrets(monkeypatch: pytes
                                                                override: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         production(monkeypatch, **override)
+
+
+@pytest.mark.parametrize("value", ["samleng@ngo.org\r\nBcc: leak@evil.test", "samleng@ngo.org\nX: y", "a\rb@c.d"])
+def test_a_line_ending_in_the_mail_sender_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SAMLENG_MAIL_FROM", value)
+    with pytest.raises((ConfigError, ValueError)):
+        Settings(_env_file=None)  # type: ignore[call-arg]
