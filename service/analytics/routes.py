@@ -46,7 +46,16 @@ def public_page(session: SessionDep, lang: Lang = "en", province: str = "") -> H
         if node is None:
             raise HTTPException(404, "unknown province")
         place_id = node.id
-    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id))
+    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id), headers=PUBLIC_HEADERS)
+
+
+# The public page has no script and loads nothing from elsewhere (charts are inline SVG).
+PUBLIC_HEADERS = {
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _parse_date(value: str | None, name: str) -> datetime | None:
