@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 PHONE_MASK = "[phone]"
 EMAIL_MASK = "[email]"
@@ -72,25 +73,53 @@ _AMOUNT = re.compile(rf"(?:{_CURRENCY_BEFORE}\s?(?:{_AMOUNT_NUMBER})(?!\d)|(?<![
                      re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def _fold(ch: str) -> str:
+    """One non-ASCII character, normalised: NFKC, any script's digit as 0-9, format characters gone."""
+    if unicodedata.category(ch) == "Cf":
+        return ""
+    out = []
+    for c in unicodedata.normalize("NFKC", ch):
+        value = unicodedata.decimal(c, None)
+        if value is not None:
+            out.append(str(value))
+        elif unicodedata.category(c) != "Cf":
+            out.append(c)
+    return "".join(out)
+
+
+_AFTER_DIGIT = re.compile(r"(?<=\d)[^\x00-\x7f]")  # \d: a decimal digit of any script
+
+
+def _one_for_one(text: str) -> bool:
+    """Every character folds to exactly one (no format character, no expansion), and no combining
+    mark sits on a digit: the normalised view is then a plain translation, positions unchanged."""
+    if any(len(_fold(ch)) != 1 for ch in set(text) if ch >= "\x80"):
+        return False
+    return not any(unicodedata.category(m.group(0)) in ("Mn", "Me") for m in _AFTER_DIGIT.finditer(text))
+
+
 def _normalise(text: str) -> tuple[str, list[int]]:
     """The normalised view of `text` and, for each of its characters, the index it came from."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        cat = unicodedata.category(ch)
-        if cat == "Cf":
-            continue
-        if cat in ("Mn", "Me") and out and out[-1].isdigit():
-            continue
-        for c in unicodedata.normalize("NFKC", ch):
-            value = unicodedata.decimal(c, None)
-            if value is not None:
-                c = str(value)
-            elif unicodedata.category(c) == "Cf":
+    if text.isascii():  # the common case: nothing to fold
+        norm, origin = text, list(range(len(text)))
+    elif _one_for_one(text):  # Khmer text, Khmer digits...: each character folds to exactly one
+        norm = text.translate({ord(ch): _fold(ch) for ch in set(text) if ch >= "\x80"})
+        origin = list(range(len(text)))
+    else:
+        out: list[str] = []
+        origin = []
+        for i, ch in enumerate(text):
+            if ch < "\x80":
+                out.append(ch)
+                origin.append(i)
                 continue
-            out.append(c)
-            origin.append(i)
-    norm = "".join(out)
+            if out and out[-1].isdigit() and unicodedata.category(ch) in ("Mn", "Me"):
+                continue  # a combining mark on a digit
+            for c in _fold(ch):
+                out.append(c)
+                origin.append(i)
+        norm = "".join(out)
     norm = _LOOKALIKE_RUN.sub(lambda m: m.group(0).translate(_FOLD_LOOKALIKE), norm)
     return norm, origin
 
@@ -105,20 +134,39 @@ def _valid_date(m: re.Match[str]) -> bool:
     return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
 
 
+@lru_cache(maxsize=4096)
+def _kind(ch: str) -> str:
+    """A character as the phone view sees it: itself (digit, +), ' ' (a separator) or 'x'."""
+    if "0" <= ch <= "9" or ch == "+":
+        return ch
+    if ch.isspace() or (unicodedata.category(ch) in _SEP_CATEGORIES and ch not in _NOT_SEPARATORS):
+        return " "
+    return "x"
+
+
 def _phone_view(norm: str, blocked: list[bool]) -> str:
-    view = []
-    for ch, gone in zip(norm, blocked):
-        if gone:
-            view.append("x")
-        elif "0" <= ch <= "9":
-            view.append(ch)
-        elif ch == "+":
-            view.append("+")
-        elif ch.isspace() or (unicodedata.category(ch) in _SEP_CATEGORIES and ch not in _NOT_SEPARATORS):
-            view.append(" ")
-        else:
-            view.append("x")
-    return "".join(view)
+    return "".join("x" if gone else _kind(ch) for ch, gone in zip(norm, blocked))
+
+
+def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) -> None:  # type: ignore[no-untyped-def]
+    """Phone numbers on the phone view, with times, amounts, receipt codes and dates protected."""
+    view = list(_phone_view(norm, blocked))
+    for pattern in (_TIME, _AMOUNT, _RECEIPT):
+        for m in pattern.finditer(norm):
+            view[m.start():m.end()] = "x" * (m.end() - m.start())
+    shown = "".join(view)
+    for m in _DATE.finditer(norm):
+        # A date followed or preceded by more digits may be a number written like one: not protected.
+        if (_valid_date(m) and not _DIGIT_NEAR_AFTER.match(shown, m.end())
+                and not _DIGIT_NEAR_BEFORE.search(shown, max(0, m.start() - 8), m.start())):
+            view[m.start():m.end()] = "x" * (m.end() - m.start())
+    for m in _PHONE.finditer("".join(view)):
+        inside = [(a, b) for a, b in ids if a < m.end() and m.start() < b]
+        if any(a <= m.start() and m.end() <= b for a, b in inside):
+            continue  # `N12345678`: one ID token, masked whole below
+        start = min([m.start(), *(a for a, _ in inside)])
+        end = max([m.end(), *(b for _, b in inside)])
+        take(start, end, PHONE_MASK)  # a phone number glued to a word (`012 345 678call`) goes whole
 
 
 def find_identifiers(text: str) -> list[tuple[int, int, str]]:
@@ -138,23 +186,8 @@ def find_identifiers(text: str) -> list[tuple[int, int, str]]:
         for m in pattern.finditer(norm):
             take(m.start(), m.end(), label)
     ids = [(m.start(), m.end()) for m in _ID.finditer(norm) if not any(blocked[m.start():m.end()])]
-    # Protected: times, dates, amounts and receipt codes are not part of a phone number.
-    protected = list(blocked)
-    for pattern in (_TIME, _AMOUNT, _RECEIPT):
-        for m in pattern.finditer(norm):
-            protected[m.start():m.end()] = [True] * (m.end() - m.start())
-    view = _phone_view(norm, protected)
-    for m in _DATE.finditer(norm):
-        # A date followed or preceded by more digits may be a number written like one: not protected.
-        if _valid_date(m) and not _DIGIT_NEAR_AFTER.match(view, m.end()) and not _DIGIT_NEAR_BEFORE.search(view, 0, m.start()):
-            protected[m.start():m.end()] = [True] * (m.end() - m.start())
-    for m in _PHONE.finditer(_phone_view(norm, protected)):
-        inside = [(a, b) for a, b in ids if a < m.end() and m.start() < b]
-        if any(a <= m.start() and m.end() <= b for a, b in inside):
-            continue  # `N12345678`: one ID token, masked whole below
-        start = min([m.start(), *(a for a, _ in inside)])
-        end = max([m.end(), *(b for _, b in inside)])
-        take(start, end, PHONE_MASK)  # a phone number glued to a word (`012 345 678call`) goes whole
+    if sum(map(norm.count, "0123456789")) >= 7:  # fewer digits than a phone number: nothing more to find
+        _phones(norm, blocked, ids, take)
     for a, b in ids:
         take(a, b, ID_MASK)
 
