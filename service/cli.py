@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,9 +39,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
 
     _setup_logging()
+    trust, allow = proxy_trust(args.forwarded_allow_ips)
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
-                proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
+                proxy_headers=trust, forwarded_allow_ips=allow)
     return 0
+
+
+def proxy_trust(forwarded_allow_ips: str | None) -> tuple[bool, str | None]:
+    """X-Forwarded-For/-Proto are believed only from the proxies named (--forwarded-allow-ips or
+    SAMLENG_FORWARDED_ALLOW_IPS); by default from nobody, so without a proxy that sets them every
+    client is its own address (per-client limits, /metrics' allowed networks)."""
+    value = (forwarded_allow_ips if forwarded_allow_ips is not None
+             else os.environ.get("SAMLENG_FORWARDED_ALLOW_IPS", "")).strip()
+    return (True, value) if value else (False, None)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -402,7 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument("--forwarded-allow-ips", default=None,
+                       help="proxies whose X-Forwarded-For is believed (default: none; SAMLENG_FORWARDED_ALLOW_IPS)")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run the background worker")

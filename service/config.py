@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -94,6 +95,13 @@ class Settings(BaseSettings):
     response_link_days: int = Field(30, alias="SAMLENG_RESPONSE_LINK_DAYS", ge=1)
     # Outbox: rows claimed per pass, how long a claim holds, HTTP/SMTP timeout per try.
     outbox_batch: int = Field(50, alias="SAMLENG_OUTBOX_BATCH", ge=1)
+    # Who may read /metrics: clients in these networks (the direct peer address, never a forwarded
+    # header), or anyone presenting this bearer token. Empty token: networks only.
+    metrics_allow: str = Field("127.0.0.1/32,::1/128", alias="SAMLENG_METRICS_ALLOW")
+    metrics_token: str = Field("", alias="SAMLENG_METRICS_TOKEN")
+    # Grievance-body webhooks may only reach public addresses, unless a range is allowed here
+    # (comma-separated networks, e.g. a body's server on the office LAN: 192.168.10.0/24).
+    webhook_allow_networks: str = Field("", alias="SAMLENG_WEBHOOK_ALLOW_NETWORKS")
     outbox_lease_seconds: float = Field(300.0, alias="SAMLENG_OUTBOX_LEASE_SECONDS", gt=0)
     outbox_timeout: float = Field(10.0, alias="SAMLENG_OUTBOX_TIMEOUT", gt=0)
     # Retention: contact details erased this long after closure; raw narratives, delivered
@@ -125,6 +133,8 @@ class Settings(BaseSettings):
                 parse_offset(self.clock_offset)
             except ValueError as exc:
                 raise ConfigError(f"SAMLENG_CLOCK_OFFSET: {exc}") from None
+        if any(c in self.mail_from for c in "\r\n\x00"):
+            raise ConfigError("SAMLENG_MAIL_FROM must be one line (a line ending would add mail headers)")
         for name in _SECRET_FIELDS:
             value = getattr(self, name)
             if not value:
@@ -138,6 +148,14 @@ class Settings(BaseSettings):
                 raise ConfigError("TWILIO_AUTH_TOKEN must be set in production")
             if not self.telegram_webhook_secret:
                 raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set in production")
+            for env_name, value in (("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                                    ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret)):
+                if len(value) < 32 or _patterned(value):
+                    raise ConfigError(f"{env_name} is too weak (need the provider's full 32+ character value)")
+            values = [getattr(self, n) for n in _SECRET_FIELDS] + [self.twilio_auth_token, self.telegram_webhook_secret]
+            if len(set(values)) != len(values):
+                raise ConfigError("the three SAMLENG_*_KEY values, TWILIO_AUTH_TOKEN and TELEGRAM_WEBHOOK_SECRET "
+                                  "must all be different")
             if not self.public_url.startswith("https://"):
                 raise ConfigError("SAMLENG_PUBLIC_URL must be https:// in production")
         return self
@@ -145,9 +163,18 @@ class Settings(BaseSettings):
 
 def _weak(value: str) -> bool:
     lowered = value.lower()
-    if len(value) < 32 or len(set(value)) < 10:
+    if len(value) < 32 or len(set(value)) < 10 or _patterned(value):
         return True
     return any(word in lowered for word in ("changeme", "secret", "password", "example"))
+
+
+def _patterned(value: str) -> bool:
+    """Not random: a repeated pattern (it compresses well) or mostly a run (abcd..., 0123...)."""
+    data = value.encode()
+    if len(zlib.compress(data, 9)) < 0.7 * len(data):
+        return True
+    steps = sum(1 for a, b in zip(value, value[1:]) if abs(ord(b) - ord(a)) <= 1)
+    return steps > len(value) // 2
 
 
 def _dev_secret(name: str) -> str:

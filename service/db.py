@@ -45,7 +45,8 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": settings.db_busy_timeout})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": settings.db_busy_timeout},
+                               hide_parameters=True)  # errors and logs never carry a bound value
         busy_ms = int(settings.db_busy_timeout * 1000)
 
         @event.listens_for(engine, "connect")
@@ -72,7 +73,7 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
     _ping_when_idle(engine)
 
     @event.listens_for(engine, "connect")

@@ -4,6 +4,10 @@ Choices (docs/analytics.md):
 * services = the report categories;
 * a request is published only when its (province, category, month) cell holds at least
   the suppression threshold of reports, so no published request stands out in a small group;
+* date filters are rounded out to whole months, the granularity times are published at;
+* a record is listed only when its (province, category, month, status group) group holds at least the
+  threshold; `status_notes` is that status group, `updated_datetime` is not published (the month of
+  the last change would be one more thing to count by);
 * location = the province's capital point (never a facility); time = the first day of the
   month (UTC); `service_request_id` is a keyed hash, not the database id nor the receipt code;
 * `description` is an approved quote of that report when there is one, otherwise empty.
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from xml.etree import ElementTree as ET
 
 from sqlalchemy import and_, select
@@ -23,6 +27,7 @@ from service.analytics import charts, queries as q
 from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
+from service.kit.masking import mask
 from service.reports.models import CATEGORIES, Report
 
 SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type", "keywords", "group")
@@ -47,6 +52,31 @@ def _month(value: datetime) -> str:
     return datetime(value.year, value.month, 1, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def month_floor(value: datetime) -> datetime:
+    return datetime(value.year, value.month, 1, tzinfo=timezone.utc)
+
+
+def month_window(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """Date filters at the published granularity: whole months ([first of since's month, first of the
+    month after until's, unless until is already a month's first instant)). A filter at millisecond
+    precision can then not locate a report's moment inside its published month."""
+    start = month_floor(since.astimezone(timezone.utc)) if since is not None else None
+    end = None
+    if until is not None:
+        until = until.astimezone(timezone.utc)
+        end = month_floor(until)
+        if end != until:
+            end = month_floor(end + timedelta(days=32))
+    return start, end
+
+
+def status_group(status: str) -> str:
+    """The public page's status groups: open, resolved (resolved or closed), other (rejected...)."""
+    if status in q.OPEN_STATUSES:
+        return "open"
+    return "resolved" if status in q.RESOLVED_STATUSES else "other"
+
+
 def requests(session: Session, *, filters: q.Filters, service_code: str | None = None, status: str | None = None,
              limit: int = 200, language: str = "en") -> list[dict]:
     """Public requests: only reports in (province, category, month) groups of at least the threshold."""
@@ -64,22 +94,26 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
         select(Report.id, Report.place_id, Report.category, Report.status, Report.created_at, Report.updated_at)
         .where(and_(*conds)).order_by(col(Report.created_at).desc(), col(Report.id).desc())
     ).all()
-    # Group sizes over everything in scope (not only the page), per (province, category, month).
-    sizes: dict[tuple[str, str, str], int] = {}
+    # What a record publishes: province, category, month and status group (as the public page's
+    # province table: open, resolved, other). A record is listed only when its group of exactly those
+    # values holds at least the threshold, so counting listed records never finds a small count.
+    sizes: dict[tuple[str, str, str, str], int] = {}
     keyed = []
     for rid, pid, cat, st, created, updated in rows:
         province = tree.province_of(pid)
         if province is None:
             continue
-        key = (province.code, cat, created.strftime("%Y-%m"))
+        key = (province.code, cat, created.strftime("%Y-%m"), status_group(st))
         sizes[key] = sizes.get(key, 0) + 1
         keyed.append((key, rid, province, cat, st, created, updated))
+    publishable = {k for k, n in sizes.items() if n >= threshold}
     quotes = {}
-    ids = [k[1] for k in keyed if sizes[k[0]] >= threshold][: max(1, min(limit, MAX_REQUESTS))]
+    ids = [k[1] for k in keyed if k[0] in publishable][: max(1, min(limit, MAX_REQUESTS))]
     if ids:
         for qt in session.execute(select(ApprovedQuote).where(col(ApprovedQuote.report_id).in_(ids),
                                                               col(ApprovedQuote.revoked_at).is_(None))).scalars():
-            quotes.setdefault(qt.report_id, qt.excerpt_masked)
+            if mask(qt.excerpt_masked) == qt.excerpt_masked:  # masked again: an older approval may hold a number
+                quotes.setdefault(qt.report_id, qt.excerpt_masked)
     out = []
     wanted = set(ids)
     for key, rid, province, cat, st, created, updated in keyed:
@@ -89,11 +123,11 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
         out.append({
             "service_request_id": _request_id(rid),
             "status": "open" if st in q.OPEN_STATUSES else "closed",
-            "status_notes": label(language, "open") if st in q.OPEN_STATUSES else st.replace("_", " "),
+            "status_notes": label(language, status_group(st)),
             "service_name": label(language, cat), "service_code": cat,
             "description": quotes.get(rid, ""),
             "agency_responsible": "", "service_notice": "",
-            "requested_datetime": _month(created), "updated_datetime": _month(updated or created),
+            "requested_datetime": _month(created), "updated_datetime": None,
             "expected_datetime": None,
             "address": province.name_km if language == "km" else province.name_en,
             "address_id": province.code, "zipcode": None,

@@ -74,6 +74,14 @@ def province_table(session: Session, *, filters: q.Filters, language: str = "en"
     return suppress(table, row_labels=names, col_labels=cols, threshold=threshold()), codes
 
 
+def map_values(table: Published, codes: list[str]) -> tuple[dict[str, str], dict[str, int | None]]:
+    """The map's (shown text, plotted count or None) per province code: the table's totals column."""
+    j = table.n_cols
+    shown = {code: table.shown(i, j) for i, code in enumerate(codes) if code}
+    plotted = {code: table.cell(i, j) for i, code in enumerate(codes) if code}
+    return shown, plotted
+
+
 def map_figure(shown: dict[str, str], plotted: dict[str, int | None], *, language: str,
                links: dict[str, str] | None = None, table: Published | None = None) -> Figure:
     """The province choropleth with its caption (source, Tboung Khmum, places outside the map).
@@ -108,11 +116,9 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
                        charts.stacked_bar(t(language, "Reports over time by category"), over_time.col_labels,
                                           chart_values(over_time), language=language), over_time))
     provinces, codes = province_table(session, filters=filters, language=language)
-    # The map shows province totals only, so it gets its own (lighter) suppression of that one column.
-    totals = suppress([[r.total] for r in q.by_place(session, filters=filters)], row_labels=codes,
-                      col_labels=["total"], threshold=threshold())
-    shown = {code: totals.shown(i, 0) for i, code in enumerate(codes) if code}
-    plotted = {code: totals.cell(i, 0) for i, code in enumerate(codes) if code}
+    # One suppression pass for the page: the map shows the province table's own published totals
+    # (a total the table hides is hatched on the map), so table and map together recover nothing.
+    shown, plotted = map_values(provinces, codes)
     if charts.map_covers(shown):
         figs.append(map_figure(shown, plotted, language=language, table=provinces))
     for by, title in (("urgency", "Reports by urgency"), ("channel", "Reports by channel"),

@@ -46,7 +46,16 @@ def public_page(session: SessionDep, lang: Lang = "en", province: str = "") -> H
         if node is None:
             raise HTTPException(404, "unknown province")
         place_id = node.id
-    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id))
+    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id), headers=PUBLIC_HEADERS)
+
+
+# The public page has no script and loads nothing from elsewhere (charts are inline SVG).
+PUBLIC_HEADERS = {
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _parse_date(value: str | None, name: str) -> datetime | None:
@@ -82,6 +91,7 @@ def open311_requests(session: SessionDep, fmt: str, service_code: str | None = N
     since, until = _parse_date(start_date, "start_date"), _parse_date(end_date, "end_date")
     if since is None:  # GeoReport v2: without start_date, the last 90 days
         since = (until or now()) - timedelta(days=90)
+    since, until = open311.month_window(since, until)  # whole months: times are published to the month
     items = open311.requests(session, filters=q.Filters(since, until), service_code=service_code, status=status,
                              limit=page_size, language=lang)
     if fmt == "json":

@@ -50,7 +50,7 @@ def approve_quote(session: Session, *, report_id: int, excerpt: str, approved_by
         raise InvalidInput(f"a quote is 1 to {MAX_QUOTE_CHARS} characters")
     if text not in " ".join(report.narrative_masked.split()):
         raise InvalidInput("a quote must be an exact excerpt of the masked narrative")
-    if mask(text) != text:  # belt and braces: masking again must change nothing
+    if not publishable(text):  # belt and braces: masking again must change nothing
         raise InvalidInput("the excerpt still contains something masking would remove")
     quote = ApprovedQuote(report_id=report_id, excerpt_masked=text, language=language or report.language,
                           approved_by=approved_by, approved_at=now())
@@ -90,11 +90,41 @@ def approved_quotes(session: Session, *, filters: q.Filters, limit: int = 5, lan
             .order_by(col(ApprovedQuote.approved_at).desc()).limit(limit))
     quotes = list(session.execute(stmt).scalars().all())
     # The masked narrative may have changed (withdrawal erases it): only quotes still in it are shown.
-    return [qt for qt in quotes if qt.excerpt_masked in " ".join((session.get(Report, qt.report_id).narrative_masked
-                                                                  or "").split())]
+    # Masked again on the way out: a quote approved under older masking that now finds a number,
+    # a handle or a link is not published (a supervisor can approve a cleaner excerpt).
+    return [qt for qt in quotes if publishable(qt.excerpt_masked)
+            and qt.excerpt_masked in " ".join((session.get(Report, qt.report_id).narrative_masked or "").split())]
+
+
+def publishable(excerpt: str) -> bool:
+    """True when masking the excerpt again changes nothing (checked at approval and at publication)."""
+    return mask(excerpt) == excerpt
 
 
 # -- exports ----------------------------------------------------------------------------------------
+
+# A spreadsheet reads a cell starting with one of these as a formula (full-width forms too, which
+# some spreadsheets fold). Every text cell of every export is passed through `neutral_cell`.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+def neutral_cell(value: object) -> object:
+    """A text cell that a spreadsheet would read as a formula gets a leading `'`; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_row(row: list[object]) -> list[object]:
+    return [neutral_cell(v) for v in row]
+
+
+def _xlsx_append(sheet, row: list[object]) -> None:  # type: ignore[no-untyped-def]
+    """Append a row; every text cell is stored as a string (openpyxl would store `=…` as a formula)."""
+    sheet.append([neutral_cell(v) for v in row])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 def table_rows(pub: Published, *, total_label: str = "Total") -> list[list[str]]:
     header = ["", *pub.col_labels, total_label]
@@ -109,8 +139,8 @@ def export_csv(session: Session, *, tables: dict[str, Published], actor: str, ro
     buf = io.StringIO()
     writer = csv.writer(buf)
     for name, pub in tables.items():
-        writer.writerow([name])
-        writer.writerows(table_rows(pub))
+        writer.writerow(_csv_row([name]))
+        writer.writerows(_csv_row(row) for row in table_rows(pub))
         writer.writerow([])
     record(session, actor=actor, action="export.aggregate", object_type="export",
            detail={"format": "csv", "tables": sorted(tables), "threshold": next(iter(tables.values())).threshold
@@ -127,7 +157,7 @@ def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, r
     for name, pub in tables.items():
         sheet = book.create_sheet(title=name[:31])
         for row in table_rows(pub):
-            sheet.append([int(v) if isinstance(v, str) and v.isdigit() else v for v in row])
+            _xlsx_append(sheet, [int(v) if isinstance(v, str) and v.isdigit() else v for v in row])
     buf = io.BytesIO()
     book.save(buf)
     record(session, actor=actor, action="export.aggregate", object_type="export",
@@ -172,12 +202,12 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
         sheet = book.active
         sheet.title = "cases"
         for row in rows:
-            sheet.append(row)
+            _xlsx_append(sheet, row)
         buf = io.BytesIO()
         book.save(buf)
         return buf.getvalue()
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows(_csv_row(row) for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 

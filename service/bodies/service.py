@@ -41,6 +41,14 @@ def upsert_body(
         raise InvalidInput("email is not valid")
     if webhook_url is not None and not webhook_url.startswith(("https://", "http://")):
         raise InvalidInput("webhook_url must be an http(s) URL")
+    if webhook_url:
+        from service.config import get_settings
+        from service.kit.netguard import AddressRefused, check_url
+
+        try:
+            check_url(webhook_url, allow=get_settings().webhook_allow_networks, resolve=False)
+        except AddressRefused as exc:
+            raise InvalidInput(f"webhook_url refused: {exc}") from None
     body = session.exec(select(GrievanceBody).where(GrievanceBody.slug == slug)).first()
     if body is None:
         body = GrievanceBody(slug=slug, name_en=name_en, name_km=name_km or name_en, level=level)

@@ -71,6 +71,12 @@ def _history(session: Session, escalation: Escalation, lang: str) -> list[str]:
     return out
 
 
+def _now_with(lang: str, holder: GrievanceBody | None) -> str:
+    if holder is None:
+        return gettext(lang, texts.PAGE_NO_LONGER_YOURS)
+    return gettext(lang, texts.PAGE_NOW_WITH, body=holder.name_km if lang == "km" else holder.name_en)
+
+
 def _render_case(session: Session, request: Request, token: str, *, lang: str | None = None,
                  message: str | None = None, error: bool = False, status: int = 200) -> HTMLResponse:
     try:
@@ -90,6 +96,12 @@ def _render_case(session: Session, request: Request, token: str, *, lang: str | 
     if not open_ and message is None:
         message = gettext(lang, texts.PAGE_ALREADY)
     actions = [(k, gettext(lang, v)) for k, v in texts.ACTION_LABELS.items()]
+    is_current, holder = escalation_service.holder_of(session, escalation)
+    if open_ and not is_current:
+        # Passed on: this office may record what it did, and is told who holds the case now.
+        actions = [(k, v) for k, v in actions if k == "action_taken"]
+        notice = _now_with(lang, holder)
+        message = notice if message is None else f"{message} {notice}"
     return _page(lang, status, token=token, case=info, open=open_, csrf=links.csrf_token(token), actions=actions,
                  history=_history(session, escalation, lang), message=message, error=error)
 
@@ -142,6 +154,8 @@ async def respond_submit(token: str, request: Request) -> HTMLResponse:
                                                text=form.get("text", ""), via="link")
         except escalation_service.AlreadyAnswered:
             return "already", False, 200
+        except escalation_service.NotCurrent:
+            return "moved", True, 409
         except DomainError as exc:
             return str(exc), True, 400
         return "ok", False, 200
@@ -153,8 +167,8 @@ async def respond_submit(token: str, request: Request) -> HTMLResponse:
         if outcome == "bad":
             return _page(lang or "en", 403, token=None, message=gettext(lang or "en", texts.PAGE_BAD_LINK), error=True)
         msg_lang = lang or "en"
-        message = {"ok": gettext(msg_lang, texts.PAGE_THANKS), "already": gettext(msg_lang, texts.PAGE_ALREADY)}.get(
-            outcome, outcome)
+        message = {"ok": gettext(msg_lang, texts.PAGE_THANKS), "already": gettext(msg_lang, texts.PAGE_ALREADY),
+                   "moved": gettext(msg_lang, texts.PAGE_NOT_SETTLED)}.get(outcome, outcome)
         return _render_case(session, request, token, lang=lang, message=message, error=error, status=status)
 
 
@@ -199,7 +213,7 @@ async def api_respond(escalation_id: int, answer: BodyResponseIn, request: Reque
             return 404, {"detail": "no such escalation for this body"}
         try:
             escalation_service.record_response(session, escalation, action=answer.action, text=answer.text, via="api")
-        except escalation_service.AlreadyAnswered as exc:
+        except (escalation_service.AlreadyAnswered, escalation_service.NotCurrent) as exc:
             return 409, {"detail": str(exc)}
         except InvalidInput as exc:
             return 422, {"detail": str(exc)}

@@ -44,6 +44,28 @@ class AlreadyAnswered(DomainError):
     pass
 
 
+class NotCurrent(DomainError):
+    """A body whose escalation was superseded or expired tried to settle the case.
+
+    `holder` is the English name of the body that holds the case now (None when nobody does);
+    `holder_body` the body itself, for a page in its own language.
+    """
+
+    def __init__(self, holder_body: GrievanceBody | None) -> None:
+        self.holder_body = holder_body
+        self.holder = holder_body.name_en if holder_body is not None else None
+        super().__init__(f"this case is now with {self.holder}" if self.holder else "this case is no longer with your office")
+
+
+def holder_of(session: Session, escalation: Escalation) -> tuple[bool, GrievanceBody | None]:
+    """(is this escalation the one holding its case, the body that holds it now)."""
+    report = session.get(Report, escalation.report_id)
+    current = current_escalation(session, report) if report is not None else None
+    if current is None:
+        return False, None
+    return current.id == escalation.id, session.get(GrievanceBody, current.body_id)
+
+
 # -- escalate ---------------------------------------------------------------------------------
 def current_escalation(session: Session, report: Report) -> Escalation | None:
     """The latest escalation of a case (waiting or not)."""
@@ -228,8 +250,16 @@ def record_response(
     body = session.get(GrievanceBody, escalation.body_id)
     if report is None or body is None:
         raise NotFound("case not found")
+    current = current_escalation(session, report)
+    is_current = current is not None and current.id == escalation.id
+    # Only the escalation holding the case may settle it. A superseded or expired body may still
+    # record what it did (its "passed on" message says so); that changes nothing on the case.
+    if not is_current and action != "action_taken":
+        raise NotCurrent(session.get(GrievanceBody, current.body_id) if current is not None else None)
     if escalation.status == "responded" and action == "action_taken" and escalation.response_masked == text:
         return escalation  # the same answer submitted twice
+    if not is_current and escalation.response_masked == text:
+        return escalation
     stamp = now()
     actor = f"body:{body.slug}"
     detail = {"escalation": escalation.id, "action": action, "via": via}
@@ -246,15 +276,14 @@ def record_response(
     escalation.responded_at = stamp
     if text:
         escalation.response_masked = text
-    current = current_escalation(session, report)
-    is_current = current is not None and current.id == escalation.id
     if action == "action_taken":
-        escalation.status = "responded"
+        if is_current:
+            escalation.status = "responded"
         if is_current and report.status in ("escalated", "in_progress"):
             change_status(session, report, "responded", actor=actor)
             report.due_at = None
             loop.announce(session, report, "responded")
-    elif action == "resolved":
+    elif action == "resolved":  # only the current escalation gets here
         escalation.status, escalation.closed_at = "resolved", stamp
         if report.status in ("escalated", "responded", "in_progress"):
             change_status(session, report, "resolved", actor=actor)

@@ -55,6 +55,12 @@ PAGE_THANKS = N_("Thank you. Your answer is recorded on the case.")
 PAGE_BAD_LINK = N_("This link is not valid. Please use the link from the latest message.")
 PAGE_EXPIRED = N_("This link has expired. Please contact the organisation that sent it.")
 PAGE_ALREADY = N_("This case is already closed for your office. Thank you.")
+PAGE_NOW_WITH = N_(
+    "This case is now with {body}. Only the office that holds a case can settle it; "
+    "you can still record what your office has done."
+)
+PAGE_NO_LONGER_YOURS = N_("This case is no longer with your office. You can still record what your office has done.")
+PAGE_NOT_SETTLED = N_("Your answer was not recorded.")
 PAGE_HISTORY = N_("Answers so far")
 PAGE_LANG = N_("ភាសាខ្មែរ / English")
 

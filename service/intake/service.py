@@ -204,9 +204,13 @@ class _Context:
         if code is None:
             return self.reply(usage, kind=kind)
         sender_bucket = f"lookup-fail:{self.reporter.pseudonym}"
-        if (
-            ratelimit.count(self.session, sender_bucket, timedelta(hours=1)) >= self.settings.lookups_per_sender_hour
-            or ratelimit.count(self.session, "lookup-fail:*", timedelta(minutes=1)) >= self.settings.lookups_global_minute
+        failed = ratelimit.count(self.session, sender_bucket, timedelta(hours=1))
+        # Per sender: a few wrong guesses an hour. Platform-wide, under a flood of wrong codes, only
+        # senders who already guessed wrong wait: anyone else's lookup (a valid code above all) still
+        # works, so a flood denies nobody, and guessing needs a new number per guess.
+        if failed >= self.settings.lookups_per_sender_hour or (
+            failed and ratelimit.count(self.session, "lookup-fail:*", timedelta(minutes=1))
+            >= self.settings.lookups_global_minute
         ):
             return self.reply(texts.RATE_LIMITED, kind=kind)
         report = reports.find_by_code(self.session, code)

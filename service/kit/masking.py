@@ -1,30 +1,223 @@
-"""Mask what could identify someone in free text: phone numbers, emails, ID numbers."""
+"""Mask what could identify someone in free text: phone numbers, emails, handles, profile links, ID numbers.
+
+How it works (normalise, match, map back):
+
+1. A *normalised view* of the text is built one character at a time, remembering for each
+   normalised character which original character it came from:
+   - NFKC compatibility folding (full-width digits, circled digits, non-breaking spaces...);
+   - format characters (Unicode category Cf: zero-width space, zero-width joiner, soft hyphen,
+     word joiner, direction marks) are dropped, and combining marks after a digit too;
+   - every decimal digit of any script (Khmer ០-៩, Thai, Arabic-Indic, Myanmar...) becomes 0-9;
+   - look-alike letters (O o and Cyrillic/Greek O for 0; I l for 1) become digits only inside a run
+     of digits that is not part of a Latin word (`O12 345 678` yes, `Room 12` no).
+2. Patterns are matched on the view: emails (spaces allowed around `@`, `(at)`, `[at]`), links to
+   messaging and social profiles (`t.me/…`, `facebook.com/…`, `wa.me/…`...), `@handles`, then phone
+   numbers: seven or more digits with any run of up to eight separators between them (spaces, any
+   dash, `/`, `.`, `,`, `_`, brackets...), then ID-like letter/digit tokens of eight or more.
+3. Each match is mapped back to the original characters it came from and only those are replaced.
+   Everything else is returned exactly as written (Khmer digits in a date stay Khmer digits).
+
+Kept on purpose (not masked), so handlers can still read them: valid dates (`12/03/2024`,
+`2024-01-05`, `១២/០៣/២០២៤`), amounts next to a currency (`50,000 riel`, `$1,200`, `1 000 000 ៛`)
+when they do not start with 0 or +, receipt codes in their shown form (`K7QF-29XD`), ages and any
+number shorter than seven digits. A receipt code made only of digits (`1234-5678`, about one code in
+ten thousand) is masked like a phone number.
+"""
 
 from __future__ import annotations
 
 import re
-
-# Khmer digits are folded to ASCII first so a number written ០១២ is caught too.
-_KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# 7+ digits, allowing spaces, dots, dashes and brackets between them, with an optional +.
-_PHONE = re.compile(r"(?<![\w])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w])")
-# National ID style tokens: letters+digits mixes of length 8+ (passport, Khmer ID card, SA ID).
-_ID = re.compile(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{8,}\b")
-
-_DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+import unicodedata
+from functools import lru_cache
 
 PHONE_MASK = "[phone]"
 EMAIL_MASK = "[email]"
 ID_MASK = "[id]"
+HANDLE_MASK = "[handle]"
+LINK_MASK = "[link]"
+
+_LOOKALIKE_ZERO = "OoОоΟο"
+_LOOKALIKE_ONE = "Il"
+_LOOKALIKES = _LOOKALIKE_ZERO + _LOOKALIKE_ONE
+# A run of digits and look-alike letters holding at least one real digit, not glued to a Latin word.
+_LOOKALIKE_RUN = re.compile(rf"(?<![A-Za-z0-9])[0-9{_LOOKALIKES}]*[0-9][0-9{_LOOKALIKES}]*(?![A-Za-z0-9])")
+_FOLD_LOOKALIKE = str.maketrans({**{c: "0" for c in _LOOKALIKE_ZERO}, **{c: "1" for c in _LOOKALIKE_ONE}})
+
+_SEP_CATEGORIES = {"Zs", "Pd", "Pc", "Ps", "Pe", "Po", "Sm"}
+_NOT_SEPARATORS = set(":;%#&@'\"!?")
+_AT = r"(?:\s{0,3}@\s{0,3}|\s{0,3}[(\[]\s?at\s?[)\]]\s{0,3})"
+_DOT = r"(?:\s{0,2}\.\s{0,2}|\s{0,2}[(\[]\s?dot\s?[)\]]\s{0,2})"
+_EMAIL = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[A-Za-z]{{2,}})+", re.IGNORECASE)
+_SOCIAL = (r"t\.me|telegram\.(?:me|dog)|wa\.me|m\.me|fb\.me|fb\.com|(?:www\.|m\.|web\.|mbasic\.)?facebook\.com"
+           r"|(?:www\.)?instagram\.com|(?:www\.)?tiktok\.com|(?:www\.)?(?:twitter|x)\.com|line\.me"
+           r"|(?:www\.)?messenger\.com|(?:www\.)?linkedin\.com|(?:www\.)?youtube\.com|signal\.me|viber\.click")
+_SPACED_SOCIAL = _SOCIAL.replace(r"\.", r"\s{0,2}\.\s{0,2}")
+_LINK = re.compile(r"(?:https?\s?:\s?/\s?/\s?)?(?<![\w.])(?:" + _SPACED_SOCIAL + ")"
+                   r"\s{0,2}/\s{0,2}[^\s<>\"']+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
+# National ID style tokens: letters+digits mixes of length 8+ (passport, Khmer ID card, SA ID).
+_ID = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{8,}(?![A-Za-z0-9])")
+# On the phone view (digits, '+', ' ' for any separator, 'x' for anything else).
+_PHONE = re.compile(r"(?<![\d+])\+?\d(?:[ +]{0,8}\d){6,}(?!\d)")
+
+_DATE = re.compile(r"(?<![\d])(?:(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{1,2})([-/.])(\d{1,2})\6(\d{4}|\d{2}))(?![\d])")
+_TIME = re.compile(r"(?<![\d])\d{1,2}[:h]\d{2}(?![\d])")
+_DIGIT_NEAR_AFTER = re.compile(r" {0,3}\+?\d")
+_DIGIT_NEAR_BEFORE = re.compile(r"\d\+? {0,3}$")
+_RECEIPT = re.compile(r"(?<![A-Za-z0-9])(?=[0-9A-Z]{0,3}[A-Z])[0-9A-Z]{4}-[0-9A-Z]{4}(?![A-Za-z0-9-])")
+_CURRENCY_BEFORE = r"(?:[$៛€£]|\b(?:USD|KHR|ZAR|MZN|R)\b)"
+_CURRENCY_AFTER = (r"(?:[$៛€£]|រៀល|ដុល្លារ|(?:riels?|usd|khr|dollars?|rand|zar|mzn|mt|meticais|metical|euros?)"
+                   r"(?![A-Za-z]))")
+_AMOUNT_NUMBER = r"[1-9]\d{0,2}(?:[,. ]\d{3})+(?:[.,]\d{1,2})?|[1-9]\d*(?:[.,]\d{1,2})?"
+_AMOUNT = re.compile(rf"(?:{_CURRENCY_BEFORE}\s?(?:{_AMOUNT_NUMBER})(?!\d)|(?<![\d+])(?:{_AMOUNT_NUMBER})\s?{_CURRENCY_AFTER})",
+                     re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _fold(ch: str) -> str:
+    """One non-ASCII character, normalised: NFKC, any script's digit as 0-9, format characters gone."""
+    if unicodedata.category(ch) == "Cf":
+        return ""
+    out = []
+    for c in unicodedata.normalize("NFKC", ch):
+        value = unicodedata.decimal(c, None)
+        if value is not None:
+            out.append(str(value))
+        elif unicodedata.category(c) != "Cf":
+            out.append(c)
+    return "".join(out)
+
+
+_AFTER_DIGIT = re.compile(r"(?<=\d)[^\x00-\x7f]")  # \d: a decimal digit of any script
+
+
+def _one_for_one(text: str) -> bool:
+    """Every character folds to exactly one (no format character, no expansion), and no combining
+    mark sits on a digit: the normalised view is then a plain translation, positions unchanged."""
+    if any(len(_fold(ch)) != 1 for ch in set(text) if ch >= "\x80"):
+        return False
+    return not any(unicodedata.category(m.group(0)) in ("Mn", "Me") for m in _AFTER_DIGIT.finditer(text))
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """The normalised view of `text` and, for each of its characters, the index it came from."""
+    if text.isascii():  # the common case: nothing to fold
+        norm, origin = text, list(range(len(text)))
+    elif _one_for_one(text):  # Khmer text, Khmer digits...: each character folds to exactly one
+        norm = text.translate({ord(ch): _fold(ch) for ch in set(text) if ch >= "\x80"})
+        origin = list(range(len(text)))
+    else:
+        out: list[str] = []
+        origin = []
+        for i, ch in enumerate(text):
+            if ch < "\x80":
+                out.append(ch)
+                origin.append(i)
+                continue
+            if out and out[-1].isdigit() and unicodedata.category(ch) in ("Mn", "Me"):
+                continue  # a combining mark on a digit
+            for c in _fold(ch):
+                out.append(c)
+                origin.append(i)
+        norm = "".join(out)
+    norm = _LOOKALIKE_RUN.sub(lambda m: m.group(0).translate(_FOLD_LOOKALIKE), norm)
+    return norm, origin
+
+
+def _valid_date(m: re.Match[str]) -> bool:
+    if m.group(1):
+        year, month, day = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        return 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
+    a, b, year = int(m.group(5)), int(m.group(7)), m.group(8)
+    if len(year) == 4 and not 1900 <= int(year) <= 2100:
+        return False
+    return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
+
+
+@lru_cache(maxsize=4096)
+def _kind(ch: str) -> str:
+    """A character as the phone view sees it: itself (digit, +), ' ' (a separator) or 'x'."""
+    if "0" <= ch <= "9" or ch == "+":
+        return ch
+    if ch.isspace() or (unicodedata.category(ch) in _SEP_CATEGORIES and ch not in _NOT_SEPARATORS):
+        return " "
+    return "x"
+
+
+def _phone_view(norm: str, blocked: list[bool]) -> str:
+    return "".join("x" if gone else _kind(ch) for ch, gone in zip(norm, blocked))
+
+
+def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) -> None:  # type: ignore[no-untyped-def]
+    """Phone numbers on the phone view, with times, amounts, receipt codes and dates protected."""
+    view = list(_phone_view(norm, blocked))
+    for pattern in (_TIME, _AMOUNT, _RECEIPT):
+        for m in pattern.finditer(norm):
+            view[m.start():m.end()] = "x" * (m.end() - m.start())
+    shown = "".join(view)
+    for m in _DATE.finditer(norm):
+        # A date followed or preceded by more digits may be a number written like one: not protected.
+        if (_valid_date(m) and not _DIGIT_NEAR_AFTER.match(shown, m.end())
+                and not _DIGIT_NEAR_BEFORE.search(shown, max(0, m.start() - 8), m.start())):
+            view[m.start():m.end()] = "x" * (m.end() - m.start())
+    for m in _PHONE.finditer("".join(view)):
+        inside = [(a, b) for a, b in ids if a < m.end() and m.start() < b]
+        if any(a <= m.start() and m.end() <= b for a, b in inside):
+            continue  # `N12345678`: one ID token, masked whole below
+        start = min([m.start(), *(a for a, _ in inside)])
+        end = max([m.end(), *(b for _, b in inside)])
+        take(start, end, PHONE_MASK)  # a phone number glued to a word (`012 345 678call`) goes whole
+
+
+def find_identifiers(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, placeholder) spans of the original text that masking replaces, in order."""
+    norm, origin = _normalise(text)
+    blocked = [False] * len(norm)
+    spans: list[tuple[int, int, str]] = []
+
+    def take(start: int, end: int, label: str) -> None:
+        if start >= end or any(blocked[start:end]):
+            return
+        for k in range(start, end):
+            blocked[k] = True
+        spans.append((start, end, label))
+
+    for pattern, label in ((_EMAIL, EMAIL_MASK), (_LINK, LINK_MASK), (_HANDLE, HANDLE_MASK)):
+        for m in pattern.finditer(norm):
+            take(m.start(), m.end(), label)
+    ids = [(m.start(), m.end()) for m in _ID.finditer(norm) if not any(blocked[m.start():m.end()])]
+    if sum(map(norm.count, "0123456789")) >= 7:  # fewer digits than a phone number: nothing more to find
+        _phones(norm, blocked, ids, take)
+    for a, b in ids:
+        take(a, b, ID_MASK)
+
+    result = []
+    for start, end, label in sorted(spans):
+        o_start, o_end = origin[start], origin[end - 1] + 1
+        # Format characters inside the number (zero-width spaces...) go with it: they are between the ends.
+        if result and o_start < result[-1][1]:
+            prev = result[-1]
+            result[-1] = (prev[0], max(prev[1], o_end), prev[2])
+        else:
+            result.append((o_start, o_end, label))
+    return result
 
 
 def mask(text: str) -> str:
-    """Return text with phone numbers, emails and ID-like numbers replaced by placeholders."""
-    folded = text.translate(_KHMER_DIGITS)
-    folded = _EMAIL.sub(EMAIL_MASK, folded)
-    folded = _PHONE.sub(lambda m: m.group(0) if _DATE.match(m.group(0)) else PHONE_MASK, folded)
-    return _ID.sub(ID_MASK, folded)
+    """Return text with phone numbers, emails, handles, profile links and ID-like numbers replaced.
+
+    Only the characters that make up an identifier change; the rest is returned as written.
+    """
+    if not text:
+        return text
+    parts = []
+    last = 0
+    for start, end, label in find_identifiers(text):
+        parts.append(text[last:start])
+        parts.append(label)
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -32,6 +225,4 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def clean_text(text: str) -> str:
     """Drop control characters (PostgreSQL cannot store NUL) and normalise line ends; keep the words."""
-    import unicodedata
-
     return unicodedata.normalize("NFC", _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))

@@ -1,8 +1,25 @@
-"""Prometheus metrics. Labels never carry identifiers or text."""
+"""Prometheus metrics. Labels never carry identifiers or text, and per-event series are coarse.
+
+/metrics is served only to a client in `SAMLENG_METRICS_ALLOW` (networks, default loopback) or
+one presenting `Authorization: Bearer <SAMLENG_METRICS_TOKEN>` (service/ops/routes.py).
+"""
 
 from prometheus_client import Counter, Gauge, Histogram
 
-INBOUND = Counter("samleng_inbound_messages_total", "Inbound messages", ["channel", "outcome"])
+_INBOUND = Counter("samleng_inbound_messages_total", "Inbound messages", ["channel", "outcome"])
+# Per-event series stay coarse: a series per command (report, status, delete...) would let whoever
+# reads /metrics time one reporter's STATUS or DELETE. Every handled message counts as "handled".
+COARSE_OUTCOMES = ("handled", "duplicate", "ignored", "spooled", "retry")
+
+
+class _CoarseInbound:
+    """`INBOUND.labels(channel, outcome)` with the outcome folded to one of COARSE_OUTCOMES."""
+
+    def labels(self, channel: str, outcome: str):  # type: ignore[no-untyped-def]
+        return _INBOUND.labels(channel, outcome if outcome in COARSE_OUTCOMES else "handled")
+
+
+INBOUND = _CoarseInbound()
 REPORTS = Counter("samleng_reports_created_total", "Reports created", ["channel"])
 SPOOLED = Counter("samleng_spooled_messages_total", "Messages written to the local spool", ["channel"])
 SPOOL_DEPTH = Gauge("samleng_spool_depth", "Messages waiting in the local spool")

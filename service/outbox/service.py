@@ -71,3 +71,20 @@ def dead_letters(session: Session, *, limit: int = 100) -> list[OutboundMessage]
 
     return list(session.exec(select(OutboundMessage).where(OutboundMessage.status == "dead")
                              .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())
+
+
+def cancel_for_report(session: Session, report_id: int) -> int:
+    """A withdrawn report: every message about it that has not gone out (pending, failed, dead) is
+    cancelled, and every message about it loses its text and destination, sent ones included.
+    Returns how many were cancelled. (A message a worker is sending at this very moment may still
+    leave; nothing is retried after.)"""
+    from sqlmodel import col, select
+
+    cancelled = 0
+    for row in session.exec(select(OutboundMessage).where(col(OutboundMessage.report_id) == report_id)).all():
+        if row.status in ("pending", "failed", "dead"):
+            row.status, row.next_attempt_at, row.claimed_by, row.claimed_until = "cancelled", None, None, None
+            cancelled += 1
+        row.body_sealed = row.to_sealed = None
+        session.add(row)
+    return cancelled

@@ -28,6 +28,7 @@ from service.bodies.models import GrievanceBody
 from service.bodies.service import focal_sms, webhook_secret
 from service.kit.clock import as_utc, now
 from service.kit.crypto import unseal
+from service.kit.netguard import AddressRefused, check_url
 from service.ops import metrics
 from service.outbox import registry
 from service.outbox.drivers import PermanentFailure, SmsDriver
@@ -325,6 +326,12 @@ class Worker:
         sent = None
         if error is None and item is not None:  # no transaction is open while sending
             try:
+                if item.kind == "webhook":  # again at delivery, after DNS resolution (service/kit/netguard.py)
+                    try:
+                        # A name that does not resolve now is left to the HTTP client (it fails and retries).
+                        check_url(item.to or "", allow=self.settings.webhook_allow_networks, resolve=False)
+                    except AddressRefused as exc:
+                        raise PermanentFailure(f"webhook address refused: {exc}") from None
                 sent = self._driver(registry.route_of(item.kind, item.channel)).deliver(item)
             except PermanentFailure as exc:
                 error = (str(exc), True)

@@ -64,7 +64,12 @@ def _touch(report: Report) -> None:
 
 
 def claim(session: Session, *, user: User, report: Report) -> None:
-    """Take the case yourself."""
+    """Take the case yourself. A case someone else holds can only be taken over by a supervisor or
+    an administrator (it is a reassignment, as `assign` to someone else is)."""
+    if report.assigned_user_id not in (None, user.id) and user.role not in ("supervisor", "admin"):
+        raise NotPermitted("this case is assigned to someone else: ask a supervisor to reassign it")
+    if report.assigned_user_id == user.id:
+        return  # already yours
     assign(session, user=user, report=report, assignee_id=user.id)  # type: ignore[arg-type]
 
 

@@ -158,6 +158,9 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
     from service.evidence.service import erase_for_report as erase_evidence
 
     erase_evidence(session, report.id)  # type: ignore[arg-type]
+    from service.outbox.service import cancel_for_report
+
+    cancel_for_report(session, report.id)  # type: ignore[arg-type]  # nothing about it leaves after this
     add_event(session, report, "withdrawn", actor=actor)
 
 

@@ -1,4 +1,7 @@
-"""Retention: what a closed case keeps, and for how long.
+"""Retention: what an ended case keeps, and for how long.
+
+A case has ended when it is closed, rejected, marked duplicate or withdrawn (`TERMINAL_STATUSES`);
+every period below runs from that moment, whichever way it ended.
 
 - contact details (vault): erased `SAMLENG_CONTACT_GRACE_DAYS` after closure;
 - the raw narrative (`report.narrative_sealed`): purged `SAMLENG_NARRATIVE_RETENTION_DAYS`
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from service.config import Settings, get_settings
@@ -27,6 +30,9 @@ from service.intake.models import ContactVault
 from service.kit.clock import now
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report
+
+# Every way a case ends: each is purged on the same schedule (from the moment it ended).
+TERMINAL_STATUSES = ("closed", "rejected", "duplicate", "withdrawn")
 
 Purger = Callable[[Session, Settings, bool], int]
 _PURGERS: dict[str, Purger] = {}
@@ -38,8 +44,13 @@ def register_purger(name: str, purger: Purger) -> None:
 
 
 def _closed_before(session: Session, cutoff: datetime) -> list[int]:
-    return list(session.exec(select(Report.id).where(Report.status == "closed",
-                                                     col(Report.closed_at) <= cutoff)).all())  # type: ignore[arg-type]
+    """Cases that ended (any terminal status) before `cutoff`: closed at `closed_at`, withdrawn at
+    `withdrawn_at`, rejected or marked duplicate at their last change (`updated_at`)."""
+    ended_at = case((Report.status == "closed", Report.closed_at),
+                    (Report.status == "withdrawn", func.coalesce(Report.withdrawn_at, Report.updated_at)),
+                    else_=Report.updated_at)
+    return list(session.exec(select(Report.id).where(col(Report.status).in_(TERMINAL_STATUSES),
+                                                     ended_at <= cutoff)).all())  # type: ignore[arg-type]
 
 
 def _days(value: float) -> timedelta:

@@ -68,6 +68,7 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SAMLENG_DATABASE_URL", database_url)
     monkeypatch.setenv("SAMLENG_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("SAMLENG_DB_BUSY_TIMEOUT", "0.5")
+    monkeypatch.setenv("SAMLENG_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")  # the tests' webhook receivers
     for key, value in TEST_KEYS.items():
         monkeypatch.setenv(key, value)
     for key in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE", "SAMLENG_SMS_DRIVER"):

@@ -39,7 +39,9 @@ class _Server(uvicorn.Server):
 
 
 def start_server(app: FastAPI, port: int) -> tuple[_Server, threading.Thread]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # As `samleng serve` by default: no proxy, so X-Forwarded-For is not believed.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            proxy_headers=False)
     server = _Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
