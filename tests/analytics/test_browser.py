@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,24 +9,16 @@ from sqlmodel import Session
 
 from service.analytics import pages
 from tests.analytics.factories import place
+from tests.support.browser import launch, needs_chromium
 from tests.analytics.test_exports_reports import Q3, _seed
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="Debian's chromium is not installed (python3 dev.py test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                              "--disable-background-networking",
-                                                              "--disable-component-update"])
-        yield b
-        b.close()
+    yield from launch()
 
 
 def _charts_drawn(page) -> int:  # type: ignore[no-untyped-def]
