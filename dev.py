@@ -65,6 +65,8 @@ def demo() -> int:
         "(password samleng-demo-password)")
     say("SMS webhook: POST http://127.0.0.1:8000/webhooks/twilio/sms ; health: /healthz /readyz /metrics ; "
         "API docs: /api/docs ; review queue: http://127.0.0.1:8000/")
+    say("emails, SMS and Telegram messages are not sent in development: read them (as admin) at "
+        "http://127.0.0.1:8000/dev/outbox")
     port = os.environ.get("PORT", "8000")
     children = [subprocess.Popen([samleng, "worker"], cwd=ROOT, env=env),
                 subprocess.Popen([samleng, "serve", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env)]

@@ -101,10 +101,20 @@ class Settings(BaseSettings):
     contact_grace_days: float = Field(14, alias="SAMLENG_CONTACT_GRACE_DAYS", ge=0)
     narrative_retention_days: float = Field(90, alias="SAMLENG_NARRATIVE_RETENTION_DAYS", ge=0)
     outbox_retention_days: float = Field(30, alias="SAMLENG_OUTBOX_RETENTION_DAYS", ge=0)
+    # Development outbox: messages that would go out through a channel that is not configured (no SMTP
+    # URL, no Twilio, no Telegram bot token) are kept for people to read at /dev/outbox instead.
+    # Unset: on when SAMLENG_ENV=development. Refused in production.
+    dev_outbox: bool | None = Field(None, alias="SAMLENG_DEV_OUTBOX")
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def dev_outbox_on(self) -> bool:
+        if self.is_production:
+            return False
+        return self.dev_outbox if self.dev_outbox is not None else self.env == "development"
 
     @property
     def effective_sms_driver(self) -> str:
@@ -112,6 +122,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> "Settings":
+        if self.is_production and self.dev_outbox:
+            raise ConfigError("SAMLENG_DEV_OUTBOX is for development: it cannot be used in production")
         for name in _SECRET_FIELDS:
             value = getattr(self, name)
             if not value:

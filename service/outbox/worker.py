@@ -77,7 +77,7 @@ class Worker:
             if self.sms is not None and route in ("sms", "whatsapp", "redact", "body_sms"):
                 self._drivers[route] = registry.SmsAdapter(self.sms)
             else:
-                self._drivers[route] = registry.build(route, self.settings)
+                self._drivers[route] = registry.build(route, self.settings, engine=self.engine)
         return self._drivers[route]
 
     def _hold_sqlite_lock(self) -> bool:
@@ -305,7 +305,9 @@ class Worker:
         return {"replayed": replayed, "triaged": triaged, "routed": routed, "indexed": indexed, "delivered": delivered, **timers, "purged": purged}
 
     def run_forever(self, *, interval: float = 2.0) -> None:
-        log.info("worker started (driver %s)", self.settings.effective_sms_driver)
+        log.info("worker started (driver %s%s)", self.settings.effective_sms_driver,
+                 "; development outbox on: unconfigured channels are kept at /dev/outbox"
+                 if self.settings.dev_outbox_on else "")
         while True:
             try:
                 busy = self.run_once()["delivered"] >= self.settings.outbox_batch
