@@ -141,3 +141,24 @@ def test_quarterly_report_names_the_missing_package(cli, tmp_path: Path) -> None
     assert result.stderr.splitlines() == [
         f"samleng: the quarterly report needs Chromium: apt-get install chromium (SAMLENG_CHROMIUM={missing} "
         "is not an executable)"]
+
+
+def test_the_demo_worker_keeps_messages_in_the_development_outbox(cli) -> None:  # type: ignore[no-untyped-def]
+    """`dev.py demo` runs in development without SMTP or Twilio: the worker (its own process) keeps the
+    escalation email of the demo's urgent detention case for people to read, instead of a dead letter."""
+    from service.outbox.models import DevOutboxMessage, OutboundMessage
+
+    assert cli("migrate").returncode == 0
+    assert cli("demo").returncode == 0
+    done = cli("worker", "--once")
+    assert done.returncode == 0, done.stderr
+    with Session(cli.engine()) as s:
+        rows = s.exec(select(OutboundMessage)).all()
+        assert rows and {r.status for r in rows} == {"sent"}
+        caught = s.exec(select(DevOutboxMessage)).all()
+        assert [(c.route, c.to_masked) for c in caught if c.route == "email"] == [
+            ("email", "pdcc.bmc@drugs.example.org")]
+        assert {c.outbound_id for c in caught} == {r.id for r in rows}
+    refused = cli("worker", "--once", SAMLENG_ENV="production", SAMLENG_DEV_OUTBOX="1")  # never in production
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == "samleng: SAMLENG_DEV_OUTBOX is for development: it cannot be used in production"
