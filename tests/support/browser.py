@@ -20,6 +20,8 @@ CHROMIUM = os.environ.get("SAMLENG_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-quic", "--disable-sync", "--no-first-run"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Playwright waits 30 s by default; a page of the app takes tens of seconds on a loaded 2-core machine.
+TIMEOUT_MS = 180_000
 
 # Outside CI a machine without chromium skips the browser tests; CI (CI=true) must run them.
 needs_chromium = pytest.mark.skipif(
@@ -32,7 +34,7 @@ def launch() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS, timeout=TIMEOUT_MS)
         try:
             yield browser
         finally:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report, ReportEvent
-from tests.support.browser import launch, needs_chromium
+from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
 from tests.support.review import PASSWORD, build_world, make_report
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -58,6 +58,7 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
                              triage_confidence=0.82, category_source="triage")
         s.commit()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     base = live_server.base_url
 
@@ -147,6 +148,7 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
 
     # On a phone: the queue still reads (rows become stacked cards), nothing wider than the screen.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone.set_default_timeout(TIMEOUT_MS)
     small = phone.new_page()
     small.goto(base + "/")
     small.get_by_label("Email").fill("handler@a.test")
