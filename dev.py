@@ -54,6 +54,8 @@ def ensure_venv() -> None:
 
 def demo() -> int:
     ensure_venv()
+    if ensure_debian_packages(DEMO_PACKAGES):  # only for `samleng report quarterly`; the demo runs without
+        say("the demo runs; `samleng report quarterly` will say what it is missing")
     env = {**os.environ}
     samleng = str(BIN / "samleng")
     run([samleng, "migrate"], cwd=ROOT, env=env)
@@ -63,6 +65,8 @@ def demo() -> int:
         "(password samleng-demo-password)")
     say("SMS webhook: POST http://127.0.0.1:8000/webhooks/twilio/sms ; health: /healthz /readyz /metrics ; "
         "API docs: /api/docs ; review queue: http://127.0.0.1:8000/")
+    say("emails, SMS and Telegram messages are not sent in development: read them (as admin) at "
+        "http://127.0.0.1:8000/dev/outbox")
     port = os.environ.get("PORT", "8000")
     children = [subprocess.Popen([samleng, "worker"], cwd=ROOT, env=env),
                 subprocess.Popen([samleng, "serve", "--host", "127.0.0.1", "--port", port], cwd=ROOT, env=env)]
@@ -87,16 +91,6 @@ def demo() -> int:
 def _pg_bindir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     return Path(found[-1]).parent if found else None
-
-
-def _install_postgres() -> None:
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return
-    say("installing PostgreSQL from Debian packages")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], env=env,
-        stdout=subprocess.DEVNULL)
 
 
 def _free_port() -> int:
@@ -139,41 +133,60 @@ class ThrowawayPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# -- Debian packages the tests need (issues 5 and 7) -----------------------------------------------
+# -- Debian packages the tests need ---------------------------------------------------------------
 # Chromium runs the browser tests and prints the quarterly PDF (Playwright drives /usr/bin/chromium;
-# never `playwright install`); Khmer OS fonts render Khmer; poppler-utils' pdftotext checks the PDF.
-# `dev.py demo` does not need them (only `samleng report quarterly` needs chromium).
-DEBIAN_PACKAGES = ["chromium", "fonts-khmeros", "poppler-utils"]
+# never `playwright install`); Khmer OS fonts render Khmer and DejaVu the Latin text; poppler-utils'
+# pdftotext checks the PDF; postgresql for the PostgreSQL half of the suite (when no server is given).
+# `dev.py demo` installs only chromium and the fonts, for `samleng report quarterly`, and only as root.
+DEBIAN_PACKAGES = ["chromium", "fonts-khmeros", "fonts-dejavu-core", "poppler-utils"]
+DEMO_PACKAGES = ["chromium", "fonts-khmeros", "fonts-dejavu-core"]
+APT_LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=600"]  # a fresh machine may still be running its own apt
 
 
-def ensure_debian_packages(packages: list[str]) -> None:
-    """apt-get install whichever of these Debian packages is missing (only as root with apt-get)."""
-    missing = [p for p in packages
-               if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True)
-               .stdout.strip() != "install ok installed"] if shutil.which("dpkg-query") else []
-    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
-        return
+def _missing_debian(packages: list[str]) -> list[str]:
+    if not shutil.which("dpkg-query"):
+        return []
+    return [p for p in packages
+            if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True)
+            .stdout.strip() != "install ok installed"]
+
+
+def ensure_debian_packages(packages: list[str]) -> list[str]:
+    """apt-get install whichever of these Debian packages is missing (only as root with apt-get, never
+    asking: no terminal is needed). Returns the ones still missing."""
+    missing = _missing_debian(packages)
+    if not missing:
+        return []
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        say(f"missing Debian packages (install them as root): {' '.join(missing)}")
+        return missing
     say(f"installing Debian packages: {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env, stdout=subprocess.DEVNULL)
+    run(["apt-get", *APT_LOCK_WAIT, "update", "-qq"], env=env, stdin=subprocess.DEVNULL)
+    run(["apt-get", *APT_LOCK_WAIT, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    return _missing_debian(packages)
 
 
 def test(extra: list[str]) -> int:
     ensure_venv()
-    ensure_debian_packages(DEBIAN_PACKAGES)
     env = {**os.environ}
+    sqlite_only = env.get("SAMLENG_TEST_BACKENDS") == "sqlite" and not IN_CI
+    wanted = list(DEBIAN_PACKAGES)
+    if not sqlite_only and not env.get("SAMLENG_TEST_POSTGRES_URL") and _pg_bindir() is None:
+        wanted.append("postgresql")
+    still_missing = ensure_debian_packages(wanted)  # one apt-get run for all of them
+    if still_missing and IN_CI:
+        say(f"CI needs these Debian packages and could not install them: {' '.join(still_missing)}")
+        return 1
     cluster = None
     backends = ["sqlite"]
-    if env.get("SAMLENG_TEST_BACKENDS") == "sqlite" and not IN_CI:
+    if sqlite_only:
         say("SAMLENG_TEST_BACKENDS=sqlite: skipping PostgreSQL (CI always runs both)")
     elif env.get("SAMLENG_TEST_POSTGRES_URL"):
         backends.append("postgresql")
     else:
         bindir = _pg_bindir()
-        if bindir is None:
-            _install_postgres()
-            bindir = _pg_bindir()
         if bindir is not None:
             cluster = ThrowawayPostgres(bindir)
             env["SAMLENG_TEST_POSTGRES_URL"] = cluster.start()

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     contact_grace_days: float = Field(14, alias="SAMLENG_CONTACT_GRACE_DAYS", ge=0)
     narrative_retention_days: float = Field(90, alias="SAMLENG_NARRATIVE_RETENTION_DAYS", ge=0)
     outbox_retention_days: float = Field(30, alias="SAMLENG_OUTBOX_RETENTION_DAYS", ge=0)
+    # Development outbox: messages that would go out through a channel that is not configured (no SMTP
+    # URL, no Twilio, no Telegram bot token) are kept for people to read at /dev/outbox instead.
+    # Unset: on when SAMLENG_ENV=development. Refused in production.
+    dev_outbox: bool | None = Field(None, alias="SAMLENG_DEV_OUTBOX")
 
     # Development and testing only: shift the clock serve and worker read (e.g. +73h, -2d, +90m, +30s),
     # so deadlines, reminders and expiry can be shown and tested from outside. Refused in production.
@@ -117,6 +121,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def dev_outbox_on(self) -> bool:
+        if self.is_production:
+            return False
+        return self.dev_outbox if self.dev_outbox is not None else self.env == "development"
 
     @property
     def effective_sms_driver(self) -> str:
@@ -135,6 +145,8 @@ class Settings(BaseSettings):
                 raise ConfigError(f"SAMLENG_CLOCK_OFFSET: {exc}") from None
         if any(c in self.mail_from for c in "\r\n\x00"):
             raise ConfigError("SAMLENG_MAIL_FROM must be one line (a line ending would add mail headers)")
+        if self.is_production and self.dev_outbox:
+            raise ConfigError("SAMLENG_DEV_OUTBOX is for development: it cannot be used in production")
         for name in _SECRET_FIELDS:
             value = getattr(self, name)
             if not value:

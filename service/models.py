@@ -17,7 +17,7 @@ from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 from service.bodies.models import BodyPlace, GrievanceBody  # noqa: E402
 from service.escalation.models import Escalation  # noqa: E402
 from service.intake.pending import PendingQuestion  # noqa: E402
-from service.outbox.models import WorkerLock  # noqa: E402
+from service.outbox.models import DevOutboxMessage, WorkerLock  # noqa: E402
 from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
 # --- Telegram bot, evidence, outreach agents (issue 3) ---
 from bots.telegram.models import TelegramChat, TelegramTrace  # noqa: E402
@@ -29,7 +29,8 @@ __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
     "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportCluster", "ReportEvent",
     "Reporter", "User",
-    "BodyPlace", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule", "WorkerLock",
+    "BodyPlace", "DevOutboxMessage", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule",
+    "WorkerLock",
     # issue 3
     "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate", "TelegramChat", "TelegramTrace",
     "AuthSession", "UserSecurity",

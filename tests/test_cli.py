@@ -13,18 +13,22 @@ from sqlmodel import Session, select
 
 from service.orgs.models import Organisation, User
 from service.reports.models import Report
+from tests.support.browser import needs_chromium
 from tests.support.database import TEST_KEYS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     db = tmp_path / "cli.db"
     env = {**os.environ, **TEST_KEYS, "SAMLENG_DATABASE_URL": f"sqlite:///{db}", "SAMLENG_ENV": "development",
-           "SAMLENG_SPOOL_DIR": str(tmp_path / "spool"), "SAMLENG_VAR_DIR": str(tmp_path / "var")}
+           "SAMLENG_SPOOL_DIR": str(tmp_path / "spool"), "SAMLENG_VAR_DIR": str(tmp_path / "var"),
+           "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever the venv's editable install points at
 
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    def run(*args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "service.cli", *args], input=stdin, capture_output=True,
-                              text=True, env=env, cwd=tmp_path, timeout=120)
+                              text=True, env={**env, **extra}, cwd=tmp_path, timeout=180)
 
     run.engine = lambda: create_engine(f"sqlite:///{db}")  # type: ignore[attr-defined]
     return run
@@ -106,3 +110,55 @@ def test_cli_changes_are_audited_and_verifiable(cli) -> None:  # type: ignore[no
         conn.exec_driver_sql("UPDATE audit_event SET action = 'forged' WHERE id = 1")
     broken = cli("audit", "verify")
     assert broken.returncode == 1 and "broken at entry 1" in broken.stderr
+
+
+def _this_quarter() -> tuple[str, str]:
+    from service.kit.clock import now
+
+    today = now()
+    return str(today.year), str((today.month - 1) // 3 + 1)
+
+
+@needs_chromium
+def test_quarterly_report_right_after_the_demo(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("migrate").returncode == 0
+    assert cli("demo").returncode == 0
+    year, quarter = _this_quarter()
+    out = tmp_path / "q.pdf"
+    made = cli("report", "quarterly", "--year", year, "--quarter", quarter, "--lang", "km", "--output", str(out))
+    assert made.returncode == 0, made.stderr
+    assert out.read_bytes().startswith(b"%PDF") and made.stdout.startswith(f"wrote {out}")
+
+
+def test_quarterly_report_names_the_missing_package(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("migrate").returncode == 0
+    year, quarter = _this_quarter()
+    out = tmp_path / "q.pdf"
+    missing = str(tmp_path / "no-such-chromium")
+    result = cli("report", "quarterly", "--year", year, "--quarter", quarter, "--output", str(out),
+                 SAMLENG_CHROMIUM=missing)
+    assert result.returncode != 0 and not out.exists()
+    assert result.stderr.splitlines() == [
+        f"samleng: the quarterly report needs Chromium: apt-get install chromium (SAMLENG_CHROMIUM={missing} "
+        "is not an executable)"]
+
+
+def test_the_demo_worker_keeps_messages_in_the_development_outbox(cli) -> None:  # type: ignore[no-untyped-def]
+    """`dev.py demo` runs in development without SMTP or Twilio: the worker (its own process) keeps the
+    escalation email of the demo's urgent detention case for people to read, instead of a dead letter."""
+    from service.outbox.models import DevOutboxMessage, OutboundMessage
+
+    assert cli("migrate").returncode == 0
+    assert cli("demo").returncode == 0
+    done = cli("worker", "--once")
+    assert done.returncode == 0, done.stderr
+    with Session(cli.engine()) as s:
+        rows = s.exec(select(OutboundMessage)).all()
+        assert rows and {r.status for r in rows} == {"sent"}
+        caught = s.exec(select(DevOutboxMessage)).all()
+        assert [(c.route, c.to_masked) for c in caught if c.route == "email"] == [
+            ("email", "pdcc.bmc@drugs.example.org")]
+        assert {c.outbound_id for c in caught} == {r.id for r in rows}
+    refused = cli("worker", "--once", SAMLENG_ENV="production", SAMLENG_DEV_OUTBOX="1")  # never in production
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == "samleng: SAMLENG_DEV_OUTBOX is for development: it cannot be used in production"

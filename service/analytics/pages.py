@@ -196,19 +196,40 @@ def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language:
     return html_to_pdf(quarterly_report_html(session, year=year, quarter=quarter, language=language, org_id=org_id))
 
 
-def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
-    """Print self-contained HTML (no external resources) to A4 PDF with headless Chromium, offline."""
+MISSING_CHROMIUM = "the quarterly report needs Chromium: apt-get install chromium"
+
+
+def chromium_binary() -> str:
+    """Debian's chromium (SAMLENG_CHROMIUM names another executable); PdfUnavailable says which package
+    to install when there is none."""
     import os
     import shutil
+
+    named = os.environ.get("SAMLENG_CHROMIUM", "").strip()
+    if named:
+        found = shutil.which(named)
+        if found is None:
+            raise PdfUnavailable(f"{MISSING_CHROMIUM} (SAMLENG_CHROMIUM={named} is not an executable)")
+        return found
+    found = shutil.which("chromium") or shutil.which("/usr/bin/chromium")
+    if found is None:
+        raise PdfUnavailable(MISSING_CHROMIUM)
+    return found
+
+
+def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
+    """Print self-contained HTML (no external resources) to A4 PDF with headless Chromium, offline."""
     import subprocess
     import tempfile
 
-    binary = os.environ.get("SAMLENG_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    binary = chromium_binary()
     with tempfile.TemporaryDirectory(prefix="samleng-pdf-") as tmp:
         source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         source.write_text(html, encoding="utf-8")
+        # Offline: no update checks, field trials, sync or QUIC (the report loads nothing from outside).
         cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-extensions", "--no-first-run", "--no-pdf-header-footer",
+               "--disable-component-update", "--disable-quic", "--disable-sync", "--disable-extensions",
+               "--no-first-run", "--no-pdf-header-footer",
                f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()]
         try:
             subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

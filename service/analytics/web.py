@@ -79,6 +79,8 @@ def _http(exc: DomainError) -> HTTPException:
     if isinstance(exc, svc.NotAllowed):
         return HTTPException(403, str(exc))
     if isinstance(exc, pages.PdfUnavailable):
+        if str(exc).startswith(pages.MISSING_CHROMIUM):  # not installed: say which package, not "later"
+            return HTTPException(503, pages.MISSING_CHROMIUM)
         return HTTPException(503, "the PDF could not be printed now; try again later")
     if isinstance(exc, InvalidInput):
         return HTTPException(400, str(exc))

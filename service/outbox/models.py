@@ -61,3 +61,18 @@ class WorkerLock(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=64)
     expires_at: datetime = created_at_field()
+
+
+class DevOutboxMessage(SQLModel, table=True):
+    """Development only: a message the `dev` delivery driver caught instead of sending it (the
+    development outbox, shown to admins at /dev/outbox). The destination is masked; subject and text
+    are sealed like the outbox's. Never written in production."""
+
+    __tablename__ = "dev_outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    outbound_id: int | None = Field(default=None)  # the outbox row it stood in for (no key: purged apart)
+    report_id: int | None = Field(default=None)
+    route: str = Field(max_length=16)  # email, sms, whatsapp, telegram, body_sms
+    to_masked: str = Field(max_length=254)
+    content_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # JSON {subject, text}
+    created_at: datetime = created_at_field()

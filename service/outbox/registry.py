@@ -57,7 +57,13 @@ def route_of(kind: str, channel: str) -> str:
     return channel if kind == "message" else kind
 
 
-def build(route: str, settings: Settings) -> Driver:
+def build(route: str, settings: Settings, *, engine: Any = None) -> Driver:
+    """The driver for `route`. In development, a channel that is not configured is caught by the
+    development outbox (service/outbox/devoutbox.py) when an engine to record it in is given."""
+    from service.outbox import devoutbox
+
+    if engine is not None and devoutbox.captures(route, settings):
+        return devoutbox.DevOutboxDriver(engine)
     factory = _FACTORIES.get(route)
     if factory is None:
         raise PermanentFailure(f"no driver for {route!r}")

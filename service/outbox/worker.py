@@ -132,7 +132,7 @@ class Worker:
             if self.sms is not None and route in ("sms", "whatsapp", "redact", "body_sms"):
                 self._drivers[route] = registry.SmsAdapter(self.sms)
             else:
-                self._drivers[route] = registry.build(route, self.settings)
+                self._drivers[route] = registry.build(route, self.settings, engine=self.engine)
         return self._drivers[route]
 
     def _hold_sqlite_lock(self) -> bool:
@@ -503,7 +503,9 @@ class Worker:
         """Pass after pass until SIGTERM (or SIGINT): then the message in flight is finished,
         the rest of the batch and SQLite's delivery lock are released, and the pass ends."""
         self._stop_on_signals()
-        log.info("worker started (driver %s)", self.settings.effective_sms_driver)
+        log.info("worker started (driver %s%s)", self.settings.effective_sms_driver,
+                 "; development outbox on: unconfigured channels are kept at /dev/outbox"
+                 if self.settings.dev_outbox_on else "")
         while not self.stopping.is_set():
             busy = self.run_once().get("delivered", 0) >= self.settings.outbox_batch
             if not busy:  # a full batch means more is waiting: go again at once

@@ -156,6 +156,31 @@ def dead_letters(session: Session, *, user: User, limit: int = 100) -> list[Outb
         .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())
 
 
+@dataclass(frozen=True)
+class FailedDelivery:
+    id: int
+    kind: str
+    channel: str
+    to_body: str | None  # the grievance body's name, for a message to a body
+    error: str
+    at: Any
+
+
+def failed_deliveries(session: Session, report: Report, *, lang: str = "en") -> list[FailedDelivery]:
+    """Messages about this case that were given up (dead letters), newest first: the case page says so.
+    Never their address or text."""
+    rows = session.exec(select(OutboundMessage).where(OutboundMessage.report_id == report.id,
+                                                      OutboundMessage.status == "dead")
+                        .order_by(col(OutboundMessage.id).desc())).all()
+    out = []
+    for row in rows:
+        body = session.get(GrievanceBody, row.body_id) if row.body_id else None
+        name = (body.name_km if lang == "km" and body.name_km else body.name_en) if body else None
+        out.append(FailedDelivery(id=row.id, kind=row.kind, channel=row.channel, to_body=name,  # type: ignore[arg-type]
+                                  error=safe_error(row), at=row.sent_at or row.created_at))
+    return out
+
+
 def safe_error(row: OutboundMessage) -> str:
     """The last error, masked (a provider's error can quote an address) and short."""
     return mask(row.last_error or "")[:200]

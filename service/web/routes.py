@@ -363,7 +363,8 @@ def _render_case(request: Request, session: Session, user: User, case_id: CaseId
                     can_reply=can_reply, template_counts=templates,
                     reply_templates={k: actions.reply_text(report, template=k, text=None) for k in actions.REPLY_TEMPLATES},
                     categories=CATEGORIES, urgencies=URGENCIES, esc=handling.escalation_view(session, report),
-                    evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session))
+                    evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
+                    failed=handling.failed_deliveries(session, report, lang=language(request)))
     session.commit()
     return response
 
@@ -719,3 +720,27 @@ def agent_link_code(request: Request, session: SessionDep, user: WebUser, csrf_t
     link = f"https://t.me/{bot}?start={code.replace('-', '')}" if bot else None
     return page(request, "agents.html", code=code, link=link,
                 hours=request.app.state.settings.agent_link_hours)
+
+
+# -- development outbox (development only: service/outbox/devoutbox.py) --------------------------
+
+@router.get("/dev/outbox", response_class=HTMLResponse)
+def dev_outbox_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Messages the development outbox caught instead of sending them, newest first (admins only).
+    Not there at all (404) unless the development outbox is on; never in production."""
+    from service.outbox import devoutbox
+
+    if not request.app.state.settings.dev_outbox_on:
+        raise HTTPException(404, "not found")
+    if user is None:
+        return _redirect("/")
+    admin = _admin(user)
+    rows = devoutbox.newest(session)
+    if admin.org_id is not None:  # an organisation's admin: messages about its own cases
+        from service.reports.models import Report
+
+        ids = {r["report_id"] for r in rows if r["report_id"]}
+        own = set(session.exec(select(Report.id).where(col(Report.id).in_(ids),
+                                                       Report.org_id == admin.org_id)).all()) if ids else set()
+        rows = [r for r in rows if r["report_id"] in own]
+    return page(request, "dev_outbox.html", rows=rows)

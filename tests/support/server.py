@@ -60,7 +60,8 @@ def live_server(settings: Settings, engine) -> Iterator[LiveServer]:  # type: ig
     settings.public_url = f"http://127.0.0.1:{port}"
     app = create_app(settings)
     server, thread = start_server(app, port)
-    with httpx.Client(base_url=settings.public_url, timeout=30) as client:
+    # Generous: on a loaded 2-core machine a page can take tens of seconds (no test asserts speed).
+    with httpx.Client(base_url=settings.public_url, timeout=180) as client:
         yield LiveServer(app=app, base_url=settings.public_url, client=client)
     server.should_exit = True
     thread.join(10)

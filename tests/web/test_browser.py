@@ -10,7 +10,6 @@ loopback origins, so the `__Host-` session cookie works there without TLS.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,27 +17,16 @@ from sqlmodel import Session, col, select
 
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report, ReportEvent
+from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
 from tests.support.review import PASSWORD, build_world, make_report
 
-CHROMIUM = os.environ.get("SAMLENG_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
-# Outside CI a machine without chromium skips this test; CI (CI=true) must run it.
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists()
-    and os.environ.get("CI", "").lower() not in ("1", "true", "yes"),
-    reason="Debian's chromium is not installed (python3 dev.py test installs it as root)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
+    yield from launch()
 
 
 def shoot(page, name: str, backend: str, folder: Path | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -70,6 +58,7 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
                              triage_confidence=0.82, category_source="triage")
         s.commit()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     base = live_server.base_url
 
@@ -159,6 +148,7 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
 
     # On a phone: the queue still reads (rows become stacked cards), nothing wider than the screen.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone.set_default_timeout(TIMEOUT_MS)
     small = phone.new_page()
     small.goto(base + "/")
     small.get_by_label("Email").fill("handler@a.test")
