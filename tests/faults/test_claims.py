@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from tests.escalation.receivers import WebhookReceiver
 from tests.escalation.test_worker_processes import queue
-from tests.faults.processes import procs, spawn_worker, wait_for  # noqa: F401
+from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
 
 
 def sent(engine) -> int:  # type: ignore[no-untyped-def]
