@@ -16,15 +16,16 @@ KHANA = "handler@khana.demo"
 EXMINERS = "handler@exminers.demo"
 REGIONAL = "grievance@sadc-tims.example.org"
 MINERS = [
-    # (number, messages, marker in the narrative, national TB programme slug, its email)
+    # (number, messages, marker in the narrative, national TB programme slug, its email,
+    #  a word of the receipt reply and of the programme's email subject in the reporter's language)
     ("+258840000001",
      ["Trabalhei 14 anos nas minas de ouro em Carletonville. Agora tenho tuberculose e o fundo de "
       "compensação nunca respondeu. O hospital aqui não tem medicamentos de TB", "3", "Xai-Xai", "0"],
-     "fundo de compensação", "mz-ntp", "pnct@mozambique-health.example.org"),
+     "fundo de compensação", "mz-ntp", "pnct@mozambique-health.example.org", ("ESTADO", "por favor responda")),
     ("+266580000002",
      ["I am an ex-mineworker from the Free State gold mines, I have TB again and silicosis. "
       "The compensation office in Maseru keeps sending me back", "3", "Mohales Hoek", "0"],
-     "compensation office in Maseru", "ls-ntp", "ntp@lesotho-health.example.org"),
+     "compensation office in Maseru", "ls-ntp", "ntp@lesotho-health.example.org", ("STATUS", "please answer")),
 ]
 
 
@@ -32,14 +33,16 @@ def test_ex_miners_reach_the_association_then_their_tb_programme_then_the_region
     deployment.load_demo()
     deployment.start_serve()
     deployment.start_worker()
-    for number, messages, _marker, _ntp, _email in MINERS:
+    for number, messages, _marker, _ntp, _email, (reply_word, _subject_word) in MINERS:
         phone = deployment.phone(number)
         for message in messages:
-            assert phone.text(message), f"{message!r} got no answer"
+            answer = phone.text(message)
+            assert answer, f"{message!r} got no answer"
+        assert reply_word in answer, f"{number}'s receipt is not in their language: {answer!r}"
 
     association = deployment.handler(EXMINERS)
     khana = deployment.handler(KHANA)
-    for number, _messages, marker, ntp, ntp_email in MINERS:
+    for number, _messages, marker, ntp, ntp_email, (_reply_word, subject_word) in MINERS:
         case = deployment.wait(lambda m=marker: association.find_case(m), f"{number}'s case in the association's queue")
         case_id = case["id"]
         detail = deployment.wait(lambda c=case_id: (d := association.get(f"/api/v1/cases/{c}"))["population"] == "miner"
@@ -52,6 +55,8 @@ def test_ex_miners_reach_the_association_then_their_tb_programme_then_the_region
         first = association.post(f"/api/v1/cases/{case_id}/escalate", {"after": 0})["escalation"]
         assert first["body"] == ntp
         deployment.wait(lambda e=ntp_email: deployment.mail_to(e), f"the email to {ntp}")
+        subject = str(deployment.mail_to(ntp_email)[-1]["Subject"])
+        assert subject_word in subject, f"{ntp}'s email is not in its language: {subject!r}"
         before = len(deployment.mail_to(REGIONAL))
         second = association.post(f"/api/v1/cases/{case_id}/escalate", {"after": first["id"]})["escalation"]
         assert second["body"] == "sadc-tb-mining"
