@@ -8,12 +8,8 @@ answers again.
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import pytest
 from sqlalchemy import func, update
@@ -29,66 +25,14 @@ from tests.escalation.test_worker_processes import queue as queue_webhooks
 from tests.escalation.receivers import WebhookReceiver
 from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
 from tests.support.telegram_fake import BOT_TOKEN, FakeBotApi
-from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
-
-
-class HangingTwilioApi:
-    """Twilio's REST API that reads each request and, while `hanging`, never answers it."""
-
-    def __init__(self) -> None:
-        self.hanging = threading.Event()
-        self.hanging.set()
-        self.lock = threading.Lock()
-        self.held = 0
-        self.created: list[dict[str, str]] = []  # messages it really created (answered 201)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                form = dict(parse_qsl(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode(),
-                                      keep_blank_values=True))
-                if fake.hanging.is_set():
-                    with fake.lock:
-                        fake.held += 1
-                    while fake.hanging.is_set():  # hold the connection, answer nothing
-                        fake.hanging.wait(0.1)
-                    return  # the caller gave up long ago; this request created nothing
-                sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
-                if sid == "Messages":
-                    sid = "SM" + uuid.uuid4().hex
-                    with fake.lock:
-                        fake.created.append(form)
-                data = json.dumps({"sid": sid, "status": "queued", "account_sid": ACCOUNT_SID,
-                                   "body": form.get("Body", ""), "to": form.get("To")}).encode()
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
-
-    def stop(self) -> None:
-        self.hanging.clear()
-        self.server.shutdown()
-        self.server.server_close()
+from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi
 
 
 @pytest.mark.slow
 def test_a_hung_twilio_does_not_stop_the_other_duties(settings, engine, tmp_path: Path, procs) -> None:  # type: ignore[no-untyped-def]
-    twilio, bot_api, receiver = HangingTwilioApi(), FakeBotApi(), WebhookReceiver()
+    twilio, bot_api, receiver = FakeTwilioApi(), FakeBotApi(), WebhookReceiver()
+    twilio.hanging.set()
+    twilio.start()
     bot_api.start()
     try:
         numbers = [f"+8551200{i:04d}" for i in range(3)]

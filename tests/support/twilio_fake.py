@@ -77,6 +77,10 @@ class FakeTwilioApi:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.fail_next = 0
         self.fail_status = 500
+        self.created: list[dict[str, str]] = []  # messages it really created (answered 201)
+        self.hanging = threading.Event()  # while set: read each request, then never answer it
+        self.held = 0  # requests it left unanswered
+        self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -94,6 +98,12 @@ class FakeTwilioApi:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", "0"))
                 form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                if fake.hanging.is_set():
+                    with fake.lock:
+                        fake.held += 1
+                    while fake.hanging.is_set():  # hold the connection, answer nothing
+                        fake.hanging.wait(0.1)
+                    return  # the caller gave up long ago; this request created nothing
                 fake.requests.append(("POST", self.path, form))
                 if fake.fail_next > 0:
                     fake.fail_next -= 1
@@ -102,6 +112,8 @@ class FakeTwilioApi:
                 sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
                 if sid == "Messages":
                     sid = "SM" + uuid.uuid4().hex
+                    with fake.lock:
+                        fake.created.append(form)
                 self._reply(201, {"sid": sid, "status": "queued", "body": form.get("Body", ""),
                                   "account_sid": ACCOUNT_SID, "to": form.get("To"), "from": form.get("From")})
 
@@ -119,6 +131,7 @@ class FakeTwilioApi:
         self.thread.start()
 
     def stop(self) -> None:
+        self.hanging.clear()
         self.server.shutdown()
         self.server.server_close()
 
