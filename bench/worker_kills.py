@@ -28,11 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-KEYS = {
-    "SAMLENG_SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnopqrstuv",
-    "SAMLENG_PSEUDONYM_KEY": "bench-pseudonym-key-0123456789abcdefghijklmnopqr",
-    "SAMLENG_VAULT_KEY": "bench-vault-key-0123456789abcdefghijklmnopqrstuvw",
-}
+from bench.outbox import KEYS  # noqa: E402  (the same development keys as the outbox benchmark)
 
 
 def main() -> int:

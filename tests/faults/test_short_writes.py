@@ -21,9 +21,8 @@ from service.inbox.models import InboundMessage
 from service.kit.files import write_durably
 from service.outbox.worker import Worker
 from service.reports.models import Report
-from tests.support.database import configure
-from tests.support.outage import Outage
-from tests.support.twilio_fake import AUTH_TOKEN, Phone, new_sid, twiml_text
+from tests.support.outage import outage, outage_phone  # noqa: F401
+from tests.support.twilio_fake import Phone, new_sid, twiml_text
 
 
 @contextmanager
@@ -80,54 +79,38 @@ def test_a_failed_fsync_leaves_no_file_behind(tmp_path: Path, monkeypatch) -> No
 
 
 # -- the SMS webhook, database down and disk full ---------------------------------------------------
-@pytest.fixture
-def outage(settings, database_url: str, monkeypatch, places):  # type: ignore[no-untyped-def]
-    o = Outage(database_url)
-    configure(monkeypatch, TWILIO_AUTH_TOKEN=AUTH_TOKEN)
-    settings.twilio_auth_token = AUTH_TOKEN
-    settings.database_url = o.app_url
-    yield o
-    o.close()
-
-
-@pytest.fixture
-def phone(outage, request) -> Phone:  # type: ignore[no-untyped-def]
-    server = request.getfixturevalue("live_server")
-    return Phone(client=server.client, base_url=server.base_url)
-
-
 def stored(engine, sid: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
         return (s.exec(select(func.count()).select_from(InboundMessage).where(InboundMessage.external_id == sid)).one(),
                 s.exec(select(func.count()).select_from(Report)).one())
 
 
-def test_sms_not_acknowledged_when_the_spool_write_fails(outage, phone: Phone, engine, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sms_not_acknowledged_when_the_spool_write_fails(outage, outage_phone: Phone, engine, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     spool = Path(settings.spool_dir)
     spool.mkdir(parents=True, exist_ok=True)
     sid = new_sid()
     text = "The clinic turned me away without my medicine. " * 60  # ~3,000 characters
-    params = phone.params(text, sid=sid)
+    params = outage_phone.params(text, sid=sid)
     with outage.down(), disk(monkeypatch, spool, chunk=4096, free=1024):
-        response = phone.post(params)
+        response = outage_phone.post(params)
         assert response.status_code >= 500, "a message neither stored nor spooled must not be acknowledged"
         assert list(spool.iterdir()) == [], "no partial spool file and no temporary file"
     # Twilio tries again (its fallback URL, or the same one later): stored once, with its report.
-    again = phone.post(params)
+    again = outage_phone.post(params)
     assert again.status_code == 200 and twiml_text(again)
     assert stored(engine, sid) == (1, 1)
-    assert phone.post(params).status_code == 200
+    assert outage_phone.post(params).status_code == 200
     Worker(engine, settings).replay_spool()
     assert stored(engine, sid) == (1, 1), "stored exactly once"
 
 
-def test_sms_spooled_through_short_writes_is_acknowledged_and_replayed_whole(outage, phone: Phone, engine, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sms_spooled_through_short_writes_is_acknowledged_and_replayed_whole(outage, outage_phone: Phone, engine, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     spool = Path(settings.spool_dir)
     spool.mkdir(parents=True, exist_ok=True)
     sid = new_sid()
-    params = phone.params("The clinic turned me away without my medicine. " * 30, sid=sid)
+    params = outage_phone.params("The clinic turned me away without my medicine. " * 30, sid=sid)
     with outage.down(), disk(monkeypatch, spool, chunk=1000, free=None):
-        response = phone.post(params)
+        response = outage_phone.post(params)
         assert response.status_code == 200 and "Received" in twiml_text(response)
     assert Worker(engine, settings).replay_spool() == 1
     assert [p for p in spool.iterdir()] == [], "replayed, nothing moved aside as unreadable"

@@ -13,25 +13,8 @@ from service.kit.crypto import unseal
 from service.outbox.models import OutboundMessage
 from service.outbox.worker import Worker
 from service.reports.models import Report
-from tests.support.database import configure
-from tests.support.outage import Outage
-from tests.support.twilio_fake import AUTH_TOKEN, Phone, new_sid, twiml_text
-
-
-@pytest.fixture
-def outage(settings, database_url: str, monkeypatch, places):  # type: ignore[no-untyped-def]
-    o = Outage(database_url)
-    configure(monkeypatch, TWILIO_AUTH_TOKEN=AUTH_TOKEN)
-    settings.twilio_auth_token = AUTH_TOKEN
-    settings.database_url = o.app_url
-    yield o
-    o.close()
-
-
-@pytest.fixture
-def outage_phone(outage, request) -> Phone:  # type: ignore[no-untyped-def]
-    server = request.getfixturevalue("live_server")
-    return Phone(client=server.client, base_url=server.base_url)
+from tests.support.outage import outage, outage_phone  # noqa: F401
+from tests.support.twilio_fake import Phone, new_sid, twiml_text
 
 
 def counts(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]

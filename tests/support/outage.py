@@ -13,7 +13,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy.engine import make_url
+
+from tests.support.database import configure
+from tests.support.twilio_fake import AUTH_TOKEN, Phone
 
 
 class TcpProxy:
@@ -119,3 +123,21 @@ class Outage:
     def close(self) -> None:
         if self.proxy is not None:
             self.proxy.down()
+
+
+@pytest.fixture
+def outage(settings, database_url: str, monkeypatch, places):  # type: ignore[no-untyped-def]
+    """The app's database behind a proxy that a test can cut (`outage.down()`), Twilio signatures on."""
+    o = Outage(database_url)
+    configure(monkeypatch, TWILIO_AUTH_TOKEN=AUTH_TOKEN)
+    settings.twilio_auth_token = AUTH_TOKEN
+    settings.database_url = o.app_url
+    yield o
+    o.close()
+
+
+@pytest.fixture
+def outage_phone(outage, request) -> Phone:  # type: ignore[no-untyped-def]
+    """Someone texting the live server whose database is behind `outage`."""
+    server = request.getfixturevalue("live_server")
+    return Phone(client=server.client, base_url=server.base_url)
