@@ -18,6 +18,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.kit.clock import parse_offset
+
 VAR_DIR = Path(os.environ.get("SAMLENG_VAR_DIR", "var"))
 
 _SECRET_FIELDS = ("secret_key", "pseudonym_key", "vault_key")
@@ -137,8 +139,6 @@ class Settings(BaseSettings):
         if self.clock_offset.strip():
             if self.is_production:
                 raise ConfigError("SAMLENG_CLOCK_OFFSET is for development and testing only: unset it in production")
-            from service.kit.clock import parse_offset
-
             try:
                 parse_offset(self.clock_offset)
             except ValueError as exc:
