@@ -11,6 +11,7 @@ import service.models  # noqa: F401  (every table, so each command sees the whol
 from service.audit.service import record
 from service.config import ConfigError, get_settings
 from service.kit.errors import DomainError
+from service.kit.i18n import LANGUAGES
 
 
 def _setup_logging() -> None:
@@ -401,7 +402,7 @@ def _add_analytics_commands(sub: argparse._SubParsersAction) -> None:  # type: i
     quarterly = report.add_parser("quarterly", help="the quarterly evidence report as PDF")
     quarterly.add_argument("--year", type=int, required=True)
     quarterly.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), required=True)
-    quarterly.add_argument("--lang", choices=("en", "km"), default="en")
+    quarterly.add_argument("--lang", choices=LANGUAGES, default="en")
     quarterly.add_argument("--output", required=True)
     quarterly.set_defaults(func=cmd_report_quarterly)
 

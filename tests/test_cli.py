@@ -130,6 +130,16 @@ def test_quarterly_report_right_after_the_demo(cli, tmp_path: Path) -> None:  # 
     assert out.read_bytes().startswith(b"%PDF") and made.stdout.startswith(f"wrote {out}")
 
 
+def test_quarterly_report_in_portuguese(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Southern-African organisations report in Portuguese: the CLI offers every platform language."""
+    assert cli("migrate").returncode == 0
+    year, quarter = _this_quarter()
+    out = tmp_path / "q.pdf"
+    made = cli("report", "quarterly", "--year", year, "--quarter", quarter, "--lang", "pt", "--output", str(out))
+    assert made.returncode == 0, made.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+
+
 def test_quarterly_report_names_the_missing_package(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert cli("migrate").returncode == 0
     year, quarter = _this_quarter()

@@ -109,6 +109,8 @@ def test_quarterly_pdf_has_the_khmer_text(session: Session, places: None, settin
     en = pages.quarterly_report_pdf(session, year=2026, quarter=3, language="en")
     assert "Quarterly evidence report" in pdftotext(en)
     assert len(PdfReader(io.BytesIO(en)).pages) >= 2
+    pt = pdftotext(pages.quarterly_report_pdf(session, year=2026, quarter=3, language="pt"))
+    assert "Relatório trimestral de evidências" in pt and "Quarterly evidence report" not in pt
 
 
 def pdftotext(pdf: bytes) -> str:
