@@ -17,7 +17,7 @@ from service.orgs.models import User
 from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
 from service.queue.service import can_see
-from service.reports.models import CATEGORIES, STATUSES, URGENCIES, Report, ReportCluster, ReportEvent, Reporter
+from service.reports.models import CATEGORIES, POPULATIONS, STATUSES, URGENCIES, Report, ReportCluster, ReportEvent, Reporter
 from service.reports.service import add_event, change_status
 
 # Replies a handler can send with one click (translated into the report's language).
@@ -114,18 +114,28 @@ def add_note(session: Session, *, user: User, report: Report, text: str) -> None
     _audit(session, user, "case.note", report, None, {"note_chars": len(text)})
 
 
+KEEP = object()  # correct_triage: leave the population as it is
+
+
 def correct_triage(session: Session, *, user: User, report: Report, category: str | None = None,
-                   urgency: str | None = None) -> None:
-    """A handler's correction of category/urgency; `samleng triage train` learns from these events."""
+                   urgency: str | None = None, population: str | None | object = KEEP) -> None:
+    """A handler's correction of category, urgency or population (None: not known);
+    `samleng triage train` learns from these events, and a case the worker routed is routed again
+    by its corrected facts until a person acts on it (service/routing/service.py)."""
     category = category or report.category
     urgency = urgency or report.urgency
-    if category not in CATEGORIES or urgency not in URGENCIES:
-        raise InvalidInput("unknown category or urgency")
+    population = report.population if population is KEEP else population
+    if category not in CATEGORIES or urgency not in URGENCIES or (population is not None
+                                                                  and population not in POPULATIONS):
+        raise InvalidInput("unknown category, urgency or population")
     before = {"category": report.category, "urgency": report.urgency}
     after = {"category": category, "urgency": urgency}
+    if population != report.population:
+        before["population"], after["population"] = report.population, population  # type: ignore[assignment]
     if before == after:
         return
     report.category, report.urgency, report.category_source = category, urgency, "handler"
+    report.population = population  # type: ignore[assignment]
     _touch(report)
     session.add(report)
     add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})

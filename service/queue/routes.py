@@ -229,8 +229,10 @@ def set_status(case_id: CaseId, body: StatusIn, session: SessionDep, user: Curre
 
 @router.post("/{case_id}/triage", response_model=Done, responses=ERRORS)
 def correct_triage(case_id: CaseId, body: TriageIn, session: SessionDep, user: CurrentUser) -> Done:
+    population = body.population if "population" in body.model_fields_set else actions.KEEP
     _change(session, user, case_id, lambda r: actions.correct_triage(session, user=user, report=r,
-                                                                      category=body.category, urgency=body.urgency))
+                                                                      category=body.category, urgency=body.urgency,
+                                                                      population=population))
     return Done()
 
 

@@ -152,6 +152,9 @@ class StatusIn(Strict):
 class TriageIn(Strict):
     category: Category | None = None
     urgency: Urgency | None = None
+    # Absent: keep the population; null: not known; a value: the corrected population.
+    population: Literal["msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner",
+                        "general"] | None = None
 
 
 class MergeIn(Strict):

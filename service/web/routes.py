@@ -362,7 +362,8 @@ def _render_case(request: Request, session: Session, user: User, case_id: CaseId
                     allowed=ALLOWED_TRANSITIONS.get(report.status, ()), members=members, assignee=assignee,
                     can_reply=can_reply, template_counts=templates,
                     reply_templates={k: actions.reply_text(report, template=k, text=None) for k in actions.REPLY_TEMPLATES},
-                    categories=CATEGORIES, urgencies=URGENCIES, esc=handling.escalation_view(session, report),
+                    categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS,
+                    esc=handling.escalation_view(session, report),
                     evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
                     failed=handling.failed_deliveries(session, report, lang=language(request)))
     session.commit()
@@ -426,10 +427,12 @@ def web_status(case_id: CaseId, request: Request, session: SessionDep, user: Web
 @router.post("/cases/{case_id}/triage")
 def web_triage(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                category: Annotated[str, Form(max_length=40)] = "", urgency: Annotated[str, Form(max_length=8)] = "",
-               csrf_token: Csrf = "") -> Response:
+               population: Annotated[str, Form(max_length=40)] = "", csrf_token: Csrf = "") -> Response:
+    # The form's population: absent (the "Mark urgent" button) keeps it, "none" means not known.
+    chosen = actions.KEEP if not population else (None if population == "none" else population)
     return _act(request, session, user, case_id, csrf_token,
                 lambda u, r: actions.correct_triage(session, user=u, report=r, category=category or None,
-                                                    urgency=urgency or None))
+                                                    urgency=urgency or None, population=chosen))
 
 
 @router.post("/cases/{case_id}/merge")

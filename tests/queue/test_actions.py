@@ -43,6 +43,41 @@ def test_triage_correction_is_recorded_for_training(app, world, engine) -> None:
     assert entry.object_id == str(case.id) and entry.actor == "handler@a.test"
 
 
+def test_population_correction_through_api_and_form(app, world, engine) -> None:
+    """Absent keeps the population, null (API) or "none" (form) clears it, a value sets it; the
+    "Mark urgent" button, which sends no population, leaves it alone."""
+    case = world.cases["a"]
+    headers = bearer(app, "handler@a.test")
+
+    def population() -> str | None:
+        with Session(engine) as s:
+            return s.get_one(Report, case.id).population
+
+    assert app.post(f"/api/v1/cases/{case.id}/triage", json={"population": "tb"}, headers=headers).status_code == 200
+    assert population() == "tb"
+    assert last_event(engine, case.id).detail["to"] == {"category": "financial_hardship", "urgency": "normal",
+                                                         "population": "tb"}
+    assert app.post(f"/api/v1/cases/{case.id}/triage", json={"urgency": "urgent"}, headers=headers).status_code == 200
+    assert population() == "tb"
+    assert app.post(f"/api/v1/cases/{case.id}/triage", json={"population": "pirates"},
+                    headers=headers).status_code == 422
+    assert app.post(f"/api/v1/cases/{case.id}/triage", json={"population": None}, headers=headers).status_code == 200
+    assert population() is None
+    sign_in(app, "handler@a.test")
+    page = app.get(f"/cases/{case.id}").text
+    assert 'name="population"' in page
+    form = {"csrf_token": csrf_of(page), "category": "financial_hardship", "urgency": "urgent",
+            "population": "sex_worker"}
+    assert app.post(f"/cases/{case.id}/triage", data=form, follow_redirects=False).status_code == 303
+    assert population() == "sex_worker"
+    form = {"csrf_token": csrf_of(app.get(f"/cases/{case.id}").text), "urgency": "urgent"}
+    app.post(f"/cases/{case.id}/triage", data=form, follow_redirects=False)
+    assert population() == "sex_worker"
+    form = {"csrf_token": csrf_of(app.get(f"/cases/{case.id}").text), "urgency": "urgent", "population": "none"}
+    app.post(f"/cases/{case.id}/triage", data=form, follow_redirects=False)
+    assert population() is None
+
+
 def test_claim_assign_release(app, world, engine) -> None:
     case = world.cases["a"]
     handler, supervisor = bearer(app, "handler@a.test"), bearer(app, "supervisor@a.test")

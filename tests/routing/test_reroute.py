@@ -126,6 +126,36 @@ def test_a_handlers_triage_correction_routes_the_case_again(engine, settings, se
         assert rule_of(s, report) == "detention-urgent" and escalated_to(s, report) == ["bmc-pdcc"]
 
 
+def test_a_handlers_population_correction_routes_the_case_again(engine, settings, seeded) -> None:  # type: ignore[no-untyped-def]
+    """Triage guessed no population; the handler learns the reporter uses drugs and is held in a
+    centre: the case belongs to the legal-aid organisation, not the health CSO."""
+    people(engine)
+    with Session(engine) as s:
+        report = make_case(s, narrative="They keep me in the centre", category="service_quality",
+                           place="KH-2-OD-THMORKOUL-HC-CHREY", population=None, route=False)
+        report.status = "triaged"
+        s.add(report)
+        s.commit()
+        report_id = report.id
+    worker = Worker(engine, settings)
+    worker.route_new()
+    with Session(engine) as s:
+        report = s.get_one(Report, report_id)
+        assert rule_of(s, report) == "hc-service"
+        handler = s.exec(select(User).where(User.role == "handler", User.org_id == report.org_id)).first()
+        actions.correct_triage(s, user=handler, report=report, population="people_who_use_drugs")
+        s.commit()
+        assert report.population == "people_who_use_drugs"
+        event = s.exec(select(ReportEvent).where(ReportEvent.report_id == report_id,
+                                                 ReportEvent.kind == "triage_corrected")).one()
+        assert event.detail["from"]["population"] is None
+        assert event.detail["to"]["population"] == "people_who_use_drugs"
+    worker.route_new()
+    with Session(engine) as s:
+        report = s.get_one(Report, report_id)
+        assert rule_of(s, report) == "drug-detention" and org_of(s, report) == "legal-aid-demo"
+
+
 def test_a_change_that_keeps_the_rule_moves_nothing(engine, settings, seeded) -> None:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
         report = make_case(s, category="service_quality", place="KH-2-OD-THMORKOUL-HC-CHREY", population="plhiv",
