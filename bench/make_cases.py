@@ -6,14 +6,15 @@
     .venv/bin/python bench/make_cases.py --url sqlite:////tmp/small.db --cases 50000
     .venv/bin/python bench/make_cases.py --url ... --baseline   # also time a plain COPY/insert of the same rows
 
-The one generator of both benchmarks (bench/review_queue.py runs this file; bench/dashboard.py
+The one generator of both benchmarks and of the demo's history (its case life and narratives are
+service/demo_history.py's; bench/review_queue.py runs this file; bench/dashboard.py
 imports `build`). The schema comes from `samleng migrate` (Alembic heads). Then places are
 loaded, 20 organisations with handlers, a supervisor and an admin each, a platform admin,
 2,000 clusters, grievance bodies along the place tree (a third of the health centres, every
 operational district and province, one national body per country, one regional body) with
 their jurisdictions, and N reports drawn from realistic distributions: most cases closed, 5 %
 urgent, deadlines (some past), places across the health-centre tree (some centres much
-busier), narratives in English and Khmer, first response / resolution / closure times and
+busier), narratives in Khmer, English and Portuguese, first response / resolution / closure times and
 satisfaction. About 13 % of cases were escalated, some several rungs up the ladder
 (health centre → district → province → national), each body with its own habits: bodies
 answer on time, late or never (the worker then moves the case up a rung), acknowledge,

@@ -449,7 +449,16 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
             escalations, due = escalate_case(rng, i, status, created, resolved or closed, now, ladder, profiles, due,
                                              responses=RESPONSES.get(bodies[ladder[0]].language, RESPONSES["en"]),
                                              tag="demo")
-        if status in ("escalated", "responded") and not escalations:
+        if status in ("escalated", "responded", "in_progress") and escalations:
+            # An open case says what its last body did: waiting, answered, resolved (the body's word).
+            last = dict(zip(ESCALATION_COLUMNS, escalations[-1]))
+            if last["status"] == "resolved":
+                status, resolved = "resolved", last["responded_at"]
+            elif last["status"] in ("responded", "open", "acknowledged"):
+                status = "responded" if last["status"] == "responded" else "escalated"
+            else:
+                status = "in_progress"
+        elif status in ("escalated", "responded"):
             status = "in_progress"
         changed = max(x for x in (created, first, resolved, closed, *(e[12] or e[6] for e in escalations)) if x)
         report_rows.append({
