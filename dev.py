@@ -3,6 +3,7 @@
 
     python3 dev.py demo   # set up, migrate, load demo data, run web app + worker on SQLite
     python3 dev.py test   # set up and run the whole test suite (SQLite and PostgreSQL)
+    python3 dev.py screenshots   # refresh docs/screenshots/ from the demo (tools/screenshots.py)
 
 Everything is installed into .venv; a throwaway PostgreSQL cluster is started on
 127.0.0.1 for the tests (Debian's postgresql package is installed when missing and
@@ -210,10 +211,19 @@ def test(extra: list[str]) -> int:
     return code
 
 
+def screenshots(extra: list[str]) -> int:
+    ensure_venv()
+    if ensure_debian_packages(DEMO_PACKAGES):
+        return 1
+    return subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "screenshots.py"), *extra], cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test"):
+    if not argv or argv[0] not in ("demo", "test", "screenshots"):
         print(__doc__)
         return 2
+    if argv[0] == "screenshots":
+        return screenshots(argv[1:])
     return demo() if argv[0] == "demo" else test(argv[1:])
 
 

@@ -6,14 +6,15 @@
     .venv/bin/python bench/make_cases.py --url sqlite:////tmp/small.db --cases 50000
     .venv/bin/python bench/make_cases.py --url ... --baseline   # also time a plain COPY/insert of the same rows
 
-The one generator of both benchmarks (bench/review_queue.py runs this file; bench/dashboard.py
+The one generator of both benchmarks and of the demo's history (its case life and narratives are
+service/demo_history.py's; bench/review_queue.py runs this file; bench/dashboard.py
 imports `build`). The schema comes from `samleng migrate` (Alembic heads). Then places are
 loaded, 20 organisations with handlers, a supervisor and an admin each, a platform admin,
 2,000 clusters, grievance bodies along the place tree (a third of the health centres, every
 operational district and province, one national body per country, one regional body) with
 their jurisdictions, and N reports drawn from realistic distributions: most cases closed, 5 %
 urgent, deadlines (some past), places across the health-centre tree (some centres much
-busier), narratives in English and Khmer, first response / resolution / closure times and
+busier), narratives in Khmer, English and Portuguese, first response / resolution / closure times and
 satisfaction. About 13 % of cases were escalated, some several rungs up the ladder
 (health centre → district → province → national), each body with its own habits: bodies
 answer on time, late or never (the worker then moves the case up a rung), acknowledge,
@@ -49,51 +50,22 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-password-123"
 ORGS = 20
 CLUSTERS = 2000
-STATUS_WEIGHTS = {"closed": 45, "resolved": 15, "rejected": 3, "duplicate": 4, "withdrawn": 3, "received": 8,
-                  "triaged": 7, "in_progress": 9, "escalated": 4, "responded": 2}
-OPEN = ("received", "triaged", "in_progress", "escalated", "responded")
-URGENCY_WEIGHTS = {"urgent": 5, "high": 20, "normal": 75}
 CATEGORIES = ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
 CATEGORY_WEIGHTS = (45, 20, 20, 10, 5)
 CHANNELS, CHANNEL_WEIGHTS = ("sms", "telegram", "whatsapp", "web"), (70, 20, 8, 2)
 POPULATIONS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general", None)
 POPULATION_WEIGHTS = (8, 5, 8, 8, 25, 12, 4, 15, 15)
-# Share of cases that went to a grievance body, by the case's status.
-ESCALATED_SHARE = {"escalated": 1.0, "responded": 1.0, "closed": 0.10, "resolved": 0.12, "in_progress": 0.05,
-                   "rejected": 0.02}
-LEVEL_HOURS = {"facility": 72, "hcmc": 120, "operational_district": 168, "province": 240, "national": 336,
-               "regional": 720}
-OPENINGS = (
-    "No ARV at the health centre for two weeks", "The nurse asked me for money for a TB test",
-    "Staff shouted at me in front of everyone", "They refused my ID Poor card at the referral hospital",
-    "The clinic was closed when we arrived in the morning", "The doctor did not come all day",
-    "Police took our condoms near the market", "My test result was told to my neighbour",
-    "The methadone clinic ran out of doses", "We waited six hours and nobody saw us",
-    "The pharmacy sold the free medicine", "The counsellor was kind and helpful",
-    "The health centre asked for 20000 riel", "They would not test me because I am transgender",
-    "No PrEP at the clinic again this month", "The compensation fund never answered my letter",
-    "ថ្នាំ ARV អស់នៅមណ្ឌលសុខភាព", "គ្រូពេទ្យមិននៅទេ យើងរង់ចាំពេញមួយថ្ងៃ",
-    "គេសុំលុយ ១០០០០ រៀល សម្រាប់ការធ្វើតេស្ត", "មណ្ឌលសុខភាពមិនមានថ្នាំ PrEP ទេ",
-)
-DETAILS = (
-    "and they told us to come back next month.", "This has happened three times now.",
-    "My friend had the same problem last week.", "We are afraid to go back.", "Please help us.",
-    "The staff said it is not their problem.", "I had to pay for transport again.",
-    "Many people from our group were turned away.", "I do not want to give my name.", "",
-    "ខ្ញុំមកបីដងហើយ។", "សូមជួយយើងផង។",
-)
-RESPONSES = ("We have ordered the stock; it arrives next week.", "The staff member was spoken to.",
-             "The fee was refunded.", "This is for the provincial department.", "Opening hours are now posted.")
-
 REPORT_COLUMNS = (
     "id", "receipt_hash", "channel", "narrative_masked", "language", "category", "category_source", "urgency",
     "place_id", "consent_followup", "assisted", "status", "created_at", "updated_at", "population",
     "triage_confidence", "cluster_id", "org_id", "assigned_user_id", "due_at", "first_response_at", "resolved_at",
     "closed_at", "satisfaction")
-ESCALATION_COLUMNS = (  # no id: the sequence numbers them
-    "report_id", "body_id", "rung", "idempotency_key", "status", "actor", "created_at", "due_at", "remind_at",
-    "reminded_at", "acknowledged_at", "responded_at", "closed_at", "response_masked", "link_nonce")
 TABLES = ("report", "escalation")
+# The case life and the narratives are the demo history's (service/demo_history.py): one generator.
+from service.demo_history import (  # noqa: E402
+    ESCALATED_SHARE, ESCALATION_COLUMNS, LEVEL_HOURS, OPEN, STATUS_WEIGHTS, URGENCY_WEIGHTS, bench_narrative,
+)
+from service.demo_history import escalate_case as _escalate  # noqa: E402
 
 
 def say(message: str) -> None:
@@ -257,7 +229,7 @@ def generate(n: int, ids: dict, *, first_id: int = 1, seed: int = 7, now: dateti
             if is_open:
                 due = created + hour * {"urgent": 24, "high": 72, "normal": 240}[urgency[i]]
             assigned = rng.choice(ids["users"][org[i]]) if (is_open and rng.random() < 0.6) or not is_open else None
-            text = f"{rng.choice(OPENINGS)} {rng.choice(DETAILS)}".strip()
+            text, language = bench_narrative(rng)
             first = created + hour * rng.lognormvariate(3, 1.2) if st != "received" else None
             resolved = created + hour * rng.lognormvariate(5, 1) if st in ("resolved", "closed") else None
             first = min(first, now) if first else None
@@ -269,72 +241,11 @@ def generate(n: int, ids: dict, *, first_id: int = 1, seed: int = 7, now: dateti
                 escalations, due = _escalate(rng, rid, st, created, resolved or closed, now,
                                                      ladders.get(place) or ladders[None], profiles, due)
             changed = max(x for x in (created, first, resolved, closed, *(e[12] or e[6] for e in escalations)) if x)
-            yield ((rid, hashlib.sha256(f"bench{rid}".encode()).hexdigest(), channel[i], text,
-                    "km" if "\u1780" <= text[0] <= "\u17ff" else "en", category[i],
+            yield ((rid, hashlib.sha256(f"bench{rid}".encode()).hexdigest(), channel[i], text, language, category[i],
                     "reporter" if rng.random() < 0.5 else "triage", urgency[i], place, rng.random() < 0.4, False,
                     st, created, min(changed, now), population[i], round(rng.uniform(0.3, 0.99), 2),
                     rng.choice(ids["clusters"]) if rng.random() < 0.03 else None, org[i], assigned, due, first,
                     resolved, closed, satisfaction), escalations)
-
-
-def _escalate(rng: random.Random, rid: int, status: str, created: datetime, finished: datetime | None,
-              now: datetime, ladder: list[int], profiles: dict, due: datetime | None):  # type: ignore[no-untyped-def]
-    """A case's escalations up its ladder: (rows, the report's due_at)."""
-    out: list[tuple] = []
-    sent = created + timedelta(hours=rng.lognormvariate(3.5, 0.8))  # the handler escalates after a day or two
-    end = min(finished or now, now)
-    if sent >= end:
-        sent = created + (end - created) / 2
-    rung = 0
-    while rung < len(ladder) and sent < end:
-        body = ladder[rung]
-        p_answer, speed, hours = profiles[body]
-        window = timedelta(hours=hours)
-        due_at = sent + window
-        remind = due_at - min(timedelta(hours=24), window / 4)
-        ack = responded = closed = text = None
-        st, reminded = "open", remind if remind < end else None
-        answer_at = sent + window * (speed * rng.lognormvariate(0, 0.6)) if rng.random() < p_answer else None
-        last = rung == len(ladder) - 1
-        if answer_at is not None and answer_at < end:
-            roll = rng.random()
-            if roll < 0.30:  # acknowledges first, acts later (or never)
-                ack = answer_at
-                later = answer_at + window * rng.uniform(0.1, 1.0)
-                if later < end and rng.random() < 0.7:
-                    st, responded, text = "responded", later, rng.choice(RESPONSES)
-                else:
-                    st = "acknowledged"
-            elif roll < 0.65:
-                st, responded, text = "responded", answer_at, rng.choice(RESPONSES)
-            elif roll < 0.90:
-                st, responded, closed, text = "resolved", answer_at, answer_at, rng.choice(RESPONSES)
-            else:
-                st, responded, closed, text = "not_ours", answer_at, answer_at, rng.choice(RESPONSES)
-            if st in ("acknowledged",) and finished is not None:
-                st, closed = "cancelled", finished  # the case closed while the body still held it
-            out.append((rid, body, rung, f"r{rid}:bench:{rung}", st, "handler", sent, due_at, remind,
-                        reminded, ack, responded, closed, text, f"{rid:010x}{rung:06x}"))
-            if st == "not_ours" and not last and rng.random() < 0.8:
-                sent, rung = answer_at + timedelta(hours=rng.uniform(2, 72)), rung + 1  # the handler goes past it
-                continue
-            break
-        if due_at < end:  # never answered in time: the worker expired it and moved the case up a rung
-            late_ack = answer_at if answer_at is not None and answer_at < due_at + timedelta(minutes=1) else None
-            st, closed = ("expired", due_at + timedelta(minutes=1))
-            out.append((rid, body, rung, f"r{rid}:bench:{rung}", st, "deadline" if rung else "handler",
-                        sent, due_at, remind, reminded, late_ack, None, closed, None, f"{rid:010x}{rung:06x}"))
-            sent, rung = closed, rung + 1
-            continue
-        # Still waiting: the case is open, or it closed before the body answered (cancelled).
-        if finished is not None:
-            st, closed = "cancelled", finished
-        out.append((rid, body, rung, f"r{rid}:bench:{rung}", st, "handler", sent, due_at, remind,
-                    reminded, None, None, closed, None, f"{rid:010x}{rung:06x}"))
-        if finished is None and status in ("escalated", "in_progress", "responded"):
-            due = due_at  # the case's deadline is the body's
-        break
-    return out, due
 
 
 # -- loading ----------------------------------------------------------------------------------------

@@ -94,6 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(rules_router)
     app.include_router(analytics_router)  # analytics (issue 7)
+    from service.casefile.routes import router as casefile_router
+
+    app.include_router(casefile_router)  # the printable case file for a referral
     # SMS webhook fast lane (issue 2): POST /webhooks/twilio/sms skips routing and dependency solving.
     from bots.sms.routes import SMS_PATH, inbound_sms
     from service.ops.fastlane import FastLane

@@ -90,7 +90,7 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     if get_settings().is_production:
         raise ConfigError("demo data (with a published password) is refused in production")
     with session_scope(get_engine()) as session:
-        summary = load_demo(session)
+        summary = load_demo(session, history=_args.history)
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
 
@@ -424,7 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
-    sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="load demo data (idempotent)")
+    demo.add_argument("--history", type=int, default=None, metavar="N",
+                      help="reports of the past 18 months to load once (default 3000; 0: only the live cases)")
+    demo.set_defaults(func=cmd_demo)
 
     org = sub.add_parser("org", help="organisations").add_subparsers(dest="org_command", required=True)
     org_create = org.add_parser("create")

@@ -52,8 +52,11 @@ ROUTING = [
 ]
 
 
-def load_demo(session: Session) -> dict[str, int]:
-    """Load everything a demo needs. Safe to run again: nothing is duplicated."""
+def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]:
+    """Load everything a demo needs. Safe to run again: nothing is duplicated.
+
+    `history` reports of the past 18 months come on top of the ten live cases (service/demo_history.py;
+    default 3000, 0 for none), so the dashboards, scorecards and public page show real figures."""
     places = load_places(session)
     for slug, name in ORGS:
         create_org(session, slug=slug, name=name)
@@ -81,8 +84,15 @@ def load_demo(session: Session) -> dict[str, int]:
     _triage_demo_cases(session)  # what the worker does seconds after a report arrives (issue 4)
     _shape_demo_cases(session)  # urgency, population, deadline (review queue, issue 5)
     routed = _route_demo_cases(session)  # organisation and ladder by the routing rules (issue 6)
+    from service.demo_history import REPORTS, load_history
+
+    past = load_history(session, reports=REPORTS if history is None else history) if history != 0 else 0
+    if past:
+        from service.analytics.rollup import refresh
+
+        refresh(session)  # the dashboards show the history at once, not after the worker's first minute
     return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created,
-            "bodies": bodies, "rules": rules, "routed": routed}
+            "bodies": bodies, "rules": rules, "routed": routed, "history": past}
 
 
 def _triage_demo_cases(session: Session) -> None:

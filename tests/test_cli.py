@@ -76,13 +76,13 @@ def test_platform_admin_has_no_org(cli) -> None:  # type: ignore[no-untyped-def]
 
 def test_demo_is_idempotent(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("migrate").returncode == 0
-    first = cli("demo")
+    first = cli("demo", "--history", "200")
     assert first.returncode == 0, first.stderr
-    assert "new_cases=10" in first.stdout
+    assert "new_cases=10" in first.stdout and "history=200" in first.stdout
     second = cli("demo")
-    assert second.returncode == 0 and "new_cases=0" in second.stdout
+    assert second.returncode == 0 and "new_cases=0" in second.stdout and "history=0" in second.stdout
     with Session(cli.engine()) as s:
-        assert s.exec(select(func.count()).select_from(Report)).one() == 10
+        assert s.exec(select(func.count()).select_from(Report)).one() == 210
         categories = {r.category for r in s.exec(select(Report)).all()}
         assert {"service_quality", "financial_hardship", "human_rights_violation"} <= categories
         assert s.exec(select(func.count()).select_from(Report).where(Report.place_id.is_not(None))).one() >= 8  # type: ignore[union-attr]
@@ -159,7 +159,7 @@ def test_the_demo_worker_keeps_messages_in_the_development_outbox(cli) -> None: 
     from service.outbox.models import DevOutboxMessage, OutboundMessage
 
     assert cli("migrate").returncode == 0
-    assert cli("demo").returncode == 0
+    assert cli("demo", "--history", "300").returncode == 0  # the history leaves the worker nothing to send
     done = cli("worker", "--once")
     assert done.returncode == 0, done.stderr
     with Session(cli.engine()) as s:
