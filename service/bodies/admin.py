@@ -117,7 +117,7 @@ def set_active(session: Session, *, user: User, slug: str, active: bool) -> Grie
     require_change(user)
     body = get_body(session, slug)
     if body.active == active:
-        raise InvalidInput("the body is already " + ("active" if active else "inactive"))
+        raise InvalidInput("the body is already active" if active else "the body is already inactive")
     body.active = active
     session.add(body)
     record(session, actor=user.email, action="bodies.activate" if active else "bodies.deactivate",

@@ -22,6 +22,7 @@ from service.queue import actions
 from service.queue.actions import NotPermitted
 from service.queue.service import OPEN_STATUSES, get_case
 from service.reports.models import Report
+from service.reports.service import InvalidTransition
 
 SUPERVISING = ("supervisor", "admin")
 BULK_ACTIONS = ("assign", "release", "duplicate")
@@ -166,6 +167,8 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
                     actions.release(session, user=user, report=report)
                 else:
                     actions.merge(session, user=user, report=report, into_id=into_id)  # type: ignore[arg-type]
+        except InvalidTransition:
+            result.skipped.append((rid, "the case's status does not allow this"))
         except DomainError as exc:
             result.skipped.append((rid, str(exc)))
         else:
