@@ -294,3 +294,19 @@ def body_token_revoke(slug: Slug, request: Request, session: SessionDep, user: W
                       csrf_token: Csrf = "") -> Response:
     return _body_action(request, session, user, slug, csrf_token,
                         lambda u: bodies_admin.revoke_token(session, user=u, slug=slug))
+
+
+# A page shown after a POST (a bulk action's result, a new token) has the POST's address; reloading it,
+# or switching the language there, asks for it with GET: back to the page it came from.
+@router.get("/supervise/workload/{holder}/bulk")
+@router.get("/supervise/workload/{holder}/reassign-all")
+def after_bulk(holder: Annotated[str, Path(max_length=12)], request: Request) -> Response:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/supervise/workload/{holder}{query}", status_code=303)
+
+
+@router.get("/admin/bodies/{slug}/token")
+@router.get("/admin/bodies/{slug}/token/revoke")
+@router.get("/admin/bodies/{slug}/active")
+def after_body_action(slug: Slug) -> Response:
+    return RedirectResponse(f"/admin/bodies/{slug}", status_code=303)

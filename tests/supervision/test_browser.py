@@ -94,7 +94,7 @@ def test_workload_and_bulk_reassignment_in_a_browser(browser, live_server, engin
     _khmer(page)
     _fits(page)
     page.goto(base + "/admin/bodies")
-    page.wait_for_selector("#bodies")
+    page.wait_for_selector("#bodies", state="attached")
     _khmer(page)
     context.close()
 
@@ -108,7 +108,7 @@ def test_grievance_body_pages_in_a_browser(browser, live_server, engine, places,
     base = live_server.base_url
     context, page = _sign_in(browser, base, "root@platform.test", width)
     page.get_by_role("link", name="Grievance bodies").first.click()
-    page.wait_for_selector("#bodies")
+    page.wait_for_selector("#bodies", state="attached")
     _fits(page)
     page.locator("#new-body").click()
     page.wait_for_selector("#body-form")
@@ -116,7 +116,7 @@ def test_grievance_body_pages_in_a_browser(browser, live_server, engine, places,
     page.get_by_label("Short name").fill("hc-browser")
     page.get_by_label("Name in English").fill("Browser Health Centre")
     page.get_by_label("Name in Khmer").fill("មណ្ឌលសុខភាពកម្មវិធីរុករក")
-    page.get_by_label("Level").select_option("facility")
+    page.get_by_label("Level", exact=True).select_option("facility")
     page.get_by_label("Language of its emails and page").select_option("km")
     page.get_by_label("Focal person's SMS number").fill("+85512000555")
     page.get_by_label("Place codes it covers").fill("KH-2")
@@ -142,7 +142,7 @@ def test_grievance_body_pages_in_a_browser(browser, live_server, engine, places,
     _khmer(page)
     page.locator("#bodies tr[data-body='hc-browser'] a").click()
     page.locator("#toggle-active").click()
-    page.wait_for_selector("#bodies")
+    page.wait_for_selector("#bodies", state="attached")
     with Session(engine) as s:
         assert get_body(s, "hc-browser").active is False
     context.close()
