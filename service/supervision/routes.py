@@ -21,6 +21,8 @@ from service.kit.errors import DomainError, NotFound
 from service.orgs.models import Organisation, User
 from service.reports.models import CATEGORIES
 from service.supervision import service as sup
+from service.supervision import tags as tagging
+from service.queue.service import get_case
 from service.web.render import csrf_valid, page
 
 router = APIRouter(include_in_schema=False)
@@ -97,13 +99,13 @@ def holder_page(holder: Annotated[str, Path(max_length=12)], request: Request, s
 def bulk_action(holder: Annotated[str, Path(max_length=12)], request: Request, session: SessionDep, user: WebUser,
                 action: Annotated[str, Form(max_length=16)], case: Annotated[list[int], Form()] = [],  # noqa: B006
                 user_id: Annotated[str, Form(max_length=12)] = "", into: Annotated[str, Form(max_length=12)] = "",
-                csrf_token: Csrf = "") -> Response:
+                tag: Annotated[str, Form(max_length=200)] = "", csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
     _check_csrf(request, csrf_token)
     try:
         result = sup.bulk(session, user=user, report_ids=case, action=action,
                           assignee_id=int(user_id) if user_id.isdigit() else None,
-                          into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None)
+                          into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None, tag=tag)
     except DomainError as exc:
         session.rollback()
         code = 404 if isinstance(exc, NotFound) else 422
@@ -310,3 +312,104 @@ def after_bulk(holder: Annotated[str, Path(max_length=12)], request: Request) ->
 @router.get("/admin/bodies/{slug}/active")
 def after_body_action(slug: Slug) -> Response:
     return RedirectResponse(f"/admin/bodies/{slug}", status_code=303)
+
+
+# -- tags on a case (anyone who may see the case) and the cases of a tag -------------------------------
+
+def _need_user(user: User | None) -> User:
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    return user
+
+
+def _tag_action(request: Request, session: Session, user: User | None, case_id: int, csrf_token: str, fn: Any) -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        report = get_case(session, user=user, report_id=case_id)
+        fn(user, report)
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound):
+            return page(request, "error.html", 404, message="No such case.")
+        from service.web.routes import _render_case
+
+        return _render_case(request, session, user, case_id, error=str(exc), status_code=422)
+    session.commit()
+    return RedirectResponse(f"/cases/{case_id}#tags", status_code=303)
+
+
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post("/cases/{case_id}/tags")
+def tag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+             tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
+    return _tag_action(request, session, user, case_id, csrf_token,
+                       lambda u, r: tagging.add_tag(session, user=u, report=r, tag=tag))
+
+
+@router.post("/cases/{case_id}/tags/remove")
+def untag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+               tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
+    return _tag_action(request, session, user, case_id, csrf_token,
+                       lambda u, r: tagging.remove_tag(session, user=u, report=r, tag=tag))
+
+
+@router.get("/tags", response_class=HTMLResponse)
+def tags_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The organisation's tags (with their open cases), or the cases of one tag (`?tag=`)."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    chosen = " ".join((request.query_params.get("tag") or "").replace("\x00", "").split())[:40] or None
+    cases = tagging.tagged_cases(session, user=user, tag=chosen) if chosen else []
+    return page(request, "tags.html", tags=tagging.org_tags(session, user=user), chosen=chosen, cases=cases,
+                open_statuses=sup.OPEN_STATUSES)
+
+
+# -- saved views of the queue ---------------------------------------------------------------------------
+
+@router.get("/filters", response_class=HTMLResponse)
+def filters_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Saved views: the user's own and those shared in the organisation; `?save=<the queue's filters>` offers to keep one."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    return _filters_page(request, session, user, save=request.query_params.get("save", "")[:600])
+
+
+def _filters_page(request: Request, session: Session, user: User, *, save: str = "", error: str | None = None,
+                  status_code: int = 200) -> Response:
+    return page(request, "filters.html", status_code, views=tagging.visible_filters(session, user=user), save=save,
+                error=error, can_share=user.role in sup.SUPERVISING and user.org_id is not None,
+                done=request.query_params.get("done"))
+
+
+@router.post("/filters", response_class=HTMLResponse)
+def filter_save(request: Request, session: SessionDep, user: WebUser, name: Annotated[str, Form(max_length=200)],
+                query: Annotated[str, Form(max_length=1000)], shared: Annotated[str, Form(max_length=1)] = "",
+                csrf_token: Csrf = "") -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        tagging.save_filter(session, user=user, name=name, query=query, shared=shared == "1")
+    except DomainError as exc:
+        session.rollback()
+        return _filters_page(request, session, user, save=query, error=str(exc),
+                             status_code=403 if isinstance(exc, sup.NotPermitted) else 422)
+    session.commit()
+    return RedirectResponse("/filters?done=1", status_code=303)
+
+
+@router.post("/filters/{filter_id}/delete")
+def filter_delete(filter_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                  csrf_token: Csrf = "") -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        tagging.delete_filter(session, user=user, filter_id=filter_id)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 403
+        return _filters_page(request, session, user, error=str(exc), status_code=code)
+    session.commit()
+    return RedirectResponse("/filters?done=1", status_code=303)

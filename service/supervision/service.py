@@ -23,9 +23,10 @@ from service.queue.actions import NotPermitted
 from service.queue.service import OPEN_STATUSES, get_case
 from service.reports.models import Report
 from service.reports.service import InvalidTransition
+from service.supervision import tags
 
 SUPERVISING = ("supervisor", "admin")
-BULK_ACTIONS = ("assign", "release", "duplicate")
+BULK_ACTIONS = ("assign", "release", "duplicate", "tag")
 BULK_MAX = 200  # cases in one bulk action (a page of the handler's list is at most this many)
 
 
@@ -133,7 +134,7 @@ class BulkResult:
 
 
 def bulk(session: Session, *, user: User, report_ids: list[int], action: str, assignee_id: int | None = None,
-         into_id: int | None = None) -> BulkResult:
+         into_id: int | None = None, tag: str | None = None) -> BulkResult:
     """One action on many cases. Each case on its own (a savepoint each): a case the user may not
     see, or whose state does not allow the action, is skipped with the reason; the others go on.
     The same access rules as one case: assigning to someone else and marking duplicates in bulk
@@ -148,6 +149,8 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
         raise InvalidInput(f"at most {BULK_MAX} cases at once")
     if action == "assign" and assignee_id is None:
         raise InvalidInput("choose who gets the cases")
+    if action == "tag":
+        tag = tags.normalise_tag(tag or "")
     if action == "duplicate":
         if into_id is None:
             raise InvalidInput("give the number of the case they duplicate")
@@ -163,6 +166,9 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
                     if report.assigned_user_id == assignee_id:
                         raise InvalidInput("already assigned to that person")
                     actions.assign(session, user=user, report=report, assignee_id=assignee_id)  # type: ignore[arg-type]
+                elif action == "tag":
+                    if not tags.add_tag(session, user=user, report=report, tag=tag):  # type: ignore[arg-type]
+                        raise InvalidInput("the case has this tag already")
                 elif action == "release":
                     actions.release(session, user=user, report=report)
                 else:
@@ -176,7 +182,8 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
     record(session, actor=user.email, action=f"case.bulk_{action}", object_type="report", object_id=None,
            detail={"cases": result.done, "skipped": len(result.skipped),
                    **({"assigned_user_id": assignee_id} if action == "assign" else {}),
-                   **({"into": into_id} if action == "duplicate" else {})})
+                   **({"into": into_id} if action == "duplicate" else {}),
+                   **({"tag": tag} if action == "tag" else {})})
     return result
 
 

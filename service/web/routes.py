@@ -35,6 +35,7 @@ from service.places.models import Place
 from service.queue import actions, handling
 from service.queue import service as queue
 from service.queue.routes import evidence_response, readers
+from service.supervision import tags as tagging
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
 from service.web.render import cached_fragment, csrf_valid, fragment, language, page, set_cookie, translator
 
@@ -364,7 +365,8 @@ def _render_case(request: Request, session: Session, user: User, case_id: CaseId
                     reply_templates={k: actions.reply_text(report, template=k, text=None) for k in actions.REPLY_TEMPLATES},
                     categories=CATEGORIES, urgencies=URGENCIES, esc=handling.escalation_view(session, report),
                     evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
-                    failed=handling.failed_deliveries(session, report, lang=language(request)))
+                    failed=handling.failed_deliveries(session, report, lang=language(request)),
+                    tags=tagging.tags_of(session, report.id))  # type: ignore[arg-type]
     session.commit()
     return response
 
