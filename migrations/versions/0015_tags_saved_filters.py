@@ -1,4 +1,4 @@
-"""tags on cases and saved queue filters
+"""tags on cases, saved queue filters, organisations' reply templates
 
 Revision ID: 0015
 Revises: 0011
@@ -47,9 +47,25 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_saved_filter_org_id'), 'saved_filter', ['org_id'], unique=False)
     op.create_index(op.f('ix_saved_filter_user_id'), 'saved_filter', ['user_id'], unique=False)
+    op.create_table('reply_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('text_km', sqlmodel.sql.sqltypes.AutoString(length=640), nullable=False),
+    sa.Column('text_en', sqlmodel.sql.sqltypes.AutoString(length=640), nullable=False),
+    sa.Column('text_pt', sqlmodel.sql.sqltypes.AutoString(length=640), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', service.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'name', name='uq_reply_template_name')
+    )
+    op.create_index(op.f('ix_reply_template_org_id'), 'reply_template', ['org_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_reply_template_org_id'), table_name='reply_template')
+    op.drop_table('reply_template')
     op.drop_index(op.f('ix_saved_filter_user_id'), table_name='saved_filter')
     op.drop_index(op.f('ix_saved_filter_org_id'), table_name='saved_filter')
     op.drop_table('saved_filter')

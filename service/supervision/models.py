@@ -35,3 +35,18 @@ class SavedFilter(SQLModel, table=True):
     query: str = Field(max_length=600)
     shared: bool = Field(default=False)
     created_at: datetime = created_at_field()
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """A reply to reporters that a supervisor writes for their organisation, in Khmer, English and Portuguese."""
+
+    __tablename__ = "reply_template"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_reply_template_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=80)
+    text_km: str = Field(default="", max_length=640)
+    text_en: str = Field(default="", max_length=640)
+    text_pt: str = Field(default="", max_length=640)
+    active: bool = Field(default=True)
+    updated_at: datetime = created_at_field()

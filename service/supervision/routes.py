@@ -21,7 +21,9 @@ from service.kit.errors import DomainError, NotFound
 from service.orgs.models import Organisation, User
 from service.reports.models import CATEGORIES
 from service.supervision import service as sup
+from service.supervision import replies
 from service.supervision import tags as tagging
+from service.kit import segments
 from service.queue.service import get_case
 from service.web.render import csrf_valid, page
 
@@ -413,3 +415,77 @@ def filter_delete(filter_id: CaseId, request: Request, session: SessionDep, user
         return _filters_page(request, session, user, error=str(exc), status_code=code)
     session.commit()
     return RedirectResponse("/filters?done=1", status_code=303)
+
+
+# -- the organisation's reply templates ----------------------------------------------------------------
+
+def _replies_page(request: Request, session: Session, user: User, *, form: dict[str, Any] | None = None,
+                  error: str | None = None, status_code: int = 200) -> Response:
+    if user.org_id is None:
+        return page(request, "error.html", 403, message=(
+            "an organisation's supervisors and administrators write its reply templates"))
+    rows = replies.org_templates(session, user.org_id)
+    if form is None:
+        edit = request.query_params.get("edit", "")
+        chosen = next((t for t in rows if edit.isdigit() and t.id == int(edit)), None)
+        form = {"id": chosen.id if chosen else "", "name": chosen.name if chosen else "",
+                **{f"text_{lang}": getattr(chosen, f"text_{lang}") if chosen else "" for lang in replies.LANGS}}
+    form_counts = {lang: segments.count(form[f"text_{lang}"]) for lang in replies.LANGS}
+    return page(request, "replies.html", status_code, rows=rows, counts={t.id: replies.counts(t) for t in rows},
+                form=form, form_counts=form_counts, error=error, done=request.query_params.get("done"))
+
+
+@router.get("/supervise/replies", response_class=HTMLResponse)
+def replies_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    return _replies_page(request, session, _supervisor(user))
+
+
+ReplyText = Annotated[str, Form(max_length=2000)]
+
+
+@router.post("/supervise/replies", response_class=HTMLResponse)
+def reply_save(request: Request, session: SessionDep, user: WebUser, name: Annotated[str, Form(max_length=200)],
+               text_en: ReplyText = "", text_km: ReplyText = "", text_pt: ReplyText = "",
+               template_id: Annotated[str, Form(max_length=12)] = "", csrf_token: Csrf = "") -> Response:
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    texts = {"km": text_km, "en": text_en, "pt": text_pt}
+    try:
+        replies.save(session, user=user, name=name, texts=texts,
+                     template_id=int(template_id) if template_id.isdigit() else None)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, sup.NotPermitted) else 422
+        form = {"id": template_id, "name": name, **{f"text_{k}": v for k, v in texts.items()}}
+        return _replies_page(request, session, user, form=form, error=str(exc), status_code=code)
+    session.commit()
+    return RedirectResponse("/supervise/replies?done=1", status_code=303)
+
+
+@router.post("/supervise/replies/{template_id}/deactivate")
+def reply_deactivate(template_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                     csrf_token: Csrf = "") -> Response:
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    try:
+        replies.deactivate(session, user=user, template_id=template_id)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 403
+        return _replies_page(request, session, user, error=str(exc), status_code=code)
+    session.commit()
+    return RedirectResponse("/supervise/replies?done=1", status_code=303)
+
+
+@router.post("/supervise/replies/segments", response_class=HTMLResponse)
+def reply_segments(request: Request, user: WebUser, lang: Annotated[str, Form(max_length=2)] = "en",
+                   text_km: ReplyText = "", text_en: ReplyText = "", text_pt: ReplyText = "",
+                   csrf_token: Csrf = "") -> Response:
+    """The live SMS length under one language's text box (changes nothing)."""
+    _supervisor(user)
+    _check_csrf(request, csrf_token)
+    lang = lang if lang in replies.LANGS else "en"
+    text = {"km": text_km, "en": text_en, "pt": text_pt}[lang]
+    return page(request, "_reply_segments.html", code=lang, count=segments.count(text), chars=len(text))

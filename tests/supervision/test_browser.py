@@ -146,3 +146,45 @@ def test_grievance_body_pages_in_a_browser(browser, live_server, engine, places,
     with Session(engine) as s:
         assert get_body(s, "hc-browser").active is False
     context.close()
+
+
+TAG_ENGLISH = ("Tags", "New tag", "Add tag", "Saved views", "Name of this view", "Save this view", "No case has this tag")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_tags_and_saved_views_in_a_browser(browser, live_server, engine, width) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+    case = world.cases["a"].id
+    base = live_server.base_url
+    context, page = _sign_in(browser, base, "handler@a.test", width)
+    page.goto(base + f"/cases/{case}")
+    page.locator("#new-tag").fill("Police")
+    page.locator("#tag-form button").click()
+    page.wait_for_selector("#tags a:has-text('police')")
+    _fits(page)
+    page.locator("#tags a:has-text('police')").click()
+    page.wait_for_selector(f"#tagged tr[data-case='{case}']")
+    _fits(page)
+    page.goto(base + "/?urgency=normal")
+    page.locator("#saved-views").click()
+    page.get_by_label("Name of this view").fill("Normal cases")
+    page.get_by_role("button", name="Save this view").click()
+    page.wait_for_selector("#views")
+    _fits(page)
+    page.get_by_role("link", name="Normal cases").click()
+    page.wait_for_url("**/?urgency=normal")
+
+    page.goto(base + "/tags?tag=police")
+    page.get_by_role("button", name="ខ្មែរ").click()
+    page.wait_for_selector("#tagged")
+    _khmer(page)
+    assert not [e for e in TAG_ENGLISH if e in page.inner_text("main")]
+    _fits(page)
+    page.goto(base + "/filters")
+    _khmer(page)
+    assert not [e for e in TAG_ENGLISH if e in page.inner_text("main")]
+    _fits(page)
+    page.goto(base + f"/cases/{case}")
+    assert not [e for e in TAG_ENGLISH if e in page.inner_text("#tags")]
+    context.close()
