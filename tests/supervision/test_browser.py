@@ -188,3 +188,34 @@ def test_tags_and_saved_views_in_a_browser(browser, live_server, engine, width) 
     page.goto(base + f"/cases/{case}")
     assert not [e for e in TAG_ENGLISH if e in page.inner_text("#tags")]
     context.close()
+
+
+REPLY_ENGLISH = ("Reply templates", "New reply template", "No reply templates yet", "Replies your handlers")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_reply_templates_in_a_browser(browser, live_server, engine, width) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        build_world(s)
+    base = live_server.base_url
+    context, page = _sign_in(browser, base, "supervisor@a.test", width)
+    page.get_by_role("link", name="Reply templates").first.click()
+    page.wait_for_selector("#template-form")
+    _fits(page)
+    page.locator("#tpl-name").fill("Visit")
+    page.locator("#tpl-en").fill("Thank you. A peer worker will visit the health centre this week.")
+    khmer = "យើងបានទទួលរបាយការណ៍របស់អ្នក ហើយកំពុងដោះស្រាយ។" * 2
+    page.locator("#tpl-km").fill(khmer)
+    # The SMS length follows the typing (htmx): 100 Khmer characters are two UCS-2 parts.
+    page.wait_for_selector("#segments-km[data-segments='2']")
+    assert "UCS-2" in page.inner_text("#segments-km")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("#templates tbody tr")
+    assert "GSM-7" in page.inner_text("#templates") and "UCS-2" in page.inner_text("#templates")
+    _fits(page)
+    page.get_by_role("button", name="ខ្មែរ").click()
+    page.wait_for_selector("#templates")
+    _khmer(page)
+    assert not [e for e in REPLY_ENGLISH if e in page.inner_text("main")]
+    _fits(page)
+    context.close()
