@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from service.audit.models import AuditEvent
 from service.bodies import admin
 from service.bodies.models import GrievanceBody
-from service.bodies.service import body_by_token, focal_sms, get_body, jurisdiction_codes, load_bodies
+from service.bodies.service import focal_sms, get_body, jurisdiction_codes, load_bodies
 from service.kit.errors import InvalidInput
 from tests.support.review import build_world, csrf_of, sign_in
 
