@@ -24,6 +24,7 @@ from bots.telegram.models import TelegramChat, TelegramTrace  # noqa: E402
 from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
+from service.supervision.models import CaseTag, ReplyTemplate, SavedFilter  # noqa: E402,F401  (supervision)
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",

@@ -212,7 +212,12 @@ def reply_text(report: Report, *, template: str | None, text: str | None) -> str
 def reply(session: Session, *, user: User, report: Report, template: str | None = None,
           text: str | None = None) -> OutboundMessage:
     """Send a message to the reporter through the outbox; the address never leaves the vault and worker."""
-    body = reply_text(report, template=template, text=text)
+    if template and template.startswith("org:"):  # the organisation's own template (service/supervision/replies.py)
+        from service.supervision.replies import text_for_case
+
+        body = text_for_case(session, report, template)
+    else:
+        body = reply_text(report, template=template, text=text)
     if not can_reply(session, report):
         raise NoConsent("the reporter did not agree to be contacted")
     contact = contact_for_report(session, report.id)  # type: ignore[arg-type]

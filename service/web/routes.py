@@ -35,6 +35,8 @@ from service.places.models import Place
 from service.queue import actions, handling
 from service.queue import service as queue
 from service.queue.routes import evidence_response, readers
+from service.supervision import replies as org_replies
+from service.supervision import tags as tagging
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
 from service.web.render import cached_fragment, csrf_valid, fragment, language, page, set_cookie, translator
 
@@ -357,15 +359,19 @@ def _render_case(request: Request, session: Session, user: User, case_id: CaseId
     can_reply = actions.can_reply(session, report)
     templates = {key: segments.count(actions.reply_text(report, template=key, text=None))
                  for key in actions.REPLY_TEMPLATES}
+    own_replies = org_replies.for_case(session, report)  # the organisation's templates (docs/supervisors.md)
+    templates.update({key: segments.count(text) for key, text in own_replies.items()})
     response = page(request, "case.html", status_code, report=report, place=place, error=error,
                     timeline=actions.timeline(session, report), overdue=queue.is_overdue(report),
                     allowed=ALLOWED_TRANSITIONS.get(report.status, ()), members=members, assignee=assignee,
                     can_reply=can_reply, template_counts=templates,
-                    reply_templates={k: actions.reply_text(report, template=k, text=None) for k in actions.REPLY_TEMPLATES},
+                    reply_templates={**{k: actions.reply_text(report, template=k, text=None)
+                                        for k in actions.REPLY_TEMPLATES}, **own_replies},
                     categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS,
                     esc=handling.escalation_view(session, report),
                     evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
-                    failed=handling.failed_deliveries(session, report, lang=language(request)))
+                    failed=handling.failed_deliveries(session, report, lang=language(request)),
+                    tags=tagging.tags_of(session, report.id))  # type: ignore[arg-type]
     session.commit()
     return response
 

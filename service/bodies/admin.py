@@ -1,0 +1,150 @@
+"""Grievance bodies managed from the web: create, edit, deactivate, issue and revoke a body's API token.
+
+Bodies are shared by every organisation (one ministry's office receives cases routed by several
+CSOs), so changing one is for a platform administrator (role admin, no organisation); an
+organisation's supervisors and administrators may read the list. Each change is audited with the
+names of the fields that changed, never their values (a body's focal-person number is sealed).
+Plain functions; callers commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from service.audit.service import record
+from service.bodies.models import LEVELS, GrievanceBody
+from service.bodies.service import (LANGUAGES, focal_sms, get_body, issue_api_token, jurisdiction_codes,
+                                    upsert_body)
+from service.kit.errors import DomainError, InvalidInput
+from service.orgs.models import User
+from service.reports.models import CATEGORIES
+
+
+class NotAllowed(DomainError):
+    """Only a platform administrator changes grievance bodies."""
+
+
+def can_read(user: User) -> bool:
+    return user.role in ("supervisor", "admin")
+
+
+def can_change(user: User) -> bool:
+    return user.role == "admin" and user.org_id is None
+
+
+def require_change(user: User) -> None:
+    if not can_change(user):
+        raise NotAllowed("grievance bodies are shared by every organisation: a platform administrator changes them")
+
+
+@dataclass
+class BodyForm:
+    """What the body form sends, checked. `sms` empty keeps the stored number unless `clear_sms`."""
+
+    slug: str
+    name_en: str
+    name_km: str
+    level: str
+    language: str = "en"
+    network: str | None = None
+    categories: tuple[str, ...] = ()
+    deadline_hours: int | None = None
+    email: str | None = None
+    webhook_url: str | None = None
+    sms: str | None = None
+    clear_sms: bool = False
+    places: tuple[str, ...] = ()
+
+    def check(self) -> "BodyForm":
+        if not self.name_en.strip():
+            raise InvalidInput("the English name is required")
+        if len(self.name_en) > 200 or len(self.name_km) > 200:
+            raise InvalidInput("a name has at most 200 characters")
+        if self.level not in LEVELS:
+            raise InvalidInput("unknown level")
+        if self.language not in LANGUAGES:
+            raise InvalidInput("language must be km, en or pt")
+        if any(c not in CATEGORIES for c in self.categories):
+            raise InvalidInput("unknown category")
+        if self.deadline_hours is not None and not 1 <= self.deadline_hours <= 24 * 365:
+            raise InvalidInput("the deadline is between 1 hour and a year")
+        if self.network is not None and (len(self.network) > 32 or
+                                         not self.network.replace("_", "").replace("-", "").isalnum()):
+            raise InvalidInput("network must be letters, digits, - or _ (max 32)")
+        if self.sms is not None and not (self.sms.startswith("+") and self.sms[1:].isdigit() and 8 <= len(self.sms) <= 16):
+            raise InvalidInput("the focal person's number is written +country code and digits, e.g. +85512345678")
+        return self
+
+
+def _snapshot(session: Session, body: GrievanceBody) -> dict:
+    return {"name_en": body.name_en, "name_km": body.name_km, "level": body.level, "language": body.language,
+            "network": body.network, "categories": list(body.categories or []), "deadline_hours": body.deadline_hours,
+            "email": body.email, "webhook_url": body.webhook_url, "sms": body.sms_sealed is not None and focal_sms(body),
+            "places": jurisdiction_codes(session, body), "active": body.active}
+
+
+def save_body(session: Session, *, user: User, form: BodyForm, create: bool) -> GrievanceBody:
+    """Create a body (its slug must be new) or edit one (the slug stays)."""
+    require_change(user)
+    form.check()
+    existing = None
+    try:
+        existing = get_body(session, form.slug)
+    except DomainError:
+        pass
+    if create and existing is not None:
+        raise InvalidInput("a body with this short name exists already")
+    if not create and existing is None:
+        raise InvalidInput("no such body")
+    before = _snapshot(session, existing) if existing is not None else {}
+    sms = None if form.clear_sms else (form.sms or (focal_sms(existing) if existing is not None else None))
+    body = upsert_body(session, slug=form.slug, name_en=form.name_en.strip(), name_km=form.name_km.strip() or None,
+                       level=form.level, language=form.language, network=form.network,
+                       categories=list(form.categories), deadline_hours=form.deadline_hours, email=form.email,
+                       webhook_url=form.webhook_url, sms=sms, places=list(form.places),
+                       active=existing.active if existing is not None else True)
+    after = _snapshot(session, body)
+    changed = sorted(k for k in after if before.get(k) != after[k]) if existing is not None else sorted(after)
+    record(session, actor=user.email, action="bodies.create" if create else "bodies.update",
+           object_type="grievance_body", object_id=body.id, detail={"slug": body.slug, "fields": changed})
+    return body
+
+
+def set_active(session: Session, *, user: User, slug: str, active: bool) -> GrievanceBody:
+    """Deactivate (no new escalations reach it; its waiting ones keep their deadline) or reactivate."""
+    require_change(user)
+    body = get_body(session, slug)
+    if body.active == active:
+        raise InvalidInput("the body is already active" if active else "the body is already inactive")
+    body.active = active
+    session.add(body)
+    record(session, actor=user.email, action="bodies.activate" if active else "bodies.deactivate",
+           object_type="grievance_body", object_id=body.id, detail={"before": {"active": not active},
+                                                                     "after": {"active": active}})
+    return body
+
+
+def issue_token(session: Session, *, user: User, slug: str) -> str:
+    """A new API token (the old one stops working); shown once, only its keyed hash is kept."""
+    require_change(user)
+    body = get_body(session, slug)
+    if not body.active:
+        raise InvalidInput("reactivate the body before giving it a token")
+    replaced = body.api_token_hash is not None
+    token = issue_api_token(session, body)
+    record(session, actor=user.email, action="bodies.token", object_type="grievance_body", object_id=body.id,
+           detail={"replaced": replaced})
+    return token
+
+
+def revoke_token(session: Session, *, user: User, slug: str) -> GrievanceBody:
+    require_change(user)
+    body = get_body(session, slug)
+    if body.api_token_hash is None:
+        raise InvalidInput("the body has no API token")
+    body.api_token_hash = None
+    session.add(body)
+    record(session, actor=user.email, action="bodies.token_revoke", object_type="grievance_body", object_id=body.id)
+    return body

@@ -1,0 +1,491 @@
+"""The supervisor's pages: the workload of each handler with reassignment and bulk actions, and the
+grievance bodies (list for supervisors; create, edit, deactivate, API token for a platform administrator).
+
+Server-rendered like the rest of the review queue: every form carries the session's CSRF token, nothing
+changes on GET, and each change is audited by the service functions it calls.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from service.auth.deps import SessionDep, WebUser
+from service.bodies import admin as bodies_admin
+from service.bodies.models import LEVELS, GrievanceBody
+from service.bodies.service import LANGUAGES, deadline_for, get_body, jurisdiction_codes, list_bodies
+from service.kit.errors import DomainError, NotFound
+from service.orgs.models import Organisation, User
+from service.reports.models import CATEGORIES
+from service.supervision import service as sup
+from service.supervision import replies
+from service.supervision import tags as tagging
+from service.kit import segments
+from service.queue.service import get_case
+from service.web.render import csrf_valid, page
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=128)]
+Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+UNASSIGNED = "unassigned"
+
+
+def _check_csrf(request: Request, token: str | None) -> None:
+    if not csrf_valid(request, token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
+
+
+def _supervisor(user: User | None) -> User:
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    if user.role not in sup.SUPERVISING:
+        raise HTTPException(403, "supervisors and administrators only")
+    return user
+
+
+def _org_param(request: Request) -> int | None:
+    value = request.query_params.get("org", "")
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def _holder_id(holder: str) -> int | None:
+    if holder == UNASSIGNED:
+        return None
+    if not holder.isdigit() or not 0 < int(holder) < 2**31:
+        raise NotFound("no such user")
+    return int(holder)
+
+
+# -- workload --------------------------------------------------------------------------------------
+
+@router.get("/supervise/workload", response_class=HTMLResponse)
+def workload_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Open, overdue and urgent cases per handler of the organisation, and the unassigned ones."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = _supervisor(user)
+    try:
+        found = sup.workload(session, user=user, org_id=_org_param(request))
+    except NotFound:
+        return page(request, "error.html", 404, message="No such organisation.")
+    orgs = list(session.exec(select(Organisation).order_by(col(Organisation.slug))).all()) if user.org_id is None else []
+    return page(request, "workload.html", work=found, orgs=orgs)
+
+
+def _holder_page(request: Request, session: Session, user: User, holder: str, *, result: sup.BulkResult | None = None,
+                 error: str | None = None, status_code: int = 200) -> Response:
+    try:
+        org = sup.workload_org(session, user, _org_param(request))
+        person = sup.holder(session, user=user, org=org, holder_id=_holder_id(holder))
+    except NotFound:
+        return page(request, "error.html", 404, message="No such user.")
+    cases = sup.open_cases(session, org=org, holder_id=person.id if person else None)
+    return page(request, "workload_cases.html", status_code, org=org, person=person, holder=holder, cases=cases,
+                members=sup.members(session, org.id), result=result, error=error,  # type: ignore[arg-type]
+                now=sup.clock.now(), org_query=f"?org={org.id}" if user.org_id is None else "")
+
+
+@router.get("/supervise/workload/{holder}", response_class=HTMLResponse)
+def holder_page(holder: Annotated[str, Path(max_length=12)], request: Request, session: SessionDep,
+                user: WebUser) -> Response:
+    """One handler's open cases (or the unassigned ones), with reassignment and bulk actions."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    return _holder_page(request, session, _supervisor(user), holder)
+
+
+@router.post("/supervise/workload/{holder}/bulk", response_class=HTMLResponse)
+def bulk_action(holder: Annotated[str, Path(max_length=12)], request: Request, session: SessionDep, user: WebUser,
+                action: Annotated[str, Form(max_length=16)], case: Annotated[list[int], Form()] = [],  # noqa: B006
+                user_id: Annotated[str, Form(max_length=12)] = "", into: Annotated[str, Form(max_length=12)] = "",
+                tag: Annotated[str, Form(max_length=200)] = "", csrf_token: Csrf = "") -> Response:
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    try:
+        result = sup.bulk(session, user=user, report_ids=case, action=action,
+                          assignee_id=int(user_id) if user_id.isdigit() else None,
+                          into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None, tag=tag)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 422
+        return _holder_page(request, session, user, holder, error=str(exc), status_code=code)
+    session.commit()
+    return _holder_page(request, session, user, holder, result=result)
+
+
+@router.post("/supervise/workload/{holder}/reassign-all", response_class=HTMLResponse)
+def reassign_all(holder: Annotated[str, Path(max_length=12)], request: Request, session: SessionDep, user: WebUser,
+                 user_id: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf_token: Csrf = "") -> Response:
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    try:
+        org = sup.workload_org(session, user, _org_param(request))
+        person = sup.holder(session, user=user, org=org, holder_id=_holder_id(holder))
+        result = sup.reassign_all(session, user=user, org=org, from_id=person.id if person else None, to_id=user_id)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 422
+        return _holder_page(request, session, user, holder, error=str(exc), status_code=code)
+    session.commit()
+    return _holder_page(request, session, user, holder, result=result)
+
+
+# -- grievance bodies ------------------------------------------------------------------------------
+
+def _reader(user: User | None) -> User:
+    user = _supervisor(user)
+    if not bodies_admin.can_read(user):
+        raise HTTPException(403, "supervisors and administrators only")
+    return user
+
+
+def _changer(user: User | None) -> User:
+    user = _supervisor(user)
+    if not bodies_admin.can_change(user):
+        raise HTTPException(403, "grievance bodies are changed by a platform administrator")
+    return user
+
+
+@router.get("/admin/bodies", response_class=HTMLResponse)
+def bodies_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = _reader(user)
+    bodies = list_bodies(session)
+    return page(request, "bodies.html", bodies=bodies, can_change=bodies_admin.can_change(user),
+                hours={b.id: int(deadline_for(b).total_seconds() // 3600) for b in bodies},
+                done=request.query_params.get("done"))
+
+
+def _form_page(request: Request, session: Session, body: GrievanceBody | None, *, form: dict[str, Any] | None = None,
+               error: str | None = None, token: str | None = None, status_code: int = 200) -> Response:
+    if form is None:
+        form = {"slug": "", "name_en": "", "name_km": "", "level": "facility", "language": "km", "network": "",
+                "categories": [], "deadline_hours": "", "email": "", "webhook_url": "", "places": ""}
+        if body is not None:
+            form = {"slug": body.slug, "name_en": body.name_en, "name_km": body.name_km, "level": body.level,
+                    "language": body.language, "network": body.network or "", "categories": list(body.categories or []),
+                    "deadline_hours": body.deadline_hours or "", "email": body.email or "",
+                    "webhook_url": body.webhook_url or "", "places": " ".join(jurisdiction_codes(session, body))}
+    return page(request, "body_form.html", status_code, body=body, form=form, error=error, token=token,
+                levels=LEVELS, languages=LANGUAGES, categories=CATEGORIES)
+
+
+@router.get("/admin/bodies/new", response_class=HTMLResponse)
+def body_new(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    _changer(user)
+    return _form_page(request, session, None)
+
+
+@router.get("/admin/bodies/{slug}", response_class=HTMLResponse)
+def body_edit(slug: Slug, request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    _changer(user)
+    try:
+        body = get_body(session, slug)
+    except NotFound:
+        return page(request, "error.html", 404, message="No such grievance body.")
+    return _form_page(request, session, body)
+
+
+def _save(request: Request, session: Session, user: User, *, create: bool, slug: str, fields: dict[str, Any]) -> Response:
+    raw = {**fields, "slug": slug}
+    hours = str(fields["deadline_hours"]).strip()
+    try:
+        if hours and not hours.isdigit():
+            raise bodies_admin.InvalidInput("the deadline is a whole number of hours")
+        form = bodies_admin.BodyForm(
+            slug=slug.strip(), name_en=fields["name_en"], name_km=fields["name_km"], level=fields["level"],
+            language=fields["language"], network=fields["network"].strip() or None,
+            categories=tuple(fields["categories"]), deadline_hours=int(hours) if hours else None,
+            email=fields["email"].strip() or None, webhook_url=fields["webhook_url"].strip() or None,
+            sms=fields["sms"].replace(" ", "").strip() or None, clear_sms=fields["clear_sms"],
+            places=tuple(p for p in fields["places"].replace(",", " ").split() if p))
+        body = bodies_admin.save_body(session, user=user, form=form, create=create)
+    except DomainError as exc:
+        session.rollback()
+        existing = None if create else session.get(GrievanceBody, _body_id(session, slug))
+        raw.pop("sms", None)  # never echoed back into the page
+        return _form_page(request, session, existing, form=raw, error=str(exc), status_code=422)
+    session.commit()
+    return RedirectResponse(f"/admin/bodies?done={body.slug}", status_code=303)
+
+
+def _body_id(session: Session, slug: str) -> int | None:
+    try:
+        return get_body(session, slug).id
+    except NotFound:
+        return None
+
+
+def _body_fields(name_en: str, name_km: str, level: str, language: str, network: str, categories: list[str],
+                 deadline_hours: str, email: str, webhook_url: str, sms: str, clear_sms: str, places: str) -> dict:
+    return {"name_en": name_en, "name_km": name_km, "level": level, "language": language, "network": network,
+            "categories": categories, "deadline_hours": deadline_hours, "email": email, "webhook_url": webhook_url,
+            "sms": sms, "clear_sms": clear_sms == "1", "places": places}
+
+
+Text = Annotated[str, Form(max_length=500)]
+
+
+@router.post("/admin/bodies/new", response_class=HTMLResponse)
+def body_create(request: Request, session: SessionDep, user: WebUser, slug: Annotated[str, Form(max_length=64)],
+                name_en: Text, level: Annotated[str, Form(max_length=24)], name_km: Text = "",
+                language: Annotated[str, Form(max_length=4)] = "en", network: Text = "",
+                categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
+                email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
+                places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
+    user = _changer(user)
+    _check_csrf(request, csrf_token)
+    return _save(request, session, user, create=True, slug=slug, fields=_body_fields(
+        name_en, name_km, level, language, network, categories, deadline_hours, email, webhook_url, sms, clear_sms,
+        places))
+
+
+@router.post("/admin/bodies/{slug}", response_class=HTMLResponse)
+def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser, name_en: Text,
+                level: Annotated[str, Form(max_length=24)], name_km: Text = "",
+                language: Annotated[str, Form(max_length=4)] = "en", network: Text = "",
+                categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
+                email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
+                places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
+    user = _changer(user)
+    _check_csrf(request, csrf_token)
+    if _body_id(session, slug) is None:
+        return page(request, "error.html", 404, message="No such grievance body.")
+    return _save(request, session, user, create=False, slug=slug, fields=_body_fields(
+        name_en, name_km, level, language, network, categories, deadline_hours, email, webhook_url, sms, clear_sms,
+        places))
+
+
+def _body_action(request: Request, session: Session, user: User | None, slug: str, csrf_token: str, fn: Any) -> Response:
+    user = _changer(user)
+    _check_csrf(request, csrf_token)
+    try:
+        outcome = fn(user)
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound):
+            return page(request, "error.html", 404, message="No such grievance body.")
+        return _form_page(request, session, get_body(session, slug), error=str(exc), status_code=409)
+    session.commit()
+    if isinstance(outcome, str):  # a new token: shown once, on this page only
+        return _form_page(request, session, get_body(session, slug), token=outcome)
+    return RedirectResponse(f"/admin/bodies?done={slug}", status_code=303)
+
+
+@router.post("/admin/bodies/{slug}/active")
+def body_active(slug: Slug, request: Request, session: SessionDep, user: WebUser,
+                active: Annotated[str, Form(max_length=1)], csrf_token: Csrf = "") -> Response:
+    return _body_action(request, session, user, slug, csrf_token,
+                        lambda u: bodies_admin.set_active(session, user=u, slug=slug, active=active == "1"))
+
+
+@router.post("/admin/bodies/{slug}/token", response_class=HTMLResponse)
+def body_token(slug: Slug, request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "") -> Response:
+    return _body_action(request, session, user, slug, csrf_token,
+                        lambda u: bodies_admin.issue_token(session, user=u, slug=slug))
+
+
+@router.post("/admin/bodies/{slug}/token/revoke")
+def body_token_revoke(slug: Slug, request: Request, session: SessionDep, user: WebUser,
+                      csrf_token: Csrf = "") -> Response:
+    return _body_action(request, session, user, slug, csrf_token,
+                        lambda u: bodies_admin.revoke_token(session, user=u, slug=slug))
+
+
+# A page shown after a POST (a bulk action's result, a new token) has the POST's address; reloading it,
+# or switching the language there, asks for it with GET: back to the page it came from.
+@router.get("/supervise/workload/{holder}/bulk")
+@router.get("/supervise/workload/{holder}/reassign-all")
+def after_bulk(holder: Annotated[str, Path(max_length=12)], request: Request) -> Response:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/supervise/workload/{holder}{query}", status_code=303)
+
+
+@router.get("/admin/bodies/{slug}/token")
+@router.get("/admin/bodies/{slug}/token/revoke")
+@router.get("/admin/bodies/{slug}/active")
+def after_body_action(slug: Slug) -> Response:
+    return RedirectResponse(f"/admin/bodies/{slug}", status_code=303)
+
+
+# -- tags on a case (anyone who may see the case) and the cases of a tag -------------------------------
+
+def _need_user(user: User | None) -> User:
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    return user
+
+
+def _tag_action(request: Request, session: Session, user: User | None, case_id: int, csrf_token: str, fn: Any) -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        report = get_case(session, user=user, report_id=case_id)
+        fn(user, report)
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound):
+            return page(request, "error.html", 404, message="No such case.")
+        from service.web.routes import _render_case
+
+        return _render_case(request, session, user, case_id, error=str(exc), status_code=422)
+    session.commit()
+    return RedirectResponse(f"/cases/{case_id}#tags", status_code=303)
+
+
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post("/cases/{case_id}/tags")
+def tag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+             tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
+    return _tag_action(request, session, user, case_id, csrf_token,
+                       lambda u, r: tagging.add_tag(session, user=u, report=r, tag=tag))
+
+
+@router.post("/cases/{case_id}/tags/remove")
+def untag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+               tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
+    return _tag_action(request, session, user, case_id, csrf_token,
+                       lambda u, r: tagging.remove_tag(session, user=u, report=r, tag=tag))
+
+
+@router.get("/tags", response_class=HTMLResponse)
+def tags_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The organisation's tags (with their open cases), or the cases of one tag (`?tag=`)."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    chosen = " ".join((request.query_params.get("tag") or "").replace("\x00", "").split())[:40] or None
+    cases = tagging.tagged_cases(session, user=user, tag=chosen) if chosen else []
+    return page(request, "tags.html", tags=tagging.org_tags(session, user=user), chosen=chosen, cases=cases,
+                open_statuses=sup.OPEN_STATUSES)
+
+
+# -- saved views of the queue ---------------------------------------------------------------------------
+
+@router.get("/filters", response_class=HTMLResponse)
+def filters_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """Saved views: the user's own and those shared in the organisation; `?save=<the queue's filters>` offers to keep one."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    return _filters_page(request, session, user, save=request.query_params.get("save", "")[:600])
+
+
+def _filters_page(request: Request, session: Session, user: User, *, save: str = "", error: str | None = None,
+                  status_code: int = 200) -> Response:
+    return page(request, "filters.html", status_code, views=tagging.visible_filters(session, user=user), save=save,
+                error=error, can_share=user.role in sup.SUPERVISING and user.org_id is not None,
+                done=request.query_params.get("done"))
+
+
+@router.post("/filters", response_class=HTMLResponse)
+def filter_save(request: Request, session: SessionDep, user: WebUser, name: Annotated[str, Form(max_length=200)],
+                query: Annotated[str, Form(max_length=1000)], shared: Annotated[str, Form(max_length=1)] = "",
+                csrf_token: Csrf = "") -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        tagging.save_filter(session, user=user, name=name, query=query, shared=shared == "1")
+    except DomainError as exc:
+        session.rollback()
+        return _filters_page(request, session, user, save=query, error=str(exc),
+                             status_code=403 if isinstance(exc, sup.NotPermitted) else 422)
+    session.commit()
+    return RedirectResponse("/filters?done=1", status_code=303)
+
+
+@router.post("/filters/{filter_id}/delete")
+def filter_delete(filter_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                  csrf_token: Csrf = "") -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        tagging.delete_filter(session, user=user, filter_id=filter_id)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 403
+        return _filters_page(request, session, user, error=str(exc), status_code=code)
+    session.commit()
+    return RedirectResponse("/filters?done=1", status_code=303)
+
+
+# -- the organisation's reply templates ----------------------------------------------------------------
+
+def _replies_page(request: Request, session: Session, user: User, *, form: dict[str, Any] | None = None,
+                  error: str | None = None, status_code: int = 200) -> Response:
+    if user.org_id is None:
+        return page(request, "error.html", 403, message=(
+            "an organisation's supervisors and administrators write its reply templates"))
+    rows = replies.org_templates(session, user.org_id)
+    if form is None:
+        edit = request.query_params.get("edit", "")
+        chosen = next((t for t in rows if edit.isdigit() and t.id == int(edit)), None)
+        form = {"id": chosen.id if chosen else "", "name": chosen.name if chosen else "",
+                **{f"text_{lang}": getattr(chosen, f"text_{lang}") if chosen else "" for lang in replies.LANGS}}
+    form_counts = {lang: segments.count(form[f"text_{lang}"]) for lang in replies.LANGS}
+    return page(request, "replies.html", status_code, rows=rows, counts={t.id: replies.counts(t) for t in rows},
+                form=form, form_counts=form_counts, error=error, done=request.query_params.get("done"))
+
+
+@router.get("/supervise/replies", response_class=HTMLResponse)
+def replies_page(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    return _replies_page(request, session, _supervisor(user))
+
+
+ReplyText = Annotated[str, Form(max_length=2000)]
+
+
+@router.post("/supervise/replies", response_class=HTMLResponse)
+def reply_save(request: Request, session: SessionDep, user: WebUser, name: Annotated[str, Form(max_length=200)],
+               text_en: ReplyText = "", text_km: ReplyText = "", text_pt: ReplyText = "",
+               template_id: Annotated[str, Form(max_length=12)] = "", csrf_token: Csrf = "") -> Response:
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    texts = {"km": text_km, "en": text_en, "pt": text_pt}
+    try:
+        replies.save(session, user=user, name=name, texts=texts,
+                     template_id=int(template_id) if template_id.isdigit() else None)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, sup.NotPermitted) else 422
+        form = {"id": template_id, "name": name, **{f"text_{k}": v for k, v in texts.items()}}
+        return _replies_page(request, session, user, form=form, error=str(exc), status_code=code)
+    session.commit()
+    return RedirectResponse("/supervise/replies?done=1", status_code=303)
+
+
+@router.post("/supervise/replies/{template_id}/deactivate")
+def reply_deactivate(template_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                     csrf_token: Csrf = "") -> Response:
+    user = _supervisor(user)
+    _check_csrf(request, csrf_token)
+    try:
+        replies.deactivate(session, user=user, template_id=template_id)
+    except DomainError as exc:
+        session.rollback()
+        code = 404 if isinstance(exc, NotFound) else 403
+        return _replies_page(request, session, user, error=str(exc), status_code=code)
+    session.commit()
+    return RedirectResponse("/supervise/replies?done=1", status_code=303)
+
+
+@router.post("/supervise/replies/segments", response_class=HTMLResponse)
+def reply_segments(request: Request, user: WebUser, lang: Annotated[str, Form(max_length=2)] = "en",
+                   text_km: ReplyText = "", text_en: ReplyText = "", text_pt: ReplyText = "",
+                   csrf_token: Csrf = "") -> Response:
+    """The live SMS length under one language's text box (changes nothing)."""
+    _supervisor(user)
+    _check_csrf(request, csrf_token)
+    lang = lang if lang in replies.LANGS else "en"
+    text = {"km": text_km, "en": text_en, "pt": text_pt}[lang]
+    return page(request, "_reply_segments.html", code=lang, count=segments.count(text), chars=len(text))

@@ -1,0 +1,130 @@
+"""Grievance bodies managed from the web: a platform administrator creates, edits, deactivates, issues and
+revokes a body's API token; an organisation's supervisors read the list; nobody else changes anything."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import Session, col, select
+
+from service.audit.models import AuditEvent
+from service.bodies import admin
+from service.bodies.models import GrievanceBody
+from service.bodies.service import focal_sms, get_body, jurisdiction_codes, load_bodies
+from service.kit.errors import InvalidInput
+from tests.support.review import build_world, csrf_of, sign_in
+
+NUMBER = "+85512345678"
+
+
+@pytest.fixture
+def world(engine, places):  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as s:
+        w = build_world(s)
+        load_bodies(s)
+        s.commit()
+        return w
+
+
+def _form(**over: str) -> dict:
+    data = {"slug": "hc-test", "name_en": "Test Health Centre", "name_km": "មណ្ឌលសុខភាពសាកល្បង", "level": "facility",
+            "language": "km", "network": "", "deadline_hours": "48", "email": "focal@hc.test", "webhook_url": "",
+            "sms": NUMBER, "places": "KH-2", "categories": ["service_quality", "financial_hardship"]}
+    return {**data, **over}
+
+
+def test_service_checks_and_audits_without_values(engine, world) -> None:
+    root = world.users["platform"]
+    with Session(engine) as s:
+        form = admin.BodyForm(slug="hc-x", name_en="HC X", name_km="", level="facility", sms=NUMBER, places=("KH-2",))
+        body = admin.save_body(s, user=root, form=form, create=True)
+        s.commit()
+        assert focal_sms(body) == NUMBER and jurisdiction_codes(s, body) == ["KH-2"]
+        with pytest.raises(InvalidInput):
+            admin.save_body(s, user=root, form=form, create=True)  # the short name is taken
+        with pytest.raises(InvalidInput):
+            admin.BodyForm(slug="x", name_en="X", name_km="", level="moon").check()
+        with pytest.raises(InvalidInput):
+            admin.BodyForm(slug="x", name_en="X", name_km="", level="facility", sms="012 345").check()
+        # Editing with the number left empty keeps it; the audit entry names fields, never values.
+        edited = admin.save_body(s, user=root, form=admin.BodyForm(slug="hc-x", name_en="HC X renamed", name_km="",
+                                                                    level="facility", places=("KH-2",)), create=False)
+        s.commit()
+        assert focal_sms(edited) == NUMBER
+        entry = s.exec(select(AuditEvent).where(AuditEvent.action == "bodies.update")).one()
+        assert entry.detail == {"slug": "hc-x", "fields": ["name_en", "name_km"]}  # no Khmer name: the English one
+        assert NUMBER not in str([e.detail for e in s.exec(select(AuditEvent)).all()])
+        for user in (world.users["a:supervisor"], world.users["a:admin"], world.users["a:handler"]):
+            with pytest.raises(admin.NotAllowed):
+                admin.set_active(s, user=user, slug="hc-x", active=False)
+
+
+def test_platform_administrator_creates_edits_deactivates_and_manages_the_token(app, engine, world) -> None:
+    sign_in(app, "root@platform.test")
+    listing = app.get("/admin/bodies")
+    assert listing.status_code == 200 and 'id="new-body"' in listing.text
+    new = app.get("/admin/bodies/new")
+    assert app.post("/admin/bodies/new", data=_form()).status_code == 403  # no CSRF token
+    created = app.post("/admin/bodies/new", data={**_form(), "csrf_token": csrf_of(new.text)}, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    with Session(engine) as s:
+        body = get_body(s, "hc-test")
+        assert (body.language, body.deadline_hours, body.categories) == ("km", 48, ["service_quality", "financial_hardship"])
+        assert focal_sms(body) == NUMBER and body.sms_sealed and NUMBER.encode() not in body.sms_sealed
+    edit = app.get("/admin/bodies/hc-test")
+    assert edit.status_code == 200 and NUMBER not in edit.text and "focal@hc.test" in edit.text
+    token = csrf_of(edit.text)
+    # A bad number: a clear 422 with the form kept, never a 500, never the number echoed.
+    bad = app.post("/admin/bodies/hc-test", data={**_form(sms="call me"), "csrf_token": token})
+    assert bad.status_code == 422 and "Test Health Centre" in bad.text and "call me" not in bad.text
+    assert app.post("/admin/bodies/hc-test", data={**_form(name_en="Test HC", sms="", language="pt",
+                                                          email=""), "csrf_token": token},
+                    follow_redirects=False).status_code == 303
+    with Session(engine) as s:
+        body = get_body(s, "hc-test")
+        assert (body.name_en, body.language, body.email, focal_sms(body)) == ("Test HC", "pt", None, NUMBER)
+
+    issued = app.post("/admin/bodies/hc-test/token", data={"csrf_token": token})
+    assert issued.status_code == 200
+    api_token = re.search(r"<code>(sbt_[^<]+)</code>", issued.text).group(1)  # type: ignore[union-attr]
+    assert app.get("/api/v1/body/escalations", headers={"Authorization": f"Bearer {api_token}"}).status_code == 200
+    assert api_token not in app.get("/admin/bodies/hc-test").text  # shown once
+    assert app.post("/admin/bodies/hc-test/token/revoke", data={"csrf_token": token},
+                    follow_redirects=False).status_code == 303
+    assert app.get("/api/v1/body/escalations", headers={"Authorization": f"Bearer {api_token}"}).status_code == 401
+    assert app.post("/admin/bodies/hc-test/token/revoke", data={"csrf_token": token}).status_code == 409
+
+    assert app.post("/admin/bodies/hc-test/active", data={"active": "0", "csrf_token": token},
+                    follow_redirects=False).status_code == 303
+    with Session(engine) as s:
+        assert get_body(s, "hc-test").active is False
+        actions = [e.action for e in s.exec(select(AuditEvent).where(col(AuditEvent.action).like("bodies.%"))
+                                            .order_by(col(AuditEvent.id))).all()]
+        assert actions == ["bodies.create", "bodies.update", "bodies.token", "bodies.token_revoke", "bodies.deactivate"]
+        assert {e.actor for e in s.exec(select(AuditEvent).where(col(AuditEvent.action).like("bodies.%"))).all()} == \
+            {"root@platform.test"}
+    assert app.get("/admin/bodies/no-such-body").status_code == 404
+    assert app.post("/admin/bodies/no-such-body/active", data={"active": "0", "csrf_token": token}).status_code == 404
+
+
+@pytest.mark.parametrize("email", ["supervisor@a.test", "admin@b.test", "handler@a.test"])
+def test_organisations_cannot_change_bodies(app, engine, world, email) -> None:
+    sign_in(app, email)
+    token = csrf_of(app.get("/").text)
+    listing = app.get("/admin/bodies")
+    if email.startswith("handler"):
+        assert listing.status_code == 403
+    else:  # read-only: the list, without the forms
+        assert listing.status_code == 200 and "nacd" in listing.text and 'id="new-body"' not in listing.text
+    assert app.get("/admin/bodies/nacd").status_code == 403
+    assert app.get("/admin/bodies/new").status_code == 403
+    for path, data in (("/admin/bodies/new", _form()), ("/admin/bodies/nacd", _form(slug="nacd")),
+                       ("/admin/bodies/nacd/active", {"active": "0"}), ("/admin/bodies/nacd/token", {}),
+                       ("/admin/bodies/nacd/token/revoke", {})):
+        assert app.post(path, data={**data, "csrf_token": token}).status_code == 403, path
+    with Session(engine) as s:
+        body = get_body(s, "nacd")
+        assert body.active and body.api_token_hash is None
+        assert s.exec(select(GrievanceBody).where(GrievanceBody.slug == "hc-test")).first() is None
+        assert s.exec(select(AuditEvent).where(col(AuditEvent.action).like("bodies.%"))).all() == []
