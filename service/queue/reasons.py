@@ -45,7 +45,7 @@ CATEGORY_KEYS = ("service_quality", "stigma_discrimination", "financial_hardship
 POPULATION_KEYS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general")
 
 TEXTS = [
-    N_("Language: {language}, {score} %"),
+    N_("Language: {name}, {score} %"),
     N_("Urgent: {words} — {meaning}"),
     N_("Serious: {words} — {meaning}"),
     N_("Not urgent: {words} — the urgent words describe the past"),
@@ -59,11 +59,16 @@ TEXTS = [
 ]
 
 
-def _percent(value: Any) -> str:
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+def _percent(value: Any, lang: str) -> str:
+    """A probability as a whole percentage, in Khmer digits on a Khmer page (no mixed digits in one sentence)."""
     try:
-        return f"{float(value) * 100:.0f}"
+        shown = f"{float(value) * 100:.0f}"
     except (TypeError, ValueError):
         return "–"
+    return shown.translate(_KHMER_DIGITS) if lang == "km" else shown
 
 
 def _words(reason: dict) -> str:
@@ -89,7 +94,7 @@ def sentence(reason: Any, lang: str) -> str:
     if kind == "language":
         code = str(reason.get("language") or "")
         label = t(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else code or "–"
-        return t(TEXTS[0], language=label, score=_percent(reason.get("score")))
+        return t(TEXTS[0], name=label, score=_percent(reason.get("score"), lang))
     if kind == "rule" and family == "urgent":
         meaning = URGENT_GROUPS.get(name)
         return t(TEXTS[1], words=words, meaning=t(meaning) if meaning else name.replace("_", " "))
@@ -100,15 +105,15 @@ def sentence(reason: Any, lang: str) -> str:
         return t(TEXTS[3], words=words)
     if kind == "negated":
         suicidal = "suicide" in str(reason.get("effect") or "")
-        return t(TEXTS[5] if suicidal else TEXTS[4], words=_words({"words": reason.get("cues") or reason.get("words")}))
+        return t(TEXTS[5] if suicidal else TEXTS[4], words=words)
     if kind == "model" and rule == "model/urgency":
         level = str(reason.get("urgency") or "")
-        return t(TEXTS[6], urgency=t(f"urgency:{level}") if level else "–", score=_percent(reason.get("score")))
+        return t(TEXTS[6], urgency=t(f"urgency:{level}") if level else "–", score=_percent(reason.get("score"), lang))
     if kind == "model" and rule == "model/category":
         category = str(reason.get("category") or "")
         scores = reason.get("scores") or {}
         label = t(f"category:{category}") if category in CATEGORY_KEYS else category or "–"
-        return t(TEXTS[7], category=label, score=_percent(scores.get(category) if isinstance(scores, dict) else None))
+        return t(TEXTS[7], category=label, score=_percent(scores.get(category) if isinstance(scores, dict) else None, lang))
     if kind == "rule" and family == "category":
         label = t(f"category:{name}") if name in CATEGORY_KEYS else name
         return t(TEXTS[8], words=words, category=label)
