@@ -7,7 +7,7 @@ issue's login puts them behind routes at merge (see docs/analytics.md).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,9 +52,15 @@ def _render(name: str, language: str, **context: object) -> str:
                                             show=lambda v: _show(language, v), **context)
 
 
+SCORECARD_TITLES = {"health_centre": "Facility scorecard", "mine": "Facility scorecard", "town": "Facility scorecard",
+                    "od": "District scorecard", "province": "Province scorecard", "country": "Country scorecard"}
+
+
 def _period_text(filters: q.Filters) -> str:
     if filters.since and filters.until:
-        return f"{filters.since:%Y-%m-%d} – {filters.until:%Y-%m-%d}"
+        # `until` is exclusive (a quarter ends at 00:00 of the next one): show the last day inside.
+        last = filters.until - timedelta(microseconds=1)
+        return f"{filters.since:%Y-%m-%d} – {last:%Y-%m-%d}"
     return ""
 
 
@@ -145,8 +151,7 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
                       col_labels=[label(language, k) for k in first.buckets], threshold=publish.threshold())
     return {
         "place": node, "place_name": node.name_km if language == "km" else node.name_en,
-        "kind_title": t(language, "Facility scorecard") if node.kind in ("health_centre", "mine", "town")
-        else t(language, "District scorecard"),
+        "kind_title": t(language, SCORECARD_TITLES.get(node.kind, "District scorecard")),
         "path": " › ".join((n.name_km if language == "km" else n.name_en) for n in tree.path(place_id)[:-1]),
         "top": top, "trend": trend_pub, "trend_svg": charts.stacked_bar(t(language, "Trend"), trend_pub.col_labels,
                                                     publish.chart_values(trend_pub), width=700, height=300,

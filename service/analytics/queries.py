@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from service.kit.clock import now as _now
 from service.places.models import Place
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report, ReportCluster
 
@@ -442,20 +443,38 @@ def time_to_resolution(session: Session, *, filters: Filters) -> Timing:
 
 
 def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]:
-    """Cases with a deadline: met (resolved or first response by then), missed, still running."""
+    """Cases with a deadline: met (resolved or first response by then), missed, still running.
+
+    A deadline that passed with no answer is missed from that moment (the queue marks the case
+    overdue then too), not only once a late answer arrives. That part depends on the clock, not on
+    the rows, so the rollup keeps such cases as "pending" and they are moved to "missed" live here
+    (`_passed_unanswered`: one count over the unanswered cases whose deadline has passed)."""
     scope = _rollup_scope(session, filters)
     if scope is not _NO:
         from service.analytics.models import ReportRollup
 
         found = _rollup_rows(session, filters, scope, "deadline", ReportRollup.value)
-        return {"met": 0, "missed": 0, "pending": 0} | {str(k): int(n) for k, n, _ in found}
+        out = {"met": 0, "missed": 0, "pending": 0} | {str(k): int(n) for k, n, _ in found}
+        passed = min(_passed_unanswered(session, filters), out["pending"])
+        return out | {"missed": out["missed"] + passed, "pending": out["pending"] - passed}
     met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
     outcome = case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
-                   (met_at.is_not(None), "missed"), else_="pending")
+                   (met_at.is_not(None), "missed"), (Report.due_at <= _now(), "missed"), else_="pending")
     rows = session.execute(select(outcome, func.count()).where(and_(*_where(session, filters),
                                                                      Report.due_at.is_not(None)))  # type: ignore[union-attr]
                            .group_by(outcome)).all()
-    return {"met": 0, "missed": 0, "pending": 0} | {str(k): int(n) for k, n in rows}
+    out = {"met": 0, "missed": 0, "pending": 0}
+    for k, n in rows:
+        out[str(k)] += int(n)
+    return out
+
+
+def _passed_unanswered(session: Session, filters: Filters) -> int:
+    """Cases in the filters whose deadline has passed with no first response and no resolution."""
+    stmt = select(func.count()).select_from(Report).where(and_(
+        *_where(session, filters), Report.due_at.is_not(None), Report.due_at <= _now(),  # type: ignore[union-attr,operator]
+        Report.first_response_at.is_(None), Report.resolved_at.is_(None)))  # type: ignore[union-attr]
+    return int(session.execute(stmt).scalar_one())
 
 
 def satisfaction(session: Session, *, filters: Filters) -> dict[str, int]:

@@ -165,13 +165,15 @@ def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, r
     return buf.getvalue()
 
 
-CASE_COLUMNS = ("case_ref", "created_month", "status", "category", "urgency", "channel", "population",
+# `case`: the case number handlers know from the queue (this export is for the organisation's own
+# supervisors). A feed that leaves the organisation uses `case_ref` (an opaque hash) instead.
+CASE_COLUMNS = ("case", "created_month", "status", "category", "urgency", "channel", "population",
                 "province", "district", "facility", "days_to_first_response", "days_to_resolution",
                 "satisfaction", "narrative_masked")
 
 
 def case_ref(report_id: int) -> str:
-    """A stable, opaque reference: not the database id, not the receipt code."""
+    """A stable, opaque reference for feeds that leave the organisation: not the case number, not the receipt code."""
     key = get_settings().secret_key.encode()
     return hmac.new(key, f"case-export:{report_id}".encode(), hashlib.sha256).hexdigest()[:12]
 
@@ -188,7 +190,7 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
     rows: list[list[object]] = [list(CASE_COLUMNS)]
     for report in session.execute(stmt).scalars():
         path = {n.kind: n.name_en for n in tree.path(report.place_id)} if report.place_id else {}
-        rows.append([case_ref(report.id), report.created_at.strftime("%Y-%m"), report.status, report.category,
+        rows.append([report.id, report.created_at.strftime("%Y-%m"), report.status, report.category,
                      report.urgency, report.channel, report.population, path.get("province"), path.get("od"),
                      path.get("health_centre") or path.get("town") or path.get("mine"),
                      _days(report.first_response_at, report.created_at), _days(report.resolved_at, report.created_at),

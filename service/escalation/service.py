@@ -7,6 +7,7 @@ row written in the same transaction as the state change, so both happen or neith
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from service.places.models import Place
 from service.reports.models import Report
 from service.reports.service import add_event, change_status
 from service.routing import service as routing
+from service.routing.models import RoutingRule
 
 
 # Without an idempotency key, the same actor escalating again this soon is taken as a repeat.
@@ -73,6 +75,43 @@ def current_escalation(session: Session, report: Report) -> Escalation | None:
                         .order_by(col(Escalation.id).desc())).first()
 
 
+def _next_rung(session: Session, report: Report, rule: RoutingRule, latest: Escalation | None) -> tuple[Any, list[Any]]:
+    """(the rung the case goes to next or None, the rungs passed over on the way: no body for this place)."""
+    start = latest.rung + 1 if latest is not None and latest.rule_id == rule.id else 0
+    rungs = routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category)
+    same_rule = latest is not None and latest.rule_id == rule.id
+    target = next((r for r in rungs[start:]
+                   if r.body is not None and not (same_rule and r.body.id == latest.body_id)), None)  # type: ignore[union-attr]
+    return target, list(rungs[start:(target.index if target else len(rungs))])
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Where "Escalate" would send the case now, without sending it (the handler confirms first)."""
+
+    rule: RoutingRule | None
+    body: GrievanceBody | None  # None: no body is left above the current rung (or no ladder)
+    rung: int | None
+    due_at: datetime | None  # the body's answer deadline, if it were sent now
+    skipped: list[Any]  # rungs passed over (routing.Rung: no body for this place)
+    current: Escalation | None
+
+
+def preview(session: Session, report: Report) -> Preview:
+    """What `escalate` would do now: the target body, its rung and deadline, the rungs passed over.
+    Changes nothing (a case without a route is matched against the rules but not routed)."""
+    latest = current_escalation(session, report)
+    rule = routing.rule_for_report(session, report) or routing.match_rule(
+        session, category=report.category, place_id=report.place_id, urgency=report.urgency,
+        population=report.population)
+    if rule is None or not rule.ladder:
+        return Preview(rule=rule, body=None, rung=None, due_at=None, skipped=[], current=latest)
+    target, passed = _next_rung(session, report, rule, latest)
+    body = target.body if target is not None else None
+    return Preview(rule=rule, body=body, rung=target.index if target is not None else None,
+                   due_at=now() + deadline_for(body) if body is not None else None, skipped=passed, current=latest)
+
+
 def escalate(session: Session, report: Report, *, actor: str, idempotency_key: str | None = None) -> Escalation:
     """Send the case to the next body on its ladder. The same key twice → the first escalation, no new message.
 
@@ -97,12 +136,8 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
         routing.set_route(session, report, rule=rule, actor=actor, auto=False)
     if rule is None or not rule.ladder:
         raise LadderExhausted("no escalation ladder applies to this case; route it first")
-    start = latest.rung + 1 if latest is not None and latest.rule_id == rule.id else 0
-    rungs = routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category)
-    same_rule = latest is not None and latest.rule_id == rule.id
-    target = next((r for r in rungs[start:]
-                   if r.body is not None and not (same_rule and r.body.id == latest.body_id)), None)  # type: ignore[union-attr]
-    for skipped in rungs[start:(target.index if target else len(rungs))]:
+    target, passed = _next_rung(session, report, rule, latest)
+    for skipped in passed:
         add_event(session, report, "rung_skipped", actor=actor, detail={"rung": skipped.index, "spec": skipped.spec})
     if target is None:
         add_event(session, report, "ladder_exhausted", actor=actor, detail={"rule": rule.rule_key})

@@ -52,6 +52,7 @@ class EscalationView:
     rule: RoutingRule | None
     ladder: list[dict[str, Any]]
     needs_reroute: bool
+    undelivered: bool = False  # the current escalation's messages to its body all failed: the body never got it
 
 
 def escalation_view(session: Session, report: Report) -> EscalationView:
@@ -67,7 +68,21 @@ def escalation_view(session: Session, report: Report) -> EscalationView:
                            "name_km": rung.body.name_km if rung.body else None,
                            "current": current is not None and current.rule_id == rule.id and current.rung == rung.index})
     return EscalationView(current=current, body=body, rule=rule, ladder=ladder,
-                          needs_reroute=current is not None and current.status == "not_ours")
+                          needs_reroute=current is not None and current.status == "not_ours",
+                          undelivered=current is not None and body_not_reached(session, current))
+
+
+def body_not_reached(session: Session, escalation: Escalation) -> bool:
+    """True when a message sending this escalation to its body was given up (dead) and none got through."""
+    statuses = set(session.exec(select(OutboundMessage.status).where(
+        OutboundMessage.report_id == escalation.report_id, OutboundMessage.body_id == escalation.body_id,
+        col(OutboundMessage.dedupe_key).like(f"esc{escalation.id}-new-%"))).all())
+    return "dead" in statuses and not statuses & {"sent", "delivered"}
+
+
+def escalation_preview(session: Session, report: Report) -> esc.Preview:
+    """Where "Escalate" would send the case now (the confirmation page shows it); changes nothing."""
+    return esc.preview(session, report)
 
 
 def escalate(session: Session, *, user: User, report: Report, after: int) -> tuple[Escalation, bool]:

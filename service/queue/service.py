@@ -14,7 +14,7 @@ import time
 from collections import Counter, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, func, or_, text, tuple_
@@ -27,6 +27,7 @@ from service.kit.clock import as_utc
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.fastsql import FastQuery
 from service.orgs.models import Organisation, User
+from service.outbox.models import OutboundMessage
 from service.places.models import Place
 from service.queue.search_index import MARK_SQL
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, STATUSES, URGENCIES, Report
@@ -434,6 +435,26 @@ def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cu
 def place_names(session: Session, rows: list[Any]) -> dict[int | None, tuple[str, str]]:
     """English and Khmer names of the rows' places (from the cached place tree)."""
     return _place_names(session, {r.place_id for r in rows if r.place_id})
+
+
+# Until a case has its own deadline (an escalation's), the page says by when the organisation should
+# first answer: a day for urgent cases, three for high, a week for the rest (docs/review-queue.md).
+FIRST_RESPONSE_HOURS = {"urgent": 24, "high": 72, "normal": 168}
+AWAITING_FIRST_RESPONSE = ("received", "triaged")  # nobody has acted on the case yet
+
+
+def first_response_due(created_at: datetime, urgency: str | None) -> datetime:
+    """When the organisation's first response to a case is due (shown while the case has no deadline)."""
+    return as_utc(created_at) + timedelta(hours=FIRST_RESPONSE_HOURS.get(urgency or "normal", 168))
+
+
+def undelivered(session: Session, report_ids: list[int]) -> set[int]:
+    """The cases among `report_ids` with a message that could not be delivered (a dead letter)."""
+    if not report_ids:
+        return set()
+    found = session.exec(select(OutboundMessage.report_id).where(
+        col(OutboundMessage.report_id).in_(report_ids), OutboundMessage.status == "dead").distinct()).all()
+    return {int(r) for r in found if r is not None}
 
 
 def is_overdue(report: Any, at: datetime | None = None) -> bool:

@@ -7,17 +7,19 @@ token tied to the session; nothing changes state on GET.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path as FilePath
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from service.analytics.escalations import LEVEL_LABELS
 from service.audit.models import AuditEvent
 from service.audit.service import record, verify
 from service.auth import service as auth
@@ -28,16 +30,16 @@ from service.intake import ratelimit
 from service.intake.texts import STATUS_LABELS
 from service.kit import receipts, segments
 from service.kit.clock import as_utc
-from service.kit.errors import DomainError
+from service.kit.errors import DomainError, InvalidInput
 from service.kit.i18n import LANGUAGES
 from service.orgs.models import Organisation, User
 from service.places.models import Place
-from service.queue import actions, handling
+from service.queue import actions, handling, reasons
 from service.queue import service as queue
 from service.queue.routes import evidence_response, readers
+from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
-from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES
 from service.web.render import cached_fragment, csrf_valid, fragment, language, page, set_cookie, translator
 
 router = APIRouter(include_in_schema=False)
@@ -124,7 +126,8 @@ def _home(engine: Engine, request: Request) -> Response:
         except DomainError:
             cursor = None
             result = queue.queue_rows(session, user=caller, filters=filters)  # type: ignore[arg-type]
-        rows = row_view(result, queue.place_names(session, result.rows), language(request))
+        rows = row_view(result, queue.place_names(session, result.rows), language(request),
+                        failed=queue.undelivered(session, [r.id for r in result.rows]))
         args = _list_args(request)
         query = urlencode(args)
         if request.headers.get("hx-request"):  # the list refreshing itself every 30 s: only the rows
@@ -158,7 +161,7 @@ class _RowLabels:
     """What the queue's rows print in one language, escaped once: the label of every urgency,
     category and status value (a value with no label prints itself, escaped), and the badges."""
 
-    __slots__ = ("urgency", "category", "status", "overdue_badge", "assigned")
+    __slots__ = ("urgency", "category", "status", "overdue_badge", "assigned", "failed_badge", "reply_by")
 
     def __init__(self, lang: str) -> None:
         _ = translator(lang)
@@ -167,6 +170,8 @@ class _RowLabels:
         self.status = {s: str(escape(_(f"status:{s}"))) for s in ALL_STATUSES}
         self.overdue_badge = f' <span class="badge overdue">{escape(_("overdue"))}</span>'
         self.assigned = f" ·{escape(_('assigned'))}"
+        self.failed_badge = f' <span class="badge failed">{escape(_("not delivered"))}</span>'
+        self.reply_by = str(escape(_("reply by")))
 
 
 _ROW_LABELS: dict[str, _RowLabels] = {}
@@ -186,13 +191,13 @@ _ROW_HTML: dict[tuple, str] = {}
 _ROW_HTML_MAX = 10_000  # about 1 KB each (the key holds the row, the value its <tr>)
 
 
-def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
+def row_view(found: queue.QueueRows, names: dict, lang: str, *, failed: set[int] | frozenset[int] = frozenset()) -> Markup:
     """The queue's rows (`<tr>`s) as `_rows.html` shows them, labels in `lang`.
 
     Written here with one f-string per row instead of a Jinja loop: fifty rows of a dozen values
     each were the page's dearest rendering (docs/review-queue.md, "Speed of the web queue"), and
     each row's HTML is kept by its content (`_ROW_HTML`). Every value from the database is
-    escaped in `_row_html`."""
+    escaped in `_row_html`. `failed`: the ids of cases with a message that could not be delivered."""
     labels, at, open_, km = _row_labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
     cache = _ROW_HTML
     out = []
@@ -200,10 +205,11 @@ def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
         due = row.due_at
         overdue = due is not None and due < at and row.status in open_
         place = names[row.place_id][km] if row.place_id in names else None
-        key = (row, lang, overdue, place)
+        undelivered = row.id in failed
+        key = (row, lang, overdue, place, undelivered)
         html = cache.get(key)
         if html is None:
-            html = _row_html(row, labels, overdue, place)
+            html = _row_html(row, labels, overdue, place, undelivered)
             if len(cache) >= _ROW_HTML_MAX:
                 cache.clear()
             cache[key] = html
@@ -211,16 +217,23 @@ def row_view(found: queue.QueueRows, names: dict, lang: str) -> Markup:
     return Markup("\n".join(out))
 
 
-def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None) -> str:
+def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None, undelivered: bool = False) -> str:
     """One `<tr>`. The row is unpacked in queue.LIST_COLUMNS order; every value from the database
     is escaped here (narrative, place, codes); labels come escaped from `_row_labels`; ids and
     dates are formatted from ints and datetimes."""
-    (rid, status, category, urgency, _channel, _population, _language, _place_id, story, _created, _updated,
+    (rid, status, category, urgency, _channel, _population, _language, _place_id, story, created, _updated,
      due, assigned, _cluster, _org) = row
     rid = int(rid)
     code, urgency_label = labels.urgency.get(urgency) or (escape(urgency),) * 2
     if len(story) > 140:
         story = story[:140] + "…"
+    if due is not None:
+        due_cell = due.isoformat(" ", "minutes")[:16]
+    elif status in queue.AWAITING_FIRST_RESPONSE and created is not None:  # nobody has acted yet
+        first = queue.first_response_due(created, urgency)
+        due_cell = f'<span class="muted">{labels.reply_by}</span> {first.isoformat(" ", "minutes")[:16]}'
+    else:
+        due_cell = "–"
     return (
         f'<tr class="u-{code}{" is-overdue" if overdue else ""}" data-case="{rid}">\n'
         f'  <td><a href="/cases/{rid}">{rid}</a></td>\n'
@@ -228,8 +241,9 @@ def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None) 
         f'  <td>{(labels.category.get(category) or escape(category)) if category else "–"}</td>\n'
         f'  <td class="story"><a href="/cases/{rid}">{escape(story)}</a></td>\n'
         f'  <td>{escape(place) if place else "–"}</td>\n'
-        f'  <td>{labels.status.get(status) or escape(status)}{labels.assigned if assigned else ""}</td>\n'
-        f'  <td>{due.isoformat(" ", "minutes")[:16] if due else "–"}</td>\n'
+        f'  <td>{labels.status.get(status) or escape(status)}{labels.assigned if assigned else ""}'
+        f'{labels.failed_badge if undelivered else ""}</td>\n'
+        f'  <td>{due_cell}</td>\n'
         "</tr>")
 
 
@@ -371,7 +385,10 @@ def _render_case(request: Request, session: Session, user: User, case_id: CaseId
                     esc=handling.escalation_view(session, report),
                     evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
                     failed=handling.failed_deliveries(session, report, lang=language(request)),
-                    tags=tagging.tags_of(session, report.id))  # type: ignore[arg-type]
+                    tags=tagging.tags_of(session, report.id),  # type: ignore[arg-type]
+                    reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
+                    first_response_due=queue.first_response_due(report.created_at, report.urgency)
+                    if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None else None)
     session.commit()
     return response
 
@@ -424,10 +441,14 @@ def web_note(case_id: CaseId, request: Request, session: SessionDep, user: WebUs
 
 @router.post("/cases/{case_id}/status")
 def web_status(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
-               to: Annotated[str, Form(max_length=16)], reason: Annotated[str, Form(max_length=500)] = "",
+               to: Annotated[str, Form(max_length=16)] = "", reason: Annotated[str, Form(max_length=500)] = "",
                csrf_token: Csrf = "") -> Response:
-    return _act(request, session, user, case_id, csrf_token,
-                lambda u, r: actions.set_status(session, user=u, report=r, to=to, reason=reason))
+    def move(u: User, r: Report) -> None:
+        if not to:
+            raise InvalidInput("Choose a status first.")
+        actions.set_status(session, user=u, report=r, to=to, reason=reason)
+
+    return _act(request, session, user, case_id, csrf_token, move)
 
 
 @router.post("/cases/{case_id}/triage")
@@ -468,6 +489,22 @@ def web_reply_segments(request: Request, user: WebUser, text: Annotated[str, For
 
 
 # -- escalation, closing, rerouting, evidence ----------------------------------------------------
+
+@router.get("/cases/{case_id}/escalate", response_class=HTMLResponse)
+def web_escalate_confirm(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                         after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> Response:
+    """Before escalating: where the case would go (body, rung, deadline, rungs passed over); the
+    handler confirms with a POST from this page. A plain link and form: works without JavaScript."""
+    if user is None:
+        return _redirect("/")
+    try:
+        report = queue.get_case(session, user=user, report_id=case_id)
+    except DomainError:
+        return page(request, "error.html", 404, message="No such case.")
+    plan = handling.escalation_preview(session, report)
+    return page(request, "escalate_confirm.html", report=report, plan=plan, after=after,
+                level_labels=LEVEL_LABELS)
+
 
 @router.post("/cases/{case_id}/escalate")
 def web_escalate(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
@@ -512,6 +549,15 @@ def web_evidence(case_id: CaseId, evidence_id: CaseId, request: Request, session
 
 
 # -- the public status page -------------------------------------------------------------------
+
+FAVICON = FilePath(__file__).parent / "static" / "favicon.ico"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """The tab icon browsers ask for on every site (a 404 here fills the logs)."""
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
+
 
 @router.get("/status", response_class=HTMLResponse)
 def status_form(request: Request) -> Response:

@@ -19,6 +19,7 @@ from service.escalation import service as escalation
 from service.kit.clock import now
 from service.orgs.models import Organisation
 from service.orgs.service import create_user
+from service.reports.models import Report
 from tests.analytics.factories import make_report, place
 from tests.escalation.conftest import seeded  # noqa: F401  (fixture: demo orgs, bodies and rules)
 from tests.escalation.factories import make_case
@@ -175,7 +176,9 @@ def test_case_exports_are_audited_and_open(app, data, engine) -> None:  # type: 
     _as(app, "supervisor")
     book = load_workbook(io.BytesIO(app.get("/exports/cases.xlsx").content))
     rows = list(book["cases"].iter_rows(values_only=True))
-    assert rows[0][0] == "case_ref" and len(rows) == 1 + 19 + 2  # A's 19 + the world's two org A cases
+    assert rows[0][0] == "case" and len(rows) == 1 + 19 + 2  # A's 19 + the world's two org A cases
+    with Session(engine) as s:  # the case numbers the organisation's handlers know
+        assert {r[0] for r in rows[1:]} == set(s.exec(select(Report.id).where(Report.org_id == data.orgs["a"])).all())
     assert app.get("/exports/cases.pdf").status_code == 404
     with Session(engine) as s:
         audit = s.exec(select(AuditEvent).where(AuditEvent.action == "export.cases")).all()

@@ -63,7 +63,7 @@ def test_escalate_from_the_case_page_once_even_when_submitted_twice(app, khana, 
     assert "<dd>waiting</dd>" in shown  # the escalation's status
     app.cookies.set("samleng-lang", "km")
     khmer = app.get(f"/cases/{khana.id}").text
-    assert "ស្ថានភាពការបញ្ជូនបន្ត" in khmer and "កំពុងរង់ចាំ" in khmer and ">បញ្ជូនបន្ត</button>" in khmer
+    assert "ស្ថានភាពការបញ្ជូនបន្ត" in khmer and "កំពុងរង់ចាំ" in khmer and ">បញ្ជូនបន្ត…</button>" in khmer
 
 
 def test_escalate_needs_the_csrf_token(app, khana, engine) -> None:
