@@ -110,9 +110,12 @@ def _decide_at(texts: list[str], thresholds: tuple[float, ...]) -> dict[float, l
     return out
 
 
-def leave_one_voice_out(errors: bool, sweep: bool) -> None:
+def leave_one_voice_out(errors: bool, sweep: bool, exclude: tuple[str, ...] = ()) -> None:
     base = triage_model.read_examples(triage_model.TRAIN_FILE)
-    voices = {path.stem: triage_model.read_examples(path) for path in triage_model.voice_files()}
+    voices = {path.stem: triage_model.read_examples(path) for path in triage_model.voice_files()
+              if path.stem not in exclude}
+    if exclude:
+        print(f"set aside (neither trained on nor tested): {', '.join(exclude)}")
     if not voices:
         print("no voice files in service/triage/data/voices/")
         return
@@ -173,11 +176,13 @@ def main() -> None:
     parser.add_argument("--split", action="store_true", help="the in-house test split and speed, not the voices")
     parser.add_argument("--errors", action="store_true", help="print each held-out voice message triaged wrong")
     parser.add_argument("--sweep", action="store_true", help="urgent recall/precision at several model thresholds")
+    parser.add_argument("--exclude", action="append", default=[], metavar="VOICE",
+                        help="set a voice aside entirely (a final check kept out of tuning); repeatable")
     parser.add_argument("--test", default=str(ROOT / "bench" / "data" / "triage_test.jsonl"))
     parser.add_argument("--repeat", type=int, default=5, help="passes over the test set for the speed figure")
     args = parser.parse_args()
     if not args.split:
-        leave_one_voice_out(args.errors, args.sweep)
+        leave_one_voice_out(args.errors, args.sweep, tuple(args.exclude))
         return
     rows = [json.loads(line) for line in Path(args.test).read_text(encoding="utf-8").splitlines() if line.strip()]
 

@@ -30,6 +30,7 @@ EMBEDDINGS_FILE = DATA_DIR / "embeddings.npz"  # the repo texts' embeddings, so 
 FORMAT = 3  # 2: rule findings are features too; 3: sentence embeddings too (when available)
 C_VALUE = 8.0  # inverse regularisation of both classifiers
 CORRECTION_WEIGHT = 3.0  # a handler's judgement counts more than one repo example
+INHOUSE_WEIGHT = 1.0  # one train.jsonl message (mechanical variants of one writer's cores) against one voice message
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,8 @@ def train(examples: list[Example], *, corrections: list[Example] = (),  # type: 
     texts = [a[0] for a in analysed]
     rule_features = [rules.features(a[2]) for a in analysed]
     embedder_name, emb = embed_for_training([r.text for r in rows]) if embeddings else (None, None)
-    weights = [CORRECTION_WEIGHT if r.source == "correction" else 1.0 for r in rows]
+    weights = [CORRECTION_WEIGHT if r.source == "correction" else INHOUSE_WEIGHT if r.voice == "inhouse" else 1.0
+               for r in rows]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1,
                                  max_features=120_000, lowercase=False, dtype=_float32())
     x = _with_features(vectorizer.fit_transform(texts), rule_features, emb)

@@ -165,9 +165,17 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     # Greetings and thanks wrap real complaints ("hello, no ARV since May, thanks"): the
     # words for `other` count only when no other category has words of its own.
     # A question ("where can I get free condoms?") keeps them.
-    substantive = any(c != "other" and hits for c, hits in found.categories.items()) and not found.question
+    # So does thanks for an outcome ("the police no longer take our condoms, thank you"):
+    # a compliment word and a word saying the problem is over, both in the message; then
+    # the other categories' words (police, condoms) name what is over and add nothing.
+    other_groups = {h.term.group for h in found.categories.get("other", [])}
+    thanks_for_outcome = {"other/compliment", "other/resolved"} <= other_groups
+    substantive = (any(c != "other" and hits for c, hits in found.categories.items()) and not found.question
+                   and not thanks_for_outcome)
     for cat in CATEGORIES:
         hits = [] if cat == "other" and substantive else found.categories.get(cat, [])
+        if thanks_for_outcome and cat != "other":
+            hits = []  # their words name what is over: the model alone weighs them
         combined[cat] = model_cat.get(cat, 0.0) + RULE_WEIGHT * min(len({h.term.word for h in hits}), 3)
     ranked = sorted(CATEGORIES, key=lambda c: -combined[c])
     primary = ranked[0]

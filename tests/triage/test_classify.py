@@ -72,3 +72,16 @@ def test_population() -> None:
 
 def test_greeting_does_not_make_a_complaint_other() -> None:
     assert classify("hello, no ARV at the hc for 3 weeks, thanks").category == "service_quality"
+
+
+@pytest.mark.parametrize("text", [
+    "the police no longer take our condoms at the market, thank you so much",
+    "a policia ja nao nos pede dinheiro na fronteira, obrigado pela ajuda",
+    "ប៉ូលិសលែងរឹបអូសស្រោមអនាម័យទៀតហើយ អរគុណច្រើន",
+])
+def test_thanks_for_an_outcome_is_other_though_it_names_police(text: str) -> None:
+    assert classify(text).category == "other"
+
+
+def test_thanks_does_not_hide_a_problem_that_is_not_over() -> None:
+    assert classify("thank you, but the police took our condoms again last night").category == "human_rights_violation"
