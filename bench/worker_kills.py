@@ -44,7 +44,8 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.02)
     parser.add_argument("--channel", choices=("webhook", "sms"), default="webhook")
     args = parser.parse_args()
-    os.environ.update({**KEYS, "SAMLENG_ENV": "development"})
+    # The local receiver is on 127.0.0.1, which webhooks refuse unless allowed.
+    os.environ.update({**KEYS, "SAMLENG_ENV": "development", "SAMLENG_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"})
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 

@@ -334,7 +334,7 @@ class TelegramBot:
         if number in work.answered:
             if not work.forget:
                 work.message_ids.append(work.answered[number])
-            metrics.INBOUND.labels(CHANNEL, "reply_already_sent").inc()
+            metrics.REPLIES_NOT_REPEATED.inc()
             log.info("telegram: reply %d to a re-handled update was sent before: not sent again", number)
             return None
         sent = await self.application.bot.send_message(chat.id, text, reply_markup=markup)
