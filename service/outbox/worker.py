@@ -337,6 +337,8 @@ class Worker:
                     # An earlier send of this row was cut off (its worker died, or the call ended
                     # without an answer): ask the provider first, where it can be asked.
                     asked, sent = registry.reconcile(driver, item)
+                    if sent is not None and sent.provider_id and self._recorded_elsewhere(outbound_id, sent.provider_id):
+                        sent = None  # that message is another row's (e.g. a later update, redacted): not ours
                     if sent is not None:
                         found = True
                         log.info("outbox #%s found at the provider after an interrupted send: not sent again",
@@ -389,6 +391,12 @@ class Worker:
                 self._failed(session, row, message, dead=permanent or row.attempts >= MAX_ATTEMPTS)
             session.add(row)
         return error is None or error[1]
+
+    def _recorded_elsewhere(self, outbound_id: int, provider_id: str) -> bool:
+        with Session(self.engine) as session:
+            other = session.exec(select(OutboundMessage.id).where(
+                OutboundMessage.provider_id == provider_id, OutboundMessage.id != outbound_id)).first()
+        return other is not None
 
     @staticmethod
     def _failed(session: Session, row: OutboundMessage, error: str, *, dead: bool) -> None:

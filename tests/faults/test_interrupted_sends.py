@@ -222,3 +222,18 @@ def test_an_interrupted_telegram_message_is_sent_again_and_says_so(settings, eng
         assert attempts[-1].error == "sent again after an interrupted send (a possible repeat)"
     finally:
         bot_api.stop()
+
+
+def test_a_message_twilio_has_for_another_row_is_not_taken_for_the_interrupted_one(settings, engine, monkeypatch, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+    """A later update to the same person, already sent and redacted at Twilio, is that row's."""
+    twilio_settings(settings, monkeypatch, fake_twilio)
+    sid = twilio_has(fake_twilio, body="")
+    with Session(engine) as s:
+        other = s.get(OutboundMessage, queue(engine, body="A later update."))
+        other.provider_id, other.status = sid, "sent"  # type: ignore[union-attr]
+        s.commit()
+    outbound_id = queue(engine, interrupted=True)
+    Worker(engine, settings).deliver_due()
+    assert len(posts(fake_twilio)) == 1, "sent: the message Twilio has is the other row's"
+    row, _ = row_and_attempts(engine, outbound_id)
+    assert row.status == "sent" and row.provider_id not in (None, sid)
