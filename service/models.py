@@ -20,7 +20,7 @@ from service.intake.pending import PendingQuestion  # noqa: E402
 from service.outbox.models import DevOutboxMessage, WorkerLock  # noqa: E402
 from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
 # --- Telegram bot, evidence, outreach agents (issue 3) ---
-from bots.telegram.models import TelegramChat, TelegramTrace  # noqa: E402
+from bots.telegram.models import TelegramChat, TelegramReply, TelegramTrace  # noqa: E402
 from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
@@ -33,6 +33,6 @@ __all__ = [
     "BodyPlace", "DevOutboxMessage", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule",
     "WorkerLock",
     # issue 3
-    "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate", "TelegramChat", "TelegramTrace",
+    "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate", "TelegramChat", "TelegramReply", "TelegramTrace",
     "AuthSession", "UserSecurity",
 ]

@@ -127,9 +127,18 @@ async def inbound_sms(request: Request) -> Response:
     return twiml(reply.text, status_url=status_url)
 
 
-def record_status(session: Session, *, sid: str, status: str, error_code: str, settings: Settings) -> None:
-    """Record a delivery status; a finished TwiML reply is queued for redaction at Twilio."""
+def record_status(session: Session, *, sid: str, status: str, error_code: str, settings: Settings,
+                  outbox_id: int | None = None) -> None:
+    """Record a delivery status; a finished TwiML reply is queued for redaction at Twilio.
+
+    `outbox_id` is the tag the outbox put in the StatusCallback URL (`?o=`): a row whose send was
+    interrupted before the worker learnt the SID learns it here, so it is not sent again.
+    """
     row = session.exec(select(OutboundMessage).where(OutboundMessage.provider_id == sid)).first()
+    if row is None and outbox_id is not None:
+        tagged = session.get(OutboundMessage, outbox_id)
+        if tagged is not None and tagged.provider_id is None and tagged.sending_at is not None:
+            row, tagged.provider_id = tagged, sid
     if row is not None:
         row.provider_status = status
         if status in ("delivered", "read") and row.delivered_at is None:
@@ -155,7 +164,10 @@ async def delivery_status(request: Request) -> Response:
     if not status.isalpha() or len(status) > 24:
         raise HTTPException(400, "missing or invalid MessageStatus")
     error_code = params.get("ErrorCode", "")[:12]
+    tag = request.query_params.get("o", "")
+    outbox_id = int(tag) if tag.isdigit() and len(tag) < 19 else None
     await request.app.state.writer.run(
-        lambda session: record_status(session, sid=sid, status=status, error_code=error_code, settings=settings)
+        lambda session: record_status(session, sid=sid, status=status, error_code=error_code, settings=settings,
+                                      outbox_id=outbox_id)
     )
     return Response(status_code=204)

@@ -120,6 +120,11 @@ class _Work:
     language_hint: str | None = None  # the Telegram client's language (km, en, pt), if one we speak
     failed: bool = False
     forget: bool = False  # the clean exit ran: remember nothing more
+    # Replies: the n-th `say` of this update is reply n. A stored update handled again (the
+    # server died half-way, or an earlier try failed) skips the replies already sent.
+    replayed: bool = False
+    replies: int = 0
+    answered: dict[int, int] = field(default_factory=dict)  # reply number -> Telegram message id
 
 
 _work: ContextVar[_Work] = ContextVar("telegram_work")
@@ -207,6 +212,7 @@ class TelegramBot:
 
     async def _dispatch(self, row_id: int, payload: bytes | None) -> None:
         assert self._slots is not None
+        replayed = payload is None  # from the store (start-up or sweep): perhaps handled before
         try:
             if payload is None:
                 payload = await self.writer.run(lambda s: pending.load_payload(s, row_id))
@@ -223,11 +229,11 @@ class TelegramBot:
         await self._slots.acquire()
         user = update.effective_user
         lock = self._locks.setdefault(str(user.id) if user else "", asyncio.Lock())
-        task = asyncio.create_task(self._process(row_id, update, key, lock))
+        task = asyncio.create_task(self._process(row_id, update, key, lock, replayed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, row_id: int, update: Update, key: str, lock: asyncio.Lock) -> None:
+    async def _process(self, row_id: int, update: Update, key: str, lock: asyncio.Lock, replayed: bool = False) -> None:
         assert self._slots is not None
         work: _Work | None = None
         try:
@@ -237,7 +243,9 @@ class TelegramBot:
                     message = update.effective_message
                     stamp = message.date if message is not None and update.message is not None else now()
                     work = _Work(key=key, address=str(user.id), received_at=as_utc(stamp),
-                                 language_hint=from_tag(user.language_code))
+                                 language_hint=from_tag(user.language_code), replayed=replayed)
+                    if replayed:
+                        work.answered = await self.writer.run(lambda s: state.replies_sent(s, update_key=key))
                     if update.message is not None:
                         work.message_ids.append(update.message.message_id)
                     token = _work.set(work)
@@ -314,11 +322,24 @@ class TelegramBot:
         code = update.effective_user.language_code if update.effective_user else None
         return await self.writer.run(lambda s: self._peek(s, work.address, code))
 
-    async def say(self, update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    async def say(self, update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
+        """Send one reply, unless this update's reply of the same number was sent before (the
+        update is being handled again after a crash or a failed try): then None, nothing sent.
+        Each reply is remembered (update key, number, message id) right after Telegram took it."""
         chat = update.effective_chat
         assert chat is not None
-        sent = await self.application.bot.send_message(chat.id, text, reply_markup=markup)
         work = _work.get()
+        number = work.replies
+        work.replies += 1
+        if number in work.answered:
+            if not work.forget:
+                work.message_ids.append(work.answered[number])
+            metrics.REPLIES_NOT_REPEATED.inc()
+            log.info("telegram: reply %d to a re-handled update was sent before: not sent again", number)
+            return None
+        sent = await self.application.bot.send_message(chat.id, text, reply_markup=markup)
+        await self.writer.run(lambda s: state.remember_reply(s, update_key=work.key, number=number,
+                                                             message_id=sent.message_id))
         if not work.forget:
             work.message_ids.append(sent.message_id)
         return sent

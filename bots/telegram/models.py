@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.kit.models import created_at_field
@@ -33,5 +33,20 @@ class TelegramTrace(SQLModel, table=True):
     __tablename__ = "telegram_trace"
     id: int | None = Field(default=None, primary_key=True)
     reporter_id: int = Field(foreign_key="reporter.id", index=True)
+    message_id: int
+    created_at: datetime = created_at_field()
+
+
+class TelegramReply(SQLModel, table=True):
+    """A reply the bot sent while handling one stored update: the update key (update id and date,
+    not a person), the reply's place among that update's replies, and the message id Telegram gave
+    it. When the update is handled again (the server died before finishing it), a reply found here
+    is not sent again. Rows go after Telegram's 48-hour deletion window, like the traces."""
+
+    __tablename__ = "telegram_reply"
+    __table_args__ = (UniqueConstraint("update_key", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    update_key: str = Field(max_length=64, index=True)
+    seq: int
     message_id: int
     created_at: datetime = created_at_field()

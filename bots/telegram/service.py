@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, delete, select
 
-from bots.telegram.models import TelegramChat, TelegramTrace
+from bots.telegram.models import TelegramChat, TelegramReply, TelegramTrace
 from service.kit.clock import now
 from service.kit.crypto import seal, unseal
 from service.reports.service import find_or_create_reporter
@@ -66,9 +66,24 @@ def take_messages(session: Session, *, reporter_id: int) -> list[int]:
     return ids
 
 
+def remember_reply(session: Session, *, update_key: str, number: int, message_id: int) -> None:
+    """Reply `number` to the update `update_key` went out as `message_id` (committed by the caller)."""
+    known = session.exec(select(TelegramReply).where(
+        TelegramReply.update_key == update_key, TelegramReply.seq == number)).first()
+    if known is None:
+        session.add(TelegramReply(update_key=update_key, seq=number, message_id=message_id))
+
+
+def replies_sent(session: Session, *, update_key: str) -> dict[int, int]:
+    """The replies already sent to one update: reply number -> Telegram message id."""
+    rows = session.exec(select(TelegramReply).where(TelegramReply.update_key == update_key)).all()
+    return {row.seq: row.message_id for row in rows}
+
+
 def purge(session: Session) -> int:
     """Forget message ids past the deletion window and stale exit offers (the worker calls this)."""
     cutoff = now() - DELETE_WINDOW
     n = session.exec(delete(TelegramTrace).where(col(TelegramTrace.created_at) < cutoff)).rowcount  # type: ignore[call-overload]
     session.exec(delete(TelegramChat).where(col(TelegramChat.updated_at) < cutoff))  # type: ignore[call-overload]
+    session.exec(delete(TelegramReply).where(col(TelegramReply.created_at) < cutoff))  # type: ignore[call-overload]
     return int(n or 0)

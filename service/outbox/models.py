@@ -43,6 +43,12 @@ class OutboundMessage(SQLModel, table=True):
     # The worker that claimed the row, and until when (a crashed worker's claim lapses).
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = ts_field(index=True)
+    # -- interrupted sends --------------------------------------------------------------------
+    # Committed right before the call to the provider and cleared when its outcome is recorded:
+    # a row claimed with this still set was being sent when its worker died (or the call ended
+    # without an answer), so the provider may already have it. SMS is looked up at Twilio
+    # before it is sent again (docs/operations.md, "Delivery guarantees").
+    sending_at: datetime | None = ts_field()
 
 
 class DeliveryAttempt(SQLModel, table=True):

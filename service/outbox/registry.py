@@ -17,6 +17,7 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
@@ -25,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from service.config import Settings
-from service.outbox.drivers import PermanentFailure, Sent, SmsDriver, sms_driver
+from service.outbox.drivers import NotTaken, PermanentFailure, Sent, SmsDriver, sms_driver
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Outgoing:
     payload: str = field(default="", repr=False)  # text, or JSON for email/webhook
     target_id: str | None = None
     secret: str | None = field(default=None, repr=False)  # a body's webhook signing secret
+    # Set when an earlier send was cut off (the row's "sending" mark): the provider may have it.
+    interrupted_at: datetime | None = None
+    provider_id: str | None = None  # already learnt (e.g. from a Twilio status callback)
 
 
 class Driver(Protocol):
@@ -55,6 +59,16 @@ def register(route: str, factory: Factory) -> None:
 
 def route_of(kind: str, channel: str) -> str:
     return channel if kind == "message" else kind
+
+
+def reconcile(driver: Driver, item: Outgoing) -> tuple[bool, Sent | None]:
+    """After an interrupted send: (asked, found). `found` is the provider's record of `item` if it
+    has one; `asked` is False where the provider cannot be asked (Telegram, webhooks, email: the
+    caller then sends again with the same key)."""
+    finder = getattr(driver, "find_sent", None)
+    if finder is None or (isinstance(driver, SmsAdapter) and not driver.can_look_up(item)):
+        return False, None
+    return True, finder(item)
 
 
 def build(route: str, settings: Settings, *, engine: Any = None) -> Driver:
@@ -81,7 +95,21 @@ class SmsAdapter:
             return Sent(provider_id=None)
         channel = "sms" if item.kind == "body_sms" else item.channel
         text = json.loads(item.payload)["text"] if item.kind == "body_sms" else item.payload
-        return self.driver.send(channel=channel, to=item.to or "", body=text)
+        return self.driver.send(channel=channel, to=item.to or "", body=text, tag=str(item.id))
+
+    def can_look_up(self, item: Outgoing) -> bool:
+        return bool(item.provider_id) or (hasattr(self.driver, "find_sent") and item.kind != "redact")
+
+    def find_sent(self, item: Outgoing) -> Sent | None:
+        """Ask the provider whether an interrupted send of `item` reached it (Twilio can be asked)."""
+        if item.provider_id:  # a status callback already told us (its URL carries the outbox id)
+            return Sent(provider_id=item.provider_id)
+        finder = getattr(self.driver, "find_sent", None)
+        if finder is None or item.kind == "redact" or item.interrupted_at is None:
+            return None
+        channel = "sms" if item.kind == "body_sms" else item.channel
+        text = json.loads(item.payload)["text"] if item.kind == "body_sms" else item.payload
+        return finder(channel=channel, to=item.to or "", body=text, since=item.interrupted_at)
 
 
 def _sms(settings: Settings) -> Driver:
@@ -181,7 +209,7 @@ class WebhookDriver:
         if 200 <= response.status_code < 300 or response.status_code == 409:  # 409: already have it
             return Sent(provider_id=None)
         if response.status_code in (408, 425, 429) or response.status_code >= 500:
-            raise RuntimeError(f"webhook {response.status_code}")
+            raise NotTaken(f"webhook {response.status_code}")
         raise PermanentFailure(f"webhook {response.status_code}")
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, or_, select
 
 from service.config import Settings
@@ -31,7 +31,7 @@ from service.kit.crypto import unseal
 from service.kit.netguard import AddressRefused, check_url
 from service.ops import metrics
 from service.outbox import registry
-from service.outbox.drivers import PermanentFailure, SmsDriver
+from service.outbox.drivers import NotTaken, PermanentFailure, SmsDriver
 from service.outbox.models import DeliveryAttempt, OutboundMessage, WorkerLock
 from service.outbox.service import enqueue_message, enqueue_redaction
 from service.reports.models import Report
@@ -125,8 +125,9 @@ class Worker:
             return False
 
     # -- outbox ----------------------------------------------------------------------------
-    # Claim, send outside any transaction, record: a crash between sending and recording leaves
-    # the row pending under a lapsing claim; it is sent again with the same dedupe key.
+    # Claim, mark "sending" (committed), send outside any transaction, record: a crash between
+    # sending and recording leaves the row pending and marked under a lapsing claim; the next
+    # worker asks the provider where it can (Twilio) and otherwise sends again with the same key.
     def _driver(self, route: str) -> registry.Driver:
         if route not in self._drivers:
             if self.sms is not None and route in ("sms", "whatsapp", "redact", "body_sms"):
@@ -229,18 +230,16 @@ class Worker:
         return timedelta(seconds=self.settings.outbox_lease_seconds)
 
     def _take(self, outbound_id: int) -> bool | None:
-        """Re-check and renew this worker's claim on one row just before sending it.
+        """Re-check and renew this worker's claim on one row just before sending it, and mark
+        it "sending" in the same commit.
 
-        True: still ours, for another lease. False: another worker took it over. None
-        (SQLite): this worker no longer holds the delivery lock. While more than half the
-        lease the claim (and lock) were last given is left, nobody else can have taken them
-        and the database is not asked (one commit fewer per message).
+        True: still ours, for another lease, and marked. False: another worker took it over.
+        None (SQLite): this worker no longer holds the delivery lock. The mark (`sending_at`)
+        is committed before the provider is called, so a row found with it after a crash is
+        known to be in doubt; a mark left by an earlier try is kept (the earliest moment the
+        provider may have the message is what the look-up needs).
         """
         stamp = now()
-        known = self._claimed_until.get(outbound_id)
-        if known is not None and known - stamp > self._lease() / 2 and (
-                self.engine.dialect.name != "sqlite" or (self._lock_until or stamp) - stamp > self._lease() / 2):
-            return True
         until = stamp + self._lease()
         with session_scope(self.engine) as session:
             if self.engine.dialect.name == "sqlite":
@@ -252,7 +251,7 @@ class Worker:
             result = session.execute(update(OutboundMessage).where(
                 col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
                 col(OutboundMessage.status) == "pending",
-            ).values(claimed_until=until))
+            ).values(claimed_until=until, sending_at=func.coalesce(col(OutboundMessage.sending_at), stamp)))
             held = result.rowcount == 1  # type: ignore[attr-defined]
         if self.engine.dialect.name == "sqlite":
             self._lock_until = until
@@ -308,7 +307,8 @@ class Worker:
                 to = focal_sms(body)
         return registry.Outgoing(
             id=row.id, kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",  # type: ignore[arg-type]
-            to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret)
+            to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret,
+            interrupted_at=as_utc(row.sending_at) if row.sending_at else None, provider_id=row.provider_id)
 
     def _defer(self, outbound_id: int, reason: str) -> None:
         """Give a claimed row back untried, due again after the first backoff step (no attempt counted)."""
@@ -323,7 +323,7 @@ class Worker:
     def _deliver_one(self, outbound_id: int, item: registry.Outgoing | None, read_error: str | None) -> bool:
         """Send one claimed row and record the outcome; False when it failed for a passing reason."""
         error: tuple[str, bool] | None = (read_error, True) if read_error is not None else None
-        sent = None
+        sent, found, asked, taken_maybe = None, False, False, True
         if error is None and item is not None:  # no transaction is open while sending
             try:
                 if item.kind == "webhook":  # again at delivery, after DNS resolution (service/kit/netguard.py)
@@ -332,9 +332,23 @@ class Worker:
                         check_url(item.to or "", allow=self.settings.webhook_allow_networks, resolve=False)
                     except AddressRefused as exc:
                         raise PermanentFailure(f"webhook address refused: {exc}") from None
-                sent = self._driver(registry.route_of(item.kind, item.channel)).deliver(item)
+                driver = self._driver(registry.route_of(item.kind, item.channel))
+                if item.interrupted_at is not None:
+                    # An earlier send of this row was cut off (its worker died, or the call ended
+                    # without an answer): ask the provider first, where it can be asked.
+                    asked, sent = registry.reconcile(driver, item)
+                    if sent is not None and sent.provider_id and self._recorded_elsewhere(outbound_id, sent.provider_id):
+                        sent = None  # that message is another row's (e.g. a later update, redacted): not ours
+                    if sent is not None:
+                        found = True
+                        log.info("outbox #%s found at the provider after an interrupted send: not sent again",
+                                 outbound_id)
+                if sent is None:
+                    sent = driver.deliver(item)
             except PermanentFailure as exc:
                 error = (str(exc), True)
+            except NotTaken as exc:  # answered, not taken: nothing to look up next time
+                error, taken_maybe = (f"{type(exc).__name__}: {str(exc)[:200]}", False), False
             except Exception as exc:
                 error = (f"{type(exc).__name__}: {str(exc)[:200]}", False)
         with session_scope(self.engine) as session:
@@ -354,16 +368,35 @@ class Worker:
             if error is None:
                 if row.kind == "redact":
                     self._redacted(session, row.target_id or "")
-                row.provider_id = sent.provider_id if sent else None
+                row.provider_id = (sent.provider_id if sent else None) or row.provider_id
                 row.to_sealed = None  # delivered: the address is not kept
                 row.status, row.sent_at, row.last_error = "sent", now(), None
-                session.add(DeliveryAttempt(outbound_id=row.id, ok=True))  # type: ignore[arg-type]
-                metrics.OUTBOX.labels(row.kind, "sent").inc()
+                note = None
+                if found:
+                    note = "found at the provider after an interrupted send: not sent again"
+                elif asked:
+                    note = "not found at the provider after an interrupted send: sent again"
+                elif item is not None and item.interrupted_at is not None:
+                    # No way to ask (Telegram, webhooks, email): sent again with the same key.
+                    note = "sent again after an interrupted send (a possible repeat)"
+                    metrics.OUTBOX.labels(row.kind, "resent_in_doubt").inc()
+                row.sending_at = None
+                session.add(DeliveryAttempt(outbound_id=row.id, ok=True, error=note))  # type: ignore[arg-type]
+                metrics.OUTBOX.labels(row.kind, "found" if found else "sent").inc()
             else:
                 message, permanent = error
+                if permanent or not taken_maybe:
+                    row.sending_at = None  # refused: the provider does not have it
+                # Otherwise the mark stays: a timeout may hide a send that happened.
                 self._failed(session, row, message, dead=permanent or row.attempts >= MAX_ATTEMPTS)
             session.add(row)
         return error is None or error[1]
+
+    def _recorded_elsewhere(self, outbound_id: int, provider_id: str) -> bool:
+        with Session(self.engine) as session:
+            other = session.exec(select(OutboundMessage.id).where(
+                OutboundMessage.provider_id == provider_id, OutboundMessage.id != outbound_id)).first()
+        return other is not None
 
     @staticmethod
     def _failed(session: Session, row: OutboundMessage, error: str, *, dead: bool) -> None:

@@ -79,5 +79,6 @@ def test_a_send_after_the_claim_passed_to_another_worker_is_recorded(settings, e
 
 
 def _claimed(engine) -> bool:  # type: ignore[no-untyped-def]
+    """Claimed and marked "sending": the worker has passed its last claim check and is sending."""
     with Session(engine) as s:
-        return s.exec(select(OutboundMessage.claimed_by)).one() is not None
+        return s.exec(select(OutboundMessage.sending_at)).one() is not None

@@ -42,7 +42,7 @@ def test_message_is_sent_through_twilio_and_address_wiped(twilio_env, engine, fa
     assert method == "POST" and path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     assert form["To"] == NUMBER and form["From"] == "+85523000000"
     assert form["Body"].startswith("Your case was sent")
-    assert form["StatusCallback"].endswith("/webhooks/twilio/status")
+    assert form["StatusCallback"].endswith(f"/webhooks/twilio/status?o={outbound_id}")  # the outbox tag
     with Session(engine) as s:
         row = s.get(OutboundMessage, outbound_id)
         assert row.status == "sent" and row.provider_id and row.provider_id.startswith("SM")  # type: ignore[union-attr]

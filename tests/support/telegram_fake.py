@@ -52,6 +52,9 @@ class FakeBotApi:
         self.message_ids = itertools.count(1000)
         self.hold_get_me = False  # when True, getMe never answers (a Bot API that hangs)
         self.fail_methods: set[str] = set()
+        # Runs before each call is answered; when it returns True the call is dropped unanswered
+        # and unrecorded (a test kills the caller there: Telegram never took that call).
+        self.before_answer: Callable[[Call], bool] | None = None
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -171,6 +174,9 @@ class FakeBotApi:
                 method = parts[1]
                 params = self._params()
                 call = Call(method, params)
+                if fake.before_answer is not None and fake.before_answer(call):
+                    self.close_connection = True
+                    return
                 with fake._lock:
                     fake.calls.append(call)
                 status, payload = fake._answer(method, params)

@@ -7,8 +7,9 @@ import json
 import threading
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode
 
@@ -71,13 +72,20 @@ class Phone:
 
 
 class FakeTwilioApi:
-    """Stands in for api.twilio.com: records what the real `twilio` client sends."""
+    """Stands in for api.twilio.com: records what the real `twilio` client sends, keeps the
+    messages it created, and answers the Messages list (`GET …/Messages.json`, filtered by
+    `To`/`From`, newest first, paged by `PageSize`/`Page` with `next_page_uri`) as Twilio does.
+
+    `on_create(form)`, when set, runs after a message is stored and before it is answered: a
+    test can kill the sender there (Twilio has the message; the sender never hears of it)."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.fail_next = 0
         self.fail_status = 500
         self.created: list[dict[str, str]] = []  # messages it really created (answered 201)
+        self.messages: list[dict] = []  # the Message resources it holds, oldest first
+        self.on_create: Callable[[dict[str, str]], None] | None = None
         self.hanging = threading.Event()  # while set: read each request, then never answer it
         self.held = 0  # requests it left unanswered
         self.lock = threading.Lock()
@@ -112,20 +120,69 @@ class FakeTwilioApi:
                 sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
                 if sid == "Messages":
                     sid = "SM" + uuid.uuid4().hex
+                    resource = fake._resource(sid, form)
                     with fake.lock:
                         fake.created.append(form)
-                self._reply(201, {"sid": sid, "status": "queued", "body": form.get("Body", ""),
-                                  "account_sid": ACCOUNT_SID, "to": form.get("To"), "from": form.get("From")})
+                        fake.messages.append(resource)
+                    if fake.on_create is not None:
+                        fake.on_create(form)
+                    self._reply(201, resource)
+                    return
+                with fake.lock:  # an update (redaction): the stored body changes
+                    resource = next((m for m in fake.messages if m["sid"] == sid), None)
+                    if resource is not None and "Body" in form:
+                        resource["body"] = form["Body"]
+                self._reply(200 if resource else 201, resource or {
+                    "sid": sid, "status": "queued", "body": form.get("Body", ""),
+                    "account_sid": ACCOUNT_SID, "to": form.get("To"), "from": form.get("From")})
+
+            def do_GET(self) -> None:  # noqa: N802
+                path, _, query = self.path.partition("?")
+                params = dict(parse_qsl(query, keep_blank_values=True))
+                if fake.hanging.is_set():
+                    while fake.hanging.is_set():
+                        fake.hanging.wait(0.1)
+                    return
+                fake.requests.append(("GET", path, params))
+                if not path.endswith("/Messages.json"):
+                    self._reply(404, {"code": 20404, "message": "not found", "status": 404})
+                    return
+                with fake.lock:
+                    found = [m for m in reversed(fake.messages)
+                             if params.get("To", m["to"]) == m["to"] and params.get("From", m["from"]) == m["from"]]
+                size = min(int(params.get("PageSize") or 50), 1000)
+                page = int(params.get("Page") or 0)
+                chunk = found[page * size:(page + 1) * size]
+                def uri(n: int) -> str:
+                    return path + "?" + urlencode({**{k: v for k, v in params.items() if k not in ("Page", "PageToken")},
+                                                   "PageSize": size, "Page": n, "PageToken": f"PA{n}"})
+                more = (page + 1) * size < len(found)
+                self._reply(200, {"messages": chunk, "first_page_uri": uri(0), "uri": uri(page), "page": page,
+                                  "page_size": size, "start": page * size, "end": page * size + len(chunk),
+                                  "previous_page_uri": uri(page - 1) if page else None,
+                                  "next_page_uri": uri(page + 1) if more else None})
 
             def _reply(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller died waiting (a test killed it there)
 
         return Handler
+
+    @staticmethod
+    def _resource(sid: str, form: dict[str, str]) -> dict:
+        return {"sid": sid, "account_sid": ACCOUNT_SID, "status": "queued", "direction": "outbound-api",
+                "body": form.get("Body", ""), "to": form.get("To"), "from": form.get("From"),
+                "messaging_service_sid": form.get("MessagingServiceSid"), "num_segments": "1",
+                "date_created": formatdate(usegmt=True).replace("GMT", "+0000"), "date_sent": None,
+                "date_updated": formatdate(usegmt=True).replace("GMT", "+0000"), "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json"}
 
     def start(self) -> None:
         self.thread.start()
