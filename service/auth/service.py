@@ -17,7 +17,7 @@ from typing import Any
 import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Engine, bindparam
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, or_, select, update
 
 from service.auth.models import AuthSession, UserSecurity
 from service.config import get_settings
@@ -101,7 +101,7 @@ def authenticate(session: Session, *, email: str, password: str, totp: str | Non
     if sec.totp_enabled and sec.totp_secret_sealed:
         if not totp:
             raise SecondFactorRequired("enter the 6-digit code from your authenticator app")
-        if not pyotp.TOTP(unseal(sec.totp_secret_sealed)).verify(totp.strip(), valid_window=1, for_time=at):
+        if not _spend_code(session, sec, unseal(sec.totp_secret_sealed), totp, at):
             _fail(session, sec, at)
             raise BadCredentials("wrong code")
     sec.failed_logins, sec.locked_until = 0, None
@@ -257,25 +257,88 @@ def reset_password(session: Session, *, actor: User, user_id: int, password: str
     return target
 
 
+def _matching_step(secret: str, code: str, at: datetime) -> int | None:
+    """The 30-second step (now, or one either side for a phone's clock) whose code this is."""
+    code = code.strip()
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(at)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _spend_code(session: Session, sec: UserSecurity, secret: str, code: str, at: datetime) -> bool:
+    """True once for a right code: its step is recorded with a conditional UPDATE, so the same code
+    (or an older one) is refused afterwards, even by a sign-in racing this one."""
+    step = _matching_step(secret, code, at)
+    if step is None:
+        return False
+    session.flush()  # the security row exists before the conditional update
+    done = session.exec(update(UserSecurity).where(  # type: ignore[call-overload]
+        col(UserSecurity.user_id) == sec.user_id,
+        or_(col(UserSecurity.totp_last_step).is_(None), col(UserSecurity.totp_last_step) < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
+    sec.totp_last_step = step
+    return True
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return bool(hasher.verify(user.password_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def reauthenticate(session: Session, *, user: User, password: str, code: str | None) -> None:
+    """The signed-in person proves again who they are before a second factor changes: the password,
+    and the current code when a second factor is on (a code spent here cannot sign in afterwards)."""
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    if not password or not check_password(user, password):
+        raise NotAllowed("enter your password to change two-step sign-in")
+    if sec.totp_enabled and sec.totp_secret_sealed and not (
+            code and _spend_code(session, sec, unseal(sec.totp_secret_sealed), code, clock.now())):
+        raise NotAllowed("enter the current code from your authenticator app to change two-step sign-in")
+
+
 def totp_begin(session: Session, *, user: User) -> str:
-    """Create (not yet enable) a TOTP secret for a supervisor or admin; returns the otpauth:// URI."""
+    """A new TOTP key for a supervisor or admin, pending until its first code is entered (an enabled
+    key keeps working until then); returns the otpauth:// URI. Callers reauthenticate first."""
     if user.role not in TOTP_ROLES:
         raise NotAllowed("two-step sign-in is for supervisors and administrators")
     secret = pyotp.random_base32()
     sec = _security(session, user.id)  # type: ignore[arg-type]
-    sec.totp_secret_sealed, sec.totp_enabled = seal(secret), False
+    sec.totp_pending_sealed = seal(secret)
     session.add(sec)
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Samleng")
 
 
 def totp_confirm(session: Session, *, user: User, code: str) -> None:
-    """Enable TOTP once the user proves their app produces the right code."""
+    """Enable the pending key once the user proves their app produces the right code (spent here)."""
     sec = _security(session, user.id)  # type: ignore[arg-type]
-    if not sec.totp_secret_sealed or not pyotp.TOTP(unseal(sec.totp_secret_sealed)).verify(
-            code.strip(), valid_window=1, for_time=clock.now()):
+    pending = unseal(sec.totp_pending_sealed) if sec.totp_pending_sealed else None
+    if pending is None or _matching_step(pending, code, clock.now()) is None:
         raise InvalidInput("that code is not right; check your phone's clock and try again")
-    sec.totp_enabled = True
+    sec.totp_secret_sealed, sec.totp_pending_sealed, sec.totp_enabled = seal(pending), None, True
+    sec.totp_last_step = None  # a new key: steps of the old one mean nothing
     session.add(sec)
+    if not _spend_code(session, sec, pending, code, clock.now()):
+        raise InvalidInput("that code is not right; check your phone's clock and try again")
+
+
+def totp_disable(session: Session, *, user: User) -> None:
+    """Turn the second factor off (callers reauthenticate first)."""
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec.totp_secret_sealed = sec.totp_pending_sealed = None
+    sec.totp_enabled, sec.totp_last_step = False, None
+    session.add(sec)
+
+
+def totp_pending(session: Session, *, user_id: int) -> bool:
+    sec = session.get(UserSecurity, user_id)
+    return bool(sec and sec.totp_pending_sealed)
 
 
 def totp_enabled(session: Session, *, user_id: int) -> bool:

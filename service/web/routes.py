@@ -617,21 +617,38 @@ def account(request: Request, session: SessionDep, user: WebUser) -> Response:
 
 
 @router.post("/account/totp", response_class=HTMLResponse)
-def totp_setup(request: Request, session: SessionDep, user: WebUser, code: Annotated[str, Form(max_length=12)] = "",
-               csrf_token: Csrf = "") -> Response:
-    """First post (no code): a new secret to add to the authenticator app; second post: confirm it."""
+def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
+               action: Annotated[str, Form(max_length=8)] = "", password: Annotated[str, Form(max_length=1024)] = "",
+               code: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """Two-step sign-in: `begin` (a new key; password, and the current code if one is on), `new` (the
+    same, replacing an enabled key), `confirm` (the new key's first code), `off` (password and code)."""
     user = _need_user(user)
     _check_csrf(request, csrf_token)
+    was_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
     try:
-        if not code:
+        if action in ("begin", "new", "off"):
+            try:
+                auth.reauthenticate(session, user=user, password=password, code=code or None)
+            except auth.NotAllowed as exc:
+                session.commit()  # a code spent on a refused attempt stays spent
+                return page(request, "account.html", 403, totp_on=was_on, error=str(exc))
+            if action == "off":
+                auth.totp_disable(session, user=user)
+                record(session, actor=user.email, action="user.totp_disabled", object_type="user", object_id=user.id)
+                session.commit()
+                return page(request, "account.html", totp_on=False)
             uri = auth.totp_begin(session, user=user)
             session.commit()
-            return page(request, "account.html", totp_on=False, uri=uri)
+            return page(request, "account.html", totp_on=was_on, uri=uri)
+        if action != "confirm" or not code:
+            return page(request, "account.html", 403, totp_on=was_on,
+                        error="enter your password to change two-step sign-in")
         auth.totp_confirm(session, user=user, code=code)
     except auth.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from None
     except DomainError as exc:
-        return page(request, "account.html", 422, totp_on=False, error=str(exc))
+        session.rollback()
+        return page(request, "account.html", 422, totp_on=was_on, uri=None, error=str(exc))
     record(session, actor=user.email, action="user.totp_enabled", object_type="user", object_id=user.id)
     session.commit()
     return page(request, "account.html", totp_on=True)
