@@ -280,15 +280,19 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
     if throttled(session, request):
         return page(request, "login.html", 429, error="Too many failed sign-ins. Wait 15 minutes.", email=email)
     try:
-        user = auth.authenticate(session, email=email, password=password, totp=totp or None)
+        user = auth.authenticate(session, email=email, password=password, totp=totp or None,
+                                 device=request.cookies.get(auth.DEVICE_COOKIE))
     except auth.SecondFactorRequired:
         return page(request, "login.html", 401, error="Enter the 6-digit code from your authenticator app.",
                     email=email, need_totp=True)
-    except auth.LockedOut:
+    except auth.Throttled as exc:
+        ratelimit.hit(session, client_key(request))
         session.commit()
-        return page(request, "login.html", 401, email=email,
-                    error="This account is locked for 15 minutes after too many failed sign-ins. "
-                          "An administrator can unlock it.")
+        response = page(request, "login.html", 429, email=email,
+                        error="Too many failed sign-ins for this email. Wait a few minutes and try again, "
+                              "or sign in from a device you have used before.")
+        response.headers["Retry-After"] = str(int(exc.wait.total_seconds()) + 1)
+        return response
     except auth.AuthError:
         ratelimit.hit(session, client_key(request))
         session.commit()
@@ -299,6 +303,9 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
     session.commit()
     response = _redirect("/")
     set_cookie(response, COOKIE, issued.token)
+    if not auth.known_device(request.cookies.get(auth.DEVICE_COOKIE), user.email):
+        # this browser is known for this email from now: a stranger's guesses never make it wait
+        set_cookie(response, auth.DEVICE_COOKIE, auth.device_token(user.email), max_age=auth.DEVICE_MAX_AGE)
     return response
 
 
