@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, func
 from sqlmodel import Session, col, delete, or_, select, update
 
 from service.auth.models import AuthSession, UserSecurity
+from service.auth.passwords import check_new
 from service.config import get_settings
 from service.kit import clock
 from service.kit.clock import as_utc
@@ -306,8 +307,7 @@ def reset_password(session: Session, *, actor: User, user_id: int, password: str
     target = session.get(User, user_id)
     if target is None or not can_manage(actor, target):
         raise NotAllowed("you cannot reset this user's password")
-    if len(password) < 12:
-        raise InvalidInput("password must be at least 12 characters")
+    check_new(password)
     target.password_hash = hasher.hash(password)
     session.add(target)
     sec = _security(session, target.id)  # type: ignore[arg-type]
@@ -362,6 +362,18 @@ def reauthenticate(session: Session, *, user: User, password: str, code: str | N
     if sec.totp_enabled and sec.totp_secret_sealed and not (
             code and _spend_code(session, sec, unseal(sec.totp_secret_sealed), code, clock.now())):
         raise NotAllowed("enter the current code from your authenticator app to change two-step sign-in")
+
+
+def change_password(session: Session, *, user: User, current: str, password: str) -> None:
+    """The signed-in user sets a new password, proving the current one; their other sessions end."""
+    if not check_password(user, current):
+        raise NotAllowed("your current password is not right")
+    check_new(password)
+    user.password_hash = hasher.hash(password)
+    session.add(user)
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec.password_reset_at = clock.now()
+    session.add(sec)
 
 
 def totp_begin(session: Session, *, user: User) -> str:

@@ -620,7 +620,31 @@ def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: R
 def account(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return _redirect("/")
-    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id))  # type: ignore[arg-type]
+    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+                password_done=request.query_params.get("done") == "password")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
+                    current: Annotated[str, Form(max_length=1024)] = "",
+                    password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    """A new password, with the current one; every other session of the user ends."""
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    totp_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
+    try:
+        auth.change_password(session, user=user, current=current, password=password)
+    except auth.NotAllowed as exc:
+        return page(request, "account.html", 403, totp_on=totp_on, password_error=str(exc))
+    except DomainError as exc:
+        return page(request, "account.html", 422, totp_on=totp_on, password_error=str(exc))
+    auth.end_all_sessions(session, user_id=user.id)  # type: ignore[arg-type]
+    issued = auth.start_session(session, user=user, kind="web")
+    record(session, actor=user.email, action="user.password_changed", object_type="user", object_id=user.id)
+    session.commit()
+    response = _redirect("/account?done=password")
+    set_cookie(response, COOKIE, issued.token)
+    return response
 
 
 @router.post("/account/totp", response_class=HTMLResponse)
