@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.engine.dispose()
 
     app = FastAPI(title="Samleng", version="0.1.0", lifespan=lifespan,
-                  docs_url="/api/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)  # /api/docs: our own copy of Swagger UI (service/web/setup.py)
     app.state.settings = settings
     app.state.engine = build_engine(settings)
     lanes = settings.writer_lanes or (1 if app.state.engine.dialect.name == "sqlite" else 4)

@@ -68,6 +68,15 @@ def test_errors_are_one_line_and_non_zero(cli, args, stdin) -> None:  # type: ig
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("samleng:")
 
 
+def test_a_common_password_is_refused_with_a_reason(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("migrate").returncode == 0
+    cli("org", "create", "--slug", "khana", "--name", "KHANA")
+    result = cli("user", "create", "--email", "x@khana.org", "--org", "khana", "--role", "handler", stdin="qwerty123456\n")
+    assert result.returncode != 0 and "common" in result.stderr
+    with Session(cli.engine()) as s:
+        assert s.exec(select(User)).all() == []
+
+
 def test_platform_admin_has_no_org(cli) -> None:  # type: ignore[no-untyped-def]
     cli("migrate")
     assert cli("user", "create", "--email", "root@samleng.org", "--role", "admin",

@@ -107,36 +107,106 @@ def map_figure(shown: dict[str, str], plotted: dict[str, int | None], *, languag
     return Figure("map", title, svg, table, caption=" ".join(notes))
 
 
+Cell = tuple[str, tuple[int, int]]  # (table key, (row, column)); totals at index n_rows / n_cols
+
+
+def suppress_page(raws: dict[str, dict], links: list[list[Cell]]) -> dict[str, Published]:
+    """Suppress every table of one page together. `raws` holds each table's `suppress` arguments;
+    `links` groups cells that are the same quantity in several tables (a page's grand total, a
+    month's total in two charts). A quantity hidden in one table is hidden in all of them, then
+    each table is suppressed again, until nothing changes: no figure shows what another hides."""
+    hide: dict[str, set[tuple[int, int]]] = {key: set() for key in raws}
+    while True:
+        pubs = {key: suppress(threshold=threshold(), hide=sorted(hide[key]), **args) for key, args in raws.items()}
+        more = False
+        for group in links:
+            if any(pos in pubs[key].hidden for key, pos in group):
+                for key, pos in group:
+                    if pos not in pubs[key].hidden and pos not in hide[key]:
+                        hide[key].add(pos)
+                        more = True
+        if not more:
+            return pubs
+
+
+def page_links(shape: dict[str, tuple[int, int]]) -> list[list[Cell]]:
+    """The quantities the public page publishes in more than one figure, given each table's
+    (rows, columns): every report counted once in each of `ALL_REPORTS`, month totals in both
+    charts over time, open/resolved/other in the status chart and the province table, and the
+    resolved reports again as the satisfaction chart's total."""
+    def corner(key: str) -> Cell:
+        r, c = shape[key]
+        return key, (r, c)
+
+    groups: list[list[Cell]] = [[corner(k) for k in ALL_REPORTS if k in shape]]
+    months = shape["over_time"][1]
+    for j in range(months):
+        groups.append([("over_time", (shape["over_time"][0], j)), ("open_resolved", (3, j))])
+    for k in range(3):  # open, resolved, other
+        groups.append([("open_resolved", (k, months)), ("provinces", (shape["provinces"][0], k))])
+    groups.append([("open_resolved", (1, months)), corner("satisfaction")])
+    return groups
+
+
+# Tables of the public page whose grand total is every report in the window.
+ALL_REPORTS = ("over_time", "open_resolved", "provinces", "urgency", "channel", "population")
+COUNTS = (("urgency", "Reports by urgency"), ("channel", "Reports by channel"), ("population", "Reports by population"))
+
+
+def public_tables(raw: dict[str, tuple[list[list[int]], list[str], list[str]]]) -> dict[str, Published]:
+    """The public page's tables from raw counts (table, row labels, column labels), suppressed
+    together (`suppress_page`)."""
+    raws = {key: {"table": table, "row_labels": rows, "col_labels": cols} for key, (table, rows, cols) in raw.items()}
+    shape = {key: (len(rows), len(cols)) for key, (_t, rows, cols) in raw.items()}
+    return suppress_page(raws, page_links(shape))
+
+
 def public_figures(session: Session, *, filters: q.Filters, language: str = "en") -> list[Figure]:
-    """The public page's charts: every number suppressed first."""
+    """The public page's charts: every number suppressed first, all tables of the page together."""
+    raw: dict[str, tuple[list[list[int]], list[str], list[str]]] = {}
+    over = q.reports_over_time(session, by="category", period="month", filters=filters)
+    raw["over_time"] = (over.table(), [label(language, v) for v in over.values], list(over.periods))
+    ovr_series = q.open_vs_resolved(session, period="month", filters=filters)
+    raw["open_resolved"] = (ovr_series.table(), [label(language, v) for v in ovr_series.values],
+                            list(ovr_series.periods))
+    rows = q.by_place(session, filters=filters)
+    codes = [r.place.code if r.place else "" for r in rows]
+    raw["provinces"] = ([[r.open, r.resolved, r.total - r.open - r.resolved] for r in rows],
+                        [(r.place.name_km if language == "km" else r.place.name_en) if r.place
+                         else label(language, "unknown") for r in rows],
+                        [label(language, "open"), t(language, "resolved"), label(language, "other")])
+    title = t(language, "Reports")
+    for by, _title in COUNTS:
+        values = q.counts_by(session, by=by, filters=filters)
+        raw[by] = ([[n] for n in values.values()], [label(language, v) for v in values], [title])
+    for key, timing in (("first_response", q.time_to_first_response), ("resolution", q.time_to_resolution)):
+        buckets = timing(session, filters=filters).buckets
+        raw[key] = ([[n] for n in buckets.values()], [label(language, v) for v in buckets], [title])
+    answers = q.satisfaction(session, filters=filters)
+    raw["satisfaction"] = ([[n] for n in answers.values()], [label(language, v) for v in answers], [title])
+    pubs = public_tables(raw)
+
     figs: list[Figure] = []
-    over_time = suppressed_series(q.reports_over_time(session, by="category", period="month", filters=filters),
-                                  language=language)
+    over_time = pubs["over_time"]
     figs.append(Figure("over_time", t(language, "Reports over time by category"),
                        charts.stacked_bar(t(language, "Reports over time by category"), over_time.col_labels,
                                           chart_values(over_time), language=language), over_time))
-    provinces, codes = province_table(session, filters=filters, language=language)
-    # One suppression pass for the page: the map shows the province table's own published totals
-    # (a total the table hides is hatched on the map), so table and map together recover nothing.
-    shown, plotted = map_values(provinces, codes)
+    # The map shows the province table's own published totals (a total the table hides is hatched).
+    shown, plotted = map_values(pubs["provinces"], codes)
     if charts.map_covers(shown):
-        figs.append(map_figure(shown, plotted, language=language, table=provinces))
-    for by, title in (("urgency", "Reports by urgency"), ("channel", "Reports by channel"),
-                      ("population", "Reports by population")):
-        pub = suppressed_counts(q.counts_by(session, by=by, filters=filters), language=language,
-                                title=t(language, "Reports"))
-        figs.append(Figure(by, t(language, title), charts.bar_chart(t(language, title), column_values(pub)), pub))
-    ovr = suppressed_series(q.open_vs_resolved(session, period="month", filters=filters), language=language)
+        figs.append(map_figure(shown, plotted, language=language, table=pubs["provinces"]))
+    for by, title_en in COUNTS:
+        pub = pubs[by]
+        figs.append(Figure(by, t(language, title_en), charts.bar_chart(t(language, title_en), column_values(pub)), pub))
+    ovr = pubs["open_resolved"]
     figs.append(Figure("open_resolved", t(language, "Open and resolved"),
                        charts.stacked_bar(t(language, "Open and resolved"), ovr.col_labels, chart_values(ovr),
                                           language=language), ovr))
-    for key, title, timing in (("first_response", "Time to first response", q.time_to_first_response),
-                               ("resolution", "Time to resolution", q.time_to_resolution)):
-        pub = suppressed_counts(timing(session, filters=filters).buckets, language=language,
-                                title=t(language, "Reports"))
-        figs.append(Figure(key, t(language, title),
-                           charts.bar_chart(t(language, title), column_values(pub), horizontal=False), pub))
-    sat = suppressed_counts(q.satisfaction(session, filters=filters), language=language, title=t(language, "Reports"))
+    for key, title_en in (("first_response", "Time to first response"), ("resolution", "Time to resolution")):
+        pub = pubs[key]
+        figs.append(Figure(key, t(language, title_en),
+                           charts.bar_chart(t(language, title_en), column_values(pub), horizontal=False), pub))
+    sat = pubs["satisfaction"]
     figs.append(Figure("satisfaction", t(language, "Reporter satisfaction at closure"),
                        charts.pie_chart(t(language, "Reporter satisfaction at closure"),
                                         {k: v for k, v in column_values(sat).items() if v != 0}), sat))

@@ -100,8 +100,11 @@ def _lines(n_rows: int, n_cols: int) -> list[list[tuple[int, int]]]:
 def suppress(
     table: Sequence[Sequence[int]], *, row_labels: Sequence[str] | None = None,
     col_labels: Sequence[str] | None = None, threshold: int = DEFAULT_THRESHOLD,
+    hide: Sequence[tuple[int, int]] = (),
 ) -> Published:
-    """Suppress a table of non-negative counts (rows x columns, without totals)."""
+    """Suppress a table of non-negative counts (rows x columns, without totals). `hide`: cells (totals
+    included, as (n_rows, j) / (i, n_cols)) to hide as complements from the start, because another
+    figure of the same page hides the same quantity (`publish.suppress_page`)."""
     threshold = check_threshold(threshold)
     n_rows = len(table)
     n_cols = len(table[0]) if n_rows else 0
@@ -118,9 +121,11 @@ def suppress(
         for j in range(n_cols + 1):
             if 0 < values[i][j] < threshold:
                 pub.hidden[(i, j)] = HIDDEN_SMALL
+    for pos in hide:
+        pub.hidden.setdefault(pos, HIDDEN_COMPLEMENT)
     lines = _lines(n_rows, n_cols)
     while True:
-        pinned = disclosed(pub, lines)
+        pinned = disclosed(pub, lines) or _pinned_among(pub, lines, hide)
         if not pinned:
             return pub
         before = len(pub.hidden)
@@ -311,6 +316,23 @@ def disclosed(pub: Published, lines: list[list[tuple[int, int]]] | None = None) 
     # consistent with what is shown for every small cell; no such table found means disclosed.
     for pos, kind in sorted(pub.hidden.items()):
         if kind == HIDDEN_SMALL and not _rectangle_witness(pub, pos) and not _alternative_exists(pub, lines, pos):
+            return [pos]
+    return []
+
+
+def _pinned_among(pub: Published, lines: list[list[tuple[int, int]]],
+                  cells: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Of `cells` (hidden because another figure hides the same quantity), the first one this table
+    alone gives away: the other figure's hiding would be worth nothing if this one told it."""
+    if not cells:
+        return []
+    bridges = _bridges(pub)
+    found = bounds(pub, lines)
+    for pos in cells:
+        if pub.hidden.get(pos) != HIDDEN_COMPLEMENT:
+            continue
+        low_, high_ = found.get(pos, (0, None))
+        if pos in bridges or (high_ is not None and low_ >= high_) or not _alternative_exists(pub, lines, pos):
             return [pos]
     return []
 

@@ -36,4 +36,8 @@ class UserSecurity(SQLModel, table=True):
     locked_until: datetime | None = ts_field()
     totp_secret_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     totp_enabled: bool = Field(default=False)
+    # A new key waiting for its first code; the enabled one keeps working until then.
+    totp_pending_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The last 30-second step whose code was accepted: a code is good once.
+    totp_last_step: int | None = Field(default=None)
     password_reset_at: datetime | None = ts_field()

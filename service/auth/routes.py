@@ -15,7 +15,7 @@ from service.queue.schemas import Problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-LOGIN_FAILURES_PER_IP = 30  # per 15 minutes, on top of the per-account lockout
+LOGIN_FAILURES_PER_IP = 30  # per 15 minutes, on top of the per-email wait (service/auth/service.py)
 LOGIN_WINDOW = timedelta(minutes=15)
 
 
@@ -34,9 +34,10 @@ def throttled(session, request: Request) -> bool:  # type: ignore[no-untyped-def
 
 
 @router.post("/token", response_model=Token, responses={
-    401: {"description": "wrong credentials, second factor needed, or locked", "model": Problem},
+    401: {"description": "wrong credentials or second factor needed", "model": Problem},
     422: {"description": "invalid input", "model": Problem},
-    429: {"description": "too many failed sign-ins from this address", "model": Problem}})
+    429: {"description": "too many failed sign-ins from this address or for this email; see Retry-After",
+          "model": Problem}})
 def token(
     request: Request, session: SessionDep,
     username: Annotated[str, Form(max_length=254)], password: Annotated[str, Form(max_length=1024)],
@@ -48,6 +49,10 @@ def token(
         raise HTTPException(429, "too many failed sign-ins from here; wait 15 minutes")
     try:
         user = auth.authenticate(session, email=username, password=password, totp=totp)
+    except auth.Throttled as exc:
+        ratelimit.hit(session, client_key(request))
+        session.commit()
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(int(exc.wait.total_seconds()) + 1)}) from None
     except auth.AuthError as exc:
         ratelimit.hit(session, client_key(request))
         session.commit()

@@ -16,14 +16,16 @@ from typing import Any
 
 import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, bindparam
-from sqlmodel import Session, col, select, update
+from sqlalchemy import Connection, Engine, bindparam, func
+from sqlmodel import Session, col, delete, or_, select, update
 
 from service.auth.models import AuthSession, UserSecurity
+from service.auth.passwords import check_new
 from service.config import get_settings
 from service.kit import clock
 from service.kit.clock import as_utc
-from service.kit.crypto import seal, unseal
+from service.intake.models import RateEvent
+from service.kit.crypto import rate_key, seal, unseal
 from service.kit.errors import DomainError, InvalidInput
 from service.kit.fastsql import FastQuery
 from service.orgs.models import User
@@ -33,8 +35,16 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=8)
 # Writing last_seen_at on every request would make every read a write; a minute of slack is enough.
 TOUCH_EVERY = timedelta(seconds=60)
+# Failed sign-ins are counted per email (whether or not it has an account) over FAILURE_MEMORY; past
+# MAX_FAILURES each attempt waits after the last failure, the wait doubling from FIRST_WAIT up to
+# LONGEST_WAIT. The correct password from a device that signed in to this email before is admitted
+# without waiting, so nobody can lock an owner out by guessing (docs/security.md).
 MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+FIRST_WAIT = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(minutes=15)
+FAILURE_MEMORY = timedelta(hours=1)
+DEVICE_COOKIE = "__Host-samleng-device"
+DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie
 TOTP_ROLES = ("supervisor", "admin")
 # A hash to verify against when the email is unknown, so timing does not reveal which emails exist.
 _DUMMY_HASH = hasher.hash("samleng-no-such-user-password")
@@ -48,8 +58,15 @@ class BadCredentials(AuthError):
     pass
 
 
-class LockedOut(AuthError):
-    pass
+class Throttled(AuthError):
+    """Too many recent failures for this email (an account or not): wait, or use a known device."""
+
+    def __init__(self, message: str, wait: timedelta) -> None:
+        super().__init__(message)
+        self.wait = wait
+
+
+LockedOut = Throttled  # the old name
 
 
 class SecondFactorRequired(AuthError):
@@ -78,48 +95,92 @@ def _security(session: Session, user_id: int) -> UserSecurity:
     return row
 
 
-def authenticate(session: Session, *, email: str, password: str, totp: str | None = None) -> User:
-    """The user for these credentials, counting failures toward a lockout."""
+def _normal(email: str) -> str:
+    return email.strip().lower()
+
+
+def wait_after(failures: int) -> timedelta:
+    """How long after the last failure the next attempt waits, given the recent failures."""
+    if failures < MAX_FAILURES:
+        return timedelta()
+    return min(FIRST_WAIT * 2 ** min(failures - MAX_FAILURES, 16), LONGEST_WAIT)
+
+
+def _failures_bucket(email: str) -> str:
+    return rate_key(f"login-account:{_normal(email)}")
+
+
+def account_wait(session: Session, *, email: str) -> timedelta:
+    """What is left of the wait for this email now (zero when an attempt may be made)."""
+    at = clock.now()
+    n, last = session.exec(select(func.count(), func.max(RateEvent.at)).where(  # type: ignore[call-overload]
+        RateEvent.bucket == _failures_bucket(email), RateEvent.at >= at - FAILURE_MEMORY)).one()
+    if not n or last is None:
+        return timedelta()
+    return max(as_utc(last) + wait_after(int(n)) - at, timedelta())
+
+
+def _count_failure(session: Session, email: str) -> None:
+    session.add(RateEvent(bucket=_failures_bucket(email), at=clock.now()))
+    session.flush()  # the caller raises after this: the failure must still be saved
+
+
+def forget_failures(session: Session, *, email: str) -> None:
+    session.exec(delete(RateEvent).where(col(RateEvent.bucket) == _failures_bucket(email)))  # type: ignore[call-overload]
+
+
+def _device_mac(email: str, nonce: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"device:{_normal(email)}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def device_token(email: str) -> str:
+    """The cookie a browser gets when it signs in: it marks the browser as known for this email."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_device_mac(email, nonce)}"
+
+
+def known_device(device: str | None, email: str) -> bool:
+    if not device or len(device) > 80 or "." not in device:
+        return False
+    nonce, mac = device.split(".", 1)
+    return hmac.compare_digest(_device_mac(email, nonce), mac)
+
+
+def authenticate(session: Session, *, email: str, password: str, totp: str | None = None,
+                 device: str | None = None) -> User:
+    """The user for these credentials. Each failure makes the next attempt for this email wait longer
+    (accounts and unknown emails alike); a known device with the right password does not wait."""
     if "\x00" in email:  # PostgreSQL text cannot hold NUL; no user has one
         raise BadCredentials("wrong email or password")
-    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    wait = account_wait(session, email=email)
+    if wait and not known_device(device, email):
+        raise Throttled("too many failed sign-ins for this email; wait a few minutes and try again, "
+                        "or sign in from a device you have used before", wait)
+    user = session.exec(select(User).where(User.email == _normal(email))).first()
     if user is None or not user.is_active:
         try:
             hasher.verify(_DUMMY_HASH, password)
         except VerificationError:
             pass
+        _count_failure(session, email)
         raise BadCredentials("wrong email or password")
     sec = _security(session, user.id)  # type: ignore[arg-type]
     at = clock.now()
-    if sec.locked_until is not None and as_utc(sec.locked_until) > at:
-        raise LockedOut("too many failed attempts; try again later or ask an administrator")
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        _fail(session, sec, at)
-        raise BadCredentials("wrong email or password") from None
+    if not check_password(user, password):
+        _count_failure(session, email)
+        raise BadCredentials("wrong email or password")
     if sec.totp_enabled and sec.totp_secret_sealed:
         if not totp:
             raise SecondFactorRequired("enter the 6-digit code from your authenticator app")
-        if not pyotp.TOTP(unseal(sec.totp_secret_sealed)).verify(totp.strip(), valid_window=1, for_time=at):
-            _fail(session, sec, at)
+        if not _spend_code(session, sec, unseal(sec.totp_secret_sealed), totp, at):
+            _count_failure(session, email)
             raise BadCredentials("wrong code")
-    sec.failed_logins, sec.locked_until = 0, None
-    session.add(sec)
+    forget_failures(session, email=email)
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
         session.add(user)
     return user
-
-
-def _fail(session: Session, sec: UserSecurity, at) -> None:  # type: ignore[no-untyped-def]
-    sec.failed_logins += 1
-    if sec.failed_logins >= MAX_FAILURES:
-        sec.locked_until = at + LOCKOUT
-        sec.failed_logins = 0
-    session.add(sec)
-    # The caller raises after this: the failure count must still be saved.
-    session.flush()
 
 
 def start_session(session: Session, *, user: User, kind: str = "web", replaces: str | None = None) -> Issued:
@@ -246,36 +307,111 @@ def reset_password(session: Session, *, actor: User, user_id: int, password: str
     target = session.get(User, user_id)
     if target is None or not can_manage(actor, target):
         raise NotAllowed("you cannot reset this user's password")
-    if len(password) < 12:
-        raise InvalidInput("password must be at least 12 characters")
+    check_new(password)
     target.password_hash = hasher.hash(password)
     session.add(target)
     sec = _security(session, target.id)  # type: ignore[arg-type]
     sec.failed_logins, sec.locked_until, sec.password_reset_at = 0, None, clock.now()
     session.add(sec)
+    forget_failures(session, email=target.email)
     end_all_sessions(session, user_id=target.id)  # type: ignore[arg-type]
     return target
 
 
+def _matching_step(secret: str, code: str, at: datetime) -> int | None:
+    """The 30-second step (now, or one either side for a phone's clock) whose code this is."""
+    code = code.strip()
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(at)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _spend_code(session: Session, sec: UserSecurity, secret: str, code: str, at: datetime) -> bool:
+    """True once for a right code: its step is recorded with a conditional UPDATE, so the same code
+    (or an older one) is refused afterwards, even by a sign-in racing this one."""
+    step = _matching_step(secret, code, at)
+    if step is None:
+        return False
+    session.flush()  # the security row exists before the conditional update
+    done = session.exec(update(UserSecurity).where(  # type: ignore[call-overload]
+        col(UserSecurity.user_id) == sec.user_id,
+        or_(col(UserSecurity.totp_last_step).is_(None), col(UserSecurity.totp_last_step) < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
+    sec.totp_last_step = step
+    return True
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return bool(hasher.verify(user.password_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def reauthenticate(session: Session, *, user: User, password: str, code: str | None) -> None:
+    """The signed-in person proves again who they are before a second factor changes: the password,
+    and the current code when a second factor is on (a code spent here cannot sign in afterwards)."""
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    if not password or not check_password(user, password):
+        raise NotAllowed("enter your password to change two-step sign-in")
+    if sec.totp_enabled and sec.totp_secret_sealed and not (
+            code and _spend_code(session, sec, unseal(sec.totp_secret_sealed), code, clock.now())):
+        raise NotAllowed("enter the current code from your authenticator app to change two-step sign-in")
+
+
+def change_password(session: Session, *, user: User, current: str, password: str) -> None:
+    """The signed-in user sets a new password, proving the current one; their other sessions end."""
+    if not check_password(user, current):
+        raise NotAllowed("your current password is not right")
+    check_new(password)
+    user.password_hash = hasher.hash(password)
+    session.add(user)
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec.password_reset_at = clock.now()
+    session.add(sec)
+
+
 def totp_begin(session: Session, *, user: User) -> str:
-    """Create (not yet enable) a TOTP secret for a supervisor or admin; returns the otpauth:// URI."""
+    """A new TOTP key for a supervisor or admin, pending until its first code is entered (an enabled
+    key keeps working until then); returns the otpauth:// URI. Callers reauthenticate first."""
     if user.role not in TOTP_ROLES:
         raise NotAllowed("two-step sign-in is for supervisors and administrators")
     secret = pyotp.random_base32()
     sec = _security(session, user.id)  # type: ignore[arg-type]
-    sec.totp_secret_sealed, sec.totp_enabled = seal(secret), False
+    sec.totp_pending_sealed = seal(secret)
     session.add(sec)
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Samleng")
 
 
 def totp_confirm(session: Session, *, user: User, code: str) -> None:
-    """Enable TOTP once the user proves their app produces the right code."""
+    """Enable the pending key once the user proves their app produces the right code (spent here)."""
     sec = _security(session, user.id)  # type: ignore[arg-type]
-    if not sec.totp_secret_sealed or not pyotp.TOTP(unseal(sec.totp_secret_sealed)).verify(
-            code.strip(), valid_window=1, for_time=clock.now()):
+    pending = unseal(sec.totp_pending_sealed) if sec.totp_pending_sealed else None
+    if pending is None or _matching_step(pending, code, clock.now()) is None:
         raise InvalidInput("that code is not right; check your phone's clock and try again")
-    sec.totp_enabled = True
+    sec.totp_secret_sealed, sec.totp_pending_sealed, sec.totp_enabled = seal(pending), None, True
+    sec.totp_last_step = None  # a new key: steps of the old one mean nothing
     session.add(sec)
+    if not _spend_code(session, sec, pending, code, clock.now()):
+        raise InvalidInput("that code is not right; check your phone's clock and try again")
+
+
+def totp_disable(session: Session, *, user: User) -> None:
+    """Turn the second factor off (callers reauthenticate first)."""
+    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec.totp_secret_sealed = sec.totp_pending_sealed = None
+    sec.totp_enabled, sec.totp_last_step = False, None
+    session.add(sec)
+
+
+def totp_pending(session: Session, *, user_id: int) -> bool:
+    sec = session.get(UserSecurity, user_id)
+    return bool(sec and sec.totp_pending_sealed)
 
 
 def totp_enabled(session: Session, *, user_id: int) -> bool:

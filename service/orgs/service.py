@@ -32,8 +32,9 @@ def create_user(session: Session, *, email: str, org_slug: str | None, role: str
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
     if "@" not in email or len(email) > 254:
         raise InvalidInput("email is not valid")
-    if len(password) < 12:
-        raise InvalidInput("password must be at least 12 characters")
+    from service.auth.passwords import check_new
+
+    check_new(password)
     org_id = None
     if org_slug:
         org = session.exec(select(Organisation).where(Organisation.slug == org_slug)).first()

@@ -188,9 +188,15 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 class WebhookDriver:
     def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
-        self.client = client or httpx.Client(timeout=settings.outbox_timeout, follow_redirects=False)
+        from service.kit.netguard import GuardedTransport
+
+        # Connections go only to the address just checked (no second DNS answer: service/kit/netguard.py).
+        self.client = client or httpx.Client(timeout=settings.outbox_timeout, follow_redirects=False,
+                                             transport=GuardedTransport(lambda: settings.webhook_allow_networks))
 
     def deliver(self, item: Outgoing) -> Sent:
+        from service.kit.netguard import AddressRefused
+
         if not item.to or not item.secret:
             raise PermanentFailure("body has no webhook URL or secret")
         content: dict[str, Any] = json.loads(item.payload)
@@ -204,6 +210,8 @@ class WebhookDriver:
         }
         try:
             response = self.client.post(item.to, content=body, headers=headers)
+        except AddressRefused as exc:
+            raise PermanentFailure(f"webhook address refused: {exc}") from None
         except httpx.HTTPError as exc:
             raise RuntimeError(f"webhook {type(exc).__name__}") from None
         if 200 <= response.status_code < 300 or response.status_code == 409:  # 409: already have it

@@ -296,15 +296,19 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
     if throttled(session, request):
         return page(request, "login.html", 429, error="Too many failed sign-ins. Wait 15 minutes.", email=email)
     try:
-        user = auth.authenticate(session, email=email, password=password, totp=totp or None)
+        user = auth.authenticate(session, email=email, password=password, totp=totp or None,
+                                 device=request.cookies.get(auth.DEVICE_COOKIE))
     except auth.SecondFactorRequired:
         return page(request, "login.html", 401, error="Enter the 6-digit code from your authenticator app.",
                     email=email, need_totp=True)
-    except auth.LockedOut:
+    except auth.Throttled as exc:
+        ratelimit.hit(session, client_key(request))
         session.commit()
-        return page(request, "login.html", 401, email=email,
-                    error="This account is locked for 15 minutes after too many failed sign-ins. "
-                          "An administrator can unlock it.")
+        response = page(request, "login.html", 429, email=email,
+                        error="Too many failed sign-ins for this email. Wait a few minutes and try again, "
+                              "or sign in from a device you have used before.")
+        response.headers["Retry-After"] = str(int(exc.wait.total_seconds()) + 1)
+        return response
     except auth.AuthError:
         ratelimit.hit(session, client_key(request))
         session.commit()
@@ -315,6 +319,9 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
     session.commit()
     response = _redirect("/")
     set_cookie(response, COOKIE, issued.token)
+    if not auth.known_device(request.cookies.get(auth.DEVICE_COOKIE), user.email):
+        # this browser is known for this email from now: a stranger's guesses never make it wait
+        set_cookie(response, auth.DEVICE_COOKIE, auth.device_token(user.email), max_age=auth.DEVICE_MAX_AGE)
     return response
 
 
@@ -668,25 +675,66 @@ def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: R
 def account(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return _redirect("/")
-    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id))  # type: ignore[arg-type]
+    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+                password_done=request.query_params.get("done") == "password")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
+                    current: Annotated[str, Form(max_length=1024)] = "",
+                    password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    """A new password, with the current one; every other session of the user ends."""
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    totp_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
+    try:
+        auth.change_password(session, user=user, current=current, password=password)
+    except auth.NotAllowed as exc:
+        return page(request, "account.html", 403, totp_on=totp_on, password_error=str(exc))
+    except DomainError as exc:
+        return page(request, "account.html", 422, totp_on=totp_on, password_error=str(exc))
+    auth.end_all_sessions(session, user_id=user.id)  # type: ignore[arg-type]
+    issued = auth.start_session(session, user=user, kind="web")
+    record(session, actor=user.email, action="user.password_changed", object_type="user", object_id=user.id)
+    session.commit()
+    response = _redirect("/account?done=password")
+    set_cookie(response, COOKIE, issued.token)
+    return response
 
 
 @router.post("/account/totp", response_class=HTMLResponse)
-def totp_setup(request: Request, session: SessionDep, user: WebUser, code: Annotated[str, Form(max_length=12)] = "",
-               csrf_token: Csrf = "") -> Response:
-    """First post (no code): a new secret to add to the authenticator app; second post: confirm it."""
+def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
+               action: Annotated[str, Form(max_length=8)] = "", password: Annotated[str, Form(max_length=1024)] = "",
+               code: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """Two-step sign-in: `begin` (a new key; password, and the current code if one is on), `new` (the
+    same, replacing an enabled key), `confirm` (the new key's first code), `off` (password and code)."""
     user = _need_user(user)
     _check_csrf(request, csrf_token)
+    was_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
     try:
-        if not code:
+        if action in ("begin", "new", "off"):
+            try:
+                auth.reauthenticate(session, user=user, password=password, code=code or None)
+            except auth.NotAllowed as exc:
+                session.commit()  # a code spent on a refused attempt stays spent
+                return page(request, "account.html", 403, totp_on=was_on, error=str(exc))
+            if action == "off":
+                auth.totp_disable(session, user=user)
+                record(session, actor=user.email, action="user.totp_disabled", object_type="user", object_id=user.id)
+                session.commit()
+                return page(request, "account.html", totp_on=False)
             uri = auth.totp_begin(session, user=user)
             session.commit()
-            return page(request, "account.html", totp_on=False, uri=uri)
+            return page(request, "account.html", totp_on=was_on, uri=uri)
+        if action != "confirm" or not code:
+            return page(request, "account.html", 403, totp_on=was_on,
+                        error="enter your password to change two-step sign-in")
         auth.totp_confirm(session, user=user, code=code)
     except auth.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from None
     except DomainError as exc:
-        return page(request, "account.html", 422, totp_on=False, error=str(exc))
+        session.rollback()
+        return page(request, "account.html", 422, totp_on=was_on, uri=None, error=str(exc))
     record(session, actor=user.email, action="user.totp_enabled", object_type="user", object_id=user.id)
     session.commit()
     return page(request, "account.html", totp_on=True)

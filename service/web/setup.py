@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
@@ -18,6 +18,15 @@ from service.web.routes import counts_fragment, home
 from service.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "static"
+# Swagger UI from /static (vendored, static/VENDORED.txt): works offline, no script from another host,
+# started by static/swagger-init.js so the page keeps the strict Content-Security-Policy.
+API_DOCS = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Samleng API</title>
+<link rel="stylesheet" href="/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>
+"""
 
 
 def install_review(app: FastAPI) -> None:
@@ -33,6 +42,13 @@ def install_review(app: FastAPI) -> None:
     app.include_router(web_router)
     app.include_router(supervision_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        from service.web.render import CSP
+
+        return HTMLResponse(API_DOCS, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                                               "Referrer-Policy": "no-referrer"})
     # The case list and the web queue (its page and its counts) skip routing and dependency solving
     # (docs/review-queue.md, "Speed").
     app.add_middleware(FastLane, routes={("GET", LIST_PATH): list_cases, ("GET", "/"): home,

@@ -33,7 +33,8 @@ def _seed(session: Session, rows: dict[str, tuple[int, int, int]]) -> None:
 def _page(session: Session) -> tuple[dict[str, str], dict[str, str], object]:
     since, until = publish.default_window()
     figs = {f.key: f for f in publish.public_figures(session, filters=q.Filters(since, until), language="en")}
-    table, codes = publish.province_table(session, filters=q.Filters(since, until))
+    _alone, codes = publish.province_table(session, filters=q.Filters(since, until))
+    table = figs["map"].table  # the province table as the page publishes it (suppressed with the other figures)
     in_table = {code: table.shown(i, table.n_cols) for i, code in enumerate(codes) if code}
     on_map = {code: html.unescape(text) for code, text in TIP.findall(figs["map"].svg)}
     return in_table, on_map, table

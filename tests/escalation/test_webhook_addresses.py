@@ -51,3 +51,65 @@ def test_delivery_checks_the_address_again(settings, engine, seeded, receiver) -
     with Session(engine) as s:
         hooks = s.exec(select(OutboundMessage).where(OutboundMessage.kind == "webhook")).all()
         assert hooks and all(h.status == "dead" and "refused" in (h.last_error or "") for h in hooks)
+
+
+class Resolver:
+    """DNS at the edge: answers for one name from a script (the last answer repeats), other names as usual."""
+
+    def __init__(self, monkeypatch, name: str, *answers: str) -> None:  # type: ignore[no-untyped-def]
+        import socket
+
+        self.name, self.answers, self.asked = name, list(answers), 0
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if host != self.name:
+                return real(host, port, *args, **kwargs)
+            ip = self.answers[min(self.asked, len(self.answers) - 1)]
+            self.asked += 1
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, int(port or 0)))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def _webhook_to(engine, receiver, url: str) -> None:  # type: ignore[no-untyped-def]
+    from service.bodies.service import webhook_secret
+    from service.outbox.service import enqueue_to_body
+
+    with Session(engine) as s:
+        body = upsert_body(s, slug="rebinding-body", name_en="Body", level="national", webhook_url=receiver.url)
+        receiver.secret = webhook_secret(body) or ""
+        body.webhook_url = url  # loaded while its address was allowed
+        s.add(body)
+        enqueue_to_body(s, body_id=body.id, kind="webhook", dedupe_key="rebinding-1",  # type: ignore[arg-type]
+                        payload={"type": "case.escalated", "data": {"n": 1}})
+        s.commit()
+
+
+def test_a_name_that_changes_its_answer_after_the_check_reaches_nothing(settings, engine, seeded, receiver,  # type: ignore[no-untyped-def]
+                                                                       monkeypatch) -> None:
+    """DNS rebinding: the name first answers an allowed address, then the loopback address the
+    receiver listens on. The connection goes to the address that was checked, never to a later answer."""
+    port = receiver.server.server_address[1]
+    _webhook_to(engine, receiver, f"http://rebind.example:{port}/hooks/samleng")
+    settings.webhook_allow_networks = "127.0.0.2/32"  # allowed; nothing listens there
+    dns = Resolver(monkeypatch, "rebind.example", "127.0.0.2", "127.0.0.1")
+    Worker(engine, settings).run_once()
+    assert dns.asked >= 1
+    assert receiver.raw == [], "the request reached an address that was never checked"
+    with Session(engine) as s:
+        hooks = s.exec(select(OutboundMessage).where(OutboundMessage.kind == "webhook")).all()
+        assert hooks and all(h.status == "dead" and "refused" in (h.last_error or "") for h in hooks)
+
+
+def test_a_name_is_resolved_once_and_its_checked_address_used(settings, engine, seeded, receiver,  # type: ignore[no-untyped-def]
+                                                               monkeypatch) -> None:
+    port = receiver.server.server_address[1]
+    _webhook_to(engine, receiver, f"http://hooks.example:{port}/hooks/samleng")
+    settings.webhook_allow_networks = "127.0.0.1/32"
+    Resolver(monkeypatch, "hooks.example", "127.0.0.1")
+    Worker(engine, settings).run_once()
+    assert receiver.raw, "a stable allowed name is delivered to"
+    with Session(engine) as s:
+        hooks = s.exec(select(OutboundMessage).where(OutboundMessage.kind == "webhook")).all()
+        assert hooks and all(h.status == "sent" for h in hooks), [(h.status, h.last_error) for h in hooks]
