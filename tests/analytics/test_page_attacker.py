@@ -7,6 +7,8 @@ No count under the threshold may be pinned down by any combination."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
@@ -163,8 +165,11 @@ def test_figures_suppressed_together_close_a_leak_between_them(settings) -> None
     assert _leak(publish.public_tables(raw), raw) is None
 
 
-@pytest.mark.xfail(reason="not done: a quantity two figures both hide can still be pinned by intersecting the "
-                          "bounds each figure gives on it (docs/security.md, 'Not done yet')", strict=False)
+# Not done yet (docs/security.md): the attacker still pins some counts by intersecting the bounds two
+# figures each give on a quantity both hide. The search takes minutes and fails today, so it is run on
+# purpose (SAMLENG_TEST_PAGE_ATTACKER=1) while that work goes on, not in every suite run.
+@pytest.mark.skipif(not os.environ.get("SAMLENG_TEST_PAGE_ATTACKER"),
+                    reason="known open leak (docs/security.md); set SAMLENG_TEST_PAGE_ATTACKER=1 to search")
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(data=reports)
 def test_no_small_count_on_the_page_is_recoverable_from_all_figures_together(data, settings) -> None:  # type: ignore[no-untyped-def]
