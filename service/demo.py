@@ -21,6 +21,9 @@ ORGS = [
     ("legal-aid-demo", "Legal aid network (demo) - drug treatment and detention"),
     ("exminers-demo", "Ex-mineworkers association (demo) - Southern Africa"),
 ]
+# Each organisation's time zone: Cambodian CSOs in Phnom Penh's, the ex-mineworkers' association
+# (Carletonville, Gauteng) in South Africa's.
+ZONES = {"khana-demo": "Asia/Phnom_Penh", "legal-aid-demo": "Asia/Phnom_Penh", "exminers-demo": "Africa/Johannesburg"}
 USERS = [
     ("handler@khana.demo", "khana-demo", "handler"),
     ("supervisor@khana.demo", "khana-demo", "supervisor"),
@@ -56,7 +59,7 @@ def load_demo(session: Session) -> dict[str, int]:
     """Load everything a demo needs. Safe to run again: nothing is duplicated."""
     places = load_places(session)
     for slug, name in ORGS:
-        create_org(session, slug=slug, name=name)
+        create_org(session, slug=slug, name=name, time_zone=ZONES.get(slug))
     for email, org, role in USERS:
         if session.exec(select(User).where(User.email == email)).first() is None:
             create_user(session, email=email, org_slug=org, role=role, password=DEMO_PASSWORD)

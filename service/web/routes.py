@@ -613,7 +613,36 @@ def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: R
 def account(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return _redirect("/")
-    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id))  # type: ignore[arg-type]
+    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+                **_zone_choice(session, user))
+
+
+def _zone_choice(session: Session, user: User) -> dict[str, Any]:
+    """The account page's time-zone form: the user's own zone (or none), their organisation's, the list."""
+    from service.kit import zones
+
+    org = session.get(Organisation, user.org_id) if user.org_id else None
+    return {"zone_own": user.time_zone or "", "zone_org": zones.name_for(None, org), "zone_names": zones.all_names()}
+
+
+@router.post("/account/time-zone", response_class=HTMLResponse)
+def account_time_zone(request: Request, session: SessionDep, user: WebUser,
+                      time_zone: Annotated[str, Form(max_length=64)] = "", csrf_token: Csrf = "") -> Response:
+    """The user's own time zone ("" goes back to the organisation's). Stored times stay UTC."""
+    from service.orgs.service import set_user_time_zone
+
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        set_user_time_zone(session, user=user, time_zone=time_zone.strip() or None)
+    except DomainError:
+        session.rollback()
+        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+                    error="Choose a time zone from the list.", **_zone_choice(session, user))
+    record(session, actor=user.email, action="user.time_zone", object_type="user", object_id=user.id,
+           detail={"time_zone": user.time_zone})
+    session.commit()
+    return _redirect("/account?zone=saved")
 
 
 @router.post("/account/totp", response_class=HTMLResponse)
