@@ -13,7 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from service.demo import DEMO_PASSWORD, load_demo
-from service.orgs.models import Organisation
+from service.orgs.models import Organisation, User
+from service.queue import handling
 from service.reports.models import Report
 from service.routing.models import RoutingRule
 from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
@@ -73,6 +74,16 @@ def _demo(engine) -> tuple[list[int], set[str], str]:  # type: ignore[no-untyped
         s.commit()
         khana = s.exec(select(Organisation).where(Organisation.slug == "khana-demo")).one()
         cases = [r.id for r in s.exec(select(Report).where(Report.org_id == khana.id)).all()]
+        # One case escalated by a handler: its timeline says where it went ("to nchads" was English).
+        handler = s.exec(select(User).where(User.email == "handler@khana.demo")).one()
+        for case_id in cases:
+            report = s.get(Report, case_id)
+            if handling.escalation_view(s, report).ladder and report.status not in ("escalated", "resolved", "closed"):
+                handling.escalate(s, user=handler, report=report, after=0)
+                break
+        else:
+            raise AssertionError("no demo case can be escalated")
+        s.commit()
         names = {w for o in s.exec(select(Organisation)).all() for w in re.findall(r"[A-Za-z]+", f"{o.name} {o.slug}")}
         names |= {w for r in s.exec(select(RoutingRule)).all()
                   for w in re.findall(r"[A-Za-z]+", f"{r.name} {r.rule_key}")}
