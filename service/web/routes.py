@@ -532,7 +532,15 @@ def status_lookup(request: Request, session: SessionDep, code: Annotated[str, Fo
         return page(request, "status.html", 404, error="No report has the code {code}. Please check it and try again.",
                     code=receipts.display(parsed))
     return page(request, "status.html", label=STATUS_LABELS.get(report.status, STATUS_LABELS["received"]),
-                code=receipts.display(parsed), updated=as_utc(report.updated_at).date().isoformat())
+                code=receipts.display(parsed), updated=_report_day(session, report.updated_at, report.org_id))
+
+
+def _report_day(session: Session, at: datetime, org_id: int | None) -> str:
+    """A date for the reporter: in the zone of the organisation handling the report (else the platform's)."""
+    from service.kit import zones
+
+    org = session.get(Organisation, org_id) if org_id else None
+    return zones.show(as_utc(at), zones.name_for(None, org), "%Y-%m-%d")
 
 
 # -- administration ---------------------------------------------------------------------------
