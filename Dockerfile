@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     SAMLENG_ENV=production SAMLENG_SPOOL_DIR=/data/spool SAMLENG_VAR_DIR=/data
 RUN useradd --system --uid 10001 --home-dir /data --create-home samleng
 # analytics (issue 7): Chromium prints the quarterly PDF; Khmer OS fonts render Khmer in it.
-RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-khmeros \
+# tzdata: the zone database zoneinfo reads (times shown in each organisation's zone).
+RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-khmeros tzdata \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /install /usr/local
 USER samleng

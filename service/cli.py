@@ -113,10 +113,24 @@ def cmd_org_create(args: argparse.Namespace) -> int:
     from service.orgs.service import create_org
 
     with session_scope(get_engine()) as session:
-        org = create_org(session, slug=args.slug, name=args.name)
+        org = create_org(session, slug=args.slug, name=args.name, time_zone=args.time_zone)
         record(session, actor="cli", action="org.create", object_type="organisation", object_id=org.id,
-               detail={"slug": org.slug})
-        print(f"organisation {org.slug} id={org.id}")
+               detail={"slug": org.slug, "time_zone": org.time_zone})
+        print(f"organisation {org.slug} id={org.id}" + (f" time zone {org.time_zone}" if org.time_zone else ""))
+    return 0
+
+
+def cmd_org_zone(args: argparse.Namespace) -> int:
+    """Set (or with "" clear) the time zone an organisation's pages, exports and PDFs show times in."""
+    from service.db import get_engine, session_scope
+    from service.kit import zones
+    from service.orgs.service import set_org_time_zone
+
+    with session_scope(get_engine()) as session:
+        org = set_org_time_zone(session, slug=args.slug, time_zone=args.time_zone or None)
+        record(session, actor="cli", action="org.time_zone", object_type="organisation", object_id=org.id,
+               detail={"slug": org.slug, "time_zone": org.time_zone})
+        print(f"organisation {org.slug} time zone {org.time_zone or zones.default_name() + ' (platform default)'}")
     return 0
 
 
@@ -433,7 +447,12 @@ def build_parser() -> argparse.ArgumentParser:
     org_create = org.add_parser("create")
     org_create.add_argument("--slug", required=True)
     org_create.add_argument("--name", required=True)
+    org_create.add_argument("--time-zone", default=None, help="IANA zone, e.g. Asia/Phnom_Penh, Africa/Maputo")
     org_create.set_defaults(func=cmd_org_create)
+    org_zone = org.add_parser("zone", help="set the time zone its pages, exports and PDFs show times in")
+    org_zone.add_argument("--slug", required=True)
+    org_zone.add_argument("--time-zone", required=True, help='IANA zone, e.g. Africa/Johannesburg; "" for the default')
+    org_zone.set_defaults(func=cmd_org_zone)
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # A deployment's own places file (same format as service/places/data/places.yaml).
     places_file: str = Field("", alias="SAMLENG_PLACES_FILE")
     log_level: str = Field("INFO", alias="SAMLENG_LOG_LEVEL")
+    # The platform's time zone for organisations without one of their own (IANA name; times are
+    # stored in UTC and shown in the reader's zone: docs/time-zones-and-languages.md).
+    time_zone: str = Field("Asia/Phnom_Penh", alias="SAMLENG_TIME_ZONE")
     # Triage clusters: near-duplicate reports (same place and category, similar text) within
     # this many days are grouped; a cluster of this many reports is flagged systemic.
     triage_cluster_window_days: int = Field(14, alias="SAMLENG_TRIAGE_CLUSTER_WINDOW_DAYS", ge=1)

@@ -21,6 +21,9 @@ ORGS = [
     ("legal-aid-demo", "Legal aid network (demo) - drug treatment and detention"),
     ("exminers-demo", "Ex-mineworkers association (demo) - Southern Africa"),
 ]
+# Each organisation's time zone: Cambodian CSOs in Phnom Penh's, the ex-mineworkers' association
+# (Carletonville, Gauteng) in South Africa's.
+ZONES = {"khana-demo": "Asia/Phnom_Penh", "legal-aid-demo": "Asia/Phnom_Penh", "exminers-demo": "Africa/Johannesburg"}
 USERS = [
     ("handler@khana.demo", "khana-demo", "handler"),
     ("supervisor@khana.demo", "khana-demo", "supervisor"),
@@ -59,7 +62,7 @@ def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]
     default 3000, 0 for none), so the dashboards, scorecards and public page show real figures."""
     places = load_places(session)
     for slug, name in ORGS:
-        create_org(session, slug=slug, name=name)
+        create_org(session, slug=slug, name=name, time_zone=ZONES.get(slug))
     for email, org, role in USERS:
         if session.exec(select(User).where(User.email == email)).first() is None:
             create_user(session, email=email, org_slug=org, role=role, password=DEMO_PASSWORD)

@@ -156,9 +156,53 @@ def empty_chart(title: str, *, width: int = 560, height: int = 140, hidden: bool
     or, when there are counts but every one is suppressed, "… too small to publish: see the table"."""
     kind, message = ("empty hidden", _ALL_HIDDEN.get()) if hidden else ("empty", _NO_DATA.get())
     parts = _open(title, width, height, kind)
-    parts.append(f'<text class="no-data" x="{width / 2:.0f}" y="{height / 2 + 16:.0f}" text-anchor="middle" '
-                 f'font-size="18" fill="{MUTED}">{escape(message)}</text></svg>')
+    # Centred, so a line wider than the chart would be cut off at both ends (a Khmer sentence lost its
+    # first syllables): the message is wrapped to the chart's width, one <tspan> a line.
+    size, line_height = 18, 26
+    lines = wrap(message, size, width - 48)
+    top = height / 2 + 16 - (len(lines) - 1) * line_height / 2
+    spans = "".join(f'<tspan x="{width / 2:.0f}" y="{top + i * line_height:.0f}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    parts.append(f'<text class="no-data" x="{width / 2:.0f}" y="{top:.0f}" text-anchor="middle" '
+                 f'font-size="{size}" fill="{MUTED}">{spans}</text></svg>')
     return "".join(parts)
+
+
+def _clusters(word: str) -> list[str]:
+    """A word cut where a line may break inside it: never before a Khmer vowel sign or subscript,
+    never after the subscript mark (coeng) — so no syllable is split."""
+    out: list[str] = []
+    for ch in word:
+        code = ord(ch)
+        joins = out and (0x17B6 <= code <= 0x17D3 or 0x17DD == code or ord(out[-1][-1]) == 0x17D2)
+        if joins:
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+def wrap(text: str, size: float, room: float) -> list[str]:
+    """`text` in lines no wider than `room` (by `_text_width`): at spaces, and inside a word that alone
+    is too wide (Khmer writes most sentences without spaces) between syllables."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if _text_width(candidate, size) <= room:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+            line = ""
+        for piece in _clusters(word):
+            if line and _text_width(line + piece, size) > room:
+                lines.append(line)
+                line = ""
+            line += piece
+    if line:
+        lines.append(line)
+    return lines or [""]
 
 
 def _flat(values: list) -> list:  # type: ignore[type-arg]

@@ -18,6 +18,7 @@ from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes
 from service.analytics.suppression import suppress
+from service.kit import zones
 from service.kit.errors import DomainError, NotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -45,11 +46,19 @@ def _chart_words(language: str) -> None:
                         hidden=t(language, "Every count here is too small to publish: see the table."))
 
 
-def _render(name: str, language: str, **context: object) -> str:
+def _render(name: str, language: str, *, header: str | None = None, **context: object) -> str:
+    """A page; `header`: the site header for this request (service.web.render.header), else the public one."""
+    from service.web.render import header as site_header  # the web package renders pages of its own
+
     _chart_words(language)
-    return _env().get_template(name).render(lang=language, t=lambda m, **p: t(language, m, **p),
+    if header is None:
+        header = site_header(language, public=True)
+    tz = str(context.pop("tz", None) or zones.default_name())
+    return _env().get_template(name).render(lang=language, header=header, t=lambda m, **p: t(language, m, **p),
                                             label=lambda v: label(language, v),
-                                            show=lambda v: _show(language, v), **context)
+                                            show=lambda v: _show(language, v),
+                                            when=lambda at, fmt="%Y-%m-%d %H:%M": zones.show(at, tz, fmt),
+                                            **context)
 
 
 SCORECARD_TITLES = {"health_centre": "Facility scorecard", "mine": "Facility scorecard", "town": "Facility scorecard",
@@ -65,7 +74,7 @@ def _period_text(filters: q.Filters) -> str:
 
 
 def public_page(session: Session, *, language: str = "en", place_id: int | None = None,
-                at: datetime | None = None) -> str:
+                at: datetime | None = None, header: str | None = None) -> str:
     rollup.refresh_if_stale(session)
     _chart_words(language)
     since, until = publish.default_window(at)
@@ -73,7 +82,7 @@ def public_page(session: Session, *, language: str = "en", place_id: int | None 
     tree = q.place_tree(session)
     node = tree.by_id.get(place_id) if place_id else None
     scope = (node.name_km if language == "km" else node.name_en) if node else t(language, "All provinces")
-    return _render("public.html", language, title=t(language, "What people report: public figures"),
+    return _render("public.html", language, header=header, title=t(language, "What people report: public figures"),
                    figures=publish.public_figures(session, filters=filters, language=language),
                    provinces=tree.provinces(), province=node.code if node else "", scope_name=scope,
                    period_text=_period_text(filters), note=publish.suppression_note(language),
@@ -83,7 +92,7 @@ def public_page(session: Session, *, language: str = "en", place_id: int | None 
 def dashboard_page(session: Session, *, language: str = "en", place_id: int | None = None,
                    filters: q.Filters | None = None, period: str = "month", csrf: str | None = None,
                    message: str | None = None, can_export_cases: bool = False,
-                   quarters: tuple[str, ...] = ()) -> str:
+                   quarters: tuple[str, ...] = (), header: str | None = None, time_zone: str | None = None) -> str:
     """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
     rollup.refresh_if_stale(session)
     _chart_words(language)
@@ -123,7 +132,7 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
         figs.insert(0, publish.map_figure({k: str(v) for k, v in counts.items()}, counts, language=language,
                                           links=links))
     node = tree.by_id.get(filters.place_id) if filters.place_id else None
-    return _render("dashboard.html", language, title=t(language, "Supervisor dashboard"), figures=figs,
+    return _render("dashboard.html", language, header=header, tz=time_zone, title=t(language, "Supervisor dashboard"), figures=figs,
                    places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters),
                    clusters=q.active_clusters(session, filters=filters),
                    body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
@@ -162,7 +171,8 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
     }
 
 
-def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None) -> str:
+def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None,
+                   header: str | None = None) -> str:
     """A facility or district scorecard (suppressed: it is taken to committee meetings), A4-printable."""
     rollup.refresh_if_stale(session)
     _chart_words(language)
@@ -170,7 +180,7 @@ def scorecard_page(session: Session, *, place_id: int, language: str = "en", fil
         since, until = publish.default_window(months=3)
         filters = q.Filters(since, until)
     ctx = _scorecard_context(session, place_id=place_id, filters=filters, language=language)
-    return _render("scorecard.html", language, title=ctx["kind_title"], **ctx)
+    return _render("scorecard.html", language, header=header, title=ctx["kind_title"], **ctx)
 
 
 def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en",
@@ -183,7 +193,7 @@ def quarterly_report_html(session: Session, *, year: int, quarter: int, language
     figures = publish.public_figures(session, filters=filters, language=language)
     threshold = publish.threshold()
     clusters = [c for c in q.active_clusters(session, filters=filters, limit=10) if c.size >= threshold]
-    return _render("quarterly.html", language, title=t(language, "Quarterly evidence report"),
+    return _render("quarterly.html", language, header="", title=t(language, "Quarterly evidence report"),
                    quarter=f"{year} Q{quarter}", figures=figures, clusters=clusters, threshold=threshold,
                    note=publish.suppression_note(language), period_text=_period_text(filters),
                    quotes=approved_quotes(session, filters=filters, limit=6),

@@ -39,14 +39,17 @@ Lang = Annotated[str, Query(pattern="^(en|km)$")]
 
 
 @router.get("/public", response_class=HTMLResponse)
-def public_page(session: SessionDep, lang: Lang = "en", province: str = "") -> HTMLResponse:
+def public_page(request: Request, session: SessionDep, lang: Lang = "en", province: str = "") -> HTMLResponse:
     place_id = None
     if province:
         node = next((p for p in q.place_tree(session).provinces() if p.code == province), None)
         if node is None:
             raise HTTPException(404, "unknown province")
         place_id = node.id
-    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id), headers=PUBLIC_HEADERS)
+    from service.web.render import header  # the public variant of the one site header
+
+    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id,
+                                          header=header(lang, request, public=True)), headers=PUBLIC_HEADERS)
 
 
 # The public page has no script and loads nothing from elsewhere (charts are inline SVG).

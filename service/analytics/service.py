@@ -182,21 +182,26 @@ def _days(later: datetime | None, earlier: datetime) -> float | None:
     return None if later is None else round((later - earlier).total_seconds() / 86400, 1)
 
 
-def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str, fmt: str = "csv") -> bytes:
-    """Case-level export for supervisors: masked narrative only, no identifiers, no evidence, month not time."""
+def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str, fmt: str = "csv",
+                 time_zone: str | None = None) -> bytes:
+    """Case-level export for supervisors: masked narrative only, no identifiers, no evidence, month not time
+    (the month in the reader's `time_zone`: a report on 30 June 20:00 UTC is July in Phnom Penh)."""
+    from service.kit import zones
+
+    tz = time_zone or zones.default_name()
     _require_supervisor(role)
     tree = q.place_tree(session)
     stmt = select(Report).where(and_(*q._where(session, filters))).order_by(col(Report.id))
     rows: list[list[object]] = [list(CASE_COLUMNS)]
     for report in session.execute(stmt).scalars():
         path = {n.kind: n.name_en for n in tree.path(report.place_id)} if report.place_id else {}
-        rows.append([report.id, report.created_at.strftime("%Y-%m"), report.status, report.category,
+        rows.append([report.id, zones.show(report.created_at, tz, "%Y-%m"), report.status, report.category,
                      report.urgency, report.channel, report.population, path.get("province"), path.get("od"),
                      path.get("health_centre") or path.get("town") or path.get("mine"),
                      _days(report.first_response_at, report.created_at), _days(report.resolved_at, report.created_at),
                      report.satisfaction, report.narrative_masked])
     record(session, actor=actor, action="export.cases", object_type="export",
-           detail={"format": fmt, "rows": len(rows) - 1,
+           detail={"format": fmt, "rows": len(rows) - 1, "time_zone": tz,
                    "since": filters.since.isoformat() if filters.since else None,
                    "until": filters.until.isoformat() if filters.until else None, "place_id": filters.place_id})
     if fmt == "xlsx":

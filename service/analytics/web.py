@@ -35,7 +35,8 @@ from service.kit.i18n import LANGUAGES
 from service.orgs.models import User
 from service.places.models import Place
 from service.queue import service as queue
-from service.web.render import csrf_valid, language, page
+from service.kit import zones
+from service.web.render import csrf_valid, header as site_header, language, page, time_zone
 
 router = APIRouter(include_in_schema=False)
 
@@ -126,20 +127,21 @@ def _attachment(body: bytes, media: str, filename: str) -> Response:
         "X-Content-Type-Options": "nosniff"})
 
 
-def _date(value: str | None, name: str) -> datetime | None:
+def _date(value: str | None, name: str, time_zone: str | None = None) -> datetime | None:
+    """A chosen day's start in the reader's zone, as UTC (2026-07-01 in Phnom Penh: 2026-06-30 17:00 UTC)."""
     if not value:
         return None
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{name} must be a date YYYY-MM-DD") from None
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=zones.zone(time_zone)).astimezone(timezone.utc)
 
 
 def _window(request: Request, months: int = 12) -> tuple[datetime, datetime]:
     since, until = publish.default_window(months=months)
-    chosen_since = _date(request.query_params.get("since"), "since")
-    chosen_until = _date(request.query_params.get("until"), "until")
+    chosen_since = _date(request.query_params.get("since"), "since", time_zone(request))
+    chosen_until = _date(request.query_params.get("until"), "until", time_zone(request))
     since, until = chosen_since or since, chosen_until or until
     if since >= until:
         raise InvalidInput("since must be before until")
@@ -178,7 +180,8 @@ def dashboard(request: Request, session: SessionDep, user: WebUser) -> Response:
                "revoked": t(lang, "Quote revoked.")}.get(request.query_params.get("quote", ""))
     html = pages.dashboard_page(session, language=lang, filters=filters, period=period,
                                 csrf=auth.csrf_token(request.cookies[COOKIE]), message=message,
-                                can_export_cases=user.role in SUPERVISORS, quarters=_recent_quarters())
+                                can_export_cases=user.role in SUPERVISORS, quarters=_recent_quarters(),
+                                header=site_header(lang, request), time_zone=time_zone(request))
     return _html(html)
 
 
@@ -196,7 +199,7 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
             raise NotFound("no such place")
         since, until = _window(request, months=3)
         html = pages.scorecard_page(session, place_id=place.id, language=lang,  # type: ignore[arg-type]
-                                    filters=q.Filters(since, until, org_id=org_id))
+                                    filters=q.Filters(since, until, org_id=org_id), header=site_header(lang, request))
     except DomainError as exc:
         return _error_page(request, exc)
     return _html(html)
@@ -266,7 +269,7 @@ def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser)
         org_id = _allowed(user, SUPERVISORS)
         since, until = _window(request)
         body = svc.export_cases(session, filters=q.Filters(since, until, org_id=org_id), actor=user.email,
-                                role=user.role, fmt=fmt)
+                                role=user.role, fmt=fmt, time_zone=time_zone(request))
         return body, MEDIA[fmt], f"samleng-cases-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
     return _audited_download(session, make)
 

@@ -17,6 +17,8 @@ class Organisation(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=200)
     created_at: datetime = created_at_field()
+    # The IANA zone its handlers work in (docs/time-zones-and-languages.md); None: the platform default.
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class User(SQLModel, table=True):
@@ -28,3 +30,5 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True)
     created_at: datetime = created_at_field()
+    # The user's own choice on the account page; None: the organisation's zone.
+    time_zone: str | None = Field(default=None, max_length=64)

@@ -12,8 +12,9 @@ from service.orgs.models import ROLES, Organisation, User
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
-def create_org(session: Session, *, slug: str, name: str) -> Organisation:
-    """Create an organisation, or return the existing one with this slug (name updated)."""
+def create_org(session: Session, *, slug: str, name: str, time_zone: str | None = None) -> Organisation:
+    """Create an organisation, or return the existing one with this slug (name updated; the time zone
+    too when one is given)."""
     if not slug or not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 64:
         raise InvalidInput("slug must be letters, digits, - or _ (max 64)")
     org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
@@ -21,6 +22,10 @@ def create_org(session: Session, *, slug: str, name: str) -> Organisation:
         org = Organisation(slug=slug, name=name)
     else:
         org.name = name
+    if time_zone:
+        from service.kit import zones
+
+        org.time_zone = zones.checked(time_zone)
     session.add(org)
     session.flush()
     return org
@@ -48,6 +53,29 @@ def create_user(session: Session, *, email: str, org_slug: str | None, role: str
         user = User(email=email.lower(), org_id=org_id, role=role, password_hash=hasher.hash(password))
     else:
         user.org_id, user.role, user.password_hash = org_id, role, hasher.hash(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> Organisation:
+    """Set the zone an organisation's handlers read times in (None/"": the platform's)."""
+    from service.kit import zones
+
+    org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if org is None:
+        raise InvalidInput(f"no organisation {slug!r}")
+    org.time_zone = zones.checked(time_zone) if time_zone else None
+    session.add(org)
+    session.flush()
+    return org
+
+
+def set_user_time_zone(session: Session, *, user: User, time_zone: str | None) -> User:
+    """A user's own zone (account page); None/"": their organisation's."""
+    from service.kit import zones
+
+    user.time_zone = zones.checked(time_zone) if time_zone else None
     session.add(user)
     session.flush()
     return user

@@ -6,20 +6,70 @@ import secrets
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
 from service.auth import service as auth
 from service.auth.deps import COOKIE, LANG_COOKIE, PRE_COOKIE
+from service.kit import zones
 from service.kit.i18n import LANGUAGES, gettext
 
 TEMPLATES = Path(__file__).parent / "templates"
 # auto_reload off: a template is compiled to Python once and never stat()ed again (restart after editing one).
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=-1)
+
+
+@pass_context
+def _when(context: Any, at: Any, fmt: str = "%Y-%m-%d %H:%M", label: bool = False) -> str:
+    """`{{ e.at|when }}`: a stored UTC time in the reader's zone (`tz` in the context, else the platform's)."""
+    return zones.show(at, context.get("tz") or zones.default_name(), fmt, label=label)
+
+
+env.filters["when"] = _when
+
+
+def time_zone(request: Request) -> str:
+    """The zone this request's pages show times in (set with the signed-in user, else the platform's)."""
+    return getattr(request.state, "time_zone", None) or zones.default_name()
+
+
+LANGUAGE_NAMES = (("km", "ខ្មែរ"), ("en", "English"), ("pt", "Português"))
+
+
+def _here(request: Request | None) -> str:
+    """This page's path and query without `lang` (the header's language choice comes back here; a
+    `?lang=` left in the address would outvote the choice)."""
+    if request is None:
+        return "/public"
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def header_context(request: Request | None, *, public: bool = False) -> dict[str, Any]:
+    """What the shared header (_header.html) needs besides _, lang, user and csrf."""
+    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
+    here = _here(request)
+    # The public page speaks Khmer and English (its `lang` is km or en).
+    names = tuple(n for n in LANGUAGE_NAMES if n[0] != "pt") if public else LANGUAGE_NAMES
+    return {"here": here, "here_no_lang": here, "public": public, "languages": names,
+            "dev_outbox": bool(settings is not None and settings.dev_outbox_on)}
+
+
+def header(lang: str, request: Request | None = None, *, public: bool = False) -> Markup:
+    """The one site header, for pages rendered outside this package's templates (the analytics pages).
+    Signed-in pages get the queue's links, language form and sign-out; `public` (or no signed-in user)
+    the public variant: no signed-in links, language as plain links."""
+    user = None if public or request is None else getattr(request.state, "user", None)
+    csrf = ""
+    if user is not None and request is not None and request.cookies.get(COOKIE):
+        csrf = auth.csrf_token(request.cookies[COOKIE])
+    return Markup(env.get_template("_header.html").render(
+        _=translator(lang), lang=lang, user=user, csrf=csrf, **header_context(request, public=public or user is None)))
 
 
 def precompile() -> None:
@@ -100,7 +150,7 @@ def cached_fragment(request: Request, template: str, key: Any, context: Callable
     language, key). `holds`: an object the fragment was made from (e.g. the cached place list); a
     new object renders the fragment again."""
     lang = language(request)
-    cache_key = (template, lang, key)
+    cache_key = (template, lang, time_zone(request), key)
     found = _FRAGMENTS.get(cache_key)
     if found is not None and found[0] is holds:
         return found[1]
@@ -116,7 +166,8 @@ def fragment(request: Request, template: str, **context: Any) -> Markup:
     rows: rendered inside the page's block and base layout, each of their ~1,000 output pieces
     would pass through three nested template generators)."""
     lang = language(request)
-    return Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context))
+    return Markup(env.get_template(template).render(_=translator(lang), lang=lang, tz=time_zone(request),
+                                                    **context))
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -125,7 +176,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     _ = translator(lang)
     html = env.get_template(template).render(
         _=_, lang=lang, csrf=auth.csrf_token(basis), user=getattr(request.state, "user", None),
-        request=request, **context)
+        request=request, tz=time_zone(request), **{**header_context(request), **context})
     response = HTMLResponse(html, status_code=status_code)
     if fresh:
         set_cookie(response, PRE_COOKIE, basis)

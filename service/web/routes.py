@@ -594,7 +594,15 @@ def status_lookup(request: Request, session: SessionDep, code: Annotated[str, Fo
         return page(request, "status.html", 404, error="No report has the code {code}. Please check it and try again.",
                     code=receipts.display(parsed))
     return page(request, "status.html", label=STATUS_LABELS.get(report.status, STATUS_LABELS["received"]),
-                code=receipts.display(parsed), updated=as_utc(report.updated_at).date().isoformat())
+                code=receipts.display(parsed), updated=_report_day(session, report.updated_at, report.org_id))
+
+
+def _report_day(session: Session, at: datetime, org_id: int | None) -> str:
+    """A date for the reporter: in the zone of the organisation handling the report (else the platform's)."""
+    from service.kit import zones
+
+    org = session.get(Organisation, org_id) if org_id else None
+    return zones.show(as_utc(at), zones.name_for(None, org), "%Y-%m-%d")
 
 
 # -- administration ---------------------------------------------------------------------------
@@ -676,7 +684,7 @@ def account(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return _redirect("/")
     return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
-                password_done=request.query_params.get("done") == "password")
+                password_done=request.query_params.get("done") == "password", **_zone_choice(session, user))
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -700,6 +708,34 @@ def change_password(request: Request, session: SessionDep, user: WebUser, csrf_t
     response = _redirect("/account?done=password")
     set_cookie(response, COOKIE, issued.token)
     return response
+
+
+def _zone_choice(session: Session, user: User) -> dict[str, Any]:
+    """The account page's time-zone form: the user's own zone (or none), their organisation's, the list."""
+    from service.kit import zones
+
+    org = session.get(Organisation, user.org_id) if user.org_id else None
+    return {"zone_own": user.time_zone or "", "zone_org": zones.name_for(None, org), "zone_names": zones.all_names()}
+
+
+@router.post("/account/time-zone", response_class=HTMLResponse)
+def account_time_zone(request: Request, session: SessionDep, user: WebUser,
+                      time_zone: Annotated[str, Form(max_length=64)] = "", csrf_token: Csrf = "") -> Response:
+    """The user's own time zone ("" goes back to the organisation's). Stored times stay UTC."""
+    from service.orgs.service import set_user_time_zone
+
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    try:
+        set_user_time_zone(session, user=user, time_zone=time_zone.strip() or None)
+    except DomainError:
+        session.rollback()
+        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+                    error="Choose a time zone from the list.", **_zone_choice(session, user))
+    record(session, actor=user.email, action="user.time_zone", object_type="user", object_id=user.id,
+           detail={"time_zone": user.time_zone})
+    session.commit()
+    return _redirect("/account?zone=saved")
 
 
 @router.post("/account/totp", response_class=HTMLResponse)

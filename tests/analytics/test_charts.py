@@ -18,7 +18,8 @@ def _parse(svg: str) -> ET.Element:
 
 
 def _texts(root: ET.Element) -> list[str]:
-    return [el.text or "" for el in root.iter(f"{SVG}text")]
+    # A wrapped message is one <text> of several <tspan> lines: its lines, joined by a space.
+    return [" ".join(s for s in el.itertext() if s) for el in root.iter(f"{SVG}text")]
 
 
 def _axis_texts(root: ET.Element, axis: str) -> list[str]:
@@ -181,3 +182,14 @@ def test_the_whole_legend_fits_inside_the_chart(n: int) -> None:
         columns = len({x for x, _ in boxes})
         widest = max(charts._text_width(t or "", charts.LEGEND_SIZE) for t in texts)
         assert columns == 1 or (560 - 2 * dx) / columns > widest + 14  # a column holds its longest name
+
+
+def test_a_long_khmer_empty_state_wraps_between_syllables() -> None:
+    """Centred text wider than the chart is cut off at both ends: the message wraps to the chart's width,
+    at spaces and (Khmer has few) between syllables, never splitting one."""
+    message = "ចំនួនទាំងអស់នៅទីនេះតូចពេកមិនអាចផ្សព្វផ្សាយបានទេ៖ សូមមើលតារាង។"
+    lines = charts.wrap(message, 18, 200)
+    assert len(lines) > 2 and "".join(lines) == message.replace(" ", "")
+    assert all(charts._text_width(line, 18) <= 200 for line in lines)
+    for line in lines[1:]:  # no line starts with a vowel sign or a subscript
+        assert not 0x17B6 <= ord(line[0]) <= 0x17D3 and ord(lines[lines.index(line) - 1][-1]) != 0x17D2

@@ -1,0 +1,104 @@
+"""Time zones: times are stored in UTC and shown in the reader's zone.
+
+The reader's zone is, in order: the user's own choice (account page), their organisation's zone
+(`samleng org zone`, the demo seed), the platform's `SAMLENG_TIME_ZONE` (Asia/Phnom_Penh).
+Every page, export and PDF formats a time through `local`/`show`, so a report received at
+20:00 UTC reads as the next day, 03:00, in Phnom Penh (UTC+7).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from service.kit.errors import InvalidInput
+
+UTC = timezone.utc
+# The zones offered on the account page first (the places Samleng is used), then every other IANA zone.
+COMMON = ("Asia/Phnom_Penh", "Africa/Johannesburg", "Africa/Maputo", "Africa/Maseru", "Africa/Mbabane",
+          "Africa/Blantyre", "Africa/Lusaka", "Africa/Harare", "Africa/Gaborone", "UTC")
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
+def valid(name: str | None) -> bool:
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        _zone(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def checked(name: str) -> str:
+    """`name` if it is an IANA zone this machine knows (e.g. Asia/Phnom_Penh), else InvalidInput."""
+    name = (name or "").strip()
+    if not valid(name):
+        raise InvalidInput(f"unknown time zone {name!r}: use an IANA name such as Asia/Phnom_Penh")
+    return name
+
+
+def zone(name: str | None) -> tzinfo:
+    """The zone called `name`; UTC for an unknown or empty name (a bad value never breaks a page)."""
+    return _zone(name) if name and valid(name) else UTC
+
+
+def default_name() -> str:
+    from service.config import get_settings
+
+    name = get_settings().time_zone
+    return name if valid(name) else "UTC"
+
+
+def name_for(user: object | None = None, org: object | None = None) -> str:
+    """The zone a user reads times in: their own, else their organisation's, else the platform's."""
+    for candidate in (getattr(user, "time_zone", None), getattr(org, "time_zone", None)):
+        if candidate and valid(candidate):
+            return str(candidate)
+    return default_name()
+
+
+def name_for_user(session: object, user: object | None) -> str:
+    """`name_for` looking the user's organisation up (one primary-key get, cached by the session)."""
+    org = None
+    if user is not None and getattr(user, "time_zone", None) is None and getattr(user, "org_id", None):
+        from service.orgs.models import Organisation
+
+        org = session.get(Organisation, user.org_id)  # type: ignore[attr-defined]
+    return name_for(user, org)
+
+
+def local(at: datetime | None, name: str | None) -> datetime | None:
+    """`at` (UTC; a naive value is read as UTC) in the zone called `name`."""
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(zone(name))
+
+
+def abbreviation(at: datetime, name: str | None) -> str:
+    """The zone's short label at that instant: "+07" for Phnom Penh, "SAST" for Johannesburg, "UTC"."""
+    shown = local(at, name)
+    label = shown.tzname() if shown else ""
+    return label or ""
+
+
+def show(at: datetime | None, name: str | None, fmt: str = "%Y-%m-%d %H:%M", *, label: bool = False) -> str:
+    """A UTC time formatted in the zone `name`; `label` adds the zone ("2026-07-02 03:00 +07")."""
+    shown = local(at, name)
+    if shown is None:
+        return "–"
+    text = shown.strftime(fmt)
+    return f"{text} {abbreviation(at, name)}" if label else text  # type: ignore[arg-type]
+
+
+def all_names() -> list[str]:
+    """The zones to choose from: the common ones first, then the rest alphabetically."""
+    rest = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "posix/", "right/")))
+    return list(COMMON) + [z for z in rest if z not in COMMON]
