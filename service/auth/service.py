@@ -28,7 +28,7 @@ from service.intake.models import RateEvent
 from service.kit.crypto import rate_key, seal, unseal
 from service.kit.errors import DomainError, InvalidInput
 from service.kit.fastsql import FastQuery
-from service.orgs.models import User
+from service.orgs.models import Organisation, User
 from service.orgs.service import hasher
 
 IDLE = timedelta(minutes=30)
@@ -231,11 +231,14 @@ class Caller:
     role: str
     session_id: int
     touch_at: datetime | None  # set when last_seen_at is due to be saved (`touch`)
+    time_zone: str | None = None  # the user's own zone, else their organisation's (None: the platform's)
 
 
 _CALLER = select(AuthSession.id, AuthSession.kind, AuthSession.last_seen_at, AuthSession.expires_at,  # type: ignore[call-overload]
                  AuthSession.revoked_at, User.id.label("user_id"), User.email, User.org_id, User.role,  # type: ignore[union-attr]
-                 User.is_active).join(User, col(User.id) == col(AuthSession.user_id)) \
+                 User.is_active, func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"))  \
+    .join(User, col(User.id) == col(AuthSession.user_id)) \
+    .outerjoin(Organisation, col(Organisation.id) == col(User.org_id)) \
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
 # compiled once, run on the DBAPI cursor (service/kit/fastsql.py): every queue page reads it
 _CALLER_QUERY = FastQuery(_CALLER, namedtuple("CallerRow", [c.key for c in _CALLER.selected_columns]))  # type: ignore[misc]
@@ -254,7 +257,7 @@ def resolve_caller(session: Session | Connection, *, token: str, kind: str | Non
         return None
     touch_at = at if at - as_utc(row.last_seen_at) >= TOUCH_EVERY else None
     return Caller(id=row.user_id, email=row.email, org_id=row.org_id, role=row.role, session_id=row.id,
-                  touch_at=touch_at)
+                  touch_at=touch_at, time_zone=row.time_zone)
 
 
 def touch(session: Session | Connection, *, caller: Caller) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from service.escalation.models import Escalation
 from service.outbox.models import OutboundMessage
 from service.outbox.worker import Worker
+from service.kit import zones
 from service.queue.service import first_response_due
 from service.reports.models import Report
 from tests.support.review import csrf_of, sign_in
@@ -117,13 +118,14 @@ def test_a_new_case_says_when_its_first_response_is_due(app, khana, engine) -> N
     with Session(engine) as s:
         report = s.get(Report, khana.id)
         assert report.due_at is None and report.status in ("received", "triaged")  # type: ignore[union-attr]
-        due = first_response_due(report.created_at, report.urgency).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+        # Shown in the reader's zone: the platform's default, Phnom Penh (UTC+7).
+        due = zones.show(first_response_due(report.created_at, report.urgency), "Asia/Phnom_Penh")  # type: ignore[union-attr]
         assert first_response_due(report.created_at, "urgent") - first_response_due(report.created_at, "normal") \
             == timedelta(hours=24 - 168)  # type: ignore[union-attr]
     sign_in(app, "handler@khana.test")
-    assert f"first response by {due}" in app.get(f"/cases/{khana.id}").text
+    assert f"first response by {due} +07" in app.get(f"/cases/{khana.id}").text
     row = re.search(r'<tr[^>]*data-case="%d">.*?</tr>' % khana.id, app.get("/").text, re.S).group(0)  # type: ignore[union-attr]
-    assert f'<span class="muted">reply by</span> {due}' in row
+    assert f'<span class="muted">reply by</span> {due}' in row  # the queue's rows in the same zone
 
 
 def test_the_tab_icon_is_served(app) -> None:

@@ -27,9 +27,9 @@ def row(**changes: object) -> ListRow:
     return ListRow(**values)
 
 
-def html(*rows: ListRow, at: datetime = AT, lang: str = "en", names: dict | None = None) -> str:
+def html(*rows: ListRow, at: datetime = AT, lang: str = "en", names: dict | None = None, tz: str = "UTC") -> str:
     return str(routes.row_view(QueueRows(rows=list(rows), next_cursor=None, at=at), NAMES if names is None else names,
-                               lang))
+                               lang, tz))
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +51,16 @@ def test_a_changed_row_is_written_again_not_taken_from_the_cache() -> None:
     assert changed != first
     assert "in progress" in changed and "Asked for money" in changed and "assigned" in changed
     assert "The nurse shouted" not in changed
+
+
+def test_dates_are_shown_in_the_readers_zone() -> None:
+    """Due 21:00 UTC is 04:00 the next day in Phnom Penh and 23:00 in Johannesburg; a kept row of
+    one zone is never shown to a reader of another."""
+    assert "2026-11-23 21:00" in html(row(), tz="UTC")
+    assert "2026-11-24 04:00" in html(row(), tz="Asia/Phnom_Penh")
+    assert "2026-11-23 23:00" in html(row(), tz="Africa/Johannesburg")
+    waiting = row(due_at=None, status="received", created_at=AT)  # first response due in a day (urgent)
+    assert '<span class="muted">reply by</span> 2026-11-25 01:00' in html(waiting, tz="Asia/Phnom_Penh")
 
 
 def test_overdue_follows_the_time_of_the_request() -> None:

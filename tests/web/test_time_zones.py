@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from service.kit import zones
 from service.orgs.models import Organisation, User
 from service.orgs.service import set_org_time_zone
+from service.reports.models import Report
 from tests.support.database import TEST_KEYS
 from tests.support.review import csrf_of, make_report, sign_in
 
@@ -53,6 +54,30 @@ def test_case_page_shows_the_organisations_zone(app, evening_case) -> None:  # t
     assert "2026-07-01 03:00 +07" in page and "2026-06-30 20:00" not in page
     sign_in(app, "handler@b.test")
     assert "2026-06-30 22:00 SAST" in app.get(f"/cases/{case_b}").text
+
+
+def test_the_queues_rows_show_the_readers_zone(app, evening_case, engine) -> None:  # type: ignore[no-untyped-def]
+    """The queue's dates (a due time, or when the first response is due) follow the same zone as
+    the case page: the organisation's, else the user's own."""
+    import re
+
+    from service.queue.service import first_response_due
+
+    _, case_b = evening_case
+    with Session(engine) as s:
+        report = s.get_one(Report, case_b)
+        due = report.due_at or first_response_due(report.created_at, report.urgency)
+
+    def cell() -> str:
+        row = re.search(r'<tr[^>]*data-case="%d">.*?</tr>' % case_b, app.get("/").text, re.S)
+        assert row, "the case is not in the queue"
+        return row.group(0)
+
+    sign_in(app, "handler@b.test")
+    assert zones.show(due, "Africa/Johannesburg") in cell()
+    token = csrf_of(app.get("/account").text)
+    app.post("/account/time-zone", data={"time_zone": "UTC", "csrf_token": token})
+    assert zones.show(due, "UTC") in cell() and zones.show(due, "Africa/Johannesburg") not in cell()
 
 
 def test_a_users_own_zone_wins_and_a_bad_one_is_refused(app, evening_case, engine) -> None:  # type: ignore[no-untyped-def]
