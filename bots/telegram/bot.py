@@ -6,7 +6,7 @@ after the 200 loses nothing), as the webhook hands them over, and on a periodic 
 (retrying failures a few times). Updates of one person are processed in order, those
 of different people side by side: in one process by a lock per person in memory; across
 several `serve` processes on PostgreSQL by an advisory lock on the person's pseudonym
-(`service.inbox.person_lock`), under which the holder handles every stored, unprocessed
+(`service.inbox.locks`), under which the holder handles every stored, unprocessed
 update of that person in update order, whichever process stored it.
 
 The handlers translate Telegram into the one intake dialogue (`service.intake`) and
@@ -44,7 +44,7 @@ from service.agents.service import LinkCodeInvalid, agent_for, looks_like_link_c
 from service.config import Settings
 from service.evidence import service as evidence
 from service.inbox import pending
-from service.inbox.person_lock import PersonLocks
+from service.inbox.locks import PersonLocks
 from service.inbox.writer import Writer
 from service.intake import service as intake
 from service.intake.language import from_tag

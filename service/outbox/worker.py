@@ -19,6 +19,7 @@ from sqlmodel import Session, col, or_, select
 from service.config import Settings
 from service.db import session_scope
 from service.inbox.models import InboundMessage
+from service.inbox.locks import only_one
 from service.inbox.spool import Spool
 from service.intake import ratelimit
 from service.intake import service as intake
@@ -100,6 +101,12 @@ class Worker:
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
+        # Every container shares the spool folder: one worker at a time replays it (another that
+        # took the same file would find it gone, or stored, under its feet).
+        with only_one(self.engine, "spool-replay") as mine:
+            return self._replay_spool() if mine else 0
+
+    def _replay_spool(self) -> int:
         def handle(message: Inbound) -> None:
             with session_scope(self.engine) as session:
                 reply = intake.receive(session, message, settings=self.settings)

@@ -1,4 +1,8 @@
-"""One person's updates handled by one process at a time, across every `serve` process.
+"""Advisory locks between processes on PostgreSQL.
+
+`PersonLocks`: one person's updates handled by one process at a time, across every `serve` process.
+`only_one`: a duty that one process at a time may run (the spool replay, whose folder every
+container shares).
 
 PostgreSQL: a session-level advisory lock keyed by the person's pseudonym, taken with
 `pg_try_advisory_lock` (polled, so no thread waits inside the database) on one connection
@@ -12,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -22,6 +26,7 @@ from sqlalchemy import Connection, Engine, text
 log = logging.getLogger(__name__)
 # The first of the two 32-bit keys: keeps these locks apart from any other advisory lock.
 NAMESPACE = 0x53414D4C  # "SAML"
+DUTIES = NAMESPACE + 1  # the keys of `only_one`
 
 
 def lock_key(person: str) -> int:
@@ -84,3 +89,20 @@ class PersonLocks:
                     self._conn = None
             self._thread.submit(shut).result(timeout=10)
             self._thread.shutdown(wait=False)
+
+
+@contextmanager
+def only_one(engine: Engine, duty: str) -> Iterator[bool]:
+    """True inside the block when this process holds the duty's lock (another process holding it:
+    False, at once, nothing waits). Always True on SQLite, where one worker runs at a time."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    params = {"ns": DUTIES, "key": lock_key(duty)}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"), params).scalar())
+        try:
+            yield held
+        finally:
+            if held:
+                conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), params)
