@@ -115,6 +115,7 @@ def main() -> int:  # noqa: C901, PLR0915
                "SAMLENG_LOG_LEVEL": "WARNING", "SAMLENG_SMS_DRIVER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
                "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM": "+85523000000", "TWILIO_API_BASE": twilio.base_url,
                "SAMLENG_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}", "SAMLENG_MAIL_FROM": "samleng@bench.test",
+               "SAMLENG_DEV_OUTBOX": "false",  # development would keep messages in the dev outbox
                "PYTHONPATH": str(ROOT)}
         cli = [sys.executable, "-m", "service.cli"]  # this checkout's code, not an installed script
         say("migrating and loading the demo organisations (a minute or two)")
@@ -223,6 +224,11 @@ def main() -> int:  # noqa: C901, PLR0915
         if latencies:
             say(f"arrival -> urgent alert email: p50 {percentile(latencies, 50):.2f} s, p95 {percentile(latencies, 95):.2f} s, "
                 f"p99 {percentile(latencies, 99):.2f} s, max {max(latencies):.2f} s, mean {statistics.mean(latencies):.2f} s")
+        with engine.connect() as conn:
+            kinds = conn.execute(text("SELECT kind, status, count(*) FROM outbound_message GROUP BY kind, status "
+                                      "ORDER BY kind, status")).all()
+            routed = conn.execute(text("SELECT count(*) FROM report_route WHERE report_id > :b"), {"b": before}).scalar()
+        say(f"routed {routed} of {stored}; outbox: " + ", ".join(f"{k}/{st} {n}" for k, st, n in kinds))
         say(f"webhook answer time: p50 {percentile(answer_times, 50) * 1000:.0f} ms, "
             f"p99 {percentile(answer_times, 99) * 1000:.0f} ms")
         engine.dispose()

@@ -425,7 +425,9 @@ class Worker:
         """Reports stored since the last pass: category, urgency, language, population, reasons."""
         from service.triage.service import apply_triage
 
-        with session_scope(self.engine) as session:
+        with only_one(self.engine, "triage") as mine, session_scope(self.engine) as session:
+            if not mine:  # another worker triages these now (PostgreSQL, several workers)
+                return 0
             due = session.exec(
                 select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None))
                 .order_by(col(Report.id)).limit(limit)
@@ -439,7 +441,10 @@ class Worker:
         from service.alerts.service import alert_urgent
         from service.routing.service import route_new_reports
 
-        with session_scope(self.engine) as session:
+        # One worker at a time: two routing the same new report would both insert its route.
+        with only_one(self.engine, "route") as mine, session_scope(self.engine) as session:
+            if not mine:
+                return 0
             routed = route_new_reports(session, idle_minutes=self.settings.conversation_idle_minutes)
             for report in routed:
                 alert_urgent(session, report, self.settings)
