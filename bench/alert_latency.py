@@ -140,7 +140,8 @@ def main() -> int:  # noqa: C901, PLR0915
                 time.sleep(0.2)
         worker_args = ["worker"] + (["--interval", str(args.interval)] if args.interval is not None else [])
         wlog = open(work / "workers.log", "wb")  # noqa: SIM115
-        procs += [subprocess.Popen([*cli, *worker_args], env=env, cwd=ROOT, stdout=wlog, stderr=subprocess.STDOUT)
+        procs += [subprocess.Popen([*cli, *worker_args], env={**env, "SAMLENG_LOG_LEVEL": "INFO"}, cwd=ROOT,
+                                   stdout=wlog, stderr=subprocess.STDOUT)
                   for _ in range(args.workers)]
         time.sleep(5)  # the workers load the triage model before their first pass
 

@@ -425,13 +425,13 @@ class Worker:
         """Reports stored since the last pass: category, urgency, language, population, reasons."""
         from service.triage.service import apply_triage
 
-        with only_one(self.engine, "triage") as mine, session_scope(self.engine) as session:
-            if not mine:  # another worker triages these now (PostgreSQL, several workers)
-                return 0
-            due = session.exec(
-                select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None))
-                .order_by(col(Report.id)).limit(limit)
-            ).all()
+        query = (select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None))
+                 .order_by(col(Report.id)).limit(limit))
+        if self.engine.dialect.name == "postgresql":
+            # Several workers triage side by side, each its own reports (the others' are skipped).
+            query = query.with_for_update(skip_locked=True)
+        with session_scope(self.engine) as session:
+            due = session.exec(query).all()
             for report in due:
                 apply_triage(session, report, unseal(report.narrative_sealed))  # type: ignore[arg-type]
         return len(due)
