@@ -36,7 +36,7 @@ PLAIN = "The nurse at the health centre shouted at me {n} and refused to give me
 # its own question before it, so handling them out of order changes what the bot says.
 ANSWERS = ("2", "Chrey", "no")
 QUESTIONS = ("What is it about", "Where did it happen", "May we contact you", "receipt code")
-WAIT = 240.0
+WAIT = 480.0  # triage embeds each report: slow on a loaded 2-core machine
 
 
 def mark(prefix: str, i: int) -> str:
@@ -69,23 +69,27 @@ def _delivered_once(d: Deployment, sids: set[str]) -> None:
                          if not path.endswith("/Messages.json") and form.get("Body") == "")
     assert set(redactions) == sids, "every SMS redacted at Twilio"
     assert max(redactions.values()) == 1, [sid for sid, n in redactions.items() if n > 1]
-    ids = Counter(str(m["Message-ID"]) for m in d.smtp.messages)
+    ids = Counter(str(m["Idempotency-Key"]) for m in d.smtp.messages)  # = the Message-ID's dedupe key
     assert not ids or max(ids.values()) == 1, [i for i, n in ids.items() if n > 1]
     sent_emails = d.scalar("SELECT count(*) FROM outbound_message WHERE kind = 'email' AND status IN ('sent', 'delivered')")
     assert len(ids) == sent_emails, (len(ids), sent_emails)
 
 
 def _settled(cluster: Cluster, extra=lambda: True) -> None:  # type: ignore[no-untyped-def]
-    """Wait until every update is handled, every one of our reports routed and nothing is left to
-    send, three polls in a row (a case routed again after an answer sends its alerts a moment later)."""
+    """Wait until every update is handled, every one of our reports triaged (the urgent ones routed)
+    and nothing is left to send, three polls in a row (a case routed again after an answer sends its
+    alerts a moment later)."""
     d, calm = cluster.d, [0]
 
     def quiet() -> bool:
         cluster.check_alive()
         now_quiet = bool(
             d.scalar("SELECT count(*) FROM pending_update WHERE processed_at IS NULL") == 0
-            and d.scalar("SELECT count(*) FROM report r WHERE r.narrative_masked LIKE '%zq%' AND NOT EXISTS "
-                         "(SELECT 1 FROM report_route rr WHERE rr.report_id = r.id)") == 0
+            and d.scalar("SELECT count(*) FROM report WHERE narrative_masked LIKE '%zq%' AND status = 'received'") == 0
+            # Urgent reports are routed (and their people alerted) at once; the others once their
+            # dialogue is over, which in the kill test it is not.
+            and d.scalar("SELECT count(*) FROM report r WHERE r.narrative_masked LIKE '%zq%' AND r.urgency = 'urgent' "
+                         "AND NOT EXISTS (SELECT 1 FROM report_route rr WHERE rr.report_id = r.id)") == 0
             and d.scalar("SELECT count(*) FROM outbound_message WHERE status IN ('pending', 'failed')") == 0
             and extra())
         calm[0] = calm[0] + 1 if now_quiet else 0
