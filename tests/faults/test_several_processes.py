@@ -67,7 +67,7 @@ def _delivered_once(d: Deployment, sids: set[str]) -> None:
         d.rows(f"SELECT kind, status, attempts, last_error FROM outbound_message WHERE status NOT IN {done}")
     redactions = Counter(path.rsplit("/", 1)[-1].removesuffix(".json") for method, path, form in list(d.twilio.requests)
                          if not path.endswith("/Messages.json") and form.get("Body") == "")
-    assert set(redactions) == sids, "every SMS redacted at Twilio"
+    assert {sid for sid in redactions if sid.startswith("SM")} == sids, "every SMS redacted at Twilio"
     assert max(redactions.values()) == 1, [sid for sid, n in redactions.items() if n > 1]
     ids = Counter(str(m["Idempotency-Key"]) for m in d.smtp.messages)  # = the Message-ID's dedupe key
     assert not ids or max(ids.values()) == 1, [i for i, n in ids.items() if n > 1]
@@ -245,7 +245,8 @@ def test_serve_killed_under_load_loses_and_doubles_nothing(cluster: Cluster, bac
 
     _settled(cluster)
     _one_report_each(d, sms_markers + tg_markers)
-    stored_sids = {sid for (sid,) in d.rows("SELECT external_id FROM inbound_message WHERE channel = 'sms'")}
+    stored_sids = {sid for (sid,) in d.rows("SELECT external_id FROM inbound_message WHERE channel = 'sms' "
+                                            "AND external_id LIKE 'SM%'")}  # not the demo's
     assert stored_sids == {s for s in acknowledged.values() if s}
     per_update = d.rows("SELECT external_id, count(*) FROM inbound_message WHERE channel = 'telegram' "
                         "GROUP BY external_id HAVING count(*) > 1")
