@@ -4,7 +4,10 @@
 answers 200; `TelegramBot` processes the stored rows: at start-up (so a crash right
 after the 200 loses nothing), as the webhook hands them over, and on a periodic sweep
 (retrying failures a few times). Updates of one person are processed in order, those
-of different people side by side.
+of different people side by side: in one process by a lock per person in memory; across
+several `serve` processes on PostgreSQL by an advisory lock on the person's pseudonym
+(`service.inbox.locks`), under which the holder handles every stored, unprocessed
+update of that person in update order, whichever process stored it.
 
 The handlers translate Telegram into the one intake dialogue (`service.intake`) and
 render its `Reply` with inline keyboards. Telegram user and chat ids live only in
@@ -41,6 +44,7 @@ from service.agents.service import LinkCodeInvalid, agent_for, looks_like_link_c
 from service.config import Settings
 from service.evidence import service as evidence
 from service.inbox import pending
+from service.inbox.locks import PersonLocks
 from service.inbox.writer import Writer
 from service.intake import service as intake
 from service.intake.language import from_tag
@@ -91,6 +95,23 @@ def update_key(data: dict) -> str | None:
     if isinstance(query, dict):
         return f"{update_id}:{str(query.get('id') or '')[:40]}"
     return None
+
+
+def sender_of(data: dict) -> int | None:
+    """The Telegram user id of an update's sender (a message's or a button press's), if any."""
+    for kind in ("message", "callback_query"):
+        content = data.get(kind)
+        if isinstance(content, dict) and isinstance(content.get("from"), dict):
+            sender = content["from"].get("id")
+            if isinstance(sender, int) and not isinstance(sender, bool):
+                return sender
+    return None
+
+
+def person_of(data: dict) -> str | None:
+    """The sender's pseudonym: the key of their stored updates' order and of their lock."""
+    sender = sender_of(data)
+    return pseudonym(CHANNEL, str(sender)) if sender is not None else None
 
 
 def build_application(settings: Settings) -> Application:
@@ -151,6 +172,7 @@ class TelegramBot:
         self._inflight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
+        self.person_locks = PersonLocks(writer.engine)
         self._slots: asyncio.Semaphore | None = None
         self.ready = False
         self.processed = 0
@@ -172,6 +194,7 @@ class TelegramBot:
             with contextlib.suppress(Exception):
                 await self.application.shutdown()
             self.ready = False
+        self.person_locks.close()
 
     def enqueue(self, row_id: int, payload: bytes) -> None:
         """Hand a freshly stored update to the processor (it is safe in the database already)."""
@@ -235,25 +258,15 @@ class TelegramBot:
 
     async def _process(self, row_id: int, update: Update, key: str, lock: asyncio.Lock, replayed: bool = False) -> None:
         assert self._slots is not None
-        work: _Work | None = None
         try:
             async with lock:
                 user = update.effective_user
-                if user is not None and not user.is_bot:
-                    message = update.effective_message
-                    stamp = message.date if message is not None and update.message is not None else now()
-                    work = _Work(key=key, address=str(user.id), received_at=as_utc(stamp),
-                                 language_hint=from_tag(user.language_code), replayed=replayed)
-                    if replayed:
-                        work.answered = await self.writer.run(lambda s: state.replies_sent(s, update_key=key))
-                    if update.message is not None:
-                        work.message_ids.append(update.message.message_id)
-                    token = _work.set(work)
-                    try:
-                        await self.application.process_update(update)
-                    finally:
-                        _work.reset(token)
-                await self._finish(row_id, work, ok=work is None or not work.failed)
+                person = pseudonym(CHANNEL, str(user.id)) if user is not None else None
+                async with self.person_locks.hold(person):
+                    for due_id, due_update, due_key in await self._due(row_id, update, key, person):
+                        # An update this process did not just receive was stored earlier and may
+                        # have been half handled by a process that died: its replies are looked up.
+                        await self._handle(due_id, due_update, due_key, replayed=replayed or due_id != row_id)
         except Exception as exc:
             log.warning("telegram update %s not finished: %s", update.update_id, type(exc).__name__)
         finally:
@@ -263,6 +276,53 @@ class TelegramBot:
                 for name, candidate in list(self._locks.items()):
                     if candidate is lock:
                         del self._locks[name]
+
+    async def _due(self, row_id: int, update: Update, key: str,
+                   person: str | None) -> list[tuple[int, Update, str]]:
+        """Under the person's lock: their unprocessed updates, oldest first, this one among them
+        unless another process has handled it already (then it is skipped, never handled twice)."""
+        def unit(session: Session) -> tuple[list[tuple[int, bytes]], bool]:
+            due = pending.due_for_person(session, channel=CHANNEL, person=person) if person else []
+            mine = any(due_id == row_id for due_id, _ in due) or pending.load_payload(session, row_id) is not None
+            return due, mine
+
+        due, mine = await self.writer.run(unit)
+        out: list[tuple[int, Update, str]] = []
+        for due_id, payload in due:
+            if due_id == row_id:
+                out.append((row_id, update, key))
+                continue
+            try:
+                data = json.loads(payload)
+                out.append((due_id, Update.de_json(data, self.application.bot), update_key(data) or str(data["update_id"])))
+            except Exception as exc:
+                log.warning("telegram: stored update #%s unreadable: %s", due_id, type(exc).__name__)
+                await self._finish(due_id, None, ok=True)
+        if mine and all(due_id != row_id for due_id, _, _ in out):
+            out.append((row_id, update, key))  # stored without a person (before they were recorded)
+        return out
+
+    async def _handle(self, row_id: int, update: Update, key: str, *, replayed: bool = False) -> None:
+        """Handle one stored update and mark it done (or one failed attempt). `replayed`: perhaps
+        handled before (start-up, sweep, another process's update): the replies already sent are
+        read first and not sent again."""
+        work: _Work | None = None
+        user = update.effective_user
+        if user is not None and not user.is_bot:
+            message = update.effective_message
+            stamp = message.date if message is not None and update.message is not None else now()
+            work = _Work(key=key, address=str(user.id), received_at=as_utc(stamp),
+                         language_hint=from_tag(user.language_code), replayed=replayed)
+            if replayed:
+                work.answered = await self.writer.run(lambda s: state.replies_sent(s, update_key=key))
+            if update.message is not None:
+                work.message_ids.append(update.message.message_id)
+            token = _work.set(work)
+            try:
+                await self.application.process_update(update)
+            finally:
+                _work.reset(token)
+        await self._finish(row_id, work, ok=work is None or not work.failed)
 
     async def _finish(self, row_id: int, work: _Work | None, *, ok: bool) -> None:
         def unit(session: Session) -> None:

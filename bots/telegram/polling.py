@@ -13,7 +13,7 @@ import logging
 
 from telegram import Bot, BotCommand
 
-from bots.telegram.bot import ALLOWED_UPDATES, CHANNEL, TelegramBot, silence_library_logs, update_key
+from bots.telegram.bot import ALLOWED_UPDATES, CHANNEL, TelegramBot, person_of, silence_library_logs, update_key
 from bots.telegram.routes import WEBHOOK_PATH
 from service.config import ConfigError, Settings
 from service.db import build_engine
@@ -83,7 +83,7 @@ async def poll(settings: Settings, *, stop: asyncio.Event | None = None, timeout
                     if key is not None:
                         row_id, new = await writer.run(
                             lambda s, key=key, body=body: pending.store_pending(
-                                s, channel=CHANNEL, external_id=key, payload=body))
+                                s, channel=CHANNEL, external_id=key, payload=body, person=person_of(data)))
                         if new:
                             bot.enqueue(row_id, body)
                     offset = update.update_id + 1  # stored: the next call acknowledges it

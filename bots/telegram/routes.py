@@ -14,7 +14,7 @@ import time
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from bots.telegram.bot import CHANNEL, update_key
+from bots.telegram.bot import CHANNEL, person_of, sender_of, update_key
 from service.config import Settings
 from service.inbox import pending
 from service.ops import metrics
@@ -34,13 +34,8 @@ def _refuse(status: int, detail: str) -> HTTPException:
 
 def lane_key(data: dict, update_key: str) -> str:
     """The writer lane of an update: its sender's chat, else the update itself."""
-    for kind in ("message", "callback_query"):
-        content = data.get(kind)
-        if isinstance(content, dict) and isinstance(content.get("from"), dict):
-            sender = content["from"].get("id")
-            if isinstance(sender, int) and not isinstance(sender, bool):
-                return f"telegram-chat:{sender}"
-    return f"telegram-update:{update_key}"
+    sender = sender_of(data)
+    return f"telegram-chat:{sender}" if sender is not None else f"telegram-update:{update_key}"
 
 
 @router.post(WEBHOOK_PATH)
@@ -72,7 +67,8 @@ async def telegram_webhook(request: Request) -> Response:
         # Keyed by the person: copies of one update, and one person's updates, go to one writer
         # lane, in the order they came (the key is hashed in memory only, never kept).
         row_id, new = await request.app.state.writer.run(
-            lambda session: pending.store_pending(session, channel=CHANNEL, external_id=key, payload=body),
+            lambda session: pending.store_pending(session, channel=CHANNEL, external_id=key, payload=body,
+                                                  person=person_of(data)),
             key=lane_key(data, key))
     except Exception as exc:
         # Not stored: say so, and Telegram will deliver it again.

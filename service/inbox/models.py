@@ -41,6 +41,9 @@ class PendingUpdate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     external_id: str = Field(max_length=64)
+    # The sender's pseudonym (the same keyed hash as `reporter.pseudonym`): one person's updates are
+    # handled in update order, across processes, under a lock on it. None: no sender (or stored before).
+    person: str | None = Field(default=None, max_length=64, index=True)
     # The raw update, encrypted with the vault key; wiped once processed.
     payload_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     attempts: int = Field(default=0)

@@ -3,7 +3,7 @@
 A channel that can redeliver (Telegram) stores the raw update here, encrypted, and
 answers 200 only after the commit; a processor works through the rows without
 `processed_at` and then wipes the payload. The unique (channel, external id) makes
-a redelivery a no-op. See `bots/telegram/processor.py`.
+a redelivery a no-op. See `bots/telegram/bot.py`.
 """
 
 from __future__ import annotations
@@ -20,14 +20,17 @@ from service.kit.crypto import seal_bytes, unseal_bytes
 MAX_ATTEMPTS = 5
 
 
-def store_pending(session: Session, *, channel: str, external_id: str, payload: bytes) -> tuple[int, bool]:
-    """Store an update once. Returns (row id, True) when new, (row id, False) for a redelivery."""
+def store_pending(session: Session, *, channel: str, external_id: str, payload: bytes,
+                  person: str | None = None) -> tuple[int, bool]:
+    """Store an update once. Returns (row id, True) when new, (row id, False) for a redelivery.
+
+    `person` is the sender's pseudonym: `due_for_person` finds their unprocessed updates by it."""
     existing = session.exec(
         select(PendingUpdate.id).where(PendingUpdate.channel == channel, PendingUpdate.external_id == external_id)
     ).first()
     if existing is not None:
         return existing, False
-    row = PendingUpdate(channel=channel, external_id=external_id, payload_sealed=seal_bytes(payload))
+    row = PendingUpdate(channel=channel, external_id=external_id, person=person, payload_sealed=seal_bytes(payload))
     try:
         with session.begin_nested():
             session.add(row)
@@ -47,6 +50,26 @@ def pending_ids(session: Session, *, channel: str, limit: int = 500) -> list[int
             PendingUpdate.channel == channel, col(PendingUpdate.processed_at).is_(None),
         ).order_by(col(PendingUpdate.id)).limit(limit)
     ).all())
+
+
+def _update_order(external_id: str, row_id: int) -> tuple[int, int]:
+    head = external_id.split(":", 1)[0]
+    return (int(head) if head.lstrip("-").isdigit() else 0, row_id)
+
+
+def due_for_person(session: Session, *, channel: str, person: str, limit: int = 50) -> list[tuple[int, bytes]]:
+    """The person's unprocessed updates, decrypted, in update order (the platform's update id, which
+    leads the external id, then the order they were stored in). Whichever process holds the
+    person's lock handles them all, oldest first, so their order does not depend on which process
+    a webhook request reached."""
+    rows = session.exec(
+        select(PendingUpdate.id, PendingUpdate.external_id, PendingUpdate.payload_sealed).where(
+            PendingUpdate.channel == channel, PendingUpdate.person == person,
+            col(PendingUpdate.processed_at).is_(None),
+        ).order_by(col(PendingUpdate.id)).limit(limit)
+    ).all()
+    ordered = sorted(rows, key=lambda r: _update_order(r[1], r[0]))  # type: ignore[arg-type]
+    return [(row_id, unseal_bytes(sealed)) for row_id, _, sealed in ordered if sealed is not None]  # type: ignore[misc]
 
 
 def load_payload(session: Session, row_id: int) -> bytes | None:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, or_, select
 from service.config import Settings
 from service.db import session_scope
 from service.inbox.models import InboundMessage
+from service.inbox.locks import only_one
 from service.inbox.spool import Spool
 from service.intake import ratelimit
 from service.intake import service as intake
@@ -100,6 +101,12 @@ class Worker:
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
+        # Every container shares the spool folder: one worker at a time replays it (another that
+        # took the same file would find it gone, or stored, under its feet).
+        with only_one(self.engine, "spool-replay") as mine:
+            return self._replay_spool() if mine else 0
+
+    def _replay_spool(self) -> int:
         def handle(message: Inbound) -> None:
             with session_scope(self.engine) as session:
                 reply = intake.receive(session, message, settings=self.settings)
@@ -451,11 +458,13 @@ class Worker:
         """Reports stored since the last pass: category, urgency, language, population, reasons."""
         from service.triage.service import apply_triage
 
+        query = (select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None))
+                 .order_by(col(Report.id)).limit(limit))
+        if self.engine.dialect.name == "postgresql":
+            # Several workers triage side by side, each its own reports (the others' are skipped).
+            query = query.with_for_update(skip_locked=True)
         with session_scope(self.engine) as session:
-            due = session.exec(
-                select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None))
-                .order_by(col(Report.id)).limit(limit)
-            ).all()
+            due = session.exec(query).all()
             for report in due:
                 apply_triage(session, report, unseal(report.narrative_sealed))  # type: ignore[arg-type]
         return len(due)
@@ -465,7 +474,10 @@ class Worker:
         from service.alerts.service import alert_urgent
         from service.routing.service import route_new_reports
 
-        with session_scope(self.engine) as session:
+        # One worker at a time: two routing the same new report would both insert its route.
+        with only_one(self.engine, "route") as mine, session_scope(self.engine) as session:
+            if not mine:
+                return 0
             routed = route_new_reports(session, idle_minutes=self.settings.conversation_idle_minutes)
             for report in routed:
                 alert_urgent(session, report, self.settings)
