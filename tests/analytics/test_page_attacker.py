@@ -13,95 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from service.analytics import publish
-from service.analytics.suppression import HIDDEN_COMPLEMENT, HIDDEN_SMALL, HIDDEN_WITHHELD, Published, _lines
+from service.analytics.suppression import Published
+from tests.support.attacker import can_pin
 
 T = 5  # the page's threshold in these tests (settings.suppression_threshold)
 
 
 def _attacker_can_pin(pubs: dict[str, Published], links, target, value: int, cap: int) -> bool:  # type: ignore[no-untyped-def]
-    """Exact attacker over several tables: is `target` (key, (i, j)) forced to `value` by everything shown?
-
-    Variables are the hidden cells of every table; equations are each table's lines and each link's
-    equalities. Branch and bound with interval propagation, as tests/analytics/test_suppression.py."""
-    eqs = []  # (constant, [(sign, var)]): constant + sum(sign * var) == 0
-    hidden: dict[tuple, str] = {}
-    for key, pub in pubs.items():
-        for pos, kind in pub.hidden.items():
-            hidden[(key, pos)] = kind
-        for line in _lines(pub.n_rows, pub.n_cols):
-            const, terms = 0, []
-            for pos in line:
-                s = -1 if pos == line[-1] else 1
-                if pos in pub.hidden:
-                    terms.append((s, (key, pos)))
-                else:
-                    const += s * pub.values[pos[0]][pos[1]]
-            eqs.append((const, terms))
-    for group in links:
-        first = group[0]
-        for other in group[1:]:
-            const, terms = 0, []
-            for s, (key, pos) in ((1, first), (-1, other)):
-                if pos in pubs[key].hidden:
-                    terms.append((s, (key, pos)))
-                else:
-                    const += s * pubs[key].values[pos[0]][pos[1]]
-            eqs.append((const, terms))
-    gap = {v for v, kind in hidden.items() if kind in (HIDDEN_COMPLEMENT, HIDDEN_WITHHELD)}
-
-    def fix_gap(v, lo, hi):  # type: ignore[no-untyped-def]
-        if v in gap and hidden[v] == HIDDEN_COMPLEMENT:
-            if 0 < lo < T:
-                lo = T
-            if 0 < hi < T:
-                hi = 0
-        return lo, hi
-
-    def propagate(dom) -> bool:  # type: ignore[no-untyped-def]
-        changed = True
-        while changed:
-            changed = False
-            for const, terms in eqs:
-                if not terms:
-                    if const != 0:
-                        return False
-                    continue
-                for s, p in terms:
-                    lo_r = hi_r = const
-                    for s2, q in terms:
-                        if q == p:
-                            continue
-                        a, b = dom[q]
-                        lo_r += s2 * a if s2 > 0 else s2 * b
-                        hi_r += s2 * b if s2 > 0 else s2 * a
-                    lo, hi = (-hi_r, -lo_r) if s > 0 else (lo_r, hi_r)
-                    new = fix_gap(p, max(dom[p][0], lo), min(dom[p][1], hi))
-                    if new[0] > new[1]:
-                        return False
-                    if new != dom[p]:
-                        dom[p] = new
-                        changed = True
-        return True
-
-    def search(dom) -> bool:  # type: ignore[no-untyped-def]
-        if not propagate(dom):
-            return False
-        open_ = [p for p, (a, b) in dom.items() if a < b]
-        if not open_:
-            return all(const + sum(s * dom[p][0] for s, p in terms) == 0 for const, terms in eqs)
-        p = min(open_, key=lambda q: dom[q][1] - dom[q][0])
-        a, b = dom[p]
-        if p in gap and hidden[p] == HIDDEN_COMPLEMENT and a == 0 and b >= T:
-            halves = [(0, 0), (T, b)]
-        else:
-            mid = (a + b) // 2
-            halves = [(a, mid), (mid + 1, b)]
-        return any(search({**dom, p: half}) for half in halves)
-
-    base = {v: ((1, T - 1) if kind == HIDDEN_SMALL else (0, cap)) for v, kind in hidden.items()}
-    lo, hi = base[target]
-    tries = [(lo, value - 1), (value + 1, hi)]
-    return not any(a <= b and search({**base, target: fix_gap(target, a, b)}) for a, b in tries)
+    """Is `target` (key, (i, j)) forced to `value` by every table on the page and the links between them?"""
+    return can_pin(pubs, target, value, cap, threshold=T, links=links)
 
 
 # One report: category, month, province, status group (open, resolved, other), urgency, channel,

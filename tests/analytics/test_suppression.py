@@ -5,82 +5,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from service.analytics.suppression import (
-    HIDDEN_COMPLEMENT, HIDDEN_SMALL, Published, ThresholdTooLow, _lines, suppress,
-)
+from service.analytics.suppression import HIDDEN_COMPLEMENT, HIDDEN_SMALL, Published, ThresholdTooLow, suppress
+from tests.support.attacker import can_pin
 
 
 def _feasible_other_value(pub: Published, target: tuple[int, int], forbidden: int, cap: int) -> bool:
-    """Exact attacker: is there any table consistent with everything published where target != forbidden?
-
-    Knows every shown number, that "<T" means 1..T-1, that "x" means 0 or >= T, and that rows and
-    columns add up to their totals. Branch and bound: interval propagation on the line equations
-    at every node, splitting one hidden cell's range per branch, until every cell is fixed.
-    """
-    t = pub.threshold
-    lines = _lines(pub.n_rows, pub.n_cols)
-    eqs = []  # (constant, [(sign, var)]) meaning constant + sum(sign * x) == 0
-    for line in lines:
-        const, terms = 0, []
-        for pos in line:
-            s = -1 if pos == line[-1] else 1
-            if pos in pub.hidden:
-                terms.append((s, pos))
-            else:
-                const += s * pub.values[pos[0]][pos[1]]
-        eqs.append((const, terms))
-    gap = {p for p, kind in pub.hidden.items() if kind == HIDDEN_COMPLEMENT}
-
-    def fix_gap(p, lo, hi):  # type: ignore[no-untyped-def]
-        if p in gap:
-            if 0 < lo < t:
-                lo = t
-            if 0 < hi < t:
-                hi = 0
-        return lo, hi
-
-    def propagate(dom):  # type: ignore[no-untyped-def]
-        changed = True
-        while changed:
-            changed = False
-            for const, terms in eqs:
-                for s, p in terms:
-                    lo_r = hi_r = const
-                    for s2, q in terms:
-                        if q == p:
-                            continue
-                        a, b = dom[q]
-                        lo_r += s2 * a if s2 > 0 else s2 * b
-                        hi_r += s2 * b if s2 > 0 else s2 * a
-                    # s * x == -rest
-                    lo, hi = (-hi_r, -lo_r) if s > 0 else (lo_r, hi_r)
-                    new = fix_gap(p, max(dom[p][0], lo), min(dom[p][1], hi))
-                    if new[0] > new[1]:
-                        return False
-                    if new != dom[p]:
-                        dom[p] = new
-                        changed = True
-        return True
-
-    def search(dom) -> bool:  # type: ignore[no-untyped-def]
-        if not propagate(dom):
-            return False
-        open_ = [p for p, (a, b) in dom.items() if a < b]
-        if not open_:
-            return all(const + sum(s * dom[p][0] for s, p in terms) == 0 for const, terms in eqs)
-        p = min(open_, key=lambda q: dom[q][1] - dom[q][0])
-        a, b = dom[p]
-        if p in gap and a == 0 and b >= t:
-            halves = [(0, 0), (t, b)]
-        else:
-            mid = (a + b) // 2
-            halves = [(a, mid), (mid + 1, b)]
-        return any(search({**dom, p: half}) for half in halves)
-
-    base = {p: ((1, t - 1) if kind == HIDDEN_SMALL else (0, cap)) for p, kind in pub.hidden.items()}
-    lo, hi = base[target]
-    tries = [(lo, forbidden - 1), (forbidden + 1, hi)]
-    return any(a <= b and search({**base, target: fix_gap(target, a, b)}) for a, b in tries)
+    """Is there any table consistent with everything published where target != forbidden?
+    (tests/support/attacker.py: the exact attacker, here on one table.)"""
+    return not can_pin({"table": pub}, ("table", target), forbidden, cap, threshold=pub.threshold)
 
 
 counts = st.one_of(st.just(0), st.integers(1, 9), st.integers(10, 24))
