@@ -65,11 +65,12 @@ SCORECARD_TITLES = {"health_centre": "Facility scorecard", "mine": "Facility sco
                     "od": "District scorecard", "province": "Province scorecard", "country": "Country scorecard"}
 
 
-def _period_text(filters: q.Filters) -> str:
+def _period_text(filters: q.Filters, tz: str | None = None) -> str:
+    """The period's first and last day, in the reader's zone (dates chosen on a page start at their
+    local midnight). `until` is exclusive (a quarter ends at 00:00 of the next one): the last day inside."""
     if filters.since and filters.until:
-        # `until` is exclusive (a quarter ends at 00:00 of the next one): show the last day inside.
         last = filters.until - timedelta(microseconds=1)
-        return f"{filters.since:%Y-%m-%d} – {last:%Y-%m-%d}"
+        return f"{zones.show(filters.since, tz, '%Y-%m-%d')} – {zones.show(last, tz, '%Y-%m-%d')}"
     return ""
 
 
@@ -133,7 +134,7 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
                                           links=links))
     node = tree.by_id.get(filters.place_id) if filters.place_id else None
     return _render("dashboard.html", language, header=header, tz=time_zone, title=t(language, "Supervisor dashboard"), figures=figs,
-                   places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters),
+                   places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters, time_zone),
                    clusters=q.active_clusters(session, filters=filters),
                    body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
                    can_export_cases=can_export_cases, quarters=quarters,
@@ -172,7 +173,7 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
 
 
 def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None,
-                   header: str | None = None) -> str:
+                   header: str | None = None, time_zone: str | None = None) -> str:
     """A facility or district scorecard (suppressed: it is taken to committee meetings), A4-printable."""
     rollup.refresh_if_stale(session)
     _chart_words(language)
@@ -180,7 +181,9 @@ def scorecard_page(session: Session, *, place_id: int, language: str = "en", fil
         since, until = publish.default_window(months=3)
         filters = q.Filters(since, until)
     ctx = _scorecard_context(session, place_id=place_id, filters=filters, language=language)
-    return _render("scorecard.html", language, header=header, title=ctx["kind_title"], **ctx)
+    if time_zone:
+        ctx["period_text"] = _period_text(filters, time_zone)
+    return _render("scorecard.html", language, header=header, tz=time_zone, title=ctx["kind_title"], **ctx)
 
 
 def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en",

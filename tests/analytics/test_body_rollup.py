@@ -78,7 +78,7 @@ def _world(s: Session) -> dict:
     esc.record_response(s, acted, action="action_taken", text="Stock ordered")
     org = s.get(Organisation, cases[0].org_id)
     assert org is not None and all(c.org_id == org.id for c in cases)
-    user = create_user(s, email="sup@bodies.test", org_slug=org.slug, role="supervisor", password="x" * 16)
+    user = create_user(s, email="sup@bodies.test", org_slug=org.slug, role="supervisor", password="correct-horse-battery")
     s.commit()
     return {"cases": cases, "waiting": waiting, "acted": acted, "user": user}
 

@@ -27,8 +27,8 @@ def new_report(s: Session, *, urgency: str = "normal", talking: bool = False) ->
 
 
 def people(s: Session) -> None:
-    create_user(s, email="handler@khana.example", org_slug="khana-demo", role="handler", password="x" * 16)
-    create_user(s, email="supervisor@khana.example", org_slug="khana-demo", role="supervisor", password="x" * 16)
+    create_user(s, email="handler@khana.example", org_slug="khana-demo", role="handler", password="correct-horse-battery")
+    create_user(s, email="supervisor@khana.example", org_slug="khana-demo", role="supervisor", password="correct-horse-battery")
 
 
 def test_urgent_report_is_routed_at_once_and_alerts_the_organisation(engine, settings, seeded, smtp) -> None:  # type: ignore[no-untyped-def]

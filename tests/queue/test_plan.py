@@ -39,8 +39,8 @@ FILTERS = {
 def setup(engine, places):  # type: ignore[no-untyped-def]
     with Session(engine, expire_on_commit=False) as s:
         create_org(s, slug="org-p", name="P")
-        admin = create_user(s, email="root@p.test", org_slug=None, role="admin", password="x" * 12)
-        user = create_user(s, email="h@p.test", org_slug="org-p", role="handler", password="x" * 12)
+        admin = create_user(s, email="root@p.test", org_slug=None, role="admin", password="correct-horse-battery")
+        user = create_user(s, email="h@p.test", org_slug="org-p", role="handler", password="correct-horse-battery")
         for i in range(20):
             make_report(s, org_id=user.org_id, due_in=timedelta(hours=i) if i % 2 else None)
         province = s.exec(select(Place).where(Place.kind == "province")).first()

@@ -20,7 +20,7 @@ from tests.support.review import make_report
 def org(engine):  # type: ignore[no-untyped-def]
     with Session(engine, expire_on_commit=False) as s:
         org = create_org(s, slug="org-q", name="Q")
-        user = create_user(s, email="h@q.test", org_slug="org-q", role="handler", password="x" * 12)
+        user = create_user(s, email="h@q.test", org_slug="org-q", role="handler", password="correct-horse-battery")
         other = create_org(s, slug="org-other", name="Other")
         s.commit()
         return org.id, user, other.id

@@ -25,7 +25,7 @@ from tests.support.review import make_report
 def user(engine):  # type: ignore[no-untyped-def]
     with Session(engine, expire_on_commit=False) as s:
         create_org(s, slug="org-s", name="S")
-        handler = create_user(s, email="h@s.test", org_slug="org-s", role="handler", password="x" * 12)
+        handler = create_user(s, email="h@s.test", org_slug="org-s", role="handler", password="correct-horse-battery")
         s.commit()
         return handler
 

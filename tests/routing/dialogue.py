@@ -13,7 +13,7 @@ from service.orgs.service import create_user
 from service.reports.models import Report
 from service.routing.models import ReportRoute, RoutingRule
 
-PASSWORD = "x" * 16
+PASSWORD = "correct-horse-battery"
 # The detention scenario: an urgent Khmer SMS, as a sibling would type it.
 # "Please help, brothers and sisters: my younger brother was beaten by the police and is held in the
 #  drug rehabilitation centre right now, they won't let us see him"

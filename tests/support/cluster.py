@@ -33,8 +33,9 @@ class Cluster:
         port = port or free_port()
         proc = Proc(f"serve-{next(self._names)}", cli_command("serve", "--host", "127.0.0.1", "--port", str(port)),
                     {**self.d.env, **env}, self.d.log_dir)
-        self.serves[port] = proc
+        # The client first: sending threads pick a port from `ports` (the live serves) at any moment.
         self.clients.setdefault(port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30))
+        self.serves[port] = proc
         if wait:
             self.wait_serving(port)
         return port

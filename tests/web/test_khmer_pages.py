@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.demo import DEMO_PASSWORD, load_demo
 from service.orgs.models import Organisation, User
@@ -73,12 +73,18 @@ def _demo(engine) -> tuple[list[int], set[str], str]:  # type: ignore[no-untyped
         load_demo(s)
         s.commit()
         khana = s.exec(select(Organisation).where(Organisation.slug == "khana-demo")).one()
-        cases = [r.id for r in s.exec(select(Report).where(Report.org_id == khana.id)).all()]
+        every = s.exec(select(Report).where(Report.org_id == khana.id).order_by(col(Report.id))).all()
+        # The live demo cases and two of the history's cases in each status (answered, climbed,
+        # closed...): every kind of timeline entry, without walking a thousand pages.
+        by_status: dict[str, list[int]] = {}
+        for r in every:
+            by_status.setdefault(r.status, []).append(r.id)  # type: ignore[arg-type]
+        cases = sorted({*(r.id for r in every[:10]), *(i for ids in by_status.values() for i in ids[:2])})
         # One case escalated by a handler: its timeline says where it went ("to nchads" was English).
         handler = s.exec(select(User).where(User.email == "handler@khana.demo")).one()
         for case_id in cases:
             report = s.get(Report, case_id)
-            if handling.escalation_view(s, report).ladder and report.status not in ("escalated", "resolved", "closed"):
+            if handling.escalation_view(s, report).ladder and report.status in ("received", "triaged", "in_progress"):
                 handling.escalate(s, user=handler, report=report, after=0)
                 break
         else:
@@ -92,6 +98,11 @@ def _demo(engine) -> tuple[list[int], set[str], str]:  # type: ignore[no-untyped
         # Places with no Khmer name (Southern Africa's) keep their own names.
         names |= {w for p in s.exec(select(Place)).all() if not re.search("[\u1780-\u17ff]", p.name_km or "")
                   for w in re.findall(r"[A-Za-z]+", p.name_en)}
+        # So do grievance bodies with no Khmer name (Southern Africa's programmes and mechanisms).
+        from service.bodies.models import GrievanceBody
+
+        names |= {w for b in s.exec(select(GrievanceBody)).all() if not re.search("[\u1780-\u17ff]", b.name_km or "")
+                  for w in re.findall(r"[A-Za-z]+", b.name_en)}
         place = s.exec(select(Place).where(Place.kind == "province")).first()
         return cases, names, place.code  # type: ignore[union-attr]
 
