@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
 # The first of the two 32-bit keys: keeps these locks apart from any other advisory lock.
@@ -92,14 +93,23 @@ class PersonLocks:
 
 
 @contextmanager
-def only_one(engine: Engine, duty: str) -> Iterator[bool]:
+def only_one(engine: Engine, duty: str, *, unreachable: bool | None = None) -> Iterator[bool]:
     """True inside the block when this process holds the duty's lock (another process holding it:
-    False, at once, nothing waits). Always True on SQLite, where one worker runs at a time."""
+    False, at once, nothing waits). Always True on SQLite, where one worker runs at a time.
+    `unreachable`: what to yield when the database cannot be reached at all (None: raise), for a
+    duty that has its own way of waiting for it (spool replay keeps every file)."""
     if engine.dialect.name != "postgresql":
         yield True
         return
     params = {"ns": DUTIES, "key": lock_key(duty)}
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    try:
+        connection = engine.connect()
+    except OperationalError:
+        if unreachable is None:
+            raise
+        yield unreachable
+        return
+    with connection.execution_options(isolation_level="AUTOCOMMIT") as conn:
         held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"), params).scalar())
         try:
             yield held

@@ -103,7 +103,8 @@ class Worker:
     def replay_spool(self) -> int:
         # Every container shares the spool folder: one worker at a time replays it (another that
         # took the same file would find it gone, or stored, under its feet).
-        with only_one(self.engine, "spool-replay") as mine:
+        # With the database out of reach nobody replays: every file waits for the next pass.
+        with only_one(self.engine, "spool-replay", unreachable=False) as mine:
             return self._replay_spool() if mine else 0
 
     def _replay_spool(self) -> int:
