@@ -3,6 +3,13 @@
     OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python bench/triage_eval.py            # voices
     OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python bench/triage_eval.py --split    # in-house split + speed
     .venv/bin/python bench/triage_eval.py --errors      # also print each held-out mistake
+    .venv/bin/python bench/triage_eval.py --heldout new_voice.jsonl [--heldout other.jsonl]
+
+--heldout FILE (repeatable): train exactly as the shipped model is trained (train.jsonl plus
+every file in service/triage/data/voices/) and test on these files, which must not be in
+that folder: per file ("voice") and per language, then pooled. Use it for labelled messages
+that arrive from new writers, BEFORE they are added to the training data: it is the closest
+to an independent evaluation the repo can give.
 
 Leave-one-voice-out: each file in service/triage/data/voices/ was written by one writer
 who saw none of the others. For each voice, the model is trained on train.jsonl plus the
@@ -171,6 +178,42 @@ def leave_one_voice_out(errors: bool, sweep: bool, exclude: tuple[str, ...] = ()
     triage_model.set_model(None)
 
 
+def heldout(paths: list[str], errors: bool) -> None:
+    """The shipped model (train.jsonl + every voice file) on labelled files it has not seen."""
+    shipped = {p.resolve() for p in triage_model.voice_files()}
+    sets = {}
+    for name in paths:
+        path = Path(name).resolve()
+        if path in shipped:
+            raise SystemExit(f"{name} is in the training data (service/triage/data/voices/): not held out")
+        sets[path.stem] = triage_model.read_examples(path)
+    known = {e.text for e in triage_model.repo_examples()}
+    triage_model.set_model(triage_model.train(triage_model.repo_examples()))
+    print(f"shipped model: train.jsonl + {len(triage_model.voice_files())} voice files; tested on "
+          f"{', '.join(sets)} (texts also in the training data: "
+          f"{sum(e.text in known for rows in sets.values() for e in rows)})")
+    header = (f"{'file':<12}{'n':>5}  macro   " + "  ".join(f"{lang:>9}" for lang in LANGS)
+              + "   urgent recall    urgent precision")
+    all_rows, all_results, lines = [], [], []
+    for name, held in sets.items():
+        results = classify_many([e.text for e in held])
+        rows = [{"text": e.text, "category": e.category, "urgency": e.urgency, "language": e.language} for e in held]
+        lines.append(_line(name, rows, results))
+        all_rows += rows
+        all_results += results
+        if errors:
+            for r, res in zip(rows, results):
+                if res.category != r["category"] or (r["urgency"] == "urgent") != (res.urgency == "urgent"):
+                    print(f"  [{name}] {r['language']:7} {SHORT[r['category']]:>5}>{SHORT[res.category]:<5} "
+                          f"{r['urgency'][:3]}>{res.urgency[:3]}  {r['text'][:150]}")
+    print(header)
+    for line in lines:
+        print(line)
+    print(_line("pooled", all_rows, all_results))
+    report("pooled, per class", all_rows, all_results)
+    triage_model.set_model(None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--split", action="store_true", help="the in-house test split and speed, not the voices")
@@ -180,7 +223,12 @@ def main() -> None:
                         help="set a voice aside entirely (a final check kept out of tuning); repeatable")
     parser.add_argument("--test", default=str(ROOT / "bench" / "data" / "triage_test.jsonl"))
     parser.add_argument("--repeat", type=int, default=5, help="passes over the test set for the speed figure")
+    parser.add_argument("--heldout", action="append", default=[], metavar="FILE",
+                        help="test the shipped model on this labelled JSON Lines file (not in training); repeatable")
     args = parser.parse_args()
+    if args.heldout:
+        heldout(args.heldout, args.errors)
+        return
     if not args.split:
         leave_one_voice_out(args.errors, args.sweep, tuple(args.exclude))
         return
