@@ -20,6 +20,10 @@ TYPO_MIN = 6
 URGENT_GROUPS = ("detained_now", "violence", "suicide", "medical_emergency", "threat")
 COMBINED_GROUPS = ("child_at_risk", "imminent", "taken")  # two lists that together make a report urgent
 PAIRS = {"imminent": ("soon", "harm"), "taken": ("force", "vehicle")}  # yaml section: (list a, list b)
+# "because I am trans", "só porque sou seropositiva", "ព្រោះខ្ញុំជាខ្ទើយ": a reason word followed closely
+# by who the person is makes the message count a stigma word (docs/triage.md, "Categories").
+IDENTITY_REASON = "stigma_discrimination/refused_for_identity"
+IDENTITY_GAP = 30  # at most this many characters between the reason word and the identity word
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,10 @@ class RuleSet:
     words: dict[str, set[str]] = field(default_factory=dict)
     typo_words: set[str] = field(default_factory=set)
     typo_deletions: dict[str, str] = field(default_factory=dict)
+    because: _Matcher | None = None
+    question_greetings: frozenset[str] = frozenset()
+    question_words: tuple[tuple[str, ...], ...] = ()
+    identity: _Matcher | None = None
 
 
 def _load_files() -> dict[str, dict]:
@@ -173,6 +181,10 @@ def ruleset() -> RuleSet:
     files = _load_files()
     buckets: dict[str, list[Term]] = {k: [] for k in ("urgent", "child", "harm", "past", "now", "high")}
     pair_terms: dict[str, tuple[list[Term], list[Term]]] = {name: ([], []) for name in PAIRS}
+    because_terms: list[Term] = []
+    greetings: set[str] = set()
+    question_words: set[tuple[str, ...]] = set()
+    identity_terms: list[Term] = []
     categories: dict[str, list[Term]] = {}
     populations: dict[str, list[Term]] = {}
     ignore: list[str] = []
@@ -194,6 +206,12 @@ def ruleset() -> RuleSet:
             pair = data.get(name) or {}
             add(pair_terms[name][0], first, name, pair.get(first))
             add(pair_terms[name][1], second, name, pair.get(second))
+        reason = data.get("identity_reason") or {}
+        add(because_terms, "because", IDENTITY_REASON, reason.get("because"))
+        add(identity_terms, "identity", IDENTITY_REASON, reason.get("identity"))
+        starts = data.get("question_start") or {}
+        greetings.update(normalise(str(w)) for w in starts.get("greetings") or [])
+        question_words.update(tuple(normalise(str(w)).split()) for w in starts.get("words") or [])
         add(buckets["past"], "past", "past", data.get("past"))
         add(buckets["now"], "now", "now", data.get("now"))
         for group, items in (data.get("high") or {}).items():
@@ -220,6 +238,9 @@ def ruleset() -> RuleSet:
         populations={lang: _Matcher(t) for lang, t in populations.items()},
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
         ignore=ignore_re, words=words, typo_words=typo_words, typo_deletions=typo_deletions,
+        because=_Matcher(because_terms), identity=_Matcher(identity_terms),
+        question_greetings=frozenset(g for g in greetings if g),
+        question_words=tuple(sorted((w for w in question_words if w), key=len, reverse=True)),
         spellings={lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
                    for lang, data in files.items() if data.get("spellings")},
     )
@@ -303,6 +324,9 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         if matcher is not None:
             for hit in matcher.find(doc):
                 populations.setdefault(hit.term.group, []).append(hit)
+    reason = _identity_reason(doc, rules)
+    if reason is not None:
+        categories.setdefault("stigma_discrimination", []).append(reason)
     if amounts:
         # Money demanded by police or authorities is extortion, not a fee.
         police = any(h.term.group == "human_rights_violation/police_harassment"
@@ -336,6 +360,40 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
     )
 
 
+def starts_as_question(text: str) -> bool:
+    """The message opens (after a greeting) with a question word: "how do I …", "pode …", "តើ …"."""
+    rules = ruleset()
+    tokens = text.split()
+    i = 0
+    while i < len(tokens) and i < 4 and tokens[i] in rules.question_greetings:
+        i += 1
+    rest = tokens[i:]
+    for words in rules.question_words:
+        if len(words) == 1 and is_khmer(words[0][0]):
+            if rest and rest[0].startswith(words[0]):
+                return True
+        elif tuple(rest[:len(words)]) == words:
+            return True
+    return False
+
+
+def _identity_reason(doc: Doc, rules: RuleSet) -> Hit | None:
+    """A reason word ("because", "porque", "ព្រោះ", "pruos") with an identity word ("trans",
+    "seropositiva", "ខ្ទើយ", "chak thnam") close after it: treated worse for who one is."""
+    if rules.because is None or rules.identity is None:
+        return None
+    cues = rules.because.find(doc)
+    if not cues:
+        return None
+    ids = rules.identity.find(doc)
+    for cue in cues:
+        for ident in ids:
+            if 0 <= ident.start - cue.end <= IDENTITY_GAP:
+                word = f"<{cue.term.word} + {ident.term.word}>"
+                return Hit(Term(cue.term.language, "category", IDENTITY_REASON, word), cue.start, ident.end)
+    return None
+
+
 FEATURE_NAMES = (
     *(f"category:{c}" for c in ("service_quality", "stigma_discrimination", "financial_hardship",
                                "human_rights_violation", "other")),
@@ -366,5 +424,5 @@ def analyse(text: str):  # type: ignore[no-untyped-def]
         if score and score >= 0.5 * detected.scores.get(detected.language, 0):
             languages.add(lang)
     found = find(normalised, language=detected.language, languages=languages)
-    found.question = "?" in text or "\uff1f" in text
+    found.question = "?" in text or "\uff1f" in text or starts_as_question(normalised)
     return normalised, detected, found
