@@ -148,8 +148,6 @@ class RuleSet:
     typo_words: set[str] = field(default_factory=set)
     typo_deletions: dict[str, str] = field(default_factory=dict)
     because: _Matcher | None = None
-    question_greetings: frozenset[str] = frozenset()
-    question_words: tuple[tuple[str, ...], ...] = ()
     identity: _Matcher | None = None
 
 
@@ -182,8 +180,6 @@ def ruleset() -> RuleSet:
     buckets: dict[str, list[Term]] = {k: [] for k in ("urgent", "child", "harm", "past", "now", "high")}
     pair_terms: dict[str, tuple[list[Term], list[Term]]] = {name: ([], []) for name in PAIRS}
     because_terms: list[Term] = []
-    greetings: set[str] = set()
-    question_words: set[tuple[str, ...]] = set()
     identity_terms: list[Term] = []
     categories: dict[str, list[Term]] = {}
     populations: dict[str, list[Term]] = {}
@@ -209,9 +205,6 @@ def ruleset() -> RuleSet:
         reason = data.get("identity_reason") or {}
         add(because_terms, "because", IDENTITY_REASON, reason.get("because"))
         add(identity_terms, "identity", IDENTITY_REASON, reason.get("identity"))
-        starts = data.get("question_start") or {}
-        greetings.update(normalise(str(w)) for w in starts.get("greetings") or [])
-        question_words.update(tuple(normalise(str(w)).split()) for w in starts.get("words") or [])
         add(buckets["past"], "past", "past", data.get("past"))
         add(buckets["now"], "now", "now", data.get("now"))
         for group, items in (data.get("high") or {}).items():
@@ -239,8 +232,6 @@ def ruleset() -> RuleSet:
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
         ignore=ignore_re, words=words, typo_words=typo_words, typo_deletions=typo_deletions,
         because=_Matcher(because_terms), identity=_Matcher(identity_terms),
-        question_greetings=frozenset(g for g in greetings if g),
-        question_words=tuple(sorted((w for w in question_words if w), key=len, reverse=True)),
         spellings={lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
                    for lang, data in files.items() if data.get("spellings")},
     )
@@ -360,23 +351,6 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
     )
 
 
-def starts_as_question(text: str) -> bool:
-    """The message opens (after a greeting) with a question word: "how do I …", "pode …", "តើ …"."""
-    rules = ruleset()
-    tokens = text.split()
-    i = 0
-    while i < len(tokens) and i < 4 and tokens[i] in rules.question_greetings:
-        i += 1
-    rest = tokens[i:]
-    for words in rules.question_words:
-        if len(words) == 1 and is_khmer(words[0][0]):
-            if rest and rest[0].startswith(words[0]):
-                return True
-        elif tuple(rest[:len(words)]) == words:
-            return True
-    return False
-
-
 def _identity_reason(doc: Doc, rules: RuleSet) -> Hit | None:
     """A reason word ("because", "porque", "ព្រោះ", "pruos") with an identity word ("trans",
     "seropositiva", "ខ្ទើយ", "chak thnam") close after it: treated worse for who one is."""
@@ -424,5 +398,5 @@ def analyse(text: str):  # type: ignore[no-untyped-def]
         if score and score >= 0.5 * detected.scores.get(detected.language, 0):
             languages.add(lang)
     found = find(normalised, language=detected.language, languages=languages)
-    found.question = "?" in text or "\uff1f" in text or starts_as_question(normalised)
+    found.question = "?" in text or "\uff1f" in text
     return normalised, detected, found
