@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.triage import classify
+from service.triage import classify, rules
 from service.triage.language import detect
 from service.triage.text import normalise
 
@@ -85,3 +85,46 @@ def test_thanks_for_an_outcome_is_other_though_it_names_police(text: str) -> Non
 
 def test_thanks_does_not_hide_a_problem_that_is_not_over() -> None:
     assert classify("thank you, but the police took our condoms again last night").category == "human_rights_violation"
+
+
+@pytest.mark.parametrize("text", [
+    "the nurse refused to give me PrEP because i am trans",
+    "a enfermeira nao me quis atender so porque sou seropositiva",
+    "ពេទ្យមិនព្រមពិនិត្យខ្ញុំ ព្រោះខ្ញុំជាខ្ទើយ",
+    "pet ot prom pinit knhom pruos knhom chea ktoey",
+])
+def test_identity_named_as_the_reason_is_stigma(text: str) -> None:
+    result = classify(text)
+    stigma = [r for r in result.reasons if r.get("rule") == "category/stigma_discrimination"]
+    assert stigma and any(w.startswith("<") and "+" in w for w in stigma[0]["words"]), result.reasons
+    assert result.category == "stigma_discrimination", result.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "no ARV at the clinic because the truck did not come",
+    "fui ao hospital porque tinha febre e nao havia medico",
+])
+def test_a_reason_that_is_not_an_identity_adds_no_stigma_word(text: str) -> None:
+    found = rules.analyse(text)[2]
+    assert not any(h.term.word.startswith("<") for h in found.categories.get("stigma_discrimination", []))
+
+
+@pytest.mark.parametrize("text,category", [
+    ("the nurse shouted at me because i came late, no doctor all morning", "service_quality"),
+    ("the nurse shouted at me in front of everyone because i am gay", "stigma_discrimination"),
+    ("a enfermeira gritou comigo porque cheguei tarde, esperei 5 horas", "service_quality"),
+])
+def test_shouting_is_poor_care_unless_the_identity_is_the_reason(text: str, category: str) -> None:
+    assert classify(text).category == category
+
+
+@pytest.mark.parametrize("text", [
+    "since they know my HIV my family makes me eat from my own plate and nobody sits with me",
+    "desde que souberam da TB nao me deixam comer no mesmo prato nem usar a mesma caneca",
+])
+def test_kept_apart_at_home_is_stigma(text: str) -> None:
+    assert classify(text).category == "stigma_discrimination"
+
+
+def test_breathing_typed_as_two_words_in_khmer_latin_is_urgent() -> None:
+    assert classify("mit knhom ot dork dong haeum ban, jouy phong").urgency == "urgent"
