@@ -161,8 +161,25 @@ def public_tables(raw: dict[str, tuple[list[list[int]], list[str], list[str]]]) 
     return suppress_page(raws, page_links(shape))
 
 
+@dataclass
+class PageRaw:
+    """The public page's raw tables (`public_tables` takes `raw`), with the codes behind the row labels:
+    the province of each province-table row and the category of each row over time."""
+
+    raw: dict[str, tuple[list[list[int]], list[str], list[str]]]
+    province_codes: list[str]
+    categories: list[str]
+
+
 def public_figures(session: Session, *, filters: q.Filters, language: str = "en") -> list[Figure]:
     """The public page's charts: every number suppressed first, all tables of the page together."""
+    page = public_raw(session, filters=filters, language=language)
+    return _figures(public_tables(page.raw), page.province_codes, language)
+
+
+def public_raw(session: Session, *, filters: q.Filters, language: str = "en") -> PageRaw:
+    """The raw counts of every table of the public page (what `public_figures` suppresses and draws;
+    the Open311 feed lists a record only where these tables, suppressed, show its counts)."""
     raw: dict[str, tuple[list[list[int]], list[str], list[str]]] = {}
     over = q.reports_over_time(session, by="category", period="month", filters=filters)
     raw["over_time"] = (over.table(), [label(language, v) for v in over.values], list(over.periods))
@@ -184,8 +201,10 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
         raw[key] = ([[n] for n in buckets.values()], [label(language, v) for v in buckets], [title])
     answers = q.satisfaction(session, filters=filters)
     raw["satisfaction"] = ([[n] for n in answers.values()], [label(language, v) for v in answers], [title])
-    pubs = public_tables(raw)
+    return PageRaw(raw, codes, list(over.values))
 
+
+def _figures(pubs: dict[str, Published], codes: list[str], language: str) -> list[Figure]:
     figs: list[Figure] = []
     over_time = pubs["over_time"]
     figs.append(Figure("over_time", t(language, "Reports over time by category"),
