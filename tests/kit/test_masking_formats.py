@@ -160,3 +160,47 @@ def test_no_written_number_survives(number: str, before: list[str], after: list[
     digits_left = [c for c in left if c not in "Oo"]
     assert not digits_left, (text, masked)
     assert "[phone]" in masked or "[id]" in masked  # glued to a word, the whole token goes as an ID
+
+
+# -- numbers spelled in words, and letters splitting the digits --------------------------------------
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call zero one two three four five six seven eight tonight",
+        "call ZERO ONE TWO, THREE FOUR FIVE, SIX SEVEN EIGHT",
+        "call oh one two three four five six seven eight",
+        "call 0one2three4five6seven8",
+        "call 012 three 4five6 78",
+        "ligue zero um dois três quatro cinco seis sete oito",
+        "ligue zero nove dois, tres quatro cinco, seis sete oito nove",
+        "ទូរស័ព្ទ សូន្យ មួយ ពីរ បី បួន ប្រាំ ប្រាំមួយ ប្រាំពីរ ប្រាំបី",
+        "ទូរស័ព្ទសូន្យមួយពីរបីបួនប្រាំប្រាំមួយប្រាំពីរប្រាំបី",
+        "ទូរស័ព្ទ ០ មួយ ២ បី ៤ ប្រាំ ៦ ប្រាំពីរ ៨",
+        "call 012 a 345 b 678 tonight",
+        "call 0 1 2 x 3 4 5 y 6 7 8",
+        "call 012k345q678",
+    ],
+)
+def test_numbers_spelled_in_words_or_split_by_letters_are_masked(text: str) -> None:
+    masked = mask(text)
+    assert "[phone]" in masked or "[id]" in masked, masked
+    assert not any(unicodedata.decimal(c, None) is not None for c in masked), masked
+    rest = masked.replace("[phone]", " ").replace("[id]", " ").lower()
+    for word in ("one", "two", "three", "seven", "eight", "dois", "três", "sete", "oito", "មួយ", "បី", "ប្រាំពីរ"):
+        assert word not in rest, (word, masked)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have one child and two sisters, we waited three hours",
+        "tenho dois filhos e uma filha, esperei três horas",
+        "ខ្ញុំមានកូនបីនាក់ ហើយរង់ចាំពីរម៉ោង",
+        "someone phoned, it was done at seven",
+        "Room 12 a 3 nurses",
+        "one or two times a week",
+    ],
+)
+def test_ordinary_words_for_numbers_stay(text: str) -> None:
+    assert mask(text) == text
