@@ -5,7 +5,7 @@
 Loads the public page's raw tables once per window (the default 12-month window and each
 province's page), then times `publish.public_tables` as shipped and with the page check turned
 off (`suppression.page_disclosed` answering "nothing"), interleaved, and reports the median, the
-integer programs solved and the cells hidden beyond the per-figure suppression.
+integer programs solved and the cells hidden; then times one Open311 requests call.
 """
 
 from __future__ import annotations
@@ -60,6 +60,20 @@ def main() -> None:
         print(f"{name:>10}: median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms "
               f"over {len(values)} rounds; hidden cells {hidden[name]}")
     print(f"page checks per suppression: {checks}, integer programs solved: {programs}")
+    # The Open311 feed as the route calls it (the last 90 days, whole months): it suppresses the page twice.
+    from datetime import timedelta
+
+    from service.analytics import open311
+    from service.kit.clock import now
+
+    feed: list[float] = []
+    for _ in range(args.rounds):
+        since, until = open311.month_window(now() - timedelta(days=90), None)
+        with Session(engine) as session:
+            start = time.perf_counter()
+            listed = open311.requests(session, filters=q.Filters(since, until), limit=1000)
+            feed.append(time.perf_counter() - start)
+    print(f"open311 requests (90 days): median {statistics.median(feed) * 1000:.0f} ms, {len(listed)} listed")
 
 
 if __name__ == "__main__":

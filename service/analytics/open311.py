@@ -25,10 +25,10 @@ import hmac
 from datetime import datetime, timedelta, timezone
 from xml.etree import ElementTree as ET
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
-from service.analytics import charts, publish, queries as q
+from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
@@ -152,7 +152,27 @@ def _cells(key: tuple[str, str, str, str], public_months: set[str]) -> set[tuple
     return cells
 
 
+_HIDDEN_CACHE: dict[tuple[object, ...], tuple[set[tuple[str, str, str]], set[str]]] = {}
+
+
 def _hidden_on_public_pages(session: Session, filters: q.Filters) -> tuple[set[tuple[str, str, str]], set[str]]:
+    """`_page_cells`, kept while the reports are unchanged: suppressing the page twice takes about a
+    second, the feed is public, and the answer depends only on the reports, the months and the
+    threshold (the key holds the report count, the latest change and the highest id)."""
+    rollup.refresh_if_stale(session)  # as the public page does before drawing its figures
+    state = session.execute(select(func.count(), func.max(Report.updated_at), func.max(Report.id))).one()
+    key = (str(session.get_bind().url), filters.since, filters.until, get_settings().suppression_threshold,
+           publish.default_window(), *state)
+    found = _HIDDEN_CACHE.get(key)
+    if found is None:
+        found = _page_cells(session, filters)
+        if len(_HIDDEN_CACHE) >= 16:
+            _HIDDEN_CACHE.pop(next(iter(_HIDDEN_CACHE)))
+        _HIDDEN_CACHE[key] = found
+    return found
+
+
+def _page_cells(session: Session, filters: q.Filters) -> tuple[set[tuple[str, str, str]], set[str]]:
     """Every cell the public page hides — as suppressed for the feed's months and for the page's own
     window — named as in `_cells`. The province cells of the page's window count only for records
     inside that window."""

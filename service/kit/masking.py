@@ -9,19 +9,24 @@ How it works (normalise, match, map back):
      word joiner, direction marks) are dropped, and combining marks after a digit too;
    - every decimal digit of any script (Khmer ០-៩, Thai, Arabic-Indic, Myanmar...) becomes 0-9;
    - look-alike letters (O o and Cyrillic/Greek O for 0; I l for 1) become digits only inside a run
-     of digits that is not part of a Latin word (`O12 345 678` yes, `Room 12` no).
+     of digits that is not part of a Latin word (`O12 345 678` yes, `Room 12` no);
+   - digits spelled as words (English, Portuguese, Khmer) become digits: a Latin digit word only in a
+     run of digit words and digits that is not part of a longer word (`zero one`, `0one2`, `zeroone`;
+     not `someone`), a Khmer one unless it is part of a cluster. The view keeps its length: the
+     word's first character becomes the digit, the others a filler the phone search skips.
 2. Patterns are matched on the view: emails (spaces allowed around `@`, `(at)`, `[at]`), links to
    messaging and social profiles (`t.me/…`, `facebook.com/…`, `wa.me/…`...), `@handles`, then phone
    numbers: seven or more digits with any run of up to eight separators between them (spaces, any
-   dash, `/`, `.`, `,`, `_`, brackets...), then ID-like letter/digit tokens of eight or more.
+   dash, `/`, `.`, `,`, `_`, brackets..., and one or two letters alone between digits), then ID-like
+   letter/digit tokens of eight or more.
 3. Each match is mapped back to the original characters it came from and only those are replaced.
    Everything else is returned exactly as written (Khmer digits in a date stay Khmer digits).
 
 Kept on purpose (not masked), so handlers can still read them: valid dates (`12/03/2024`,
 `2024-01-05`, `១២/០៣/២០២៤`), amounts next to a currency (`50,000 riel`, `$1,200`, `1 000 000 ៛`)
 when they do not start with 0 or +, receipt codes in their shown form (`K7QF-29XD`), ages and any
-number shorter than seven digits. A receipt code made only of digits (`1234-5678`, about one code in
-ten thousand) is masked like a phone number.
+number shorter than seven digits. Phone numbers come first: a code made only of digits (`1234-5678`)
+is masked like a phone number, which is why new receipt codes always hold a letter (`receipts.new_code`).
 """
 
 from __future__ import annotations

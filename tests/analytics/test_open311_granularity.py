@@ -79,12 +79,19 @@ def test_a_group_of_ten_in_a_cell_the_public_page_hides_as_x_is_not_listed(live_
     settings.suppression_threshold = 10
     at = _mid_month()
     kampot, kandal = place(session, "KH-7").id, place(session, "KH-8").id
-    for pid, status, n in ((kampot, "in_progress", 11), (kampot, "resolved", 3), (kandal, "in_progress", 15),
-                           (kandal, "resolved", 12)):
+    def add(pid: int, status: str, n: int) -> None:
         for _ in range(n):
             make_report(session, place_id=pid, category="service_quality", status=status, created_at=at,
                         updated_at=at)
-    session.commit()
+        session.commit()
+
+    add(kampot, "in_progress", 11)
+    add(kandal, "in_progress", 15)
+    add(kandal, "resolved", 12)
+    # Before Kampot's 3 resolved reports, the page shows its 11 open ones: they are listed.
+    before = live_server.client.get("/open311/v2/requests.json").json()
+    assert len([r for r in before if r["address_id"] == "KH-7"]) == 11
+    add(kampot, "resolved", 3)  # the feed must not answer from what it worked out before
     # What /public shows for its window: Kampot's open count hidden as x.
     page = publish.public_raw(session, filters=q.Filters(*publish.default_window()))
     provinces = publish.public_tables(page.raw)["provinces"]
