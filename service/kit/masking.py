@@ -17,7 +17,7 @@ How it works (normalise, match, map back):
 2. Patterns are matched on the view: emails (spaces allowed around `@`, `(at)`, `[at]`), links to
    messaging and social profiles (`t.me/…`, `facebook.com/…`, `wa.me/…`...), `@handles`, then phone
    numbers: seven or more digits with any run of up to eight separators between them (spaces, any
-   dash, `/`, `.`, `,`, `_`, brackets..., and one or two letters alone between digits), then ID-like
+   dash, `/`, `.`, `,`, `_`, brackets..., and one letter alone between digits), then ID-like
    letter/digit tokens of eight or more.
 3. Each match is mapped back to the original characters it came from and only those are replaced.
    Everything else is returned exactly as written (Khmer digits in a date stay Khmer digits).
@@ -219,10 +219,12 @@ def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) ->
     shown = "".join(view)
     for m in _DATE.finditer(norm):
         # A date followed or preceded by more digits may be a number written like one: not protected.
-        if (_valid_date(m) and not _DIGIT_NEAR_AFTER.match(shown, m.end())
+        # So is one that starts or ends next to a spelled digit (`two-1-0zero`).
+        spelled = _FILL in norm[m.end():m.end() + 1] or (m.start() > 0 and norm[m.start() - 1] == _FILL)
+        if (_valid_date(m) and not spelled and not _DIGIT_NEAR_AFTER.match(shown, m.end())
                 and not _DIGIT_NEAR_BEFORE.search(shown, max(0, m.start() - 8), m.start())):
             view[m.start():m.end()] = "x" * (m.end() - m.start())
-    # One or two letters alone between digits split a number, not a word: `012 a 345 b 678`.
+    # One letter alone between digits splits a number (`012 a 345 b 678`); two already make a word (`1991 to 2011`).
     joined = _LETTERS_BETWEEN_DIGITS.sub(lambda m: m.group(1) + " " * len(m.group(2)) + m.group(3), "".join(view))
     # The phone search skips the rest of a spelled digit (_FILL); a match ending in a word takes the word.
     keep = [k for k, c in enumerate(joined) if c != "f"]
@@ -234,7 +236,7 @@ def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) ->
         _take_phone(start_, end_, ids, take)
 
 
-_LETTERS_BETWEEN_DIGITS = re.compile(r"(?<=\d)( {0,3})(a{1,2})( {0,3})(?=\d)")
+_LETTERS_BETWEEN_DIGITS = re.compile(r"(?<=\d)( {0,3})(a)( {0,3})(?=\d)")
 
 
 def _take_phone(start: int, end: int, ids: list[tuple[int, int]], take) -> None:  # type: ignore[no-untyped-def]

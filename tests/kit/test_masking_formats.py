@@ -200,6 +200,8 @@ def test_numbers_spelled_in_words_or_split_by_letters_are_masked(text: str) -> N
         "someone phoned, it was done at seven",
         "Room 12 a 3 nurses",
         "one or two times a week",
+        "Worked Harmony gold 1991 to 2011 underground",
+        "MSM = 31,275, EW= 25,412, TG= 11,624",
     ],
 )
 def test_ordinary_words_for_numbers_stay(text: str) -> None:
