@@ -10,7 +10,12 @@ Choices (docs/analytics.md):
   the last change would be one more thing to count by);
 * location = the province's capital point (never a facility); time = the first day of the
   month (UTC); `service_request_id` is a keyed hash, not the database id nor the receipt code;
-* `description` is an approved quote of that report when there is one, otherwise empty.
+* `description` is an approved quote of that report when there is one, otherwise empty;
+* a record is listed only where the public page shows its counts: when its province and status group
+  (province table), its category and month (reports over time) or its status group and month (open and
+  resolved) is hidden on the page, as "<10" or as "x", suppressed for the feed's own months and for
+  the public page's window, the record is not listed. Counting listed records can then never tell a
+  count the page hides.
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ import hmac
 from datetime import datetime, timedelta, timezone
 from xml.etree import ElementTree as ET
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
-from service.analytics import charts, queries as q
+from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
@@ -106,7 +111,8 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
         key = (province.code, cat, created.strftime("%Y-%m"), status_group(st))
         sizes[key] = sizes.get(key, 0) + 1
         keyed.append((key, rid, province, cat, st, created, updated))
-    publishable = {k for k, n in sizes.items() if n >= threshold}
+    hidden, public_months = _hidden_on_public_pages(session, filters)
+    publishable = {k for k, n in sizes.items() if n >= threshold and not (_cells(k, public_months) & hidden)}
     quotes = {}
     ids = [k[1] for k in keyed if k[0] in publishable][: max(1, min(limit, MAX_REQUESTS))]
     if ids:
@@ -134,6 +140,63 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
             "lat": lat, "long": lon, "media_url": None,
         })
     return out
+
+
+def _cells(key: tuple[str, str, str, str], public_months: set[str]) -> set[tuple[str, str, str]]:
+    """The public page's cells a record of this (province, category, month, status group) counts in
+    (the page's own province table only when the month is inside the page's window)."""
+    province, category, month, group = key
+    cells = {("provinces", province, group), ("over_time", category, month), ("open_resolved", group, month)}
+    if month in public_months:
+        cells.add(("provinces@public", province, group))
+    return cells
+
+
+_HIDDEN_CACHE: dict[tuple[object, ...], tuple[set[tuple[str, str, str]], set[str]]] = {}
+
+
+def _hidden_on_public_pages(session: Session, filters: q.Filters) -> tuple[set[tuple[str, str, str]], set[str]]:
+    """`_page_cells`, kept while the reports are unchanged: suppressing the page twice takes about a
+    second, the feed is public, and the answer depends only on the reports, the months and the
+    threshold (the key holds the report count, the latest change and the highest id)."""
+    rollup.refresh_if_stale(session)  # as the public page does before drawing its figures
+    state = session.execute(select(func.count(), func.max(Report.updated_at), func.max(Report.id))).one()
+    key = (str(session.get_bind().url), filters.since, filters.until, get_settings().suppression_threshold,
+           publish.default_window(), *state)
+    found = _HIDDEN_CACHE.get(key)
+    if found is None:
+        found = _page_cells(session, filters)
+        if len(_HIDDEN_CACHE) >= 16:
+            _HIDDEN_CACHE.pop(next(iter(_HIDDEN_CACHE)))
+        _HIDDEN_CACHE[key] = found
+    return found
+
+
+def _page_cells(session: Session, filters: q.Filters) -> tuple[set[tuple[str, str, str]], set[str]]:
+    """Every cell the public page hides — as suppressed for the feed's months and for the page's own
+    window — named as in `_cells`. The province cells of the page's window count only for records
+    inside that window."""
+    out: set[tuple[str, str, str]] = set()
+    public_months: set[str] = set()
+    windows = [filters, q.Filters(*publish.default_window())]
+    for k, window in enumerate(windows):
+        page = publish.public_raw(session, filters=window)
+        pubs = publish.public_tables(page.raw)
+        groups = ("open", "resolved", "other")
+        months = page.raw["over_time"][2]
+        if k == 1:
+            public_months = set(months)
+        for (i, j) in pubs["provinces"].hidden:
+            if i < len(page.province_codes) and j < len(groups):
+                code = page.province_codes[i]
+                out.add(("provinces", code, groups[j]) if k == 0 else ("provinces@public", code, groups[j]))
+        for (i, j) in pubs["over_time"].hidden:
+            if i < len(page.categories) and j < len(months):
+                out.add(("over_time", page.categories[i], months[j]))
+        for (i, j) in pubs["open_resolved"].hidden:
+            if i < len(groups) and j < len(months):
+                out.add(("open_resolved", groups[i], months[j]))
+    return out, public_months
 
 
 def to_xml(root: str, item: str, items: list[dict]) -> bytes:

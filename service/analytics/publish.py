@@ -15,7 +15,9 @@ from sqlmodel import Session
 
 from service.analytics import charts, queries as q
 from service.analytics.labels import label, t
-from service.analytics.suppression import Published, suppress
+from service.analytics.suppression import (
+    HIDDEN_WITHHELD, Published, _hide_one_more, _lines, page_disclosed, suppress,
+)
 from service.config import get_settings
 from service.kit.clock import now
 
@@ -114,10 +116,19 @@ def suppress_page(raws: dict[str, dict], links: list[list[Cell]]) -> dict[str, P
     """Suppress every table of one page together. `raws` holds each table's `suppress` arguments;
     `links` groups cells that are the same quantity in several tables (a page's grand total, a
     month's total in two charts). A quantity hidden in one table is hidden in all of them, then
-    each table is suppressed again, until nothing changes: no figure shows what another hides."""
+    each table is suppressed again, until nothing changes: no figure shows what another hides.
+
+    Then the whole page, as published, goes to the exact attacker (`suppression.page_disclosed`):
+    while it can work out a small count from all figures together (two figures bounding a number
+    both hide, each differently), one more rectangle of cells through that count is hidden and the
+    page is suppressed again. A table with nothing left to hide is withheld ("-"); the last resort
+    is a page of withheld tables, which tells nothing."""
     hide: dict[str, set[tuple[int, int]]] = {key: set() for key in raws}
+    withheld: set[str] = set()
     while True:
         pubs = {key: suppress(threshold=threshold(), hide=sorted(hide[key]), **args) for key, args in raws.items()}
+        for key in withheld:
+            _withhold_all(pubs[key])
         more = False
         for group in links:
             if any(pos in pubs[key].hidden for key, pos in group):
@@ -125,8 +136,35 @@ def suppress_page(raws: dict[str, dict], links: list[list[Cell]]) -> dict[str, P
                     if pos not in pubs[key].hidden and pos not in hide[key]:
                         hide[key].add(pos)
                         more = True
-        if not more:
+        if more:
+            continue
+        pinned = page_disclosed(pubs, links, threshold())
+        if not pinned:
             return pubs
+        key, pos = pinned[0]
+        new = _rectangle_through(pubs[key], pos)
+        if new:
+            hide[key].update(new)
+        elif key not in withheld:
+            withheld.add(key)
+        else:  # nothing more this table can hide: withhold every table (nothing is told at all)
+            if withheld == set(raws):
+                return pubs
+            withheld.update(raws)
+
+
+def _withhold_all(pub: Published) -> None:
+    for i in range(pub.n_rows + 1):
+        for j in range(pub.n_cols + 1):
+            pub.hidden[(i, j)] = HIDDEN_WITHHELD
+
+
+def _rectangle_through(pub: Published, target: tuple[int, int]) -> list[tuple[int, int]]:
+    """The cells `suppression`'s own choice would hide next to protect `target` (the cheapest
+    rectangle through it that hides something new); empty when the table has nothing left to hide."""
+    trial = Published(pub.row_labels, pub.col_labels, pub.threshold, pub.values, dict(pub.hidden))
+    _hide_one_more(trial, _lines(pub.n_rows, pub.n_cols), target)
+    return sorted(pos for pos in trial.hidden if pos not in pub.hidden)
 
 
 def page_links(shape: dict[str, tuple[int, int]]) -> list[list[Cell]]:
@@ -161,8 +199,25 @@ def public_tables(raw: dict[str, tuple[list[list[int]], list[str], list[str]]]) 
     return suppress_page(raws, page_links(shape))
 
 
+@dataclass
+class PageRaw:
+    """The public page's raw tables (`public_tables` takes `raw`), with the codes behind the row labels:
+    the province of each province-table row and the category of each row over time."""
+
+    raw: dict[str, tuple[list[list[int]], list[str], list[str]]]
+    province_codes: list[str]
+    categories: list[str]
+
+
 def public_figures(session: Session, *, filters: q.Filters, language: str = "en") -> list[Figure]:
     """The public page's charts: every number suppressed first, all tables of the page together."""
+    page = public_raw(session, filters=filters, language=language)
+    return _figures(public_tables(page.raw), page.province_codes, language)
+
+
+def public_raw(session: Session, *, filters: q.Filters, language: str = "en") -> PageRaw:
+    """The raw counts of every table of the public page (what `public_figures` suppresses and draws;
+    the Open311 feed lists a record only where these tables, suppressed, show its counts)."""
     raw: dict[str, tuple[list[list[int]], list[str], list[str]]] = {}
     over = q.reports_over_time(session, by="category", period="month", filters=filters)
     raw["over_time"] = (over.table(), [label(language, v) for v in over.values], list(over.periods))
@@ -184,8 +239,10 @@ def public_figures(session: Session, *, filters: q.Filters, language: str = "en"
         raw[key] = ([[n] for n in buckets.values()], [label(language, v) for v in buckets], [title])
     answers = q.satisfaction(session, filters=filters)
     raw["satisfaction"] = ([[n] for n in answers.values()], [label(language, v) for v in answers], [title])
-    pubs = public_tables(raw)
+    return PageRaw(raw, codes, list(over.values))
 
+
+def _figures(pubs: dict[str, Published], codes: list[str], language: str) -> list[Figure]:
     figs: list[Figure] = []
     over_time = pubs["over_time"]
     figs.append(Figure("over_time", t(language, "Reports over time by category"),

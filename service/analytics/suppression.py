@@ -463,3 +463,144 @@ def suppress_series(counts: Sequence[int], *, labels: Sequence[str] | None = Non
                     threshold: int = DEFAULT_THRESHOLD) -> Published:
     """A single column of counts (with its total), suppressed."""
     return suppress([[int(c)] for c in counts], row_labels=labels, col_labels=["count"], threshold=threshold)
+
+
+# -- a whole page ------------------------------------------------------------------------------------
+
+PageCell = tuple[str, tuple[int, int]]  # (table key, (row, column)); totals at index n_rows / n_cols
+
+
+class PageCheck:
+    """The exact attacker over a whole page, run by the page's suppression itself.
+
+    It knows what `disclosed` knows about each table (every shown number, "<T" = 1..T-1, "x" = 0 or at
+    least T, "-" = any count, rows and columns adding up) and, across tables, that linked cells are one
+    number. A hidden small count is *pinned* when every set of integer counts consistent with all of
+    that gives it the same value. The check is an integer program per question (scipy's HiGHS):
+    is there a solution where the cell is below its true value, or above it? Every solution found is
+    kept, and a cell that already differs from its true value in one of them needs no question.
+    A question the solver cannot settle within its node limit (deterministic) or its time limit (a
+    backstop) counts as pinned: the safe side.
+    """
+
+    def __init__(self, pubs: dict[str, Published], links: Sequence[Sequence[PageCell]], threshold: int,
+                 *, node_limit: int = 20000, time_limit: float = 60.0) -> None:
+        import numpy as np
+
+        self.np = np
+        self.pubs, self.t = pubs, threshold
+        self.node_limit, self.time_limit = node_limit, time_limit
+        self.var: dict[PageCell, int] = {}
+        kinds: list[str] = []
+        for key, pub in pubs.items():
+            for pos in sorted(pub.hidden):
+                self.var[(key, pos)] = len(kinds)
+                kinds.append(pub.hidden[pos])
+        self.kinds = kinds
+        n = len(kinds)
+        self.complements = [v for v, kind in enumerate(kinds) if kind == HIDDEN_COMPLEMENT]
+        self.size = n + len(self.complements)  # one 0/1 switch per complement: 0, or at least T
+        self.cap = max((pub.values[pub.n_rows][pub.n_cols] for pub in pubs.values()), default=0) + threshold
+        rows: list[tuple[dict[int, int], int]] = []  # sum(coef * var) == rhs
+        for key, pub in pubs.items():
+            for line in _lines(pub.n_rows, pub.n_cols):
+                coefs: dict[int, int] = {}
+                rhs = 0
+                for pos in line:
+                    s = -1 if pos == line[-1] else 1
+                    if pos in pub.hidden:
+                        v = self.var[(key, pos)]
+                        coefs[v] = coefs.get(v, 0) + s
+                    else:
+                        rhs -= s * pub.values[pos[0]][pos[1]]
+                if coefs:
+                    rows.append((coefs, rhs))
+        for group in links:
+            first, *others = group
+            for other in others:
+                coefs, rhs = {}, 0
+                for s, (key, pos) in ((1, first), (-1, other)):
+                    if pos in pubs[key].hidden:
+                        v = self.var[(key, pos)]
+                        coefs[v] = coefs.get(v, 0) + s
+                    else:
+                        rhs -= s * pubs[key].values[pos[0]][pos[1]]
+                if coefs:
+                    rows.append((coefs, rhs))
+        eq = np.zeros((len(rows), self.size))
+        for r, (coefs, _rhs) in enumerate(rows):
+            for v, c in coefs.items():
+                eq[r, v] = c
+        self.eq, self.eq_rhs = eq, np.array([rhs for _c, rhs in rows], dtype=float)
+        # x <= cap * b and x >= T * b for each complement x with switch b.
+        gap = np.zeros((2 * len(self.complements), self.size))
+        for k, v in enumerate(self.complements):
+            gap[2 * k, v], gap[2 * k, n + k] = 1, -self.cap
+            gap[2 * k + 1, v], gap[2 * k + 1, n + k] = 1, -threshold
+        self.gap = gap
+        self.lo = np.array([1 if kind == HIDDEN_SMALL else 0 for kind in kinds] + [0] * len(self.complements), float)
+        self.hi = np.array([threshold - 1 if kind == HIDDEN_SMALL else self.cap for kind in kinds]
+                           + [1] * len(self.complements), float)
+        self.truth = [pubs[key].values[pos[0]][pos[1]] for (key, pos) in self.var]
+        self.solutions: list[list[int]] = []
+        self.solves = 0
+
+    def _solve(self, v: int, lo: int, hi: int) -> bool | None:
+        """Is there a solution with variable v in [lo, hi]? None when the solver gave up."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        np = self.np
+        low, high = self.lo.copy(), self.hi.copy()
+        low[v], high[v] = max(low[v], lo), min(high[v], hi)
+        if low[v] > high[v]:
+            return False
+        constraints = []
+        if len(self.eq):
+            constraints.append(LinearConstraint(self.eq, self.eq_rhs, self.eq_rhs))
+        if len(self.gap):
+            constraints.append(LinearConstraint(self.gap, self._gap_low(), self._gap_high()))
+        self.solves += 1
+        res = milp(np.zeros(self.size), integrality=np.ones(self.size), bounds=Bounds(low, high),
+                   constraints=constraints, options={"node_limit": self.node_limit, "time_limit": self.time_limit,
+                                                       "presolve": True})
+        if res.status == 0 and res.x is not None:
+            self.solutions.append([int(round(x)) for x in res.x[: len(self.kinds)]])
+            return True
+        if res.status == 2:  # infeasible
+            return False
+        return None
+
+    def _gap_low(self):  # type: ignore[no-untyped-def]
+        # Row 2k: x - cap*b <= 0 (no lower limit); row 2k+1: x - T*b >= 0.
+        np = self.np
+        out = np.full(len(self.gap), -np.inf)
+        out[1::2] = 0.0
+        return out
+
+    def _gap_high(self):  # type: ignore[no-untyped-def]
+        np = self.np
+        out = np.full(len(self.gap), np.inf)
+        out[0::2] = 0.0
+        return out
+
+    def pinned(self) -> list[PageCell]:
+        """The hidden small counts of the page whose value the attacker can work out, in page order."""
+        out: list[PageCell] = []
+        for cell, v in self.var.items():
+            if self.kinds[v] != HIDDEN_SMALL:
+                continue
+            value = self.truth[v]
+            if any(sol[v] != value for sol in self.solutions):
+                continue
+            below = self._solve(v, 1, value - 1) if value > 1 else False
+            if below:
+                continue
+            above = self._solve(v, value + 1, self.t - 1) if below is False and value < self.t - 1 else False
+            if not above:
+                out.append(cell)
+        return out
+
+
+def page_disclosed(pubs: dict[str, Published], links: Sequence[Sequence[PageCell]], threshold: int) -> list[PageCell]:
+    """Small hidden counts of a page that all its figures together give away (`PageCheck`)."""
+    return PageCheck(pubs, links, threshold).pinned()

@@ -58,4 +58,50 @@ def test_no_listed_record_sits_in_a_count_the_public_page_hides(session: Session
     threshold = settings.suppression_threshold
     assert all(n >= threshold for n in per_cell.values()), per_cell  # no small group listed...
     assert not [r for r in listed if r["address_id"] == "KH-7" and r["status"] == "closed"]  # ...nor Kampot's one
-    assert len([r for r in listed if r["address_id"] == "KH-7"]) == 11
+    # Kampot's 11 open ones are listed only if the page shows that count (here it hides it as x, alone
+    # in its row with the <10, so it would tell the 1).
+    shown_open = table.shown(codes.index("KH-7"), 0)
+    assert len([r for r in listed if r["address_id"] == "KH-7"]) == (11 if shown_open == "11" else 0), shown_open
+
+
+def _status_column(note: str) -> int:
+    """The province table's column of a record's status group (as the feed names it in English)."""
+    from service.analytics.labels import label
+
+    return {label("en", g): k for k, g in enumerate(("open", "resolved", "other"))}[note]
+
+
+def test_a_group_of_ten_in_a_cell_the_public_page_hides_as_x_is_not_listed(live_server, session: Session,
+                                                                            places: None, settings) -> None:  # type: ignore[no-untyped-def]
+    """Kampot: 11 open and 3 resolved; Kandal: 15 open and 12 resolved. The public page hides Kampot's
+    3 as <10 and, to protect it, Kampot's and Kandal's open counts as x. Listing Kampot's 11 open
+    reports (a group of ten or more) would tell the x, and with it the 3."""
+    settings.suppression_threshold = 10
+    at = _mid_month()
+    kampot, kandal = place(session, "KH-7").id, place(session, "KH-8").id
+    def add(pid: int, status: str, n: int) -> None:
+        for _ in range(n):
+            make_report(session, place_id=pid, category="service_quality", status=status, created_at=at,
+                        updated_at=at)
+        session.commit()
+
+    add(kampot, "in_progress", 11)
+    add(kandal, "in_progress", 15)
+    add(kandal, "resolved", 12)
+    # Before Kampot's 3 resolved reports, the page shows its 11 open ones: they are listed.
+    before = live_server.client.get("/open311/v2/requests.json").json()
+    assert len([r for r in before if r["address_id"] == "KH-7"]) == 11
+    add(kampot, "resolved", 3)  # the feed must not answer from what it worked out before
+    # What /public shows for its window: Kampot's open count hidden as x.
+    page = publish.public_raw(session, filters=q.Filters(*publish.default_window()))
+    provinces = publish.public_tables(page.raw)["provinces"]
+    row = page.province_codes.index("KH-7")
+    assert provinces.shown(row, 0) == "x" and provinces.shown(row, 1) == "<10"
+    session.commit()  # end the read: the server writes (its rollup) while answering
+    listed = live_server.client.get("/open311/v2/requests.json").json()
+    hidden = [(code, col_) for i, code in enumerate(page.province_codes) for col_ in range(3)
+              if (i, col_) in provinces.hidden]
+    assert ("KH-7", 0) in hidden
+    leaked = Counter((r["address_id"], _status_column(r["status_notes"])) for r in listed
+                     if (r["address_id"], _status_column(r["status_notes"])) in hidden)
+    assert not leaked, leaked

@@ -26,6 +26,11 @@ def seed(session: Session) -> None:
     for _ in range(3):
         make_report(session, place_id=kampot.id, category="financial_hardship", created_at=at, updated_at=at,
                     narrative_masked="asked to pay [phone] for a free test")
+    # Kandal's 10 are the complement that hides Kampot's 3 (the page shows them as x), so Siem Reap's
+    # 12 stay shown on the page — and listed by Open311, which lists nothing the page hides.
+    for _ in range(10):
+        make_report(session, place_id=place(session, "KH-8").id, category="service_quality", created_at=at,
+                    updated_at=at, narrative_masked="long wait")
     session.commit()
 
 
@@ -52,7 +57,8 @@ def test_open311_services_and_requests_fields(live_server, session: Session, pla
     assert {s["service_code"] for s in services} >= {"stigma_discrimination", "financial_hardship"}
     assert all(set(s) == SERVICE_FIELDS and s["type"] in ("realtime", "batch", "blackbox") for s in services)
     reqs = live_server.client.get("/open311/v2/requests.json").json()
-    # Siem Reap's 12 are published; Kampot's 3 stand in a group under the threshold and are not.
+    # Siem Reap's 12 are published; Kampot's 3 stand in a group under the threshold and are not, nor
+    # Kandal's 10, the page's x.
     assert len(reqs) == 12
     for r in reqs:
         assert set(r) == REQUEST_FIELDS

@@ -160,3 +160,103 @@ def test_no_written_number_survives(number: str, before: list[str], after: list[
     digits_left = [c for c in left if c not in "Oo"]
     assert not digits_left, (text, masked)
     assert "[phone]" in masked or "[id]" in masked  # glued to a word, the whole token goes as an ID
+
+
+# -- numbers spelled in words, and letters splitting the digits --------------------------------------
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call zero one two three four five six seven eight tonight",
+        "call ZERO ONE TWO, THREE FOUR FIVE, SIX SEVEN EIGHT",
+        "call oh one two three four five six seven eight",
+        "call 0one2three4five6seven8",
+        "call 012 three 4five6 78",
+        "ligue zero um dois três quatro cinco seis sete oito",
+        "ligue zero nove dois, tres quatro cinco, seis sete oito nove",
+        "ទូរស័ព្ទ សូន្យ មួយ ពីរ បី បួន ប្រាំ ប្រាំមួយ ប្រាំពីរ ប្រាំបី",
+        "ទូរស័ព្ទសូន្យមួយពីរបីបួនប្រាំប្រាំមួយប្រាំពីរប្រាំបី",
+        "ទូរស័ព្ទ ០ មួយ ២ បី ៤ ប្រាំ ៦ ប្រាំពីរ ៨",
+        "call 012 a 345 b 678 tonight",
+        "call 0 1 2 x 3 4 5 y 6 7 8",
+        "call 012k345q678",
+    ],
+)
+def test_numbers_spelled_in_words_or_split_by_letters_are_masked(text: str) -> None:
+    masked = mask(text)
+    assert "[phone]" in masked or "[id]" in masked, masked
+    assert not any(unicodedata.decimal(c, None) is not None for c in masked), masked
+    rest = masked.replace("[phone]", " ").replace("[id]", " ").lower()
+    for word in ("one", "two", "three", "seven", "eight", "dois", "três", "sete", "oito", "មួយ", "បី", "ប្រាំពីរ"):
+        assert word not in rest, (word, masked)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have one child and two sisters, we waited three hours",
+        "tenho dois filhos e uma filha, esperei três horas",
+        "ខ្ញុំមានកូនបីនាក់ ហើយរង់ចាំពីរម៉ោង",
+        "someone phoned, it was done at seven",
+        "Room 12 a 3 nurses",
+        "one or two times a week",
+        "Worked Harmony gold 1991 to 2011 underground",
+        "MSM = 31,275, EW= 25,412, TG= 11,624",
+    ],
+)
+def test_ordinary_words_for_numbers_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+# -- property: a number spelled in words (English, Portuguese, Khmer), alone or mixed with digits ------
+
+_SPELLED = {
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+    "pt": ["zero", "um", "dois", "três", "quatro", "cinco", "seis", "sete", "oito", "nove"],
+    "km": ["សូន្យ", "មួយ", "ពីរ", "បី", "បួន", "ប្រាំ", "ប្រាំមួយ", "ប្រាំពីរ", "ប្រាំបី", "ប្រាំបួន"],
+}
+_SPELLED_SEPARATORS = {"en": [" ", " ", "-", ", ", " - ", ""], "pt": [" ", " ", "-", ", ", ""],
+                       "km": [" ", "", "", "-", " "]}
+
+
+@st.composite
+def spelled_numbers(draw: st.DrawFn) -> tuple[str, str]:
+    language = draw(st.sampled_from(sorted(_SPELLED)))
+    digits = "0" + draw(st.sampled_from(["12", "15", "17", "70", "77", "88", "92", "97", "82", "84"])) \
+        + draw(st.text("0123456789", min_size=6, max_size=7))
+    words = _SPELLED[language]
+    style = draw(st.sampled_from(["words", "mixed"]))  # mixed: some digits as digits (ASCII or Khmer)
+    parts = []
+    for d in digits:
+        if style == "mixed" and draw(st.booleans()):
+            parts.append(_KHMER[int(d)] if language == "km" and draw(st.booleans()) else d)
+        else:
+            word = words[int(d)]
+            parts.append(word.upper() if language != "km" and draw(st.integers(0, 5)) == 0 else word)
+    seps = _SPELLED_SEPARATORS[language]
+    out = parts[0]
+    for part in parts[1:]:
+        out += draw(st.sampled_from(seps)) + part
+    return language, out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(number=spelled_numbers(), before=st.lists(st.sampled_from(_WORDS), max_size=3),
+       after=st.lists(st.sampled_from(_WORDS), max_size=3))
+def test_no_spelled_number_survives(number: tuple[str, str], before: list[str], after: list[str]) -> None:
+    import re
+
+    language, written = number
+    glue = " " if language != "km" else ""  # Khmer is written without spaces between words
+    text = " ".join(before) + glue + written + glue + " ".join(after)
+    masked = mask(text)
+    assert "[phone]" in masked or "[id]" in masked, (text, masked)
+    rest = masked.replace("[phone]", " ").replace("[id]", " ")
+    assert not any(unicodedata.decimal(c, None) is not None for c in rest), (text, masked)
+    for word in sorted(set(before + after), key=len, reverse=True):
+        rest = rest.replace(word, " ")  # the words around the number stay; nothing of the number does
+    for word in _SPELLED[language]:
+        if language == "km":
+            assert word not in rest, (word, text, masked)
+        else:
+            assert not re.search(rf"(?<![^\W\d_]){word}(?![^\W\d_])", rest, re.IGNORECASE), (word, text, masked)
