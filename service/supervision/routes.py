@@ -8,6 +8,7 @@ changes on GET, and each change is audited by the service functions it calls.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,7 +26,7 @@ from service.supervision import replies
 from service.supervision import tags as tagging
 from service.kit import segments
 from service.queue.service import get_case
-from service.web.render import csrf_valid, page
+from service.web.render import attempt, csrf_valid, page
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=128)]
@@ -131,6 +132,43 @@ def reassign_all(holder: Annotated[str, Path(max_length=12)], request: Request, 
         return _holder_page(request, session, user, holder, error=str(exc), status_code=code)
     session.commit()
     return _holder_page(request, session, user, holder, result=result)
+
+
+# -- several cases at once from the main queue (any signed-in user: each case the one-case rules) ----------
+
+def _back(query: str) -> str:
+    """The queue view the bulk form was sent from: its filters and page position only."""
+    kept = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=False)
+            if (k in tagging.FILTER_KEYS or k == "cursor") and len(v) <= 200 and "\x00" not in v]
+    return "/?" + urlencode(kept) if kept else "/"
+
+
+@router.post("/queue/bulk", response_class=HTMLResponse)
+def queue_bulk(request: Request, session: SessionDep, user: WebUser,
+               action: Annotated[str, Form(max_length=16)] = "", case: Annotated[list[int], Form()] = [],  # noqa: B006
+               user_id: Annotated[str, Form(max_length=12)] = "", into: Annotated[str, Form(max_length=12)] = "",
+               tag: Annotated[str, Form(max_length=200)] = "", back: Annotated[str, Form(max_length=1000)] = "",
+               csrf_token: Csrf = "") -> Response:
+    """The queue's bulk form: assign, put back, tag or close as duplicate the chosen cases, each through
+    the one-case action; the answer says how many were done and why the others were skipped."""
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    chosen = action if action in sup.BULK_ACTIONS else ""
+
+    def show(outcome: sup.BulkResult) -> Response:
+        return page(request, "bulk_result.html", result=outcome, lines=sup.summary(outcome, chosen),
+                    back=_back(back))
+
+    return attempt(session, lambda: sup.bulk(
+        session, user=user, report_ids=case, action=action, assignee_id=int(user_id) if user_id.isdigit() else None,
+        into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None, tag=tag), done=show,
+        failed=lambda exc, code: page(request, "bulk_result.html", code, error=str(exc), back=_back(back)))
+
+
+@router.get("/queue/bulk")
+def after_queue_bulk() -> Response:
+    """Reloading the result page (a GET of the form's address) goes back to the queue."""
+    return RedirectResponse("/", status_code=303)
 
 
 # -- grievance bodies ------------------------------------------------------------------------------
