@@ -180,10 +180,22 @@ def _reader(user: User | None) -> User:
     return user
 
 
-def _changer(user: User | None) -> User:
+def _creator(user: User | None) -> User:
     user = _supervisor(user)
-    if not bodies_admin.can_change(user):
-        raise HTTPException(403, "grievance bodies are changed by a platform administrator")
+    if not bodies_admin.can_create(user):
+        raise HTTPException(403, "grievance bodies are created by supervisors and administrators")
+    return user
+
+
+def _changer(user: User | None, session: Session | None = None, slug: str | None = None) -> User:
+    """The user, if they may change the body `slug` (its organisation's supervisors and administrators,
+    a platform administrator); 403 otherwise. A body that does not exist is left to the caller (404)."""
+    user = _supervisor(user)
+    body = session.exec(select(GrievanceBody).where(GrievanceBody.slug == slug)).first() \
+        if session is not None and slug else None
+    if (body is not None or slug is None) and not bodies_admin.can_change(user, body):
+        raise HTTPException(403, "this grievance body is shared or another organisation's: "
+                                 "its organisation or a platform administrator changes it")
     return user
 
 
@@ -193,7 +205,9 @@ def bodies_page(request: Request, session: SessionDep, user: WebUser) -> Respons
         return RedirectResponse("/", status_code=303)
     user = _reader(user)
     bodies = list_bodies(session)
-    return page(request, "bodies.html", bodies=bodies, can_change=bodies_admin.can_change(user),
+    owners = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+    return page(request, "bodies.html", bodies=bodies, can_create=bodies_admin.can_create(user),
+                editable={b.id for b in bodies if bodies_admin.can_change(user, b)}, owners=owners,
                 hours={b.id: int(deadline_for(b).total_seconds() // 3600) for b in bodies},
                 done=request.query_params.get("done"))
 
@@ -208,15 +222,18 @@ def _form_page(request: Request, session: Session, body: GrievanceBody | None, *
                     "language": body.language, "network": body.network or "", "categories": list(body.categories or []),
                     "deadline_hours": body.deadline_hours or "", "email": body.email or "",
                     "webhook_url": body.webhook_url or "", "places": " ".join(jurisdiction_codes(session, body))}
+    user = request.state.user
+    levels = LEVELS if bodies_admin.is_platform_admin(user) else \
+        tuple(v for v in LEVELS if v not in bodies_admin.SHARED_LEVELS)
     return page(request, "body_form.html", status_code, body=body, form=form, error=error, token=token,
-                levels=LEVELS, languages=LANGUAGES, categories=CATEGORIES)
+                levels=levels, languages=LANGUAGES, categories=CATEGORIES)
 
 
 @router.get("/admin/bodies/new", response_class=HTMLResponse)
 def body_new(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return RedirectResponse("/", status_code=303)
-    _changer(user)
+    _creator(user)
     return _form_page(request, session, None)
 
 
@@ -224,7 +241,7 @@ def body_new(request: Request, session: SessionDep, user: WebUser) -> Response:
 def body_edit(slug: Slug, request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return RedirectResponse("/", status_code=303)
-    _changer(user)
+    _changer(user, session, slug)
     try:
         body = get_body(session, slug)
     except NotFound:
@@ -279,7 +296,7 @@ def body_create(request: Request, session: SessionDep, user: WebUser, slug: Anno
                 categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
                 places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
-    user = _changer(user)
+    user = _creator(user)
     _check_csrf(request, csrf_token)
     return _save(request, session, user, create=True, slug=slug, fields=_body_fields(
         name_en, name_km, level, language, network, categories, deadline_hours, email, webhook_url, sms, clear_sms,
@@ -293,7 +310,7 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
                 categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
                 places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
-    user = _changer(user)
+    user = _changer(user, session, slug)
     _check_csrf(request, csrf_token)
     if _body_id(session, slug) is None:
         return page(request, "error.html", 404, message="No such grievance body.")
@@ -303,7 +320,7 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
 
 
 def _body_action(request: Request, session: Session, user: User | None, slug: str, csrf_token: str, fn: Any) -> Response:
-    user = _changer(user)
+    user = _changer(user, session, slug)
     _check_csrf(request, csrf_token)
     try:
         outcome = fn(user)

@@ -1,0 +1,29 @@
+"""grievance_body.owner_org_id: the organisation that manages a body (NULL: shared, platform administrators)
+
+Revision ID: 0018
+Revises: 0016
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision = '0018'
+down_revision = '0016'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('grievance_body') as batch:
+        batch.add_column(sa.Column('owner_org_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key('fk_grievance_body_owner_org_id', 'organisation', ['owner_org_id'], ['id'])
+    op.create_index('ix_grievance_body_owner_org_id', 'grievance_body', ['owner_org_id'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_grievance_body_owner_org_id', table_name='grievance_body')
+    with op.batch_alter_table('grievance_body') as batch:
+        batch.drop_constraint('fk_grievance_body_owner_org_id', type_='foreignkey')
+        batch.drop_column('owner_org_id')
