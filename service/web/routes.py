@@ -368,7 +368,7 @@ def logout(request: Request, session: SessionDep, user: WebUser,
 
 
 @router.post("/lang")
-def set_language(request: Request, user: WebUser, lang: Annotated[str, Form(max_length=4)],
+def set_language(request: Request, session: SessionDep, user: WebUser, lang: Annotated[str, Form(max_length=4)],
                  csrf_token: Annotated[str, Form(max_length=128)] = "",
                  next: Annotated[str, Form(max_length=500)] = "/") -> Response:
     _check_csrf(request, csrf_token)
@@ -377,6 +377,10 @@ def set_language(request: Request, user: WebUser, lang: Annotated[str, Form(max_
     response = _redirect(target)
     if lang in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax")
+        if user is not None and user.language != lang:  # the user's language: their alert emails use it
+            user.language = lang
+            session.add(user)
+            session.commit()
     return response
 
 
