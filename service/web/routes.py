@@ -40,8 +40,8 @@ from service.queue.routes import evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
-from service.web.render import (cached_fragment, csrf_valid, fragment, language, page, set_cookie, time_zone,
-                                 translator)
+from service.web.render import (attempt, cached_fragment, csrf_valid, fragment, language, page, set_cookie,
+                                 time_zone, translator)
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -437,16 +437,18 @@ def _act(request: Request, session: Session, user: User | None, case_id: CaseId,
          fn: Any) -> Response:
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    try:
-        report = queue.get_case(session, user=user, report_id=case_id)
-        fn(user, report)
-    except DomainError as exc:
-        session.rollback()
-        if isinstance(exc, queue.NotFound):
-            return page(request, "error.html", 404, message="No such case.")
-        return _render_case(request, session, user, case_id, error=str(exc), status_code=409)
-    session.commit()
-    return _redirect(f"/cases/{case_id}#timeline")
+    return attempt(session, lambda: fn(user, queue.get_case(session, user=user, report_id=case_id)),
+                   done=lambda _: _redirect(f"/cases/{case_id}#timeline"),
+                   failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=409))
+
+
+def case_refused(request: Request, session: Session, user: User, case_id: int, exc: Exception, code: int, *,
+                 status_code: int) -> Response:
+    """The answer to a refused change on a case: "No such case" (404) for one the user may not see,
+    else the case page again with the message (`status_code`)."""
+    if code == 404:
+        return page(request, "error.html", 404, message="No such case.")
+    return _render_case(request, session, user, case_id, error=str(exc), status_code=status_code)
 
 
 Csrf = Annotated[str, Form(max_length=128)]
