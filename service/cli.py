@@ -113,7 +113,8 @@ def cmd_org_create(args: argparse.Namespace) -> int:
     from service.orgs.service import create_org
 
     with session_scope(get_engine()) as session:
-        org = create_org(session, slug=args.slug, name=args.name, time_zone=args.time_zone)
+        org = create_org(session, slug=args.slug, name=args.name, time_zone=args.time_zone,
+                         language=getattr(args, "language", None))
         record(session, actor="cli", action="org.create", object_type="organisation", object_id=org.id,
                detail={"slug": org.slug, "time_zone": org.time_zone})
         print(f"organisation {org.slug} id={org.id}" + (f" time zone {org.time_zone}" if org.time_zone else ""))
@@ -448,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     org_create.add_argument("--slug", required=True)
     org_create.add_argument("--name", required=True)
     org_create.add_argument("--time-zone", default=None, help="IANA zone, e.g. Asia/Phnom_Penh, Africa/Maputo")
+    org_create.add_argument("--language", choices=("km", "en", "pt"), default=None,
+                            help="language of its people's alert emails when they have not chosen one")
     org_create.set_defaults(func=cmd_org_create)
     org_zone = org.add_parser("zone", help="set the time zone its pages, exports and PDFs show times in")
     org_zone.add_argument("--slug", required=True)

@@ -17,7 +17,7 @@ from service.config import Settings
 from service.kit.clock import as_utc, now
 from service.kit.crypto import seal
 from service.kit.i18n import N_, gettext
-from service.orgs.models import User
+from service.orgs.models import Organisation, User
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report
 from service.reports.service import add_event
@@ -41,16 +41,14 @@ def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
     withdrawn = _withdraw_others(session, report, keep={u.id for u in people})  # type: ignore[misc]
     if report.urgency != "urgent" or not settings.smtp_url:
         return 0
+    org = session.get(Organisation, report.org_id)
     url = f"{settings.public_url.rstrip('/')}/cases/{report.id}"
     queued = 0
     for user in people:
         key = f"urgent-alert:{report.id}:{user.id}"
         if session.exec(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)).first() is not None:
             continue
-        params = {"case": report.id, "category": report.category or "-", "url": url}
-        # Both languages in one email: the platform does not know which one each person reads.
-        subject = " / ".join(gettext(lang, SUBJECT, **params) for lang in ("en", "km"))
-        text = "\n\n".join(gettext(lang, TEXT, **params) for lang in ("en", "km"))
+        subject, text = alert_text(report, url, reader_languages(user, org))
         session.add(OutboundMessage(
             kind="email", channel="email", report_id=report.id, dedupe_key=key, to_sealed=seal(user.email),
             body_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
@@ -61,6 +59,30 @@ def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
         add_event(session, report, "urgent_alert", detail={"people": queued, "org_id": report.org_id,
                                                            "withdrawn": withdrawn})
     return queued
+
+
+LANGUAGES = ("km", "en", "pt")
+
+
+def reader_languages(user: User, org: Organisation | None) -> tuple[str, ...]:
+    """The language(s) one person's alert is written in: theirs (the one they last chose for the
+    pages), else their organisation's, else English and Khmer together."""
+    for chosen in (user.language, org.language if org is not None else None):
+        if chosen in LANGUAGES:
+            return (chosen,)  # type: ignore[return-value]
+    return ("en", "km")
+
+
+def alert_text(report: Report, url: str, languages: tuple[str, ...]) -> tuple[str, str]:
+    """The subject and text of an urgent alert in these languages (several: one after the other),
+    the category named in each language (docs/escalation.md)."""
+    def params(lang: str) -> dict:
+        category = gettext(lang, f"category:{report.category}") if report.category else "-"
+        return {"case": report.id, "category": category, "url": url}
+
+    subject = " / ".join(gettext(lang, SUBJECT, **params(lang)) for lang in languages)
+    text = "\n\n".join(gettext(lang, TEXT, **params(lang)) for lang in languages)
+    return subject, text
 
 
 def _withdraw_others(session: Session, report: Report, *, keep: set[int]) -> int:

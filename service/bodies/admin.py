@@ -1,9 +1,13 @@
 """Grievance bodies managed from the web: create, edit, deactivate, issue and revoke a body's API token.
 
-Bodies are shared by every organisation (one ministry's office receives cases routed by several
-CSOs), so changing one is for a platform administrator (role admin, no organisation); an
-organisation's supervisors and administrators may read the list. Each change is audited with the
-names of the fields that changed, never their values (a body's focal-person number is sealed).
+Who changes a body follows its owner (`GrievanceBody.owner_org_id`): a body an organisation's
+supervisor or administrator creates belongs to that organisation, and its supervisors and
+administrators manage it (edit, deactivate, API token). A body with no owner is shared (one
+ministry's office receives cases routed by several CSOs): only a platform administrator (role
+admin, no organisation) changes it, as it changes every body. National and regional bodies are
+always shared: an organisation cannot create one or move its own body to those levels. Everyone
+with a supervisor's role reads the whole list. Each change is audited with the names of the
+fields that changed, never their values (a body's focal-person number is sealed).
 Plain functions; callers commit.
 """
 
@@ -23,20 +27,37 @@ from service.reports.models import CATEGORIES
 
 
 class NotAllowed(DomainError):
-    """Only a platform administrator changes grievance bodies."""
+    """The user may not change this grievance body (a shared one, or another organisation's)."""
+
+
+SHARED_LEVELS = ("national", "regional")  # always shared: only a platform administrator creates them
 
 
 def can_read(user: User) -> bool:
     return user.role in ("supervisor", "admin")
 
 
-def can_change(user: User) -> bool:
+def is_platform_admin(user: User) -> bool:
     return user.role == "admin" and user.org_id is None
 
 
-def require_change(user: User) -> None:
-    if not can_change(user):
-        raise NotAllowed("grievance bodies are shared by every organisation: a platform administrator changes them")
+def can_create(user: User) -> bool:
+    """A platform administrator, or an organisation's supervisor or administrator (for their organisation)."""
+    return is_platform_admin(user) or (user.role in ("supervisor", "admin") and user.org_id is not None)
+
+
+def can_change(user: User, body: GrievanceBody | None = None) -> bool:
+    """May the user change this body? Without a body: may they change every body (a platform administrator)."""
+    if is_platform_admin(user):
+        return True
+    return body is not None and body.owner_org_id is not None and body.owner_org_id == user.org_id and \
+        user.role in ("supervisor", "admin")
+
+
+def require_change(user: User, body: GrievanceBody | None = None) -> None:
+    if not can_change(user, body):
+        raise NotAllowed("this grievance body is shared or another organisation's: "
+                         "its organisation or a platform administrator changes it")
 
 
 @dataclass
@@ -86,14 +107,21 @@ def _snapshot(session: Session, body: GrievanceBody) -> dict:
 
 
 def save_body(session: Session, *, user: User, form: BodyForm, create: bool) -> GrievanceBody:
-    """Create a body (its slug must be new) or edit one (the slug stays)."""
-    require_change(user)
-    form.check()
+    """Create a body (its slug must be new) or edit one (the slug stays). A body an organisation's
+    user creates belongs to their organisation; a platform administrator's is shared."""
     existing = None
     try:
         existing = get_body(session, form.slug)
     except DomainError:
         pass
+    if create or existing is None:
+        if not can_create(user):
+            raise NotAllowed("grievance bodies are created by supervisors, administrators and platform administrators")
+    else:
+        require_change(user, existing)
+    form.check()
+    if not is_platform_admin(user) and form.level in SHARED_LEVELS:
+        raise InvalidInput("national and regional bodies are shared: a platform administrator creates them")
     if create and existing is not None:
         raise InvalidInput("a body with this short name exists already")
     if not create and existing is None:
@@ -105,6 +133,10 @@ def save_body(session: Session, *, user: User, form: BodyForm, create: bool) -> 
                        categories=list(form.categories), deadline_hours=form.deadline_hours, email=form.email,
                        webhook_url=form.webhook_url, sms=sms, places=list(form.places),
                        active=existing.active if existing is not None else True)
+    if existing is None:
+        body.owner_org_id = user.org_id  # None for a platform administrator: a shared body
+        session.add(body)
+        session.flush()
     after = _snapshot(session, body)
     changed = sorted(k for k in after if before.get(k) != after[k]) if existing is not None else sorted(after)
     record(session, actor=user.email, action="bodies.create" if create else "bodies.update",
@@ -114,8 +146,8 @@ def save_body(session: Session, *, user: User, form: BodyForm, create: bool) -> 
 
 def set_active(session: Session, *, user: User, slug: str, active: bool) -> GrievanceBody:
     """Deactivate (no new escalations reach it; its waiting ones keep their deadline) or reactivate."""
-    require_change(user)
     body = get_body(session, slug)
+    require_change(user, body)
     if body.active == active:
         raise InvalidInput("the body is already active" if active else "the body is already inactive")
     body.active = active
@@ -128,8 +160,8 @@ def set_active(session: Session, *, user: User, slug: str, active: bool) -> Grie
 
 def issue_token(session: Session, *, user: User, slug: str) -> str:
     """A new API token (the old one stops working); shown once, only its keyed hash is kept."""
-    require_change(user)
     body = get_body(session, slug)
+    require_change(user, body)
     if not body.active:
         raise InvalidInput("reactivate the body before giving it a token")
     replaced = body.api_token_hash is not None
@@ -140,8 +172,8 @@ def issue_token(session: Session, *, user: User, slug: str) -> str:
 
 
 def revoke_token(session: Session, *, user: User, slug: str) -> GrievanceBody:
-    require_change(user)
     body = get_body(session, slug)
+    require_change(user, body)
     if body.api_token_hash is None:
         raise InvalidInput("the body has no API token")
     body.api_token_hash = None

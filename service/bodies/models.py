@@ -41,6 +41,9 @@ class GrievanceBody(SQLModel, table=True):
     # Keyed hash of the bearer token an integrating body answers through the API with.
     api_token_hash: str | None = Field(default=None, max_length=64, index=True)
     active: bool = Field(default=True)
+    # The organisation that manages it (created it, or was handed it); NULL: shared by every
+    # organisation and changed by a platform administrator only (docs/supervisors.md).
+    owner_org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

@@ -19,6 +19,8 @@ class Organisation(SQLModel, table=True):
     created_at: datetime = created_at_field()
     # The IANA zone its handlers work in (docs/time-zones-and-languages.md); None: the platform default.
     time_zone: str | None = Field(default=None, max_length=64)
+    # The language its people read alert emails in when they have not chosen one (km, en, pt); None: en + km.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class User(SQLModel, table=True):
@@ -32,3 +34,5 @@ class User(SQLModel, table=True):
     created_at: datetime = created_at_field()
     # The user's own choice on the account page; None: the organisation's zone.
     time_zone: str | None = Field(default=None, max_length=64)
+    # The language the user last chose for the pages (km, en, pt): their alert emails use it; None: the organisation's.
+    language: str | None = Field(default=None, max_length=8)

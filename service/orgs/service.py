@@ -12,9 +12,12 @@ from service.orgs.models import ROLES, Organisation, User
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
-def create_org(session: Session, *, slug: str, name: str, time_zone: str | None = None) -> Organisation:
+def create_org(session: Session, *, slug: str, name: str, time_zone: str | None = None,
+               language: str | None = None) -> Organisation:
     """Create an organisation, or return the existing one with this slug (name updated; the time zone
-    too when one is given)."""
+    and the alert emails' language too when one is given)."""
+    if language is not None and language not in ("km", "en", "pt"):
+        raise InvalidInput("language must be km, en or pt")
     if not slug or not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 64:
         raise InvalidInput("slug must be letters, digits, - or _ (max 64)")
     org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
@@ -26,6 +29,8 @@ def create_org(session: Session, *, slug: str, name: str, time_zone: str | None 
         from service.kit import zones
 
         org.time_zone = zones.checked(time_zone)
+    if language:
+        org.language = language
     session.add(org)
     session.flush()
     return org

@@ -80,6 +80,7 @@ class CaseListQuery(BaseModel):
     overdue: bool = False
     cluster_id: int | None = Field(None, ge=1, le=2**31 - 1)
     q: str | None = Field(None, max_length=200)
+    tag: str | None = Field(None, max_length=40, description="cases carrying this tag (docs/supervisors.md)")
     cursor: str | None = Field(None, max_length=400)
     limit: int = Field(50, ge=1, le=200)
     with_counts: bool = False

@@ -30,6 +30,7 @@ from service.orgs.models import Organisation, User
 from service.outbox.models import OutboundMessage
 from service.places.models import Place
 from service.queue.search_index import MARK_SQL
+from service.supervision.models import CaseTag
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, STATUSES, URGENCIES, Report
 
 OPEN_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
@@ -51,6 +52,7 @@ class Filters:
     overdue: bool = False
     cluster_id: int | None = None
     q: str | None = None
+    tag: str | None = None  # a tag on the case (service/supervision/tags.py), already normalised
 
     def validate(self) -> "Filters":
         for value, allowed, name in ((self.category, CATEGORIES, "category"), (self.urgency, URGENCIES, "urgency"),
@@ -63,6 +65,8 @@ class Filters:
             raise InvalidInput("search text is too long (200 characters at most)")
         if self.q is not None and "\x00" in self.q:  # PostgreSQL text cannot hold NUL
             raise InvalidInput("search text contains a NUL character")
+        if self.tag is not None and (len(self.tag) > 40 or "\x00" in self.tag):
+            raise InvalidInput("a tag has at most 40 characters")
         return self
 
 
@@ -209,6 +213,8 @@ def filter_conditions(session: Session, *, user: User, filters: Filters, at: dat
         conds.append(col(Report.due_at) < at_param)
     if filters.cluster_id is not None:
         conds.append(col(Report.cluster_id) == filters.cluster_id)
+    if filters.tag:  # the tag's cases in the organisation's tag index, then the queue's own order
+        conds.append(col(Report.id).in_(select(CaseTag.report_id).where(CaseTag.tag == filters.tag)))
     if include_search and filters.q and filters.q.strip():
         conds.append(search_condition(session, filters.q))
     return conds

@@ -8,6 +8,7 @@ changes on GET, and each change is audited by the service functions it calls.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from service.auth.deps import SessionDep, WebUser
 from service.bodies import admin as bodies_admin
 from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import LANGUAGES, deadline_for, get_body, jurisdiction_codes, list_bodies
-from service.kit.errors import DomainError, NotFound
+from service.kit.errors import NotFound
 from service.orgs.models import Organisation, User
 from service.reports.models import CATEGORIES
 from service.supervision import service as sup
@@ -25,7 +26,7 @@ from service.supervision import replies
 from service.supervision import tags as tagging
 from service.kit import segments
 from service.queue.service import get_case
-from service.web.render import csrf_valid, page
+from service.web.render import attempt, csrf_valid, page
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=128)]
@@ -104,16 +105,11 @@ def bulk_action(holder: Annotated[str, Path(max_length=12)], request: Request, s
                 tag: Annotated[str, Form(max_length=200)] = "", csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
     _check_csrf(request, csrf_token)
-    try:
-        result = sup.bulk(session, user=user, report_ids=case, action=action,
-                          assignee_id=int(user_id) if user_id.isdigit() else None,
-                          into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None, tag=tag)
-    except DomainError as exc:
-        session.rollback()
-        code = 404 if isinstance(exc, NotFound) else 422
-        return _holder_page(request, session, user, holder, error=str(exc), status_code=code)
-    session.commit()
-    return _holder_page(request, session, user, holder, result=result)
+    return attempt(session, lambda: sup.bulk(
+        session, user=user, report_ids=case, action=action, assignee_id=int(user_id) if user_id.isdigit() else None,
+        into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None, tag=tag),
+        done=lambda result: _holder_page(request, session, user, holder, result=result),
+        failed=lambda exc, code: _holder_page(request, session, user, holder, error=str(exc), status_code=code))
 
 
 @router.post("/supervise/workload/{holder}/reassign-all", response_class=HTMLResponse)
@@ -121,16 +117,52 @@ def reassign_all(holder: Annotated[str, Path(max_length=12)], request: Request, 
                  user_id: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
     _check_csrf(request, csrf_token)
-    try:
+
+    def move() -> sup.BulkResult:
         org = sup.workload_org(session, user, _org_param(request))
         person = sup.holder(session, user=user, org=org, holder_id=_holder_id(holder))
-        result = sup.reassign_all(session, user=user, org=org, from_id=person.id if person else None, to_id=user_id)
-    except DomainError as exc:
-        session.rollback()
-        code = 404 if isinstance(exc, NotFound) else 422
-        return _holder_page(request, session, user, holder, error=str(exc), status_code=code)
-    session.commit()
-    return _holder_page(request, session, user, holder, result=result)
+        return sup.reassign_all(session, user=user, org=org, from_id=person.id if person else None, to_id=user_id)
+
+    return attempt(session, move, done=lambda result: _holder_page(request, session, user, holder, result=result),
+                   failed=lambda exc, code: _holder_page(request, session, user, holder, error=str(exc),
+                                                         status_code=code))
+
+
+# -- several cases at once from the main queue (any signed-in user: each case the one-case rules) ----------
+
+def _back(query: str) -> str:
+    """The queue view the bulk form was sent from: its filters and page position only."""
+    kept = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=False)
+            if (k in tagging.FILTER_KEYS or k == "cursor") and len(v) <= 200 and "\x00" not in v]
+    return "/?" + urlencode(kept) if kept else "/"
+
+
+@router.post("/queue/bulk", response_class=HTMLResponse)
+def queue_bulk(request: Request, session: SessionDep, user: WebUser,
+               action: Annotated[str, Form(max_length=16)] = "", case: Annotated[list[int], Form()] = [],  # noqa: B006
+               user_id: Annotated[str, Form(max_length=12)] = "", into: Annotated[str, Form(max_length=12)] = "",
+               tag: Annotated[str, Form(max_length=200)] = "", back: Annotated[str, Form(max_length=1000)] = "",
+               csrf_token: Csrf = "") -> Response:
+    """The queue's bulk form: assign, put back, tag or close as duplicate the chosen cases, each through
+    the one-case action; the answer says how many were done and why the others were skipped."""
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    chosen = action if action in sup.BULK_ACTIONS else ""
+
+    def show(outcome: sup.BulkResult) -> Response:
+        return page(request, "bulk_result.html", result=outcome, lines=sup.summary(outcome, chosen),
+                    back=_back(back))
+
+    return attempt(session, lambda: sup.bulk(
+        session, user=user, report_ids=case, action=action, assignee_id=int(user_id) if user_id.isdigit() else None,
+        into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None, tag=tag), done=show,
+        failed=lambda exc, code: page(request, "bulk_result.html", code, error=str(exc), back=_back(back)))
+
+
+@router.get("/queue/bulk")
+def after_queue_bulk() -> Response:
+    """Reloading the result page (a GET of the form's address) goes back to the queue."""
+    return RedirectResponse("/", status_code=303)
 
 
 # -- grievance bodies ------------------------------------------------------------------------------
@@ -142,10 +174,22 @@ def _reader(user: User | None) -> User:
     return user
 
 
-def _changer(user: User | None) -> User:
+def _creator(user: User | None) -> User:
     user = _supervisor(user)
-    if not bodies_admin.can_change(user):
-        raise HTTPException(403, "grievance bodies are changed by a platform administrator")
+    if not bodies_admin.can_create(user):
+        raise HTTPException(403, "grievance bodies are created by supervisors and administrators")
+    return user
+
+
+def _changer(user: User | None, session: Session | None = None, slug: str | None = None) -> User:
+    """The user, if they may change the body `slug` (its organisation's supervisors and administrators,
+    a platform administrator); 403 otherwise. A body that does not exist is left to the caller (404)."""
+    user = _supervisor(user)
+    body = session.exec(select(GrievanceBody).where(GrievanceBody.slug == slug)).first() \
+        if session is not None and slug else None
+    if (body is not None or slug is None) and not bodies_admin.can_change(user, body):
+        raise HTTPException(403, "this grievance body is shared or another organisation's: "
+                                 "its organisation or a platform administrator changes it")
     return user
 
 
@@ -155,7 +199,9 @@ def bodies_page(request: Request, session: SessionDep, user: WebUser) -> Respons
         return RedirectResponse("/", status_code=303)
     user = _reader(user)
     bodies = list_bodies(session)
-    return page(request, "bodies.html", bodies=bodies, can_change=bodies_admin.can_change(user),
+    owners = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+    return page(request, "bodies.html", bodies=bodies, can_create=bodies_admin.can_create(user),
+                editable={b.id for b in bodies if bodies_admin.can_change(user, b)}, owners=owners,
                 hours={b.id: int(deadline_for(b).total_seconds() // 3600) for b in bodies},
                 done=request.query_params.get("done"))
 
@@ -170,15 +216,18 @@ def _form_page(request: Request, session: Session, body: GrievanceBody | None, *
                     "language": body.language, "network": body.network or "", "categories": list(body.categories or []),
                     "deadline_hours": body.deadline_hours or "", "email": body.email or "",
                     "webhook_url": body.webhook_url or "", "places": " ".join(jurisdiction_codes(session, body))}
+    user = request.state.user
+    levels = LEVELS if bodies_admin.is_platform_admin(user) else \
+        tuple(v for v in LEVELS if v not in bodies_admin.SHARED_LEVELS)
     return page(request, "body_form.html", status_code, body=body, form=form, error=error, token=token,
-                levels=LEVELS, languages=LANGUAGES, categories=CATEGORIES)
+                levels=levels, languages=LANGUAGES, categories=CATEGORIES)
 
 
 @router.get("/admin/bodies/new", response_class=HTMLResponse)
 def body_new(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return RedirectResponse("/", status_code=303)
-    _changer(user)
+    _creator(user)
     return _form_page(request, session, None)
 
 
@@ -186,7 +235,7 @@ def body_new(request: Request, session: SessionDep, user: WebUser) -> Response:
 def body_edit(slug: Slug, request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return RedirectResponse("/", status_code=303)
-    _changer(user)
+    _changer(user, session, slug)
     try:
         body = get_body(session, slug)
     except NotFound:
@@ -197,7 +246,13 @@ def body_edit(slug: Slug, request: Request, session: SessionDep, user: WebUser) 
 def _save(request: Request, session: Session, user: User, *, create: bool, slug: str, fields: dict[str, Any]) -> Response:
     raw = {**fields, "slug": slug}
     hours = str(fields["deadline_hours"]).strip()
-    try:
+
+    def refused(exc: Exception, _code: int) -> Response:
+        existing = None if create else session.get(GrievanceBody, _body_id(session, slug))
+        raw.pop("sms", None)  # never echoed back into the page
+        return _form_page(request, session, existing, form=raw, error=str(exc), status_code=422)
+
+    def save() -> GrievanceBody:
         if hours and not hours.isdigit():
             raise bodies_admin.InvalidInput("the deadline is a whole number of hours")
         form = bodies_admin.BodyForm(
@@ -207,14 +262,10 @@ def _save(request: Request, session: Session, user: User, *, create: bool, slug:
             email=fields["email"].strip() or None, webhook_url=fields["webhook_url"].strip() or None,
             sms=fields["sms"].replace(" ", "").strip() or None, clear_sms=fields["clear_sms"],
             places=tuple(p for p in fields["places"].replace(",", " ").split() if p))
-        body = bodies_admin.save_body(session, user=user, form=form, create=create)
-    except DomainError as exc:
-        session.rollback()
-        existing = None if create else session.get(GrievanceBody, _body_id(session, slug))
-        raw.pop("sms", None)  # never echoed back into the page
-        return _form_page(request, session, existing, form=raw, error=str(exc), status_code=422)
-    session.commit()
-    return RedirectResponse(f"/admin/bodies?done={body.slug}", status_code=303)
+        return bodies_admin.save_body(session, user=user, form=form, create=create)
+
+    return attempt(session, save, failed=refused,
+                   done=lambda body: RedirectResponse(f"/admin/bodies?done={body.slug}", status_code=303))
 
 
 def _body_id(session: Session, slug: str) -> int | None:
@@ -241,7 +292,7 @@ def body_create(request: Request, session: SessionDep, user: WebUser, slug: Anno
                 categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
                 places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
-    user = _changer(user)
+    user = _creator(user)
     _check_csrf(request, csrf_token)
     return _save(request, session, user, create=True, slug=slug, fields=_body_fields(
         name_en, name_km, level, language, network, categories, deadline_hours, email, webhook_url, sms, clear_sms,
@@ -255,7 +306,7 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
                 categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
                 places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
-    user = _changer(user)
+    user = _changer(user, session, slug)
     _check_csrf(request, csrf_token)
     if _body_id(session, slug) is None:
         return page(request, "error.html", 404, message="No such grievance body.")
@@ -265,19 +316,20 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
 
 
 def _body_action(request: Request, session: Session, user: User | None, slug: str, csrf_token: str, fn: Any) -> Response:
-    user = _changer(user)
+    user = _changer(user, session, slug)
     _check_csrf(request, csrf_token)
-    try:
-        outcome = fn(user)
-    except DomainError as exc:
-        session.rollback()
-        if isinstance(exc, NotFound):
+
+    def refused(exc: Exception, code: int) -> Response:
+        if code == 404:
             return page(request, "error.html", 404, message="No such grievance body.")
         return _form_page(request, session, get_body(session, slug), error=str(exc), status_code=409)
-    session.commit()
-    if isinstance(outcome, str):  # a new token: shown once, on this page only
-        return _form_page(request, session, get_body(session, slug), token=outcome)
-    return RedirectResponse(f"/admin/bodies?done={slug}", status_code=303)
+
+    def done(outcome: Any) -> Response:
+        if isinstance(outcome, str):  # a new token: shown once, on this page only
+            return _form_page(request, session, get_body(session, slug), token=outcome)
+        return RedirectResponse(f"/admin/bodies?done={slug}", status_code=303)
+
+    return attempt(session, lambda: fn(user), done=done, failed=refused)
 
 
 @router.post("/admin/bodies/{slug}/active")
@@ -325,20 +377,13 @@ def _need_user(user: User | None) -> User:
 
 
 def _tag_action(request: Request, session: Session, user: User | None, case_id: int, csrf_token: str, fn: Any) -> Response:
+    from service.web.routes import case_refused
+
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    try:
-        report = get_case(session, user=user, report_id=case_id)
-        fn(user, report)
-    except DomainError as exc:
-        session.rollback()
-        if isinstance(exc, NotFound):
-            return page(request, "error.html", 404, message="No such case.")
-        from service.web.routes import _render_case
-
-        return _render_case(request, session, user, case_id, error=str(exc), status_code=422)
-    session.commit()
-    return RedirectResponse(f"/cases/{case_id}#tags", status_code=303)
+    return attempt(session, lambda: fn(user, get_case(session, user=user, report_id=case_id)),
+                   done=lambda _: RedirectResponse(f"/cases/{case_id}#tags", status_code=303),
+                   failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=422))
 
 
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -392,14 +437,10 @@ def filter_save(request: Request, session: SessionDep, user: WebUser, name: Anno
                 csrf_token: Csrf = "") -> Response:
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    try:
-        tagging.save_filter(session, user=user, name=name, query=query, shared=shared == "1")
-    except DomainError as exc:
-        session.rollback()
-        return _filters_page(request, session, user, save=query, error=str(exc),
-                             status_code=403 if isinstance(exc, sup.NotPermitted) else 422)
-    session.commit()
-    return RedirectResponse("/filters?done=1", status_code=303)
+    return attempt(session, lambda: tagging.save_filter(session, user=user, name=name, query=query, shared=shared == "1"),
+                   done=lambda _: RedirectResponse("/filters?done=1", status_code=303),
+                   failed=lambda exc, code: _filters_page(request, session, user, save=query, error=str(exc),
+                                                          status_code=code))
 
 
 @router.post("/filters/{filter_id}/delete")
@@ -407,14 +448,10 @@ def filter_delete(filter_id: CaseId, request: Request, session: SessionDep, user
                   csrf_token: Csrf = "") -> Response:
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    try:
-        tagging.delete_filter(session, user=user, filter_id=filter_id)
-    except DomainError as exc:
-        session.rollback()
-        code = 404 if isinstance(exc, NotFound) else 403
-        return _filters_page(request, session, user, error=str(exc), status_code=code)
-    session.commit()
-    return RedirectResponse("/filters?done=1", status_code=303)
+    return attempt(session, lambda: tagging.delete_filter(session, user=user, filter_id=filter_id),
+                   done=lambda _: RedirectResponse("/filters?done=1", status_code=303),
+                   failed=lambda exc, code: _filters_page(request, session, user, error=str(exc), status_code=code),
+                   default_status=403)
 
 
 # -- the organisation's reply templates ----------------------------------------------------------------
@@ -452,16 +489,12 @@ def reply_save(request: Request, session: SessionDep, user: WebUser, name: Annot
     user = _supervisor(user)
     _check_csrf(request, csrf_token)
     texts = {"km": text_km, "en": text_en, "pt": text_pt}
-    try:
-        replies.save(session, user=user, name=name, texts=texts,
-                     template_id=int(template_id) if template_id.isdigit() else None)
-    except DomainError as exc:
-        session.rollback()
-        code = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, sup.NotPermitted) else 422
-        form = {"id": template_id, "name": name, **{f"text_{k}": v for k, v in texts.items()}}
-        return _replies_page(request, session, user, form=form, error=str(exc), status_code=code)
-    session.commit()
-    return RedirectResponse("/supervise/replies?done=1", status_code=303)
+    form = {"id": template_id, "name": name, **{f"text_{k}": v for k, v in texts.items()}}
+    return attempt(session, lambda: replies.save(session, user=user, name=name, texts=texts,
+                                                 template_id=int(template_id) if template_id.isdigit() else None),
+                   done=lambda _: RedirectResponse("/supervise/replies?done=1", status_code=303),
+                   failed=lambda exc, code: _replies_page(request, session, user, form=form, error=str(exc),
+                                                          status_code=code))
 
 
 @router.post("/supervise/replies/{template_id}/deactivate")
@@ -469,14 +502,10 @@ def reply_deactivate(template_id: CaseId, request: Request, session: SessionDep,
                      csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
     _check_csrf(request, csrf_token)
-    try:
-        replies.deactivate(session, user=user, template_id=template_id)
-    except DomainError as exc:
-        session.rollback()
-        code = 404 if isinstance(exc, NotFound) else 403
-        return _replies_page(request, session, user, error=str(exc), status_code=code)
-    session.commit()
-    return RedirectResponse("/supervise/replies?done=1", status_code=303)
+    return attempt(session, lambda: replies.deactivate(session, user=user, template_id=template_id),
+                   done=lambda _: RedirectResponse("/supervise/replies?done=1", status_code=303),
+                   failed=lambda exc, code: _replies_page(request, session, user, error=str(exc), status_code=code),
+                   default_status=403)
 
 
 @router.post("/supervise/replies/segments", response_class=HTMLResponse)

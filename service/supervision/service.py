@@ -137,9 +137,9 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
          into_id: int | None = None, tag: str | None = None) -> BulkResult:
     """One action on many cases. Each case on its own (a savepoint each): a case the user may not
     see, or whose state does not allow the action, is skipped with the reason; the others go on.
-    The same access rules as one case: assigning to someone else and marking duplicates in bulk
-    are for supervisors and administrators."""
-    require_supervisor(user)
+    The same access rules as one case (service/queue/actions.py): a handler may take cases
+    themself, put back their own, tag and mark duplicates; assigning to someone else and
+    releasing another person's case are for supervisors and administrators."""
     if action not in BULK_ACTIONS:
         raise InvalidInput("unknown bulk action")
     ids = list(dict.fromkeys(i for i in report_ids if isinstance(i, int) and 0 < i < 2**31))
@@ -149,6 +149,8 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
         raise InvalidInput(f"at most {BULK_MAX} cases at once")
     if action == "assign" and assignee_id is None:
         raise InvalidInput("choose who gets the cases")
+    if action == "assign" and assignee_id != user.id and user.role not in SUPERVISING:
+        raise NotPermitted("only supervisors and administrators assign cases to others")
     if action == "tag":
         tag = tags.normalise_tag(tag or "")
     if action == "duplicate":
@@ -162,6 +164,8 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
         try:
             with session.begin_nested():
                 report = get_case(session, user=user, report_id=rid)
+                if action in ("assign", "release") and report.status not in OPEN_STATUSES:
+                    raise InvalidInput("already closed")
                 if action == "assign":
                     if report.assigned_user_id == assignee_id:
                         raise InvalidInput("already assigned to that person")
@@ -185,6 +189,21 @@ def bulk(session: Session, *, user: User, report_ids: list[int], action: str, as
                    **({"into": into_id} if action == "duplicate" else {}),
                    **({"tag": tag} if action == "tag" else {})})
     return result
+
+
+DONE_TEXT = {"assign": "{n} assigned", "release": "{n} put back unassigned", "tag": "{n} tagged",
+             "duplicate": "{n} closed as duplicate"}
+
+
+def summary(result: BulkResult, action: str) -> list[tuple[str, dict]]:
+    """The result in words, as (catalogue text, its values): how many were done, then how many were
+    skipped for each reason ("7 assigned", "1 skipped: already closed")."""
+    lines: list[tuple[str, dict]] = [(DONE_TEXT.get(action, "Done for {n} cases."), {"n": len(result.done)})]
+    reasons: dict[str, int] = {}
+    for _rid, why in result.skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    lines += [("{n} skipped: {why}", {"n": n, "why": why}) for why, n in reasons.items()]
+    return lines
 
 
 def reassign_all(session: Session, *, user: User, org: Organisation, from_id: int | None, to_id: int) -> BulkResult:

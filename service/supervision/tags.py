@@ -28,7 +28,7 @@ MAX_TAGS_PER_CASE = 20
 MAX_FILTERS = 50
 # The queue's filters a saved view may hold (service/web/routes.py `_filters`); the page position is not kept.
 FILTER_KEYS = ("status", "category", "urgency", "place_id", "channel", "population", "assigned", "overdue",
-               "cluster_id", "q")
+               "cluster_id", "q", "tag")
 
 
 def _no_identifier(text: str, what: str) -> None:
@@ -52,6 +52,23 @@ def normalise_tag(text: str) -> str:
 def tags_of(session: Session, report_id: int) -> list[str]:
     return list(session.exec(select(CaseTag.tag).where(CaseTag.report_id == report_id)
                              .order_by(col(CaseTag.tag))).all())
+
+
+def tags_for(session: Session, report_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The tags of each of these cases (a page of the queue), in one query."""
+    if not report_ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    for rid, tag in session.exec(select(CaseTag.report_id, CaseTag.tag).where(col(CaseTag.report_id).in_(report_ids))
+                                 .order_by(col(CaseTag.tag))).all():
+        found.setdefault(rid, []).append(tag)
+    return {rid: tuple(t) for rid, t in found.items()}
+
+
+def filter_tag(text: str | None) -> str | None:
+    """A tag typed into the queue's filter, written as tags are kept (None: no tag filter)."""
+    tag = " ".join(unicodedata.normalize("NFC", (text or "").replace("\x00", "")).split()).casefold()
+    return tag[:MAX_TAG] or None
 
 
 def add_tag(session: Session, *, user: User, report: Report, tag: str) -> bool:

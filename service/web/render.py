@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
@@ -185,3 +185,32 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def error_status(exc: Exception, default: int = 422) -> int:
+    """The HTTP status a refused change answers: 404 for something the user may not see (never a
+    hint that it exists), 403 for an action their role does not allow, else `default`."""
+    from service.kit.errors import NotFound
+    from service.queue.actions import NotPermitted
+
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, NotPermitted):
+        return 403
+    return default
+
+
+def attempt(session: Any, change: Callable[[], Any], *, done: Callable[[Any], Response],
+            failed: Callable[[Exception, int], Response], default_status: int = 422) -> Response:
+    """One change made by a form: run it, commit, answer `done(outcome)`; on a refusal (a domain
+    error) roll back everything it did and answer `failed(error, status)`, the status from
+    `error_status`. Every POST of the review queue and the supervisor's pages goes through here."""
+    from service.kit.errors import DomainError
+
+    try:
+        outcome = change()
+    except DomainError as exc:
+        session.rollback()
+        return failed(exc, error_status(exc, default_status))
+    session.commit()
+    return done(outcome)

@@ -40,8 +40,8 @@ from service.queue.routes import evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
-from service.web.render import (cached_fragment, csrf_valid, fragment, language, page, set_cookie, time_zone,
-                                 translator)
+from service.web.render import (attempt, cached_fragment, csrf_valid, fragment, language, page, set_cookie,
+                                 time_zone, translator)
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -74,7 +74,8 @@ def _filters(request: Request) -> queue.Filters:
         status=(status,) if status else (), category=one("category", CATEGORIES), urgency=one("urgency", URGENCIES),
         place_id=number("place_id"), channel=one("channel", CHANNELS), population=one("population", POPULATIONS),
         assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]
-        cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None)
+        cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None,
+        tag=tagging.filter_tag(qp.get("tag")))
 
 
 # -- signing in and out -------------------------------------------------------------------------
@@ -129,7 +130,8 @@ def _home(engine: Engine, request: Request) -> Response:
             cursor = None
             result = queue.queue_rows(session, user=caller, filters=filters)  # type: ignore[arg-type]
         rows = row_view(result, queue.place_names(session, result.rows), language(request), time_zone(request),
-                        failed=queue.undelivered(session, [r.id for r in result.rows]))
+                        failed=queue.undelivered(session, [r.id for r in result.rows]),
+                        tags=tagging.tags_for(session, [r.id for r in result.rows]))
         args = _list_args(request)
         query = urlencode(args)
         if request.headers.get("hx-request"):  # the list refreshing itself every 30 s: only the rows
@@ -151,6 +153,7 @@ def _home(engine: Engine, request: Request) -> Response:
             rows_html = fragment(request, "_rows.html", rows=rows, next_cursor=result.next_cursor,
                                  query=query, cursor=cursor)
             response = page(request, "queue.html", rows_html=rows_html, counts=counts,
+                            members=_bulk_members(session, caller),
                             partial=partial, args=args, query=query,
                             filters=filters, filter_form=form, cursor=cursor, cap=queue.COUNT_CAP,
                             quick_bar=quick_bar, quick=_quick_links(args) if counts is not None else None,
@@ -159,11 +162,24 @@ def _home(engine: Engine, request: Request) -> Response:
     return response
 
 
+def _bulk_members(session: Session, caller: Any) -> list[tuple[int, str]]:
+    """Whom the queue's bulk form offers to give cases to: a supervisor the organisation's active
+    members, a handler only themself (the one-case rule, service/queue/actions.py `assign`)."""
+    if caller.org_id is None:
+        return []
+    if caller.role not in handling.SUPERVISING:
+        return [(caller.id, caller.email)]
+    return [(uid, email) for uid, email in session.exec(
+        select(User.id, User.email).where(User.org_id == caller.org_id, col(User.is_active).is_(True))
+        .order_by(col(User.email))).all()]
+
+
 class _RowLabels:
     """What the queue's rows print in one language, escaped once: the label of every urgency,
     category and status value (a value with no label prints itself, escaped), and the badges."""
 
-    __slots__ = ("urgency", "category", "status", "overdue_badge", "assigned", "failed_badge", "reply_by")
+    __slots__ = ("urgency", "category", "status", "overdue_badge", "assigned", "failed_badge", "reply_by", "choose",
+                 "tags")
 
     def __init__(self, lang: str) -> None:
         _ = translator(lang)
@@ -174,6 +190,8 @@ class _RowLabels:
         self.assigned = f" ·{escape(_('assigned'))}"
         self.failed_badge = f' <span class="badge failed">{escape(_("not delivered"))}</span>'
         self.reply_by = str(escape(_("reply by")))
+        self.choose = str(escape(_("Choose case")))
+        self.tags = str(escape(_("Tags")))
 
 
 _ROW_LABELS: dict[str, _RowLabels] = {}
@@ -194,13 +212,14 @@ _ROW_HTML_MAX = 10_000  # about 1 KB each (the key holds the row, the value its 
 
 
 def row_view(found: queue.QueueRows, names: dict, lang: str, tz: str | None = None, *,
-             failed: set[int] | frozenset[int] = frozenset()) -> Markup:
+             failed: set[int] | frozenset[int] = frozenset(), tags: dict[int, tuple[str, ...]] | None = None) -> Markup:
     """The queue's rows (`<tr>`s) as `_rows.html` shows them, labels in `lang`, dates in the zone `tz`.
 
     Written here with one f-string per row instead of a Jinja loop: fifty rows of a dozen values
     each were the page's dearest rendering (docs/review-queue.md, "Speed of the web queue"), and
     each row's HTML is kept by its content (`_ROW_HTML`). Every value from the database is
-    escaped in `_row_html`. `failed`: the ids of cases with a message that could not be delivered."""
+    escaped in `_row_html`. `failed`: the ids of cases with a message that could not be delivered;
+    `tags`: each case's tags (service/supervision/tags.py `tags_for`)."""
     labels, at, open_, km = _row_labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
     cache = _ROW_HTML
     out = []
@@ -209,10 +228,11 @@ def row_view(found: queue.QueueRows, names: dict, lang: str, tz: str | None = No
         overdue = due is not None and due < at and row.status in open_
         place = names[row.place_id][km] if row.place_id in names else None
         undelivered = row.id in failed
-        key = (row, lang, tz, overdue, place, undelivered)
+        row_tags = tags.get(row.id, ()) if tags else ()
+        key = (row, lang, tz, overdue, place, undelivered, row_tags)
         html = cache.get(key)
         if html is None:
-            html = _row_html(row, labels, overdue, place, undelivered, tz)
+            html = _row_html(row, labels, overdue, place, undelivered, tz, row_tags)
             if len(cache) >= _ROW_HTML_MAX:
                 cache.clear()
             cache[key] = html
@@ -221,7 +241,7 @@ def row_view(found: queue.QueueRows, names: dict, lang: str, tz: str | None = No
 
 
 def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None, undelivered: bool = False,
-              tz: str | None = None) -> str:
+              tz: str | None = None, tags: tuple[str, ...] = ()) -> str:
     """One `<tr>`. The row is unpacked in queue.LIST_COLUMNS order; every value from the database
     is escaped here (narrative, place, codes); labels come escaped from `_row_labels`; ids and
     dates are formatted from ints and datetimes."""
@@ -238,12 +258,17 @@ def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None, 
         due_cell = f'<span class="muted">{labels.reply_by}</span> {zones.show(first, tz)}'
     else:
         due_cell = "–"
+    # The tags, each a link to the queue filtered by it (the check box belongs to the bulk form under the table).
+    tag_html = (f' <span class="tags">' + " ".join(
+        f'<a class="tag" href="/?{urlencode({"tag": t})}">{escape(t)}</a>' for t in tags) + "</span>") if tags else ""
     return (
         f'<tr class="u-{code}{" is-overdue" if overdue else ""}" data-case="{rid}">\n'
+        f'  <td class="pick"><input type="checkbox" name="case" value="{rid}" form="bulk" '
+        f'aria-label="{labels.choose} {rid}"></td>\n'
         f'  <td><a href="/cases/{rid}">{rid}</a></td>\n'
         f'  <td><span class="badge u-{code}">{urgency_label}</span>{labels.overdue_badge if overdue else ""}</td>\n'
         f'  <td>{(labels.category.get(category) or escape(category)) if category else "–"}</td>\n'
-        f'  <td class="story"><a href="/cases/{rid}">{escape(story)}</a></td>\n'
+        f'  <td class="story"><a href="/cases/{rid}">{escape(story)}</a>{tag_html}</td>\n'
         f'  <td>{escape(place) if place else "–"}</td>\n'
         f'  <td>{labels.status.get(status) or escape(status)}{labels.assigned if assigned else ""}'
         f'{labels.failed_badge if undelivered else ""}</td>\n'
@@ -343,7 +368,7 @@ def logout(request: Request, session: SessionDep, user: WebUser,
 
 
 @router.post("/lang")
-def set_language(request: Request, user: WebUser, lang: Annotated[str, Form(max_length=4)],
+def set_language(request: Request, session: SessionDep, user: WebUser, lang: Annotated[str, Form(max_length=4)],
                  csrf_token: Annotated[str, Form(max_length=128)] = "",
                  next: Annotated[str, Form(max_length=500)] = "/") -> Response:
     _check_csrf(request, csrf_token)
@@ -352,6 +377,10 @@ def set_language(request: Request, user: WebUser, lang: Annotated[str, Form(max_
     response = _redirect(target)
     if lang in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax")
+        if user is not None and user.language != lang:  # the user's language: their alert emails use it
+            user.language = lang
+            session.add(user)
+            session.commit()
     return response
 
 
@@ -408,16 +437,18 @@ def _act(request: Request, session: Session, user: User | None, case_id: CaseId,
          fn: Any) -> Response:
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    try:
-        report = queue.get_case(session, user=user, report_id=case_id)
-        fn(user, report)
-    except DomainError as exc:
-        session.rollback()
-        if isinstance(exc, queue.NotFound):
-            return page(request, "error.html", 404, message="No such case.")
-        return _render_case(request, session, user, case_id, error=str(exc), status_code=409)
-    session.commit()
-    return _redirect(f"/cases/{case_id}#timeline")
+    return attempt(session, lambda: fn(user, queue.get_case(session, user=user, report_id=case_id)),
+                   done=lambda _: _redirect(f"/cases/{case_id}#timeline"),
+                   failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=409))
+
+
+def case_refused(request: Request, session: Session, user: User, case_id: int, exc: Exception, code: int, *,
+                 status_code: int) -> Response:
+    """The answer to a refused change on a case: "No such case" (404) for one the user may not see,
+    else the case page again with the message (`status_code`)."""
+    if code == 404:
+        return page(request, "error.html", 404, message="No such case.")
+    return _render_case(request, session, user, case_id, error=str(exc), status_code=status_code)
 
 
 Csrf = Annotated[str, Form(max_length=128)]

@@ -13,6 +13,7 @@ from service.kit.errors import DomainError
 from service.ops.fastlane import FastLane
 from service.queue.routes import LIST_PATH, http_error, list_cases
 from service.queue.routes import router as cases_router
+from service.supervision.api import router as supervision_api
 from service.supervision.routes import router as supervision_router
 from service.web.routes import counts_fragment, home
 from service.web.routes import router as web_router
@@ -39,6 +40,7 @@ def install_review(app: FastAPI) -> None:
 
     app.include_router(auth_router)
     app.include_router(cases_router)
+    app.include_router(supervision_api)
     app.include_router(web_router)
     app.include_router(supervision_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -59,7 +59,7 @@ def test_openapi_documents_every_list_parameter(app) -> None:
     assert operation["parameters"] == list_query_parameters()
     names = {p["name"] for p in operation["parameters"]}
     assert names == {"status", "category", "urgency", "place_id", "channel", "population", "assigned", "overdue",
-                     "cluster_id", "q", "cursor", "limit", "with_counts"}
+                     "cluster_id", "q", "tag", "cursor", "limit", "with_counts"}
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 200, 50)
     assert "$ref" in operation["responses"]["200"]["content"]["application/json"]["schema"]

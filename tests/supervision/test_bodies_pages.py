@@ -109,22 +109,25 @@ def test_platform_administrator_creates_edits_deactivates_and_manages_the_token(
 
 
 @pytest.mark.parametrize("email", ["supervisor@a.test", "admin@b.test", "handler@a.test"])
-def test_organisations_cannot_change_bodies(app, engine, world, email) -> None:
+def test_organisations_cannot_change_shared_bodies(app, engine, world, email) -> None:
+    """A body with no owning organisation (here every body of the bodies file) is the platform
+    administrator's; an organisation's own bodies are tests/supervision/test_bodies_ownership.py."""
     sign_in(app, email)
     token = csrf_of(app.get("/").text)
     listing = app.get("/admin/bodies")
     if email.startswith("handler"):
         assert listing.status_code == 403
-    else:  # read-only: the list, without the forms
-        assert listing.status_code == 200 and "nacd" in listing.text and 'id="new-body"' not in listing.text
+        assert app.get("/admin/bodies/new").status_code == 403
+        assert app.post("/admin/bodies/new", data={**_form(), "csrf_token": token}).status_code == 403
+    else:  # read-only for the shared bodies: no link to their forms
+        assert listing.status_code == 200 and "nacd" in listing.text and 'href="/admin/bodies/nacd"' not in listing.text
     assert app.get("/admin/bodies/nacd").status_code == 403
-    assert app.get("/admin/bodies/new").status_code == 403
-    for path, data in (("/admin/bodies/new", _form()), ("/admin/bodies/nacd", _form(slug="nacd")),
+    for path, data in (("/admin/bodies/nacd", _form(slug="nacd")),
                        ("/admin/bodies/nacd/active", {"active": "0"}), ("/admin/bodies/nacd/token", {}),
                        ("/admin/bodies/nacd/token/revoke", {})):
         assert app.post(path, data={**data, "csrf_token": token}).status_code == 403, path
     with Session(engine) as s:
         body = get_body(s, "nacd")
-        assert body.active and body.api_token_hash is None
+        assert body.active and body.api_token_hash is None and body.owner_org_id is None
         assert s.exec(select(GrievanceBody).where(GrievanceBody.slug == "hc-test")).first() is None
         assert s.exec(select(AuditEvent).where(col(AuditEvent.action).like("bodies.%"))).all() == []

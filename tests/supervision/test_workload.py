@@ -104,11 +104,14 @@ def test_bulk_skips_another_organisations_case_and_leaves_it_alone(engine, day) 
         assert result.done == [] and result.skipped[0][1] == "that user cannot handle this case"
 
 
-def test_handlers_cannot_act_in_bulk(engine, day) -> None:
+def test_handlers_cannot_give_cases_to_others_in_bulk(engine, day) -> None:
     with Session(engine) as s:
         with pytest.raises(NotPermitted):
             sup.bulk(s, user=day.users["dara"], report_ids=[day.cases["a"].id], action="assign",
-                     assignee_id=day.users["dara"].id)
+                     assignee_id=day.users["sophea"].id)
+        # Taking them oneself is what the one-case action allows a handler.
+        assert sup.bulk(s, user=day.users["dara"], report_ids=[day.cases["a"].id], action="assign",
+                        assignee_id=day.users["dara"].id).done == [day.cases["a"].id]
 
 
 def test_bulk_close_as_duplicate(engine, day) -> None:

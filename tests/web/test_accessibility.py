@@ -83,3 +83,77 @@ def test_no_serious_accessibility_violations_in_english_and_khmer(browser, live_
     problems = {where: v for where, v in found.items() if v}
     assert not problems, "\n".join(f"{where}: {v['id']} ({v['impact']}): {v['help']} — {v['nodes']}"
                                    for where, vs in problems.items() for v in vs)
+
+
+def test_no_serious_violations_on_the_supervisors_and_administrators_pages(browser, live_server, engine,  # type: ignore[no-untyped-def]
+                                                                           places) -> None:
+    """The workload, bulk, tags, saved views, reply templates, grievance bodies, audit, users, dead
+    letters, routing, outreach workers, routing rules, scorecard and account pages, and a body's
+    response page, in English and Khmer."""
+    from service.bodies.service import load_bodies
+    from service.demo import ORGS
+    from service.escalation import service as esc
+    from service.orgs.service import create_org
+    from service.routing.service import load_rules
+    from service.supervision import replies, tags
+    from tests.escalation.factories import make_case
+
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        for slug, name in ORGS:
+            create_org(s, slug=slug, name=name)
+        load_bodies(s)
+        load_rules(s)
+        held = make_report(s, org_id=world.orgs["a"], urgency="urgent", due_in=timedelta(hours=-1),
+                           assigned_user_id=world.users["a:handler"].id, category="service_quality")
+        tags.add_tag(s, user=world.users["a:handler"], report=held, tag="stock-out")
+        replies.save(s, user=world.users["a:admin"], name="Thanks", texts={"en": "Thank you.", "km": "អរគុណ។"})
+        routed = make_case(s, narrative="No ARV at the health centre")
+        url = esc.response_url(esc.escalate(s, routed, actor="handler"))
+        s.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    base = live_server.base_url
+    found: dict[str, list[dict]] = {}
+    respond = url.removeprefix(base)
+    for language in ("en", "km"):  # the body's page: no account, its language from the link's ?lang
+        page.goto(base + respond + f"?lang={language}")
+        assert page.locator("html").get_attribute("lang") == language
+        found[f"respond {language}"] = serious(page)
+
+    def sign_in_as(email: str) -> None:
+        context.clear_cookies()
+        page.goto(base + "/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("table.queue")
+
+    handler = world.users["a:handler"].id
+    org_pages = ("/supervise/workload", f"/supervise/workload/{handler}", "/supervise/workload/unassigned",
+                 "/supervise/replies", "/admin/bodies", "/admin/bodies/new", "/admin/audit", "/admin/users",
+                 "/admin/dead-letters", "/admin/routing", "/admin/agents", "/tags", "/tags?tag=stock-out", "/filters",
+                 "/scorecards/KH-2", "/account")
+    platform_pages = ("/admin/rules", "/admin/bodies/nacd")
+    for email, paths in (("admin@a.test", org_pages), ("root@platform.test", platform_pages)):
+        sign_in_as(email)
+        for language in ("en", "km"):
+            if language == "km":
+                page.get_by_role("button", name="ខ្មែរ").click()
+                page.wait_for_function("document.documentElement.lang === 'km'")
+            for path in paths:
+                response = page.goto(base + path)
+                assert response is not None and response.status == 200, path
+                assert page.locator("html").get_attribute("lang") == language, path
+                found[f"{path} {language}"] = serious(page)
+        if email == "admin@a.test":  # the answer to a bulk action from the queue, in Khmer
+            page.goto(base + "/")
+            page.locator(f'input[name="case"][value="{held.id}"]').check()
+            page.locator("#bulk-tag").fill("police")
+            page.get_by_role("button", name="បន្ថែមស្លាក").click()
+            page.wait_for_selector("#bulk-result")
+            found["bulk result km"] = serious(page)
+    problems = {where: v for where, v in found.items() if v}
+    assert not problems, "\n".join(f"{where}: {v['id']} ({v['impact']}): {v['help']} — {v['nodes']}"
+                                   for where, vs in problems.items() for v in vs)
