@@ -96,3 +96,19 @@ def test_every_offered_zone_is_named_in_each_language(language: str) -> None:
         assert has_khmer(label) == (language == "km"), (language, label)
     # A zone without an entry is named by its offset, in any language.
     assert zones.zone_label("America/Sao_Paulo", language, datetime(2027, 1, 1, tzinfo=UTC)) == "UTC-03:00"
+
+
+@pytest.mark.parametrize(("zone", "evening", "_km", "en_name"), ZONES)
+def test_response_page_gives_the_deadline_in_the_page_language_and_zone(
+        app, engine, seeded, controlled_clock, zone: str, evening: tuple[int, int], _km: str, en_name: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    _evening(*evening)
+    with Session(engine) as s:
+        report = make_case(s)
+        _set_zone(s, report.org_id, zone)
+        escalation = esc.escalate(s, report, actor="handler")
+        local = escalation.due_at.astimezone(ZoneInfo(zone))  # type: ignore[union-attr]
+        path = "/respond/" + esc.response_url(escalation).split("/respond/", 1)[1]
+        s.commit()
+    page = app.get(path, params={"lang": "en"})
+    assert page.status_code == 200
+    assert f"<dd>{local:%Y-%m-%d %H:%M} ({en_name})</dd>" in page.text, page.text
