@@ -7,11 +7,13 @@ and in Q1 — on the organisation's figures, the public page, the scorecards and
 
 In SQL the local time is
 * PostgreSQL: `timezone(<zone>, report.created_at)` (the server's own zone database);
-* SQLite: `samleng_localtime(report.created_at, <zone>)`, a function `service.db` registers on every
-  connection (Python's zoneinfo), giving the local time as text 'YYYY-MM-DD HH:MM:SS.ffffff'.
-`<zone>` is a CASE over `report.org_id` built from the organisations' zones (a few rows, read each time),
-written as SQL literals (names checked against the zone database first) so that GROUP BY matches the
-SELECT list on PostgreSQL.
+* SQLite: local time as text 'YYYY-MM-DD HH:MM:SS.SSS'. A zone with one offset all year (Phnom Penh,
+  every Southern African zone) is SQLite's own `strftime(..., created_at, '+420 minutes')`; a zone with
+  daylight saving time calls `samleng_localtime(report.created_at, <zone>)`, a function `service.db`
+  registers on every connection (Python's zoneinfo) — about five times slower per row.
+The zone is a CASE over `report.org_id` built from the organisations' zones (a few rows, read each
+time), written as SQL literals (names checked against the zone database first) so that GROUP BY
+matches the SELECT list on PostgreSQL.
 
 Windows (`Filters.since/until` with `local=True`, the default) are wall-clock bounds: "since 1 January
 00:00" means 00:00 on 1 January in each report's own zone.
@@ -46,7 +48,7 @@ def sqlite_localtime(at: str | None, zone_name: str | None) -> str | None:
     except ValueError:
         return None
     shown = zones.local(parsed, zone_name)
-    return shown.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if shown else None
+    return shown.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds") if shown else None
 
 
 def register_sqlite(dbapi_connection: object) -> None:
@@ -88,12 +90,39 @@ def zone_of_report(session: Session) -> ColumnElement[str]:
     return case(*whens, else_=default)
 
 
+def fixed_offset_minutes(name: str) -> int | None:
+    """The zone's offset from UTC in minutes when it is the same all year, 2020-2045; None otherwise."""
+    zone = zones.zone(name)
+    seen = {datetime(year, month, 1, 12, tzinfo=zones.UTC).astimezone(zone).utcoffset()
+            for year in range(2020, 2046) for month in (1, 4, 7, 10)}
+    if len(seen) != 1:
+        return None
+    (offset,) = seen
+    return int(offset.total_seconds() // 60) if offset is not None else None
+
+
+def _sqlite_local(name: str) -> ColumnElement:
+    minutes = fixed_offset_minutes(name)
+    if minutes is None:
+        return getattr(func, LOCALTIME_FUNCTION)(Report.created_at, _quoted(name))
+    return func.strftime(literal_column("'%Y-%m-%d %H:%M:%f'"), Report.created_at,
+                         literal_column(f"'{minutes:+d} minutes'"))
+
+
 def local_time(session: Session) -> ColumnElement:
     """SQL: the report's creation time on the wall clock of its zone (PostgreSQL: timestamp; SQLite: text)."""
-    zone = zone_of_report(session)
     if _postgres(session):
-        return func.timezone(zone, Report.created_at)
-    return getattr(func, LOCALTIME_FUNCTION)(Report.created_at, zone)
+        return func.timezone(zone_of_report(session), Report.created_at)
+    default = zones.default_name()
+    by_zone: dict[str, list[int]] = {}
+    for org_id, name in sorted(org_zones(session).items()):
+        if name != default:
+            by_zone.setdefault(name, []).append(org_id)
+    if not by_zone:
+        return _sqlite_local(default)
+    whens = [(Report.org_id.in_([literal_column(str(i)) for i in ids]), _sqlite_local(name))  # type: ignore[union-attr]
+             for name, ids in by_zone.items()]
+    return case(*whens, else_=_sqlite_local(default))
 
 
 def local_day(session: Session) -> ColumnElement:
@@ -112,7 +141,7 @@ def bound(session: Session, at: datetime | date) -> ColumnElement:
         from sqlalchemy import DateTime
 
         return bindparam(None, wall, type_=DateTime())
-    return bindparam(None, wall.isoformat(sep=" ", timespec="microseconds"))
+    return bindparam(None, wall.isoformat(sep=" ", timespec="milliseconds"))
 
 
 def window_conditions(session: Session, since: datetime | None, until: datetime | None) -> list:

@@ -164,3 +164,22 @@ def test_routing_and_zone_changes_move_a_report_to_its_new_local_day(session: Se
         assert rollup.built(session) and q.counts_by(session, by="category", filters=april)["other"] == N
     finally:
         clock.reset()
+
+
+def test_a_zone_with_summer_time_counts_by_its_local_day(session: Session, places: None) -> None:
+    """Lisbon is UTC+1 in summer, UTC in winter (SQLite converts such a zone in Python, one-offset
+    zones in SQL): 30 June 23:30 UTC is 1 July there, 31 December 23:30 UTC still 31 December."""
+    org = create_org(session, slug="pt-cso", name="Lisbon CSO", time_zone="Europe/Lisbon")
+    for at in (datetime(2027, 6, 30, 23, 30, tzinfo=UTC), datetime(2027, 12, 31, 23, 30, tzinfo=UTC)):
+        for i in range(N):
+            make_report(session, created_at=at + timedelta(seconds=i), updated_at=at, org_id=org.id, category="other")
+    session.commit()
+    year = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+    for built in (False, True):
+        if built:
+            rollup.rebuild(session)
+            session.commit()
+            year_filters = q.Filters(*year)
+        else:
+            year_filters = q.Filters(*year, org_id=org.id)
+        assert _month_counts(session, year_filters) == {"other": {"2027-07": N, "2027-12": N}}, built
