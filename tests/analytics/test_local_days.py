@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, select
 
-from service.analytics import pages, publish, queries as q, rollup
+from service.analytics import pages, queries as q, rollup
 from service.analytics.models import ReportRollup
 from service.kit import clock
 from service.orgs.service import create_org, set_org_time_zone
