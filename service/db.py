@@ -65,6 +65,10 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
             cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cur.close()
+            # The analytics count by each report's local day (service/analytics/localday.py).
+            from service.analytics.localday import register_sqlite
+
+            register_sqlite(dbapi_connection)
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 app_user.language and organisation.language: the language a handler's alert emails are written in
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -66,10 +66,13 @@ SCORECARD_TITLES = {"health_centre": "Facility scorecard", "mine": "Facility sco
 
 
 def _period_text(filters: q.Filters, tz: str | None = None) -> str:
-    """The period's first and last day, in the reader's zone (dates chosen on a page start at their
-    local midnight). `until` is exclusive (a quarter ends at 00:00 of the next one): the last day inside."""
+    """The period's first and last day. `until` is exclusive (a quarter ends at 00:00 of the next one): the
+    last day inside. Local windows are wall-clock days already (each report's own local day); a UTC
+    window is shown in the reader's zone."""
     if filters.since and filters.until:
         last = filters.until - timedelta(microseconds=1)
+        if filters.local:
+            return f"{filters.since:%Y-%m-%d} – {last:%Y-%m-%d}"
         return f"{zones.show(filters.since, tz, '%Y-%m-%d')} – {zones.show(last, tz, '%Y-%m-%d')}"
     return ""
 

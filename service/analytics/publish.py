@@ -47,8 +47,11 @@ def column_values(pub: Published) -> dict[str, int | None]:
 
 
 def default_window(at: datetime | None = None, months: int = 12) -> tuple[datetime, datetime]:
-    """The last `months` calendar months including the current one."""
-    at = at or now()
+    """The last `months` calendar months including the current one (the month it is now on the platform's
+    wall clock, SAMLENG_TIME_ZONE), as wall-clock bounds (Filters.local)."""
+    from service.kit import zones
+
+    at = zones.local(at or now(), zones.default_name())
     end = datetime(at.year + (at.month == 12), at.month % 12 + 1, 1, tzinfo=timezone.utc)
     y, m = end.year, end.month - months
     while m <= 0:

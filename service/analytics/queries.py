@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from service.analytics import localday
 from service.kit.clock import now as _now
 from service.places.models import Place
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report, ReportCluster
@@ -46,17 +47,23 @@ class UnknownDimension(ValueError):
 
 @dataclass(frozen=True)
 class Filters:
-    """What to count: a time window [since, until) and optionally a place subtree and one dimension value."""
+    """What to count: a time window [since, until) and optionally a place subtree and one dimension value.
+
+    With `local` (the default) the window is on each report's local wall clock, in the zone of the
+    organisation handling it (service/analytics/localday.py): since=1 January 00:00 counts a report made
+    at 02:00 on 1 January in Phnom Penh (18:00 UTC the day before). Periods (week, month, quarter) are
+    local too. `local=False` compares the instants in UTC (the Open311 feed, published by UTC month)."""
 
     since: datetime | None = None
     until: datetime | None = None
     place_id: int | None = None
     category: str | None = None
     org_id: int | None = None
+    local: bool = True
 
 
 def quarter_window(year: int, quarter: int) -> tuple[datetime, datetime]:
-    """[start, end) of a calendar quarter, UTC."""
+    """[start, end) of a calendar quarter: wall-clock bounds (each report's local quarter with Filters.local)."""
     start = datetime(year, 3 * (quarter - 1) + 1, 1, tzinfo=timezone.utc)
     end = datetime(year + (quarter == 4), (3 * quarter) % 12 + 1, 1, tzinfo=timezone.utc)
     return start, end
@@ -134,10 +141,13 @@ def _tree_cached(rows: tuple[tuple, ...]) -> PlaceTree:
 
 def _where(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [Report.status.not_in(EXCLUDED_STATUSES)]  # type: ignore[attr-defined]
-    if filters.since is not None:
-        conds.append(Report.created_at >= filters.since)  # type: ignore[arg-type]
-    if filters.until is not None:
-        conds.append(Report.created_at < filters.until)  # type: ignore[arg-type]
+    if filters.local:
+        conds += localday.window_conditions(session, filters.since, filters.until)
+    else:
+        if filters.since is not None:
+            conds.append(Report.created_at >= filters.since)  # type: ignore[arg-type]
+        if filters.until is not None:
+            conds.append(Report.created_at < filters.until)  # type: ignore[arg-type]
     if filters.place_id is not None:
         conds.append(Report.place_id.in_(place_tree(session).subtree_ids(filters.place_id)))  # type: ignore[union-attr]
     if filters.category is not None:
@@ -147,8 +157,11 @@ def _where(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _period_expr(session: Session, period: str) -> ColumnElement[str]:
-    """The report's week (Monday, YYYY-MM-DD), month (YYYY-MM) or quarter (YYYY-Qn), UTC, as text."""
+def _period_expr(session: Session, period: str, local: bool = True) -> ColumnElement[str]:
+    """The report's week (Monday, YYYY-MM-DD), month (YYYY-MM) or quarter (YYYY-Qn), as text: on its
+    local wall clock (localday.py), or in UTC with local=False."""
+    if local:
+        return localday.period(session, period)
     col = Report.created_at
     if session.get_bind().dialect.name == "postgresql":
         utc = func.timezone("UTC", col)
@@ -206,7 +219,7 @@ def _rollup_scope(session: Session, filters: Filters) -> object:
     """The province id to filter on (None: all), or _NO when the rollup cannot answer these filters."""
     from service.analytics.models import AnalyticsState
 
-    if filters.category is not None or filters.org_id is not None:
+    if filters.category is not None or filters.org_id is not None or not filters.local:
         return _NO
     for bound in (filters.since, filters.until):
         if bound is not None and (bound.hour, bound.minute, bound.second, bound.microsecond) != (0, 0, 0, 0):
@@ -285,7 +298,7 @@ def reports_over_time(session: Session, *, by: str = "category", period: str = "
         bucket = _rollup_period(session, period).label("p")
         rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, by, bucket, ReportRollup.value)]
     else:
-        bucket = _period_expr(session, period).label("p")
+        bucket = _period_expr(session, period, filters.local).label("p")
         rows = session.execute(
             select(bucket, dim.label("v"), func.count()).where(and_(*_where(session, filters))).group_by(bucket, dim)
         ).all()
@@ -333,7 +346,7 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
     tree = place_tree(session)
     is_open = func.sum(case((Report.status.in_(OPEN_STATUSES), 1), else_=0))  # type: ignore[attr-defined]
     is_res = func.sum(case((Report.status.in_(RESOLVED_STATUSES), 1), else_=0))  # type: ignore[attr-defined]
-    scoped = Filters(filters.since, filters.until, parent_id, filters.category, filters.org_id)
+    scoped = Filters(filters.since, filters.until, parent_id, filters.category, filters.org_id, filters.local)
     scope = _rollup_scope(session, scoped) if parent_id is None else _NO
     if scope is not _NO:
         from service.analytics.models import ReportRollup
@@ -386,7 +399,7 @@ def open_vs_resolved(session: Session, *, period: str = "month", filters: Filter
         rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, "status_group", bucket,
                                                          ReportRollup.value)]
     else:
-        bucket = _period_expr(session, period).label("p")
+        bucket = _period_expr(session, period, filters.local).label("p")
         rows = session.execute(select(bucket, group, func.count()).where(and_(*_where(session, filters)))
                                .group_by(bucket, group)).all()
     periods = (period_labels(filters.since, filters.until, period) if filters.since and filters.until

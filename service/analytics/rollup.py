@@ -1,13 +1,16 @@
 """The pre-aggregated table behind the dashboard: report_rollup.
 
-One row per (creation day, province, dimension, value) with a count (and, for the two
+One row per (local creation day, province, dimension, value) with a count (and, for the two
 timing dimensions, the sum of hours). A million reports over two years make ~300k rows;
 a chart reads a few thousand of them instead of scanning the report table.
 
-Kept up to date incrementally: `refresh(session)` finds the creation days of every report
-changed since the last refresh (`report.updated_at`, indexed; five minutes of overlap for
-transactions that committed late), deletes those days' rows and aggregates them again from
-`report`. Called
+The day is the report's LOCAL day, in the zone of the organisation handling it, else the
+platform's zone (service/analytics/localday.py): a report at 02:00 on 1 January in Phnom Penh is
+in 1 January's rows. Kept up to date incrementally: `refresh(session)` finds the UTC creation days
+of every report changed since the last refresh (`report.updated_at`, indexed; five minutes of
+overlap for transactions that committed late), deletes the rows of those days and their neighbours
+(a local day is within one day of the UTC day) and aggregates them again from `report`. An
+organisation's zone change forgets the rollup (`invalidate`); the next worker pass rebuilds it. Called
 * by the pages before they read (at most once a minute, incremental only: `refresh_if_stale`),
 * by `samleng analytics refresh [--full]` (first build, cron, or after a bulk import),
 * and meant for the worker loop (the lead wires `refresh(session)` into it at merge, every minute).
@@ -33,7 +36,7 @@ from sqlalchemy import Date, String, and_, case, cast, delete, func, insert, lit
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from service.analytics import escalations, queries as q
+from service.analytics import escalations, localday, queries as q
 from service.analytics.models import AnalyticsState, ReportRollup
 from service.kit.clock import now
 from service.escalation.models import Escalation
@@ -50,6 +53,11 @@ TIMING_DIMS = {"first_response": Report.first_response_at, "resolution": Report.
 
 
 def _day(session: Session):  # type: ignore[no-untyped-def]
+    """The report's local day: in the zone of the organisation handling it (service/analytics/localday.py)."""
+    return localday.local_day(session)
+
+
+def _utc_day(session: Session):  # type: ignore[no-untyped-def]
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", Report.created_at), Date)
     return func.date(Report.created_at)
@@ -137,21 +145,33 @@ def refresh(session: Session, *, full_allowed: bool = True) -> int:
         rebuild(session)
         return -1
     started = now()
-    day = _day(session)
-    days = sorted({_as_date(d) for (d,) in session.execute(
-        select(day).where(Report.updated_at >= state.at - OVERLAP).distinct()).all()})  # type: ignore[operator]
-    if len(days) > MAX_INCREMENTAL_DAYS:
+    changed = sorted({_as_date(d) for (d,) in session.execute(
+        select(_utc_day(session)).where(Report.updated_at >= state.at - OVERLAP).distinct()).all()})  # type: ignore[operator]
+    if len(changed) > MAX_INCREMENTAL_DAYS:
         if not full_allowed:
-            log.warning("analytics rollup: %d days changed; run `samleng analytics refresh`", len(days))
+            log.warning("analytics rollup: %d days changed; run `samleng analytics refresh`", len(changed))
             return 0
         rebuild(session)
         return -1
+    # A changed report's local day is its UTC day or a neighbour (zones are within a day of UTC); its
+    # local day before the change (another organisation, another zone) too: recompute all three.
+    days = sorted({d + timedelta(days=k) for d in changed for k in (-1, 0, 1)})
+    day = _day(session)
     for d in days:
         start = datetime(d.year, d.month, d.day, tzinfo=started.tzinfo)
         session.execute(delete(ReportRollup).where(ReportRollup.day == d))  # type: ignore[arg-type]
-        _aggregate(session, [Report.created_at >= start, Report.created_at < start + timedelta(days=1)])  # type: ignore[operator]
+        _aggregate(session, [Report.created_at >= start - timedelta(days=1),  # type: ignore[operator]
+                             Report.created_at < start + timedelta(days=2), day == d])  # type: ignore[operator]
     _mark(session, started)
     return len(days)
+
+
+def invalidate(session: Session) -> None:
+    """Forget the rollup (an organisation's zone changed: its reports' local days moved). The pages read
+    the report table until the worker's next pass (or `samleng analytics refresh`) rebuilds it."""
+    _lock(session)
+    session.execute(delete(AnalyticsState).where(AnalyticsState.key == STATE_KEY))  # type: ignore[arg-type]
+    session.flush()
 
 
 def refresh_if_stale(session: Session) -> None:

@@ -95,7 +95,7 @@ def open311_requests(session: SessionDep, fmt: str, service_code: str | None = N
     if since is None:  # GeoReport v2: without start_date, the last 90 days
         since = (until or now()) - timedelta(days=90)
     since, until = open311.month_window(since, until)  # whole months: times are published to the month
-    items = open311.requests(session, filters=q.Filters(since, until), service_code=service_code, status=status,
+    items = open311.requests(session, filters=q.Filters(since, until, local=False), service_code=service_code, status=status,
                              limit=page_size, language=lang)
     if fmt == "json":
         return JSONResponse(items)

@@ -35,7 +35,6 @@ from service.kit.i18n import LANGUAGES
 from service.orgs.models import User
 from service.places.models import Place
 from service.queue import service as queue
-from service.kit import zones
 from service.web.render import csrf_valid, header as site_header, language, page, time_zone
 
 router = APIRouter(include_in_schema=False)
@@ -128,14 +127,16 @@ def _attachment(body: bytes, media: str, filename: str) -> Response:
 
 
 def _date(value: str | None, name: str, time_zone: str | None = None) -> datetime | None:
-    """A chosen day's start in the reader's zone, as UTC (2026-07-01 in Phnom Penh: 2026-06-30 17:00 UTC)."""
+    """A chosen day's start as a wall-clock bound: the analytics count each report by its local day (in the
+    zone of the organisation handling it, service/analytics/localday.py), so 2026-07-01 means 00:00 on
+    1 July there. `time_zone` is no longer needed (kept for callers)."""
     if not value:
         return None
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{name} must be a date YYYY-MM-DD") from None
-    return datetime(day.year, day.month, day.day, tzinfo=zones.zone(time_zone)).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 def _window(request: Request, months: int = 12) -> tuple[datetime, datetime]:

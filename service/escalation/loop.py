@@ -13,7 +13,8 @@ from service.intake.models import ContactVault
 from service.intake.pending import PendingQuestion, ask
 from service.intake.schemas import Reply
 from service.intake.vault import contact_for_report
-from service.kit.clock import as_utc, now
+from service.kit import zones
+from service.kit.clock import now
 from service.kit.i18n import gettext
 from service.outbox.service import enqueue_message
 from service.reports.models import Report, Reporter
@@ -38,7 +39,9 @@ def announce(session: Session, report: Report, status: str) -> bool:
         return False
     channel, address = contact
     language = reporter.language or report.language or "en"
-    text = gettext(language, texts.LOOP[status], date=as_utc(report.created_at).date().isoformat())
+    # The day the reporter made the report, where the organisation handling it works.
+    day = zones.local_date(report.created_at, zones.org_zone(session, report.org_id))
+    text = gettext(language, texts.LOOP[status], date=day)
     row = enqueue_message(session, channel=channel, to=address, body=text, reporter_id=reporter.id,
                           report_id=report.id)
     row.dedupe_key = f"loop-{report.id}-{status}-{uuid.uuid4().hex[:12]}"

@@ -23,6 +23,7 @@ from service.escalation import links, texts
 from service.escalation import service as escalation_service
 from service.escalation.models import WAITING, Escalation
 from service.escalation.schemas import BodyResponseIn, EscalationOut
+from service.kit import zones
 from service.kit.errors import DomainError, InvalidInput
 from service.kit.i18n import LANGUAGES, gettext, translations
 from service.reports.models import Report, ReportEvent
@@ -57,7 +58,7 @@ def _lang(request: Request, body: GrievanceBody | None, form: dict[str, str] | N
     return body.language if body is not None else "en"
 
 
-def _history(session: Session, escalation: Escalation, lang: str) -> list[str]:
+def _history(session: Session, escalation: Escalation, lang: str, zone: str | None = None) -> list[str]:
     events = session.exec(
         select(ReportEvent).where(ReportEvent.report_id == escalation.report_id,
                                                          ReportEvent.kind == "body_response")
@@ -67,7 +68,7 @@ def _history(session: Session, escalation: Escalation, lang: str) -> list[str]:
         if event.detail.get("escalation") != escalation.id:
             continue
         label = gettext(lang, texts.ACTION_LABELS.get(event.detail.get("action", ""), ""))
-        out.append(f"{event.created_at.date().isoformat()}: {label}" + (f" - {event.detail['text']}" if event.detail.get("text") else ""))
+        out.append(f"{zones.local_date(event.created_at, zone)}: {label}" + (f" - {event.detail['text']}" if event.detail.get("text") else ""))
     return out
 
 
@@ -92,6 +93,7 @@ def _render_case(session: Session, request: Request, token: str, *, lang: str | 
     if lang != body.language:  # type: ignore[union-attr]
         info["category_label"] = gettext(lang, texts.CATEGORY_LABELS.get(report.category, texts.CATEGORY_LABELS[None]))  # type: ignore[union-attr]
         info["urgency_label"] = gettext(lang, texts.URGENCY_LABELS.get(report.urgency, report.urgency))  # type: ignore[union-attr]
+        info["due_local"] = zones.said(escalation.due_at, info["time_zone"], lang) if escalation.due_at else ""
     open_ = escalation.status in (*WAITING, "responded", "expired", "superseded")
     if not open_ and message is None:
         message = gettext(lang, texts.PAGE_ALREADY)
@@ -103,7 +105,7 @@ def _render_case(session: Session, request: Request, token: str, *, lang: str | 
         notice = _now_with(lang, holder)
         message = notice if message is None else f"{message} {notice}"
     return _page(lang, status, token=token, case=info, open=open_, csrf=links.csrf_token(token), actions=actions,
-                 history=_history(session, escalation, lang), message=message, error=error)
+                 history=_history(session, escalation, lang, info["time_zone"]), message=message, error=error)
 
 
 @router.get("/respond/{token}", response_class=HTMLResponse, include_in_schema=False)

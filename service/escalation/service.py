@@ -19,6 +19,7 @@ from service.bodies.service import deadline_for, focal_sms
 from service.config import get_settings
 from service.escalation import links, loop, texts
 from service.escalation.models import ACTIONS, WAITING, Escalation
+from service.kit import zones
 from service.kit.clock import as_utc, now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import gettext
@@ -191,8 +192,12 @@ def link_expiry(escalation: Escalation) -> datetime:
 
 
 def summary(session: Session, escalation: Escalation, *, report: Report, body: GrievanceBody) -> dict[str, Any]:
-    """What a body may know about a case: masked narrative, category, place, deadline; never the reporter."""
+    """What a body may know about a case: masked narrative, category, place, deadline; never the reporter.
+
+    Dates are in the zone of the organisation handling the case (grievance bodies have no zone of their
+    own): `due_local` names it ("2026-12-12 17:00 (Phnom Penh time)"), `due_at` stays UTC (ISO 8601)."""
     lang = body.language
+    zone = zones.org_zone(session, report.org_id)
     place = session.get(Place, report.place_id) if report.place_id else None
     place_name = (place.name_km if lang == "km" else place.name_en) if place else (
         report.place_text_masked or gettext(lang, texts.PLACE_UNKNOWN))
@@ -205,10 +210,12 @@ def summary(session: Session, escalation: Escalation, *, report: Report, body: G
         "urgency_label": gettext(lang, texts.URGENCY_LABELS.get(report.urgency, report.urgency)),
         "place": {"code": place.code, "name_en": place.name_en, "name_km": place.name_km} if place else None,
         "place_name": place_name,
-        "reported_on": as_utc(report.created_at).date().isoformat(),
+        "reported_on": zones.local_date(report.created_at, zone),
         "narrative_masked": report.narrative_masked,
         "due_at": as_utc(escalation.due_at).isoformat() if escalation.due_at else None,
-        "due_date": as_utc(escalation.due_at).date().isoformat() if escalation.due_at else "",
+        "due_date": zones.local_date(escalation.due_at, zone),
+        "due_local": zones.said(escalation.due_at, zone, lang) if escalation.due_at else "",
+        "time_zone": zone,
         "language": lang,
         "escalation": escalation.id,
         "rung": escalation.rung,
@@ -222,9 +229,9 @@ def notify_body(
     """Queue the case to every output the body has (email, signed webhook, SMS). Returns how many."""
     info = summary(session, escalation, report=report, body=body)
     lang, url = body.language, response_url(escalation)
-    expires = link_expiry(escalation).date().isoformat()
+    expires = zones.said(link_expiry(escalation), info["time_zone"], lang, time=False)
     params = {"case": report.id, "category": info["category_label"], "place": info["place_name"],
-              "due": info["due_date"], "next_body": (next_body.name_km if lang == "km" else next_body.name_en)
+              "due": info["due_local"], "next_body": (next_body.name_km if lang == "km" else next_body.name_en)
               if next_body else ""}
     subject = gettext(lang, {"new": texts.SUBJECT_NEW, "reminder": texts.SUBJECT_REMINDER,
                              "moved": texts.SUBJECT_MOVED}[purpose], **params)
@@ -237,7 +244,7 @@ def notify_body(
         f"{t(texts.FIELD_PLACE)}: {info['place_name']}",
         f"{t(texts.FIELD_URGENCY)}: {info['urgency_label']}",
         f"{t(texts.FIELD_REPORTED)}: {info['reported_on']}",
-        f"{t(texts.FIELD_DEADLINE)}: {info['due_date']}", "",
+        f"{t(texts.FIELD_DEADLINE)}: {info['due_local']}", "",
         f"{t(texts.FIELD_NARRATIVE)}:", report.narrative_masked or "-", "",
         url, gettext(lang, texts.BODY_HOWTO, expires=expires),
     ]

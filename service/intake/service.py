@@ -23,7 +23,7 @@ from service.intake import language as languages
 from service.intake.models import Conversation
 from service.intake.schemas import InboundMessage, Option, Reply
 from service.intake.vault import erase_for_reporter, store_contact
-from service.kit import receipts
+from service.kit import receipts, zones
 from service.kit.clock import as_utc, now
 from service.kit.crypto import pseudonym, seal, unseal
 from service.kit.fastsql import FastStatement
@@ -183,7 +183,7 @@ class _Context:
         report, code = found
         label = self.t(texts.STATUS_LABELS.get(report.status, texts.STATUS_LABELS["received"]))
         return self.reply(texts.STATUS_REPLY, kind="status", code=receipts.display(code), status=label,
-                          date=as_utc(report.updated_at).date().isoformat())
+                          date=zones.local_date(report.updated_at, zones.org_zone(self.session, report.org_id)))
 
     def cmd_delete(self, argument: str) -> Reply:
         found = self._lookup(argument, texts.DELETE_USAGE, kind="delete")

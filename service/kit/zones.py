@@ -102,3 +102,45 @@ def all_names() -> list[str]:
     """The zones to choose from: the common ones first, then the rest alphabetically."""
     rest = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "posix/", "right/")))
     return list(COMMON) + [z for z in rest if z not in COMMON]
+
+
+# -- times in messages (emails and SMS to bodies, reporters, handlers) ------------------------------
+# A message names the zone its times are in: "2026-12-12 17:00 (Phnom Penh time)". The zones Samleng is
+# used in have a catalogue entry "zone:<IANA name>" in km/en/pt; any other zone is named by its offset.
+SPOKEN = COMMON
+
+
+def org_zone(session: object, org_id: int | None) -> str:
+    """The zone of the organisation `org_id` (else the platform's): the zone a case's messages use."""
+    org = None
+    if org_id is not None:
+        from service.orgs.models import Organisation
+
+        org = session.get(Organisation, org_id)  # type: ignore[attr-defined]
+    return name_for(None, org)
+
+
+def zone_label(name: str | None, language: str, at: datetime | None = None) -> str:
+    """The zone named for a reader: "Phnom Penh time", "ម៉ោងភ្នំពេញ", "hora de Joanesburgo"; "UTC+03:00"
+    for a zone without a catalogue entry."""
+    from service.kit.i18n import gettext
+
+    name = name if name and valid(name) else "UTC"
+    if name in SPOKEN:
+        return gettext(language, f"zone:{name}")
+    shown = local(at or datetime.now(UTC), name)
+    offset = shown.strftime("%z") if shown else "+0000"
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def said(at: datetime | None, name: str | None, language: str, *, time: bool = True) -> str:
+    """A UTC time as a message gives it: local date (and time) with the zone named,
+    "2026-12-12 17:00 (Phnom Penh time)"; "–" for none."""
+    if at is None:
+        return "–"
+    return f"{show(at, name, '%Y-%m-%d %H:%M' if time else '%Y-%m-%d')} ({zone_label(name, language, at)})"
+
+
+def local_date(at: datetime | None, name: str | None) -> str:
+    """The local day of a UTC time, YYYY-MM-DD ("" for none): a reporter's "your report of 2027-01-01"."""
+    return show(at, name, "%Y-%m-%d") if at is not None else ""

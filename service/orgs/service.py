@@ -28,12 +28,21 @@ def create_org(session: Session, *, slug: str, name: str, time_zone: str | None 
     if time_zone:
         from service.kit import zones
 
-        org.time_zone = zones.checked(time_zone)
+        before, org.time_zone = org.time_zone, zones.checked(time_zone)
+        if org.id is not None and before != org.time_zone:
+            _zone_changed(session)
     if language:
         org.language = language
     session.add(org)
     session.flush()
     return org
+
+
+def _zone_changed(session: Session) -> None:
+    """An organisation's reports are counted by their local day in its zone: recount them."""
+    from service.analytics import rollup
+
+    rollup.invalidate(session)
 
 
 def create_user(session: Session, *, email: str, org_slug: str | None, role: str, password: str) -> User:
@@ -70,7 +79,9 @@ def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> 
     org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
     if org is None:
         raise InvalidInput(f"no organisation {slug!r}")
-    org.time_zone = zones.checked(time_zone) if time_zone else None
+    before, org.time_zone = org.time_zone, zones.checked(time_zone) if time_zone else None
+    if before != org.time_zone:
+        _zone_changed(session)
     session.add(org)
     session.flush()
     return org

@@ -20,6 +20,7 @@ from service.reports.models import Report
 AGGREGATED = frozenset({
     "status", "category", "urgency", "channel", "population", "place_id", "created_at", "due_at",
     "first_response_at", "resolved_at", "closed_at", "satisfaction", "cluster_id",
+    "org_id",  # the zone a report's local day is counted in (service/analytics/localday.py)
 })
 
 

@@ -29,6 +29,7 @@ from service.orgs.models import Organisation
 from service.orgs.service import create_user
 from service.queue import actions
 from service.reports import service as reports
+from service.orgs.models import Organisation
 from service.reports.models import Report, ReportCluster
 from service.reports.touch import AGGREGATED
 from service.retention import service as retention
@@ -235,6 +236,8 @@ def test_every_report_column_the_rollup_reads_bumps_updated_at(session: Session,
     assert report is not None
     cluster = ReportCluster(label="bump")
     session.add(cluster)
+    other_org = Organisation(slug="bump-org", name="Bump", time_zone="Africa/Johannesburg")
+    session.add(other_org)
     session.commit()
     for name in sorted(AGGREGATED - {"created_at", "place_id", "channel"}):
         clock.advance(timedelta(minutes=1))
@@ -242,7 +245,7 @@ def test_every_report_column_the_rollup_reads_bumps_updated_at(session: Session,
         value = {"status": "triaged" if report.status != "triaged" else "received", "category": "other",
                  "urgency": "high" if report.urgency != "high" else "normal", "population": "tb",
                  "satisfaction": "yes" if report.satisfaction != "yes" else "no",
-                 "cluster_id": cluster.id}.get(name, clock.now())
+                 "cluster_id": cluster.id, "org_id": other_org.id}.get(name, clock.now())
         setattr(report, name, value)
         session.add(report)
         session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, select
@@ -39,7 +40,9 @@ def test_escalation_sends_an_actionable_masked_summary_to_the_first_body(s: Sess
     # Khmer body: Khmer summary with the masked narrative, the place, the deadline and the link.
     assert "មណ្ឌលសុខភាពជ្រៃ" in content["text"] and "[phone]" in content["text"]
     assert "012 345 678" not in content["text"] and PHONE not in content["text"]
-    assert "/respond/" in content["text"] and escalation.due_at.date().isoformat() in content["subject"]  # type: ignore[union-attr]
+    # The deadline's day in the handling organisation's zone (the platform's: Phnom Penh).
+    local_due = escalation.due_at.astimezone(ZoneInfo("Asia/Phnom_Penh"))  # type: ignore[union-attr]
+    assert "/respond/" in content["text"] and f"{local_due:%Y-%m-%d %H:%M}" in content["subject"]
     (told,) = outbox(s, kind="message")
     assert "sent to the authority responsible" in text_of(told)
     assert [e.detail["body"] for e in events(s, report.id, "escalated")] == ["chrey-hc"]  # type: ignore[arg-type]
