@@ -19,7 +19,7 @@ labelled messages of service/triage/data (four languages), `--urgent-share` of t
 urgent (`--texts labelled`, the default), or one fixed urgent and one fixed ordinary English
 text (`--texts fixed`). One report is triaged before the clock starts (model loading is not
 counted). Latency, for each report that ends up urgent in the database: the first alert email
-about its case at the SMTP server (its Message-ID names the case) minus the moment just before
+about its case at the SMTP server (its dedupe key names the case) minus the moment just before
 its webhook was sent. Printed: the rate really sent, serve's answer time, reports stored,
 urgent and alerted, p50/p90/p99/max, and the machine's load average.
 
@@ -62,7 +62,8 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         at = time.perf_counter()
-        found = re.search(rb"^Message-ID:\s*(\S+)", envelope.content, re.MULTILINE | re.IGNORECASE)
+        # The dedupe key (also the Message-ID, which the sender may fold over two lines) names the case.
+        found = re.search(rb"^Idempotency-Key:\s*(\S+)", envelope.content, re.MULTILINE | re.IGNORECASE)
         with self.lock:
             self.arrivals.append((found.group(1).decode() if found else "", at))
         return "250 OK"
