@@ -99,6 +99,8 @@ class Worker:
         self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
         self._claimed_until: dict[int, datetime] = {}  # this batch's claims, as last written
         self._lock_until: datetime | None = None  # SQLite's delivery lock, as last written
+        self._per_report = 0.05  # seconds of full triage per report, as last measured
+        self._triage_more = False  # the last pass's triage stopped at its time limit
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
@@ -461,7 +463,8 @@ class Worker:
     # -- urgent first, then the full triage ------------------------------------------------------
     QUICK_BATCH = 200  # new reports read by the word lists per short transaction
     QUICK_ROUNDS = 20  # at most this many such transactions per call
-    TRIAGE_CHUNK = 16  # reports embedded together and committed together by the full triage
+    TRIAGE_CHUNK = 16  # at most this many reports embedded together and committed together
+    TRIAGE_CHUNK_SECONDS = 1.0  # a chunk is sized to take about this long (the urgent step runs between)
     TRIAGE_SECONDS = 20.0  # a pass's full triage stops after this long (the rest: next pass, at once)
     ROUTE_LOCK_WAIT = 5.0  # seconds the urgent step waits for another worker's routing to end
 
@@ -531,38 +534,58 @@ class Worker:
         """The full triage (rules, model, sentence embedding) of reports that have had none yet,
         or only the quick one: category, urgency, language, population, reasons.
 
-        In chunks of TRIAGE_CHUNK reports, embedded together and committed together, so a chunk's
-        claims (SKIP LOCKED on PostgreSQL) are short. `between` runs before each chunk (the
-        worker's pass gives `urgent_first`, so a new urgent report never waits behind a long
-        triage); `seconds` bounds the time spent."""
+        In chunks embedded together and committed together, sized to take about
+        TRIAGE_CHUNK_SECONDS each (at most TRIAGE_CHUNK reports), so the urgent step that
+        `between` runs before each chunk (the worker's pass gives `urgent_first`) is never far
+        off, however loaded the machine. PostgreSQL: a chunk's reports are claimed with SKIP
+        LOCKED for the chunk. SQLite: the texts are read without the write lock and embedded
+        outside any transaction; the results are stored in one short one, skipping a report
+        triaged meanwhile (its reporter added text). `seconds` bounds the time spent."""
         import time
 
+        from service.db import read_only_options
         from service.triage.service import apply_triage, classify_many
 
         started, total = time.monotonic(), 0
         self._triage_more = False
+        sqlite = self.engine.dialect.name == "sqlite"
         while total < limit:
             if between is not None:
                 between()
             if self.stopping.is_set():
                 break
+            size = max(1, min(self.TRIAGE_CHUNK, int(self.TRIAGE_CHUNK_SECONDS / self._per_report), limit - total))
             query = (select(Report).where(
                 col(Report.triage_confidence).is_(None), col(Report.narrative_sealed).is_not(None),
                 # New reports, and the urgent ones the quick step triaged, routed and alerted on
                 # (their status index keeps this cheap on a large table).
                 (Report.status == "received") | ((Report.status == "triaged") & (Report.urgency == "urgent")
                                                  & col(Report.triage_language).is_not(None)),
-            ).order_by(col(Report.id)).limit(min(self.TRIAGE_CHUNK, limit - total)))
-            if self.engine.dialect.name == "postgresql":
+            ).order_by(col(Report.id)).limit(size))
+            chunk_started = time.monotonic()
+            if sqlite:
+                with Session(self.engine) as reading:
+                    reading.connection(execution_options=read_only_options(self.engine))
+                    due = [(r.id, unseal(r.narrative_sealed)) for r in reading.exec(query).all()]  # type: ignore[arg-type]
+                results = classify_many([t for _, t in due]) if due else []
+                with session_scope(self.engine) as session:
+                    for (report_id, text), result in zip(due, results, strict=True):
+                        report = session.get(Report, report_id)
+                        if report is not None and report.triage_confidence is None:
+                            apply_triage(session, report, text, result=result)
+            else:
                 # Several workers triage side by side, each its own reports (the others' are skipped).
-                query = query.with_for_update(skip_locked=True)
-            with session_scope(self.engine) as session:
-                due = session.exec(query).all()
-                texts = [unseal(report.narrative_sealed) for report in due]  # type: ignore[arg-type]
-                for report, text, result in zip(due, texts, classify_many(texts) if due else [], strict=True):
-                    apply_triage(session, report, text, result=result)
+                with session_scope(self.engine) as session:
+                    reports = session.exec(query.with_for_update(skip_locked=True)).all()
+                    due = [(r.id, unseal(r.narrative_sealed)) for r in reports]  # type: ignore[arg-type]
+                    results = classify_many([t for _, t in due]) if due else []
+                    for report, (_, text), result in zip(reports, due, results, strict=True):
+                        apply_triage(session, report, text, result=result)
+            if due:
+                took = (time.monotonic() - chunk_started) / len(due)
+                self._per_report = 0.5 * self._per_report + 0.5 * took
             total += len(due)
-            if len(due) < self.TRIAGE_CHUNK:
+            if len(due) < size:
                 break
             if seconds is not None and time.monotonic() - started > seconds:
                 self._triage_more = True
@@ -658,7 +681,7 @@ class Worker:
                  if self.settings.dev_outbox_on else "")
         while not self.stopping.is_set():
             busy = self.run_once().get("delivered", 0) >= self.settings.outbox_batch
-            if not busy and not getattr(self, "_triage_more", False):  # a full batch means more is waiting: go again at once
+            if not busy and not self._triage_more:  # a full batch means more is waiting: go again at once
                 self.stopping.wait(interval)
         log.info("worker stopped")
 

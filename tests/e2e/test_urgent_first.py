@@ -4,7 +4,9 @@ worker killed outright (SIGKILL) in the middle of that triage loses nothing and 
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.support.e2e import Deployment, mail_text
@@ -18,6 +20,17 @@ ORDINARY = [
     "Staff at the hospital told my neighbours about my HIV status",
 ]
 URGENT = "Please help, police arrested my friend at the clinic gate just now and he is detained at the station"
+
+
+def _json(value: object) -> dict:
+    return json.loads(value) if isinstance(value, str) else (value or {})  # type: ignore[return-value]
+
+
+def _when(value: object) -> datetime:
+    """A timestamp read by raw SQL: a string on SQLite, a datetime on PostgreSQL; compared as UTC."""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(at, datetime)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _alerted_cases(deployment: Deployment) -> list[int]:
@@ -57,7 +70,8 @@ def test_urgent_alert_leaves_before_the_backlog_is_triaged_and_survives_sigkill(
     full_triage = deployment.rows(
         "SELECT report_event.created_at, report_event.detail FROM report_event WHERE kind = 'triage' "
         "AND report_id > :b AND report_id < :u", b=before, u=urgent_id)
-    finished = [at for at, detail in full_triage if not (detail or {}).get("provisional")]
+    finished = [_when(at) for at, detail in full_triage if not _json(detail).get("provisional")]
+    alert_sent = _when(alert_sent)
     assert unrefined_at_alert > 0 or (finished and alert_sent < max(finished)), (
         "the alert waited for the whole backlog's triage")
     assert not finished or alert_sent <= min(finished), "the alert left before any ordinary report's full triage"
