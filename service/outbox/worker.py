@@ -679,11 +679,30 @@ class Worker:
         log.info("worker started (driver %s%s)", self.settings.effective_sms_driver,
                  "; development outbox on: unconfigured channels are kept at /dev/outbox"
                  if self.settings.dev_outbox_on else "")
+        lane = threading.Thread(target=self._urgent_lane, name="urgent-first", daemon=True)
+        lane.start()
         while not self.stopping.is_set():
             busy = self.run_once().get("delivered", 0) >= self.settings.outbox_batch
             if not busy and not self._triage_more:  # a full batch means more is waiting: go again at once
                 self.stopping.wait(interval)
+        lane.join(30)
         log.info("worker stopped")
+
+    URGENT_INTERVAL = 0.5  # seconds between two urgent steps of the looping worker's own lane
+
+    def _urgent_lane(self) -> None:
+        """The looping worker also runs the urgent step on its own, every URGENT_INTERVAL, in a
+        thread beside the pass: an urgent report then never waits for the rest of a pass (a long
+        outbox batch, the analytics rollup, a loaded machine's slow embedding). A Worker of its
+        own (its own claims and id), stopping with this one."""
+        lane = Worker(self.engine, self.settings, driver=self.sms)
+        lane.stopping = self.stopping
+        while not self.stopping.is_set():
+            try:
+                lane.urgent_first()
+            except Exception as exc:  # the database away for a moment: the next beat tries again
+                log.error("worker duty urgent (lane) failed: %s", type(exc).__name__)
+            self.stopping.wait(self.URGENT_INTERVAL)
 
     def _stop_on_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
