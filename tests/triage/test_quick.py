@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from service.triage import classify_quick
 from service.triage.service import _RANK, classify_many
 
@@ -36,3 +38,18 @@ def test_quick_reading_names_its_rules_and_says_it_is_provisional() -> None:
     assert classify_quick("he beat me last year, now I want to complain").urgency == "high"
     assert classify_quick("I do not want to die, I want my ARV").urgency != "urgent"
     assert classify_quick("").urgency == "normal"
+
+
+@pytest.mark.parametrize("lang", ["en", "km", "pt"])
+def test_provisional_reasons_read_as_sentences(lang: str) -> None:
+    from service.kit.i18n import has_khmer
+    from service.queue.reasons import sentence
+
+    quick = classify_quick("Police arrested my friend, he is detained at the station now").reasons[0]
+    kept = {"kind": "provisional", "rule": "provisional/kept_urgent", "urgency": "high", "effect": "…"}
+    for said in (sentence(quick, lang), sentence(kept, lang)):
+        assert "{" not in said and "provisional/" not in said and not said.startswith(("Rule ", "Regra ")), said
+        if lang == "km":
+            assert has_khmer(said), said
+    if lang == "en":
+        assert sentence(kept, "en").endswith("the full triage reads high")
