@@ -318,7 +318,8 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100,
         ).order_by(col(Report.id)).limit(limit)
     ).all()
     for report in due:
-        assign_cluster(session, report)
+        if not only_urgent:  # the urgent step leaves clustering to the full triage (apply_triage)
+            assign_cluster(session, report)
         route_report(session, report, actor=AUTOMATIC)
     if only_urgent:
         return list(due)

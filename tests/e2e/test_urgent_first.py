@@ -58,6 +58,11 @@ def test_urgent_alert_leaves_before_the_backlog_is_triaged_and_survives_sigkill(
 
     worker = deployment.start_worker()
     deployment.wait(lambda: urgent_id in _alerted_cases(deployment), "the urgent alert email", timeout=300)
+    # Killed once the alerts are recorded as sent (a kill in the very middle of an SMTP send may
+    # repeat that one email: docs/operations.md, "Delivery guarantees"; not what this test is about).
+    deployment.wait(lambda: deployment.scalar(
+        "SELECT count(*) FROM outbound_message WHERE report_id = :r AND dedupe_key LIKE 'urgent-alert:%' "
+        "AND status = 'pending'", r=urgent_id) == 0, "the alerts recorded as sent", timeout=300)
     unrefined_at_alert = deployment.scalar(
         "SELECT count(*) FROM report WHERE id > :b AND triage_confidence IS NULL", b=before)
     worker.popen.kill()  # SIGKILL in the middle of the backlog's full triage
