@@ -519,8 +519,11 @@ class Worker:
 
     def deliver_alerts(self) -> int:
         """Send the urgent alert emails due now, before (and apart from) the rest of the outbox."""
+        from service.db import read_only_options
+
         stamp = now()
         with Session(self.engine) as session:
+            session.connection(execution_options=read_only_options(self.engine))  # SQLite: no write lock to look
             waiting = session.exec(select(OutboundMessage.id).where(
                 OutboundMessage.status == "pending", col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX),
                 or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
