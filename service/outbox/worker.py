@@ -39,6 +39,7 @@ from service.reports.models import Report
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+ALERT_PREFIX = "urgent-alert:"  # the dedupe keys of urgent alert emails (service/alerts)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -98,6 +99,8 @@ class Worker:
         self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
         self._claimed_until: dict[int, datetime] = {}  # this batch's claims, as last written
         self._lock_until: datetime | None = None  # SQLite's delivery lock, as last written
+        self._per_report = 0.05  # seconds of full triage per report, as last measured
+        self._triage_more = False  # the last pass's triage stopped at its time limit
 
     # -- spool -----------------------------------------------------------------------------
     def replay_spool(self) -> int:
@@ -161,7 +164,7 @@ class Worker:
         self._lock_until = stamp + lease
         return True
 
-    def claim(self, limit: int) -> list[tuple[int, registry.Outgoing | None, str | None]]:
+    def claim(self, limit: int, *, alerts_only: bool = False) -> list[tuple[int, registry.Outgoing | None, str | None]]:
         """Claim due rows for this worker and read what to send, in one short transaction.
 
         FOR UPDATE SKIP LOCKED keeps PostgreSQL workers apart. Returns (id, item, error)
@@ -174,6 +177,8 @@ class Worker:
                 or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
                 or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
             ).order_by(col(OutboundMessage.id)).limit(limit)
+            if alerts_only:
+                query = query.where(col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX))
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = session.exec(query).all()
@@ -190,7 +195,7 @@ class Worker:
                     claimed.append((row.id, None, str(exc)))  # type: ignore[arg-type]
             return claimed
 
-    def deliver_due(self, limit: int | None = None) -> int:
+    def deliver_due(self, limit: int | None = None, *, alerts_only: bool = False) -> int:
         """Claim a batch and send it, one message at a time.
 
         The batch's claims may lapse while earlier messages are sent (another worker may then
@@ -205,7 +210,7 @@ class Worker:
         failing: set[str] = set()  # routes that failed for a passing reason in this batch
         heartbeat: _Heartbeat | None = None
         try:
-            claimed = self.claim(limit or self.settings.outbox_batch)
+            claimed = self.claim(limit or self.settings.outbox_batch, alerts_only=alerts_only)
             if claimed:
                 heartbeat = _Heartbeat(self)
             for outbound_id, item, error in claimed:
@@ -455,20 +460,144 @@ class Worker:
         with session_scope(self.engine) as session:
             return sum(purge(session, settings=self.settings, dry_run=False).values())
 
-    def triage_new(self, limit: int = 500) -> int:
-        """Reports stored since the last pass: category, urgency, language, population, reasons."""
-        from service.triage.service import apply_triage
+    # -- urgent first, then the full triage ------------------------------------------------------
+    QUICK_BATCH = 200  # new reports read by the word lists per short transaction
+    QUICK_ROUNDS = 20  # at most this many such transactions per call
+    TRIAGE_CHUNK = 16  # at most this many reports embedded together and committed together
+    TRIAGE_CHUNK_SECONDS = 1.0  # a chunk is sized to take about this long (the urgent step runs between)
+    TRIAGE_SECONDS = 20.0  # a pass's full triage stops after this long (the rest: next pass, at once)
+    ROUTE_LOCK_WAIT = 5.0  # seconds the urgent step waits for another worker's routing to end
 
-        query = (select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None))
-                 .order_by(col(Report.id)).limit(limit))
-        if self.engine.dialect.name == "postgresql":
-            # Several workers triage side by side, each its own reports (the others' are skipped).
-            query = query.with_for_update(skip_locked=True)
-        with session_scope(self.engine) as session:
-            due = session.exec(query).all()
-            for report in due:
-                apply_triage(session, report, unseal(report.narrative_sealed))  # type: ignore[arg-type]
-        return len(due)
+    def urgent_first(self) -> int:
+        """The quick, provisional step: new reports read by the word lists alone (no embedding,
+        a fraction of a millisecond each); the urgent ones are marked triaged, routed and their
+        alert queued in their own small transactions, and the alerts sent at once, whatever
+        else waits in the outbox. Safe to repeat and with several workers: each report is read
+        once (claimed with SKIP LOCKED on PostgreSQL), routing runs one process at a time, and
+        every alert has its dedupe key. Returns how many reports became urgent."""
+        from service.triage.quick import apply_provisional, classify_quick
+
+        urgent = 0
+        for _ in range(self.QUICK_ROUNDS):
+            query = (select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None),
+                                          col(Report.triage_language).is_(None),
+                                          col(Report.triage_confidence).is_(None))
+                     .order_by(col(Report.id)).limit(self.QUICK_BATCH))
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            with session_scope(self.engine) as session:
+                due = session.exec(query).all()
+                for report in due:
+                    result = classify_quick(unseal(report.narrative_sealed))  # type: ignore[arg-type]
+                    urgent += apply_provisional(session, report, result)
+            if len(due) < self.QUICK_BATCH or self.stopping.is_set():
+                break
+        self.route_urgent()
+        self.deliver_alerts()
+        return urgent
+
+    def route_urgent(self) -> int:
+        """Route the urgent triaged reports not routed yet and queue their alerts (one transaction)."""
+        import time
+
+        from service.alerts.service import alert_urgent
+        from service.routing.service import route_new_reports
+
+        waited = time.monotonic() + self.ROUTE_LOCK_WAIT
+        while True:
+            with only_one(self.engine, "route") as mine:
+                if mine:
+                    with session_scope(self.engine) as session:
+                        routed = route_new_reports(session, idle_minutes=self.settings.conversation_idle_minutes,
+                                                   only_urgent=True)
+                        for report in routed:
+                            alert_urgent(session, report, self.settings)
+                    return len(routed)
+            if time.monotonic() > waited or self.stopping.is_set():
+                return 0  # another worker routes; the next call tries again
+            time.sleep(0.1)
+
+    def deliver_alerts(self) -> int:
+        """Send the urgent alert emails due now, before (and apart from) the rest of the outbox."""
+        from service.db import read_only_options
+
+        stamp = now()
+        with Session(self.engine) as session:
+            session.connection(execution_options=read_only_options(self.engine))  # SQLite: no write lock to look
+            waiting = session.exec(select(OutboundMessage.id).where(
+                OutboundMessage.status == "pending", col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX),
+                or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
+                or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
+            ).limit(1)).first()
+        if waiting is None:
+            return 0
+        return self.deliver_due(alerts_only=True)
+
+    def triage_new(self, limit: int = 500, *, between=None, seconds: float | None = None) -> int:  # type: ignore[no-untyped-def]
+        """The full triage (rules, model, sentence embedding) of reports that have had none yet,
+        or only the quick one: category, urgency, language, population, reasons.
+
+        In chunks embedded together and committed together, sized to take about
+        TRIAGE_CHUNK_SECONDS each (at most TRIAGE_CHUNK reports), so the urgent step that
+        `between` runs before each chunk (the worker's pass gives `urgent_first`) is never far
+        off, however loaded the machine. PostgreSQL: a chunk's reports are claimed with SKIP
+        LOCKED for the chunk. SQLite: the texts are read without the write lock and embedded
+        outside any transaction; the results are stored in one short one, skipping a report
+        triaged meanwhile (its reporter added text). `seconds` bounds the time spent."""
+        import time
+
+        from service.db import read_only_options
+        from service.triage.service import apply_triage, classify_many
+
+        started, total = time.monotonic(), 0
+        self._triage_more = False
+        sqlite = self.engine.dialect.name == "sqlite"
+        while total < limit:
+            if between is not None:
+                between()
+            if self.stopping.is_set():
+                break
+            size = max(1, min(self.TRIAGE_CHUNK, int(self.TRIAGE_CHUNK_SECONDS / self._per_report), limit - total))
+            query = (select(Report).where(
+                col(Report.triage_confidence).is_(None), col(Report.narrative_sealed).is_not(None),
+                # New reports, and the urgent ones the quick step triaged, routed and alerted on
+                # (their status index keeps this cheap on a large table).
+                (Report.status == "received") | ((Report.status == "triaged") & (Report.urgency == "urgent")
+                                                 & col(Report.triage_language).is_not(None)),
+            ).order_by(col(Report.id)).limit(size))
+            chunk_started = time.monotonic()
+            if sqlite:
+                with Session(self.engine) as reading:
+                    reading.connection(execution_options=read_only_options(self.engine))
+                    due = [(r.id, unseal(r.narrative_sealed)) for r in reading.exec(query).all()]  # type: ignore[arg-type]
+                results = classify_many([t for _, t in due]) if due else []
+                with session_scope(self.engine) as session:
+                    for (report_id, text), result in zip(due, results, strict=True):
+                        report = session.get(Report, report_id)
+                        if report is not None and report.triage_confidence is None:
+                            apply_triage(session, report, text, result=result)
+            else:
+                # Several workers triage side by side, each its own reports (the others' are skipped).
+                with session_scope(self.engine) as session:
+                    reports = session.exec(query.with_for_update(skip_locked=True)).all()
+                    due = [(r.id, unseal(r.narrative_sealed)) for r in reports]  # type: ignore[arg-type]
+                    results = classify_many([t for _, t in due]) if due else []
+                    for report, (_, text), result in zip(reports, due, results, strict=True):
+                        apply_triage(session, report, text, result=result)
+            if due:
+                took = (time.monotonic() - chunk_started) / len(due)
+                self._per_report = 0.5 * self._per_report + 0.5 * took
+            total += len(due)
+            if len(due) < size:
+                break
+            if seconds is not None and time.monotonic() - started > seconds:
+                self._triage_more = True
+                break
+        return total
+
+    def triage_pass(self) -> int:
+        """The pass's triage duty: the full triage, with the urgent step before every chunk."""
+        return self.triage_new(between=self.urgent_first, seconds=self.TRIAGE_SECONDS)
 
     def route_new(self) -> int:
         """New reports: cluster, route to an organisation (and its ladder), alert on urgent ones."""
@@ -516,7 +645,8 @@ class Worker:
 
     # The duties of one pass, in order: (name, method, key of its count in the pass's result).
     DUTIES = (
-        ("replay", "replay_spool", "replayed"), ("triage", "triage_new", "triaged"), ("route", "route_new", "routed"),
+        ("replay", "replay_spool", "replayed"), ("urgent", "urgent_first", "urgent"),
+        ("triage", "triage_pass", "triaged"), ("route", "route_new", "routed"),
         ("index", "index_search", "indexed"), ("deliver", "deliver_due", "delivered"),
         ("deadlines", "deadlines", None), ("housekeeping", "housekeeping", None), ("retention", "retention", "purged"),
         ("analytics", "analytics", None),
@@ -552,11 +682,30 @@ class Worker:
         log.info("worker started (driver %s%s)", self.settings.effective_sms_driver,
                  "; development outbox on: unconfigured channels are kept at /dev/outbox"
                  if self.settings.dev_outbox_on else "")
+        lane = threading.Thread(target=self._urgent_lane, name="urgent-first", daemon=True)
+        lane.start()
         while not self.stopping.is_set():
             busy = self.run_once().get("delivered", 0) >= self.settings.outbox_batch
-            if not busy:  # a full batch means more is waiting: go again at once
+            if not busy and not self._triage_more:  # a full batch means more is waiting: go again at once
                 self.stopping.wait(interval)
+        lane.join(30)
         log.info("worker stopped")
+
+    URGENT_INTERVAL = 0.5  # seconds between two urgent steps of the looping worker's own lane
+
+    def _urgent_lane(self) -> None:
+        """The looping worker also runs the urgent step on its own, every URGENT_INTERVAL, in a
+        thread beside the pass: an urgent report then never waits for the rest of a pass (a long
+        outbox batch, the analytics rollup, a loaded machine's slow embedding). A Worker of its
+        own (its own claims and id), stopping with this one."""
+        lane = Worker(self.engine, self.settings, driver=self.sms)
+        lane.stopping = self.stopping
+        while not self.stopping.is_set():
+            try:
+                lane.urgent_first()
+            except Exception as exc:  # the database away for a moment: the next beat tries again
+                log.error("worker duty urgent (lane) failed: %s", type(exc).__name__)
+            self.stopping.wait(self.URGENT_INTERVAL)
 
     def _stop_on_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():

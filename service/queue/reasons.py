@@ -10,7 +10,9 @@ reason in the page's language, built here from gettext msgids (service/locale). 
   `category/<category>` and `population/<population>` — the lexicon words that matched;
 * `past` — urgent words that describe the past (high, not urgent);
 * `negated` — urgent words that were negated ("not beaten");
-* `model` with `model/urgency` or `model/category` — the model's choice and its probability.
+* `model` with `model/urgency` or `model/category` — the model's choice and its probability;
+* `provisional` — the worker's quick word-list reading (`provisional/rules_only`), or an urgency
+  kept after the full triage read less (`provisional/kept_urgent`, docs/triage.md).
 
 A reason of a kind not known here (an older report, a future triage) still gets a sentence: its
 `text` or `reason` if it has one, else its rule name and words — never raw JSON.
@@ -56,6 +58,8 @@ TEXTS = [
     N_("Category words: {words} — {category}"),
     N_("Population words: {words} — {population}"),
     N_("Rule {rule}: {words}"),
+    N_("Provisional: word lists only, before the model; the full triage refines it"),
+    N_("Kept urgent: urgent by the word lists and alerted; the full triage reads {urgency}"),
 ]
 
 
@@ -120,6 +124,11 @@ def sentence(reason: Any, lang: str) -> str:
     if kind == "rule" and family == "population":
         label = t(f"population:{name}") if name in POPULATION_KEYS else name
         return t(TEXTS[9], words=words, population=label)
+    if kind == "provisional" and rule == "provisional/kept_urgent":
+        level = str(reason.get("urgency") or "")
+        return t(TEXTS[12], urgency=t(f"urgency:{level}") if level else "–")
+    if kind == "provisional":
+        return t(TEXTS[11])
     text = reason.get("text") or reason.get("reason")
     if text:
         return str(text)

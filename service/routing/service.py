@@ -298,10 +298,12 @@ def reroute_changed(session: Session, *, limit: int = 100) -> list[Report]:
     return moved
 
 
-def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100) -> list[Report]:
+def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100,
+                      only_urgent: bool = False) -> list[Report]:
     """Route triaged reports that have no route yet, once their intake dialogue is over (the
     reporter finished, or went idle) — at once when urgent — and group them into clusters.
-    Then route again the cases whose facts changed since (`reroute_changed`). Returns both."""
+    Then route again the cases whose facts changed since (`reroute_changed`). Returns both.
+    `only_urgent`: the urgent new reports alone, nothing re-routed (the worker's urgent step)."""
     from service.intake.models import Conversation
     from service.triage.cluster import assign_cluster
 
@@ -311,10 +313,14 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100) 
     due = session.exec(
         select(Report).where(
             col(Report.id).not_in(routed), Report.status == "triaged",
-            (Report.urgency == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since),
+            (Report.urgency == "urgent") if only_urgent else
+            ((Report.urgency == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since)),
         ).order_by(col(Report.id)).limit(limit)
     ).all()
     for report in due:
-        assign_cluster(session, report)
+        if not only_urgent:  # the urgent step leaves clustering to the full triage (apply_triage)
+            assign_cluster(session, report)
         route_report(session, report, actor=AUTOMATIC)
+    if only_urgent:
+        return list(due)
     return [*due, *reroute_changed(session, limit=limit)]

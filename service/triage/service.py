@@ -210,15 +210,17 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     )
 
 
-def apply_triage(session: Session, report: Report, text: str) -> TriageResult:
+def apply_triage(session: Session, report: Report, text: str, *, result: TriageResult | None = None) -> TriageResult:
     """Triage a report's text and store the result; received → triaged. Does not commit.
 
     A category the reporter or a handler chose is kept (triage then names its own
-    choice as the secondary one); urgency is never lowered automatically.
+    choice as the secondary one); urgency is never lowered automatically. `result`: the
+    `classify(text)` already computed (the worker classifies a batch at once).
     """
     from service.triage.cluster import assign_cluster
 
-    result = classify(text)
+    result = result if result is not None else classify(text)
+    was_provisional = report.triage_language is not None and report.triage_confidence is None
     chosen = report.category_source in ("reporter", "handler") and report.category in CATEGORIES
     if chosen:
         category = report.category
@@ -235,6 +237,13 @@ def apply_triage(session: Session, report: Report, text: str) -> TriageResult:
     if result.population is not None:
         report.population = result.population
     report.triage_reasons = result.reasons
+    if was_provisional and report.urgency == "urgent" and result.urgency != "urgent":
+        # The quick word-list step alerted on this case; the full reading says less. The alert
+        # stays sent and the urgency stays (never lowered); the reasons say both (docs/triage.md).
+        report.triage_reasons = [*result.reasons, {
+            "kind": "provisional", "rule": "provisional/kept_urgent", "urgency": result.urgency,
+            "effect": "urgent by the quick word-list step and alerted; the full triage reads "
+                      f"{result.urgency}: kept urgent until a handler decides"}]
     session.add(report)
     session.flush()
     add_event(session, report, "triage", actor="triage", detail={
