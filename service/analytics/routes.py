@@ -94,8 +94,8 @@ def open311_requests(session: SessionDep, fmt: str, service_code: str | None = N
     since, until = _parse_date(start_date, "start_date"), _parse_date(end_date, "end_date")
     if since is None:  # GeoReport v2: without start_date, the last 90 days
         since = (until or now()) - timedelta(days=90)
-    since, until = open311.month_window(since, until)  # whole months: times are published to the month
-    items = open311.requests(session, filters=q.Filters(since, until, local=False), service_code=service_code, status=status,
+    since, until = open311.month_window(since, until)  # whole local months: times are published to the month
+    items = open311.requests(session, filters=q.Filters(since, until), service_code=service_code, status=status,
                              limit=page_size, language=lang)
     if fmt == "json":
         return JSONResponse(items)
