@@ -146,3 +146,14 @@ def test_a_record_is_listed_under_the_local_month_the_public_page_counts_it_in(l
     for (category, listed_month), n in per_cell.items():
         shown = over_time.cell(page.categories.index(category), months.index(listed_month))
         assert shown is not None and shown >= n, (category, listed_month, shown, n)
+
+
+def test_dates_at_the_ends_of_the_calendar_get_a_clear_400(live_server, places: None) -> None:  # type: ignore[no-untyped-def]
+    """Rounding out to whole months (or the 90 days before an end date) past year 9999 or before year 1."""
+    get = live_server.client.get
+    for params in ({"end_date": "9999-12-15T00:00:00Z"}, {"end_date": "0001-01-05T00:00:00Z"}):
+        answer = get("/open311/v2/requests.json", params=params)
+        assert answer.status_code == 400, (params, answer.status_code)
+        assert "date" in answer.json()["detail"]
+    # The last month there is, read on its own wall clock: nothing in it, and no error.
+    assert get("/open311/v2/requests.json", params={"start_date": "9999-12-31T23:00:00-05:00"}).json() == []
