@@ -10,7 +10,8 @@ Choices (docs/analytics.md):
   the last change would be one more thing to count by);
 * location = the province's capital point (never a facility); time = the first day of the
   report's local month (00:00 on the wall clock of the organisation handling it, with its offset:
-  the month the public page counts it in, service/analytics/localday.py); `service_request_id` is a keyed hash, not the database id nor the receipt code;
+  the month the public page counts it in, service/analytics/localday.py); `service_request_id` is a
+  keyed hash, not the database id nor the receipt code;
 * `description` is an approved quote of that report when there is one, otherwise empty;
 * a record is listed only where the public page shows its counts: when its province and status group
   (province table), its category and month (reports over time) or its status group and month (open and
