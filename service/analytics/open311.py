@@ -9,7 +9,9 @@ Choices (docs/analytics.md):
   threshold; `status_notes` is that status group, `updated_datetime` is not published (the month of
   the last change would be one more thing to count by);
 * location = the province's capital point (never a facility); time = the first day of the
-  month (UTC); `service_request_id` is a keyed hash, not the database id nor the receipt code;
+  report's local month (00:00 on the wall clock of the organisation handling it, with its offset:
+  the month the public page counts it in, service/analytics/localday.py); `service_request_id` is a
+  keyed hash, not the database id nor the receipt code;
 * `description` is an approved quote of that report when there is one, otherwise empty;
 * a record is listed only where the public page shows its counts: when its province and status group
   (province table), its category and month (reports over time) or its status group and month (open and
@@ -28,10 +30,11 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
-from service.analytics import charts, publish, queries as q, rollup
+from service.analytics import charts, localday, publish, queries as q, rollup
 from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
+from service.kit import zones
 from service.kit.masking import mask
 from service.reports.models import CATEGORIES, Report
 
@@ -53,8 +56,20 @@ def _request_id(report_id: int) -> str:
     return hmac.new(key, f"open311:{report_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def _month(value: datetime) -> str:
-    return datetime(value.year, value.month, 1, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _month(value: datetime, zone_name: str | None = None) -> str:
+    """The first instant of `value`'s month on the wall clock of `zone_name` (UTC when None), with its
+    offset: '2026-11-01T00:00:00+07:00'."""
+    shown = zones.local(value, zone_name or "UTC")
+    assert shown is not None
+    first = datetime(shown.year, shown.month, 1, tzinfo=zones.zone(zone_name or "UTC"))
+    return first.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def local_month(value: datetime, zone_name: str) -> str:
+    """'YYYY-MM' of `value` (UTC) on the wall clock of `zone_name`: the month the public page counts it in."""
+    shown = zones.local(value, zone_name)
+    assert shown is not None
+    return f"{shown.year:04d}-{shown.month:02d}"
 
 
 def month_floor(value: datetime) -> datetime:
@@ -62,13 +77,15 @@ def month_floor(value: datetime) -> datetime:
 
 
 def month_window(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
-    """Date filters at the published granularity: whole months ([first of since's month, first of the
-    month after until's, unless until is already a month's first instant)). A filter at millisecond
+    """Date filters at the published granularity: whole local months ([first of since's month, first of
+    the month after until's, unless until is already a month's first instant)), as wall-clock bounds
+    (`Filters.local`: each report on the wall clock of its organisation, as the public page counts it).
+    A date is read on its own wall clock: 2026-11-01T00:00:00+07:00 is November. A filter at millisecond
     precision can then not locate a report's moment inside its published month."""
-    start = month_floor(since.astimezone(timezone.utc)) if since is not None else None
+    start = month_floor(since) if since is not None else None
     end = None
     if until is not None:
-        until = until.astimezone(timezone.utc)
+        until = until.replace(tzinfo=timezone.utc)
         end = month_floor(until)
         if end != until:
             end = month_floor(end + timedelta(days=32))
@@ -96,21 +113,25 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
     elif status == "closed":
         conds.append(col(Report.status).not_in(q.OPEN_STATUSES))
     rows = session.execute(
-        select(Report.id, Report.place_id, Report.category, Report.status, Report.created_at, Report.updated_at)
+        select(Report.id, Report.place_id, Report.category, Report.status, Report.created_at, Report.updated_at,
+               Report.org_id)
         .where(and_(*conds)).order_by(col(Report.created_at).desc(), col(Report.id).desc())
     ).all()
     # What a record publishes: province, category, month and status group (as the public page's
     # province table: open, resolved, other). A record is listed only when its group of exactly those
     # values holds at least the threshold, so counting listed records never finds a small count.
+    # The month is the report's local month (its organisation's zone), the month the page counts it in.
     sizes: dict[tuple[str, str, str, str], int] = {}
     keyed = []
-    for rid, pid, cat, st, created, updated in rows:
+    org_zone, default_zone = localday.org_zones(session), zones.default_name()
+    for rid, pid, cat, st, created, updated, org_id in rows:
         province = tree.province_of(pid)
         if province is None:
             continue
-        key = (province.code, cat, created.strftime("%Y-%m"), status_group(st))
+        zone_name = org_zone.get(org_id, default_zone) if org_id is not None else default_zone
+        key = (province.code, cat, local_month(created, zone_name), status_group(st))
         sizes[key] = sizes.get(key, 0) + 1
-        keyed.append((key, rid, province, cat, st, created, updated))
+        keyed.append((key, rid, province, cat, st, created, zone_name))
     hidden, public_months = _hidden_on_public_pages(session, filters)
     publishable = {k for k, n in sizes.items() if n >= threshold and not (_cells(k, public_months) & hidden)}
     quotes = {}
@@ -122,7 +143,7 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
                 quotes.setdefault(qt.report_id, qt.excerpt_masked)
     out = []
     wanted = set(ids)
-    for key, rid, province, cat, st, created, updated in keyed:
+    for key, rid, province, cat, st, created, zone_name in keyed:
         if rid not in wanted:
             continue
         lon, lat = points.get(province.code, (None, None, "", ""))[:2]
@@ -133,7 +154,7 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
             "service_name": label(language, cat), "service_code": cat,
             "description": quotes.get(rid, ""),
             "agency_responsible": "", "service_notice": "",
-            "requested_datetime": _month(created), "updated_datetime": None,
+            "requested_datetime": _month(created, zone_name), "updated_datetime": None,
             "expected_datetime": None,
             "address": province.name_km if language == "km" else province.name_en,
             "address_id": province.code, "zipcode": None,

@@ -17,7 +17,6 @@ from sqlmodel import Session
 from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes
-from service.analytics.suppression import suppress
 from service.kit import zones
 from service.kit.errors import DomainError, NotFound
 
@@ -153,15 +152,20 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
         raise NotFound("no such place")
     scoped = q.Filters(filters.since, filters.until, place_id, org_id=filters.org_id)
     cats = q.counts_by(session, by="category", filters=scoped)
-    top = publish.suppressed_counts(dict(sorted(cats.items(), key=lambda kv: -kv[1])), language=language,
-                                    title=t(language, "Reports"))
+    top_values = [v for v, _n in sorted(cats.items(), key=lambda kv: -kv[1])]
     trend = q.reports_over_time(session, by="category", period="month", filters=scoped)
-    trend_pub = publish.suppressed_series(trend, language=language)
     first = q.time_to_first_response(session, filters=scoped)
     resolution = q.time_to_resolution(session, filters=scoped)
-    timing = suppress([list(first.buckets.values()), list(resolution.buckets.values())],
-                      row_labels=[t(language, "Time to first response"), t(language, "Time to resolution")],
-                      col_labels=[label(language, k) for k in first.buckets], threshold=publish.threshold())
+    # Every figure of the card suppressed together: a category's count is both a top-problems row and
+    # its row total in the trend, the report total is in both (`publish.scorecard_tables`).
+    pubs = publish.scorecard_tables({
+        "top": ([[cats[v]] for v in top_values], [label(language, v) for v in top_values], [t(language, "Reports")]),
+        "trend": (trend.table(), [label(language, v) for v in trend.values], list(trend.periods)),
+        "timing": ([list(first.buckets.values()), list(resolution.buckets.values())],
+                   [t(language, "Time to first response"), t(language, "Time to resolution")],
+                   [label(language, k) for k in first.buckets]),
+    }, top_values, list(trend.values))
+    top, trend_pub, timing = pubs["top"], pubs["trend"], pubs["timing"]
     return {
         "place": node, "place_name": node.name_km if language == "km" else node.name_en,
         "kind_title": t(language, SCORECARD_TITLES.get(node.kind, "District scorecard")),

@@ -189,6 +189,26 @@ def page_links(shape: dict[str, tuple[int, int]]) -> list[list[Cell]]:
     return groups
 
 
+def scorecard_links(top_values: list[str], trend_values: list[str], months: int) -> list[list[Cell]]:
+    """The quantities a scorecard publishes twice: its report total (the top problems' total and the
+    trend's) and each category's reports (a top-problems row and that category's row total in the
+    trend). `top_values` / `trend_values`: the category of each row of either table."""
+    groups: list[list[Cell]] = [[("top", (len(top_values), 1)), ("trend", (len(trend_values), months))]]
+    row = {v: i for i, v in enumerate(trend_values)}
+    for i, v in enumerate(top_values):
+        if v in row:
+            groups.append([("top", (i, 0)), ("trend", (row[v], months))])
+    return groups
+
+
+def scorecard_tables(raw: dict[str, tuple[list[list[int]], list[str], list[str]]], top_values: list[str],
+                     trend_values: list[str]) -> dict[str, Published]:
+    """A scorecard's tables (`top`: reports per category, `trend`: category x month, `timing`: response
+    and resolution times) suppressed together, as the public page's are (`suppress_page`)."""
+    raws = {key: {"table": table, "row_labels": rows, "col_labels": cols} for key, (table, rows, cols) in raw.items()}
+    return suppress_page(raws, scorecard_links(top_values, trend_values, len(raw["trend"][2])))
+
+
 # Tables of the public page whose grand total is every report in the window.
 ALL_REPORTS = ("over_time", "open_resolved", "provinces", "urgency", "channel", "population")
 COUNTS = (("urgency", "Reports by urgency"), ("channel", "Reports by channel"), ("population", "Reports by population"))

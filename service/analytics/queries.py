@@ -52,7 +52,7 @@ class Filters:
     With `local` (the default) the window is on each report's local wall clock, in the zone of the
     organisation handling it (service/analytics/localday.py): since=1 January 00:00 counts a report made
     at 02:00 on 1 January in Phnom Penh (18:00 UTC the day before). Periods (week, month, quarter) are
-    local too. `local=False` compares the instants in UTC (the Open311 feed, published by UTC month)."""
+    local too. `local=False` compares the instants in UTC."""
 
     since: datetime | None = None
     until: datetime | None = None

@@ -92,10 +92,14 @@ def open311_requests(session: SessionDep, fmt: str, service_code: str | None = N
     if service_code is not None and service_code not in q.CATEGORIES:
         raise HTTPException(400, "unknown service_code")
     since, until = _parse_date(start_date, "start_date"), _parse_date(end_date, "end_date")
-    if since is None:  # GeoReport v2: without start_date, the last 90 days
-        since = (until or now()) - timedelta(days=90)
-    since, until = open311.month_window(since, until)  # whole months: times are published to the month
-    items = open311.requests(session, filters=q.Filters(since, until, local=False), service_code=service_code, status=status,
+    try:
+        if since is None:  # GeoReport v2: without start_date, the last 90 days
+            since = (until or now()) - timedelta(days=90)
+        since, until = open311.month_window(since, until)  # whole local months: times are published to the month
+    except OverflowError:  # rounding out went past year 9999 or before year 1
+        raise HTTPException(400, "start_date and end_date must be between years 1 and 9999 "
+                                 "(whole months, 90 days before end_date)") from None
+    items = open311.requests(session, filters=q.Filters(since, until), service_code=service_code, status=status,
                              limit=page_size, language=lang)
     if fmt == "json":
         return JSONResponse(items)

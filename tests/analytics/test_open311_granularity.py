@@ -105,3 +105,55 @@ def test_a_group_of_ten_in_a_cell_the_public_page_hides_as_x_is_not_listed(live_
     leaked = Counter((r["address_id"], _status_column(r["status_notes"])) for r in listed
                      if (r["address_id"], _status_column(r["status_notes"])) in hidden)
     assert not leaked, leaked
+
+
+def test_a_record_is_listed_under_the_local_month_the_public_page_counts_it_in(live_server, session: Session,
+                                                                              places: None, settings) -> None:  # type: ignore[no-untyped-def]
+    """Phnom Penh (UTC+7): reports made at 01:30 on the first of this month are 18:30 UTC on the last day
+    of the month before. The public page counts them in this month; the feed lists them in this month too,
+    its date filters cut at the local month, and the check that may hide them looks at that month's cells."""
+    from service.analytics import rollup
+    from service.orgs.service import create_org
+
+    settings.suppression_threshold = 10
+    org = create_org(session, slug="kh-cso", name="Cambodian CSO", time_zone="Asia/Phnom_Penh")
+    at = now()
+    first_utc = datetime(at.year, at.month, 1, tzinfo=timezone.utc)
+    made = first_utc - timedelta(hours=5, minutes=30)  # 01:30 on the 1st in Phnom Penh
+    pid = place(session, "KH-12").id
+    for i in range(12):
+        make_report(session, place_id=pid, org_id=org.id, category="stigma_discrimination", status="in_progress",
+                    created_at=made + timedelta(seconds=i), updated_at=made)
+    session.commit()
+    month = f"{at.year:04d}-{at.month:02d}"
+    local_first = f"{month}-01T00:00:00+07:00"
+    get = live_server.client.get
+    listed = get("/open311/v2/requests.json").json()
+    assert len(listed) == 12
+    assert {r["requested_datetime"] for r in listed} == {local_first}
+    # The date filters cut at the same local month.
+    assert len(get("/open311/v2/requests.json", params={"start_date": local_first}).json()) == 12
+    before = get("/open311/v2/requests.json", params={"start_date": _iso(first_utc - timedelta(days=60)),
+                                                      "end_date": local_first}).json()
+    assert before == []
+    # Listing and page agree: for each (category, month) the feed lists, the page shows at least as many.
+    session.commit()
+    rollup.refresh_if_stale(session)
+    page = publish.public_raw(session, filters=q.Filters(*publish.default_window()))
+    over_time = publish.public_tables(page.raw)["over_time"]
+    months = page.raw["over_time"][2]
+    per_cell = Counter((r["service_code"], r["requested_datetime"][:7]) for r in listed)
+    for (category, listed_month), n in per_cell.items():
+        shown = over_time.cell(page.categories.index(category), months.index(listed_month))
+        assert shown is not None and shown >= n, (category, listed_month, shown, n)
+
+
+def test_dates_at_the_ends_of_the_calendar_get_a_clear_400(live_server, places: None) -> None:  # type: ignore[no-untyped-def]
+    """Rounding out to whole months (or the 90 days before an end date) past year 9999 or before year 1."""
+    get = live_server.client.get
+    for params in ({"end_date": "9999-12-15T00:00:00Z"}, {"end_date": "0001-01-05T00:00:00Z"}):
+        answer = get("/open311/v2/requests.json", params=params)
+        assert answer.status_code == 400, (params, answer.status_code)
+        assert "date" in answer.json()["detail"]
+    # The last month there is, read on its own wall clock: nothing in it, and no error.
+    assert get("/open311/v2/requests.json", params={"start_date": "9999-12-31T23:00:00-05:00"}).json() == []

@@ -64,7 +64,7 @@ def test_open311_services_and_requests_fields(live_server, session: Session, pla
         assert set(r) == REQUEST_FIELDS
         assert r["status"] in ("open", "closed")
         assert r["address_id"] == "KH-17" and isinstance(r["lat"], float) and isinstance(r["long"], float)
-        assert re.fullmatch(r"\d{4}-\d{2}-01T00:00:00Z", r["requested_datetime"])  # month, not the moment
+        assert re.fullmatch(r"\d{4}-\d{2}-01T00:00:00(Z|[+-]\d{2}:\d{2})", r["requested_datetime"])  # month, not the moment
         assert r["description"] == ""  # no narrative unless a supervisor approved a quote
         assert re.fullmatch(r"[0-9a-f]{16}", r["service_request_id"])
     assert len({r["service_request_id"] for r in reqs}) == 12
