@@ -466,6 +466,10 @@ class Worker:
     TRIAGE_CHUNK = 16  # at most this many reports embedded together and committed together
     TRIAGE_CHUNK_SECONDS = 1.0  # a chunk is sized to take about this long (the urgent step runs between)
     TRIAGE_SECONDS = 20.0  # a pass's full triage stops after this long (the rest: next pass, at once)
+    # The statuses whose reports the full triage still reads: new, and open cases (a handler may take
+    # or escalate an urgent case before the full triage reaches it). Not resolved or closed, not the
+    # end states (duplicate, withdrawn, rejected).
+    REFINE_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
     ROUTE_LOCK_WAIT = 5.0  # seconds the urgent step waits for another worker's routing to end
 
     def urgent_first(self) -> int:
@@ -560,10 +564,10 @@ class Worker:
             size = max(1, min(self.TRIAGE_CHUNK, int(self.TRIAGE_CHUNK_SECONDS / self._per_report), limit - total))
             query = (select(Report).where(
                 col(Report.triage_confidence).is_(None), col(Report.narrative_sealed).is_not(None),
-                # New reports, and the urgent ones the quick step triaged, routed and alerted on
-                # (their status index keeps this cheap on a large table).
-                (Report.status == "received") | ((Report.status == "triaged") & (Report.urgency == "urgent")
-                                                 & col(Report.triage_language).is_not(None)),
+                # New reports, and those the quick step read (and alerted on when urgent) that are
+                # still open, whatever a handler did meanwhile (took, corrected, escalated them).
+                # The status index walks the open statuses alone: the working set, not the history.
+                col(Report.status).in_(self.REFINE_STATUSES),
             ).order_by(col(Report.id)).limit(size))
             chunk_started = time.monotonic()
             if sqlite:
@@ -574,7 +578,8 @@ class Worker:
                 with session_scope(self.engine) as session:
                     for (report_id, text), result in zip(due, results, strict=True):
                         report = session.get(Report, report_id)
-                        if report is not None and report.triage_confidence is None:
+                        if (report is not None and report.triage_confidence is None
+                                and report.status in self.REFINE_STATUSES):
                             apply_triage(session, report, text, result=result)
             else:
                 # Several workers triage side by side, each its own reports (the others' are skipped).
