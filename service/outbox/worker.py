@@ -9,7 +9,7 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 import uuid
 from datetime import datetime, timedelta
 
@@ -209,6 +209,8 @@ class Worker:
         claimed: list = []
         failing: set[str] = set()  # routes that failed for a passing reason in this batch
         heartbeat: _Heartbeat | None = None
+        sessions = ExitStack()  # drivers that keep one connection for the batch (email: one SMTP session)
+        opened: set[str] = set()
         try:
             claimed = self.claim(limit or self.settings.outbox_batch, alerts_only=alerts_only)
             if claimed:
@@ -227,17 +229,34 @@ class Worker:
                     break  # SQLite: the delivery lock went to another worker; it carries on
                 if not held:
                     continue  # the claim lapsed and another worker took the row: it sends it
+                if route is not None and route not in opened:
+                    opened.add(route)
+                    self._batch_session(sessions, route)
                 with heartbeat.watching(outbound_id):  # type: ignore[union-attr]
                     ok = self._deliver_one(outbound_id, item, error)
                 if not ok and route is not None:
                     failing.add(route)
         finally:
+            try:
+                sessions.close()
+            except Exception as exc:  # closing a session never costs the batch's records
+                log.warning("outbox: closing a delivery session failed: %s", type(exc).__name__)
             if heartbeat is not None:
                 heartbeat.stop()
             if claimed:
                 self._release_claims()
             self._release_sqlite_lock()
         return len(claimed)
+
+    def _batch_session(self, sessions: ExitStack, route: str) -> None:
+        """Open the route's batch session (if its driver keeps one) for the rest of the batch."""
+        try:
+            driver = self._driver(route)
+        except Exception:  # noqa: S110  the send itself meets the same error and records it
+            return
+        batch = getattr(driver, "batch", None)
+        if batch is not None:
+            sessions.enter_context(batch())
 
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.settings.outbox_lease_seconds)
