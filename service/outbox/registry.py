@@ -15,7 +15,8 @@ import hmac
 import json
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -141,6 +142,54 @@ class EmailDriver:
         self.sender = settings.mail_from
         self.timeout = settings.outbox_timeout
         self.domain = self.sender.rpartition("@")[2] or "samleng.invalid"
+        self._batching = False
+        self._smtp: smtplib.SMTP | None = None  # the open session while batching
+        self.sessions = 0  # SMTP sessions opened, for tests and the logs
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send the messages delivered inside over one SMTP session, opened at the first and
+        closed (QUIT) at the end; a session that fails is dropped and the next message opens a
+        new one. Each message is still its own MAIL/RCPT/DATA, accepted or refused on its own."""
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = False
+            self._drop(polite=True)
+
+    def _open(self) -> smtplib.SMTP:
+        secure = self.url.scheme == "smtps"
+        port = self.url.port or (465 if secure else 25)
+        cls = smtplib.SMTP_SSL if secure else smtplib.SMTP
+        smtp = cls(self.url.hostname or "localhost", port, timeout=self.timeout)
+        self.sessions += 1
+        try:
+            if not secure:
+                smtp.ehlo()
+                if smtp.has_extn("starttls"):
+                    smtp.starttls()
+                    smtp.ehlo()
+            if self.url.username:
+                smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _drop(self, *, polite: bool = False, smtp: smtplib.SMTP | None = None) -> None:
+        """Close a session: QUIT when it ended well, just the socket after an error."""
+        if smtp is None:
+            smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            if polite:
+                smtp.quit()
+        except Exception:  # noqa: S110  the server already went away: nothing to say goodbye to
+            pass
+        finally:
+            smtp.close()
 
     def deliver(self, item: Outgoing) -> Sent:
         content = json.loads(item.payload)
@@ -151,25 +200,26 @@ class EmailDriver:
         message["Message-ID"] = f"<{item.dedupe_key}@{self.domain}>"
         message["Idempotency-Key"] = item.dedupe_key
         message.set_content(content["text"])
-        secure = self.url.scheme == "smtps"
-        port = self.url.port or (465 if secure else 25)
-        cls = smtplib.SMTP_SSL if secure else smtplib.SMTP
+        smtp: smtplib.SMTP | None = None
+        healthy = False
         try:
-            with cls(self.url.hostname or "localhost", port, timeout=self.timeout) as smtp:
-                if not secure:
-                    smtp.ehlo()
-                    if smtp.has_extn("starttls"):
-                        smtp.starttls()
-                        smtp.ehlo()
-                if self.url.username:
-                    smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
-                refused = smtp.send_message(message)
+            smtp = self._smtp or self._open()
+            if self._batching:
+                self._smtp = smtp
+            refused = smtp.send_message(message)
+            healthy = True
         except smtplib.SMTPRecipientsRefused as exc:
+            healthy = True  # smtplib reset the transaction: the session goes on
             raise PermanentFailure("recipient refused") from exc
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:
                 raise PermanentFailure(f"smtp {exc.smtp_code}") from None
             raise RuntimeError(f"smtp {exc.smtp_code}") from None
+        finally:
+            if not healthy and self._batching:
+                self._drop()  # a failed session is not trusted with the next message
+            elif not self._batching and smtp is not None:
+                self._drop(polite=healthy, smtp=smtp)
         if refused:
             raise PermanentFailure("recipient refused")
         return Sent(provider_id=None)

@@ -9,7 +9,7 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 import uuid
 from datetime import datetime, timedelta
 
@@ -209,6 +209,8 @@ class Worker:
         claimed: list = []
         failing: set[str] = set()  # routes that failed for a passing reason in this batch
         heartbeat: _Heartbeat | None = None
+        sessions = ExitStack()  # drivers that keep one connection for the batch (email: one SMTP session)
+        opened: set[str] = set()
         try:
             claimed = self.claim(limit or self.settings.outbox_batch, alerts_only=alerts_only)
             if claimed:
@@ -227,17 +229,34 @@ class Worker:
                     break  # SQLite: the delivery lock went to another worker; it carries on
                 if not held:
                     continue  # the claim lapsed and another worker took the row: it sends it
+                if route is not None and route not in opened:
+                    opened.add(route)
+                    self._batch_session(sessions, route)
                 with heartbeat.watching(outbound_id):  # type: ignore[union-attr]
                     ok = self._deliver_one(outbound_id, item, error)
                 if not ok and route is not None:
                     failing.add(route)
         finally:
+            try:
+                sessions.close()
+            except Exception as exc:  # closing a session never costs the batch's records
+                log.warning("outbox: closing a delivery session failed: %s", type(exc).__name__)
             if heartbeat is not None:
                 heartbeat.stop()
             if claimed:
                 self._release_claims()
             self._release_sqlite_lock()
         return len(claimed)
+
+    def _batch_session(self, sessions: ExitStack, route: str) -> None:
+        """Open the route's batch session (if its driver keeps one) for the rest of the batch."""
+        try:
+            driver = self._driver(route)
+        except Exception:  # noqa: S110  the send itself meets the same error and records it
+            return
+        batch = getattr(driver, "batch", None)
+        if batch is not None:
+            sessions.enter_context(batch())
 
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.settings.outbox_lease_seconds)
@@ -466,6 +485,10 @@ class Worker:
     TRIAGE_CHUNK = 16  # at most this many reports embedded together and committed together
     TRIAGE_CHUNK_SECONDS = 1.0  # a chunk is sized to take about this long (the urgent step runs between)
     TRIAGE_SECONDS = 20.0  # a pass's full triage stops after this long (the rest: next pass, at once)
+    # The statuses whose reports the full triage still reads: new, and open cases (a handler may take
+    # or escalate an urgent case before the full triage reaches it). Not resolved or closed, not the
+    # end states (duplicate, withdrawn, rejected).
+    REFINE_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
     ROUTE_LOCK_WAIT = 5.0  # seconds the urgent step waits for another worker's routing to end
 
     def urgent_first(self) -> int:
@@ -560,10 +583,10 @@ class Worker:
             size = max(1, min(self.TRIAGE_CHUNK, int(self.TRIAGE_CHUNK_SECONDS / self._per_report), limit - total))
             query = (select(Report).where(
                 col(Report.triage_confidence).is_(None), col(Report.narrative_sealed).is_not(None),
-                # New reports, and the urgent ones the quick step triaged, routed and alerted on
-                # (their status index keeps this cheap on a large table).
-                (Report.status == "received") | ((Report.status == "triaged") & (Report.urgency == "urgent")
-                                                 & col(Report.triage_language).is_not(None)),
+                # New reports, and those the quick step read (and alerted on when urgent) that are
+                # still open, whatever a handler did meanwhile (took, corrected, escalated them).
+                # The status index walks the open statuses alone: the working set, not the history.
+                col(Report.status).in_(self.REFINE_STATUSES),
             ).order_by(col(Report.id)).limit(size))
             chunk_started = time.monotonic()
             if sqlite:
@@ -574,7 +597,8 @@ class Worker:
                 with session_scope(self.engine) as session:
                     for (report_id, text), result in zip(due, results, strict=True):
                         report = session.get(Report, report_id)
-                        if report is not None and report.triage_confidence is None:
+                        if (report is not None and report.triage_confidence is None
+                                and report.status in self.REFINE_STATUSES):
                             apply_triage(session, report, text, result=result)
             else:
                 # Several workers triage side by side, each its own reports (the others' are skipped).

@@ -234,7 +234,7 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
         report.urgency = result.urgency
     report.triage_confidence = result.confidence
     report.triage_language = result.language
-    if result.population is not None:
+    if result.population is not None and report.category_source != "handler":  # a handler's choice stays
         report.population = result.population
     report.triage_reasons = result.reasons
     if was_provisional and report.urgency == "urgent" and result.urgency != "urgent":

@@ -145,3 +145,50 @@ def test_two_workers_quick_step_at_once_alert_each_case_once(engine, settings, s
         events = s.exec(select(func.count()).select_from(ReportEvent).where(ReportEvent.kind == "triage")).one()
         assert events == count, "each report read once by the quick step"
     assert len(smtp.messages) == count
+
+
+def test_a_case_a_handler_acted_on_before_the_full_triage_is_still_refined(engine, settings, seeded, smtp) -> None:  # type: ignore[no-untyped-def]
+    """The quick step alerted; a handler took the case (in progress), corrected it, or rejected it
+    before the full triage reached it. The full triage still refines the open ones, keeps what
+    the handler chose (category, urgency, population), moves no route, and leaves an ended case alone."""
+    from service.orgs.models import User
+    from service.queue import actions
+
+    people(engine)
+    for i in range(3):
+        text(engine, settings, f"+8551200034{i}", f"{DETENTION} ({i})", 0)
+    text(engine, settings, "+85512000350", PLAIN, 0)
+    worker = Worker(engine, settings)
+    assert worker.urgent_first() == 3
+    with Session(engine) as s:
+        handler = s.exec(select(User).where(User.email == "handler@khana.example")).one()
+        taken, corrected, rejected = (_report_of(s, f"({i})") for i in range(3))
+        plain = _report_of(s, "rude")
+        actions.claim(s, user=handler, report=taken)
+        actions.set_status(s, user=handler, report=taken, to="in_progress")
+        actions.correct_triage(s, user=handler, report=corrected, category="service_quality", population="tb")
+        actions.set_status(s, user=handler, report=corrected, to="in_progress")
+        actions.set_status(s, user=handler, report=rejected, to="rejected", reason="a test of an ended case")
+        actions.set_status(s, user=handler, report=plain, to="in_progress")
+        s.commit()
+        ids = {name: r.id for name, r in
+               (("taken", taken), ("corrected", corrected), ("rejected", rejected), ("plain", plain))}
+        routes_before = {r.report_id: (r.rule_id, r.actor) for r in s.exec(select(ReportRoute)).all()}
+
+    assert worker.triage_new() == 3, "the two taken urgent cases and the plain one; not the rejected one"
+    worker.route_new()
+    worker.deliver_due()
+    with Session(engine) as s:
+        taken, corrected, rejected, plain = (s.get_one(Report, ids[k]) for k in ("taken", "corrected", "rejected", "plain"))
+        for report in (taken, corrected, plain):
+            assert report.triage_confidence is not None, "refined whatever the handler did first"
+            assert report.status == "in_progress", "the handler's status stays"
+            assert report.triage_reasons[0]["kind"] != "provisional"
+        assert taken.urgency == "urgent"
+        assert (corrected.category, corrected.category_source, corrected.population) == ("service_quality", "handler", "tb")
+        assert corrected.urgency == "urgent"
+        assert rejected.triage_confidence is None and rejected.status == "rejected", "an ended case is left alone"
+        routes_after = {r.report_id: (r.rule_id, r.actor) for r in s.exec(select(ReportRoute)).all()}
+        assert {k: routes_after[k] for k in routes_before} == routes_before, "no route moved under a handler"
+        assert len(_alerts(s)) == 3, "no second alert"
+    assert len(smtp.messages) == 3

@@ -83,10 +83,18 @@ class _Mailbox:
         self.lock = threading.Lock()
         self.messages: list[email.message.EmailMessage] = []
         self.rcpts: list[list[str]] = []
+        self.peers: list[object] = []  # the client end of the connection each message came over
+        self.drop_at: int | None = None  # the DATA with this number (1-based) drops the connection unstored
+        self.datas = 0
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
+            self.datas += 1
+            if self.drop_at is not None and self.datas == self.drop_at:
+                server.transport.close()  # the server goes away mid-session: this message is not taken
+                return "421 closing"
+            self.peers.append(session.peer)
             self.messages.append(message)  # type: ignore[arg-type]
             self.rcpts.append(list(envelope.rcpt_tos))
         return "250 OK"
