@@ -109,6 +109,15 @@ def take(base: str, out: Path, case_id: int, escalated_id: int) -> None:
         shoot(page, out, "scorecard")
         page.goto(base + "/account")
         shoot(page, out, "account")
+        for candidate in [case_id, *range(1, 60)]:  # a case that still has a body to go to
+            page.goto(base + f"/cases/{candidate}/escalate")
+            if page.locator("#escalate-confirm-form").count():
+                break
+        shoot(page, out, "escalate-confirm")  # where the case would go, before it goes
+        for path, name in (("/supervise/workload", "workload"), ("/supervise/replies", "reply-templates"),
+                           ("/tags", "tags"), ("/filters", "saved-views"), ("/admin/bodies", "bodies")):
+            page.goto(base + path)
+            shoot(page, out, name)
         page.goto(base + "/")
         page.get_by_role("button", name="ខ្មែរ").click()
         page.wait_for_function("document.documentElement.lang === 'km'")

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlmodel import Session, col, select
 
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.escalation.models import Escalation
 from service.evidence.service import evidence_for_report
+from service.kit import zones
 from service.kit.clock import now
 from service.kit.i18n import gettext
 from service.orgs.models import Organisation, User
@@ -44,10 +46,18 @@ class Line:
     detail: str = ""
 
 
+@pass_context
+def _when(context: Any, at: datetime | None, fmt: str = "%Y-%m-%d %H:%M", label: bool = False) -> str:
+    """`{{ at|when }}`: a stored UTC time in the case file's zone (`tz` in the context)."""
+    return zones.show(at, context["tz"], fmt, label=label)
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                       autoescape=select_autoescape(["html"]))
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                      autoescape=select_autoescape(["html"]))
+    env.filters["when"] = _when
+    return env
 
 
 def _place_name(session: Session, place_id: int | None, language: str) -> str:
@@ -96,15 +106,17 @@ def _timeline(session: Session, report: Report, language: str, bodies: dict[str,
     return lines
 
 
-def casefile_html(session: Session, report: Report, *, language: str) -> str:
+def casefile_html(session: Session, report: Report, *, language: str, time_zone: str | None = None) -> str:
+    """The case file's HTML; times in `time_zone` (the reader's), else the organisation's zone."""
     bodies = {b.slug: b for b in session.exec(select(GrievanceBody)).all()}
     by_id = {b.id: b for b in bodies.values()}
     escalations = session.exec(select(Escalation).where(Escalation.report_id == report.id)
                                .order_by(col(Escalation.created_at), col(Escalation.id))).all()
     org = session.get(Organisation, report.org_id) if report.org_id else None
     _ = lambda m, **p: gettext(language, m, **p)  # noqa: E731
+    tz = time_zone or zones.name_for(None, org)
     return _env().get_template("casefile.html").render(
-        lang=language, _=_, report=report, org=org.name if org else "–",
+        lang=language, _=_, tz=tz, report=report, org=org.name if org else "–",
         place=_place_name(session, report.place_id, language), printed=now(),
         timeline=_timeline(session, report, language, bodies),
         escalations=[(e, _body_name(by_id.get(e.body_id), language)) for e in escalations],
@@ -119,7 +131,8 @@ def casefile_pdf(session: Session, *, user: User, report_id: int, language: str)
     if language not in LANGUAGES:
         language = "en"
     report = get_case(session, user=user, report_id=report_id)
-    pdf = html_to_pdf(casefile_html(session, report, language=language))
+    pdf = html_to_pdf(casefile_html(session, report, language=language,
+                                    time_zone=zones.name_for_user(session, user)))
     record(session, actor=user.email, action="case.casefile", object_type="report", object_id=report.id,
            detail={"language": language})
     return pdf
