@@ -500,7 +500,9 @@ class PageCheck:
         n = len(kinds)
         self.complements = [v for v, kind in enumerate(kinds) if kind == HIDDEN_COMPLEMENT]
         self.size = n + len(self.complements)  # one 0/1 switch per complement: 0, or at least T
-        self.cap = max((pub.values[pub.n_rows][pub.n_cols] for pub in pubs.values()), default=0) + threshold
+        self.cap = max((pub.values[pub.n_rows][pub.n_cols] for pub in pubs.values()
+                        if len(pub.values) > pub.n_rows and len(pub.values[pub.n_rows]) > pub.n_cols),
+                       default=0) + threshold
         rows: list[tuple[dict[int, int], int]] = []  # sum(coef * var) == rhs
         for key, pub in pubs.items():
             for line in _lines(pub.n_rows, pub.n_cols):
@@ -603,4 +605,6 @@ class PageCheck:
 
 def page_disclosed(pubs: dict[str, Published], links: Sequence[Sequence[PageCell]], threshold: int) -> list[PageCell]:
     """Small hidden counts of a page that all its figures together give away (`PageCheck`)."""
+    if not any(pub.hidden for pub in pubs.values()):
+        return []  # nothing hidden, nothing to give away (and an empty table has no totals to read)
     return PageCheck(pubs, links, threshold).pinned()

@@ -48,3 +48,16 @@ def test_map_totals_are_the_tables_published_totals(session: Session, places: No
     for code, shown in in_table.items():
         # ...and the map hides it too (hatched, no number in its tooltip): one pass for the page
         assert on_map.get(code, shown) == shown, (code, on_map.get(code), shown)
+
+
+def test_a_page_with_no_reports_is_published_without_error(session: Session, settings) -> None:  # type: ignore[no-untyped-def]
+    """A fresh platform (no report yet): the whole-page check has nothing to solve, and every
+    figure, the quarterly report's too, is drawn empty instead of failing (it once raised
+    IndexError on an empty table)."""
+    from service.analytics.pages import quarterly_report_html
+
+    figures = publish.public_figures(session, filters=q.Filters(*publish.default_window()))
+    assert figures is not None
+    today = now()
+    html_text = quarterly_report_html(session, year=today.year, quarter=(today.month - 1) // 3 + 1, language="pt")
+    assert "<html" in html_text
