@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlmodel import Session
 
 from service.auth.deps import CurrentUser, SessionDep
@@ -32,6 +32,16 @@ ERRORS: dict[int | str, dict] = {
     404: {"description": "not found (also another organisation's)", "model": Problem},
     422: {"description": "invalid input", "model": Problem}}
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL cannot store NUL in text and no person types one: refused (422), never stored."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 def _refuse(exc: DomainError, missing: str) -> NoReturn:
@@ -104,7 +114,7 @@ class CaseTags(BaseModel):
 
 
 class TagIn(Strict):
-    tag: str = Field(min_length=1, max_length=200)
+    tag: Text = Field(min_length=1, max_length=200)
 
 
 @router.get("/tags", response_model=list[TagCount], responses=ERRORS)
@@ -136,7 +146,7 @@ def add_tag(case_id: Id, body: TagIn, session: SessionDep, user: CurrentUser) ->
 
 
 @router.delete("/cases/{case_id}/tags/{tag}", response_model=CaseTags, responses=ERRORS)
-def remove_tag(case_id: Id, tag: Annotated[str, Path(min_length=1, max_length=200)], session: SessionDep,
+def remove_tag(case_id: Id, tag: Annotated[str, Path(min_length=1, max_length=200), AfterValidator(_no_nul)], session: SessionDep,
                user: CurrentUser) -> CaseTags:
     """Take a tag off a case (the tag URL-encoded in the path). Audited as `case.untag`."""
     report = _case(session, user, case_id)
@@ -155,8 +165,8 @@ class ViewOut(BaseModel):
 
 
 class ViewIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    query: str = Field(min_length=1, max_length=1000)
+    name: Text = Field(min_length=1, max_length=200)
+    query: Text = Field(min_length=1, max_length=1000)
     shared: bool = False
 
 
@@ -198,10 +208,10 @@ class TemplateOut(BaseModel):
 
 
 class TemplateIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    text_en: str = Field(min_length=1, max_length=2000, description="required: sent when the report's language has no text")
-    text_km: str = Field(default="", max_length=2000)
-    text_pt: str = Field(default="", max_length=2000)
+    name: Text = Field(min_length=1, max_length=200)
+    text_en: Text = Field(min_length=1, max_length=2000, description="required: sent when the report's language has no text")
+    text_km: Text = Field(default="", max_length=2000)
+    text_pt: Text = Field(default="", max_length=2000)
 
 
 def _template(row) -> TemplateOut:  # type: ignore[no-untyped-def]

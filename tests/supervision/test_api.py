@@ -142,3 +142,19 @@ def test_the_operations_are_in_the_openapi_schema(app) -> None:
             "/api/v1/views", "/api/v1/views/{view_id}", "/api/v1/reply-templates",
             "/api/v1/reply-templates/{template_id}"} <= set(paths)
     assert set(paths["/api/v1/reply-templates/{template_id}"]) == {"put", "delete"}
+
+
+def test_a_nul_character_is_refused_with_422_not_stored(app, world) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL cannot store NUL in text (it raised DataError: a 500); SQLite would keep it. Every
+    text the supervision API takes is refused with 422 when it carries one."""
+    supervisor = bearer(app, "supervisor@a.test")
+    case = world.cases["a"].id
+    for method, path, body in (
+        ("POST", "/api/v1/reply-templates", {"name": "a\x00b", "text_en": "Thank you"}),
+        ("POST", "/api/v1/reply-templates", {"name": "ok", "text_en": "Thank\x00you"}),
+        ("POST", "/api/v1/views", {"name": "v\x00", "query": "urgency=urgent"}),
+        ("POST", f"/api/v1/cases/{case}/tags", {"tag": "po\x00lice"}),
+    ):
+        answer = app.request(method, path, json=body, headers=supervisor)
+        assert answer.status_code == 422, (path, body, answer.status_code, answer.text[:300])
+    assert app.get("/api/v1/reply-templates", headers=supervisor).json() == []
