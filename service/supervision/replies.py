@@ -68,7 +68,9 @@ def text_for_case(session: Session, report: Report, key: str) -> str:
 
 
 def _clean(name: str, texts: dict[str, str]) -> tuple[str, dict[str, str]]:
-    name = " ".join((name or "").split())
+    # NUL cannot be stored on PostgreSQL and nobody types one: dropped (the JSON API refuses it with 422).
+    name = " ".join((name or "").replace("\x00", "").split())
+    texts = {lang: (text or "").replace("\x00", "") for lang, text in texts.items()}
     if not name or len(name) > 80:
         raise InvalidInput("give the template a name (at most 80 characters)")
     cleaned = {lang: (texts.get(lang) or "").strip() for lang in LANGS}

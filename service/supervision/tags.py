@@ -150,7 +150,7 @@ def visible_filters(session: Session, *, user: User) -> list[SavedFilter]:
 
 
 def save_filter(session: Session, *, user: User, name: str, query: str, shared: bool = False) -> SavedFilter:
-    name = " ".join((name or "").split())
+    name = " ".join((name or "").replace("\x00", "").split())  # NUL: never stored (PostgreSQL refuses it)
     if not name:
         raise InvalidInput("give the view a name")
     if len(name) > 80:

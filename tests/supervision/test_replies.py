@@ -112,3 +112,24 @@ def test_reply_template_pages(app, engine, world) -> None:
         assert row.active and row.name == "Visit"
         assert [e.actor for e in s.exec(select(AuditEvent).where(col(AuditEvent.action).like("reply_template.%"))).all()] \
             == ["supervisor@a.test"]
+
+
+def test_a_nul_character_from_a_form_is_dropped_not_a_server_error(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL cannot store NUL (DataError, a 500); the pages drop it from a template's name and
+    texts and from a saved view's name."""
+    sign_in(app, "supervisor@a.test")
+    token = csrf_of(app.get("/supervise/replies").text)
+    made = app.post("/supervise/replies", data={"name": "Vi\x00sit", "text_en": "Thank\x00 you", "csrf_token": token},
+                    follow_redirects=False)
+    assert made.status_code == 303, made.text[:300]
+    with Session(engine) as s:
+        row = s.exec(select(replies.ReplyTemplate)).one()
+        assert (row.name, row.text_en) == ("Visit", "Thank you")
+    from service.orgs.models import User
+    from service.supervision import tags
+
+    with Session(engine) as s:
+        user = s.exec(select(User).where(User.email == "supervisor@a.test")).one()
+        view = tags.save_filter(s, user=user, name="ur\x00gent", query="urgency=urgent")
+        s.commit()
+        assert view.name == "urgent"
