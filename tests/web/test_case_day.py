@@ -7,11 +7,12 @@ walks the same in Chromium, in Khmer and at phone width."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from service.escalation.models import Escalation
+from service.orgs.models import User
 from service.outbox.models import OutboundMessage
 from service.outbox.worker import Worker
 from service.kit import zones
@@ -59,14 +60,17 @@ def test_escalate_shows_where_it_goes_and_sends_only_when_confirmed(app, khana, 
     assert confirm.status_code == 200 and _escalations(engine, khana.id) == []
     body = re.search(r'id="target-body"><strong>([^<]+)</strong>', confirm.text).group(1)  # type: ignore[union-attr]
     rung = re.search(r'id="target-rung">[^<]*rung (\d+) of (\d+)', confirm.text)
-    due = re.search(r'id="target-due">(\d{4}-\d\d-\d\d \d\d:\d\d) UTC', confirm.text)
+    due = re.search(r'id="target-due">(\d{4}-\d\d-\d\d \d\d:\d\d) [^<\s]+<', confirm.text)  # in the reader's zone
     assert rung and due and int(rung.group(2)) == 5
     form = {"csrf_token": csrf_of(confirm.text), "after": "0"}
     assert app.post(f"/cases/{khana.id}/escalate", data=form, follow_redirects=False).status_code == 303
     [made] = _escalations(engine, khana.id)
     assert made.rung + 1 == int(rung.group(1))
-    assert abs((made.due_at.replace(tzinfo=None) - __import__("datetime").datetime.fromisoformat(due.group(1)))
-               .total_seconds()) < 600
+    with Session(engine) as s:
+        handler = s.exec(select(User).where(User.email == "handler@khana.test")).one()
+        shown_as = zones.show(made.due_at, zones.name_for_user(s, handler), "%Y-%m-%d %H:%M")
+    gap = datetime.fromisoformat(shown_as) - datetime.fromisoformat(due.group(1))
+    assert abs(gap.total_seconds()) < 600
     with Session(engine) as s:
         from service.bodies.models import GrievanceBody
 
