@@ -57,7 +57,7 @@ def proxy_trust(forwarded_allow_ips: str | None) -> tuple[bool, str | None]:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from service.db import get_engine
-    from service.outbox.worker import Worker
+    from service.worker import Worker
 
     _setup_logging()
     from service.triage.service import warm

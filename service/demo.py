@@ -112,7 +112,7 @@ def _route_demo_cases(session: Session) -> int:
     """Route demo cases not yet routed (escalation, issue 6)."""
     from service.reports.models import Report
     from service.routing.models import ReportRoute
-    from service.routing.service import route_report
+    from service.flows.routing import route_report
 
     routed = 0
     for report in session.exec(select(Report).where(Report.status != "withdrawn")).all():

@@ -134,7 +134,7 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     if rule is None:
         rule = routing.match_rule(session, category=report.category, place_id=report.place_id,
                                   urgency=report.urgency, population=report.population)
-        routing.set_route(session, report, rule=rule, actor=actor, auto=False)
+        routing.set_route(session, report, rule=rule, actor=actor)
     if rule is None or not rule.ladder:
         raise LadderExhausted("no escalation ladder applies to this case; route it first")
     target, passed = _next_rung(session, report, rule, latest)
@@ -180,6 +180,13 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
 
 
 # -- what a body receives -------------------------------------------------------------------------
+def auto_escalate(session: Session, report: Report, rule: RoutingRule | None) -> Escalation | None:
+    """Escalate a case just routed by a rule that says so (once per case and rule version)."""
+    if rule is None or not rule.auto_escalate:
+        return None
+    return escalate(session, report, actor="rule:" + rule.rule_key, idempotency_key=f"auto:{report.id}:{rule.id}")
+
+
 def response_url(escalation: Escalation) -> str:
     settings = get_settings()
     expires = as_utc(escalation.due_at or now()) + timedelta(days=settings.response_link_days)

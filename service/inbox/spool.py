@@ -5,6 +5,9 @@ temporary name, fsynced, renamed into place and the directory fsynced, so that a
 message acknowledged to the sender survives a crash or power cut. The worker
 replays the files into the database and deletes each one only after its commit;
 the inbox's unique (channel, external id) makes a replay after a crash harmless.
+
+The spool keeps the fields of a channel's message (intake's `InboundMessage`) and hands them
+back as a dict: what to do with them is the replaying flow's business (service/flows/arrival.py).
 """
 
 from __future__ import annotations
@@ -15,8 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-
-from service.intake.schemas import InboundMessage
+from typing import Any, Protocol
 from service.kit.clock import now
 from service.kit.crypto import seal, unseal
 from service.kit.files import write_durably
@@ -24,11 +26,21 @@ from service.kit.files import write_durably
 log = logging.getLogger(__name__)
 
 
+class Spoolable(Protocol):
+    """What the spool keeps of a message (intake's InboundMessage has these)."""
+
+    channel: str
+    external_id: str
+    address: str
+    text: str
+    received_at: datetime
+
+
 class Spool:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def append(self, message: InboundMessage) -> Path:
+    def append(self, message: Spoolable) -> Path:
         """Write one message durably; returns its file."""
         record = {
             "channel": message.channel, "external_id": message.external_id, "address": message.address,
@@ -47,14 +59,15 @@ class Spool:
         return len(self.pending())
 
     @staticmethod
-    def read(path: Path) -> InboundMessage:
+    def read(path: Path) -> dict[str, Any]:
+        """One spooled message's fields (marked `spooled`)."""
         record = json.loads(unseal(path.read_bytes()))
-        return InboundMessage(
-            channel=record["channel"], external_id=record["external_id"], address=record["address"],
-            text=record["text"], received_at=datetime.fromisoformat(record["received_at"]), spooled=True,
-        )
+        return {
+            "channel": record["channel"], "external_id": record["external_id"], "address": record["address"],
+            "text": record["text"], "received_at": datetime.fromisoformat(record["received_at"]), "spooled": True,
+        }
 
-    def replay(self, handle: Callable[[InboundMessage], None], *,
+    def replay(self, handle: Callable[[dict[str, Any]], None], *,
                database_up: Callable[[], bool] | None = None) -> tuple[int, int]:
         """Feed each spooled message to `handle` (which must commit); delete it after. Returns (done, failed).
 

@@ -1,11 +1,15 @@
-"""The background worker: spool replay, outbox delivery with backoff, timers and retention."""
+"""Outbox delivery: claim due messages, send each through its driver, record the outcome.
+
+Claims with leases (renewed by a heartbeat while a send is under way), SQLite's one-deliverer
+lock, a look-up at the provider after an interrupted send, backoff and dead letters. The rest
+of `samleng worker` (the other duties and the loop) is service/worker.py.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import random
-import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -19,12 +23,6 @@ from sqlmodel import Session, col, or_, select
 from service.config import Settings
 from service.db import session_scope
 from service.inbox.models import InboundMessage
-from service.inbox.locks import only_one
-from service.inbox.spool import Spool
-from service.intake import ratelimit
-from service.intake import service as intake
-from service.intake import vault
-from service.intake.schemas import InboundMessage as Inbound
 from service.bodies.models import GrievanceBody
 from service.bodies.service import focal_sms, webhook_secret
 from service.kit.clock import as_utc, now
@@ -34,8 +32,6 @@ from service.ops import metrics
 from service.outbox import registry
 from service.outbox.drivers import NotTaken, PermanentFailure, SmsDriver
 from service.outbox.models import DeliveryAttempt, OutboundMessage, WorkerLock
-from service.outbox.service import enqueue_message, enqueue_redaction
-from service.reports.models import Report
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -52,7 +48,7 @@ class _Heartbeat:
     """Renews the claim of the message being sent (and SQLite's delivery lock) every third of a
     lease, from a thread, so a long send never outlives its claim while the process lives."""
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: Deliverer) -> None:
         self.worker = worker
         self.interval = max(worker.settings.outbox_lease_seconds / 3, 0.05)
         self.inflight: int | None = None
@@ -88,52 +84,19 @@ class _Heartbeat:
         self._thread.join(5)
 
 
-class Worker:
-    def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None) -> None:
+class Deliverer:
+    """Sends what the outbox holds. `stopping` (set on SIGTERM) ends a batch after the message in flight."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None,
+                 stopping: threading.Event | None = None) -> None:
         self.engine, self.settings = engine, settings
         self.sms = driver  # an SMS driver given by the caller; otherwise built from settings per route
         self._drivers: dict[str, registry.Driver] = {}
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.spool = Spool(settings.spool_dir)
-        self._analytics_at: datetime | None = None
-        self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
+        self.stopping = stopping or threading.Event()  # set on SIGTERM: finish the message in flight, then stop
         self._claimed_until: dict[int, datetime] = {}  # this batch's claims, as last written
         self._lock_until: datetime | None = None  # SQLite's delivery lock, as last written
-        self._per_report = 0.05  # seconds of full triage per report, as last measured
-        self._triage_more = False  # the last pass's triage stopped at its time limit
-
-    # -- spool -----------------------------------------------------------------------------
-    def replay_spool(self) -> int:
-        # Every container shares the spool folder: one worker at a time replays it (another that
-        # took the same file would find it gone, or stored, under its feet).
-        # With the database out of reach nobody replays: every file waits for the next pass.
-        with only_one(self.engine, "spool-replay", unreachable=False) as mine:
-            return self._replay_spool() if mine else 0
-
-    def _replay_spool(self) -> int:
-        def handle(message: Inbound) -> None:
-            with session_scope(self.engine) as session:
-                reply = intake.receive(session, message, settings=self.settings)
-                if reply.duplicate:
-                    return
-                if self.settings.effective_sms_driver == "twilio":
-                    enqueue_redaction(session, channel=message.channel, message_sid=message.external_id)
-                if reply.text:
-                    # They were told "received"; the dialogue's real answer goes out now.
-                    enqueue_message(session, channel=message.channel, to=message.address, body=reply.text,
-                                    report_id=reply.report_id)
-
-        done, _failed = self.spool.replay(handle, database_up=self._database_up)
-        metrics.SPOOL_DEPTH.set(self.spool.depth())
-        return done
-
-    def _database_up(self) -> bool:
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-            return True
-        except Exception:
-            return False
+        self.last_batch = 0  # how many rows the last batch claimed
 
     # -- outbox ----------------------------------------------------------------------------
     # Claim, mark "sending" (committed), send outside any transaction, record: a crash between
@@ -204,6 +167,7 @@ class Worker:
         (and, on SQLite, the delivery lock). A stop request (SIGTERM) ends the batch after
         the message in flight; whatever is left is released at once for the next worker.
         """
+        self.last_batch = 0
         if not self._hold_sqlite_lock():
             return 0
         claimed: list = []
@@ -246,6 +210,7 @@ class Worker:
             if claimed:
                 self._release_claims()
             self._release_sqlite_lock()
+        self.last_batch = len(claimed)
         return len(claimed)
 
     def _batch_session(self, sessions: ExitStack, route: str) -> None:
@@ -451,293 +416,3 @@ class Worker:
         if inbound is not None:
             inbound.redacted_at = now()
             session.add(inbound)
-
-    # -- timers and retention -------------------------------------------------------------
-    def housekeeping(self) -> None:
-        with session_scope(self.engine) as session:
-            intake.expire_conversations(session)
-            vault.erase_due(session)
-            ratelimit.purge(session)
-            # Telegram (issue 3): forget processed updates and message ids past the deletion window.
-            from bots.telegram import service as telegram_state
-            from service.inbox import pending
-
-            pending.purge_processed(session)
-            telegram_state.purge(session)
-
-    def deadlines(self) -> dict[str, int]:
-        """Escalation timers: reminders, and one rung up when a body's deadline passed."""
-        from service.escalation.service import check_deadlines
-
-        with session_scope(self.engine) as session:
-            return check_deadlines(session)
-
-    def retention(self) -> int:
-        """Purge what the retention periods say must go (see service/retention)."""
-        from service.retention.service import purge
-
-        with session_scope(self.engine) as session:
-            return sum(purge(session, settings=self.settings, dry_run=False).values())
-
-    # -- urgent first, then the full triage ------------------------------------------------------
-    QUICK_BATCH = 200  # new reports read by the word lists per short transaction
-    QUICK_ROUNDS = 20  # at most this many such transactions per call
-    TRIAGE_CHUNK = 16  # at most this many reports embedded together and committed together
-    TRIAGE_CHUNK_SECONDS = 1.0  # a chunk is sized to take about this long (the urgent step runs between)
-    TRIAGE_SECONDS = 20.0  # a pass's full triage stops after this long (the rest: next pass, at once)
-    # The statuses whose reports the full triage still reads: new, and open cases (a handler may take
-    # or escalate an urgent case before the full triage reaches it). Not resolved or closed, not the
-    # end states (duplicate, withdrawn, rejected).
-    REFINE_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
-    ROUTE_LOCK_WAIT = 5.0  # seconds the urgent step waits for another worker's routing to end
-
-    def urgent_first(self) -> int:
-        """The quick, provisional step: new reports read by the word lists alone (no embedding,
-        a fraction of a millisecond each); the urgent ones are marked triaged, routed and their
-        alert queued in their own small transactions, and the alerts sent at once, whatever
-        else waits in the outbox. Safe to repeat and with several workers: each report is read
-        once (claimed with SKIP LOCKED on PostgreSQL), routing runs one process at a time, and
-        every alert has its dedupe key. Returns how many reports became urgent."""
-        from service.triage.quick import apply_provisional, classify_quick
-
-        urgent = 0
-        for _ in range(self.QUICK_ROUNDS):
-            query = (select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None),
-                                          col(Report.triage_language).is_(None),
-                                          col(Report.triage_confidence).is_(None))
-                     .order_by(col(Report.id)).limit(self.QUICK_BATCH))
-            if self.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            with session_scope(self.engine) as session:
-                due = session.exec(query).all()
-                for report in due:
-                    result = classify_quick(unseal(report.narrative_sealed))  # type: ignore[arg-type]
-                    urgent += apply_provisional(session, report, result)
-            if len(due) < self.QUICK_BATCH or self.stopping.is_set():
-                break
-        self.route_urgent()
-        self.deliver_alerts()
-        return urgent
-
-    def route_urgent(self) -> int:
-        """Route the urgent triaged reports not routed yet and queue their alerts (one transaction)."""
-        import time
-
-        from service.alerts.service import alert_urgent
-        from service.routing.service import route_new_reports
-
-        waited = time.monotonic() + self.ROUTE_LOCK_WAIT
-        while True:
-            with only_one(self.engine, "route") as mine:
-                if mine:
-                    with session_scope(self.engine) as session:
-                        routed = route_new_reports(session, idle_minutes=self.settings.conversation_idle_minutes,
-                                                   only_urgent=True)
-                        for report in routed:
-                            alert_urgent(session, report, self.settings)
-                    return len(routed)
-            if time.monotonic() > waited or self.stopping.is_set():
-                return 0  # another worker routes; the next call tries again
-            time.sleep(0.1)
-
-    def deliver_alerts(self) -> int:
-        """Send the urgent alert emails due now, before (and apart from) the rest of the outbox."""
-        from service.db import read_only_options
-
-        stamp = now()
-        with Session(self.engine) as session:
-            session.connection(execution_options=read_only_options(self.engine))  # SQLite: no write lock to look
-            waiting = session.exec(select(OutboundMessage.id).where(
-                OutboundMessage.status == "pending", col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX),
-                or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
-                or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
-            ).limit(1)).first()
-        if waiting is None:
-            return 0
-        return self.deliver_due(alerts_only=True)
-
-    def triage_new(self, limit: int = 500, *, between=None, seconds: float | None = None) -> int:  # type: ignore[no-untyped-def]
-        """The full triage (rules, model, sentence embedding) of reports that have had none yet,
-        or only the quick one: category, urgency, language, population, reasons.
-
-        In chunks embedded together and committed together, sized to take about
-        TRIAGE_CHUNK_SECONDS each (at most TRIAGE_CHUNK reports), so the urgent step that
-        `between` runs before each chunk (the worker's pass gives `urgent_first`) is never far
-        off, however loaded the machine. PostgreSQL: a chunk's reports are claimed with SKIP
-        LOCKED for the chunk. SQLite: the texts are read without the write lock and embedded
-        outside any transaction; the results are stored in one short one, skipping a report
-        triaged meanwhile (its reporter added text). `seconds` bounds the time spent."""
-        import time
-
-        from service.db import read_only_options
-        from service.triage.service import apply_triage, classify_many
-
-        started, total = time.monotonic(), 0
-        self._triage_more = False
-        sqlite = self.engine.dialect.name == "sqlite"
-        while total < limit:
-            if between is not None:
-                between()
-            if self.stopping.is_set():
-                break
-            size = max(1, min(self.TRIAGE_CHUNK, int(self.TRIAGE_CHUNK_SECONDS / self._per_report), limit - total))
-            query = (select(Report).where(
-                col(Report.triage_confidence).is_(None), col(Report.narrative_sealed).is_not(None),
-                # New reports, and those the quick step read (and alerted on when urgent) that are
-                # still open, whatever a handler did meanwhile (took, corrected, escalated them).
-                # The status index walks the open statuses alone: the working set, not the history.
-                col(Report.status).in_(self.REFINE_STATUSES),
-            ).order_by(col(Report.id)).limit(size))
-            chunk_started = time.monotonic()
-            if sqlite:
-                with Session(self.engine) as reading:
-                    reading.connection(execution_options=read_only_options(self.engine))
-                    due = [(r.id, unseal(r.narrative_sealed)) for r in reading.exec(query).all()]  # type: ignore[arg-type]
-                results = classify_many([t for _, t in due]) if due else []
-                with session_scope(self.engine) as session:
-                    for (report_id, text), result in zip(due, results, strict=True):
-                        report = session.get(Report, report_id)
-                        if (report is not None and report.triage_confidence is None
-                                and report.status in self.REFINE_STATUSES):
-                            apply_triage(session, report, text, result=result)
-            else:
-                # Several workers triage side by side, each its own reports (the others' are skipped).
-                with session_scope(self.engine) as session:
-                    reports = session.exec(query.with_for_update(skip_locked=True)).all()
-                    due = [(r.id, unseal(r.narrative_sealed)) for r in reports]  # type: ignore[arg-type]
-                    results = classify_many([t for _, t in due]) if due else []
-                    for report, (_, text), result in zip(reports, due, results, strict=True):
-                        apply_triage(session, report, text, result=result)
-            if due:
-                took = (time.monotonic() - chunk_started) / len(due)
-                self._per_report = 0.5 * self._per_report + 0.5 * took
-            total += len(due)
-            if len(due) < size:
-                break
-            if seconds is not None and time.monotonic() - started > seconds:
-                self._triage_more = True
-                break
-        return total
-
-    def triage_pass(self) -> int:
-        """The pass's triage duty: the full triage, with the urgent step before every chunk."""
-        return self.triage_new(between=self.urgent_first, seconds=self.TRIAGE_SECONDS)
-
-    def route_new(self) -> int:
-        """New reports: cluster, route to an organisation (and its ladder), alert on urgent ones."""
-        from service.alerts.service import alert_urgent
-        from service.routing.service import route_new_reports
-
-        # One worker at a time: two routing the same new report would both insert its route.
-        with only_one(self.engine, "route") as mine, session_scope(self.engine) as session:
-            if not mine:
-                return 0
-            routed = route_new_reports(session, idle_minutes=self.settings.conversation_idle_minutes)
-            for report in routed:
-                alert_urgent(session, report, self.settings)
-        return len(routed)
-
-    SEARCH_BATCH, SEARCH_BATCHES = 500, 40
-
-    def index_search(self) -> int:
-        """SQLite: put reports stored since the last pass into the narrative search index
-        (the webhook no longer does it; see service/queue/search_index.py). PostgreSQL: nothing.
-        One short transaction per batch (~50 ms of SQLite's write lock), so the webhook's
-        writer gets in between; at most SEARCH_BATCHES batches per pass."""
-        from service.queue.search_index import index_new_reports
-
-        total = 0
-        for _ in range(self.SEARCH_BATCHES):
-            with session_scope(self.engine) as session:
-                done = index_new_reports(session, limit=self.SEARCH_BATCH)
-            total += done
-            if done < self.SEARCH_BATCH:
-                break
-        return total
-
-    ANALYTICS_EVERY = timedelta(minutes=1)
-
-    def analytics(self) -> None:
-        """Keep the dashboards' pre-aggregated table current (incremental; at most once a minute)."""
-        from service.analytics import rollup
-
-        if self._analytics_at is not None and now() - self._analytics_at < self.ANALYTICS_EVERY:
-            return
-        with session_scope(self.engine) as session:
-            rollup.refresh(session)
-        self._analytics_at = now()
-
-    # The duties of one pass, in order: (name, method, key of its count in the pass's result).
-    DUTIES = (
-        ("replay", "replay_spool", "replayed"), ("urgent", "urgent_first", "urgent"),
-        ("triage", "triage_pass", "triaged"), ("route", "route_new", "routed"),
-        ("index", "index_search", "indexed"), ("deliver", "deliver_due", "delivered"),
-        ("deadlines", "deadlines", None), ("housekeeping", "housekeeping", None), ("retention", "retention", "purged"),
-        ("analytics", "analytics", None),
-    )
-
-    def run_once(self) -> dict[str, int]:
-        """One pass over every duty; returns what was done.
-
-        Each duty runs on its own: one that fails is logged (its name and the error type, never
-        content) and the others still run. `self.failed` names the duties that failed in this pass.
-        """
-        result: dict[str, int] = {}
-        self.failed: dict[str, str] = {}
-        for name, method, key in self.DUTIES:
-            if self.stopping.is_set():  # SIGTERM: the duties left wait for the next worker
-                break
-            try:
-                done = getattr(self, method)()
-            except Exception as exc:  # the database may be down, or one duty broken: the others go on
-                self.failed[name] = type(exc).__name__
-                log.error("worker duty %s failed: %s", name, type(exc).__name__)
-                continue
-            if isinstance(done, dict):
-                result.update(done)
-            elif key is not None:
-                result[key] = done
-        return result
-
-    def run_forever(self, *, interval: float = 2.0) -> None:
-        """Pass after pass until SIGTERM (or SIGINT): then the message in flight is finished,
-        the rest of the batch and SQLite's delivery lock are released, and the pass ends."""
-        self._stop_on_signals()
-        log.info("worker started (driver %s%s)", self.settings.effective_sms_driver,
-                 "; development outbox on: unconfigured channels are kept at /dev/outbox"
-                 if self.settings.dev_outbox_on else "")
-        lane = threading.Thread(target=self._urgent_lane, name="urgent-first", daemon=True)
-        lane.start()
-        while not self.stopping.is_set():
-            busy = self.run_once().get("delivered", 0) >= self.settings.outbox_batch
-            if not busy and not self._triage_more:  # a full batch means more is waiting: go again at once
-                self.stopping.wait(interval)
-        lane.join(30)
-        log.info("worker stopped")
-
-    URGENT_INTERVAL = 0.5  # seconds between two urgent steps of the looping worker's own lane
-
-    def _urgent_lane(self) -> None:
-        """The looping worker also runs the urgent step on its own, every URGENT_INTERVAL, in a
-        thread beside the pass: an urgent report then never waits for the rest of a pass (a long
-        outbox batch, the analytics rollup, a loaded machine's slow embedding). A Worker of its
-        own (its own claims and id), stopping with this one."""
-        lane = Worker(self.engine, self.settings, driver=self.sms)
-        lane.stopping = self.stopping
-        while not self.stopping.is_set():
-            try:
-                lane.urgent_first()
-            except Exception as exc:  # the database away for a moment: the next beat tries again
-                log.error("worker duty urgent (lane) failed: %s", type(exc).__name__)
-            self.stopping.wait(self.URGENT_INTERVAL)
-
-    def _stop_on_signals(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # signals reach the main thread only (e.g. a worker run inside a test)
-
-        def stop(signum: int, _frame: object) -> None:
-            log.info("worker stopping (signal %d): finishing the message in flight", signum)
-            self.stopping.set()
-
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, stop)

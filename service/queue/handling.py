@@ -125,6 +125,7 @@ def reroute(session: Session, *, user: User, report: Report, rule_key: str) -> R
         rule = routing.reroute_by_key(session, report, key=rule_key, actor=user.email)
     except NotFound:
         raise InvalidInput("no active routing rule has that key") from None
+    esc.auto_escalate(session, report, rule)
     _audit(session, user, "case.reroute", report, {"rule": old.rule_key if old else None, "org_id": org_before},
            {"rule": rule.rule_key, "version": rule.version, "org_id": report.org_id})
     return rule

@@ -196,16 +196,16 @@ def simulate(
 # -- cases ---------------------------------------------------------------------------------------
 def route_report(session: Session, report: Report, *, actor: str = "system") -> RoutingRule | None:
     """Route a case (the lead calls this after triage): sets report.org_id, remembers the rule version,
-    records it on the timeline, and escalates at once when the rule says so."""
+    records it on the timeline. Escalating at once when the rule says so is the caller's next step
+    (service/flows/routing.py)."""
     rule = match_rule(session, category=report.category, place_id=report.place_id, urgency=report.urgency,
                       population=report.population)
     return set_route(session, report, rule=rule, actor=actor)
 
 
-def set_route(
-    session: Session, report: Report, *, rule: RoutingRule | None, actor: str, auto: bool = True,
-) -> RoutingRule | None:
-    """Route a case by a given rule version (a handler rerouting after "not ours" uses this)."""
+def set_route(session: Session, report: Report, *, rule: RoutingRule | None, actor: str) -> RoutingRule | None:
+    """Route a case by a given rule version (a handler rerouting after "not ours" uses this).
+    A rule's auto-escalation is not done here: service/flows/routing.py routes, then escalates."""
     route = session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first()
     if route is None:
         route = ReportRoute(report_id=report.id)  # type: ignore[arg-type]
@@ -224,10 +224,6 @@ def set_route(
         "org": org.slug if org else None,
     })
     session.flush()
-    if auto and rule is not None and rule.auto_escalate:
-        from service.escalation.service import escalate
-
-        escalate(session, report, actor="rule:" + rule.rule_key, idempotency_key=f"auto:{report.id}:{rule.id}")
     return rule
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from service.outbox.models import OutboundMessage
-from service.outbox.worker import Worker
+from service.triage.tasks import FullTriage
+from service.worker import Worker
 from service.reports.models import ReportEvent
 from tests.routing.dialogue import DETENTION, DETENTION_ANSWERS, latest_report, org_of, people, text
 
@@ -23,15 +24,15 @@ def test_the_new_organisation_is_alerted_and_the_old_one_not_again(engine, setti
     number = "+85512000201"
     text(engine, settings, number, DETENTION, 0)
     worker = Worker(engine, settings)
-    worker.triage_new()
-    worker.route_new()
-    worker.deliver_due()
+    FullTriage(engine).run()
+    worker.run("route")
+    worker.run("deliver")
     assert [m["To"] for m in smtp.messages] == ["handler@khana.example"]  # routed before the place: KHANA
     for step, answer in enumerate(DETENTION_ANSWERS, start=1):
         text(engine, settings, number, answer, step)
-        worker.route_new()
-        worker.deliver_due()
-    worker.deliver_due()
+        worker.run("route")
+        worker.run("deliver")
+    worker.run("deliver")
     to = sorted(m["To"] for m in smtp.messages)
     # KHANA once (not again); legal aid's handler and supervisor; the PDCC (escalated at once).
     assert to.count("handler@khana.example") == 1
@@ -44,8 +45,8 @@ def test_the_new_organisation_is_alerted_and_the_old_one_not_again(engine, setti
                                                   ReportEvent.kind == "urgent_alert")).all()
         assert [a.detail["people"] for a in alerts] == [1, 2]
     # Further passes: nobody is alerted twice.
-    worker.route_new()
-    worker.deliver_due()
+    worker.run("route")
+    worker.run("deliver")
     assert len(smtp.messages) == len(to)
 
 
@@ -54,17 +55,17 @@ def test_an_alert_not_yet_sent_to_the_old_organisation_is_withdrawn(engine, sett
     number = "+85512000202"
     text(engine, settings, number, DETENTION, 0)
     worker = Worker(engine, settings)
-    worker.triage_new()
-    worker.route_new()  # KHANA's alert is queued, not yet delivered (no deliver_due)
+    FullTriage(engine).run()
+    worker.run("route")  # KHANA's alert is queued, not yet delivered (no deliver_due)
     for step, answer in enumerate(DETENTION_ANSWERS, start=1):
         text(engine, settings, number, answer, step)
-    worker.route_new()
+    worker.run("route")
     with Session(engine) as s:
         report = latest_report(s)
         rows = _alerts(s, report.id)  # type: ignore[arg-type]
         assert [r.status for r in rows] == ["cancelled", "pending", "pending"]
         assert rows[0].to_sealed is None and rows[0].body_sealed is None
-    worker.deliver_due()
+    worker.run("deliver")
     to = sorted(m["To"] for m in smtp.messages)
     assert "handler@khana.example" not in to
     assert "handler@legalaid.example" in to and "supervisor@legalaid.example" in to

@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 
 from service.kit.clock import now
 from service.outbox.models import DeliveryAttempt, OutboundMessage
-from service.outbox.worker import Worker
+from service.alerts.tasks import deliver_alerts
+from service.worker import Worker
 from tests.routing.dialogue import DETENTION, people, text
 
 
@@ -28,7 +29,7 @@ def _urgent(engine, settings, count: int) -> None:  # type: ignore[no-untyped-de
 
 def test_a_pass_sends_its_alert_emails_over_one_smtp_session(engine, settings, seeded, smtp) -> None:  # type: ignore[no-untyped-def]
     _urgent(engine, settings, 6)
-    assert Worker(engine, settings).urgent_first() == 6
+    assert Worker(engine, settings).run("urgent") == 6
     with Session(engine) as s:
         alerts = _alerts(s)
         assert len(alerts) >= 6 and {a.status for a in alerts} == {"sent"}
@@ -42,7 +43,7 @@ def test_a_session_dropped_mid_batch_loses_no_alert_and_doubles_none(engine, set
     _urgent(engine, settings, 6)
     smtp.mailbox.drop_at = 3
     worker = Worker(engine, settings)
-    worker.urgent_first()
+    worker.run("urgent")
     with Session(engine) as s:
         alerts = _alerts(s)
         count = len(alerts)
@@ -56,7 +57,7 @@ def test_a_session_dropped_mid_batch_loses_no_alert_and_doubles_none(engine, set
     with Session(engine) as s:
         s.execute(update(OutboundMessage).values(next_attempt_at=now() - timedelta(seconds=1)))
         s.commit()
-    worker.deliver_alerts()
+    deliver_alerts(worker.deliverer)
     with Session(engine) as s:
         assert {a.status for a in _alerts(s)} == {"sent"}
     ids = [m["Idempotency-Key"] for m in smtp.messages]

@@ -13,7 +13,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from service.outbox.models import OutboundMessage
-from service.outbox.worker import Worker
+from service.triage.tasks import FullTriage
+from service.worker import Worker
 from service.reports.models import Report, ReportEvent
 from service.routing.models import ReportRoute
 from tests.routing.dialogue import DETENTION, people, text
@@ -48,7 +49,7 @@ def test_urgent_report_is_alerted_before_the_full_triage_and_refined_after(engin
     text(engine, settings, "+85512000310", DETENTION, 0)
     worker = Worker(engine, settings)
 
-    assert worker.urgent_first() == 1
+    assert worker.run("urgent") == 1
     assert [m["To"] for m in smtp.messages] == ["handler@khana.example"], "the alert went out in the quick step"
     with Session(engine) as s:
         urgent = _report_of(s, "ប៉ូលីស")
@@ -62,10 +63,10 @@ def test_urgent_report_is_alerted_before_the_full_triage_and_refined_after(engin
         assert s.exec(select(func.count()).select_from(ReportRoute)).one() == 1, "ordinary reports wait"
         urgent_id = urgent.id
 
-    assert worker.urgent_first() == 0, "a second quick step finds nothing new"
-    assert worker.triage_new() == 6
-    worker.route_new()
-    worker.deliver_due()
+    assert worker.run("urgent") == 0, "a second quick step finds nothing new"
+    assert FullTriage(engine).run() == 6
+    worker.run("route")
+    worker.run("deliver")
     assert len(smtp.messages) == 1, "refining the urgent report sends no second alert"
     with Session(engine) as s:
         report = s.get_one(Report, urgent_id)
@@ -88,9 +89,9 @@ def test_a_report_the_model_makes_urgent_is_alerted_after_the_full_triage(engine
     people(engine)
     text(engine, settings, "+85512000320", found, 0)
     worker = Worker(engine, settings)
-    assert worker.urgent_first() == 0 and smtp.messages == []
-    assert worker.triage_new() == 1
-    worker.urgent_first()  # what the pass runs before its next chunk
+    assert worker.run("urgent") == 0 and smtp.messages == []
+    assert FullTriage(engine).run() == 1
+    worker.run("urgent")  # what the pass runs before its next chunk
     assert len(smtp.messages) >= 1, "the model added urgency: alerted then"
     with Session(engine) as s:
         report = s.exec(select(Report)).one()
@@ -126,7 +127,7 @@ def test_two_workers_quick_step_at_once_alert_each_case_once(engine, settings, s
     def run(worker: Worker) -> None:
         start.wait()
         try:
-            worker.urgent_first()
+            worker.run("urgent")
         except Exception as exc:  # a failing step is what this test is about
             errors.append(type(exc).__name__)
 
@@ -136,7 +137,7 @@ def test_two_workers_quick_step_at_once_alert_each_case_once(engine, settings, s
     for thread in threads:
         thread.join(120)
     for worker in workers:
-        worker.urgent_first()
+        worker.run("urgent")
     assert errors == []
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(ReportRoute)).one() == count
@@ -159,7 +160,7 @@ def test_a_case_a_handler_acted_on_before_the_full_triage_is_still_refined(engin
         text(engine, settings, f"+8551200034{i}", f"{DETENTION} ({i})", 0)
     text(engine, settings, "+85512000350", PLAIN, 0)
     worker = Worker(engine, settings)
-    assert worker.urgent_first() == 3
+    assert worker.run("urgent") == 3
     with Session(engine) as s:
         handler = s.exec(select(User).where(User.email == "handler@khana.example")).one()
         taken, corrected, rejected = (_report_of(s, f"({i})") for i in range(3))
@@ -175,9 +176,9 @@ def test_a_case_a_handler_acted_on_before_the_full_triage_is_still_refined(engin
                (("taken", taken), ("corrected", corrected), ("rejected", rejected), ("plain", plain))}
         routes_before = {r.report_id: (r.rule_id, r.actor) for r in s.exec(select(ReportRoute)).all()}
 
-    assert worker.triage_new() == 3, "the two taken urgent cases and the plain one; not the rejected one"
-    worker.route_new()
-    worker.deliver_due()
+    assert FullTriage(engine).run() == 3, "the two taken urgent cases and the plain one; not the rejected one"
+    worker.run("route")
+    worker.run("deliver")
     with Session(engine) as s:
         taken, corrected, rejected, plain = (s.get_one(Report, ids[k]) for k in ("taken", "corrected", "rejected", "plain"))
         for report in (taken, corrected, plain):

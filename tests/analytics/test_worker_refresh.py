@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from service.analytics.rollup import AnalyticsState
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.reports.service import create_report
 
 

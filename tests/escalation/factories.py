@@ -12,7 +12,7 @@ from service.outbox.models import OutboundMessage
 from service.places.models import Place
 from service.reports.models import Report
 from service.reports.service import create_report, find_or_create_reporter
-from service.routing.service import route_report
+from service.flows.routing import route_report
 
 
 def make_case(

@@ -17,7 +17,7 @@ from service.bodies.service import DATA_FILE, get_body, load_bodies, upsert_body
 from service.config import get_settings
 from service.escalation import service as esc
 from service.kit.errors import InvalidInput
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.escalation.factories import make_case
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -16,7 +16,7 @@ from service.kit.errors import InvalidInput
 from service.outbox import registry
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.outbox.service import dead_letters, retry_now
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.escalation.factories import make_case, outbox
 
 

@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from service.bodies.service import get_body, issue_api_token, upsert_body, webhook_secret
 from service.config import get_settings
 from service.escalation import service as esc
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.reports.models import Report, ReportEvent
-from service.routing.service import route_report
+from service.flows.routing import route_report
 from tests.support.database import configure
 from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, Phone
 

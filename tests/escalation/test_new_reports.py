@@ -7,7 +7,8 @@ from sqlmodel import Session, select
 from service.intake.models import Conversation
 from service.orgs.models import Organisation
 from service.orgs.service import create_user
-from service.outbox.worker import Worker
+from service.triage.tasks import FullTriage
+from service.worker import Worker
 from service.reports.models import Report, ReportEvent
 from service.routing.models import ReportRoute
 from tests.escalation.factories import make_case
@@ -38,10 +39,10 @@ def test_urgent_report_is_routed_at_once_and_alerts_the_organisation(engine, set
         waiting = new_report(s, talking=True)
         s.commit()
     worker = Worker(engine, settings)
-    assert worker.route_new() == 0, "nothing is routed before triage"
-    assert worker.triage_new() == 2
-    assert worker.route_new() == 1, "only the urgent one: the other reporter is still answering"
-    worker.deliver_due()
+    assert worker.run("route") == 0, "nothing is routed before triage"
+    assert FullTriage(engine).run() == 2
+    assert worker.run("route") == 1, "only the urgent one: the other reporter is still answering"
+    worker.run("deliver")
     with Session(engine) as s:
         report = s.get_one(Report, urgent)
         khana = s.exec(select(Organisation).where(Organisation.slug == "khana-demo")).one()
@@ -54,8 +55,8 @@ def test_urgent_report_is_routed_at_once_and_alerts_the_organisation(engine, set
     body = mails[0].get_content()
     assert f"/cases/{urgent}" in body and "ARV" not in body and "nurse" not in body
     # Another pass: nothing routed or mailed twice.
-    assert worker.route_new() == 0
-    worker.deliver_due()
+    assert worker.run("route") == 0
+    worker.run("deliver")
     assert len(smtp.messages) == 2
 
 
@@ -64,12 +65,12 @@ def test_a_report_is_routed_once_its_dialogue_is_over(engine, settings, seeded) 
         report_id = new_report(s, talking=True)
         s.commit()
     worker = Worker(engine, settings)
-    assert worker.triage_new() == 1 and worker.route_new() == 0
+    assert FullTriage(engine).run() == 1 and worker.run("route") == 0
     with Session(engine) as s:
         for conversation in s.exec(select(Conversation)).all():
             s.delete(conversation)
         s.commit()
-    assert worker.route_new() == 1
+    assert worker.run("route") == 1
     with Session(engine) as s:
         assert s.get_one(Report, report_id).org_id is not None
         # No SMTP configured: the queue shows it; no alert is queued for a normal case anyway.

@@ -20,7 +20,7 @@ from service.evidence.service import store_evidence
 from service.intake.models import ContactVault
 from service.kit.crypto import unseal
 from service.outbox.models import OutboundMessage
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.reports.models import Report
 from service.retention.service import purge
 from tests.escalation.factories import make_case

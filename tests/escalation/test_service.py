@@ -135,7 +135,7 @@ def test_urgent_detention_rule_escalates_at_once(s: Session) -> None:
     report = make_case(s, narrative="They took him to the centre this morning", category="human_rights_violation",
                        place="KH-1", population="people_who_use_drugs", route=False)
     report.urgency = "urgent"
-    from service.routing.service import route_report
+    from service.flows.routing import route_report
 
     route_report(s, report, actor="triage")
     (escalation,) = s.exec(select(Escalation)).all()

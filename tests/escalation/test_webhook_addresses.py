@@ -11,7 +11,7 @@ from service.escalation import service as esc
 from service.kit.errors import InvalidInput
 from service.kit.netguard import AddressRefused, check_url
 from service.outbox.models import OutboundMessage
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.escalation.factories import make_case
 
 REFUSED = ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8000/x", "http://10.0.0.5/hook",

@@ -10,7 +10,7 @@ from service.escalation import service as esc
 from service.kit.errors import InvalidInput
 from service.outbox.models import OutboundMessage
 from service.outbox.service import retry_now
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.reports.service import withdraw
 from tests.escalation.factories import make_case
 

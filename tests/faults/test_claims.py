@@ -49,7 +49,7 @@ def test_a_send_after_the_claim_passed_to_another_worker_is_recorded(settings, e
     receiver is answering) still records that it sent, as a possible duplicate."""
     import threading
 
-    from service.outbox.worker import Worker
+    from service.worker import Worker
 
     receiver = WebhookReceiver(delay=1.0)
     try:
@@ -66,7 +66,7 @@ def test_a_send_after_the_claim_passed_to_another_worker_is_recorded(settings, e
 
         thief = threading.Thread(target=take_over)
         thief.start()
-        worker.deliver_due()
+        worker.run("deliver")
         thief.join()
         with Session(engine) as s:
             row = s.exec(select(OutboundMessage)).one()

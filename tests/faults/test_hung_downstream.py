@@ -90,7 +90,7 @@ def test_a_hung_twilio_does_not_stop_the_other_duties(settings, engine, tmp_path
 def test_a_failing_twilio_costs_one_attempt_per_batch_and_everything_is_sent_once_later(settings, engine, fake_twilio, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Twilio answers 500: the first SMS of the batch records a failed attempt, the others are
     put back untried, the webhook in the same batch goes out; later each SMS is created once."""
-    from service.outbox.worker import Worker
+    from service.worker import Worker
     from tests.support.database import configure
 
     live = configure(monkeypatch, SAMLENG_SMS_DRIVER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
@@ -105,7 +105,7 @@ def test_a_failing_twilio_costs_one_attempt_per_batch_and_everything_is_sent_onc
         queue_webhooks(engine, receiver, 1)
         fake_twilio.fail_next, fake_twilio.fail_status = 1, 500
         worker = Worker(engine, live)
-        worker.deliver_due()
+        worker.run("deliver")
         assert len(receiver.processed) == 1, "the webhook did not wait for Twilio"
         assert len(fake_twilio.requests) == 1, "one failing call per batch, not one per message"
         with Session(engine) as s:
@@ -116,7 +116,7 @@ def test_a_failing_twilio_costs_one_attempt_per_batch_and_everything_is_sent_onc
             s.exec(update(OutboundMessage).where(OutboundMessage.status == "pending")  # type: ignore[call-overload]
                    .values(next_attempt_at=now()))
             s.commit()
-        worker.deliver_due()
+        worker.run("deliver")
         created = sorted(form["To"] for method, path, form in fake_twilio.requests[1:] if path.endswith("/Messages.json"))
         assert created == numbers, "each SMS created exactly once after Twilio recovered"
         with Session(engine) as s:

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from service.kit.clock import now
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.outbox.service import enqueue_message
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.support.database import configure
 from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
 from tests.support.telegram_fake import BOT_TOKEN, FakeBotApi
@@ -84,7 +84,7 @@ def test_the_sending_mark_is_committed_before_the_provider_is_called(settings, e
             seen.append(s.get(OutboundMessage, outbound_id).sending_at)  # type: ignore[union-attr]
 
     fake_twilio.on_create = look
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     assert len(seen) == 1 and seen[0] is not None, "marked 'sending' before Twilio was called"
     row, _ = row_and_attempts(engine, outbound_id)
     assert row.status == "sent" and row.sending_at is None, "the mark is cleared once the send is recorded"
@@ -95,7 +95,7 @@ def test_an_answered_refusal_clears_the_mark_and_a_lost_answer_keeps_it(settings
     twilio_settings(settings, monkeypatch, fake_twilio)
     refused = queue(engine)
     fake_twilio.fail_next, fake_twilio.fail_status = 1, 503  # Twilio answered: it has nothing
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     assert row_and_attempts(engine, refused)[0].sending_at is None
     settings.outbox_timeout = 0.5
     lost = queue(engine, body="Another update on your report.")
@@ -104,7 +104,7 @@ def test_an_answered_refusal_clears_the_mark_and_a_lost_answer_keeps_it(settings
         s.commit()
     fake_twilio.hanging.set()  # the call ends without an answer: Twilio may have it
     try:
-        Worker(engine, settings).deliver_due()
+        Worker(engine, settings).run("deliver")
     finally:
         fake_twilio.hanging.clear()
     row, attempts = row_and_attempts(engine, lost)
@@ -116,7 +116,7 @@ def test_an_interrupted_sms_twilio_has_is_recorded_not_sent_again(settings, engi
     twilio_settings(settings, monkeypatch, fake_twilio)
     sid = twilio_has(fake_twilio)
     outbound_id = queue(engine, interrupted=True)
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     assert posts(fake_twilio) == [], "not texted a second time"
     gets = [params for method, _, params in fake_twilio.requests if method == "GET"]
     assert gets and gets[0]["To"] == NUMBER
@@ -129,7 +129,7 @@ def test_an_interrupted_sms_whose_body_twilio_already_redacted_is_found(settings
     twilio_settings(settings, monkeypatch, fake_twilio)
     sid = twilio_has(fake_twilio, body="")
     outbound_id = queue(engine, interrupted=True)
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     assert posts(fake_twilio) == []
     assert row_and_attempts(engine, outbound_id)[0].provider_id == sid
 
@@ -146,7 +146,7 @@ def test_an_interrupted_sms_twilio_does_not_have_is_sent(case: str, settings, en
         with fake_twilio.lock:
             fake_twilio.messages[-1]["date_created"] = "Mon, 01 Jun 2026 08:00:00 +0000"
     outbound_id = queue(engine, interrupted=True)
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     assert len(posts(fake_twilio)) == 1
     row, attempts = row_and_attempts(engine, outbound_id)
     assert row.status == "sent" and row.provider_id != fake_twilio.messages[0]["sid"]
@@ -163,7 +163,7 @@ def test_a_status_callback_names_the_interrupted_row_by_its_tag(settings, engine
     with Session(engine) as s:
         record_status(s, sid="SM" + "a" * 32, status="delivered", error_code="", settings=settings, outbox_id=outbound_id)
         s.commit()
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     assert fake_twilio.requests == [] or posts(fake_twilio) == []
     row, attempts = row_and_attempts(engine, outbound_id)
     assert row.status == "sent" and row.provider_id == "SM" + "a" * 32 and row.delivered_at is not None
@@ -215,7 +215,7 @@ def test_an_interrupted_telegram_message_is_sent_again_and_says_so(settings, eng
         for field in ("telegram_bot_token", "telegram_api_base"):
             setattr(settings, field, getattr(new, field))
         outbound_id = queue(engine, channel="telegram", to="424242", interrupted=True)
-        Worker(engine, settings).deliver_due()
+        Worker(engine, settings).run("deliver")
         assert len(bot_api.of("sendMessage")) == 1
         row, attempts = row_and_attempts(engine, outbound_id)
         assert row.status == "sent" and row.sending_at is None
@@ -233,7 +233,7 @@ def test_a_message_twilio_has_for_another_row_is_not_taken_for_the_interrupted_o
         other.provider_id, other.status = sid, "sent"  # type: ignore[union-attr]
         s.commit()
     outbound_id = queue(engine, interrupted=True)
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     assert len(posts(fake_twilio)) == 1, "sent: the message Twilio has is the other row's"
     row, _ = row_and_attempts(engine, outbound_id)
     assert row.status == "sent" and row.provider_id not in (None, sid)

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from service.inbox.models import InboundMessage
 from service.kit.files import write_durably
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.reports.models import Report
 from tests.support.outage import outage, outage_phone  # noqa: F401
 from tests.support.twilio_fake import Phone, new_sid, twiml_text
@@ -100,7 +100,7 @@ def test_sms_not_acknowledged_when_the_spool_write_fails(outage, outage_phone: P
     assert again.status_code == 200 and twiml_text(again)
     assert stored(engine, sid) == (1, 1)
     assert outage_phone.post(params).status_code == 200
-    Worker(engine, settings).replay_spool()
+    Worker(engine, settings).run("replay")
     assert stored(engine, sid) == (1, 1), "stored exactly once"
 
 
@@ -112,6 +112,6 @@ def test_sms_spooled_through_short_writes_is_acknowledged_and_replayed_whole(out
     with outage.down(), disk(monkeypatch, spool, chunk=1000, free=None):
         response = outage_phone.post(params)
         assert response.status_code == 200 and "Received" in twiml_text(response)
-    assert Worker(engine, settings).replay_spool() == 1
+    assert Worker(engine, settings).run("replay") == 1
     assert [p for p in spool.iterdir()] == [], "replayed, nothing moved aside as unreadable"
     assert stored(engine, sid) == (1, 1)

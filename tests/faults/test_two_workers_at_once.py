@@ -16,7 +16,8 @@ from service.inbox.models import InboundMessage as InboxRow
 from service.inbox.spool import Spool
 from service.intake.schemas import InboundMessage
 from service.kit.clock import now
-from service.outbox.worker import Worker
+from service.triage.tasks import FullTriage
+from service.worker import Worker
 
 
 def test_two_workers_replaying_one_spool_take_each_file_once(settings, engine, places, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +35,7 @@ def test_two_workers_replaying_one_spool_take_each_file_once(settings, engine, p
     def replay(worker: Worker) -> None:
         start.wait()
         try:
-            worker.replay_spool()
+            worker.run("replay")
         except Exception as exc:  # a pass that fails is what this test is about
             errors.append(type(exc).__name__)
 
@@ -44,7 +45,7 @@ def test_two_workers_replaying_one_spool_take_each_file_once(settings, engine, p
     for thread in threads:
         thread.join(120)
     for worker in workers:  # whatever one left is done on a later pass
-        worker.replay_spool()
+        worker.run("replay")
     assert errors == []
     assert spool.set_aside() == [], [p.with_suffix(".reason").read_text() for p in spool.set_aside()]
     assert spool.pending() == []
@@ -70,7 +71,7 @@ def test_two_workers_routing_at_once_route_each_report_once(settings, engine, pl
                                       received_at=now()), settings=settings)
         s.commit()
     workers = [Worker(engine, settings), Worker(engine, settings)]
-    workers[0].triage_new()
+    FullTriage(engine).run()
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Report).where(Report.urgency == "urgent")).one() == count
     start, errors = threading.Barrier(2), []
@@ -78,7 +79,7 @@ def test_two_workers_routing_at_once_route_each_report_once(settings, engine, pl
     def route(worker: Worker) -> None:
         start.wait()
         try:
-            worker.route_new()
+            worker.run("route")
         except Exception as exc:
             errors.append(type(exc).__name__)
 
@@ -87,7 +88,7 @@ def test_two_workers_routing_at_once_route_each_report_once(settings, engine, pl
         thread.start()
     for thread in threads:
         thread.join(120)
-    workers[0].route_new()
+    workers[0].run("route")
     assert errors == []
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(ReportRoute)).one() == count

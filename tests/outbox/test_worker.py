@@ -12,7 +12,8 @@ from service.inbox.models import InboundMessage
 from service.kit.clock import now
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.outbox.service import enqueue_message
-from service.outbox.worker import MAX_ATTEMPTS, Worker, backoff
+from service.outbox.worker import MAX_ATTEMPTS, backoff
+from service.worker import Worker
 from tests.support.database import configure
 from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi, Phone, new_sid, sign
 

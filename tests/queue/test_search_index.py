@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel
 
 import service.models  # noqa: F401  (every table, for the foreign keys)
 from service.orgs.service import create_org, create_user
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.queue import search_index
 from service.queue import service as queue
 from service.queue.service import Filters
@@ -70,8 +70,8 @@ def test_a_fresh_report_is_found_before_and_after_the_worker_indexes_it(engine, 
         assert found(s, user, "Methadone") == [fresh.id]  # ... and found all the same
         assert found(s, user, "khmer-nothing") == []
 
-    assert Worker(engine, settings).index_search() == (4 if sqlite else 0)
-    assert Worker(engine, settings).index_search() == 0  # nothing left
+    assert Worker(engine, settings).run("index") == (4 if sqlite else 0)
+    assert Worker(engine, settings).run("index") == 0  # nothing left
 
     with Session(engine, expire_on_commit=False) as s:
         assert search_index.pending_count(s) == 0
@@ -104,7 +104,7 @@ def test_an_edited_or_withdrawn_narrative_is_reindexed(engine, settings, user, w
     with Session(engine, expire_on_commit=False) as s:
         report = make_report(s, org_id=user.org_id, text="first words")
         s.commit()
-    Worker(engine, settings).index_search()
+    Worker(engine, settings).run("index")
     with Session(engine, expire_on_commit=False) as s:
         report = s.get(Report, report.id)
         append_narrative(s, report, "methadone clinic closed")
@@ -130,7 +130,7 @@ def test_an_unindexed_report_edited_before_the_worker_comes_is_indexed_as_it_is_
         append_narrative(s, report, "methadone clinic closed")  # the UPDATE trigger must leave the index alone
         s.commit()
         assert found(s, user, "methadone") == [report.id]
-    Worker(engine, settings).index_search()
+    Worker(engine, settings).run("index")
     with Session(engine, expire_on_commit=False) as s:
         assert found(s, user, "methadone") == [report.id]
         if s.get_bind().dialect.name == "sqlite":
@@ -144,7 +144,7 @@ def test_a_deleted_report_leaves_the_index_and_a_reused_id_is_not_lost(engine, s
         unindexed_gone = None
         last = make_report(s, org_id=user.org_id, text="the methadone clinic was closed")
         s.commit()
-    Worker(engine, settings).index_search()
+    Worker(engine, settings).run("index")
     with Session(engine, expire_on_commit=False) as s:
         unindexed_gone = make_report(s, org_id=user.org_id, text="methadone again, never indexed")
         s.commit()
@@ -168,7 +168,7 @@ def test_a_deleted_report_leaves_the_index_and_a_reused_id_is_not_lost(engine, s
         assert set(found(s, user, "methadone")) == {kept.id, reused.id}
         if sqlite:
             assert reused.id > mark(s)
-    assert Worker(engine, settings).index_search() == (1 if sqlite else 0)
+    assert Worker(engine, settings).run("index") == (1 if sqlite else 0)
     with Session(engine, expire_on_commit=False) as s:
         assert set(found(s, user, "methadone")) == {kept.id, reused.id}
         if sqlite:
@@ -184,7 +184,7 @@ def test_search_sql_is_safe_for_like_and_fts_syntax(engine, settings, user) -> N
         assert found(s, user, "fee_t") == [plain.id]
         assert found(s, user, "1_0") == []
         assert found(s, user, 'x" OR "y') == []
-    Worker(engine, settings).index_search()
+    Worker(engine, settings).run("index")
     with Session(engine, expire_on_commit=False) as s:
         assert found(s, user, "100%") == [plain.id]
         assert found(s, user, "1_0") == []
@@ -210,10 +210,12 @@ def test_a_worker_pass_indexes_everything_waiting_in_short_transactions(engine, 
         s.commit()
         sqlite = s.get_bind().dialect.name == "sqlite"
     worker = Worker(engine, settings)
-    monkeypatch.setattr(worker, "SEARCH_BATCH", 3)
-    monkeypatch.setattr(worker, "SEARCH_BATCHES", 2)
-    assert worker.index_search() == (6 if sqlite else 0)  # two batches of 3, the rest next pass
-    assert worker.index_search() == (1 if sqlite else 0)
+    from service.queue import tasks as queue_tasks
+
+    monkeypatch.setattr(queue_tasks, "BATCH", 3)
+    monkeypatch.setattr(queue_tasks, "BATCHES", 2)
+    assert worker.run("index") == (6 if sqlite else 0)  # two batches of 3, the rest next pass
+    assert worker.run("index") == (1 if sqlite else 0)
     with Session(engine, expire_on_commit=False) as s:
         assert set(found(s, user, "pharmacy")) == {r.id for r in reports}
         if sqlite:

@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 
 from service.escalation import service as esc
 from service.orgs.models import User
-from service.outbox.worker import Worker
+from service.triage.tasks import FullTriage
+from service.worker import Worker
 from service.queue import actions
 from service.reports.models import Report, ReportEvent
 from service.routing import service as routing
@@ -22,8 +23,8 @@ def test_the_detention_report_moves_to_legal_aid_and_is_escalated_at_once(engine
     number = "+85512000101"
     text(engine, settings, number, DETENTION, 0)
     worker = Worker(engine, settings)
-    worker.triage_new()
-    worker.route_new()
+    FullTriage(engine).run()
+    worker.run("route")
     with Session(engine) as s:
         report = latest_report(s)
         assert report.urgency == "urgent" and report.population == "people_who_use_drugs"
@@ -32,7 +33,7 @@ def test_the_detention_report_moves_to_legal_aid_and_is_escalated_at_once(engine
         assert rule_of(s, report) == "default" and org_of(s, report) == "khana-demo"
     for step, answer in enumerate(DETENTION_ANSWERS, start=1):
         text(engine, settings, number, answer, step)
-        worker.route_new()
+        worker.run("route")
     with Session(engine) as s:
         report = latest_report(s)
         assert org_of(s, report) == "legal-aid-demo"
@@ -48,14 +49,14 @@ def test_the_detention_report_moves_to_legal_aid_and_is_escalated_at_once(engine
         assert escalated_to(s, report) == ["bmc-pdcc", "nacd"]
         s.commit()
     # Escalated: no longer routed automatically, whatever changes.
-    assert worker.route_new() == 0
+    assert worker.run("route") == 0
 
 
 def _urgent_unplaced(engine, settings, number: str) -> int:  # type: ignore[no-untyped-def]
     text(engine, settings, number, DETENTION, 0)
     worker = Worker(engine, settings)
-    worker.triage_new()
-    worker.route_new()
+    FullTriage(engine).run()
+    worker.run("route")
     with Session(engine) as s:
         return latest_report(s).id  # type: ignore[return-value]
 
@@ -82,7 +83,7 @@ def test_once_a_person_has_acted_the_case_stays_where_it_is(engine, settings, se
         s.commit()
     for step, answer in enumerate(DETENTION_ANSWERS, start=1):
         text(engine, settings, "+85512000102", answer, step)
-    Worker(engine, settings).route_new()
+    Worker(engine, settings).run("route")
     with Session(engine) as s:
         report = s.get_one(Report, report_id)
         assert report.place_id is not None
@@ -98,7 +99,7 @@ def test_reading_a_case_is_not_acting_on_it(engine, settings, seeded) -> None:  
         s.commit()
     for step, answer in enumerate(DETENTION_ANSWERS, start=1):
         text(engine, settings, "+85512000103", answer, step)
-    Worker(engine, settings).route_new()
+    Worker(engine, settings).run("route")
     with Session(engine) as s:
         assert org_of(s, s.get_one(Report, report_id)) == "legal-aid-demo"
 
@@ -113,14 +114,14 @@ def test_a_handlers_triage_correction_routes_the_case_again(engine, settings, se
         s.commit()
         report_id = report.id
     worker = Worker(engine, settings)
-    worker.route_new()
+    worker.run("route")
     with Session(engine) as s:
         report = s.get_one(Report, report_id)
         assert rule_of(s, report) == "drug-detention" and escalated_to(s, report) == []
         handler = s.exec(select(User).where(User.email == "handler@legalaid.example")).one()
         actions.correct_triage(s, user=handler, report=report, urgency="urgent")  # "he is held now"
         s.commit()
-    worker.route_new()
+    worker.run("route")
     with Session(engine) as s:
         report = s.get_one(Report, report_id)
         assert rule_of(s, report) == "detention-urgent" and escalated_to(s, report) == ["bmc-pdcc"]
@@ -138,7 +139,7 @@ def test_a_handlers_population_correction_routes_the_case_again(engine, settings
         s.commit()
         report_id = report.id
     worker = Worker(engine, settings)
-    worker.route_new()
+    worker.run("route")
     with Session(engine) as s:
         report = s.get_one(Report, report_id)
         assert rule_of(s, report) == "hc-service"
@@ -150,7 +151,7 @@ def test_a_handlers_population_correction_routes_the_case_again(engine, settings
                                                  ReportEvent.kind == "triage_corrected")).one()
         assert event.detail["from"]["population"] is None
         assert event.detail["to"]["population"] == "people_who_use_drugs"
-    worker.route_new()
+    worker.run("route")
     with Session(engine) as s:
         report = s.get_one(Report, report_id)
         assert rule_of(s, report) == "drug-detention" and org_of(s, report) == "legal-aid-demo"
@@ -165,14 +166,14 @@ def test_a_change_that_keeps_the_rule_moves_nothing(engine, settings, seeded) ->
         s.commit()
         report_id = report.id
     worker = Worker(engine, settings)
-    assert worker.route_new() == 1
+    assert worker.run("route") == 1
     with Session(engine) as s:
         report = s.get_one(Report, report_id)
         report.category = "stigma_discrimination"  # still kp-hiv
         s.add(report)
         s.commit()
-    assert worker.route_new() == 0
+    assert worker.run("route") == 0
     with Session(engine) as s:
         events = s.exec(select(ReportEvent).where(ReportEvent.report_id == report_id, ReportEvent.kind == "routed")).all()
         assert len(events) == 1
-    assert worker.route_new() == 0
+    assert worker.run("route") == 0

@@ -17,7 +17,8 @@ from service.intake.schemas import InboundMessage
 from service.intake.service import receive
 from service.orgs.models import Organisation
 from service.orgs.service import create_org
-from service.outbox.worker import Worker
+from service.triage.tasks import FullTriage
+from service.worker import Worker
 from service.places.models import Place
 from service.reports.models import Report
 from service.routing import service as routing
@@ -87,8 +88,8 @@ def test_an_ex_miner_reaches_the_association_then_climbs_to_the_regional_mechani
         _dialogue(s, settings, number, texts)
         s.commit()
     worker = Worker(engine, settings)
-    worker.triage_new()
-    worker.route_new()
+    FullTriage(engine).run()
+    worker.run("route")
     with Session(engine, expire_on_commit=False) as s:
         report = s.exec(select(Report)).one()
         place = s.get_one(Place, report.place_id)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from service.intake.models import ContactVault
 from service.kit.crypto import unseal
 from service.ops.logs import configure_logging
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.support.twilio_fake import Phone
 
 NUMBER = "+85512345678"

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from service.outbox.worker import Worker
+from service.triage.tasks import FullTriage
+from service.worker import Worker
 from service.inbox.models import InboundMessage
 from service.intake.models import ContactVault, Conversation
 from service.kit import receipts
@@ -84,7 +85,7 @@ def test_skip_everything_still_gives_a_receipt(phone: Phone, engine, settings) -
     assert report.place_id is None and report.consent_followup is None
     assert report.category is None and report.status == "received"
     # Skipped by the reporter, the category is triage's own reading (the worker's next pass).
-    assert Worker(engine, settings).triage_new() == 1
+    assert FullTriage(engine).run() == 1
     (report,) = all_reports(engine)
     assert report.category_source == "triage" and report.category is not None and report.status == "triaged"
 

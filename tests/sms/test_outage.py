@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from service.inbox.models import InboundMessage
 from service.kit.crypto import unseal
 from service.outbox.models import OutboundMessage
-from service.outbox.worker import Worker
+from service.inbox.spool import Spool
+from service.worker import Worker
 from service.reports.models import Report
 from tests.support.outage import outage, outage_phone  # noqa: F401
 from tests.support.twilio_fake import Phone, new_sid, twiml_text
@@ -40,13 +41,13 @@ def test_spooled_while_down_then_replayed_exactly_once(outage, outage_phone: Pho
     assert counts(engine) == (1, 1), "nothing half-written"
 
     worker = Worker(engine, settings)
-    pending = worker.spool.pending()
+    pending = Spool(settings.spool_dir).pending()
     assert len(pending) == 2
     backup = pending[0].with_name("backup.copy")
     shutil.copy(pending[0], backup)
     worker.run_once()
     assert counts(engine) == (2, 2), "replayed into the database exactly once"
-    assert worker.spool.pending() == []
+    assert Spool(settings.spool_dir).pending() == []
 
     # A crash after commit but before the file was deleted: the replay is harmless.
     shutil.copy(backup, pending[0])
@@ -75,11 +76,11 @@ def test_a_replay_while_the_database_is_down_keeps_every_file_for_later(outage, 
             for text in ("First report while the database is down", "Second report while it is down"):
                 assert phone.post(phone.params(text)).status_code == 200
             worker = Worker(app_engine, settings)
-            assert worker.replay_spool() == 0
-            assert len(worker.spool.pending()) == 2, "a database outage is not the files' fault"
-            assert worker.spool.set_aside() == []
+            assert worker.run("replay") == 0
+            assert len(Spool(settings.spool_dir).pending()) == 2, "a database outage is not the files' fault"
+            assert Spool(settings.spool_dir).set_aside() == []
         worker = Worker(app_engine, settings)
-        assert worker.replay_spool() == 2
-        assert worker.spool.pending() == [] and worker.spool.set_aside() == []
+        assert worker.run("replay") == 2
+        assert Spool(settings.spool_dir).pending() == [] and Spool(settings.spool_dir).set_aside() == []
     finally:
         app_engine.dispose()

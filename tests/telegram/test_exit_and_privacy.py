@@ -11,7 +11,7 @@ from bots.telegram.models import TelegramChat, TelegramTrace
 from service.intake.models import ContactVault
 from service.kit.crypto import unseal
 from service.ops.logs import configure_logging
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.sms.test_anonymity import database_text
 
 USER_ID = 7_345_612_987

@@ -12,7 +12,7 @@ from service.intake.vault import contact_for_report
 from service.kit.clock import now
 from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.support.telegram_fake import FakeBotApi
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from service.escalation.models import Escalation
 from service.orgs.models import User
 from service.outbox.models import OutboundMessage
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.kit import zones
 from service.queue.service import first_response_due
 from service.reports.models import Report
@@ -103,7 +103,7 @@ def test_an_undelivered_escalation_shows_on_the_case_and_in_the_queue(app, khana
     sign_in(app, "handler@khana.test")
     confirm = app.get(f"/cases/{khana.id}/escalate").text
     app.post(f"/cases/{khana.id}/escalate", data={"csrf_token": csrf_of(confirm), "after": "0"})
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     with Session(engine) as s:
         statuses = {m.status for m in s.exec(select(OutboundMessage).where(
             OutboundMessage.report_id == khana.id, col(OutboundMessage.body_id).is_not(None))).all()}

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from service.escalation.models import Escalation
 from service.kit.clock import now
-from service.outbox.worker import Worker
+from service.worker import Worker
 from service.reports.models import Report
 from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
 from tests.support.review import PASSWORD
@@ -85,7 +85,7 @@ def test_case_page_day_in_english_khmer_and_on_a_phone(browser, live_server, kha
     assert "escalated" not in [options.nth(i).get_attribute("value") for i in range(options.count())]
 
     # No SMTP here: the email to the body dies. The case and the queue say so.
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     page.goto(base + f"/cases/{khana.id}")
     assert page.locator("#escalation-undelivered").is_visible() and page.locator("#failed-deliveries").is_visible()
     page.goto(base + "/")

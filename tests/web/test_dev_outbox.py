@@ -15,7 +15,7 @@ from service.config import ConfigError, Settings
 from service.escalation.models import Escalation
 from service.outbox.models import DevOutboxMessage, OutboundMessage
 from service.outbox.service import enqueue_message
-from service.outbox.worker import Worker
+from service.worker import Worker
 from tests.support.review import csrf_of, sign_in
 from tests.web.conftest import PHONE
 
@@ -48,7 +48,7 @@ def test_escalation_email_and_sms_land_in_the_development_outbox(app, khana, eng
         enqueue_message(s, channel="sms", to=PHONE, body="Your report was sent to the health centre.",
                         report_id=khana.id)
         s.commit()
-    assert Worker(engine, settings).deliver_due() >= 2
+    assert Worker(engine, settings).run("deliver") >= 2
     rows = outbox(engine, khana.id)
     assert rows and {r.status for r in rows} == {"sent"}  # caught, not dead letters
     body = first_body(engine, khana.id)
@@ -110,7 +110,7 @@ def test_case_page_says_a_delivery_failed(app, khana, engine, settings) -> None:
     before = app.get(f"/cases/{khana.id}").text
     assert "could not be delivered" not in before
     escalate(app, khana.id)
-    Worker(engine, settings).deliver_due()
+    Worker(engine, settings).run("deliver")
     dead = [r for r in outbox(engine, khana.id) if r.status == "dead"]
     assert dead and {r.kind for r in dead} >= {"email"}
     body = first_body(engine, khana.id)

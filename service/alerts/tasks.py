@@ -1,0 +1,28 @@
+"""Alerts' background job: send the urgent alert emails due now, before (and apart from) the rest
+of the outbox. Queueing them is `alert_urgent` (service/alerts/service.py), called by the arrival
+flow right after an urgent report is routed."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, or_, select
+
+from service.db import read_only_options
+from service.kit.clock import now
+from service.outbox.models import OutboundMessage
+from service.outbox.worker import ALERT_PREFIX, Deliverer
+
+
+def deliver_alerts(deliverer: Deliverer) -> int:
+    """Send the urgent alert emails waiting now (a cheap read-only look first: nothing waiting,
+    no delivery lock taken). Returns how many messages the batch claimed."""
+    engine, stamp = deliverer.engine, now()
+    with Session(engine) as session:
+        session.connection(execution_options=read_only_options(engine))  # SQLite: no write lock to look
+        waiting = session.exec(select(OutboundMessage.id).where(
+            OutboundMessage.status == "pending", col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX),
+            or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
+            or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
+        ).limit(1)).first()
+    if waiting is None:
+        return 0
+    return deliverer.deliver_due(alerts_only=True)

@@ -1,0 +1,120 @@
+"""A report's arrival, after the webhook stored it (or the spool kept it for the database).
+
+    1. urgent_first: the quick read (word lists) → route the urgent ones → queue their alerts
+       → send the alerts at once. Runs in every pass, before every chunk of the full triage,
+       and on its own lane every half second.
+    2. full_triage: the model reads every new report, chunk by chunk (the urgent step between).
+    3. route_new: route the triaged reports (auto-escalating where the rule says so) → alert on
+       the urgent ones not alerted yet.
+
+`replay_spool` comes first of all: a message the database could not take goes through the
+intake dialogue, and its answer into the outbox, as if it had just arrived.
+"""
+
+from __future__ import annotations
+
+import time
+
+from service.alerts.service import alert_urgent
+from service.alerts.tasks import deliver_alerts
+from service.db import session_scope
+from service.flows import routing
+from service.inbox.locks import only_one
+from service.inbox.spool import Spool
+from service.intake import service as intake
+from service.intake.schemas import InboundMessage
+from service.kit.tasks import URGENT, Task, TaskContext
+from service.ops import metrics
+from service.outbox.service import enqueue_message, enqueue_redaction
+from service.outbox.worker import Deliverer
+from service.triage.tasks import FullTriage, read_new_quickly
+
+TRIAGE_SECONDS = 20.0  # a pass's full triage stops after this long (the rest: next pass, at once)
+ROUTE_LOCK_WAIT = 5.0  # seconds the urgent step waits for another worker's routing to end
+URGENT_INTERVAL = 0.5  # seconds between two urgent steps of the looping worker's own lane
+
+
+def replay_spool(ctx: TaskContext, spool: Spool) -> int:
+    """Spooled messages into the database, one at a time; returns how many were stored.
+
+    Every container shares the spool folder: one worker at a time replays it (another that took
+    the same file would find it gone, or stored, under its feet). With the database out of reach
+    nobody replays: every file waits for the next pass."""
+    def handle(record: dict) -> None:  # type: ignore[type-arg]
+        message = InboundMessage(**record)
+        with session_scope(ctx.engine) as session:
+            reply = intake.receive(session, message, settings=ctx.settings)
+            if reply.duplicate:
+                return
+            if ctx.settings.effective_sms_driver == "twilio":
+                enqueue_redaction(session, channel=message.channel, message_sid=message.external_id)
+            if reply.text:
+                # They were told "received"; the dialogue's real answer goes out now.
+                enqueue_message(session, channel=message.channel, to=message.address, body=reply.text,
+                                report_id=reply.report_id)
+
+    with only_one(ctx.engine, "spool-replay", unreachable=False) as mine:
+        if not mine:
+            return 0
+        done, _failed = spool.replay(handle, database_up=ctx.database_up)
+    metrics.SPOOL_DEPTH.set(spool.depth())
+    return done
+
+
+def urgent_first(ctx: TaskContext, deliverer: Deliverer) -> int:
+    """The quick, provisional step, safe to repeat and with several workers (each report is read
+    once, routing runs one process at a time, every alert has its dedupe key). Returns how many
+    reports became urgent."""
+    urgent = read_new_quickly(ctx.engine, ctx.stopping)  # word lists alone: urgent ones marked triaged
+    route_urgent(ctx)  # routed, and their alerts queued
+    deliver_alerts(deliverer)  # sent now, whatever else waits in the outbox
+    return urgent
+
+
+def route_urgent(ctx: TaskContext) -> int:
+    """Route the urgent triaged reports not routed yet and queue their alerts (one transaction)."""
+    waited = time.monotonic() + ROUTE_LOCK_WAIT
+    while True:
+        with only_one(ctx.engine, "route") as mine:
+            if mine:
+                with session_scope(ctx.engine) as session:
+                    routed = routing.route_new_reports(
+                        session, idle_minutes=ctx.settings.conversation_idle_minutes, only_urgent=True)
+                    for report in routed:
+                        alert_urgent(session, report, ctx.settings)
+                return len(routed)
+        if time.monotonic() > waited or ctx.stopping.is_set():
+            return 0  # another worker routes; the next call tries again
+        time.sleep(0.1)
+
+
+def full_triage(ctx: TaskContext, triage: FullTriage, deliverer: Deliverer) -> int:
+    """The pass's full triage, with the urgent step before every chunk, for TRIAGE_SECONDS at most."""
+    return triage.run(between=lambda: urgent_first(ctx, deliverer), seconds=TRIAGE_SECONDS)
+
+
+def route_new(ctx: TaskContext) -> int:
+    """New reports: cluster, route to an organisation (and its ladder), alert on urgent ones.
+    One worker at a time: two routing the same new report would both insert its route."""
+    with only_one(ctx.engine, "route") as mine, session_scope(ctx.engine) as session:
+        if not mine:
+            return 0
+        routed = routing.route_new_reports(session, idle_minutes=ctx.settings.conversation_idle_minutes)
+        for report in routed:
+            alert_urgent(session, report, ctx.settings)
+    return len(routed)
+
+
+def tasks(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
+    """The arrival's jobs, in pass order, and the urgent lane's own (with a deliverer of its own:
+    its own claims and id, stopping with the worker)."""
+    triage = FullTriage(ctx.engine, ctx.stopping)
+    lane = Deliverer(ctx.engine, ctx.settings, driver=ctx.sms_driver, stopping=ctx.stopping)
+    spool = Spool(ctx.settings.spool_dir)
+    return [
+        Task("replay", lambda: replay_spool(ctx, spool), key="replayed"),
+        Task("urgent", lambda: urgent_first(ctx, deliverer), key="urgent"),
+        Task("triage", lambda: full_triage(ctx, triage, deliverer), key="triaged", more=lambda: triage.more),
+        Task("route", lambda: route_new(ctx), key="routed"),
+        Task("urgent", lambda: urgent_first(ctx, lane), lane=URGENT, every_seconds=URGENT_INTERVAL),
+    ]
