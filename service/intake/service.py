@@ -18,7 +18,7 @@ from sqlmodel import Session, col, delete, select
 
 from service.config import Settings, get_settings
 from service.inbox.models import InboundMessage as InboundRow
-from service.intake import keywords, ratelimit, texts
+from service.intake import keywords, ratelimit, texts, withdrawal
 from service.intake import language as languages
 from service.intake.models import Conversation
 from service.intake.schemas import InboundMessage, Option, Reply
@@ -191,7 +191,7 @@ class _Context:
             return found
         report, code = found
         try:
-            reports.withdraw(self.session, report)
+            withdrawal.withdraw(self.session, report)
         except reports.AlreadyWithdrawn:
             return self.reply(texts.ALREADY_WITHDRAWN, kind="delete", code=receipts.display(code))
         if self.conversation is not None and self.conversation.report_id == report.id:

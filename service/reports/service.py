@@ -143,24 +143,17 @@ class AlreadyWithdrawn(DomainError):
 
 
 def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> None:
-    """Withdraw a report at the reporter's request: status withdrawn, text erased."""
+    """The report's own part of a withdrawal: status withdrawn, text erased, on the timeline.
+    The whole withdrawal (contact, evidence, messages not yet sent too) is
+    service/intake/withdrawal.py."""
     if report.status == "withdrawn":
         raise AlreadyWithdrawn("report already withdrawn")
-    from service.intake.vault import erase_for_report
-
     report.status = "withdrawn"
     report.withdrawn_at = report.updated_at = now()
     report.narrative_sealed = None
     report.narrative_masked = ""
     report.place_text_masked = None
     session.add(report)
-    erase_for_report(session, report.id)  # type: ignore[arg-type]
-    from service.evidence.service import erase_for_report as erase_evidence
-
-    erase_evidence(session, report.id)  # type: ignore[arg-type]
-    from service.outbox.service import cancel_for_report
-
-    cancel_for_report(session, report.id)  # type: ignore[arg-type]  # nothing about it leaves after this
     add_event(session, report, "withdrawn", actor=actor)
 
 

@@ -23,7 +23,7 @@ from service.analytics import escalations as em, queries as q, rollup
 from service.analytics.models import ReportRollup
 from service.escalation import loop, service as esc
 from service.escalation.models import Escalation
-from service.intake import pending
+from service.intake import pending, withdrawal
 from service.kit import clock
 from service.orgs.models import Organisation
 from service.orgs.service import create_user
@@ -120,7 +120,7 @@ def _merge(s: Session, w: dict) -> None:
 
 
 def _withdrawal(s: Session, w: dict) -> None:
-    reports.withdraw(s, w["cases"][5])
+    withdrawal.withdraw(s, w["cases"][5])
 
 
 def _retention_purge(s: Session, w: dict) -> None:

@@ -153,7 +153,7 @@ def test_closed_or_withdrawn_cases_cannot_be_escalated(s: Session) -> None:
 
 
 def test_a_withdrawn_case_is_not_chased_up_the_ladder(s: Session, controlled_clock) -> None:  # type: ignore[no-untyped-def]
-    from service.reports.service import withdraw
+    from service.intake.withdrawal import withdraw
 
     report = make_case(s)
     first = esc.escalate(s, report, actor="handler")

@@ -11,7 +11,7 @@ from service.kit.errors import InvalidInput
 from service.outbox.models import OutboundMessage
 from service.outbox.service import retry_now
 from service.worker import Worker
-from service.reports.service import withdraw
+from service.intake.withdrawal import withdraw
 from tests.escalation.factories import make_case
 
 

@@ -17,7 +17,8 @@ from service.queue import search_index
 from service.queue import service as queue
 from service.queue.service import Filters
 from service.reports.models import Report
-from service.reports.service import append_narrative, withdraw
+from service.intake.withdrawal import withdraw
+from service.reports.service import append_narrative
 from tests.support.review import make_report
 
 
