@@ -19,8 +19,7 @@ from sqlalchemy import Engine
 from bots.telegram import tasks as telegram_tasks
 from service.analytics import tasks as analytics_tasks
 from service.config import Settings
-from service.escalation import tasks as escalation_tasks
-from service.flows import arrival
+from service.flows import arrival, deadlines
 from service.intake import tasks as intake_tasks
 from service.kit.tasks import PASS, URGENT, Task, TaskContext
 from service.outbox import tasks as outbox_tasks
@@ -40,7 +39,7 @@ def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
         replay, urgent, triage, route,
         *queue_tasks.tasks(ctx),
         *outbox_tasks.tasks(ctx, deliverer),
-        *escalation_tasks.tasks(ctx),
+        *deadlines.tasks(ctx),
         *intake_tasks.tasks(ctx),
         *telegram_tasks.tasks(ctx),
         *retention_tasks.tasks(ctx),

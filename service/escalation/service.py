@@ -373,52 +373,25 @@ def close_case(session: Session, report: Report, *, actor: str) -> None:
     schedule_erasure(session, report.id, grace=timedelta(days=get_settings().contact_grace_days))  # type: ignore[arg-type]
 
 
-# -- deadlines (the worker calls this) ------------------------------------------------------------
-def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
-    """Send reminders before deadlines; move unanswered cases one rung up when a deadline passes."""
-    stamp = now()
-    reminded = moved = exhausted = 0
+# -- deadlines (service/flows/deadlines.py runs them) -----------------------------------------------
+FINISHED = _FINISHED  # a case in one of these states is not chased up the ladder
+
+
+def _locked(session: Session, query):  # type: ignore[no-untyped-def]
     # Several workers: each escalation is handled by whichever locks it first (PostgreSQL).
-    skip_locked = session.get_bind().dialect.name == "postgresql"
+    return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
 
-    def locked(query):  # type: ignore[no-untyped-def]
-        return query.with_for_update(skip_locked=True) if skip_locked else query
 
-    due_reminders = session.exec(locked(select(Escalation).where(
+def due_reminders(session: Session, *, limit: int = 200) -> list[Escalation]:
+    """Waiting escalations past their reminder time, not yet reminded, deadline not passed."""
+    stamp = now()
+    return list(session.exec(_locked(session, select(Escalation).where(
         col(Escalation.status).in_(WAITING), col(Escalation.reminded_at).is_(None),
-        col(Escalation.remind_at) <= stamp, col(Escalation.due_at) > stamp).limit(limit))).all()
-    for escalation in due_reminders:
-        report = session.get(Report, escalation.report_id)
-        body = session.get(GrievanceBody, escalation.body_id)
-        escalation.reminded_at = stamp
-        session.add(escalation)
-        if report is not None and body is not None and report.status not in _FINISHED:
-            notify_body(session, escalation, report=report, body=body, purpose="reminder")
-            add_event(session, report, "body_reminded", detail={"escalation": escalation.id, "body": body.slug})
-            reminded += 1
-    missed = session.exec(locked(select(Escalation).where(
-        col(Escalation.status).in_(WAITING), col(Escalation.due_at) <= stamp).order_by(col(Escalation.id)).limit(limit))).all()
-    for escalation in missed:
-        report = session.get(Report, escalation.report_id)
-        body = session.get(GrievanceBody, escalation.body_id)
-        if report is None or body is None:
-            continue
-        if report.status in _FINISHED:
-            escalation.status, escalation.closed_at = "cancelled", stamp  # nothing left to chase
-            session.add(escalation)
-            continue
-        escalation.status, escalation.closed_at = "expired", stamp
-        session.add(escalation)
-        # The handler sees this on the case timeline (and the queue's overdue view).
-        add_event(session, report, "deadline_missed", detail={"escalation": escalation.id, "body": body.slug})
-        try:
-            with session.begin_nested():
-                nxt = escalate(session, report, actor="deadline", idempotency_key=f"deadline:{escalation.id}")
-        except (LadderExhausted, InvalidInput):
-            add_event(session, report, "ladder_exhausted", detail={"escalation": escalation.id})
-            exhausted += 1
-            continue
-        next_body = session.get(GrievanceBody, nxt.body_id)
-        notify_body(session, escalation, report=report, body=body, purpose="moved", next_body=next_body)
-        moved += 1
-    return {"reminded": reminded, "moved_up": moved, "exhausted": exhausted}
+        col(Escalation.remind_at) <= stamp, col(Escalation.due_at) > stamp).limit(limit))).all())
+
+
+def missed_deadlines(session: Session, *, limit: int = 200) -> list[Escalation]:
+    """Waiting escalations whose deadline has passed, oldest first."""
+    return list(session.exec(_locked(session, select(Escalation).where(
+        col(Escalation.status).in_(WAITING), col(Escalation.due_at) <= now())
+        .order_by(col(Escalation.id)).limit(limit))).all())

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
+from service.flows import deadlines
 from service.analytics import escalations as em, queries as q, rollup
 from service.analytics.models import ReportRollup
 from service.escalation import loop, service as esc
@@ -112,7 +113,7 @@ def _body_resolves(s: Session, w: dict) -> None:
 
 def _deadline_passes(s: Session, w: dict) -> None:
     clock.advance(timedelta(days=6))  # past the first body's deadline: expired, the case moves up a rung
-    assert esc.check_deadlines(s)["moved_up"] >= 1
+    assert deadlines.check_deadlines(s)["moved_up"] >= 1
 
 
 def _merge(s: Session, w: dict) -> None:
@@ -176,10 +177,10 @@ def test_body_figures_from_the_rollup_equal_the_tables(session: Session, seeded,
     esc.record_response(session, found[3], action="action_taken", text="late but done")  # after the HCMC's 72 h?
     session.commit()
     clock.advance(timedelta(hours=30))
-    esc.check_deadlines(session)  # the unanswered ones expire and move up a rung
+    deadlines.check_deadlines(session)  # the unanswered ones expire and move up a rung
     session.commit()
     clock.advance(timedelta(hours=200))
-    esc.check_deadlines(session)
+    deadlines.check_deadlines(session)
     session.commit()
     direct = _direct(session, monkeypatch)
     rollup.rebuild(session)

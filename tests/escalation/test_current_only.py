@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from service.flows import deadlines
 from service.bodies.models import GrievanceBody
 from service.bodies.service import issue_api_token
 from service.config import get_settings
@@ -49,7 +50,7 @@ def test_an_expired_body_cannot_resolve_but_may_still_record_what_it_did(s: Sess
     report = make_case(s, category="service_quality", population=None)
     first = esc.escalate(s, report, actor="handler")
     controlled_clock.advance(timedelta(hours=200))
-    assert esc.check_deadlines(s)["moved_up"] == 1
+    assert deadlines.check_deadlines(s)["moved_up"] == 1
     assert first.status == "expired"
     with pytest.raises(esc.NotCurrent):
         esc.record_response(s, first, action="resolved")

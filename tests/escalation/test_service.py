@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, col, select
 
+from service.flows import deadlines
 from service.escalation import links
 from service.escalation import service as esc
 from service.escalation.models import Escalation
@@ -93,22 +94,22 @@ def test_answers_move_the_case_and_are_masked(s: Session) -> None:
 def test_missed_deadline_moves_one_rung_up_tells_the_previous_body_and_the_timeline(s: Session, controlled_clock) -> None:  # type: ignore[no-untyped-def]
     report = make_case(s, category="service_quality", population=None)  # hc-service: HCMC → OD
     first = esc.escalate(s, report, actor="handler")
-    assert esc.check_deadlines(s) == {"reminded": 0, "moved_up": 0, "exhausted": 0}
+    assert deadlines.check_deadlines(s) == {"reminded": 0, "moved_up": 0, "exhausted": 0}
     controlled_clock.advance(timedelta(hours=120) - timedelta(hours=23))  # inside the reminder window
-    assert esc.check_deadlines(s)["reminded"] == 1
-    assert esc.check_deadlines(s)["reminded"] == 0, "one reminder per rung"
+    assert deadlines.check_deadlines(s)["reminded"] == 1
+    assert deadlines.check_deadlines(s)["reminded"] == 0, "one reminder per rung"
     assert [r.dedupe_key for r in outbox(s, kind="email")] == [f"esc{first.id}-new-email", f"esc{first.id}-reminder-email"]
     controlled_clock.advance(timedelta(hours=24))
-    assert esc.check_deadlines(s)["moved_up"] == 1
+    assert deadlines.check_deadlines(s)["moved_up"] == 1
     second = esc.current_escalation(s, report)
     assert first.status == "expired" and second.rung == 1 and second.actor == "deadline"  # type: ignore[union-attr]
     kinds = [e.kind for e in events(s, report.id)]  # type: ignore[arg-type]
     assert kinds.count("deadline_missed") == 1 and kinds.count("escalated") == 2
     keys = [r.dedupe_key for r in outbox(s, kind="email")]
     assert f"esc{first.id}-moved-email" in keys and f"esc{second.id}-new-email" in keys  # type: ignore[union-attr]
-    assert esc.check_deadlines(s)["moved_up"] == 0, "the same missed deadline does not climb twice"
+    assert deadlines.check_deadlines(s)["moved_up"] == 0, "the same missed deadline does not climb twice"
     controlled_clock.advance(timedelta(hours=24 * 8))
-    assert esc.check_deadlines(s)["exhausted"] == 1
+    assert deadlines.check_deadlines(s)["exhausted"] == 1
     assert events(s, report.id, "ladder_exhausted") and report.status == "escalated"  # type: ignore[arg-type]
 
 
@@ -159,9 +160,9 @@ def test_a_withdrawn_case_is_not_chased_up_the_ladder(s: Session, controlled_clo
     first = esc.escalate(s, report, actor="handler")
     withdraw(s, report)
     controlled_clock.advance(timedelta(hours=60))  # inside the reminder window: no reminder
-    assert esc.check_deadlines(s)["reminded"] == 0
+    assert deadlines.check_deadlines(s)["reminded"] == 0
     controlled_clock.advance(timedelta(days=4))
-    assert esc.check_deadlines(s) == {"reminded": 0, "moved_up": 0, "exhausted": 0}
+    assert deadlines.check_deadlines(s) == {"reminded": 0, "moved_up": 0, "exhausted": 0}
     assert first.status == "cancelled" and len(s.exec(select(Escalation)).all()) == 1
 
 

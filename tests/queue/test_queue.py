@@ -130,7 +130,7 @@ def test_each_filter(engine, org, places) -> None:
 def test_search_follows_narrative_changes(engine, org) -> None:
     org_id, user, _ = org
     from service.intake.withdrawal import withdraw
-from service.reports.service import append_narrative
+    from service.reports.service import append_narrative
 
     with Session(engine, expire_on_commit=False) as s:
         report = make_report(s, org_id=org_id, text="first words")

@@ -1,0 +1,82 @@
+"""A grievance body's deadline.
+
+Before it: one reminder to the body. When it passes unanswered: the escalation expires (the
+handler sees `deadline_missed` on the case), the case climbs one rung (`escalate` tells the
+next body and the reporter), and the body that missed it hears the case has left it. At the top
+of the ladder the case stays overdue for the handler (`ladder_exhausted`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from service.bodies.models import GrievanceBody
+from service.db import session_scope
+from service.escalation import service as esc
+from service.escalation.models import Escalation
+from service.kit.clock import now
+from service.kit.errors import InvalidInput
+from service.kit.tasks import Task, TaskContext
+from service.reports.models import Report
+from service.reports.service import add_event
+
+
+def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
+    """Send the reminders due; move the cases whose deadline passed one rung up."""
+    stamp = now()
+    reminded = sum(remind(session, escalation, stamp) for escalation in esc.due_reminders(session, limit=limit))
+    outcomes = [deadline_missed(session, escalation, stamp)
+                for escalation in esc.missed_deadlines(session, limit=limit)]
+    return {"reminded": reminded, "moved_up": outcomes.count("moved_up"), "exhausted": outcomes.count("exhausted")}
+
+
+def remind(session: Session, escalation: Escalation, stamp: datetime) -> bool:
+    """One reminder per rung, while the case is open."""
+    report = session.get(Report, escalation.report_id)
+    body = session.get(GrievanceBody, escalation.body_id)
+    escalation.reminded_at = stamp
+    session.add(escalation)
+    if report is None or body is None or report.status in esc.FINISHED:
+        return False
+    esc.notify_body(session, escalation, report=report, body=body, purpose="reminder")
+    add_event(session, report, "body_reminded", detail={"escalation": escalation.id, "body": body.slug})
+    return True
+
+
+def deadline_missed(session: Session, escalation: Escalation, stamp: datetime) -> str | None:
+    """"moved_up", "exhausted", or None (nothing to chase)."""
+    report = session.get(Report, escalation.report_id)
+    body = session.get(GrievanceBody, escalation.body_id)
+    if report is None or body is None:
+        return None
+    if report.status in esc.FINISHED:
+        escalation.status, escalation.closed_at = "cancelled", stamp  # nothing left to chase
+        session.add(escalation)
+        return None
+    # 1. The escalation expires; the handler sees it on the case timeline (and the overdue view).
+    escalation.status, escalation.closed_at = "expired", stamp
+    session.add(escalation)
+    add_event(session, report, "deadline_missed", detail={"escalation": escalation.id, "body": body.slug})
+    # 2. One rung up, once per missed deadline however many workers (the key); the next body
+    #    and the reporter are told by `escalate`.
+    try:
+        with session.begin_nested():
+            nxt = esc.escalate(session, report, actor="deadline", idempotency_key=f"deadline:{escalation.id}")
+    except (esc.LadderExhausted, InvalidInput):
+        add_event(session, report, "ladder_exhausted", detail={"escalation": escalation.id})
+        return "exhausted"
+    # 3. The body that missed it hears the case has left it.
+    next_body = session.get(GrievanceBody, nxt.body_id)
+    esc.notify_body(session, escalation, report=report, body=body, purpose="moved", next_body=next_body)
+    return "moved_up"
+
+
+def deadlines(ctx: TaskContext) -> dict[str, int]:
+    with session_scope(ctx.engine) as session:
+        return check_deadlines(session)
+
+
+def tasks(ctx: TaskContext) -> list[Task]:
+    return [Task("deadlines", lambda: deadlines(ctx))]
