@@ -25,6 +25,7 @@ from service.evidence.service import evidence_for_report
 from service.kit import zones
 from service.kit.clock import now
 from service.kit.i18n import gettext
+from service.orgs import zones as org_zones
 from service.orgs.models import Organisation, User
 from service.places.models import Place
 from service.queue.service import get_case
@@ -132,7 +133,7 @@ def casefile_pdf(session: Session, *, user: User, report_id: int, language: str)
         language = "en"
     report = get_case(session, user=user, report_id=report_id)
     pdf = html_to_pdf(casefile_html(session, report, language=language,
-                                    time_zone=zones.name_for_user(session, user)))
+                                    time_zone=org_zones.name_for_user(session, user)))
     record(session, actor=user.email, action="case.casefile", object_type="report", object_id=report.id,
            detail={"language": language})
     return pdf

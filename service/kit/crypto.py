@@ -2,6 +2,9 @@
 
 Identity never travels further than this module: callers hand in a raw address
 and get back an HMAC pseudonym or a Fernet token.
+
+The keys come from a key source installed with `use_keys`: `service.config` installs the process's
+settings when it is imported (the kit sits below the configuration and never imports it).
 """
 
 from __future__ import annotations
@@ -9,11 +12,34 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from service.config import get_settings
+
+class Keys(Protocol):
+    """The three secrets this module uses (service.config.Settings has them)."""
+
+    secret_key: str
+    pseudonym_key: str
+    vault_key: str
+
+
+_source: Callable[[], Keys] | None = None
+
+
+def use_keys(source: Callable[[], Keys]) -> None:
+    """Where the keys are read from, at each use (so a test that changes the settings is seen)."""
+    global _source
+    _source = source
+
+
+def get_settings() -> Keys:
+    if _source is None:
+        raise RuntimeError("no key source: import service.config (it installs the settings' keys)")
+    return _source()
 
 
 def _derive(secret: str, purpose: str) -> bytes:
