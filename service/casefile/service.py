@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlmodel import Session, col, select
 
+from service.analytics.pages import html_to_pdf
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.escalation.models import Escalation
@@ -127,8 +128,6 @@ def casefile_html(session: Session, report: Report, *, language: str, time_zone:
 
 def casefile_pdf(session: Session, *, user: User, report_id: int, language: str) -> bytes:
     """The case file as PDF for someone who may see the case (NotFound otherwise). Audited."""
-    from service.analytics.pages import html_to_pdf
-
     if language not in LANGUAGES:
         language = "en"
     report = get_case(session, user=user, report_id=report_id)
