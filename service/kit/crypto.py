@@ -36,7 +36,7 @@ def use_keys(source: Callable[[], Keys]) -> None:
     _source = source
 
 
-def get_settings() -> Keys:
+def _keys() -> Keys:
     if _source is None:
         raise RuntimeError("no key source: import service.config (it installs the settings' keys)")
     return _source()
@@ -49,19 +49,19 @@ def _derive(secret: str, purpose: str) -> bytes:
 
 def pseudonym(channel: str, address: str) -> str:
     """HMAC(SAMLENG_PSEUDONYM_KEY, channel + ':' + address) as hex; the only link between messages."""
-    key = get_settings().pseudonym_key.encode()
+    key = _keys().pseudonym_key.encode()
     return hmac.new(key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
 
 
 def receipt_hash(normalised_code: str) -> str:
     """Keyed hash of a receipt code; the code itself is never stored."""
-    key = _derive(get_settings().secret_key, "receipt")
+    key = _derive(_keys().secret_key, "receipt")
     return hmac.new(key, normalised_code.encode(), hashlib.sha256).hexdigest()
 
 
 def rate_key(*parts: str) -> str:
     """Keyed hash for rate-limit buckets, so bucket names leak nothing."""
-    key = _derive(get_settings().secret_key, "rate")
+    key = _derive(_keys().secret_key, "rate")
     return hmac.new(key, "|".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -72,31 +72,31 @@ def _fernet(vault_key: str) -> Fernet:
 
 def seal(plaintext: str) -> bytes:
     """Encrypt text with the vault key (Fernet: AES-128-CBC + HMAC-SHA256)."""
-    return _fernet(get_settings().vault_key).encrypt(plaintext.encode())
+    return _fernet(_keys().vault_key).encrypt(plaintext.encode())
 
 
 def unseal(token: bytes) -> str:
     """Decrypt what `seal` produced; raises ValueError when the token is not ours."""
     try:
-        return _fernet(get_settings().vault_key).decrypt(token).decode()
+        return _fernet(_keys().vault_key).decrypt(token).decode()
     except InvalidToken as exc:
         raise ValueError("cannot decrypt: wrong vault key or damaged data") from exc
 
 
 def seal_bytes(data: bytes) -> bytes:
     """Encrypt bytes (evidence files) with the vault key, like `seal`."""
-    return _fernet(get_settings().vault_key).encrypt(data)
+    return _fernet(_keys().vault_key).encrypt(data)
 
 
 def unseal_bytes(token: bytes) -> bytes:
     """Decrypt what `seal_bytes` produced; raises ValueError when the token is not ours."""
     try:
-        return _fernet(get_settings().vault_key).decrypt(token)
+        return _fernet(_keys().vault_key).decrypt(token)
     except InvalidToken as exc:
         raise ValueError("cannot decrypt: wrong vault key or damaged data") from exc
 
 
 def keyed_hash(purpose: str, value: str) -> str:
     """Keyed hash of a secret value (one-time link codes), independent per purpose."""
-    key = _derive(get_settings().secret_key, purpose)
+    key = _derive(_keys().secret_key, purpose)
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
