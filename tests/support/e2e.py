@@ -307,8 +307,7 @@ class Deployment:
 
     def spool_raw(self, name: str, record: dict[str, Any]) -> Path:
         """A spool file with exactly this (sealed) content, e.g. one the replay cannot process."""
-        code = ("import json, sys; from pathlib import Path; import service.config; "  # it hands the kit its keys
-                "from service.kit.crypto import seal; "
+        code = ("import json, sys; from pathlib import Path; from service.kit.crypto import seal; "
                 "from service.kit.files import write_durably; r = json.load(sys.stdin); "
                 "print(write_durably(Path(r['dir']), r['name'], seal(json.dumps(r['record']))))")
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=self.env, capture_output=True, text=True,
