@@ -86,7 +86,7 @@ def main() -> int:
     from service.config import get_settings
     from service.db import build_engine
     from service.outbox.service import enqueue_message, enqueue_to_body
-    from tests.escalation.receivers import WebhookReceiver
+    from tests.support.receiver import WebhookReceiver
 
     get_settings.cache_clear()
     engine = build_engine(get_settings())
