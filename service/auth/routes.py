@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from service.auth import service as auth
 from service.auth.deps import SessionDep
-from service.intake import ratelimit
-from service.queue.schemas import Problem
+from service.kit import ratelimit
+from service.kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

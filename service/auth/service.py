@@ -24,7 +24,7 @@ from service.auth.passwords import check_new
 from service.config import get_settings
 from service.kit import clock
 from service.kit.clock import as_utc
-from service.intake.models import RateEvent
+from service.kit.ratelimit import RateEvent
 from service.kit.crypto import rate_key, seal, unseal
 from service.kit.errors import DomainError, InvalidInput
 from service.kit.fastsql import FastQuery
@@ -75,6 +75,8 @@ class SecondFactorRequired(AuthError):
 
 class NotAllowed(DomainError):
     """The signed-in user's role does not allow this."""
+
+    http_status = 403
 
 
 @dataclass(frozen=True)

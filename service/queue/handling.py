@@ -36,6 +36,8 @@ SUPERVISING = ("supervisor", "admin")
 class Conflict(DomainError):
     """Not possible in the case's present state (answered 409)."""
 
+    http_status = 409
+
 
 def _audit(session: Session, user: User, action: str, report: Report, before: dict, after: dict) -> None:
     record(session, actor=user.email, action=action, object_type="report", object_id=report.id,

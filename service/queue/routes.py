@@ -16,21 +16,19 @@ from sqlmodel import Session
 
 from service.auth import service as auth
 from service.auth.deps import NOT_SIGNED_IN, NOT_SIGNED_IN_HEADERS, CurrentUser, SessionDep, api_credentials
-from service.auth.service import NotAllowed
 from service.db import read_only_options
 from service.kit import segments
-from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.errors import DomainError, InvalidInput
+from service.kit.problems import Problem, http_error
 from service.orgs.models import User
-from service.escalation.service import LadderExhausted
 from service.queue import actions, handling
 from service.queue import service as queue
 from service.queue.schemas import (
     AssignIn, CaseDetail, CaseListQuery, CasePage, CaseSummary, Done, EscalateIn, EscalateOut, EscalationInfo,
-    EscalationState, InvalidQuery, LadderRung, MergeIn, NoteIn, Problem, ReplyIn, ReplyOut, RerouteIn, StatusIn,
+    EscalationState, InvalidQuery, LadderRung, MergeIn, NoteIn, ReplyIn, ReplyOut, RerouteIn, StatusIn,
     TimelineItem, TriageIn, list_query_parameters, parse_list_query,
 )
 from service.reports.models import ALLOWED_TRANSITIONS, Report
-from service.reports.service import InvalidTransition
 from service.supervision.tags import filter_tag
 
 log = logging.getLogger(__name__)
@@ -40,17 +38,6 @@ ERRORS: dict[int | str, dict] = {
     404: {"description": "no such case", "model": Problem}, 409: {"description": "conflict", "model": Problem},
     422: {"description": "invalid input", "model": Problem}, 503: {"description": "unavailable", "model": Problem}}
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def http_error(exc: DomainError) -> HTTPException:
-    """Domain errors at the HTTP edge (the message is safe to show; it never holds case text)."""
-    if isinstance(exc, NotFound):
-        return HTTPException(404, "no such case")
-    if isinstance(exc, (actions.NotPermitted, NotAllowed)):
-        return HTTPException(403, str(exc))
-    if isinstance(exc, (actions.NoConsent, InvalidTransition, handling.Conflict, LadderExhausted)):
-        return HTTPException(409, str(exc))
-    return HTTPException(422, str(exc))
 
 
 def summary(item: queue.QueueItem) -> CaseSummary:

@@ -19,7 +19,8 @@ from service.auth.deps import CurrentUser, SessionDep
 from service.kit.errors import DomainError, NotFound
 from service.orgs.models import User
 from service.queue.actions import NotPermitted
-from service.queue.schemas import Problem, Strict
+from service.kit.problems import Problem
+from service.queue.schemas import Strict
 from service.queue.service import get_case
 from service.supervision import replies
 from service.supervision import service as sup

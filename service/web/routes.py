@@ -26,7 +26,7 @@ from service.auth import service as auth
 from service.auth.deps import COOKIE, LANG_COOKIE, SessionDep, WebUser
 from service.auth.routes import client_key, throttled
 from service.db import read_only_options
-from service.intake import ratelimit
+from service.kit import ratelimit
 from service.intake.texts import STATUS_LABELS
 from service.kit import receipts, segments, zones
 from service.kit.clock import as_utc
