@@ -13,10 +13,10 @@ import yaml
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.auth.deps import SessionDep, WebUser
 from service.kit.errors import DomainError
-from service.orgs.models import User
 from service.routing import service as routing
 from service.web.render import csrf_valid, page
 
@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 RuleKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-def _platform_admin(user: User | None) -> User:
+def _platform_admin(user: Principal | None) -> Principal:
     if user is None:
         raise HTTPException(401, "sign in first")
     if user.role != "admin" or user.org_id is not None:
