@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, func
 from sqlmodel import Session, col, delete, or_, select, update
 
 from service.auth.models import AuthSession, UserSecurity
-from service.auth.passwords import check_new
+from service.orgs.passwords import check_new
 from service.auth.principal import Principal
 from service.config import get_settings
 from service.kit import clock

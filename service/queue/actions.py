@@ -75,7 +75,7 @@ def claim(session: Session, *, user: Principal, report: Report) -> None:
         raise NotPermitted("this case is assigned to someone else: ask a supervisor to reassign it")
     if report.assigned_user_id == user.id:
         return  # already yours
-    assign(session, user=user, report=report, assignee_id=user.id)  # type: ignore[arg-type]
+    assign(session, user=user, report=report, assignee_id=user.id)
 
 
 def assign(session: Session, *, user: Principal, report: Report, assignee_id: int) -> None:

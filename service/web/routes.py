@@ -718,7 +718,7 @@ def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: R
 def account(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return _redirect("/")
-    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),
                 password_done=request.query_params.get("done") == "password", **_zone_choice(session, user))
 
 
@@ -729,14 +729,14 @@ def change_password(request: Request, session: SessionDep, user: WebUser, csrf_t
     """A new password, with the current one; every other session of the user ends."""
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    totp_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
+    totp_on = auth.totp_enabled(session, user_id=user.id)
     try:
         auth.change_password(session, user=user, current=current, password=password)
     except auth.NotAllowed as exc:
         return page(request, "account.html", 403, totp_on=totp_on, password_error=str(exc))
     except DomainError as exc:
         return page(request, "account.html", 422, totp_on=totp_on, password_error=str(exc))
-    auth.end_all_sessions(session, user_id=user.id)  # type: ignore[arg-type]
+    auth.end_all_sessions(session, user_id=user.id)
     issued = auth.start_session(session, user=user, kind="web")
     record(session, actor=user.email, action="user.password_changed", object_type="user", object_id=user.id)
     session.commit()
@@ -764,7 +764,7 @@ def account_time_zone(request: Request, session: SessionDep, user: WebUser,
         row = set_user_time_zone(session, user=session.get(User, user.id), time_zone=time_zone.strip() or None)
     except DomainError:
         session.rollback()
-        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),
                     error="Choose a time zone from the list.", **_zone_choice(session, user))
     record(session, actor=user.email, action="user.time_zone", object_type="user", object_id=user.id,
            detail={"time_zone": row.time_zone})
@@ -780,7 +780,7 @@ def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token:
     same, replacing an enabled key), `confirm` (the new key's first code), `off` (password and code)."""
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    was_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
+    was_on = auth.totp_enabled(session, user_id=user.id)
     try:
         if action in ("begin", "new", "off"):
             try:
