@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_review(app)
     # Routing rules, edited by platform administrators (issue 6).
-    from service.routing.routes import router as rules_router
+    from service.routing.pages import router as rules_router
 
     app.include_router(rules_router)
     app.include_router(analytics_router)  # analytics (issue 7)

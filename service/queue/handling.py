@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service.orgs.models import SUPERVISING
 from service.auth.principal import Principal
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
@@ -30,7 +31,6 @@ from service.reports.models import Report
 from service.routing import service as routing
 from service.routing.models import RoutingRule
 
-SUPERVISING = ("supervisor", "admin")
 
 
 class Conflict(DomainError):

@@ -18,7 +18,7 @@ from service.auth.principal import Principal
 from service.audit.service import record
 from service.kit import clock
 from service.kit.errors import DomainError, InvalidInput, NotFound
-from service.orgs.models import Organisation, User
+from service.orgs.models import SUPERVISING, Organisation, User
 from service.queue import actions
 from service.queue.actions import NotPermitted
 from service.queue.service import OPEN_STATUSES, get_case
@@ -26,7 +26,6 @@ from service.reports.models import Report
 from service.reports.service import InvalidTransition
 from service.supervision import tags
 
-SUPERVISING = ("supervisor", "admin")
 BULK_ACTIONS = ("assign", "release", "duplicate", "tag")
 BULK_MAX = 200  # cases in one bulk action (a page of the handler's list is at most this many)
 

@@ -847,29 +847,6 @@ def dead_letter_retry(outbound_id: Annotated[int, Path(ge=1, le=2**31 - 1)], req
     return _redirect("/admin/dead-letters?done=1")
 
 
-@router.get("/admin/routing", response_class=HTMLResponse)
-def routing_simulator(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """"Where would this case go?": the rule, its organisation and the resolved ladder (changes nothing)."""
-    if user is None:
-        return _redirect("/")
-    _supervisor(user)
-    from service.routing.service import simulate
-
-    qp = {k: v.replace("\x00", "").strip()[:120] for k, v in request.query_params.items()}
-    asked = {"category": qp.get("category") if qp.get("category") in CATEGORIES else None,
-             "urgency": qp.get("urgency") if qp.get("urgency") in URGENCIES else None,
-             "population": qp.get("population") if qp.get("population") in POPULATIONS else None,
-             "place": qp.get("place") or None}
-    result, error = None, None
-    if qp.get("go"):
-        try:
-            result = simulate(session, **asked)
-        except DomainError as exc:
-            error = str(exc)
-    return page(request, "routing.html", 422 if error else 200, asked=asked, result=result, error=error,
-                categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS)
-
-
 @router.get("/admin/agents", response_class=HTMLResponse)
 def agents_page(request: Request, user: WebUser) -> Response:
     if user is None:
