@@ -10,7 +10,8 @@ from service.analytics.models import AnalyticsState, ApprovedQuote, ReportRollup
 from service.audit.models import AuditEvent
 from service.auth.models import AuthSession, UserSecurity
 from service.inbox.models import InboundMessage
-from service.intake.models import ContactVault, Conversation, RateEvent
+from service.intake.models import ContactVault, Conversation
+from service.kit.ratelimit import RateEvent
 from service.orgs.models import Organisation, User
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.places.models import Place

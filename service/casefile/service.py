@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from sqlmodel import Session, col, select
 
 from service.analytics.pages import html_to_pdf
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.escalation.models import Escalation
@@ -27,7 +28,7 @@ from service.kit import zones
 from service.kit.clock import now
 from service.kit.i18n import gettext
 from service.orgs import zones as org_zones
-from service.orgs.models import Organisation, User
+from service.orgs.models import Organisation
 from service.places.models import Place
 from service.queue.service import get_case
 from service.reports.models import Report, ReportEvent
@@ -126,7 +127,7 @@ def casefile_html(session: Session, report: Report, *, language: str, time_zone:
     )
 
 
-def casefile_pdf(session: Session, *, user: User, report_id: int, language: str) -> bytes:
+def casefile_pdf(session: Session, *, user: Principal, report_id: int, language: str) -> bytes:
     """The case file as PDF for someone who may see the case (NotFound otherwise). Audited."""
     if language not in LANGUAGES:
         language = "en"

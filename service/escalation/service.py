@@ -43,6 +43,8 @@ _FINISHED = ("resolved", "closed", "withdrawn", "duplicate", "rejected")
 class LadderExhausted(DomainError):
     """No body is left above the current rung."""
 
+    http_status = 409
+
 
 class AlreadyAnswered(DomainError):
     pass

@@ -18,7 +18,8 @@ from sqlmodel import Session, col, delete, select
 
 from service.config import Settings, get_settings
 from service.inbox.models import InboundMessage as InboundRow
-from service.intake import keywords, ratelimit, texts
+from service.intake import keywords, texts
+from service.kit import ratelimit
 from service.intake import language as languages
 from service.intake.models import Conversation
 from service.intake.pending import try_answer

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from service.kit import zones
 from service.kit.errors import InvalidInput
 from service.orgs.models import ROLES, Organisation, User
+from service.orgs.passwords import check_new
 
 # OWASP ASVS 5.0 / OWASP cheat sheet minimum for argon2id: m=19 MiB, t=2, p=1.
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -41,8 +42,6 @@ def create_user(session: Session, *, email: str, org_slug: str | None, role: str
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
     if "@" not in email or len(email) > 254:
         raise InvalidInput("email is not valid")
-    from service.auth.passwords import check_new
-
     check_new(password)
     org_id = None
     if org_slug:

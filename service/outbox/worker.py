@@ -21,7 +21,7 @@ from service.db import session_scope
 from service.inbox.models import InboundMessage
 from service.inbox.locks import only_one
 from service.inbox.spool import Spool
-from service.intake import ratelimit
+from service.kit import ratelimit
 from service.intake import service as intake
 from service.intake import vault
 from service.intake.schemas import InboundMessage as Inbound
