@@ -80,12 +80,13 @@ def main() -> int:
     os.environ["SAMLENG_DATABASE_URL"] = url
     from sqlmodel import Session
 
+    import bots.telegram.models  # noqa: F401
     import service.models  # noqa: F401
     from service.bodies.service import upsert_body, webhook_secret
     from service.config import get_settings
     from service.db import build_engine
     from service.outbox.service import enqueue_message, enqueue_to_body
-    from tests.escalation.receivers import WebhookReceiver
+    from tests.support.receiver import WebhookReceiver
 
     get_settings.cache_clear()
     engine = build_engine(get_settings())

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.server",
     "tests.support.twilio_fake",
     "tests.support.review",
+    "tests.support.writer",
 ]

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
+from service.auth.principal import Principal
 from service.analytics import pages, publish, queries as q, service as svc
 from service.analytics.labels import t
 from service.analytics.models import ApprovedQuote
@@ -58,7 +59,7 @@ def _lang(request: Request) -> str:
     return chosen if chosen in LANGUAGES else language(request)
 
 
-def org_scope(user: User) -> int | None:
+def org_scope(user: Principal) -> int | None:
     """The organisation whose reports the user may count; None for a platform admin (all of them)."""
     if user.org_id is None:
         if user.role == "admin":
@@ -67,7 +68,7 @@ def org_scope(user: User) -> int | None:
     return user.org_id
 
 
-def _allowed(user: User, roles: tuple[str, ...]) -> int | None:
+def _allowed(user: Principal, roles: tuple[str, ...]) -> int | None:
     if user.role not in roles:
         raise svc.NotAllowed("your role may not see this")
     return org_scope(user)
@@ -102,7 +103,7 @@ def _error_page(request: Request, exc: DomainError) -> Response:
     return page(request, "error.html", http.status_code, message=messages.get(http.status_code, str(http.detail)))
 
 
-def _download(user: User | None) -> User:
+def _download(user: Principal | None) -> Principal:
     if user is None:
         raise HTTPException(401, "sign in first")
     return user
@@ -209,7 +210,7 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
 
 # -- downloads ----------------------------------------------------------------------------------
 
-def _export_user(user: User | None, fmt: str) -> User:
+def _export_user(user: Principal | None, fmt: str) -> Principal:
     """A signed-in user (else 401) asking for a format we write (else 404)."""
     user = _download(user)
     if fmt not in MEDIA:
@@ -278,7 +279,7 @@ def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser)
 
 # -- forms --------------------------------------------------------------------------------------
 
-def _form_user(request: Request, user: User | None, csrf_token: str) -> User:
+def _form_user(request: Request, user: Principal | None, csrf_token: str) -> User:
     """A signed-in user (else 401) posting a form of this site (else 403)."""
     if user is None:
         raise HTTPException(401, "sign in first")

@@ -1,9 +1,11 @@
 """FastAPI dependencies: the request's database session and the signed-in user.
 
     SessionDep   a Session on the app's engine; routes commit, it rolls back whatever they did not
-    CurrentUser  the API caller: `Authorization: Bearer <token>` from POST /api/v1/auth/token, or the
+    ApiUser      the API caller: `Authorization: Bearer <token>` from POST /api/v1/auth/token, or the
                  web session cookie (then an unsafe method also needs the X-CSRF-Token header)
     WebUser      the web app's user from the session cookie, or None when signed out
+
+Both answer a `Principal` (service/auth/principal.py), read with the session in one query.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from service.auth import service as auth
+from service.auth.principal import Principal
 from service.kit import zones
-from service.orgs.models import User
 
 COOKIE = "__Host-samleng"
 PRE_COOKIE = "__Host-samleng-pre"  # random value that CSRF tokens of signed-out forms are tied to
@@ -54,33 +56,39 @@ NOT_SIGNED_IN = "not signed in or session expired"
 NOT_SIGNED_IN_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
-def api_user(request: Request, session: SessionDep) -> User:
+def _keep(session: Session, principal: Principal) -> Principal:
+    if principal.touch_at is not None:
+        auth.touch(session, caller=principal)
+        session.commit()  # keeps the session's last-seen time (at most once a minute)
+    return principal
+
+
+def api_user(request: Request, session: SessionDep) -> Principal:
     credentials = api_credentials(request)
-    found = auth.resolve(session, token=credentials[0], kind=credentials[1]) if credentials else None
-    if found is not None and credentials[1] == "web" and request.method not in SAFE_METHODS and \
-            not auth.csrf_ok(credentials[0], request.headers.get("x-csrf-token")):  # type: ignore[index]
+    if credentials is None:
+        raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)
+    token, kind = credentials
+    found = auth.resolve_caller(session, token=token, kind=kind)
+    if found is not None and kind == "web" and request.method not in SAFE_METHODS and \
+            not auth.csrf_ok(token, request.headers.get("x-csrf-token")):
         raise HTTPException(403, "missing or wrong X-CSRF-Token")
     if found is None:
         raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)
-    if session.dirty:
-        session.commit()  # keeps the session's last-seen time (at most once a minute)
-    request.state.user = found[0]
-    return found[0]
+    request.state.user = _keep(session, found)
+    return found
 
 
-CurrentUser = Annotated[User, Depends(api_user)]
+ApiUser = Annotated[Principal, Depends(api_user)]
 
 
-def web_user(request: Request, session: SessionDep) -> User | None:
+def web_user(request: Request, session: SessionDep) -> Principal | None:
     cookie = request.cookies.get(COOKIE)
-    found = auth.resolve(session, token=cookie, kind="web") if cookie else None
+    found = auth.resolve_caller(session, token=cookie, kind="web") if cookie else None
     if found is None:
         return None
-    if session.dirty:
-        session.commit()
-    request.state.user = found[0]
-    request.state.time_zone = zones.name_for_user(session, found[0])  # the zone every page shows times in
-    return found[0]
+    request.state.user = _keep(session, found)
+    request.state.time_zone = zones.name_for(found)  # the zone every page shows times in
+    return found
 
 
-WebUser = Annotated[User | None, Depends(web_user)]
+WebUser = Annotated[Principal | None, Depends(web_user)]

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from service.auth import service as auth
 from service.auth.deps import SessionDep
-from service.intake import ratelimit
-from service.queue.schemas import Problem
+from service.auth.principal import Principal
+from service.kit import ratelimit
+from service.kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -57,7 +58,7 @@ def token(
         ratelimit.hit(session, client_key(request))
         session.commit()
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-    issued = auth.start_session(session, user=user, kind="bearer")
+    issued = auth.start_session(session, user=Principal.of(user), kind="bearer")
     from service.audit.service import record
 
     record(session, actor=user.email, action="auth.token", object_type="user", object_id=user.id)

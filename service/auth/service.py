@@ -20,13 +20,14 @@ from sqlalchemy import Connection, Engine, bindparam, func
 from sqlmodel import Session, col, delete, or_, select, update
 
 from service.auth.models import AuthSession, UserSecurity
-from service.auth.passwords import check_new
+from service.orgs.passwords import check_new
+from service.auth.principal import Principal
 from service.config import get_settings
 from service.kit import clock
 from service.kit.clock import as_utc
-from service.intake.models import RateEvent
+from service.kit.ratelimit import RateEvent
 from service.kit.crypto import rate_key, seal, unseal
-from service.kit.errors import DomainError, InvalidInput
+from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.fastsql import FastQuery
 from service.orgs.models import Organisation, User
 from service.orgs.service import hasher
@@ -75,6 +76,8 @@ class SecondFactorRequired(AuthError):
 
 class NotAllowed(DomainError):
     """The signed-in user's role does not allow this."""
+
+    http_status = 403
 
 
 @dataclass(frozen=True)
@@ -183,13 +186,13 @@ def authenticate(session: Session, *, email: str, password: str, totp: str | Non
     return user
 
 
-def start_session(session: Session, *, user: User, kind: str = "web", replaces: str | None = None) -> Issued:
+def start_session(session: Session, *, user: Principal, kind: str = "web", replaces: str | None = None) -> Issued:
     """A new session with a fresh 128-bit token; the one it replaces (login rotation) is revoked."""
     if replaces:
         end_session(session, token=replaces)
     token = secrets.token_urlsafe(16)  # 128 bits
     at = clock.now()
-    row = AuthSession(token_hash=token_hash(token), user_id=user.id, kind=kind,  # type: ignore[arg-type]
+    row = AuthSession(token_hash=token_hash(token), user_id=user.id, kind=kind,
                       created_at=at, last_seen_at=at, expires_at=at + ABSOLUTE)
     session.add(row)
     session.flush()
@@ -219,21 +222,6 @@ def resolve(session: Session, *, token: str, kind: str | None = None) -> tuple[U
     return user, row
 
 
-@dataclass(frozen=True)
-class Caller:
-    """The signed-in user as a read-only page needs them, read together with their session in one
-    query and without ORM objects (the review queue's list answers hundreds of these a second).
-    Quacks like User for `id`, `email`, `org_id` and `role`."""
-
-    id: int
-    email: str
-    org_id: int | None
-    role: str
-    session_id: int
-    touch_at: datetime | None  # set when last_seen_at is due to be saved (`touch`)
-    time_zone: str | None = None  # the user's own zone, else their organisation's (None: the platform's)
-
-
 _CALLER = select(AuthSession.id, AuthSession.kind, AuthSession.last_seen_at, AuthSession.expires_at,  # type: ignore[call-overload]
                  AuthSession.revoked_at, User.id.label("user_id"), User.email, User.org_id, User.role,  # type: ignore[union-attr]
                  User.is_active, func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"))  \
@@ -244,7 +232,7 @@ _CALLER = select(AuthSession.id, AuthSession.kind, AuthSession.last_seen_at, Aut
 _CALLER_QUERY = FastQuery(_CALLER, namedtuple("CallerRow", [c.key for c in _CALLER.selected_columns]))  # type: ignore[misc]
 
 
-def resolve_caller(session: Session | Connection, *, token: str, kind: str | None = None) -> Caller | None:
+def resolve_caller(session: Session | Connection, *, token: str, kind: str | None = None) -> Principal | None:
     """`resolve` in one read-only query: the same limits (revoked, kind, idle, absolute, active user),
     nothing written. When `touch_at` is set the caller saves it with `touch` in its own transaction."""
     if not token or len(token) > 64:
@@ -256,11 +244,11 @@ def resolve_caller(session: Session | Connection, *, token: str, kind: str | Non
     if row is None or not row.is_active or not _usable(row, kind, at):
         return None
     touch_at = at if at - as_utc(row.last_seen_at) >= TOUCH_EVERY else None
-    return Caller(id=row.user_id, email=row.email, org_id=row.org_id, role=row.role, session_id=row.id,
-                  touch_at=touch_at, time_zone=row.time_zone)
+    return Principal(id=row.user_id, email=row.email, org_id=row.org_id, role=row.role, session_id=row.id,
+                     touch_at=touch_at, time_zone=row.time_zone)
 
 
-def touch(session: Session | Connection, *, caller: Caller) -> None:
+def touch(session: Session | Connection, *, caller: Principal) -> None:
     """Save the session's last-seen time that `resolve_caller` found due (never moves it back)."""
     if caller.touch_at is not None:
         session.execute(update(AuthSession).where(col(AuthSession.id) == caller.session_id,  # type: ignore[call-overload]
@@ -268,7 +256,7 @@ def touch(session: Session | Connection, *, caller: Caller) -> None:
                         .values(last_seen_at=caller.touch_at))
 
 
-def touch_after_read(engine: Engine, *, caller: Caller) -> None:
+def touch_after_read(engine: Engine, *, caller: Principal) -> None:
     """`touch` in its own short write transaction, after a page read on a read-only connection;
     nothing when the last-seen time is not due (at most once a minute per session)."""
     if caller.touch_at is not None:
@@ -298,14 +286,14 @@ def csrf_ok(basis: str | None, submitted: str | None) -> bool:
     return bool(basis and submitted) and hmac.compare_digest(csrf_token(basis), submitted)  # type: ignore[arg-type]
 
 
-def can_manage(actor: User, target: User) -> bool:
+def can_manage(actor: Principal, target: User) -> bool:
     """Admins manage users of their own organisation; platform admins manage everyone."""
     if actor.role != "admin":
         return False
     return actor.org_id is None or actor.org_id == target.org_id
 
 
-def reset_password(session: Session, *, actor: User, user_id: int, password: str) -> User:
+def reset_password(session: Session, *, actor: Principal, user_id: int, password: str) -> User:
     """An administrator sets a new password; the user's sessions end and any lockout is lifted."""
     target = session.get(User, user_id)
     if target is None or not can_manage(actor, target):
@@ -356,44 +344,53 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
-def reauthenticate(session: Session, *, user: User, password: str, code: str | None) -> None:
+def _own_row(session: Session, user: Principal) -> User:
+    """The signed-in user's own row, for a change to it (a principal holds no ORM object)."""
+    row = session.get(User, user.id)
+    if row is None:  # the session was resolved for an active user a moment ago
+        raise NotFound("no such user")
+    return row
+
+
+def reauthenticate(session: Session, *, user: Principal, password: str, code: str | None) -> None:
     """The signed-in person proves again who they are before a second factor changes: the password,
     and the current code when a second factor is on (a code spent here cannot sign in afterwards)."""
-    sec = _security(session, user.id)  # type: ignore[arg-type]
-    if not password or not check_password(user, password):
+    sec = _security(session, user.id)
+    if not password or not check_password(_own_row(session, user), password):
         raise NotAllowed("enter your password to change two-step sign-in")
     if sec.totp_enabled and sec.totp_secret_sealed and not (
             code and _spend_code(session, sec, unseal(sec.totp_secret_sealed), code, clock.now())):
         raise NotAllowed("enter the current code from your authenticator app to change two-step sign-in")
 
 
-def change_password(session: Session, *, user: User, current: str, password: str) -> None:
+def change_password(session: Session, *, user: Principal, current: str, password: str) -> None:
     """The signed-in user sets a new password, proving the current one; their other sessions end."""
-    if not check_password(user, current):
+    row = _own_row(session, user)
+    if not check_password(row, current):
         raise NotAllowed("your current password is not right")
     check_new(password)
-    user.password_hash = hasher.hash(password)
-    session.add(user)
-    sec = _security(session, user.id)  # type: ignore[arg-type]
+    row.password_hash = hasher.hash(password)
+    session.add(row)
+    sec = _security(session, user.id)
     sec.password_reset_at = clock.now()
     session.add(sec)
 
 
-def totp_begin(session: Session, *, user: User) -> str:
+def totp_begin(session: Session, *, user: Principal) -> str:
     """A new TOTP key for a supervisor or admin, pending until its first code is entered (an enabled
     key keeps working until then); returns the otpauth:// URI. Callers reauthenticate first."""
     if user.role not in TOTP_ROLES:
         raise NotAllowed("two-step sign-in is for supervisors and administrators")
     secret = pyotp.random_base32()
-    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec = _security(session, user.id)
     sec.totp_pending_sealed = seal(secret)
     session.add(sec)
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Samleng")
 
 
-def totp_confirm(session: Session, *, user: User, code: str) -> None:
+def totp_confirm(session: Session, *, user: Principal, code: str) -> None:
     """Enable the pending key once the user proves their app produces the right code (spent here)."""
-    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec = _security(session, user.id)
     pending = unseal(sec.totp_pending_sealed) if sec.totp_pending_sealed else None
     if pending is None or _matching_step(pending, code, clock.now()) is None:
         raise InvalidInput("that code is not right; check your phone's clock and try again")
@@ -404,9 +401,9 @@ def totp_confirm(session: Session, *, user: User, code: str) -> None:
         raise InvalidInput("that code is not right; check your phone's clock and try again")
 
 
-def totp_disable(session: Session, *, user: User) -> None:
+def totp_disable(session: Session, *, user: Principal) -> None:
     """Turn the second factor off (callers reauthenticate first)."""
-    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec = _security(session, user.id)
     sec.totp_secret_sealed = sec.totp_pending_sealed = None
     sec.totp_enabled, sec.totp_last_step = False, None
     session.add(sec)

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import (LANGUAGES, focal_sms, get_body, issue_api_token, jurisdiction_codes,
                                     upsert_body)
 from service.kit.errors import DomainError, InvalidInput
-from service.orgs.models import User
 from service.reports.models import CATEGORIES
 
 
@@ -33,20 +33,20 @@ class NotAllowed(DomainError):
 SHARED_LEVELS = ("national", "regional")  # always shared: only a platform administrator creates them
 
 
-def can_read(user: User) -> bool:
+def can_read(user: Principal) -> bool:
     return user.role in ("supervisor", "admin")
 
 
-def is_platform_admin(user: User) -> bool:
+def is_platform_admin(user: Principal) -> bool:
     return user.role == "admin" and user.org_id is None
 
 
-def can_create(user: User) -> bool:
+def can_create(user: Principal) -> bool:
     """A platform administrator, or an organisation's supervisor or administrator (for their organisation)."""
     return is_platform_admin(user) or (user.role in ("supervisor", "admin") and user.org_id is not None)
 
 
-def can_change(user: User, body: GrievanceBody | None = None) -> bool:
+def can_change(user: Principal, body: GrievanceBody | None = None) -> bool:
     """May the user change this body? Without a body: may they change every body (a platform administrator)."""
     if is_platform_admin(user):
         return True
@@ -54,7 +54,7 @@ def can_change(user: User, body: GrievanceBody | None = None) -> bool:
         user.role in ("supervisor", "admin")
 
 
-def require_change(user: User, body: GrievanceBody | None = None) -> None:
+def require_change(user: Principal, body: GrievanceBody | None = None) -> None:
     if not can_change(user, body):
         raise NotAllowed("this grievance body is shared or another organisation's: "
                          "its organisation or a platform administrator changes it")
@@ -106,7 +106,7 @@ def _snapshot(session: Session, body: GrievanceBody) -> dict:
             "places": jurisdiction_codes(session, body), "active": body.active}
 
 
-def save_body(session: Session, *, user: User, form: BodyForm, create: bool) -> GrievanceBody:
+def save_body(session: Session, *, user: Principal, form: BodyForm, create: bool) -> GrievanceBody:
     """Create a body (its slug must be new) or edit one (the slug stays). A body an organisation's
     user creates belongs to their organisation; a platform administrator's is shared."""
     existing = None
@@ -144,7 +144,7 @@ def save_body(session: Session, *, user: User, form: BodyForm, create: bool) -> 
     return body
 
 
-def set_active(session: Session, *, user: User, slug: str, active: bool) -> GrievanceBody:
+def set_active(session: Session, *, user: Principal, slug: str, active: bool) -> GrievanceBody:
     """Deactivate (no new escalations reach it; its waiting ones keep their deadline) or reactivate."""
     body = get_body(session, slug)
     require_change(user, body)
@@ -158,7 +158,7 @@ def set_active(session: Session, *, user: User, slug: str, active: bool) -> Grie
     return body
 
 
-def issue_token(session: Session, *, user: User, slug: str) -> str:
+def issue_token(session: Session, *, user: Principal, slug: str) -> str:
     """A new API token (the old one stops working); shown once, only its keyed hash is kept."""
     body = get_body(session, slug)
     require_change(user, body)
@@ -171,7 +171,7 @@ def issue_token(session: Session, *, user: User, slug: str) -> str:
     return token
 
 
-def revoke_token(session: Session, *, user: User, slug: str) -> GrievanceBody:
+def revoke_token(session: Session, *, user: Principal, slug: str) -> GrievanceBody:
     body = get_body(session, slug)
     require_change(user, body)
     if body.api_token_hash is None:

@@ -38,12 +38,3 @@ class ContactVault(SQLModel, table=True):
     address_sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = created_at_field()
     erase_after: datetime | None = ts_field(index=True)
-
-
-class RateEvent(SQLModel, table=True):
-    """One counted attempt in a rate-limit bucket (bucket names are keyed hashes)."""
-
-    __tablename__ = "rate_event"
-    id: int | None = Field(default=None, primary_key=True)
-    bucket: str = Field(max_length=48, index=True)
-    at: datetime = created_at_field()

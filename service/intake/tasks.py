@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from service.db import session_scope
 from service.inbox import pending
-from service.intake import ratelimit, vault
+from service.intake import vault
+from service.kit import ratelimit
 from service.intake.service import expire_conversations
 from service.kit.tasks import Task, TaskContext
 

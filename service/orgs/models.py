@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 from service.kit.models import created_at_field
 
 ROLES = ("handler", "supervisor", "admin")
+SUPERVISING = ("supervisor", "admin")  # the roles that see their whole organisation's work
 
 
 class Organisation(SQLModel, table=True):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
+from service.kit import zones
 from service.kit.errors import InvalidInput
 from service.orgs.models import ROLES, Organisation, User
+from service.orgs.passwords import check_new
 
 # OWASP ASVS 5.0 / OWASP cheat sheet minimum for argon2id: m=19 MiB, t=2, p=1.
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -26,23 +28,12 @@ def create_org(session: Session, *, slug: str, name: str, time_zone: str | None 
     else:
         org.name = name
     if time_zone:
-        from service.kit import zones
-
-        before, org.time_zone = org.time_zone, zones.checked(time_zone)
-        if org.id is not None and before != org.time_zone:
-            _zone_changed(session)
+        org.time_zone = zones.checked(time_zone)
     if language:
         org.language = language
     session.add(org)
     session.flush()
     return org
-
-
-def _zone_changed(session: Session) -> None:
-    """An organisation's reports are counted by their local day in its zone: recount them."""
-    from service.analytics import rollup
-
-    rollup.invalidate(session)
 
 
 def create_user(session: Session, *, email: str, org_slug: str | None, role: str, password: str) -> User:
@@ -51,8 +42,6 @@ def create_user(session: Session, *, email: str, org_slug: str | None, role: str
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
     if "@" not in email or len(email) > 254:
         raise InvalidInput("email is not valid")
-    from service.auth.passwords import check_new
-
     check_new(password)
     org_id = None
     if org_slug:
@@ -73,15 +62,12 @@ def create_user(session: Session, *, email: str, org_slug: str | None, role: str
 
 
 def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> Organisation:
-    """Set the zone an organisation's handlers read times in (None/"": the platform's)."""
-    from service.kit import zones
-
+    """Set the zone an organisation's handlers read times in (None/"": the platform's). Its reports'
+    local days move: `service.flows.zones.set_org_time_zone` also has the analytics count them again."""
     org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
     if org is None:
         raise InvalidInput(f"no organisation {slug!r}")
-    before, org.time_zone = org.time_zone, zones.checked(time_zone) if time_zone else None
-    if before != org.time_zone:
-        _zone_changed(session)
+    org.time_zone = zones.checked(time_zone) if time_zone else None
     session.add(org)
     session.flush()
     return org
@@ -89,8 +75,6 @@ def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> 
 
 def set_user_time_zone(session: Session, *, user: User, time_zone: str | None) -> User:
     """A user's own zone (account page); None/"": their organisation's."""
-    from service.kit import zones
-
     user.time_zone = zones.checked(time_zone) if time_zone else None
     session.add(user)
     session.flush()

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.intake.vault import contact_for_report
 from service.kit import clock, segments
@@ -34,16 +35,20 @@ MAX_REPLY = 640
 class NotPermitted(DomainError):
     """The user's role does not allow this action on this case."""
 
+    http_status = 403
+
 
 class NoConsent(DomainError):
     """The reporter did not agree to be contacted (or has since said STOP)."""
 
+    http_status = 409
 
-def _actor(user: User) -> str:
+
+def _actor(user: Principal) -> str:
     return user.email
 
 
-def _audit(session: Session, user: User, action: str, report: Report, before: dict | None = None,
+def _audit(session: Session, user: Principal, action: str, report: Report, before: dict | None = None,
            after: dict | None = None) -> None:
     detail: dict = {}
     if before is not None:
@@ -53,7 +58,7 @@ def _audit(session: Session, user: User, action: str, report: Report, before: di
     record(session, actor=_actor(user), action=action, object_type="report", object_id=report.id, detail=detail)
 
 
-def record_view(session: Session, *, user: User, report: Report, via: str) -> None:
+def record_view(session: Session, *, user: Principal, report: Report, via: str) -> None:
     """Every read of a case is audited."""
     record(session, actor=_actor(user), action="case.view", object_type="report", object_id=report.id,
            detail={"via": via})
@@ -63,17 +68,17 @@ def _touch(report: Report) -> None:
     report.updated_at = clock.now()
 
 
-def claim(session: Session, *, user: User, report: Report) -> None:
+def claim(session: Session, *, user: Principal, report: Report) -> None:
     """Take the case yourself. A case someone else holds can only be taken over by a supervisor or
     an administrator (it is a reassignment, as `assign` to someone else is)."""
     if report.assigned_user_id not in (None, user.id) and user.role not in ("supervisor", "admin"):
         raise NotPermitted("this case is assigned to someone else: ask a supervisor to reassign it")
     if report.assigned_user_id == user.id:
         return  # already yours
-    assign(session, user=user, report=report, assignee_id=user.id)  # type: ignore[arg-type]
+    assign(session, user=user, report=report, assignee_id=user.id)
 
 
-def assign(session: Session, *, user: User, report: Report, assignee_id: int) -> None:
+def assign(session: Session, *, user: Principal, report: Report, assignee_id: int) -> None:
     """Give the case to a user of the case's organisation (to someone else: supervisors and admins)."""
     if assignee_id != user.id and user.role not in ("supervisor", "admin"):
         raise NotPermitted("only supervisors and administrators assign cases to others")
@@ -88,7 +93,7 @@ def assign(session: Session, *, user: User, report: Report, assignee_id: int) ->
     _audit(session, user, "case.assign", report, {"assigned_user_id": before}, {"assigned_user_id": assignee_id})
 
 
-def release(session: Session, *, user: User, report: Report) -> None:
+def release(session: Session, *, user: Principal, report: Report) -> None:
     """Put the case back in the queue unassigned (your own; supervisors and admins: anyone's)."""
     if report.assigned_user_id is None:
         raise InvalidInput("the case is not assigned")
@@ -102,7 +107,7 @@ def release(session: Session, *, user: User, report: Report) -> None:
     _audit(session, user, "case.release", report, {"assigned_user_id": before}, {"assigned_user_id": None})
 
 
-def add_note(session: Session, *, user: User, report: Report, text: str) -> None:
+def add_note(session: Session, *, user: Principal, report: Report, text: str) -> None:
     """An internal note on the timeline (never sent to the reporter)."""
     text = text.strip()
     if not text:
@@ -117,7 +122,7 @@ def add_note(session: Session, *, user: User, report: Report, text: str) -> None
 KEEP = object()  # correct_triage: leave the population as it is
 
 
-def correct_triage(session: Session, *, user: User, report: Report, category: str | None = None,
+def correct_triage(session: Session, *, user: Principal, report: Report, category: str | None = None,
                    urgency: str | None = None, population: str | None | object = KEEP) -> None:
     """A handler's correction of category, urgency or population (None: not known);
     `samleng triage train` learns from these events, and a case the worker routed is routed again
@@ -142,7 +147,7 @@ def correct_triage(session: Session, *, user: User, report: Report, category: st
     _audit(session, user, "case.triage_correct", report, before, after)
 
 
-def set_status(session: Session, *, user: User, report: Report, to: str, reason: str | None = None) -> None:
+def set_status(session: Session, *, user: Principal, report: Report, to: str, reason: str | None = None) -> None:
     """Move the case along the allowed-transition table; rejecting needs a reason."""
     if to not in STATUSES:
         raise InvalidInput("unknown status")
@@ -156,7 +161,7 @@ def set_status(session: Session, *, user: User, report: Report, to: str, reason:
     _audit(session, user, "case.status", report, {"status": before}, {"status": to})
 
 
-def merge(session: Session, *, user: User, report: Report, into_id: int) -> ReportCluster:
+def merge(session: Session, *, user: Principal, report: Report, into_id: int) -> ReportCluster:
     """Mark the case a duplicate of another case the user can see, joining that case's cluster."""
     target = session.get(Report, into_id)
     if target is None or not can_see(session, user, target):
@@ -209,7 +214,7 @@ def reply_text(report: Report, *, template: str | None, text: str | None) -> str
     return body
 
 
-def reply(session: Session, *, user: User, report: Report, template: str | None = None,
+def reply(session: Session, *, user: Principal, report: Report, template: str | None = None,
           text: str | None = None) -> OutboundMessage:
     """Send a message to the reporter through the outbox; the address never leaves the vault and worker."""
     if template and template.startswith("org:"):  # the organisation's own template (service/supervision/replies.py)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service.orgs.models import SUPERVISING
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.config import Settings
@@ -22,7 +24,6 @@ from service.evidence.models import Evidence
 from service.evidence.service import evidence_for_report, read_evidence
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.masking import mask
-from service.orgs.models import User
 from service.outbox import service as outbox
 from service.outbox.models import OutboundMessage
 from service.queue.actions import NotPermitted
@@ -30,14 +31,15 @@ from service.reports.models import Report
 from service.routing import service as routing
 from service.routing.models import RoutingRule
 
-SUPERVISING = ("supervisor", "admin")
 
 
 class Conflict(DomainError):
     """Not possible in the case's present state (answered 409)."""
 
+    http_status = 409
 
-def _audit(session: Session, user: User, action: str, report: Report, before: dict, after: dict) -> None:
+
+def _audit(session: Session, user: Principal, action: str, report: Report, before: dict, after: dict) -> None:
     record(session, actor=user.email, action=action, object_type="report", object_id=report.id,
            detail={"before": before, "after": after})
 
@@ -85,7 +87,7 @@ def escalation_preview(session: Session, report: Report) -> esc.Preview:
     return esc.preview(session, report)
 
 
-def escalate(session: Session, *, user: User, report: Report, after: int) -> tuple[Escalation, bool]:
+def escalate(session: Session, *, user: Principal, report: Report, after: int) -> tuple[Escalation, bool]:
     """Send the case to the next body; `after` is the latest escalation id the caller saw (0: none).
 
     The same `after` twice (a double click, a retried request) gives the one escalation made
@@ -103,7 +105,7 @@ def escalate(session: Session, *, user: User, report: Report, after: int) -> tup
     return escalation, created
 
 
-def close(session: Session, *, user: User, report: Report) -> None:
+def close(session: Session, *, user: Principal, report: Report) -> None:
     """Close the case: waiting escalations cancelled, the reporter told, contact erasure scheduled."""
     if report.status == "closed":
         raise Conflict("the case is already closed")
@@ -112,7 +114,7 @@ def close(session: Session, *, user: User, report: Report) -> None:
     _audit(session, user, "case.close", report, {"status": status}, {"status": report.status})
 
 
-def reroute(session: Session, *, user: User, report: Report, rule_key: str) -> RoutingRule:
+def reroute(session: Session, *, user: Principal, report: Report, rule_key: str) -> RoutingRule:
     """Route the case by another rule (after a body said "not ours"); it may leave the caller's organisation."""
     current = esc.current_escalation(session, report)
     if current is not None and current.status in WAITING:
@@ -140,7 +142,7 @@ def evidence_list(session: Session, report: Report) -> list[Evidence]:
     return evidence_for_report(session, report.id)  # type: ignore[arg-type]
 
 
-def open_evidence(session: Session, *, user: User, report: Report, evidence_id: int, via: str,
+def open_evidence(session: Session, *, user: Principal, report: Report, evidence_id: int, via: str,
                   settings: Settings | None = None) -> tuple[bytes, str]:
     """The decrypted file of one of the case's evidence items (the view is audited)."""
     item = session.get(Evidence, evidence_id)
@@ -156,12 +158,12 @@ def open_evidence(session: Session, *, user: User, report: Report, evidence_id: 
 
 
 # -- dead letters ------------------------------------------------------------------------------
-def require_supervisor(user: User) -> None:
+def require_supervisor(user: Principal) -> None:
     if user.role not in SUPERVISING:
         raise NotPermitted("supervisors and administrators only")
 
 
-def dead_letters(session: Session, *, user: User, limit: int = 100) -> list[OutboundMessage]:
+def dead_letters(session: Session, *, user: Principal, limit: int = 100) -> list[OutboundMessage]:
     """Dead messages the user may see: everything for a platform admin, else those of the org's cases."""
     require_supervisor(user)
     if user.org_id is None:
@@ -202,7 +204,7 @@ def safe_error(row: OutboundMessage) -> str:
     return mask(row.last_error or "")[:200]
 
 
-def retry_dead_letter(session: Session, *, user: User, outbound_id: int) -> OutboundMessage:
+def retry_dead_letter(session: Session, *, user: Principal, outbound_id: int) -> OutboundMessage:
     require_supervisor(user)
     row = session.get(OutboundMessage, outbound_id)
     if row is None:
@@ -218,7 +220,7 @@ def retry_dead_letter(session: Session, *, user: User, outbound_id: int) -> Outb
     return row
 
 
-def agent_link_code(session: Session, *, user: User) -> str:
+def agent_link_code(session: Session, *, user: Principal) -> str:
     """A one-time code linking an outreach worker's Telegram to the user's organisation."""
     from service.agents.service import create_agent_link_code
 

@@ -7,30 +7,27 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from service.auth import service as auth
-from service.auth.deps import NOT_SIGNED_IN, NOT_SIGNED_IN_HEADERS, CurrentUser, SessionDep, api_credentials
-from service.auth.service import NotAllowed
+from service.auth.deps import NOT_SIGNED_IN, NOT_SIGNED_IN_HEADERS, ApiUser, SessionDep, api_credentials
 from service.db import read_only_options
 from service.kit import segments
-from service.kit.errors import DomainError, InvalidInput, NotFound
-from service.orgs.models import User
-from service.escalation.service import LadderExhausted
+from service.kit.errors import DomainError, InvalidInput
+from service.kit.problems import Problem, http_error
 from service.queue import actions, handling
+from service.queue.deps import CaseId, CaseInScope
 from service.queue import service as queue
 from service.queue.schemas import (
     AssignIn, CaseDetail, CaseListQuery, CasePage, CaseSummary, Done, EscalateIn, EscalateOut, EscalationInfo,
-    EscalationState, InvalidQuery, LadderRung, MergeIn, NoteIn, Problem, ReplyIn, ReplyOut, RerouteIn, StatusIn,
+    EscalationState, InvalidQuery, LadderRung, MergeIn, NoteIn, ReplyIn, ReplyOut, RerouteIn, StatusIn,
     TimelineItem, TriageIn, list_query_parameters, parse_list_query,
 )
 from service.reports.models import ALLOWED_TRANSITIONS, Report
-from service.reports.service import InvalidTransition
 from service.supervision.tags import filter_tag
 
 log = logging.getLogger(__name__)
@@ -39,18 +36,6 @@ ERRORS: dict[int | str, dict] = {
     401: {"description": "not signed in", "model": Problem}, 403: {"description": "not allowed", "model": Problem},
     404: {"description": "no such case", "model": Problem}, 409: {"description": "conflict", "model": Problem},
     422: {"description": "invalid input", "model": Problem}, 503: {"description": "unavailable", "model": Problem}}
-CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def http_error(exc: DomainError) -> HTTPException:
-    """Domain errors at the HTTP edge (the message is safe to show; it never holds case text)."""
-    if isinstance(exc, NotFound):
-        return HTTPException(404, "no such case")
-    if isinstance(exc, (actions.NotPermitted, NotAllowed)):
-        return HTTPException(403, str(exc))
-    if isinstance(exc, (actions.NoConsent, InvalidTransition, handling.Conflict, LadderExhausted)):
-        return HTTPException(409, str(exc))
-    return HTTPException(422, str(exc))
 
 
 def summary(item: queue.QueueItem) -> CaseSummary:
@@ -174,21 +159,16 @@ def page_json(page: queue.QueueRows, names: dict, counts: dict[str, int] | None)
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS)
-def get_case(case_id: CaseId, session: SessionDep, user: CurrentUser) -> CaseDetail:
+def get_case(report: CaseInScope, session: SessionDep, user: ApiUser) -> CaseDetail:
     """One case with its triage, reasons and timeline (the view is audited)."""
-    try:
-        report = queue.get_case(session, user=user, report_id=case_id)
-    except DomainError as exc:
-        raise http_error(exc) from None
     actions.record_view(session, user=user, report=report, via="api")
     out = detail(session, report)
     session.commit()
     return out
 
 
-def _change(session: Session, user: User, case_id: int, fn: Callable[[Report], object]) -> object:
+def _change(session: Session, report: Report, fn: Callable[[Report], object]) -> object:
     try:
-        report = queue.get_case(session, user=user, report_id=case_id)
         result = fn(report)
     except DomainError as exc:
         session.rollback()
@@ -198,60 +178,59 @@ def _change(session: Session, user: User, case_id: int, fn: Callable[[Report], o
 
 
 @router.post("/{case_id}/claim", response_model=Done, responses=ERRORS)
-def claim(case_id: CaseId, session: SessionDep, user: CurrentUser) -> Done:
-    _change(session, user, case_id, lambda r: actions.claim(session, user=user, report=r))
+def claim(report: CaseInScope, session: SessionDep, user: ApiUser) -> Done:
+    _change(session, report, lambda r: actions.claim(session, user=user, report=r))
     return Done()
 
 
 @router.post("/{case_id}/release", response_model=Done, responses=ERRORS)
-def release(case_id: CaseId, session: SessionDep, user: CurrentUser) -> Done:
-    _change(session, user, case_id, lambda r: actions.release(session, user=user, report=r))
+def release(report: CaseInScope, session: SessionDep, user: ApiUser) -> Done:
+    _change(session, report, lambda r: actions.release(session, user=user, report=r))
     return Done()
 
 
 @router.post("/{case_id}/assign", response_model=Done, responses=ERRORS)
-def assign(case_id: CaseId, body: AssignIn, session: SessionDep, user: CurrentUser) -> Done:
-    _change(session, user, case_id, lambda r: actions.assign(session, user=user, report=r, assignee_id=body.user_id))
+def assign(report: CaseInScope, body: AssignIn, session: SessionDep, user: ApiUser) -> Done:
+    _change(session, report, lambda r: actions.assign(session, user=user, report=r, assignee_id=body.user_id))
     return Done()
 
 
 @router.post("/{case_id}/notes", response_model=Done, responses=ERRORS)
-def add_note(case_id: CaseId, body: NoteIn, session: SessionDep, user: CurrentUser) -> Done:
-    _change(session, user, case_id, lambda r: actions.add_note(session, user=user, report=r, text=body.text))
+def add_note(report: CaseInScope, body: NoteIn, session: SessionDep, user: ApiUser) -> Done:
+    _change(session, report, lambda r: actions.add_note(session, user=user, report=r, text=body.text))
     return Done()
 
 
 @router.post("/{case_id}/status", response_model=Done, responses=ERRORS)
-def set_status(case_id: CaseId, body: StatusIn, session: SessionDep, user: CurrentUser) -> Done:
-    _change(session, user, case_id,
+def set_status(report: CaseInScope, body: StatusIn, session: SessionDep, user: ApiUser) -> Done:
+    _change(session, report,
             lambda r: actions.set_status(session, user=user, report=r, to=body.to, reason=body.reason))
     return Done()
 
 
 @router.post("/{case_id}/triage", response_model=Done, responses=ERRORS)
-def correct_triage(case_id: CaseId, body: TriageIn, session: SessionDep, user: CurrentUser) -> Done:
+def correct_triage(report: CaseInScope, body: TriageIn, session: SessionDep, user: ApiUser) -> Done:
     population = body.population if "population" in body.model_fields_set else actions.KEEP
-    _change(session, user, case_id, lambda r: actions.correct_triage(session, user=user, report=r,
+    _change(session, report, lambda r: actions.correct_triage(session, user=user, report=r,
                                                                       category=body.category, urgency=body.urgency,
                                                                       population=population))
     return Done()
 
 
 @router.post("/{case_id}/merge", response_model=Done, responses=ERRORS)
-def merge(case_id: CaseId, body: MergeIn, session: SessionDep, user: CurrentUser) -> Done:
-    _change(session, user, case_id, lambda r: actions.merge(session, user=user, report=r, into_id=body.into_case_id))
+def merge(report: CaseInScope, body: MergeIn, session: SessionDep, user: ApiUser) -> Done:
+    _change(session, report, lambda r: actions.merge(session, user=user, report=r, into_id=body.into_case_id))
     return Done()
 
 
 @router.post("/{case_id}/reply", response_model=ReplyOut, responses=ERRORS)
-def reply(case_id: CaseId, body: ReplyIn, session: SessionDep, user: CurrentUser) -> ReplyOut:
+def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser) -> ReplyOut:
     """Message the reporter (only with their consent); the API never returns their address."""
     if (body.template is None) == (body.text is None):
         raise HTTPException(422, "give either template or text")
-    message = _change(session, user, case_id,
+    message = _change(session, report,
                       lambda r: actions.reply(session, user=user, report=r, template=body.template, text=body.text))
-    count = segments.count(actions.reply_text(queue.get_case(session, user=user, report_id=case_id),
-                                              template=body.template, text=body.text))
+    count = segments.count(actions.reply_text(report, template=body.template, text=body.text))
     return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)  # type: ignore[attr-defined]
 
 
@@ -266,12 +245,8 @@ def escalation_info(session: Session, escalation) -> EscalationInfo:  # type: ig
 
 
 @router.get("/{case_id}/escalation", response_model=EscalationState, responses=ERRORS)
-def escalation_state(case_id: CaseId, session: SessionDep, user: CurrentUser) -> EscalationState:
+def escalation_state(report: CaseInScope, session: SessionDep) -> EscalationState:
     """The current escalation (body, rung, deadline, status), the case's ladder and its evidence ids."""
-    try:
-        report = queue.get_case(session, user=user, report_id=case_id)
-    except DomainError as exc:
-        raise http_error(exc) from None
     view = handling.escalation_view(session, report)
     return EscalationState(
         current=escalation_info(session, view.current) if view.current else None,
@@ -282,37 +257,36 @@ def escalation_state(case_id: CaseId, session: SessionDep, user: CurrentUser) ->
 
 
 @router.post("/{case_id}/escalate", response_model=EscalateOut, responses=ERRORS)
-def escalate(case_id: CaseId, body: EscalateIn, session: SessionDep, user: CurrentUser) -> EscalateOut:
+def escalate(report: CaseInScope, body: EscalateIn, session: SessionDep, user: ApiUser) -> EscalateOut:
     """Send the case to the next body on its ladder. `after` = the latest escalation id you saw (0: none);
     repeating a request with the same `after` returns the escalation it made (`created: false`)."""
-    result = _change(session, user, case_id,
+    result = _change(session, report,
                      lambda r: handling.escalate(session, user=user, report=r, after=body.after))
     escalation, created = result  # type: ignore[misc]
     return EscalateOut(escalation=escalation_info(session, escalation), created=created)
 
 
 @router.post("/{case_id}/close", response_model=Done, responses=ERRORS)
-def close(case_id: CaseId, session: SessionDep, user: CurrentUser) -> Done:
+def close(report: CaseInScope, session: SessionDep, user: ApiUser) -> Done:
     """Close the case: waiting escalations are cancelled, the reporter is told, contact erasure scheduled."""
-    _change(session, user, case_id, lambda r: handling.close(session, user=user, report=r))
+    _change(session, report, lambda r: handling.close(session, user=user, report=r))
     return Done()
 
 
 @router.post("/{case_id}/reroute", response_model=Done, responses=ERRORS)
-def reroute(case_id: CaseId, body: RerouteIn, session: SessionDep, user: CurrentUser) -> Done:
+def reroute(report: CaseInScope, body: RerouteIn, session: SessionDep, user: ApiUser) -> Done:
     """Route the case by another routing rule (after a body said "not ours"); it may move to another organisation."""
-    _change(session, user, case_id, lambda r: handling.reroute(session, user=user, report=r, rule_key=body.rule_key))
+    _change(session, report, lambda r: handling.reroute(session, user=user, report=r, rule_key=body.rule_key))
     return Done()
 
 
 @router.get("/{case_id}/evidence/{evidence_id}", responses={**ERRORS, 200: {
     "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "application/pdf": {}},
     "description": "the cleaned file"}}, response_class=Response)
-def evidence_file(case_id: CaseId, evidence_id: CaseId, request: Request, session: SessionDep,
-                  user: CurrentUser) -> Response:
+def evidence_file(report: CaseInScope, evidence_id: CaseId, request: Request, session: SessionDep,
+                  user: ApiUser) -> Response:
     """One evidence file of the case, decrypted (never cached; the view is audited)."""
     try:
-        report = queue.get_case(session, user=user, report_id=case_id)
         data, mime = handling.open_evidence(session, user=user, report=report, evidence_id=evidence_id, via="api",
                                             settings=request.app.state.settings)
     except DomainError as exc:

@@ -15,13 +15,6 @@ Status = Literal["received", "triaged", "in_progress", "escalated", "responded",
                  "duplicate", "withdrawn", "rejected"]
 
 
-class Problem(BaseModel):
-    """Every error answer: a message safe to show, and for invalid input the names of the fields."""
-
-    detail: str
-    fields: list[str] | None = None
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

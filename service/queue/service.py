@@ -21,12 +21,13 @@ from sqlalchemy import bindparam, func, or_, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from service.auth.principal import Principal
 from service.config import get_settings
 from service.kit import clock
 from service.kit.clock import as_utc
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.fastsql import FastQuery
-from service.orgs.models import Organisation, User
+from service.orgs.models import Organisation
 from service.outbox.models import OutboundMessage
 from service.places.models import Place
 from service.queue.search_index import MARK_SQL
@@ -95,7 +96,7 @@ class QueuePage:
 
 # -- who sees what ---------------------------------------------------------------------------
 
-def visible_orgs(session: Session, user: User) -> list[int | None] | None:
+def visible_orgs(session: Session, user: Principal) -> list[int | None] | None:
     """Organisation ids whose cases the user sees (None inside: unrouted reports); None: everything.
 
     A platform administrator (role admin, no organisation) sees every case. Reports not yet
@@ -113,12 +114,12 @@ def visible_orgs(session: Session, user: User) -> list[int | None] | None:
     return orgs
 
 
-def can_see(session: Session, user: User, report: Report) -> bool:
+def can_see(session: Session, user: Principal, report: Report) -> bool:
     orgs = visible_orgs(session, user)
     return orgs is None or report.org_id in orgs
 
 
-def get_case(session: Session, *, user: User, report_id: int) -> Report:
+def get_case(session: Session, *, user: Principal, report_id: int) -> Report:
     """One case the user may see; NotFound for another organisation's case (no hint that it exists)."""
     report = session.get(Report, report_id)
     if report is None or not can_see(session, user, report):
@@ -182,7 +183,7 @@ def search_condition(session: Session, q: str) -> ColumnElement[bool]:
     return col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
 
 
-def filter_conditions(session: Session, *, user: User, filters: Filters, at: datetime,
+def filter_conditions(session: Session, *, user: Principal, filters: Filters, at: datetime,
                       include_search: bool = True, status_by_index: bool = True) -> list[Any]:
     """Every WHERE condition for these filters (without the scope and segment).
 
@@ -345,12 +346,12 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
     return rows
 
 
-def scope_conditions(session: Session, user: User) -> list[list[Any]]:
+def scope_conditions(session: Session, user: Principal) -> list[list[Any]]:
     """One list of conditions per organisation scope the user sees (merged in Python, each index-served)."""
     return [conds for _, conds in _scopes(session, user)]
 
 
-def _scopes(session: Session, user: User) -> list[tuple[Any, list[Any]]]:
+def _scopes(session: Session, user: Principal) -> list[tuple[Any, list[Any]]]:
     """(name, conditions) per organisation scope the user sees: the organisation id (None: unrouted
     reports), or "all" for a platform administrator. The name is part of kept statements' keys."""
     orgs = visible_orgs(session, user)
@@ -387,7 +388,7 @@ class QueueRows:
     at: datetime  # the time the page was read at (what "overdue" is measured against)
 
 
-def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+def queue_rows(session: Session, *, user: Principal, filters: Filters = Filters(), cursor: str | None = None,
                limit: int = PAGE_SIZE) -> QueueRows:
     """One page of the user's queue, in queue order, after `cursor`, as rows."""
     filters.validate()
@@ -428,7 +429,7 @@ def queue_rows(session: Session, *, user: User, filters: Filters = Filters(), cu
     return QueueRows(rows=page, next_cursor=encode_cursor(_key(page[-1])) if more and page else None, at=at)
 
 
-def queue_page(session: Session, *, user: User, filters: Filters = Filters(), cursor: str | None = None,
+def queue_page(session: Session, *, user: Principal, filters: Filters = Filters(), cursor: str | None = None,
                limit: int = PAGE_SIZE) -> QueuePage:
     """One page of the user's queue, in queue order, after `cursor`."""
     found = queue_rows(session, user=user, filters=filters, cursor=cursor, limit=limit)
@@ -482,7 +483,7 @@ def _capped_count(session: Session, conds: list[Any], cap: int) -> int:
     return int(session.exec(select(func.count()).select_from(inner)).one())
 
 
-def queue_counts(session: Session, *, user: User, cap: int = COUNT_CAP) -> dict[str, int]:
+def queue_counts(session: Session, *, user: Principal, cap: int = COUNT_CAP) -> dict[str, int]:
     """How many open cases each quick filter holds (each capped at `cap`: shown as "cap+")."""
     at = clock.now()
     orgs = visible_orgs(session, user)
@@ -531,7 +532,7 @@ class ViewCounts:
     partial: bool  # True: COUNT_SCAN rows were read and there may be more, so each count is a lower bound
 
 
-def view_counts(session: Session, *, user: User, filters: Filters, cap: int = COUNT_CAP,
+def view_counts(session: Session, *, user: Principal, filters: Filters, cap: int = COUNT_CAP,
                 scan: int = COUNT_SCAN) -> ViewCounts:
     """Counts of each quick filter on top of the current filters (each what its link would list;
     the text search is left out), from ONE read of at most `scan` rows.
@@ -580,7 +581,7 @@ def view_counts(session: Session, *, user: User, filters: Filters, cap: int = CO
 _OWN_INDEX = ("category", "channel", "population", "place_id", "cluster_id")
 
 
-def view_statement(session: Session, *, user: User, relaxed: Filters, scope: list[Any], at: datetime,
+def view_statement(session: Session, *, user: Principal, relaxed: Filters, scope: list[Any], at: datetime,
                    limit: int) -> Any:
     """The rows `view_counts` reads for one scope. With a filter that has an index of its own, that
     index must serve the read: the relaxed status test (five open statuses) matches most of an

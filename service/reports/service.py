@@ -158,7 +158,7 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
 
 
 class InvalidTransition(DomainError):
-    pass
+    http_status = 409
 
 
 def change_status(

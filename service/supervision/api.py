@@ -15,12 +15,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, Field
 from sqlmodel import Session
 
-from service.auth.deps import CurrentUser, SessionDep
+from service.auth.principal import Principal
+from service.auth.deps import ApiUser, SessionDep
 from service.kit.errors import DomainError, NotFound
-from service.orgs.models import User
 from service.queue.actions import NotPermitted
-from service.queue.schemas import Problem, Strict
-from service.queue.service import get_case
+from service.kit.problems import Problem
+from service.queue.deps import CaseInScope
+from service.queue.schemas import Strict
 from service.supervision import replies
 from service.supervision import service as sup
 from service.supervision import tags as tagging
@@ -82,7 +83,7 @@ class WorkloadOut(BaseModel):
 
 
 @router.get("/workload", response_model=WorkloadOut, responses=ERRORS)
-def workload(session: SessionDep, user: CurrentUser,
+def workload(session: SessionDep, user: ApiUser,
              org_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> WorkloadOut:
     """Open, overdue and urgent cases per member of the organisation (supervisors and administrators;
     a platform administrator names the organisation with `org_id`)."""
@@ -118,40 +119,30 @@ class TagIn(Strict):
 
 
 @router.get("/tags", response_model=list[TagCount], responses=ERRORS)
-def list_tags(session: SessionDep, user: CurrentUser) -> list[TagCount]:
+def list_tags(session: SessionDep, user: ApiUser) -> list[TagCount]:
     """The tags in use in the caller's organisation, with how many open cases carry each."""
     return [TagCount(tag=t, open_cases=n) for t, n in tagging.org_tags(session, user=user)]
 
 
-def _case(session: Session, user: User, case_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return get_case(session, user=user, report_id=case_id)
-    except DomainError as exc:
-        _refuse(exc, "no such case")
-
-
 @router.get("/cases/{case_id}/tags", response_model=CaseTags, responses=ERRORS)
-def case_tags(case_id: Id, session: SessionDep, user: CurrentUser) -> CaseTags:
-    _case(session, user, case_id)
-    return CaseTags(case_id=case_id, tags=tagging.tags_of(session, case_id))
+def case_tags(report: CaseInScope, session: SessionDep) -> CaseTags:
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
 
 
 @router.post("/cases/{case_id}/tags", response_model=CaseTags, responses=ERRORS)
-def add_tag(case_id: Id, body: TagIn, session: SessionDep, user: CurrentUser) -> CaseTags:
+def add_tag(report: CaseInScope, body: TagIn, session: SessionDep, user: ApiUser) -> CaseTags:
     """Put a tag on a case (lower-cased, spaces collapsed; a tag already there is no change).
     Anyone who may see the case, as on the case page. Audited as `case.tag`."""
-    report = _case(session, user, case_id)
     _change(session, "no such case", lambda: tagging.add_tag(session, user=user, report=report, tag=body.tag))
-    return CaseTags(case_id=case_id, tags=tagging.tags_of(session, case_id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
 
 
 @router.delete("/cases/{case_id}/tags/{tag}", response_model=CaseTags, responses=ERRORS)
-def remove_tag(case_id: Id, tag: Annotated[str, Path(min_length=1, max_length=200), AfterValidator(_no_nul)], session: SessionDep,
-               user: CurrentUser) -> CaseTags:
+def remove_tag(report: CaseInScope, tag: Annotated[str, Path(min_length=1, max_length=200), AfterValidator(_no_nul)], session: SessionDep,
+               user: ApiUser) -> CaseTags:
     """Take a tag off a case (the tag URL-encoded in the path). Audited as `case.untag`."""
-    report = _case(session, user, case_id)
     _change(session, "no such case", lambda: tagging.remove_tag(session, user=user, report=report, tag=tag))
-    return CaseTags(case_id=case_id, tags=tagging.tags_of(session, case_id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
 
 
 # -- saved views of the queue ----------------------------------------------------------------------
@@ -170,18 +161,18 @@ class ViewIn(Strict):
     shared: bool = False
 
 
-def _view(row, user: User) -> ViewOut:  # type: ignore[no-untyped-def]
+def _view(row, user: Principal) -> ViewOut:  # type: ignore[no-untyped-def]
     return ViewOut(id=row.id, name=row.name, query=row.query, shared=row.shared, mine=row.user_id == user.id)
 
 
 @router.get("/views", response_model=list[ViewOut], responses=ERRORS)
-def list_views(session: SessionDep, user: CurrentUser) -> list[ViewOut]:
+def list_views(session: SessionDep, user: ApiUser) -> list[ViewOut]:
     """The caller's saved views and those shared in their organisation."""
     return [_view(v, user) for v in tagging.visible_filters(session, user=user)]
 
 
 @router.post("/views", response_model=ViewOut, status_code=201, responses=ERRORS)
-def create_view(body: ViewIn, session: SessionDep, user: CurrentUser) -> ViewOut:
+def create_view(body: ViewIn, session: SessionDep, user: ApiUser) -> ViewOut:
     """Keep the queue's filters under a name (only the queue's filters are kept); sharing it with the
     organisation is for its supervisors and administrators. Audited as `filter.save`."""
     row = _change(session, "no such saved view",
@@ -190,7 +181,7 @@ def create_view(body: ViewIn, session: SessionDep, user: CurrentUser) -> ViewOut
 
 
 @router.delete("/views/{view_id}", status_code=204, responses=ERRORS)
-def delete_view(view_id: Id, session: SessionDep, user: CurrentUser) -> Response:
+def delete_view(view_id: Id, session: SessionDep, user: ApiUser) -> Response:
     """Your own view; a shared one also by the organisation's supervisors and administrators."""
     _change(session, "no such saved view", lambda: tagging.delete_filter(session, user=user, filter_id=view_id))
     return Response(status_code=204)
@@ -219,7 +210,7 @@ def _template(row) -> TemplateOut:  # type: ignore[no-untyped-def]
                        segments={k: c.segments if c else None for k, c in replies.counts(row).items()})
 
 
-def _template_org(user: User) -> int:
+def _template_org(user: Principal) -> int:
     try:
         return replies._supervisor_of_org(user)
     except DomainError as exc:
@@ -227,12 +218,12 @@ def _template_org(user: User) -> int:
 
 
 @router.get("/reply-templates", response_model=list[TemplateOut], responses=ERRORS)
-def list_templates(session: SessionDep, user: CurrentUser) -> list[TemplateOut]:
+def list_templates(session: SessionDep, user: ApiUser) -> list[TemplateOut]:
     """The organisation's active reply templates (its supervisors and administrators)."""
     return [_template(t) for t in replies.org_templates(session, _template_org(user))]
 
 
-def _save(session: Session, user: User, body: TemplateIn, template_id: int | None) -> TemplateOut:
+def _save(session: Session, user: Principal, body: TemplateIn, template_id: int | None) -> TemplateOut:
     texts = {"km": body.text_km, "en": body.text_en, "pt": body.text_pt}
     row = _change(session, "no such reply template", lambda: replies.save(
         session, user=user, name=body.name, texts=texts, template_id=template_id))
@@ -240,13 +231,13 @@ def _save(session: Session, user: User, body: TemplateIn, template_id: int | Non
 
 
 @router.post("/reply-templates", response_model=TemplateOut, status_code=201, responses=ERRORS)
-def create_template(body: TemplateIn, session: SessionDep, user: CurrentUser) -> TemplateOut:
+def create_template(body: TemplateIn, session: SessionDep, user: ApiUser) -> TemplateOut:
     """A new template for the caller's organisation. Audited as `reply_template.create` (never the text)."""
     return _save(session, user, body, None)
 
 
 @router.put("/reply-templates/{template_id}", response_model=TemplateOut, responses=ERRORS)
-def edit_template(template_id: Id, body: TemplateIn, session: SessionDep, user: CurrentUser) -> TemplateOut:
+def edit_template(template_id: Id, body: TemplateIn, session: SessionDep, user: ApiUser) -> TemplateOut:
     """Replace a template's name and texts. Audited as `reply_template.update`."""
     found = session.get(ReplyTemplate, template_id)
     if found is None or not found.active or found.org_id != _template_org(user):
@@ -255,7 +246,7 @@ def edit_template(template_id: Id, body: TemplateIn, session: SessionDep, user: 
 
 
 @router.delete("/reply-templates/{template_id}", status_code=204, responses=ERRORS)
-def delete_template(template_id: Id, session: SessionDep, user: CurrentUser) -> Response:
+def delete_template(template_id: Id, session: SessionDep, user: ApiUser) -> Response:
     """Deactivate a template (past replies keep their text). Audited as `reply_template.deactivate`."""
     _change(session, "no such reply template", lambda: replies.deactivate(session, user=user, template_id=template_id))
     return Response(status_code=204)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.kit import clock, segments
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.masking import mask
-from service.orgs.models import User
 from service.queue.actions import MAX_REPLY, NotPermitted
 from service.reports.models import Report
 from service.supervision.models import ReplyTemplate
@@ -24,7 +24,7 @@ LANGS = ("km", "en", "pt")
 PREFIX = "org:"  # the case page's template key of an organisation's template: "org:<id>"
 
 
-def _supervisor_of_org(user: User) -> int:
+def _supervisor_of_org(user: Principal) -> int:
     if user.role not in ("supervisor", "admin") or user.org_id is None:
         raise NotPermitted("an organisation's supervisors and administrators write its reply templates")
     return user.org_id
@@ -84,7 +84,7 @@ def _clean(name: str, texts: dict[str, str]) -> tuple[str, dict[str, str]]:
     return name, cleaned
 
 
-def save(session: Session, *, user: User, name: str, texts: dict[str, str],
+def save(session: Session, *, user: Principal, name: str, texts: dict[str, str],
          template_id: int | None = None) -> ReplyTemplate:
     """Create a template for the user's organisation, or edit one of its templates."""
     org_id = _supervisor_of_org(user)
@@ -115,7 +115,7 @@ def save(session: Session, *, user: User, name: str, texts: dict[str, str],
     return row
 
 
-def deactivate(session: Session, *, user: User, template_id: int) -> None:
+def deactivate(session: Session, *, user: Principal, template_id: int) -> None:
     org_id = _supervisor_of_org(user)
     row = session.get(ReplyTemplate, template_id)
     if row is None or row.org_id != org_id or not row.active:

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from service.auth.principal import Principal
 from service.auth.deps import SessionDep, WebUser
 from service.bodies import admin as bodies_admin
 from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import LANGUAGES, deadline_for, get_body, jurisdiction_codes, list_bodies
 from service.kit.errors import NotFound
-from service.orgs.models import Organisation, User
+from service.orgs.models import Organisation
 from service.reports.models import CATEGORIES
 from service.supervision import service as sup
 from service.supervision import replies
@@ -39,7 +40,7 @@ def _check_csrf(request: Request, token: str | None) -> None:
         raise HTTPException(403, "the form expired or did not come from this site; reload the page")
 
 
-def _supervisor(user: User | None) -> User:
+def _supervisor(user: Principal | None) -> Principal:
     if user is None:
         raise HTTPException(401, "sign in first")
     if user.role not in sup.SUPERVISING:
@@ -76,7 +77,7 @@ def workload_page(request: Request, session: SessionDep, user: WebUser) -> Respo
     return page(request, "workload.html", work=found, orgs=orgs)
 
 
-def _holder_page(request: Request, session: Session, user: User, holder: str, *, result: sup.BulkResult | None = None,
+def _holder_page(request: Request, session: Session, user: Principal, holder: str, *, result: sup.BulkResult | None = None,
                  error: str | None = None, status_code: int = 200) -> Response:
     try:
         org = sup.workload_org(session, user, _org_param(request))
@@ -167,21 +168,21 @@ def after_queue_bulk() -> Response:
 
 # -- grievance bodies ------------------------------------------------------------------------------
 
-def _reader(user: User | None) -> User:
+def _reader(user: Principal | None) -> Principal:
     user = _supervisor(user)
     if not bodies_admin.can_read(user):
         raise HTTPException(403, "supervisors and administrators only")
     return user
 
 
-def _creator(user: User | None) -> User:
+def _creator(user: Principal | None) -> Principal:
     user = _supervisor(user)
     if not bodies_admin.can_create(user):
         raise HTTPException(403, "grievance bodies are created by supervisors and administrators")
     return user
 
 
-def _changer(user: User | None, session: Session | None = None, slug: str | None = None) -> User:
+def _changer(user: Principal | None, session: Session | None = None, slug: str | None = None) -> Principal:
     """The user, if they may change the body `slug` (its organisation's supervisors and administrators,
     a platform administrator); 403 otherwise. A body that does not exist is left to the caller (404)."""
     user = _supervisor(user)
@@ -243,7 +244,7 @@ def body_edit(slug: Slug, request: Request, session: SessionDep, user: WebUser) 
     return _form_page(request, session, body)
 
 
-def _save(request: Request, session: Session, user: User, *, create: bool, slug: str, fields: dict[str, Any]) -> Response:
+def _save(request: Request, session: Session, user: Principal, *, create: bool, slug: str, fields: dict[str, Any]) -> Response:
     raw = {**fields, "slug": slug}
     hours = str(fields["deadline_hours"]).strip()
 
@@ -315,7 +316,7 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
         places))
 
 
-def _body_action(request: Request, session: Session, user: User | None, slug: str, csrf_token: str, fn: Any) -> Response:
+def _body_action(request: Request, session: Session, user: Principal | None, slug: str, csrf_token: str, fn: Any) -> Response:
     user = _changer(user, session, slug)
     _check_csrf(request, csrf_token)
 
@@ -370,13 +371,13 @@ def after_body_action(slug: Slug) -> Response:
 
 # -- tags on a case (anyone who may see the case) and the cases of a tag -------------------------------
 
-def _need_user(user: User | None) -> User:
+def _need_user(user: Principal | None) -> Principal:
     if user is None:
         raise HTTPException(401, "sign in first")
     return user
 
 
-def _tag_action(request: Request, session: Session, user: User | None, case_id: int, csrf_token: str, fn: Any) -> Response:
+def _tag_action(request: Request, session: Session, user: Principal | None, case_id: int, csrf_token: str, fn: Any) -> Response:
     from service.web.routes import case_refused
 
     user = _need_user(user)
@@ -424,7 +425,7 @@ def filters_page(request: Request, session: SessionDep, user: WebUser) -> Respon
     return _filters_page(request, session, user, save=request.query_params.get("save", "")[:600])
 
 
-def _filters_page(request: Request, session: Session, user: User, *, save: str = "", error: str | None = None,
+def _filters_page(request: Request, session: Session, user: Principal, *, save: str = "", error: str | None = None,
                   status_code: int = 200) -> Response:
     return page(request, "filters.html", status_code, views=tagging.visible_filters(session, user=user), save=save,
                 error=error, can_share=user.role in sup.SUPERVISING and user.org_id is not None,
@@ -456,7 +457,7 @@ def filter_delete(filter_id: CaseId, request: Request, session: SessionDep, user
 
 # -- the organisation's reply templates ----------------------------------------------------------------
 
-def _replies_page(request: Request, session: Session, user: User, *, form: dict[str, Any] | None = None,
+def _replies_page(request: Request, session: Session, user: Principal, *, form: dict[str, Any] | None = None,
                   error: str | None = None, status_code: int = 200) -> Response:
     if user.org_id is None:
         return page(request, "error.html", 403, message=(

@@ -14,10 +14,11 @@ from datetime import datetime
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.kit import clock
 from service.kit.errors import DomainError, InvalidInput, NotFound
-from service.orgs.models import Organisation, User
+from service.orgs.models import SUPERVISING, Organisation, User
 from service.queue import actions
 from service.queue.actions import NotPermitted
 from service.queue.service import OPEN_STATUSES, get_case
@@ -25,17 +26,16 @@ from service.reports.models import Report
 from service.reports.service import InvalidTransition
 from service.supervision import tags
 
-SUPERVISING = ("supervisor", "admin")
 BULK_ACTIONS = ("assign", "release", "duplicate", "tag")
 BULK_MAX = 200  # cases in one bulk action (a page of the handler's list is at most this many)
 
 
-def require_supervisor(user: User) -> None:
+def require_supervisor(user: Principal) -> None:
     if user.role not in SUPERVISING:
         raise NotPermitted("supervisors and administrators only")
 
 
-def workload_org(session: Session, user: User, org_id: int | None = None) -> Organisation:
+def workload_org(session: Session, user: Principal, org_id: int | None = None) -> Organisation:
     """The organisation whose workload the user sees: their own; a platform administrator picks one."""
     require_supervisor(user)
     if user.org_id is not None:
@@ -78,7 +78,7 @@ def members(session: Session, org_id: int) -> list[User]:
                              .order_by(col(User.email))).all())
 
 
-def workload(session: Session, *, user: User, org_id: int | None = None) -> Workload:
+def workload(session: Session, *, user: Principal, org_id: int | None = None) -> Workload:
     """Open, overdue and urgent cases per member of the organisation, most overdue first; the
     unassigned cases last. One grouped query over the organisation's open cases."""
     org = workload_org(session, user, org_id)
@@ -133,7 +133,7 @@ class BulkResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (case id, why)
 
 
-def bulk(session: Session, *, user: User, report_ids: list[int], action: str, assignee_id: int | None = None,
+def bulk(session: Session, *, user: Principal, report_ids: list[int], action: str, assignee_id: int | None = None,
          into_id: int | None = None, tag: str | None = None) -> BulkResult:
     """One action on many cases. Each case on its own (a savepoint each): a case the user may not
     see, or whose state does not allow the action, is skipped with the reason; the others go on.
@@ -206,7 +206,7 @@ def summary(result: BulkResult, action: str) -> list[tuple[str, dict]]:
     return lines
 
 
-def reassign_all(session: Session, *, user: User, org: Organisation, from_id: int | None, to_id: int) -> BulkResult:
+def reassign_all(session: Session, *, user: Principal, org: Organisation, from_id: int | None, to_id: int) -> BulkResult:
     """Every open case one member holds (or every unassigned case) to another member."""
     cases = open_cases(session, org=org, holder_id=from_id)
     if not cases:

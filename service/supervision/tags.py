@@ -14,10 +14,10 @@ from urllib.parse import parse_qsl, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.masking import mask
-from service.orgs.models import User
 from service.queue.actions import NotPermitted
 from service.queue.service import OPEN_STATUSES, visible_orgs
 from service.reports.models import Report
@@ -71,7 +71,7 @@ def filter_tag(text: str | None) -> str | None:
     return tag[:MAX_TAG] or None
 
 
-def add_tag(session: Session, *, user: User, report: Report, tag: str) -> bool:
+def add_tag(session: Session, *, user: Principal, report: Report, tag: str) -> bool:
     """Put a tag on a case the caller already looked up (queue.get_case); False when it was there."""
     tag = normalise_tag(tag)
     if report.org_id is None:
@@ -88,7 +88,7 @@ def add_tag(session: Session, *, user: User, report: Report, tag: str) -> bool:
     return True
 
 
-def remove_tag(session: Session, *, user: User, report: Report, tag: str) -> None:
+def remove_tag(session: Session, *, user: Principal, report: Report, tag: str) -> None:
     tag = " ".join((tag or "").split()).casefold()
     row = session.exec(select(CaseTag).where(CaseTag.report_id == report.id, CaseTag.tag == tag)).first()
     if row is None:
@@ -99,7 +99,7 @@ def remove_tag(session: Session, *, user: User, report: Report, tag: str) -> Non
            detail={"before": {"tag": tag}})
 
 
-def _scope(session: Session, user: User) -> list:
+def _scope(session: Session, user: Principal) -> list:
     orgs = visible_orgs(session, user)
     if orgs is None:
         return []
@@ -107,7 +107,7 @@ def _scope(session: Session, user: User) -> list:
     return [col(CaseTag.org_id).in_(ids)]
 
 
-def org_tags(session: Session, *, user: User) -> list[tuple[str, int]]:
+def org_tags(session: Session, *, user: Principal) -> list[tuple[str, int]]:
     """The tags in use in the user's organisation, with how many open cases carry each."""
     rows = session.exec(select(CaseTag.tag, func.count()).join(Report, col(Report.id) == col(CaseTag.report_id))
                         .where(*_scope(session, user), col(Report.status).in_(OPEN_STATUSES))
@@ -115,7 +115,7 @@ def org_tags(session: Session, *, user: User) -> list[tuple[str, int]]:
     return [(t, int(n)) for t, n in rows]
 
 
-def tagged_cases(session: Session, *, user: User, tag: str, limit: int = 200) -> list[Report]:
+def tagged_cases(session: Session, *, user: Principal, tag: str, limit: int = 200) -> list[Report]:
     """Cases carrying the tag that the user may see, open ones first, newest first."""
     tag = " ".join((tag or "").split()).casefold()
     return list(session.exec(
@@ -141,7 +141,7 @@ def clean_query(query: str) -> str:
     return text
 
 
-def visible_filters(session: Session, *, user: User) -> list[SavedFilter]:
+def visible_filters(session: Session, *, user: Principal) -> list[SavedFilter]:
     """The user's own saved filters and those shared in their organisation, by name."""
     shared = (col(SavedFilter.shared).is_(True)) & (col(SavedFilter.org_id) == user.org_id) \
         if user.org_id is not None else col(SavedFilter.id).is_(None)
@@ -149,7 +149,7 @@ def visible_filters(session: Session, *, user: User) -> list[SavedFilter]:
                              .order_by(col(SavedFilter.name), col(SavedFilter.id))).all())
 
 
-def save_filter(session: Session, *, user: User, name: str, query: str, shared: bool = False) -> SavedFilter:
+def save_filter(session: Session, *, user: Principal, name: str, query: str, shared: bool = False) -> SavedFilter:
     name = " ".join((name or "").replace("\x00", "").split())  # NUL: never stored (PostgreSQL refuses it)
     if not name:
         raise InvalidInput("give the view a name")
@@ -169,7 +169,7 @@ def save_filter(session: Session, *, user: User, name: str, query: str, shared: 
     return row
 
 
-def delete_filter(session: Session, *, user: User, filter_id: int) -> None:
+def delete_filter(session: Session, *, user: Principal, filter_id: int) -> None:
     """Your own; a view shared in your organisation: its supervisors and administrators too."""
     row = session.get(SavedFilter, filter_id)
     if row is None or row not in visible_filters(session, user=user):

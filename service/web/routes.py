@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from service.auth.principal import Principal
 from service.analytics.escalations import LEVEL_LABELS
 from service.audit.models import AuditEvent
 from service.audit.service import record, verify
@@ -26,7 +27,7 @@ from service.auth import service as auth
 from service.auth.deps import COOKIE, LANG_COOKIE, SessionDep, WebUser
 from service.auth.routes import client_key, throttled
 from service.db import read_only_options
-from service.intake import ratelimit
+from service.kit import ratelimit
 from service.intake.texts import STATUS_LABELS
 from service.kit import receipts, segments, zones
 from service.kit.clock import as_utc
@@ -276,7 +277,7 @@ def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None, 
         "</tr>")
 
 
-def _count(session: Session, caller: auth.Caller, filters: queue.Filters) -> tuple[dict[str, int], bool]:
+def _count(session: Session, caller: Principal, filters: queue.Filters) -> tuple[dict[str, int], bool]:
     """The quick filters' counts and whether they are lower bounds: exact and capped for the plain
     queue (queue_counts), from one bounded read for a filtered view (view_counts)."""
     if replace(filters, q=None) == queue.Filters():
@@ -343,7 +344,7 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
         session.commit()
         return page(request, "login.html", 401, error="Wrong email or password.", email=email)
     # A new token at every sign-in: a token planted before sign-in is worth nothing after it.
-    issued = auth.start_session(session, user=user, kind="web", replaces=request.cookies.get(COOKIE))
+    issued = auth.start_session(session, user=Principal.of(user), kind="web", replaces=request.cookies.get(COOKIE))
     record(session, actor=user.email, action="auth.login", object_type="user", object_id=user.id)
     session.commit()
     response = _redirect("/")
@@ -377,16 +378,17 @@ def set_language(request: Request, session: SessionDep, user: WebUser, lang: Ann
     response = _redirect(target)
     if lang in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax")
-        if user is not None and user.language != lang:  # the user's language: their alert emails use it
-            user.language = lang
-            session.add(user)
+        row = session.get(User, user.id) if user is not None else None
+        if row is not None and row.language != lang:  # the user's language: their alert emails use it
+            row.language = lang
+            session.add(row)
             session.commit()
     return response
 
 
 # -- a case -----------------------------------------------------------------------------------
 
-def _need_user(user: User | None) -> User:
+def _need_user(user: Principal | None) -> Principal:
     if user is None:
         raise HTTPException(401, "sign in first")
     return user
@@ -399,7 +401,7 @@ def case_page(case_id: CaseId, request: Request, session: SessionDep, user: WebU
     return _render_case(request, session, user, case_id)
 
 
-def _render_case(request: Request, session: Session, user: User, case_id: CaseId, *, error: str | None = None,
+def _render_case(request: Request, session: Session, user: Principal, case_id: CaseId, *, error: str | None = None,
                  status_code: int = 200) -> Response:
     try:
         report = queue.get_case(session, user=user, report_id=case_id)
@@ -433,7 +435,7 @@ def _render_case(request: Request, session: Session, user: User, case_id: CaseId
     return response
 
 
-def _act(request: Request, session: Session, user: User | None, case_id: CaseId, csrf_token: str,
+def _act(request: Request, session: Session, user: Principal | None, case_id: CaseId, csrf_token: str,
          fn: Any) -> Response:
     user = _need_user(user)
     _check_csrf(request, csrf_token)
@@ -442,7 +444,7 @@ def _act(request: Request, session: Session, user: User | None, case_id: CaseId,
                    failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=409))
 
 
-def case_refused(request: Request, session: Session, user: User, case_id: int, exc: Exception, code: int, *,
+def case_refused(request: Request, session: Session, user: Principal, case_id: int, exc: Exception, code: int, *,
                  status_code: int) -> Response:
     """The answer to a refused change on a case: "No such case" (404) for one the user may not see,
     else the case page again with the message (`status_code`)."""
@@ -640,7 +642,7 @@ def _report_day(session: Session, at: datetime, org_id: int | None) -> str:
 
 # -- administration ---------------------------------------------------------------------------
 
-def _admin(user: User | None) -> User:
+def _admin(user: Principal | None) -> Principal:
     user = _need_user(user)
     if user.role != "admin":
         raise HTTPException(403, "administrators only")
@@ -716,7 +718,7 @@ def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: R
 def account(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return _redirect("/")
-    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),
                 password_done=request.query_params.get("done") == "password", **_zone_choice(session, user))
 
 
@@ -727,14 +729,14 @@ def change_password(request: Request, session: SessionDep, user: WebUser, csrf_t
     """A new password, with the current one; every other session of the user ends."""
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    totp_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
+    totp_on = auth.totp_enabled(session, user_id=user.id)
     try:
         auth.change_password(session, user=user, current=current, password=password)
     except auth.NotAllowed as exc:
         return page(request, "account.html", 403, totp_on=totp_on, password_error=str(exc))
     except DomainError as exc:
         return page(request, "account.html", 422, totp_on=totp_on, password_error=str(exc))
-    auth.end_all_sessions(session, user_id=user.id)  # type: ignore[arg-type]
+    auth.end_all_sessions(session, user_id=user.id)
     issued = auth.start_session(session, user=user, kind="web")
     record(session, actor=user.email, action="user.password_changed", object_type="user", object_id=user.id)
     session.commit()
@@ -743,10 +745,11 @@ def change_password(request: Request, session: SessionDep, user: WebUser, csrf_t
     return response
 
 
-def _zone_choice(session: Session, user: User) -> dict[str, Any]:
+def _zone_choice(session: Session, user: Principal) -> dict[str, Any]:
     """The account page's time-zone form: the user's own zone (or none), their organisation's, the list."""
     org = session.get(Organisation, user.org_id) if user.org_id else None
-    return {"zone_own": user.time_zone or "", "zone_org": zones.name_for(None, org), "zone_names": zones.all_names()}
+    row = session.get(User, user.id)
+    return {"zone_own": (row.time_zone if row else None) or "", "zone_org": zones.name_for(None, org), "zone_names": zones.all_names()}
 
 
 @router.post("/account/time-zone", response_class=HTMLResponse)
@@ -758,13 +761,13 @@ def account_time_zone(request: Request, session: SessionDep, user: WebUser,
     user = _need_user(user)
     _check_csrf(request, csrf_token)
     try:
-        set_user_time_zone(session, user=user, time_zone=time_zone.strip() or None)
+        row = set_user_time_zone(session, user=session.get(User, user.id), time_zone=time_zone.strip() or None)
     except DomainError:
         session.rollback()
-        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),  # type: ignore[arg-type]
+        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),
                     error="Choose a time zone from the list.", **_zone_choice(session, user))
     record(session, actor=user.email, action="user.time_zone", object_type="user", object_id=user.id,
-           detail={"time_zone": user.time_zone})
+           detail={"time_zone": row.time_zone})
     session.commit()
     return _redirect("/account?zone=saved")
 
@@ -777,7 +780,7 @@ def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token:
     same, replacing an enabled key), `confirm` (the new key's first code), `off` (password and code)."""
     user = _need_user(user)
     _check_csrf(request, csrf_token)
-    was_on = auth.totp_enabled(session, user_id=user.id)  # type: ignore[arg-type]
+    was_on = auth.totp_enabled(session, user_id=user.id)
     try:
         if action in ("begin", "new", "off"):
             try:
@@ -809,7 +812,7 @@ def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token:
 
 # -- supervisors and admins: dead letters, the routing simulator, outreach worker link codes ------
 
-def _supervisor(user: User | None) -> User:
+def _supervisor(user: Principal | None) -> Principal:
     user = _need_user(user)
     if user.role not in handling.SUPERVISING:
         raise HTTPException(403, "supervisors and administrators only")
@@ -842,29 +845,6 @@ def dead_letter_retry(outbound_id: Annotated[int, Path(ge=1, le=2**31 - 1)], req
         return page(request, "error.html", 409, message=str(exc))
     session.commit()
     return _redirect("/admin/dead-letters?done=1")
-
-
-@router.get("/admin/routing", response_class=HTMLResponse)
-def routing_simulator(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """"Where would this case go?": the rule, its organisation and the resolved ladder (changes nothing)."""
-    if user is None:
-        return _redirect("/")
-    _supervisor(user)
-    from service.routing.service import simulate
-
-    qp = {k: v.replace("\x00", "").strip()[:120] for k, v in request.query_params.items()}
-    asked = {"category": qp.get("category") if qp.get("category") in CATEGORIES else None,
-             "urgency": qp.get("urgency") if qp.get("urgency") in URGENCIES else None,
-             "population": qp.get("population") if qp.get("population") in POPULATIONS else None,
-             "place": qp.get("place") or None}
-    result, error = None, None
-    if qp.get("go"):
-        try:
-            result = simulate(session, **asked)
-        except DomainError as exc:
-            error = str(exc)
-    return page(request, "routing.html", 422 if error else 200, asked=asked, result=result, error=error,
-                categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS)
 
 
 @router.get("/admin/agents", response_class=HTMLResponse)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
-from service.kit.errors import DomainError
-from service.ops.fastlane import FastLane
-from service.queue.routes import LIST_PATH, http_error, list_cases
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
 from service.supervision.routes import router as supervision_router
-from service.web.routes import counts_fragment, home
 from service.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "static"
@@ -31,13 +27,7 @@ API_DOCS = """<!doctype html>
 
 
 def install_review(app: FastAPI) -> None:
-    """Routers, static files and the domain-error → HTTP mapping of the review queue."""
-
-    @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
-        http = http_error(exc)
-        return JSONResponse({"detail": http.detail}, status_code=http.status_code)
-
+    """Routers and static files of the review queue."""
     app.include_router(auth_router)
     app.include_router(cases_router)
     app.include_router(supervision_api)
@@ -51,7 +41,3 @@ def install_review(app: FastAPI) -> None:
 
         return HTMLResponse(API_DOCS, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                                "Referrer-Policy": "no-referrer"})
-    # The case list and the web queue (its page and its counts) skip routing and dependency solving
-    # (docs/review-queue.md, "Speed").
-    app.add_middleware(FastLane, routes={("GET", LIST_PATH): list_cases, ("GET", "/"): home,
-                                         ("GET", "/queue/counts"): counts_fragment})

@@ -13,7 +13,8 @@ from service.kit.crypto import unseal
 from service.orgs.models import Organisation, User
 from service.orgs.service import create_org, create_user
 from service.outbox.models import OutboundMessage
-from tests.support.review import PASSWORD, build_world, csrf_of, make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import PASSWORD, build_world, csrf_of, sign_in
 
 
 def _mails(s: Session, report_id: int) -> dict[str, dict]:

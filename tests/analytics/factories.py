@@ -1,37 +1,19 @@
-"""Plain factories for analytics tests: reports with chosen fields, straight into the table."""
+"""Analytics test data: many reports at once, through the shared report factory."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta, timezone
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from service.places.models import Place
-from service.reports.models import Report
+from tests.support.factories import make_report
 
-_seq = itertools.count(1)
 T0 = datetime(2026, 7, 6, 9, 0, tzinfo=timezone.utc)  # a Monday in Q3 2026
 
 
-def place(session: Session, code: str) -> Place:
-    found = session.exec(select(Place).where(Place.code == code)).first()
-    assert found is not None, code
-    return found
-
-
-def make_report(session: Session, **kw: object) -> Report:
-    n = next(_seq)
-    fields: dict[str, object] = {
-        "receipt_hash": f"test-{n:08d}-{id(session)}", "channel": "sms", "narrative_masked": "story",
-        "created_at": T0, "updated_at": T0, "category": "service_quality", "urgency": "normal",
-    }
-    fields.update(kw)
-    report = Report(**fields)  # type: ignore[arg-type]
-    session.add(report)
-    return report
-
-
-def make_many(session: Session, count: int, **kw: object) -> None:
+def make_many(session: Session, count: int, *, at: datetime | None = None, category: str = "service_quality",
+              **columns: object) -> None:
+    """`count` reports of one category: all at `at` when given, else an hour apart from T0."""
     for i in range(count):
-        make_report(session, **{**kw, "created_at": kw.get("created_at", T0 + timedelta(hours=i))})
+        make_report(session, at=at if at is not None else T0 + timedelta(hours=i), category=category,
+                    **columns)  # type: ignore[arg-type]

@@ -34,10 +34,10 @@ from service.orgs.models import Organisation
 from service.reports.models import Report, ReportCluster
 from service.reports.touch import AGGREGATED
 from service.retention import service as retention
-from tests.analytics.factories import place
 from tests.analytics.test_rollup import _everything
 from tests.escalation.conftest import controlled_clock, seeded  # noqa: F401  (fixtures)
 from tests.escalation.factories import make_case
+from tests.support.factories import place
 
 
 def _body_figures(session: Session, filters: q.Filters) -> dict:

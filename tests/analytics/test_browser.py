@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import Session
 
 from service.analytics import pages
-from tests.analytics.factories import place
-from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
 from tests.analytics.test_exports_reports import Q3, _seed
+from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
+from tests.support.factories import place
 
 # The committed screenshots are refreshed only on request (SAMLENG_SCREENSHOTS=1), so a test run leaves the
 # clone's files alone; otherwise they go to a temporary folder, still proving the pages render.

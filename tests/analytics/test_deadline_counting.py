@@ -11,7 +11,7 @@ from service.analytics import queries as q, rollup
 from service.kit.clock import now
 from service.queue.service import is_overdue
 from service.reports.models import Report
-from tests.analytics.factories import make_report
+from tests.support.factories import make_report
 
 
 def _window() -> q.Filters:
@@ -23,14 +23,14 @@ def _seed(session: Session) -> list[Report]:
     at = now()
     made = [
         # escalated, the body never answered, its deadline passed an hour ago: the queue says overdue
-        make_report(session, status="escalated", created_at=at - timedelta(days=5), due_at=at - timedelta(hours=1)),
+        make_report(session, status="escalated", at=at - timedelta(days=5), due_at=at - timedelta(hours=1), category="service_quality"),
         # still within its deadline
-        make_report(session, status="escalated", created_at=at - timedelta(days=1), due_at=at + timedelta(days=2)),
+        make_report(session, status="escalated", at=at - timedelta(days=1), due_at=at + timedelta(days=2), category="service_quality"),
         # answered in time, answered late
-        make_report(session, status="responded", created_at=at - timedelta(days=6), due_at=at - timedelta(days=2),
-                    first_response_at=at - timedelta(days=3)),
-        make_report(session, status="responded", created_at=at - timedelta(days=6), due_at=at - timedelta(days=3),
-                    first_response_at=at - timedelta(days=2)),
+        make_report(session, status="responded", at=at - timedelta(days=6), due_at=at - timedelta(days=2),
+                    first_response_at=at - timedelta(days=3), category="service_quality"),
+        make_report(session, status="responded", at=at - timedelta(days=6), due_at=at - timedelta(days=3),
+                    first_response_at=at - timedelta(days=2), category="service_quality"),
     ]
     session.commit()
     return made

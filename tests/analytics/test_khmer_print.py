@@ -10,9 +10,10 @@ import pytest
 from sqlmodel import Session
 
 from service.analytics import pages
-from tests.analytics.factories import make_many, place
+from tests.analytics.factories import make_many
 from tests.analytics.test_exports_reports import pdftotext, squeezed
 from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
+from tests.support.factories import place
 
 pytestmark = needs_chromium
 HIDDEN_KM = "ចំនួនទាំងអស់នៅទីនេះតូចពេកមិនអាចផ្សព្វផ្សាយបានទេ៖ សូមមើលតារាង។"
@@ -26,7 +27,7 @@ def browser():  # type: ignore[no-untyped-def]
 def test_khmer_empty_states_fit_in_the_printed_report(browser, session: Session, places: None, settings) -> None:  # type: ignore[no-untyped-def]
     # Three reports: counts there are, every one too small to publish.
     make_many(session, 3, place_id=place(session, "KH-12").id, category="service_quality",
-              created_at=datetime(2026, 8, 3, 9, 0, tzinfo=timezone.utc))
+              at=datetime(2026, 8, 3, 9, 0, tzinfo=timezone.utc))
     session.commit()
     html = pages.quarterly_report_html(session, year=2026, quarter=3, language="km")
     page = browser.new_page(viewport={"width": 794, "height": 1123})  # A4 at 96 dpi

@@ -18,9 +18,10 @@ from sqlmodel import Session, select
 from service.analytics import pages, queries as q, rollup
 from service.analytics.models import ReportRollup
 from service.kit import clock
-from service.orgs.service import create_org, set_org_time_zone
+from service.flows.zones import set_org_time_zone
+from service.orgs.service import create_org
 from service.reports.models import Report
-from tests.analytics.factories import make_report, place
+from tests.support.factories import make_report, place
 
 UTC = timezone.utc
 N = 10  # at the suppression threshold: every cell below is published
@@ -42,7 +43,7 @@ def world(session: Session, places: None) -> dict[str, int]:
                                      (ZA_NEW_YEAR, za, za_place, "financial_hardship"),
                                      (ZA_OLD_YEAR, za, za_place, "other")):
         for i in range(N):
-            make_report(session, created_at=at + timedelta(seconds=i), updated_at=at, org_id=org.id,
+            make_report(session, at=at + timedelta(seconds=i), updated_at=at, org_id=org.id,
                         place_id=where.id, category=category)
     session.commit()
     return {"kh": kh.id, "za": za.id, "KH-12": phnom_penh.id, "ZA": za_place.id}  # type: ignore[dict-item]
@@ -137,7 +138,7 @@ def test_routing_and_zone_changes_move_a_report_to_its_new_local_day(session: Se
     organisation it moves to Johannesburg's day, incrementally; a zone change recounts the rollup."""
     at = datetime(2027, 3, 31, 20, 0, tzinfo=UTC)  # 1 April 03:00 in Phnom Penh, 31 March 22:00 in Johannesburg
     for i in range(N):
-        make_report(session, created_at=at + timedelta(seconds=i), updated_at=at, category="other")
+        make_report(session, at=at + timedelta(seconds=i), updated_at=at, category="other")
     session.commit()
     rollup.rebuild(session)
     session.commit()
@@ -172,7 +173,7 @@ def test_a_zone_with_summer_time_counts_by_its_local_day(session: Session, place
     org = create_org(session, slug="pt-cso", name="Lisbon CSO", time_zone="Europe/Lisbon")
     for at in (datetime(2027, 6, 30, 23, 30, tzinfo=UTC), datetime(2027, 12, 31, 23, 30, tzinfo=UTC)):
         for i in range(N):
-            make_report(session, created_at=at + timedelta(seconds=i), updated_at=at, org_id=org.id, category="other")
+            make_report(session, at=at + timedelta(seconds=i), updated_at=at, org_id=org.id, category="other")
     session.commit()
     year = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
     for built in (False, True):

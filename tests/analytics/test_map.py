@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from service.analytics import charts, pages, publish, queries as q
 from service.kit.clock import now
 from service.places.models import Place
-from tests.analytics.factories import make_many, place
+from tests.analytics.factories import make_many
+from tests.support.factories import place
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 GEOJSON = charts.SHAPES
@@ -226,10 +227,10 @@ def test_one_shape_per_province_and_legend_classes() -> None:
 
 def _seed(session: Session) -> None:
     at = now() - timedelta(days=1)
-    make_many(session, 23, place_id=place(session, "KH-12").id, created_at=at, updated_at=at)
-    make_many(session, 14, place_id=place(session, "KH-17").id, created_at=at, updated_at=at)
-    make_many(session, 7, place_id=place(session, "KH-7").id, created_at=at, updated_at=at)  # hidden: <10
-    make_many(session, 11, place_id=place(session, "ZA-GP").id, created_at=at, updated_at=at)
+    make_many(session, 23, place_id=place(session, "KH-12").id, at=at)
+    make_many(session, 14, place_id=place(session, "KH-17").id, at=at)
+    make_many(session, 7, place_id=place(session, "KH-7").id, at=at)  # hidden: <10
+    make_many(session, 11, place_id=place(session, "ZA-GP").id, at=at)
     session.commit()
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from service.analytics import open311, publish, queries as q
 from service.kit.clock import now
-from tests.analytics.factories import make_report, place
+from tests.support.factories import make_report, place
 
 
 def _mid_month() -> datetime:
@@ -27,7 +27,7 @@ def test_date_filters_cannot_find_a_reports_time(live_server, session: Session, 
     at = _mid_month()
     pid = place(session, "KH-17").id
     for _ in range(12):
-        make_report(session, place_id=pid, category="stigma_discrimination", created_at=at, updated_at=at)
+        make_report(session, place_id=pid, category="stigma_discrimination", at=at)
     session.commit()
     get = live_server.client.get
 
@@ -45,10 +45,8 @@ def test_no_listed_record_sits_in_a_count_the_public_page_hides(session: Session
     at = _mid_month()
     kampot = place(session, "KH-7").id
     for _ in range(11):
-        make_report(session, place_id=kampot, category="service_quality", status="in_progress", created_at=at,
-                    updated_at=at)
-    make_report(session, place_id=kampot, category="service_quality", status="resolved", created_at=at,
-                updated_at=at)
+        make_report(session, place_id=kampot, category="service_quality", status="in_progress", at=at)
+    make_report(session, place_id=kampot, category="service_quality", status="resolved", at=at)
     session.commit()
     since = datetime(at.year, at.month, 1, tzinfo=timezone.utc)
     listed = open311.requests(session, filters=q.Filters(since, None), limit=1000)
@@ -81,8 +79,7 @@ def test_a_group_of_ten_in_a_cell_the_public_page_hides_as_x_is_not_listed(live_
     kampot, kandal = place(session, "KH-7").id, place(session, "KH-8").id
     def add(pid: int, status: str, n: int) -> None:
         for _ in range(n):
-            make_report(session, place_id=pid, category="service_quality", status=status, created_at=at,
-                        updated_at=at)
+            make_report(session, place_id=pid, category="service_quality", status=status, at=at)
         session.commit()
 
     add(kampot, "in_progress", 11)
@@ -123,7 +120,7 @@ def test_a_record_is_listed_under_the_local_month_the_public_page_counts_it_in(l
     pid = place(session, "KH-12").id
     for i in range(12):
         make_report(session, place_id=pid, org_id=org.id, category="stigma_discrimination", status="in_progress",
-                    created_at=made + timedelta(seconds=i), updated_at=made)
+                    at=made + timedelta(seconds=i), updated_at=made)
     session.commit()
     month = f"{at.year:04d}-{at.month:02d}"
     local_first = f"{month}-01T00:00:00+07:00"

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from service.analytics import publish, queries as q
 from service.kit.clock import now
-from tests.analytics.factories import make_report, place
+from tests.support.factories import make_report, place
 
 # Provinces in the table's order (index: open, resolved, other). With the map suppressed on its own,
 # the total of the first (12) was shown on the map while the table hid it as a complement ('x').
@@ -26,7 +26,7 @@ def _seed(session: Session, rows: dict[str, tuple[int, int, int]]) -> None:
         pid = place(session, code).id
         for status, n in zip(STATUS, counts):
             for _ in range(n):
-                make_report(session, place_id=pid, status=status, created_at=at, updated_at=at)
+                make_report(session, place_id=pid, status=status, at=at, category="service_quality")
     session.commit()
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from service.kit.clock import now
-from tests.analytics.factories import make_report, place
+from tests.support.factories import make_report, place
 
 REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
@@ -21,16 +21,15 @@ def seed(session: Session) -> None:
     siem_reap = place(session, "KH-17")
     kampot = place(session, "KH-7")
     for i in range(12):
-        make_report(session, place_id=siem_reap.id, category="stigma_discrimination", created_at=at, updated_at=at,
-                    narrative_masked=f"staff shouted at me number {i}")
+        make_report(session, place_id=siem_reap.id, category="stigma_discrimination", at=at,
+                    narrative=f"staff shouted at me number {i}")
     for _ in range(3):
-        make_report(session, place_id=kampot.id, category="financial_hardship", created_at=at, updated_at=at,
-                    narrative_masked="asked to pay [phone] for a free test")
+        make_report(session, place_id=kampot.id, category="financial_hardship", at=at,
+                    narrative="asked to pay [phone] for a free test")
     # Kandal's 10 are the complement that hides Kampot's 3 (the page shows them as x), so Siem Reap's
     # 12 stay shown on the page — and listed by Open311, which lists nothing the page hides.
     for _ in range(10):
-        make_report(session, place_id=place(session, "KH-8").id, category="service_quality", created_at=at,
-                    updated_at=at, narrative_masked="long wait")
+        make_report(session, place_id=place(session, "KH-8").id, category="service_quality", at=at, narrative="long wait")
     session.commit()
 
 

@@ -8,15 +8,16 @@ from sqlmodel import Session
 
 from service.analytics import queries as q
 from service.reports.models import ReportCluster
-from tests.analytics.factories import T0, make_many, make_report, place
+from tests.analytics.factories import T0, make_many
+from tests.support.factories import make_report, place
 
 Q3 = q.quarter_window(2026, 3)
 
 
 def test_over_time_by_month_and_week(session: Session, places: None) -> None:
     make_many(session, 3, category="stigma_discrimination")
-    make_report(session, category="service_quality", created_at=T0 + timedelta(days=31))
-    make_report(session, category="service_quality", status="withdrawn")  # never counted
+    make_report(session, category="service_quality", at=T0 + timedelta(days=31))
+    make_report(session, category="service_quality", status="withdrawn", at=T0)  # never counted
     session.commit()
     f = q.Filters(*Q3)
     months = q.reports_over_time(session, by="category", period="month", filters=f)
@@ -35,9 +36,9 @@ def test_drill_down_province_district_facility(session: Session, places: None) -
     od = place(session, "KH-1-OD-MONGKOLBOREI")
     province = place(session, "KH-1")
     make_many(session, 2, place_id=hc.id)
-    make_report(session, place_id=od.id, status="resolved")
-    make_report(session, place_id=place(session, "KH-2").id)
-    make_report(session)  # no place
+    make_report(session, place_id=od.id, status="resolved", category="service_quality", at=T0)
+    make_report(session, place_id=place(session, "KH-2").id, category="service_quality", at=T0)
+    make_report(session, category="service_quality", at=T0)  # no place
     session.commit()
     f = q.Filters(*Q3)
     provinces = {(p.place.code if p.place else None): p for p in q.by_place(session, filters=f)}
@@ -51,11 +52,11 @@ def test_drill_down_province_district_facility(session: Session, places: None) -
 
 
 def test_open_resolved_timing_satisfaction_deadlines(session: Session, places: None) -> None:
-    make_report(session, status="in_progress", first_response_at=T0 + timedelta(hours=5), due_at=T0 + timedelta(days=1))
+    make_report(session, status="in_progress", first_response_at=T0 + timedelta(hours=5), due_at=T0 + timedelta(days=1), category="service_quality", at=T0)
     make_report(session, status="closed", first_response_at=T0 + timedelta(days=2), resolved_at=T0 + timedelta(days=10),
-                satisfaction="yes", due_at=T0 + timedelta(days=1))
-    make_report(session, status="resolved", resolved_at=T0 + timedelta(hours=30), satisfaction="partly")
-    make_report(session, status="rejected")
+                satisfaction="yes", due_at=T0 + timedelta(days=1), category="service_quality", at=T0)
+    make_report(session, status="resolved", resolved_at=T0 + timedelta(hours=30), satisfaction="partly", category="service_quality", at=T0)
+    make_report(session, status="rejected", category="service_quality", at=T0)
     session.commit()
     f = q.Filters(*Q3)
     ovr = q.open_vs_resolved(session, filters=f)

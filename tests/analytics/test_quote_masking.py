@@ -12,13 +12,14 @@ from service.analytics import queries as q, service as svc
 from service.analytics.models import ApprovedQuote
 from service.kit.clock import now
 from service.kit.errors import InvalidInput
-from tests.analytics.factories import make_report, place
+from tests.analytics.factories import T0
+from tests.support.factories import make_report, place
 
 LEAKY = "call 012 - 345 - 678 or @dara_k99"
 
 
 def test_approval_refuses_an_excerpt_masking_would_change(session: Session, places: None) -> None:
-    report = make_report(session, narrative_masked=f"the nurse said {LEAKY} for pills")
+    report = make_report(session, narrative_masked=f"the nurse said {LEAKY} for pills", category="service_quality", at=T0)
     session.commit()
     with pytest.raises(InvalidInput):
         svc.approve_quote(session, report_id=report.id, excerpt=LEAKY, approved_by="s@a.test", role="supervisor")
@@ -27,8 +28,7 @@ def test_approval_refuses_an_excerpt_masking_would_change(session: Session, plac
 def test_old_approvals_holding_a_number_are_not_published(live_server, session: Session, places: None) -> None:  # type: ignore[no-untyped-def]
     at = now() - timedelta(days=1)
     siem_reap = place(session, "KH-17")
-    reports = [make_report(session, place_id=siem_reap.id, category="stigma_discrimination", created_at=at,
-                           updated_at=at, narrative_masked=f"the nurse said {LEAKY} for pills")
+    reports = [make_report(session, place_id=siem_reap.id, category="stigma_discrimination", at=at, narrative_masked=f"the nurse said {LEAKY} for pills")
                for _ in range(12)]
     session.flush()
     # Approved before masking knew these formats: stored as it was.

@@ -11,7 +11,8 @@ from service.analytics import queries as q, rollup
 from service.analytics.models import ReportRollup
 from service.kit.clock import now
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, Report, ReportCluster
-from tests.analytics.factories import T0, make_report, place
+from tests.analytics.factories import T0
+from tests.support.factories import make_report, place
 
 Q3 = q.quarter_window(2026, 3)
 
@@ -51,7 +52,7 @@ def _seed(session: Session, n: int = 120) -> None:
         status = rng.choice(["received", "in_progress", "resolved", "closed", "rejected", "withdrawn"])
         first = created + timedelta(hours=rng.randint(1, 400)) if rng.random() < 0.7 else None
         resolved = created + timedelta(hours=rng.randint(2, 900)) if status in ("resolved", "closed") else None
-        make_report(session, created_at=created, updated_at=created, place_id=ids[rng.choice(codes)],
+        make_report(session, at=created, place_id=ids[rng.choice(codes)],
                     category=rng.choice([*CATEGORIES, None]), urgency=rng.choice(["urgent", "high", "normal"]),
                     channel=rng.choice(CHANNELS), population=rng.choice([*POPULATIONS, None]), status=status,
                     first_response_at=first, resolved_at=resolved,
@@ -86,7 +87,7 @@ def test_incremental_refresh_follows_changes(session: Session, places: None) -> 
     assert report is not None
     report.status, report.updated_at = "closed", now()
     report.resolved_at, report.satisfaction = report.created_at + timedelta(hours=30), "yes"
-    make_report(session, created_at=T0 + timedelta(days=3), updated_at=now(), category="other")
+    make_report(session, at=T0 + timedelta(days=3), updated_at=now(), category="other")
     session.commit()
     f = q.Filters(*Q3)
     stale = _everything(session, f)

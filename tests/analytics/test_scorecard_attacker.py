@@ -15,8 +15,9 @@ from sqlmodel import Session
 
 from service.analytics import pages, publish, queries as q
 from service.analytics.suppression import Published, suppress
-from tests.analytics.factories import T0, make_report, place
+from tests.analytics.factories import T0
 from tests.support.attacker import can_pin
+from tests.support.factories import make_report, place
 
 T = 5  # the threshold of these tests (settings.suppression_threshold)
 CATEGORIES = ["c0", "c1", "c2", "c3"]
@@ -99,7 +100,7 @@ def test_the_scorecard_page_publishes_its_tables_suppressed_together(session: Se
     for n, month_start, category in ((3, T0, "stigma_discrimination"), (10, T0 + timedelta(days=62), "service_quality"),
                                      (8, T0 + timedelta(days=62), "financial_hardship")):
         for i in range(n):
-            make_report(session, created_at=month_start + timedelta(hours=i), updated_at=month_start,
+            make_report(session, at=month_start + timedelta(hours=i), updated_at=month_start,
                         place_id=where.id, category=category)
     session.commit()
     since, until = q.quarter_window(2026, 3)

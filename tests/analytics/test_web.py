@@ -20,9 +20,9 @@ from service.kit.clock import now
 from service.orgs.models import Organisation
 from service.orgs.service import create_user
 from service.reports.models import Report
-from tests.analytics.factories import make_report, place
 from tests.escalation.conftest import seeded  # noqa: F401  (fixture: demo orgs, bodies and rules)
 from tests.escalation.factories import make_case
+from tests.support.factories import make_report, place
 from tests.support.review import PASSWORD, csrf_of, sign_in
 
 SECRET_A = "Org A analytics story about the pharmacy"
@@ -38,13 +38,13 @@ def data(engine, places, world):  # type: ignore[no-untyped-def]
     with Session(engine) as s:
         for i in range(15):
             make_report(s, org_id=world.orgs["a"], place_id=place(s, "KH-12").id, category="stigma_discrimination",
-                        created_at=at, narrative_masked=f"{SECRET_A} {i}")
+                        at=at, narrative=f"{SECRET_A} {i}")
         for _ in range(4):
             make_report(s, org_id=world.orgs["a"], place_id=place(s, "KH-7").id, category="financial_hardship",
-                        created_at=at, narrative_masked=SECRET_A)
+                        at=at, narrative=SECRET_A)
         for _ in range(12):
             make_report(s, org_id=world.orgs["b"], place_id=place(s, "KH-7").id, category="service_quality",
-                        created_at=at, narrative_masked=SECRET_B)
+                        at=at, narrative=SECRET_B)
         s.commit()
     return world
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from service.auth import passwords
+from service.orgs import passwords
 from service.kit.errors import InvalidInput
 from service.orgs.service import create_user
 from tests.support.review import PASSWORD, csrf_of, sign_in

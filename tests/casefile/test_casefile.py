@@ -17,7 +17,8 @@ from service.kit.clock import now
 from service.reports.models import ReportEvent
 from tests.analytics.test_exports_reports import pdftotext, squeezed
 from tests.support.browser import needs_chromium
-from tests.support.review import make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import sign_in
 
 pytestmark = needs_chromium
 WORDS = "The nurse at Chrey asked for 20000 riel for the test, call me on 012 345 678"
@@ -32,7 +33,7 @@ def _png() -> bytes:
 
 def test_case_file_has_the_masked_story_and_no_identifier(app, world, engine, settings) -> None:  # type: ignore[no-untyped-def]
     with Session(engine, expire_on_commit=False) as s:
-        case = make_report(s, org_id=world.orgs["a"], text=WORDS, consent_address="+85512000999",
+        case = make_report(s, org_id=world.orgs["a"], narrative=WORDS, consent_address="+85512000999",
                            category="financial_hardship", channel="telegram")
         body = GrievanceBody(slug="chrey-hc-test", name_en="Chrey health centre (test)", name_km="មណ្ឌលសុខភាពជ្រៃ",
                              level="facility", network="health")

@@ -12,8 +12,9 @@ from service.demo import ORGS
 from service.kit import clock
 from service.orgs.service import create_org
 from service.routing.service import load_rules
-from tests.escalation.receivers import SmtpServer, WebhookReceiver
 from tests.support.database import configure
+from tests.support.receiver import WebhookReceiver
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 A grievance body reads its deadline in the zone of the organisation that escalated the case
 ("2026-12-13 03:30 (Phnom Penh time)"), a reporter reads the day of their report where the
-organisation handling it works (a STATUS reply: tests/sms/test_status_local_day.py). The clock
+organisation handling it works (a STATUS reply: tests/bots/sms/test_status_local_day.py). The clock
 is put at an hour where the UTC day and the local day differ, so a UTC date fails.
 """
 

@@ -15,9 +15,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from service.outbox.models import DeliveryAttempt, OutboundMessage
-from tests.escalation.receivers import WebhookReceiver
 from tests.escalation.test_worker_processes import queue
 from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
+from tests.support.receiver import WebhookReceiver
 
 
 def sent(engine) -> int:  # type: ignore[no-untyped-def]

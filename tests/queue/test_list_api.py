@@ -15,7 +15,8 @@ from service.kit.clock import as_utc, now
 from service.queue import service as queue
 from service.queue.routes import summary
 from service.queue.schemas import CasePage, list_query_parameters
-from tests.support.review import bearer, make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import bearer, sign_in
 
 
 def test_the_json_is_what_the_pydantic_models_would_write(app, world, engine) -> None:
@@ -109,9 +110,9 @@ def test_cached_statements_still_see_the_current_time_and_position(app, world, e
     headers = bearer(app, "handler@a.test")
     ids = [c["id"] for c in app.get("/api/v1/cases", headers=headers).json()["items"]]
     with Session(engine) as session:
-        held = make_report(session, org_id=world.orgs["a"], text="Held back by the sender limit",
+        held = make_report(session, org_id=world.orgs["a"], narrative="Held back by the sender limit",
                            deferred_until=now() + timedelta(minutes=30))
-        late = make_report(session, org_id=world.orgs["a"], text="Due soon", due_in=timedelta(minutes=10))
+        late = make_report(session, org_id=world.orgs["a"], narrative="Due soon", due_in=timedelta(minutes=10))
         session.commit()
         held_id, late_id = held.id, late.id
     listed = [c["id"] for c in app.get("/api/v1/cases", headers=headers).json()["items"]]

@@ -17,7 +17,7 @@ from service.orgs.service import create_org, create_user
 from service.places.models import Place
 from service.queue import service as queue
 from service.queue.service import Filters
-from tests.support.review import make_report
+from tests.support.factories import make_report
 
 FILTERS = {
     "none": Filters(),

@@ -13,7 +13,7 @@ from service.orgs.service import create_org, create_user
 from service.places.models import Place
 from service.queue import service as queue
 from service.queue.service import Filters
-from tests.support.review import make_report
+from tests.support.factories import make_report
 
 
 @pytest.fixture
@@ -89,10 +89,10 @@ def test_each_filter(engine, org, places) -> None:
             "mine": make_report(s, org_id=org_id, assigned_user_id=user.id),
             "overdue": make_report(s, org_id=org_id, due_in=timedelta(hours=-3)),
             "closed": make_report(s, org_id=org_id, status="closed"),
-            "text": make_report(s, org_id=org_id, text="They refused my ID Poor card at the hospital"),
-            "khmer": make_report(s, org_id=org_id, text="គ្រូពេទ្យមិននៅទេ យើងរង់ចាំពេញមួយថ្ងៃ"),
+            "text": make_report(s, org_id=org_id, narrative="They refused my ID Poor card at the hospital"),
+            "khmer": make_report(s, org_id=org_id, narrative="គ្រូពេទ្យមិននៅទេ យើងរង់ចាំពេញមួយថ្ងៃ"),
             "elsewhere": make_report(s, org_id=other_org, category="stigma_discrimination",
-                                     text="ID Poor card refused elsewhere"),
+                                     narrative="ID Poor card refused elsewhere"),
         }
         cluster_case = make_report(s, org_id=org_id)
         from service.reports.models import ReportCluster
@@ -133,7 +133,7 @@ def test_search_follows_narrative_changes(engine, org) -> None:
     from service.reports.service import append_narrative
 
     with Session(engine, expire_on_commit=False) as s:
-        report = make_report(s, org_id=org_id, text="first words")
+        report = make_report(s, org_id=org_id, narrative="first words")
         s.commit()
         append_narrative(s, report, "methadone clinic closed")
         s.commit()
@@ -183,7 +183,7 @@ def test_search_gives_the_same_pages_whichever_path_finds_them(engine, org, monk
         expected = []
         for i in range(30):
             text = "the methadone clinic was closed" if i % 4 == 0 else "nobody came to the health centre"
-            r = make_report(s, org_id=org_id, text=text, urgency=("urgent", "normal")[i % 2],
+            r = make_report(s, org_id=org_id, narrative=text, urgency=("urgent", "normal")[i % 2],
                             due_in=timedelta(hours=i) if i % 3 else None, at=now() - timedelta(minutes=i))
             if i % 4 == 0:
                 expected.append(r.id)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, text
 from sqlmodel import Session, SQLModel
 
+import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401  (every table, for the foreign keys)
 from service.orgs.service import create_org, create_user
 from service.worker import Worker
@@ -19,7 +20,7 @@ from service.queue.service import Filters
 from service.reports.models import Report
 from service.intake.withdrawal import withdraw
 from service.reports.service import append_narrative
-from tests.support.review import make_report
+from tests.support.factories import make_report
 
 
 @pytest.fixture
@@ -61,8 +62,8 @@ def window(request, monkeypatch):  # type: ignore[no-untyped-def]
 
 def test_a_fresh_report_is_found_before_and_after_the_worker_indexes_it(engine, settings, user, window) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        others = [make_report(s, org_id=user.org_id, text="nobody came to the health centre") for _ in range(3)]
-        fresh = make_report(s, org_id=user.org_id, text="The methadone clinic was closed")
+        others = [make_report(s, org_id=user.org_id, narrative="nobody came to the health centre") for _ in range(3)]
+        fresh = make_report(s, org_id=user.org_id, narrative="The methadone clinic was closed")
         s.commit()
         sqlite = s.get_bind().dialect.name == "sqlite"
         assert search_index.pending_count(s) == (4 if sqlite else 0)
@@ -86,7 +87,7 @@ def test_a_fresh_report_is_found_before_and_after_the_worker_indexes_it(engine, 
 
 def test_the_worker_indexes_in_batches_in_id_order(engine, user) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        reports = [make_report(s, org_id=user.org_id, text=f"clinic number {i} asked for money") for i in range(5)]
+        reports = [make_report(s, org_id=user.org_id, narrative=f"clinic number {i} asked for money") for i in range(5)]
         s.commit()
         if s.get_bind().dialect.name != "sqlite":
             assert search_index.index_new_reports(s, limit=2) == 0
@@ -103,7 +104,7 @@ def test_the_worker_indexes_in_batches_in_id_order(engine, user) -> None:
 
 def test_an_edited_or_withdrawn_narrative_is_reindexed(engine, settings, user, window) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        report = make_report(s, org_id=user.org_id, text="first words")
+        report = make_report(s, org_id=user.org_id, narrative="first words")
         s.commit()
     Worker(engine, settings).run("index")
     with Session(engine, expire_on_commit=False) as s:
@@ -126,7 +127,7 @@ def test_an_edited_or_withdrawn_narrative_is_reindexed(engine, settings, user, w
 
 def test_an_unindexed_report_edited_before_the_worker_comes_is_indexed_as_it_is_then(engine, settings, user) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        report = make_report(s, org_id=user.org_id, text="first words")
+        report = make_report(s, org_id=user.org_id, narrative="first words")
         s.commit()
         append_narrative(s, report, "methadone clinic closed")  # the UPDATE trigger must leave the index alone
         s.commit()
@@ -141,13 +142,13 @@ def test_an_unindexed_report_edited_before_the_worker_comes_is_indexed_as_it_is_
 
 def test_a_deleted_report_leaves_the_index_and_a_reused_id_is_not_lost(engine, settings, user, window) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        kept = make_report(s, org_id=user.org_id, text="the methadone dose was late")
+        kept = make_report(s, org_id=user.org_id, narrative="the methadone dose was late")
         unindexed_gone = None
-        last = make_report(s, org_id=user.org_id, text="the methadone clinic was closed")
+        last = make_report(s, org_id=user.org_id, narrative="the methadone clinic was closed")
         s.commit()
     Worker(engine, settings).run("index")
     with Session(engine, expire_on_commit=False) as s:
-        unindexed_gone = make_report(s, org_id=user.org_id, text="methadone again, never indexed")
+        unindexed_gone = make_report(s, org_id=user.org_id, narrative="methadone again, never indexed")
         s.commit()
         # Delete an indexed report (the highest indexed id) and one the worker never saw.
         gone = [last.id, unindexed_gone.id]
@@ -164,7 +165,7 @@ def test_a_deleted_report_leaves_the_index_and_a_reused_id_is_not_lost(engine, s
             assert mark(s) == kept.id  # lowered: SQLite may hand the deleted ids out again
             index_matches_reports(s)
         # A new report may get a deleted report's id: it must count as not indexed yet.
-        reused = make_report(s, org_id=user.org_id, text="a methadone question")
+        reused = make_report(s, org_id=user.org_id, narrative="a methadone question")
         s.commit()
         assert set(found(s, user, "methadone")) == {kept.id, reused.id}
         if sqlite:
@@ -179,7 +180,7 @@ def test_a_deleted_report_leaves_the_index_and_a_reused_id_is_not_lost(engine, s
 
 def test_search_sql_is_safe_for_like_and_fts_syntax(engine, settings, user) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        plain = make_report(s, org_id=user.org_id, text="paid 100% of the fee_total")
+        plain = make_report(s, org_id=user.org_id, narrative="paid 100% of the fee_total")
         s.commit()
         assert found(s, user, "100%") == [plain.id]
         assert found(s, user, "fee_t") == [plain.id]
@@ -207,7 +208,7 @@ def test_sqlite_search_objects_at_head(engine) -> None:
 
 def test_a_worker_pass_indexes_everything_waiting_in_short_transactions(engine, settings, user, monkeypatch) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        reports = [make_report(s, org_id=user.org_id, text=f"report {i} about the pharmacy") for i in range(7)]
+        reports = [make_report(s, org_id=user.org_id, narrative=f"report {i} about the pharmacy") for i in range(7)]
         s.commit()
         sqlite = s.get_bind().dialect.name == "sqlite"
     worker = Worker(engine, settings)

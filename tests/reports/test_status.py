@@ -7,11 +7,7 @@ from sqlmodel import select
 
 from service.reports import service as reports
 from service.reports.models import ALLOWED_TRANSITIONS, STATUSES, ReportEvent
-
-
-def make_report(session):  # type: ignore[no-untyped-def]
-    report, _code = reports.create_report(session, channel="sms", reporter_id=None, narrative="no ARVs", language="en")
-    return report
+from tests.support.factories import make_report
 
 
 def test_every_status_and_target_is_known() -> None:
@@ -21,7 +17,7 @@ def test_every_status_and_target_is_known() -> None:
 
 
 def test_allowed_path_stamps_and_records(session) -> None:  # type: ignore[no-untyped-def]
-    report = make_report(session)
+    report = make_report(session, narrative="no ARVs")
     for to in ("triaged", "in_progress", "escalated", "responded", "resolved", "closed"):
         reports.change_status(session, report, to, actor="user:1")
     session.flush()
@@ -34,7 +30,7 @@ def test_allowed_path_stamps_and_records(session) -> None:  # type: ignore[no-un
 
 @pytest.mark.parametrize("start,to", [("received", "closed"), ("received", "resolved"), ("withdrawn", "in_progress")])
 def test_disallowed_move_is_refused_and_changes_nothing(session, start, to) -> None:  # type: ignore[no-untyped-def]
-    report = make_report(session)
+    report = make_report(session, narrative="no ARVs")
     report.status = start
     with pytest.raises(reports.InvalidTransition):
         reports.change_status(session, report, to)
@@ -42,7 +38,7 @@ def test_disallowed_move_is_refused_and_changes_nothing(session, start, to) -> N
 
 
 def test_rejection_keeps_its_reason(session) -> None:  # type: ignore[no-untyped-def]
-    report = make_report(session)
+    report = make_report(session, narrative="no ARVs")
     reports.change_status(session, report, "rejected", reason="spam")
     session.flush()
     event = session.exec(select(ReportEvent).where(ReportEvent.kind == "status")).one()

@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.supervision.models import ReplyTemplate
-from tests.support.review import bearer, csrf_of, make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import bearer, csrf_of, sign_in
 
 
 def test_everything_needs_a_sign_in(app, world) -> None:

@@ -13,7 +13,8 @@ from service.bodies.service import get_body, load_bodies
 from service.orgs.service import create_user
 from service.reports.models import Report
 from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
-from tests.support.review import PASSWORD, build_world, make_report
+from tests.support.factories import make_report
+from tests.support.review import PASSWORD, build_world
 
 pytestmark = needs_chromium
 # English page texts that must not be left on the Khmer pages.

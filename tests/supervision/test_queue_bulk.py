@@ -15,7 +15,8 @@ from service.audit.models import AuditEvent
 from service.orgs.service import create_user
 from service.reports.models import Report
 from service.supervision import tags
-from tests.support.review import PASSWORD, csrf_of, make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import PASSWORD, csrf_of, sign_in
 
 
 def _queue(app, query: str = ""):  # type: ignore[no-untyped-def]

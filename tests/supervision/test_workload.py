@@ -14,7 +14,8 @@ from service.orgs.service import create_user
 from service.queue.actions import NotPermitted
 from service.reports.models import Report, ReportEvent
 from service.supervision import service as sup
-from tests.support.review import PASSWORD, build_world, csrf_of, make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import PASSWORD, build_world, csrf_of, sign_in
 
 
 @pytest.fixture

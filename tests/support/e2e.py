@@ -30,9 +30,10 @@ import httpx
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.escalation.receivers import SmtpServer, WebhookReceiver
 from tests.support.database import TEST_KEYS
+from tests.support.receiver import WebhookReceiver
 from tests.support.server import free_port
+from tests.support.smtp import SmtpServer
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, FakeBotApi, TelegramUser
 from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi, Phone
 

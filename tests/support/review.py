@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,38 +20,13 @@ from sqlmodel import Session
 
 from service.app import create_app
 from service.config import Settings
-from service.intake.vault import store_contact
-from service.kit.clock import now
 from service.orgs.models import User
 from service.orgs.service import create_org, create_user
 from service.reports.models import Report
-from service.reports.service import create_report, find_or_create_reporter
+from tests.support.factories import make_report
 
 PASSWORD = "correct-horse-battery"
 ROLES = ("handler", "supervisor", "admin")
-
-
-def make_report(session: Session, *, org_id: int | None, text: str = "The clinic had no medicine today",
-                urgency: str = "normal", due_in: timedelta | None = None, at: datetime | None = None,
-                consent_address: str | None = None, **fields: Any) -> Report:
-    """A report as intake would store it, then routed to `org_id`."""
-    reporter_id = None
-    if consent_address:
-        reporter, _ = find_or_create_reporter(session, channel="sms", address=consent_address)
-        reporter_id = reporter.id
-    report, _code = create_report(session, channel=fields.pop("channel", "sms"), reporter_id=reporter_id,
-                                  narrative=text, language=fields.pop("language", "en"), at=at)
-    report.org_id, report.urgency = org_id, urgency
-    report.due_at = (now() + due_in) if due_in is not None else None
-    for key, value in fields.items():
-        setattr(report, key, value)
-    if consent_address:
-        report.consent_followup = True
-        store_contact(session, reporter_id=reporter_id, report_id=report.id, channel="sms",  # type: ignore[arg-type]
-                      address=consent_address)
-    session.add(report)
-    session.flush()
-    return report
 
 
 @dataclass
@@ -71,13 +46,13 @@ def build_world(session: Session) -> World:
                                                         role=role, password=PASSWORD)
     world.users["platform"] = create_user(session, email="root@platform.test", org_slug=None, role="admin",
                                           password=PASSWORD)
-    world.cases["a"] = make_report(session, org_id=world.orgs["a"], text="Org A case: nurse asked for money",
+    world.cases["a"] = make_report(session, org_id=world.orgs["a"], narrative="Org A case: nurse asked for money",
                                    consent_address="+85512000001", category="financial_hardship")
-    world.cases["a2"] = make_report(session, org_id=world.orgs["a"], text="Org A second case")
-    world.cases["b"] = make_report(session, org_id=world.orgs["b"], text="Org B case: police at the drop-in",
+    world.cases["a2"] = make_report(session, org_id=world.orgs["a"], narrative="Org A second case")
+    world.cases["b"] = make_report(session, org_id=world.orgs["b"], narrative="Org B case: police at the drop-in",
                                    consent_address="+85512000002", urgency="urgent")
-    world.cases["b2"] = make_report(session, org_id=world.orgs["b"], text="Org B second case")
-    world.cases["unrouted"] = make_report(session, org_id=None, text="Nobody routed this yet")
+    world.cases["b2"] = make_report(session, org_id=world.orgs["b"], narrative="Org B second case")
+    world.cases["unrouted"] = make_report(session, org_id=None, narrative="Nobody routed this yet")
     session.commit()
     return world
 

@@ -10,7 +10,7 @@ from service.kit.clock import now
 from service.reports.models import ReportCluster
 from service.triage import apply_triage
 from service.triage.cluster import assign_cluster, similarity
-from tests.triage.factories import make_report, two_places
+from tests.support.factories import make_report, two_places
 
 STOCKOUT = [
     "no ARV at the health centre for 2 weeks",
@@ -32,7 +32,7 @@ def test_similar_reports_at_one_place_form_a_systemic_cluster(session, places) -
     place, _other = two_places(session)
     reports = []
     for text in STOCKOUT:
-        report = make_report(session, text, place_id=place)
+        report = make_report(session, narrative=text, place_id=place)
         apply_triage(session, report, text)
         reports.append(report)
     cluster_ids = {r.cluster_id for r in reports}
@@ -45,20 +45,20 @@ def test_similar_reports_at_one_place_form_a_systemic_cluster(session, places) -
 def test_below_threshold_is_not_systemic(session, places) -> None:  # type: ignore[no-untyped-def]
     place, _other = two_places(session)
     for text in STOCKOUT[:3]:
-        apply_triage(session, make_report(session, text, place_id=place), text)
+        apply_triage(session, make_report(session, narrative=text, place_id=place), text)
     cluster = session.exec(ReportCluster.__table__.select()).first()  # type: ignore[attr-defined]
     assert cluster.size == 3 and cluster.systemic is False
 
 
 def test_other_place_other_category_or_old_report_is_not_grouped(session, places) -> None:  # type: ignore[no-untyped-def]
     place, other_place = two_places(session)
-    first = make_report(session, STOCKOUT[0], place_id=place)
+    first = make_report(session, narrative=STOCKOUT[0], place_id=place)
     apply_triage(session, first, STOCKOUT[0])
-    elsewhere = make_report(session, STOCKOUT[1], place_id=other_place)
+    elsewhere = make_report(session, narrative=STOCKOUT[1], place_id=other_place)
     apply_triage(session, elsewhere, STOCKOUT[1])
-    different = make_report(session, "police beat my friend near the health centre", place_id=place)
+    different = make_report(session, narrative="police beat my friend near the health centre", place_id=place)
     apply_triage(session, different, "police beat my friend near the health centre")
-    old = make_report(session, STOCKOUT[2], place_id=place, at=now() - timedelta(days=60))
+    old = make_report(session, narrative=STOCKOUT[2], place_id=place, at=now() - timedelta(days=60))
     old.category = "service_quality"
     assert assign_cluster(session, old) is None
     assert first.cluster_id is None and elsewhere.cluster_id is None and different.cluster_id is None
@@ -66,9 +66,9 @@ def test_other_place_other_category_or_old_report_is_not_grouped(session, places
 
 def test_without_place_nothing_is_grouped_until_the_place_is_known(session, places) -> None:  # type: ignore[no-untyped-def]
     place, _other = two_places(session)
-    a = make_report(session, STOCKOUT[0], place_id=place)
+    a = make_report(session, narrative=STOCKOUT[0], place_id=place)
     apply_triage(session, a, STOCKOUT[0])
-    b = make_report(session, STOCKOUT[1])
+    b = make_report(session, narrative=STOCKOUT[1])
     apply_triage(session, b, STOCKOUT[1])
     assert b.cluster_id is None
     b.place_id = place
@@ -79,7 +79,7 @@ def test_without_place_nothing_is_grouped_until_the_place_is_known(session, plac
 @pytest.mark.parametrize("size", [2, 3])
 def test_systemic_threshold_is_configurable(session, places, size) -> None:  # type: ignore[no-untyped-def]
     place, _other = two_places(session)
-    reports = [make_report(session, t, place_id=place, category="service_quality") for t in STOCKOUT[:size]]
+    reports = [make_report(session, narrative=t, place_id=place, category="service_quality") for t in STOCKOUT[:size]]
     cluster = None
     for r in reports:
         cluster = assign_cluster(session, r, window_days=14, threshold=0.5, systemic_size=size) or cluster

@@ -8,7 +8,7 @@ import pytest
 from service.reports.models import POPULATIONS
 from service.triage import classify
 from service.triage.service import POPULATION_PRECEDENCE, apply_triage
-from tests.triage.factories import make_report
+from tests.support.factories import make_report
 
 MINER_WITH_TB = [
     ("en", "I am an ex-miner, I have TB and the compensation fund never paid me"),
@@ -57,7 +57,7 @@ def test_the_precedence_names_every_population_once() -> None:
 
 def test_stored_population_follows_precedence(session) -> None:  # type: ignore[no-untyped-def]
     text = "Fui mineiro na África do Sul. Tenho tuberculose, TB, e o hospital de Xai-Xai não dá medicamentos"
-    report = make_report(session, text)
+    report = make_report(session, narrative=text)
     apply_triage(session, report, text)
     assert report.population == "miner"
 

@@ -11,14 +11,14 @@ from service.reports.service import add_event
 from service.triage import model as triage_model
 from service.triage import rules
 from service.triage.service import corrections
-from tests.triage.factories import make_report
+from tests.support.factories import make_report
 
 # A message the repo data does not settle: the handler knows it is a rights violation.
 TEXT = "the commune guard keeps writing down the names of everyone who comes to the clinic"
 
 
 def _correct(session, text: str, *, to_category: str, to_urgency: str) -> None:  # type: ignore[no-untyped-def]
-    report = make_report(session, text, category="other", category_source="handler", urgency=to_urgency)
+    report = make_report(session, narrative=text, category="other", category_source="handler", urgency=to_urgency)
     add_event(session, report, "triage_corrected", actor="user:1", detail={
         "from": {"category": "other", "urgency": "normal"}, "to": {"category": to_category, "urgency": to_urgency}})
     report.category = to_category
@@ -35,7 +35,7 @@ def test_corrections_are_read_from_the_masked_narrative(session) -> None:  # typ
 
 
 def test_latest_correction_of_a_report_wins(session) -> None:  # type: ignore[no-untyped-def]
-    report = make_report(session, TEXT)
+    report = make_report(session, narrative=TEXT)
     for category in ("financial_hardship", "human_rights_violation"):
         add_event(session, report, "triage_corrected", detail={"from": {}, "to": {"category": category}})
     session.flush()

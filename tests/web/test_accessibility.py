@@ -12,7 +12,8 @@ import pytest
 from sqlmodel import Session
 
 from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
-from tests.support.review import PASSWORD, build_world, make_report
+from tests.support.factories import make_report
+from tests.support.review import PASSWORD, build_world
 
 AXE = Path(__file__).resolve().parents[1] / "support" / "axe" / "axe.min.js"
 pytestmark = needs_chromium
@@ -39,11 +40,11 @@ def test_no_serious_accessibility_violations_in_english_and_khmer(browser, live_
     with Session(engine, expire_on_commit=False) as s:
         world = build_world(s)
         case = make_report(s, org_id=world.orgs["a"], urgency="urgent", due_in=timedelta(hours=-1),
-                           text="Police took our condoms near the market", category="human_rights_violation",
+                           narrative="Police took our condoms near the market", category="human_rights_violation",
                            population="sex_worker", consent_address="+85512000777", triage_confidence=0.8,
                            triage_reasons=["mentions police"], category_source="triage")
         for i in range(3):
-            make_report(s, org_id=world.orgs["a"], text=f"No ARV at the health centre, visit {i}",
+            make_report(s, org_id=world.orgs["a"], narrative=f"No ARV at the health centre, visit {i}",
                         category="service_quality", due_in=timedelta(hours=30 + i))
         s.commit()
     # The app's CSP rightly refuses inline scripts: only the test's own axe script is let through.

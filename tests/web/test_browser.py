@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report, ReportEvent
 from tests.support.browser import TIMEOUT_MS, launch, needs_chromium
-from tests.support.review import PASSWORD, build_world, make_report
+from tests.support.factories import make_report
+from tests.support.review import PASSWORD, build_world
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 pytestmark = needs_chromium
@@ -48,10 +49,10 @@ def test_handler_journey_in_a_real_browser(browser, live_server, engine, databas
         world = build_world(s)
         org_a = world.orgs["a"]
         for i in range(6):
-            make_report(s, org_id=org_a, text=f"Waited all day at the health centre, visit {i}",
+            make_report(s, org_id=org_a, narrative=f"Waited all day at the health centre, visit {i}",
                         due_in=timedelta(hours=24 + i), category="service_quality")
         urgent = make_report(s, org_id=org_a, urgency="urgent", due_in=timedelta(hours=-1),
-                             text="Police took our condoms and threatened to arrest us near the market",
+                             narrative="Police took our condoms and threatened to arrest us near the market",
                              category="human_rights_violation", population="sex_worker",
                              consent_address="+85512000777",
                              triage_reasons=["mentions police and arrest", "threat of violence"],

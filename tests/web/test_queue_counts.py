@@ -11,7 +11,8 @@ from sqlmodel import Session, func, select
 from service.audit.models import AuditEvent
 from service.queue import service as queue
 from service.reports.models import Report
-from tests.support.review import make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import sign_in
 
 
 def counts_of(html: str) -> dict[str, str]:
@@ -96,7 +97,7 @@ def test_the_fragment_applies_the_filters(app, world, engine) -> None:
 def test_counts_are_capped(app, world, engine, monkeypatch) -> None:
     monkeypatch.setattr(queue, "COUNT_CAP", 2)
     with Session(engine) as s:
-        make_report(s, org_id=world.orgs["a"], text="third")
+        make_report(s, org_id=world.orgs["a"], narrative="third")
         s.commit()
     sign_in(app, "handler@a.test")
     assert counts_of(app.get("/queue/counts").text)["total"] == "2+"
@@ -141,7 +142,7 @@ def test_signed_out_and_unsafe_methods(app, world, engine) -> None:
 def test_the_rows_are_escaped_and_translated(app, world, engine) -> None:
     with Session(engine) as s:
         case = make_report(s, org_id=world.orgs["a"], urgency="urgent", due_in=timedelta(hours=-1),
-                           text='<script>alert("x")</script> & a very long story ' + "x" * 200,
+                           narrative='<script>alert("x")</script> & a very long story ' + "x" * 200,
                            assigned_user_id=world.users["a:handler"].id)
         s.commit()
         case_id = case.id

@@ -18,10 +18,11 @@ from sqlmodel import Session, select
 
 from service.kit import zones
 from service.orgs.models import Organisation, User
-from service.orgs.service import set_org_time_zone
+from service.flows.zones import set_org_time_zone
 from service.reports.models import Report
 from tests.support.database import TEST_KEYS
-from tests.support.review import csrf_of, make_report, sign_in
+from tests.support.factories import make_report
+from tests.support.review import csrf_of, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENING = datetime(2026, 6, 30, 20, 0, tzinfo=timezone.utc)  # 1 July 03:00 in Phnom Penh, 22:00 in Johannesburg
@@ -41,8 +42,8 @@ def evening_case(world, engine):  # type: ignore[no-untyped-def]
     with Session(engine, expire_on_commit=False) as s:
         set_org_time_zone(s, slug="org-a", time_zone="Asia/Phnom_Penh")
         set_org_time_zone(s, slug="org-b", time_zone="Africa/Johannesburg")
-        case = make_report(s, org_id=world.orgs["a"], text="Evening report", at=EVENING)
-        case_b = make_report(s, org_id=world.orgs["b"], text="Evening report in Gauteng", at=EVENING)
+        case = make_report(s, org_id=world.orgs["a"], narrative="Evening report", at=EVENING)
+        case_b = make_report(s, org_id=world.orgs["b"], narrative="Evening report in Gauteng", at=EVENING)
         s.commit()
         return case.id, case_b.id
 

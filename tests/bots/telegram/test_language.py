@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, select
 
 from service.reports.models import Report, Reporter
-from tests.telegram.test_dialogue import receipt
+from tests.bots.telegram.test_dialogue import receipt
 
 KHMER = re.compile("[\u1780-\u17ff]")
 

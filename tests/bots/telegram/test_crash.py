@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from service.inbox.models import PendingUpdate
 from service.reports.models import Report
 from tests.support.database import TEST_KEYS
+from tests.support.processes import ROOT
 from tests.support.server import free_port
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, TelegramUser
 
@@ -25,8 +26,8 @@ pytestmark = pytest.mark.slow
 
 
 def serve(port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen:
-    samleng = Path(sys.executable).parent / "samleng"
-    proc = subprocess.Popen([str(samleng), "serve", "--port", str(port)], env=env, cwd=cwd,
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+                            env={**env, "PYTHONPATH": str(ROOT)}, cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=open(cwd / f"serve-{port}.log", "wb"))
     deadline = time.monotonic() + 30
     while True:

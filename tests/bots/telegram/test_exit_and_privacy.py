@@ -12,7 +12,7 @@ from service.intake.models import ContactVault
 from service.kit.crypto import unseal
 from service.ops.logs import configure_logging
 from service.worker import Worker
-from tests.sms.test_anonymity import database_text
+from tests.bots.sms.test_anonymity import database_text
 
 USER_ID = 7_345_612_987
 

@@ -9,40 +9,25 @@ from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.bodies import admin
-from service.bodies.service import get_body, load_bodies
+from service.bodies.service import get_body
 from service.kit.errors import InvalidInput
-from tests.support.review import build_world, csrf_of, sign_in
+from tests.support.review import csrf_of, sign_in
 
 
-@pytest.fixture
-def world(engine, places):  # type: ignore[no-untyped-def]
-    with Session(engine, expire_on_commit=False) as s:
-        w = build_world(s)
-        load_bodies(s)
-        s.commit()
-        return w
-
-
-def _form(**over: str) -> dict:
-    data = {"slug": "hc-a", "name_en": "Org A's Health Centre", "name_km": "មណ្ឌលសុខភាព", "level": "facility",
-            "language": "km", "network": "", "deadline_hours": "48", "email": "focal@hc.test", "webhook_url": "",
-            "sms": "", "places": "KH-2", "categories": []}
-    return {**data, **over}
-
-
-def test_an_organisation_manages_the_bodies_it_created(app, engine, world) -> None:
+def test_an_organisation_manages_the_bodies_it_created(app, engine, world, body_form) -> None:
     sign_in(app, "supervisor@a.test")
     listing = app.get("/admin/bodies")
     assert 'id="new-body"' in listing.text
     token = csrf_of(app.get("/admin/bodies/new").text)
-    created = app.post("/admin/bodies/new", data={**_form(), "csrf_token": token}, follow_redirects=False)
+    form = body_form(slug="hc-a", name_en="Org A's Health Centre", sms="", categories=[])
+    created = app.post("/admin/bodies/new", data={**form, "csrf_token": token}, follow_redirects=False)
     assert created.status_code == 303, created.text
     with Session(engine) as s:
         assert get_body(s, "hc-a").owner_org_id == world.orgs["a"]
     listing = app.get("/admin/bodies")
     assert 'href="/admin/bodies/hc-a"' in listing.text and 'href="/admin/bodies/nacd"' not in listing.text
     assert app.get("/admin/bodies/hc-a").status_code == 200
-    edited = app.post("/admin/bodies/hc-a", data={**_form(name_en="Renamed"), "csrf_token": token},
+    edited = app.post("/admin/bodies/hc-a", data={**form, "name_en": "Renamed", "csrf_token": token},
                       follow_redirects=False)
     assert edited.status_code == 303
     assert app.post("/admin/bodies/hc-a/token", data={"csrf_token": token}).status_code == 200
@@ -65,7 +50,7 @@ def test_an_organisation_manages_the_bodies_it_created(app, engine, world) -> No
 
 
 @pytest.mark.parametrize("email", ["supervisor@b.test", "admin@b.test"])
-def test_another_organisation_cannot_change_them(app, engine, world, email) -> None:
+def test_another_organisation_cannot_change_them(app, engine, world, body_form, email) -> None:
     with Session(engine) as s:
         admin.save_body(s, user=world.users["a:supervisor"], form=admin.BodyForm(
             slug="hc-a", name_en="HC A", name_km="", level="facility", places=("KH-2",)), create=True)
@@ -75,7 +60,7 @@ def test_another_organisation_cannot_change_them(app, engine, world, email) -> N
     assert 'href="/admin/bodies/hc-a"' not in app.get("/admin/bodies").text
     for slug in ("hc-a", "nacd"):  # another organisation's body, a shared national body
         assert app.get(f"/admin/bodies/{slug}").status_code == 403
-        for path, data in ((f"/admin/bodies/{slug}", _form(slug=slug)), (f"/admin/bodies/{slug}/active", {"active": "0"}),
+        for path, data in ((f"/admin/bodies/{slug}", body_form(slug=slug)), (f"/admin/bodies/{slug}/active", {"active": "0"}),
                            (f"/admin/bodies/{slug}/token", {}), (f"/admin/bodies/{slug}/token/revoke", {})):
             assert app.post(path, data={**data, "csrf_token": token}).status_code == 403, path
     with Session(engine) as s:

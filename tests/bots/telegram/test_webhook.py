@@ -57,7 +57,7 @@ def test_bad_input_gets_a_clear_4xx(tg, telegram_server, engine) -> None:  # typ
 def test_database_down_answers_5xx_so_telegram_redelivers(settings, database_url, monkeypatch, bot_api, places,  # type: ignore[no-untyped-def]
                                                           tmp_path, request, engine) -> None:
     from tests.support.database import configure
-    from tests.telegram.conftest import make_user, telegram_env
+    from tests.bots.telegram.conftest import make_user, telegram_env
 
     outage = Outage(database_url)
     try:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 import bots.telegram.bot as bot_module
 from service.inbox.models import PendingUpdate
 from service.reports.models import Report
-from tests.telegram.conftest import make_user
+from tests.bots.telegram.conftest import make_user
 
 
 def test_bot_api_failure_is_retried_from_the_inbox(monkeypatch, telegram_server, bot_api, engine) -> None:  # type: ignore[no-untyped-def]

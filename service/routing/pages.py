@@ -1,4 +1,5 @@
-"""Routing rules in the web app: platform administrators list, edit and retire them.
+"""Routing in the web app: platform administrators list, edit and retire the rules; supervisors
+ask the simulator where a case would go.
 
 Every save is a new version (the history is kept and shown); the seed YAML stays the
 starting point. Only platform administrators (role admin, no organisation) may edit:
@@ -11,12 +12,14 @@ from typing import Annotated
 
 import yaml
 from fastapi import APIRouter, Form, HTTPException, Path, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from service.auth.principal import Principal
 from service.audit.service import record
 from service.auth.deps import SessionDep, WebUser
 from service.kit.errors import DomainError
-from service.orgs.models import User
+from service.orgs.models import SUPERVISING
+from service.reports.models import CATEGORIES, POPULATIONS, URGENCIES
 from service.routing import service as routing
 from service.web.render import csrf_valid, page
 
@@ -24,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 RuleKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
-def _platform_admin(user: User | None) -> User:
+def _platform_admin(user: Principal | None) -> Principal:
     if user is None:
         raise HTTPException(401, "sign in first")
     if user.role != "admin" or user.org_id is not None:
@@ -114,3 +117,25 @@ def save_rule(
            detail={"before": before.version if before else None, "after": rule.version})
     session.commit()
     return RedirectResponse(f"/admin/rules?saved={key}", status_code=303)
+
+
+@router.get("/admin/routing", response_class=HTMLResponse)
+def routing_simulator(request: Request, session: SessionDep, user: WebUser) -> Response:
+    """"Where would this case go?": the rule, its organisation and the resolved ladder (changes nothing)."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    if user.role not in SUPERVISING:
+        raise HTTPException(403, "supervisors and administrators only")
+    qp = {k: v.replace("\x00", "").strip()[:120] for k, v in request.query_params.items()}
+    asked = {"category": qp.get("category") if qp.get("category") in CATEGORIES else None,
+             "urgency": qp.get("urgency") if qp.get("urgency") in URGENCIES else None,
+             "population": qp.get("population") if qp.get("population") in POPULATIONS else None,
+             "place": qp.get("place") or None}
+    result, error = None, None
+    if qp.get("go"):
+        try:
+            result = routing.simulate(session, **asked)
+        except DomainError as exc:
+            error = str(exc)
+    return page(request, "routing.html", 422 if error else 200, asked=asked, result=result, error=error,
+                categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS)

@@ -63,7 +63,7 @@ def test_location_becomes_the_nearest_place_and_is_deleted(tg, bot_api, engine) 
     with Session(engine) as s:
         report = s.exec(select(Report)).one()
         assert s.get(Place, report.place_id).code == "KH-2"  # type: ignore[union-attr]
-    from tests.sms.test_anonymity import database_text
+    from tests.bots.sms.test_anonymity import database_text
 
     blob = database_text(engine)
     assert b"13.1002" not in blob and b"103.1987" not in blob

@@ -7,13 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from sqlmodel import Session, select
 
 from service.cli import main
 from service.reports.models import Report
 from tests.support.database import TEST_KEYS, configure
+from tests.support.processes import ROOT
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, TelegramUser
 
 
@@ -41,10 +41,11 @@ def test_set_webhook_without_token_is_a_clear_error(settings, monkeypatch, capsy
 def test_poll_mode_takes_a_report(settings, database_url, engine, bot_api, places, tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {**os.environ, **TEST_KEYS, "SAMLENG_ENV": "test", "SAMLENG_DATABASE_URL": database_url,
            "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_API_BASE": bot_api.base_url,
-           "SAMLENG_VAR_DIR": str(tmp_path / "var"), "SAMLENG_SPOOL_DIR": str(tmp_path / "spool")}
+           "SAMLENG_VAR_DIR": str(tmp_path / "var"), "SAMLENG_SPOOL_DIR": str(tmp_path / "spool"),
+           "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever `samleng` on the PATH would run
     user = TelegramUser(client=None, api=bot_api)  # type: ignore[arg-type]
     bot_api.updates.append(user.message_update(text="No TB medicine at the mine clinic since Monday"))
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "samleng"), "telegram", "poll"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "telegram", "poll"], env=env,
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
