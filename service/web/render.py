@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from service.auth import service as auth
 from service.auth.deps import COOKIE, LANG_COOKIE, PRE_COOKIE
-from service.kit import zones
+from service.kit import cache, zones
 from service.kit.i18n import LANGUAGES, gettext
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -140,8 +140,7 @@ def translator(lang: str) -> Callable[..., str]:
 
 # Fragments that depend only on the language and their key (never on the user or the session),
 # rendered once: the queue's filter form with its ~130 place options cost more than the rows.
-_FRAGMENTS: dict[tuple, tuple[Any, Markup]] = {}
-_FRAGMENTS_MAX = 256
+_FRAGMENTS = cache.named("web.fragments", maxsize=256)
 
 
 def cached_fragment(request: Request, template: str, key: Any, context: Callable[[], dict[str, Any]], *,
@@ -155,9 +154,7 @@ def cached_fragment(request: Request, template: str, key: Any, context: Callable
     if found is not None and found[0] is holds:
         return found[1]
     html = Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context()))
-    if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
-        _FRAGMENTS.clear()
-    _FRAGMENTS[cache_key] = (holds, html)
+    _FRAGMENTS.put(cache_key, (holds, html))
     return html
 
 

@@ -10,12 +10,10 @@ from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
 from service.kit.errors import DomainError
-from service.ops.fastlane import FastLane
-from service.queue.routes import LIST_PATH, http_error, list_cases
+from service.queue.routes import http_error
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
 from service.supervision.routes import router as supervision_router
-from service.web.routes import counts_fragment, home
 from service.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "static"
@@ -51,7 +49,3 @@ def install_review(app: FastAPI) -> None:
 
         return HTMLResponse(API_DOCS, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                                "Referrer-Policy": "no-referrer"})
-    # The case list and the web queue (its page and its counts) skip routing and dependency solving
-    # (docs/review-queue.md, "Speed").
-    app.add_middleware(FastLane, routes={("GET", LIST_PATH): list_cases, ("GET", "/"): home,
-                                         ("GET", "/queue/counts"): counts_fragment})
