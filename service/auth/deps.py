@@ -16,11 +16,9 @@ from sqlmodel import Session
 
 from service.auth import service as auth
 from service.kit import zones
+from service.kit.websession import COOKIE, csrf_ok
 from service.orgs.models import User
 
-COOKIE = "__Host-samleng"
-PRE_COOKIE = "__Host-samleng-pre"  # random value that CSRF tokens of signed-out forms are tied to
-LANG_COOKIE = "samleng-lang"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -58,7 +56,7 @@ def api_user(request: Request, session: SessionDep) -> User:
     credentials = api_credentials(request)
     found = auth.resolve(session, token=credentials[0], kind=credentials[1]) if credentials else None
     if found is not None and credentials[1] == "web" and request.method not in SAFE_METHODS and \
-            not auth.csrf_ok(credentials[0], request.headers.get("x-csrf-token")):  # type: ignore[index]
+            not csrf_ok(credentials[0], request.headers.get("x-csrf-token")):  # type: ignore[index]
         raise HTTPException(403, "missing or wrong X-CSRF-Token")
     if found is None:
         raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)

@@ -34,9 +34,13 @@ MAX_REPLY = 640
 class NotPermitted(DomainError):
     """The user's role does not allow this action on this case."""
 
+    http_status = 403
+
 
 class NoConsent(DomainError):
     """The reporter did not agree to be contacted (or has since said STOP)."""
+
+    http_status = 409
 
 
 def _actor(user: User) -> str:

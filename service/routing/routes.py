@@ -18,7 +18,7 @@ from service.auth.deps import SessionDep, WebUser
 from service.kit.errors import DomainError
 from service.orgs.models import User
 from service.routing import service as routing
-from service.web.render import csrf_valid, page
+from service.kit.render import csrf_valid, page
 
 router = APIRouter(include_in_schema=False)
 RuleKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]

@@ -23,7 +23,7 @@ from service.analytics.escalations import LEVEL_LABELS
 from service.audit.models import AuditEvent
 from service.audit.service import record, verify
 from service.auth import service as auth
-from service.auth.deps import COOKIE, LANG_COOKIE, SessionDep, WebUser
+from service.auth.deps import SessionDep, WebUser
 from service.auth.routes import client_key, throttled
 from service.db import read_only_options
 from service.intake import ratelimit
@@ -40,8 +40,9 @@ from service.queue.routes import EngineDep, evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
-from service.web.render import (attempt, cached_fragment, csrf_valid, env, fragment, language, page,
-                                 set_cookie, time_zone, translator)
+from service.kit.render import (attempt, cached_fragment, csrf_valid, env, fragment, language, page, set_cookie,
+                                 time_zone, translator)
+from service.kit.websession import COOKIE, LANG_COOKIE
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
 from service.kit.errors import DomainError
+from service.kit.render import CSP
 from service.queue.routes import http_error
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
@@ -45,7 +46,5 @@ def install_review(app: FastAPI) -> None:
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        from service.web.render import CSP
-
         return HTMLResponse(API_DOCS, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                                "Referrer-Policy": "no-referrer"})
