@@ -302,7 +302,7 @@ def run(url: str, duration: int, only_load: bool = False) -> bool:
     base = f"http://127.0.0.1:{port}"
     ok = True
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # start-up takes longer on a loaded machine
         while True:
             try:
                 if httpx.get(base + "/healthz").status_code == 200:

@@ -32,7 +32,6 @@ from service.queue.schemas import (
 )
 from service.reports.models import ALLOWED_TRANSITIONS, Report
 from service.reports.service import InvalidTransition
-from service.supervision.tags import filter_tag
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -154,7 +153,7 @@ def list_page(engine: Engine, credentials: tuple[str, str], params: CaseListQuer
         filters = queue.Filters(status=tuple(params.status or ()), category=params.category, urgency=params.urgency,
                                 place_id=params.place_id, channel=params.channel, population=params.population,
                                 assigned=params.assigned, overdue=params.overdue, cluster_id=params.cluster_id,
-                                q=params.q, tag=filter_tag(params.tag))
+                                q=params.q, tag=queue.filter_tag(params.tag))
         try:
             page = queue.queue_rows(session, user=caller, filters=filters, cursor=params.cursor,  # type: ignore[arg-type]
                                     limit=params.limit)

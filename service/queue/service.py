@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import unicodedata
 from collections import Counter, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ from service.orgs.models import Organisation, User
 from service.outbox.models import OutboundMessage
 from service.places.models import Place
 from service.queue.search_index import MARK_SQL
-from service.supervision.models import CaseTag
+from service.queue.models import MAX_TAG, CaseTag
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, STATUSES, URGENCIES, Report
 
 OPEN_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
@@ -123,6 +124,13 @@ def get_case(session: Session, *, user: User, report_id: int) -> Report:
     if report is None or not can_see(session, user, report):
         raise NotFound("no such case")
     return report
+
+
+def filter_tag(text: str | None) -> str | None:
+    """A tag typed into the queue's filter, written as tags are kept (service/supervision/tags.py
+    `normalise_tag`); None: no tag filter."""
+    tag = " ".join(unicodedata.normalize("NFC", (text or "").replace("\x00", "")).split()).casefold()
+    return tag[:MAX_TAG] or None
 
 
 # -- the query -------------------------------------------------------------------------------

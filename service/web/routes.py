@@ -76,7 +76,7 @@ def _filters(request: Request) -> queue.Filters:
         place_id=number("place_id"), channel=one("channel", CHANNELS), population=one("population", POPULATIONS),
         assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]
         cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None,
-        tag=tagging.filter_tag(qp.get("tag")))
+        tag=queue.filter_tag(qp.get("tag")))
 
 
 # -- signing in and out -------------------------------------------------------------------------

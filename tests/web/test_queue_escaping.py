@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from service.places.models import Place
 from service.queue.service import ListRow, QueueRows
-from service.supervision.models import CaseTag
+from service.queue.models import CaseTag
 from service.web import routes
 from tests.support.review import PASSWORD, make_report, sign_in
 
