@@ -28,7 +28,7 @@ from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
 from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
-from service.supervision.models import CaseTag, ReplyTemplate, SavedFilter  # noqa: E402,F401  (supervision)
+from service.supervision.models import ReplyTemplate, SavedFilter  # noqa: E402,F401  (supervision)
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",

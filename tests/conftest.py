@@ -1,6 +1,7 @@
 """Fixtures live in tests/support/ by concern; this file only wires them in."""
 
 pytest_plugins = [
+    "tests.support.caches",
     "tests.support.database",
     "tests.support.server",
     "tests.support.twilio_fake",

@@ -34,7 +34,7 @@ from service.analytics import charts, localday, publish, queries as q, rollup
 from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
-from service.kit import zones
+from service.kit import cache, zones
 from service.kit.masking import mask
 from service.reports.models import CATEGORIES, Report
 
@@ -173,7 +173,7 @@ def _cells(key: tuple[str, str, str, str], public_months: set[str]) -> set[tuple
     return cells
 
 
-_HIDDEN_CACHE: dict[tuple[object, ...], tuple[set[tuple[str, str, str]], set[str]]] = {}
+_HIDDEN_CACHE = cache.named("analytics.open311_hidden", maxsize=16)
 
 
 def _hidden_on_public_pages(session: Session, filters: q.Filters) -> tuple[set[tuple[str, str, str]], set[str]]:
@@ -184,13 +184,7 @@ def _hidden_on_public_pages(session: Session, filters: q.Filters) -> tuple[set[t
     state = session.execute(select(func.count(), func.max(Report.updated_at), func.max(Report.id))).one()
     key = (str(session.get_bind().url), filters.since, filters.until, get_settings().suppression_threshold,
            publish.default_window(), *state)
-    found = _HIDDEN_CACHE.get(key)
-    if found is None:
-        found = _page_cells(session, filters)
-        if len(_HIDDEN_CACHE) >= 16:
-            _HIDDEN_CACHE.pop(next(iter(_HIDDEN_CACHE)))
-        _HIDDEN_CACHE[key] = found
-    return found
+    return _HIDDEN_CACHE.get_or_make(key, lambda: _page_cells(session, filters))
 
 
 def _page_cells(session: Session, filters: q.Filters) -> tuple[set[tuple[str, str, str]], set[str]]:

@@ -18,6 +18,7 @@ from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes
 from service.kit import zones
+from service.kit.render import header as site_header
 from service.kit.errors import DomainError, NotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -46,8 +47,7 @@ def _chart_words(language: str) -> None:
 
 
 def _render(name: str, language: str, *, header: str | None = None, **context: object) -> str:
-    """A page; `header`: the site header for this request (service.web.render.header), else the public one."""
-    from service.web.render import header as site_header  # the web package renders pages of its own
+    """A page; `header`: the site header for this request (service.kit.render.header), else the public one."""
 
     _chart_words(language)
     if header is None:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from service.analytics import open311, pages, queries as q
 from service.kit.clock import now
+from service.kit.render import header
 
 router = APIRouter()
 # The supervisor pages behind the web sign-in (service/analytics/web.py).
@@ -46,7 +47,6 @@ def public_page(request: Request, session: SessionDep, lang: Lang = "en", provin
         if node is None:
             raise HTTPException(404, "unknown province")
         place_id = node.id
-    from service.web.render import header  # the public variant of the one site header
 
     return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id,
                                           header=header(lang, request, public=True)), headers=PUBLIC_HEADERS)

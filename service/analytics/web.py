@@ -28,15 +28,15 @@ from service.auth.principal import Principal
 from service.analytics import pages, publish, queries as q, service as svc
 from service.analytics.labels import t
 from service.analytics.models import ApprovedQuote
-from service.auth import service as auth
-from service.auth.deps import COOKIE, SessionDep, WebUser
+from service.auth.deps import SessionDep, WebUser
 from service.kit.clock import now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import LANGUAGES
 from service.orgs.models import User
 from service.places.models import Place
 from service.queue import service as queue
-from service.web.render import csrf_valid, header as site_header, language, page, time_zone
+from service.kit.render import csrf_valid, header as site_header, language, page, time_zone
+from service.kit.websession import COOKIE, csrf_token
 
 router = APIRouter(include_in_schema=False)
 
@@ -181,7 +181,7 @@ def dashboard(request: Request, session: SessionDep, user: WebUser) -> Response:
     message = {"approved": t(lang, "Quote approved."),
                "revoked": t(lang, "Quote revoked.")}.get(request.query_params.get("quote", ""))
     html = pages.dashboard_page(session, language=lang, filters=filters, period=period,
-                                csrf=auth.csrf_token(request.cookies[COOKIE]), message=message,
+                                csrf=csrf_token(request.cookies[COOKIE]), message=message,
                                 can_export_cases=user.role in SUPERVISORS, quarters=_recent_quarters(),
                                 header=site_header(lang, request), time_zone=time_zone(request))
     return _html(html)

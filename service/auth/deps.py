@@ -19,10 +19,8 @@ from sqlmodel import Session
 from service.auth import service as auth
 from service.auth.principal import Principal
 from service.kit import zones
+from service.kit.websession import COOKIE, csrf_ok
 
-COOKIE = "__Host-samleng"
-PRE_COOKIE = "__Host-samleng-pre"  # random value that CSRF tokens of signed-out forms are tied to
-LANG_COOKIE = "samleng-lang"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -70,7 +68,7 @@ def api_user(request: Request, session: SessionDep) -> Principal:
     token, kind = credentials
     found = auth.resolve_caller(session, token=token, kind=kind)
     if found is not None and kind == "web" and request.method not in SAFE_METHODS and \
-            not auth.csrf_ok(token, request.headers.get("x-csrf-token")):
+            not csrf_ok(token, request.headers.get("x-csrf-token")):
         raise HTTPException(403, "missing or wrong X-CSRF-Token")
     if found is None:
         raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)

@@ -276,16 +276,6 @@ def end_all_sessions(session: Session, *, user_id: int) -> None:
                                            col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock.now()))
 
 
-def csrf_token(basis: str) -> str:
-    """Synchronizer token derived from the session token (or the pre-sign-in cookie)."""
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, f"csrf:{token_hash(basis)}".encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_ok(basis: str | None, submitted: str | None) -> bool:
-    return bool(basis and submitted) and hmac.compare_digest(csrf_token(basis), submitted)  # type: ignore[arg-type]
-
-
 def can_manage(actor: Principal, target: User) -> bool:
     """Admins manage users of their own organisation; platform admins manage everyone."""
     if actor.role != "admin":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from service.config import get_settings
+from service.kit import cache
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "places.yaml"
@@ -56,7 +56,7 @@ def load_places(session: Session, path: Path | None = None) -> int:
 
     for root in tree:
         visit(root, None)
-    _index.cache_clear()
+    _index.clear()
     return count
 
 
@@ -68,17 +68,8 @@ class _Entry:
     ancestors: str  # normalised names of the parents, for tie-breaking
 
 
-class _Index:
-    def __init__(self) -> None:
-        self.entries: list[_Entry] = []
-        self.loaded_at = 0.0
-        self.bind_key: object = None
-
-    def cache_clear(self) -> None:
-        self.loaded_at = 0.0
-
-
-_index = _Index()
+# The names to match against, by database (the engine), for a few minutes.
+_index = cache.named("places.index", maxsize=4, ttl=_CACHE_SECONDS)
 
 
 def _clean(text: str) -> str:
@@ -87,8 +78,9 @@ def _clean(text: str) -> str:
 
 def _entries(session: Session) -> list[_Entry]:
     bind_key = id(session.get_bind())
-    if _index.bind_key == bind_key and time.monotonic() - _index.loaded_at < _CACHE_SECONDS:
-        return _index.entries
+    kept = _index.get(bind_key)
+    if kept is not None:
+        return kept
     places = {p.id: p for p in session.exec(select(Place)).all()}
     entries: list[_Entry] = []
     for place in places.values():
@@ -101,8 +93,7 @@ def _entries(session: Session) -> list[_Entry]:
             label = _clean(name)
             if label:
                 entries.append(_Entry(place.id, place.kind, label, " ".join(chain)))  # type: ignore[arg-type]
-    _index.entries, _index.loaded_at, _index.bind_key = entries, time.monotonic(), bind_key
-    return entries
+    return _index.put(bind_key, entries)
 
 
 def match_place(session: Session, text: str, *, threshold: float = 82.0) -> Place | None:

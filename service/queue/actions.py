@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -214,13 +215,19 @@ def reply_text(report: Report, *, template: str | None, text: str | None) -> str
     return body
 
 
+# Reply templates another package keeps, by the prefix of their key: the organisations' own
+# templates ("org:<id>") register here when service/supervision/replies.py is imported (the queue
+# does not import the packages built on it).
+TEMPLATE_SOURCES: dict[str, Callable[[Session, Report, str], str]] = {}
+
+
 def reply(session: Session, *, user: Principal, report: Report, template: str | None = None,
           text: str | None = None) -> OutboundMessage:
     """Send a message to the reporter through the outbox; the address never leaves the vault and worker."""
-    if template and template.startswith("org:"):  # the organisation's own template (service/supervision/replies.py)
-        from service.supervision.replies import text_for_case
-
-        body = text_for_case(session, report, template)
+    source = next((fn for prefix, fn in TEMPLATE_SOURCES.items() if template.startswith(prefix)), None) \
+        if template else None
+    if source is not None:
+        body = source(session, report, template)  # type: ignore[arg-type]
     else:
         body = reply_text(report, template=template, text=text)
     if not can_reply(session, report):

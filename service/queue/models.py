@@ -7,9 +7,15 @@ in index order and keyset pagination never sorts (service/queue/service.py).
 
 from __future__ import annotations
 
-from sqlalchemy import Index
+from datetime import datetime
 
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.kit.models import created_at_field
 from service.reports.models import Report
+
+MAX_TAG = 40
 
 _t = Report.__table__  # type: ignore[attr-defined]
 
@@ -40,3 +46,18 @@ SEARCH_OBJECT_PREFIXES = ("report_fts", "ix_report_narrative_trgm")
 def autogenerate_include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     """Alembic `include_name` hook: leave the raw-SQL search objects out of comparisons."""
     return not (name and name.startswith(SEARCH_OBJECT_PREFIXES))
+
+
+# Tags are written and read by service/supervision/tags.py; the queue filters by them.
+class CaseTag(SQLModel, table=True):
+    """A label a handler puts on a case ("police", "stock-out", "follow up Monday")."""
+
+    __tablename__ = "case_tag"
+    __table_args__ = (UniqueConstraint("report_id", "tag", name="uq_case_tag"),
+                      Index("ix_case_tag_org_tag", "org_id", "tag"))
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id")
+    report_id: int = Field(foreign_key="report.id", index=True)
+    tag: str = Field(max_length=MAX_TAG)
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -28,7 +29,7 @@ from service.queue.schemas import (
     TimelineItem, TriageIn, list_query_parameters, parse_list_query,
 )
 from service.reports.models import ALLOWED_TRANSITIONS, Report
-from service.supervision.tags import filter_tag
+from service.reports.service import InvalidTransition
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -62,24 +63,41 @@ def detail(session: Session, report: Report) -> CaseDetail:
                   for e in actions.timeline(session, report)])
 
 
-@router.get("", response_model=CasePage, responses=ERRORS, openapi_extra={"parameters": list_query_parameters()})
-async def list_cases(request: Request) -> Response:
-    """The caller's queue in queue order (urgent, deadline, age); `next_cursor` continues it."""
-    # The busiest read of the app, so it takes the short way (docs/review-queue.md, "Speed"): the
-    # parameters are validated here in one step (CaseListQuery), and the caller's session, the page
-    # and the counts are read in ONE worker-thread call on one read-only connection — instead of
-    # FastAPI solving 16 dependencies and parameters and hopping to the thread pool three times.
+def list_query(request: Request) -> CaseListQuery:
+    """The list's 13 query parameters, validated in one pydantic-core call (`CaseListQuery`); a bad
+    one is the app's usual 422 that names the fields and never echoes the values."""
     try:
-        params = parse_list_query(request.query_params)
+        return parse_list_query(request.query_params)
     except InvalidQuery as exc:
-        return _json({"detail": "invalid input", "fields": exc.fields}, 422)
+        raise RequestValidationError([{"loc": tuple(field.split(".")), "msg": "invalid", "type": "value_error"}
+                                      for field in exc.fields]) from None
+
+
+def list_credentials(request: Request) -> tuple[str, str]:
+    """The caller's token and its kind, not looked up yet (`list_page` resolves it with the page); 401 without one."""
     credentials = api_credentials(request)
     if credentials is None:
-        return _json({"detail": NOT_SIGNED_IN}, 401, NOT_SIGNED_IN_HEADERS)
-    loop = asyncio.get_running_loop()
-    engine = request.app.state.engine
+        raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)
+    return credentials
+
+
+def app_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+ListQuery = Annotated[CaseListQuery, Depends(list_query)]
+Credentials = Annotated[tuple[str, str], Depends(list_credentials)]
+EngineDep = Annotated[Engine, Depends(app_engine)]
+
+
+@router.get("", response_model=CasePage, responses=ERRORS, openapi_extra={"parameters": list_query_parameters()})
+async def list_cases(params: ListQuery, credentials: Credentials, engine: EngineDep) -> Response:
+    """The caller's queue in queue order (urgent, deadline, age); `next_cursor` continues it."""
+    # The busiest read of the app (docs/review-queue.md, "Speed"): the parameters are validated in
+    # one step (CaseListQuery), and the caller's session, the page and the counts are read in ONE
+    # worker-thread call on one read-only connection.
     pool = readers(engine, heavy=bool(params.q) or params.with_counts)
-    status, body = await loop.run_in_executor(pool, list_page, engine, credentials, params)
+    status, body = await asyncio.get_running_loop().run_in_executor(pool, list_page, engine, credentials, params)
     return Response(body, status_code=status, media_type="application/json",
                     headers=NOT_SIGNED_IN_HEADERS if status == 401 else None)
 
@@ -107,13 +125,6 @@ def readers(engine: Engine, *, heavy: bool) -> ThreadPoolExecutor:
     return pool
 
 
-LIST_PATH = "/api/v1/cases"
-
-
-def _json(content: dict, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json", headers=headers)
-
-
 def list_page(engine: Engine, credentials: tuple[str, str], params: CaseListQuery) -> tuple[int, bytes]:
     """Status and JSON body of one list request (runs in a worker thread: every database call is here).
 
@@ -128,7 +139,7 @@ def list_page(engine: Engine, credentials: tuple[str, str], params: CaseListQuer
         filters = queue.Filters(status=tuple(params.status or ()), category=params.category, urgency=params.urgency,
                                 place_id=params.place_id, channel=params.channel, population=params.population,
                                 assigned=params.assigned, overdue=params.overdue, cluster_id=params.cluster_id,
-                                q=params.q, tag=filter_tag(params.tag))
+                                q=params.q, tag=queue.filter_tag(params.tag))
         try:
             page = queue.queue_rows(session, user=caller, filters=filters, cursor=params.cursor,  # type: ignore[arg-type]
                                     limit=params.limit)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
+import unicodedata
 from collections import Counter, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
 from service.config import get_settings
-from service.kit import clock
+from service.kit import cache, clock
 from service.kit.clock import as_utc
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.fastsql import FastQuery
@@ -31,7 +31,7 @@ from service.orgs.models import Organisation
 from service.outbox.models import OutboundMessage
 from service.places.models import Place
 from service.queue.search_index import MARK_SQL
-from service.supervision.models import CaseTag
+from service.queue.models import MAX_TAG, CaseTag
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, STATUSES, URGENCIES, Report
 
 OPEN_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
@@ -127,6 +127,13 @@ def get_case(session: Session, *, user: Principal, report_id: int) -> Report:
     return report
 
 
+def filter_tag(text: str | None) -> str | None:
+    """A tag typed into the queue's filter, written as tags are kept (service/supervision/tags.py
+    `normalise_tag`); None: no tag filter."""
+    tag = " ".join(unicodedata.normalize("NFC", (text or "").replace("\x00", "")).split()).casefold()
+    return tag[:MAX_TAG] or None
+
+
 # -- the query -------------------------------------------------------------------------------
 
 def _scope_condition(org: int | None) -> ColumnElement[bool]:
@@ -134,7 +141,7 @@ def _scope_condition(org: int | None) -> ColumnElement[bool]:
 
 
 _PLACES_TTL = 300.0
-_places_cache: dict[str, tuple[float, Any]] = {}
+_places_cache = cache.named("queue.place_tree", maxsize=8, ttl=_PLACES_TTL)  # by database
 
 
 def _place_tree(session: Session) -> tuple[dict[int | None, list[int]], dict[int, tuple[str, str]]]:
@@ -142,14 +149,14 @@ def _place_tree(session: Session) -> tuple[dict[int | None, list[int]], dict[int
     (places change only when `samleng demo` or a deployment's places file is loaded)."""
     key = str(session.get_bind().url)
     cached = _places_cache.get(key)
-    if cached is not None and time.monotonic() - cached[0] < _PLACES_TTL:
-        return cached[1]
+    if cached is not None:
+        return cached
     children: dict[int | None, list[int]] = {}
     names: dict[int, tuple[str, str]] = {}
     for pid, parent, en, km in session.exec(select(Place.id, Place.parent_id, Place.name_en, Place.name_km)).all():
         children.setdefault(parent, []).append(pid)  # type: ignore[arg-type]
         names[pid] = (en, km)  # type: ignore[index]
-    _places_cache[key] = (time.monotonic(), (children, names))
+    _places_cache.put(key, (children, names))
     return children, names
 
 
@@ -289,19 +296,12 @@ def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, aft
 # user for "assigned to me", the organisations in scope, the place subtree, segment, limit); what
 # changes between requests — the time and the keyset position — is passed as parameters. Building
 # the expression cost more than running the query on SQLite.
-_STATEMENTS: dict[tuple, Any] = {}
-_STATEMENTS_MAX = 512
+_STATEMENTS = cache.named("queue.statements", maxsize=512)
 
 
 def _kept(key: tuple, build: Callable[[], FastQuery]) -> FastQuery:
     """The statement kept under `key`, built (and kept) by `build` the first time."""
-    query = _STATEMENTS.get(key)
-    if query is None:
-        query = build()
-        if len(_STATEMENTS) >= _STATEMENTS_MAX:
-            _STATEMENTS.clear()
-        _STATEMENTS[key] = query
-    return query
+    return _STATEMENTS.get_or_make(key, build)
 
 
 def _memo_segment_rows(session: Session, *, memo: tuple, base: Callable[[], list[Any]], rank: int, seg: int,
@@ -596,7 +596,7 @@ def view_statement(session: Session, *, user: Principal, relaxed: Filters, scope
         .where(*scope, *conds).limit(limit)
 
 
-_PLACE_CHOICES: dict[str, tuple[float, list[Any]]] = {}
+_PLACE_CHOICES = cache.named("queue.place_choices", maxsize=8, ttl=_PLACES_TTL)  # by database
 
 
 def place_choices(session: Session) -> list[Any]:
@@ -604,10 +604,9 @@ def place_choices(session: Session) -> list[Any]:
     of (id, name_en, name_km), cached like the place tree."""
     key = str(session.get_bind().url)
     cached = _PLACE_CHOICES.get(key)
-    if cached is not None and time.monotonic() - cached[0] < _PLACES_TTL:
-        return cached[1]
+    if cached is not None:
+        return cached
     rows = list(session.connection().execute(
         select(Place.id, Place.name_en, Place.name_km).where(col(Place.kind).in_(("country", "province", "od")))
         .order_by(col(Place.kind), col(Place.name_en))).all())
-    _PLACE_CHOICES[key] = (time.monotonic(), rows)
-    return rows
+    return _PLACE_CHOICES.put(key, rows)

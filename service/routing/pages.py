@@ -21,7 +21,7 @@ from service.kit.errors import DomainError
 from service.orgs.models import SUPERVISING
 from service.reports.models import CATEGORIES, POPULATIONS, URGENCIES
 from service.routing import service as routing
-from service.web.render import csrf_valid, page
+from service.kit.render import csrf_valid, page
 
 router = APIRouter(include_in_schema=False)
 RuleKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]

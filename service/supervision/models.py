@@ -1,4 +1,5 @@
-"""Tags on cases and saved queue filters (both belong to an organisation)."""
+"""Saved queue filters (an organisation's or a user's); the tags on cases are the queue's
+(service/queue/models.py `CaseTag`: the queue filters by them)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,6 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.kit.models import created_at_field
-
-
-class CaseTag(SQLModel, table=True):
-    """A label a handler puts on a case ("police", "stock-out", "follow up Monday")."""
-
-    __tablename__ = "case_tag"
-    __table_args__ = (UniqueConstraint("report_id", "tag", name="uq_case_tag"),
-                      Index("ix_case_tag_org_tag", "org_id", "tag"))
-    id: int | None = Field(default=None, primary_key=True)
-    org_id: int = Field(foreign_key="organisation.id")
-    report_id: int = Field(foreign_key="report.id", index=True)
-    tag: str = Field(max_length=40)
-    created_by: int | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = created_at_field()
 
 
 class SavedFilter(SQLModel, table=True):

@@ -16,6 +16,7 @@ from service.audit.service import record
 from service.kit import clock, segments
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.masking import mask
+from service.queue import actions
 from service.queue.actions import MAX_REPLY, NotPermitted
 from service.reports.models import Report
 from service.supervision.models import ReplyTemplate
@@ -125,3 +126,6 @@ def deactivate(session: Session, *, user: Principal, template_id: int) -> None:
     session.add(row)
     record(session, actor=user.email, action="reply_template.deactivate", object_type="reply_template",
            object_id=row.id)
+
+
+actions.TEMPLATE_SOURCES[PREFIX] = text_for_case  # a handler's reply with "org:<id>" (queue.actions.reply)

@@ -27,7 +27,7 @@ from service.supervision import replies
 from service.supervision import tags as tagging
 from service.kit import segments
 from service.queue.service import get_case
-from service.web.render import attempt, csrf_valid, page
+from service.kit.render import attempt, csrf_valid, page
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=128)]

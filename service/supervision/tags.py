@@ -19,11 +19,11 @@ from service.audit.service import record
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.masking import mask
 from service.queue.actions import NotPermitted
+from service.queue.models import MAX_TAG, CaseTag
 from service.queue.service import OPEN_STATUSES, visible_orgs
 from service.reports.models import Report
-from service.supervision.models import CaseTag, SavedFilter
+from service.supervision.models import SavedFilter
 
-MAX_TAG = 40
 MAX_TAGS_PER_CASE = 20
 MAX_FILTERS = 50
 # The queue's filters a saved view may hold (service/web/routes.py `_filters`); the page position is not kept.
@@ -63,12 +63,6 @@ def tags_for(session: Session, report_ids: list[int]) -> dict[int, tuple[str, ..
                                  .order_by(col(CaseTag.tag))).all():
         found.setdefault(rid, []).append(tag)
     return {rid: tuple(t) for rid, t in found.items()}
-
-
-def filter_tag(text: str | None) -> str | None:
-    """A tag typed into the queue's filter, written as tags are kept (None: no tag filter)."""
-    tag = " ".join(unicodedata.normalize("NFC", (text or "").replace("\x00", "")).split()).casefold()
-    return tag[:MAX_TAG] or None
 
 
 def add_tag(session: Session, *, user: Principal, report: Report, tag: str) -> bool:

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -24,12 +24,12 @@ from service.analytics.escalations import LEVEL_LABELS
 from service.audit.models import AuditEvent
 from service.audit.service import record, verify
 from service.auth import service as auth
-from service.auth.deps import COOKIE, LANG_COOKIE, SessionDep, WebUser
+from service.auth.deps import SessionDep, WebUser
 from service.auth.routes import client_key, throttled
 from service.db import read_only_options
 from service.kit import ratelimit
 from service.intake.texts import STATUS_LABELS
-from service.kit import receipts, segments, zones
+from service.kit import cache, receipts, segments, zones
 from service.kit.clock import as_utc
 from service.kit.errors import DomainError, InvalidInput
 from service.kit.i18n import LANGUAGES
@@ -37,12 +37,13 @@ from service.orgs.models import Organisation, User
 from service.places.models import Place
 from service.queue import actions, handling, reasons
 from service.queue import service as queue
-from service.queue.routes import evidence_response, readers
+from service.queue.routes import EngineDep, evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
-from service.web.render import (attempt, cached_fragment, csrf_valid, fragment, language, page, set_cookie,
+from service.kit.render import (attempt, cached_fragment, csrf_valid, env, fragment, language, page, set_cookie,
                                  time_zone, translator)
+from service.kit.websession import COOKIE, LANG_COOKIE
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -76,25 +77,26 @@ def _filters(request: Request) -> queue.Filters:
         place_id=number("place_id"), channel=one("channel", CHANNELS), population=one("population", POPULATIONS),
         assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]
         cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None,
-        tag=tagging.filter_tag(qp.get("tag")))
+        tag=queue.filter_tag(qp.get("tag")))
 
 
 # -- signing in and out -------------------------------------------------------------------------
 
+QueueFilters = Annotated[queue.Filters, Depends(_filters)]
+
+
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> Response:
+async def home(request: Request, filters: QueueFilters, engine: EngineDep) -> Response:
     """The queue (signed in) or the sign-in page.
 
-    The busiest page, so it takes the JSON list's short way (docs/review-queue.md, "Speed"): the
-    fast lane middleware calls it without routing or dependency solving, and the session, the page
-    of rows and the rendering happen in ONE call on the list's own thread pool, on one read-only
-    connection. The quick filters' counts are not computed here: the page asks for them with a
-    second request (`/queue/counts`, htmx `hx-trigger="load"`), or inline with `counts=1` (the
-    link shown without JavaScript)."""
-    loop = asyncio.get_running_loop()
-    heavy = bool((request.query_params.get("q") or "").strip()) or request.query_params.get("counts") == "1"
-    engine = request.app.state.engine
-    return await loop.run_in_executor(readers(engine, heavy=heavy), _home, engine, request)
+    The busiest page, so it reads the way the JSON list does (docs/review-queue.md, "Speed"): the
+    session, the page of rows and the rendering happen in ONE call on the list's own thread pool,
+    on one read-only connection. The quick filters' counts are not computed here: the page asks
+    for them with a second request (`/queue/counts`, htmx `hx-trigger="load"`), or inline with
+    `counts=1` (the link shown without JavaScript)."""
+    heavy = filters.q is not None or request.query_params.get("counts") == "1"
+    return await asyncio.get_running_loop().run_in_executor(readers(engine, heavy=heavy), _home, engine, request,
+                                                            filters)
 
 
 def _read_caller(session: Session, engine: Engine, request: Request) -> User | None:
@@ -118,12 +120,11 @@ def _list_args(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k not in ("cursor", "counts") and v}
 
 
-def _home(engine: Engine, request: Request) -> Response:
+def _home(engine: Engine, request: Request, filters: queue.Filters) -> Response:
     with Session(engine, expire_on_commit=False) as session:
         caller = _read_caller(session, engine, request)
         if caller is None:
             return _signed_out(request) or page(request, "login.html")
-        filters = _filters(request)
         cursor = request.query_params.get("cursor") or None
         try:
             result = queue.queue_rows(session, user=caller, filters=filters, cursor=cursor)  # type: ignore[arg-type]
@@ -175,54 +176,33 @@ def _bulk_members(session: Session, caller: Any) -> list[tuple[int, str]]:
         .order_by(col(User.email))).all()]
 
 
-class _RowLabels:
-    """What the queue's rows print in one language, escaped once: the label of every urgency,
-    category and status value (a value with no label prints itself, escaped), and the badges."""
-
-    __slots__ = ("urgency", "category", "status", "overdue_badge", "assigned", "failed_badge", "reply_by", "choose",
-                 "tags")
-
-    def __init__(self, lang: str) -> None:
-        _ = translator(lang)
-        self.urgency = {u: (str(escape(u)), str(escape(_(f"urgency:{u}")))) for u in URGENCIES}
-        self.category = {c: str(escape(_(f"category:{c}"))) for c in CATEGORIES}
-        self.status = {s: str(escape(_(f"status:{s}"))) for s in ALL_STATUSES}
-        self.overdue_badge = f' <span class="badge overdue">{escape(_("overdue"))}</span>'
-        self.assigned = f" ·{escape(_('assigned'))}"
-        self.failed_badge = f' <span class="badge failed">{escape(_("not delivered"))}</span>'
-        self.reply_by = str(escape(_("reply by")))
-        self.choose = str(escape(_("Choose case")))
-        self.tags = str(escape(_("Tags")))
+def _label(_: Any, kind: str, value: str | None, known: tuple[str, ...]) -> str | None:
+    """A code's label in the reader's language; a value with no label prints itself (escaped by the template)."""
+    if not value:
+        return None
+    return _(f"{kind}:{value}") if value in known else value
 
 
-_ROW_LABELS: dict[str, _RowLabels] = {}
-
-
-def _row_labels(lang: str) -> _RowLabels:
-    found = _ROW_LABELS.get(lang)
-    if found is None:
-        found = _ROW_LABELS[lang] = _RowLabels(lang)
-    return found
-
-
-# Rows already written, by everything a row's HTML depends on: the row's values, the language, whether
-# it is overdue now and its place's name. A row that changed is another key, so nothing here is ever
-# stale; the queue refreshing itself every 30 s mostly shows rows it has shown before.
-_ROW_HTML: dict[tuple, str] = {}
-_ROW_HTML_MAX = 10_000  # about 1 KB each (the key holds the row, the value its <tr>)
+# Rows already written, by everything a row's HTML depends on: the row's values, the language, the
+# zone, whether it is overdue now, its place's name, its delivery failure and its tags. A row that
+# changed is another key, so nothing here is ever stale; the queue refreshing itself every 30 s
+# mostly shows rows it has shown before.
+_ROW_HTML = cache.named("web.queue_rows", maxsize=10_000)  # about 1 KB each (the key holds the row, the value its <tr>)
 
 
 def row_view(found: queue.QueueRows, names: dict, lang: str, tz: str | None = None, *,
              failed: set[int] | frozenset[int] = frozenset(), tags: dict[int, tuple[str, ...]] | None = None) -> Markup:
     """The queue's rows (`<tr>`s) as `_rows.html` shows them, labels in `lang`, dates in the zone `tz`.
 
-    Written here with one f-string per row instead of a Jinja loop: fifty rows of a dozen values
-    each were the page's dearest rendering (docs/review-queue.md, "Speed of the web queue"), and
-    each row's HTML is kept by its content (`_ROW_HTML`). Every value from the database is
-    escaped in `_row_html`. `failed`: the ids of cases with a message that could not be delivered;
-    `tags`: each case's tags (service/supervision/tags.py `tags_for`)."""
-    labels, at, open_, km = _row_labels(lang), found.at, queue.OPEN_STATUSES, lang == "km"
-    cache = _ROW_HTML
+    Each row is the autoescaped macro `queue_row` of `_queue_row.html` (every value from the
+    database escaped there), and each row's HTML is kept by its content (`_ROW_HTML`): the
+    30-second refresh mostly shows rows already written (docs/review-queue.md, "Speed of the web
+    queue"). `failed`: the ids of cases with a message that could not be delivered; `tags`: each
+    case's tags (service/supervision/tags.py `tags_for`)."""
+    at, open_, km = found.at, queue.OPEN_STATUSES, lang == "km"
+    kept = _ROW_HTML
+    macro = None
+    _ = translator(lang)
     out = []
     for row in found.rows:  # queue.ListRow (or a SQLAlchemy row of the same columns, from a search)
         due = row.due_at
@@ -231,50 +211,32 @@ def row_view(found: queue.QueueRows, names: dict, lang: str, tz: str | None = No
         undelivered = row.id in failed
         row_tags = tags.get(row.id, ()) if tags else ()
         key = (row, lang, tz, overdue, place, undelivered, row_tags)
-        html = cache.get(key)
+        html = kept.get(key)
         if html is None:
-            html = _row_html(row, labels, overdue, place, undelivered, tz, row_tags)
-            if len(cache) >= _ROW_HTML_MAX:
-                cache.clear()
-            cache[key] = html
+            if macro is None:
+                macro = env.get_template("_queue_row.html").module.queue_row  # type: ignore[attr-defined]
+            html = kept.put(key, str(macro(_row_values(row, _, overdue, place, undelivered, tz, row_tags), _)))
         out.append(html)
     return Markup("\n".join(out))
 
 
-def _row_html(row: tuple, labels: _RowLabels, overdue: bool, place: str | None, undelivered: bool = False,
-              tz: str | None = None, tags: tuple[str, ...] = ()) -> str:
-    """One `<tr>`. The row is unpacked in queue.LIST_COLUMNS order; every value from the database
-    is escaped here (narrative, place, codes); labels come escaped from `_row_labels`; ids and
-    dates are formatted from ints and datetimes."""
+def _row_values(row: tuple, _: Any, overdue: bool, place: str | None, undelivered: bool, tz: str | None,
+                tags: tuple[str, ...]) -> dict[str, Any]:
+    """What `queue_row` prints for one row (plain values: the template escapes them). The row is
+    unpacked in queue.LIST_COLUMNS order."""
     (rid, status, category, urgency, _channel, _population, _language, _place_id, story, created, _updated,
      due, assigned, _cluster, _org) = row
-    rid = int(rid)
-    code, urgency_label = labels.urgency.get(urgency) or (escape(urgency),) * 2
-    if len(story) > 140:
-        story = story[:140] + "…"
-    if due is not None:
-        due_cell = zones.show(due, tz)
-    elif status in queue.AWAITING_FIRST_RESPONSE and created is not None:  # nobody has acted yet
-        first = queue.first_response_due(created, urgency)
-        due_cell = f'<span class="muted">{labels.reply_by}</span> {zones.show(first, tz)}'
-    else:
-        due_cell = "–"
-    # The tags, each a link to the queue filtered by it (the check box belongs to the bulk form under the table).
-    tag_html = (f' <span class="tags">' + " ".join(
-        f'<a class="tag" href="/?{urlencode({"tag": t})}">{escape(t)}</a>' for t in tags) + "</span>") if tags else ""
-    return (
-        f'<tr class="u-{code}{" is-overdue" if overdue else ""}" data-case="{rid}">\n'
-        f'  <td class="pick"><input type="checkbox" name="case" value="{rid}" form="bulk" '
-        f'aria-label="{labels.choose} {rid}"></td>\n'
-        f'  <td><a href="/cases/{rid}">{rid}</a></td>\n'
-        f'  <td><span class="badge u-{code}">{urgency_label}</span>{labels.overdue_badge if overdue else ""}</td>\n'
-        f'  <td>{(labels.category.get(category) or escape(category)) if category else "–"}</td>\n'
-        f'  <td class="story"><a href="/cases/{rid}">{escape(story)}</a>{tag_html}</td>\n'
-        f'  <td>{escape(place) if place else "–"}</td>\n'
-        f'  <td>{labels.status.get(status) or escape(status)}{labels.assigned if assigned else ""}'
-        f'{labels.failed_badge if undelivered else ""}</td>\n'
-        f'  <td>{due_cell}</td>\n'
-        "</tr>")
+    reply_by = None
+    if due is None and status in queue.AWAITING_FIRST_RESPONSE and created is not None:  # nobody has acted yet
+        reply_by = zones.show(queue.first_response_due(created, urgency), tz)
+    return {
+        "id": int(rid), "urgency": urgency, "urgency_label": _label(_, "urgency", urgency, URGENCIES) or "",
+        "overdue": overdue, "category_label": _label(_, "category", category, CATEGORIES),
+        "story": story[:140] + "…" if len(story) > 140 else story,
+        # each tag a link to the queue filtered by it
+        "tags": [(t, "/?" + urlencode({"tag": t})) for t in tags], "place": place,
+        "status_label": _label(_, "status", status, ALL_STATUSES) or "", "assigned": bool(assigned),
+        "undelivered": undelivered, "due": zones.show(due, tz) if due is not None else None, "reply_by": reply_by}
 
 
 def _count(session: Session, caller: Principal, filters: queue.Filters) -> tuple[dict[str, int], bool]:
@@ -297,19 +259,17 @@ def _quick_links(args: dict[str, str]) -> dict[str, str]:
 
 
 @router.get("/queue/counts", response_class=HTMLResponse)
-async def counts_fragment(request: Request) -> Response:
+async def counts_fragment(request: Request, filters: QueueFilters, engine: EngineDep) -> Response:
     """The quick filters with their counts, for the current filters (the queue page loads it after itself)."""
-    loop = asyncio.get_running_loop()
-    engine = request.app.state.engine
-    return await loop.run_in_executor(readers(engine, heavy=True), _counts, engine, request)
+    return await asyncio.get_running_loop().run_in_executor(readers(engine, heavy=True), _counts, engine, request,
+                                                            filters)
 
 
-def _counts(engine: Engine, request: Request) -> Response:
+def _counts(engine: Engine, request: Request, filters: queue.Filters) -> Response:
     with Session(engine, expire_on_commit=False) as session:
         caller = _read_caller(session, engine, request)
         if caller is None:
             return _signed_out(request) or _redirect("/")
-        filters = _filters(request)
         counts, partial = _count(session, caller, filters)
         args = _list_args(request)
         response = page(request, "_quick.html", counts=counts, partial=partial, cap=queue.COUNT_CAP, quick=_quick_links(args),

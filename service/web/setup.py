@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.auth.routes import router as auth_router
+from service.kit.render import CSP
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
 from service.supervision.routes import router as supervision_router
@@ -37,7 +38,5 @@ def install_review(app: FastAPI) -> None:
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        from service.web.render import CSP
-
         return HTMLResponse(API_DOCS, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                                "Referrer-Policy": "no-referrer"})

@@ -6,7 +6,7 @@ import pyotp
 from sqlmodel import Session, select
 
 from service.auth import service as auth
-from service.auth.deps import COOKIE
+from service.kit.websession import COOKIE
 from service.auth.models import AuthSession
 from tests.support.review import PASSWORD, bearer, csrf_of, sign_in
 

@@ -10,7 +10,8 @@ from service.kit.errors import InvalidInput, NotFound
 from service.queue.actions import NotPermitted
 from service.supervision import service as sup
 from service.supervision import tags
-from service.supervision.models import CaseTag, SavedFilter
+from service.queue.models import CaseTag
+from service.supervision.models import SavedFilter
 from tests.support.review import csrf_of, sign_in
 
 

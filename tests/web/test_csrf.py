@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from service.audit.models import AuditEvent
-from service.auth.deps import COOKIE
+from service.kit.websession import COOKIE
 from service.reports.models import Report, ReportEvent
 from tests.support.review import PASSWORD, csrf_of, sign_in
 

@@ -1,4 +1,4 @@
-"""The web queue's rows (service/web/routes.row_view), written in Python and kept by their content.
+"""The web queue's rows (service/web/routes.row_view: the `_queue_row.html` macro), kept by their content.
 
 A kept row must never be shown stale: anything the row's HTML is made of — a value of the row,
 the language, whether it is overdue at this request's time, its place's name — makes another
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from service.kit import cache
 from service.queue.service import ListRow, QueueRows
 from service.web import routes
 
@@ -30,11 +31,6 @@ def row(**changes: object) -> ListRow:
 def html(*rows: ListRow, at: datetime = AT, lang: str = "en", names: dict | None = None, tz: str = "UTC") -> str:
     return str(routes.row_view(QueueRows(rows=list(rows), next_cursor=None, at=at), NAMES if names is None else names,
                                lang, tz))
-
-
-@pytest.fixture(autouse=True)
-def empty_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(routes, "_ROW_HTML", {})
 
 
 def test_a_row_shows_its_values_and_escapes_the_story() -> None:
@@ -78,7 +74,7 @@ def test_language_and_place_name_are_part_of_the_row() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(routes, "_ROW_HTML_MAX", 10)
+    monkeypatch.setattr(routes, "_ROW_HTML", cache.Cache("test.rows", maxsize=10))
     for i in range(35):
         html(row(id=i + 1))
         assert len(routes._ROW_HTML) <= 10

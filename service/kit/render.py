@@ -1,4 +1,8 @@
-"""Jinja2 rendering with the Babel catalogs, the CSRF token and safe headers."""
+"""Jinja2 rendering with the Babel catalogs, the CSRF token and safe headers: the one way every package's
+pages are rendered (a shared piece, so the domains' pages import it without importing service.web).
+
+The templates are service/web/templates (the site's layout, header and the queue's pages).
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,12 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
-from service.auth import service as auth
-from service.auth.deps import COOKIE, LANG_COOKIE, PRE_COOKIE
-from service.kit import zones
+from service.kit import cache, zones
+from service.kit.errors import DomainError, NotFound
 from service.kit.i18n import LANGUAGES, gettext
+from service.kit.websession import COOKIE, LANG_COOKIE, PRE_COOKIE, csrf_ok, csrf_token
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 # auto_reload off: a template is compiled to Python once and never stat()ed again (restart after editing one).
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=-1)
@@ -67,7 +71,7 @@ def header(lang: str, request: Request | None = None, *, public: bool = False) -
     user = None if public or request is None else getattr(request.state, "user", None)
     csrf = ""
     if user is not None and request is not None and request.cookies.get(COOKIE):
-        csrf = auth.csrf_token(request.cookies[COOKIE])
+        csrf = csrf_token(request.cookies[COOKIE])
     return Markup(env.get_template("_header.html").render(
         _=translator(lang), lang=lang, user=user, csrf=csrf, **header_context(request, public=public or user is None)))
 
@@ -110,11 +114,10 @@ def csrf_basis(request: Request) -> tuple[str, bool]:
 
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     if getattr(request.state, "user", None) is not None:
-        return auth.csrf_ok(request.cookies.get(COOKIE), submitted)
+        return csrf_ok(request.cookies.get(COOKIE), submitted)
     # Routes that do not resolve the user (sign-in, status, language) accept a form rendered
     # before sign-in or during a session.
-    return auth.csrf_ok(request.cookies.get(PRE_COOKIE), submitted) or \
-        auth.csrf_ok(request.cookies.get(COOKIE), submitted)
+    return csrf_ok(request.cookies.get(PRE_COOKIE), submitted) or csrf_ok(request.cookies.get(COOKIE), submitted)
 
 
 def set_cookie(response: Any, name: str, value: str, *, max_age: int | None = None) -> None:
@@ -140,8 +143,7 @@ def translator(lang: str) -> Callable[..., str]:
 
 # Fragments that depend only on the language and their key (never on the user or the session),
 # rendered once: the queue's filter form with its ~130 place options cost more than the rows.
-_FRAGMENTS: dict[tuple, tuple[Any, Markup]] = {}
-_FRAGMENTS_MAX = 256
+_FRAGMENTS = cache.named("web.fragments", maxsize=256)
 
 
 def cached_fragment(request: Request, template: str, key: Any, context: Callable[[], dict[str, Any]], *,
@@ -155,9 +157,7 @@ def cached_fragment(request: Request, template: str, key: Any, context: Callable
     if found is not None and found[0] is holds:
         return found[1]
     html = Markup(env.get_template(template).render(_=translator(lang), lang=lang, **context()))
-    if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
-        _FRAGMENTS.clear()
-    _FRAGMENTS[cache_key] = (holds, html)
+    _FRAGMENTS.put(cache_key, (holds, html))
     return html
 
 
@@ -175,7 +175,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     basis, fresh = csrf_basis(request)
     _ = translator(lang)
     html = env.get_template(template).render(
-        _=_, lang=lang, csrf=auth.csrf_token(basis), user=getattr(request.state, "user", None),
+        _=_, lang=lang, csrf=csrf_token(basis), user=getattr(request.state, "user", None),
         request=request, tz=time_zone(request), **{**header_context(request), **context})
     response = HTMLResponse(html, status_code=status_code)
     if fresh:
@@ -190,12 +190,9 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 def error_status(exc: Exception, default: int = 422) -> int:
     """The HTTP status a refused change answers: 404 for something the user may not see (never a
     hint that it exists), 403 for an action their role does not allow, else `default`."""
-    from service.kit.errors import NotFound
-    from service.queue.actions import NotPermitted
-
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, NotPermitted):
+    if getattr(exc, "http_status", None) == 403:  # e.g. queue.actions.NotPermitted
         return 403
     return default
 
@@ -205,8 +202,6 @@ def attempt(session: Any, change: Callable[[], Any], *, done: Callable[[Any], Re
     """One change made by a form: run it, commit, answer `done(outcome)`; on a refusal (a domain
     error) roll back everything it did and answer `failed(error, status)`, the status from
     `error_status`. Every POST of the review queue and the supervisor's pages goes through here."""
-    from service.kit.errors import DomainError
-
     try:
         outcome = change()
     except DomainError as exc:
