@@ -42,6 +42,11 @@ def _keys() -> Keys:
     return _source()
 
 
+def keys() -> Keys:
+    """The installed keys (for another kit module that signs with the secret key, e.g. websession)."""
+    return _keys()
+
+
 def _derive(secret: str, purpose: str) -> bytes:
     """Derive an independent 32-byte key for one purpose from a configured secret."""
     return hmac.new(secret.encode(), f"samleng:{purpose}".encode(), hashlib.sha256).digest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from service.config import get_settings
+from service.kit.crypto import keys
 
 COOKIE = "__Host-samleng"
 PRE_COOKIE = "__Host-samleng-pre"  # random value that CSRF tokens of signed-out forms are tied to
@@ -18,7 +18,7 @@ LANG_COOKIE = "samleng-lang"
 
 def csrf_token(basis: str) -> str:
     """Synchronizer token derived from the session token (or the pre-sign-in cookie)."""
-    key = get_settings().secret_key.encode()
+    key = keys().secret_key.encode()
     return hmac.new(key, f"csrf:{hashlib.sha256(basis.encode()).hexdigest()}".encode(), hashlib.sha256).hexdigest()
 
 

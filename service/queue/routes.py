@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response

@@ -377,31 +377,7 @@ def _need_user(user: Principal | None) -> Principal:
     return user
 
 
-def _tag_action(request: Request, session: Session, user: Principal | None, case_id: int, csrf_token: str, fn: Any) -> Response:
-    from service.web.routes import case_refused
-
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
-    return attempt(session, lambda: fn(user, get_case(session, user=user, report_id=case_id)),
-                   done=lambda _: RedirectResponse(f"/cases/{case_id}#tags", status_code=303),
-                   failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=422))
-
-
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-@router.post("/cases/{case_id}/tags")
-def tag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
-             tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
-    return _tag_action(request, session, user, case_id, csrf_token,
-                       lambda u, r: tagging.add_tag(session, user=u, report=r, tag=tag))
-
-
-@router.post("/cases/{case_id}/tags/remove")
-def untag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
-               tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
-    return _tag_action(request, session, user, case_id, csrf_token,
-                       lambda u, r: tagging.remove_tag(session, user=u, report=r, tag=tag))
 
 
 @router.get("/tags", response_class=HTMLResponse)

@@ -557,6 +557,30 @@ def web_evidence(case_id: CaseId, evidence_id: CaseId, request: Request, session
 FAVICON = FilePath(__file__).parent / "static" / "favicon.ico"
 
 
+# -- tags on a case: the case page's own actions (service/supervision/tags.py keeps the rules) ---------
+
+def _tag_action(request: Request, session: Session, user: Principal | None, case_id: int, csrf_token: str, fn: Any) -> Response:
+    user = _need_user(user)
+    _check_csrf(request, csrf_token)
+    return attempt(session, lambda: fn(user, queue.get_case(session, user=user, report_id=case_id)),
+                   done=lambda _: RedirectResponse(f"/cases/{case_id}#tags", status_code=303),
+                   failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=422))
+
+
+@router.post("/cases/{case_id}/tags")
+def tag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+             tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
+    return _tag_action(request, session, user, case_id, csrf_token,
+                       lambda u, r: tagging.add_tag(session, user=u, report=r, tag=tag))
+
+
+@router.post("/cases/{case_id}/tags/remove")
+def untag_case(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+               tag: Annotated[str, Form(max_length=200)], csrf_token: Csrf = "") -> Response:
+    return _tag_action(request, session, user, case_id, csrf_token,
+                       lambda u, r: tagging.remove_tag(session, user=u, report=r, tag=tag))
+
+
 @router.get("/favicon.ico", include_in_schema=False)
 def favicon() -> Response:
     """The tab icon browsers ask for on every site (a 404 here fills the logs)."""
