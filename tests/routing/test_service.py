@@ -54,6 +54,21 @@ def test_setting_3_drug_detention_goes_to_pdcc_then_nacd(seeded_session: Session
     assert urgent["rule"]["key"] == "detention-urgent" and urgent["rule"]["auto_escalate"] is True
 
 
+def test_police_abuse_of_a_key_population_goes_to_legal_aid_then_national_human_rights_body(
+        seeded_session: Session) -> None:
+    # The demo's "police took our condoms" report (human-rights violation, sex worker, Phnom Penh) fell to
+    # the fallback rule with an empty ladder: its escalation page said no body was left to ask.
+    for urgency in ("urgent", "high"):
+        result = routing.simulate(seeded_session, category="human_rights_violation", place="Phnom Penh",
+                                  population="sex_worker", urgency=urgency)
+        assert result["rule"]["key"] == "kp-rights" and result["org"] == "legal-aid-demo"
+        assert ladder(result) == ["kh-chrc", "aichr"]
+    # drug users keep their own, more specific ladder
+    drugs = routing.simulate(seeded_session, category="human_rights_violation", place="Phnom Penh",
+                             population="people_who_use_drugs")
+    assert drugs["rule"]["key"] == "drug-detention"
+
+
 def test_setting_4_miner_goes_to_national_tb_programme_then_regional(seeded_session: Session) -> None:
     result = routing.simulate(seeded_session, category="financial_hardship", place="Carletonville", population="miner")
     assert result["rule"]["key"] == "miner-tb" and result["org"] == "exminers-demo"
