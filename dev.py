@@ -2,7 +2,7 @@
 """Samleng's two commands, for a fresh clone on a machine with only python3.
 
     python3 dev.py demo   # set up, migrate, load demo data, run web app + worker on SQLite
-    python3 dev.py test   # set up and run the whole test suite (SQLite and PostgreSQL)
+    python3 dev.py test   # set up, check the import contract, run the whole test suite (SQLite and PostgreSQL)
     python3 dev.py screenshots   # refresh docs/screenshots/ from the demo (tools/screenshots.py)
 
 Everything is installed into .venv; a throwaway PostgreSQL cluster is started on
@@ -169,8 +169,22 @@ def ensure_debian_packages(packages: list[str]) -> list[str]:
     return _missing_debian(packages)
 
 
+def import_contract() -> int:
+    """The layer contract (.importlinter): lower layers never import higher ones, no two packages of
+    service import each other, the core never imports bots. lint-imports says which import broke it."""
+    say("checking the import contract (.importlinter)")
+    code = subprocess.call([str(BIN / "lint-imports"), str(ROOT / ".importlinter"), "--no-cache", "--no-logo"],
+                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if code != 0:
+        say("the import contract is broken (above: which import, and how to fix it); "
+            "docs/architecture.md, \"Layers and the import contract\"")
+    return code
+
+
 def test(extra: list[str]) -> int:
     ensure_venv()
+    if import_contract() != 0:
+        return 1
     env = {**os.environ}
     sqlite_only = env.get("SAMLENG_TEST_BACKENDS") == "sqlite" and not IN_CI
     wanted = list(DEBIAN_PACKAGES)

@@ -116,6 +116,7 @@ def main() -> int:
         os.environ.update({k: v for k, v in env.items() if k.startswith("SAMLENG_")})
         from sqlmodel import Session
 
+        import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
         import service.models  # noqa: F401  (every table, for the foreign keys)
         from service.bodies.service import upsert_body
         from service.config import get_settings

@@ -80,6 +80,7 @@ def main() -> int:
     os.environ["SAMLENG_DATABASE_URL"] = url
     from sqlmodel import Session
 
+    import bots.telegram.models  # noqa: F401
     import service.models  # noqa: F401
     from service.bodies.service import upsert_body, webhook_secret
     from service.config import get_settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401  (registers every table)
 from service.db import build_engine
 from service.queue.models import autogenerate_include_name

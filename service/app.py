@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401  (every table: the app sees the whole model whatever it imports)
 from bots.sms.routes import router as sms_router
 from bots.telegram.routes import router as telegram_router
@@ -26,8 +27,10 @@ from service.analytics.routes import router as analytics_router  # analytics (is
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the writer thread and engine live as long as the app runs."""
+def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> FastAPI:
+    """Build the app; the writer thread and engine live as long as the app runs. `gc_tuning`: freeze
+    what is loaded and raise the collector's threshold at start (`samleng serve` only: it changes the
+    whole process, so an app a test or a script builds leaves the collector alone)."""
     settings = settings or get_settings()
     quiet_libraries()
 
@@ -37,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # process triages only the rare message it must (a sender over the hourly limit),
         # and that one waits for the load; start-up does not (docs/benchmarks.md).
         triage.warm_in_background()
-        tune_gc()
+        if gc_tuning:
+            tune_gc()
         app.state.writer.start()
         if app.state.telegram is not None:  # Telegram bot (issue 3): process stored updates
             await app.state.telegram.start()

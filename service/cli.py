@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401  (every table, so each command sees the whole model)
 from service.audit.service import record
 from service.config import ConfigError, get_settings
@@ -41,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _setup_logging()
     trust, allow = proxy_trust(args.forwarded_allow_ips)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
+    uvicorn.run(create_app(gc_tuning=True), host=args.host, port=args.port, log_level="info",
                 proxy_headers=trust, forwarded_allow_ips=allow)
     return 0
 
@@ -110,7 +111,7 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
 
 def cmd_org_create(args: argparse.Namespace) -> int:
     from service.db import get_engine, session_scope
-    from service.orgs.service import create_org
+    from service.flows.zones import create_org
 
     with session_scope(get_engine()) as session:
         org = create_org(session, slug=args.slug, name=args.name, time_zone=args.time_zone,
@@ -125,7 +126,7 @@ def cmd_org_zone(args: argparse.Namespace) -> int:
     """Set (or with "" clear) the time zone an organisation's pages, exports and PDFs show times in."""
     from service.db import get_engine, session_scope
     from service.kit import zones
-    from service.orgs.service import set_org_time_zone
+    from service.flows.zones import set_org_time_zone
 
     with session_scope(get_engine()) as session:
         org = set_org_time_zone(session, slug=args.slug, time_zone=args.time_zone or None)

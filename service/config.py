@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.kit import crypto, zones
 from service.kit.clock import parse_offset
 
 VAR_DIR = Path(os.environ.get("SAMLENG_VAR_DIR", "var"))
@@ -214,3 +215,8 @@ def _dev_secret(name: str) -> str:
 def get_settings() -> Settings:
     """The process's settings (cached; tests clear the cache)."""
     return Settings()
+
+
+# The kit sits below the configuration and never imports it: hand it what it reads, at each use.
+crypto.use_keys(get_settings)
+zones.use_default(lambda: get_settings().time_zone)

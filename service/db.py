@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from service.config import Settings, get_settings
+from service.kit import zones
 
 
 # Execution option for a connection that only reads (the review queue's list): on SQLite it begins
@@ -66,9 +67,7 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
             cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cur.close()
             # The analytics count by each report's local day (service/analytics/localday.py).
-            from service.analytics.localday import register_sqlite
-
-            register_sqlite(dbapi_connection)
+            zones.register_sqlite(dbapi_connection)
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # type: ignore[no-untyped-def]

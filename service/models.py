@@ -1,4 +1,8 @@
-"""Import every table so SQLModel.metadata is complete (Alembic and tests use this)."""
+"""Import every table of the core so SQLModel.metadata is complete (Alembic and tests use this).
+
+The Telegram adapter's tables (bots/telegram/models.py) are registered by the wiring that runs it:
+service/app.py, service/cli.py, migrations/env.py (the core never imports the channel adapters).
+"""
 
 # analytics (issue 7)
 from service.analytics.models import AnalyticsState, ApprovedQuote, ReportRollup  # noqa: F401
@@ -20,7 +24,6 @@ from service.intake.pending import PendingQuestion  # noqa: E402
 from service.outbox.models import DevOutboxMessage, WorkerLock  # noqa: E402
 from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
 # --- Telegram bot, evidence, outreach agents (issue 3) ---
-from bots.telegram.models import TelegramChat, TelegramReply, TelegramTrace  # noqa: E402
 from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
@@ -33,6 +36,6 @@ __all__ = [
     "BodyPlace", "DevOutboxMessage", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule",
     "WorkerLock",
     # issue 3
-    "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate", "TelegramChat", "TelegramReply", "TelegramTrace",
+    "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate",
     "AuthSession", "UserSecurity",
 ]

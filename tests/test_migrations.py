@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
+import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401
 from service.migrate import alembic_config, upgrade
 from service.queue.models import autogenerate_include_name

@@ -60,6 +60,7 @@ def schema() -> dict:
 
 def validate(payload: dict) -> None:
     """Raise InvalidInput when the payload does not have the structure DHIS2 expects."""
+    # deferred: jsonschema loads its validators (~0.25 s), needed only for a DHIS2 export
     import jsonschema
 
     try:

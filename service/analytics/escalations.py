@@ -40,6 +40,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from service.analytics import queries as q
+from service.analytics.models import ReportRollup
+from service.analytics.publish import threshold
 from service.analytics.suppression import Published, suppress
 from service.bodies.models import GrievanceBody
 from service.escalation.models import WAITING, Escalation
@@ -60,8 +62,6 @@ TEXTS = [N_("escalations"), N_("on time"), N_("late or unanswered"), N_("{share}
 
 
 def _threshold() -> int:
-    from service.analytics.publish import threshold
-
     return threshold()
 
 
@@ -121,8 +121,6 @@ def rollup_sources(session: Session) -> dict[str, tuple[ColumnElement, list[Colu
 
 def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, int]]:
     """(value, count) of one escalation dimension: from the rollup when it can answer, else from the tables."""
-    from service.analytics.models import ReportRollup
-
     scope = q._rollup_scope(session, filters)
     if scope is not q._NO:
         return [(str(v), int(n)) for v, n, _ in q._rollup_rows(session, filters, scope, dim, ReportRollup.value)]

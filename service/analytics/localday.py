@@ -10,7 +10,8 @@ In SQL the local time is
 * SQLite: local time as text 'YYYY-MM-DD HH:MM:SS.SSS'. A zone with one offset all year (Phnom Penh,
   every Southern African zone) is SQLite's own `strftime(..., created_at, '+420 minutes')`; a zone with
   daylight saving time calls `samleng_localtime(report.created_at, <zone>)`, a function `service.db`
-  registers on every connection (Python's zoneinfo) — about five times slower per row.
+  registers on every connection (`service.kit.zones.register_sqlite`, Python's zoneinfo) — about five times
+  slower per row.
 The zone is a CASE over `report.org_id` built from the organisations' zones (a few rows, read each
 time), written as SQL literals (names checked against the zone database first) so that GROUP BY
 matches the SELECT list on PostgreSQL.
@@ -22,38 +23,21 @@ Windows (`Filters.since/until` with `local=True`, the default) are wall-clock bo
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Date, bindparam, case, cast, func, literal_column, select
+from sqlalchemy import Date, DateTime, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from service.kit import zones
+from service.kit.zones import LOCALTIME_FUNCTION
+from service.orgs.models import Organisation
 from service.reports.models import Report
 
-LOCALTIME_FUNCTION = "samleng_localtime"
 # Every zone on earth is within this of UTC (UTC-12 .. UTC+14): the UTC margin around a local window
 # that keeps the created_at index usable.
 MARGIN = timedelta(hours=15)
 _SAFE = re.compile(r"^[A-Za-z0-9_+\-/]{1,64}$")
-
-
-def sqlite_localtime(at: str | None, zone_name: str | None) -> str | None:
-    """The SQLite function: a stored UTC time ('2026-12-31 18:00:00.000000', maybe with an offset) as
-    local wall-clock text in the zone `zone_name` ('2027-01-01 01:00:00.000000')."""
-    if at is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(at))
-    except ValueError:
-        return None
-    shown = zones.local(parsed, zone_name)
-    return shown.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds") if shown else None
-
-
-def register_sqlite(dbapi_connection: object) -> None:
-    """Register samleng_localtime on a sqlite3 connection (service.db does it on every connect)."""
-    dbapi_connection.create_function(LOCALTIME_FUNCTION, 2, sqlite_localtime, deterministic=True)  # type: ignore[attr-defined]
 
 
 def _postgres(session: Session) -> bool:
@@ -68,8 +52,6 @@ def _quoted(name: str) -> ColumnElement[str]:
 
 def org_zones(session: Session) -> dict[int, str]:
     """Organisation id -> its zone, for organisations with a valid zone of their own."""
-    from service.orgs.models import Organisation
-
     rows = session.execute(select(Organisation.id, Organisation.time_zone)
                            .where(Organisation.time_zone.is_not(None))).all()  # type: ignore[union-attr]
     return {int(i): str(z) for i, z in rows if zones.valid(z) and _SAFE.match(str(z))}
@@ -138,16 +120,12 @@ def bound(session: Session, at: datetime | date) -> ColumnElement:
         at = datetime(at.year, at.month, at.day)
     wall = at.replace(tzinfo=None)
     if _postgres(session):
-        from sqlalchemy import DateTime
-
         return bindparam(None, wall, type_=DateTime())
     return bindparam(None, wall.isoformat(sep=" ", timespec="milliseconds"))
 
 
 def window_conditions(session: Session, since: datetime | None, until: datetime | None) -> list:
     """[since, until) on each report's local time, plus a UTC margin on created_at for the index."""
-    from datetime import timezone
-
     conds: list = []
     if since is None and until is None:
         return conds

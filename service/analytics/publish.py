@@ -19,6 +19,7 @@ from service.analytics.suppression import (
     HIDDEN_WITHHELD, Published, _hide_one_more, _lines, page_disclosed, suppress,
 )
 from service.config import get_settings
+from service.kit import zones
 from service.kit.clock import now
 
 
@@ -49,8 +50,6 @@ def column_values(pub: Published) -> dict[str, int | None]:
 def default_window(at: datetime | None = None, months: int = 12) -> tuple[datetime, datetime]:
     """The last `months` calendar months including the current one (the month it is now on the platform's
     wall clock, SAMLENG_TIME_ZONE), as wall-clock bounds (Filters.local)."""
-    from service.kit import zones
-
     at = zones.local(at or now(), zones.default_name())
     end = datetime(at.year + (at.month == 12), at.month % 12 + 1, 1, tzinfo=timezone.utc)
     y, m = end.year, end.month - months

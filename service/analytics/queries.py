@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from service.analytics import localday
+from service.analytics.models import AnalyticsState, ReportRollup
 from service.kit.clock import now as _now
 from service.places.models import Place
 from service.reports.models import CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report, ReportCluster
@@ -217,8 +218,6 @@ _NO = object()
 
 def _rollup_scope(session: Session, filters: Filters) -> object:
     """The province id to filter on (None: all), or _NO when the rollup cannot answer these filters."""
-    from service.analytics.models import AnalyticsState
-
     if filters.category is not None or filters.org_id is not None or not filters.local:
         return _NO
     for bound in (filters.since, filters.until):
@@ -237,8 +236,6 @@ def _rollup_scope(session: Session, filters: Filters) -> object:
 
 
 def _rollup_period(session: Session, period: str) -> ColumnElement[str]:
-    from service.analytics.models import ReportRollup
-
     col = ReportRollup.day
     if session.get_bind().dialect.name == "postgresql":
         if period == "week":
@@ -256,8 +253,6 @@ def _rollup_period(session: Session, period: str) -> ColumnElement[str]:
 
 def _rollup_rows(session: Session, filters: Filters, province: object, dim: str, *keys: object) -> list:
     """SUM(n), SUM(hours_sum) grouped by `keys` over the rollup rows of one dimension."""
-    from service.analytics.models import ReportRollup
-
     conds = [ReportRollup.dim == dim]
     if filters.since is not None:
         conds.append(ReportRollup.day >= filters.since.date())  # type: ignore[operator]
@@ -293,8 +288,6 @@ def reports_over_time(session: Session, *, by: str = "category", period: str = "
     dim = _dimension(by)
     scope = _rollup_scope(session, filters) if by in DIMENSIONS else _NO
     if scope is not _NO:
-        from service.analytics.models import ReportRollup
-
         bucket = _rollup_period(session, period).label("p")
         rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, by, bucket, ReportRollup.value)]
     else:
@@ -322,8 +315,6 @@ def counts_by(session: Session, *, by: str, filters: Filters) -> dict[str, int]:
     dim = _dimension(by)
     scope = _rollup_scope(session, filters) if by in DIMENSIONS else _NO
     if scope is not _NO:
-        from service.analytics.models import ReportRollup
-
         rows = [(v, n) for v, n, _ in _rollup_rows(session, filters, scope, by, ReportRollup.value)]
     else:
         rows = session.execute(select(dim, func.count()).where(and_(*_where(session, filters))).group_by(dim)).all()
@@ -349,8 +340,6 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
     scoped = Filters(filters.since, filters.until, parent_id, filters.category, filters.org_id, filters.local)
     scope = _rollup_scope(session, scoped) if parent_id is None else _NO
     if scope is not _NO:
-        from service.analytics.models import ReportRollup
-
         grouped: dict[int, list[int]] = {}
         for pid, value, n, _ in _rollup_rows(session, scoped, None, "status_group", ReportRollup.province_id,
                                              ReportRollup.value):
@@ -393,8 +382,6 @@ def open_vs_resolved(session: Session, *, period: str = "month", filters: Filter
                  (Report.status.in_(RESOLVED_STATUSES), "resolved"), else_="other")  # type: ignore[attr-defined]
     scope = _rollup_scope(session, filters)
     if scope is not _NO:
-        from service.analytics.models import ReportRollup
-
         bucket = _rollup_period(session, period).label("p")
         rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, "status_group", bucket,
                                                          ReportRollup.value)]
@@ -425,8 +412,6 @@ class Timing:
 def _timing(session: Session, later: object, filters: Filters, dim: str = "") -> Timing:
     scope = _rollup_scope(session, filters) if dim else _NO
     if scope is not _NO:
-        from service.analytics.models import ReportRollup
-
         found = _rollup_rows(session, filters, scope, dim, ReportRollup.value)
         return _timing_from([(v, n, h) for v, n, h in found])
     hours = _hours(session, later, Report.created_at)
@@ -464,8 +449,6 @@ def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]
     (`_passed_unanswered`: one count over the unanswered cases whose deadline has passed)."""
     scope = _rollup_scope(session, filters)
     if scope is not _NO:
-        from service.analytics.models import ReportRollup
-
         found = _rollup_rows(session, filters, scope, "deadline", ReportRollup.value)
         out = {"met": 0, "missed": 0, "pending": 0} | {str(k): int(n) for k, n, _ in found}
         passed = min(_passed_unanswered(session, filters), out["pending"])
@@ -494,8 +477,6 @@ def satisfaction(session: Session, *, filters: Filters) -> dict[str, int]:
     """Reporters' answers at closure: yes, partly, no (and closed without an answer)."""
     scope = _rollup_scope(session, filters)
     if scope is not _NO:
-        from service.analytics.models import ReportRollup
-
         found = _rollup_rows(session, filters, scope, "satisfaction", ReportRollup.value)
         return {"yes": 0, "partly": 0, "no": 0, "no_answer": 0} | {str(k): int(n) for k, n, _ in found}
     answer = func.coalesce(Report.satisfaction, "no_answer")
@@ -547,8 +528,6 @@ def _active_clusters_from_rollup(session: Session, filters: Filters, province: o
                                  systemic_only: bool) -> list[ClusterRow]:
     """active_clusters from the rollup's `cluster` dimension: sizes per cluster in the window, then the
     few biggest clusters' details and latest report (each a short read of report.cluster_id's index)."""
-    from service.analytics.models import ReportRollup
-
     sizes = {int(v): int(n) for v, n, _ in _rollup_rows(session, filters, province, "cluster", ReportRollup.value)
              if n}
     if not sizes:

@@ -17,6 +17,7 @@ from service.analytics.models import ApprovedQuote
 from service.analytics.suppression import Published
 from service.audit.service import record
 from service.config import get_settings
+from service.kit import zones
 from service.kit.clock import now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.masking import mask
@@ -186,8 +187,6 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
                  time_zone: str | None = None) -> bytes:
     """Case-level export for supervisors: masked narrative only, no identifiers, no evidence, month not time
     (the month in the reader's `time_zone`: a report on 30 June 20:00 UTC is July in Phnom Penh)."""
-    from service.kit import zones
-
     tz = time_zone or zones.default_name()
     _require_supervisor(role)
     tree = q.place_tree(session)

@@ -485,6 +485,7 @@ class PageCheck:
 
     def __init__(self, pubs: dict[str, Published], links: Sequence[Sequence[PageCell]], threshold: int,
                  *, node_limit: int = 20000, time_limit: float = 60.0) -> None:
+        # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
         import numpy as np
 
         self.np = np
@@ -549,6 +550,7 @@ class PageCheck:
 
     def _solve(self, v: int, lo: int, hi: int) -> bool | None:
         """Is there a solution with variable v in [lo, hi]? None when the solver gave up."""
+        # deferred: scipy.optimize (~1.6 s) only for the whole-page suppression check
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         np = self.np

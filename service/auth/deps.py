@@ -15,8 +15,8 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from service.auth import service as auth
-from service.kit import zones
 from service.orgs.models import User
+from service.orgs.zones import name_for_user
 
 COOKIE = "__Host-samleng"
 PRE_COOKIE = "__Host-samleng-pre"  # random value that CSRF tokens of signed-out forms are tied to
@@ -79,7 +79,7 @@ def web_user(request: Request, session: SessionDep) -> User | None:
     if session.dirty:
         session.commit()
     request.state.user = found[0]
-    request.state.time_zone = zones.name_for_user(session, found[0])  # the zone every page shows times in
+    request.state.time_zone = name_for_user(session, found[0])  # the zone every page shows times in
     return found[0]
 
 

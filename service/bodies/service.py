@@ -18,6 +18,7 @@ from service.config import get_settings
 from service.kit.clock import now
 from service.kit.crypto import seal, unseal
 from service.kit.errors import InvalidInput, NotFound
+from service.kit.netguard import AddressRefused, check_url
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "bodies.yaml"
@@ -42,9 +43,6 @@ def upsert_body(
     if webhook_url is not None and not webhook_url.startswith(("https://", "http://")):
         raise InvalidInput("webhook_url must be an http(s) URL")
     if webhook_url:
-        from service.config import get_settings
-        from service.kit.netguard import AddressRefused, check_url
-
         try:
             check_url(webhook_url, allow=get_settings().webhook_allow_networks, resolve=False)
         except AddressRefused as exc:

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlmodel import Session, col, select
 
+from service.analytics.pages import html_to_pdf
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.escalation.models import Escalation
@@ -25,6 +26,7 @@ from service.evidence.service import evidence_for_report
 from service.kit import zones
 from service.kit.clock import now
 from service.kit.i18n import gettext
+from service.orgs import zones as org_zones
 from service.orgs.models import Organisation, User
 from service.places.models import Place
 from service.queue.service import get_case
@@ -126,13 +128,11 @@ def casefile_html(session: Session, report: Report, *, language: str, time_zone:
 
 def casefile_pdf(session: Session, *, user: User, report_id: int, language: str) -> bytes:
     """The case file as PDF for someone who may see the case (NotFound otherwise). Audited."""
-    from service.analytics.pages import html_to_pdf
-
     if language not in LANGUAGES:
         language = "en"
     report = get_case(session, user=user, report_id=report_id)
     pdf = html_to_pdf(casefile_html(session, report, language=language,
-                                    time_zone=zones.name_for_user(session, user)))
+                                    time_zone=org_zones.name_for_user(session, user)))
     record(session, actor=user.email, action="case.casefile", object_type="report", object_id=report.id,
            detail={"language": language})
     return pdf

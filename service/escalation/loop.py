@@ -16,6 +16,7 @@ from service.intake.vault import contact_for_report
 from service.kit import zones
 from service.kit.clock import now
 from service.kit.i18n import gettext
+from service.orgs.zones import org_zone
 from service.outbox.service import enqueue_message
 from service.reports.models import Report, Reporter
 from service.reports.service import add_event, change_status
@@ -40,7 +41,7 @@ def announce(session: Session, report: Report, status: str) -> bool:
     channel, address = contact
     language = reporter.language or report.language or "en"
     # The day the reporter made the report, where the organisation handling it works.
-    day = zones.local_date(report.created_at, zones.org_zone(session, report.org_id))
+    day = zones.local_date(report.created_at, org_zone(session, report.org_id))
     text = gettext(language, texts.LOOP[status], date=day)
     row = enqueue_message(session, channel=channel, to=address, body=text, reporter_id=reporter.id,
                           report_id=report.id)

@@ -24,6 +24,7 @@ from service.kit.clock import as_utc, now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import gettext
 from service.kit.masking import mask
+from service.orgs.zones import org_zone
 from service.outbox.service import enqueue_to_body
 from service.places.models import Place
 from service.reports.models import Report
@@ -197,7 +198,7 @@ def summary(session: Session, escalation: Escalation, *, report: Report, body: G
     Dates are in the zone of the organisation handling the case (grievance bodies have no zone of their
     own): `due_local` names it ("2026-12-12 17:00 (Phnom Penh time)"), `due_at` stays UTC (ISO 8601)."""
     lang = body.language
-    zone = zones.org_zone(session, report.org_id)
+    zone = org_zone(session, report.org_id)
     place = session.get(Place, report.place_id) if report.place_id else None
     place_name = (place.name_km if lang == "km" else place.name_en) if place else (
         report.place_text_masked or gettext(lang, texts.PLACE_UNKNOWN))

@@ -84,6 +84,7 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
 
 
 def _clean_pdf(data: bytes) -> bytes:
+    # deferred: pypdfium2 loads the PDFium library, needed only for a PDF upload
     import pypdfium2 as pdfium
 
     try:

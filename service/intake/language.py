@@ -14,6 +14,7 @@ else the channel's hint (a Telegram client set to Khmer or Portuguese), else Eng
 from __future__ import annotations
 
 from service.kit.i18n import LANGUAGES, has_khmer
+from service.triage.language import detect as detect_text
 
 
 def from_tag(tag: str | None) -> str | None:
@@ -30,7 +31,6 @@ def evident(text: str, hint: str | None = None) -> str | None:
     """
     if has_khmer(text):
         return "km"
-    from service.triage.language import detect as detect_text
 
     found = detect_text(text)
     if found.language in ("km", "pt"):

@@ -21,6 +21,7 @@ from service.inbox.models import InboundMessage as InboundRow
 from service.intake import keywords, ratelimit, texts
 from service.intake import language as languages
 from service.intake.models import Conversation
+from service.intake.pending import try_answer
 from service.intake.schemas import InboundMessage, Option, Reply
 from service.intake.vault import erase_for_reporter, store_contact
 from service.kit import receipts, zones
@@ -29,6 +30,7 @@ from service.kit.crypto import pseudonym, seal, unseal
 from service.kit.fastsql import FastStatement
 from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
+from service.orgs.zones import org_zone
 from service.places.models import Place
 from service.places.service import match_place
 from service.reports import service as reports
@@ -145,7 +147,6 @@ class _Context:
         if self.conversation is not None and self.conversation.step in STEPS:
             return self.answer(self.conversation)
         if not self.reporter.new:  # escalation (issue 6): an open question (e.g. "resolved?") first
-            from service.intake.pending import try_answer
 
             answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)  # type: ignore[arg-type]
             if answered is not None:
@@ -183,7 +184,7 @@ class _Context:
         report, code = found
         label = self.t(texts.STATUS_LABELS.get(report.status, texts.STATUS_LABELS["received"]))
         return self.reply(texts.STATUS_REPLY, kind="status", code=receipts.display(code), status=label,
-                          date=zones.local_date(report.updated_at, zones.org_zone(self.session, report.org_id)))
+                          date=zones.local_date(report.updated_at, org_zone(self.session, report.org_id)))
 
     def cmd_delete(self, argument: str) -> Reply:
         found = self._lookup(argument, texts.DELETE_USAGE, kind="delete")

@@ -4,15 +4,20 @@ The reader's zone is, in order: the user's own choice (account page), their orga
 (`samleng org zone`, the demo seed), the platform's `SAMLENG_TIME_ZONE` (Asia/Phnom_Penh).
 Every page, export and PDF formats a time through `local`/`show`, so a report received at
 20:00 UTC reads as the next day, 03:00, in Phnom Penh (UTC+7).
+
+The platform's zone comes from a source installed with `use_default`: `service.config` installs
+`SAMLENG_TIME_ZONE` when it is imported. An organisation's zone is looked up by `service.orgs.zones`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from service.kit.errors import InvalidInput
+from service.kit.i18n import gettext
 
 UTC = timezone.utc
 # The zones offered on the account page first (the places Samleng is used), then every other IANA zone.
@@ -48,10 +53,17 @@ def zone(name: str | None) -> tzinfo:
     return _zone(name) if name and valid(name) else UTC
 
 
-def default_name() -> str:
-    from service.config import get_settings
+_default_source: Callable[[], str] | None = None
 
-    name = get_settings().time_zone
+
+def use_default(source: Callable[[], str]) -> None:
+    """Where the platform's zone name is read from, at each use (service.config installs its setting)."""
+    global _default_source
+    _default_source = source
+
+
+def default_name() -> str:
+    name = _default_source() if _default_source is not None else "UTC"
     return name if valid(name) else "UTC"
 
 
@@ -61,16 +73,6 @@ def name_for(user: object | None = None, org: object | None = None) -> str:
         if candidate and valid(candidate):
             return str(candidate)
     return default_name()
-
-
-def name_for_user(session: object, user: object | None) -> str:
-    """`name_for` looking the user's organisation up (one primary-key get, cached by the session)."""
-    org = None
-    if user is not None and getattr(user, "time_zone", None) is None and getattr(user, "org_id", None):
-        from service.orgs.models import Organisation
-
-        org = session.get(Organisation, user.org_id)  # type: ignore[attr-defined]
-    return name_for(user, org)
 
 
 def local(at: datetime | None, name: str | None) -> datetime | None:
@@ -110,21 +112,9 @@ def all_names() -> list[str]:
 SPOKEN = COMMON
 
 
-def org_zone(session: object, org_id: int | None) -> str:
-    """The zone of the organisation `org_id` (else the platform's): the zone a case's messages use."""
-    org = None
-    if org_id is not None:
-        from service.orgs.models import Organisation
-
-        org = session.get(Organisation, org_id)  # type: ignore[attr-defined]
-    return name_for(None, org)
-
-
 def zone_label(name: str | None, language: str, at: datetime | None = None) -> str:
     """The zone named for a reader: "Phnom Penh time", "ម៉ោងភ្នំពេញ", "hora de Joanesburgo"; "UTC+03:00"
     for a zone without a catalogue entry."""
-    from service.kit.i18n import gettext
-
     name = name if name and valid(name) else "UTC"
     if name in SPOKEN:
         return gettext(language, f"zone:{name}")
@@ -144,3 +134,27 @@ def said(at: datetime | None, name: str | None, language: str, *, time: bool = T
 def local_date(at: datetime | None, name: str | None) -> str:
     """The local day of a UTC time, YYYY-MM-DD ("" for none): a reporter's "your report of 2027-01-01"."""
     return show(at, name, "%Y-%m-%d") if at is not None else ""
+
+
+# -- local time in SQLite ------------------------------------------------------------------------
+# PostgreSQL converts with its own zone database (`timezone(zone, at)`); SQLite gets this function.
+LOCALTIME_FUNCTION = "samleng_localtime"
+
+
+def sqlite_localtime(at: str | None, zone_name: str | None) -> str | None:
+    """The SQLite function: a stored UTC time ('2026-12-31 18:00:00.000000', maybe with an offset) as
+    local wall-clock text in the zone `zone_name` ('2027-01-01 01:00:00.000000')."""
+    if at is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(at))
+    except ValueError:
+        return None
+    shown = local(parsed, zone_name)
+    return shown.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds") if shown else None
+
+
+def register_sqlite(dbapi_connection: object) -> None:
+    """Register samleng_localtime on a sqlite3 connection (service.db does it on every connect; the analytics count by
+    each report's local day with it: service/analytics/localday.py)."""
+    dbapi_connection.create_function(LOCALTIME_FUNCTION, 2, sqlite_localtime, deterministic=True)  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Process tuning shared by the web app (and the benchmark's bare app, so both run alike)."""
+"""Process tuning for `samleng serve` (service/app.py, `create_app(gc_tuning=True)`) and the benchmark's
+bare app, so both run alike. It changes the whole process: an app built by a test or a script does not tune."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
+from service.kit import zones
 from service.kit.errors import InvalidInput
 from service.orgs.models import ROLES, Organisation, User
 
@@ -26,23 +27,12 @@ def create_org(session: Session, *, slug: str, name: str, time_zone: str | None 
     else:
         org.name = name
     if time_zone:
-        from service.kit import zones
-
-        before, org.time_zone = org.time_zone, zones.checked(time_zone)
-        if org.id is not None and before != org.time_zone:
-            _zone_changed(session)
+        org.time_zone = zones.checked(time_zone)
     if language:
         org.language = language
     session.add(org)
     session.flush()
     return org
-
-
-def _zone_changed(session: Session) -> None:
-    """An organisation's reports are counted by their local day in its zone: recount them."""
-    from service.analytics import rollup
-
-    rollup.invalidate(session)
 
 
 def create_user(session: Session, *, email: str, org_slug: str | None, role: str, password: str) -> User:
@@ -73,15 +63,12 @@ def create_user(session: Session, *, email: str, org_slug: str | None, role: str
 
 
 def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> Organisation:
-    """Set the zone an organisation's handlers read times in (None/"": the platform's)."""
-    from service.kit import zones
-
+    """Set the zone an organisation's handlers read times in (None/"": the platform's). Its reports'
+    local days move: `service.flows.zones.set_org_time_zone` also has the analytics count them again."""
     org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
     if org is None:
         raise InvalidInput(f"no organisation {slug!r}")
-    before, org.time_zone = org.time_zone, zones.checked(time_zone) if time_zone else None
-    if before != org.time_zone:
-        _zone_changed(session)
+    org.time_zone = zones.checked(time_zone) if time_zone else None
     session.add(org)
     session.flush()
     return org
@@ -89,8 +76,6 @@ def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> 
 
 def set_user_time_zone(session: Session, *, user: User, time_zone: str | None) -> User:
     """A user's own zone (account page); None/"": their organisation's."""
-    from service.kit import zones
-
     user.time_zone = zones.checked(time_zone) if time_zone else None
     session.add(user)
     session.flush()

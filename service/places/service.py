@@ -13,6 +13,7 @@ import yaml
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
+from service.config import get_settings
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "places.yaml"
@@ -30,8 +31,6 @@ _CACHE_SECONDS = 300
 
 def load_places(session: Session, path: Path | None = None) -> int:
     """Insert or update every place in the data file (idempotent); returns the number of places."""
-    from service.config import get_settings
-
     path = path or Path(get_settings().places_file or DATA_FILE)
     tree = yaml.safe_load(path.read_text(encoding="utf-8"))
     existing = {p.code: p for p in session.exec(select(Place)).all()}

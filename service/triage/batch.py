@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import BinaryIO, TextIO
 
+from service.triage.service import classify_many
+
 MAX_TEXT_CHARS = 20_000  # a Telegram message is at most 4,096; an SMS thread far less
 MAX_LINE_BYTES = 1_000_000
 BATCH = 256
@@ -68,8 +70,6 @@ def _parse(raw: bytes) -> tuple[object, str]:
 
 def run(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     """Triage every line of stdin; returns the exit status."""
-    from service.triage.service import classify_many
-
     seen = failed = 0
     reasons: dict[str, list[int]] = {}
     pending: list[tuple[object, str]] = []

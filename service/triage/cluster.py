@@ -8,6 +8,7 @@ from datetime import timedelta
 from rapidfuzz import fuzz
 from sqlmodel import Session, select
 
+from service.config import get_settings
 from service.kit.clock import now
 from service.reports.models import Report, ReportCluster
 from service.reports.service import add_event
@@ -46,8 +47,6 @@ def assign_cluster(
     if report.cluster_id is not None or report.place_id is None or report.category is None:
         return session.get(ReportCluster, report.cluster_id) if report.cluster_id else None
     if window_days is None or threshold is None or systemic_size is None:
-        from service.config import get_settings
-
         settings = get_settings()
         window_days = window_days or settings.triage_cluster_window_days
         threshold = threshold or settings.triage_cluster_similarity

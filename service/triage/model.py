@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from service.config import VAR_DIR
 from service.reports.models import CATEGORIES, URGENCIES
+from service.triage import embed, rules
 
 log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
@@ -62,7 +64,6 @@ class Model:
         """The sentence embeddings this model was trained with, for these texts (None if none)."""
         if not self.embedder_name:
             return None
-        from service.triage import embed
 
         embedder = embed.get_embedder()
         if embedder is None or embedder.name != self.embedder_name:
@@ -99,6 +100,7 @@ class Model:
 
 class _Fast:
     def __init__(self, model: Model) -> None:
+        # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
         import numpy
 
         v = model.vectorizer
@@ -148,7 +150,9 @@ EMBED_SCALE = 4.0  # an L2-normalised sentence embedding next to them (chosen on
 
 
 def _with_features(x: Any, rule_features: list[list[float]], emb: Any = None) -> Any:
+    # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
     import numpy
+    # deferred: scipy.sparse (~0.8 s) only when the statistical model runs
     from scipy.sparse import csr_matrix, hstack
 
     parts = [x, csr_matrix(numpy.asarray(rule_features, dtype=numpy.float32) * FEATURE_SCALE)]
@@ -172,6 +176,7 @@ def _load_shipped(name: str) -> None:
     _shipped_loaded.add(name)
     if not EMBEDDINGS_FILE.exists():
         return
+    # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
     import numpy
 
     try:
@@ -186,9 +191,8 @@ def _load_shipped(name: str) -> None:
 
 def write_embeddings(path: Path = EMBEDDINGS_FILE) -> int:
     """Embed every repo text (train.jsonl and voices) and write them for training to re-use."""
+    # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
     import numpy
-
-    from service.triage import embed
 
     embedder = embed.get_embedder()
     if embedder is None:
@@ -207,11 +211,10 @@ EMBED_CHARS = 2_000  # the embedding reads the first 2,000 characters (about 512
 
 def embed_for_training(texts: list[str]) -> tuple[str | None, Any]:
     """(embedder name, embeddings) for training texts, or (None, None) without an embedder."""
-    from service.triage import embed
-
     embedder = embed.get_embedder()
     if embedder is None:
         return None, None
+    # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
     import numpy
 
     _load_shipped(embedder.name)
@@ -229,7 +232,6 @@ def model_path() -> Path:
     explicit = os.environ.get("SAMLENG_TRIAGE_MODEL")
     if explicit:
         return Path(explicit)
-    from service.config import VAR_DIR
 
     return VAR_DIR / "triage" / "model.joblib"
 
@@ -268,13 +270,13 @@ def repo_fingerprint() -> str:
 def train(examples: list[Example], *, corrections: list[Example] = (),  # type: ignore[assignment]
           embeddings: bool = True) -> Model:
     """Fit the vectorizer and both classifiers on repo examples plus weighted corrections."""
+    # deferred: scikit-learn (~3.8 s) only when the model is trained or loaded
     import sklearn
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     rows = [*examples, *corrections]
     rows = [r for r in rows if r.category in CATEGORIES and r.urgency in URGENCIES and r.text.strip()]
-    from service.triage import rules
 
     analysed = [rules.analyse(r.text) for r in rows]
     texts = [a[0] for a in analysed]
@@ -299,12 +301,14 @@ def train(examples: list[Example], *, corrections: list[Example] = (),  # type: 
 
 
 def _float32() -> Any:
+    # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
     import numpy
 
     return numpy.float32
 
 
 def save(model: Model, path: Path) -> None:
+    # deferred: joblib (~0.5 s) only when the model is saved or loaded
     import joblib
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -315,6 +319,7 @@ def save(model: Model, path: Path) -> None:
 
 
 def load(path: Path) -> Model:
+    # deferred: joblib (~0.5 s) only when the model is saved or loaded
     import joblib
 
     # The cache is written by this program into its own var dir; it is trusted like the code.
@@ -323,10 +328,10 @@ def load(path: Path) -> Model:
 
 
 def _usable(model: Model) -> bool:
+    # deferred: scikit-learn (~3.8 s) only when the model is trained or loaded
     import sklearn
 
     meta = model.meta
-    from service.triage import embed
 
     embedder = embed.get_embedder()
     return (meta.get("format") == FORMAT and meta.get("sklearn") == sklearn.__version__

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from service.triage import language as lang_mod
 from service.triage.text import is_khmer, normalise, skeleton
 
 RULES_DIR = Path(__file__).parent / "data" / "rules"
@@ -419,8 +420,6 @@ def features(found: RuleFindings) -> list[float]:
 
 def analyse(text: str):  # type: ignore[no-untyped-def]
     """normalised text, detected language and rule findings for one message."""
-    from service.triage import language as lang_mod
-
     normalised = normalise(text)
     detected = lang_mod.detect(text, normalised)
     languages = {detected.language, "en"}

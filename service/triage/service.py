@@ -16,6 +16,7 @@ from service.reports.models import CATEGORIES, URGENCIES, Report, ReportEvent
 from service.reports.service import add_event, change_status
 from service.triage import language as lang_mod
 from service.triage import rules as rules_mod
+from service.triage.cluster import assign_cluster
 from service.triage.model import EMBED_CHARS, Example, get_model
 
 log = logging.getLogger(__name__)
@@ -218,8 +219,6 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
     choice as the secondary one); urgency is never lowered automatically. `result`: the
     `classify(text)` already computed (the worker classifies a batch at once).
     """
-    from service.triage.cluster import assign_cluster
-
     result = result if result is not None else classify(text)
     was_provisional = report.triage_language is not None and report.triage_confidence is None
     chosen = report.category_source in ("reporter", "handler") and report.category in CATEGORIES

@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from service.analytics import pages, queries as q, rollup
 from service.analytics.models import ReportRollup
 from service.kit import clock
-from service.orgs.service import create_org, set_org_time_zone
+from service.flows.zones import set_org_time_zone
+from service.orgs.service import create_org
 from service.reports.models import Report
 from tests.analytics.factories import make_report, place
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, text
 from sqlmodel import Session, SQLModel
 
+import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401  (every table, for the foreign keys)
 from service.orgs.service import create_org, create_user
 from service.outbox.worker import Worker

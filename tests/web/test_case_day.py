@@ -16,6 +16,7 @@ from service.orgs.models import User
 from service.outbox.models import OutboundMessage
 from service.outbox.worker import Worker
 from service.kit import zones
+from service.orgs.zones import name_for_user
 from service.queue.service import first_response_due
 from service.reports.models import Report
 from tests.support.review import csrf_of, sign_in
@@ -68,7 +69,7 @@ def test_escalate_shows_where_it_goes_and_sends_only_when_confirmed(app, khana, 
     assert made.rung + 1 == int(rung.group(1))
     with Session(engine) as s:
         handler = s.exec(select(User).where(User.email == "handler@khana.test")).one()
-        shown_as = zones.show(made.due_at, zones.name_for_user(s, handler), "%Y-%m-%d %H:%M")
+        shown_as = zones.show(made.due_at, name_for_user(s, handler), "%Y-%m-%d %H:%M")
     gap = datetime.fromisoformat(shown_as) - datetime.fromisoformat(due.group(1))
     assert abs(gap.total_seconds()) < 600
     with Session(engine) as s:

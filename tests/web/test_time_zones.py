@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from service.kit import zones
 from service.orgs.models import Organisation, User
-from service.orgs.service import set_org_time_zone
+from service.flows.zones import set_org_time_zone
 from service.reports.models import Report
 from tests.support.database import TEST_KEYS
 from tests.support.review import csrf_of, make_report, sign_in

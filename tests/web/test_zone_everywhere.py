@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from service.casefile.service import casefile_html
 from service.orgs.models import User
-from service.orgs.service import set_org_time_zone
+from service.flows.zones import set_org_time_zone
 from service.reports.models import Report
 from tests.support.review import sign_in
 

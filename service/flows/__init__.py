@@ -1,0 +1,1 @@
+"""Sequences across domains: each one calls several domains' public functions in order (docs/architecture.md)."""
