@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python bench/triage_eval.py            # voices
     OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python bench/triage_eval.py --split    # in-house split + speed
     .venv/bin/python bench/triage_eval.py --errors      # also print each held-out mistake
+    .venv/bin/python bench/triage_eval.py --confusion   # per class and confusion, pooled and per language
     .venv/bin/python bench/triage_eval.py --heldout new_voice.jsonl [--heldout other.jsonl]
 
 --heldout FILE (repeatable): train exactly as the shipped model is trained (train.jsonl plus
@@ -117,7 +118,7 @@ def _decide_at(texts: list[str], thresholds: tuple[float, ...]) -> dict[float, l
     return out
 
 
-def leave_one_voice_out(errors: bool, sweep: bool, exclude: tuple[str, ...] = ()) -> None:
+def leave_one_voice_out(errors: bool, sweep: bool, exclude: tuple[str, ...] = (), confusion: bool = False) -> None:
     base = triage_model.read_examples(triage_model.TRAIN_FILE)
     voices = {path.stem: triage_model.read_examples(path) for path in triage_model.voice_files()
               if path.stem not in exclude}
@@ -175,6 +176,12 @@ def leave_one_voice_out(errors: bool, sweep: bool, exclude: tuple[str, ...] = ()
         if values:
             print(f"  {lang:<8} per-voice macro-F1 (voices with >= 10 {lang} messages): "
                   f"min {min(values):.2f} max {max(values):.2f} over {len(values)}")
+    if confusion:  # where the categories fail: pooled over the held-out voices, then per language
+        report("held-out voices pooled, per class", all_rows, all_results)
+        for lang in LANGS:
+            sub = [(r, res) for r, res in zip(all_rows, all_results) if r["language"] == lang]
+            if sub:
+                report(f"held-out voices, {lang}", [a for a, _ in sub], [b for _, b in sub])
     triage_model.set_model(None)
 
 
@@ -218,6 +225,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--split", action="store_true", help="the in-house test split and speed, not the voices")
     parser.add_argument("--errors", action="store_true", help="print each held-out voice message triaged wrong")
+    parser.add_argument("--confusion", action="store_true",
+                        help="also per-class precision/recall and the confusion matrix, pooled and per language")
     parser.add_argument("--sweep", action="store_true", help="urgent recall/precision at several model thresholds")
     parser.add_argument("--exclude", action="append", default=[], metavar="VOICE",
                         help="set a voice aside entirely (a final check kept out of tuning); repeatable")
@@ -230,7 +239,7 @@ def main() -> None:
         heldout(args.heldout, args.errors)
         return
     if not args.split:
-        leave_one_voice_out(args.errors, args.sweep, tuple(args.exclude))
+        leave_one_voice_out(args.errors, args.sweep, tuple(args.exclude), args.confusion)
         return
     rows = [json.loads(line) for line in Path(args.test).read_text(encoding="utf-8").splitlines() if line.strip()]
 

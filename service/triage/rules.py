@@ -14,10 +14,11 @@ from pathlib import Path
 import yaml
 
 from service.triage import language as lang_mod
-from service.triage.text import is_khmer, normalise
+from service.triage.text import is_khmer, normalise, skeleton
 
 RULES_DIR = Path(__file__).parent / "data" / "rules"
 TYPO_MIN = 6
+SKELETON_MIN = 3  # a word of a Khmer-Latin urgent phrase with a skeleton this long may be spelled another way
 URGENT_GROUPS = ("detained_now", "violence", "suicide", "medical_emergency", "threat")
 COMBINED_GROUPS = ("child_at_risk", "imminent", "taken")  # two lists that together make a report urgent
 PAIRS = {"imminent": ("soon", "harm"), "taken": ("force", "vehicle")}  # yaml section: (list a, list b)
@@ -148,6 +149,9 @@ class RuleSet:
     words: dict[str, set[str]] = field(default_factory=dict)
     typo_words: set[str] = field(default_factory=set)
     typo_deletions: dict[str, str] = field(default_factory=dict)
+    # Khmer-Latin urgent phrases by the consonant skeletons of their words (text.skeleton):
+    # first skeleton -> [(skeletons, the phrase's words)]
+    skeletons: dict[str, list[tuple[tuple[str, ...], list[str]]]] = field(default_factory=dict)
     because: _Matcher | None = None
     identity: _Matcher | None = None
 
@@ -224,6 +228,16 @@ def ruleset() -> RuleSet:
                   if len(w) >= TYPO_MIN and w.isascii() and w.isalpha() and w not in common}
     typo_deletions = {w[:i] + w[i + 1:]: w for w in typo_words for i in range(len(w))}
     ignore_re = re.compile("|".join(re.escape(i) for i in sorted(ignore, key=len, reverse=True))) if ignore else None
+    skeletons: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+    for term in buckets["urgent"]:
+        phrase = normalise(term.word.rstrip("*")).split()
+        if term.language != "km-Latn" or term.word.endswith("*") or len(phrase) < 2:
+            continue
+        # A word whose skeleton has 3+ letters may be spelled any way with that skeleton; a
+        # shorter one must be spelled as listed ("chab" arrest and "chhob" stop share "cp").
+        keys = tuple(_skeleton_key(w) for w in phrase)
+        if any(not k.startswith("=") for k in keys) and (keys, phrase) not in skeletons.get(keys[0], []):
+            skeletons.setdefault(keys[0], []).append((keys, phrase))
     return RuleSet(
         urgent=_Matcher(buckets["urgent"]), child=_Matcher(buckets["child"]), harm=_Matcher(buckets["harm"]),
         pairs={name: (_Matcher(a), _Matcher(b)) for name, (a, b) in pair_terms.items()},
@@ -232,7 +246,7 @@ def ruleset() -> RuleSet:
         populations={lang: _Matcher(t) for lang, t in populations.items()},
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
         ignore=ignore_re, words=words, typo_words=typo_words, typo_deletions=typo_deletions,
-        because=_Matcher(because_terms), identity=_Matcher(identity_terms),
+        because=_Matcher(because_terms), identity=_Matcher(identity_terms), skeletons=skeletons,
         spellings={lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
                    for lang, data in files.items() if data.get("spellings")},
     )
@@ -254,7 +268,7 @@ class RuleFindings:
     categories: dict[str, list[Hit]]
     populations: dict[str, list[Hit]]
     question: bool = False
-    typos: list[str] = field(default_factory=list)  # urgent words found misspelled by one letter
+    typos: list[str] = field(default_factory=list)  # urgent phrases found misspelled by one letter or romanised another way
     pairs: dict[str, list[Hit]] = field(default_factory=dict)  # e.g. imminent: a harm word and a coming day
 
 
@@ -341,6 +355,16 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
                              if token[:k] + token[k + 1:] in rules.typo_words), None)
             if word is not None:
                 fixed[i], changed = word, True
+        if rules.skeletons:  # a Khmer-Latin urgent phrase in another romanisation ("ot dung kluen")
+            skels = [skeleton(t) if t.isascii() and t.isalpha() else "" for t in fixed]
+            for i in range(len(fixed)):
+                for phrase_keys, phrase in [*rules.skeletons.get(skels[i], ()), *rules.skeletons.get("=" + fixed[i], ())]:
+                    end = i + len(phrase_keys)
+                    if end <= len(fixed) and fixed[i:end] != phrase and all(
+                            fixed[j] == k[1:] if k.startswith("=") else skels[j] == k
+                            for j, k in zip(range(i, end), phrase_keys)):
+                        fixed[i:end], changed = phrase, True
+                        break
         if changed:  # only a correction that completes an urgent phrase counts
             corrected = " ".join(fixed)
             typos = [h.term.word for h in rules.urgent.find(Doc(corrected))
@@ -350,6 +374,12 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         urgent=urgent, negated=negated, child=child, past=rules.past.find(doc), now=rules.now.find(doc),
         high=rules.high.find(doc), categories=categories, populations=populations,
     )
+
+
+def _skeleton_key(word: str) -> str:
+    """How a phrase word is compared: by its skeleton when it has SKELETON_MIN letters, else "=word"."""
+    key = skeleton(word) if word.isascii() and word.isalpha() else ""
+    return key if len(key) >= SKELETON_MIN else "=" + word
 
 
 def _identity_reason(doc: Doc, rules: RuleSet) -> Hit | None:

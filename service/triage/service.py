@@ -153,7 +153,8 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     if found.typos and level != "urgent" and not veto:
         level = "urgent"
         reasons.append({"kind": "rule", "rule": "urgent/misspelled", "words": sorted(set(found.typos)),
-                        "effect": "an urgent phrase with one word misspelled by one letter"})
+                        "effect": "an urgent phrase with a word misspelled by one letter or, in Khmer-Latin, "
+                                  "romanised another way"})
     if veto and model_level == "urgent":
         model_level = "high"
     if _RANK[model_level] > _RANK[level]:

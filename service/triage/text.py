@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
@@ -41,3 +42,37 @@ def normalise(text: str) -> str:
 
 def is_khmer(ch: str) -> bool:
     return "\u1780" <= ch <= "\u17ff" or "\u19e0" <= ch <= "\u19ff"
+
+
+# Khmer written in Latin letters has no standard spelling: one word is typed "khluon", "kluen"
+# or "khlourn", "chob" or "jop", "knhom", "knyom" or "kgnom". The consonant skeleton of a word
+# keeps what most spellings share (general romanisation habits, not a word list): aspirated
+# consonants lose their "h", "j" and "ch" are one sound, the nasal digraphs "nh", "ny", "gn"
+# are one letter, an "r" after a vowel is silent ("ort", "mork"), a final "d"/"b" is "t"/"p",
+# doubled letters are one, and the vowels, the least stable part, go.
+_SKELETON_STEPS = (
+    (re.compile(r"(?<=[aeiou])r(?=[^aeiou]|$)"), ""),
+    (re.compile(r"chh|ch|j"), "c"),
+    (re.compile(r"(?<=[kptcs])h"), ""),
+    (re.compile(r"nh|ny|gn"), "n"),
+    (re.compile(r"d$"), "t"),
+    (re.compile(r"b$"), "p"),
+    (re.compile(r"[aeiouy]+"), ""),
+    (re.compile(r"(.)\1+"), r"\1"),
+)
+_LATIN_WORD = re.compile(r"^[a-z]{3,}$")
+
+
+@lru_cache(maxsize=65_536)
+def skeleton(word: str) -> str:
+    """The consonant skeleton of one romanised Khmer word ("khluon", "kluen" → "kln")."""
+    for pattern, repl in _SKELETON_STEPS:
+        word = pattern.sub(repl, word)
+    return word
+
+
+def with_skeletons(normalised: str) -> str:
+    """A normalised message followed by the consonant skeletons of its Latin words."""
+    skeletons = [skeleton(w) for w in normalised.split(" ") if _LATIN_WORD.match(w)]
+    skeletons = [s for s in skeletons if s]
+    return normalised + " | " + " ".join(skeletons) if skeletons else normalised
