@@ -174,7 +174,7 @@ def test_hostile_values_through_the_real_page(app, engine, world) -> None:
         s.flush()
         ids = {}
         for i, value in enumerate(HOSTILE):
-            report = make_report(s, org_id=world.orgs["a"], text="x", urgency="urgent" if i % 2 else "normal",
+            report = make_report(s, org_id=world.orgs["a"], narrative="x", urgency="urgent" if i % 2 else "normal",
                                  due_in=timedelta(hours=-1 if i % 3 == 0 else 5), place_id=place.id)
             report.narrative_masked = value  # what the page shows (masking would keep these characters anyway)
             s.add(report)
