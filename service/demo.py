@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from service.analytics.rollup import refresh
+from service.bodies.service import load_bodies
 from service.config import get_settings
+from service.demo_history import REPORTS, load_history
+from service.flows.routing import route_report
 from service.intake.schemas import InboundMessage
 from service.intake.service import receive
 from service.kit.clock import now
-from service.orgs.models import User
+from service.kit.crypto import pseudonym, unseal
+from service.orgs.models import Organisation, User
 from service.orgs.service import create_org, create_user
 from service.places.service import load_places
+from service.reports.models import Report, Reporter
+from service.routing.models import ReportRoute
+from service.routing.service import load_rules
+from service.triage.service import apply_triage
 
 DEMO_PASSWORD = "samleng-demo-password"
 
@@ -67,9 +76,6 @@ def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]
         if session.exec(select(User).where(User.email == email)).first() is None:
             create_user(session, email=email, org_slug=org, role=role, password=DEMO_PASSWORD)
     # escalation (issue 6): grievance bodies and routing rules from the bundled YAML seeds
-    from service.bodies.service import load_bodies
-    from service.routing.service import load_rules
-
     bodies = load_bodies(session)
     rules = load_rules(session)
     settings = get_settings()
@@ -87,22 +93,14 @@ def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]
     _triage_demo_cases(session)  # what the worker does seconds after a report arrives (issue 4)
     _shape_demo_cases(session)  # urgency, population, deadline (review queue, issue 5)
     routed = _route_demo_cases(session)  # organisation and ladder by the routing rules (issue 6)
-    from service.demo_history import REPORTS, load_history
-
     past = load_history(session, reports=REPORTS if history is None else history) if history != 0 else 0
     if past:
-        from service.analytics.rollup import refresh
-
         refresh(session)  # the dashboards show the history at once, not after the worker's first minute
     return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created,
             "bodies": bodies, "rules": rules, "routed": routed, "history": past}
 
 
 def _triage_demo_cases(session: Session) -> None:
-    from service.kit.crypto import unseal
-    from service.reports.models import Report
-    from service.triage.service import apply_triage
-
     for report in session.exec(select(Report).where(Report.status == "received")).all():
         if report.narrative_sealed is not None:
             apply_triage(session, report, unseal(report.narrative_sealed))
@@ -110,10 +108,6 @@ def _triage_demo_cases(session: Session) -> None:
 
 def _route_demo_cases(session: Session) -> int:
     """Route demo cases not yet routed (escalation, issue 6)."""
-    from service.reports.models import Report
-    from service.routing.models import ReportRoute
-    from service.flows.routing import route_report
-
     routed = 0
     for report in session.exec(select(Report).where(Report.status != "withdrawn")).all():
         if session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first() is None:
@@ -124,8 +118,6 @@ def _route_demo_cases(session: Session) -> int:
 
 def _shape_demo_cases(session: Session) -> None:
     """Give each demo case its organisation, urgency and deadline, so the queue has something to show."""
-    from service.orgs.models import Organisation
-
     orgs = {o.slug: o.id for o in session.exec(select(Organisation)).all()}
     for index, (slug, urgency, population, due_hours) in enumerate(ROUTING):
         report = _demo_report(session, index)
@@ -138,11 +130,6 @@ def _shape_demo_cases(session: Session) -> None:
 
 
 def _demo_report(session: Session, index: int):  # type: ignore[no-untyped-def]
-    from sqlmodel import col
-
-    from service.kit.crypto import pseudonym
-    from service.reports.models import Report, Reporter
-
     channel = CASES[index][0]
     reporter = session.exec(select(Reporter).where(Reporter.pseudonym == pseudonym(channel, f"+8550000{index:05d}"))).first()
     if reporter is None:

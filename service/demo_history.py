@@ -28,6 +28,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from service.bodies.models import GrievanceBody
+from service.config import get_settings
+from service.escalation.models import Escalation
+from service.kit.clock import now as clock_now
+from service.kit.crypto import pseudonym, receipt_hash, seal
+from service.kit.masking import mask
+from service.kit.receipts import ALPHABET
+from service.orgs.models import Organisation, User
+from service.places.models import Place
+from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
+from service.retention.service import TERMINAL_STATUSES
+from service.routing.models import ReportRoute
+from service.routing.service import match_rule, resolve_ladder
+
 SEED = 2026
 REPORTS = 3000
 MONTHS = 18
@@ -287,8 +301,6 @@ def _weighted(rng: random.Random, weights: dict) -> object:  # type: ignore[type
 
 
 def _place_pools(session: Session) -> dict[str, list[tuple[list, int]]]:
-    from service.places.models import Place
-
     places = session.exec(select(Place)).all()
     pools: dict[str, list[tuple[list, int]]] = {}
     for name, (_, _, specs, _) in SETTINGS.items():
@@ -308,8 +320,6 @@ def history_marker(seed: int) -> str:
 
 
 def _code(rng: random.Random) -> str:
-    from service.kit.receipts import ALPHABET
-
     return "".join(rng.choice(ALPHABET) for _ in range(8))
 
 
@@ -317,18 +327,6 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
                  now: datetime | None = None) -> int:
     """Write the history (once: a second run finds its first receipt and does nothing); returns the
     number of reports written."""
-    from service.bodies.models import GrievanceBody
-    from service.config import get_settings
-    from service.escalation.models import Escalation
-    from service.kit.clock import now as clock_now
-    from service.kit.crypto import pseudonym, receipt_hash, seal
-    from service.kit.masking import mask
-    from service.orgs.models import Organisation, User
-    from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
-    from service.routing.models import ReportRoute
-    from service.retention.service import TERMINAL_STATUSES
-    from service.routing.service import match_rule, resolve_ladder
-
     codes = random.Random(f"codes-{seed}")
     if session.exec(select(Report.id).where(Report.receipt_hash == receipt_hash(history_marker(seed)))).first():
         return 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, event, inspect
+from sqlalchemy import Column, Text, event, inspect, update
 from sqlmodel import Field, SQLModel
 
+from service.kit.clock import now
 from service.kit.models import created_at_field, ts_field
+from service.reports.models import Report
 
 # open → acknowledged → responded | resolved | not_ours; expired when the deadline passed unanswered.
 STATUSES = ("open", "acknowledged", "responded", "resolved", "not_ours", "expired", "superseded", "cancelled")
@@ -42,11 +44,6 @@ class Escalation(SQLModel, table=True):
 # A body's answer, an expiry or a new rung changes the case's figures (body metrics in the analytics
 # rollup, which follows report.updated_at): bump the report in the same flush.
 def _touch_report(connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import update
-
-    from service.kit.clock import now
-    from service.reports.models import Report
-
     connection.execute(update(Report.__table__).where(Report.__table__.c.id == target.report_id)  # type: ignore[attr-defined]
                        .values(updated_at=now()))
 

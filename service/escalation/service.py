@@ -19,6 +19,7 @@ from service.bodies.service import deadline_for, focal_sms
 from service.config import get_settings
 from service.escalation import links, loop, texts
 from service.escalation.models import ACTIONS, WAITING, Escalation
+from service.intake.vault import schedule_erasure
 from service.kit import zones
 from service.kit.clock import as_utc, now
 from service.kit.errors import DomainError, InvalidInput, NotFound
@@ -361,8 +362,6 @@ def body_escalations(session: Session, body: GrievanceBody, *, waiting_only: boo
 # -- closing a case -----------------------------------------------------------------------------------
 def close_case(session: Session, report: Report, *, actor: str) -> None:
     """Close a resolved case: waiting escalations cancelled, contact erasure scheduled, reporter asked."""
-    from service.intake.vault import schedule_erasure
-
     if report.status != "resolved":
         change_status(session, report, "resolved", actor=actor)
     change_status(session, report, "closed", actor=actor)
