@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from typing import Protocol
+
+from twilio.base.exceptions import TwilioRestException
 
 from service.config import Settings
 from service.kit.segments import count
@@ -48,6 +51,9 @@ class ConsoleDriver:
 
 class TwilioDriver:
     def __init__(self, settings: Settings, http_client: object | None = None) -> None:
+        # deferred: the Twilio REST client (and the HTTP stack under it) costs a tenth of a second
+        # to import, only when Twilio is the configured SMS driver
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         if not (settings.twilio_account_sid and settings.twilio_auth_token):
@@ -56,8 +62,6 @@ class TwilioDriver:
         if http_client is None:
             # The library's default client waits forever (timeout=None): a Twilio that never
             # answers would hold the worker. Connect and each read give up after the timeout.
-            from twilio.http.http_client import TwilioHttpClient
-
             http_client = TwilioHttpClient(timeout=settings.outbox_timeout)
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)  # type: ignore[arg-type]
         if settings.twilio_api_base:
@@ -67,8 +71,6 @@ class TwilioDriver:
         """Create the message. `tag` (the outbox row's id: a number, nothing about the person)
         rides in the StatusCallback URL, so Twilio's status callbacks name the outbox row even
         when the worker died before it learnt the message's SID."""
-        from twilio.base.exceptions import TwilioRestException
-
         sender = self.settings.twilio_from
         kwargs: dict[str, str] = {"body": body}
         if sender.startswith("MG"):
@@ -104,8 +106,6 @@ class TwilioDriver:
         are redacted once final). The address and text are compared in memory and never kept.
         No date filter: `DateSent` is empty while Twilio still queues the message.
         """
-        from twilio.base.exceptions import TwilioRestException
-
         target = f"whatsapp:{to}" if channel == "whatsapp" else to
         try:
             messages = self.client.messages.list(to=target, limit=self.LOOKUP_LIMIT, page_size=self.LOOKUP_LIMIT)
@@ -121,8 +121,6 @@ class TwilioDriver:
         return None
 
     def redact(self, *, channel: str, message_sid: str) -> None:
-        from twilio.base.exceptions import TwilioRestException
-
         try:
             self.client.messages(message_sid).update(body="")
         except TwilioRestException as exc:
@@ -154,8 +152,8 @@ class TelegramDriver:
         self.settings = settings
 
     def send(self, *, channel: str, to: str, body: str, tag: str | None = None) -> Sent:
-        import asyncio
-
+        # deferred: python-telegram-bot costs a fifth of a second to import; a worker sends through
+        # it only when a Telegram reporter is written to
         from telegram import Bot
         from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
         from telegram.request import HTTPXRequest

@@ -27,7 +27,9 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from service.config import Settings
-from service.outbox.drivers import NotTaken, PermanentFailure, Sent, SmsDriver, sms_driver
+from service.kit.netguard import AddressRefused, GuardedTransport
+from service.outbox import devoutbox
+from service.outbox.drivers import NotTaken, PermanentFailure, Sent, SmsDriver, TelegramDriver, sms_driver
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,6 @@ def reconcile(driver: Driver, item: Outgoing) -> tuple[bool, Sent | None]:
 def build(route: str, settings: Settings, *, engine: Any = None) -> Driver:
     """The driver for `route`. In development, a channel that is not configured is caught by the
     development outbox (service/outbox/devoutbox.py) when an engine to record it in is given."""
-    from service.outbox import devoutbox
-
     if engine is not None and devoutbox.captures(route, settings):
         return devoutbox.DevOutboxDriver(engine)
     factory = _FACTORIES.get(route)
@@ -123,8 +123,6 @@ for _route in ("sms", "whatsapp", "redact", "body_sms"):
 
 # -- Telegram (issue 3): messages after the live conversation, to a consented chat id ----------
 def _telegram(settings: Settings) -> Driver:
-    from service.outbox.drivers import TelegramDriver
-
     return SmsAdapter(TelegramDriver(settings))
 
 
@@ -238,15 +236,11 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 class WebhookDriver:
     def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
-        from service.kit.netguard import GuardedTransport
-
         # Connections go only to the address just checked (no second DNS answer: service/kit/netguard.py).
         self.client = client or httpx.Client(timeout=settings.outbox_timeout, follow_redirects=False,
                                              transport=GuardedTransport(lambda: settings.webhook_allow_networks))
 
     def deliver(self, item: Outgoing) -> Sent:
-        from service.kit.netguard import AddressRefused
-
         if not item.to or not item.secret:
             raise PermanentFailure("body has no webhook URL or secret")
         content: dict[str, Any] = json.loads(item.payload)

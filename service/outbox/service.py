@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import json
+
+from sqlmodel import Session, col, select
 
 from service.kit.clock import now
 from service.kit.crypto import seal
+from service.kit.errors import InvalidInput, NotFound
 from service.outbox.models import OutboundMessage
 
 
@@ -37,10 +40,6 @@ def enqueue_to_body(
     The destination is read from the body when sending, so a corrected address applies to
     messages still queued. Returns None when a message with this key is already queued.
     """
-    import json
-
-    from sqlmodel import select
-
     if session.exec(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)).first() is not None:
         return None
     row = OutboundMessage(kind=kind, channel=kind, body_id=body_id, report_id=report_id, dedupe_key=dedupe_key,
@@ -51,8 +50,6 @@ def enqueue_to_body(
 
 def retry_now(session: Session, outbound_id: int) -> OutboundMessage:
     """Put a dead (or failed) message back in the queue at once, with a fresh attempt budget."""
-    from service.kit.errors import InvalidInput, NotFound
-
     row = session.get(OutboundMessage, outbound_id)
     if row is None:
         raise NotFound(f"no outbound message {outbound_id}")
@@ -67,8 +64,6 @@ def retry_now(session: Session, outbound_id: int) -> OutboundMessage:
 
 def dead_letters(session: Session, *, limit: int = 100) -> list[OutboundMessage]:
     """Messages that gave up, newest first (for the web app's dead-letter list)."""
-    from sqlmodel import col, select
-
     return list(session.exec(select(OutboundMessage).where(OutboundMessage.status == "dead")
                              .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())
 
@@ -78,8 +73,6 @@ def cancel_for_report(session: Session, report_id: int) -> int:
     cancelled, and every message about it loses its text and destination, sent ones included.
     Returns how many were cancelled. (A message a worker is sending at this very moment may still
     leave; nothing is retried after.)"""
-    from sqlmodel import col, select
-
     cancelled = 0
     for row in session.exec(select(OutboundMessage).where(col(OutboundMessage.report_id) == report_id)).all():
         if row.status in ("pending", "failed", "dead"):
