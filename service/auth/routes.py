@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from pydantic import BaseModel
 
+from service.audit.service import record
 from service.auth import service as auth
 from service.auth.deps import SessionDep
 from service.auth.principal import Principal
@@ -59,8 +60,6 @@ def token(
         session.commit()
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     issued = auth.start_session(session, user=Principal.of(user), kind="bearer")
-    from service.audit.service import record
-
     record(session, actor=user.email, action="auth.token", object_type="user", object_id=user.id)
     session.commit()
     return Token(access_token=issued.token, expires_in=int(auth.IDLE.total_seconds()))

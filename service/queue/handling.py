@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from service.orgs.models import SUPERVISING
 from service.auth.principal import Principal
+from service.agents.service import create_agent_link_code
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.config import Settings
@@ -222,8 +223,6 @@ def retry_dead_letter(session: Session, *, user: Principal, outbound_id: int) ->
 
 def agent_link_code(session: Session, *, user: Principal) -> str:
     """A one-time code linking an outreach worker's Telegram to the user's organisation."""
-    from service.agents.service import create_agent_link_code
-
     require_supervisor(user)
     if user.org_id is None:
         raise InvalidInput("link codes belong to an organisation; sign in as its supervisor or administrator")

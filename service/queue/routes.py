@@ -10,12 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from service.auth import service as auth
+from service.bodies.models import GrievanceBody
 from service.auth.deps import NOT_SIGNED_IN, NOT_SIGNED_IN_HEADERS, ApiUser, SessionDep, api_credentials
 from service.db import read_only_options
 from service.kit import segments
@@ -30,7 +31,6 @@ from service.queue.schemas import (
     TimelineItem, TriageIn, list_query_parameters, parse_list_query,
 )
 from service.reports.models import ALLOWED_TRANSITIONS, Report
-from service.reports.service import InvalidTransition
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -248,8 +248,6 @@ def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser
 
 # -- escalation, closing, rerouting, evidence ---------------------------------------------------
 def escalation_info(session: Session, escalation) -> EscalationInfo:  # type: ignore[no-untyped-def]
-    from service.bodies.models import GrievanceBody
-
     body = session.get(GrievanceBody, escalation.body_id)
     return EscalationInfo(id=escalation.id, body=body.slug if body else None, body_name=body.name_en if body else None,
                           rung=escalation.rung, status=escalation.status, due_at=escalation.due_at,

@@ -26,6 +26,8 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from service.config import Settings, get_settings
+from service.evidence.models import Evidence
+from service.evidence.service import erase_for_report
 from service.intake.models import ContactVault
 from service.kit.clock import now
 from service.outbox.models import OutboundMessage
@@ -110,9 +112,6 @@ def purge_outbox_payloads(session: Session, settings: Settings, dry_run: bool) -
 
 def purge_evidence(session: Session, settings: Settings, dry_run: bool) -> int:
     """Evidence files and rows of cases closed before the narrative period (service/evidence)."""
-    from service.evidence.models import Evidence
-    from service.evidence.service import erase_for_report
-
     ids = _closed_before(session, now() - _days(settings.narrative_retention_days))
     if not ids:
         return 0

@@ -8,18 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import or_
+from sqlalchemy import exists, or_
 from sqlmodel import Session, col, select
 
 from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import ancestors, resolve_level
 from service.kit.clock import now
 from service.kit.errors import InvalidInput, NotFound
-from service.orgs.models import Organisation
+from service.intake.models import Conversation
+from service.orgs.models import Organisation, User
 from service.places.models import Place
-from service.reports.models import CATEGORIES, POPULATIONS, URGENCIES, Report
+from service.places.service import match_place
+from service.reports.models import CATEGORIES, POPULATIONS, URGENCIES, Report, ReportEvent
 from service.reports.service import add_event
 from service.routing.models import ReportRoute, RoutingRule
+from service.triage.cluster import assign_cluster
 
 DATA_FILE = Path(__file__).parent / "data" / "rules.yaml"
 _CONTENT = ("name", "priority", "categories", "urgencies", "populations", "place_code", "org_slug", "ladder",
@@ -168,8 +171,6 @@ def simulate(
     if place:
         place_row = session.exec(select(Place).where(Place.code == place)).first()
         if place_row is None:
-            from service.places.service import match_place
-
             place_row = match_place(session, place)
         if place_row is None:
             raise InvalidInput(f"no place matches {place!r}")
@@ -256,11 +257,6 @@ def acted_on():  # type: ignore[no-untyped-def]
     a claim or assignment, a status change, an escalation, a reply, a merge, a reroute by hand)
     other than a triage correction. Reading a case is not acting (views go to the audit log only).
     A correlated EXISTS, so each candidate case is checked through the report_event index."""
-    from sqlalchemy import exists
-
-    from service.orgs.models import User
-    from service.reports.models import ReportEvent
-
     return exists().where(col(ReportEvent.report_id) == col(Report.id), col(User.email) == col(ReportEvent.actor),
                           col(ReportEvent.kind).not_in(NOT_ACTING))
 
@@ -300,9 +296,6 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100,
     reporter finished, or went idle) — at once when urgent — and group them into clusters.
     Then route again the cases whose facts changed since (`reroute_changed`). Returns both.
     `only_urgent`: the urgent new reports alone, nothing re-routed (the worker's urgent step)."""
-    from service.intake.models import Conversation
-    from service.triage.cluster import assign_cluster
-
     talking = select(Conversation.report_id).where(col(Conversation.report_id).is_not(None))
     routed = select(ReportRoute.report_id)
     quiet_since = now() - timedelta(minutes=idle_minutes)
