@@ -14,9 +14,13 @@ import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401  (every table: the app sees the whole model whatever it imports)
 from bots.sms.routes import SMS_PATH, inbound_sms
 from bots.sms.routes import router as sms_router
+from bots.telegram.bot import TelegramBot
 from bots.telegram.routes import router as telegram_router
+from service.analytics.routes import router as analytics_router  # /public, /open311
+from service.casefile.routes import router as casefile_router
 from service.config import Settings, get_settings
 from service.db import build_engine
+from service.escalation.routes import router as escalation_router
 from service.inbox.spool import Spool
 from service.inbox.writer import Writer
 from service.kit.errors import DomainError
@@ -25,8 +29,9 @@ from service.ops.fastlane import Endpoint, FastLane
 from service.ops.logs import quiet_libraries
 from service.ops.runtime import tune_gc
 from service.ops.routes import router as ops_router
+from service.routing.pages import router as rules_router
 from service.triage import service as triage
-from service.analytics.routes import router as analytics_router  # analytics (issue 7): /public, /open311
+from service.web.setup import install_review
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +76,6 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
     # Telegram bot (issue 3): only when a token is configured.
     app.state.telegram = None
     if settings.telegram_bot_token:
-        from bots.telegram.bot import TelegramBot
-
         app.state.telegram = TelegramBot(settings, app.state.writer)
 
     @app.exception_handler(RequestValidationError)
@@ -98,21 +101,13 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
     app.include_router(ops_router)
     app.include_router(sms_router)
     # escalation (issue 6): bodies' response pages and API
-    from service.escalation.routes import router as escalation_router
-
     app.include_router(escalation_router)
     app.include_router(telegram_router)
     # Review queue (issue 5): web app at /, JSON API at /api/v1, sign-in.
-    from service.web.setup import install_review
-
     install_review(app)
     # Routing rules, edited by platform administrators (issue 6).
-    from service.routing.pages import router as rules_router
-
     app.include_router(rules_router)
     app.include_router(analytics_router)  # analytics (issue 7)
-    from service.casefile.routes import router as casefile_router
-
     app.include_router(casefile_router)  # the printable case file for a referral
     # The fast lane, added last so it is the outermost middleware: its table is FAST_LANE, what it
     # skips is declared in service/ops/fastlane.py (tests/sms/test_fast_lane.py checks both).

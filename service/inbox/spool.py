@@ -19,6 +19,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
 from service.kit.clock import now
 from service.kit.crypto import seal, unseal
 from service.kit.files import write_durably
@@ -114,6 +117,4 @@ class Spool:
 
 def _database_down(exc: BaseException) -> bool:
     """A connection-level error: the database, not the file, is the problem."""
-    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-
     return isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, ConnectionError, TimeoutError))
