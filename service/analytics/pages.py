@@ -7,6 +7,10 @@ issue's login puts them behind routes at merge (see docs/analytics.md).
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +20,8 @@ from sqlmodel import Session
 
 from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label, t
-from service.analytics.service import approved_quotes
+from service.analytics.service import approved_quotes, require_supervisor
+from service.audit.service import record
 from service.kit import zones
 from service.kit.render import header as site_header
 from service.kit.errors import DomainError, NotFound
@@ -221,15 +226,22 @@ def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language:
     return html_to_pdf(quarterly_report_html(session, year=year, quarter=quarter, language=language, org_id=org_id))
 
 
+def quarterly_report(session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str,
+                     role: str) -> bytes:
+    """The quarterly PDF for supervisors (one organisation's reports, or all for a platform admin). Audited."""
+    require_supervisor(role)
+    pdf = quarterly_report_pdf(session, year=year, quarter=quarter, language=language, org_id=org_id)
+    record(session, actor=actor, action="export.quarterly_report", object_type="export",
+           detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id})
+    return pdf
+
+
 MISSING_CHROMIUM = "the quarterly report needs Chromium: apt-get install chromium"
 
 
 def chromium_binary() -> str:
     """Debian's chromium (SAMLENG_CHROMIUM names another executable); PdfUnavailable says which package
     to install when there is none."""
-    import os
-    import shutil
-
     named = os.environ.get("SAMLENG_CHROMIUM", "").strip()
     if named:
         found = shutil.which(named)
@@ -244,9 +256,6 @@ def chromium_binary() -> str:
 
 def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
     """Print self-contained HTML (no external resources) to A4 PDF with headless Chromium, offline."""
-    import subprocess
-    import tempfile
-
     binary = chromium_binary()
     with tempfile.TemporaryDirectory(prefix="samleng-pdf-") as tmp:
         source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
