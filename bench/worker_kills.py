@@ -80,8 +80,8 @@ def main() -> int:
     os.environ["SAMLENG_DATABASE_URL"] = url
     from sqlmodel import Session
 
-    import bots.telegram.models  # noqa: F401
-    import service.models  # noqa: F401
+    import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
+    import service.models  # noqa: F401  (every table, for the foreign keys)
     from service.bodies.service import upsert_body, webhook_secret
     from service.config import get_settings
     from service.db import build_engine

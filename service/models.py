@@ -5,7 +5,7 @@ service/app.py, service/cli.py, migrations/env.py (the core never imports the ch
 """
 
 # analytics (issue 7)
-from service.analytics.models import AnalyticsState, ApprovedQuote, ReportRollup  # noqa: F401
+from service.analytics.models import AnalyticsState, ApprovedQuote, ReportRollup  # noqa: F401  (analytics)
 
 from service.audit.models import AuditEvent
 from service.auth.models import AuthSession, UserSecurity

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
 import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
-import service.models  # noqa: F401
+import service.models  # noqa: F401  (every table, for the foreign keys)
 from service.migrate import alembic_config, upgrade
 from service.queue.models import autogenerate_include_name
 

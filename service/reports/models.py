@@ -129,4 +129,4 @@ class ReportEvent(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 # Every ORM change to an aggregated field bumps updated_at (the analytics rollup follows it): see touch.py.
-import service.reports.touch  # noqa: E402,F401
+import service.reports.touch  # noqa: E402,F401  (side effect: registers the updated_at listeners)

@@ -26,7 +26,6 @@ from service.supervision import service as sup
 from service.supervision import replies
 from service.supervision import tags as tagging
 from service.kit import segments
-from service.queue.service import get_case
 from service.kit.render import attempt, csrf_valid, page
 
 router = APIRouter(include_in_schema=False)

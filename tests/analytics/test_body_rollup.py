@@ -21,7 +21,6 @@ from sqlmodel import Session, select
 
 from service.flows import deadlines
 from service.analytics import escalations as em, queries as q, rollup
-from service.analytics.models import ReportRollup
 from service.escalation import loop, service as esc
 from service.escalation.models import Escalation
 from service.intake import pending, withdrawal
@@ -30,7 +29,6 @@ from service.orgs.models import Organisation
 from service.orgs.service import create_user
 from service.queue import actions
 from service.reports import service as reports
-from service.orgs.models import Organisation
 from service.reports.models import Report, ReportCluster
 from service.reports.touch import AGGREGATED
 from service.retention import service as retention

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 from service.bodies.service import upsert_body, webhook_secret
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.outbox.service import enqueue_to_body
-from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
+from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401  (fixtures)
 from tests.support.receiver import WebhookReceiver
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from tests.escalation.test_worker_processes import queue
-from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
+from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401  (fixtures)
 from tests.support.receiver import WebhookReceiver
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from service.outbox.models import DeliveryAttempt, OutboundMessage, WorkerLock
 from tests.escalation.test_worker_processes import queue
-from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
+from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401  (fixtures)
 from tests.support.receiver import WebhookReceiver
 
 LEASE = 300.0  # the default: a claim left behind would hold its row for five minutes

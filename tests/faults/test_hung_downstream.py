@@ -22,7 +22,7 @@ from service.kit.clock import now
 from service.outbox.models import DeliveryAttempt, OutboundMessage
 from service.outbox.service import enqueue_message
 from tests.escalation.test_worker_processes import queue as queue_webhooks
-from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401
+from tests.support.processes import procs, spawn_worker, wait_for  # noqa: F401  (fixtures)
 from tests.support.receiver import WebhookReceiver
 from tests.support.telegram_fake import BOT_TOKEN, FakeBotApi
 from tests.support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi

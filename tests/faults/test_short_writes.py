@@ -21,7 +21,7 @@ from service.inbox.models import InboundMessage
 from service.kit.files import write_durably
 from service.worker import Worker
 from service.reports.models import Report
-from tests.support.outage import outage, outage_phone  # noqa: F401
+from tests.support.outage import outage, outage_phone  # noqa: F401  (fixtures)
 from tests.support.twilio_fake import Phone, new_sid, twiml_text
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from service.inbox.models import PendingUpdate
-from tests.support.processes import procs, spawn_serve, wait_until_serving  # noqa: F401
+from tests.support.processes import procs, spawn_serve, wait_until_serving  # noqa: F401  (fixtures)
 from tests.support.server import free_port
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, TelegramUser
-from tests.bots.telegram.conftest import bot_api, telegram_server  # noqa: F401
+from tests.bots.telegram.conftest import bot_api, telegram_server  # noqa: F401  (fixtures)
 
 
 @pytest.mark.slow

@@ -20,10 +20,10 @@ from sqlmodel import Session, select
 
 from bots.telegram.models import TelegramReply
 from service.inbox.models import PendingUpdate
-from tests.support.processes import procs, spawn_serve, wait_for, wait_until_serving  # noqa: F401
+from tests.support.processes import procs, spawn_serve, wait_for, wait_until_serving  # noqa: F401  (fixtures)
 from tests.support.server import free_port
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, Call, TelegramUser
-from tests.bots.telegram.conftest import bot_api  # noqa: F401
+from tests.bots.telegram.conftest import bot_api  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 

@@ -52,9 +52,9 @@ def test_named_caches_are_one_list_and_clear_all_empties_every_one() -> None:
 
 def test_the_app_caches_are_named_and_bounded() -> None:
     import service.analytics.open311  # noqa: F401  (the modules that make them)
-    import service.places.service  # noqa: F401
-    import service.queue.service  # noqa: F401
-    import service.web.routes  # noqa: F401
+    import service.places.service  # noqa: F401  (makes its caches)
+    import service.queue.service  # noqa: F401  (makes its caches)
+    import service.web.routes  # noqa: F401  (makes its caches)
 
     names = {c.name: c for c in cache.caches()}
     for name in ("queue.statements", "queue.place_tree", "queue.place_choices", "places.index", "web.queue_rows",

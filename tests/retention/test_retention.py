@@ -12,7 +12,7 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import LargeBinary, inspect, text
+from sqlalchemy import LargeBinary, text
 from sqlmodel import Session, SQLModel, select
 
 from service.escalation import service as esc

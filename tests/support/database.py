@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
-import service.models  # noqa: F401
+import service.models  # noqa: F401  (every table, for the foreign keys)
 from service.config import Settings, get_settings
 from service.db import build_engine, reset_engine
 from service.migrate import upgrade

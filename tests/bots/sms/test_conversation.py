@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from service.triage.tasks import FullTriage
-from service.worker import Worker
 from service.inbox.models import InboundMessage
 from service.intake.models import ContactVault, Conversation
 from service.kit import receipts

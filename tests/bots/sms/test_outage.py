@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -14,7 +13,7 @@ from service.outbox.models import OutboundMessage
 from service.inbox.spool import Spool
 from service.worker import Worker
 from service.reports.models import Report
-from tests.support.outage import outage, outage_phone  # noqa: F401
+from tests.support.outage import outage, outage_phone  # noqa: F401  (fixtures)
 from tests.support.twilio_fake import Phone, new_sid, twiml_text
 
 
