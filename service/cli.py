@@ -1,4 +1,10 @@
-"""The `samleng` command line."""
+"""The `samleng` command line.
+
+Each subcommand imports what it uses inside its own function, on purpose: `samleng migrate` or
+`samleng org create` starts without loading the web app, the worker, the triage model or the
+Telegram client. This is the one module where function-level imports need no `# deferred:` comment
+(tests/test_layers.py checks every other module of service and bots).
+"""
 
 from __future__ import annotations
 

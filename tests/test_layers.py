@@ -1,10 +1,12 @@
 """The import contract (.importlinter): lower layers never import higher ones, no two packages of
 service import each other, the core never imports bots (docs/architecture.md, "Layers and the import
 contract"). The same configuration is also checked against a small package tree with a back-edge, so a
-contract that could never fail would be noticed."""
+contract that could never fail would be noticed. And imports sit at the top of the module unless a
+`# deferred: <why>` comment says why one waits inside a function (service/cli.py excepted)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -91,3 +93,75 @@ def test_the_contract_fails_on_a_back_edge(tmp_path: Path, monkeypatch: pytest.M
     _imports(tmp_path, "fakesvc.reports", "fakesvc.web")
     kept = _report(options)
     assert [name for name, ok in kept.items() if not ok] == [real.contracts_options[0]["name"]], kept
+
+
+# -- imports at the top of the module ----------------------------------------------------------------
+# An import inside a function is kept only to defer a heavy library until first use, and says so on
+# the line above with `# deferred: <why>` (one comment may head a block of such imports). service/cli.py
+# is the exception: each subcommand loads its own parts on purpose (its docstring says so).
+EXEMPT = {"service/cli.py"}
+# Function-level imports of service/web/routes.py still being moved to the top while that module is split.
+KNOWN: set[tuple[str, str]] = {("service/web/routes.py", m) for m in (
+    "service.reports.service", "service.orgs.service", "service.outbox", "service.reports.models")}
+
+
+def undeferred(source: str) -> list[tuple[int, str]]:
+    """(line, module) of each function-level import in `source` not headed by a `# deferred:` comment."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    import_lines = {n for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                    for n in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            line, headed = node.lineno - 1, False  # walk up over the block's imports and comments
+            while line >= 1 and (line in import_lines or lines[line - 1].lstrip().startswith("#")):
+                headed = headed or lines[line - 1].lstrip().startswith("# deferred:")
+                line -= 1
+            if not headed:
+                module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                found.append((node.lineno, "." * getattr(node, "level", 0) + (module or "")))
+    return found
+
+
+def test_function_level_imports_say_why_they_are_deferred() -> None:
+    found = set()
+    for path in sorted([*(ROOT / "service").rglob("*.py"), *(ROOT / "bots").rglob("*.py")]):
+        name = path.relative_to(ROOT).as_posix()
+        if name not in EXEMPT:
+            found |= {(name, line, module) for line, module in undeferred(path.read_text(encoding="utf-8"))}
+    unexplained = sorted(f"{name}:{line} {module}" for name, line, module in found if (name, module) not in KNOWN)
+    assert not unexplained, ("move these imports to the top of the module, or, for a heavy optional library, "
+                             "say why on the line above with `# deferred: <why>`: " + ", ".join(unexplained))
+
+
+def test_the_import_check_sees_an_unexplained_import() -> None:
+    source = '''
+import os
+
+
+def heavy():
+    # deferred: numpy takes a third of a second, only here
+    import numpy
+    from scipy.sparse import csr_matrix
+
+    return numpy, csr_matrix
+
+
+def light():
+    # the clock
+    from service.kit.clock import now
+
+    return now
+
+
+async def later():
+    import json
+
+    return json
+'''
+    assert undeferred(source) == [(15, "service.kit.clock"), (21, "json")]
