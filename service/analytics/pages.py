@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from service.analytics import charts, publish, queries as q, rollup
 from service.analytics.labels import label, t
-from service.analytics.service import approved_quotes
+from service.analytics.service import approved_quotes, require_supervisor
+from service.audit.service import record
 from service.kit import zones
 from service.kit.render import header as site_header
 from service.kit.errors import DomainError, NotFound
@@ -267,3 +268,15 @@ def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
 
 class PdfUnavailable(DomainError):
     pass
+
+
+# -- the quarterly report ---------------------------------------------------------------------------
+
+def quarterly_report(session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str,
+                     role: str) -> bytes:
+    """The quarterly PDF for supervisors (one organisation's reports, or all for a platform admin). Audited."""
+    require_supervisor(role)
+    pdf = quarterly_report_pdf(session, year=year, quarter=quarter, language=language, org_id=org_id)
+    record(session, actor=actor, action="export.quarterly_report", object_type="export",
+           detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id})
+    return pdf

@@ -30,7 +30,7 @@ class NotAllowed(DomainError):
     pass
 
 
-def _require_supervisor(role: str) -> None:
+def require_supervisor(role: str) -> None:
     if role not in ("supervisor", "admin"):
         raise NotAllowed("only supervisors may do this")
 
@@ -40,7 +40,7 @@ def _require_supervisor(role: str) -> None:
 def approve_quote(session: Session, *, report_id: int, excerpt: str, approved_by: str, role: str,
                   language: str | None = None) -> ApprovedQuote:
     """Approve an excerpt for publication. It must be taken word for word from the report's MASKED narrative."""
-    _require_supervisor(role)
+    require_supervisor(role)
     report = session.get(Report, report_id)
     if report is None:
         raise NotFound("no such report")
@@ -69,7 +69,7 @@ def revoke_quote(session: Session, *, quote_id: int, actor: str, role: str) -> A
     writes no second audit entry. Organisation scope is the caller's check (the web route looks the
     case up with `queue.get_case`, as approval does).
     """
-    _require_supervisor(role)
+    require_supervisor(role)
     quote = session.get(ApprovedQuote, quote_id)
     if quote is None:
         raise NotFound("no such quote")
@@ -188,7 +188,7 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
     """Case-level export for supervisors: masked narrative only, no identifiers, no evidence, month not time
     (the month in the reader's `time_zone`: a report on 30 June 20:00 UTC is July in Phnom Penh)."""
     tz = time_zone or zones.default_name()
-    _require_supervisor(role)
+    require_supervisor(role)
     tree = q.place_tree(session)
     stmt = select(Report).where(and_(*q._where(session, filters))).order_by(col(Report.id))
     rows: list[list[object]] = [list(CASE_COLUMNS)]
@@ -215,17 +215,3 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
     out = io.StringIO()
     csv.writer(out).writerows(_csv_row(row) for row in rows)
     return out.getvalue().encode("utf-8-sig")
-
-
-# -- the quarterly report ---------------------------------------------------------------------------
-
-def quarterly_report(session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str,
-                     role: str) -> bytes:
-    """The quarterly PDF for supervisors (one organisation's reports, or all for a platform admin). Audited."""
-    from service.analytics.pages import quarterly_report_pdf  # pages imports this module
-
-    _require_supervisor(role)
-    pdf = quarterly_report_pdf(session, year=year, quarter=quarter, language=language, org_id=org_id)
-    record(session, actor=actor, action="export.quarterly_report", object_type="export",
-           detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id})
-    return pdf

@@ -241,7 +241,7 @@ def quarterly_pdf(year: int, quarter: int, request: Request, session: SessionDep
         if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
             raise NotFound("no such quarter")
         org_id = _allowed(user, SUPERVISORS)
-        pdf = svc.quarterly_report(session, year=year, quarter=quarter, language=_lang(request), org_id=org_id,
+        pdf = pages.quarterly_report(session, year=year, quarter=quarter, language=_lang(request), org_id=org_id,
                                    actor=user.email, role=user.role)
         return pdf, "application/pdf", f"samleng-{year}Q{quarter}-{_lang(request)}.pdf"
     return _audited_download(session, make)
