@@ -103,9 +103,9 @@ SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 def _decide_at(texts: list[str], thresholds: tuple[float, ...]) -> dict[float, list]:
     """The current model's results for texts at several urgent thresholds (scored once)."""
-    from service.triage import service as svc
+    from service.triage import reading, service as svc
 
-    prepared = [svc.rules_mod.analyse(t[:svc.MAX_CHARS]) for t in texts]
+    prepared = [reading.analyse(t[:svc.MAX_CHARS]) for t in texts]
     scores = triage_model.get_model().scores([p[0] for p in prepared], [svc.rules_mod.features(p[2]) for p in prepared],
                                              [t[:svc.EMBED_CHARS] for t in texts])
     kept, out = svc.MODEL_URGENT, {}

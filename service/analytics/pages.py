@@ -226,16 +226,6 @@ def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language:
     return html_to_pdf(quarterly_report_html(session, year=year, quarter=quarter, language=language, org_id=org_id))
 
 
-def quarterly_report(session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str,
-                     role: str) -> bytes:
-    """The quarterly PDF for supervisors (one organisation's reports, or all for a platform admin). Audited."""
-    require_supervisor(role)
-    pdf = quarterly_report_pdf(session, year=year, quarter=quarter, language=language, org_id=org_id)
-    record(session, actor=actor, action="export.quarterly_report", object_type="export",
-           detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id})
-    return pdf
-
-
 MISSING_CHROMIUM = "the quarterly report needs Chromium: apt-get install chromium"
 
 
@@ -276,3 +266,15 @@ def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
 
 class PdfUnavailable(DomainError):
     pass
+
+
+# -- the quarterly report ---------------------------------------------------------------------------
+
+def quarterly_report(session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str,
+                     role: str) -> bytes:
+    """The quarterly PDF for supervisors (one organisation's reports, or all for a platform admin). Audited."""
+    require_supervisor(role)
+    pdf = quarterly_report_pdf(session, year=year, quarter=quarter, language=language, org_id=org_id)
+    record(session, actor=actor, action="export.quarterly_report", object_type="export",
+           detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id})
+    return pdf

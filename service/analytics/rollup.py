@@ -20,7 +20,7 @@ report's creation day and province: dimensions `esc_body` (escalations per body)
 escalations per body and whole hours to the answer, for an exact median). Dimension `cluster`
 counts reports per cluster, for the dashboard's possible systemic problems.
 Every ORM change to a field aggregated here bumps `report.updated_at` at flush time, whatever
-the write path (service/reports/touch.py), and every change to an escalation bumps its report
+the write path (service/reports/models.py, `AGGREGATED`), and every change to an escalation bumps its report
 (service/escalation/models.py); a bulk Core UPDATE must bump it itself.
 Queries use the rollup only once it has been built (a row in analytics_state) and only for
 filters it can answer (whole days; all places or one province; no category or org filter);

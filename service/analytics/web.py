@@ -242,7 +242,7 @@ def quarterly_pdf(year: int, quarter: int, request: Request, session: SessionDep
             raise NotFound("no such quarter")
         org_id = _allowed(user, SUPERVISORS)
         pdf = pages.quarterly_report(session, year=year, quarter=quarter, language=_lang(request), org_id=org_id,
-                                     actor=user.email, role=user.role)
+                                   actor=user.email, role=user.role)
         return pdf, "application/pdf", f"samleng-{year}Q{quarter}-{_lang(request)}.pdf"
     return _audited_download(session, make)
 

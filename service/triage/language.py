@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from service.triage.rules import rule_words
 from service.triage.text import is_khmer, normalise
 
 LANGUAGES = ("en", "km", "km-Latn", "pt")
@@ -32,9 +33,6 @@ def _lexicon() -> dict[str, dict[str, float]]:
         for item in items:
             for word in normalise(str(item)).split():
                 words.setdefault(word, {})[lang] = marker_w
-    # deferred: service.triage.rules imports this module (the rule words are read at first use)
-    from service.triage.rules import rule_words
-
     for lang, items in rule_words().items():
         if lang == "km":
             continue

@@ -22,7 +22,7 @@ from typing import Any
 
 from service.config import VAR_DIR
 from service.reports.models import CATEGORIES, URGENCIES
-from service.triage import embed, rules
+from service.triage import embed, reading, rules
 
 log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
@@ -278,7 +278,7 @@ def train(examples: list[Example], *, corrections: list[Example] = (),  # type: 
     rows = [*examples, *corrections]
     rows = [r for r in rows if r.category in CATEGORIES and r.urgency in URGENCIES and r.text.strip()]
 
-    analysed = [rules.analyse(r.text) for r in rows]
+    analysed = [reading.analyse(r.text) for r in rows]
     texts = [a[0] for a in analysed]
     rule_features = [rules.features(a[2]) for a in analysed]
     embedder_name, emb = embed_for_training([r.text for r in rows]) if embeddings else (None, None)

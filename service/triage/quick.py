@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from service.reports.models import CATEGORIES, Report
 from service.reports.service import add_event, change_status
-from service.triage import rules as rules_mod
+from service.triage import reading
 from service.triage.service import _RANK, MAX_CHARS, TriageResult, _decide
 
 PROVISIONAL = {"kind": "provisional", "rule": "provisional/rules_only",
@@ -29,7 +29,7 @@ def classify_quick(text: str) -> TriageResult:
     rules), language, category and population from the word lists; no model, no embedding.
     `confidence` is 0: nothing statistical was asked. The reasons begin with a
     `provisional` entry and name the rule words, as the full triage's do."""
-    normalised, detected, found = rules_mod.analyse((text or "")[:MAX_CHARS])
+    normalised, detected, found = reading.analyse((text or "")[:MAX_CHARS])
     no_model_cat = {c: 0.0 for c in CATEGORIES}
     result = _decide(normalised, detected, found, no_model_cat, {"normal": 1.0})
     result.reasons = [dict(PROVISIONAL), *(r for r in result.reasons if r.get("kind") != "model")]

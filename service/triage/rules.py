@@ -13,7 +13,6 @@ from pathlib import Path
 
 import yaml
 
-from service.triage import language as lang_mod
 from service.triage.text import is_khmer, normalise, skeleton
 
 RULES_DIR = Path(__file__).parent / "data" / "rules"
@@ -416,16 +415,3 @@ def features(found: RuleFindings) -> list[float]:
         1.0 if name in found.pairs else 0.0 for name in PAIRS]
     return [*cats, *urgent, float(bool(found.negated)), float(bool(found.past)), float(bool(found.now)),
             float(bool(found.high)), float(found.question)]
-
-
-def analyse(text: str):  # type: ignore[no-untyped-def]
-    """normalised text, detected language and rule findings for one message."""
-    normalised = normalise(text)
-    detected = lang_mod.detect(text, normalised)
-    languages = {detected.language, "en"}
-    for lang, score in detected.scores.items():
-        if score and score >= 0.5 * detected.scores.get(detected.language, 0):
-            languages.add(lang)
-    found = find(normalised, language=detected.language, languages=languages)
-    found.question = "?" in text or "\uff1f" in text
-    return normalised, detected, found

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from service.reports.models import CATEGORIES, URGENCIES, Report, ReportEvent
 from service.reports.service import add_event, change_status
 from service.triage import language as lang_mod
+from service.triage import reading
 from service.triage import rules as rules_mod
 from service.triage.cluster import assign_cluster
 from service.triage.model import EMBED_CHARS, Example, get_model
@@ -108,7 +109,7 @@ def classify(text: str) -> TriageResult:
 def classify_many(texts: list[str]) -> list[TriageResult]:
     """classify() for a batch: the model scores all texts in one call."""
     texts = [(text or "")[:MAX_CHARS] for text in texts]
-    prepared = [rules_mod.analyse(text) for text in texts]
+    prepared = [reading.analyse(text) for text in texts]
     scores = get_model().scores([p[0] for p in prepared], [rules_mod.features(p[2]) for p in prepared],
                                 [text[:EMBED_CHARS] for text in texts]) if prepared else []
     return [_decide(n, d, f, cat, urg) for (n, d, f), (cat, urg) in zip(prepared, scores)]

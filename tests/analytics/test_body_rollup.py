@@ -30,7 +30,7 @@ from service.orgs.service import create_user
 from service.queue import actions
 from service.reports import service as reports
 from service.reports.models import Report, ReportCluster
-from service.reports.touch import AGGREGATED
+from service.reports.models import AGGREGATED
 from service.retention import service as retention
 from tests.analytics.test_rollup import _everything
 from tests.escalation.conftest import controlled_clock, seeded  # noqa: F401  (fixtures)
@@ -213,7 +213,7 @@ def test_median_of_counts() -> None:
 
 def test_every_report_column_the_rollup_reads_bumps_updated_at(session: Session, seeded, controlled_clock,  # type: ignore[no-untyped-def]  # noqa: F811
                                                                 engine) -> None:
-    """The columns in the rollup's SQL are the ones a change of which bumps updated_at (service/reports/touch.py)."""
+    """The columns in the rollup's SQL are the ones a change of which bumps updated_at (service/reports/models.py)."""
     make_case(session)
     session.commit()
     statements: list[str] = []

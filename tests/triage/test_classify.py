@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.triage import classify, rules
+from service.triage import classify, reading
 from service.triage.language import detect
 from service.triage.text import normalise
 
@@ -105,7 +105,7 @@ def test_identity_named_as_the_reason_is_stigma(text: str) -> None:
     "fui ao hospital porque tinha febre e nao havia medico",
 ])
 def test_a_reason_that_is_not_an_identity_adds_no_stigma_word(text: str) -> None:
-    found = rules.analyse(text)[2]
+    found = reading.analyse(text)[2]
     assert not any(h.term.word.startswith("<") for h in found.categories.get("stigma_discrimination", []))
 
 

@@ -7,14 +7,14 @@ import subprocess
 import sys
 
 from service.triage import model as triage_model
-from service.triage import rules
+from service.triage import reading, rules
 
 TEXTS = ["no ARV at the hc", "អស់ថ្នាំ ARV នៅមណ្ឌលសុខភាព", "ke vay knhom eylov", "cobraram 500 mt", "", "zzzz qqq"]
 
 
 def test_single_message_path_equals_scikit_learn() -> None:
     model = triage_model.get_model()
-    analysed = [rules.analyse(t) for t in TEXTS]
+    analysed = [reading.analyse(t) for t in TEXTS]
     texts = [a[0] for a in analysed]
     feats = [rules.features(a[2]) for a in analysed]
     emb = model.embeddings(TEXTS)

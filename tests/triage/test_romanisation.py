@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.triage import classify_quick, rules
+from service.triage import classify_quick, reading
 from service.triage.text import skeleton
 
 
@@ -27,7 +27,7 @@ def test_romanisations_of_one_word_share_a_skeleton(spellings):
     "mit knhom chong samlap kluen yub nis",                               # somlab khluon
 ])
 def test_an_urgent_khmer_latin_phrase_romanised_another_way_is_urgent(text):
-    assert rules.analyse(text)[2].urgent == []  # no list entry is spelled this way
+    assert reading.analyse(text)[2].urgent == []  # no list entry is spelled this way
     result = classify_quick(text)
     assert result.urgency == "urgent"
     assert any(r.get("rule") == "urgent/misspelled" for r in result.reasons)

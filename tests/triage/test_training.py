@@ -9,7 +9,7 @@ import pytest
 from service.cli import main
 from service.reports.service import add_event
 from service.triage import model as triage_model
-from service.triage import rules
+from service.triage import reading, rules
 from service.triage.service import corrections
 from tests.support.factories import make_report
 
@@ -47,7 +47,7 @@ def test_a_correction_changes_the_next_model(session) -> None:  # type: ignore[n
     before = triage_model.train(repo)
     _correct(session, TEXT, to_category="human_rights_violation", to_urgency="high")
     after = triage_model.train(repo, corrections=corrections(session))
-    text, _language, found = rules.analyse(TEXT)
+    text, _language, found = reading.analyse(TEXT)
     (cat_before, _), = before.scores([text], [rules.features(found)])
     (cat_after, urg_after), = after.scores([text], [rules.features(found)])
     assert max(cat_before, key=cat_before.get) != "human_rights_violation"
