@@ -100,9 +100,6 @@ def test_the_contract_fails_on_a_back_edge(tmp_path: Path, monkeypatch: pytest.M
 # the line above with `# deferred: <why>` (one comment may head a block of such imports). service/cli.py
 # is the exception: each subcommand loads its own parts on purpose (its docstring says so).
 EXEMPT = {"service/cli.py"}
-# Function-level imports of service/web/routes.py still being moved to the top while that module is split.
-KNOWN: set[tuple[str, str]] = {("service/web/routes.py", m) for m in (
-    "service.reports.service", "service.orgs.service", "service.outbox", "service.reports.models")}
 
 
 def undeferred(source: str) -> list[tuple[int, str]]:
@@ -129,12 +126,11 @@ def undeferred(source: str) -> list[tuple[int, str]]:
 
 
 def test_function_level_imports_say_why_they_are_deferred() -> None:
-    found = set()
+    unexplained = []
     for path in sorted([*(ROOT / "service").rglob("*.py"), *(ROOT / "bots").rglob("*.py")]):
         name = path.relative_to(ROOT).as_posix()
         if name not in EXEMPT:
-            found |= {(name, line, module) for line, module in undeferred(path.read_text(encoding="utf-8"))}
-    unexplained = sorted(f"{name}:{line} {module}" for name, line, module in found if (name, module) not in KNOWN)
+            unexplained += [f"{name}:{line} {module}" for line, module in undeferred(path.read_text(encoding="utf-8"))]
     assert not unexplained, ("move these imports to the top of the module, or, for a heavy optional library, "
                              "say why on the line above with `# deferred: <why>`: " + ", ".join(unexplained))
 

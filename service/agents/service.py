@@ -1,6 +1,6 @@
 """Link outreach workers to the bot with a one-time code; find whether a sender is a linked agent.
 
-The web app calls `create_agent_link_code` and shows the code (or the bot's deep link)
+The web app (service/agents/pages.py) calls `link_code_for` and shows the code (or the bot's deep link)
 once. The worker sends it to the bot; `redeem_link_code` records their pseudonym as an
 agent of the organisation. Their reports are marked `assisted` and carry no reporter,
 so nothing ties a report to the person it was made for, nor the agent's reports to
@@ -16,11 +16,14 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from service.agents.models import AgentLinkCode, OutreachAgent
+from service.audit.service import record
+from service.auth.principal import Principal
 from service.config import get_settings
 from service.kit.clock import as_utc, now
 from service.kit.crypto import keyed_hash
-from service.kit.errors import DomainError, NotFound
+from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.receipts import ALPHABET
+from service.orgs.models import SUPERVISING
 
 PREFIX = "LINK"
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
@@ -29,6 +32,12 @@ _SHAPE = re.compile(r"^\s*/?(?:link\s+)?(LINK[\s\-_]*(?:[0-9A-Za-z][\s\-_]*){12}
 
 class LinkCodeInvalid(DomainError):
     """Unknown, used or expired link code."""
+
+
+class NotPermitted(DomainError):
+    """The user's role does not allow this."""
+
+    http_status = 403
 
 
 def _canonical(code: str) -> str | None:
@@ -54,6 +63,18 @@ def create_agent_link_code(session: Session, *, org_id: int, user_id: int) -> st
     ))
     session.flush()
     return f"{PREFIX}-{body[:4]}-{body[4:8]}-{body[8:]}"
+
+
+def link_code_for(session: Session, *, user: Principal) -> str:
+    """A one-time code linking an outreach worker's Telegram to the user's organisation (a supervisor
+    or administrator of one). The code itself is never written to the audit log."""
+    if user.role not in SUPERVISING:
+        raise NotPermitted("supervisors and administrators only")
+    if user.org_id is None:
+        raise InvalidInput("link codes belong to an organisation; sign in as its supervisor or administrator")
+    code = create_agent_link_code(session, org_id=user.org_id, user_id=user.id)  # type: ignore[arg-type]
+    record(session, actor=user.email, action="agent.link_code", object_type="org", object_id=user.org_id)
+    return code
 
 
 def redeem_link_code(session: Session, *, code: str, pseudonym: str) -> OutreachAgent:

@@ -1,6 +1,7 @@
 """FastAPI dependencies: the request's database session and the signed-in user.
 
-    SessionDep   a Session on the app's engine; routes commit, it rolls back whatever they did not
+    SessionDep   a Session on the app's engine (service/db.py: pages below auth use it from there);
+                 routes commit, it rolls back whatever they did not
     ApiUser      the API caller: `Authorization: Bearer <token>` from POST /api/v1/auth/token, or the
                  web session cookie (then an unsafe method also needs the X-CSRF-Token header)
     WebUser      the web app's user from the session cookie, or None when signed out
@@ -10,29 +11,18 @@ Both answer a `Principal` (service/auth/principal.py), read with the session in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from service.auth import service as auth
+from service.db import SessionDep
 from service.auth.principal import Principal
 from service.kit import zones
 from service.kit.websession import COOKIE, csrf_ok
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
-
-
-SessionDep = Annotated[Session, Depends(get_db)]
 
 
 def _bearer(request: Request) -> str | None:

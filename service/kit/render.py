@@ -9,11 +9,11 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
@@ -118,6 +118,36 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
     # Routes that do not resolve the user (sign-in, status, language) accept a form rendered
     # before sign-in or during a session.
     return csrf_ok(request.cookies.get(PRE_COOKIE), submitted) or csrf_ok(request.cookies.get(COOKIE), submitted)
+
+
+# The CSRF token every page's form sends back.
+Csrf = Annotated[str, Form(max_length=128)]
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    """403 unless the form's CSRF token is this session's (or the pre-sign-in cookie's)."""
+    if not csrf_valid(request, token):
+        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a form: "see other" (303), so reloading the next page does not send the form again."""
+    return RedirectResponse(url, status_code=303)
+
+
+def need_user(user: Any) -> Any:
+    """The signed-in user (the pages' `WebUser`), else 401."""
+    if user is None:
+        raise HTTPException(401, "sign in first")
+    return user
+
+
+def need_role(user: Any, roles: tuple[str, ...], message: str) -> Any:
+    """The signed-in user when their role is one of `roles`: else 401 (signed out) or 403 (`message`)."""
+    user = need_user(user)
+    if user.role not in roles:
+        raise HTTPException(403, message)
+    return user
 
 
 def set_cookie(response: Any, name: str, value: str, *, max_age: int | None = None) -> None:

@@ -13,9 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.orgs.models import SUPERVISING
 from service.auth.principal import Principal
-from service.agents.service import create_agent_link_code
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.config import Settings
@@ -24,10 +22,8 @@ from service.escalation.models import WAITING, Escalation
 from service.evidence.models import Evidence
 from service.evidence.service import evidence_for_report, read_evidence
 from service.kit.errors import DomainError, InvalidInput, NotFound
-from service.kit.masking import mask
-from service.outbox import service as outbox
+from service.outbox.deadletters import safe_error
 from service.outbox.models import OutboundMessage
-from service.queue.actions import NotPermitted
 from service.reports.models import Report
 from service.routing import service as routing
 from service.routing.models import RoutingRule
@@ -158,22 +154,7 @@ def open_evidence(session: Session, *, user: Principal, report: Report, evidence
     return data, item.mime
 
 
-# -- dead letters ------------------------------------------------------------------------------
-def require_supervisor(user: Principal) -> None:
-    if user.role not in SUPERVISING:
-        raise NotPermitted("supervisors and administrators only")
-
-
-def dead_letters(session: Session, *, user: Principal, limit: int = 100) -> list[OutboundMessage]:
-    """Dead messages the user may see: everything for a platform admin, else those of the org's cases."""
-    require_supervisor(user)
-    if user.org_id is None:
-        return outbox.dead_letters(session, limit=limit)
-    return list(session.exec(
-        select(OutboundMessage).join(Report, col(Report.id) == col(OutboundMessage.report_id))
-        .where(OutboundMessage.status == "dead", Report.org_id == user.org_id)
-        .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())
-
+# -- dead letters (the list and "retry now": service/outbox/deadletters.py) ---------------------
 
 @dataclass(frozen=True)
 class FailedDelivery:
@@ -198,35 +179,3 @@ def failed_deliveries(session: Session, report: Report, *, lang: str = "en") -> 
         out.append(FailedDelivery(id=row.id, kind=row.kind, channel=row.channel, to_body=name,  # type: ignore[arg-type]
                                   error=safe_error(row), at=row.sent_at or row.created_at))
     return out
-
-
-def safe_error(row: OutboundMessage) -> str:
-    """The last error, masked (a provider's error can quote an address) and short."""
-    return mask(row.last_error or "")[:200]
-
-
-def retry_dead_letter(session: Session, *, user: Principal, outbound_id: int) -> OutboundMessage:
-    require_supervisor(user)
-    row = session.get(OutboundMessage, outbound_id)
-    if row is None:
-        raise NotFound("no such message")
-    if user.org_id is not None:
-        report = session.get(Report, row.report_id) if row.report_id else None
-        if report is None or report.org_id != user.org_id:
-            raise NotFound("no such message")
-    status = row.status
-    row = outbox.retry_now(session, outbound_id)
-    record(session, actor=user.email, action="outbox.retry", object_type="outbound", object_id=row.id,
-           detail={"before": {"status": status}, "after": {"status": row.status}})
-    return row
-
-
-def agent_link_code(session: Session, *, user: Principal) -> str:
-    """A one-time code linking an outreach worker's Telegram to the user's organisation."""
-    require_supervisor(user)
-    if user.org_id is None:
-        raise InvalidInput("link codes belong to an organisation; sign in as its supervisor or administrator")
-    code = create_agent_link_code(session, org_id=user.org_id, user_id=user.id)  # type: ignore[arg-type]
-    # The code itself is never written to the audit log.
-    record(session, actor=user.email, action="agent.link_code", object_type="org", object_id=user.org_id)
-    return code

@@ -26,25 +26,15 @@ from service.supervision import service as sup
 from service.supervision import replies
 from service.supervision import tags as tagging
 from service.kit import segments
-from service.kit.render import attempt, csrf_valid, page
+from service.kit.render import Csrf, attempt, check_csrf, need_role, need_user, page
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=128)]
 Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 UNASSIGNED = "unassigned"
 
 
-def _check_csrf(request: Request, token: str | None) -> None:
-    if not csrf_valid(request, token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
-
-
 def _supervisor(user: Principal | None) -> Principal:
-    if user is None:
-        raise HTTPException(401, "sign in first")
-    if user.role not in sup.SUPERVISING:
-        raise HTTPException(403, "supervisors and administrators only")
-    return user
+    return need_role(user, sup.SUPERVISING, "supervisors and administrators only")
 
 
 def _org_param(request: Request) -> int | None:
@@ -104,7 +94,7 @@ def bulk_action(holder: Annotated[str, Path(max_length=12)], request: Request, s
                 user_id: Annotated[str, Form(max_length=12)] = "", into: Annotated[str, Form(max_length=12)] = "",
                 tag: Annotated[str, Form(max_length=200)] = "", csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     return attempt(session, lambda: sup.bulk(
         session, user=user, report_ids=case, action=action, assignee_id=int(user_id) if user_id.isdigit() else None,
         into_id=int(into.lstrip("#")) if into.lstrip("#").isdigit() else None, tag=tag),
@@ -116,7 +106,7 @@ def bulk_action(holder: Annotated[str, Path(max_length=12)], request: Request, s
 def reassign_all(holder: Annotated[str, Path(max_length=12)], request: Request, session: SessionDep, user: WebUser,
                  user_id: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
 
     def move() -> sup.BulkResult:
         org = sup.workload_org(session, user, _org_param(request))
@@ -145,8 +135,8 @@ def queue_bulk(request: Request, session: SessionDep, user: WebUser,
                csrf_token: Csrf = "") -> Response:
     """The queue's bulk form: assign, put back, tag or close as duplicate the chosen cases, each through
     the one-case action; the answer says how many were done and why the others were skipped."""
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
+    user = need_user(user)
+    check_csrf(request, csrf_token)
     chosen = action if action in sup.BULK_ACTIONS else ""
 
     def show(outcome: sup.BulkResult) -> Response:
@@ -293,7 +283,7 @@ def body_create(request: Request, session: SessionDep, user: WebUser, slug: Anno
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
                 places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
     user = _creator(user)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     return _save(request, session, user, create=True, slug=slug, fields=_body_fields(
         name_en, name_km, level, language, network, categories, deadline_hours, email, webhook_url, sms, clear_sms,
         places))
@@ -307,7 +297,7 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
                 places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
     user = _changer(user, session, slug)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     if _body_id(session, slug) is None:
         return page(request, "error.html", 404, message="No such grievance body.")
     return _save(request, session, user, create=False, slug=slug, fields=_body_fields(
@@ -317,7 +307,7 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
 
 def _body_action(request: Request, session: Session, user: Principal | None, slug: str, csrf_token: str, fn: Any) -> Response:
     user = _changer(user, session, slug)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
 
     def refused(exc: Exception, code: int) -> Response:
         if code == 404:
@@ -370,12 +360,6 @@ def after_body_action(slug: Slug) -> Response:
 
 # -- tags on a case (anyone who may see the case) and the cases of a tag -------------------------------
 
-def _need_user(user: Principal | None) -> Principal:
-    if user is None:
-        raise HTTPException(401, "sign in first")
-    return user
-
-
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -411,8 +395,8 @@ def _filters_page(request: Request, session: Session, user: Principal, *, save: 
 def filter_save(request: Request, session: SessionDep, user: WebUser, name: Annotated[str, Form(max_length=200)],
                 query: Annotated[str, Form(max_length=1000)], shared: Annotated[str, Form(max_length=1)] = "",
                 csrf_token: Csrf = "") -> Response:
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
+    user = need_user(user)
+    check_csrf(request, csrf_token)
     return attempt(session, lambda: tagging.save_filter(session, user=user, name=name, query=query, shared=shared == "1"),
                    done=lambda _: RedirectResponse("/filters?done=1", status_code=303),
                    failed=lambda exc, code: _filters_page(request, session, user, save=query, error=str(exc),
@@ -422,8 +406,8 @@ def filter_save(request: Request, session: SessionDep, user: WebUser, name: Anno
 @router.post("/filters/{filter_id}/delete")
 def filter_delete(filter_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                   csrf_token: Csrf = "") -> Response:
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
+    user = need_user(user)
+    check_csrf(request, csrf_token)
     return attempt(session, lambda: tagging.delete_filter(session, user=user, filter_id=filter_id),
                    done=lambda _: RedirectResponse("/filters?done=1", status_code=303),
                    failed=lambda exc, code: _filters_page(request, session, user, error=str(exc), status_code=code),
@@ -463,7 +447,7 @@ def reply_save(request: Request, session: SessionDep, user: WebUser, name: Annot
                text_en: ReplyText = "", text_km: ReplyText = "", text_pt: ReplyText = "",
                template_id: Annotated[str, Form(max_length=12)] = "", csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     texts = {"km": text_km, "en": text_en, "pt": text_pt}
     form = {"id": template_id, "name": name, **{f"text_{k}": v for k, v in texts.items()}}
     return attempt(session, lambda: replies.save(session, user=user, name=name, texts=texts,
@@ -477,7 +461,7 @@ def reply_save(request: Request, session: SessionDep, user: WebUser, name: Annot
 def reply_deactivate(template_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                      csrf_token: Csrf = "") -> Response:
     user = _supervisor(user)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     return attempt(session, lambda: replies.deactivate(session, user=user, template_id=template_id),
                    done=lambda _: RedirectResponse("/supervise/replies?done=1", status_code=303),
                    failed=lambda exc, code: _replies_page(request, session, user, error=str(exc), status_code=code),
@@ -490,7 +474,7 @@ def reply_segments(request: Request, user: WebUser, lang: Annotated[str, Form(ma
                    csrf_token: Csrf = "") -> Response:
     """The live SMS length under one language's text box (changes nothing)."""
     _supervisor(user)
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     lang = lang if lang in replies.LANGS else "en"
     text = {"km": text_km, "en": text_en, "pt": text_pt}[lang]
     return page(request, "_reply_segments.html", code=lang, count=segments.count(text), chars=len(text))

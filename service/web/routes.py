@@ -1,4 +1,8 @@
-"""The web review queue: sign-in, the queue, a case, the public status page, the audit log.
+"""The web review queue: the queue, a case and its actions, the public status page.
+
+Each domain's own pages are in its package (`pages.py`: sign-in and accounts in service/auth, the
+audit log in service/audit, dead letters and the development outbox in service/outbox, outreach
+workers' link codes in service/agents); service/web/setup.py wires them all.
 
 Server-rendered (Jinja2) with htmx for the self-refreshing list. Every form carries a CSRF
 token tied to the session; nothing changes state on GET.
@@ -13,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import Engine
@@ -21,43 +25,31 @@ from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
 from service.analytics.escalations import LEVEL_LABELS
-from service.audit.models import AuditEvent
-from service.audit.service import record, verify
 from service.auth import service as auth
 from service.auth.deps import SessionDep, WebUser
-from service.auth.routes import client_key, throttled
 from service.db import read_only_options
 from service.kit import ratelimit
 from service.intake.texts import STATUS_LABELS
 from service.kit import cache, receipts, segments, zones
 from service.kit.clock import as_utc
 from service.kit.errors import DomainError, InvalidInput
-from service.kit.i18n import LANGUAGES
-from service.orgs.models import Organisation, User
+from service.orgs.models import SUPERVISING, Organisation, User
 from service.places.models import Place
 from service.queue import actions, handling, reasons
 from service.queue import service as queue
 from service.queue.routes import EngineDep, evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
+from service.reports.service import find_by_code
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
-from service.kit.render import (attempt, cached_fragment, csrf_valid, env, fragment, language, page, set_cookie,
-                                 time_zone, translator)
-from service.kit.websession import COOKIE, LANG_COOKIE
+from service.kit.render import (Csrf, attempt, cached_fragment, check_csrf, env, fragment, language, need_user,
+                                 page, redirect, time_zone, translator)
+from service.kit.websession import COOKIE
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ALL_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
                 "duplicate", "withdrawn", "rejected")
-
-
-def _check_csrf(request: Request, token: str | None) -> None:
-    if not csrf_valid(request, token):
-        raise HTTPException(403, "the form expired or did not come from this site; reload the page")
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _filters(request: Request) -> queue.Filters:
@@ -80,7 +72,7 @@ def _filters(request: Request) -> queue.Filters:
         tag=queue.filter_tag(qp.get("tag")))
 
 
-# -- signing in and out -------------------------------------------------------------------------
+# -- the queue ---------------------------------------------------------------------------------
 
 QueueFilters = Annotated[queue.Filters, Depends(_filters)]
 
@@ -169,7 +161,7 @@ def _bulk_members(session: Session, caller: Any) -> list[tuple[int, str]]:
     members, a handler only themself (the one-case rule, service/queue/actions.py `assign`)."""
     if caller.org_id is None:
         return []
-    if caller.role not in handling.SUPERVISING:
+    if caller.role not in SUPERVISING:
         return [(caller.id, caller.email)]
     return [(uid, email) for uid, email in session.exec(
         select(User.id, User.email).where(User.org_id == caller.org_id, col(User.is_active).is_(True))
@@ -269,7 +261,7 @@ def _counts(engine: Engine, request: Request, filters: queue.Filters) -> Respons
     with Session(engine, expire_on_commit=False) as session:
         caller = _read_caller(session, engine, request)
         if caller is None:
-            return _signed_out(request) or _redirect("/")
+            return _signed_out(request) or redirect("/")
         counts, partial = _count(session, caller, filters)
         args = _list_args(request)
         response = page(request, "_quick.html", counts=counts, partial=partial, cap=queue.COUNT_CAP, quick=_quick_links(args),
@@ -278,86 +270,12 @@ def _counts(engine: Engine, request: Request, filters: queue.Filters) -> Respons
     return response
 
 
-@router.post("/login")
-def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_length=254)],
-          password: Annotated[str, Form(max_length=1024)], csrf_token: Annotated[str, Form(max_length=128)] = "",
-          totp: Annotated[str, Form(max_length=12)] = "") -> Response:
-    _check_csrf(request, csrf_token)
-    if throttled(session, request):
-        return page(request, "login.html", 429, error="Too many failed sign-ins. Wait 15 minutes.", email=email)
-    try:
-        user = auth.authenticate(session, email=email, password=password, totp=totp or None,
-                                 device=request.cookies.get(auth.DEVICE_COOKIE))
-    except auth.SecondFactorRequired:
-        return page(request, "login.html", 401, error="Enter the 6-digit code from your authenticator app.",
-                    email=email, need_totp=True)
-    except auth.Throttled as exc:
-        ratelimit.hit(session, client_key(request))
-        session.commit()
-        response = page(request, "login.html", 429, email=email,
-                        error="Too many failed sign-ins for this email. Wait a few minutes and try again, "
-                              "or sign in from a device you have used before.")
-        response.headers["Retry-After"] = str(int(exc.wait.total_seconds()) + 1)
-        return response
-    except auth.AuthError:
-        ratelimit.hit(session, client_key(request))
-        session.commit()
-        return page(request, "login.html", 401, error="Wrong email or password.", email=email)
-    # A new token at every sign-in: a token planted before sign-in is worth nothing after it.
-    issued = auth.start_session(session, user=Principal.of(user), kind="web", replaces=request.cookies.get(COOKIE))
-    record(session, actor=user.email, action="auth.login", object_type="user", object_id=user.id)
-    session.commit()
-    response = _redirect("/")
-    set_cookie(response, COOKIE, issued.token)
-    if not auth.known_device(request.cookies.get(auth.DEVICE_COOKIE), user.email):
-        # this browser is known for this email from now: a stranger's guesses never make it wait
-        set_cookie(response, auth.DEVICE_COOKIE, auth.device_token(user.email), max_age=auth.DEVICE_MAX_AGE)
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, session: SessionDep, user: WebUser,
-           csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
-    if user is not None:
-        _check_csrf(request, csrf_token)
-        auth.end_session(session, token=request.cookies[COOKIE])
-        record(session, actor=user.email, action="auth.logout", object_type="user", object_id=user.id)
-        session.commit()
-    response = _redirect("/")
-    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
-    return response
-
-
-@router.post("/lang")
-def set_language(request: Request, session: SessionDep, user: WebUser, lang: Annotated[str, Form(max_length=4)],
-                 csrf_token: Annotated[str, Form(max_length=128)] = "",
-                 next: Annotated[str, Form(max_length=500)] = "/") -> Response:
-    _check_csrf(request, csrf_token)
-    # Only a path on this site: not //host, not /\\host (browsers read both as another host).
-    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
-    response = _redirect(target)
-    if lang in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax")
-        row = session.get(User, user.id) if user is not None else None
-        if row is not None and row.language != lang:  # the user's language: their alert emails use it
-            row.language = lang
-            session.add(row)
-            session.commit()
-    return response
-
-
 # -- a case -----------------------------------------------------------------------------------
-
-def _need_user(user: Principal | None) -> Principal:
-    if user is None:
-        raise HTTPException(401, "sign in first")
-    return user
-
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(case_id: CaseId, request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
-        return _redirect("/")
+        return redirect("/")
     return _render_case(request, session, user, case_id)
 
 
@@ -397,10 +315,10 @@ def _render_case(request: Request, session: Session, user: Principal, case_id: C
 
 def _act(request: Request, session: Session, user: Principal | None, case_id: CaseId, csrf_token: str,
          fn: Any) -> Response:
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
+    user = need_user(user)
+    check_csrf(request, csrf_token)
     return attempt(session, lambda: fn(user, queue.get_case(session, user=user, report_id=case_id)),
-                   done=lambda _: _redirect(f"/cases/{case_id}#timeline"),
+                   done=lambda _: redirect(f"/cases/{case_id}#timeline"),
                    failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=409))
 
 
@@ -411,9 +329,6 @@ def case_refused(request: Request, session: Session, user: Principal, case_id: i
     if code == 404:
         return page(request, "error.html", 404, message="No such case.")
     return _render_case(request, session, user, case_id, error=str(exc), status_code=status_code)
-
-
-Csrf = Annotated[str, Form(max_length=128)]
 
 
 @router.post("/cases/{case_id}/claim")
@@ -486,8 +401,8 @@ def web_reply(case_id: CaseId, request: Request, session: SessionDep, user: WebU
 def web_reply_segments(request: Request, user: WebUser, text: Annotated[str, Form(max_length=640)] = "",
                        csrf_token: Csrf = "") -> Response:
     """The live SMS segment count under the free-text reply box (changes nothing)."""
-    _need_user(user)
-    _check_csrf(request, csrf_token)
+    need_user(user)
+    check_csrf(request, csrf_token)
     count = segments.count(text)
     return page(request, "_segments.html", count=count, chars=len(text))
 
@@ -500,7 +415,7 @@ def web_escalate_confirm(case_id: CaseId, request: Request, session: SessionDep,
     """Before escalating: where the case would go (body, rung, deadline, rungs passed over); the
     handler confirms with a POST from this page. A plain link and form: works without JavaScript."""
     if user is None:
-        return _redirect("/")
+        return redirect("/")
     try:
         report = queue.get_case(session, user=user, report_id=case_id)
     except DomainError:
@@ -532,7 +447,7 @@ def web_reroute(case_id: CaseId, request: Request, session: SessionDep, user: We
         try:  # rerouted to another organisation: the case has left this user's queue
             queue.get_case(session, user=user, report_id=case_id)  # type: ignore[arg-type]
         except DomainError:
-            return _redirect("/?rerouted=1")
+            return redirect("/?rerouted=1")
     return response
 
 
@@ -540,7 +455,7 @@ def web_reroute(case_id: CaseId, request: Request, session: SessionDep, user: We
 def web_evidence(case_id: CaseId, evidence_id: CaseId, request: Request, session: SessionDep,
                  user: WebUser) -> Response:
     """An evidence file of the case, decrypted, never cached; the view is audited."""
-    user = _need_user(user)
+    user = need_user(user)
     try:
         report = queue.get_case(session, user=user, report_id=case_id)
         data, mime = handling.open_evidence(session, user=user, report=report, evidence_id=evidence_id, via="web",
@@ -552,16 +467,14 @@ def web_evidence(case_id: CaseId, evidence_id: CaseId, request: Request, session
     return evidence_response(data, mime)
 
 
-# -- the public status page -------------------------------------------------------------------
-
 FAVICON = FilePath(__file__).parent / "static" / "favicon.ico"
 
 
 # -- tags on a case: the case page's own actions (service/supervision/tags.py keeps the rules) ---------
 
 def _tag_action(request: Request, session: Session, user: Principal | None, case_id: int, csrf_token: str, fn: Any) -> Response:
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
+    user = need_user(user)
+    check_csrf(request, csrf_token)
     return attempt(session, lambda: fn(user, queue.get_case(session, user=user, report_id=case_id)),
                    done=lambda _: RedirectResponse(f"/cases/{case_id}#tags", status_code=303),
                    failed=lambda exc, code: case_refused(request, session, user, case_id, exc, code, status_code=422))
@@ -587,6 +500,8 @@ def favicon() -> Response:
     return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
+# -- the public status page -------------------------------------------------------------------
+
 @router.get("/status", response_class=HTMLResponse)
 def status_form(request: Request) -> Response:
     return page(request, "status.html")
@@ -596,7 +511,7 @@ def status_form(request: Request) -> Response:
 def status_lookup(request: Request, session: SessionDep, code: Annotated[str, Form(max_length=40)] = "",
                   csrf_token: Csrf = "") -> Response:
     """Receipt code → public status label; failed guesses are limited like the SMS STATUS keyword."""
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     settings = request.app.state.settings
     bucket = f"lookup-fail:web:{request.client.host if request.client else 'unknown'}"
     if ratelimit.count(session, bucket, timedelta(hours=1)) >= settings.lookups_per_sender_hour or \
@@ -605,8 +520,6 @@ def status_lookup(request: Request, session: SessionDep, code: Annotated[str, Fo
     parsed = receipts.parse(code)
     if parsed is None:
         return page(request, "status.html", 422, error="Send STATUS and your receipt code, for example STATUS 7K3M-9QXZ.")
-    from service.reports.service import find_by_code
-
     report = find_by_code(session, parsed)
     if report is None:
         ratelimit.hit(session, bucket)
@@ -622,259 +535,3 @@ def _report_day(session: Session, at: datetime, org_id: int | None) -> str:
     """A date for the reporter: in the zone of the organisation handling the report (else the platform's)."""
     org = session.get(Organisation, org_id) if org_id else None
     return zones.show(as_utc(at), zones.name_for(None, org), "%Y-%m-%d")
-
-
-# -- administration ---------------------------------------------------------------------------
-
-def _admin(user: Principal | None) -> Principal:
-    user = _need_user(user)
-    if user.role != "admin":
-        raise HTTPException(403, "administrators only")
-    return user
-
-
-@router.get("/admin/audit", response_class=HTMLResponse)
-def audit_page(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """The audit log, newest first, filterable by actor, action, case and date (platform admins see all;
-    an organisation's admin sees the entries of its own users)."""
-    if user is None:
-        return _redirect("/")
-    _admin(user)
-    qp = {k: v.replace("\x00", "") for k, v in request.query_params.items()}
-    stmt = select(AuditEvent)
-    if user.org_id is not None:
-        emails = session.exec(select(User.email).where(User.org_id == user.org_id)).all()
-        stmt = stmt.where(col(AuditEvent.actor).in_(emails))
-    if qp.get("actor"):
-        stmt = stmt.where(col(AuditEvent.actor) == qp["actor"].strip().lower())
-    if qp.get("action"):
-        stmt = stmt.where(col(AuditEvent.action) == qp["action"].strip())
-    if qp.get("case", "").isdigit() and len(qp["case"]) <= 10:
-        stmt = stmt.where(AuditEvent.object_type == "report", AuditEvent.object_id == qp["case"])
-    for name, op in (("since", "ge"), ("until", "lt")):
-        try:
-            day = datetime.fromisoformat(qp[name]) if qp.get(name) else None
-        except ValueError:
-            day = None
-        if day is not None:
-            column = col(AuditEvent.at)
-            stmt = stmt.where(column >= as_utc(day) if op == "ge" else column < as_utc(day) + timedelta(days=1))
-    before = qp.get("before", "")
-    if before.isdigit() and int(before) < 2**31:
-        stmt = stmt.where(col(AuditEvent.id) < int(before))
-    rows = list(session.exec(stmt.order_by(col(AuditEvent.id).desc()).limit(100)).all())
-    intact, bad = verify(session) if user.org_id is None else (None, None)
-    args = {k: v for k, v in qp.items() if k != "before" and v}
-    return page(request, "audit.html", rows=rows, args=args, query=urlencode(args), intact=intact, bad=bad,
-                next_before=rows[-1].id if len(rows) == 100 else None)
-
-
-@router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, session: SessionDep, user: WebUser) -> Response:
-    if user is None:
-        return _redirect("/")
-    _admin(user)
-    stmt = select(User).order_by(col(User.email))
-    if user.org_id is not None:
-        stmt = stmt.where(User.org_id == user.org_id)
-    orgs = {o.id: o.slug for o in session.exec(select(Organisation)).all()}
-    return page(request, "users.html", users=session.exec(stmt).all(), orgs=orgs, done=request.query_params.get("done"))
-
-
-@router.post("/admin/users/{user_id}/password")
-def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep, user: WebUser,
-                   password: Annotated[str, Form(max_length=1024)], csrf_token: Csrf = "") -> Response:
-    admin = _admin(user)
-    _check_csrf(request, csrf_token)
-    try:
-        target = auth.reset_password(session, actor=admin, user_id=user_id, password=password)
-    except auth.NotAllowed:
-        raise HTTPException(403, "you cannot reset this user's password") from None
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "error.html", 422, message=str(exc))
-    record(session, actor=admin.email, action="user.password_reset", object_type="user", object_id=target.id)
-    session.commit()
-    return _redirect("/admin/users?done=1")
-
-
-@router.get("/account", response_class=HTMLResponse)
-def account(request: Request, session: SessionDep, user: WebUser) -> Response:
-    if user is None:
-        return _redirect("/")
-    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),
-                password_done=request.query_params.get("done") == "password", **_zone_choice(session, user))
-
-
-@router.post("/account/password", response_class=HTMLResponse)
-def change_password(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
-                    current: Annotated[str, Form(max_length=1024)] = "",
-                    password: Annotated[str, Form(max_length=1024)] = "") -> Response:
-    """A new password, with the current one; every other session of the user ends."""
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
-    totp_on = auth.totp_enabled(session, user_id=user.id)
-    try:
-        auth.change_password(session, user=user, current=current, password=password)
-    except auth.NotAllowed as exc:
-        return page(request, "account.html", 403, totp_on=totp_on, password_error=str(exc))
-    except DomainError as exc:
-        return page(request, "account.html", 422, totp_on=totp_on, password_error=str(exc))
-    auth.end_all_sessions(session, user_id=user.id)
-    issued = auth.start_session(session, user=user, kind="web")
-    record(session, actor=user.email, action="user.password_changed", object_type="user", object_id=user.id)
-    session.commit()
-    response = _redirect("/account?done=password")
-    set_cookie(response, COOKIE, issued.token)
-    return response
-
-
-def _zone_choice(session: Session, user: Principal) -> dict[str, Any]:
-    """The account page's time-zone form: the user's own zone (or none), their organisation's, the list."""
-    org = session.get(Organisation, user.org_id) if user.org_id else None
-    row = session.get(User, user.id)
-    return {"zone_own": (row.time_zone if row else None) or "", "zone_org": zones.name_for(None, org), "zone_names": zones.all_names()}
-
-
-@router.post("/account/time-zone", response_class=HTMLResponse)
-def account_time_zone(request: Request, session: SessionDep, user: WebUser,
-                      time_zone: Annotated[str, Form(max_length=64)] = "", csrf_token: Csrf = "") -> Response:
-    """The user's own time zone ("" goes back to the organisation's). Stored times stay UTC."""
-    from service.orgs.service import set_user_time_zone
-
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
-    try:
-        row = set_user_time_zone(session, user=session.get(User, user.id), time_zone=time_zone.strip() or None)
-    except DomainError:
-        session.rollback()
-        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),
-                    error="Choose a time zone from the list.", **_zone_choice(session, user))
-    record(session, actor=user.email, action="user.time_zone", object_type="user", object_id=user.id,
-           detail={"time_zone": row.time_zone})
-    session.commit()
-    return _redirect("/account?zone=saved")
-
-
-@router.post("/account/totp", response_class=HTMLResponse)
-def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
-               action: Annotated[str, Form(max_length=8)] = "", password: Annotated[str, Form(max_length=1024)] = "",
-               code: Annotated[str, Form(max_length=12)] = "") -> Response:
-    """Two-step sign-in: `begin` (a new key; password, and the current code if one is on), `new` (the
-    same, replacing an enabled key), `confirm` (the new key's first code), `off` (password and code)."""
-    user = _need_user(user)
-    _check_csrf(request, csrf_token)
-    was_on = auth.totp_enabled(session, user_id=user.id)
-    try:
-        if action in ("begin", "new", "off"):
-            try:
-                auth.reauthenticate(session, user=user, password=password, code=code or None)
-            except auth.NotAllowed as exc:
-                session.commit()  # a code spent on a refused attempt stays spent
-                return page(request, "account.html", 403, totp_on=was_on, error=str(exc))
-            if action == "off":
-                auth.totp_disable(session, user=user)
-                record(session, actor=user.email, action="user.totp_disabled", object_type="user", object_id=user.id)
-                session.commit()
-                return page(request, "account.html", totp_on=False)
-            uri = auth.totp_begin(session, user=user)
-            session.commit()
-            return page(request, "account.html", totp_on=was_on, uri=uri)
-        if action != "confirm" or not code:
-            return page(request, "account.html", 403, totp_on=was_on,
-                        error="enter your password to change two-step sign-in")
-        auth.totp_confirm(session, user=user, code=code)
-    except auth.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from None
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "account.html", 422, totp_on=was_on, uri=None, error=str(exc))
-    record(session, actor=user.email, action="user.totp_enabled", object_type="user", object_id=user.id)
-    session.commit()
-    return page(request, "account.html", totp_on=True)
-
-
-# -- supervisors and admins: dead letters, the routing simulator, outreach worker link codes ------
-
-def _supervisor(user: Principal | None) -> Principal:
-    user = _need_user(user)
-    if user.role not in handling.SUPERVISING:
-        raise HTTPException(403, "supervisors and administrators only")
-    return user
-
-
-@router.get("/admin/dead-letters", response_class=HTMLResponse)
-def dead_letters_page(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """Messages the outbox gave up on (never their address or text), with "retry now"."""
-    if user is None:
-        return _redirect("/")
-    user = _supervisor(user)
-    rows = handling.dead_letters(session, user=user)
-    return page(request, "dead_letters.html", rows=rows, errors={r.id: handling.safe_error(r) for r in rows},
-                done=request.query_params.get("done"))
-
-
-@router.post("/admin/dead-letters/{outbound_id}/retry")
-def dead_letter_retry(outbound_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep,
-                      user: WebUser, csrf_token: Csrf = "") -> Response:
-    user = _supervisor(user)
-    _check_csrf(request, csrf_token)
-    try:
-        handling.retry_dead_letter(session, user=user, outbound_id=outbound_id)
-    except queue.NotFound:
-        session.rollback()
-        return page(request, "error.html", 404, message="No such message.")
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "error.html", 409, message=str(exc))
-    session.commit()
-    return _redirect("/admin/dead-letters?done=1")
-
-
-@router.get("/admin/agents", response_class=HTMLResponse)
-def agents_page(request: Request, user: WebUser) -> Response:
-    if user is None:
-        return _redirect("/")
-    _supervisor(user)
-    return page(request, "agents.html")
-
-
-@router.post("/admin/agents/link-code", response_class=HTMLResponse)
-def agent_link_code(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "") -> Response:
-    """A one-time code for an outreach worker to send to the bot; shown once, stored only hashed."""
-    user = _supervisor(user)
-    _check_csrf(request, csrf_token)
-    try:
-        code = handling.agent_link_code(session, user=user)
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "agents.html", 422, error=str(exc))
-    session.commit()
-    bot = (request.app.state.settings.telegram_bot_username or "").lstrip("@")
-    link = f"https://t.me/{bot}?start={code.replace('-', '')}" if bot else None
-    return page(request, "agents.html", code=code, link=link,
-                hours=request.app.state.settings.agent_link_hours)
-
-
-# -- development outbox (development only: service/outbox/devoutbox.py) --------------------------
-
-@router.get("/dev/outbox", response_class=HTMLResponse)
-def dev_outbox_page(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """Messages the development outbox caught instead of sending them, newest first (admins only).
-    Not there at all (404) unless the development outbox is on; never in production."""
-    from service.outbox import devoutbox
-
-    if not request.app.state.settings.dev_outbox_on:
-        raise HTTPException(404, "not found")
-    if user is None:
-        return _redirect("/")
-    admin = _admin(user)
-    rows = devoutbox.newest(session)
-    if admin.org_id is not None:  # an organisation's admin: messages about its own cases
-        from service.reports.models import Report
-
-        ids = {r["report_id"] for r in rows if r["report_id"]}
-        own = set(session.exec(select(Report.id).where(col(Report.id).in_(ids),
-                                                       Report.org_id == admin.org_id)).all()) if ids else set()
-        rows = [r for r in rows if r["report_id"] in own]
-    return page(request, "dev_outbox.html", rows=rows)

@@ -1,15 +1,20 @@
-"""Wire the review queue (web app, JSON API, sign-in) into the FastAPI app."""
+"""Wire the review queue (web app, JSON API, sign-in) and the domains' own pages into the FastAPI app."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from service.agents.pages import router as agents_pages
+from service.audit.pages import router as audit_pages
+from service.auth.deps import web_user
+from service.auth.pages import router as auth_pages
 from service.auth.routes import router as auth_router
 from service.kit.render import CSP
+from service.outbox.pages import router as outbox_pages
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
 from service.supervision.routes import router as supervision_router
@@ -33,6 +38,12 @@ def install_review(app: FastAPI) -> None:
     app.include_router(cases_router)
     app.include_router(supervision_api)
     app.include_router(web_router)
+    app.include_router(auth_pages)
+    # The audit package sits below auth (sign-in writes to its log): its page gets the signed-in
+    # user from this dependency (request.state.user) instead of importing it.
+    app.include_router(audit_pages, dependencies=[Depends(web_user)])
+    app.include_router(outbox_pages)
+    app.include_router(agents_pages)
     app.include_router(supervision_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
