@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from service.intake.vault import store_contact
 from service.kit.clock import now
 from service.places.models import Place
+from service.queue.service import ListRow
 from service.reports.models import Report
 from service.reports.service import create_report, find_or_create_reporter
 
@@ -67,3 +68,15 @@ def two_places(session: Session) -> tuple[int, int]:
     rows = session.exec(select(Place).where(Place.kind == "health_centre").order_by(Place.id).limit(2)).all()
     assert len(rows) == 2, "places data not loaded"
     return rows[0].id, rows[1].id  # type: ignore[return-value]
+
+
+def list_row(at: datetime, **changes: Any) -> ListRow:
+    """One row of the queue's list as the queue's query returns it (for rendering tests): a case
+    received two days before `at`, due three days after it; any field can be changed."""
+    values: dict[str, Any] = dict(
+        id=1, status="received", category="stigma_discrimination", urgency="normal", channel="sms",
+        population=None, language="en", place_id=7, narrative_masked="story", created_at=at - timedelta(days=2),
+        updated_at=at - timedelta(days=1), due_at=at + timedelta(days=3), assigned_user_id=None, cluster_id=None,
+        org_id=1)
+    values.update(changes)
+    return ListRow(**values)

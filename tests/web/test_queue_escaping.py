@@ -21,6 +21,7 @@ from service.places.models import Place
 from service.queue.service import ListRow, QueueRows
 from service.queue.models import CaseTag
 from service.web import routes
+from tests.support.factories import list_row
 from tests.support.review import PASSWORD, make_report, sign_in
 
 HOSTILE = (
@@ -105,12 +106,7 @@ def story_cut(text: str) -> str:
 
 
 def row(**changes: object) -> ListRow:
-    values = dict(id=1, status="received", category="stigma_discrimination", urgency="normal", channel="sms",
-                  population=None, language="en", place_id=7, narrative_masked="story",
-                  created_at=AT - timedelta(days=2), updated_at=AT - timedelta(days=1),
-                  due_at=AT + timedelta(days=3), assigned_user_id=None, cluster_id=None, org_id=1)
-    values.update(changes)
-    return ListRow(**values)
+    return list_row(AT, **changes)
 
 
 # Every kind of row the queue shows: id -> (changes, undelivered, tagged)

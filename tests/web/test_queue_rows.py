@@ -14,18 +14,15 @@ import pytest
 from service.kit import cache
 from service.queue.service import ListRow, QueueRows
 from service.web import routes
+from tests.support.factories import list_row
 
 AT = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
 NAMES = {7: ("Battambang", "បាត់ដំបង")}
 
 
 def row(**changes: object) -> ListRow:
-    values = dict(id=41, status="received", category="stigma_discrimination", urgency="urgent", channel="sms",
-                  population=None, language="en", place_id=7, narrative_masked="The nurse shouted at me",
-                  created_at=AT - timedelta(days=2), updated_at=AT - timedelta(days=1),
-                  due_at=AT + timedelta(hours=3), assigned_user_id=None, cluster_id=None, org_id=1)
-    values.update(changes)
-    return ListRow(**values)
+    return list_row(AT, **{"id": 41, "urgency": "urgent", "narrative_masked": "The nurse shouted at me",
+                           "due_at": AT + timedelta(hours=3), **changes})
 
 
 def html(*rows: ListRow, at: datetime = AT, lang: str = "en", names: dict | None = None, tz: str = "UTC") -> str:
