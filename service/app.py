@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
         if gc_tuning:
             tune_gc()
         app.state.writer.start()
-        if app.state.telegram is not None:  # Telegram bot (issue 3): process stored updates
+        if app.state.telegram is not None:  # Telegram bot: process stored updates
             await app.state.telegram.start()
         try:
             yield
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
     lanes = settings.writer_lanes or (1 if app.state.engine.dialect.name == "sqlite" else 4)
     app.state.writer = Writer(app.state.engine, lanes=lanes)
     app.state.spool = Spool(settings.spool_dir)
-    # Telegram bot (issue 3): only when a token is configured.
+    # Telegram bot: only when a token is configured.
     app.state.telegram = None
     if settings.telegram_bot_token:
         app.state.telegram = TelegramBot(settings, app.state.writer)
@@ -100,14 +100,14 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
 
     app.include_router(ops_router)
     app.include_router(sms_router)
-    # escalation (issue 6): bodies' response pages and API
+    # escalation: bodies' response pages and API
     app.include_router(escalation_router)
     app.include_router(telegram_router)
-    # Review queue (issue 5): web app at /, JSON API at /api/v1, sign-in.
+    # Review queue: web app at /, JSON API at /api/v1, sign-in.
     install_review(app)
-    # Routing rules, edited by platform administrators (issue 6).
+    # Routing rules, edited by platform administrators.
     app.include_router(rules_router)
-    app.include_router(analytics_router)  # analytics (issue 7)
+    app.include_router(analytics_router)  # analytics
     app.include_router(casefile_router)  # the printable case file for a referral
     # The fast lane, added last so it is the outermost middleware: its table is FAST_LANE, what it
     # skips is declared in service/ops/fastlane.py (tests/sms/test_fast_lane.py checks both).

@@ -155,7 +155,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- escalation (issue 6): routing, bodies, purge, outbox dead letters ------------------------------
+# -- escalation: routing, bodies, purge, outbox dead letters ------------------------------
 def cmd_routing_simulate(args: argparse.Namespace) -> int:
     import json
 
@@ -318,7 +318,7 @@ def _add_escalation_commands(sub: argparse._SubParsersAction) -> None:  # type: 
     retry.set_defaults(func=cmd_outbox)
 
 
-# --- Telegram (issue 3) ---
+# --- Telegram ---
 def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -337,7 +337,7 @@ def cmd_telegram_poll(_args: argparse.Namespace) -> int:
     _setup_logging()
     asyncio.run(poll(get_settings()))
     return 0
-# --- triage (issue 4) -------------------------------------------------------
+# --- triage -------------------------------------------------------
 def cmd_triage(args: argparse.Namespace) -> int:
     from service.triage.batch import run
 
@@ -361,7 +361,7 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     print(f"triage model trained on {len(examples)} examples and {len(corrections)} corrections: {path}")
     return 0
 # --- end triage ---------------------------------------------------------------
-# --- analytics (issue 7) ---------------------------------------------------------------------------
+# --- analytics ---------------------------------------------------------------------------
 
 def cmd_dhis2_push(args: argparse.Namespace) -> int:
     import json
@@ -482,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.set_defaults(func=cmd_user_create)
     _add_escalation_commands(sub)
 
-    # --- Telegram (issue 3) ---
+    # --- Telegram ---
     telegram = sub.add_parser("telegram", help="Telegram bot").add_subparsers(dest="telegram_command", required=True)
     set_hook = telegram.add_parser("set-webhook", help="register SAMLENG_PUBLIC_URL/webhooks/telegram with the secret")
     set_hook.add_argument("--url", help="override the webhook URL")
@@ -490,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_hook.set_defaults(func=cmd_telegram_set_webhook)
     telegram.add_parser("poll", help="run the bot by long polling (no public URL needed)").set_defaults(
         func=cmd_telegram_poll)
-    _add_analytics_commands(sub)  # analytics (issue 7)
+    _add_analytics_commands(sub)  # analytics
     return parser
 
 

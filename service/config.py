@@ -64,10 +64,10 @@ class Settings(BaseSettings):
     triage_cluster_window_days: int = Field(14, alias="SAMLENG_TRIAGE_CLUSTER_WINDOW_DAYS", ge=1)
     triage_cluster_similarity: float = Field(0.5, alias="SAMLENG_TRIAGE_CLUSTER_SIMILARITY", gt=0, le=1)
     triage_cluster_systemic_size: int = Field(5, alias="SAMLENG_TRIAGE_CLUSTER_SYSTEMIC_SIZE", ge=2)
-    # Review queue (issue 5): the organisation whose users also see reports not yet routed to any
+    # Review queue: the organisation whose users also see reports not yet routed to any
     # organisation (org_id NULL); empty: only platform administrators see those.
     intake_org: str = Field("", alias="SAMLENG_INTAKE_ORG")
-    # --- analytics (issue 7) ---
+    # --- analytics ---
     # Published counts from 1 to threshold-1 show as "<threshold"; never below 5 (refused at start-up).
     suppression_threshold: int = Field(10, alias="SAMLENG_SUPPRESSION_THRESHOLD", ge=5)
     dhis2_url: str = Field("", alias="SAMLENG_DHIS2_URL")
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field("", alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_base: str = Field("", alias="TELEGRAM_API_BASE")
     smtp_url: str = Field("", alias="SAMLENG_SMTP_URL")
-    # --- Telegram bot and evidence (issue 3) ---
+    # --- Telegram bot and evidence ---
     # Evidence files (photos, PDFs), encrypted with the vault key, one file each.
     evidence_dir: str = Field("var/evidence", alias="SAMLENG_EVIDENCE_DIR")
     evidence_max_bytes: int = Field(10_000_000, alias="SAMLENG_EVIDENCE_MAX_BYTES", ge=10_000, le=20_000_000)
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     # --- wiring: the bot's @username, for the outreach worker's deep link t.me/<bot>?start=<code> ---
     telegram_bot_username: str = Field("", alias="TELEGRAM_BOT_USERNAME", max_length=64)
 
-    # -- escalation, outbox worker and retention (issue 6) -------------------------------------
+    # -- escalation, outbox worker and retention -------------------------------------
     # Sender address of the emails to grievance bodies.
     mail_from: str = Field("samleng@localhost", alias="SAMLENG_MAIL_FROM")
     # A body's response link stays valid this many days after its deadline.

@@ -53,7 +53,7 @@ CASES = [
     ("sms", "They refused my ID Poor card at the referral hospital", ["3", "Battambang", "0"]),
     ("sms", "Thank you to the counsellor at the methadone clinic, very kind", ["5", "0", "0"]),
 ]
-# Review queue (issue 5): which organisation handles each demo case, its urgency, population and
+# Review queue: which organisation handles each demo case, its urgency, population and
 # deadline in hours from now (negative: already overdue). Set once, only while a case is unrouted.
 ROUTING = [
     ("khana-demo", "high", "plhiv", 48), ("khana-demo", "normal", "tb", 72), ("khana-demo", "normal", "msm", 72),
@@ -75,7 +75,7 @@ def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]
     for email, org, role in USERS:
         if session.exec(select(User).where(User.email == email)).first() is None:
             create_user(session, email=email, org_slug=org, role=role, password=DEMO_PASSWORD)
-    # escalation (issue 6): grievance bodies and routing rules from the bundled YAML seeds
+    # escalation: grievance bodies and routing rules from the bundled YAML seeds
     bodies = load_bodies(session)
     rules = load_rules(session)
     settings = get_settings()
@@ -90,9 +90,9 @@ def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]
                                                     address=address, text=text, received_at=at), settings=settings)
             created += int(step == 0 and not reply.duplicate)
     session.flush()
-    _triage_demo_cases(session)  # what the worker does seconds after a report arrives (issue 4)
-    _shape_demo_cases(session)  # urgency, population, deadline (review queue, issue 5)
-    routed = _route_demo_cases(session)  # organisation and ladder by the routing rules (issue 6)
+    _triage_demo_cases(session)  # what the worker does seconds after a report arrives
+    _shape_demo_cases(session)  # urgency, population, deadline (review queue)
+    routed = _route_demo_cases(session)  # organisation and ladder by the routing rules
     past = load_history(session, reports=REPORTS if history is None else history) if history != 0 else 0
     if past:
         refresh(session)  # the dashboards show the history at once, not after the worker's first minute
@@ -107,7 +107,7 @@ def _triage_demo_cases(session: Session) -> None:
 
 
 def _route_demo_cases(session: Session) -> int:
-    """Route demo cases not yet routed (escalation, issue 6)."""
+    """Route demo cases not yet routed (escalation)."""
     routed = 0
     for report in session.exec(select(Report).where(Report.status != "withdrawn")).all():
         if session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first() is None:

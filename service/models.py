@@ -4,7 +4,7 @@ The Telegram adapter's tables (bots/telegram/models.py) are registered by the wi
 service/app.py, service/cli.py, migrations/env.py (the core never imports the channel adapters).
 """
 
-# analytics (issue 7)
+# analytics
 from service.analytics.models import AnalyticsState, ApprovedQuote, ReportRollup  # noqa: F401  (analytics)
 
 from service.audit.models import AuditEvent
@@ -18,13 +18,13 @@ from service.places.models import Place
 import service.queue.models  # noqa: F401,E402  (review-queue indexes on report)
 from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 
-# escalation (issue 6)
+# escalation
 from service.bodies.models import BodyPlace, GrievanceBody  # noqa: E402
 from service.escalation.models import Escalation  # noqa: E402
 from service.intake.pending import PendingQuestion  # noqa: E402
 from service.outbox.models import DevOutboxMessage, WorkerLock  # noqa: E402
 from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
-# --- Telegram bot, evidence, outreach agents (issue 3) ---
+# --- Telegram bot, evidence, outreach agents ---
 from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
@@ -36,7 +36,7 @@ __all__ = [
     "Reporter", "User",
     "BodyPlace", "DevOutboxMessage", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule",
     "WorkerLock",
-    # issue 3
+    # Telegram bot, evidence, outreach agents
     "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate",
     "AuthSession", "UserSecurity",
 ]

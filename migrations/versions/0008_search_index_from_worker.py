@@ -6,7 +6,7 @@ Create Date: 2026-11-23 15:00:00
 
 On SQLite, 0005 kept `report_fts` (FTS5 trigram) up to date with three triggers. The
 INSERT trigger put the trigram tokenizer on the SMS webhook's write path (~0.1-0.2 ms per
-report, issue 2's benchmark). Now:
+report, the intake benchmark). Now:
 
 - `report_fts_state.indexed_upto` is a high-water mark: every report with id <= it is in
   `report_fts`, no report above it is.

@@ -1,8 +1,8 @@
 """HTML pages of the analytics package, as plain rendering functions (session first).
 
 `public_page` is served at /public. `dashboard_page`, `scorecard_page` and
-`quarterly_report_html`/`quarterly_report_pdf` are for supervisors: the review-queue
-issue's login puts them behind routes at merge (see docs/analytics.md).
+`quarterly_report_html`/`quarterly_report_pdf` are for supervisors, served behind the
+review queue's sign-in by service/analytics/web.py (see docs/analytics.md).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ overlap for transactions that committed late), deletes the rows of those days an
 organisation's zone change forgets the rollup (`invalidate`); the next worker pass rebuilds it. Called
 * by the pages before they read (at most once a minute, incremental only: `refresh_if_stale`),
 * by `samleng analytics refresh [--full]` (first build, cron, or after a bulk import),
-* and meant for the worker loop (the lead wires `refresh(session)` into it at merge, every minute).
+* and by the worker (service/analytics/tasks.py: `refresh(session)`, at most once a minute).
 The body metrics (service/analytics/escalations.py) are rolled up the same way, by their
 report's creation day and province: dimensions `esc_body` (escalations per body),
 `esc_deadline` (settled escalations per body: on time / late / void) and `esc_hours` (answered

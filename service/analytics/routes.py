@@ -1,7 +1,7 @@
 """Public analytics HTTP: the transparency page and Open311 GeoReport v2 (no login, suppressed data only).
 
 The supervisor pages (dashboard, scorecards, quarterly PDF, exports) are rendering
-functions in `pages.py`; the review-queue issue's login wraps them at merge.
+functions in `pages.py`, served behind the review queue's sign-in by `web.py`.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ class _Context:
             return getattr(self, f"cmd_{command.name}")(command.argument)
         if self.conversation is not None and self.conversation.step in STEPS:
             return self.answer(self.conversation)
-        if not self.reporter.new:  # escalation (issue 6): an open question (e.g. "resolved?") first
+        if not self.reporter.new:  # escalation: an open question (e.g. "resolved?") first
 
             answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)  # type: ignore[arg-type]
             if answered is not None:
@@ -238,7 +238,7 @@ class _Context:
             triaged is not None and triaged.urgency != "urgent") else None
         report_id, code = reports.insert_report(
             self.session, channel=self.message.channel,
-            # An outreach worker's report never links to anyone: no reporter row (issue 3).
+            # An outreach worker's report never links to anyone: no reporter row.
             reporter_id=None if self.message.assisted else self.reporter.id, narrative=self.text,
             language=self.language, at=self.message.received_at, masked=self.masked_text,
             deferred_until=deferred_until, assisted=self.message.assisted,

@@ -138,7 +138,7 @@ def sms_driver(settings: Settings) -> SmsDriver:
     return ConsoleDriver()
 
 
-# --- Telegram (issue 3) ---
+# --- Telegram ---
 class TelegramDriver:
     """Sends a text to a consented Telegram chat id through the Bot API (python-telegram-bot).
 

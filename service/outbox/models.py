@@ -34,7 +34,7 @@ class OutboundMessage(SQLModel, table=True):
     created_at: datetime = created_at_field()
     sent_at: datetime | None = ts_field()
     delivered_at: datetime | None = ts_field()
-    # -- escalation (issue 6) -----------------------------------------------------------------
+    # -- escalation -----------------------------------------------------------------
     # One key per message, sent as Idempotency-Key / webhook-id / Message-ID, so a resend after a
     # crash between sending and recording is recognised by a receiver that honours it.
     dedupe_key: str | None = Field(default=None, max_length=120, unique=True)

@@ -121,7 +121,7 @@ for _route in ("sms", "whatsapp", "redact", "body_sms"):
     register(_route, _sms)
 
 
-# -- Telegram (issue 3): messages after the live conversation, to a consented chat id ----------
+# -- Telegram: messages after the live conversation, to a consented chat id ----------
 def _telegram(settings: Settings) -> Driver:
     return SmsAdapter(TelegramDriver(settings))
 

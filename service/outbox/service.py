@@ -31,7 +31,7 @@ def enqueue_redaction(session: Session, *, channel: str, message_sid: str) -> Ou
     return row
 
 
-# -- escalation (issue 6) --------------------------------------------------------------------------
+# -- escalation --------------------------------------------------------------------------
 def enqueue_to_body(
     session: Session, *, body_id: int, kind: str, dedupe_key: str, payload: dict, report_id: int | None = None,
 ) -> OutboundMessage | None:

@@ -1,4 +1,4 @@
-"""Escalation, closing, rerouting and evidence for handlers (the review queue's side of issues 3 and 6).
+"""Escalation, closing, rerouting and evidence for handlers (the review queue's side of escalation and evidence).
 
 Each action runs on a case the caller already looked up through `queue.get_case` (so the
 organisation scope applies), appends an audit entry like the other case actions, and never

@@ -170,7 +170,7 @@ class Done(BaseModel):
     ok: bool = True
 
 
-# -- escalation, reroute, evidence (wired at merge) ---------------------------------------------
+# -- escalation, reroute, evidence ---------------------------------------------
 class EscalateIn(Strict):
     # The latest escalation id the caller saw (0: none). The same value twice is one escalation.
     after: int = Field(0, ge=0, le=2**31 - 1)

@@ -139,7 +139,7 @@ class ReportEvent(SQLModel, table=True):
 # keeps its value. Changes to a report's escalations bump it too (service/escalation/models.py).
 # Bulk Core UPDATEs of these columns bypass this: bump `updated_at` in the same statement.
 
-# The report columns the rollup reads (tests/analytics/test_change_tracking.py checks this list against
+# The report columns the rollup reads (tests/analytics/test_body_rollup.py checks this list against
 # the SQL the rollup actually runs).
 AGGREGATED = frozenset({
     "status", "category", "urgency", "channel", "population", "place_id", "created_at", "due_at",
