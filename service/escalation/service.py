@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from service.bodies.models import GrievanceBody
 from service.bodies.service import deadline_for, focal_sms
 from service.config import get_settings
-from service.escalation import links, loop, texts
+from service.escalation import links, reporter_updates, texts
 from service.escalation.models import ACTIONS, WAITING, Escalation
 from service.intake.vault import schedule_erasure
 from service.kit import zones
@@ -179,7 +179,7 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
         "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})  # type: ignore[union-attr]
     notify_body(session, escalation, report=report, body=body, purpose="new")
     # The reporter hears at each stage: sent to an authority, then each time it climbs the ladder.
-    loop.announce(session, report, "escalated" if first_time else "moved_up")
+    reporter_updates.announce(session, report, "escalated" if first_time else "moved_up")
     return escalation
 
 
@@ -335,13 +335,13 @@ def record_response(
         if is_current and report.status in ("escalated", "in_progress"):
             change_status(session, report, "responded", actor=actor)
             report.due_at = None
-            loop.announce(session, report, "responded")
+            reporter_updates.announce(session, report, "responded")
     elif action == "resolved":  # only the current escalation gets here
         escalation.status, escalation.closed_at = "resolved", stamp
         if report.status in ("escalated", "responded", "in_progress"):
             change_status(session, report, "resolved", actor=actor)
             report.due_at = None
-            loop.announce(session, report, "resolved")
+            reporter_updates.announce(session, report, "resolved")
     else:  # not_ours: the handler reroutes or escalates past this body
         escalation.status, escalation.closed_at = "not_ours", stamp
         if is_current and report.status in ("escalated", "responded"):
@@ -371,7 +371,7 @@ def close_case(session: Session, report: Report, *, actor: str) -> None:
         session.add(escalation)
     report.due_at = None
     session.add(report)
-    loop.announce(session, report, "closed")
+    reporter_updates.announce(session, report, "closed")
     schedule_erasure(session, report.id, grace=timedelta(days=get_settings().contact_grace_days))  # type: ignore[arg-type]
 
 

@@ -22,7 +22,7 @@ from service.intake import keywords, texts, withdrawal
 from service.kit import ratelimit
 from service.intake import language as languages
 from service.intake.models import Conversation
-from service.intake.pending import try_answer
+from service.intake.questions import try_answer
 from service.intake.schemas import InboundMessage, Option, Reply
 from service.intake.vault import erase_for_reporter, store_contact
 from service.kit import receipts, zones

@@ -21,9 +21,9 @@ from sqlmodel import Session, select
 
 from service.flows import deadlines
 from service.analytics import escalations as em, queries as q, rollup
-from service.escalation import loop, service as esc
+from service.escalation import reporter_updates, service as esc
 from service.escalation.models import Escalation
-from service.intake import pending, withdrawal
+from service.intake import questions, withdrawal
 from service.kit import clock
 from service.orgs.models import Organisation
 from service.orgs.service import create_user
@@ -97,8 +97,8 @@ def _closure(s: Session, w: dict) -> None:
 
 def _satisfaction(s: Session, w: dict) -> None:
     case = w["cases"][2]
-    question = pending.ask(s, reporter_id=case.reporter_id, report_id=case.id, kind="satisfaction", language="en")
-    assert loop.answer_satisfaction(s, question, "partly", "en") is not None  # no status change: only the answer
+    question = questions.ask(s, reporter_id=case.reporter_id, report_id=case.id, kind="satisfaction", language="en")
+    assert reporter_updates.answer_satisfaction(s, question, "partly", "en") is not None  # no status change: only the answer
 
 
 def _body_acknowledges(s: Session, w: dict) -> None:

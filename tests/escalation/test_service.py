@@ -167,7 +167,7 @@ def test_a_withdrawn_case_is_not_chased_up_the_ladder(s: Session, controlled_clo
 
 
 def test_satisfaction_hook_only_takes_real_answers(s: Session) -> None:
-    from service.intake.pending import open_question
+    from service.intake.questions import open_question
     from service.intake.schemas import InboundMessage
     from service.intake.service import receive
     from service.reports.models import Report

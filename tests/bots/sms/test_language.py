@@ -11,7 +11,7 @@ import re
 
 from sqlmodel import Session, select
 
-from service.escalation import loop
+from service.escalation import reporter_updates
 from service.reports.models import Report, Reporter
 from tests.support.twilio_fake import Phone
 
@@ -114,7 +114,7 @@ def test_khmer_reporter_typing_latin_keywords_and_numbers_gets_khmer(phone: Phon
     with Session(engine) as s:
         report = s.exec(select(Report)).one()
         report.status = "closed"
-        assert loop.announce(s, report, "closed")
+        assert reporter_updates.announce(s, report, "closed")
         s.commit()
     thanks = phone.text("1")
     assert khmer(thanks)
@@ -149,7 +149,7 @@ def test_portuguese_reporter_gets_updates_and_the_satisfaction_question_in_portu
     with Session(engine) as s:
         report = s.exec(select(Report)).one()
         report.status = "closed"
-        assert loop.announce(s, report, "closed")
+        assert reporter_updates.announce(s, report, "closed")
         s.commit()
         (update,) = s.exec(select(OutboundMessage)).all()
         assert "foi fechada. O problema foi resolvido? Responda 1 sim, 2 nao, 3 em parte" in text_of(update)

@@ -20,7 +20,7 @@ from service.kit.models import created_at_field, ts_field
 # kind → "module:function"; the function takes (session, question, text, language) and
 # returns a Reply, or None when the text is not an answer (then the message is a new report).
 HANDLERS: dict[str, str] = {
-    "satisfaction": "service.escalation.loop:answer_satisfaction",
+    "satisfaction": "service.escalation.reporter_updates:answer_satisfaction",
 }
 
 

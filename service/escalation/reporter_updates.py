@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from service.escalation import texts
 from service.intake import keywords
 from service.intake.models import ContactVault
-from service.intake.pending import PendingQuestion, ask
+from service.intake.questions import PendingQuestion, ask
 from service.intake.schemas import Reply
 from service.intake.vault import contact_for_report
 from service.kit import zones
