@@ -181,9 +181,19 @@ def import_contract() -> int:
     return code
 
 
+def lint() -> int:
+    """ruff over the code (pyflakes' rules and syntax errors: an undefined name, an unused or shadowed
+    import, an f-string without a field); pyproject.toml [tool.ruff] says which rules and why."""
+    say("linting (ruff check service bots)")
+    code = subprocess.call([str(BIN / "ruff"), "check", "--quiet", "service", "bots"], cwd=ROOT)
+    if code != 0:
+        say("ruff found the problems above (fix them; `# noqa: <code>` with a reason only for a deliberate case)")
+    return code
+
+
 def test(extra: list[str]) -> int:
     ensure_venv()
-    if import_contract() != 0:
+    if lint() != 0 or import_contract() != 0:
         return 1
     env = {**os.environ}
     sqlite_only = env.get("SAMLENG_TEST_BACKENDS") == "sqlite" and not IN_CI

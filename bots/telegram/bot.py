@@ -516,14 +516,14 @@ class TelegramBot:
             await self.say(update, gettext(peek.language, texts.LOCATION_NOT_NOW))
             return
 
-        def nearest(session: Session) -> tuple[int, str] | None:
+        def nearest(session: Session, lat: float = lat, lon: float = lon) -> tuple[int, str] | None:
             place = nearest_place(session, lat, lon)
             if place is None:
                 return None
             return place.id, (place.name_km if peek.language == "km" else place.name_en)  # type: ignore[return-value]
 
         found = await self.writer.run(nearest)
-        del lat, lon
+        del lat, lon, nearest  # the coordinates go with the last reference (the function's defaults)
         if found is None:
             await self.say(update, gettext(peek.language, texts.LOCATION_NO_PLACE))
             return
@@ -564,7 +564,7 @@ class TelegramBot:
         file = await item.get_file()
         data = bytes(await file.download_as_bytearray())
 
-        def store(session: Session) -> None:
+        def store(session: Session, data: bytes = data) -> None:
             evidence.store_evidence(session, report_id=report_id, data=data, settings=self.settings)  # type: ignore[arg-type]
             report = session.get(Report, report_id)
             if caption and report is not None and report.status != "withdrawn":
@@ -579,7 +579,7 @@ class TelegramBot:
         else:
             await self.say(update, gettext(peek.language, texts.EVIDENCE_SAVED))
         finally:
-            del data
+            del data, store  # the file's bytes go with the last reference (the function's default)
         if reply is not None:
             await self.render(update, reply)
 
