@@ -91,7 +91,7 @@ async def home(request: Request, filters: QueueFilters, engine: EngineDep) -> Re
                                                             filters)
 
 
-def _read_caller(session: Session, engine: Engine, request: Request) -> User | None:
+def _read_caller(session: Session, engine: Engine, request: Request) -> Principal | None:
     """The signed-in web user, on a read-only connection (the queue's reads); None when signed out."""
     session.connection(execution_options=read_only_options(engine))
     cookie = request.cookies.get(COOKIE)
@@ -362,7 +362,7 @@ def web_note(case_id: CaseId, request: Request, session: SessionDep, user: WebUs
 def web_status(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
                to: Annotated[str, Form(max_length=16)] = "", reason: Annotated[str, Form(max_length=500)] = "",
                csrf_token: Csrf = "") -> Response:
-    def move(u: User, r: Report) -> None:
+    def move(u: Principal, r: Report) -> None:
         if not to:
             raise InvalidInput("Choose a status first.")
         actions.set_status(session, user=u, report=r, to=to, reason=reason)
