@@ -16,7 +16,6 @@ import html
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from tests.support.database import TEST_KEYS
 from tests.support.receiver import WebhookReceiver
+from tests.support.processes import stop
 from tests.support.server import free_port
 from tests.support.smtp import SmtpServer
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, FakeBotApi, TelegramUser
@@ -86,13 +86,7 @@ class Proc:
 
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM, then SIGKILL if it has not gone after `timeout` seconds; returns the exit code."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(10)
+        stop(self.popen, timeout=timeout)
         self._log.close()
         return self.popen.returncode
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -35,6 +36,18 @@ def procs() -> Iterator[list[subprocess.Popen]]:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+    """Send `sig` (the graceful stop), then SIGKILL if the process has not gone after `timeout` s."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return proc.returncode
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:

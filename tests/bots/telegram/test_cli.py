@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from service.cli import main
 from service.reports.models import Report
 from tests.support.database import TEST_KEYS, configure
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stop
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, TelegramUser
 
 
@@ -54,11 +54,7 @@ def test_poll_mode_takes_a_report(settings, database_url, engine, bot_api, place
             assert time.monotonic() < deadline, "no answer in poll mode"
             time.sleep(0.1)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, signal.SIGINT)
     assert bot_api.of("deleteWebhook"), "a webhook would block getUpdates"
     assert "What is it about" in bot_api.last_sent().params["text"]
     with Session(engine) as s:

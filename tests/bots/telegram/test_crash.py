@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from service.inbox.models import PendingUpdate
 from service.reports.models import Report
 from tests.support.database import TEST_KEYS
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stop
 from tests.support.server import free_port
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, TelegramUser
 
@@ -85,11 +85,7 @@ def test_killed_after_200_then_restarted_loses_nothing(settings, database_url, e
                 seen = None
             time.sleep(0.1)
     finally:
-        second.send_signal(signal.SIGTERM)
-        try:
-            second.wait(15)
-        except subprocess.TimeoutExpired:
-            second.kill()
+        stop(second)
     assert "What is it about" in bot_api.last_sent().params["text"]
     with Session(engine) as s:
         row = s.exec(select(PendingUpdate)).one()
