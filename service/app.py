@@ -51,8 +51,9 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Triage rules, model and sentence embeddings load in the background: the web
         # process triages only the rare message it must (a sender over the hourly limit),
-        # and that one waits for the load; start-up does not (docs/benchmarks.md).
-        triage.warm_in_background()
+        # and that one waits for the load; start-up does not (docs/benchmarks.md). The model
+        # is the worker's cached one: the web process never trains it (docs/triage.md).
+        app.state.triage_warm = triage.warm_in_background(train=False)
         if gc_tuning:
             tune_gc()
         app.state.writer.start()

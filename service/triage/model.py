@@ -349,6 +349,34 @@ _lock = threading.Lock()
 _current: Model | None = None
 
 
+def _cached() -> tuple[Model | None, bool]:
+    """The cached model file (None if absent or unreadable) and whether it is current."""
+    path = model_path()
+    old: Model | None = None
+    if path.exists():
+        try:
+            old = load(path)
+        except Exception as exc:  # a damaged cache is rebuilt, never fatal
+            log.warning("triage model cache unreadable (%s); retraining", type(exc).__name__)
+    return old, old is not None and _usable(old)
+
+
+def load_cached() -> Model | None:
+    """The model for this process if a current cached file exists; never trains (None then).
+
+    The web process uses this at start: training takes tens of seconds of CPU that the
+    requests need, and the worker trains and caches the model anyway."""
+    global _current
+    if _current is not None:
+        return _current
+    with _lock:
+        if _current is None:
+            old, current = _cached()
+            if current:
+                _current = old
+        return _current
+
+
 def get_model() -> Model:
     """The model for this process: the cached file if current, else trained from the repo now."""
     global _current
@@ -357,14 +385,8 @@ def get_model() -> Model:
     with _lock:
         if _current is not None:
             return _current
-        path = model_path()
-        old: Model | None = None
-        if path.exists():
-            try:
-                old = load(path)
-            except Exception as exc:  # a damaged cache is rebuilt, never fatal
-                log.warning("triage model cache unreadable (%s); retraining", type(exc).__name__)
-        if old is not None and _usable(old):
+        old, current = _cached()
+        if old is not None and current:
             _current = old
             return old
         model = train(repo_examples(), corrections=stored_corrections(old))

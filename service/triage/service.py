@@ -18,7 +18,7 @@ from service.triage import language as lang_mod
 from service.triage import reading
 from service.triage import rules as rules_mod
 from service.triage.cluster import assign_cluster
-from service.triage.model import EMBED_CHARS, Example, get_model
+from service.triage.model import EMBED_CHARS, Example, get_model, load_cached
 
 log = logging.getLogger(__name__)
 MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characters
@@ -80,19 +80,27 @@ def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: 
     return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
 
 
-def warm() -> None:
-    """Load the rules and the model now (call at process start-up, so the first report does not wait)."""
+def warm(*, train: bool = True) -> None:
+    """Load the rules and the model now (call at process start-up, so the first report does not wait).
+
+    `train=False` (the web process): load the model only if the worker has cached a current one;
+    never train here. Without one the web process starts with the rules; its rare triage (a sender
+    over the hourly limit) loads, or trains, the model on first use."""
     rules_mod.ruleset()
     lang_mod.detect("warm up")
-    get_model()
+    if train:
+        get_model()
+    elif load_cached() is None:
+        log.info("triage model not cached yet: the worker trains it")
+        return
     classify_many(["warm up"])  # and the sentence embedder, when the model uses one
 
 
-def warm_in_background() -> threading.Thread:
+def warm_in_background(*, train: bool = True) -> threading.Thread:
     """warm() in a daemon thread (a failure is logged; the first classify tries again)."""
     def run() -> None:
         try:
-            warm()
+            warm(train=train)
         except Exception:  # never fatal: classify() loads (or trains) on first use
             log.exception("triage warm-up failed")
 

@@ -44,3 +44,35 @@ def test_warm_in_background_loads_the_model_without_blocking_the_caller() -> Non
     thread.join(600)
     assert not thread.is_alive()
     assert triage_model._current is not None  # loaded by the thread, ready for the first report
+
+
+def test_the_web_app_loads_a_cached_model_but_never_trains_one(tmp_path, monkeypatch, settings, engine) -> None:
+    """`samleng serve` shares two cores with the requests it answers: training (tens of seconds of
+    CPU, on every start after the labelled data changed) is the worker's job. The web app loads
+    the model the worker cached, and without one starts with the rules alone."""
+    from starlette.testclient import TestClient
+
+    from service.app import create_app
+
+    missing = tmp_path / "model.joblib"
+    monkeypatch.setenv("SAMLENG_TRIAGE_MODEL", str(missing))
+    triage_model.set_model(None)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        app.state.triage_warm.join(600)
+    assert not missing.exists()  # nothing trained and cached by the web process
+    assert triage_model._current is None
+
+
+def test_the_web_app_loads_the_workers_cached_model(trained_model_file, monkeypatch, settings, engine) -> None:
+    from starlette.testclient import TestClient
+
+    from service.app import create_app
+
+    monkeypatch.setenv("SAMLENG_TRIAGE_MODEL", str(trained_model_file))
+    triage_model.set_model(None)
+    app = create_app(settings)
+    with TestClient(app):
+        app.state.triage_warm.join(600)
+    assert triage_model._current is not None
