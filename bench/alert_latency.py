@@ -5,6 +5,7 @@
     .venv/bin/python bench/alert_latency.py --rate 5 --seconds 60 --backend postgresql \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/alert_latency.py --rate 100 --seconds 30 --serve 2 --workers 2   # throwaway cluster
+    .venv/bin/python bench/alert_latency.py --rate 100 --seconds 30 --serve 2 --workers 2 --split-triage 10
 
 A fresh database (a SQLite file, a new database at `--database-url`, or a throwaway durable
 PostgreSQL cluster when no URL is given), migrated and loaded with `samleng demo` (its
@@ -113,6 +114,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915
     parser.add_argument("--serve", type=int, default=1, help="serve processes (requests spread over them)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--interval", type=float, default=None, help="worker --interval (default: its own)")
+    parser.add_argument("--split-triage", type=int, default=0, metavar="NICE",
+                        help="the --workers skip the full triage; one more worker runs only it, at this nice level "
+                             "(docs/deployment.md, \"Under load\")")
     parser.add_argument("--texts", choices=("labelled", "fixed"), default="labelled")
     parser.add_argument("--urgent-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
@@ -191,9 +195,14 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915
                 time.sleep(0.2)
         worker_args = ["worker"] + (["--interval", str(args.interval)] if args.interval is not None else [])
         wlog = open(work / "workers.log", "wb")  # noqa: SIM115
-        procs += [subprocess.Popen([*cli, *worker_args], env={**env, "SAMLENG_LOG_LEVEL": "INFO"}, cwd=ROOT,
+        rest = ["--skip", "triage"] if args.split_triage else []
+        procs += [subprocess.Popen([*cli, *worker_args, *rest], env={**env, "SAMLENG_LOG_LEVEL": "INFO"}, cwd=ROOT,
                                    stdout=wlog, stderr=subprocess.STDOUT)
                   for _ in range(args.workers)]
+        if args.split_triage:  # the model's reading in a worker of its own, behind everything else for the CPU
+            procs.append(subprocess.Popen(["nice", "-n", str(args.split_triage), *cli, *worker_args, "--only", "triage"],
+                                          env={**env, "SAMLENG_LOG_LEVEL": "INFO"}, cwd=ROOT,
+                                          stdout=wlog, stderr=subprocess.STDOUT))
 
         validator = RequestValidator(AUTH_TOKEN)
         local = threading.local()

@@ -69,8 +69,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _setup_logging()
     from service.triage.service import warm
 
+    only, skip = _task_set(args.only), _task_set(args.skip)
+    try:
+        worker = Worker(get_engine(), get_settings(), only=only, skip=skip)
+    except ValueError as exc:  # a task name it does not know
+        print(f"samleng: {exc}", file=sys.stderr)
+        return 2
     warm()  # re-triage and clusters need the model; load it before the first pass
-    worker = Worker(get_engine(), get_settings())
     if args.once:
         result = worker.run_once()
         print(" ".join(f"{k}={v}" for k, v in result.items()))
@@ -81,6 +86,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 0
     worker.run_forever(interval=args.interval)
     return 0
+
+
+def _task_set(names: str | None) -> set[str] | None:
+    return None if names is None else {name.strip() for name in names.split(",") if name.strip()}
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -443,6 +452,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the background worker")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     worker.add_argument("--interval", type=float, default=2.0)
+    worker.add_argument("--only", metavar="TASKS", default=None,
+                        help="run only these tasks (comma-separated, e.g. triage; docs/deployment.md)")
+    worker.add_argument("--skip", metavar="TASKS", default=None,
+                        help="run every task but these (e.g. triage, when another worker runs it)")
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)

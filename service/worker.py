@@ -48,13 +48,31 @@ def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
     ]
 
 
+def task_names(tasks: list[Task]) -> list[str]:
+    return sorted({task.name for task in tasks})
+
+
+def choose(tasks: list[Task], *, only: set[str] | None = None, skip: set[str] | None = None) -> list[Task]:
+    """The tasks this worker runs: all, or `only` those named, less those in `skip`.
+
+    Names are the tasks' own (`samleng worker --only triage`); an unknown name is a ValueError
+    naming the known ones, so a typo never leaves a duty silently unrun."""
+    known = set(task_names(tasks))
+    unknown = sorted(((only or set()) | (skip or set())) - known)
+    if unknown:
+        raise ValueError(f"unknown worker task(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return [task for task in tasks
+            if (only is None or task.name in only) and task.name not in (skip or set())]
+
+
 class Worker:
-    def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None,
+                 only: set[str] | None = None, skip: set[str] | None = None) -> None:
         self.engine, self.settings = engine, settings
         self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
         self.ctx = TaskContext(engine, settings, self.stopping, sms_driver=driver)
         self.deliverer = Deliverer(engine, settings, driver=driver, stopping=self.stopping)
-        self.tasks = collect(self.ctx, self.deliverer)
+        self.tasks = choose(collect(self.ctx, self.deliverer), only=only, skip=skip)
         self.failed: dict[str, str] = {}
         self._last_run: dict[str, float] = {}  # monotonic time each interval-bound task last succeeded
 

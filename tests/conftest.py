@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.support.twilio_fake",
     "tests.support.review",
     "tests.support.writer",
+    "tests.support.triage_model",
 ]

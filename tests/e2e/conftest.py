@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.database import _backends
 from tests.support.e2e import Deployment, fresh_database
+from tests.support.triage_model import seed_model
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,10 +29,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def deployment(backend: str, tmp_path: Path) -> Iterator[Deployment]:
-    """A freshly migrated database and the outside world's fakes; no process running yet."""
+def deployment(backend: str, tmp_path: Path, trained_model_file: Path) -> Iterator[Deployment]:
+    """A freshly migrated database and the outside world's fakes; no process running yet. Its
+    var dir holds the triage model (the one a running deployment's worker cached earlier)."""
     with fresh_database(backend, tmp_path) as url:
         deployment = Deployment(backend, url, tmp_path)
+        seed_model(trained_model_file, Path(deployment.env["SAMLENG_VAR_DIR"]))
         try:
             deployment.migrate()
             yield deployment

@@ -93,3 +93,29 @@ def test_each_entry_point_sees_every_table_of_the_migrated_database(deployment: 
         assert done.returncode == 0, done.stderr
         known = set(done.stdout.split())
         assert migrated <= known, f"{entry} does not know {sorted(migrated - known)}"
+
+
+def test_the_full_triage_can_run_in_a_worker_of_its_own(deployment: Deployment) -> None:
+    """Under load the model's reading (tens of ms a report) is split from the rest: one worker
+    `--skip triage` (the urgent step, routing, delivery, deadlines), another `--only triage`
+    (run under `nice`, docs/deployment.md). Each runs just its part."""
+    deployment.start_serve()
+    phone = deployment.phone(REPORTER)
+    assert phone.post(phone.params("The nurse was rude and we waited five hours at the health centre",
+                                   sid=new_sid())).status_code == 200
+    deployment.stop_serve()
+
+    rest = deployment.cli("worker", "--once", "--skip", "triage", check=False)
+    assert rest.returncode == 0, rest.stderr
+    counts = dict(part.split("=") for part in rest.stdout.split())
+    assert "triaged" not in counts and int(counts["delivered"]) >= 1, rest.stdout
+    assert deployment.scalar("SELECT status FROM report") == "received", "not triaged by a worker that skips it"
+
+    triage = deployment.cli("worker", "--once", "--only", "triage", check=False)
+    assert triage.returncode == 0, triage.stderr
+    assert triage.stdout.split() == ["triaged=1"], triage.stdout
+    assert deployment.scalar("SELECT category FROM report") is not None
+
+    unknown = deployment.cli("worker", "--once", "--only", "triage,translate", check=False)
+    assert unknown.returncode == 2
+    assert "translate" in unknown.stderr and "deliver" in unknown.stderr, unknown.stderr  # the names it knows

@@ -1,4 +1,4 @@
-"""Triage fixtures: one model trained from the repo per test session, in a temporary file."""
+"""Triage fixtures: every test uses the session's model file (tests/support/triage_model.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from pathlib import Path
 import pytest
 
 from service.triage import model as triage_model
-
-
-@pytest.fixture(scope="session")
-def trained_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("triage") / "model.joblib"
-    triage_model.save(triage_model.train(triage_model.repo_examples()), path)
-    return path
 
 
 @pytest.fixture(autouse=True)
