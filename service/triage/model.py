@@ -391,7 +391,7 @@ def get_model() -> Model:
             return old
         model = train(repo_examples(), corrections=stored_corrections(old))
         try:
-            save(model, path)
+            save(model, model_path())
         except OSError as exc:
             log.info("triage model cache not written (%s); kept in memory", type(exc).__name__)
         _current = model

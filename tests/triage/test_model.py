@@ -76,3 +76,13 @@ def test_the_web_app_loads_the_workers_cached_model(trained_model_file, monkeypa
     with TestClient(app):
         app.state.triage_warm.join(600)
     assert triage_model._current is not None
+
+
+def test_without_a_cache_the_model_is_trained_and_cached(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "fresh" / "model.joblib"
+    monkeypatch.setenv("SAMLENG_TRIAGE_MODEL", str(target))
+    triage_model.set_model(None)
+    model = triage_model.get_model()
+    assert target.exists() and triage_model.load_cached() is model
+    triage_model.set_model(None)
+    assert triage_model.load_cached() is not None  # read back from the file just written
