@@ -241,7 +241,8 @@ def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser
     if (body.template is None) == (body.text is None):
         raise HTTPException(422, "give either template or text")
     message = _change(session, report,
-                      lambda r: actions.reply(session, user=user, report=r, template=body.template, text=body.text))
+                      lambda r: handling.reply(session, user=user, report=r, template=body.template, text=body.text,
+                                               wait=body.wait_for_answer))
     count = segments.count(actions.reply_text(report, template=body.template, text=body.text))
     return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)  # type: ignore[attr-defined]
 
