@@ -16,11 +16,13 @@ from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
 from service.auth.deps import SessionDep, WebUser
+from service.audit.service import record
 from service.bodies import admin as bodies_admin
 from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import LANGUAGES, deadline_for, get_body, jurisdiction_codes, list_bodies
 from service.kit.errors import NotFound
 from service.orgs.models import Organisation
+from service.orgs.service import set_org_calendar
 from service.reports.models import CATEGORIES
 from service.supervision import service as sup
 from service.supervision import replies
@@ -193,6 +195,8 @@ def bodies_page(request: Request, session: SessionDep, user: WebUser) -> Respons
     return page(request, "bodies.html", bodies=bodies, can_create=bodies_admin.can_create(user),
                 editable={b.id for b in bodies if bodies_admin.can_change(user, b)}, owners=owners,
                 hours={b.id: int(deadline_for(b).total_seconds() // 3600) for b in bodies},
+                calendar_org=next((o for o in session.exec(select(Organisation)).all() if o.id == user.org_id), None)
+                if user.role == "admin" else None,
                 done=request.query_params.get("done"))
 
 
@@ -215,6 +219,59 @@ def _form_page(request: Request, session: Session, body: GrievanceBody | None, *
     return page(request, "body_form.html", status_code, body=body, form=form, error=error, token=token,
                 levels=levels, languages=LANGUAGES, categories=CATEGORIES, countries=workingtime.COUNTRIES,
                 zone_names=zones.COMMON)
+
+
+# -- an organisation's working calendar ----------------------------------------------------------------
+
+def _calendar_user(user: Principal | None, session: Session, slug: str) -> tuple[Principal, Organisation | None]:
+    """An organisation's administrator (their own) or a platform administrator (any); 403 otherwise."""
+    user = need_role(user, ("admin",), "administrators only")
+    org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if not (bodies_admin.is_platform_admin(user) or (org is not None and org.id == user.org_id)):
+        raise HTTPException(403, "an organisation's administrators or a platform administrator change its calendar")
+    return user, org
+
+
+def _calendar_page(request: Request, org: Organisation, *, form: dict[str, str] | None = None,
+                   error: str | None = None, done: bool = False, status_code: int = 200) -> Response:
+    form = form or {"working_hours": org.working_hours or "", "holiday_country": org.holiday_country or ""}
+    return page(request, "org_calendar.html", status_code, org=org, form=form, error=error, done=done,
+                countries=workingtime.COUNTRIES, default_hours=workingtime.DEFAULT_HOURS)
+
+
+@router.get("/admin/organisations/{slug}/calendar", response_class=HTMLResponse)
+def org_calendar(slug: Slug, request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The organisation's working hours and public holidays (bodies counting working time fall back to them)."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    _user, org = _calendar_user(user, session, slug)
+    if org is None:
+        return page(request, "error.html", 404, message="No such organisation.")
+    return _calendar_page(request, org, done=request.query_params.get("done") == "1")
+
+
+@router.post("/admin/organisations/{slug}/calendar", response_class=HTMLResponse)
+def org_calendar_save(slug: Slug, request: Request, session: SessionDep, user: WebUser,
+                      working_hours: Annotated[str, Form(max_length=200)] = "",
+                      holiday_country: Annotated[str, Form(max_length=8)] = "", csrf_token: Csrf = "") -> Response:
+    user, org = _calendar_user(user, session, slug)
+    check_csrf(request, csrf_token)
+    if org is None:
+        return page(request, "error.html", 404, message="No such organisation.")
+
+    def save() -> Organisation:
+        saved, changed = set_org_calendar(session, slug=slug, working_hours=working_hours.strip() or None,
+                                          holiday_country=holiday_country or None)
+        if changed:
+            record(session, actor=user.email, action="org.calendar", object_type="organisation", object_id=saved.id,
+                   detail={"slug": saved.slug, "changed": changed})
+        return saved
+
+    return attempt(session, save,
+                   done=lambda o: RedirectResponse(f"/admin/organisations/{o.slug}/calendar?done=1", status_code=303),
+                   failed=lambda exc, _code: _calendar_page(
+                       request, org, form={"working_hours": working_hours, "holiday_country": holiday_country},
+                       error=str(exc), status_code=422))
 
 
 @router.get("/admin/bodies/new", response_class=HTMLResponse)
