@@ -252,7 +252,8 @@ def escalation_info(session: Session, escalation) -> EscalationInfo:  # type: ig
     body = session.get(GrievanceBody, escalation.body_id)
     return EscalationInfo(id=escalation.id, body=body.slug if body else None, body_name=body.name_en if body else None,
                           rung=escalation.rung, status=escalation.status, due_at=escalation.due_at,
-                          created_at=escalation.created_at)
+                          created_at=escalation.created_at, counting=escalation.counting,
+                          paused_at=escalation.paused_at)
 
 
 @router.get("/{case_id}/escalation", response_model=EscalationState, responses=ERRORS)

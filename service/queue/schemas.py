@@ -191,6 +191,9 @@ class EscalationInfo(BaseModel):
     status: str
     due_at: datetime | None
     created_at: datetime
+    # How the deadline counts ("calendar" or "working"), and since when it is paused waiting on the reporter.
+    counting: str = "calendar"
+    paused_at: datetime | None = None
 
 
 class EscalateOut(BaseModel):
