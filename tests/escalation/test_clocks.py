@@ -16,6 +16,7 @@ from service.escalation.models import Escalation
 from service.flows import deadlines
 from service.intake.schemas import InboundMessage
 from service.intake.service import receive
+from service.intake.withdrawal import withdraw
 from service.kit import clock
 from service.kit.clock import as_utc
 from service.reports.models import Report, ReportEvent
@@ -176,3 +177,15 @@ def test_no_escalation_no_clock_but_the_answer_still_joins_the_case(s: Session) 
     reply = receive(s, InboundMessage(channel="sms", external_id="SMans6", address=PHONE, text="Chrey, Monday"))
     assert reply.kind == "case_answer" and "clock_paused" not in kinds(s, report)
     assert len(s.exec(select(Escalation)).all()) == 0
+
+
+def test_withdrawing_the_report_erases_the_reporters_answers_too(s: Session) -> None:
+    report = make_case(s, address=PHONE)
+    esc.escalate(s, report, actor="handler")
+    clocks.wait_for_reporter(s, report, actor="handler")
+    receive(s, InboundMessage(channel="sms", external_id="SMans7", address=PHONE, text="It was nurse Sokha at Chrey"))
+    withdraw(s, report)
+    s.flush()
+    texts = [e.detail.get("text") for e in s.exec(select(ReportEvent).where(ReportEvent.report_id == report.id)).all()]
+    assert not any("Sokha" in (t or "") for t in texts)
+    assert report.narrative_masked == ""
