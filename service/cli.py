@@ -151,6 +151,21 @@ def cmd_org_zone(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org_hours(args: argparse.Namespace) -> int:
+    """Set an organisation's working hours and public holidays (its working calendar)."""
+    from service.db import get_engine, session_scope
+    from service.orgs.service import set_org_calendar
+
+    with session_scope(get_engine()) as session:
+        org, changed = set_org_calendar(session, slug=args.slug, working_hours=args.hours or None,
+                                        holiday_country=args.holidays or None)
+        record(session, actor="cli", action="org.calendar", object_type="organisation", object_id=org.id,
+               detail={"slug": org.slug, "changed": changed})
+        print(f"organisation {org.slug} working hours {org.working_hours or 'mon-fri 08:00-17:00 (default)'}"
+              f", public holidays {org.holiday_country or 'none'}")
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from service.db import get_engine, session_scope
     from service.orgs.service import create_user
@@ -476,6 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
     org_zone.add_argument("--slug", required=True)
     org_zone.add_argument("--time-zone", required=True, help='IANA zone, e.g. Africa/Johannesburg; "" for the default')
     org_zone.set_defaults(func=cmd_org_zone)
+    org_hours = org.add_parser("hours", help="set its working hours and public holidays (deadlines in working time)")
+    org_hours.add_argument("--slug", required=True)
+    org_hours.add_argument("--hours", default="", help='e.g. "mon-fri 08:00-12:00,13:00-17:00"; "" for the default')
+    org_hours.add_argument("--holidays", default="", help='country code: KH, ZA, LS, MZ, SZ, BW, MW; "" for none')
+    org_hours.set_defaults(func=cmd_org_hours)
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)

@@ -22,6 +22,7 @@ from service.audit.service import record
 from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import (LANGUAGES, focal_sms, get_body, issue_api_token, jurisdiction_codes,
                                     upsert_body)
+from service.kit import workingtime, zones
 from service.kit.errors import DomainError, InvalidInput
 from service.reports.models import CATEGORIES
 
@@ -30,7 +31,8 @@ class NotAllowed(DomainError):
     """The user may not change this grievance body (a shared one, or another organisation's)."""
 
 
-SHARED_LEVELS = ("national", "regional")  # always shared: only a platform administrator creates them
+SHARED_LEVELS = ("national", "regional")
+CLOCK_FIELDS = ("deadline_hours", "deadline_counting", "time_zone", "working_hours", "holiday_country")  # always shared: only a platform administrator creates them
 
 
 def can_read(user: Principal) -> bool:
@@ -77,6 +79,10 @@ class BodyForm:
     sms: str | None = None
     clear_sms: bool = False
     places: tuple[str, ...] = ()
+    deadline_counting: str = "calendar"  # or "working": docs/escalation.md, "Working time"
+    time_zone: str | None = None
+    working_hours: str | None = None
+    holiday_country: str | None = None
 
     def check(self) -> "BodyForm":
         if not self.name_en.strip():
@@ -96,6 +102,13 @@ class BodyForm:
             raise InvalidInput("network must be letters, digits, - or _ (max 32)")
         if self.sms is not None and not (self.sms.startswith("+") and self.sms[1:].isdigit() and 8 <= len(self.sms) <= 16):
             raise InvalidInput("the focal person's number is written +country code and digits, e.g. +85512345678")
+        if self.deadline_counting not in workingtime.COUNTINGS:
+            raise InvalidInput("a deadline counts in calendar time or in working time")
+        if self.time_zone:
+            zones.checked(self.time_zone)
+        if self.working_hours:
+            workingtime.parse_hours(self.working_hours)
+        workingtime.checked_country(self.holiday_country)
         return self
 
 
@@ -103,7 +116,9 @@ def _snapshot(session: Session, body: GrievanceBody) -> dict:
     return {"name_en": body.name_en, "name_km": body.name_km, "level": body.level, "language": body.language,
             "network": body.network, "categories": list(body.categories or []), "deadline_hours": body.deadline_hours,
             "email": body.email, "webhook_url": body.webhook_url, "sms": body.sms_sealed is not None and focal_sms(body),
-            "places": jurisdiction_codes(session, body), "active": body.active}
+            "places": jurisdiction_codes(session, body), "active": body.active,
+            "deadline_counting": body.deadline_counting, "time_zone": body.time_zone,
+            "working_hours": body.working_hours, "holiday_country": body.holiday_country}
 
 
 def save_body(session: Session, *, user: Principal, form: BodyForm, create: bool) -> GrievanceBody:
@@ -132,6 +147,8 @@ def save_body(session: Session, *, user: Principal, form: BodyForm, create: bool
                        level=form.level, language=form.language, network=form.network,
                        categories=list(form.categories), deadline_hours=form.deadline_hours, email=form.email,
                        webhook_url=form.webhook_url, sms=sms, places=list(form.places),
+                       deadline_counting=form.deadline_counting, time_zone=form.time_zone,
+                       working_hours=form.working_hours, holiday_country=form.holiday_country,
                        active=existing.active if existing is not None else True)
     if existing is None:
         body.owner_org_id = user.org_id  # None for a platform administrator: a shared body
@@ -139,8 +156,13 @@ def save_body(session: Session, *, user: Principal, form: BodyForm, create: bool
         session.flush()
     after = _snapshot(session, body)
     changed = sorted(k for k in after if before.get(k) != after[k]) if existing is not None else sorted(after)
+    detail: dict = {"slug": body.slug, "fields": changed}
+    # How its deadline counts is no secret: the audit keeps those values, before and after.
+    clock = {k: [before.get(k), after[k]] for k in CLOCK_FIELDS if k in changed}
+    if clock:
+        detail["clock"] = clock
     record(session, actor=user.email, action="bodies.create" if create else "bodies.update",
-           object_type="grievance_body", object_id=body.id, detail={"slug": body.slug, "fields": changed})
+           object_type="grievance_body", object_id=body.id, detail=detail)
     return body
 
 

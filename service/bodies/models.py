@@ -33,6 +33,14 @@ class GrievanceBody(SQLModel, table=True):
     # Category codes it handles; empty means every category.
     categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     deadline_hours: int | None = Field(default=None)
+    # How its deadline counts (docs/escalation.md, "Working time"): "calendar" (every hour, the default)
+    # or "working" (only its working hours, not on public holidays). Its working calendar: the zone
+    # its hours are in, the hours ("mon-fri 08:00-17:00") and the country of its public holidays (KH,
+    # ZA, LS, MZ, SZ, BW, MW); each empty falls back to the organisation handling the case.
+    deadline_counting: str = Field(default="calendar", max_length=16)
+    time_zone: str | None = Field(default=None, max_length=64)
+    working_hours: str | None = Field(default=None, max_length=200)
+    holiday_country: str | None = Field(default=None, max_length=8)
     # Contact outputs. The webhook secret and the focal person's number are sealed (vault key).
     email: str | None = Field(default=None, max_length=254)
     webhook_url: str | None = Field(default=None, max_length=500)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from service.bodies.models import LEVEL_DEADLINE_HOURS, LEVELS, BodyPlace, GrievanceBody
 from service.config import get_settings
 from service.kit.clock import now
+from service.kit import workingtime, zones
 from service.kit.crypto import seal, unseal
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.netguard import AddressRefused, check_url
@@ -30,8 +31,13 @@ def upsert_body(
     network: str | None = None,
     categories: list[str] | None = None, deadline_hours: int | None = None, email: str | None = None,
     webhook_url: str | None = None, sms: str | None = None, places: list[str] | None = None, active: bool = True,
+    deadline_counting: str = "calendar", time_zone: str | None = None, working_hours: str | None = None,
+    holiday_country: str | None = None,
 ) -> GrievanceBody:
-    """Create or update a body by slug; `places` are place codes (its jurisdiction)."""
+    """Create or update a body by slug; `places` are place codes (its jurisdiction). Its deadline counts in
+    calendar time, or in working time (`deadline_counting="working"`) by its calendar: `time_zone`,
+    `working_hours` ("mon-fri 08:00-17:00") and `holiday_country` (KH, ZA, …), each empty for the
+    organisation handling the case's."""
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}")
     if language not in LANGUAGES:
@@ -47,6 +53,11 @@ def upsert_body(
             check_url(webhook_url, allow=get_settings().webhook_allow_networks, resolve=False)
         except AddressRefused as exc:
             raise InvalidInput(f"webhook_url refused: {exc}") from None
+    if deadline_counting not in workingtime.COUNTINGS:
+        raise InvalidInput("a deadline counts in calendar time or in working time")
+    time_zone = zones.checked(time_zone) if time_zone else None
+    working_hours = workingtime.describe(workingtime.parse_hours(working_hours)) if working_hours else None
+    holiday_country = workingtime.checked_country(holiday_country)
     body = session.exec(select(GrievanceBody).where(GrievanceBody.slug == slug)).first()
     if body is None:
         body = GrievanceBody(slug=slug, name_en=name_en, name_km=name_km or name_en, level=level)
@@ -55,6 +66,8 @@ def upsert_body(
     body.categories = list(categories or [])
     body.deadline_hours, body.email, body.webhook_url, body.active = deadline_hours, email, webhook_url, active
     body.sms_sealed = seal(sms) if sms else None
+    body.deadline_counting, body.time_zone = deadline_counting, time_zone
+    body.working_hours, body.holiday_country = working_hours, holiday_country
     body.updated_at = now()
     session.add(body)
     session.flush()
@@ -185,5 +198,7 @@ def load_bodies(session: Session, path: Path | None = None) -> int:
                     level=item["level"], language=item.get("language", "en"), network=item.get("network"),
                     categories=item.get("categories"),
                     deadline_hours=item.get("deadline_hours"), email=item.get("email"),
-                    webhook_url=item.get("webhook_url"), sms=item.get("sms"), places=item.get("places") or [])
+                    webhook_url=item.get("webhook_url"), sms=item.get("sms"), places=item.get("places") or [],
+                    deadline_counting=item.get("deadline_counting", "calendar"), time_zone=item.get("time_zone"),
+                    working_hours=item.get("working_hours"), holiday_country=item.get("holiday_country"))
     return len(data)

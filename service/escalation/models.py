@@ -35,6 +35,12 @@ class Escalation(SQLModel, table=True):
     acknowledged_at: datetime | None = ts_field()
     responded_at: datetime | None = ts_field()
     closed_at: datetime | None = ts_field()
+    # "calendar" or "working": how this deadline counts (the body's setting when it was sent).
+    counting: str = Field(default="calendar", max_length=16)
+    # The clock is paused while the case waits on the reporter's answer (service/escalation/clocks.py):
+    # since when, and until when at most (then it runs again, answer or not).
+    paused_at: datetime | None = ts_field()
+    paused_until: datetime | None = ts_field(index=True)
     # The body's last answer, masked like every narrative handlers see.
     response_masked: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Part of every response link; changing it revokes the links already sent.

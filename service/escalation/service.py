@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.bodies.models import GrievanceBody
-from service.bodies.service import deadline_for, focal_sms
+from service.bodies.service import focal_sms
 from service.config import get_settings
-from service.escalation import links, reporter_updates, texts
+from service.escalation import clocks, links, reporter_updates, texts
 from service.escalation.models import ACTIONS, WAITING, Escalation
 from service.intake.vault import schedule_erasure
 from service.kit import zones
@@ -113,8 +113,9 @@ def preview(session: Session, report: Report) -> Preview:
         return Preview(rule=rule, body=None, rung=None, due_at=None, skipped=[], current=latest)
     target, passed = _next_rung(session, report, rule, latest)
     body = target.body if target is not None else None
+    due = clocks.deadline(session, body, org_id=report.org_id, start=now())[0] if body is not None else None
     return Preview(rule=rule, body=body, rung=target.index if target is not None else None,
-                   due_at=now() + deadline_for(body) if body is not None else None, skipped=passed, current=latest)
+                   due_at=due, skipped=passed, current=latest)
 
 
 def escalate(session: Session, report: Report, *, actor: str, idempotency_key: str | None = None) -> Escalation:
@@ -149,11 +150,11 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
         raise LadderExhausted("no body is left above the current rung")
     body: GrievanceBody = target.body  # type: ignore[assignment]
     stamp = now()
-    window = deadline_for(body)
+    due, counting = clocks.deadline(session, body, org_id=report.org_id, start=stamp)
     escalation = Escalation(
         report_id=report.id, body_id=body.id, rule_id=rule.id, rung=target.index, idempotency_key=key,  # type: ignore[arg-type]
-        actor=actor, created_at=stamp, due_at=stamp + window,
-        remind_at=stamp + window - min(timedelta(hours=24), window / 4), link_nonce=secrets.token_hex(8),
+        actor=actor, created_at=stamp, due_at=due, counting=counting,
+        remind_at=clocks.reminder_at(stamp, due), link_nonce=secrets.token_hex(8),
     )
     try:
         with session.begin_nested():
@@ -388,12 +389,12 @@ def due_reminders(session: Session, *, limit: int = 200) -> list[Escalation]:
     """Waiting escalations past their reminder time, not yet reminded, deadline not passed."""
     stamp = now()
     return list(session.exec(_locked(session, select(Escalation).where(
-        col(Escalation.status).in_(WAITING), col(Escalation.reminded_at).is_(None),
+        col(Escalation.status).in_(WAITING), col(Escalation.reminded_at).is_(None), col(Escalation.paused_at).is_(None),
         col(Escalation.remind_at) <= stamp, col(Escalation.due_at) > stamp).limit(limit))).all())
 
 
 def missed_deadlines(session: Session, *, limit: int = 200) -> list[Escalation]:
-    """Waiting escalations whose deadline has passed, oldest first."""
+    """Waiting escalations whose deadline has passed (their clock not paused), oldest first."""
     return list(session.exec(_locked(session, select(Escalation).where(
-        col(Escalation.status).in_(WAITING), col(Escalation.due_at) <= now())
+        col(Escalation.status).in_(WAITING), col(Escalation.paused_at).is_(None), col(Escalation.due_at) <= now())
         .order_by(col(Escalation.id)).limit(limit))).all())

@@ -87,3 +87,6 @@ LOOP = {
 THANKS_YES = N_("Thank you. We are glad it was resolved.")
 THANKS_PARTLY = N_("Thank you. We will use your answer to follow up.")
 THANKS_NO = N_("Thank you for telling us. A supervisor will look at your report again.")
+
+# -- the reporter answers a handler's question (service/escalation/clocks.py) -------------------------
+ANSWER_ADDED = N_("Thank you. Your answer was added to your report.")

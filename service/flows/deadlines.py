@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from service.bodies.models import GrievanceBody
 from service.db import session_scope
+from service.escalation import clocks
 from service.escalation import service as esc
 from service.escalation.models import Escalation
 from service.kit.clock import now
@@ -24,12 +25,14 @@ from service.reports.service import add_event
 
 
 def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
-    """Send the reminders due; move the cases whose deadline passed one rung up."""
+    """Run again the clocks that waited on the reporter too long; send the reminders due; move the cases
+    whose deadline passed one rung up."""
+    resumed = clocks.resume_unanswered(session, limit=limit)
     stamp = now()
     reminded = sum(remind(session, escalation, stamp) for escalation in esc.due_reminders(session, limit=limit))
     outcomes = [deadline_missed(session, escalation, stamp)
                 for escalation in esc.missed_deadlines(session, limit=limit)]
-    return {"reminded": reminded, "moved_up": outcomes.count("moved_up"), "exhausted": outcomes.count("exhausted")}
+    return {"resumed": resumed, "reminded": reminded, "moved_up": outcomes.count("moved_up"), "exhausted": outcomes.count("exhausted")}
 
 
 def remind(session: Session, escalation: Escalation, stamp: datetime) -> bool:

@@ -21,6 +21,8 @@ from service.kit.models import created_at_field, ts_field
 # returns a Reply, or None when the text is not an answer (then the message is a new report).
 HANDLERS: dict[str, str] = {
     "satisfaction": "service.escalation.reporter_updates:answer_satisfaction",
+    # a handler's question; any text answers it and the body's paused deadline runs again
+    "case_question": "service.escalation.clocks:answer_case_question",
 }
 
 

@@ -6,6 +6,7 @@ The templates are service/web/templates (the site's layout, header and the queue
 
 from __future__ import annotations
 
+from datetime import datetime
 import secrets
 from pathlib import Path
 from collections.abc import Callable
@@ -30,7 +31,13 @@ env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesca
 
 @pass_context
 def _when(context: Any, at: Any, fmt: str = "%Y-%m-%d %H:%M", label: bool = False) -> str:
-    """`{{ e.at|when }}`: a stored UTC time in the reader's zone (`tz` in the context, else the platform's)."""
+    """`{{ e.at|when }}`: a stored UTC time in the reader's zone (`tz` in the context, else the platform's);
+    an ISO 8601 text (a timeline event's detail) is read first."""
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at)
+        except ValueError:
+            return at
     return zones.show(at, context.get("tz") or zones.default_name(), fmt, label=label)
 
 

@@ -22,6 +22,11 @@ class Organisation(SQLModel, table=True):
     time_zone: str | None = Field(default=None, max_length=64)
     # The language its people read alert emails in when they have not chosen one (km, en, pt); None: en + km.
     language: str | None = Field(default=None, max_length=8)
+    # Its working calendar (docs/escalation.md, "Working time"): the hours its people work
+    # ("mon-fri 08:00-17:00"; None: that default) and the country whose public holidays it keeps (KH,
+    # ZA, LS, MZ, SZ, BW, MW; None: none). A body counting working time without its own uses these.
+    working_hours: str | None = Field(default=None, max_length=200)
+    holiday_country: str | None = Field(default=None, max_length=8)
 
 
 class User(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
-from service.kit import zones
+from service.kit import workingtime, zones
 from service.kit.errors import InvalidInput
 from service.orgs.models import ROLES, Organisation, User
 from service.orgs.passwords import check_new
@@ -71,6 +71,25 @@ def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> 
     session.add(org)
     session.flush()
     return org
+
+
+def set_org_calendar(session: Session, *, slug: str, working_hours: str | None,
+                     holiday_country: str | None) -> tuple[Organisation, dict]:
+    """Set an organisation's working calendar: its working hours ("mon-fri 08:00-17:00"; None/"": that
+    default) and the country whose public holidays it keeps (KH, ZA, LS, MZ, SZ, BW, MW; None/"": none).
+    Grievance bodies that count their deadline in working time without a calendar of their own use it.
+    Returns the organisation and what changed ({field: [before, after]}) for the audit log."""
+    org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if org is None:
+        raise InvalidInput(f"no organisation {slug!r}")
+    hours = workingtime.describe(workingtime.parse_hours(working_hours)) if working_hours else None
+    country = workingtime.checked_country(holiday_country)
+    changed = {k: [old, new] for k, old, new in (("working_hours", org.working_hours, hours),
+                                                  ("holiday_country", org.holiday_country, country)) if old != new}
+    org.working_hours, org.holiday_country = hours, country
+    session.add(org)
+    session.flush()
+    return org, changed
 
 
 def set_user_time_zone(session: Session, *, user: User, time_zone: str | None) -> User:

@@ -17,6 +17,7 @@ from service.auth.principal import Principal
 from service.audit.service import record
 from service.bodies.models import GrievanceBody
 from service.config import Settings
+from service.escalation import clocks
 from service.escalation import service as esc
 from service.escalation.models import WAITING, Escalation
 from service.evidence.models import Evidence
@@ -24,6 +25,7 @@ from service.evidence.service import evidence_for_report, read_evidence
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.outbox.deadletters import safe_error
 from service.outbox.models import OutboundMessage
+from service.queue import actions
 from service.reports.models import Report
 from service.routing import service as routing
 from service.routing.models import RoutingRule
@@ -77,6 +79,34 @@ def body_not_reached(session: Session, escalation: Escalation) -> bool:
         OutboundMessage.report_id == escalation.report_id, OutboundMessage.body_id == escalation.body_id,
         col(OutboundMessage.dedupe_key).like(f"esc{escalation.id}-new-%"))).all())
     return "dead" in statuses and not statuses & {"sent", "delivered"}
+
+
+# Reply templates that ask the reporter something: sending one always waits for the answer.
+ASKING_TEMPLATES = ("more_info",)
+
+
+def reply(session: Session, *, user: Principal, report: Report, template: str | None = None, text: str | None = None,
+          wait: bool = False) -> OutboundMessage:
+    """Message the reporter (`actions.reply`). With `wait` (or an asking template) the case waits on the
+    reporter: their next message answers it and the waiting body's deadline pauses until then."""
+    message = actions.reply(session, user=user, report=report, template=template, text=text)
+    if wait or template in ASKING_TEMPLATES:
+        clocks.wait_for_reporter(session, report, actor=user.email)
+    return message
+
+
+def resume_clock(session: Session, *, user: Principal, report: Report) -> None:
+    """Stop waiting on the reporter: the paused deadline runs again now (audited)."""
+    escalation = esc.current_escalation(session, report)
+    if escalation is None or escalation.paused_at is None:
+        raise Conflict("the deadline is not paused")
+    due = clocks.resume(session, escalation, actor=user.email, reason="handler")
+    _audit(session, user, "case.clock_resume", report, {"paused": True},
+           {"paused": False, "due_at": due.isoformat() if due else None})
+
+
+def clock_state(session: Session, report: Report, *, language: str = "en") -> clocks.ClockState | None:
+    return clocks.clock_state(session, report, language=language)
 
 
 def escalation_preview(session: Session, report: Report) -> esc.Preview:

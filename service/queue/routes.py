@@ -241,7 +241,8 @@ def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser
     if (body.template is None) == (body.text is None):
         raise HTTPException(422, "give either template or text")
     message = _change(session, report,
-                      lambda r: actions.reply(session, user=user, report=r, template=body.template, text=body.text))
+                      lambda r: handling.reply(session, user=user, report=r, template=body.template, text=body.text,
+                                               wait=body.wait_for_answer))
     count = segments.count(actions.reply_text(report, template=body.template, text=body.text))
     return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)  # type: ignore[attr-defined]
 
@@ -251,7 +252,8 @@ def escalation_info(session: Session, escalation) -> EscalationInfo:  # type: ig
     body = session.get(GrievanceBody, escalation.body_id)
     return EscalationInfo(id=escalation.id, body=body.slug if body else None, body_name=body.name_en if body else None,
                           rung=escalation.rung, status=escalation.status, due_at=escalation.due_at,
-                          created_at=escalation.created_at)
+                          created_at=escalation.created_at, counting=escalation.counting,
+                          paused_at=escalation.paused_at)
 
 
 @router.get("/{case_id}/escalation", response_model=EscalationState, responses=ERRORS)

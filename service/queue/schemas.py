@@ -158,6 +158,9 @@ class MergeIn(Strict):
 class ReplyIn(Strict):
     template: Literal["received", "more_info", "escalated", "resolved"] | None = None
     text: str | None = Field(default=None, max_length=640)
+    # Wait for the reporter's answer: the waiting body's deadline pauses until it comes (the
+    # "more_info" template always waits).
+    wait_for_answer: bool = False
 
 
 class ReplyOut(BaseModel):
@@ -188,6 +191,9 @@ class EscalationInfo(BaseModel):
     status: str
     due_at: datetime | None
     created_at: datetime
+    # How the deadline counts ("calendar" or "working"), and since when it is paused waiting on the reporter.
+    counting: str = "calendar"
+    paused_at: datetime | None = None
 
 
 class EscalateOut(BaseModel):

@@ -142,6 +142,10 @@ class AlreadyWithdrawn(DomainError):
     pass
 
 
+# Timeline entries that hold the reporter's own words (masked): erased with the narrative on withdrawal.
+REPORTER_WORDS = ("reporter_answer",)
+
+
 def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> None:
     """The report's own part of a withdrawal: status withdrawn, text erased, on the timeline.
     The whole withdrawal (contact, evidence, messages not yet sent too) is
@@ -154,6 +158,11 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
     report.narrative_masked = ""
     report.place_text_masked = None
     session.add(report)
+    # The reporter's own words on the timeline (answers to a handler's question) go with the narrative.
+    for event in session.exec(select(ReportEvent).where(ReportEvent.report_id == report.id,
+                                                        ReportEvent.kind.in_(REPORTER_WORDS))).all():  # type: ignore[attr-defined]
+        event.detail = {**event.detail, "text": ""}
+        session.add(event)
     add_event(session, report, "withdrawn", actor=actor)
 
 

@@ -16,16 +16,18 @@ from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
 from service.auth.deps import SessionDep, WebUser
+from service.audit.service import record
 from service.bodies import admin as bodies_admin
 from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import LANGUAGES, deadline_for, get_body, jurisdiction_codes, list_bodies
 from service.kit.errors import NotFound
 from service.orgs.models import Organisation
+from service.orgs.service import set_org_calendar
 from service.reports.models import CATEGORIES
 from service.supervision import service as sup
 from service.supervision import replies
 from service.supervision import tags as tagging
-from service.kit import segments
+from service.kit import segments, workingtime, zones
 from service.kit.render import Csrf, attempt, check_csrf, need_role, need_user, page
 
 router = APIRouter(include_in_schema=False)
@@ -193,6 +195,8 @@ def bodies_page(request: Request, session: SessionDep, user: WebUser) -> Respons
     return page(request, "bodies.html", bodies=bodies, can_create=bodies_admin.can_create(user),
                 editable={b.id for b in bodies if bodies_admin.can_change(user, b)}, owners=owners,
                 hours={b.id: int(deadline_for(b).total_seconds() // 3600) for b in bodies},
+                calendar_org=next((o for o in session.exec(select(Organisation)).all() if o.id == user.org_id), None)
+                if user.role == "admin" else None,
                 done=request.query_params.get("done"))
 
 
@@ -200,17 +204,74 @@ def _form_page(request: Request, session: Session, body: GrievanceBody | None, *
                error: str | None = None, token: str | None = None, status_code: int = 200) -> Response:
     if form is None:
         form = {"slug": "", "name_en": "", "name_km": "", "level": "facility", "language": "km", "network": "",
-                "categories": [], "deadline_hours": "", "email": "", "webhook_url": "", "places": ""}
+                "categories": [], "deadline_hours": "", "email": "", "webhook_url": "", "places": "",
+                "deadline_counting": "calendar", "time_zone": "", "working_hours": "", "holiday_country": ""}
         if body is not None:
             form = {"slug": body.slug, "name_en": body.name_en, "name_km": body.name_km, "level": body.level,
                     "language": body.language, "network": body.network or "", "categories": list(body.categories or []),
                     "deadline_hours": body.deadline_hours or "", "email": body.email or "",
-                    "webhook_url": body.webhook_url or "", "places": " ".join(jurisdiction_codes(session, body))}
+                    "webhook_url": body.webhook_url or "", "places": " ".join(jurisdiction_codes(session, body)),
+                    "deadline_counting": body.deadline_counting, "time_zone": body.time_zone or "",
+                    "working_hours": body.working_hours or "", "holiday_country": body.holiday_country or ""}
     user = request.state.user
     levels = LEVELS if bodies_admin.is_platform_admin(user) else \
         tuple(v for v in LEVELS if v not in bodies_admin.SHARED_LEVELS)
     return page(request, "body_form.html", status_code, body=body, form=form, error=error, token=token,
-                levels=levels, languages=LANGUAGES, categories=CATEGORIES)
+                levels=levels, languages=LANGUAGES, categories=CATEGORIES, countries=workingtime.COUNTRIES,
+                zone_names=zones.COMMON)
+
+
+# -- an organisation's working calendar ----------------------------------------------------------------
+
+def _calendar_user(user: Principal | None, session: Session, slug: str) -> tuple[Principal, Organisation | None]:
+    """An organisation's administrator (their own) or a platform administrator (any); 403 otherwise."""
+    user = need_role(user, ("admin",), "administrators only")
+    org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if not (bodies_admin.is_platform_admin(user) or (org is not None and org.id == user.org_id)):
+        raise HTTPException(403, "an organisation's administrators or a platform administrator change its calendar")
+    return user, org
+
+
+def _calendar_page(request: Request, org: Organisation, *, form: dict[str, str] | None = None,
+                   error: str | None = None, done: bool = False, status_code: int = 200) -> Response:
+    form = form or {"working_hours": org.working_hours or "", "holiday_country": org.holiday_country or ""}
+    return page(request, "org_calendar.html", status_code, org=org, form=form, error=error, done=done,
+                countries=workingtime.COUNTRIES, default_hours=workingtime.DEFAULT_HOURS)
+
+
+@router.get("/admin/organisations/{slug}/calendar", response_class=HTMLResponse)
+def org_calendar(slug: Slug, request: Request, session: SessionDep, user: WebUser) -> Response:
+    """The organisation's working hours and public holidays (bodies counting working time fall back to them)."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    _user, org = _calendar_user(user, session, slug)
+    if org is None:
+        return page(request, "error.html", 404, message="No such organisation.")
+    return _calendar_page(request, org, done=request.query_params.get("done") == "1")
+
+
+@router.post("/admin/organisations/{slug}/calendar", response_class=HTMLResponse)
+def org_calendar_save(slug: Slug, request: Request, session: SessionDep, user: WebUser,
+                      working_hours: Annotated[str, Form(max_length=200)] = "",
+                      holiday_country: Annotated[str, Form(max_length=8)] = "", csrf_token: Csrf = "") -> Response:
+    user, org = _calendar_user(user, session, slug)
+    check_csrf(request, csrf_token)
+    if org is None:
+        return page(request, "error.html", 404, message="No such organisation.")
+
+    def save() -> Organisation:
+        saved, changed = set_org_calendar(session, slug=slug, working_hours=working_hours.strip() or None,
+                                          holiday_country=holiday_country or None)
+        if changed:
+            record(session, actor=user.email, action="org.calendar", object_type="organisation", object_id=saved.id,
+                   detail={"slug": saved.slug, "changed": changed})
+        return saved
+
+    return attempt(session, save,
+                   done=lambda o: RedirectResponse(f"/admin/organisations/{o.slug}/calendar?done=1", status_code=303),
+                   failed=lambda exc, _code: _calendar_page(
+                       request, org, form={"working_hours": working_hours, "holiday_country": holiday_country},
+                       error=str(exc), status_code=422))
 
 
 @router.get("/admin/bodies/new", response_class=HTMLResponse)
@@ -251,7 +312,9 @@ def _save(request: Request, session: Session, user: Principal, *, create: bool, 
             categories=tuple(fields["categories"]), deadline_hours=int(hours) if hours else None,
             email=fields["email"].strip() or None, webhook_url=fields["webhook_url"].strip() or None,
             sms=fields["sms"].replace(" ", "").strip() or None, clear_sms=fields["clear_sms"],
-            places=tuple(p for p in fields["places"].replace(",", " ").split() if p))
+            places=tuple(p for p in fields["places"].replace(",", " ").split() if p),
+            deadline_counting=fields["deadline_counting"], time_zone=fields["time_zone"].strip() or None,
+            working_hours=fields["working_hours"].strip() or None, holiday_country=fields["holiday_country"] or None)
         return bodies_admin.save_body(session, user=user, form=form, create=create)
 
     return attempt(session, save, failed=refused,
@@ -266,10 +329,12 @@ def _body_id(session: Session, slug: str) -> int | None:
 
 
 def _body_fields(name_en: str, name_km: str, level: str, language: str, network: str, categories: list[str],
-                 deadline_hours: str, email: str, webhook_url: str, sms: str, clear_sms: str, places: str) -> dict:
+                 deadline_hours: str, email: str, webhook_url: str, sms: str, clear_sms: str, places: str,
+                 clock: tuple[str, str, str, str] = ("calendar", "", "", "")) -> dict:
     return {"name_en": name_en, "name_km": name_km, "level": level, "language": language, "network": network,
             "categories": categories, "deadline_hours": deadline_hours, "email": email, "webhook_url": webhook_url,
-            "sms": sms, "clear_sms": clear_sms == "1", "places": places}
+            "sms": sms, "clear_sms": clear_sms == "1", "places": places, "deadline_counting": clock[0],
+            "time_zone": clock[1], "working_hours": clock[2], "holiday_country": clock[3]}
 
 
 Text = Annotated[str, Form(max_length=500)]
@@ -281,12 +346,14 @@ def body_create(request: Request, session: SessionDep, user: WebUser, slug: Anno
                 language: Annotated[str, Form(max_length=4)] = "en", network: Text = "",
                 categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
-                places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
+                places: Annotated[str, Form(max_length=4000)] = "", deadline_counting: Annotated[str, Form(max_length=16)] = "calendar",
+                time_zone: Annotated[str, Form(max_length=64)] = "", working_hours: Annotated[str, Form(max_length=200)] = "",
+                holiday_country: Annotated[str, Form(max_length=8)] = "", csrf_token: Csrf = "") -> Response:
     user = _creator(user)
     check_csrf(request, csrf_token)
     return _save(request, session, user, create=True, slug=slug, fields=_body_fields(
         name_en, name_km, level, language, network, categories, deadline_hours, email, webhook_url, sms, clear_sms,
-        places))
+        places, (deadline_counting, time_zone, working_hours, holiday_country)))
 
 
 @router.post("/admin/bodies/{slug}", response_class=HTMLResponse)
@@ -295,14 +362,16 @@ def body_update(slug: Slug, request: Request, session: SessionDep, user: WebUser
                 language: Annotated[str, Form(max_length=4)] = "en", network: Text = "",
                 categories: Annotated[list[str], Form()] = [], deadline_hours: Text = "",  # noqa: B006
                 email: Text = "", webhook_url: Text = "", sms: Text = "", clear_sms: Text = "",
-                places: Annotated[str, Form(max_length=4000)] = "", csrf_token: Csrf = "") -> Response:
+                places: Annotated[str, Form(max_length=4000)] = "", deadline_counting: Annotated[str, Form(max_length=16)] = "calendar",
+                time_zone: Annotated[str, Form(max_length=64)] = "", working_hours: Annotated[str, Form(max_length=200)] = "",
+                holiday_country: Annotated[str, Form(max_length=8)] = "", csrf_token: Csrf = "") -> Response:
     user = _changer(user, session, slug)
     check_csrf(request, csrf_token)
     if _body_id(session, slug) is None:
         return page(request, "error.html", 404, message="No such grievance body.")
     return _save(request, session, user, create=False, slug=slug, fields=_body_fields(
         name_en, name_km, level, language, network, categories, deadline_hours, email, webhook_url, sms, clear_sms,
-        places))
+        places, (deadline_counting, time_zone, working_hours, holiday_country)))
 
 
 def _body_action(request: Request, session: Session, user: Principal | None, slug: str, csrf_token: str, fn: Any) -> Response:

@@ -303,6 +303,7 @@ def _render_case(request: Request, session: Session, user: Principal, case_id: C
                                         for k in actions.REPLY_TEMPLATES}, **own_replies},
                     categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS,
                     esc=handling.escalation_view(session, report),
+                    clock=handling.clock_state(session, report, language=language(request)),
                     evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
                     failed=handling.failed_deliveries(session, report, lang=language(request)),
                     tags=tagging.tags_of(session, report.id),  # type: ignore[arg-type]
@@ -391,10 +392,18 @@ def web_merge(case_id: CaseId, request: Request, session: SessionDep, user: WebU
 @router.post("/cases/{case_id}/reply")
 def web_reply(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
               template: Annotated[str, Form(max_length=32)] = "", text: Annotated[str, Form(max_length=640)] = "",
-              csrf_token: Csrf = "") -> Response:
+              wait: Annotated[str, Form(max_length=1)] = "", csrf_token: Csrf = "") -> Response:
     return _act(request, session, user, case_id, csrf_token,
-                lambda u, r: actions.reply(session, user=u, report=r, template=template or None,
-                                           text=None if template else text))
+                lambda u, r: handling.reply(session, user=u, report=r, template=template or None,
+                                            text=None if template else text, wait=wait == "1"))
+
+
+@router.post("/cases/{case_id}/clock/resume")
+def web_clock_resume(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+                     csrf_token: Csrf = "") -> Response:
+    """Stop waiting on the reporter: the body's paused deadline runs again."""
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: handling.resume_clock(session, user=u, report=r))
 
 
 @router.post("/cases/{case_id}/reply/segments", response_class=HTMLResponse)

@@ -10,7 +10,8 @@ from service.kit.segments import count
 
 
 @pytest.mark.parametrize("language", ["en", "km", "pt"])
-@pytest.mark.parametrize("msgid", [*texts.LOOP.values(), texts.THANKS_YES, texts.THANKS_NO, texts.THANKS_PARTLY])
+@pytest.mark.parametrize("msgid", [*texts.LOOP.values(), texts.THANKS_YES, texts.THANKS_NO, texts.THANKS_PARTLY,
+                                   texts.ANSWER_ADDED])
 def test_reporter_texts_fit_two_segments(language: str, msgid: str) -> None:
     text = gettext(language, msgid, date="2026-11-23")
     assert count(text).segments <= 2, (language, count(text), text)
