@@ -2,7 +2,7 @@
 organisation's calendar as the fallback), and an escalation's clock pauses while the case waits on the
 reporter's answer.
 
-Revision ID: 0022
+Revision ID: 0019
 Revises: 0018
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import service.kit.models
 
 from alembic import op
 
-revision = '0022'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None
