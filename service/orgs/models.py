@@ -10,6 +10,8 @@ from service.kit.models import created_at_field
 
 ROLES = ("handler", "supervisor", "admin")
 SUPERVISING = ("supervisor", "admin")  # the roles that see their whole organisation's work
+# The body alert looks at the escalations of the cases reported in this many last days.
+BODY_ALERT_WINDOW_DAYS = 90
 
 
 class Organisation(SQLModel, table=True):
@@ -22,6 +24,9 @@ class Organisation(SQLModel, table=True):
     time_zone: str | None = Field(default=None, max_length=64)
     # The language its people read alert emails in when they have not chosen one (km, en, pt); None: en + km.
     language: str | None = Field(default=None, max_length=8)
+    # Alert the supervisors when a grievance body answers fewer than this share (percent) of the
+    # organisation's escalations by their deadline (docs/supervisors.md); None: no such alert.
+    body_alert_below: int | None = Field(default=None)
 
 
 class User(SQLModel, table=True):
