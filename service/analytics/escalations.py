@@ -70,7 +70,7 @@ LEVEL_LABELS = {
 }
 TEXTS = [N_("escalations"), N_("on time"), N_("late or unanswered"), N_("{share}% on time ({on_time} of {total})"),
          N_("not shown: too few answers"), N_("{hours} hours ({answers} answers)"),
-         N_("{share}% not ours ({not_ours} of {total})"), N_("{share}% solved ({solved} of {total})"),
+         N_("{share}% not ours ({not_ours} of {total})"), N_("solved: {share}% ({solved} of {total})"),
          N_("How the grievance bodies answered"), N_("grievance bodies"),
          N_("Alert when a body falls behind"), N_("Saved."), N_("Alert below (percent answered on time)"),
          N_("Save"),
@@ -339,7 +339,7 @@ def body_rows(figs: BodyFigures | None, language: str) -> list[dict[str, object]
 
 SHARE_TEXTS = {"deadline": ("{share}% on time ({on_time} of {total})", "on_time"),
                "answers": ("{share}% not ours ({not_ours} of {total})", "not_ours"),
-               "solved": ("{share}% solved ({solved} of {total})", "solved")}
+               "solved": ("solved: {share}% ({solved} of {total})", "solved")}
 
 
 def _share_value(figs: BodyFigures, key: str, i: int) -> object:
