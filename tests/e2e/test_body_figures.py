@@ -19,6 +19,7 @@ THRESHOLD = {"SAMLENG_SUPPRESSION_THRESHOLD": "5"}
 HCMC = "hcmc.chrey@health.example.org"
 SUPERVISOR = "supervisor@khana.demo"
 DEMO_PASSWORD = "samleng-demo-password"
+LONG = 360.0  # seconds: polls that wait for the worker on a loaded machine
 
 
 def _web_sign_in(deployment: Deployment, email: str) -> dict[str, str]:
@@ -63,10 +64,11 @@ def test_a_body_answering_late_and_not_ours_is_published_and_alerts_the_supervis
         for answer in (f"At Chrey health centre they asked me for 5000 riel before seeing me {marker}", "3", "Chrey",
                        "yes"):
             phone.text(answer)
-        case = deployment.wait(lambda m=marker: handler.find_case(m), f"case {i} in KHANA's queue")
+        # Generous: the worker's first pass loads the triage model, slow on a loaded machine.
+        case = deployment.wait(lambda m=marker: handler.find_case(m), f"case {i} in KHANA's queue", timeout=LONG)
         escalated.append(handler.post(f"/api/v1/cases/{case['id']}/escalate", {"after": 0})["escalation"])
     assert {e["body"] for e in escalated} == {"chrey-hcmc"}
-    deployment.wait(lambda: len(deployment.mail_to(HCMC)) >= 5, "the committee's five emails")
+    deployment.wait(lambda: len(deployment.mail_to(HCMC)) >= 5, "the committee's five emails", timeout=LONG)
     links = [deployment.respond_link(HCMC, index=i) for i in range(5)]
 
     # The committee answers "not ours", a day after each deadline: serve runs with its clock moved on.
@@ -92,7 +94,8 @@ def test_a_body_answering_late_and_not_ours_is_published_and_alerts_the_supervis
 
     # The worker's check (at its start, then once a minute) finds the committee at 0% < 60%: one email.
     deployment.restart_worker(**THRESHOLD)
-    deployment.wait(lambda: deployment.mail_to(SUPERVISOR), "the supervisor's body alert")
+    deployment.wait(lambda: [m for m in deployment.mail_to(SUPERVISOR) if "0 of 5" in mail_text(m)],
+                    "the supervisor's body alert", timeout=LONG)
     (text,) = [mail_text(m) for m in deployment.mail_to(SUPERVISOR) if "0 of 5" in mail_text(m)]
     assert "60%" in text and "/dashboard" in text
     # No repeat: two more passes of the worker (each runs the check at its start) queue nothing more.
