@@ -42,7 +42,7 @@ def _cookie(jar: dict[str, str]) -> str:
 
 def test_a_body_answering_late_and_not_ours_is_published_and_alerts_the_supervisor_once(
         deployment: Deployment) -> None:
-    deployment.load_demo()
+    deployment.cli("demo", "--history", "0", timeout=LONG)  # as load_demo, with room for a loaded machine
     deployment.start_serve(**THRESHOLD)
     deployment.start_worker(**THRESHOLD)
 
