@@ -59,7 +59,7 @@ def test_a_body_answering_late_and_not_ours_is_published_and_alerts_the_supervis
     handler = deployment.handler()
     escalated = []
     for i in range(5):
-        marker = f"bodyfig{i}marker"
+        marker = "bodyfig" + ("alpha", "bravo", "charlie", "delta", "echo")[i]  # letters only: digits are masked
         phone = deployment.phone(f"+8551277700{i}")
         for answer in (f"At Chrey health centre they asked me for 5000 riel before seeing me {marker}", "3", "Chrey",
                        "yes"):
