@@ -29,6 +29,7 @@ from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
 from service.supervision.models import ReplyTemplate, SavedFilter  # noqa: E402,F401  (supervision)
+from service.alerts.models import BodyAlert  # noqa: E402  (alerts about grievance bodies)
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
@@ -39,4 +40,5 @@ __all__ = [
     # Telegram bot, evidence, outreach agents
     "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate",
     "AuthSession", "UserSecurity",
+    "BodyAlert",
 ]

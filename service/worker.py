@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bots.telegram import tasks as telegram_tasks
+from service.alerts import tasks as alert_tasks
 from service.analytics import tasks as analytics_tasks
 from service.config import Settings
 from service.flows import arrival, deadlines
@@ -33,13 +34,14 @@ log = logging.getLogger(__name__)
 
 def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
     """Every job, the pass's in the order a pass runs them (spool, urgent step, triage, routing,
-    search index, delivery, deadlines, housekeeping, retention, analytics)."""
+    search index, delivery, deadlines, body alerts, housekeeping, retention, analytics)."""
     replay, urgent, triage, route, lane = arrival.tasks(ctx, deliverer)
     return [
         replay, urgent, triage, route,
         *queue_tasks.tasks(ctx),
         *outbox_tasks.tasks(ctx, deliverer),
         *deadlines.tasks(ctx),
+        *alert_tasks.tasks(ctx),
         *intake_tasks.tasks(ctx),
         *telegram_tasks.tasks(ctx),
         *retention_tasks.tasks(ctx),

@@ -1,13 +1,19 @@
-"""Body metrics from the escalation tables, for the dashboard, the scorecards and the quarterly report.
+"""Body metrics from the escalation tables, for the dashboard, the scorecards, the quarterly report,
+the public page, Open311's bodies resource and each body's own response page.
 
 Registered with `queries.register_body_metric` when the analytics package is imported
-(`service/analytics/__init__.py`). Three providers, each `(session, filters) -> {"title", "rows"}`:
+(`service/analytics/__init__.py`). One provider, `body_metrics_of(session, filters)`, computes
+every body figure once (`figures`) and returns five tables, each `{"title", "rows", "key"}`:
 
 * escalations by body and level (count per body);
 * share answered within the deadline (per body: on time, late or never, shown as a share
   only when both numbers survive suppression);
 * median hours from escalation to the body's first answer (shown only for a body with at
-  least the threshold of answers: a median of a handful of cases is about a handful of people).
+  least the threshold of answers: a median of a handful of cases is about a handful of people);
+* share answered "not ours" (of the escalations the body answered at all);
+* share the reporter said was solved after the body's answer (of the escalations the body
+  answered with an action or a resolution before the case was closed, whose reporter answered
+  the closing question: "yes" is solved, "partly" and "no" are not).
 
 Every count goes through `suppression.suppress` (these tables are printed on scorecards and
 in the quarterly report; the dashboard shows the same, suppressed, so the figures agree).
@@ -35,30 +41,45 @@ Hours to answer are whole hours (floor), so the median is exact from per-hour co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Integer, String, and_, case, cast, func, literal_column, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from service.analytics import queries as q
 from service.analytics.models import ReportRollup
-from service.analytics.publish import threshold
+from service.analytics.publish import default_window, threshold
 from service.analytics.suppression import Published, suppress
 from service.bodies.models import GrievanceBody
+from service.escalation import routes as respond_routes
 from service.escalation.models import WAITING, Escalation
 from service.kit.clock import now
-from service.kit.i18n import N_
+from service.kit.i18n import N_, gettext
 from service.reports.models import Report
 
 TITLE_BY_BODY = N_("Escalations by body and level")
 TITLE_ON_TIME = N_("Answered within the deadline")
 TITLE_MEDIAN = N_("Median hours to the body's answer")
+TITLE_NOT_OURS = N_("Answered \"not ours\"")
+TITLE_SOLVED = N_("Solved, the reporter said, after the body's answer")
 LEVEL_LABELS = {
     "facility": N_("facility"), "hcmc": N_("health centre management committee"),
     "operational_district": N_("operational district"), "province": N_("province"),
     "national": N_("national"), "regional": N_("regional"),
 }
 TEXTS = [N_("escalations"), N_("on time"), N_("late or unanswered"), N_("{share}% on time ({on_time} of {total})"),
-         N_("not shown: too few answers"), N_("{hours} hours ({answers} answers)")]
+         N_("not shown: too few answers"), N_("{hours} hours ({answers} answers)"),
+         N_("{share}% not ours ({not_ours} of {total})"), N_("solved: {share}% ({solved} of {total})"),
+         N_("How the grievance bodies answered"), N_("grievance bodies"),
+         N_("Alert when a body falls behind"), N_("Saved."), N_("Alert below (percent answered on time)"),
+         N_("Save"),
+         N_("Your supervisors and administrators get one email when a grievance body answers fewer than this share "
+            "of your organisation's escalations by their deadline (cases reported in the last {days} days, bodies "
+            "with at least {minimum} such escalations), and again only after it has come back up and falls "
+            "again. Empty: no alert."),
+         N_("Cases sent to each body, counted from the platform's own records of the bodies' answers and the "
+            "reporters' closing answers.")]
 
 
 def _threshold() -> int:
@@ -199,70 +220,199 @@ def _body_label(body: GrievanceBody) -> dict[str, object]:
     return {"en": body.name_en, "km": body.name_km, "level": LEVEL_LABELS.get(body.level, body.level)}
 
 
-# -- the providers ----------------------------------------------------------------------------------
+# -- the two figures read straight from the tables ----------------------------------------------------
+# Not rolled up: a rollup built before these figures existed would hold no rows for them, and each is
+# one GROUP BY over the escalations of the reports in the filters (indexed by report and creation time).
 
-def by_body_and_level(session: Session, filters: q.Filters) -> dict | None:
+def _direct(session: Session, filters: q.Filters, value: ColumnElement, *conds: ColumnElement[bool]) -> list[tuple]:
+    stmt = (select(Escalation.body_id, value, func.count()).select_from(Escalation)
+            .join(Report, Report.id == Escalation.report_id)
+            .where(and_(*q._where(session, filters), Escalation.status != "cancelled", *conds))
+            .group_by(Escalation.body_id, value))
+    return [tuple(row) for row in session.connection().execute(stmt)]
+
+
+def not_ours_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
+    """Per body id: [answered "not ours", answered otherwise] of the escalations the body answered."""
+    not_ours = case((Escalation.status == "not_ours", 1), else_=0)
+    tally: dict[int, list[int]] = {}
+    for body, flag, n in _direct(session, filters, not_ours, answered_expr(session).is_not(None)):
+        tally.setdefault(int(body), [0, 0])[0 if flag else 1] += int(n)
+    return tally
+
+
+def solved_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
+    """Per body id: [solved, not solved] as the reporter answered the closing question, of the escalations
+    the body answered with an action or a resolution before the case was closed (the question is asked
+    at closure, so the reporter's answer came after the body's)."""
+    solved = case((Report.satisfaction == "yes", 1), else_=0)
+    tally: dict[int, list[int]] = {}
+    for body, flag, n in _direct(session, filters, solved, Escalation.responded_at.is_not(None),  # type: ignore[union-attr]
+                                 Escalation.status != "not_ours", Report.satisfaction.is_not(None),  # type: ignore[union-attr]
+                                 Report.closed_at.is_not(None), Escalation.responded_at <= Report.closed_at):  # type: ignore[union-attr,operator]
+        tally.setdefault(int(body), [0, 0])[0 if flag else 1] += int(n)
+    return tally
+
+
+# -- every body figure, suppressed -------------------------------------------------------------------
+
+@dataclass
+class BodyFigures:
+    """The body figures of one set of filters: the bodies in row order and each figure's suppressed table.
+
+    `tables`: "escalations" (body x [escalations]), "deadline" (body x [on time, late]), "answers"
+    (body x [not ours, other answers]: its row total is the number of answers the median is taken
+    over), "solved" (body x [solved, not solved]). `hours`: raw per-hour counts, for the medians only
+    (a median is printed only when its published number of answers is at least the threshold)."""
+
+    order: list[int]
+    bodies: dict[int, GrievanceBody]
+    tables: dict[str, Published]
+    hours: dict[int, dict[int, int]]
+    threshold: int
+
+    def share(self, key: str, i: int) -> dict[str, object]:
+        """The first column's share of row i: the share only when both numbers are published."""
+        pub = self.tables[key]
+        part, total = pub.cell(i, 0), pub.cell(i, pub.n_cols)
+        if part is not None and total:  # both published: the numbers themselves
+            return {"share": round(100 * part / total), "part": part, "total": total}
+        return {"share": None, "part": pub.shown(i, 0), "total": pub.shown(i, pub.n_cols)}
+
+    def median(self, i: int) -> dict[str, object]:
+        """The median hours of row i, when the published number of answers is at least the threshold."""
+        pub = self.tables["answers"]
+        n = pub.cell(i, pub.n_cols)
+        if n is not None and n >= self.threshold:
+            return {"hours": median_of(self.hours.get(self.order[i], {})), "answers": n}
+        return {"hours": None, "answers": pub.shown(i, pub.n_cols)}
+
+
+def figures(session: Session, filters: q.Filters) -> BodyFigures | None:
+    """Every body figure for these filters, each table through `suppression.suppress` (None: no escalation)."""
     counts = escalations_per_body(session, filters)
     if not counts:
         return None
     bodies = _bodies(session, counts)
-    order = sorted(counts, key=lambda bid: (-counts[bid], bodies[bid].name_en))
-    pub = suppress([[counts[bid]] for bid in order], row_labels=[bodies[bid].slug for bid in order],
-                   col_labels=["escalations"], threshold=_threshold())
-    rows = [(_body_label(bodies[bid]), pub.shown(i, 0)) for i, bid in enumerate(order)]
-    rows.append(({"msgid": "Total"}, pub.shown(pub.n_rows, 0)))
-    return {"title": TITLE_BY_BODY, "rows": rows, "key": "escalations_by_body"}
+    order = sorted(counts, key=lambda bid: (-counts[bid], bodies[bid].name_en, bid))
+    raw = {"escalations": {bid: [n] for bid, n in counts.items()}, "deadline": deadline_tally(session, filters),
+           "answers": not_ours_tally(session, filters), "solved": solved_tally(session, filters)}
+    th = _threshold()
+    tables = published_tables(raw, order, [bodies[bid].slug for bid in order], th)
+    return BodyFigures(order, bodies, tables, answer_hours(session, filters), th)
 
 
-def answered_on_time(session: Session, filters: q.Filters) -> dict | None:
-    """Per body: escalations answered by their deadline vs late or never (still-running ones left out)."""
-    tally = deadline_tally(session, filters)
-    if not tally:
+COLUMNS = {"escalations": ["escalations"], "deadline": ["on_time", "late"], "answers": ["not_ours", "other"],
+           "solved": ["solved", "not_solved"]}
+
+
+def published_tables(raw: dict[str, dict[int, list[int]]], order: list[int], labels: list[str],
+                     th: int) -> dict[str, Published]:
+    """The four body tables (rows in `order`, a body missing from a tally counts zeros), each suppressed.
+    They share no number (escalations, settled deadlines, answers and closing answers are different
+    sets), so each is suppressed on its own; tests/analytics/test_body_attacker.py plays the attacker."""
+    return {key: suppress([raw.get(key, {}).get(bid, [0] * len(cols)) for bid in order], row_labels=labels,
+                          col_labels=cols, threshold=th) for key, cols in COLUMNS.items()}
+
+
+def body_rows(figs: BodyFigures | None, language: str) -> list[dict[str, object]]:
+    """One flat record per body (Open311's bodies resource, the response page): only published values."""
+    out: list[dict[str, object]] = []
+    for i, bid in enumerate(figs.order if figs else []):
+        body = figs.bodies[bid]  # type: ignore[union-attr]
+        on_time, not_ours, solved = figs.share("deadline", i), figs.share("answers", i), figs.share("solved", i)  # type: ignore[union-attr]
+        median = figs.median(i)  # type: ignore[union-attr]
+        out.append({
+            "body": body.slug, "name": body.name_km if language == "km" else body.name_en, "level": body.level,
+            "escalations": figs.tables["escalations"].shown(i, 0),  # type: ignore[union-attr]
+            # counts as the page shows them ("12", "<10", "x"); a share or a median only where it prints one
+            "on_time": str(on_time["part"]), "on_time_total": str(on_time["total"]), "on_time_share": on_time["share"],
+            "median_hours": median["hours"], "answers": str(median["answers"]),
+            "not_ours": str(not_ours["part"]), "not_ours_total": str(not_ours["total"]),
+            "not_ours_share": not_ours["share"],
+            "solved": str(solved["part"]), "solved_total": str(solved["total"]), "solved_share": solved["share"],
+        })
+    return out
+
+
+# -- the provider ------------------------------------------------------------------------------------
+
+SHARE_TEXTS = {"deadline": ("{share}% on time ({on_time} of {total})", "on_time"),
+               "answers": ("{share}% not ours ({not_ours} of {total})", "not_ours"),
+               "solved": ("solved: {share}% ({solved} of {total})", "solved")}
+
+
+def _share_value(figs: BodyFigures, key: str, i: int) -> object:
+    found = figs.share(key, i)
+    if found["share"] is None:
+        return f"{found['part']} / {found['total']}"
+    msgid, name = SHARE_TEXTS[key]
+    return {"msgid": msgid, "params": {"share": found["share"], name: found["part"], "total": found["total"]}}
+
+
+def body_metrics_of(session: Session, filters: q.Filters) -> list[dict] | None:
+    """The five body tables (escalations, on time, median hours, not ours, solved), from one `figures`.
+
+    A body with no number in a share's table (nothing settled, answered or closed) has no row there:
+    its zero is published as the escalations table's row anyway."""
+    figs = figures(session, filters)
+    if figs is None:
         return None
-    bodies = _bodies(session, tally)
-    order = sorted(tally, key=lambda bid: bodies[bid].name_en)
-    pub: Published = suppress([tally[bid] for bid in order], row_labels=[bodies[bid].slug for bid in order],
-                              col_labels=["on_time", "late"], threshold=_threshold())
-    rows = []
-    for i, bid in enumerate(order):
-        on_time, total = pub.cell(i, 0), pub.cell(i, pub.n_cols)
-        if on_time is not None and total:
-            value: object = {"msgid": "{share}% on time ({on_time} of {total})",
-                             "params": {"share": round(100 * on_time / total), "on_time": on_time, "total": total}}
-        else:
-            value = f"{pub.shown(i, 0)} / {pub.shown(i, pub.n_cols)}"
-        rows.append((_body_label(bodies[bid]), value))
-    return {"title": TITLE_ON_TIME, "rows": rows, "key": "answered_on_time"}
+    labels = [_body_label(figs.bodies[bid]) for bid in figs.order]
+    pub = figs.tables["escalations"]
+    by_body = [(labels[i], pub.shown(i, 0)) for i in range(len(figs.order))]
+    by_body.append(({"msgid": "Total"}, pub.shown(pub.n_rows, 0)))
+    out = [{"title": TITLE_BY_BODY, "rows": by_body, "key": "escalations_by_body"}]
+    out.append(_share_metric(figs, labels, "deadline", TITLE_ON_TIME, "answered_on_time"))
+    median_rows = []
+    for i in range(len(figs.order)):
+        median = figs.median(i)
+        value: object = ({"msgid": "{hours} hours ({answers} answers)", "params": median}
+                         if median["hours"] is not None else {"msgid": "not shown: too few answers", "params": {}})
+        median_rows.append((labels[i], value))
+    out.append({"title": TITLE_MEDIAN, "rows": median_rows, "key": "median_hours"})
+    out.append(_share_metric(figs, labels, "answers", TITLE_NOT_OURS, "answered_not_ours"))
+    out.append(_share_metric(figs, labels, "solved", TITLE_SOLVED, "solved_after_answer"))
+    return out
 
 
-def median_hours_to_answer(session: Session, filters: q.Filters) -> dict | None:
-    escalated = escalations_per_body(session, filters)
-    if not escalated:
-        return None
-    hours = answer_hours(session, filters)
-    bodies = _bodies(session, escalated)
-    threshold = _threshold()
-    order = sorted(escalated, key=lambda bid: bodies[bid].name_en)
-    # The number of answers is itself a count: suppressed like any other before it is shown.
-    pub = suppress([[sum(hours.get(bid, {}).values())] for bid in order],
-                   row_labels=[bodies[bid].slug for bid in order], col_labels=["answers"], threshold=threshold)
-    rows = []
-    for i, bid in enumerate(order):
-        n = pub.cell(i, 0)
-        if n is not None and n >= threshold:
-            value: object = {"msgid": "{hours} hours ({answers} answers)",
-                             "params": {"hours": median_of(hours[bid]), "answers": n}}
-        else:
-            value = {"msgid": "not shown: too few answers", "params": {}}
-        rows.append((_body_label(bodies[bid]), value))
-    return {"title": TITLE_MEDIAN, "rows": rows, "key": "median_hours"}
+def _share_metric(figs: BodyFigures, labels: list[dict], key: str, title: str, name: str) -> dict:
+    raw = figs.tables[key].values
+    rows = [(labels[i], _share_value(figs, key, i)) for i in range(len(figs.order)) if raw[i][-1]]
+    return {"title": title, "rows": rows, "key": name}
 
 
-PROVIDERS = (by_body_and_level, answered_on_time, median_hours_to_answer)
+def body_page_figures(session: Session, body_id: int, language: str) -> list[tuple[str, str]]:
+    """A body's own row of the published figures (the public page's window, every place), as
+    (label, value) in `language`: what its response page shows. Empty when it has no escalation."""
+    since, until = default_window()
+    figs = figures(session, q.Filters(since, until))
+    if figs is None or body_id not in figs.order:
+        return []
+    i = figs.order.index(body_id)
+    median = figs.median(i)
+    pub = figs.tables["escalations"]
+    hours = (gettext(language, "{hours} hours ({answers} answers)", **median) if median["hours"] is not None
+             else gettext(language, "not shown: too few answers"))
+
+    def share(key: str) -> str:
+        value = _share_value(figs, key, i)
+        return gettext(language, value["msgid"], **value["params"]) if isinstance(value, dict) else str(value)
+
+    return [(gettext(language, "escalations"), pub.shown(i, 0)),
+            (gettext(language, TITLE_ON_TIME), share("deadline")),
+            (gettext(language, TITLE_MEDIAN), hours),
+            (gettext(language, TITLE_NOT_OURS), share("answers")),
+            (gettext(language, TITLE_SOLVED), share("solved"))]
 
 
 def register() -> None:
-    """Register the providers once (idempotent: importing twice adds nothing)."""
-    for provider in PROVIDERS:
-        if provider not in q.BODY_METRICS:
-            q.register_body_metric(provider)
+    """Register the provider once (idempotent: importing twice adds nothing), and the body's own
+    figures on its response page (escalation's page shows what the packages built on it register)."""
+    if body_metrics_of not in q.BODY_METRICS:
+        q.register_body_metric(body_metrics_of)
+    if body_page_figures not in respond_routes.FIGURE_SOURCES:
+        respond_routes.FIGURE_SOURCES.append(body_page_figures)
+
+
+PROVIDERS = (body_metrics_of,)

@@ -30,7 +30,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
-from service.analytics import charts, localday, publish, queries as q, rollup
+from service.analytics import charts, escalations, localday, publish, queries as q, rollup
 from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
@@ -212,6 +212,20 @@ def _page_cells(session: Session, filters: q.Filters) -> tuple[set[tuple[str, st
             if i < len(groups) and j < len(months):
                 out.add(("open_resolved", groups[i], months[j]))
     return out, public_months
+
+
+# -- Samleng's extension: the grievance bodies' figures -----------------------------------------------
+BODY_FIELDS = ("body", "name", "level", "escalations", "on_time", "on_time_total", "on_time_share", "median_hours",
+               "answers", "not_ours", "not_ours_total", "not_ours_share", "solved", "solved_total", "solved_share")
+
+
+def bodies(session: Session, *, language: str = "en") -> list[dict]:
+    """`/open311/v2/bodies.json|xml`, not part of GeoReport v2: one record per grievance body with the
+    public page's body figures over its window (the last 12 calendar months), every count as the page
+    shows it ("<10", "x", a number), a share or a median only where the page prints one (else null)."""
+    rollup.refresh_if_stale(session)
+    since, until = publish.default_window()
+    return escalations.body_rows(escalations.figures(session, q.Filters(since, until)), language)
 
 
 def to_xml(root: str, item: str, items: list[dict]) -> bytes:

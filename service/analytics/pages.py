@@ -94,14 +94,19 @@ def public_page(session: Session, *, language: str = "en", place_id: int | None 
                    figures=publish.public_figures(session, filters=filters, language=language),
                    provinces=tree.provinces(), province=node.code if node else "", scope_name=scope,
                    period_text=_period_text(filters), note=publish.suppression_note(language),
-                   quotes=approved_quotes(session, filters=filters, limit=5))
+                   quotes=approved_quotes(session, filters=filters, limit=5),
+                   # Grievance bodies held to account (docs/analytics.md "Body metrics"): suppressed tables.
+                   body_metrics=q.body_metrics(session, filters=filters))
 
 
 def dashboard_page(session: Session, *, language: str = "en", place_id: int | None = None,
                    filters: q.Filters | None = None, period: str = "month", csrf: str | None = None,
                    message: str | None = None, can_export_cases: bool = False,
-                   quarters: tuple[str, ...] = (), header: str | None = None, time_zone: str | None = None) -> str:
-    """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts."""
+                   quarters: tuple[str, ...] = (), header: str | None = None, time_zone: str | None = None,
+                   body_alert: dict | None = None) -> str:
+    """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts.
+    `body_alert`: the organisation's body-alert line ({"below": percent or None, "days", "minimum"}),
+    shown with its form to the organisation's supervisors and administrators."""
     rollup.refresh_if_stale(session)
     _chart_words(language)
     if filters is None:
@@ -144,7 +149,7 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
                    places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters, time_zone),
                    clusters=q.active_clusters(session, filters=filters),
                    body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
-                   can_export_cases=can_export_cases, quarters=quarters,
+                   can_export_cases=can_export_cases, quarters=quarters, body_alert=body_alert,
                    # Every live quote of the organisation (not only this window's): each can be revoked.
                    quotes=approved_quotes(session, filters=q.Filters(org_id=filters.org_id), limit=50)
                    if csrf else [])

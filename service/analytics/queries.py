@@ -558,15 +558,20 @@ def _active_clusters_from_rollup(session: Session, filters: Filters, province: o
 # Body and escalation metrics (escalations by body and level, body response times) need the tables of
 # the escalation issue. Each provider takes (session, filters) and returns {"title": ..., "rows": [(label,
 # count), ...]} or None; the dashboard, scorecards and the quarterly report show whatever is registered.
-BODY_METRICS: list[Callable[[Session, Filters], dict | None]] = []
+BODY_METRICS: list[Callable[[Session, Filters], dict | list[dict] | None]] = []
 
 
-def register_body_metric(provider: Callable[[Session, Filters], dict | None]) -> None:
+def register_body_metric(provider: Callable[[Session, Filters], dict | list[dict] | None]) -> None:
     BODY_METRICS.append(provider)
 
 
 def body_metrics(session: Session, *, filters: Filters) -> list[dict]:
-    return [m for m in (provider(session, filters) for provider in BODY_METRICS) if m]
+    """Every registered provider's tables (a provider returns one table, a list of them, or None)."""
+    out: list[dict] = []
+    for provider in BODY_METRICS:
+        found = provider(session, filters)
+        out.extend(found if isinstance(found, list) else [found] if found else [])
+    return out
 
 
 def total_reports(session: Session, *, filters: Filters) -> int:

@@ -81,6 +81,17 @@ def open311_services(fmt: str, lang: Lang = "en") -> Response:
     raise HTTPException(404, "format must be json or xml")
 
 
+@router.get("/open311/v2/bodies.{fmt}")
+def open311_bodies(session: SessionDep, fmt: str, lang: Lang = "en") -> Response:
+    """Samleng's extension to GeoReport v2: the grievance bodies' published figures (docs/analytics.md)."""
+    if fmt not in ("json", "xml"):
+        raise HTTPException(404, "format must be json or xml")
+    items = open311.bodies(session, language=lang)
+    if fmt == "json":
+        return JSONResponse(items)
+    return Response(open311.to_xml("bodies", "body", items), media_type="text/xml")
+
+
 @router.get("/open311/v2/requests.{fmt}")
 def open311_requests(session: SessionDep, fmt: str, service_code: str | None = None,
                      status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,

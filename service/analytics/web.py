@@ -32,7 +32,9 @@ from service.auth.deps import SessionDep, WebUser
 from service.kit.clock import now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import LANGUAGES
-from service.orgs.models import User
+from service.audit.service import record
+from service.orgs.models import BODY_ALERT_WINDOW_DAYS, Organisation, User
+from service.orgs.service import set_body_alert as set_body_alert_line
 from service.places.models import Place
 from service.queue import service as queue
 from service.kit.render import csrf_valid, header as site_header, language, page, time_zone
@@ -180,10 +182,15 @@ def dashboard(request: Request, session: SessionDep, user: WebUser) -> Response:
         return _error_page(request, exc)
     message = {"approved": t(lang, "Quote approved."),
                "revoked": t(lang, "Quote revoked.")}.get(request.query_params.get("quote", ""))
+    org = session.get(Organisation, org_id) if org_id is not None else None
+    body_alert = None if org is None else {
+        "below": org.body_alert_below, "days": BODY_ALERT_WINDOW_DAYS, "minimum": request.app.state.settings.suppression_threshold,
+        "saved": request.query_params.get("body_alert") == "saved"}
     html = pages.dashboard_page(session, language=lang, filters=filters, period=period,
                                 csrf=csrf_token(request.cookies[COOKIE]), message=message,
                                 can_export_cases=user.role in SUPERVISORS, quarters=_recent_quarters(),
-                                header=site_header(lang, request), time_zone=time_zone(request))
+                                header=site_header(lang, request), time_zone=time_zone(request),
+                                body_alert=body_alert)
     return _html(html)
 
 
@@ -326,3 +333,26 @@ def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: Web
             raise NotFound("no such quote") from None
         svc.revoke_quote(session, quote_id=quote.id, actor=user.email, role=user.role)  # type: ignore[arg-type]
     return _form_done(request, session, act, "/dashboard?quote=revoked#quotes")
+
+
+@router.post("/dashboard/body-alert")
+def set_body_alert(request: Request, session: SessionDep, user: WebUser,
+                   below: Annotated[str, Form(max_length=8)] = "",
+                   csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+    """The organisation's line for body alerts (docs/supervisors.md, "When a grievance body falls behind"):
+    a percent from 1 to 100, or empty to switch the alert off. Its supervisors and administrators only."""
+    user = _form_user(request, user, csrf_token)
+
+    def act() -> None:
+        org_id = _allowed(user, SUPERVISORS)
+        org = session.get(Organisation, org_id) if org_id is not None else None
+        if org is None:  # a platform administrator has no organisation's line to set
+            raise svc.NotAllowed("only an organisation's supervisors and administrators set its body alert")
+        value = below.strip().rstrip("%").strip()
+        if value and not value.isdigit():
+            raise InvalidInput("the share must be a whole percent from 1 to 100, or empty to switch the alert off")
+        before = org.body_alert_below
+        set_body_alert_line(session, org=org, below=int(value) if value else None)
+        record(session, actor=user.email, action="org.body_alert", object_type="organisation", object_id=org.id,
+               detail={"before": before, "after": org.body_alert_below})
+    return _form_done(request, session, act, "/dashboard?body_alert=saved#body-alert")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,6 +30,9 @@ from service.kit.i18n import LANGUAGES, gettext, translations
 from service.reports.models import Report, ReportEvent
 
 router = APIRouter(tags=["escalation"])
+# The body's own published figures on its response page: (session, body id, language) -> [(label, value)].
+# Registered by the analytics package (built on this one: escalation imports nothing of it).
+FIGURE_SOURCES: list[Callable[[Session, int, str], list[tuple[str, str]]]] = []
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_BYTES = 16_384
 _HEADERS = {
@@ -104,8 +108,11 @@ def _render_case(session: Session, request: Request, token: str, *, lang: str | 
         actions = [(k, v) for k, v in actions if k == "action_taken"]
         notice = _now_with(lang, holder)
         message = notice if message is None else f"{message} {notice}"
+    figures = [row for source in FIGURE_SOURCES for row in source(session, escalation.body_id, lang)]
     return _page(lang, status, token=token, case=info, open=open_, csrf=links.csrf_token(token), actions=actions,
-                 history=_history(session, escalation, lang, info["time_zone"]), message=message, error=error)
+                 history=_history(session, escalation, lang, info["time_zone"]), message=message, error=error,
+                 figures=figures, figures_note=gettext(lang, texts.PAGE_FIGURES_NOTE,
+                                                       threshold=request.app.state.settings.suppression_threshold))
 
 
 @router.get("/respond/{token}", response_class=HTMLResponse, include_in_schema=False)

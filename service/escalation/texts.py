@@ -62,6 +62,11 @@ PAGE_NOW_WITH = N_(
 PAGE_NO_LONGER_YOURS = N_("This case is no longer with your office. You can still record what your office has done.")
 PAGE_NOT_SETTLED = N_("Your answer was not recorded.")
 PAGE_HISTORY = N_("Answers so far")
+PAGE_FIGURES = N_("How your office answers: the published figures")
+PAGE_FIGURES_NOTE = N_(
+    "Cases reported in the last 12 months: the same figures as the public page. "
+    "Counts too small to publish are shown as \"<{threshold}\" or x."
+)
 PAGE_LANG = N_("ភាសាខ្មែរ / English")
 
 # -- to reporters (closing the loop) -----------------------------------------------------------------

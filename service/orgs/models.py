@@ -10,6 +10,8 @@ from service.kit.models import created_at_field
 
 ROLES = ("handler", "supervisor", "admin")
 SUPERVISING = ("supervisor", "admin")  # the roles that see their whole organisation's work
+# The body alert looks at the escalations of the cases reported in this many last days.
+BODY_ALERT_WINDOW_DAYS = 90
 
 
 class Organisation(SQLModel, table=True):
@@ -27,6 +29,9 @@ class Organisation(SQLModel, table=True):
     # ZA, LS, MZ, SZ, BW, MW; None: none). A body counting working time without its own uses these.
     working_hours: str | None = Field(default=None, max_length=200)
     holiday_country: str | None = Field(default=None, max_length=8)
+    # Alert the supervisors when a grievance body answers fewer than this share (percent) of the
+    # organisation's escalations by their deadline (docs/supervisors.md); None: no such alert.
+    body_alert_below: int | None = Field(default=None)
 
 
 class User(SQLModel, table=True):

@@ -98,3 +98,14 @@ def set_user_time_zone(session: Session, *, user: User, time_zone: str | None) -
     session.add(user)
     session.flush()
     return user
+
+
+def set_body_alert(session: Session, *, org: Organisation, below: int | None) -> Organisation:
+    """The on-time share (1-100 percent) under which the organisation's supervisors hear about a
+    grievance body; None switches the alert off."""
+    if below is not None and not 1 <= below <= 100:
+        raise InvalidInput("the share must be a whole percent from 1 to 100, or empty to switch the alert off")
+    org.body_alert_below = below
+    session.add(org)
+    session.flush()
+    return org
