@@ -52,7 +52,9 @@ ALL_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded", 
                 "duplicate", "withdrawn", "rejected")
 
 
-def _filters(request: Request) -> queue.Filters:
+async def _filters(request: Request) -> queue.Filters:
+    """The queue's filters from the query string. `async def`: it only parses the request, so it runs
+    on the event loop instead of costing a hand-off to a thread (docs/benchmarks.md, review queue)."""
     qp = request.query_params
 
     def one(name: str, allowed: tuple[str, ...]) -> str | None:
