@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import exc
+from sqlalchemy import bindparam, exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -236,3 +236,18 @@ def _wrap(conn: Connection, sql: str, params: Any, error: Exception, cursor: Any
     if disconnect:
         conn.invalidate(wrapped)
     return wrapped
+
+
+def id_slots(n: int) -> list[Any]:
+    """`n` parameters `id0`…`id{n-1}` for `column.in_(id_slots(n))` in a FastQuery: an IN list of a
+    page's ids compiled once (an expanding parameter is compiled again on every call)."""
+    return [bindparam(f"id{i}") for i in range(n)]
+
+
+def id_params(ids: Sequence[int], n: int) -> dict[str, int]:
+    """The values for `id_slots(n)`: `ids` (at most n, at least one), padded with the last one (IN
+    ignores a repeated value)."""
+    if not 0 < len(ids) <= n:
+        raise ValueError(f"between 1 and {n} ids")
+    last = ids[-1]
+    return {f"id{i}": ids[i] if i < len(ids) else last for i in range(n)}

@@ -61,7 +61,13 @@ def _audit(session: Session, user: Principal, action: str, report: Report, befor
 
 def record_view(session: Session, *, user: Principal, report: Report, via: str) -> None:
     """Every read of a case is audited."""
-    record(session, actor=_actor(user), action="case.view", object_type="report", object_id=report.id,
+    record_view_of(session, user=user, report_id=report.id, via=via)  # type: ignore[arg-type]
+
+
+def record_view_of(session: Session, *, user: Principal, report_id: int, via: str) -> None:
+    """`record_view` by the case's id: the caller has already read the case through `queue.get_case`
+    (the web case page reads on a read-only connection and audits through the app's writer)."""
+    record(session, actor=_actor(user), action="case.view", object_type="report", object_id=report_id,
            detail={"via": via})
 
 

@@ -64,9 +64,14 @@ def detail(session: Session, report: Report) -> CaseDetail:
                   for e in actions.timeline(session, report)])
 
 
-def list_query(request: Request) -> CaseListQuery:
+async def list_query(request: Request) -> CaseListQuery:
     """The list's 13 query parameters, validated in one pydantic-core call (`CaseListQuery`); a bad
-    one is the app's usual 422 that names the fields and never echoes the values."""
+    one is the app's usual 422 that names the fields and never echoes the values.
+
+    This and the two dependencies below are `async def` because they only read the request (no
+    database, no file, microseconds of work): FastAPI runs a plain `def` dependency on a thread of
+    its pool, and that hand-off (a queue, a lock, waking a thread and the loop) cost more CPU than
+    the work itself (docs/benchmarks.md, review queue, "CPU per request")."""
     try:
         return parse_list_query(request.query_params)
     except InvalidQuery as exc:
@@ -74,7 +79,7 @@ def list_query(request: Request) -> CaseListQuery:
                                       for field in exc.fields]) from None
 
 
-def list_credentials(request: Request) -> tuple[str, str]:
+async def list_credentials(request: Request) -> tuple[str, str]:
     """The caller's token and its kind, not looked up yet (`list_page` resolves it with the page); 401 without one."""
     credentials = api_credentials(request)
     if credentials is None:
@@ -82,7 +87,7 @@ def list_credentials(request: Request) -> tuple[str, str]:
     return credentials
 
 
-def app_engine(request: Request) -> Engine:
+async def app_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 

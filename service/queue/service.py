@@ -26,7 +26,7 @@ from service.config import get_settings
 from service.kit import cache, clock
 from service.kit.clock import as_utc
 from service.kit.errors import InvalidInput, NotFound
-from service.kit.fastsql import FastQuery
+from service.kit.fastsql import FastQuery, id_params, id_slots
 from service.orgs.models import Organisation
 from service.outbox.models import OutboundMessage
 from service.places.models import Place
@@ -455,12 +455,26 @@ def first_response_due(created_at: datetime, urgency: str | None) -> datetime:
     return as_utc(created_at) + timedelta(hours=FIRST_RESPONSE_HOURS.get(urgency or "normal", 168))
 
 
+def _undelivered_in(ids: Any) -> Any:
+    return select(OutboundMessage.report_id).where(
+        col(OutboundMessage.report_id).in_(ids), OutboundMessage.status == "dead").distinct()
+
+
+# Every queue page asks this for its rows: compiled once, with a page's worth of id slots
+# (building the expression, the ORM's compile state and an expanding IN for every call cost
+# several times the query itself; docs/benchmarks.md, review queue, "CPU per request").
+_UNDELIVERED_PAGE = FastQuery(_undelivered_in(id_slots(PAGE_SIZE)))
+_UNDELIVERED = _undelivered_in(bindparam("ids", expanding=True))
+
+
 def undelivered(session: Session, report_ids: list[int]) -> set[int]:
     """The cases among `report_ids` with a message that could not be delivered (a dead letter)."""
     if not report_ids:
         return set()
-    found = session.exec(select(OutboundMessage.report_id).where(
-        col(OutboundMessage.report_id).in_(report_ids), OutboundMessage.status == "dead").distinct()).all()
+    if len(report_ids) <= PAGE_SIZE:
+        found = [r for (r,) in _UNDELIVERED_PAGE.all(session.connection(), id_params(report_ids, PAGE_SIZE))]
+    else:
+        found = session.connection().execute(_UNDELIVERED, {"ids": report_ids}).scalars().all()
     return {int(r) for r in found if r is not None}
 
 

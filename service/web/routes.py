@@ -52,7 +52,9 @@ ALL_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded", 
                 "duplicate", "withdrawn", "rejected")
 
 
-def _filters(request: Request) -> queue.Filters:
+async def _filters(request: Request) -> queue.Filters:
+    """The queue's filters from the query string. `async def`: it only parses the request, so it runs
+    on the event loop instead of costing a hand-off to a thread (docs/benchmarks.md, review queue)."""
     qp = request.query_params
 
     def one(name: str, allowed: tuple[str, ...]) -> str | None:
@@ -273,10 +275,36 @@ def _counts(engine: Engine, request: Request, filters: queue.Filters) -> Respons
 # -- a case -----------------------------------------------------------------------------------
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: CaseId, request: Request, session: SessionDep, user: WebUser) -> Response:
-    if user is None:
-        return redirect("/")
-    return _render_case(request, session, user, case_id)
+async def case_page(case_id: CaseId, request: Request, engine: EngineDep) -> Response:
+    """A case. Every view is audited, and the page is answered only once its audit entry is
+    committed; but the page is READ on a read-only connection (on SQLite: a WAL snapshot, no
+    write lock held while the page is put together and rendered), and the entry is written by the
+    app's writer thread, which commits the views that arrive together in one transaction (one
+    fsync), in the order they came, each chained to the one before (service/audit). Before, each
+    view held SQLite's write lock for its whole page: 32 handlers at once queued behind each other
+    (docs/benchmarks.md, review queue). The read takes a few milliseconds: it runs on the pool of
+    the searches and counts, so the plain list pages never wait behind it."""
+    response, viewed = await asyncio.get_running_loop().run_in_executor(
+        readers(engine, heavy=True), _read_case, engine, request, case_id)
+    if viewed is not None:
+        caller, report_id = viewed
+        await request.app.state.writer.run(
+            lambda session: actions.record_view_of(session, user=caller, report_id=report_id, via="web"))
+        auth.touch_after_read(engine, caller=caller)
+    return response
+
+
+def _read_case(engine: Engine, request: Request, case_id: int) -> tuple[Response, tuple[Principal, int] | None]:
+    """The case page and, when it shows a case, who viewed which case (to audit); runs on a reader thread."""
+    with Session(engine, expire_on_commit=False) as session:
+        caller = _read_caller(session, engine, request)
+        if caller is None:
+            return redirect("/"), None
+        try:
+            report = queue.get_case(session, user=caller, report_id=case_id)
+        except DomainError:
+            return page(request, "error.html", 404, message="No such case."), None
+        return _case_response(request, session, report), (caller, case_id)
 
 
 def _render_case(request: Request, session: Session, user: Principal, case_id: CaseId, *, error: str | None = None,
@@ -286,6 +314,13 @@ def _render_case(request: Request, session: Session, user: Principal, case_id: C
     except DomainError:
         return page(request, "error.html", 404, message="No such case.")
     actions.record_view(session, user=user, report=report, via="web")
+    response = _case_response(request, session, report, error=error, status_code=status_code)
+    session.commit()
+    return response
+
+
+def _case_response(request: Request, session: Session, report: Report, *, error: str | None = None,
+                   status_code: int = 200) -> Response:
     place = session.get(Place, report.place_id) if report.place_id else None
     members = list(session.exec(select(User).where(User.org_id == report.org_id, col(User.is_active).is_(True))
                                 .order_by(col(User.email))).all()) if report.org_id else []
@@ -310,7 +345,6 @@ def _render_case(request: Request, session: Session, user: Principal, case_id: C
                     reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
                     first_response_due=queue.first_response_due(report.created_at, report.urgency)
                     if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None else None)
-    session.commit()
     return response
 
 
