@@ -29,6 +29,7 @@ from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
 from service.supervision.models import ReplyTemplate, SavedFilter  # noqa: E402,F401  (supervision)
+from service.retaliation.models import RetaliationCheckin  # noqa: E402,F401  (retaliation watch)
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",

@@ -21,6 +21,7 @@ from service.kit.models import created_at_field, ts_field
 # returns a Reply, or None when the text is not an answer (then the message is a new report).
 HANDLERS: dict[str, str] = {
     "satisfaction": "service.escalation.reporter_updates:answer_satisfaction",
+    "retaliation": "service.retaliation.service:answer_checkin",
 }
 
 
