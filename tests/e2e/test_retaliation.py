@@ -19,8 +19,8 @@ def test_a_checkin_at_7_days_and_the_answer_2_open_an_urgent_linked_case(deploym
     deployment.start_serve()
     deployment.start_worker()
     phone = deployment.phone(REPORTER)
-    for answer in (f"At Chrey health centre the nurse shouted that I should not come back, {MARKER}",
-                   "2", "Chrey", "yes"):
+    for answer in (f"At Chrey health centre the staff asked me for 5000 riel before they would see me, {MARKER}",
+                   "3", "Chrey", "yes"):
         phone.text(answer)
     khana = deployment.handler()
     case = deployment.wait(lambda: khana.find_case(MARKER), "the case in KHANA's queue")
