@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     contact_grace_days: float = Field(14, alias="SAMLENG_CONTACT_GRACE_DAYS", ge=0)
     narrative_retention_days: float = Field(90, alias="SAMLENG_NARRATIVE_RETENTION_DAYS", ge=0)
     outbox_retention_days: float = Field(30, alias="SAMLENG_OUTBOX_RETENTION_DAYS", ge=0)
+    # Retaliation watch (docs/retaliation.md): check-ins this many days after the escalation that names a
+    # facility or an authority (comma-separated whole days; empty: none), how long a check-in waits for its
+    # answer, and the routing rule whose organisation takes the urgent case a "yes" opens.
+    retaliation_checkin_days: str = Field("7,30", alias="SAMLENG_RETALIATION_CHECKIN_DAYS",
+                                          pattern=r"^\s*(\d{1,3}\s*(,\s*\d{1,3}\s*)*)?$")
+    retaliation_answer_days: float = Field(14, alias="SAMLENG_RETALIATION_ANSWER_DAYS", gt=0)
+    retaliation_rule: str = Field("retaliation", alias="SAMLENG_RETALIATION_RULE", max_length=64)
     # Development outbox: messages that would go out through a channel that is not configured (no SMTP
     # URL, no Twilio, no Telegram bot token) are kept for people to read at /dev/outbox instead.
     # Unset: on when SAMLENG_ENV=development. Refused in production.

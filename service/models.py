@@ -30,6 +30,7 @@ from service.evidence.models import Evidence  # noqa: E402
 from service.inbox.models import PendingUpdate  # noqa: E402
 from service.supervision.models import ReplyTemplate, SavedFilter  # noqa: E402,F401  (supervision)
 from service.alerts.models import BodyAlert  # noqa: E402  (alerts about grievance bodies)
+from service.retaliation.models import RetaliationCheckin  # noqa: E402,F401  (retaliation watch)
 
 __all__ = [
     "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",

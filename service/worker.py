@@ -27,6 +27,7 @@ from service.outbox import tasks as outbox_tasks
 from service.outbox.drivers import SmsDriver
 from service.outbox.worker import Deliverer
 from service.queue import tasks as queue_tasks
+from service.retaliation import tasks as retaliation_tasks
 from service.retention import tasks as retention_tasks
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 
 def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
     """Every job, the pass's in the order a pass runs them (spool, urgent step, triage, routing,
-    search index, delivery, deadlines, body alerts, housekeeping, retention, analytics)."""
+    search index, delivery, deadlines, body alerts, retaliation check-ins, housekeeping, retention,
+    analytics)."""
     replay, urgent, triage, route, lane = arrival.tasks(ctx, deliverer)
     return [
         replay, urgent, triage, route,
@@ -42,6 +44,7 @@ def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
         *outbox_tasks.tasks(ctx, deliverer),
         *deadlines.tasks(ctx),
         *alert_tasks.tasks(ctx),
+        *retaliation_tasks.tasks(ctx),
         *intake_tasks.tasks(ctx),
         *telegram_tasks.tasks(ctx),
         *retention_tasks.tasks(ctx),

@@ -4,3 +4,8 @@
 from service.analytics import escalations as _escalations  # noqa: E402
 
 _escalations.register()
+
+# Retaliation rates per facility (docs/retaliation.md), beside the body figures.
+from service.analytics import retaliation as _retaliation  # noqa: E402
+
+_retaliation.register()

@@ -23,6 +23,7 @@ HANDLERS: dict[str, str] = {
     "satisfaction": "service.escalation.reporter_updates:answer_satisfaction",
     # a handler's question; any text answers it and the body's paused deadline runs again
     "case_question": "service.escalation.clocks:answer_case_question",
+    "retaliation": "service.retaliation.service:answer_checkin",
 }
 
 

@@ -1,0 +1,243 @@
+"""The retaliation watch (docs/retaliation.md).
+
+1. `schedule`: a case whose escalation names a facility or an authority gets one check-in per
+   configured day (7 and 30 by default) after that escalation — one row each, unique per case and day.
+2. `send_due`: a check-in that is due goes to a reporter who consented to follow-up, through the outbox
+   and their channel, once (claimed row, one dedupe key); otherwise it is skipped with its reason.
+3. `answer_checkin` (the intake hook for the question, looked up by name): "1"/"no" is recorded; "2"/"yes"
+   opens an urgent case linked to the first, routed to the legal-aid organisation by the retaliation
+   routing rule (else to the first case's organisation), and the reporter is told in one short reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from service.alerts.service import alert_urgent
+from service.bodies.models import GrievanceBody
+from service.config import Settings, get_settings
+from service.escalation.models import Escalation
+from service.intake import keywords
+from service.intake.questions import PendingQuestion, ask
+from service.intake.schemas import Reply
+from service.intake.vault import contact_for_report, store_contact
+from service.kit import receipts, zones
+from service.kit.clock import now
+from service.kit.crypto import receipt_hash
+from service.kit.i18n import gettext
+from service.orgs.zones import org_zone
+from service.outbox.service import enqueue_message
+from service.places.models import Place
+from service.reports.models import Report, Reporter
+from service.reports.service import add_event
+from service.retaliation import texts
+from service.retaliation.models import RetaliationCheckin
+from service.routing import service as routing
+
+KIND = "retaliation"  # the pending question's kind (service/intake/questions.py HANDLERS)
+# What names a facility or an authority (docs/retaliation.md, "Which cases are watched"):
+FACILITY_KINDS = ("health_centre", "mine")  # the report's place is a facility
+FACILITY_LEVELS = ("facility",)  # the escalation's body is a facility's own office
+AUTHORITY_NETWORKS = ("drug_control", "human_rights")  # police, detention, drug-control and rights bodies
+RIGHTS_CATEGORY = "human_rights_violation"
+_NO = {"1", "no", "nao", "គ្មាន", "អត់មាន"}
+_YES = {"2", "yes", "sim", "មាន"}
+
+
+def checkin_days(settings: Settings) -> list[int]:
+    """SAMLENG_RETALIATION_CHECKIN_DAYS ("7,30") as whole days, each once, in order."""
+    return sorted({int(part) for part in settings.retaliation_checkin_days.split(",") if part.strip()})
+
+
+# -- 1. which cases, and when ------------------------------------------------------------------------
+def names_facility_or_authority(session: Session, report: Report, body: GrievanceBody | None) -> bool:
+    """The case names a facility or an authority: its place is a facility, its category is a human-rights
+    violation, or the escalation's body is a facility or an authority (drug control, human rights)."""
+    if report.category == RIGHTS_CATEGORY:
+        return True
+    if body is not None and (body.level in FACILITY_LEVELS or body.network in AUTHORITY_NETWORKS):
+        return True
+    place = session.get(Place, report.place_id) if report.place_id is not None else None
+    return place is not None and place.kind in FACILITY_KINDS
+
+
+def schedule(session: Session, *, days: Sequence[int], limit: int = 200) -> int:
+    """Check-ins for the consented cases escalated in the last max(days) days that have none yet,
+    `day` days after their first escalation that names a facility or an authority. Returns how many
+    check-ins were added. Safe to repeat: a case that has its check-ins is not looked at again."""
+    if not days:
+        return 0
+    watched = select(RetaliationCheckin.report_id)
+    rows = session.exec(
+        select(Escalation, Report).join(Report, col(Report.id) == col(Escalation.report_id)).where(
+            col(Escalation.report_id).not_in(watched), col(Report.consent_followup).is_(True),
+            col(Report.reporter_id).is_not(None), Report.status != "withdrawn",
+            col(Escalation.status) != "cancelled", Escalation.created_at >= now() - timedelta(days=max(days)),
+        ).order_by(col(Escalation.id)).limit(limit)
+    ).all()
+    added, seen = 0, set()
+    for escalation, report in rows:
+        if report.id in seen:
+            continue  # its first qualifying escalation is already scheduled
+        if not names_facility_or_authority(session, report, session.get(GrievanceBody, escalation.body_id)):
+            continue
+        seen.add(report.id)
+        for day in days:
+            session.add(RetaliationCheckin(report_id=report.id, escalation_id=escalation.id, place_id=report.place_id,  # type: ignore[arg-type]
+                                           day=day, due_at=escalation.created_at + timedelta(days=day)))
+            added += 1
+    session.flush()
+    return added
+
+
+# -- 2. asking --------------------------------------------------------------------------------------
+def why_not(session: Session, report: Report | None) -> str | None:
+    """Why a check-in cannot be sent (None: it can)."""
+    if report is None or report.status == "withdrawn":
+        return "withdrawn"
+    if not report.consent_followup or report.reporter_id is None:
+        return "no_consent"
+    reporter = session.get(Reporter, report.reporter_id)
+    if reporter is None or reporter.opted_out_at is not None:
+        return "opted_out"
+    if contact_for_report(session, report.id) is None:  # type: ignore[arg-type]
+        return "no_contact"  # erased: STOP, DELETE, or closed + the grace period
+    return None
+
+
+def send_due(session: Session, *, answer_days: float, postgresql: bool, limit: int = 100) -> dict[str, int]:
+    """Send the check-ins that are due (each once: the rows are claimed, on PostgreSQL with SKIP LOCKED,
+    and each message has the dedupe key `retaliation-<check-in id>`)."""
+    query = (select(RetaliationCheckin).where(RetaliationCheckin.status == "scheduled",
+                                              RetaliationCheckin.due_at <= now())
+             .order_by(col(RetaliationCheckin.due_at), col(RetaliationCheckin.id)).limit(limit))
+    if postgresql:
+        query = query.with_for_update(skip_locked=True)
+    sent = skipped = 0
+    for checkin in session.exec(query).all():
+        report = session.get(Report, checkin.report_id)
+        reason = why_not(session, report)
+        if reason is not None:
+            checkin.status, checkin.skip_reason = "skipped", reason
+            session.add(checkin)
+            skipped += 1
+            continue
+        assert report is not None
+        ask_reporter(session, checkin, report, answer_days=answer_days)
+        sent += 1
+    session.flush()
+    return {"retaliation_sent": sent, "retaliation_skipped": skipped}
+
+
+def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, *, answer_days: float) -> None:
+    """The question through the outbox, by the channel the reporter used, in their language."""
+    reporter = session.get_one(Reporter, report.reporter_id)
+    channel, address = contact_for_report(session, report.id)  # type: ignore[arg-type,misc]
+    language = reporter.language or report.language or "en"
+    day = zones.local_date(report.created_at, org_zone(session, report.org_id))
+    row = enqueue_message(session, channel=channel, to=address, body=gettext(language, texts.CHECKIN, date=day),
+                          reporter_id=reporter.id, report_id=report.id)
+    row.dedupe_key = f"retaliation-{checkin.id}"
+    # An earlier check-in of this case left unanswered: only the newest question stays open.
+    for older in session.exec(select(PendingQuestion).where(
+            PendingQuestion.report_id == report.id, PendingQuestion.kind == KIND,
+            col(PendingQuestion.answered_at).is_(None), col(PendingQuestion.expires_at) > now())).all():
+        older.expires_at = now()
+        session.add(older)
+    ask(session, reporter_id=reporter.id, report_id=report.id, kind=KIND, language=language,  # type: ignore[arg-type]
+        ttl=timedelta(days=answer_days))
+    checkin.status, checkin.sent_at = "sent", now()
+    session.add(checkin)
+    add_event(session, report, "retaliation_checkin", detail={"day": checkin.day, "channel": channel})
+
+
+# -- 3. the answer ----------------------------------------------------------------------------------
+def parse_answer(text: str) -> str | None:
+    """"no", "yes" or None (not an answer) — 1/2, or a yes/no word in Khmer, English or Portuguese."""
+    cleaned = keywords.normalise(text)  # case, spaces, Khmer digits, Portuguese accents
+    if cleaned in _NO or keywords.is_no(cleaned):
+        return "no"
+    if cleaned in _YES or keywords.is_yes(cleaned):
+        return "yes"
+    return None
+
+
+def answer_checkin(session: Session, question: PendingQuestion, text: str, language: str) -> Reply | None:
+    """The intake hook for "has anyone treated you worse?". None: not an answer (the dialogue goes on)."""
+    answer = parse_answer(text)
+    if answer is None:
+        return None
+    report = session.get(Report, question.report_id)
+    checkin = session.exec(select(RetaliationCheckin).where(
+        RetaliationCheckin.report_id == question.report_id, RetaliationCheckin.status == "sent",
+    ).order_by(col(RetaliationCheckin.id).desc())).first()
+    question.answered_at = now()
+    session.add(question)
+    if report is None or report.status == "withdrawn" or checkin is None:
+        return None
+    lang = language or question.language
+    checkin.status, checkin.answer, checkin.answered_at = "answered", answer, now()
+    session.add(checkin)
+    if answer == "no":
+        add_event(session, report, "retaliation_answer", actor="reporter", detail={"answer": "no", "day": checkin.day})
+        return Reply(text=gettext(lang, texts.THANKS_NO), language=lang, kind=KIND, report_id=report.id)
+    case, code = open_linked_case(session, report, checkin, lang)
+    return Reply(text=gettext(lang, texts.THANKS_YES, code=receipts.display(code)), language=lang, kind=KIND,
+                 report_id=case.id, receipt_code=receipts.display(code))
+
+
+def open_linked_case(session: Session, report: Report, checkin: RetaliationCheckin, language: str,
+                     settings: Settings | None = None) -> tuple[Report, str]:
+    """The urgent case a "yes" opens: linked both ways on the timelines, routed, its handlers alerted."""
+    settings = settings or get_settings()
+    code = receipts.new_code()
+    case = Report(
+        receipt_hash=receipt_hash(code), channel=report.channel, reporter_id=report.reporter_id,
+        narrative_masked=gettext(language, texts.NARRATIVE, case=report.id), language=language,
+        category=RIGHTS_CATEGORY, category_source="reporter", urgency="urgent", place_id=report.place_id,
+        population=report.population, consent_followup=report.consent_followup,
+        # No narrative of the reporter's to read: triage leaves it as it is (urgent, human rights).
+        status="triaged", triage_language=language,
+    )
+    session.add(case)
+    session.flush()
+    add_event(session, case, "received", detail={"channel": case.channel})
+    add_event(session, case, "retaliation_of", actor="reporter", detail={"case": report.id, "day": checkin.day})
+    add_event(session, report, "retaliation_answer", actor="reporter",
+              detail={"answer": "yes", "day": checkin.day, "case": case.id})
+    checkin.followup_report_id = case.id
+    session.add(checkin)
+    # The reporter may be reached about this case as about the first (same consent, same channel).
+    contact = contact_for_report(session, report.id)  # type: ignore[arg-type]
+    if contact is not None:
+        store_contact(session, reporter_id=report.reporter_id, report_id=case.id,  # type: ignore[arg-type]
+                      channel=contact[0], address=contact[1])
+    route(session, case, first=report, rule_key=settings.retaliation_rule)
+    alert_urgent(session, case, settings)
+    return case, code
+
+
+def route(session: Session, case: Report, *, first: Report, rule_key: str) -> None:
+    """By the retaliation rule (its organisation: the legal-aid CSO), else to the first case's organisation.
+    Routed by a rule chosen on purpose, not by matching: the worker never routes it again."""
+    rule = routing.current_rule(session, rule_key)
+    if rule is None or not rule.active or not rule.org_slug:
+        rule = None
+    routing.set_route(session, case, rule=rule, actor="routing")
+    if case.org_id is None:  # no rule, or its organisation does not exist here
+        case.org_id = first.org_id
+        session.add(case)
+    session.flush()
+
+
+def linked_cases(session: Session, report_id: int) -> list[int]:
+    """The cases linked to this one by the retaliation watch (either way)."""
+    rows = session.exec(select(RetaliationCheckin.report_id, RetaliationCheckin.followup_report_id).where(
+        col(RetaliationCheckin.followup_report_id).is_not(None),
+        or_(RetaliationCheckin.report_id == report_id, RetaliationCheckin.followup_report_id == report_id),
+    )).all()
+    return sorted({other for a, b in rows for other in (a, b) if other != report_id})  # type: ignore[misc]
