@@ -20,7 +20,9 @@ from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
 from service.queue.service import can_see
 from service.reports.models import CATEGORIES, POPULATIONS, STATUSES, URGENCIES, Report, ReportCluster, ReportEvent, Reporter
+from service.reports import fees
 from service.reports.service import add_event, change_status
+from service.triage.amounts import parse_answer
 
 # Replies a handler can send with one click (translated into the report's language).
 REPLY_TEMPLATES = {
@@ -146,6 +148,26 @@ def correct_triage(session: Session, *, user: Principal, report: Report, categor
     session.add(report)
     add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})
     _audit(session, user, "case.triage_correct", report, before, after)
+
+
+def correct_fee(session: Session, *, user: Principal, report: Report, amount: str, currency: str) -> None:
+    """A handler sets the amount the reporter was asked to pay ("20000", "20,000", "2.50"; empty
+    removes it), in one of the known currencies. Audited, with a timeline event; the source becomes
+    "handler", which neither triage nor the reporter's later answers overwrite."""
+    amount = (amount or "").strip()
+    if currency not in fees.FEE_CURRENCIES:
+        raise InvalidInput("unknown currency")
+    given = None
+    if amount:
+        given = parse_answer(amount, currency)
+        if given is None or given.currency != currency:
+            raise InvalidInput("write the amount as a number, for example 20000 or 2.50")
+    before = fees.fee_state(report)
+    if not fees.set_fee(session, report, cents=given.cents if given else None, currency=currency if given else None,
+                        source="handler", actor=_actor(user)):
+        return
+    _touch(report)
+    _audit(session, user, "case.fee_correct", report, before, fees.fee_state(report))
 
 
 def set_status(session: Session, *, user: Principal, report: Report, to: str, reason: str | None = None) -> None:
