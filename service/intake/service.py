@@ -333,7 +333,7 @@ class _Context:
         if report.category != triage.FEE_CATEGORY or report.fee_source in ("reporter", "handler"):
             return "place"
         if report.fee_cents is None and report.narrative_sealed is not None:
-            triage.suggest_fee(self.session, report, unseal(report.narrative_sealed), actor="intake")
+            triage.suggest_fee(self.session, report, unseal(report.narrative_sealed))
         return "fee_confirm" if report.fee_cents is not None else "fee_amount"
 
     def _set_fee(self, report: Report, amount: amounts.Amount | None) -> None:

@@ -311,6 +311,8 @@ def _render_case(request: Request, session: Session, user: Principal, case_id: C
                     fee_shown=fees.display(report.fee_cents, report.fee_currency, language(request)),
                     fee_number=fees.plain_number(report.fee_cents), fee_currencies=fees.FEE_CURRENCIES,
                     fee_words=" ".join(fees.reason_words(report.fee_reasons)),
+                    fee_text=lambda d: fees.display((d or {}).get("cents"), (d or {}).get("currency"),
+                                                    language(request)) or "–",
                     first_response_due=queue.first_response_due(report.created_at, report.urgency)
                     if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None else None)
     session.commit()
