@@ -110,6 +110,9 @@ _WORD = _token(_NUMBER_WORDS)
 _NUMBER = re.compile(r"(?P<int>\d{1,3}(?:[,.\u00a0 ]\d{3})+(?!\d)|\d+)(?:[.,](?P<frac>\d{1,2}))?(?!\d)"
                      r"(?P<k>k(?![^\W\d_]))?", re.IGNORECASE)
 _GAP = re.compile(r"[\s\-]*")  # what may stand between two parts of one amount
+# What is passed over when it is not part of an amount: a Latin word, a whole run of digits and
+# separators (a phone number or a date is skipped whole, never read from its middle), one character.
+_SKIP = re.compile(r"[A-Za-z\u00c0-\u024f]+|\+?\d(?:[\d.,/:\- ]*\d)?|.")
 _AND = re.compile(r"(?:and|e)\s+", re.IGNORECASE)
 
 
@@ -180,10 +183,10 @@ def _date_or_time_next(text: str, start: int, end: int) -> bool:
 
 
 def _parts(text: str) -> list[_Part]:
-    """The text as a sequence of number, word, multiplier and currency parts; None for anything else."""
+    """The text as a sequence of number, word, multiplier and currency parts, and breaks (anything else)."""
     blocked = _blocked(text)
     folded = text.translate(_KHMER_DIGITS)  # same length: positions stay
-    parts: list[_Part | None] = []
+    parts: list[_Part] = []
     i, n = 0, len(folded)
     while i < n:
         gap = _GAP.match(folded, i)
@@ -192,24 +195,20 @@ def _parts(text: str) -> list[_Part]:
             continue
         if any(s <= i < e for s, e in blocked):
             end = next(e for s, e in blocked if s <= i < e)
-            parts.append(None)
+            parts.append(_Part("break", text[i:end], i, end))
             i = end
             continue
         part = _read_part(folded, i)
         if part is None:
-            parts.append(None)
-            # skip one word (Latin) or one character (Khmer, symbols)
-            m = re.compile(r"[A-Za-z\u00c0-\u024f]+|.").match(folded, i)
-            i = m.end() if m else i + 1
+            m = _SKIP.match(folded, i)
+            end = m.end() if m else i + 1
+            parts.append(_Part("break", text[i:end], i, end))
+            i = end
             continue
         part.text = text[part.start:part.end]
         parts.append(part)
         i = part.end
-    # Gaps become breaks between amounts
-    out: list[_Part] = []
-    for part in parts:
-        out.append(part if part is not None else _Part("break", "", 0, 0))
-    return out
+    return parts
 
 
 def _read_part(text: str, i: int) -> _Part | None:
@@ -221,6 +220,8 @@ def _read_part(text: str, i: int) -> _Part | None:
     if number:
         if _date_or_time_next(text, number.start(), number.end()):
             return None
+        if len(number.group("int")) > 1 and number.group("int").startswith("0"):
+            return None  # "012 345 678": a phone number, never an amount
         value = _number(number)
         return None if value is None else _Part("number", "", i, number.end(), value=value)
     for kind, pattern, table in (("currency", _CURRENCY, _CURRENCY_WORDS), ("multiplier", _MULTIPLIER, _MULTIPLIERS),
@@ -327,7 +328,8 @@ def parse_answer(text: str, default_currency: str | None = None) -> Amount | Non
     amount = extract(text)
     if amount is not None or default_currency is None:
         return amount
-    parts = [p for p in _parts(text) if p.kind != "break"]
+    # Only the quantity and punctuation: "20000", "ម្ភៃពាន់", "20,000." (not "I waited 3 days").
+    parts = [p for p in _parts(text) if p.kind != "break" or any(ch.isalnum() for ch in p.text)]
     if not parts:
         return None
     quantity = _quantity(parts, 0)
