@@ -21,6 +21,8 @@ from service.kit.models import created_at_field, ts_field
 # returns a Reply, or None when the text is not an answer (then the message is a new report).
 HANDLERS: dict[str, str] = {
     "satisfaction": "service.escalation.reporter_updates:answer_satisfaction",
+    "fee_confirm": "service.intake.fee_question:answer_fee_confirm",
+    "fee_amount": "service.intake.fee_question:answer_fee_amount",
 }
 
 

@@ -3,9 +3,7 @@
 A message arrives as an `InboundMessage`; `receive` stores it idempotently, moves
 the reporter's conversation on, and returns the `Reply` for the channel to render.
 The first free-text message is a report at once; then at most three questions
-(category, place, follow-up consent), each skippable with 0, then the receipt code. A report about
-fees or money gets one more after the category: the amount read from the text, to confirm, or
-"how much?" when none was read (docs/channels.md, "The amount of a fee").
+(category, place, follow-up consent), each skippable with 0, then the receipt code.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ from sqlmodel import Session, col, delete, select
 
 from service.config import Settings, get_settings
 from service.inbox.models import InboundMessage as InboundRow
-from service.intake import keywords, texts, withdrawal
+from service.intake import fee_question, keywords, texts, withdrawal
 from service.kit import ratelimit
 from service.intake import language as languages
 from service.intake.models import Conversation
@@ -36,9 +34,7 @@ from service.kit.masking import mask
 from service.orgs.zones import org_zone
 from service.places.models import Place
 from service.places.service import match_place
-from service.reports import fees
 from service.reports import service as reports
-from service.triage import amounts
 from service.triage import service as triage
 from service.reports.models import Report, Reporter
 
@@ -51,10 +47,7 @@ _SELECT_STORED = FastStatement(select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INB
 _INSERT_INBOX = FastStatement(insert(_INBOX).returning(_INBOX.c.id))
 _INSERT_CONVERSATION = FastStatement(insert(_CONVERSATION))
 
-STEPS = ("category", "fee_confirm", "fee_amount", "place", "consent")
-# A bare number answering "how much?" is in the currency of the reporter's language (Khmer: riel,
-# Portuguese: meticais); in English the reporter is asked once to name the currency.
-ANSWER_CURRENCY = {"km": "KHR", "pt": "MZN"}
+STEPS = ("category", "place", "consent")
 _CATEGORY_LABELS = (
     N_("Poor service"), N_("Stigma or discrimination"), N_("Fees or money"), N_("Rights abuse or police"), N_("Other"),
 )
@@ -296,11 +289,7 @@ class _Context:
                     conversation.reasks = 1
                     self._touch(conversation)
                     return self.reply(texts.ASK_CATEGORY_AGAIN, kind="answer", report_id=report.id, step="category")
-            return self._advance(conversation, report, self._fee_step(report))
-        if step == "fee_confirm":
-            return self.answer_fee_confirm(conversation, report, skip)
-        if step == "fee_amount":
-            return self.answer_fee_amount(conversation, report, skip)
+            return self._advance(conversation, report, "place")
         if step == "place":
             if self.message.place_id is not None and self.session.get(Place, self.message.place_id) is not None:
                 report.place_id = self.message.place_id
@@ -326,51 +315,6 @@ class _Context:
             return self.reply(texts.ASK_CONSENT_AGAIN, kind="answer", report_id=report.id, step="consent")
         return self._finish(conversation, report)
 
-    # -- the amount of a fee (reports about fees or money) ------------------------------------
-    def _fee_step(self, report: Report) -> str:
-        """After the category: on a fees-or-money report, the amount read from the text to confirm
-        (fee_confirm) or, when none was read, "how much?" (fee_amount); otherwise the place."""
-        if report.category != triage.FEE_CATEGORY or report.fee_source in ("reporter", "handler"):
-            return "place"
-        if report.fee_cents is None and report.narrative_sealed is not None:
-            triage.suggest_fee(self.session, report, unseal(report.narrative_sealed))
-        return "fee_confirm" if report.fee_cents is not None else "fee_amount"
-
-    def _set_fee(self, report: Report, amount: amounts.Amount | None) -> None:
-        fees.set_fee(self.session, report, cents=amount.cents if amount else None,
-                     currency=amount.currency if amount else None, source="reporter", actor="reporter")
-
-    def answer_fee_confirm(self, conversation: Conversation, report: Report, skip: bool) -> Reply:
-        if skip:  # the amount read from the text stays a suggestion
-            return self._advance(conversation, report, "place")
-        answer = keywords.normalise(self.text)
-        if answer == "1" or keywords.is_yes(answer):
-            fees.set_fee(self.session, report, cents=report.fee_cents, currency=report.fee_currency,
-                         source="reporter", actor="reporter")
-            return self._advance(conversation, report, "place")
-        if answer == "2" or keywords.is_no(answer):
-            self._set_fee(report, None)  # not that amount: ask how much
-            return self._advance(conversation, report, "fee_amount")
-        given = amounts.parse_answer(self.text, report.fee_currency)  # "no, 30000 riel" or "30000"
-        if given is not None:
-            self._set_fee(report, given)
-            return self._advance(conversation, report, "place")
-        if conversation.reasks == 0:
-            conversation.reasks = 1
-            self._touch(conversation)
-            return self.reply(texts.ASK_FEE_CONFIRM_AGAIN, kind="answer", report_id=report.id, step="fee_confirm")
-        return self._advance(conversation, report, "place")
-
-    def answer_fee_amount(self, conversation: Conversation, report: Report, skip: bool) -> Reply:
-        given = None if skip else amounts.parse_answer(self.text, ANSWER_CURRENCY.get(self.language))
-        if given is not None:
-            self._set_fee(report, given)
-        elif not skip and conversation.reasks == 0:
-            conversation.reasks = 1
-            self._touch(conversation)
-            return self.reply(texts.ASK_FEE_AMOUNT_AGAIN, kind="answer", report_id=report.id, step="fee_amount")
-        return self._advance(conversation, report, "place")
-
     def _advance(self, conversation: Conversation, report: Report, step: str) -> Reply:
         report.updated_at = now()
         self.session.add(report)
@@ -380,15 +324,7 @@ class _Context:
         return self.ask(conversation, kind="answer")
 
     def ask(self, conversation: Conversation, *, kind: str) -> Reply:
-        if conversation.step == "fee_confirm":
-            report = self.session.get(Report, conversation.report_id)
-            if report is not None and report.fee_cents is not None:
-                amount = fees.display(report.fee_cents, report.fee_currency, self.language)
-                return self.reply(texts.ASK_FEE_CONFIRM, kind=kind, report_id=conversation.report_id,
-                                  step="fee_confirm", amount=amount)
-            conversation.step = "fee_amount"
-        msgid = {"category": texts.ASK_CATEGORY, "fee_amount": texts.ASK_FEE_AMOUNT, "place": texts.ASK_PLACE,
-                 "consent": texts.ASK_CONSENT}[conversation.step]
+        msgid = {"category": texts.ASK_CATEGORY, "place": texts.ASK_PLACE, "consent": texts.ASK_CONSENT}[conversation.step]
         return self.reply(msgid, kind=kind, report_id=conversation.report_id, step=conversation.step)
 
     def _finish(self, conversation: Conversation, report: Report) -> Reply:
@@ -398,6 +334,9 @@ class _Context:
         reports.add_event(self.session, report, "intake_completed")
         self.session.delete(conversation)
         self.conversation = None
+        if not self.message.assisted:  # a report about fees or money: "how much?", in a message of its own
+            fee_question.ask_about_fee(self.session, report, channel=self.message.channel,
+                                       address=self.message.address, language=self.language)
         return replace(self.reply(texts.DONE, kind="answer", report_id=report.id, code=receipts.display(code)),
                        receipt_code=receipts.display(code))
 
@@ -416,8 +355,6 @@ def _options(language: str, step: str | None) -> tuple[Option, ...]:
         return tuple(Option(str(i + 1), gettext(language, label)) for i, label in enumerate(_CATEGORY_LABELS))
     if step == "consent":
         return (Option("YES", gettext(language, N_("Yes"))), Option("NO", gettext(language, N_("No"))))
-    if step == "fee_confirm":
-        return (Option("1", gettext(language, N_("Yes"))), Option("2", gettext(language, N_("No"))))
     return ()
 
 
