@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,8 @@ REPLY_TEMPLATES = {
     "resolved": N_("We believe the problem you reported has been dealt with. Thank you for speaking up."),
 }
 MAX_NOTE = 4000
+# A handler's amount: digits, thousands separators, up to two decimals ("20000", "20,000", "2.50", "2,50").
+_PLAIN_AMOUNT = re.compile(r"\d{1,3}(?:[,. ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?")
 MAX_REPLY = 640
 
 
@@ -159,7 +162,7 @@ def correct_fee(session: Session, *, user: Principal, report: Report, amount: st
         raise InvalidInput("unknown currency")
     given = None
     if amount:
-        given = parse_answer(amount, currency)
+        given = parse_answer(amount, currency) if _PLAIN_AMOUNT.fullmatch(amount) else None
         if given is None or given.currency != currency:
             raise InvalidInput("write the amount as a number, for example 20000 or 2.50")
     before = fees.fee_state(report)
