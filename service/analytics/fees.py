@@ -56,7 +56,7 @@ class FeeTable:
 
 
 def _plain(cents: object) -> str:
-    return fees.plain_number(cents) if isinstance(cents, int) else "-"  # type: ignore[arg-type]
+    return fees.plain_number(cents) if isinstance(cents, int) else ""  # type: ignore[arg-type]
 
 
 def raw_amounts(session: Session, filters: q.Filters) -> dict[str, dict[tuple[int, str], list[int]]]:
@@ -75,24 +75,31 @@ def raw_amounts(session: Session, filters: q.Filters) -> dict[str, dict[tuple[in
 def fee_tables(session: Session, *, filters: q.Filters, threshold: int, language: str = "en") -> list[FeeTable]:
     """One suppressed table per currency, in the order of `fees.FEE_CURRENCIES`."""
     tree = q.place_tree(session)
+    order = {c: i for i, c in enumerate(fees.FEE_CURRENCIES)}
     tables = []
-    for currency, cells in sorted(raw_amounts(session, filters).items(),
-                                  key=lambda kv: fees.FEE_CURRENCIES.index(kv[0])
-                                  if kv[0] in fees.FEE_CURRENCIES else 99):
-        place_ids = sorted({p for p, _ in cells}, key=lambda p: _name(tree, p, language))
-        quarters = sorted({period for _, period in cells})
-        grid = [[len(cells.get((p, period), [])) for period in quarters] for p in place_ids]
-        pub = suppress(grid, row_labels=[_name(tree, p, language) for p in place_ids], col_labels=quarters,
-                       threshold=threshold)
-        table = FeeTable(currency, pub)
-        for i, p in enumerate(place_ids):
-            for j, period in enumerate(quarters):
-                amounts = cells.get((p, period), [])
-                if amounts and pub.cell(i, j) is not None and len(amounts) >= threshold:
-                    table.total_cents[(i, j)] = sum(amounts)
-                    table.median_cents[(i, j)] = int(round(median(amounts)))
-        tables.append(table)
+    for currency, cells in sorted(raw_amounts(session, filters).items(), key=lambda kv: order.get(kv[0], 99)):
+        names = {p: _name(tree, p, language) for p, _ in cells}
+        # Two places of one name stay apart: the place's id breaks the tie in the label's order.
+        rows = sorted(names, key=lambda p: (names[p], p))
+        tables.append(build_table(currency, {(rows.index(p), period): amounts for (p, period), amounts in cells.items()},
+                                  [names[p] for p in rows], threshold))
     return tables
+
+
+def build_table(currency: str, cells: dict[tuple[int, str], list[int]], row_labels: list[str],
+                threshold: int) -> FeeTable:
+    """The counts of `cells` ((row, quarter) -> amounts in cents) suppressed as a table, and the total
+    and median of each cell whose count is published (so from `threshold` reports at least)."""
+    quarters = sorted({period for _, period in cells})
+    grid = [[len(cells.get((i, period), [])) for period in quarters] for i in range(len(row_labels))]
+    pub = suppress(grid, row_labels=row_labels, col_labels=quarters, threshold=threshold)
+    table = FeeTable(currency, pub)
+    for (i, period), amounts in cells.items():
+        j = quarters.index(period)
+        if amounts and pub.cell(i, j) is not None and len(amounts) >= threshold:
+            table.total_cents[(i, j)] = sum(amounts)
+            table.median_cents[(i, j)] = int(round(median(amounts)))
+    return table
 
 
 def _name(tree: q.PlaceTree, place_id: int, language: str) -> str:
