@@ -153,6 +153,7 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
     report.narrative_sealed = None
     report.narrative_masked = ""
     report.place_text_masked = None
+    report.fee_reasons = None  # the words an amount was read from are the reporter's text too
     session.add(report)
     add_event(session, report, "withdrawn", actor=actor)
 

@@ -99,3 +99,15 @@ def test_a_message_that_is_not_an_answer_is_a_new_report(phone: Phone, engine) -
     with Session(engine) as s:
         assert len(s.exec(select(Report)).all()) == 2
         assert s.exec(select(PendingQuestion)).one().answered_at is None, "still waiting for an answer"
+
+
+def test_withdrawal_erases_the_words_the_amount_was_read_from(phone: Phone, engine) -> None:  # type: ignore[no-untyped-def]
+    phone.text("They asked me to pay 30000 riel for the test")
+    for answer in ("3", "0"):
+        phone.text(answer)
+    code = phone.text("NO").split("receipt code is ")[1].split(".")[0]
+    assert _report(engine).fee_reasons
+    assert "withdrawn" in phone.text(f"DELETE {code}")
+    report = _report(engine)
+    assert report.fee_reasons is None and report.narrative_masked == ""
+    assert phone.text("1") and len(_questions(engine)) == 1, "the question of a withdrawn report is no more"
