@@ -31,10 +31,11 @@ _CURRENCY_WORDS: dict[str, tuple[str, str]] = {
     "riels": ("KHR", "en"), "riel": ("KHR", "en"), "reals": ("KHR", "km-Latn"), "rieal": ("KHR", "km-Latn"),
     "riéis": ("KHR", "pt"), "khr": ("KHR", "iso"), "រៀល": ("KHR", "km"), "៛": ("KHR", "symbol"),
     "dollars": ("USD", "en"), "dollar": ("USD", "en"), "dolla": ("USD", "km-Latn"), "dola": ("USD", "km-Latn"),
-    "dolar": ("USD", "km-Latn"), "dólares": ("USD", "pt"), "dolares": ("USD", "pt"), "dólar": ("USD", "pt"),
+    "dolar": ("USD", "km-Latn"), "dollr": ("USD", "km-Latn"), "dollra": ("USD", "km-Latn"),
+    "dolars": ("USD", "en"), "dollas": ("USD", "en"), "dólares": ("USD", "pt"), "dolares": ("USD", "pt"), "dólar": ("USD", "pt"),
     "usd": ("USD", "iso"), "us$": ("USD", "symbol"), "$": ("USD", "symbol"), "ដុល្លារ": ("USD", "km"),
     "rands": ("ZAR", "en"), "rand": ("ZAR", "en"), "zar": ("ZAR", "iso"),
-    "meticais": ("MZN", "pt"), "metical": ("MZN", "pt"), "mts": ("MZN", "pt"), "mt": ("MZN", "pt"),
+    "meticais": ("MZN", "pt"), "metical": ("MZN", "pt"), "metiacis": ("MZN", "pt"), "meticas": ("MZN", "pt"), "mts": ("MZN", "pt"), "mt": ("MZN", "pt"),
     "mzn": ("MZN", "iso"),
     "maloti": ("LSL", "en"), "loti": ("LSL", "en"), "lsl": ("LSL", "iso"),
     "emalangeni": ("SZL", "en"), "lilangeni": ("SZL", "en"), "szl": ("SZL", "iso"),
@@ -103,6 +104,10 @@ def _token(words: dict[str, tuple]) -> re.Pattern[str]:
 
 _CURRENCY = _token(_CURRENCY_WORDS)
 _PREFIX = re.compile(r"(?<![A-Za-z])(R|MK)(?=\s?\d)")
+# "10000r": a lower-case r glued to the number is riel (Cambodian shorthand; rand is written R50).
+_GLUED_RIEL = re.compile(r"(?<=\d)r(?![^\W\d_])")
+# A quantity in ten-thousands (ម៉ឺន, mun) is money even without a currency: "som luy kafe 1 mern".
+_RIEL_MULTIPLIERS = {"ម៉ឺន", "មឺុន", "mun", "mern", "muen"}
 _MULTIPLIER = _token(_MULTIPLIERS)
 _WORD = _token(_NUMBER_WORDS)
 # Digits: thousands groups ("20,000", "1.500.000", "20 000") or a plain run, with up to two decimals,
@@ -212,6 +217,8 @@ def _parts(text: str) -> list[_Part]:
 
 
 def _read_part(text: str, i: int) -> _Part | None:
+    if _GLUED_RIEL.match(text, i):
+        return _Part("currency", "", i, i + 1, currency="KHR", language="km-Latn")
     prefix = _PREFIX.match(text, i)
     if prefix:
         currency, language = _PREFIX_ONLY[prefix.group(1)]
@@ -258,6 +265,8 @@ def _quantity(parts: list[_Part], k: int) -> tuple[Decimal, int] | None:
         elif part.kind == "multiplier":
             if not seen:
                 break  # a multiplier alone ("thousand riel") is not read
+            if last == "multiplier" and parts[j - 1].value != 100:
+                break  # "1 mern mun oy": the second "mun" is "before", not another ten thousand
             if part.value == 100:
                 current = (current or Decimal(1)) * 100
             else:
@@ -299,6 +308,9 @@ def find_all(text: str) -> list[Amount]:
             # Before the number only a symbol or a code ("$5", "R50", "USD 5"): "riel 5 people" is no
             # amount, and Khmer-Latin puts its word after ("luy 5 dolla").
             first, last, currency = k, end_q - 1, part
+        elif parts[end_q - 1].kind == "multiplier" and parts[end_q - 1].text.lower() in _RIEL_MULTIPLIERS:
+            first, last = first_q, end_q - 1
+            currency = _Part("currency", "", 0, 0, currency="KHR", language=parts[end_q - 1].language)
         else:
             k = end_q if not lead else k + 1
             continue

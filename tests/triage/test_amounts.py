@@ -38,8 +38,13 @@ FOUND = [
     ("luy 5 dolla", "5", "USD"),
     ("ke som 5 pan riel", "5000", "KHR"),
     ("bong pram dolla", "5", "USD"),
+    ("pet srey som luy kafe 1 mern mun oy lutphol", "10000", "KHR"),  # ten-thousands are riel; "mun oy": before
+    ("Trov bong 5 dollr kraom tok", "5", "USD"),  # as people spell it
+    ("ថ្លៃធ្វើដំណើរ២ម៉ឺនរៀលម្តង", "20000", "KHR"),
+    ("Nurse asked 10000r for coffee", "10000", "KHR"),  # riel's shorthand; rand is R50
     # Portuguese
     ("pediram 100 meticais para a consulta", "100", "MZN"),
+    ("cobraram 500 metiacis pelo teste", "500", "MZN"),
     ("paguei 300 MT ao guarda", "300", "MZN"),
     ("cobraram vinte mil meticais", "20000", "MZN"),
     ("1,5 mil meticais pelo raio-x", "1500", "MZN"),
@@ -72,6 +77,8 @@ NOT_AMOUNTS = [
     "The appointment was at 10:30 but they came at 14:00",
     "riel 5 people",  # a currency word before a number is no amount
     "the ARV stock ran out for 2 weeks",
+    "3 pan people",  # a thousand with no currency is no amount (only ten-thousands are riel alone)
+    "I waited 20 min",
     "",
 ]
 
