@@ -44,7 +44,7 @@ def test_reporters_keep_the_language_of_their_latest_khmer_or_portuguese_report(
 
     from service.kit.clock import now
     from service.reports.models import Reporter
-    from service.reports.service import create_report, find_or_create_reporter
+    from service.reports.service import find_or_create_reporter, insert_report
 
     command.downgrade(alembic_config(database_url), "0008")
     stamp = now()
@@ -56,7 +56,7 @@ def test_reporters_keep_the_language_of_their_latest_khmer_or_portuguese_report(
             reporter.language = kept
             s.add(reporter)
             for i, language in enumerate(languages):
-                create_report(s, channel="sms", reporter_id=reporter.id, narrative="x", language=language,
+                insert_report(s, channel="sms", reporter_id=reporter.id, narrative="x", language=language,
                               at=stamp + timedelta(minutes=i))
             ids[name] = reporter.id
         s.commit()

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
 from service.analytics import charts, publish, queries as q, rollup
+from service.analytics import fees as fee_figures
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes, require_supervisor
 from service.audit.service import record
@@ -149,6 +150,8 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
                    places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters, time_zone),
                    clusters=q.active_clusters(session, filters=filters),
                    body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
+                   fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=publish.threshold(),
+                                                     language=language), threshold=publish.threshold(),
                    can_export_cases=can_export_cases, quarters=quarters, body_alert=body_alert,
                    # Every live quote of the organisation (not only this window's): each can be revoked.
                    quotes=approved_quotes(session, filters=q.Filters(org_id=filters.org_id), limit=50)
@@ -186,6 +189,8 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
         "timing": timing, "avg_first": first.average_hours, "avg_resolution": resolution.average_hours,
         "period_text": _period_text(filters), "note": publish.suppression_note(language),
         "body_metrics": q.body_metrics(session, filters=scoped),
+        "fee_tables": fee_figures.fee_tables(session, filters=scoped, threshold=publish.threshold(), language=language),
+        "threshold": publish.threshold(),
     }
 
 
@@ -217,7 +222,8 @@ def quarterly_report_html(session: Session, *, year: int, quarter: int, language
                    quarter=f"{year} Q{quarter}", figures=figures, clusters=clusters, threshold=threshold,
                    note=publish.suppression_note(language), period_text=_period_text(filters),
                    quotes=approved_quotes(session, filters=filters, limit=6),
-                   body_metrics=q.body_metrics(session, filters=filters))
+                   body_metrics=q.body_metrics(session, filters=filters),
+                   fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=threshold, language=language))
 
 
 def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language: str = "en",

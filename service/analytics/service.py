@@ -133,8 +133,10 @@ def table_rows(pub: Published, *, total_label: str = "Total") -> list[list[str]]
     return [header, *body]
 
 
-def export_csv(session: Session, *, tables: dict[str, Published], actor: str, role: str) -> bytes:
-    """Suppressed tables as one CSV (a title line before each table). Audited."""
+def export_csv(session: Session, *, tables: dict[str, Published], actor: str, role: str,
+               extra: dict[str, list[list[object]]] | None = None) -> bytes:
+    """Suppressed tables as one CSV (a title line before each table), then the `extra` tables already
+    suppressed by their makers (the fees: service/analytics/fees.py). Audited."""
     if role not in ("handler", "supervisor", "admin", "system"):
         raise NotAllowed("no export for this role")
     buf = io.StringIO()
@@ -143,14 +145,19 @@ def export_csv(session: Session, *, tables: dict[str, Published], actor: str, ro
         writer.writerow(_csv_row([name]))
         writer.writerows(_csv_row(row) for row in table_rows(pub))
         writer.writerow([])
+    for name, rows in (extra or {}).items():
+        writer.writerow(_csv_row([name]))
+        writer.writerows(_csv_row(list(row)) for row in rows)
+        writer.writerow([])
     record(session, actor=actor, action="export.aggregate", object_type="export",
-           detail={"format": "csv", "tables": sorted(tables), "threshold": next(iter(tables.values())).threshold
+           detail={"format": "csv", "tables": sorted([*tables, *(extra or {})]), "threshold": next(iter(tables.values())).threshold
                    if tables else None})
     return buf.getvalue().encode("utf-8-sig")
 
 
-def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, role: str) -> bytes:
-    """Suppressed tables as an XLSX workbook, one sheet each. Audited."""
+def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, role: str,
+                extra: dict[str, list[list[object]]] | None = None) -> bytes:
+    """Suppressed tables as an XLSX workbook, one sheet each (and one per `extra` table). Audited."""
     if role not in ("handler", "supervisor", "admin", "system"):
         raise NotAllowed("no export for this role")
     book = Workbook()
@@ -159,10 +166,14 @@ def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, r
         sheet = book.create_sheet(title=name[:31])
         for row in table_rows(pub):
             _xlsx_append(sheet, [int(v) if isinstance(v, str) and v.isdigit() else v for v in row])
+    for name, rows in (extra or {}).items():
+        sheet = book.create_sheet(title=name[:31])
+        for row in rows:
+            _xlsx_append(sheet, list(row))
     buf = io.BytesIO()
     book.save(buf)
     record(session, actor=actor, action="export.aggregate", object_type="export",
-           detail={"format": "xlsx", "tables": sorted(tables)})
+           detail={"format": "xlsx", "tables": sorted([*tables, *(extra or {})])})
     return buf.getvalue()
 
 

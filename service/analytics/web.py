@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from service.auth.principal import Principal
 from service.analytics import pages, publish, queries as q, service as svc
+from service.analytics import fees as fee_figures
 from service.analytics.labels import t
 from service.analytics.models import ApprovedQuote
 from service.auth.deps import SessionDep, WebUser
@@ -265,8 +266,11 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
         filters = q.Filters(since, until, org_id=org_id)
         tables = {fig.key: fig.table for fig in publish.public_figures(session, filters=filters, language=lang)
                   if getattr(fig, "table", None) is not None}
+        # The fees: one table per currency, suppressed by service/analytics/fees.py.
+        extra = {f"fees_{table.currency}": table.export_rows(lang) for table in fee_figures.fee_tables(
+            session, filters=filters, threshold=publish.threshold(), language=lang)}
         export = svc.export_xlsx if fmt == "xlsx" else svc.export_csv
-        body = export(session, tables=tables, actor=user.email, role=user.role)
+        body = export(session, tables=tables, actor=user.email, role=user.role, extra=extra)
         return body, MEDIA[fmt], f"samleng-aggregates-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
     return _audited_download(session, make)
 

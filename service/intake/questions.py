@@ -24,6 +24,8 @@ HANDLERS: dict[str, str] = {
     # a handler's question; any text answers it and the body's paused deadline runs again
     "case_question": "service.escalation.clocks:answer_case_question",
     "retaliation": "service.retaliation.service:answer_checkin",
+    "fee_confirm": "service.intake.fee_question:answer_fee_confirm",
+    "fee_amount": "service.intake.fee_question:answer_fee_amount",
 }
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, delete, select
 
 from service.config import Settings, get_settings
 from service.inbox.models import InboundMessage as InboundRow
-from service.intake import keywords, texts, withdrawal
+from service.intake import fee_question, keywords, texts, withdrawal
 from service.kit import ratelimit
 from service.intake import language as languages
 from service.intake.models import Conversation
@@ -334,6 +334,9 @@ class _Context:
         reports.add_event(self.session, report, "intake_completed")
         self.session.delete(conversation)
         self.conversation = None
+        if not self.message.assisted:  # a report about fees or money: "how much?", in a message of its own
+            fee_question.ask_about_fee(self.session, report, channel=self.message.channel,
+                                       address=self.message.address, language=self.language)
         return replace(self.reply(texts.DONE, kind="answer", report_id=report.id, code=receipts.display(code)),
                        receipt_code=receipts.display(code))
 

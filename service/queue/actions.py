@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,9 @@ from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
 from service.queue.service import can_see
 from service.reports.models import CATEGORIES, POPULATIONS, STATUSES, URGENCIES, Report, ReportCluster, ReportEvent, Reporter
+from service.reports import fees
 from service.reports.service import add_event, change_status
+from service.triage.amounts import parse_answer
 
 # Replies a handler can send with one click (translated into the report's language).
 REPLY_TEMPLATES = {
@@ -30,6 +33,8 @@ REPLY_TEMPLATES = {
     "resolved": N_("We believe the problem you reported has been dealt with. Thank you for speaking up."),
 }
 MAX_NOTE = 4000
+# A handler's amount: digits, thousands separators, up to two decimals ("20000", "20,000", "2.50", "2,50").
+_PLAIN_AMOUNT = re.compile(r"\d{1,3}(?:[,. ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?")
 MAX_REPLY = 640
 
 
@@ -152,6 +157,26 @@ def correct_triage(session: Session, *, user: Principal, report: Report, categor
     session.add(report)
     add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})
     _audit(session, user, "case.triage_correct", report, before, after)
+
+
+def correct_fee(session: Session, *, user: Principal, report: Report, amount: str, currency: str) -> None:
+    """A handler sets the amount the reporter was asked to pay ("20000", "20,000", "2.50"; empty
+    removes it), in one of the known currencies. Audited, with a timeline event; the source becomes
+    "handler", which neither triage nor the reporter's later answers overwrite."""
+    amount = (amount or "").strip()
+    if currency not in fees.FEE_CURRENCIES:
+        raise InvalidInput("unknown currency")
+    given = None
+    if amount:
+        given = parse_answer(amount, currency) if _PLAIN_AMOUNT.fullmatch(amount) else None
+        if given is None or given.currency != currency:
+            raise InvalidInput("write the amount as a number, for example 20000 or 2.50")
+    before = fees.fee_state(report)
+    if not fees.set_fee(session, report, cents=given.cents if given else None, currency=currency if given else None,
+                        source="handler", actor=_actor(user)):
+        return
+    _touch(report)
+    _audit(session, user, "case.fee_correct", report, before, fees.fee_state(report))
 
 
 def set_status(session: Session, *, user: Principal, report: Report, to: str, reason: str | None = None) -> None:

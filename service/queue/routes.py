@@ -26,10 +26,11 @@ from service.queue import actions, handling
 from service.queue.deps import CaseId, CaseInScope
 from service.queue import service as queue
 from service.queue.schemas import (
-    AssignIn, CaseDetail, CaseListQuery, CasePage, CaseSummary, Done, EscalateIn, EscalateOut, EscalationInfo,
+    AssignIn, CaseDetail, FeeIn, CaseListQuery, CasePage, CaseSummary, Done, EscalateIn, EscalateOut, EscalationInfo,
     EscalationState, InvalidQuery, LadderRung, MergeIn, NoteIn, ReplyIn, ReplyOut, RerouteIn, StatusIn,
     TimelineItem, TriageIn, list_query_parameters, parse_list_query,
 )
+from service.reports import fees
 from service.reports.models import ALLOWED_TRANSITIONS, Report
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def detail(session: Session, report: Report) -> CaseDetail:
         triage_language=report.triage_language, triage_reasons=report.triage_reasons,
         place_text_masked=report.place_text_masked, first_response_at=report.first_response_at,
         resolved_at=report.resolved_at, closed_at=report.closed_at, can_reply=actions.can_reply(session, report),
+        fee_amount=fees.plain_number(report.fee_cents) or None, fee_currency=report.fee_currency,
+        fee_source=report.fee_source,
         allowed_statuses=list(ALLOWED_TRANSITIONS.get(report.status, ())),
         timeline=[TimelineItem(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
                   for e in actions.timeline(session, report)])
@@ -231,6 +234,14 @@ def correct_triage(report: CaseInScope, body: TriageIn, session: SessionDep, use
     _change(session, report, lambda r: actions.correct_triage(session, user=user, report=r,
                                                                       category=body.category, urgency=body.urgency,
                                                                       population=population))
+    return Done()
+
+
+@router.post("/{case_id}/fee", response_model=Done, responses=ERRORS)
+def correct_fee(report: CaseInScope, body: FeeIn, session: SessionDep, user: ApiUser) -> Done:
+    """Set or remove (empty amount) the amount the reporter was asked to pay. Audited."""
+    _change(session, report, lambda r: actions.correct_fee(session, user=user, report=r, amount=body.amount,
+                                                           currency=body.currency))
     return Done()
 
 

@@ -125,9 +125,19 @@ class CaseDetail(CaseSummary):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    # The amount the reporter was asked to pay: plain digits ("20000", "2.5"), ISO 4217 code, and who gave it
+    # (extracted, reporter, handler); fee_source "reporter" without an amount: the reporter said the read one was wrong.
+    fee_amount: str | None = None
+    fee_currency: str | None = None
+    fee_source: str | None = None
     can_reply: bool
     allowed_statuses: list[str]
     timeline: list[TimelineItem]
+
+
+class FeeIn(Strict):
+    amount: str = Field(default="", max_length=24)  # "" removes the amount
+    currency: str = Field(min_length=3, max_length=3)
 
 
 class AssignIn(Strict):

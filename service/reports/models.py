@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, event, inspect
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, event, inspect
 from sqlmodel import Field, SQLModel
 
 from service.kit.clock import now
@@ -13,6 +13,10 @@ from service.kit.models import created_at_field, ts_field
 CATEGORIES = ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
 URGENCIES = ("urgent", "high", "normal")
 CHANNELS = ("sms", "whatsapp", "telegram", "web")
+# Who said how much a reporter was asked to pay (docs/triage.md, "Amounts of money").
+FEE_SOURCES = ("extracted", "reporter", "handler")
+# ISO 4217 codes a fee may be in: Cambodia, and the mining corridor of Southern Africa.
+FEE_CURRENCIES = ("KHR", "USD", "ZAR", "MZN", "LSL", "SZL", "BWP", "MWK")
 # Key and affected populations a report may concern (inferred by triage or set by a handler).
 POPULATIONS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general")
 
@@ -90,6 +94,13 @@ class Report(SQLModel, table=True):
     closed_at: datetime | None = ts_field()
     # The reporter's answer at closure: yes, no, partly.
     satisfaction: str | None = Field(default=None, max_length=8)
+    # An informal fee named in the report: the amount in hundredths of the currency (20,000 riel is
+    # 2000000), its ISO 4217 code, who gave it (FEE_SOURCES) and, when read from the text, the words.
+    # fee_source "reporter" with no amount: the reporter said the amount read from the text was wrong.
+    fee_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    fee_currency: str | None = Field(default=None, max_length=3)
+    fee_source: str | None = Field(default=None, max_length=16)
+    fee_reasons: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 # Issue 2 (migration 0008): every index on `report` is paid by each SMS webhook's INSERT. These

@@ -157,6 +157,7 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
     report.narrative_sealed = None
     report.narrative_masked = ""
     report.place_text_masked = None
+    report.fee_reasons = None  # the words an amount was read from are the reporter's text too
     session.add(report)
     # The reporter's own words on the timeline (answers to a handler's question) go with the narrative.
     for event in session.exec(select(ReportEvent).where(ReportEvent.report_id == report.id,

@@ -12,8 +12,10 @@ from dataclasses import asdict, dataclass, field
 
 from sqlmodel import Session, select
 
+from service.reports import fees
 from service.reports.models import CATEGORIES, URGENCIES, Report, ReportEvent
 from service.reports.service import add_event, change_status
+from service.triage import amounts
 from service.triage import language as lang_mod
 from service.triage import reading
 from service.triage import rules as rules_mod
@@ -259,10 +261,28 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
         "category": result.category, "urgency": result.urgency, "confidence": result.confidence,
         "language": result.language,
     })
+    suggest_fee(session, report, text)
     assign_cluster(session, report)
     if report.status == "received":
         change_status(session, report, "triaged", actor="triage")
     return result
+
+
+FEE_CATEGORY = "financial_hardship"
+
+
+def suggest_fee(session: Session, report: Report, text: str, *, actor: str = "triage") -> amounts.Amount | None:
+    """On a financial-hardship report, the first amount of money its text names, stored as the
+    suggested fee with its reasons (source "extracted"). An amount the reporter or a handler gave
+    stays; a report of another category gets none (docs/triage.md, "Amounts of money")."""
+    if report.category != FEE_CATEGORY or report.fee_source in ("reporter", "handler"):
+        return None
+    found = amounts.extract(text)
+    if found is None:
+        return None
+    fees.set_fee(session, report, cents=found.cents, currency=found.currency, source="extracted", actor=actor,
+                 reasons=found.reasons())
+    return found
 
 
 def report_fields(result: TriageResult) -> dict[str, object]:

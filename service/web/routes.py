@@ -39,6 +39,7 @@ from service.queue import actions, handling, reasons
 from service.queue import service as queue
 from service.queue.routes import EngineDep, evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
+from service.reports import fees
 from service.reports.service import find_by_code
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
@@ -343,6 +344,11 @@ def _case_response(request: Request, session: Session, report: Report, *, error:
                     failed=handling.failed_deliveries(session, report, lang=language(request)),
                     tags=tagging.tags_of(session, report.id),  # type: ignore[arg-type]
                     reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
+                    fee_shown=fees.display(report.fee_cents, report.fee_currency, language(request)),
+                    fee_number=fees.plain_number(report.fee_cents), fee_currencies=fees.FEE_CURRENCIES,
+                    fee_words=" ".join(fees.reason_words(report.fee_reasons)),
+                    fee_text=lambda d: fees.display((d or {}).get("cents"), (d or {}).get("currency"),
+                                                    language(request)) or "–",
                     first_response_due=queue.first_response_due(report.created_at, report.urgency)
                     if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None else None)
     return response
@@ -414,6 +420,14 @@ def web_triage(case_id: CaseId, request: Request, session: SessionDep, user: Web
     return _act(request, session, user, case_id, csrf_token,
                 lambda u, r: actions.correct_triage(session, user=u, report=r, category=category or None,
                                                     urgency=urgency or None, population=chosen))
+
+
+@router.post("/cases/{case_id}/fee")
+def web_fee(case_id: CaseId, request: Request, session: SessionDep, user: WebUser,
+            amount: Annotated[str, Form(max_length=24)] = "", currency: Annotated[str, Form(max_length=3)] = "",
+            csrf_token: Csrf = "") -> Response:
+    return _act(request, session, user, case_id, csrf_token,
+                lambda u, r: actions.correct_fee(session, user=u, report=r, amount=amount, currency=currency))
 
 
 @router.post("/cases/{case_id}/merge")

@@ -27,6 +27,11 @@ def test_khmer_sms_fee_at_chrey_is_answered_by_the_hcmc_and_closed_in_khmer(depl
         reply = phone.text(answer)
         assert is_khmer(reply), f"{answer!r} was answered in another language: {reply!r}"
 
+    # A report about fees: the worker sends the amount read from the words, to confirm (in Khmer).
+    fee_question = deployment.wait(lambda: deployment.sms_to(REPORTER), "the fee question")[0]
+    assert is_khmer(fee_question) and "5,000" in fee_question, fee_question
+    assert is_khmer(phone.text("1"))
+
     handler = deployment.handler()
     case = deployment.wait(lambda: handler.find_case(MARKER), "the case in KHANA's queue")
     case_id = case["id"]
@@ -38,20 +43,20 @@ def test_khmer_sms_fee_at_chrey_is_answered_by_the_hcmc_and_closed_in_khmer(depl
     escalated = handler.post(f"/api/v1/cases/{case_id}/escalate", {"after": 0})["escalation"]
     assert escalated["body"] == "chrey-hcmc"
     link = deployment.wait(lambda: deployment.mail_to(HCMC) and deployment.respond_link(HCMC), "the HCMC's email")
-    told = deployment.wait(lambda: deployment.sms_to(REPORTER), "the reporter told the case was escalated")
+    told = deployment.wait(lambda: deployment.sms_to(REPORTER)[1:], "the reporter told the case was escalated")
     assert all(is_khmer(text) for text in told), told
 
     # The HCMC answers through its signed link: action taken.
     answered = deployment.answer_as_body(link, action="action_taken",
                                          text="The committee met the chief; the fee was returned and stopped.")
     assert answered.status_code == 200, answered.text
-    deployment.wait(lambda: len(deployment.sms_to(REPORTER)) >= 2, "the reporter told the HCMC answered")
-    assert is_khmer(deployment.sms_to(REPORTER)[1]), deployment.sms_to(REPORTER)
+    deployment.wait(lambda: len(deployment.sms_to(REPORTER)) >= 3, "the reporter told the HCMC answered")
+    assert is_khmer(deployment.sms_to(REPORTER)[2]), deployment.sms_to(REPORTER)
     assert handler.get(f"/api/v1/cases/{case_id}")["status"] == "responded"
 
     handler.post(f"/api/v1/cases/{case_id}/close")
-    deployment.wait(lambda: len(deployment.sms_to(REPORTER)) >= 3, "the closing message with the satisfaction question")
-    closing = deployment.sms_to(REPORTER)[2]
+    deployment.wait(lambda: len(deployment.sms_to(REPORTER)) >= 4, "the closing message with the satisfaction question")
+    closing = deployment.sms_to(REPORTER)[3]
     assert is_khmer(closing) and "1" in closing and "3" in closing, closing
 
     thanks = phone.text("1")

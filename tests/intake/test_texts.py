@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 
 from service.intake import texts
 from service.kit import i18n, segments
+from service.reports import fees
 
 SERVICE_PY = Path(texts.__file__).with_name("service.py")
 WORST = {"code": "7K3M-9QXZ", "date": "2026-11-23"}  # {status}: longest label, per language
@@ -67,8 +68,15 @@ def _longest_status(language: str) -> str:
     return max(labels, key=lambda s: (segments.count(s).units, s))
 
 
+def _longest_amount(language: str) -> str:
+    """{amount}: a million in the currency whose name is longest in this language ("1,000,000 emalangeni")."""
+    shown = {fees.display(100_000_000, currency, language) for currency in fees.CURRENCY_NAMES}
+    return max(shown, key=lambda s: (segments.count(s).units, s))
+
+
 def _render(language: str, msgid: str) -> str:
-    return i18n.gettext(language, msgid, status=_longest_status(language), **WORST)
+    return i18n.gettext(language, msgid, status=_longest_status(language), amount=_longest_amount(language),
+                        **WORST)
 
 
 def test_service_option_labels_found() -> None:

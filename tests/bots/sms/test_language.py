@@ -151,7 +151,9 @@ def test_portuguese_reporter_gets_updates_and_the_satisfaction_question_in_portu
         report.status = "closed"
         assert reporter_updates.announce(s, report, "closed")
         s.commit()
-        (update,) = s.exec(select(OutboundMessage)).all()
+        # The fee question (500 meticais, a report about fees) went first; then the update.
+        fee_question, update = s.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all()  # type: ignore[arg-type]
+        assert text_of(fee_question).startswith("Disse que pagou 500 meticais.")
         assert "foi fechada. O problema foi resolvido? Responda 1 sim, 2 nao, 3 em parte" in text_of(update)
     assert phone.text("em parte") == "Obrigado. Vamos usar a sua resposta para acompanhar o caso."
     with Session(engine) as s:
