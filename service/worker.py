@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bots.telegram import tasks as telegram_tasks
-from service.alerts import tasks as alert_tasks
 from service.analytics import tasks as analytics_tasks
 from service.config import Settings
-from service.flows import arrival, deadlines
+from service.flows import arrival, body_alerts, deadlines
 from service.intake import tasks as intake_tasks
 from service.kit.tasks import PASS, URGENT, Task, TaskContext
 from service.outbox import tasks as outbox_tasks
@@ -43,7 +42,7 @@ def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
         *queue_tasks.tasks(ctx),
         *outbox_tasks.tasks(ctx, deliverer),
         *deadlines.tasks(ctx),
-        *alert_tasks.tasks(ctx),
+        *body_alerts.tasks(ctx),
         *retaliation_tasks.tasks(ctx),
         *intake_tasks.tasks(ctx),
         *telegram_tasks.tasks(ctx),

@@ -1,16 +1,15 @@
-"""Alerts' background jobs: send the urgent alert emails due now, before (and apart from) the rest
+"""Alerts' background job: send the urgent alert emails due now, before (and apart from) the rest
 of the outbox (queueing them is `alert_urgent`, service/alerts/service.py, called by the arrival
-flow right after an urgent report is routed); and, once a minute at most, tell supervisors when a
-grievance body's on-time share falls below their organisation's line (service/alerts/bodies.py)."""
+flow right after an urgent report is routed). Telling supervisors when a grievance body's on-time
+share falls below their organisation's line reads the analytics, so it is a flow:
+service/flows/body_alerts.py."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, or_, select
 
-from service.alerts import bodies
-from service.db import read_only_options, session_scope
+from service.db import read_only_options
 from service.kit.clock import now
-from service.kit.tasks import Task, TaskContext
 from service.outbox.models import OutboundMessage
 from service.outbox.worker import ALERT_PREFIX, Deliverer
 
@@ -29,16 +28,3 @@ def deliver_alerts(deliverer: Deliverer) -> int:
     if waiting is None:
         return 0
     return deliverer.deliver_due(alerts_only=True)
-
-
-BODY_CHECK_SECONDS = 60.0
-
-
-def check_bodies(ctx: TaskContext) -> int:
-    with session_scope(ctx.engine) as session:
-        return bodies.check(session, ctx.settings)
-
-
-def tasks(ctx: TaskContext) -> list[Task]:
-    """The pass's alert jobs (the urgent alerts' delivery is the arrival flow's urgent step)."""
-    return [Task("body_alerts", lambda: check_bodies(ctx), key="body_alerts", every_seconds=BODY_CHECK_SECONDS)]

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from service.alerts import bodies
+from service.flows import body_alerts as bodies
 from service.alerts.models import BodyAlert
 from service.audit.models import AuditEvent
 from service.escalation import service as esc

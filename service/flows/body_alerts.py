@@ -26,10 +26,12 @@ from service.analytics import queries as q
 from service.analytics.escalations import deadline_tally
 from service.bodies.models import GrievanceBody
 from service.config import Settings
+from service.db import session_scope
 from service.kit import zones
 from service.kit.clock import now
 from service.kit.crypto import seal
 from service.kit.i18n import N_, gettext
+from service.kit.tasks import Task, TaskContext
 from service.orgs.models import BODY_ALERT_WINDOW_DAYS, SUPERVISING, Organisation, User
 from service.outbox.models import OutboundMessage
 
@@ -103,3 +105,16 @@ def _queue(session: Session, settings: Settings, org: Organisation, body_id: int
             body_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
             next_attempt_at=now(),
         ))
+
+
+BODY_CHECK_SECONDS = 60.0
+
+
+def check_bodies(ctx: TaskContext) -> int:
+    with session_scope(ctx.engine) as session:
+        return check(session, ctx.settings)
+
+
+def tasks(ctx: TaskContext) -> list[Task]:
+    """Once a minute at most: the bodies below an organisation's line (the worker's pass)."""
+    return [Task("body_alerts", lambda: check_bodies(ctx), key="body_alerts", every_seconds=BODY_CHECK_SECONDS)]
