@@ -74,7 +74,7 @@ ESCALATION_COLUMNS = (
 
 def escalate_case(rng: random.Random, rid: int, status: str, created: datetime, finished: datetime | None,
                   now: datetime, ladder: list[int], profiles: dict, due: datetime | None, *,
-                  responses: tuple[str, ...] = RESPONSES["en"], tag: str = "bench"):  # type: ignore[no-untyped-def]
+                  responses: tuple[str, ...] = RESPONSES["en"], tag: str = "bench"):
     """A case's escalations up its ladder: (rows in ESCALATION_COLUMNS order, the report's due_at).
 
     `profiles[body] = (chance of answering, speed as a share of the deadline, deadline hours)`. A body
@@ -296,7 +296,7 @@ SETTINGS = {
 }
 
 
-def _weighted(rng: random.Random, weights: dict) -> object:  # type: ignore[type-arg]
+def _weighted(rng: random.Random, weights: dict) -> object:
     return rng.choices(list(weights), list(weights.values()))[0]
 
 
@@ -440,7 +440,7 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
         due = None
         if status in OPEN:
             due = created + hour * {"urgent": 24, "high": 72, "normal": 240}[urgency]
-        people = handlers.get(org.id, []) if org is not None else []  # type: ignore[union-attr]
+        people = handlers.get(org.id, []) if org is not None else []
         handler = rng.choice(people) if people and (status not in ("received", "triaged")) else None
         escalations: list[tuple] = []
         if ladder and rng.random() < ESCALATED_SHARE.get(status, 0.0) * 1.6:
@@ -471,7 +471,7 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
             "created_at": created, "updated_at": min(changed, now), "population": population,
             "triage_confidence": round(rng.uniform(0.55, 0.97), 2), "triage_language": language,
             "cluster_id": cluster_ids.get(episode) if episode is not None else None,
-            "org_id": org.id if org is not None else None,  # type: ignore[union-attr]
+            "org_id": org.id if org is not None else None,
             "assigned_user_id": user_ids.get(handler) if handler else None, "due_at": due,
             "first_response_at": first, "resolved_at": resolved, "closed_at": closed, "satisfaction": satisfaction,
             "withdrawn_at": (first or created) if status == "withdrawn" else None,

@@ -53,7 +53,7 @@ def last_report_id(session: Session, *, reporter_id: int) -> int | None:
 
 
 def close_exit(session: Session, *, reporter_id: int) -> None:
-    session.exec(delete(TelegramChat).where(col(TelegramChat.reporter_id) == reporter_id))  # type: ignore[call-overload]
+    session.exec(delete(TelegramChat).where(col(TelegramChat.reporter_id) == reporter_id))
 
 
 def take_messages(session: Session, *, reporter_id: int) -> list[int]:
@@ -62,7 +62,7 @@ def take_messages(session: Session, *, reporter_id: int) -> list[int]:
         TelegramTrace.reporter_id == reporter_id, col(TelegramTrace.created_at) > now() - DELETE_WINDOW,
     ).order_by(col(TelegramTrace.message_id))).all()
     ids = sorted({row.message_id for row in rows})
-    session.exec(delete(TelegramTrace).where(col(TelegramTrace.reporter_id) == reporter_id))  # type: ignore[call-overload]
+    session.exec(delete(TelegramTrace).where(col(TelegramTrace.reporter_id) == reporter_id))
     return ids
 
 
@@ -83,7 +83,7 @@ def replies_sent(session: Session, *, update_key: str) -> dict[int, int]:
 def purge(session: Session) -> int:
     """Forget message ids past the deletion window and stale exit offers (the worker calls this)."""
     cutoff = now() - DELETE_WINDOW
-    n = session.exec(delete(TelegramTrace).where(col(TelegramTrace.created_at) < cutoff)).rowcount  # type: ignore[call-overload]
-    session.exec(delete(TelegramChat).where(col(TelegramChat.updated_at) < cutoff))  # type: ignore[call-overload]
-    session.exec(delete(TelegramReply).where(col(TelegramReply.created_at) < cutoff))  # type: ignore[call-overload]
+    n = session.exec(delete(TelegramTrace).where(col(TelegramTrace.created_at) < cutoff)).rowcount
+    session.exec(delete(TelegramChat).where(col(TelegramChat.updated_at) < cutoff))
+    session.exec(delete(TelegramReply).where(col(TelegramReply.created_at) < cutoff))
     return int(n or 0)

@@ -69,7 +69,7 @@ def reader_languages(user: User, org: Organisation | None) -> tuple[str, ...]:
     pages), else their organisation's, else English and Khmer together."""
     for chosen in (user.language, org.language if org is not None else None):
         if chosen in LANGUAGES:
-            return (chosen,)  # type: ignore[return-value]
+            return (chosen,)
     return ("en", "km")
 
 

@@ -205,11 +205,11 @@ def wrap(text: str, size: float, room: float) -> list[str]:
     return lines or [""]
 
 
-def _flat(values: list) -> list:  # type: ignore[type-arg]
+def _flat(values: list) -> list:
     return [v for vs in values for v in (vs if isinstance(vs, list) else [vs])]
 
 
-def _empty(title: str, values: list, width: int) -> str | None:  # type: ignore[type-arg]
+def _empty(title: str, values: list, width: int) -> str | None:
     """The empty state when nothing can be drawn (no positive count shown), else None."""
     flat = _flat(values)
     if any(v for v in flat):
@@ -266,7 +266,7 @@ class _StackedBar(pygal.StackedBar):
     0 (its `none_to_zero` adapter), which would draw a "0" tooltip for a count that is really "<10". Without
     the adapter pygal skips the segment, as its plain Bar does."""
 
-    _adapters: list = []  # type: ignore[type-arg]
+    _adapters: list = []
 
 
 def _value_axis(top_value: float) -> dict[str, object]:
@@ -348,15 +348,15 @@ def pie_chart(title: str, values: dict[str, int | None], *, width: int = 560, he
     shown = {k: v for k, v in values.items() if v}
     if not shown:  # hidden slices (None) are left out; if that is all there is, say so
         return empty_chart(title, width=width, hidden=any(v is None for v in values.values()))
-    total = sum(shown.values())  # type: ignore[arg-type]
+    total = sum(shown.values())
     # With a hidden slice the shown ones do not add up to the whole: numbers only, no percentages.
     whole = not any(v is None for v in values.values())
     height = max(height, int(60 + 24 * len(shown)))
-    share = (lambda v: f"{v / total:.0%}") if whole else _fmt  # type: ignore[operator]
+    share = (lambda v: f"{v / total:.0%}") if whole else _fmt
     chart = _chart(pygal.Pie, title, width=width, height=height, inner_radius=0.5, legend_at_bottom=False,
                    print_values=whole, formatter=share)
     for name, v in shown.items():
-        chart.add(f"{name}: {_fmt(v)}" + (f" ({v / total:.0%})" if whole else ""), v)  # type: ignore[operator]
+        chart.add(f"{name}: {_fmt(v)}" + (f" ({v / total:.0%})" if whole else ""), v)
     return _render(chart, title, "pie-chart")
 
 

@@ -132,10 +132,10 @@ def window_conditions(session: Session, since: datetime | None, until: datetime 
     here = local_time(session)
     if since is not None:
         wall = since.replace(tzinfo=timezone.utc)
-        conds += [Report.created_at >= wall - MARGIN, here >= bound(session, since)]  # type: ignore[operator]
+        conds += [Report.created_at >= wall - MARGIN, here >= bound(session, since)]
     if until is not None:
         wall = until.replace(tzinfo=timezone.utc)
-        conds += [Report.created_at < wall + MARGIN, here < bound(session, until)]  # type: ignore[operator]
+        conds += [Report.created_at < wall + MARGIN, here < bound(session, until)]
     return conds
 
 

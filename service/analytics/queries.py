@@ -255,9 +255,9 @@ def _rollup_rows(session: Session, filters: Filters, province: object, dim: str,
     """SUM(n), SUM(hours_sum) grouped by `keys` over the rollup rows of one dimension."""
     conds = [ReportRollup.dim == dim]
     if filters.since is not None:
-        conds.append(ReportRollup.day >= filters.since.date())  # type: ignore[operator]
+        conds.append(ReportRollup.day >= filters.since.date())
     if filters.until is not None:
-        conds.append(ReportRollup.day < filters.until.date())  # type: ignore[operator]
+        conds.append(ReportRollup.day < filters.until.date())
     if province is not None:
         conds.append(ReportRollup.province_id == province)
     # Core rows, not ORM ones: some dimensions return tens of thousands of groups.

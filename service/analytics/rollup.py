@@ -52,18 +52,18 @@ MAX_INCREMENTAL_DAYS = 60
 TIMING_DIMS = {"first_response": Report.first_response_at, "resolution": Report.resolved_at}
 
 
-def _day(session: Session):  # type: ignore[no-untyped-def]
+def _day(session: Session):
     """The report's local day: in the zone of the organisation handling it (service/analytics/localday.py)."""
     return localday.local_day(session)
 
 
-def _utc_day(session: Session):  # type: ignore[no-untyped-def]
+def _utc_day(session: Session):
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", Report.created_at), Date)
     return func.date(Report.created_at)
 
 
-def _province():  # type: ignore[no-untyped-def]
+def _province():
     p1, p2, p3 = aliased(Place), aliased(Place), aliased(Place)
     expr = case((p1.kind == "province", p1.id), (p2.kind == "province", p2.id), (p3.kind == "province", p3.id),
                 else_=0)
@@ -146,7 +146,7 @@ def refresh(session: Session, *, full_allowed: bool = True) -> int:
         return -1
     started = now()
     changed = sorted({_as_date(d) for (d,) in session.execute(
-        select(_utc_day(session)).where(Report.updated_at >= state.at - OVERLAP).distinct()).all()})  # type: ignore[operator]
+        select(_utc_day(session)).where(Report.updated_at >= state.at - OVERLAP).distinct()).all()})
     if len(changed) > MAX_INCREMENTAL_DAYS:
         if not full_allowed:
             log.warning("analytics rollup: %d days changed; run `samleng analytics refresh`", len(changed))
@@ -160,8 +160,8 @@ def refresh(session: Session, *, full_allowed: bool = True) -> int:
     for d in days:
         start = datetime(d.year, d.month, d.day, tzinfo=started.tzinfo)
         session.execute(delete(ReportRollup).where(ReportRollup.day == d))  # type: ignore[arg-type]
-        _aggregate(session, [Report.created_at >= start - timedelta(days=1),  # type: ignore[operator]
-                             Report.created_at < start + timedelta(days=2), day == d])  # type: ignore[operator]
+        _aggregate(session, [Report.created_at >= start - timedelta(days=1),
+                             Report.created_at < start + timedelta(days=2), day == d])
     _mark(session, started)
     return len(days)
 

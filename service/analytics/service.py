@@ -120,7 +120,7 @@ def _csv_row(row: list[object]) -> list[object]:
     return [neutral_cell(v) for v in row]
 
 
-def _xlsx_append(sheet, row: list[object]) -> None:  # type: ignore[no-untyped-def]
+def _xlsx_append(sheet, row: list[object]) -> None:
     """Append a row; every text cell is stored as a string (openpyxl would store `=…` as a formula)."""
     sheet.append([neutral_cell(v) for v in row])
     for cell in sheet[sheet.max_row]:

@@ -574,14 +574,14 @@ class PageCheck:
             return False
         return None
 
-    def _gap_low(self):  # type: ignore[no-untyped-def]
+    def _gap_low(self):
         # Row 2k: x - cap*b <= 0 (no lower limit); row 2k+1: x - T*b >= 0.
         np = self.np
         out = np.full(len(self.gap), -np.inf)
         out[1::2] = 0.0
         return out
 
-    def _gap_high(self):  # type: ignore[no-untyped-def]
+    def _gap_high(self):
         np = self.np
         out = np.full(len(self.gap), np.inf)
         out[0::2] = 0.0

@@ -73,7 +73,7 @@ def set_jurisdiction(session: Session, body: GrievanceBody, place_codes: list[st
         if place is None:
             raise InvalidInput(f"unknown place code {code!r}")
         ids.append(place.id)
-    session.exec(delete(BodyPlace).where(col(BodyPlace.body_id) == body.id))  # type: ignore[call-overload]
+    session.exec(delete(BodyPlace).where(col(BodyPlace.body_id) == body.id))
     for place_id in dict.fromkeys(ids):
         session.add(BodyPlace(body_id=body.id, place_id=place_id))  # type: ignore[arg-type]
     session.flush()

@@ -43,18 +43,18 @@ class Escalation(SQLModel, table=True):
 
 # A body's answer, an expiry or a new rung changes the case's figures (body metrics in the analytics
 # rollup, which follows report.updated_at): bump the report in the same flush.
-def _touch_report(connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+def _touch_report(connection, target: Escalation) -> None:
     connection.execute(update(Report.__table__).where(Report.__table__.c.id == target.report_id)  # type: ignore[attr-defined]
                        .values(updated_at=now()))
 
 
 @event.listens_for(Escalation, "after_insert")
-def _escalation_added(mapper, connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+def _escalation_added(mapper, connection, target: Escalation) -> None:
     _touch_report(connection, target)
 
 
 @event.listens_for(Escalation, "before_update")
-def _escalation_changed(mapper, connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+def _escalation_changed(mapper, connection, target: Escalation) -> None:
     state = inspect(target)
     if any(attr.history.has_changes() for attr in state.attrs):
         _touch_report(connection, target)

@@ -54,7 +54,7 @@ def _page(lang: str, status: int = 200, **context: Any) -> HTMLResponse:
 def _lang(request: Request, body: GrievanceBody | None, form: dict[str, str] | None = None) -> str:
     wanted = (form or {}).get("lang") or request.query_params.get("lang")
     if wanted in LANGUAGES:
-        return wanted  # type: ignore[return-value]
+        return wanted
     return body.language if body is not None else "en"
 
 
@@ -198,7 +198,7 @@ def list_escalations(request: Request, body_id: BodyId) -> list[EscalationOut]:
         for escalation in escalation_service.body_escalations(session, body):  # type: ignore[arg-type]
             report = session.get(Report, escalation.report_id)
             info = escalation_service.summary(session, escalation, report=report, body=body)  # type: ignore[arg-type]
-            out.append(EscalationOut(escalation=escalation.id, case=info["case"], status=escalation.status,  # type: ignore[arg-type]
+            out.append(EscalationOut(escalation=escalation.id, case=info["case"], status=escalation.status,
                                      category=info["category"], urgency=info["urgency"], place=info["place"],
                                      narrative_masked=info["narrative_masked"], due_at=info["due_at"],
                                      respond_url=escalation_service.response_url(escalation)))

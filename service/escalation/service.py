@@ -147,7 +147,7 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     if target is None:
         add_event(session, report, "ladder_exhausted", actor=actor, detail={"rule": rule.rule_key})
         raise LadderExhausted("no body is left above the current rung")
-    body: GrievanceBody = target.body  # type: ignore[assignment]
+    body: GrievanceBody = target.body
     stamp = now()
     window = deadline_for(body)
     escalation = Escalation(
@@ -379,7 +379,7 @@ def close_case(session: Session, report: Report, *, actor: str) -> None:
 FINISHED = _FINISHED  # a case in one of these states is not chased up the ladder
 
 
-def _locked(session: Session, query):  # type: ignore[no-untyped-def]
+def _locked(session: Session, query):
     # Several workers: each escalation is handled by whichever locks it first (PostgreSQL).
     return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
 

@@ -68,7 +68,7 @@ def due_for_person(session: Session, *, channel: str, person: str, limit: int = 
             col(PendingUpdate.processed_at).is_(None),
         ).order_by(col(PendingUpdate.id)).limit(limit)
     ).all()
-    ordered = sorted(rows, key=lambda r: _update_order(r[1], r[0]))  # type: ignore[arg-type]
+    ordered = sorted(rows, key=lambda r: _update_order(r[1], r[0]))
     return [(row_id, unseal_bytes(sealed)) for row_id, _, sealed in ordered if sealed is not None]  # type: ignore[misc]
 
 
@@ -95,7 +95,7 @@ def mark_processed(session: Session, row_id: int, *, ok: bool = True) -> bool:
 
 def purge_processed(session: Session, *, older_than: timedelta = timedelta(days=7)) -> int:
     """Drop finished rows once the platform can no longer redeliver them (Telegram: 24 hours)."""
-    result = session.exec(delete(PendingUpdate).where(  # type: ignore[call-overload]
+    result = session.exec(delete(PendingUpdate).where(
         col(PendingUpdate.processed_at).is_not(None), col(PendingUpdate.received_at) < now() - older_than,
     ))
     return int(result.rowcount or 0)

@@ -95,7 +95,7 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     return reply
 
 
-def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> Conversation | None:  # type: ignore[no-untyped-def]
+def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> Conversation | None:
     conversation = session.exec(select(Conversation).where(Conversation.reporter_id == reporter.id)).first()
     if conversation is not None and conversation.expires_at is not None and as_utc(conversation.expires_at) <= at:
         # Idle too long: the report keeps what was given; a new message starts afresh.
@@ -149,7 +149,7 @@ class _Context:
             return self.answer(self.conversation)
         if not self.reporter.new:  # escalation: an open question (e.g. "resolved?") first
 
-            answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)  # type: ignore[arg-type]
+            answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)
             if answered is not None:
                 return answered
         return self.new_report()
@@ -169,7 +169,7 @@ class _Context:
 
     def cmd_stop(self, _arg: str) -> Reply:
         reports.update_reporter(self.session, self.reporter, opted_out_at=now())
-        erase_for_reporter(self.session, self.reporter.id)  # type: ignore[arg-type]
+        erase_for_reporter(self.session, self.reporter.id)
         if self.conversation is not None:
             self.session.delete(self.conversation)
         return self.reply(texts.STOPPED, kind="stop")
@@ -357,7 +357,7 @@ def _options(language: str, step: str | None) -> tuple[Option, ...]:
 
 def expire_conversations(session: Session) -> int:
     """Delete idle conversations (their reports stay). Returns how many."""
-    result = session.exec(delete(Conversation).where(col(Conversation.expires_at) <= now()))  # type: ignore[call-overload]
+    result = session.exec(delete(Conversation).where(col(Conversation.expires_at) <= now()))
     return int(result.rowcount or 0)
 
 

@@ -206,7 +206,7 @@ class _QueryPlan:
                     for i in slots[name]:
                         out[i] = value
             return out
-        named = dict(self.fixed)  # type: ignore[arg-type]
+        named = dict(self.fixed)
         for name, value in params.items():
             if name in named:
                 p = processors.get(name)

@@ -210,7 +210,7 @@ def _phone_view(norm: str, blocked: list[bool]) -> str:
     return "".join("x" if gone else _kind(ch) for ch, gone in zip(norm, blocked))
 
 
-def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) -> None:  # type: ignore[no-untyped-def]
+def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) -> None:
     """Phone numbers on the phone view, with times, amounts, receipt codes and dates protected."""
     view = list(_phone_view(norm, blocked))
     for pattern in (_TIME, _AMOUNT, _RECEIPT):
@@ -239,7 +239,7 @@ def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) ->
 _LETTERS_BETWEEN_DIGITS = re.compile(r"(?<=\d)( {0,3})(a)( {0,3})(?=\d)")
 
 
-def _take_phone(start: int, end: int, ids: list[tuple[int, int]], take) -> None:  # type: ignore[no-untyped-def]
+def _take_phone(start: int, end: int, ids: list[tuple[int, int]], take) -> None:
     inside = [(a, b) for a, b in ids if a < end and start < b]
     if any(a <= start and end <= b for a, b in inside):
         return  # `N12345678`: one ID token, masked whole below

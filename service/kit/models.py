@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -67,9 +67,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return process
 
 
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def require_id(row: _Stored) -> int:
+    """A stored row's id as an int. SQLModel types every id `int | None` (None until the row is
+    flushed); a caller holding a row read from, or flushed to, the database states it with this."""
+    found = row.id
+    if found is None:
+        raise ValueError(f"{type(row).__name__} has no id: it was never flushed to the database")
+    return found
+
+
 def created_at_field() -> datetime:
-    return Field(default_factory=now, sa_type=UTCDateTime, nullable=False)  # type: ignore[return-value]
+    return Field(default_factory=now, sa_type=UTCDateTime, nullable=False)
 
 
 def ts_field(*, index: bool = False) -> datetime | None:
-    return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)  # type: ignore[return-value]
+    return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)

@@ -141,7 +141,7 @@ def correct_triage(session: Session, *, user: Principal, report: Report, categor
     if before == after:
         return
     report.category, report.urgency, report.category_source = category, urgency, "handler"
-    report.population = population  # type: ignore[assignment]
+    report.population = population
     _touch(report)
     session.add(report)
     add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})

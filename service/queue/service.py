@@ -255,7 +255,7 @@ def decode_cursor(cursor: str) -> tuple[int, int, datetime | None, datetime, int
 def _key(report: Any) -> tuple[int, int, datetime | None, datetime, int]:
     due = as_utc(report.due_at) if report.due_at else None
     return (URGENCIES.index(report.urgency) if report.urgency in URGENCIES else 2, 0 if due else 1, due,
-            as_utc(report.created_at), report.id)  # type: ignore[return-value]
+            as_utc(report.created_at), report.id)
 
 
 def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
@@ -332,7 +332,7 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
     hit = col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
     window = segment_statement(base=base, rank=rank, seg=seg, after=after, limit=SEARCH_WINDOW)
     window = window.with_only_columns(col(Report.id), col(Report.due_at), col(Report.created_at), hit)
-    scanned = session.connection().execute(window).all()  # type: ignore[call-overload]
+    scanned = session.connection().execute(window).all()
     ids = [row[0] for row in scanned if row[3]][:limit]
     rows: list[Any] = []
     if ids:
@@ -365,15 +365,15 @@ def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
     conn = session.connection()
     if True:
         if bind.dialect.name == "sqlite":
-            params = tuple(compiled.params[name] for name in compiled.positiontup)  # type: ignore[union-attr]
-            processors = compiled._bind_processors  # type: ignore[attr-defined]
+            params = tuple(compiled.params[name] for name in compiled.positiontup)
+            processors = compiled._bind_processors
             params = tuple(processors[n](v) if n in processors else v
-                           for n, v in zip(compiled.positiontup, params))  # type: ignore[arg-type]
+                           for n, v in zip(compiled.positiontup, params))
             rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params).all()
             return "\n".join(str(r[-1]) for r in rows)
         if not seqscan:  # can an index serve it at all (tiny test tables are always scanned)?
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        processors = compiled._bind_processors  # type: ignore[attr-defined]
+        processors = compiled._bind_processors
         params = {n: processors[n](v) if n in processors else v for n, v in compiled.params.items()}
         rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), params).all()
         return "\n".join(str(r[0]) for r in rows)

@@ -149,7 +149,7 @@ AGGREGATED = frozenset({
 
 
 @event.listens_for(Report, "before_update")
-def _bump_updated_at(mapper, connection, target: Report) -> None:  # type: ignore[no-untyped-def]
+def _bump_updated_at(mapper, connection, target: Report) -> None:
     state = inspect(target)
     if state.attrs.updated_at.history.has_changes():
         return

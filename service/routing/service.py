@@ -252,7 +252,7 @@ AUTOMATIC = "system"
 NOT_ACTING = ("triage_corrected",)
 
 
-def acted_on():  # type: ignore[no-untyped-def]
+def acted_on():
     """True for a case a person has acted on: any timeline entry made by a platform user (a note,
     a claim or assignment, a status change, an escalation, a reply, a merge, a reroute by hand)
     other than a triage correction. Reading a case is not acting (views go to the audit log only).

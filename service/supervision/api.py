@@ -54,7 +54,7 @@ def _refuse(exc: DomainError, missing: str) -> NoReturn:
     raise HTTPException(422, str(exc)) from None
 
 
-def _change(session: Session, missing: str, fn):  # type: ignore[no-untyped-def]
+def _change(session: Session, missing: str, fn):
     try:
         outcome = fn()
     except DomainError as exc:
@@ -98,7 +98,7 @@ def workload(session: SessionDep, user: ApiUser,
                        active=bool(person.is_active) if person else True, open=load.open, overdue=load.overdue,
                        urgent=load.urgent)
 
-    return WorkloadOut(org_id=found.org.id, at=found.at, rows=[row(r) for r in found.rows],  # type: ignore[arg-type]
+    return WorkloadOut(org_id=found.org.id, at=found.at, rows=[row(r) for r in found.rows],
                        total=row(found.total))
 
 
@@ -161,7 +161,7 @@ class ViewIn(Strict):
     shared: bool = False
 
 
-def _view(row, user: Principal) -> ViewOut:  # type: ignore[no-untyped-def]
+def _view(row, user: Principal) -> ViewOut:
     return ViewOut(id=row.id, name=row.name, query=row.query, shared=row.shared, mine=row.user_id == user.id)
 
 
@@ -205,7 +205,7 @@ class TemplateIn(Strict):
     text_pt: Text = Field(default="", max_length=2000)
 
 
-def _template(row) -> TemplateOut:  # type: ignore[no-untyped-def]
+def _template(row) -> TemplateOut:
     return TemplateOut(id=row.id, name=row.name, text_km=row.text_km, text_en=row.text_en, text_pt=row.text_pt,
                        segments={k: c.segments if c else None for k, c in replies.counts(row).items()})
 

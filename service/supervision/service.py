@@ -86,7 +86,7 @@ def workload(session: Session, *, user: Principal, org_id: int | None = None) ->
     overdue = func.sum(case((col(Report.due_at) < at, 1), else_=0))
     urgent = func.sum(case((col(Report.urgency) == "urgent", 1), else_=0))
     rows = session.exec(
-        select(Report.assigned_user_id, func.count(), overdue, urgent)  # type: ignore[call-overload]
+        select(Report.assigned_user_id, func.count(), overdue, urgent)
         .where(Report.org_id == org.id, col(Report.status).in_(OPEN_STATUSES),
                (col(Report.deferred_until).is_(None)) | (col(Report.deferred_until) <= at))
         .group_by(col(Report.assigned_user_id))).all()

@@ -155,7 +155,7 @@ def save_filter(session: Session, *, user: Principal, name: str, query: str, sha
     own = session.exec(select(func.count()).select_from(SavedFilter).where(SavedFilter.user_id == user.id)).one()
     if own >= MAX_FILTERS:
         raise InvalidInput("you have 50 saved views already: delete one first")
-    row = SavedFilter(org_id=user.org_id, user_id=user.id, name=name, query=clean_query(query), shared=shared)  # type: ignore[arg-type]
+    row = SavedFilter(org_id=user.org_id, user_id=user.id, name=name, query=clean_query(query), shared=shared)
     session.add(row)
     session.flush()
     record(session, actor=user.email, action="filter.save", object_type="saved_filter", object_id=row.id,

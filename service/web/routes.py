@@ -119,10 +119,10 @@ def _home(engine: Engine, request: Request, filters: queue.Filters) -> Response:
             return _signed_out(request) or page(request, "login.html")
         cursor = request.query_params.get("cursor") or None
         try:
-            result = queue.queue_rows(session, user=caller, filters=filters, cursor=cursor)  # type: ignore[arg-type]
+            result = queue.queue_rows(session, user=caller, filters=filters, cursor=cursor)
         except DomainError:
             cursor = None
-            result = queue.queue_rows(session, user=caller, filters=filters)  # type: ignore[arg-type]
+            result = queue.queue_rows(session, user=caller, filters=filters)
         rows = row_view(result, queue.place_names(session, result.rows), language(request), time_zone(request),
                         failed=queue.undelivered(session, [r.id for r in result.rows]),
                         tags=tagging.tags_for(session, [r.id for r in result.rows]))
@@ -235,8 +235,8 @@ def _count(session: Session, caller: Principal, filters: queue.Filters) -> tuple
     """The quick filters' counts and whether they are lower bounds: exact and capped for the plain
     queue (queue_counts), from one bounded read for a filtered view (view_counts)."""
     if replace(filters, q=None) == queue.Filters():
-        return queue.queue_counts(session, user=caller, cap=queue.COUNT_CAP), False  # type: ignore[arg-type]
-    found = queue.view_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP, scan=queue.COUNT_SCAN)  # type: ignore[arg-type]
+        return queue.queue_counts(session, user=caller, cap=queue.COUNT_CAP), False
+    found = queue.view_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP, scan=queue.COUNT_SCAN)
     return found.counts, found.partial
 
 
