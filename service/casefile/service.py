@@ -64,7 +64,7 @@ def _env() -> Environment:
 
 
 def _place_name(session: Session, place_id: int | None, language: str) -> str:
-    names = []
+    names: list[str] = []
     place = session.get(Place, place_id) if place_id else None
     while place is not None and len(names) < 3:
         names.append(place.name_km if language == "km" and place.name_km else place.name_en)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from service.inbox.models import PendingUpdate
 from service.kit.clock import now
 from service.kit.crypto import seal_bytes, unseal_bytes
+from service.kit.models import require_id, stored_ids
 
 MAX_ATTEMPTS = 5
 
@@ -39,13 +40,13 @@ def store_pending(session: Session, *, channel: str, external_id: str, payload: 
         existing = session.exec(
             select(PendingUpdate.id).where(PendingUpdate.channel == channel, PendingUpdate.external_id == external_id)
         ).one()
-        return existing, False
-    return row.id, True  # type: ignore[return-value]
+        return stored_ids([existing])[0], False
+    return require_id(row), True
 
 
 def pending_ids(session: Session, *, channel: str, limit: int = 500) -> list[int]:
     """Rows still to be processed, oldest first."""
-    return list(session.exec(
+    return stored_ids(session.exec(
         select(PendingUpdate.id).where(
             PendingUpdate.channel == channel, col(PendingUpdate.processed_at).is_(None),
         ).order_by(col(PendingUpdate.id)).limit(limit)

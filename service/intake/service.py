@@ -31,6 +31,7 @@ from service.kit.crypto import pseudonym, seal, unseal
 from service.kit.fastsql import FastStatement
 from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
+from service.kit.models import table_of
 from service.orgs.zones import org_zone
 from service.places.models import Place
 from service.places.service import match_place
@@ -39,8 +40,8 @@ from service.triage import service as triage
 from service.reports.models import Report, Reporter
 
 log = logging.getLogger(__name__)
-_INBOX = InboundRow.__table__
-_CONVERSATION = Conversation.__table__
+_INBOX = table_of(InboundRow)
+_CONVERSATION = table_of(Conversation)
 # Built once, compiled once per dialect, run on the DBAPI cursor (service/kit/fastsql.py).
 _SELECT_STORED = FastStatement(select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INBOX.c.report_id).where(
     _INBOX.c.channel == bindparam("channel"), _INBOX.c.external_id == bindparam("external_id")))
@@ -242,7 +243,8 @@ class _Context:
             reporter_id=None if self.message.assisted else self.reporter.id, narrative=self.text,
             language=self.language, at=self.message.received_at, masked=self.masked_text,
             deferred_until=deferred_until, assisted=self.message.assisted,
-            **({"events": triage.report_events(triaged), **triage.report_fields(triaged)} if triaged else {}),
+            events=triage.report_events(triaged) if triaged else (),
+            **(triage.report_fields(triaged) if triaged else {}),
         )
         if self.reporter.language is None and not self.message.assisted:
             # The first report's language, when the text shows it, is kept with the reporter from now on.

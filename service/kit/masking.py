@@ -186,8 +186,8 @@ def _valid_date(m: re.Match[str]) -> bool:
     if m.group(1):
         year, month, day = int(m.group(1)), int(m.group(3)), int(m.group(4))
         return 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
-    a, b, year = int(m.group(5)), int(m.group(7)), m.group(8)
-    if len(year) == 4 and not 1900 <= int(year) <= 2100:
+    a, b, year_text = int(m.group(5)), int(m.group(7)), m.group(8)
+    if len(year_text) == 4 and not 1900 <= int(year_text) <= 2100:
         return False
     return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
 
@@ -269,7 +269,7 @@ def find_identifiers(text: str) -> list[tuple[int, int, str]]:
     for a, b in ids:
         take(a, b, ID_MASK)
 
-    result = []
+    result: list[tuple[int, int, str]] = []
     for start, end, label in sorted(spans):
         o_start, o_end = origin[start], origin[end - 1] + 1
         # Format characters inside the number (zero-width spaces...) go with it: they are between the ends.

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from service.kit.clock import now
 
@@ -79,6 +79,24 @@ def require_id(row: _Stored) -> int:
     if found is None:
         raise ValueError(f"{type(row).__name__} has no id: it was never flushed to the database")
     return found
+
+
+def stored_ids(ids: Iterable[int | None]) -> list[int]:
+    """Ids read from a table's id column (a primary key: never None, typed `int | None` by SQLModel)."""
+    out: list[int] = []
+    for found in ids:
+        if found is None:
+            raise ValueError("an id read from the database is None")
+        out.append(found)
+    return out
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table class's Core `Table` (for Core statements and indexes)."""
+    table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not declared by it
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table class")
+    return table
 
 
 def created_at_field() -> datetime:

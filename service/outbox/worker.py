@@ -354,9 +354,9 @@ class Deliverer:
                 # Our claim lapsed while sending and another worker took the row over: it was
                 # (or will be) sent by that worker too. Say so; the other worker records its own.
                 if row is not None and item is not None and read_error is None:
-                    note = "sent after its claim passed to another worker (a possible duplicate)"
+                    lost = "sent after its claim passed to another worker (a possible duplicate)"
                     session.add(DeliveryAttempt(outbound_id=outbound_id, ok=error is None,
-                                                error=note if error is None else f"{note}: {error[0]}"))
+                                                error=lost if error is None else f"{lost}: {error[0]}"))
                     metrics.OUTBOX.labels(row.kind, "lost_claim").inc()
                     log.warning("outbox #%s sent after its claim had passed to another worker", outbound_id)
                 return error is None or error[1]
@@ -368,7 +368,7 @@ class Deliverer:
                 row.provider_id = (sent.provider_id if sent else None) or row.provider_id
                 row.to_sealed = None  # delivered: the address is not kept
                 row.status, row.sent_at, row.last_error = "sent", now(), None
-                note = None
+                note: str | None = None
                 if found:
                     note = "found at the provider after an interrupted send: not sent again"
                 elif asked:

@@ -48,8 +48,8 @@ def register_purger(name: str, purger: Purger) -> None:
 def _closed_before(session: Session, cutoff: datetime) -> list[int]:
     """Cases that ended (any terminal status) before `cutoff`: closed at `closed_at`, withdrawn at
     `withdrawn_at`, rejected or marked duplicate at their last change (`updated_at`)."""
-    ended_at = case((Report.status == "closed", Report.closed_at),
-                    (Report.status == "withdrawn", func.coalesce(Report.withdrawn_at, Report.updated_at)),
+    ended_at = case((col(Report.status) == "closed", Report.closed_at),
+                    (col(Report.status) == "withdrawn", func.coalesce(Report.withdrawn_at, Report.updated_at)),
                     else_=Report.updated_at)
     return list(session.exec(select(Report.id).where(col(Report.status).in_(TERMINAL_STATUSES),
                                                      ended_at <= cutoff)).all())  # type: ignore[arg-type]

@@ -303,7 +303,7 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100,
         select(Report).where(
             col(Report.id).not_in(routed), Report.status == "triaged",
             (Report.urgency == "urgent") if only_urgent else
-            ((Report.urgency == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since)),
+            ((col(Report.urgency) == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since)),
         ).order_by(col(Report.id)).limit(limit)
     ).all()
     for report in due:

@@ -196,7 +196,7 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
         best = max(groups, key=lambda g: (len(groups[g]), -min(h.start for h in groups[g])))
         subcategories[cat] = best
         reasons.append({"kind": "rule", "rule": f"category/{cat}", "subcategory": best, "words": _words(hits)})
-    reasons.append({"kind": "model", "rule": "model/category", "category": max(model_cat, key=model_cat.get),
+    reasons.append({"kind": "model", "rule": "model/category", "category": max(model_cat, key=model_cat.__getitem__),
                     "scores": {c: round(p, 3) for c, p in model_cat.items()}, "urgent_score": round(p_urgent, 3)})
 
     population = None
