@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
@@ -294,7 +295,7 @@ def _legend(names: list[str], width: int) -> dict[str, object]:
             "margin_bottom": 12 + short * 1.5 * max(LEGEND_SIZE, 14)}
 
 
-def line_chart(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
+def line_chart(title: str, periods: list[str], series: Mapping[str, Sequence[int | None]], *, width: int = 560,
                height: int = 360, language: str = "en") -> str:
     """Counts over time, one line per value (colour, dot size and dash pattern); None = suppressed gap."""
     if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
@@ -311,7 +312,7 @@ def line_chart(title: str, periods: list[str], series: dict[str, list[int | None
     return _render(chart, title, "line-chart")
 
 
-def stacked_bar(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
+def stacked_bar(title: str, periods: list[str], series: Mapping[str, Sequence[int | None]], *, width: int = 560,
                 height: int = 360, language: str = "en") -> str:
     """Counts per period stacked by value (first series at the bottom); None = a hidden, undrawn segment."""
     if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
@@ -324,7 +325,7 @@ def stacked_bar(title: str, periods: list[str], series: dict[str, list[int | Non
     return _render(chart, title, "stacked-bar")
 
 
-def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, height: int = 320,
+def bar_chart(title: str, values: Mapping[str, int | None], *, width: int = 560, height: int = 320,
               horizontal: bool = True) -> str:
     """One bar per label, its number written at its end; None = suppressed (no bar, no number: the table
     under the chart says "<10"). Horizontal charts grow with the number of bars (30 px a bar)."""
@@ -342,7 +343,7 @@ def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, he
     return _render(chart, title, "bar-chart " + ("horizontal" if horizontal else "vertical"))
 
 
-def pie_chart(title: str, values: dict[str, int | None], *, width: int = 560, height: int = 260) -> str:
+def pie_chart(title: str, values: Mapping[str, int | None], *, width: int = 560, height: int = 260) -> str:
     """A ring of shares; the legend beside it gives each slice's number and percentage (so colour is
     never the only key), and each slice carries its percentage."""
     shown = {k: v for k, v in values.items() if v}
@@ -441,7 +442,7 @@ def _bin_of(value: int, bins: list[tuple[int, int]]) -> int:
     return len(bins) - 1
 
 
-def province_map(title: str, shown: dict[str, str], counts: dict[str, int | None], *, language: str = "en",
+def province_map(title: str, shown: dict[str, str], counts: Mapping[str, int | None], *, language: str = "en",
                  links: dict[str, str] | None = None,
                  labels: dict[str, str] | None = None, width: int = 640) -> str:
     """Choropleth of reports per province from the shipped boundaries, as inline SVG (no script).

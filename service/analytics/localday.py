@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Date, DateTime, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.kit import zones
 from service.kit.zones import LOCALTIME_FUNCTION
@@ -52,8 +52,8 @@ def _quoted(name: str) -> ColumnElement[str]:
 
 def org_zones(session: Session) -> dict[int, str]:
     """Organisation id -> its zone, for organisations with a valid zone of their own."""
-    rows = session.execute(select(Organisation.id, Organisation.time_zone)
-                           .where(Organisation.time_zone.is_not(None))).all()  # type: ignore[union-attr]
+    rows = session.execute(select(col(Organisation.id), col(Organisation.time_zone))
+                           .where(col(Organisation.time_zone).is_not(None))).all()
     return {int(i): str(z) for i, z in rows if zones.valid(z) and _SAFE.match(str(z))}
 
 

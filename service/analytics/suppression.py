@@ -19,7 +19,7 @@ table whose every count is small ends fully hidden.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 DEFAULT_THRESHOLD = 10
@@ -275,7 +275,8 @@ def _bridges(pub: Published) -> set[tuple[int, int]]:
         if start in order:
             continue
         # Iterative Tarjan bridge search.
-        stack = [(start, None, iter(adj[start]))]
+        stack: list[tuple[tuple[str, int], tuple[int, int] | None, Iterator[tuple[tuple[str, int], tuple[int, int]]]]] = [
+            (start, None, iter(adj[start]))]
         order[start] = low[start] = counter
         counter += 1
         while stack:

@@ -147,7 +147,7 @@ _places_cache = cache.named("queue.place_tree", maxsize=8, ttl=_PLACES_TTL)  # b
 def _place_tree(session: Session) -> tuple[dict[int | None, list[int]], dict[int, tuple[str, str]]]:
     """Children of each place and the names of every place, cached for a few minutes per database
     (places change only when `samleng demo` or a deployment's places file is loaded)."""
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     cached = _places_cache.get(key)
     if cached is not None:
         return cached
@@ -602,7 +602,7 @@ _PLACE_CHOICES = cache.named("queue.place_choices", maxsize=8, ttl=_PLACES_TTL) 
 def place_choices(session: Session) -> list[Any]:
     """The places the queue's place filter offers (country, provinces, operational districts), as rows
     of (id, name_en, name_km), cached like the place tree."""
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     cached = _PLACE_CHOICES.get(key)
     if cached is not None:
         return cached
