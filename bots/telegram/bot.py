@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlmodel import Session, select
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Document, InlineKeyboardMarkup, Message, PhotoSize, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -536,6 +536,7 @@ class TelegramBot:
         work = _work.get()
         peek = await self.peek(update)
         limit = self.settings.evidence_max_bytes
+        item: PhotoSize | Document
         if message.photo:
             item = message.photo[-1]  # the largest size Telegram made
             declared = "image/jpeg"
@@ -622,7 +623,7 @@ class TelegramBot:
             return
         if kind == "a":
             answer = rest.partition(":")[2]
-            label = self._label(query, query.data or "") or answer
+            label: str | None = self._label(query, query.data or "") or answer
             place_id = None
         else:
             place_id = int(rest or 0)

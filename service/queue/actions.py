@@ -84,7 +84,7 @@ def assign(session: Session, *, user: Principal, report: Report, assignee_id: in
     if assignee_id != user.id and user.role not in ("supervisor", "admin"):
         raise NotPermitted("only supervisors and administrators assign cases to others")
     assignee = session.get(User, assignee_id)
-    if assignee is None or not assignee.is_active or not can_see(session, assignee, report):
+    if assignee is None or not assignee.is_active or not can_see(session, Principal.of(assignee), report):
         raise InvalidInput("that user cannot handle this case")
     before = report.assigned_user_id
     report.assigned_user_id = assignee_id

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -33,6 +33,7 @@ from service.queue.schemas import (
 from service.reports.models import ALLOWED_TRANSITIONS, Report
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 ERRORS: dict[int | str, dict] = {
     401: {"description": "not signed in", "model": Problem}, 403: {"description": "not allowed", "model": Problem},
@@ -179,7 +180,7 @@ def get_case(report: CaseInScope, session: SessionDep, user: ApiUser) -> CaseDet
     return out
 
 
-def _change(session: Session, report: Report, fn: Callable[[Report], object]) -> object:
+def _change(session: Session, report: Report, fn: Callable[[Report], T]) -> T:
     try:
         result = fn(report)
     except DomainError as exc:
@@ -243,7 +244,7 @@ def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser
     message = _change(session, report,
                       lambda r: actions.reply(session, user=user, report=r, template=body.template, text=body.text))
     count = segments.count(actions.reply_text(report, template=body.template, text=body.text))
-    return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)  # type: ignore[attr-defined]
+    return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)
 
 
 # -- escalation, closing, rerouting, evidence ---------------------------------------------------
@@ -272,7 +273,7 @@ def escalate(report: CaseInScope, body: EscalateIn, session: SessionDep, user: A
     repeating a request with the same `after` returns the escalation it made (`created: false`)."""
     result = _change(session, report,
                      lambda r: handling.escalate(session, user=user, report=r, after=body.after))
-    escalation, created = result  # type: ignore[misc]
+    escalation, created = result
     return EscalateOut(escalation=escalation_info(session, escalation), created=created)
 
 

@@ -269,7 +269,7 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
     conds = [*base, col(Report.urgency) == URGENCIES[rank]]
     if seg == 0:
         conds.append(col(Report.due_at).is_not(None))
-        order = (col(Report.due_at), col(Report.created_at), col(Report.id))
+        order: tuple[Any, ...] = (col(Report.due_at), col(Report.created_at), col(Report.id))
         if after is not None:
             conds.append(tuple_(*order) > tuple_(bindparam("k_due", after[2], type_=due_type),
                                                  bindparam("k_created", after[3], type_=due_type),
@@ -374,8 +374,8 @@ def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
         if not seqscan:  # can an index serve it at all (tiny test tables are always scanned)?
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         processors = compiled._bind_processors
-        params = {n: processors[n](v) if n in processors else v for n, v in compiled.params.items()}
-        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), params).all()
+        named = {n: processors[n](v) if n in processors else v for n, v in compiled.params.items()}
+        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), named).all()
         return "\n".join(str(r[0]) for r in rows)
 
 
@@ -417,8 +417,8 @@ def queue_rows(session: Session, *, user: Principal, filters: Filters = Filters(
                 rows += _search_segment_rows(session, base=[*scope, *conds()], rank=rank, seg=seg, after=here,
                                              limit=limit + 1 - len(rows), q=q)
             else:
-                rows += _memo_segment_rows(session, memo=(*memo, org),
-                                           base=lambda scope=scope: [*scope, *conds()], rank=rank, seg=seg,
+                rows += _memo_segment_rows(session, memo=(*memo, org),  # base: called before this call returns
+                                           base=lambda: [*scope, *conds()], rank=rank, seg=seg,
                                            after=here, limit=limit + 1 - len(rows), at=at)
             if len(rows) > limit:
                 break

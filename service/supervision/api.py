@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlmodel import Session
 
 from service.auth.principal import Principal
+from service.kit.models import require_id
 from service.auth.deps import ApiUser, SessionDep
 from service.kit.errors import DomainError, NotFound
 from service.queue.actions import NotPermitted
@@ -126,7 +127,7 @@ def list_tags(session: SessionDep, user: ApiUser) -> list[TagCount]:
 
 @router.get("/cases/{case_id}/tags", response_model=CaseTags, responses=ERRORS)
 def case_tags(report: CaseInScope, session: SessionDep) -> CaseTags:
-    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, require_id(report)))
 
 
 @router.post("/cases/{case_id}/tags", response_model=CaseTags, responses=ERRORS)
@@ -134,7 +135,7 @@ def add_tag(report: CaseInScope, body: TagIn, session: SessionDep, user: ApiUser
     """Put a tag on a case (lower-cased, spaces collapsed; a tag already there is no change).
     Anyone who may see the case, as on the case page. Audited as `case.tag`."""
     _change(session, "no such case", lambda: tagging.add_tag(session, user=user, report=report, tag=body.tag))
-    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, require_id(report)))
 
 
 @router.delete("/cases/{case_id}/tags/{tag}", response_model=CaseTags, responses=ERRORS)
@@ -142,7 +143,7 @@ def remove_tag(report: CaseInScope, tag: Annotated[str, Path(min_length=1, max_l
                user: ApiUser) -> CaseTags:
     """Take a tag off a case (the tag URL-encoded in the path). Audited as `case.untag`."""
     _change(session, "no such case", lambda: tagging.remove_tag(session, user=user, report=report, tag=tag))
-    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, require_id(report)))
 
 
 # -- saved views of the queue ----------------------------------------------------------------------

@@ -107,7 +107,7 @@ def workload(session: Session, *, user: Principal, org_id: int | None = None) ->
     return Workload(org=org, rows=loads, at=at)
 
 
-def holder(session: Session, *, user: User, org: Organisation, holder_id: int | None) -> User | None:
+def holder(session: Session, *, user: Principal, org: Organisation, holder_id: int | None) -> User | None:
     """The member whose cases are listed (None: the unassigned cases); another organisation's user is NotFound."""
     if holder_id is None:
         return None

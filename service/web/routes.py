@@ -165,7 +165,7 @@ def _bulk_members(session: Session, caller: Any) -> list[tuple[int, str]]:
         return [(caller.id, caller.email)]
     return [(uid, email) for uid, email in session.exec(
         select(User.id, User.email).where(User.org_id == caller.org_id, col(User.is_active).is_(True))
-        .order_by(col(User.email))).all()]
+        .order_by(col(User.email))).all() if uid is not None]  # a primary key: never None
 
 
 def _label(_: Any, kind: str, value: str | None, known: tuple[str, ...]) -> str | None:
