@@ -200,7 +200,7 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
         if place is None:
             raise NotFound("no such place")
         since, until = _window(request, months=3)
-        html = pages.scorecard_page(session, place_id=place.id, language=lang,  # type: ignore[arg-type]
+        html = pages.scorecard_page(session, place_id=require_id(place), language=lang,
                                     filters=q.Filters(since, until, org_id=org_id), header=site_header(lang, request),
                                     time_zone=time_zone(request))
     except DomainError as exc:

@@ -29,6 +29,7 @@ from service.kit.ratelimit import RateEvent
 from service.kit.crypto import rate_key, seal, unseal
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.fastsql import FastQuery
+from service.kit.models import require_id
 from service.orgs.models import Organisation, User
 from service.orgs.service import hasher
 
@@ -168,7 +169,7 @@ def authenticate(session: Session, *, email: str, password: str, totp: str | Non
             pass
         _count_failure(session, email)
         raise BadCredentials("wrong email or password")
-    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec = _security(session, require_id(user))
     at = clock.now()
     if not check_password(user, password):
         _count_failure(session, email)
@@ -222,9 +223,10 @@ def resolve(session: Session, *, token: str, kind: str | None = None) -> tuple[U
     return user, row
 
 
-_CALLER = select(AuthSession.id, AuthSession.kind, AuthSession.last_seen_at, AuthSession.expires_at,  # type: ignore[call-overload]
-                 AuthSession.revoked_at, User.id.label("user_id"), User.email, User.org_id, User.role,  # type: ignore[union-attr]
-                 User.is_active, func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"))  \
+_CALLER = select(  # type: ignore[call-overload]  # 11 columns: more than select()'s typed overloads take
+                 col(AuthSession.id), col(AuthSession.kind), col(AuthSession.last_seen_at), col(AuthSession.expires_at),
+                 col(AuthSession.revoked_at), col(User.id).label("user_id"), col(User.email), col(User.org_id),
+                 col(User.role), col(User.is_active), func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"))  \
     .join(User, col(User.id) == col(AuthSession.user_id)) \
     .outerjoin(Organisation, col(Organisation.id) == col(User.org_id)) \
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
@@ -291,11 +293,11 @@ def reset_password(session: Session, *, actor: Principal, user_id: int, password
     check_new(password)
     target.password_hash = hasher.hash(password)
     session.add(target)
-    sec = _security(session, target.id)  # type: ignore[arg-type]
+    sec = _security(session, require_id(target))
     sec.failed_logins, sec.locked_until, sec.password_reset_at = 0, None, clock.now()
     session.add(sec)
     forget_failures(session, email=target.email)
-    end_all_sessions(session, user_id=target.id)  # type: ignore[arg-type]
+    end_all_sessions(session, user_id=require_id(target))
     return target
 
 

@@ -25,6 +25,7 @@ from service.kit.clock import as_utc, now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import gettext
 from service.kit.masking import mask
+from service.kit.models import require_id
 from service.orgs.zones import org_zone
 from service.outbox.service import enqueue_to_body
 from service.places.models import Place
@@ -194,7 +195,7 @@ def auto_escalate(session: Session, report: Report, rule: RoutingRule | None) ->
 def response_url(escalation: Escalation) -> str:
     settings = get_settings()
     expires = as_utc(escalation.due_at or now()) + timedelta(days=settings.response_link_days)
-    token = links.make_token(escalation.id, escalation.link_nonce, expires)  # type: ignore[arg-type]
+    token = links.make_token(require_id(escalation), escalation.link_nonce, expires)
     return settings.public_url.rstrip("/") + "/respond/" + token
 
 
@@ -262,7 +263,7 @@ def notify_body(
     base = f"esc{escalation.id}-{purpose}"
     count = 0
     if body.email:
-        count += bool(enqueue_to_body(session, body_id=body.id, kind="email", dedupe_key=f"{base}-email",  # type: ignore[arg-type]
+        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="email", dedupe_key=f"{base}-email",
                                       report_id=report.id, payload={"subject": subject, "text": "\n".join(lines)}))
     if body.webhook_url:
         event = {"new": "case.escalated", "reminder": "case.reminder", "moved": "case.moved_up"}[purpose]
@@ -270,10 +271,10 @@ def notify_body(
                 "link_expires_at": link_expiry(escalation).isoformat()}
         if next_body is not None:
             data["next_body"] = next_body.slug
-        count += bool(enqueue_to_body(session, body_id=body.id, kind="webhook", dedupe_key=f"{base}-webhook",  # type: ignore[arg-type]
+        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="webhook", dedupe_key=f"{base}-webhook",
                                       report_id=report.id, payload={"type": event, "data": data}))
     if body.sms_sealed and focal_sms(body) and purpose != "moved":
-        count += bool(enqueue_to_body(session, body_id=body.id, kind="body_sms", dedupe_key=f"{base}-sms",  # type: ignore[arg-type]
+        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="body_sms", dedupe_key=f"{base}-sms",
                                       report_id=report.id, payload={"text": gettext(lang, texts.SMS_NEW, link=url, **params)}))
     return count
 
@@ -372,7 +373,7 @@ def close_case(session: Session, report: Report, *, actor: str) -> None:
     report.due_at = None
     session.add(report)
     reporter_updates.announce(session, report, "closed")
-    schedule_erasure(session, report.id, grace=timedelta(days=get_settings().contact_grace_days))  # type: ignore[arg-type]
+    schedule_erasure(session, require_id(report), grace=timedelta(days=get_settings().contact_grace_days))
 
 
 # -- deadlines (service/flows/deadlines.py runs them) -----------------------------------------------

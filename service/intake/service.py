@@ -31,7 +31,7 @@ from service.kit.crypto import pseudonym, seal, unseal
 from service.kit.fastsql import FastStatement
 from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
-from service.kit.models import table_of
+from service.kit.models import require_id, table_of
 from service.orgs.zones import org_zone
 from service.places.models import Place
 from service.places.service import match_place
@@ -307,7 +307,7 @@ class _Context:
             report.consent_followup = None
         elif keywords.is_yes(self.text):
             report.consent_followup = True
-            store_contact(self.session, reporter_id=self.reporter.id, report_id=report.id,  # type: ignore[arg-type]
+            store_contact(self.session, reporter_id=self.reporter.id, report_id=require_id(report),
                           channel=self.message.channel, address=self.message.address)
         elif keywords.is_no(self.text):
             report.consent_followup = False

@@ -12,7 +12,7 @@ import base64
 import json
 import unicodedata
 from collections import Counter, namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from service.kit import cache, clock
 from service.kit.clock import as_utc
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.fastsql import FastQuery
+from service.kit.models import table_of
 from service.orgs.models import Organisation
 from service.outbox.models import OutboundMessage
 from service.places.models import Place
@@ -76,7 +77,7 @@ LIST_COLUMNS = tuple(getattr(Report, name) for name in (
     "id", "status", "category", "urgency", "channel", "population", "language", "place_id", "narrative_masked",
     "created_at", "updated_at", "due_at", "assigned_user_id", "cluster_id", "org_id"))
 # A row of LIST_COLUMNS: read by position (the JSON list, the web rows) or by name (`row.place_id`).
-ListRow = namedtuple("ListRow", [c.key for c in LIST_COLUMNS])  # type: ignore[misc]
+ListRow = namedtuple("ListRow", [c.key for c in LIST_COLUMNS])  # type: ignore[misc]  # fields named at run time
 
 
 @dataclass
@@ -154,8 +155,9 @@ def _place_tree(session: Session) -> tuple[dict[int | None, list[int]], dict[int
     children: dict[int | None, list[int]] = {}
     names: dict[int, tuple[str, str]] = {}
     for pid, parent, en, km in session.exec(select(Place.id, Place.parent_id, Place.name_en, Place.name_km)).all():
-        children.setdefault(parent, []).append(pid)  # type: ignore[arg-type]
-        names[pid] = (en, km)  # type: ignore[index]
+        assert pid is not None, "a primary key"
+        children.setdefault(parent, []).append(pid)
+        names[pid] = (en, km)
     _places_cache.put(key, (children, names))
     return children, names
 
@@ -199,7 +201,7 @@ def filter_conditions(session: Session, *, user: Principal, filters: Filters, at
     would otherwise be walked past thousands of other places' cases (view_counts)."""
     # Reports held back by the intake's per-sender limit join the queue when their hour has passed.
     # `at` is the bound parameter "queue_at", so a statement built once can run again at another time.
-    at_param = bindparam("queue_at", at, type_=Report.__table__.c.due_at.type)  # type: ignore[attr-defined]
+    at_param = bindparam("queue_at", at, type_=table_of(Report).c.due_at.type)
     conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at_param)]
     statuses = OPEN_STATUSES if not filters.status else filters.status
     if "all" not in statuses:
@@ -265,7 +267,7 @@ def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
 
 def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | None, limit: int) -> Any:
     """SELECT for one (urgency, has-deadline) segment, in index order, after a keyset position."""
-    due_type = Report.__table__.c.due_at.type  # type: ignore[attr-defined]
+    due_type = table_of(Report).c.due_at.type
     conds = [*base, col(Report.urgency) == URGENCIES[rank]]
     if seg == 0:
         conds.append(col(Report.due_at).is_not(None))
@@ -286,10 +288,10 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
 
 
 def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                  limit: int, q: str | None = None) -> list[Any]:
+                  limit: int, q: str | None = None) -> Sequence[Any]:
     # On the session's connection: Core rows, without the ORM's per-row loading step (a page is read-only).
     return session.connection().execute(segment_statement(base=base, rank=rank, seg=seg, after=after,
-                                                          limit=limit)).all()  # type: ignore[return-value]
+                                                          limit=limit)).all()
 
 
 # Segment statements already built (and compiled, as FastQuery), by everything their SQL and constants depend on (filters, the

@@ -15,6 +15,7 @@ from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import ancestors, resolve_level
 from service.kit.clock import now
 from service.kit.errors import InvalidInput, NotFound
+from service.kit.models import require_id
 from service.intake.models import Conversation
 from service.orgs.models import Organisation, User
 from service.places.models import Place
@@ -209,7 +210,7 @@ def set_route(session: Session, report: Report, *, rule: RoutingRule | None, act
     A rule's auto-escalation is not done here: service/flows/routing.py routes, then escalates."""
     route = session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first()
     if route is None:
-        route = ReportRoute(report_id=report.id)  # type: ignore[arg-type]
+        route = ReportRoute(report_id=require_id(report))
     route.rule_id, route.actor, route.routed_at = (rule.id if rule else None), actor, now()
     route.category, route.place_id, route.urgency, route.population = (
         report.category, report.place_id, report.urgency, report.population)

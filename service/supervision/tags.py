@@ -18,6 +18,7 @@ from service.auth.principal import Principal
 from service.audit.service import record
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.masking import mask
+from service.kit.models import require_id
 from service.queue.actions import NotPermitted
 from service.queue.models import MAX_TAG, CaseTag
 from service.queue.service import OPEN_STATUSES, visible_orgs
@@ -70,7 +71,7 @@ def add_tag(session: Session, *, user: Principal, report: Report, tag: str) -> b
     tag = normalise_tag(tag)
     if report.org_id is None:
         raise InvalidInput("a case is tagged once it is routed to an organisation")
-    present = tags_of(session, report.id)  # type: ignore[arg-type]
+    present = tags_of(session, require_id(report))
     if tag in present:
         return False
     if len(present) >= MAX_TAGS_PER_CASE:

@@ -45,6 +45,7 @@ from service.supervision import tags as tagging
 from service.kit.render import (Csrf, attempt, cached_fragment, check_csrf, env, fragment, language, need_user,
                                  page, redirect, time_zone, translator)
 from service.kit.websession import COOKIE
+from service.kit.models import require_id
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -305,7 +306,7 @@ def _render_case(request: Request, session: Session, user: Principal, case_id: C
                     esc=handling.escalation_view(session, report),
                     evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
                     failed=handling.failed_deliveries(session, report, lang=language(request)),
-                    tags=tagging.tags_of(session, report.id),  # type: ignore[arg-type]
+                    tags=tagging.tags_of(session, require_id(report)),
                     reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
                     first_response_due=queue.first_response_due(report.created_at, report.urgency)
                     if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None else None)
@@ -445,7 +446,7 @@ def web_reroute(case_id: CaseId, request: Request, session: SessionDep, user: We
                     lambda u, r: handling.reroute(session, user=u, report=r, rule_key=rule_key))
     if response.status_code == 303:
         try:  # rerouted to another organisation: the case has left this user's queue
-            queue.get_case(session, user=user, report_id=case_id)  # type: ignore[arg-type]
+            queue.get_case(session, user=need_user(user), report_id=case_id)
         except DomainError:
             return redirect("/?rerouted=1")
     return response
