@@ -54,6 +54,7 @@ from service.kit.clock import as_utc, now
 from service.kit.crypto import pseudonym
 from service.kit.i18n import gettext
 from service.kit.masking import clean_text
+from service.kit.models import require_id
 from service.ops import metrics
 from service.places.models import Place
 from service.places.service import nearest_place
@@ -520,7 +521,7 @@ class TelegramBot:
             place = nearest_place(session, lat, lon)
             if place is None:
                 return None
-            return place.id, (place.name_km if peek.language == "km" else place.name_en)  # type: ignore[return-value]
+            return require_id(place), (place.name_km if peek.language == "km" else place.name_en)
 
         found = await self.writer.run(nearest)
         del lat, lon, nearest  # the coordinates go with the last reference (the function's defaults)
@@ -566,7 +567,7 @@ class TelegramBot:
         data = bytes(await file.download_as_bytearray())
 
         def store(session: Session, data: bytes = data) -> None:
-            evidence.store_evidence(session, report_id=report_id, data=data, settings=self.settings)  # type: ignore[arg-type]
+            evidence.store_evidence(session, report_id=report_id, data=data, settings=self.settings)  # type: ignore[arg-type]  # None when the dialogue made no report: not handled yet
             report = session.get(Report, report_id)
             if caption and report is not None and report.status != "withdrawn":
                 reports.append_narrative(session, report, caption)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, delete, select
 from bots.telegram.models import TelegramChat, TelegramReply, TelegramTrace
 from service.kit.clock import now
 from service.kit.crypto import seal, unseal
+from service.kit.models import require_id
 from service.reports.service import find_or_create_reporter
 
 CHANNEL = "telegram"
@@ -21,7 +22,7 @@ DELETE_WINDOW = timedelta(hours=48)
 
 def reporter_id_for(session: Session, address: str) -> int:
     reporter, _new = find_or_create_reporter(session, channel=CHANNEL, address=address)
-    return reporter.id  # type: ignore[return-value]
+    return require_id(reporter)
 
 
 def remember_messages(session: Session, *, reporter_id: int, message_ids: list[int]) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
@@ -407,10 +407,10 @@ def province_shapes() -> dict[str, ProvinceShape]:
     return out
 
 
-def map_covers(codes: object) -> bool:
+def map_covers(codes: Iterable[str]) -> bool:
     """Whether any of these province codes is on the map (a Southern-Africa-only deployment has none)."""
     shapes = province_shapes()
-    return any(code in shapes for code in codes)  # type: ignore[attr-defined]
+    return any(code in shapes for code in codes)
 
 
 def legend_bins(values: list[int]) -> list[tuple[int, int]]:

@@ -67,7 +67,7 @@ def zone_of_report(session: Session) -> ColumnElement[str]:
             by_zone.setdefault(name, []).append(org_id)
     if not by_zone:
         return default
-    whens = [(Report.org_id.in_([literal_column(str(i)) for i in ids]), _quoted(name))  # type: ignore[union-attr]
+    whens = [(col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _quoted(name))
              for name, ids in by_zone.items()]
     return case(*whens, else_=default)
 
@@ -102,7 +102,7 @@ def local_time(session: Session) -> ColumnElement:
             by_zone.setdefault(name, []).append(org_id)
     if not by_zone:
         return _sqlite_local(default)
-    whens = [(Report.org_id.in_([literal_column(str(i)) for i in ids]), _sqlite_local(name))  # type: ignore[union-attr]
+    whens = [(col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _sqlite_local(name))
              for name, ids in by_zone.items()]
     return case(*whens, else_=_sqlite_local(default))
 

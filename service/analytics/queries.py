@@ -383,8 +383,8 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
 
 def open_vs_resolved(session: Session, *, period: str = "month", filters: Filters) -> Series:
     """Per period: reports still open, resolved or closed, and ended otherwise (rejected)."""
-    group = case((Report.status.in_(OPEN_STATUSES), "open"),  # type: ignore[attr-defined]
-                 (Report.status.in_(RESOLVED_STATUSES), "resolved"), else_="other")  # type: ignore[attr-defined]
+    group = case((col(Report.status).in_(OPEN_STATUSES), "open"),
+                 (col(Report.status).in_(RESOLVED_STATUSES), "resolved"), else_="other")
     scope = _rollup_scope(session, filters)
     if scope is not _NO:
         bucket = _rollup_period(session, period).label("p")
@@ -485,7 +485,7 @@ def satisfaction(session: Session, *, filters: Filters) -> dict[str, int]:
         found = _rollup_rows(session, filters, scope, "satisfaction", ReportRollup.value)
         return {"yes": 0, "partly": 0, "no": 0, "no_answer": 0} | {str(k): int(n) for k, n, _ in found}
     answer = func.coalesce(Report.satisfaction, "no_answer")
-    conds = [*_where(session, filters), Report.status.in_(RESOLVED_STATUSES)]  # type: ignore[attr-defined]
+    conds = [*_where(session, filters), col(Report.status).in_(RESOLVED_STATUSES)]
     rows = session.execute(select(answer, func.count()).where(and_(*conds)).group_by(answer)).all()
     return {"yes": 0, "partly": 0, "no": 0, "no_answer": 0} | {str(k): int(n) for k, n in rows}
 

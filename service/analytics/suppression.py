@@ -223,16 +223,18 @@ def bounds(pub: Published, lines: list[list[tuple[int, int]]] | None = None) -> 
                     s_q = sign(line, q)
                     if s_q > 0:
                         low_rest += lo[q]
-                        if hi[q] is None:
+                        hi_q = hi[q]
+                        if hi_q is None:
                             unbounded_high = True
                         else:
-                            high_rest += hi[q]  # type: ignore[operator]
+                            high_rest += hi_q
                     else:
                         high_rest -= lo[q]
-                        if hi[q] is None:
+                        hi_q = hi[q]
+                        if hi_q is None:
                             unbounded_low = True
                         else:
-                            low_rest -= hi[q]  # type: ignore[operator]
+                            low_rest -= hi_q
                 # s_p * x_p in [-known - high_rest, -known - low_rest]
                 target_low = None if unbounded_high else -known - high_rest
                 target_high = None if unbounded_low else -known - low_rest
@@ -299,7 +301,8 @@ def _bridges(pub: Published) -> set[tuple[int, int]]:
                     parent = stack[-1][0]
                     low[parent] = min(low[parent], low[node])
                     if low[node] > order[parent]:
-                        found.add(via)  # type: ignore[arg-type]
+                        assert via is not None, "only the search's root has no edge, and it has no parent"
+                        found.add(via)
     return found
 
 

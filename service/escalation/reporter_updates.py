@@ -48,7 +48,7 @@ def announce(session: Session, report: Report, status: str) -> bool:
                           report_id=report.id)
     row.dedupe_key = f"loop-{report.id}-{status}-{uuid.uuid4().hex[:12]}"
     if status == "closed":
-        ask(session, reporter_id=reporter.id, report_id=report.id, kind="satisfaction", language=language)  # type: ignore[arg-type]
+        ask(session, reporter_id=require_id(reporter), report_id=require_id(report), kind="satisfaction", language=language)
     add_event(session, report, "reporter_notified", detail={"status": status, "channel": channel})
     return True
 

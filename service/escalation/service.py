@@ -87,7 +87,8 @@ def _next_rung(session: Session, report: Report, rule: RoutingRule, latest: Esca
     rungs = routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category)
     same_rule = latest is not None and latest.rule_id == rule.id
     target = next((r for r in rungs[start:]
-                   if r.body is not None and not (same_rule and r.body.id == latest.body_id)), None)  # type: ignore[union-attr]
+                   if r.body is not None and not (same_rule and latest is not None and r.body.id == latest.body_id)),
+                  None)
     return target, list(rungs[start:(target.index if target else len(rungs))])
 
 
@@ -152,7 +153,8 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     stamp = now()
     window = deadline_for(body)
     escalation = Escalation(
-        report_id=report.id, body_id=body.id, rule_id=rule.id, rung=target.index, idempotency_key=key,  # type: ignore[arg-type]
+        report_id=require_id(report), body_id=require_id(body), rule_id=require_id(rule), rung=target.index,
+        idempotency_key=key,
         actor=actor, created_at=stamp, due_at=stamp + window,
         remind_at=stamp + window - min(timedelta(hours=24), window / 4), link_nonce=secrets.token_hex(8),
     )
@@ -175,9 +177,10 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     change_status(session, report, "escalated", actor=actor, reason=f"to {body.slug}")
     report.due_at = escalation.due_at
     session.add(report)
+    assert escalation.due_at is not None, "set when it was made"
     add_event(session, report, "escalated", actor=actor, detail={
         "escalation": escalation.id, "body": body.slug, "rung": target.index, "rule": rule.rule_key,
-        "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})  # type: ignore[union-attr]
+        "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})
     notify_body(session, escalation, report=report, body=body, purpose="new")
     # The reporter hears at each stage: sent to an authority, then each time it climbs the ladder.
     reporter_updates.announce(session, report, "escalated" if first_time else "moved_up")

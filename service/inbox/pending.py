@@ -70,7 +70,12 @@ def due_for_person(session: Session, *, channel: str, person: str, limit: int = 
         ).order_by(col(PendingUpdate.id)).limit(limit)
     ).all()
     ordered = sorted(rows, key=lambda r: _update_order(r[1], r[0]))
-    return [(row_id, unseal_bytes(sealed)) for row_id, _, sealed in ordered if sealed is not None]  # type: ignore[misc]
+    out: list[tuple[int, bytes]] = []
+    for row_id, _, sealed in ordered:
+        assert row_id is not None, "a primary key"
+        if sealed is not None:
+            out.append((row_id, unseal_bytes(sealed)))
+    return out
 
 
 def load_payload(session: Session, row_id: int) -> bytes | None:

@@ -76,7 +76,7 @@ def add_tag(session: Session, *, user: Principal, report: Report, tag: str) -> b
         return False
     if len(present) >= MAX_TAGS_PER_CASE:
         raise InvalidInput("a case has at most 20 tags")
-    session.add(CaseTag(org_id=report.org_id, report_id=report.id, tag=tag, created_by=user.id))  # type: ignore[arg-type]
+    session.add(CaseTag(org_id=report.org_id, report_id=require_id(report), tag=tag, created_by=user.id))
     session.flush()
     record(session, actor=user.email, action="case.tag", object_type="report", object_id=report.id,
            detail={"after": {"tag": tag}})

@@ -68,7 +68,7 @@ def _filters(request: Request) -> queue.Filters:
     return queue.Filters(
         status=(status,) if status else (), category=one("category", CATEGORIES), urgency=one("urgency", URGENCIES),
         place_id=number("place_id"), channel=one("channel", CHANNELS), population=one("population", POPULATIONS),
-        assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]
+        assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]  # one() returns only the listed Literal values
         cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None,
         tag=queue.filter_tag(qp.get("tag")))
 
@@ -207,7 +207,7 @@ def row_view(found: queue.QueueRows, names: dict, lang: str, tz: str | None = No
         html = kept.get(key)
         if html is None:
             if macro is None:
-                macro = env.get_template("_queue_row.html").module.queue_row  # type: ignore[attr-defined]
+                macro = env.get_template("_queue_row.html").module.queue_row  # type: ignore[attr-defined]  # a template's macros are made at run time
             html = kept.put(key, str(macro(_row_values(row, _, overdue, place, undelivered, tz, row_tags), _)))
         out.append(html)
     return Markup("\n".join(out))
