@@ -563,11 +563,14 @@ class TelegramBot:
             reply = await self.intake(caption)  # the caption is the story: a new report
             report_id = reply.report_id
             caption = ""
+            if report_id is None:  # the caption was a keyword (HELP, STATUS, STOP...): its answer, and the
+                await self.render(update, reply)  # file is not kept (no report to keep it with)
+                return
         file = await item.get_file()
         data = bytes(await file.download_as_bytearray())
 
         def store(session: Session, data: bytes = data) -> None:
-            evidence.store_evidence(session, report_id=report_id, data=data, settings=self.settings)  # type: ignore[arg-type]  # None when the dialogue made no report: not handled yet
+            evidence.store_evidence(session, report_id=report_id, data=data, settings=self.settings)
             report = session.get(Report, report_id)
             if caption and report is not None and report.status != "withdrawn":
                 reports.append_narrative(session, report, caption)
