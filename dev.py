@@ -2,7 +2,8 @@
 """Samleng's two commands, for a fresh clone on a machine with only python3.
 
     python3 dev.py demo   # set up, migrate, load demo data, run web app + worker on SQLite
-    python3 dev.py test   # set up, check the import contract, run the whole test suite (SQLite and PostgreSQL)
+    python3 dev.py test   # set up, lint, check the import contract and the types, run the whole test suite
+                          # (SQLite and PostgreSQL)
     python3 dev.py screenshots   # refresh docs/screenshots/ from the demo (tools/screenshots.py)
 
 Everything is installed into .venv; a throwaway PostgreSQL cluster is started on
@@ -191,9 +192,20 @@ def lint() -> int:
     return code
 
 
+def typecheck() -> int:
+    """mypy over service and bots (pyproject.toml [tool.mypy]: the files, pydantic's plugin, the
+    libraries without types); an unneeded `# type: ignore` is an error too."""
+    say("type checking (mypy)")
+    code = subprocess.call([str(BIN / "mypy")], cwd=ROOT)
+    if code != 0:
+        say("mypy found the type errors above (fix the annotation or narrow the value with a check; "
+            "`# type: ignore[<code>]` with a reason only where a library's types are wrong)")
+    return code
+
+
 def test(extra: list[str]) -> int:
     ensure_venv()
-    if lint() != 0 or import_contract() != 0:
+    if lint() != 0 or import_contract() != 0 or typecheck() != 0:
         return 1
     env = {**os.environ}
     sqlite_only = env.get("SAMLENG_TEST_BACKENDS") == "sqlite" and not IN_CI

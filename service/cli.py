@@ -302,7 +302,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_escalation_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_escalation_commands(sub: argparse._SubParsersAction) -> None:
     routing = sub.add_parser("routing", help="routing rules").add_subparsers(dest="routing_command", required=True)
     sim = routing.add_parser("simulate", help="where would this case go?")
     sim.add_argument("--category")
@@ -433,7 +433,7 @@ def cmd_analytics_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_analytics_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_analytics_commands(sub: argparse._SubParsersAction) -> None:
     analytics = sub.add_parser("analytics", help="dashboard figures").add_subparsers(dest="analytics_command",
                                                                                    required=True)
     refresh = analytics.add_parser("refresh", help="bring the pre-aggregated rollup up to date")

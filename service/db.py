@@ -53,7 +53,7 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
         busy_ms = int(settings.db_busy_timeout * 1000)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_connection, _record) -> None:
             # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
             dbapi_connection.isolation_level = None
             cur = dbapi_connection.cursor()
@@ -72,7 +72,7 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
             zones.register_sqlite(dbapi_connection)
 
         @event.listens_for(engine, "begin")
-        def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def _begin(conn) -> None:
             # Take the write lock up front: a deferred read→write upgrade cannot wait on busy_timeout.
             # A connection marked READ_ONLY never writes, so it needs no lock (and waits for none).
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
@@ -82,7 +82,7 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
     _ping_when_idle(engine)
 
     @event.listens_for(engine, "connect")
-    def _utc(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _utc(dbapi_connection, _record) -> None:
         # Every time is stored and computed in UTC (the analytics say so explicitly, too); with the
         # session in UTC the driver hands back datetimes already in datetime.timezone.utc, where
         # a server configured otherwise would cost a conversion per value read.
@@ -108,11 +108,11 @@ PING_AFTER = 1.0
 
 def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
-    def _checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    def _checkin(_dbapi_connection, record) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    def _checkout(dbapi_connection, record, _proxy) -> None:
         since = record.info.get("idle_since")
         if since is not None and time.monotonic() - since < PING_AFTER:
             return

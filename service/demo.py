@@ -129,7 +129,7 @@ def _shape_demo_cases(session: Session) -> None:
     session.flush()
 
 
-def _demo_report(session: Session, index: int):  # type: ignore[no-untyped-def]
+def _demo_report(session: Session, index: int):
     channel = CASES[index][0]
     reporter = session.exec(select(Reporter).where(Reporter.pseudonym == pseudonym(channel, f"+8550000{index:05d}"))).first()
     if reporter is None:

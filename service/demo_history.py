@@ -24,6 +24,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -34,12 +35,13 @@ from service.escalation.models import Escalation
 from service.kit.clock import now as clock_now
 from service.kit.crypto import pseudonym, receipt_hash, seal
 from service.kit.masking import mask
+from service.kit.models import require_id, table_of
 from service.kit.receipts import ALPHABET
 from service.orgs.models import Organisation, User
 from service.places.models import Place
 from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 from service.retention.service import TERMINAL_STATUSES
-from service.routing.models import ReportRoute
+from service.routing.models import ReportRoute, RoutingRule
 from service.routing.service import match_rule, resolve_ladder
 
 SEED = 2026
@@ -74,7 +76,7 @@ ESCALATION_COLUMNS = (
 
 def escalate_case(rng: random.Random, rid: int, status: str, created: datetime, finished: datetime | None,
                   now: datetime, ladder: list[int], profiles: dict, due: datetime | None, *,
-                  responses: tuple[str, ...] = RESPONSES["en"], tag: str = "bench"):  # type: ignore[no-untyped-def]
+                  responses: tuple[str, ...] = RESPONSES["en"], tag: str = "bench"):
     """A case's escalations up its ladder: (rows in ESCALATION_COLUMNS order, the report's due_at).
 
     `profiles[body] = (chance of answering, speed as a share of the deadline, deadline hours)`. A body
@@ -275,7 +277,8 @@ def bench_narrative(rng: random.Random) -> tuple[str, str]:
 
 # -- the settings -------------------------------------------------------------------------------------
 # (share of reports, languages and their weights, places: (code prefix, place kinds, weight), channels)
-SETTINGS = {
+# name -> (weight, language weights, (place code prefix, place kinds, weight) pools, channel weights)
+SETTINGS: dict[str, tuple[int, dict[str, int], list[tuple[str, tuple[str, ...], int]], dict[str, int]]] = {
     "hiv_kp": (40, {"km": 60, "en": 40},
                [("KH-2-", ("health_centre",), 30), ("KH-12-", ("health_centre",), 25),
                 ("KH-17-", ("health_centre",), 15), ("KH-1-", ("health_centre",), 10),
@@ -296,7 +299,7 @@ SETTINGS = {
 }
 
 
-def _weighted(rng: random.Random, weights: dict) -> object:  # type: ignore[type-arg]
+def _weighted(rng: random.Random, weights: dict) -> object:
     return rng.choices(list(weights), list(weights.values()))[0]
 
 
@@ -340,12 +343,12 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
     for u in session.exec(select(User)).all():
         if u.org_id is not None and u.role in ("handler", "supervisor"):
             handlers.setdefault(u.org_id, []).append(u.email)
-            user_ids[u.email] = u.id  # type: ignore[assignment]
+            user_ids[u.email] = require_id(u)
     bodies = {b.id: b for b in session.exec(select(GrievanceBody)).all()}
     body_rng = random.Random(f"bodies-{seed}")
     profiles = {bid: (body_rng.uniform(0.45, 0.97), body_rng.uniform(0.15, 1.4),
                       b.deadline_hours or LEVEL_HOURS.get(b.level, 168)) for bid, b in sorted(bodies.items())}
-    rules: dict[tuple, object] = {}
+    rules: dict[tuple, RoutingRule | None] = {}
     ladders: dict[tuple, list[int]] = {}
     statuses, status_w = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
     settings_w = {name: spec[0] for name, spec in SETTINGS.items()}
@@ -361,7 +364,7 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
         place = rng.choice(rng.choices(places, weights)[0])
         episodes.append({"setting": setting, "story": rng.choice(STORIES[setting]), "place": place,
                          "start": now - span * rng.random() ** 1.3, "size": rng.randint(3, 14)})
-    plan: list[tuple[str, Story, object, datetime, int | None]] = []
+    plan: list[tuple[str, Story, Place, datetime, int | None]] = []
     for index, ep in enumerate(episodes):
         for _ in range(ep["size"]):
             plan.append((ep["setting"], ep["story"], ep["place"],
@@ -381,14 +384,15 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
             continue
         label = ep["story"].text["en"].split(";")[0].split(",")[0].format(
             place=ep["place"].name_en, days="", hours="", amount="", years="")[:200]
-        cluster_ids[index] = session.execute(insert(ReportCluster.__table__).returning(  # type: ignore[attr-defined]
-            ReportCluster.__table__.c.id), [{  # type: ignore[attr-defined]
+        cluster_ids[index] = session.execute(insert(table_of(ReportCluster)).returning(
+            table_of(ReportCluster).c.id), [{
                 "category": ep["story"].category, "place_id": ep["place"].id, "size": size,
                 "systemic": size >= systemic_size, "label": label, "created_at": ep["start"],
                 "updated_at": ep["start"]}]).scalar_one()
 
     # Reporters: most report once, some several times.
-    reporter_rows, reporter_of = [], []
+    reporter_rows: list[dict[str, Any]] = []
+    reporter_of: list[int] = []
     for i, (setting, *_rest) in enumerate(plan):
         if i and rng.random() < 0.3:
             reporter_of.append(rng.randrange(len(reporter_rows)))
@@ -398,8 +402,8 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
         reporter_rows.append({"pseudonym": pseudonym(channel, address), "channel": channel, "language": None,
                               "created_at": plan[i][3]})
         reporter_of.append(len(reporter_rows) - 1)
-    reporter_ids = list(session.execute(insert(Reporter.__table__).returning(  # type: ignore[attr-defined]
-        Reporter.__table__.c.id, sort_by_parameter_order=True), reporter_rows).scalars())  # type: ignore[attr-defined]
+    reporter_ids = list(session.execute(insert(table_of(Reporter)).returning(
+        table_of(Reporter).c.id, sort_by_parameter_order=True), reporter_rows).scalars())
 
     report_rows, lives = [], []
     for i, (setting, story, place, created, episode) in enumerate(plan):
@@ -421,12 +425,12 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
             rules[key] = match_rule(session, category=story.category, place_id=place.id, urgency=urgency,
                                     population=population)
         rule = rules[key]
-        org = orgs.get(rule.org_slug) if rule is not None and rule.org_slug else None  # type: ignore[attr-defined]
+        org = orgs.get(rule.org_slug) if rule is not None and rule.org_slug else None
         ladder: list[int] = []
         if rule is not None:
-            lkey = (rule.id, place.id, story.category)  # type: ignore[attr-defined]
+            lkey = (rule.id, place.id, story.category)
             if lkey not in ladders:
-                ladders[lkey] = [r.body.id for r in resolve_ladder(session, rule, place_id=place.id,  # type: ignore[arg-type]
+                ladders[lkey] = [require_id(r.body) for r in resolve_ladder(session, rule, place_id=place.id,
                                                                     category=story.category) if r.body is not None]
             ladder = ladders[lkey]
         first = created + hour * rng.lognormvariate(3, 1.2) if status != "received" else None
@@ -440,7 +444,7 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
         due = None
         if status in OPEN:
             due = created + hour * {"urgent": 24, "high": 72, "normal": 240}[urgency]
-        people = handlers.get(org.id, []) if org is not None else []  # type: ignore[union-attr]
+        people = handlers.get(require_id(org), []) if org is not None else []
         handler = rng.choice(people) if people and (status not in ("received", "triaged")) else None
         escalations: list[tuple] = []
         if ladder and rng.random() < ESCALATED_SHARE.get(status, 0.0) * 1.6:
@@ -471,14 +475,14 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
             "created_at": created, "updated_at": min(changed, now), "population": population,
             "triage_confidence": round(rng.uniform(0.55, 0.97), 2), "triage_language": language,
             "cluster_id": cluster_ids.get(episode) if episode is not None else None,
-            "org_id": org.id if org is not None else None,  # type: ignore[union-attr]
+            "org_id": org.id if org is not None else None,
             "assigned_user_id": user_ids.get(handler) if handler else None, "due_at": due,
             "first_response_at": first, "resolved_at": resolved, "closed_at": closed, "satisfaction": satisfaction,
             "withdrawn_at": (first or created) if status == "withdrawn" else None,
         })
         lives.append((rule, org, handler, escalations))
-    report_ids = list(session.execute(insert(Report.__table__).returning(  # type: ignore[attr-defined]
-        Report.__table__.c.id, sort_by_parameter_order=True), report_rows).scalars())  # type: ignore[attr-defined]
+    report_ids = list(session.execute(insert(table_of(Report)).returning(
+        table_of(Report).c.id, sort_by_parameter_order=True), report_rows).scalars())
 
     routes, events, esc_rows = [], [], []
     for rid, row, (rule, org, handler, escalations) in zip(report_ids, report_rows, lives):
@@ -488,11 +492,11 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
             events.append({"report_id": rid, "kind": kind, "actor": actor, "detail": detail, "created_at": at})  # noqa: B023
 
         event("received", created, channel=row["channel"])
-        routes.append({"report_id": rid, "rule_id": rule.id if rule else None, "actor": "system",  # type: ignore[attr-defined]
+        routes.append({"report_id": rid, "rule_id": rule.id if rule else None, "actor": "system",
                        "routed_at": created, "category": row["category"], "place_id": row["place_id"],
                        "urgency": row["urgency"], "population": row["population"]})
-        event("routed", created, rule=rule.rule_key if rule else None,  # type: ignore[attr-defined]
-              version=rule.version if rule else None, org=org.slug if org else None)  # type: ignore[attr-defined]
+        event("routed", created, rule=rule.rule_key if rule else None,
+              version=rule.version if rule else None, org=org.slug if org else None)
         if row["cluster_id"]:
             event("clustered", created, "triage", cluster_id=row["cluster_id"])
         actor = handler or "system"
@@ -503,13 +507,13 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
             values["report_id"] = rid
             values["idempotency_key"] = f"demo:{rid}:{values['rung']}"
             values["link_nonce"] = f"{rid:010x}{values['rung']:06x}"
-            values["rule_id"] = rule.id if rule else None  # type: ignore[attr-defined]
+            values["rule_id"] = rule.id if rule else None
             body = bodies[values["body_id"]]
             if values["actor"] == "handler":
                 values["actor"] = actor
             esc_rows.append(values)
             event("escalated", values["created_at"], values["actor"], body=body.slug, rung=values["rung"],
-                  rule=rule.rule_key if rule else None, due_at=values["due_at"].isoformat())  # type: ignore[attr-defined]
+                  rule=rule.rule_key if rule else None, due_at=values["due_at"].isoformat())
             if values["acknowledged_at"]:
                 event("body_response", values["acknowledged_at"], f"body:{body.slug}", action="acknowledge", via="link")
             if values["responded_at"]:
@@ -530,9 +534,9 @@ def load_history(session: Session, *, seed: int = SEED, reports: int = REPORTS, 
         if row["satisfaction"]:
             event("satisfaction", min(row["closed_at"] + timedelta(hours=rng.uniform(2, 48)), now), "reporter",
                   answer=row["satisfaction"])
-    session.execute(insert(ReportRoute.__table__), routes)  # type: ignore[attr-defined]
+    session.execute(insert(table_of(ReportRoute)), routes)
     if esc_rows:
-        session.execute(insert(Escalation.__table__), esc_rows)  # type: ignore[attr-defined]
-    session.execute(insert(ReportEvent.__table__), events)  # type: ignore[attr-defined]
+        session.execute(insert(table_of(Escalation)), esc_rows)
+    session.execute(insert(table_of(ReportEvent)), events)
     session.flush()
     return len(report_ids)

@@ -60,21 +60,21 @@ _REPORTS: dict[str, object] = {}
 _SECONDS: dict[str, object] = {}
 
 
-def _inbound(channel: str, outcome: str):  # type: ignore[no-untyped-def]
+def _inbound(channel: str, outcome: str):
     child = _INBOUND.get((channel, outcome))
     if child is None:
         child = _INBOUND[(channel, outcome)] = metrics.INBOUND.labels(channel, outcome)
     return child
 
 
-def _reports(channel: str):  # type: ignore[no-untyped-def]
+def _reports(channel: str):
     child = _REPORTS.get(channel)
     if child is None:
         child = _REPORTS[channel] = metrics.REPORTS.labels(channel)
     return child
 
 
-def _seconds(channel: str):  # type: ignore[no-untyped-def]
+def _seconds(channel: str):
     child = _SECONDS.get(channel)
     if child is None:
         child = _SECONDS[channel] = metrics.WEBHOOK_SECONDS.labels(channel)

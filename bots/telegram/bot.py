@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlmodel import Session, select
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Document, InlineKeyboardMarkup, Message, PhotoSize, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -54,6 +54,7 @@ from service.kit.clock import as_utc, now
 from service.kit.crypto import pseudonym
 from service.kit.i18n import gettext
 from service.kit.masking import clean_text
+from service.kit.models import require_id
 from service.ops import metrics
 from service.places.models import Place
 from service.places.service import nearest_place
@@ -520,7 +521,7 @@ class TelegramBot:
             place = nearest_place(session, lat, lon)
             if place is None:
                 return None
-            return place.id, (place.name_km if peek.language == "km" else place.name_en)  # type: ignore[return-value]
+            return require_id(place), (place.name_km if peek.language == "km" else place.name_en)
 
         found = await self.writer.run(nearest)
         del lat, lon, nearest  # the coordinates go with the last reference (the function's defaults)
@@ -536,6 +537,7 @@ class TelegramBot:
         work = _work.get()
         peek = await self.peek(update)
         limit = self.settings.evidence_max_bytes
+        item: PhotoSize | Document
         if message.photo:
             item = message.photo[-1]  # the largest size Telegram made
             declared = "image/jpeg"
@@ -561,11 +563,14 @@ class TelegramBot:
             reply = await self.intake(caption)  # the caption is the story: a new report
             report_id = reply.report_id
             caption = ""
+            if report_id is None:  # the caption was a keyword (HELP, STATUS, STOP...): its answer, and the
+                await self.render(update, reply)  # file is not kept (no report to keep it with)
+                return
         file = await item.get_file()
         data = bytes(await file.download_as_bytearray())
 
         def store(session: Session, data: bytes = data) -> None:
-            evidence.store_evidence(session, report_id=report_id, data=data, settings=self.settings)  # type: ignore[arg-type]
+            evidence.store_evidence(session, report_id=report_id, data=data, settings=self.settings)
             report = session.get(Report, report_id)
             if caption and report is not None and report.status != "withdrawn":
                 reports.append_narrative(session, report, caption)
@@ -622,7 +627,7 @@ class TelegramBot:
             return
         if kind == "a":
             answer = rest.partition(":")[2]
-            label = self._label(query, query.data or "") or answer
+            label: str | None = self._label(query, query.data or "") or answer
             place_id = None
         else:
             place_id = int(rest or 0)

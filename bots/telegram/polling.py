@@ -81,8 +81,8 @@ async def poll(settings: Settings, *, stop: asyncio.Event | None = None, timeout
                     body = json.dumps(data).encode()
                     key = update_key(data)
                     if key is not None:
-                        row_id, new = await writer.run(
-                            lambda s, key=key, body=body: pending.store_pending(
+                        row_id, new = await writer.run(  # the unit runs before the await returns
+                            lambda s: pending.store_pending(
                                 s, channel=CHANNEL, external_id=key, payload=body, person=person_of(data)))
                         if new:
                             bot.enqueue(row_id, body)

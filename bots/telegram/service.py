@@ -12,6 +12,7 @@ from sqlmodel import Session, col, delete, select
 from bots.telegram.models import TelegramChat, TelegramReply, TelegramTrace
 from service.kit.clock import now
 from service.kit.crypto import seal, unseal
+from service.kit.models import require_id
 from service.reports.service import find_or_create_reporter
 
 CHANNEL = "telegram"
@@ -21,7 +22,7 @@ DELETE_WINDOW = timedelta(hours=48)
 
 def reporter_id_for(session: Session, address: str) -> int:
     reporter, _new = find_or_create_reporter(session, channel=CHANNEL, address=address)
-    return reporter.id  # type: ignore[return-value]
+    return require_id(reporter)
 
 
 def remember_messages(session: Session, *, reporter_id: int, message_ids: list[int]) -> None:
@@ -53,7 +54,7 @@ def last_report_id(session: Session, *, reporter_id: int) -> int | None:
 
 
 def close_exit(session: Session, *, reporter_id: int) -> None:
-    session.exec(delete(TelegramChat).where(col(TelegramChat.reporter_id) == reporter_id))  # type: ignore[call-overload]
+    session.exec(delete(TelegramChat).where(col(TelegramChat.reporter_id) == reporter_id))
 
 
 def take_messages(session: Session, *, reporter_id: int) -> list[int]:
@@ -62,7 +63,7 @@ def take_messages(session: Session, *, reporter_id: int) -> list[int]:
         TelegramTrace.reporter_id == reporter_id, col(TelegramTrace.created_at) > now() - DELETE_WINDOW,
     ).order_by(col(TelegramTrace.message_id))).all()
     ids = sorted({row.message_id for row in rows})
-    session.exec(delete(TelegramTrace).where(col(TelegramTrace.reporter_id) == reporter_id))  # type: ignore[call-overload]
+    session.exec(delete(TelegramTrace).where(col(TelegramTrace.reporter_id) == reporter_id))
     return ids
 
 
@@ -83,7 +84,7 @@ def replies_sent(session: Session, *, update_key: str) -> dict[int, int]:
 def purge(session: Session) -> int:
     """Forget message ids past the deletion window and stale exit offers (the worker calls this)."""
     cutoff = now() - DELETE_WINDOW
-    n = session.exec(delete(TelegramTrace).where(col(TelegramTrace.created_at) < cutoff)).rowcount  # type: ignore[call-overload]
-    session.exec(delete(TelegramChat).where(col(TelegramChat.updated_at) < cutoff))  # type: ignore[call-overload]
-    session.exec(delete(TelegramReply).where(col(TelegramReply.created_at) < cutoff))  # type: ignore[call-overload]
+    n = session.exec(delete(TelegramTrace).where(col(TelegramTrace.created_at) < cutoff)).rowcount
+    session.exec(delete(TelegramChat).where(col(TelegramChat.updated_at) < cutoff))
+    session.exec(delete(TelegramReply).where(col(TelegramReply.created_at) < cutoff))
     return int(n or 0)

@@ -72,7 +72,7 @@ def link_code_for(session: Session, *, user: Principal) -> str:
         raise NotPermitted("supervisors and administrators only")
     if user.org_id is None:
         raise InvalidInput("link codes belong to an organisation; sign in as its supervisor or administrator")
-    code = create_agent_link_code(session, org_id=user.org_id, user_id=user.id)  # type: ignore[arg-type]
+    code = create_agent_link_code(session, org_id=user.org_id, user_id=user.id)
     record(session, actor=user.email, action="agent.link_code", object_type="org", object_id=user.org_id)
     return code
 

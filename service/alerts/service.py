@@ -17,6 +17,7 @@ from service.config import Settings
 from service.kit.clock import as_utc, now
 from service.kit.crypto import seal
 from service.kit.i18n import N_, gettext
+from service.kit.models import require_id
 from service.orgs.models import Organisation, User
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report
@@ -38,7 +39,7 @@ def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
     people = session.exec(select(User).where(
         User.org_id == report.org_id, col(User.is_active).is_(True), col(User.role).in_(("handler", "supervisor")),
     )).all()
-    withdrawn = _withdraw_others(session, report, keep={u.id for u in people})  # type: ignore[misc]
+    withdrawn = _withdraw_others(session, report, keep={require_id(u) for u in people})
     if report.urgency != "urgent" or not settings.smtp_url:
         return 0
     org = session.get(Organisation, report.org_id)
@@ -69,7 +70,7 @@ def reader_languages(user: User, org: Organisation | None) -> tuple[str, ...]:
     pages), else their organisation's, else English and Khmer together."""
     for chosen in (user.language, org.language if org is not None else None):
         if chosen in LANGUAGES:
-            return (chosen,)  # type: ignore[return-value]
+            return (chosen,)
     return ("en", "km")
 
 

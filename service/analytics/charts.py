@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
@@ -205,11 +206,11 @@ def wrap(text: str, size: float, room: float) -> list[str]:
     return lines or [""]
 
 
-def _flat(values: list) -> list:  # type: ignore[type-arg]
+def _flat(values: list) -> list:
     return [v for vs in values for v in (vs if isinstance(vs, list) else [vs])]
 
 
-def _empty(title: str, values: list, width: int) -> str | None:  # type: ignore[type-arg]
+def _empty(title: str, values: list, width: int) -> str | None:
     """The empty state when nothing can be drawn (no positive count shown), else None."""
     flat = _flat(values)
     if any(v for v in flat):
@@ -266,7 +267,7 @@ class _StackedBar(pygal.StackedBar):
     0 (its `none_to_zero` adapter), which would draw a "0" tooltip for a count that is really "<10". Without
     the adapter pygal skips the segment, as its plain Bar does."""
 
-    _adapters: list = []  # type: ignore[type-arg]
+    _adapters: list = []
 
 
 def _value_axis(top_value: float) -> dict[str, object]:
@@ -294,7 +295,7 @@ def _legend(names: list[str], width: int) -> dict[str, object]:
             "margin_bottom": 12 + short * 1.5 * max(LEGEND_SIZE, 14)}
 
 
-def line_chart(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
+def line_chart(title: str, periods: list[str], series: Mapping[str, Sequence[int | None]], *, width: int = 560,
                height: int = 360, language: str = "en") -> str:
     """Counts over time, one line per value (colour, dot size and dash pattern); None = suppressed gap."""
     if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
@@ -311,7 +312,7 @@ def line_chart(title: str, periods: list[str], series: dict[str, list[int | None
     return _render(chart, title, "line-chart")
 
 
-def stacked_bar(title: str, periods: list[str], series: dict[str, list[int | None]], *, width: int = 560,
+def stacked_bar(title: str, periods: list[str], series: Mapping[str, Sequence[int | None]], *, width: int = 560,
                 height: int = 360, language: str = "en") -> str:
     """Counts per period stacked by value (first series at the bottom); None = a hidden, undrawn segment."""
     if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
@@ -324,7 +325,7 @@ def stacked_bar(title: str, periods: list[str], series: dict[str, list[int | Non
     return _render(chart, title, "stacked-bar")
 
 
-def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, height: int = 320,
+def bar_chart(title: str, values: Mapping[str, int | None], *, width: int = 560, height: int = 320,
               horizontal: bool = True) -> str:
     """One bar per label, its number written at its end; None = suppressed (no bar, no number: the table
     under the chart says "<10"). Horizontal charts grow with the number of bars (30 px a bar)."""
@@ -342,21 +343,21 @@ def bar_chart(title: str, values: dict[str, int | None], *, width: int = 560, he
     return _render(chart, title, "bar-chart " + ("horizontal" if horizontal else "vertical"))
 
 
-def pie_chart(title: str, values: dict[str, int | None], *, width: int = 560, height: int = 260) -> str:
+def pie_chart(title: str, values: Mapping[str, int | None], *, width: int = 560, height: int = 260) -> str:
     """A ring of shares; the legend beside it gives each slice's number and percentage (so colour is
     never the only key), and each slice carries its percentage."""
     shown = {k: v for k, v in values.items() if v}
     if not shown:  # hidden slices (None) are left out; if that is all there is, say so
         return empty_chart(title, width=width, hidden=any(v is None for v in values.values()))
-    total = sum(shown.values())  # type: ignore[arg-type]
+    total = sum(shown.values())
     # With a hidden slice the shown ones do not add up to the whole: numbers only, no percentages.
     whole = not any(v is None for v in values.values())
     height = max(height, int(60 + 24 * len(shown)))
-    share = (lambda v: f"{v / total:.0%}") if whole else _fmt  # type: ignore[operator]
+    share = (lambda v: f"{v / total:.0%}") if whole else _fmt
     chart = _chart(pygal.Pie, title, width=width, height=height, inner_radius=0.5, legend_at_bottom=False,
                    print_values=whole, formatter=share)
     for name, v in shown.items():
-        chart.add(f"{name}: {_fmt(v)}" + (f" ({v / total:.0%})" if whole else ""), v)  # type: ignore[operator]
+        chart.add(f"{name}: {_fmt(v)}" + (f" ({v / total:.0%})" if whole else ""), v)
     return _render(chart, title, "pie-chart")
 
 
@@ -406,10 +407,10 @@ def province_shapes() -> dict[str, ProvinceShape]:
     return out
 
 
-def map_covers(codes: object) -> bool:
+def map_covers(codes: Iterable[str]) -> bool:
     """Whether any of these province codes is on the map (a Southern-Africa-only deployment has none)."""
     shapes = province_shapes()
-    return any(code in shapes for code in codes)  # type: ignore[attr-defined]
+    return any(code in shapes for code in codes)
 
 
 def legend_bins(values: list[int]) -> list[tuple[int, int]]:
@@ -441,7 +442,7 @@ def _bin_of(value: int, bins: list[tuple[int, int]]) -> int:
     return len(bins) - 1
 
 
-def province_map(title: str, shown: dict[str, str], counts: dict[str, int | None], *, language: str = "en",
+def province_map(title: str, shown: dict[str, str], counts: Mapping[str, int | None], *, language: str = "en",
                  links: dict[str, str] | None = None,
                  labels: dict[str, str] | None = None, width: int = 640) -> str:
     """Choropleth of reports per province from the shipped boundaries, as inline SVG (no script).

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import yaml
 from sqlalchemy import and_, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.analytics import queries as q
 from service.analytics.suppression import suppress
@@ -104,9 +104,9 @@ def build_payload(session: Session, *, period: str, mapping: Mapping | None = No
     filters = q.Filters(since, until)
     urg = func.coalesce(Report.urgency, "normal")
     rows = session.execute(
-        select(Report.place_id, Report.category, urg, func.count())
-        .where(and_(*q._where(session, filters), Report.category.is_not(None)))  # type: ignore[union-attr]
-        .group_by(Report.place_id, Report.category, urg)
+        select(col(Report.place_id), col(Report.category), urg, func.count())
+        .where(and_(*q._where(session, filters), col(Report.category).is_not(None)))
+        .group_by(col(Report.place_id), col(Report.category), urg)
     ).all()
     provinces = [p for p in tree.provinces() if p.code in mapping.org_units]
     index = {p.id: i for i, p in enumerate(provinces)}

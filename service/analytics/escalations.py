@@ -42,10 +42,11 @@ Hours to answer are whole hours (floor), so the median is exact from per-hour co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable
 
 from sqlalchemy import Integer, String, and_, case, cast, func, literal_column, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.analytics import queries as q
 from service.analytics.models import ReportRollup
@@ -93,20 +94,20 @@ _FAR = "9999-12-31 23:59:59.999999"
 
 def answered_expr(session: Session) -> ColumnElement:
     """The body's first answer: an acknowledgement, an action, a resolution or 'not ours' (NULL: none)."""
-    a, r, c = Escalation.acknowledged_at, Escalation.responded_at, Escalation.closed_at
+    a, r, c = col(Escalation.acknowledged_at), col(Escalation.responded_at), col(Escalation.closed_at)
     if session.get_bind().dialect.name == "postgresql":
         first: ColumnElement = func.least(a, r, c)
     else:  # SQLite's scalar min() is NULL when any argument is: stand NULLs in for "never"
-        far = literal_column(f"'{_FAR}'")
+        far: ColumnElement = literal_column(f"'{_FAR}'")
         first = func.nullif(func.min(func.coalesce(a, far), func.coalesce(r, far), func.coalesce(c, far)), far)
     # closed_at of an expired or superseded escalation is when it was taken away, not an answer
-    taken_away = and_(Escalation.status.in_(("superseded", "expired")), a.is_(None), r.is_(None))  # type: ignore[attr-defined,union-attr]
+    taken_away = and_(col(Escalation.status).in_(("superseded", "expired")), a.is_(None), r.is_(None))
     return case((taken_away, null()), else_=first)
 
 
 def settled_expr(session: Session) -> ColumnElement[bool]:
     """Whether an escalation's deadline outcome is fixed: answered, or no longer waiting."""
-    return or_(answered_expr(session).is_not(None), Escalation.status.not_in(WAITING))  # type: ignore[attr-defined]
+    return or_(answered_expr(session).is_not(None), col(Escalation.status).not_in(WAITING))
 
 
 def outcome_expr(session: Session) -> ColumnElement[str]:
@@ -130,11 +131,11 @@ def hours_expr(session: Session) -> ColumnElement[int]:
 def rollup_sources(session: Session) -> dict[str, tuple[ColumnElement, list[ColumnElement[bool]]]]:
     """dim -> (value expression, conditions) over escalation JOIN report, for rollup._aggregate."""
     body = cast(Escalation.body_id, String)
-    counted = Escalation.status != "cancelled"
+    counted = col(Escalation.status) != "cancelled"
     return {
         "esc_body": (body, [counted]),
         "esc_deadline": (body + ":" + outcome_expr(session),
-                         [counted, settled_expr(session), Escalation.due_at.is_not(None)]),  # type: ignore[union-attr]
+                         [counted, settled_expr(session), col(Escalation.due_at).is_not(None)]),
         "esc_hours": (body + ":" + cast(hours_expr(session), String),
                       [counted, answered_expr(session).is_not(None)]),
     }
@@ -146,7 +147,7 @@ def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, 
     if scope is not q._NO:
         return [(str(v), int(n)) for v, n, _ in q._rollup_rows(session, filters, scope, dim, ReportRollup.value)]
     value, extra = rollup_sources(session)[dim]
-    stmt = (select(value, func.count()).select_from(Escalation).join(Report, Report.id == Escalation.report_id)
+    stmt = (select(value, func.count()).select_from(Escalation).join(Report, col(Report.id) == Escalation.report_id)
             .where(and_(*q._where(session, filters), *extra)).group_by(value))
     # Core rows, not ORM ones: the hours dimension returns tens of thousands of (body, hour) groups.
     return [(str(v), int(n)) for v, n in session.connection().execute(stmt)]
@@ -154,11 +155,11 @@ def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, 
 
 def _overdue_waiting(session: Session, filters: q.Filters) -> dict[int, int]:
     """Per body: escalations still waiting for a first answer whose deadline has passed (late, counted live)."""
-    stmt = (select(Escalation.body_id, func.count()).join(Report, Report.id == Escalation.report_id)
-            .where(and_(*q._where(session, filters), Escalation.status.in_(WAITING),  # type: ignore[attr-defined]
-                        Escalation.due_at < now(), Escalation.acknowledged_at.is_(None),  # type: ignore[operator,union-attr]
-                        Escalation.responded_at.is_(None), Escalation.closed_at.is_(None)))  # type: ignore[union-attr]
-            .group_by(Escalation.body_id))
+    stmt = (select(col(Escalation.body_id), func.count()).join(Report, col(Report.id) == Escalation.report_id)
+            .where(and_(*q._where(session, filters), col(Escalation.status).in_(WAITING),
+                        col(Escalation.due_at) < now(), col(Escalation.acknowledged_at).is_(None),
+                        col(Escalation.responded_at).is_(None), col(Escalation.closed_at).is_(None)))
+            .group_by(col(Escalation.body_id)))
     return {int(b): int(n) for b, n in session.execute(stmt).all()}
 
 
@@ -183,12 +184,12 @@ def deadline_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]
 
 def answer_hours(session: Session, filters: q.Filters) -> dict[int, dict[int, int]]:
     """Per body id: {whole hours to the first answer: number of escalations}."""
-    out: dict[int, dict[int, int]] = {}
+    out: dict[str, dict[int, int]] = {}
     for value, n in _grouped(session, filters, "esc_hours"):
         body, _, hours = value.partition(":")
         per = out.get(body)
         if per is None:
-            per = out[body] = {}  # type: ignore[index]
+            per = out[body] = {}
         per[int(hours)] = n  # one row per (body, hours): the query grouped them
     return {int(b): per for b, per in out.items()}
 
@@ -204,15 +205,16 @@ def median_of(counts: dict[int, int]) -> float | None:
         if lower is None and seen > wanted[0]:
             lower = value
         if seen > wanted[1]:
-            return (lower + value) / 2  # type: ignore[operator]
+            assert lower is not None, "set at this value or before: wanted[0] <= wanted[1]"
+            return (lower + value) / 2
     return None
 
 
-def _bodies(session: Session, ids: object) -> dict[int, GrievanceBody]:
-    wanted = list(ids)  # type: ignore[call-overload]
+def _bodies(session: Session, ids: Iterable[int]) -> dict[int, GrievanceBody]:
+    wanted = list(ids)
     if not wanted:
         return {}
-    return {b.id: b for b in session.execute(select(GrievanceBody).where(GrievanceBody.id.in_(wanted))).scalars()}  # type: ignore[union-attr,misc]
+    return {b.id: b for b in session.execute(select(GrievanceBody).where(col(GrievanceBody.id).in_(wanted))).scalars()}
 
 
 def _body_label(body: GrievanceBody) -> dict[str, object]:

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Date, DateTime, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.kit import zones
 from service.kit.zones import LOCALTIME_FUNCTION
@@ -52,8 +52,8 @@ def _quoted(name: str) -> ColumnElement[str]:
 
 def org_zones(session: Session) -> dict[int, str]:
     """Organisation id -> its zone, for organisations with a valid zone of their own."""
-    rows = session.execute(select(Organisation.id, Organisation.time_zone)
-                           .where(Organisation.time_zone.is_not(None))).all()  # type: ignore[union-attr]
+    rows = session.execute(select(col(Organisation.id), col(Organisation.time_zone))
+                           .where(col(Organisation.time_zone).is_not(None))).all()
     return {int(i): str(z) for i, z in rows if zones.valid(z) and _SAFE.match(str(z))}
 
 
@@ -67,7 +67,7 @@ def zone_of_report(session: Session) -> ColumnElement[str]:
             by_zone.setdefault(name, []).append(org_id)
     if not by_zone:
         return default
-    whens = [(Report.org_id.in_([literal_column(str(i)) for i in ids]), _quoted(name))  # type: ignore[union-attr]
+    whens = [(col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _quoted(name))
              for name, ids in by_zone.items()]
     return case(*whens, else_=default)
 
@@ -102,7 +102,7 @@ def local_time(session: Session) -> ColumnElement:
             by_zone.setdefault(name, []).append(org_id)
     if not by_zone:
         return _sqlite_local(default)
-    whens = [(Report.org_id.in_([literal_column(str(i)) for i in ids]), _sqlite_local(name))  # type: ignore[union-attr]
+    whens = [(col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _sqlite_local(name))
              for name, ids in by_zone.items()]
     return case(*whens, else_=_sqlite_local(default))
 
@@ -132,10 +132,10 @@ def window_conditions(session: Session, since: datetime | None, until: datetime 
     here = local_time(session)
     if since is not None:
         wall = since.replace(tzinfo=timezone.utc)
-        conds += [Report.created_at >= wall - MARGIN, here >= bound(session, since)]  # type: ignore[operator]
+        conds += [Report.created_at >= wall - MARGIN, here >= bound(session, since)]
     if until is not None:
         wall = until.replace(tzinfo=timezone.utc)
-        conds += [Report.created_at < wall + MARGIN, here < bound(session, until)]  # type: ignore[operator]
+        conds += [Report.created_at < wall + MARGIN, here < bound(session, until)]
     return conds
 
 

@@ -7,12 +7,12 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, Index, Text
 from sqlmodel import Field, SQLModel
 
-from service.kit.models import created_at_field, ts_field
+from service.kit.models import created_at_field, table_of, ts_field
 from service.reports.models import Report
 
 # The dashboard groups and filters reports by creation time (with a dimension): these keep it off full scans.
-Index("ix_report_created_at", Report.__table__.c.created_at)  # type: ignore[attr-defined]
-Index("ix_report_place_created", Report.__table__.c.place_id, Report.__table__.c.created_at)  # type: ignore[attr-defined]
+Index("ix_report_created_at", table_of(Report).c.created_at)
+Index("ix_report_place_created", table_of(Report).c.place_id, table_of(Report).c.created_at)
 
 
 class ApprovedQuote(SQLModel, table=True):
@@ -29,7 +29,7 @@ class ApprovedQuote(SQLModel, table=True):
 
 
 # Incremental refresh finds changed reports by updated_at.
-Index("ix_report_updated_at", Report.__table__.c.updated_at)  # type: ignore[attr-defined]
+Index("ix_report_updated_at", table_of(Report).c.updated_at)
 
 
 class ReportRollup(SQLModel, table=True):

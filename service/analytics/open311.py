@@ -107,14 +107,14 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
     points = charts.province_points()
     conds = [*q._where(session, filters), col(Report.place_id).is_not(None), col(Report.category).is_not(None)]
     if service_code:
-        conds.append(Report.category == service_code)
+        conds.append(col(Report.category) == service_code)
     if status == "open":
         conds.append(col(Report.status).in_(q.OPEN_STATUSES))
     elif status == "closed":
         conds.append(col(Report.status).not_in(q.OPEN_STATUSES))
     rows = session.execute(
-        select(Report.id, Report.place_id, Report.category, Report.status, Report.created_at, Report.updated_at,
-               Report.org_id)
+        select(col(Report.id), col(Report.place_id), col(Report.category), col(Report.status),
+               col(Report.created_at), col(Report.updated_at), col(Report.org_id))
         .where(and_(*conds)).order_by(col(Report.created_at).desc(), col(Report.id).desc())
     ).all()
     # What a record publishes: province, category, month and status group (as the public page's
@@ -134,7 +134,7 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
         keyed.append((key, rid, province, cat, st, created, zone_name))
     hidden, public_months = _hidden_on_public_pages(session, filters)
     publishable = {k for k, n in sizes.items() if n >= threshold and not (_cells(k, public_months) & hidden)}
-    quotes = {}
+    quotes: dict[int, str] = {}
     ids = [k[1] for k in keyed if k[0] in publishable][: max(1, min(limit, MAX_REQUESTS))]
     if ids:
         for qt in session.execute(select(ApprovedQuote).where(col(ApprovedQuote.report_id).in_(ids),
@@ -182,7 +182,7 @@ def _hidden_on_public_pages(session: Session, filters: q.Filters) -> tuple[set[t
     threshold (the key holds the report count, the latest change and the highest id)."""
     rollup.refresh_if_stale(session)  # as the public page does before drawing its figures
     state = session.execute(select(func.count(), func.max(Report.updated_at), func.max(Report.id))).one()
-    key = (str(session.get_bind().url), filters.since, filters.until, get_settings().suppression_threshold,
+    key = (str(session.get_bind().engine.url), filters.since, filters.until, get_settings().suppression_threshold,
            publish.default_window(), *state)
     return _HIDDEN_CACHE.get_or_make(key, lambda: _page_cells(session, filters))
 

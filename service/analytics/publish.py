@@ -8,6 +8,7 @@ figures; the public page, exports, the quarterly report and DHIS2 use these.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -50,7 +51,9 @@ def column_values(pub: Published) -> dict[str, int | None]:
 def default_window(at: datetime | None = None, months: int = 12) -> tuple[datetime, datetime]:
     """The last `months` calendar months including the current one (the month it is now on the platform's
     wall clock, SAMLENG_TIME_ZONE), as wall-clock bounds (Filters.local)."""
-    at = zones.local(at or now(), zones.default_name())
+    wall = zones.local(at or now(), zones.default_name())
+    assert wall is not None, "a datetime in, a datetime out"
+    at = wall
     end = datetime(at.year + (at.month == 12), at.month % 12 + 1, 1, tzinfo=timezone.utc)
     y, m = end.year, end.month - months
     while m <= 0:
@@ -86,7 +89,7 @@ def map_values(table: Published, codes: list[str]) -> tuple[dict[str, str], dict
     return shown, plotted
 
 
-def map_figure(shown: dict[str, str], plotted: dict[str, int | None], *, language: str,
+def map_figure(shown: dict[str, str], plotted: Mapping[str, int | None], *, language: str,
                links: dict[str, str] | None = None, table: Published | None = None) -> Figure:
     """The province choropleth with its caption (source, Tboung Khmum, places outside the map).
 

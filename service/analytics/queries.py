@@ -11,14 +11,15 @@ original) are left out of every figure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.analytics import localday
 from service.analytics.models import AnalyticsState, ReportRollup
@@ -129,7 +130,8 @@ class PlaceTree:
 
 def place_tree(session: Session) -> PlaceTree:
     """The place tree, cached per database for the process (places change only on a reload)."""
-    rows = session.execute(select(Place.id, Place.code, Place.kind, Place.name_en, Place.name_km, Place.parent_id)).all()
+    rows = session.execute(select(col(Place.id), col(Place.code), col(Place.kind), col(Place.name_en),
+                                  col(Place.name_km), col(Place.parent_id))).all()
     return _tree_cached(tuple(tuple(r) for r in rows))
 
 
@@ -141,20 +143,20 @@ def _tree_cached(rows: tuple[tuple, ...]) -> PlaceTree:
 # -- SQL pieces ------------------------------------------------------------------------------------
 
 def _where(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [Report.status.not_in(EXCLUDED_STATUSES)]  # type: ignore[attr-defined]
+    conds: list[ColumnElement[bool]] = [col(Report.status).not_in(EXCLUDED_STATUSES)]
     if filters.local:
         conds += localday.window_conditions(session, filters.since, filters.until)
     else:
         if filters.since is not None:
-            conds.append(Report.created_at >= filters.since)  # type: ignore[arg-type]
+            conds.append(col(Report.created_at) >= filters.since)
         if filters.until is not None:
-            conds.append(Report.created_at < filters.until)  # type: ignore[arg-type]
+            conds.append(col(Report.created_at) < filters.until)
     if filters.place_id is not None:
-        conds.append(Report.place_id.in_(place_tree(session).subtree_ids(filters.place_id)))  # type: ignore[union-attr]
+        conds.append(col(Report.place_id).in_(place_tree(session).subtree_ids(filters.place_id)))
     if filters.category is not None:
-        conds.append(Report.category == filters.category)  # type: ignore[arg-type]
+        conds.append(col(Report.category) == filters.category)
     if filters.org_id is not None:
-        conds.append(Report.org_id == filters.org_id)  # type: ignore[arg-type]
+        conds.append(col(Report.org_id) == filters.org_id)
     return conds
 
 
@@ -179,9 +181,10 @@ def _period_expr(session: Session, period: str, local: bool = True) -> ColumnEle
     return func.strftime("%Y-%m", col)
 
 
-def _hours(session: Session, later: object, earlier: object) -> ColumnElement[float]:
+def _hours(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """Hours from `earlier` to `later` (columns or SQL expressions of datetimes)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 3600.0  # type: ignore[operator]
+        return func.extract("epoch", later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
 
@@ -251,15 +254,15 @@ def _rollup_period(session: Session, period: str) -> ColumnElement[str]:
     return func.strftime("%Y-%m", col)
 
 
-def _rollup_rows(session: Session, filters: Filters, province: object, dim: str, *keys: object) -> list:
+def _rollup_rows(session: Session, filters: Filters, province: object, dim: str, *keys: Any) -> Sequence[Any]:
     """SUM(n), SUM(hours_sum) grouped by `keys` over the rollup rows of one dimension."""
-    conds = [ReportRollup.dim == dim]
+    conds = [col(ReportRollup.dim) == dim]
     if filters.since is not None:
-        conds.append(ReportRollup.day >= filters.since.date())  # type: ignore[operator]
+        conds.append(col(ReportRollup.day) >= filters.since.date())
     if filters.until is not None:
-        conds.append(ReportRollup.day < filters.until.date())  # type: ignore[operator]
+        conds.append(col(ReportRollup.day) < filters.until.date())
     if province is not None:
-        conds.append(ReportRollup.province_id == province)
+        conds.append(col(ReportRollup.province_id) == province)
     # Core rows, not ORM ones: some dimensions return tens of thousands of groups.
     return session.connection().execute(select(*keys, func.sum(ReportRollup.n), func.sum(ReportRollup.hours_sum))
                                         .where(and_(*conds)).group_by(*keys)).all()
@@ -289,7 +292,8 @@ def reports_over_time(session: Session, *, by: str = "category", period: str = "
     scope = _rollup_scope(session, filters) if by in DIMENSIONS else _NO
     if scope is not _NO:
         bucket = _rollup_period(session, period).label("p")
-        rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, by, bucket, ReportRollup.value)]
+        rows: Sequence[Any] = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, by, bucket,
+                                                                        ReportRollup.value)]
     else:
         bucket = _period_expr(session, period, filters.local).label("p")
         rows = session.execute(
@@ -315,7 +319,7 @@ def counts_by(session: Session, *, by: str, filters: Filters) -> dict[str, int]:
     dim = _dimension(by)
     scope = _rollup_scope(session, filters) if by in DIMENSIONS else _NO
     if scope is not _NO:
-        rows = [(v, n) for v, n, _ in _rollup_rows(session, filters, scope, by, ReportRollup.value)]
+        rows: Sequence[Any] = [(v, n) for v, n, _ in _rollup_rows(session, filters, scope, by, ReportRollup.value)]
     else:
         rows = session.execute(select(dim, func.count()).where(and_(*_where(session, filters))).group_by(dim)).all()
     out = {v: 0 for v in DIMENSIONS.get(by, ())}
@@ -335,8 +339,8 @@ class PlaceCount:
 def by_place(session: Session, *, parent_id: int | None = None, filters: Filters) -> list[PlaceCount]:
     """Drill-down: counts for each child of `parent_id` (provinces when None), their subtrees rolled up."""
     tree = place_tree(session)
-    is_open = func.sum(case((Report.status.in_(OPEN_STATUSES), 1), else_=0))  # type: ignore[attr-defined]
-    is_res = func.sum(case((Report.status.in_(RESOLVED_STATUSES), 1), else_=0))  # type: ignore[attr-defined]
+    is_open = func.sum(case((col(Report.status).in_(OPEN_STATUSES), 1), else_=0))
+    is_res = func.sum(case((col(Report.status).in_(RESOLVED_STATUSES), 1), else_=0))
     scoped = Filters(filters.since, filters.until, parent_id, filters.category, filters.org_id, filters.local)
     scope = _rollup_scope(session, scoped) if parent_id is None else _NO
     if scope is not _NO:
@@ -347,12 +351,13 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
             entry[0] += int(n)
             entry[1] += int(n) if value == "open" else 0
             entry[2] += int(n) if value == "resolved" else 0
-        rows = [(pid or None, *v) for pid, v in grouped.items()]
+        rows: Sequence[Any] = [(pid or None, *v) for pid, v in grouped.items()]
     else:
         rows = session.execute(
-            select(Report.place_id, func.count(), is_open, is_res).where(and_(*_where(session, scoped)))
-            .group_by(Report.place_id)
+            select(col(Report.place_id), func.count(), is_open, is_res).where(and_(*_where(session, scoped)))
+            .group_by(col(Report.place_id))
         ).all()
+    pick: Callable[[int | None], PlaceNode | None]
     if parent_id is None:
         children = tree.provinces()
         pick = tree.province_of
@@ -378,12 +383,12 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
 
 def open_vs_resolved(session: Session, *, period: str = "month", filters: Filters) -> Series:
     """Per period: reports still open, resolved or closed, and ended otherwise (rejected)."""
-    group = case((Report.status.in_(OPEN_STATUSES), "open"),  # type: ignore[attr-defined]
-                 (Report.status.in_(RESOLVED_STATUSES), "resolved"), else_="other")  # type: ignore[attr-defined]
+    group = case((col(Report.status).in_(OPEN_STATUSES), "open"),
+                 (col(Report.status).in_(RESOLVED_STATUSES), "resolved"), else_="other")
     scope = _rollup_scope(session, filters)
     if scope is not _NO:
         bucket = _rollup_period(session, period).label("p")
-        rows = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, "status_group", bucket,
+        rows: Sequence[Any] = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, "status_group", bucket,
                                                          ReportRollup.value)]
     else:
         bucket = _period_expr(session, period, filters.local).label("p")
@@ -409,7 +414,7 @@ class Timing:
     buckets: dict[str, int]
 
 
-def _timing(session: Session, later: object, filters: Filters, dim: str = "") -> Timing:
+def _timing(session: Session, later: Any, filters: Filters, dim: str = "") -> Timing:
     scope = _rollup_scope(session, filters) if dim else _NO
     if scope is not _NO:
         found = _rollup_rows(session, filters, scope, dim, ReportRollup.value)
@@ -417,12 +422,12 @@ def _timing(session: Session, later: object, filters: Filters, dim: str = "") ->
     hours = _hours(session, later, Report.created_at)
     whens = [(hours < limit, label) for limit, label in HOUR_BUCKETS]
     bucket = case(*whens, else_=HOUR_BUCKET_LAST)
-    conds = [*_where(session, filters), later.is_not(None)]  # type: ignore[attr-defined]
+    conds = [*_where(session, filters), later.is_not(None)]
     rows = session.execute(select(bucket, func.count(), func.sum(hours)).where(and_(*conds)).group_by(bucket)).all()
     return _timing_from(rows)
 
 
-def _timing_from(rows: list) -> Timing:
+def _timing_from(rows: Sequence[Any]) -> Timing:
     buckets = {label: 0 for _, label in HOUR_BUCKETS} | {HOUR_BUCKET_LAST: 0}
     total, hours_sum = 0, 0.0
     for label, n, s in rows:
@@ -455,9 +460,9 @@ def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]
         return out | {"missed": out["missed"] + passed, "pending": out["pending"] - passed}
     met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
     outcome = case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
-                   (met_at.is_not(None), "missed"), (Report.due_at <= _now(), "missed"), else_="pending")
+                   (met_at.is_not(None), "missed"), (col(Report.due_at) <= _now(), "missed"), else_="pending")
     rows = session.execute(select(outcome, func.count()).where(and_(*_where(session, filters),
-                                                                     Report.due_at.is_not(None)))  # type: ignore[union-attr]
+                                                                     col(Report.due_at).is_not(None)))
                            .group_by(outcome)).all()
     out = {"met": 0, "missed": 0, "pending": 0}
     for k, n in rows:
@@ -468,8 +473,8 @@ def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]
 def _passed_unanswered(session: Session, filters: Filters) -> int:
     """Cases in the filters whose deadline has passed with no first response and no resolution."""
     stmt = select(func.count()).select_from(Report).where(and_(
-        *_where(session, filters), Report.due_at.is_not(None), Report.due_at <= _now(),  # type: ignore[union-attr,operator]
-        Report.first_response_at.is_(None), Report.resolved_at.is_(None)))  # type: ignore[union-attr]
+        *_where(session, filters), col(Report.due_at).is_not(None), col(Report.due_at) <= _now(),
+        col(Report.first_response_at).is_(None), col(Report.resolved_at).is_(None)))
     return int(session.execute(stmt).scalar_one())
 
 
@@ -480,7 +485,7 @@ def satisfaction(session: Session, *, filters: Filters) -> dict[str, int]:
         found = _rollup_rows(session, filters, scope, "satisfaction", ReportRollup.value)
         return {"yes": 0, "partly": 0, "no": 0, "no_answer": 0} | {str(k): int(n) for k, n, _ in found}
     answer = func.coalesce(Report.satisfaction, "no_answer")
-    conds = [*_where(session, filters), Report.status.in_(RESOLVED_STATUSES)]  # type: ignore[attr-defined]
+    conds = [*_where(session, filters), col(Report.status).in_(RESOLVED_STATUSES)]
     rows = session.execute(select(answer, func.count()).where(and_(*conds)).group_by(answer)).all()
     return {"yes": 0, "partly": 0, "no": 0, "no_answer": 0} | {str(k): int(n) for k, n in rows}
 
@@ -503,19 +508,19 @@ def active_clusters(session: Session, *, filters: Filters, limit: int = 10, syst
     if scope is not _NO:
         return _active_clusters_from_rollup(session, filters, scope, tree, limit=limit, systemic_only=systemic_only)
     # Start from the clusters (few) so the planner uses report.cluster_id's index, not a date scan.
-    cluster_ids = [cid for (cid,) in session.execute(select(ReportCluster.id)).all()]
+    cluster_ids = [cid for (cid,) in session.execute(select(col(ReportCluster.id))).all()]
     if not cluster_ids:
         return []
-    n = func.count(Report.id)
-    q = (select(ReportCluster.id, ReportCluster.category, ReportCluster.place_id, n, ReportCluster.systemic,
-                ReportCluster.label, func.max(Report.created_at))
-         .join(Report, Report.cluster_id == ReportCluster.id)
-         .where(and_(Report.cluster_id.in_(cluster_ids), *_where(session, filters)))  # type: ignore[union-attr]
-         .group_by(ReportCluster.id, ReportCluster.category, ReportCluster.place_id, ReportCluster.systemic,
-                   ReportCluster.label)
-         .order_by(n.desc(), ReportCluster.id).limit(limit))
+    n = func.count(col(Report.id))
+    q = (select(col(ReportCluster.id), col(ReportCluster.category), col(ReportCluster.place_id), n,
+                col(ReportCluster.systemic), col(ReportCluster.label), func.max(Report.created_at))
+         .join(Report, col(Report.cluster_id) == ReportCluster.id)
+         .where(and_(col(Report.cluster_id).in_(cluster_ids), *_where(session, filters)))
+         .group_by(col(ReportCluster.id), col(ReportCluster.category), col(ReportCluster.place_id),
+                   col(ReportCluster.systemic), col(ReportCluster.label))
+         .order_by(n.desc(), col(ReportCluster.id)).limit(limit))
     if systemic_only:
-        q = q.where(ReportCluster.systemic.is_(True))  # type: ignore[attr-defined]
+        q = q.where(col(ReportCluster.systemic).is_(True))
     out = []
     for cid, cat, pid, size, systemic, label, last in session.execute(q).all():
         if isinstance(last, str):
@@ -532,16 +537,16 @@ def _active_clusters_from_rollup(session: Session, filters: Filters, province: o
              if n}
     if not sizes:
         return []
-    systemic = set(session.execute(select(ReportCluster.id).where(ReportCluster.systemic.is_(True))).scalars())  # type: ignore[attr-defined]
+    systemic = set(session.execute(select(col(ReportCluster.id)).where(col(ReportCluster.systemic).is_(True))).scalars())
     ranked = sorted((cid for cid in sizes if not systemic_only or cid in systemic), key=lambda c: (-sizes[c], c))
     top = ranked[:limit]
     if not top:
         return []
-    clusters = {c.id: c for c in session.execute(select(ReportCluster).where(ReportCluster.id.in_(top))).scalars()}  # type: ignore[union-attr]
-    latest = dict(session.execute(
-        select(Report.cluster_id, func.max(Report.created_at))
-        .where(and_(Report.cluster_id.in_(top), *_where(session, filters)))  # type: ignore[union-attr]
-        .group_by(Report.cluster_id)).all())
+    clusters = {c.id: c for c in session.execute(select(ReportCluster).where(col(ReportCluster.id).in_(top))).scalars()}
+    latest: dict[int | None, Any] = dict(session.execute(
+        select(col(Report.cluster_id), func.max(Report.created_at))
+        .where(and_(col(Report.cluster_id).in_(top), *_where(session, filters)))
+        .group_by(col(Report.cluster_id))).all())
     out = []
     for cid in top:
         cluster, last = clusters.get(cid), latest.get(cid)

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Date, String, and_, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.analytics import escalations, localday, queries as q
 from service.analytics.models import AnalyticsState, ReportRollup
@@ -49,47 +50,47 @@ STATE_KEY = "rollup"
 OVERLAP = timedelta(minutes=5)
 STALE_AFTER = timedelta(seconds=60)
 MAX_INCREMENTAL_DAYS = 60
-TIMING_DIMS = {"first_response": Report.first_response_at, "resolution": Report.resolved_at}
+TIMING_DIMS = {"first_response": col(Report.first_response_at), "resolution": col(Report.resolved_at)}
 
 
-def _day(session: Session):  # type: ignore[no-untyped-def]
+def _day(session: Session):
     """The report's local day: in the zone of the organisation handling it (service/analytics/localday.py)."""
     return localday.local_day(session)
 
 
-def _utc_day(session: Session):  # type: ignore[no-untyped-def]
+def _utc_day(session: Session):
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", Report.created_at), Date)
     return func.date(Report.created_at)
 
 
-def _province():  # type: ignore[no-untyped-def]
+def _province():
     p1, p2, p3 = aliased(Place), aliased(Place), aliased(Place)
     expr = case((p1.kind == "province", p1.id), (p2.kind == "province", p2.id), (p3.kind == "province", p3.id),
                 else_=0)
     return expr, p1, p2, p3
 
 
-def _value_exprs(session: Session) -> dict[str, tuple[object, list, object]]:
+def _value_exprs(session: Session) -> dict[str, tuple[Any, list, Any]]:
     """dim -> (value expression, extra conditions, hours expression or 0)."""
-    out: dict[str, tuple[object, list, object]] = {}
+    out: dict[str, tuple[Any, list, Any]] = {}
     for dim in q.DIMENSIONS:
         out[dim] = (func.coalesce(getattr(Report, dim), q.UNKNOWN), [], literal(0.0))
-    out["status_group"] = (case((Report.status.in_(q.OPEN_STATUSES), "open"),  # type: ignore[attr-defined]
-                                (Report.status.in_(q.RESOLVED_STATUSES), "resolved"), else_="other"),  # type: ignore[attr-defined]
+    out["status_group"] = (case((col(Report.status).in_(q.OPEN_STATUSES), "open"),
+                                (col(Report.status).in_(q.RESOLVED_STATUSES), "resolved"), else_="other"),
                            [], literal(0.0))
     for dim, later in TIMING_DIMS.items():
         hours = q._hours(session, later, Report.created_at)
         bucket = case(*[(hours < limit, label) for limit, label in q.HOUR_BUCKETS], else_=q.HOUR_BUCKET_LAST)
-        out[dim] = (bucket, [later.is_not(None)], hours)  # type: ignore[union-attr]
+        out[dim] = (bucket, [later.is_not(None)], hours)
     out["satisfaction"] = (func.coalesce(Report.satisfaction, "no_answer"),
-                           [Report.status.in_(q.RESOLVED_STATUSES)], literal(0.0))  # type: ignore[attr-defined]
+                           [col(Report.status).in_(q.RESOLVED_STATUSES)], literal(0.0))
     # Reports per cluster (possible systemic problems): the dashboard's top clusters in a window.
-    out["cluster"] = (cast(Report.cluster_id, String), [Report.cluster_id.is_not(None)], literal(0.0))  # type: ignore[union-attr]
+    out["cluster"] = (cast(Report.cluster_id, String), [col(Report.cluster_id).is_not(None)], literal(0.0))
     met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
     out["deadline"] = (case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
                             (met_at.is_not(None), "missed"), else_="pending"),
-                       [Report.due_at.is_not(None)], literal(0.0))  # type: ignore[union-attr]
+                       [col(Report.due_at).is_not(None)], literal(0.0))
     return out
 
 
@@ -98,6 +99,7 @@ def _aggregate(session: Session, conds: list) -> None:
     province, p1, p2, p3 = _province()
     # (dimension, value, conditions, hours summed, counted rows): reports, then the body metrics
     # (service/analytics/escalations.py), escalations counted by their report's day and province.
+    sources: list[tuple[str, Any, list, Any, type[Report] | type[Escalation]]]
     sources = [(dim, value, extra, func.coalesce(func.sum(hours), 0.0), Report)
                for dim, (value, extra, hours) in _value_exprs(session).items()]
     sources += [(dim, value, extra, literal(0.0), Escalation)
@@ -105,10 +107,10 @@ def _aggregate(session: Session, conds: list) -> None:
     for dim, value, extra, hours_sum, counted in sources:
         source = select(day, province, literal(dim), value, func.count(), hours_sum)
         source = (source.select_from(Report) if counted is Report else
-                  source.select_from(Escalation).join(Report, Report.id == Escalation.report_id))
+                  source.select_from(Escalation).join(Report, col(Report.id) == Escalation.report_id))
         source = (source.outerjoin(p1, p1.id == Report.place_id).outerjoin(p2, p2.id == p1.parent_id)
                   .outerjoin(p3, p3.id == p2.parent_id)
-                  .where(and_(Report.status.not_in(q.EXCLUDED_STATUSES), *conds, *extra))  # type: ignore[attr-defined]
+                  .where(and_(col(Report.status).not_in(q.EXCLUDED_STATUSES), *conds, *extra))
                   .group_by(day, province, value))
         session.execute(insert(ReportRollup).from_select(
             ["day", "province_id", "dim", "value", "n", "hours_sum"], source))
@@ -146,7 +148,7 @@ def refresh(session: Session, *, full_allowed: bool = True) -> int:
         return -1
     started = now()
     changed = sorted({_as_date(d) for (d,) in session.execute(
-        select(_utc_day(session)).where(Report.updated_at >= state.at - OVERLAP).distinct()).all()})  # type: ignore[operator]
+        select(_utc_day(session)).where(col(Report.updated_at) >= state.at - OVERLAP).distinct()).all()})
     if len(changed) > MAX_INCREMENTAL_DAYS:
         if not full_allowed:
             log.warning("analytics rollup: %d days changed; run `samleng analytics refresh`", len(changed))
@@ -159,9 +161,9 @@ def refresh(session: Session, *, full_allowed: bool = True) -> int:
     day = _day(session)
     for d in days:
         start = datetime(d.year, d.month, d.day, tzinfo=started.tzinfo)
-        session.execute(delete(ReportRollup).where(ReportRollup.day == d))  # type: ignore[arg-type]
-        _aggregate(session, [Report.created_at >= start - timedelta(days=1),  # type: ignore[operator]
-                             Report.created_at < start + timedelta(days=2), day == d])  # type: ignore[operator]
+        session.execute(delete(ReportRollup).where(col(ReportRollup.day) == d))
+        _aggregate(session, [Report.created_at >= start - timedelta(days=1),
+                             Report.created_at < start + timedelta(days=2), day == d])
     _mark(session, started)
     return len(days)
 
@@ -170,7 +172,7 @@ def invalidate(session: Session) -> None:
     """Forget the rollup (an organisation's zone changed: its reports' local days moved). The pages read
     the report table until the worker's next pass (or `samleng analytics refresh`) rebuilds it."""
     _lock(session)
-    session.execute(delete(AnalyticsState).where(AnalyticsState.key == STATE_KEY))  # type: ignore[arg-type]
+    session.execute(delete(AnalyticsState).where(col(AnalyticsState.key) == STATE_KEY))
     session.flush()
 
 

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import hmac
 import io
+from collections.abc import Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -86,15 +87,20 @@ def approved_quotes(session: Session, *, filters: q.Filters, limit: int = 5, lan
     """Approved, unrevoked quotes of reports in scope (never of withdrawn reports), newest first."""
     conds = [col(ApprovedQuote.revoked_at).is_(None), *q._where(session, filters)]
     if language:
-        conds.append(ApprovedQuote.language == language)
-    stmt = (select(ApprovedQuote).join(Report, Report.id == ApprovedQuote.report_id).where(and_(*conds))
+        conds.append(col(ApprovedQuote.language) == language)
+    stmt = (select(ApprovedQuote).join(Report, col(Report.id) == ApprovedQuote.report_id).where(and_(*conds))
             .order_by(col(ApprovedQuote.approved_at).desc()).limit(limit))
     quotes = list(session.execute(stmt).scalars().all())
     # The masked narrative may have changed (withdrawal erases it): only quotes still in it are shown.
     # Masked again on the way out: a quote approved under older masking that now finds a number,
     # a handle or a link is not published (a supervisor can approve a cleaner excerpt).
     return [qt for qt in quotes if publishable(qt.excerpt_masked)
-            and qt.excerpt_masked in " ".join((session.get(Report, qt.report_id).narrative_masked or "").split())]
+            and qt.excerpt_masked in " ".join(_masked_narrative(session, qt.report_id).split())]
+
+
+def _masked_narrative(session: Session, report_id: int) -> str:
+    report = session.get(Report, report_id)  # a quote's report is never deleted (foreign key)
+    return (report.narrative_masked or "") if report is not None else ""
 
 
 def publishable(excerpt: str) -> bool:
@@ -116,11 +122,11 @@ def neutral_cell(value: object) -> object:
     return value
 
 
-def _csv_row(row: list[object]) -> list[object]:
+def _csv_row(row: Sequence[object]) -> list[object]:
     return [neutral_cell(v) for v in row]
 
 
-def _xlsx_append(sheet, row: list[object]) -> None:  # type: ignore[no-untyped-def]
+def _xlsx_append(sheet, row: list[object]) -> None:
     """Append a row; every text cell is stored as a string (openpyxl would store `=…` as a formula)."""
     sheet.append([neutral_cell(v) for v in row])
     for cell in sheet[sheet.max_row]:
@@ -161,7 +167,9 @@ def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, r
     if role not in ("handler", "supervisor", "admin", "system"):
         raise NotAllowed("no export for this role")
     book = Workbook()
-    book.remove(book.active)
+    first = book.active  # a new workbook's one empty sheet
+    if first is not None:
+        book.remove(first)
     for name, pub in tables.items():
         sheet = book.create_sheet(title=name[:31])
         for row in table_rows(pub):
@@ -217,6 +225,7 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
     if fmt == "xlsx":
         book = Workbook()
         sheet = book.active
+        assert sheet is not None, "a new workbook has one sheet"
         sheet.title = "cases"
         for row in rows:
             _xlsx_append(sheet, row)

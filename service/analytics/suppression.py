@@ -19,7 +19,7 @@ table whose every count is small ends fully hidden.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 DEFAULT_THRESHOLD = 10
@@ -223,16 +223,18 @@ def bounds(pub: Published, lines: list[list[tuple[int, int]]] | None = None) -> 
                     s_q = sign(line, q)
                     if s_q > 0:
                         low_rest += lo[q]
-                        if hi[q] is None:
+                        hi_q = hi[q]
+                        if hi_q is None:
                             unbounded_high = True
                         else:
-                            high_rest += hi[q]  # type: ignore[operator]
+                            high_rest += hi_q
                     else:
                         high_rest -= lo[q]
-                        if hi[q] is None:
+                        hi_q = hi[q]
+                        if hi_q is None:
                             unbounded_low = True
                         else:
-                            low_rest -= hi[q]  # type: ignore[operator]
+                            low_rest -= hi_q
                 # s_p * x_p in [-known - high_rest, -known - low_rest]
                 target_low = None if unbounded_high else -known - high_rest
                 target_high = None if unbounded_low else -known - low_rest
@@ -275,7 +277,8 @@ def _bridges(pub: Published) -> set[tuple[int, int]]:
         if start in order:
             continue
         # Iterative Tarjan bridge search.
-        stack = [(start, None, iter(adj[start]))]
+        stack: list[tuple[tuple[str, int], tuple[int, int] | None, Iterator[tuple[tuple[str, int], tuple[int, int]]]]] = [
+            (start, None, iter(adj[start]))]
         order[start] = low[start] = counter
         counter += 1
         while stack:
@@ -298,7 +301,8 @@ def _bridges(pub: Published) -> set[tuple[int, int]]:
                     parent = stack[-1][0]
                     low[parent] = min(low[parent], low[node])
                     if low[node] > order[parent]:
-                        found.add(via)  # type: ignore[arg-type]
+                        assert via is not None, "only the search's root has no edge, and it has no parent"
+                        found.add(via)
     return found
 
 
@@ -574,14 +578,14 @@ class PageCheck:
             return False
         return None
 
-    def _gap_low(self):  # type: ignore[no-untyped-def]
+    def _gap_low(self):
         # Row 2k: x - cap*b <= 0 (no lower limit); row 2k+1: x - T*b >= 0.
         np = self.np
         out = np.full(len(self.gap), -np.inf)
         out[1::2] = 0.0
         return out
 
-    def _gap_high(self):  # type: ignore[no-untyped-def]
+    def _gap_high(self):
         np = self.np
         out = np.full(len(self.gap), np.inf)
         out[0::2] = 0.0

@@ -36,6 +36,7 @@ from service.kit.i18n import LANGUAGES
 from service.audit.service import record
 from service.orgs.models import BODY_ALERT_WINDOW_DAYS, Organisation, User
 from service.orgs.service import set_body_alert as set_body_alert_line
+from service.kit.models import require_id
 from service.places.models import Place
 from service.queue import service as queue
 from service.kit.render import csrf_valid, header as site_header, language, page, time_zone
@@ -208,7 +209,7 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
         if place is None:
             raise NotFound("no such place")
         since, until = _window(request, months=3)
-        html = pages.scorecard_page(session, place_id=place.id, language=lang,  # type: ignore[arg-type]
+        html = pages.scorecard_page(session, place_id=require_id(place), language=lang,
                                     filters=q.Filters(since, until, org_id=org_id), header=site_header(lang, request),
                                     time_zone=time_zone(request))
     except DomainError as exc:
@@ -265,7 +266,7 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
         since, until = _window(request)
         filters = q.Filters(since, until, org_id=org_id)
         tables = {fig.key: fig.table for fig in publish.public_figures(session, filters=filters, language=lang)
-                  if getattr(fig, "table", None) is not None}
+                  if fig.table is not None}
         # The fees: one table per currency, suppressed by service/analytics/fees.py.
         extra = {f"fees_{table.currency}": table.export_rows(lang) for table in fee_figures.fee_tables(
             session, filters=filters, threshold=publish.threshold(), language=lang)}
@@ -290,7 +291,7 @@ def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser)
 
 # -- forms --------------------------------------------------------------------------------------
 
-def _form_user(request: Request, user: Principal | None, csrf_token: str) -> User:
+def _form_user(request: Request, user: Principal | None, csrf_token: str) -> Principal:
     """A signed-in user (else 401) posting a form of this site (else 403)."""
     if user is None:
         raise HTTPException(401, "sign in first")
@@ -304,16 +305,16 @@ def approve_quote(request: Request, session: SessionDep, user: WebUser,
                   report_id: Annotated[str, Form(max_length=12)] = "",
                   excerpt: Annotated[str, Form(max_length=2000)] = "",
                   csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
-    user = _form_user(request, user, csrf_token)
+    signed = _form_user(request, user, csrf_token)
 
     def act() -> None:
-        _allowed(user, SUPERVISORS)
+        _allowed(signed, SUPERVISORS)
         if not report_id.strip().isdigit() or not 0 < int(report_id) < 2**31:
             raise InvalidInput("the case number must be a number")
         # Another organisation's case is answered like a case that does not exist.
-        report = queue.get_case(session, user=user, report_id=int(report_id))
-        svc.approve_quote(session, report_id=report.id, excerpt=excerpt, approved_by=user.email,  # type: ignore[arg-type]
-                          role=user.role)
+        report = queue.get_case(session, user=signed, report_id=int(report_id))
+        svc.approve_quote(session, report_id=require_id(report), excerpt=excerpt, approved_by=signed.email,
+                          role=signed.role)
     return _form_done(request, session, act, "/dashboard?quote=approved#quotes")
 
 
@@ -322,20 +323,20 @@ def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: Web
                  csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
     """Withdraw an approved quote (from the dashboard's list). Scoped like approval: another
     organisation's quote is answered as one that does not exist."""
-    user = _form_user(request, user, csrf_token)
+    signed = _form_user(request, user, csrf_token)
 
     def act() -> None:
-        _allowed(user, SUPERVISORS)
+        _allowed(signed, SUPERVISORS)
         if not quote_id.isdigit() or not 0 < int(quote_id) < 2**31:
             raise NotFound("no such quote")
         quote = session.get(ApprovedQuote, int(quote_id))
         if quote is None:
             raise NotFound("no such quote")
         try:
-            queue.get_case(session, user=user, report_id=quote.report_id)
+            queue.get_case(session, user=signed, report_id=quote.report_id)
         except NotFound:
             raise NotFound("no such quote") from None
-        svc.revoke_quote(session, quote_id=quote.id, actor=user.email, role=user.role)  # type: ignore[arg-type]
+        svc.revoke_quote(session, quote_id=require_id(quote), actor=signed.email, role=signed.role)
     return _form_done(request, session, act, "/dashboard?quote=revoked#quotes")
 
 

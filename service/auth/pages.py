@@ -51,7 +51,7 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
     except auth.Throttled as exc:
         ratelimit.hit(session, client_key(request))
         session.commit()
-        response = page(request, "login.html", 429, email=email,
+        response: Response = page(request, "login.html", 429, email=email,
                         error="Too many failed sign-ins for this email. Wait a few minutes and try again, "
                               "or sign in from a device you have used before.")
         response.headers["Retry-After"] = str(int(exc.wait.total_seconds()) + 1)
@@ -180,8 +180,10 @@ def account_time_zone(request: Request, session: SessionDep, user: WebUser,
     """The user's own time zone ("" goes back to the organisation's). Stored times stay UTC."""
     user = need_user(user)
     check_csrf(request, csrf_token)
+    account = session.get(User, user.id)
+    assert account is not None, "the signed-in user's row was read with this request's session"
     try:
-        row = set_user_time_zone(session, user=session.get(User, user.id), time_zone=time_zone.strip() or None)
+        row = set_user_time_zone(session, user=account, time_zone=time_zone.strip() or None)
     except DomainError:
         session.rollback()
         return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),

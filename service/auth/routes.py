@@ -31,7 +31,7 @@ def client_key(request: Request) -> str:
     return f"login-ip:{request.client.host if request.client else 'unknown'}"
 
 
-def throttled(session, request: Request) -> bool:  # type: ignore[no-untyped-def]
+def throttled(session, request: Request) -> bool:
     return ratelimit.count(session, client_key(request), LOGIN_WINDOW) >= LOGIN_FAILURES_PER_IP
 
 

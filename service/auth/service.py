@@ -29,6 +29,7 @@ from service.kit.ratelimit import RateEvent
 from service.kit.crypto import rate_key, seal, unseal
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.fastsql import FastQuery
+from service.kit.models import require_id
 from service.orgs.models import Organisation, User
 from service.orgs.service import hasher
 
@@ -116,7 +117,7 @@ def _failures_bucket(email: str) -> str:
 def account_wait(session: Session, *, email: str) -> timedelta:
     """What is left of the wait for this email now (zero when an attempt may be made)."""
     at = clock.now()
-    n, last = session.exec(select(func.count(), func.max(RateEvent.at)).where(  # type: ignore[call-overload]
+    n, last = session.exec(select(func.count(), func.max(RateEvent.at)).where(
         RateEvent.bucket == _failures_bucket(email), RateEvent.at >= at - FAILURE_MEMORY)).one()
     if not n or last is None:
         return timedelta()
@@ -129,7 +130,7 @@ def _count_failure(session: Session, email: str) -> None:
 
 
 def forget_failures(session: Session, *, email: str) -> None:
-    session.exec(delete(RateEvent).where(col(RateEvent.bucket) == _failures_bucket(email)))  # type: ignore[call-overload]
+    session.exec(delete(RateEvent).where(col(RateEvent.bucket) == _failures_bucket(email)))
 
 
 def _device_mac(email: str, nonce: str) -> str:
@@ -168,7 +169,7 @@ def authenticate(session: Session, *, email: str, password: str, totp: str | Non
             pass
         _count_failure(session, email)
         raise BadCredentials("wrong email or password")
-    sec = _security(session, user.id)  # type: ignore[arg-type]
+    sec = _security(session, require_id(user))
     at = clock.now()
     if not check_password(user, password):
         _count_failure(session, email)
@@ -222,14 +223,15 @@ def resolve(session: Session, *, token: str, kind: str | None = None) -> tuple[U
     return user, row
 
 
-_CALLER = select(AuthSession.id, AuthSession.kind, AuthSession.last_seen_at, AuthSession.expires_at,  # type: ignore[call-overload]
-                 AuthSession.revoked_at, User.id.label("user_id"), User.email, User.org_id, User.role,  # type: ignore[union-attr]
-                 User.is_active, func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"))  \
+_CALLER = select(  # type: ignore[call-overload]  # 11 columns: more than select()'s typed overloads take
+                 col(AuthSession.id), col(AuthSession.kind), col(AuthSession.last_seen_at), col(AuthSession.expires_at),
+                 col(AuthSession.revoked_at), col(User.id).label("user_id"), col(User.email), col(User.org_id),
+                 col(User.role), col(User.is_active), func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"))  \
     .join(User, col(User.id) == col(AuthSession.user_id)) \
     .outerjoin(Organisation, col(Organisation.id) == col(User.org_id)) \
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
 # compiled once, run on the DBAPI cursor (service/kit/fastsql.py): every queue page reads it
-_CALLER_QUERY = FastQuery(_CALLER, namedtuple("CallerRow", [c.key for c in _CALLER.selected_columns]))  # type: ignore[misc]
+_CALLER_QUERY = FastQuery(_CALLER, namedtuple("CallerRow", [c.key for c in _CALLER.selected_columns]))
 
 
 def resolve_caller(session: Session | Connection, *, token: str, kind: str | None = None) -> Principal | None:
@@ -251,7 +253,7 @@ def resolve_caller(session: Session | Connection, *, token: str, kind: str | Non
 def touch(session: Session | Connection, *, caller: Principal) -> None:
     """Save the session's last-seen time that `resolve_caller` found due (never moves it back)."""
     if caller.touch_at is not None:
-        session.execute(update(AuthSession).where(col(AuthSession.id) == caller.session_id,  # type: ignore[call-overload]
+        session.execute(update(AuthSession).where(col(AuthSession.id) == caller.session_id,
                                                   col(AuthSession.last_seen_at) < caller.touch_at)
                         .values(last_seen_at=caller.touch_at))
 
@@ -267,12 +269,12 @@ def touch_after_read(engine: Engine, *, caller: Principal) -> None:
 
 def end_session(session: Session, *, token: str) -> None:
     """Revoke the session behind a token (sign-out)."""
-    session.exec(update(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))  # type: ignore[call-overload]
+    session.exec(update(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))
                  .values(revoked_at=clock.now()))
 
 
 def end_all_sessions(session: Session, *, user_id: int) -> None:
-    session.exec(update(AuthSession).where(col(AuthSession.user_id) == user_id,  # type: ignore[call-overload]
+    session.exec(update(AuthSession).where(col(AuthSession.user_id) == user_id,
                                            col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock.now()))
 
 
@@ -291,11 +293,11 @@ def reset_password(session: Session, *, actor: Principal, user_id: int, password
     check_new(password)
     target.password_hash = hasher.hash(password)
     session.add(target)
-    sec = _security(session, target.id)  # type: ignore[arg-type]
+    sec = _security(session, require_id(target))
     sec.failed_logins, sec.locked_until, sec.password_reset_at = 0, None, clock.now()
     session.add(sec)
     forget_failures(session, email=target.email)
-    end_all_sessions(session, user_id=target.id)  # type: ignore[arg-type]
+    end_all_sessions(session, user_id=require_id(target))
     return target
 
 
@@ -317,7 +319,7 @@ def _spend_code(session: Session, sec: UserSecurity, secret: str, code: str, at:
     if step is None:
         return False
     session.flush()  # the security row exists before the conditional update
-    done = session.exec(update(UserSecurity).where(  # type: ignore[call-overload]
+    done = session.exec(update(UserSecurity).where(
         col(UserSecurity.user_id) == sec.user_id,
         or_(col(UserSecurity.totp_last_step).is_(None), col(UserSecurity.totp_last_step) < step))
         .values(totp_last_step=step).execution_options(synchronize_session=False))

@@ -20,6 +20,7 @@ from service.kit import workingtime, zones
 from service.kit.crypto import seal, unseal
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.netguard import AddressRefused, check_url
+from service.kit.models import require_id
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "bodies.yaml"
@@ -85,10 +86,10 @@ def set_jurisdiction(session: Session, body: GrievanceBody, place_codes: list[st
         place = session.exec(select(Place).where(Place.code == code)).first()
         if place is None:
             raise InvalidInput(f"unknown place code {code!r}")
-        ids.append(place.id)
-    session.exec(delete(BodyPlace).where(col(BodyPlace.body_id) == body.id))  # type: ignore[call-overload]
+        ids.append(require_id(place))
+    session.exec(delete(BodyPlace).where(col(BodyPlace.body_id) == body.id))
     for place_id in dict.fromkeys(ids):
-        session.add(BodyPlace(body_id=body.id, place_id=place_id))  # type: ignore[arg-type]
+        session.add(BodyPlace(body_id=require_id(body), place_id=place_id))
     session.flush()
 
 

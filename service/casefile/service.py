@@ -27,6 +27,7 @@ from service.evidence.service import evidence_for_report
 from service.kit import zones
 from service.kit.clock import now
 from service.kit.i18n import gettext
+from service.kit.models import require_id
 from service.orgs import zones as org_zones
 from service.orgs.models import Organisation
 from service.places.models import Place
@@ -64,7 +65,7 @@ def _env() -> Environment:
 
 
 def _place_name(session: Session, place_id: int | None, language: str) -> str:
-    names = []
+    names: list[str] = []
     place = session.get(Place, place_id) if place_id else None
     while place is not None and len(names) < 3:
         names.append(place.name_km if language == "km" and place.name_km else place.name_en)
@@ -123,7 +124,7 @@ def casefile_html(session: Session, report: Report, *, language: str, time_zone:
         place=_place_name(session, report.place_id, language), printed=now(),
         timeline=_timeline(session, report, language, bodies),
         escalations=[(e, _body_name(by_id.get(e.body_id), language)) for e in escalations],
-        evidence=evidence_for_report(session, report.id),  # type: ignore[arg-type]
+        evidence=evidence_for_report(session, require_id(report)),
     )
 
 

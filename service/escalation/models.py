@@ -8,7 +8,7 @@ from sqlalchemy import Column, Text, event, inspect, update
 from sqlmodel import Field, SQLModel
 
 from service.kit.clock import now
-from service.kit.models import created_at_field, ts_field
+from service.kit.models import created_at_field, table_of, ts_field
 from service.reports.models import Report
 
 # open → acknowledged → responded | resolved | not_ours; expired when the deadline passed unanswered.
@@ -49,18 +49,18 @@ class Escalation(SQLModel, table=True):
 
 # A body's answer, an expiry or a new rung changes the case's figures (body metrics in the analytics
 # rollup, which follows report.updated_at): bump the report in the same flush.
-def _touch_report(connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
-    connection.execute(update(Report.__table__).where(Report.__table__.c.id == target.report_id)  # type: ignore[attr-defined]
+def _touch_report(connection, target: Escalation) -> None:
+    connection.execute(update(table_of(Report)).where(table_of(Report).c.id == target.report_id)
                        .values(updated_at=now()))
 
 
 @event.listens_for(Escalation, "after_insert")
-def _escalation_added(mapper, connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+def _escalation_added(mapper, connection, target: Escalation) -> None:
     _touch_report(connection, target)
 
 
 @event.listens_for(Escalation, "before_update")
-def _escalation_changed(mapper, connection, target: Escalation) -> None:  # type: ignore[no-untyped-def]
+def _escalation_changed(mapper, connection, target: Escalation) -> None:
     state = inspect(target)
     if any(attr.history.has_changes() for attr in state.attrs):
         _touch_report(connection, target)

@@ -16,6 +16,7 @@ from service.intake.vault import contact_for_report
 from service.kit import zones
 from service.kit.clock import now
 from service.kit.i18n import gettext
+from service.kit.models import require_id
 from service.orgs.zones import org_zone
 from service.outbox.service import enqueue_message
 from service.reports.models import Report, Reporter
@@ -35,7 +36,7 @@ def announce(session: Session, report: Report, status: str) -> bool:
     reporter = session.get(Reporter, report.reporter_id)
     if reporter is None or reporter.opted_out_at is not None:
         return False
-    contact = contact_for_report(session, report.id)  # type: ignore[arg-type]
+    contact = contact_for_report(session, require_id(report))
     if contact is None:
         return False
     channel, address = contact
@@ -47,7 +48,7 @@ def announce(session: Session, report: Report, status: str) -> bool:
                           report_id=report.id)
     row.dedupe_key = f"loop-{report.id}-{status}-{uuid.uuid4().hex[:12]}"
     if status == "closed":
-        ask(session, reporter_id=reporter.id, report_id=report.id, kind="satisfaction", language=language)  # type: ignore[arg-type]
+        ask(session, reporter_id=require_id(reporter), report_id=require_id(report), kind="satisfaction", language=language)
     add_event(session, report, "reporter_notified", detail={"status": status, "channel": channel})
     return True
 

@@ -27,6 +27,7 @@ from service.escalation.schemas import BodyResponseIn, EscalationOut
 from service.kit import zones
 from service.kit.errors import DomainError, InvalidInput
 from service.kit.i18n import LANGUAGES, gettext, translations
+from service.kit.models import require_id
 from service.reports.models import Report, ReportEvent
 
 router = APIRouter(tags=["escalation"])
@@ -46,7 +47,7 @@ _HEADERS = {
 def _env(lang: str) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension at run time
     return env
 
 
@@ -58,7 +59,7 @@ def _page(lang: str, status: int = 200, **context: Any) -> HTMLResponse:
 def _lang(request: Request, body: GrievanceBody | None, form: dict[str, str] | None = None) -> str:
     wanted = (form or {}).get("lang") or request.query_params.get("lang")
     if wanted in LANGUAGES:
-        return wanted  # type: ignore[return-value]
+        return wanted
     return body.language if body is not None else "en"
 
 
@@ -92,11 +93,12 @@ def _render_case(session: Session, request: Request, token: str, *, lang: str | 
         return _page(lang or "en", 403, token=None, message=gettext(lang or "en", texts.PAGE_BAD_LINK), error=True)
     body = session.get(GrievanceBody, escalation.body_id)
     report = session.get(Report, escalation.report_id)
+    assert body is not None and report is not None, "an escalation's body and report stay while it does"
     lang = lang or _lang(request, body)
-    info = escalation_service.summary(session, escalation, report=report, body=body)  # type: ignore[arg-type]
-    if lang != body.language:  # type: ignore[union-attr]
-        info["category_label"] = gettext(lang, texts.CATEGORY_LABELS.get(report.category, texts.CATEGORY_LABELS[None]))  # type: ignore[union-attr]
-        info["urgency_label"] = gettext(lang, texts.URGENCY_LABELS.get(report.urgency, report.urgency))  # type: ignore[union-attr]
+    info = escalation_service.summary(session, escalation, report=report, body=body)
+    if lang != body.language:
+        info["category_label"] = gettext(lang, texts.CATEGORY_LABELS.get(report.category, texts.CATEGORY_LABELS[None]))
+        info["urgency_label"] = gettext(lang, texts.URGENCY_LABELS.get(report.urgency, report.urgency))
         info["due_local"] = zones.said(escalation.due_at, info["time_zone"], lang) if escalation.due_at else ""
     open_ = escalation.status in (*WAITING, "responded", "expired", "superseded")
     if not open_ and message is None:
@@ -190,7 +192,7 @@ def _body(request: Request, authorization: Annotated[str | None, Header()] = Non
         body = body_by_token(session, token.strip())
         if body is None:
             raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
-        return body.id  # type: ignore[return-value]
+        return require_id(body)
 
 
 BodyId = Annotated[int, Depends(_body)]
@@ -201,11 +203,13 @@ def list_escalations(request: Request, body_id: BodyId) -> list[EscalationOut]:
     """The cases waiting for this body's answer."""
     with Session(request.app.state.engine) as session:
         body = session.get(GrievanceBody, body_id)
+        assert body is not None, "the bearer token's body was read in this request"
         out = []
-        for escalation in escalation_service.body_escalations(session, body):  # type: ignore[arg-type]
+        for escalation in escalation_service.body_escalations(session, body):
             report = session.get(Report, escalation.report_id)
-            info = escalation_service.summary(session, escalation, report=report, body=body)  # type: ignore[arg-type]
-            out.append(EscalationOut(escalation=escalation.id, case=info["case"], status=escalation.status,  # type: ignore[arg-type]
+            assert report is not None, "an escalation's report stays while it does"
+            info = escalation_service.summary(session, escalation, report=report, body=body)
+            out.append(EscalationOut(escalation=escalation.id, case=info["case"], status=escalation.status,
                                      category=info["category"], urgency=info["urgency"], place=info["place"],
                                      narrative_masked=info["narrative_masked"], due_at=info["due_at"],
                                      respond_url=escalation_service.response_url(escalation)))

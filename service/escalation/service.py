@@ -25,6 +25,7 @@ from service.kit.clock import as_utc, now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import gettext
 from service.kit.masking import mask
+from service.kit.models import require_id
 from service.orgs.zones import org_zone
 from service.outbox.service import enqueue_to_body
 from service.places.models import Place
@@ -86,7 +87,8 @@ def _next_rung(session: Session, report: Report, rule: RoutingRule, latest: Esca
     rungs = routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category)
     same_rule = latest is not None and latest.rule_id == rule.id
     target = next((r for r in rungs[start:]
-                   if r.body is not None and not (same_rule and r.body.id == latest.body_id)), None)  # type: ignore[union-attr]
+                   if r.body is not None and not (same_rule and latest is not None and r.body.id == latest.body_id)),
+                  None)
     return target, list(rungs[start:(target.index if target else len(rungs))])
 
 
@@ -148,12 +150,12 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     if target is None:
         add_event(session, report, "ladder_exhausted", actor=actor, detail={"rule": rule.rule_key})
         raise LadderExhausted("no body is left above the current rung")
-    body: GrievanceBody = target.body  # type: ignore[assignment]
+    body: GrievanceBody = target.body
     stamp = now()
     due, counting = clocks.deadline(session, body, org_id=report.org_id, start=stamp)
     escalation = Escalation(
-        report_id=report.id, body_id=body.id, rule_id=rule.id, rung=target.index, idempotency_key=key,  # type: ignore[arg-type]
-        actor=actor, created_at=stamp, due_at=due, counting=counting,
+        report_id=require_id(report), body_id=require_id(body), rule_id=require_id(rule), rung=target.index,
+        idempotency_key=key, actor=actor, created_at=stamp, due_at=due, counting=counting,
         remind_at=clocks.reminder_at(stamp, due), link_nonce=secrets.token_hex(8),
     )
     try:
@@ -175,9 +177,10 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     change_status(session, report, "escalated", actor=actor, reason=f"to {body.slug}")
     report.due_at = escalation.due_at
     session.add(report)
+    assert escalation.due_at is not None, "set when it was made"
     add_event(session, report, "escalated", actor=actor, detail={
         "escalation": escalation.id, "body": body.slug, "rung": target.index, "rule": rule.rule_key,
-        "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})  # type: ignore[union-attr]
+        "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})
     notify_body(session, escalation, report=report, body=body, purpose="new")
     # The reporter hears at each stage: sent to an authority, then each time it climbs the ladder.
     reporter_updates.announce(session, report, "escalated" if first_time else "moved_up")
@@ -195,7 +198,7 @@ def auto_escalate(session: Session, report: Report, rule: RoutingRule | None) ->
 def response_url(escalation: Escalation) -> str:
     settings = get_settings()
     expires = as_utc(escalation.due_at or now()) + timedelta(days=settings.response_link_days)
-    token = links.make_token(escalation.id, escalation.link_nonce, expires)  # type: ignore[arg-type]
+    token = links.make_token(require_id(escalation), escalation.link_nonce, expires)
     return settings.public_url.rstrip("/") + "/respond/" + token
 
 
@@ -263,7 +266,7 @@ def notify_body(
     base = f"esc{escalation.id}-{purpose}"
     count = 0
     if body.email:
-        count += bool(enqueue_to_body(session, body_id=body.id, kind="email", dedupe_key=f"{base}-email",  # type: ignore[arg-type]
+        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="email", dedupe_key=f"{base}-email",
                                       report_id=report.id, payload={"subject": subject, "text": "\n".join(lines)}))
     if body.webhook_url:
         event = {"new": "case.escalated", "reminder": "case.reminder", "moved": "case.moved_up"}[purpose]
@@ -271,10 +274,10 @@ def notify_body(
                 "link_expires_at": link_expiry(escalation).isoformat()}
         if next_body is not None:
             data["next_body"] = next_body.slug
-        count += bool(enqueue_to_body(session, body_id=body.id, kind="webhook", dedupe_key=f"{base}-webhook",  # type: ignore[arg-type]
+        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="webhook", dedupe_key=f"{base}-webhook",
                                       report_id=report.id, payload={"type": event, "data": data}))
     if body.sms_sealed and focal_sms(body) and purpose != "moved":
-        count += bool(enqueue_to_body(session, body_id=body.id, kind="body_sms", dedupe_key=f"{base}-sms",  # type: ignore[arg-type]
+        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="body_sms", dedupe_key=f"{base}-sms",
                                       report_id=report.id, payload={"text": gettext(lang, texts.SMS_NEW, link=url, **params)}))
     return count
 
@@ -373,14 +376,14 @@ def close_case(session: Session, report: Report, *, actor: str) -> None:
     report.due_at = None
     session.add(report)
     reporter_updates.announce(session, report, "closed")
-    schedule_erasure(session, report.id, grace=timedelta(days=get_settings().contact_grace_days))  # type: ignore[arg-type]
+    schedule_erasure(session, require_id(report), grace=timedelta(days=get_settings().contact_grace_days))
 
 
 # -- deadlines (service/flows/deadlines.py runs them) -----------------------------------------------
 FINISHED = _FINISHED  # a case in one of these states is not chased up the ladder
 
 
-def _locked(session: Session, query):  # type: ignore[no-untyped-def]
+def _locked(session: Session, query):
     # Several workers: each escalation is handled by whichever locks it first (PostgreSQL).
     return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
 

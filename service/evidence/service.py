@@ -143,5 +143,5 @@ def erase_for_report(session: Session, report_id: int, settings: Settings | None
     items = evidence_for_report(session, report_id)
     for item in items:
         (Path(settings.evidence_dir) / item.stored_name).unlink(missing_ok=True)
-    session.exec(delete(Evidence).where(col(Evidence.report_id) == report_id))  # type: ignore[call-overload]
+    session.exec(delete(Evidence).where(col(Evidence.report_id) == report_id))
     return len(items)

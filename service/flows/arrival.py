@@ -40,7 +40,7 @@ def replay_spool(ctx: TaskContext, spool: Spool) -> int:
     Every container shares the spool folder: one worker at a time replays it (another that took
     the same file would find it gone, or stored, under its feet). With the database out of reach
     nobody replays: every file waits for the next pass."""
-    def handle(record: dict) -> None:  # type: ignore[type-arg]
+    def handle(record: dict) -> None:
         message = InboundMessage(**record)
         with session_scope(ctx.engine) as session:
             reply = intake.receive(session, message, settings=ctx.settings)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from service.inbox.models import PendingUpdate
 from service.kit.clock import now
 from service.kit.crypto import seal_bytes, unseal_bytes
+from service.kit.models import require_id, stored_ids
 
 MAX_ATTEMPTS = 5
 
@@ -39,13 +40,13 @@ def store_pending(session: Session, *, channel: str, external_id: str, payload: 
         existing = session.exec(
             select(PendingUpdate.id).where(PendingUpdate.channel == channel, PendingUpdate.external_id == external_id)
         ).one()
-        return existing, False
-    return row.id, True  # type: ignore[return-value]
+        return stored_ids([existing])[0], False
+    return require_id(row), True
 
 
 def pending_ids(session: Session, *, channel: str, limit: int = 500) -> list[int]:
     """Rows still to be processed, oldest first."""
-    return list(session.exec(
+    return stored_ids(session.exec(
         select(PendingUpdate.id).where(
             PendingUpdate.channel == channel, col(PendingUpdate.processed_at).is_(None),
         ).order_by(col(PendingUpdate.id)).limit(limit)
@@ -68,8 +69,13 @@ def due_for_person(session: Session, *, channel: str, person: str, limit: int = 
             col(PendingUpdate.processed_at).is_(None),
         ).order_by(col(PendingUpdate.id)).limit(limit)
     ).all()
-    ordered = sorted(rows, key=lambda r: _update_order(r[1], r[0]))  # type: ignore[arg-type]
-    return [(row_id, unseal_bytes(sealed)) for row_id, _, sealed in ordered if sealed is not None]  # type: ignore[misc]
+    ordered = sorted(rows, key=lambda r: _update_order(r[1], r[0]))
+    out: list[tuple[int, bytes]] = []
+    for row_id, _, sealed in ordered:
+        assert row_id is not None, "a primary key"
+        if sealed is not None:
+            out.append((row_id, unseal_bytes(sealed)))
+    return out
 
 
 def load_payload(session: Session, row_id: int) -> bytes | None:
@@ -95,7 +101,7 @@ def mark_processed(session: Session, row_id: int, *, ok: bool = True) -> bool:
 
 def purge_processed(session: Session, *, older_than: timedelta = timedelta(days=7)) -> int:
     """Drop finished rows once the platform can no longer redeliver them (Telegram: 24 hours)."""
-    result = session.exec(delete(PendingUpdate).where(  # type: ignore[call-overload]
+    result = session.exec(delete(PendingUpdate).where(
         col(PendingUpdate.processed_at).is_not(None), col(PendingUpdate.received_at) < now() - older_than,
     ))
     return int(result.rowcount or 0)

@@ -49,7 +49,7 @@ def detect(text: str, hint: str | None = None) -> str:
 def choose(text: str, *, kept: str | None, keyword_language: str | None, hint: str | None = None) -> str:
     """The language to answer in: the kept one, else the keyword's, else the text's, else the hint."""
     if kept in LANGUAGES:
-        return kept  # type: ignore[return-value]
+        return kept
     if keyword_language in LANGUAGES:
-        return keyword_language  # type: ignore[return-value]
+        return keyword_language
     return detect(text, hint)

@@ -60,7 +60,7 @@ def open_question(session: Session, reporter_id: int) -> PendingQuestion | None:
     ).first()
 
 
-def handler(kind: str) -> Callable | None:  # type: ignore[type-arg]
+def handler(kind: str) -> Callable | None:
     target = HANDLERS.get(kind)
     if target is None:
         return None
@@ -68,7 +68,7 @@ def handler(kind: str) -> Callable | None:  # type: ignore[type-arg]
     return getattr(importlib.import_module(module), name)
 
 
-def try_answer(session: Session, *, reporter_id: int, text: str, language: str):  # type: ignore[no-untyped-def]
+def try_answer(session: Session, *, reporter_id: int, text: str, language: str):
     """The hook the dialogue calls: a Reply if `text` answers an open question, else None."""
     question = open_question(session, reporter_id)
     if question is None:

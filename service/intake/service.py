@@ -31,6 +31,7 @@ from service.kit.crypto import pseudonym, seal, unseal
 from service.kit.fastsql import FastStatement
 from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
+from service.kit.models import require_id, table_of
 from service.orgs.zones import org_zone
 from service.places.models import Place
 from service.places.service import match_place
@@ -39,8 +40,8 @@ from service.triage import service as triage
 from service.reports.models import Report, Reporter
 
 log = logging.getLogger(__name__)
-_INBOX = InboundRow.__table__
-_CONVERSATION = Conversation.__table__
+_INBOX = table_of(InboundRow)
+_CONVERSATION = table_of(Conversation)
 # Built once, compiled once per dialect, run on the DBAPI cursor (service/kit/fastsql.py).
 _SELECT_STORED = FastStatement(select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INBOX.c.report_id).where(
     _INBOX.c.channel == bindparam("channel"), _INBOX.c.external_id == bindparam("external_id")))
@@ -95,7 +96,7 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     return reply
 
 
-def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> Conversation | None:  # type: ignore[no-untyped-def]
+def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> Conversation | None:
     conversation = session.exec(select(Conversation).where(Conversation.reporter_id == reporter.id)).first()
     if conversation is not None and conversation.expires_at is not None and as_utc(conversation.expires_at) <= at:
         # Idle too long: the report keeps what was given; a new message starts afresh.
@@ -149,7 +150,7 @@ class _Context:
             return self.answer(self.conversation)
         if not self.reporter.new:  # escalation: an open question (e.g. "resolved?") first
 
-            answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)  # type: ignore[arg-type]
+            answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)
             if answered is not None:
                 return answered
         return self.new_report()
@@ -169,7 +170,7 @@ class _Context:
 
     def cmd_stop(self, _arg: str) -> Reply:
         reports.update_reporter(self.session, self.reporter, opted_out_at=now())
-        erase_for_reporter(self.session, self.reporter.id)  # type: ignore[arg-type]
+        erase_for_reporter(self.session, self.reporter.id)
         if self.conversation is not None:
             self.session.delete(self.conversation)
         return self.reply(texts.STOPPED, kind="stop")
@@ -242,7 +243,8 @@ class _Context:
             reporter_id=None if self.message.assisted else self.reporter.id, narrative=self.text,
             language=self.language, at=self.message.received_at, masked=self.masked_text,
             deferred_until=deferred_until, assisted=self.message.assisted,
-            **({"events": triage.report_events(triaged), **triage.report_fields(triaged)} if triaged else {}),
+            events=triage.report_events(triaged) if triaged else (),
+            **(triage.report_fields(triaged) if triaged else {}),
         )
         if self.reporter.language is None and not self.message.assisted:
             # The first report's language, when the text shows it, is kept with the reporter from now on.
@@ -305,7 +307,7 @@ class _Context:
             report.consent_followup = None
         elif keywords.is_yes(self.text):
             report.consent_followup = True
-            store_contact(self.session, reporter_id=self.reporter.id, report_id=report.id,  # type: ignore[arg-type]
+            store_contact(self.session, reporter_id=self.reporter.id, report_id=require_id(report),
                           channel=self.message.channel, address=self.message.address)
         elif keywords.is_no(self.text):
             report.consent_followup = False
@@ -360,7 +362,7 @@ def _options(language: str, step: str | None) -> tuple[Option, ...]:
 
 def expire_conversations(session: Session) -> int:
     """Delete idle conversations (their reports stay). Returns how many."""
-    result = session.exec(delete(Conversation).where(col(Conversation.expires_at) <= now()))  # type: ignore[call-overload]
+    result = session.exec(delete(Conversation).where(col(Conversation.expires_at) <= now()))
     return int(result.rowcount or 0)
 
 

@@ -26,12 +26,12 @@ def contact_for_report(session: Session, report_id: int) -> tuple[str, str] | No
 
 def erase_for_reporter(session: Session, reporter_id: int) -> int:
     """Erase every contact address of a reporter (STOP). Returns how many were erased."""
-    result = session.exec(delete(ContactVault).where(col(ContactVault.reporter_id) == reporter_id))  # type: ignore[call-overload]
+    result = session.exec(delete(ContactVault).where(col(ContactVault.reporter_id) == reporter_id))
     return int(result.rowcount or 0)
 
 
 def erase_for_report(session: Session, report_id: int) -> None:
-    session.exec(delete(ContactVault).where(col(ContactVault.report_id) == report_id))  # type: ignore[call-overload]
+    session.exec(delete(ContactVault).where(col(ContactVault.report_id) == report_id))
 
 
 def schedule_erasure(session: Session, report_id: int, *, grace: timedelta = timedelta(days=14)) -> None:
@@ -42,5 +42,5 @@ def schedule_erasure(session: Session, report_id: int, *, grace: timedelta = tim
 
 
 def erase_due(session: Session) -> int:
-    result = session.exec(delete(ContactVault).where(col(ContactVault.erase_after) <= now()))  # type: ignore[call-overload]
+    result = session.exec(delete(ContactVault).where(col(ContactVault.erase_after) <= now()))
     return int(result.rowcount or 0)

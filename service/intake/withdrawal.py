@@ -15,11 +15,12 @@ from service.intake.vault import erase_for_report as erase_contact
 from service.outbox.service import cancel_for_report
 from service.reports import service as reports
 from service.reports.models import Report
+from service.kit.models import require_id
 
 
 def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> None:
     """Raises reports.AlreadyWithdrawn for a report withdrawn before."""
     reports.withdraw(session, report, actor=actor)  # status withdrawn, text erased, on the timeline
-    erase_contact(session, report.id)  # type: ignore[arg-type]  # no way back to the reporter about it
-    erase_evidence(session, report.id)  # type: ignore[arg-type]  # photos and files
-    cancel_for_report(session, report.id)  # type: ignore[arg-type]  # nothing about it leaves after this
+    erase_contact(session, require_id(report))  # no way back to the reporter about it
+    erase_evidence(session, require_id(report))  # photos and files
+    cancel_for_report(session, require_id(report))  # nothing about it leaves after this

@@ -28,9 +28,21 @@ from typing import Any
 
 from sqlalchemy import bindparam, exc
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.interfaces import DBAPIModule
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 _Processor = Callable[[Any], Any] | None
+
+
+def _bind_processors(compiled: SQLCompiler) -> dict[str, Callable[[Any], Any]]:
+    """The compiled statement's bind processor of each parameter that has one."""
+    out: dict[str, Callable[[Any], Any]] = {}
+    for name, processor in compiled._bind_processors.items():
+        if not callable(processor):  # one processor per element: a tuple-valued parameter (tuple_ IN)
+            raise NotImplementedError(f"tuple-valued parameter {name} not supported on the fast path")
+        out[name] = processor
+    return out
 
 
 class _Plan:
@@ -42,11 +54,12 @@ class _Plan:
         returning = bool(getattr(statement, "_returning", ()))
         # for_executemany: no implicit RETURNING of the primary key (PostgreSQL) where none was asked for.
         compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=not returning)
+        assert isinstance(compiled, SQLCompiler), "a Core statement compiles to SQL"
         self.sql: str = compiled.string
         self.positional: bool = bool(compiled.positional)
         names = list(compiled.positiontup or ()) if self.positional else list(compiled.bind_names.values())
         self.names: tuple[str, ...] = tuple(dict.fromkeys(names))
-        bind_processors = compiled._bind_processors
+        bind_processors = _bind_processors(compiled)
         self.processors: tuple[tuple[str, _Processor], ...] = tuple(
             (name, bind_processors.get(name)) for name in (names if self.positional else self.names))
         # Python-side column defaults that SQLAlchemy would fill in for an INSERT (scalar or callable).
@@ -126,7 +139,7 @@ class FastStatement:
             self._run(conn, rows[0], False)
             return
         plan = self.plan(conn.dialect, tuple(rows[0]))
-        bound = [plan.bind(row) for row in rows]
+        bound: list[Any] = [plan.bind(row) for row in rows]  # all tuples or all dicts: one plan
         cursor = conn.connection.cursor()
         try:
             cursor.executemany(plan.sql, bound)
@@ -175,12 +188,13 @@ class _QueryPlan:
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        assert isinstance(compiled, SQLCompiler), "a Core statement compiles to SQL"
         # psycopg: rows in the binary format (the same Python values, ~12% less work for a page of 50)
         self.cursor_options: dict[str, Any] = {"binary": True} if dialect.driver == "psycopg" else {}
         self.sql: str = compiled.string
         self.positional: bool = bool(compiled.positional)
         values = compiled.params  # every bound parameter with the value it was built with
-        processors = compiled._bind_processors
+        processors = _bind_processors(compiled)
         self.processors: dict[str, _Processor] = dict(processors)
         names = list(compiled.positiontup or ()) if self.positional else list(dict.fromkeys(values))
         fixed = [processors[n](values[n]) if n in processors else values[n] for n in names]
@@ -206,18 +220,18 @@ class _QueryPlan:
                     for i in slots[name]:
                         out[i] = value
             return out
-        named = dict(self.fixed)  # type: ignore[arg-type]
+        named = dict(self.fixed)
         for name, value in params.items():
             if name in named:
                 p = processors.get(name)
                 named[name] = p(value) if p is not None else value
         return named
 
-    def rows(self, raw: list[Any], row_type: type) -> list[Any]:
+    def rows(self, raw: Sequence[Any], row_type: type) -> list[Any]:
         new, procs = tuple.__new__, self.result_processors
         if not procs:
             return [new(row_type, r) for r in raw]
-        out = []
+        out: list[Any] = []
         for r in raw:
             r = list(r)
             for i, p in procs:
@@ -226,7 +240,7 @@ class _QueryPlan:
         return out
 
 
-def _wrap(conn: Connection, sql: str, params: Any, error: Exception, cursor: Any) -> exc.DBAPIError:
+def _wrap(conn: Connection, sql: str, params: Any, error: DBAPIModule.Error, cursor: Any) -> exc.StatementError:
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...)."""
     dialect = conn.dialect
     disconnect = dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor)

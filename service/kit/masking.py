@@ -186,8 +186,8 @@ def _valid_date(m: re.Match[str]) -> bool:
     if m.group(1):
         year, month, day = int(m.group(1)), int(m.group(3)), int(m.group(4))
         return 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
-    a, b, year = int(m.group(5)), int(m.group(7)), m.group(8)
-    if len(year) == 4 and not 1900 <= int(year) <= 2100:
+    a, b, year_text = int(m.group(5)), int(m.group(7)), m.group(8)
+    if len(year_text) == 4 and not 1900 <= int(year_text) <= 2100:
         return False
     return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
 
@@ -210,7 +210,7 @@ def _phone_view(norm: str, blocked: list[bool]) -> str:
     return "".join("x" if gone else _kind(ch) for ch, gone in zip(norm, blocked))
 
 
-def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) -> None:  # type: ignore[no-untyped-def]
+def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) -> None:
     """Phone numbers on the phone view, with times, amounts, receipt codes and dates protected."""
     view = list(_phone_view(norm, blocked))
     for pattern in (_TIME, _AMOUNT, _RECEIPT):
@@ -239,7 +239,7 @@ def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) ->
 _LETTERS_BETWEEN_DIGITS = re.compile(r"(?<=\d)( {0,3})(a)( {0,3})(?=\d)")
 
 
-def _take_phone(start: int, end: int, ids: list[tuple[int, int]], take) -> None:  # type: ignore[no-untyped-def]
+def _take_phone(start: int, end: int, ids: list[tuple[int, int]], take) -> None:
     inside = [(a, b) for a, b in ids if a < end and start < b]
     if any(a <= start and end <= b for a, b in inside):
         return  # `N12345678`: one ID token, masked whole below
@@ -269,7 +269,7 @@ def find_identifiers(text: str) -> list[tuple[int, int, str]]:
     for a, b in ids:
         take(a, b, ID_MASK)
 
-    result = []
+    result: list[tuple[int, int, str]] = []
     for start, end, label in sorted(spans):
         o_start, o_end = origin[start], origin[end - 1] + 1
         # Format characters inside the number (zero-width spaces...) go with it: they are between the ends.

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from service.kit.clock import now
 
@@ -67,9 +67,41 @@ class UTCDateTime(TypeDecorator[datetime]):
         return process
 
 
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def require_id(row: _Stored) -> int:
+    """A stored row's id as an int. SQLModel types every id `int | None` (None until the row is
+    flushed); a caller holding a row read from, or flushed to, the database states it with this."""
+    found = row.id
+    if found is None:
+        raise ValueError(f"{type(row).__name__} has no id: it was never flushed to the database")
+    return found
+
+
+def stored_ids(ids: Iterable[int | None]) -> list[int]:
+    """Ids read from a table's id column (a primary key: never None, typed `int | None` by SQLModel)."""
+    out: list[int] = []
+    for found in ids:
+        if found is None:
+            raise ValueError("an id read from the database is None")
+        out.append(found)
+    return out
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table class's Core `Table` (for Core statements and indexes)."""
+    table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not declared by it
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table class")
+    return table
+
+
 def created_at_field() -> datetime:
-    return Field(default_factory=now, sa_type=UTCDateTime, nullable=False)  # type: ignore[return-value]
+    return Field(default_factory=now, sa_type=UTCDateTime, nullable=False)
 
 
 def ts_field(*, index: bool = False) -> datetime | None:
-    return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)  # type: ignore[return-value]
+    return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)

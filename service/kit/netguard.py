@@ -53,7 +53,7 @@ def checked_addresses(host: str, port: int | None, *, allow: str = "") -> list[s
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError:
             raise AddressRefused(f"{host} does not resolve") from None
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:
         if not _public(ip) and not any(ip in net for net in allowed):
             raise AddressRefused(f"{host} is a loopback, private or link-local address ({ip}); "
@@ -109,7 +109,7 @@ def check_url(url: str, *, allow: str = "", resolve: bool = True) -> None:
             if resolve:
                 raise AddressRefused(f"{host} does not resolve") from None
             return
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:
         if not _public(ip) and not any(ip in net for net in allowed):
             raise AddressRefused(f"{host} is a loopback, private or link-local address ({ip}); "

@@ -33,5 +33,5 @@ def hit(session: Session, bucket: str) -> None:
 
 
 def purge(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    result = session.exec(delete(RateEvent).where(col(RateEvent.at) < now() - older_than))  # type: ignore[call-overload]
+    result = session.exec(delete(RateEvent).where(col(RateEvent.at) < now() - older_than))
     return int(result.rowcount or 0)

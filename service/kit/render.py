@@ -100,7 +100,7 @@ def language(request: Request) -> str:
     else the first of the browser's Accept-Language tags that we speak, else English."""
     for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if chosen in LANGUAGES:
-            return chosen  # type: ignore[return-value]
+            return chosen
     for part in request.headers.get("accept-language", "").lower().split(",")[:10]:
         tag = part.split(";")[0].strip().split("-")[0]
         if tag in LANGUAGES:

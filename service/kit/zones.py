@@ -11,6 +11,7 @@ The platform's zone comes from a source installed with `use_default`: `service.c
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
@@ -84,7 +85,7 @@ def local(at: datetime | None, name: str | None) -> datetime | None:
     return at.astimezone(zone(name))
 
 
-def abbreviation(at: datetime, name: str | None) -> str:
+def abbreviation(at: datetime | None, name: str | None) -> str:
     """The zone's short label at that instant: "+07" for Phnom Penh, "SAST" for Johannesburg, "UTC"."""
     shown = local(at, name)
     label = shown.tzname() if shown else ""
@@ -97,7 +98,7 @@ def show(at: datetime | None, name: str | None, fmt: str = "%Y-%m-%d %H:%M", *, 
     if shown is None:
         return "–"
     text = shown.strftime(fmt)
-    return f"{text} {abbreviation(at, name)}" if label else text  # type: ignore[arg-type]
+    return f"{text} {abbreviation(at, name)}" if label else text
 
 
 def all_names() -> list[str]:
@@ -154,7 +155,7 @@ def sqlite_localtime(at: str | None, zone_name: str | None) -> str | None:
     return shown.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds") if shown else None
 
 
-def register_sqlite(dbapi_connection: object) -> None:
+def register_sqlite(dbapi_connection: sqlite3.Connection) -> None:
     """Register samleng_localtime on a sqlite3 connection (service.db does it on every connect; the analytics count by
     each report's local day with it: service/analytics/localday.py)."""
-    dbapi_connection.create_function(LOCALTIME_FUNCTION, 2, sqlite_localtime, deterministic=True)  # type: ignore[attr-defined]
+    dbapi_connection.create_function(LOCALTIME_FUNCTION, 2, sqlite_localtime, deterministic=True)

@@ -73,7 +73,7 @@ def unaccounted(app: FastAPI) -> list[str]:
     """What the app has that a lane request would skip without the lane declaring it: middlewares
     added inside the lane, exception handlers it neither reproduces nor knowingly skips, and a
     second lane. Empty when the lane is the outermost middleware and every skip is declared."""
-    classes = [m.cls for m in app.user_middleware]
+    classes: list[object] = [m.cls for m in app.user_middleware]
     if FastLane not in classes:
         return ["no FastLane middleware"]
     problems = [f"a second FastLane ({classes.count(FastLane)} in all)"] if classes.count(FastLane) > 1 else []

@@ -15,7 +15,7 @@ COARSE_OUTCOMES = ("handled", "duplicate", "ignored", "spooled", "retry")
 class _CoarseInbound:
     """`INBOUND.labels(channel, outcome)` with the outcome folded to one of COARSE_OUTCOMES."""
 
-    def labels(self, channel: str, outcome: str):  # type: ignore[no-untyped-def]
+    def labels(self, channel: str, outcome: str):
         return _INBOUND.labels(channel, outcome if outcome in COARSE_OUTCOMES else "handled")
 
 

@@ -6,13 +6,25 @@ The zone rules themselves (the reader's choice, else the organisation's, else th
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlmodel import Session
 
 from service.kit import zones
-from service.orgs.models import Organisation, User
+from service.orgs.models import Organisation
 
 
-def name_for_user(session: Session, user: User | None) -> str:
+class Reader(Protocol):
+    """Who reads the times: a `User` row or the signed-in `Principal`."""
+
+    @property
+    def time_zone(self) -> str | None: ...
+
+    @property
+    def org_id(self) -> int | None: ...
+
+
+def name_for_user(session: Session, user: Reader | None) -> str:
     """`zones.name_for` looking the user's organisation up (one primary-key get, cached by the session)."""
     org = None
     if user is not None and getattr(user, "time_zone", None) is None and getattr(user, "org_id", None):

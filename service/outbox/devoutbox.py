@@ -52,7 +52,7 @@ class DevOutboxDriver:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def deliver(self, item) -> Sent:  # type: ignore[no-untyped-def]  # registry.Outgoing
+    def deliver(self, item) -> Sent:  # registry.Outgoing
         route = item.channel if item.kind == "message" else item.kind
         if route == "redact":
             return Sent(provider_id=None)  # nothing was kept at a provider
@@ -71,7 +71,7 @@ class DevOutboxDriver:
             newest = session.exec(select(DevOutboxMessage.id).order_by(col(DevOutboxMessage.id).desc())
                                   .offset(KEEP).limit(1)).first()
             if newest is not None:
-                session.exec(delete(DevOutboxMessage).where(col(DevOutboxMessage.id) <= newest))  # type: ignore[call-overload]
+                session.exec(delete(DevOutboxMessage).where(col(DevOutboxMessage.id) <= newest))
             session.commit()
         return Sent(provider_id=None)
 

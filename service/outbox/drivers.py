@@ -63,7 +63,7 @@ class TwilioDriver:
             # The library's default client waits forever (timeout=None): a Twilio that never
             # answers would hold the worker. Connect and each read give up after the timeout.
             http_client = TwilioHttpClient(timeout=settings.outbox_timeout)
-        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)  # type: ignore[arg-type]
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)
         if settings.twilio_api_base:
             self.client.api.base_url = settings.twilio_api_base.rstrip("/")
 

@@ -28,6 +28,7 @@ from service.bodies.service import focal_sms, webhook_secret
 from service.kit.clock import as_utc, now
 from service.kit.crypto import unseal
 from service.kit.netguard import AddressRefused, check_url
+from service.kit.models import require_id
 from service.ops import metrics
 from service.outbox import registry
 from service.outbox.drivers import NotTaken, PermanentFailure, SmsDriver
@@ -149,13 +150,14 @@ class Deliverer:
             claimed: list[tuple[int, registry.Outgoing | None, str | None]] = []
             self._claimed_until = {}
             for row in rows:
+                row_id = require_id(row)
                 row.claimed_by, row.claimed_until = self.worker_id, until
-                self._claimed_until[row.id] = until  # type: ignore[index]
+                self._claimed_until[row_id] = until
                 session.add(row)
                 try:
-                    claimed.append((row.id, self._outgoing(session, row), None))  # type: ignore[arg-type]
+                    claimed.append((row_id, self._outgoing(session, row), None))
                 except PermanentFailure as exc:
-                    claimed.append((row.id, None, str(exc)))  # type: ignore[arg-type]
+                    claimed.append((row_id, None, str(exc)))
             return claimed
 
     def deliver_due(self, limit: int | None = None, *, alerts_only: bool = False) -> int:
@@ -196,7 +198,8 @@ class Deliverer:
                 if route is not None and route not in opened:
                     opened.add(route)
                     self._batch_session(sessions, route)
-                with heartbeat.watching(outbound_id):  # type: ignore[union-attr]
+                assert heartbeat is not None, "started when anything was claimed"
+                with heartbeat.watching(outbound_id):
                     ok = self._deliver_one(outbound_id, item, error)
                 if not ok and route is not None:
                     failing.add(route)
@@ -240,16 +243,16 @@ class Deliverer:
         until = stamp + self._lease()
         with session_scope(self.engine) as session:
             if self.engine.dialect.name == "sqlite":
-                lock = session.execute(update(WorkerLock).where(
+                lock = session.exec(update(WorkerLock).where(
                     col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
                 ).values(expires_at=until))
-                if lock.rowcount != 1:  # type: ignore[attr-defined]
+                if lock.rowcount != 1:
                     return None
-            result = session.execute(update(OutboundMessage).where(
+            result = session.exec(update(OutboundMessage).where(
                 col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
                 col(OutboundMessage.status) == "pending",
             ).values(claimed_until=until, sending_at=func.coalesce(col(OutboundMessage.sending_at), stamp)))
-            held = result.rowcount == 1  # type: ignore[attr-defined]
+            held = result.rowcount == 1
         if self.engine.dialect.name == "sqlite":
             self._lock_until = until
         if held:
@@ -262,14 +265,14 @@ class Deliverer:
         held = True
         with session_scope(self.engine) as session:
             if self.engine.dialect.name == "sqlite":
-                held = session.execute(update(WorkerLock).where(
+                held = session.exec(update(WorkerLock).where(
                     col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
-                ).values(expires_at=until)).rowcount == 1  # type: ignore[attr-defined]
+                ).values(expires_at=until)).rowcount == 1
             if outbound_id is not None:
-                held = session.execute(update(OutboundMessage).where(
+                held = session.exec(update(OutboundMessage).where(
                     col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
                     col(OutboundMessage.status) == "pending",
-                ).values(claimed_until=until)).rowcount == 1 and held  # type: ignore[attr-defined]
+                ).values(claimed_until=until)).rowcount == 1 and held
         return held
 
     def _release_claims(self) -> None:
@@ -303,7 +306,7 @@ class Deliverer:
             elif row.kind == "body_sms":
                 to = focal_sms(body)
         return registry.Outgoing(
-            id=row.id, kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",  # type: ignore[arg-type]
+            id=require_id(row), kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",
             to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret,
             interrupted_at=as_utc(row.sending_at) if row.sending_at else None, provider_id=row.provider_id)
 
@@ -354,9 +357,9 @@ class Deliverer:
                 # Our claim lapsed while sending and another worker took the row over: it was
                 # (or will be) sent by that worker too. Say so; the other worker records its own.
                 if row is not None and item is not None and read_error is None:
-                    note = "sent after its claim passed to another worker (a possible duplicate)"
+                    lost = "sent after its claim passed to another worker (a possible duplicate)"
                     session.add(DeliveryAttempt(outbound_id=outbound_id, ok=error is None,
-                                                error=note if error is None else f"{note}: {error[0]}"))
+                                                error=lost if error is None else f"{lost}: {error[0]}"))
                     metrics.OUTBOX.labels(row.kind, "lost_claim").inc()
                     log.warning("outbox #%s sent after its claim had passed to another worker", outbound_id)
                 return error is None or error[1]
@@ -368,7 +371,7 @@ class Deliverer:
                 row.provider_id = (sent.provider_id if sent else None) or row.provider_id
                 row.to_sealed = None  # delivered: the address is not kept
                 row.status, row.sent_at, row.last_error = "sent", now(), None
-                note = None
+                note: str | None = None
                 if found:
                     note = "found at the provider after an interrupted send: not sent again"
                 elif asked:
@@ -378,7 +381,7 @@ class Deliverer:
                     note = "sent again after an interrupted send (a possible repeat)"
                     metrics.OUTBOX.labels(row.kind, "resent_in_doubt").inc()
                 row.sending_at = None
-                session.add(DeliveryAttempt(outbound_id=row.id, ok=True, error=note))  # type: ignore[arg-type]
+                session.add(DeliveryAttempt(outbound_id=require_id(row), ok=True, error=note))
                 metrics.OUTBOX.labels(row.kind, "found" if found else "sent").inc()
             else:
                 message, permanent = error
@@ -398,7 +401,7 @@ class Deliverer:
     @staticmethod
     def _failed(session: Session, row: OutboundMessage, error: str, *, dead: bool) -> None:
         row.last_error = error
-        session.add(DeliveryAttempt(outbound_id=row.id, ok=False, error=error))  # type: ignore[arg-type]
+        session.add(DeliveryAttempt(outbound_id=require_id(row), ok=False, error=error))
         if dead:
             # A body's address lives on the body, so its dead letters can be retried; a reporter's is wiped.
             row.status = "dead"

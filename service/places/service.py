@@ -10,10 +10,11 @@ from typing import Any
 
 import yaml
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.config import get_settings
 from service.kit import cache
+from service.kit.models import require_id
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "places.yaml"
@@ -92,7 +93,7 @@ def _entries(session: Session) -> list[_Entry]:
         for name in names:
             label = _clean(name)
             if label:
-                entries.append(_Entry(place.id, place.kind, label, " ".join(chain)))  # type: ignore[arg-type]
+                entries.append(_Entry(require_id(place), place.kind, label, " ".join(chain)))
     return _index.put(bind_key, entries)
 
 
@@ -131,8 +132,10 @@ def nearest_place(session: Session, lat: float, lon: float, *, max_km: float = 8
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         return None
     best: tuple[float, int, Place] | None = None
-    for place in session.exec(select(Place).where(Place.lat.is_not(None), Place.lon.is_not(None))).all():  # type: ignore[union-attr]
-        km = _distance_km(lat, lon, place.lat, place.lon)  # type: ignore[arg-type]
+    for place in session.exec(select(Place).where(col(Place.lat).is_not(None), col(Place.lon).is_not(None))).all():
+        if place.lat is None or place.lon is None:  # the query asked for both
+            continue
+        km = _distance_km(lat, lon, place.lat, place.lon)
         key = (km, -_KIND_RANK.get(place.kind, -1), place)
         if best is None or key[:2] < best[:2]:
             best = key

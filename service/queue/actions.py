@@ -16,6 +16,7 @@ from service.intake.vault import contact_for_report
 from service.kit import clock, segments
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import N_, gettext
+from service.kit.models import require_id
 from service.orgs.models import User
 from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
@@ -95,7 +96,7 @@ def assign(session: Session, *, user: Principal, report: Report, assignee_id: in
     if assignee_id != user.id and user.role not in ("supervisor", "admin"):
         raise NotPermitted("only supervisors and administrators assign cases to others")
     assignee = session.get(User, assignee_id)
-    if assignee is None or not assignee.is_active or not can_see(session, assignee, report):
+    if assignee is None or not assignee.is_active or not can_see(session, Principal.of(assignee), report):
         raise InvalidInput("that user cannot handle this case")
     before = report.assigned_user_id
     report.assigned_user_id = assignee_id
@@ -145,14 +146,14 @@ def correct_triage(session: Session, *, user: Principal, report: Report, categor
     if category not in CATEGORIES or urgency not in URGENCIES or (population is not None
                                                                   and population not in POPULATIONS):
         raise InvalidInput("unknown category, urgency or population")
-    before = {"category": report.category, "urgency": report.urgency}
-    after = {"category": category, "urgency": urgency}
+    before: dict[str, str | None] = {"category": report.category, "urgency": report.urgency}
+    after: dict[str, str | None] = {"category": category, "urgency": urgency}
     if population != report.population:
-        before["population"], after["population"] = report.population, population  # type: ignore[assignment]
+        before["population"], after["population"] = report.population, population
     if before == after:
         return
     report.category, report.urgency, report.category_source = category, urgency, "handler"
-    report.population = population  # type: ignore[assignment]
+    report.population = population
     _touch(report)
     session.add(report)
     add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})
@@ -230,7 +231,7 @@ def can_reply(session: Session, report: Report) -> bool:
         reporter = session.get(Reporter, report.reporter_id)
         if reporter is not None and reporter.opted_out_at is not None:
             return False
-    return contact_for_report(session, report.id) is not None  # type: ignore[arg-type]
+    return contact_for_report(session, require_id(report)) is not None
 
 
 def reply_text(report: Report, *, template: str | None, text: str | None) -> str:
@@ -258,12 +259,13 @@ def reply(session: Session, *, user: Principal, report: Report, template: str | 
     source = next((fn for prefix, fn in TEMPLATE_SOURCES.items() if template.startswith(prefix)), None) \
         if template else None
     if source is not None:
-        body = source(session, report, template)  # type: ignore[arg-type]
+        assert template is not None, "a source is found only for a template"
+        body = source(session, report, template)
     else:
         body = reply_text(report, template=template, text=text)
     if not can_reply(session, report):
         raise NoConsent("the reporter did not agree to be contacted")
-    contact = contact_for_report(session, report.id)  # type: ignore[arg-type]
+    contact = contact_for_report(session, require_id(report))
     assert contact is not None
     channel, address = contact
     message = enqueue_message(session, channel=channel, to=address, body=body, reporter_id=report.reporter_id,

@@ -23,6 +23,7 @@ from service.escalation.models import WAITING, Escalation
 from service.evidence.models import Evidence
 from service.evidence.service import evidence_for_report, read_evidence
 from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.models import require_id
 from service.outbox.deadletters import safe_error
 from service.outbox.models import OutboundMessage
 from service.queue import actions
@@ -166,7 +167,7 @@ def route_choices(session: Session) -> list[RoutingRule]:
 
 # -- evidence ----------------------------------------------------------------------------------
 def evidence_list(session: Session, report: Report) -> list[Evidence]:
-    return evidence_for_report(session, report.id)  # type: ignore[arg-type]
+    return evidence_for_report(session, require_id(report))
 
 
 def open_evidence(session: Session, *, user: Principal, report: Report, evidence_id: int, via: str,
@@ -206,6 +207,6 @@ def failed_deliveries(session: Session, report: Report, *, lang: str = "en") -> 
     for row in rows:
         body = session.get(GrievanceBody, row.body_id) if row.body_id else None
         name = (body.name_km if lang == "km" and body.name_km else body.name_en) if body else None
-        out.append(FailedDelivery(id=row.id, kind=row.kind, channel=row.channel, to_body=name,  # type: ignore[arg-type]
+        out.append(FailedDelivery(id=require_id(row), kind=row.kind, channel=row.channel, to_body=name,
                                   error=safe_error(row), at=row.sent_at or row.created_at))
     return out

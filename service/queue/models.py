@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.kit.models import created_at_field
+from service.kit.models import created_at_field, table_of
 from service.reports.models import Report
 
 MAX_TAG = 40
 
-_t = Report.__table__  # type: ignore[attr-defined]
+_t = table_of(Report)
 
 QUEUE_INDEXES = (
     # The org's queue in queue order (due_at IS NULL is an equality prefix on both databases).

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -34,6 +34,7 @@ from service.reports import fees
 from service.reports.models import ALLOWED_TRANSITIONS, Report
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 ERRORS: dict[int | str, dict] = {
     401: {"description": "not signed in", "model": Problem}, 403: {"description": "not allowed", "model": Problem},
@@ -43,7 +44,7 @@ ERRORS: dict[int | str, dict] = {
 
 def summary(item: queue.QueueItem) -> CaseSummary:
     r = item.report
-    return CaseSummary(id=r.id, status=r.status, category=r.category, urgency=r.urgency, channel=r.channel,  # type: ignore[arg-type]
+    return CaseSummary(id=r.id, status=r.status, category=r.category, urgency=r.urgency, channel=r.channel,
                        population=r.population, language=r.language, place_id=r.place_id,
                        place_name=item.place_name_en, narrative_masked=r.narrative_masked, created_at=r.created_at,
                        updated_at=r.updated_at, due_at=r.due_at, overdue=item.overdue,
@@ -150,13 +151,13 @@ def list_page(engine: Engine, credentials: tuple[str, str], params: CaseListQuer
                                 assigned=params.assigned, overdue=params.overdue, cluster_id=params.cluster_id,
                                 q=params.q, tag=queue.filter_tag(params.tag))
         try:
-            page = queue.queue_rows(session, user=caller, filters=filters, cursor=params.cursor,  # type: ignore[arg-type]
+            page = queue.queue_rows(session, user=caller, filters=filters, cursor=params.cursor,
                                     limit=params.limit)
         except DomainError as exc:
             error = http_error(exc)
             return error.status_code, orjson.dumps({"detail": error.detail})
         names = queue.place_names(session, page.rows)
-        counts = queue.queue_counts(session, user=caller) if params.with_counts else None  # type: ignore[arg-type]
+        counts = queue.queue_counts(session, user=caller) if params.with_counts else None
     auth.touch_after_read(engine, caller=caller)
     return 200, page_json(page, names, counts)
 
@@ -187,7 +188,7 @@ def get_case(report: CaseInScope, session: SessionDep, user: ApiUser) -> CaseDet
     return out
 
 
-def _change(session: Session, report: Report, fn: Callable[[Report], object]) -> object:
+def _change(session: Session, report: Report, fn: Callable[[Report], T]) -> T:
     try:
         result = fn(report)
     except DomainError as exc:
@@ -260,11 +261,11 @@ def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser
                       lambda r: handling.reply(session, user=user, report=r, template=body.template, text=body.text,
                                                wait=body.wait_for_answer))
     count = segments.count(actions.reply_text(report, template=body.template, text=body.text))
-    return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)  # type: ignore[attr-defined]
+    return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)
 
 
 # -- escalation, closing, rerouting, evidence ---------------------------------------------------
-def escalation_info(session: Session, escalation) -> EscalationInfo:  # type: ignore[no-untyped-def]
+def escalation_info(session: Session, escalation) -> EscalationInfo:
     body = session.get(GrievanceBody, escalation.body_id)
     return EscalationInfo(id=escalation.id, body=body.slug if body else None, body_name=body.name_en if body else None,
                           rung=escalation.rung, status=escalation.status, due_at=escalation.due_at,
@@ -281,7 +282,7 @@ def escalation_state(report: CaseInScope, session: SessionDep) -> EscalationStat
         rule=view.rule.rule_key if view.rule else None, needs_reroute=view.needs_reroute,
         ladder=[LadderRung(rung=r["rung"], level=r["level"], body=r["body"], name_en=r["name_en"], current=r["current"])
                 for r in view.ladder],
-        evidence=[e.id for e in handling.evidence_list(session, report)])  # type: ignore[misc]
+        evidence=[e.id for e in handling.evidence_list(session, report)])
 
 
 @router.post("/{case_id}/escalate", response_model=EscalateOut, responses=ERRORS)
@@ -290,7 +291,7 @@ def escalate(report: CaseInScope, body: EscalateIn, session: SessionDep, user: A
     repeating a request with the same `after` returns the escalation it made (`created: false`)."""
     result = _change(session, report,
                      lambda r: handling.escalate(session, user=user, report=r, after=body.after))
-    escalation, created = result  # type: ignore[misc]
+    escalation, created = result
     return EscalateOut(escalation=escalation_info(session, escalation), created=created)
 
 

@@ -12,7 +12,7 @@ import base64
 import json
 import unicodedata
 from collections import Counter, namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from service.kit import cache, clock
 from service.kit.clock import as_utc
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.fastsql import FastQuery, id_params, id_slots
+from service.kit.models import table_of
 from service.orgs.models import Organisation
 from service.outbox.models import OutboundMessage
 from service.places.models import Place
@@ -76,7 +77,7 @@ LIST_COLUMNS = tuple(getattr(Report, name) for name in (
     "id", "status", "category", "urgency", "channel", "population", "language", "place_id", "narrative_masked",
     "created_at", "updated_at", "due_at", "assigned_user_id", "cluster_id", "org_id"))
 # A row of LIST_COLUMNS: read by position (the JSON list, the web rows) or by name (`row.place_id`).
-ListRow = namedtuple("ListRow", [c.key for c in LIST_COLUMNS])  # type: ignore[misc]
+ListRow = namedtuple("ListRow", [c.key for c in LIST_COLUMNS])  # type: ignore[misc]  # fields named at run time
 
 
 @dataclass
@@ -147,15 +148,16 @@ _places_cache = cache.named("queue.place_tree", maxsize=8, ttl=_PLACES_TTL)  # b
 def _place_tree(session: Session) -> tuple[dict[int | None, list[int]], dict[int, tuple[str, str]]]:
     """Children of each place and the names of every place, cached for a few minutes per database
     (places change only when `samleng demo` or a deployment's places file is loaded)."""
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     cached = _places_cache.get(key)
     if cached is not None:
         return cached
     children: dict[int | None, list[int]] = {}
     names: dict[int, tuple[str, str]] = {}
     for pid, parent, en, km in session.exec(select(Place.id, Place.parent_id, Place.name_en, Place.name_km)).all():
-        children.setdefault(parent, []).append(pid)  # type: ignore[arg-type]
-        names[pid] = (en, km)  # type: ignore[index]
+        assert pid is not None, "a primary key"
+        children.setdefault(parent, []).append(pid)
+        names[pid] = (en, km)
     _places_cache.put(key, (children, names))
     return children, names
 
@@ -199,7 +201,7 @@ def filter_conditions(session: Session, *, user: Principal, filters: Filters, at
     would otherwise be walked past thousands of other places' cases (view_counts)."""
     # Reports held back by the intake's per-sender limit join the queue when their hour has passed.
     # `at` is the bound parameter "queue_at", so a statement built once can run again at another time.
-    at_param = bindparam("queue_at", at, type_=Report.__table__.c.due_at.type)  # type: ignore[attr-defined]
+    at_param = bindparam("queue_at", at, type_=table_of(Report).c.due_at.type)
     conds: list[Any] = [or_(col(Report.deferred_until).is_(None), col(Report.deferred_until) <= at_param)]
     statuses = OPEN_STATUSES if not filters.status else filters.status
     if "all" not in statuses:
@@ -255,7 +257,7 @@ def decode_cursor(cursor: str) -> tuple[int, int, datetime | None, datetime, int
 def _key(report: Any) -> tuple[int, int, datetime | None, datetime, int]:
     due = as_utc(report.due_at) if report.due_at else None
     return (URGENCIES.index(report.urgency) if report.urgency in URGENCIES else 2, 0 if due else 1, due,
-            as_utc(report.created_at), report.id)  # type: ignore[return-value]
+            as_utc(report.created_at), report.id)
 
 
 def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
@@ -265,11 +267,11 @@ def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
 
 def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | None, limit: int) -> Any:
     """SELECT for one (urgency, has-deadline) segment, in index order, after a keyset position."""
-    due_type = Report.__table__.c.due_at.type  # type: ignore[attr-defined]
+    due_type = table_of(Report).c.due_at.type
     conds = [*base, col(Report.urgency) == URGENCIES[rank]]
     if seg == 0:
         conds.append(col(Report.due_at).is_not(None))
-        order = (col(Report.due_at), col(Report.created_at), col(Report.id))
+        order: tuple[Any, ...] = (col(Report.due_at), col(Report.created_at), col(Report.id))
         if after is not None:
             conds.append(tuple_(*order) > tuple_(bindparam("k_due", after[2], type_=due_type),
                                                  bindparam("k_created", after[3], type_=due_type),
@@ -286,10 +288,10 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
 
 
 def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                  limit: int, q: str | None = None) -> list[Any]:
+                  limit: int, q: str | None = None) -> Sequence[Any]:
     # On the session's connection: Core rows, without the ORM's per-row loading step (a page is read-only).
     return session.connection().execute(segment_statement(base=base, rank=rank, seg=seg, after=after,
-                                                          limit=limit)).all()  # type: ignore[return-value]
+                                                          limit=limit)).all()
 
 
 # Segment statements already built (and compiled, as FastQuery), by everything their SQL and constants depend on (filters, the
@@ -332,7 +334,7 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
     hit = col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
     window = segment_statement(base=base, rank=rank, seg=seg, after=after, limit=SEARCH_WINDOW)
     window = window.with_only_columns(col(Report.id), col(Report.due_at), col(Report.created_at), hit)
-    scanned = session.connection().execute(window).all()  # type: ignore[call-overload]
+    scanned = session.connection().execute(window).all()
     ids = [row[0] for row in scanned if row[3]][:limit]
     rows: list[Any] = []
     if ids:
@@ -365,17 +367,17 @@ def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
     conn = session.connection()
     if True:
         if bind.dialect.name == "sqlite":
-            params = tuple(compiled.params[name] for name in compiled.positiontup)  # type: ignore[union-attr]
-            processors = compiled._bind_processors  # type: ignore[attr-defined]
+            params = tuple(compiled.params[name] for name in compiled.positiontup)
+            processors = compiled._bind_processors
             params = tuple(processors[n](v) if n in processors else v
-                           for n, v in zip(compiled.positiontup, params))  # type: ignore[arg-type]
+                           for n, v in zip(compiled.positiontup, params))
             rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params).all()
             return "\n".join(str(r[-1]) for r in rows)
         if not seqscan:  # can an index serve it at all (tiny test tables are always scanned)?
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        processors = compiled._bind_processors  # type: ignore[attr-defined]
-        params = {n: processors[n](v) if n in processors else v for n, v in compiled.params.items()}
-        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), params).all()
+        processors = compiled._bind_processors
+        named = {n: processors[n](v) if n in processors else v for n, v in compiled.params.items()}
+        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), named).all()
         return "\n".join(str(r[0]) for r in rows)
 
 
@@ -417,8 +419,8 @@ def queue_rows(session: Session, *, user: Principal, filters: Filters = Filters(
                 rows += _search_segment_rows(session, base=[*scope, *conds()], rank=rank, seg=seg, after=here,
                                              limit=limit + 1 - len(rows), q=q)
             else:
-                rows += _memo_segment_rows(session, memo=(*memo, org),
-                                           base=lambda scope=scope: [*scope, *conds()], rank=rank, seg=seg,
+                rows += _memo_segment_rows(session, memo=(*memo, org),  # base: called before this call returns
+                                           base=lambda: [*scope, *conds()], rank=rank, seg=seg,
                                            after=here, limit=limit + 1 - len(rows), at=at)
             if len(rows) > limit:
                 break
@@ -616,7 +618,7 @@ _PLACE_CHOICES = cache.named("queue.place_choices", maxsize=8, ttl=_PLACES_TTL) 
 def place_choices(session: Session) -> list[Any]:
     """The places the queue's place filter offers (country, provinces, operational districts), as rows
     of (id, name_en, name_km), cached like the place tree."""
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     cached = _PLACE_CHOICES.get(key)
     if cached is not None:
         return cached

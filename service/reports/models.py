@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, event
 from sqlmodel import Field, SQLModel
 
 from service.kit.clock import now
-from service.kit.models import created_at_field, ts_field
+from service.kit.models import created_at_field, table_of, ts_field
 
 CATEGORIES = ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
 URGENCIES = ("urgent", "high", "normal")
@@ -109,7 +109,7 @@ class Report(SQLModel, table=True):
 # org_id, urgency and place_id have no index of their own: each is the first column of a
 # wider index (ix_report_queue_org, ix_report_queue_all, ix_report_place_created).
 for _column in ("cluster_id", "assigned_user_id", "due_at"):
-    _c = Report.__table__.c[_column]  # type: ignore[attr-defined]
+    _c = table_of(Report).c[_column]
     Index(f"ix_report_{_column}", _c, sqlite_where=_c.isnot(None), postgresql_where=_c.isnot(None))
 del _column, _c
 
@@ -160,7 +160,7 @@ AGGREGATED = frozenset({
 
 
 @event.listens_for(Report, "before_update")
-def _bump_updated_at(mapper, connection, target: Report) -> None:  # type: ignore[no-untyped-def]
+def _bump_updated_at(mapper, connection, target: Report) -> None:
     state = inspect(target)
     if state.attrs.updated_at.history.has_changes():
         return

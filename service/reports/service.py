@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from service.kit.crypto import pseudonym, receipt_hash, seal, unseal
 from service.kit.errors import DomainError
 from service.kit.fastsql import FastStatement
 from service.kit.masking import mask
+from service.kit.models import require_id, table_of
 from service.reports.models import ALLOWED_TRANSITIONS, STATUS_STAMPS, Report, ReportEvent, Reporter
 
 
@@ -28,9 +30,9 @@ class ReporterRef:
     new: bool = False
 
 
-_REPORTER = Reporter.__table__
-_REPORT = Report.__table__
-_EVENT = ReportEvent.__table__
+_REPORTER = table_of(Reporter)
+_REPORT = table_of(Report)
+_EVENT = table_of(ReportEvent)
 # Built once, compiled once per dialect, run on the DBAPI cursor (service/kit/fastsql.py): the hot
 # path only binds parameters (building, compiling and executing through SQLAlchemy is most of the cost).
 _SELECT_REPORTER = FastStatement(select(_REPORTER.c.id, _REPORTER.c.language, _REPORTER.c.opted_out_at).where(
@@ -71,7 +73,7 @@ def find_or_create_reporter(session: Session, *, channel: str, address: str) -> 
 def insert_report(
     session: Session, *, channel: str, reporter_id: int | None, narrative: str, language: str,
     at: datetime | None = None, assisted: bool = False, masked: str | None = None,
-    deferred_until: datetime | None = None, events: list[tuple[str, str, dict]] = (), **fields: object,  # type: ignore[assignment]
+    deferred_until: datetime | None = None, events: Sequence[tuple[str, str, dict]] = (), **fields: object,
 ) -> tuple[int, str]:
     """Store a new report with Core statements (the intake's hot path); returns its id and receipt code.
 
@@ -120,7 +122,7 @@ def append_narrative(session: Session, report: Report, text: str) -> None:
 
 
 def add_event(session: Session, report: Report, kind: str, *, actor: str = "system", detail: dict | None = None) -> None:
-    session.add(ReportEvent(report_id=report.id, kind=kind, actor=actor, detail=detail or {}))
+    session.add(ReportEvent(report_id=require_id(report), kind=kind, actor=actor, detail=detail or {}))
 
 
 def recent_report_count(session: Session, *, reporter_id: int, since: datetime) -> tuple[int, datetime | None]:

@@ -30,6 +30,7 @@ from service.evidence.models import Evidence
 from service.evidence.service import erase_for_report
 from service.intake.models import ContactVault
 from service.kit.clock import now
+from service.kit.models import stored_ids
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report
 
@@ -48,11 +49,11 @@ def register_purger(name: str, purger: Purger) -> None:
 def _closed_before(session: Session, cutoff: datetime) -> list[int]:
     """Cases that ended (any terminal status) before `cutoff`: closed at `closed_at`, withdrawn at
     `withdrawn_at`, rejected or marked duplicate at their last change (`updated_at`)."""
-    ended_at = case((Report.status == "closed", Report.closed_at),
-                    (Report.status == "withdrawn", func.coalesce(Report.withdrawn_at, Report.updated_at)),
+    ended_at = case((col(Report.status) == "closed", Report.closed_at),
+                    (col(Report.status) == "withdrawn", func.coalesce(Report.withdrawn_at, Report.updated_at)),
                     else_=Report.updated_at)
-    return list(session.exec(select(Report.id).where(col(Report.status).in_(TERMINAL_STATUSES),
-                                                     ended_at <= cutoff)).all())  # type: ignore[arg-type]
+    return stored_ids(session.exec(select(Report.id).where(col(Report.status).in_(TERMINAL_STATUSES),
+                                                           ended_at <= cutoff)).all())
 
 
 def _days(value: float) -> timedelta:

@@ -15,6 +15,7 @@ from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import ancestors, resolve_level
 from service.kit.clock import now
 from service.kit.errors import InvalidInput, NotFound
+from service.kit.models import require_id
 from service.intake.models import Conversation
 from service.orgs.models import Organisation, User
 from service.places.models import Place
@@ -209,7 +210,7 @@ def set_route(session: Session, report: Report, *, rule: RoutingRule | None, act
     A rule's auto-escalation is not done here: service/flows/routing.py routes, then escalates."""
     route = session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first()
     if route is None:
-        route = ReportRoute(report_id=report.id)  # type: ignore[arg-type]
+        route = ReportRoute(report_id=require_id(report))
     route.rule_id, route.actor, route.routed_at = (rule.id if rule else None), actor, now()
     route.category, route.place_id, route.urgency, route.population = (
         report.category, report.place_id, report.urgency, report.population)
@@ -252,7 +253,7 @@ AUTOMATIC = "system"
 NOT_ACTING = ("triage_corrected",)
 
 
-def acted_on():  # type: ignore[no-untyped-def]
+def acted_on():
     """True for a case a person has acted on: any timeline entry made by a platform user (a note,
     a claim or assignment, a status change, an escalation, a reply, a merge, a reroute by hand)
     other than a triage correction. Reading a case is not acting (views go to the audit log only).
@@ -303,7 +304,7 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100,
         select(Report).where(
             col(Report.id).not_in(routed), Report.status == "triaged",
             (Report.urgency == "urgent") if only_urgent else
-            ((Report.urgency == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since)),
+            ((col(Report.urgency) == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since)),
         ).order_by(col(Report.id)).limit(limit)
     ).all()
     for report in due:

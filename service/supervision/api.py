@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlmodel import Session
 
 from service.auth.principal import Principal
+from service.kit.models import require_id
 from service.auth.deps import ApiUser, SessionDep
 from service.kit.errors import DomainError, NotFound
 from service.queue.actions import NotPermitted
@@ -54,7 +55,7 @@ def _refuse(exc: DomainError, missing: str) -> NoReturn:
     raise HTTPException(422, str(exc)) from None
 
 
-def _change(session: Session, missing: str, fn):  # type: ignore[no-untyped-def]
+def _change(session: Session, missing: str, fn):
     try:
         outcome = fn()
     except DomainError as exc:
@@ -98,7 +99,7 @@ def workload(session: SessionDep, user: ApiUser,
                        active=bool(person.is_active) if person else True, open=load.open, overdue=load.overdue,
                        urgent=load.urgent)
 
-    return WorkloadOut(org_id=found.org.id, at=found.at, rows=[row(r) for r in found.rows],  # type: ignore[arg-type]
+    return WorkloadOut(org_id=found.org.id, at=found.at, rows=[row(r) for r in found.rows],
                        total=row(found.total))
 
 
@@ -126,7 +127,7 @@ def list_tags(session: SessionDep, user: ApiUser) -> list[TagCount]:
 
 @router.get("/cases/{case_id}/tags", response_model=CaseTags, responses=ERRORS)
 def case_tags(report: CaseInScope, session: SessionDep) -> CaseTags:
-    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, require_id(report)))
 
 
 @router.post("/cases/{case_id}/tags", response_model=CaseTags, responses=ERRORS)
@@ -134,7 +135,7 @@ def add_tag(report: CaseInScope, body: TagIn, session: SessionDep, user: ApiUser
     """Put a tag on a case (lower-cased, spaces collapsed; a tag already there is no change).
     Anyone who may see the case, as on the case page. Audited as `case.tag`."""
     _change(session, "no such case", lambda: tagging.add_tag(session, user=user, report=report, tag=body.tag))
-    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, require_id(report)))
 
 
 @router.delete("/cases/{case_id}/tags/{tag}", response_model=CaseTags, responses=ERRORS)
@@ -142,7 +143,7 @@ def remove_tag(report: CaseInScope, tag: Annotated[str, Path(min_length=1, max_l
                user: ApiUser) -> CaseTags:
     """Take a tag off a case (the tag URL-encoded in the path). Audited as `case.untag`."""
     _change(session, "no such case", lambda: tagging.remove_tag(session, user=user, report=report, tag=tag))
-    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, report.id))
+    return CaseTags(case_id=report.id, tags=tagging.tags_of(session, require_id(report)))
 
 
 # -- saved views of the queue ----------------------------------------------------------------------
@@ -161,7 +162,7 @@ class ViewIn(Strict):
     shared: bool = False
 
 
-def _view(row, user: Principal) -> ViewOut:  # type: ignore[no-untyped-def]
+def _view(row, user: Principal) -> ViewOut:
     return ViewOut(id=row.id, name=row.name, query=row.query, shared=row.shared, mine=row.user_id == user.id)
 
 
@@ -205,7 +206,7 @@ class TemplateIn(Strict):
     text_pt: Text = Field(default="", max_length=2000)
 
 
-def _template(row) -> TemplateOut:  # type: ignore[no-untyped-def]
+def _template(row) -> TemplateOut:
     return TemplateOut(id=row.id, name=row.name, text_km=row.text_km, text_en=row.text_en, text_pt=row.text_pt,
                        segments={k: c.segments if c else None for k, c in replies.counts(row).items()})
 

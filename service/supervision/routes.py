@@ -28,6 +28,7 @@ from service.supervision import service as sup
 from service.supervision import replies
 from service.supervision import tags as tagging
 from service.kit import segments, workingtime, zones
+from service.kit.models import require_id
 from service.kit.render import Csrf, attempt, check_csrf, need_role, need_user, page
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +78,7 @@ def _holder_page(request: Request, session: Session, user: Principal, holder: st
         return page(request, "error.html", 404, message="No such user.")
     cases = sup.open_cases(session, org=org, holder_id=person.id if person else None)
     return page(request, "workload_cases.html", status_code, org=org, person=person, holder=holder, cases=cases,
-                members=sup.members(session, org.id), result=result, error=error,  # type: ignore[arg-type]
+                members=sup.members(session, require_id(org)), result=result, error=error,
                 now=sup.clock.now(), org_query=f"?org={org.id}" if user.org_id is None else "")
 
 

@@ -18,6 +18,7 @@ from service.auth.principal import Principal
 from service.audit.service import record
 from service.kit import clock
 from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.models import require_id
 from service.orgs.models import SUPERVISING, Organisation, User
 from service.queue import actions
 from service.queue.actions import NotPermitted
@@ -86,12 +87,12 @@ def workload(session: Session, *, user: Principal, org_id: int | None = None) ->
     overdue = func.sum(case((col(Report.due_at) < at, 1), else_=0))
     urgent = func.sum(case((col(Report.urgency) == "urgent", 1), else_=0))
     rows = session.exec(
-        select(Report.assigned_user_id, func.count(), overdue, urgent)  # type: ignore[call-overload]
+        select(Report.assigned_user_id, func.count(), overdue, urgent)
         .where(Report.org_id == org.id, col(Report.status).in_(OPEN_STATUSES),
                (col(Report.deferred_until).is_(None)) | (col(Report.deferred_until) <= at))
         .group_by(col(Report.assigned_user_id))).all()
     counts = {uid: (int(n), int(o or 0), int(u or 0)) for uid, n, o, u in rows}
-    people = members(session, org.id)  # type: ignore[arg-type]
+    people = members(session, require_id(org))
     known = {m.id for m in people}
     # Cases held by a user who left the organisation or was deactivated still count, under their account.
     for uid in counts:
@@ -107,7 +108,7 @@ def workload(session: Session, *, user: Principal, org_id: int | None = None) ->
     return Workload(org=org, rows=loads, at=at)
 
 
-def holder(session: Session, *, user: User, org: Organisation, holder_id: int | None) -> User | None:
+def holder(session: Session, *, user: Principal, org: Organisation, holder_id: int | None) -> User | None:
     """The member whose cases are listed (None: the unassigned cases); another organisation's user is NotFound."""
     if holder_id is None:
         return None
@@ -169,14 +170,17 @@ def bulk(session: Session, *, user: Principal, report_ids: list[int], action: st
                 if action == "assign":
                     if report.assigned_user_id == assignee_id:
                         raise InvalidInput("already assigned to that person")
-                    actions.assign(session, user=user, report=report, assignee_id=assignee_id)  # type: ignore[arg-type]
+                    assert assignee_id is not None, "checked before the loop"
+                    actions.assign(session, user=user, report=report, assignee_id=assignee_id)
                 elif action == "tag":
-                    if not tags.add_tag(session, user=user, report=report, tag=tag):  # type: ignore[arg-type]
+                    assert tag is not None, "normalised before the loop"
+                    if not tags.add_tag(session, user=user, report=report, tag=tag):
                         raise InvalidInput("the case has this tag already")
                 elif action == "release":
                     actions.release(session, user=user, report=report)
                 else:
-                    actions.merge(session, user=user, report=report, into_id=into_id)  # type: ignore[arg-type]
+                    assert into_id is not None, "checked before the loop"
+                    actions.merge(session, user=user, report=report, into_id=into_id)
         except InvalidTransition:
             result.skipped.append((rid, "the case's status does not allow this"))
         except DomainError as exc:
@@ -211,5 +215,5 @@ def reassign_all(session: Session, *, user: Principal, org: Organisation, from_i
     cases = open_cases(session, org=org, holder_id=from_id)
     if not cases:
         raise InvalidInput("there are no open cases to move")
-    return bulk(session, user=user, report_ids=[c.id for c in cases], action="assign",  # type: ignore[misc]
+    return bulk(session, user=user, report_ids=[require_id(c) for c in cases], action="assign",
                 assignee_id=to_id)

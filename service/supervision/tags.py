@@ -20,6 +20,7 @@ from service.audit.service import record
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.fastsql import FastQuery, id_params, id_slots
 from service.kit.masking import mask
+from service.kit.models import require_id
 from service.queue.actions import NotPermitted
 from service.queue.models import MAX_TAG, CaseTag
 from service.queue.service import OPEN_STATUSES, PAGE_SIZE, visible_orgs
@@ -84,12 +85,12 @@ def add_tag(session: Session, *, user: Principal, report: Report, tag: str) -> b
     tag = normalise_tag(tag)
     if report.org_id is None:
         raise InvalidInput("a case is tagged once it is routed to an organisation")
-    present = tags_of(session, report.id)  # type: ignore[arg-type]
+    present = tags_of(session, require_id(report))
     if tag in present:
         return False
     if len(present) >= MAX_TAGS_PER_CASE:
         raise InvalidInput("a case has at most 20 tags")
-    session.add(CaseTag(org_id=report.org_id, report_id=report.id, tag=tag, created_by=user.id))  # type: ignore[arg-type]
+    session.add(CaseTag(org_id=report.org_id, report_id=require_id(report), tag=tag, created_by=user.id))
     session.flush()
     record(session, actor=user.email, action="case.tag", object_type="report", object_id=report.id,
            detail={"after": {"tag": tag}})
@@ -169,7 +170,7 @@ def save_filter(session: Session, *, user: Principal, name: str, query: str, sha
     own = session.exec(select(func.count()).select_from(SavedFilter).where(SavedFilter.user_id == user.id)).one()
     if own >= MAX_FILTERS:
         raise InvalidInput("you have 50 saved views already: delete one first")
-    row = SavedFilter(org_id=user.org_id, user_id=user.id, name=name, query=clean_query(query), shared=shared)  # type: ignore[arg-type]
+    row = SavedFilter(org_id=user.org_id, user_id=user.id, name=name, query=clean_query(query), shared=shared)
     session.add(row)
     session.flush()
     record(session, actor=user.email, action="filter.save", object_type="saved_filter", object_id=row.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rapidfuzz import fuzz
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.config import get_settings
 from service.kit.clock import now
@@ -55,8 +55,8 @@ def assign_cluster(
     candidates = session.exec(
         select(Report).where(
             Report.place_id == report.place_id, Report.category == report.category, Report.id != report.id,
-            Report.created_at >= at - window, Report.created_at <= at + window, Report.status.not_in(_EXCLUDED),  # type: ignore[attr-defined]
-        ).order_by(Report.created_at.desc()).limit(_CANDIDATES)  # type: ignore[attr-defined]
+            Report.created_at >= at - window, Report.created_at <= at + window, col(Report.status).not_in(_EXCLUDED),
+        ).order_by(col(Report.created_at).desc()).limit(_CANDIDATES)
     ).all()
     best, best_score = None, 0.0
     for other in candidates:

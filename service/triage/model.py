@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -267,7 +268,7 @@ def repo_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def train(examples: list[Example], *, corrections: list[Example] = (),  # type: ignore[assignment]
+def train(examples: list[Example], *, corrections: Sequence[Example] = (),
           embeddings: bool = True) -> Model:
     """Fit the vectorizer and both classifiers on repo examples plus weighted corrections."""
     # deferred: scikit-learn (~3.8 s) only when the model is trained or loaded

@@ -110,9 +110,9 @@ class _Matcher:
                 hits.extend(Hit(t, starts[i], end) for t in group)
             if prefix and len(token) >= self.min_prefix:
                 for size in range(self.min_prefix, len(token) + 1):
-                    group = prefix.get(token[:size])
-                    if group:
-                        hits.extend(Hit(t, starts[i], starts[i] + len(token)) for t in group)
+                    found = prefix.get(token[:size])
+                    if found:
+                        hits.extend(Hit(t, starts[i], starts[i] + len(token)) for t in found)
         if doc.has_khmer and self.khmer:
             text = doc.text
             for word, group in self.khmer.items():
@@ -190,7 +190,7 @@ def ruleset() -> RuleSet:
     ignore: list[str] = []
     words: dict[str, set[str]] = {}
     for lang, data in files.items():
-        def add(bucket: list[Term], section: str, group: str, items: list) -> None:
+        def add(bucket: list[Term], section: str, group: str, items: list | None) -> None:
             for item in items or []:
                 bucket.append(Term(lang, section, group, str(item)))
                 core = normalise(str(item).rstrip("*"))
@@ -301,7 +301,8 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
     doc = Doc(text)
     amounts = [Hit(Term("any", "category", "financial_hardship/informal_fee", "<amount of money>"), m.start(), m.end())
                for m in _MONEY.finditer(text)]
-    urgent, negated = [], []
+    urgent: list[Hit] = []
+    negated: list[Hit] = []
     for hit in rules.urgent.find(doc):
         hit.negated_by = _negated(text, hit, {hit.term.language, language}, rules)
         (negated if hit.negated_by else urgent).append(hit)

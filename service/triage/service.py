@@ -10,9 +10,10 @@ import logging
 import threading
 from dataclasses import asdict, dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.reports import fees
+from service.kit.models import require_id
 from service.reports.models import CATEGORIES, URGENCIES, Report, ReportEvent
 from service.reports.service import add_event, change_status
 from service.triage import amounts
@@ -206,7 +207,7 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
         best = max(groups, key=lambda g: (len(groups[g]), -min(h.start for h in groups[g])))
         subcategories[cat] = best
         reasons.append({"kind": "rule", "rule": f"category/{cat}", "subcategory": best, "words": _words(hits)})
-    reasons.append({"kind": "model", "rule": "model/category", "category": max(model_cat, key=model_cat.get),
+    reasons.append({"kind": "model", "rule": "model/category", "category": max(model_cat, key=model_cat.__getitem__),
                     "scores": {c: round(p, 3) for c, p in model_cat.items()}, "urgent_score": round(p_urgent, 3)})
 
     population = None
@@ -240,7 +241,7 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
         category, secondary = result.category, result.secondary_category
         report.category, report.category_source = category, "triage"
     report.secondary_category = secondary if secondary != category else None
-    report.subcategory = result.subcategories.get(category)  # type: ignore[arg-type]
+    report.subcategory = result.subcategories.get(category) if category is not None else None
     if report.category_source != "handler" and _RANK[result.urgency] > _RANK.get(report.urgency, 0):
         report.urgency = result.urgency
     report.triage_confidence = result.confidence
@@ -309,11 +310,11 @@ def corrections(session: Session) -> list[Example]:
     """Handlers' corrections (latest per report) as training examples, on the masked narrative."""
     rows = session.exec(
         select(ReportEvent, Report).where(ReportEvent.kind == "triage_corrected", ReportEvent.report_id == Report.id)
-        .order_by(ReportEvent.id)  # type: ignore[arg-type]
+        .order_by(col(ReportEvent.id))
     ).all()
     latest: dict[int, tuple[ReportEvent, Report]] = {}
     for event, report in rows:
-        latest[report.id] = (event, report)  # type: ignore[index]
+        latest[require_id(report)] = (event, report)
     examples = []
     for event, report in latest.values():
         to = (event.detail or {}).get("to") or {}

@@ -27,6 +27,12 @@ QUICK_ROUNDS = 20  # at most this many such transactions per call
 REFINE_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
 
 
+def _narrative(report: Report) -> str:
+    sealed = report.narrative_sealed
+    assert sealed is not None, "the queries ask for reports with a narrative"
+    return unseal(sealed)
+
+
 def read_new_quickly(engine: Any, stopping: threading.Event | None = None) -> int:
     """The quick, provisional step: new reports read by the word lists alone (no embedding, a
     fraction of a millisecond each); the urgent ones are marked triaged with their provisional
@@ -43,7 +49,7 @@ def read_new_quickly(engine: Any, stopping: threading.Event | None = None) -> in
         with session_scope(engine) as session:
             due = session.exec(query).all()
             for report in due:
-                result = classify_quick(unseal(report.narrative_sealed))  # type: ignore[arg-type]
+                result = classify_quick(_narrative(report))
                 urgent += apply_provisional(session, report, result)
         if len(due) < QUICK_BATCH or (stopping is not None and stopping.is_set()):
             break
@@ -94,7 +100,7 @@ class FullTriage:
             if sqlite:
                 with Session(self.engine) as reading:
                     reading.connection(execution_options=read_only_options(self.engine))
-                    due = [(r.id, unseal(r.narrative_sealed)) for r in reading.exec(query).all()]  # type: ignore[arg-type]
+                    due = [(r.id, _narrative(r)) for r in reading.exec(query).all()]
                 results = classify_many([t for _, t in due]) if due else []
                 with session_scope(self.engine) as session:
                     for (report_id, text), result in zip(due, results, strict=True):
@@ -106,7 +112,7 @@ class FullTriage:
                 # Several workers triage side by side, each its own reports (the others' are skipped).
                 with session_scope(self.engine) as session:
                     reports = session.exec(query.with_for_update(skip_locked=True)).all()
-                    due = [(r.id, unseal(r.narrative_sealed)) for r in reports]  # type: ignore[arg-type]
+                    due = [(r.id, _narrative(r)) for r in reports]
                     results = classify_many([t for _, t in due]) if due else []
                     for report, (_, text), result in zip(reports, due, results, strict=True):
                         apply_triage(session, report, text, result=result)

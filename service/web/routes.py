@@ -46,6 +46,7 @@ from service.supervision import tags as tagging
 from service.kit.render import (Csrf, attempt, cached_fragment, check_csrf, env, fragment, language, need_user,
                                  page, redirect, time_zone, translator)
 from service.kit.websession import COOKIE
+from service.kit.models import require_id
 
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -70,7 +71,7 @@ async def _filters(request: Request) -> queue.Filters:
     return queue.Filters(
         status=(status,) if status else (), category=one("category", CATEGORIES), urgency=one("urgency", URGENCIES),
         place_id=number("place_id"), channel=one("channel", CHANNELS), population=one("population", POPULATIONS),
-        assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]
+        assigned=one("assigned", ("me", "unassigned")), overdue=qp.get("overdue") == "1",  # type: ignore[arg-type]  # one() returns only the listed Literal values
         cluster_id=number("cluster_id"), q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None,
         tag=queue.filter_tag(qp.get("tag")))
 
@@ -122,10 +123,10 @@ def _home(engine: Engine, request: Request, filters: queue.Filters) -> Response:
             return _signed_out(request) or page(request, "login.html")
         cursor = request.query_params.get("cursor") or None
         try:
-            result = queue.queue_rows(session, user=caller, filters=filters, cursor=cursor)  # type: ignore[arg-type]
+            result = queue.queue_rows(session, user=caller, filters=filters, cursor=cursor)
         except DomainError:
             cursor = None
-            result = queue.queue_rows(session, user=caller, filters=filters)  # type: ignore[arg-type]
+            result = queue.queue_rows(session, user=caller, filters=filters)
         rows = row_view(result, queue.place_names(session, result.rows), language(request), time_zone(request),
                         failed=queue.undelivered(session, [r.id for r in result.rows]),
                         tags=tagging.tags_for(session, [r.id for r in result.rows]))
@@ -168,7 +169,7 @@ def _bulk_members(session: Session, caller: Any) -> list[tuple[int, str]]:
         return [(caller.id, caller.email)]
     return [(uid, email) for uid, email in session.exec(
         select(User.id, User.email).where(User.org_id == caller.org_id, col(User.is_active).is_(True))
-        .order_by(col(User.email))).all()]
+        .order_by(col(User.email))).all() if uid is not None]  # a primary key: never None
 
 
 def _label(_: Any, kind: str, value: str | None, known: tuple[str, ...]) -> str | None:
@@ -209,7 +210,7 @@ def row_view(found: queue.QueueRows, names: dict, lang: str, tz: str | None = No
         html = kept.get(key)
         if html is None:
             if macro is None:
-                macro = env.get_template("_queue_row.html").module.queue_row  # type: ignore[attr-defined]
+                macro = env.get_template("_queue_row.html").module.queue_row  # type: ignore[attr-defined]  # a template's macros are made at run time
             html = kept.put(key, str(macro(_row_values(row, _, overdue, place, undelivered, tz, row_tags), _)))
         out.append(html)
     return Markup("\n".join(out))
@@ -238,8 +239,8 @@ def _count(session: Session, caller: Principal, filters: queue.Filters) -> tuple
     """The quick filters' counts and whether they are lower bounds: exact and capped for the plain
     queue (queue_counts), from one bounded read for a filtered view (view_counts)."""
     if replace(filters, q=None) == queue.Filters():
-        return queue.queue_counts(session, user=caller, cap=queue.COUNT_CAP), False  # type: ignore[arg-type]
-    found = queue.view_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP, scan=queue.COUNT_SCAN)  # type: ignore[arg-type]
+        return queue.queue_counts(session, user=caller, cap=queue.COUNT_CAP), False
+    found = queue.view_counts(session, user=caller, filters=filters, cap=queue.COUNT_CAP, scan=queue.COUNT_SCAN)
     return found.counts, found.partial
 
 
@@ -342,7 +343,7 @@ def _case_response(request: Request, session: Session, report: Report, *, error:
                     clock=handling.clock_state(session, report, language=language(request)),
                     evidence=handling.evidence_list(session, report), route_choices=handling.route_choices(session),
                     failed=handling.failed_deliveries(session, report, lang=language(request)),
-                    tags=tagging.tags_of(session, report.id),  # type: ignore[arg-type]
+                    tags=tagging.tags_of(session, require_id(report)),
                     reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
                     fee_shown=fees.display(report.fee_cents, report.fee_currency, language(request)),
                     fee_number=fees.plain_number(report.fee_cents), fee_currencies=fees.FEE_CURRENCIES,
@@ -502,7 +503,7 @@ def web_reroute(case_id: CaseId, request: Request, session: SessionDep, user: We
                     lambda u, r: handling.reroute(session, user=u, report=r, rule_key=rule_key))
     if response.status_code == 303:
         try:  # rerouted to another organisation: the case has left this user's queue
-            queue.get_case(session, user=user, report_id=case_id)  # type: ignore[arg-type]
+            queue.get_case(session, user=need_user(user), report_id=case_id)
         except DomainError:
             return redirect("/?rerouted=1")
     return response

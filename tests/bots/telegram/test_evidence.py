@@ -123,3 +123,23 @@ def test_withdrawal_erases_evidence(tg, bot_api, engine, settings) -> None:  # t
     with Session(engine) as s:
         assert s.exec(select(Evidence)).all() == []
     assert list(Path(settings.evidence_dir).iterdir()) == []
+
+
+def test_photo_whose_caption_is_a_keyword_stores_nothing_and_answers_it(tg, bot_api, engine) -> None:  # type: ignore[no-untyped-def]
+    """A caption the dialogue reads as a keyword (HELP) makes no report: the photo has nothing to go with,
+    so it is not kept, and the keyword's answer (which says to write what happened) is given."""
+    bot_api.files["photo-3"] = photo_with_exif()
+    assert tg.post(photo_update(tg, "photo-3", 800, caption="HELP")).status_code == 200
+    with Session(engine) as s:
+        assert s.exec(select(Report)).all() == [] and s.exec(select(Evidence)).all() == []
+    assert [t.startswith("Samleng: report problems") for t in bot_api.sent_texts()] == [True]
+    assert bot_api.of("getFile") == [], "nothing is fetched for a photo that is not kept"
+
+
+def test_photo_whose_caption_is_stop_gets_no_answer(tg, bot_api, engine) -> None:  # type: ignore[no-untyped-def]
+    bot_api.files["photo-4"] = photo_with_exif()
+    assert tg.post(photo_update(tg, "photo-4", 800, caption="STOP")).status_code == 200
+    with Session(engine) as s:
+        assert s.exec(select(Evidence)).all() == []
+    sent = bot_api.sent_texts()
+    assert len(sent) == 1 and sent[0].startswith("You will get no more messages"), "the opt-out's answer alone"
