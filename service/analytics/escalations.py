@@ -227,16 +227,16 @@ def _body_label(body: GrievanceBody) -> dict[str, object]:
 # one GROUP BY over the escalations of the reports in the filters (indexed by report and creation time).
 
 def _direct(session: Session, filters: q.Filters, value: ColumnElement, *conds: ColumnElement[bool]) -> list[tuple]:
-    stmt = (select(Escalation.body_id, value, func.count()).select_from(Escalation)
-            .join(Report, Report.id == Escalation.report_id)
-            .where(and_(*q._where(session, filters), Escalation.status != "cancelled", *conds))
-            .group_by(Escalation.body_id, value))
+    stmt = (select(col(Escalation.body_id), value, func.count()).select_from(Escalation)
+            .join(Report, col(Report.id) == col(Escalation.report_id))
+            .where(and_(*q._where(session, filters), col(Escalation.status) != "cancelled", *conds))
+            .group_by(col(Escalation.body_id), value))
     return [tuple(row) for row in session.connection().execute(stmt)]
 
 
 def not_ours_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
     """Per body id: [answered "not ours", answered otherwise] of the escalations the body answered."""
-    not_ours = case((Escalation.status == "not_ours", 1), else_=0)
+    not_ours = case((col(Escalation.status) == "not_ours", 1), else_=0)
     tally: dict[int, list[int]] = {}
     for body, flag, n in _direct(session, filters, not_ours, answered_expr(session).is_not(None)):
         tally.setdefault(int(body), [0, 0])[0 if flag else 1] += int(n)
@@ -247,11 +247,11 @@ def solved_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
     """Per body id: [solved, not solved] as the reporter answered the closing question, of the escalations
     the body answered with an action or a resolution before the case was closed (the question is asked
     at closure, so the reporter's answer came after the body's)."""
-    solved = case((Report.satisfaction == "yes", 1), else_=0)
+    solved = case((col(Report.satisfaction) == "yes", 1), else_=0)
     tally: dict[int, list[int]] = {}
-    for body, flag, n in _direct(session, filters, solved, Escalation.responded_at.is_not(None),  # type: ignore[union-attr]
-                                 Escalation.status != "not_ours", Report.satisfaction.is_not(None),  # type: ignore[union-attr]
-                                 Report.closed_at.is_not(None), Escalation.responded_at <= Report.closed_at):  # type: ignore[union-attr,operator]
+    for body, flag, n in _direct(session, filters, solved, col(Escalation.responded_at).is_not(None),
+                                 col(Escalation.status) != "not_ours", col(Report.satisfaction).is_not(None),
+                                 col(Report.closed_at).is_not(None), col(Escalation.responded_at) <= col(Report.closed_at)):
         tally.setdefault(int(body), [0, 0])[0 if flag else 1] += int(n)
     return tally
 
@@ -364,9 +364,9 @@ def body_metrics_of(session: Session, filters: q.Filters) -> list[dict] | None:
     pub = figs.tables["escalations"]
     by_body = [(labels[i], pub.shown(i, 0)) for i in range(len(figs.order))]
     by_body.append(({"msgid": "Total"}, pub.shown(pub.n_rows, 0)))
-    out = [{"title": TITLE_BY_BODY, "rows": by_body, "key": "escalations_by_body"}]
+    out: list[dict[str, object]] = [{"title": TITLE_BY_BODY, "rows": by_body, "key": "escalations_by_body"}]
     out.append(_share_metric(figs, labels, "deadline", TITLE_ON_TIME, "answered_on_time"))
-    median_rows = []
+    median_rows: list[tuple[dict[str, object] | str, object]] = []
     for i in range(len(figs.order)):
         median = figs.median(i)
         value: object = ({"msgid": "{hours} hours ({answers} answers)", "params": median}

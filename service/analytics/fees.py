@@ -34,7 +34,7 @@ class FeeTable:
 
     def rows(self, language: str = "en") -> list[dict[str, object]]:
         """Per place and quarter with reports: the shown count, and the total and median (or "–")."""
-        out = []
+        out: list[dict[str, object]] = []
         for i, place in enumerate(self.counts.row_labels):
             for j, quarter in enumerate(self.counts.col_labels):
                 if self.counts.values[i][j] == 0:
@@ -50,13 +50,13 @@ class FeeTable:
 
     def export_rows(self, language: str = "en") -> list[list[object]]:
         """The table as a spreadsheet holds it (a header, then a line per place and quarter)."""
-        head = ["place", "quarter", "currency", "reports", "total", "median"]
+        head: list[object] = ["place", "quarter", "currency", "reports", "total", "median"]
         return [head, *[[r["place"], r["quarter"], self.currency, r["reports"],
                          _plain(r["total_cents"]), _plain(r["median_cents"])] for r in self.rows(language)]]
 
 
 def _plain(cents: object) -> str:
-    return fees.plain_number(cents) if isinstance(cents, int) else ""  # type: ignore[arg-type]
+    return fees.plain_number(cents) if isinstance(cents, int) else ""
 
 
 def raw_amounts(session: Session, filters: q.Filters) -> dict[str, dict[tuple[int, str], list[int]]]:
@@ -64,7 +64,7 @@ def raw_amounts(session: Session, filters: q.Filters) -> dict[str, dict[tuple[in
     quarter = localday.period(session, "quarter")
     conds = [*q._where(session, filters), col(Report.fee_cents).is_not(None), col(Report.fee_currency).is_not(None),
              col(Report.place_id).is_not(None)]
-    rows = session.execute(select(Report.fee_currency, Report.place_id, quarter, Report.fee_cents)
+    rows = session.execute(select(col(Report.fee_currency), col(Report.place_id), quarter, col(Report.fee_cents))
                            .where(and_(*conds))).all()
     found: dict[str, dict[tuple[int, str], list[int]]] = defaultdict(lambda: defaultdict(list))
     for currency, place_id, period, cents in rows:

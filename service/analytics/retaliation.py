@@ -12,7 +12,7 @@ code can call (raw, private numbers); `rates_table` publishes them."""
 from __future__ import annotations
 
 from sqlalchemy import and_, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.analytics import queries as q
 from service.analytics.publish import threshold as configured_threshold
@@ -28,10 +28,10 @@ TEXTS = [texts.RATE, texts.RATE_HIDDEN]
 
 def retaliation_rates(session: Session, filters: q.Filters) -> dict[int | None, tuple[int, int]]:
     """Per place id of the report (None: not given): (answered "no", answered "yes"). Raw counts."""
-    stmt = (select(RetaliationCheckin.place_id, RetaliationCheckin.answer, func.count())
-            .join(Report, Report.id == RetaliationCheckin.report_id)  # type: ignore[arg-type]
-            .where(and_(*q._where(session, filters), RetaliationCheckin.status == "answered"))
-            .group_by(RetaliationCheckin.place_id, RetaliationCheckin.answer))
+    stmt = (select(col(RetaliationCheckin.place_id), col(RetaliationCheckin.answer), func.count())
+            .join(Report, col(Report.id) == col(RetaliationCheckin.report_id))
+            .where(and_(*q._where(session, filters), col(RetaliationCheckin.status) == "answered"))
+            .group_by(col(RetaliationCheckin.place_id), col(RetaliationCheckin.answer)))
     out: dict[int | None, list[int]] = {}
     for place_id, answer, n in session.execute(stmt).all():
         out.setdefault(place_id, [0, 0])[1 if answer == "yes" else 0] += int(n)
@@ -68,7 +68,7 @@ def by_facility(session: Session, filters: q.Filters) -> dict | None:
     by_label = {v: k for k, v in labels.items()}
     rows: list[tuple[object, object]] = []
     for i, name in enumerate(pub.row_labels):
-        place = places.get(by_label[name])  # type: ignore[arg-type]
+        place = places.get(by_label[name]) if by_label[name] is not None else None
         label = {"en": place.name_en, "km": place.name_km} if place else {"msgid": texts.PLACE_UNKNOWN}
         rows.append((label, shown[i]))
     yes, answered = pub.cell(pub.n_rows, 1), pub.cell(pub.n_rows, pub.n_cols)

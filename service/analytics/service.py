@@ -176,8 +176,8 @@ def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, r
             _xlsx_append(sheet, [int(v) if isinstance(v, str) and v.isdigit() else v for v in row])
     for name, rows in (extra or {}).items():
         sheet = book.create_sheet(title=name[:31])
-        for row in rows:
-            _xlsx_append(sheet, list(row))
+        for line in rows:
+            _xlsx_append(sheet, list(line))
     buf = io.BytesIO()
     book.save(buf)
     record(session, actor=actor, action="export.aggregate", object_type="export",

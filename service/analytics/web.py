@@ -34,7 +34,7 @@ from service.kit.clock import now
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import LANGUAGES
 from service.audit.service import record
-from service.orgs.models import BODY_ALERT_WINDOW_DAYS, Organisation, User
+from service.orgs.models import BODY_ALERT_WINDOW_DAYS, Organisation
 from service.orgs.service import set_body_alert as set_body_alert_line
 from service.kit.models import require_id
 from service.places.models import Place

@@ -120,7 +120,7 @@ def _holidays(country: str, year: int) -> frozenset[date]:
 
 
 def holiday(country: str | None, day: date) -> bool:
-    return bool(country) and day in _holidays(country, day.year)  # type: ignore[arg-type]
+    return country is not None and country != "" and day in _holidays(country, day.year)
 
 
 def holiday_name(country: str | None, day: date, language: str | None = None) -> str | None:

@@ -476,7 +476,7 @@ def undelivered(session: Session, report_ids: list[int]) -> set[int]:
     if len(report_ids) <= PAGE_SIZE:
         found = [r for (r,) in _UNDELIVERED_PAGE.all(session.connection(), id_params(report_ids, PAGE_SIZE))]
     else:
-        found = session.connection().execute(_UNDELIVERED, {"ids": report_ids}).scalars().all()
+        found = list(session.connection().execute(_UNDELIVERED, {"ids": report_ids}).scalars().all())
     return {int(r) for r in found if r is not None}
 
 

@@ -238,6 +238,6 @@ def linked_cases(session: Session, report_id: int) -> list[int]:
     """The cases linked to this one by the retaliation watch (either way)."""
     rows = session.exec(select(RetaliationCheckin.report_id, RetaliationCheckin.followup_report_id).where(
         col(RetaliationCheckin.followup_report_id).is_not(None),
-        or_(RetaliationCheckin.report_id == report_id, RetaliationCheckin.followup_report_id == report_id),
+        or_(col(RetaliationCheckin.report_id) == report_id, col(RetaliationCheckin.followup_report_id) == report_id),
     )).all()
     return sorted({other for a, b in rows for other in (a, b) if other != report_id})  # type: ignore[misc]

@@ -240,7 +240,7 @@ def _read_part(text: str, i: int) -> _Part | None:
             if entry is None:
                 continue
             if kind == "currency":
-                return _Part(kind, "", i, m.end(), currency=entry[0], language=entry[1])
+                return _Part(kind, "", i, m.end(), currency=str(entry[0]), language=entry[1])
             return _Part(kind, "", i, m.end(), value=Decimal(entry[0]), language=entry[1])
     conj = _AND.match(text, i)
     if conj:
