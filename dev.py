@@ -184,11 +184,17 @@ def import_contract() -> int:
 
 def lint() -> int:
     """ruff over the code (pyflakes' rules and syntax errors: an undefined name, an unused or shadowed
-    import, an f-string without a field); pyproject.toml [tool.ruff] says which rules and why."""
+    import, an f-string without a field), then its formatter's check; pyproject.toml [tool.ruff] says
+    which rules and why."""
     say("linting (ruff check service bots)")
     code = subprocess.call([str(BIN / "ruff"), "check", "--quiet", "service", "bots"], cwd=ROOT)
     if code != 0:
         say("ruff found the problems above (fix them; `# noqa: <code>` with a reason only for a deliberate case)")
+        return code
+    say("formatting check (ruff format --check service bots)")
+    code = subprocess.call([str(BIN / "ruff"), "format", "--check", "--quiet", "service", "bots"], cwd=ROOT)
+    if code != 0:
+        say("these files are not formatted: run `.venv/bin/ruff format service bots` and commit the result")
     return code
 
 

@@ -67,8 +67,9 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
             app.state.writer.stop()
             app.state.engine.dispose()
 
-    app = FastAPI(title="Samleng", version="0.1.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None)  # /api/docs: our own copy of Swagger UI (service/web/setup.py)
+    app = FastAPI(
+        title="Samleng", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )  # /api/docs: our own copy of Swagger UI (service/web/setup.py)
     app.state.settings = settings
     app.state.engine = build_engine(settings)
     lanes = settings.writer_lanes or (1 if app.state.engine.dialect.name == "sqlite" else 4)

@@ -37,8 +37,9 @@ def _apply_clock_offset() -> None:
     offset = parse_offset(get_settings().clock_offset)
     set_offset(offset)
     if offset:
-        logging.getLogger("samleng").warning("clock offset %s in effect (SAMLENG_CLOCK_OFFSET): not real time",
-                                             get_settings().clock_offset.strip())
+        logging.getLogger("samleng").warning(
+            "clock offset %s in effect (SAMLENG_CLOCK_OFFSET): not real time", get_settings().clock_offset.strip()
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -48,8 +49,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _setup_logging()
     trust, allow = proxy_trust(args.forwarded_allow_ips)
-    uvicorn.run(create_app(gc_tuning=True), host=args.host, port=args.port, log_level="info",
-                proxy_headers=trust, forwarded_allow_ips=allow)
+    uvicorn.run(
+        create_app(gc_tuning=True),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=trust,
+        forwarded_allow_ips=allow,
+    )
     return 0
 
 
@@ -57,8 +64,9 @@ def proxy_trust(forwarded_allow_ips: str | None) -> tuple[bool, str | None]:
     """X-Forwarded-For/-Proto are believed only from the proxies named (--forwarded-allow-ips or
     SAMLENG_FORWARDED_ALLOW_IPS); by default from nobody, so without a proxy that sets them every
     client is its own address (per-client limits, /metrics' allowed networks)."""
-    value = (forwarded_allow_ips if forwarded_allow_ips is not None
-             else os.environ.get("SAMLENG_FORWARDED_ALLOW_IPS", "")).strip()
+    value = (
+        forwarded_allow_ips if forwarded_allow_ips is not None else os.environ.get("SAMLENG_FORWARDED_ALLOW_IPS", "")
+    ).strip()
     return (True, value) if value else (False, None)
 
 
@@ -129,10 +137,17 @@ def cmd_org_create(args: argparse.Namespace) -> int:
     from service.flows.zones import create_org
 
     with session_scope(get_engine()) as session:
-        org = create_org(session, slug=args.slug, name=args.name, time_zone=args.time_zone,
-                         language=getattr(args, "language", None))
-        record(session, actor="cli", action="org.create", object_type="organisation", object_id=org.id,
-               detail={"slug": org.slug, "time_zone": org.time_zone})
+        org = create_org(
+            session, slug=args.slug, name=args.name, time_zone=args.time_zone, language=getattr(args, "language", None)
+        )
+        record(
+            session,
+            actor="cli",
+            action="org.create",
+            object_type="organisation",
+            object_id=org.id,
+            detail={"slug": org.slug, "time_zone": org.time_zone},
+        )
         print(f"organisation {org.slug} id={org.id}" + (f" time zone {org.time_zone}" if org.time_zone else ""))
     return 0
 
@@ -145,8 +160,14 @@ def cmd_org_zone(args: argparse.Namespace) -> int:
 
     with session_scope(get_engine()) as session:
         org = set_org_time_zone(session, slug=args.slug, time_zone=args.time_zone or None)
-        record(session, actor="cli", action="org.time_zone", object_type="organisation", object_id=org.id,
-               detail={"slug": org.slug, "time_zone": org.time_zone})
+        record(
+            session,
+            actor="cli",
+            action="org.time_zone",
+            object_type="organisation",
+            object_id=org.id,
+            detail={"slug": org.slug, "time_zone": org.time_zone},
+        )
         print(f"organisation {org.slug} time zone {org.time_zone or zones.default_name() + ' (platform default)'}")
     return 0
 
@@ -157,12 +178,21 @@ def cmd_org_hours(args: argparse.Namespace) -> int:
     from service.orgs.service import set_org_calendar
 
     with session_scope(get_engine()) as session:
-        org, changed = set_org_calendar(session, slug=args.slug, working_hours=args.hours or None,
-                                        holiday_country=args.holidays or None)
-        record(session, actor="cli", action="org.calendar", object_type="organisation", object_id=org.id,
-               detail={"slug": org.slug, "changed": changed})
-        print(f"organisation {org.slug} working hours {org.working_hours or 'mon-fri 08:00-17:00 (default)'}"
-              f", public holidays {org.holiday_country or 'none'}")
+        org, changed = set_org_calendar(
+            session, slug=args.slug, working_hours=args.hours or None, holiday_country=args.holidays or None
+        )
+        record(
+            session,
+            actor="cli",
+            action="org.calendar",
+            object_type="organisation",
+            object_id=org.id,
+            detail={"slug": org.slug, "changed": changed},
+        )
+        print(
+            f"organisation {org.slug} working hours {org.working_hours or 'mon-fri 08:00-17:00 (default)'}"
+            f", public holidays {org.holiday_country or 'none'}"
+        )
     return 0
 
 
@@ -173,8 +203,14 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\n")
     with session_scope(get_engine()) as session:
         user = create_user(session, email=args.email, org_slug=args.org, role=args.role, password=password)
-        record(session, actor="cli", action="user.create", object_type="user", object_id=user.id,
-               detail={"role": user.role, "org": args.org})
+        record(
+            session,
+            actor="cli",
+            action="user.create",
+            object_type="user",
+            object_id=user.id,
+            detail={"role": user.role, "org": args.org},
+        )
         print(f"user {user.email} id={user.id} role={user.role}")
     return 0
 
@@ -187,8 +223,9 @@ def cmd_routing_simulate(args: argparse.Namespace) -> int:
     from service.routing.service import simulate
 
     with session_scope(get_engine()) as session:
-        result = simulate(session, category=args.category, place=args.place, urgency=args.urgency,
-                          population=args.population)
+        result = simulate(
+            session, category=args.category, place=args.place, urgency=args.urgency, population=args.population
+        )
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -212,8 +249,14 @@ def cmd_routing_load(args: argparse.Namespace) -> int:
 
     with session_scope(get_engine()) as session:
         count = load_rules(session, Path(args.file) if args.file else None, actor="cli")
-        record(session, actor="cli", action="routing.load", object_type="routing_rule", object_id=None,
-               detail={"rules": count})
+        record(
+            session,
+            actor="cli",
+            action="routing.load",
+            object_type="routing_rule",
+            object_id=None,
+            detail={"rules": count},
+        )
     print(f"rules={count}")
     return 0
 
@@ -225,8 +268,10 @@ def cmd_routing_history(args: argparse.Namespace) -> int:
     with session_scope(get_engine()) as session:
         for rule in rule_history(session, args.key):
             state = "current" if rule.current else "old"
-            print(f"v{rule.version} {state} {'active' if rule.active else 'retired'} by {rule.created_by} "
-                  f"at {rule.created_at.isoformat()}: {rule.name}")
+            print(
+                f"v{rule.version} {state} {'active' if rule.active else 'retired'} by {rule.created_by} "
+                f"at {rule.created_at.isoformat()}: {rule.name}"
+            )
     return 0
 
 
@@ -238,8 +283,14 @@ def cmd_bodies_load(args: argparse.Namespace) -> int:
 
     with session_scope(get_engine()) as session:
         count = load_bodies(session, Path(args.file) if args.file else None)
-        record(session, actor="cli", action="bodies.load", object_type="grievance_body", object_id=None,
-               detail={"bodies": count})
+        record(
+            session,
+            actor="cli",
+            action="bodies.load",
+            object_type="grievance_body",
+            object_id=None,
+            detail={"bodies": count},
+        )
     print(f"bodies={count}")
     return 0
 
@@ -250,10 +301,13 @@ def cmd_bodies_list(_args: argparse.Namespace) -> int:
 
     with session_scope(get_engine()) as session:
         for body in list_bodies(session):
-            outputs = ",".join(k for k, v in (("email", body.email), ("webhook", body.webhook_url),
-                                              ("sms", body.sms_sealed)) if v)
+            outputs = ",".join(
+                k for k, v in (("email", body.email), ("webhook", body.webhook_url), ("sms", body.sms_sealed)) if v
+            )
             hours = int(deadline_for(body).total_seconds() // 3600)
-            print(f"{body.slug:<18} {body.level:<21} {hours:>4}h {outputs:<18} {' '.join(jurisdiction_codes(session, body))}")
+            print(
+                f"{body.slug:<18} {body.level:<21} {hours:>4}h {outputs:<18} {' '.join(jurisdiction_codes(session, body))}"
+            )
     return 0
 
 
@@ -281,8 +335,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     with session_scope(get_engine()) as session:
         counts = purge(session, dry_run=args.dry_run)
         if not args.dry_run:
-            record(session, actor="cli", action="retention.purge", object_type="retention", object_id=None,
-                   detail=counts)
+            record(
+                session, actor="cli", action="retention.purge", object_type="retention", object_id=None, detail=counts
+            )
     print(("would remove: " if args.dry_run else "removed: ") + " ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
 
@@ -294,11 +349,15 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     with session_scope(get_engine()) as session:
         if args.outbox_command == "retry":
             row = retry_now(session, args.id)
-            record(session, actor="cli", action="outbox.retry", object_type="outbound_message", object_id=row.id, detail={})
+            record(
+                session, actor="cli", action="outbox.retry", object_type="outbound_message", object_id=row.id, detail={}
+            )
             print(f"outbox #{row.id} queued again")
             return 0
         for row in dead_letters(session):
-            print(f"#{row.id} {row.kind:<9} report={row.report_id or '-'} attempts={row.attempts} {row.last_error or ''}")
+            print(
+                f"#{row.id} {row.kind:<9} report={row.report_id or '-'} attempts={row.attempts} {row.last_error or ''}"
+            )
     return 0
 
 
@@ -361,6 +420,8 @@ def cmd_telegram_poll(_args: argparse.Namespace) -> int:
     _setup_logging()
     asyncio.run(poll(get_settings()))
     return 0
+
+
 # --- triage -------------------------------------------------------
 def cmd_triage(args: argparse.Namespace) -> int:
     from service.triage.batch import run
@@ -384,8 +445,11 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     triage_model.save(model, path)
     print(f"triage model trained on {len(examples)} examples and {len(corrections)} corrections: {path}")
     return 0
+
+
 # --- end triage ---------------------------------------------------------------
 # --- analytics ---------------------------------------------------------------------------
+
 
 def cmd_dhis2_push(args: argparse.Namespace) -> int:
     import json
@@ -397,8 +461,11 @@ def cmd_dhis2_push(args: argparse.Namespace) -> int:
         result = push(session, period=args.period, actor="cli", dry_run=args.dry_run)
     if args.dry_run:
         print(json.dumps(result["payload"], ensure_ascii=False, indent=1))
-        print(f"dry run: {len(result['payload']['dataValues'])} values, {result['suppressed_cells']} cells "
-              f"suppressed, unmapped places: {', '.join(result['unmapped_places']) or 'none'}", file=sys.stderr)
+        print(
+            f"dry run: {len(result['payload']['dataValues'])} values, {result['suppressed_cells']} cells "
+            f"suppressed, unmapped places: {', '.join(result['unmapped_places']) or 'none'}",
+            file=sys.stderr,
+        )
     else:
         print(f"DHIS2 {result['http']} {result['status']} {json.dumps(result['importCount'])}")
     return 0
@@ -412,8 +479,13 @@ def cmd_report_quarterly(args: argparse.Namespace) -> int:
 
     with session_scope(get_engine()) as session:
         pdf = quarterly_report_pdf(session, year=args.year, quarter=args.quarter, language=args.lang)
-        record(session, actor="cli", action="export.quarterly_report", object_type="export",
-               detail={"year": args.year, "quarter": args.quarter, "language": args.lang})
+        record(
+            session,
+            actor="cli",
+            action="export.quarterly_report",
+            object_type="export",
+            detail={"year": args.year, "quarter": args.quarter, "language": args.lang},
+        )
     Path(args.output).write_bytes(pdf)
     print(f"wrote {args.output} ({len(pdf)} bytes)")
     return 0
@@ -434,8 +506,9 @@ def cmd_analytics_refresh(args: argparse.Namespace) -> int:
 
 
 def _add_analytics_commands(sub: argparse._SubParsersAction) -> None:
-    analytics = sub.add_parser("analytics", help="dashboard figures").add_subparsers(dest="analytics_command",
-                                                                                   required=True)
+    analytics = sub.add_parser("analytics", help="dashboard figures").add_subparsers(
+        dest="analytics_command", required=True
+    )
     refresh = analytics.add_parser("refresh", help="bring the pre-aggregated rollup up to date")
     refresh.add_argument("--full", action="store_true", help="recompute everything")
     refresh.set_defaults(func=cmd_analytics_refresh)
@@ -460,23 +533,39 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--forwarded-allow-ips", default=None,
-                       help="proxies whose X-Forwarded-For is believed (default: none; SAMLENG_FORWARDED_ALLOW_IPS)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxies whose X-Forwarded-For is believed (default: none; SAMLENG_FORWARDED_ALLOW_IPS)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run the background worker")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     worker.add_argument("--interval", type=float, default=2.0)
-    worker.add_argument("--only", metavar="TASKS", default=None,
-                        help="run only these tasks (comma-separated, e.g. triage; docs/deployment.md)")
-    worker.add_argument("--skip", metavar="TASKS", default=None,
-                        help="run every task but these (e.g. triage, when another worker runs it)")
+    worker.add_argument(
+        "--only",
+        metavar="TASKS",
+        default=None,
+        help="run only these tasks (comma-separated, e.g. triage; docs/deployment.md)",
+    )
+    worker.add_argument(
+        "--skip",
+        metavar="TASKS",
+        default=None,
+        help="run every task but these (e.g. triage, when another worker runs it)",
+    )
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
     demo = sub.add_parser("demo", help="load demo data (idempotent)")
-    demo.add_argument("--history", type=int, default=None, metavar="N",
-                      help="reports of the past 18 months to load once (default 3000; 0: only the live cases)")
+    demo.add_argument(
+        "--history",
+        type=int,
+        default=None,
+        metavar="N",
+        help="reports of the past 18 months to load once (default 3000; 0: only the live cases)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     org = sub.add_parser("org", help="organisations").add_subparsers(dest="org_command", required=True)
@@ -484,8 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
     org_create.add_argument("--slug", required=True)
     org_create.add_argument("--name", required=True)
     org_create.add_argument("--time-zone", default=None, help="IANA zone, e.g. Asia/Phnom_Penh, Africa/Maputo")
-    org_create.add_argument("--language", choices=("km", "en", "pt"), default=None,
-                            help="language of its people's alert emails when they have not chosen one")
+    org_create.add_argument(
+        "--language",
+        choices=("km", "en", "pt"),
+        default=None,
+        help="language of its people's alert emails when they have not chosen one",
+    )
     org_create.set_defaults(func=cmd_org_create)
     org_zone = org.add_parser("zone", help="set the time zone its pages, exports and PDFs show times in")
     org_zone.add_argument("--slug", required=True)
@@ -522,7 +615,8 @@ def build_parser() -> argparse.ArgumentParser:
     set_hook.add_argument("--drop-pending-updates", action="store_true")
     set_hook.set_defaults(func=cmd_telegram_set_webhook)
     telegram.add_parser("poll", help="run the bot by long polling (no public URL needed)").set_defaults(
-        func=cmd_telegram_poll)
+        func=cmd_telegram_poll
+    )
     _add_analytics_commands(sub)  # analytics
     return parser
 

@@ -118,8 +118,9 @@ class Settings(BaseSettings):
     # Retaliation watch (docs/retaliation.md): check-ins this many days after the escalation that names a
     # facility or an authority (comma-separated whole days; empty: none), how long a check-in waits for its
     # answer, and the routing rule whose organisation takes the urgent case a "yes" opens.
-    retaliation_checkin_days: str = Field("7,30", alias="SAMLENG_RETALIATION_CHECKIN_DAYS",
-                                          pattern=r"^\s*(\d{1,3}\s*(,\s*\d{1,3}\s*)*)?$")
+    retaliation_checkin_days: str = Field(
+        "7,30", alias="SAMLENG_RETALIATION_CHECKIN_DAYS", pattern=r"^\s*(\d{1,3}\s*(,\s*\d{1,3}\s*)*)?$"
+    )
     retaliation_answer_days: float = Field(14, alias="SAMLENG_RETALIATION_ANSWER_DAYS", gt=0)
     retaliation_rule: str = Field("retaliation", alias="SAMLENG_RETALIATION_RULE", max_length=64)
     # Development outbox: messages that would go out through a channel that is not configured (no SMTP
@@ -171,14 +172,18 @@ class Settings(BaseSettings):
                 raise ConfigError("TWILIO_AUTH_TOKEN must be set in production")
             if not self.telegram_webhook_secret:
                 raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set in production")
-            for env_name, value in (("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
-                                    ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret)):
+            for env_name, value in (
+                ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret),
+            ):
                 if len(value) < 32 or _patterned(value):
                     raise ConfigError(f"{env_name} is too weak (need the provider's full 32+ character value)")
             values = [getattr(self, n) for n in _SECRET_FIELDS] + [self.twilio_auth_token, self.telegram_webhook_secret]
             if len(set(values)) != len(values):
-                raise ConfigError("the three SAMLENG_*_KEY values, TWILIO_AUTH_TOKEN and TELEGRAM_WEBHOOK_SECRET "
-                                  "must all be different")
+                raise ConfigError(
+                    "the three SAMLENG_*_KEY values, TWILIO_AUTH_TOKEN and TELEGRAM_WEBHOOK_SECRET "
+                    "must all be different"
+                )
             if not self.public_url.startswith("https://"):
                 raise ConfigError("SAMLENG_PUBLIC_URL must be https:// in production")
         return self

@@ -48,8 +48,9 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": settings.db_busy_timeout},
-                               hide_parameters=True)  # errors and logs never carry a bound value
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": settings.db_busy_timeout}, hide_parameters=True
+        )  # errors and logs never carry a bound value
         busy_ms = int(settings.db_busy_timeout * 1000)
 
         @event.listens_for(engine, "connect")

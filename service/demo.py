@@ -46,20 +46,37 @@ CASES = [
     ("sms", "The nurse asked me for 10000 riel for a TB test that should be free", ["3", "Thmor Koul", "0"]),
     ("sms", "មណ្ឌលសុខភាពមិនមានថ្នាំ PrEP ទេ ខ្ញុំមកបីដងហើយ", ["1", "បាត់ដំបង", "ទេ"]),
     ("sms", "Staff shouted at me in front of everyone because I am transgender", ["2", "Siem Reap", "0"]),
-    ("sms", "Police took our condoms and threatened to arrest us near the market last night", ["4", "Phnom Penh", "yes"]),
-    ("whatsapp", "My brother was taken to the compulsory drug centre and we cannot visit him", ["4", "Banteay Meanchey", "0"]),
+    (
+        "sms",
+        "Police took our condoms and threatened to arrest us near the market last night",
+        ["4", "Phnom Penh", "yes"],
+    ),
+    (
+        "whatsapp",
+        "My brother was taken to the compulsory drug centre and we cannot visit him",
+        ["4", "Banteay Meanchey", "0"],
+    ),
     ("sms", "គ្រូពេទ្យមិននៅទេ យើងរង់ចាំពេញមួយថ្ងៃ", ["1", "0", "0"]),
-    ("sms", "I worked 15 years at the mine and got TB, the compensation fund never answered", ["3", "Carletonville", "no"]),
+    (
+        "sms",
+        "I worked 15 years at the mine and got TB, the compensation fund never answered",
+        ["3", "Carletonville", "no"],
+    ),
     ("sms", "They refused my ID Poor card at the referral hospital", ["3", "Battambang", "0"]),
     ("sms", "Thank you to the counsellor at the methadone clinic, very kind", ["5", "0", "0"]),
 ]
 # Review queue: which organisation handles each demo case, its urgency, population and
 # deadline in hours from now (negative: already overdue). Set once, only while a case is unrouted.
 ROUTING = [
-    ("khana-demo", "high", "plhiv", 48), ("khana-demo", "normal", "tb", 72), ("khana-demo", "normal", "msm", 72),
-    ("khana-demo", "high", "transgender", 24), ("khana-demo", "urgent", "sex_worker", -2),
-    ("legal-aid-demo", "urgent", "people_who_use_drugs", 12), ("khana-demo", "normal", "general", 96),
-    ("exminers-demo", "high", "miner", 48), ("khana-demo", "normal", "general", 120),
+    ("khana-demo", "high", "plhiv", 48),
+    ("khana-demo", "normal", "tb", 72),
+    ("khana-demo", "normal", "msm", 72),
+    ("khana-demo", "high", "transgender", 24),
+    ("khana-demo", "urgent", "sex_worker", -2),
+    ("legal-aid-demo", "urgent", "people_who_use_drugs", 12),
+    ("khana-demo", "normal", "general", 96),
+    ("exminers-demo", "high", "miner", 48),
+    ("khana-demo", "normal", "general", 120),
     ("khana-demo", "normal", "general", None),
 ]
 
@@ -86,8 +103,17 @@ def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]
         address = f"+8550000{index:05d}"
         at = start + timedelta(days=index)
         for step, text in enumerate([story, *answers]):
-            reply = receive(session, InboundMessage(channel=channel, external_id=f"DEMO{index:04d}{step:02d}",
-                                                    address=address, text=text, received_at=at), settings=settings)
+            reply = receive(
+                session,
+                InboundMessage(
+                    channel=channel,
+                    external_id=f"DEMO{index:04d}{step:02d}",
+                    address=address,
+                    text=text,
+                    received_at=at,
+                ),
+                settings=settings,
+            )
             created += int(step == 0 and not reply.duplicate)
     session.flush()
     _triage_demo_cases(session)  # what the worker does seconds after a report arrives
@@ -96,8 +122,16 @@ def load_demo(session: Session, *, history: int | None = None) -> dict[str, int]
     past = load_history(session, reports=REPORTS if history is None else history) if history != 0 else 0
     if past:
         refresh(session)  # the dashboards show the history at once, not after the worker's first minute
-    return {"places": places, "organisations": len(ORGS), "users": len(USERS), "new_cases": created,
-            "bodies": bodies, "rules": rules, "routed": routed, "history": past}
+    return {
+        "places": places,
+        "organisations": len(ORGS),
+        "users": len(USERS),
+        "new_cases": created,
+        "bodies": bodies,
+        "rules": rules,
+        "routed": routed,
+        "history": past,
+    }
 
 
 def _triage_demo_cases(session: Session) -> None:
@@ -131,7 +165,9 @@ def _shape_demo_cases(session: Session) -> None:
 
 def _demo_report(session: Session, index: int):
     channel = CASES[index][0]
-    reporter = session.exec(select(Reporter).where(Reporter.pseudonym == pseudonym(channel, f"+8550000{index:05d}"))).first()
+    reporter = session.exec(
+        select(Reporter).where(Reporter.pseudonym == pseudonym(channel, f"+8550000{index:05d}"))
+    ).first()
     if reporter is None:
         return None
     return session.exec(select(Report).where(Report.reporter_id == reporter.id).order_by(col(Report.id))).first()

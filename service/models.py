@@ -24,6 +24,7 @@ from service.escalation.models import Escalation  # noqa: E402
 from service.intake.questions import PendingQuestion  # noqa: E402
 from service.outbox.models import DevOutboxMessage, WorkerLock  # noqa: E402
 from service.routing.models import ReportRoute, RoutingRule  # noqa: E402
+
 # --- Telegram bot, evidence, outreach agents ---
 from service.agents.models import AgentLinkCode, OutreachAgent  # noqa: E402
 from service.evidence.models import Evidence  # noqa: E402
@@ -33,13 +34,34 @@ from service.alerts.models import BodyAlert  # noqa: E402  (alerts about grievan
 from service.retaliation.models import RetaliationCheckin  # noqa: E402,F401  (retaliation watch)
 
 __all__ = [
-    "AuditEvent", "ContactVault", "Conversation", "DeliveryAttempt", "InboundMessage",
-    "Organisation", "OutboundMessage", "Place", "RateEvent", "Report", "ReportCluster", "ReportEvent",
-    "Reporter", "User",
-    "BodyPlace", "DevOutboxMessage", "Escalation", "GrievanceBody", "PendingQuestion", "ReportRoute", "RoutingRule",
+    "AuditEvent",
+    "ContactVault",
+    "Conversation",
+    "DeliveryAttempt",
+    "InboundMessage",
+    "Organisation",
+    "OutboundMessage",
+    "Place",
+    "RateEvent",
+    "Report",
+    "ReportCluster",
+    "ReportEvent",
+    "Reporter",
+    "User",
+    "BodyPlace",
+    "DevOutboxMessage",
+    "Escalation",
+    "GrievanceBody",
+    "PendingQuestion",
+    "ReportRoute",
+    "RoutingRule",
     "WorkerLock",
     # Telegram bot, evidence, outreach agents
-    "AgentLinkCode", "Evidence", "OutreachAgent", "PendingUpdate",
-    "AuthSession", "UserSecurity",
+    "AgentLinkCode",
+    "Evidence",
+    "OutreachAgent",
+    "PendingUpdate",
+    "AuthSession",
+    "UserSecurity",
     "BodyAlert",
 ]

@@ -38,7 +38,10 @@ def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
     analytics)."""
     replay, urgent, triage, route, lane = arrival.tasks(ctx, deliverer)
     return [
-        replay, urgent, triage, route,
+        replay,
+        urgent,
+        triage,
+        route,
         *queue_tasks.tasks(ctx),
         *outbox_tasks.tasks(ctx, deliverer),
         *deadlines.tasks(ctx),
@@ -65,13 +68,19 @@ def choose(tasks: list[Task], *, only: set[str] | None = None, skip: set[str] | 
     unknown = sorted(((only or set()) | (skip or set())) - known)
     if unknown:
         raise ValueError(f"unknown worker task(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    return [task for task in tasks
-            if (only is None or task.name in only) and task.name not in (skip or set())]
+    return [task for task in tasks if (only is None or task.name in only) and task.name not in (skip or set())]
 
 
 class Worker:
-    def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None,
-                 only: set[str] | None = None, skip: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        driver: SmsDriver | None = None,
+        only: set[str] | None = None,
+        skip: set[str] | None = None,
+    ) -> None:
         self.engine, self.settings = engine, settings
         self.stopping = threading.Event()  # set on SIGTERM: finish the message in flight, then stop
         self.ctx = TaskContext(engine, settings, self.stopping, sms_driver=driver)
@@ -127,11 +136,17 @@ class Worker:
         """Pass after pass until SIGTERM (or SIGINT): then the message in flight is finished,
         the rest of the batch and SQLite's delivery lock are released, and the pass ends."""
         self._stop_on_signals()
-        log.info("worker started (driver %s%s)", self.settings.effective_sms_driver,
-                 "; development outbox on: unconfigured channels are kept at /dev/outbox"
-                 if self.settings.dev_outbox_on else "")
-        lanes = [threading.Thread(target=self._run_lane, args=(task,), name=f"{task.name}-lane", daemon=True)
-                 for task in self._lane(URGENT)]
+        log.info(
+            "worker started (driver %s%s)",
+            self.settings.effective_sms_driver,
+            "; development outbox on: unconfigured channels are kept at /dev/outbox"
+            if self.settings.dev_outbox_on
+            else "",
+        )
+        lanes = [
+            threading.Thread(target=self._run_lane, args=(task,), name=f"{task.name}-lane", daemon=True)
+            for task in self._lane(URGENT)
+        ]
         for thread in lanes:
             thread.start()
         while not self.stopping.is_set():

@@ -87,8 +87,9 @@ async def inbound_sms(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     try:
         params = await twilio_form.read_form(request)
-        twilio_form.verify_signature(request, params, auth_token=settings.twilio_auth_token,
-                                     public_url=settings.public_url)
+        twilio_form.verify_signature(
+            request, params, auth_token=settings.twilio_auth_token, public_url=settings.public_url
+        )
         sid = twilio_form.message_sid(params)
         channel, address = twilio_form.sender(params)
         text = clean_text(params.get("Body", ""))
@@ -102,8 +103,7 @@ async def inbound_sms(request: Request) -> Response:
     message = InboundMessage(channel=channel, external_id=sid, address=address, text=text, received_at=now())
     try:
         # Keyed by sender: one person's messages are handled in order, on one writer lane.
-        reply = await request.app.state.writer.run(lambda session: store_sms(session, message, settings),
-                                                   key=address)
+        reply = await request.app.state.writer.run(lambda session: store_sms(session, message, settings), key=address)
     except Exception as exc:
         # The database could not take it: keep it on disk, acknowledge, replay later.
         try:
@@ -112,8 +112,12 @@ async def inbound_sms(request: Request) -> Response:
             # Neither stored nor spooled (disk full, I/O error): do not acknowledge. A 5xx makes
             # Twilio try the fallback URL (or this one again later); nothing was kept here.
             metrics.REJECTED.labels(channel, "503").inc()
-            log.error("inbound %s message neither stored (%s) nor spooled (%s)", channel,
-                      type(exc).__name__, type(spool_error).__name__)
+            log.error(
+                "inbound %s message neither stored (%s) nor spooled (%s)",
+                channel,
+                type(exc).__name__,
+                type(spool_error).__name__,
+            )
             return Response(status_code=503, content="temporarily unavailable", media_type="text/plain")
         metrics.SPOOLED.labels(channel).inc()
         metrics.INBOUND.labels(channel, "spooled").inc()
@@ -127,8 +131,9 @@ async def inbound_sms(request: Request) -> Response:
     return twiml(reply.text, status_url=status_url)
 
 
-def record_status(session: Session, *, sid: str, status: str, error_code: str, settings: Settings,
-                  outbox_id: int | None = None) -> None:
+def record_status(
+    session: Session, *, sid: str, status: str, error_code: str, settings: Settings, outbox_id: int | None = None
+) -> None:
     """Record a delivery status; a finished TwiML reply is queued for redaction at Twilio.
 
     `outbox_id` is the tag the outbox put in the StatusCallback URL (`?o=`): a row whose send was
@@ -167,7 +172,8 @@ async def delivery_status(request: Request) -> Response:
     tag = request.query_params.get("o", "")
     outbox_id = int(tag) if tag.isdigit() and len(tag) < 19 else None
     await request.app.state.writer.run(
-        lambda session: record_status(session, sid=sid, status=status, error_code=error_code, settings=settings,
-                                      outbox_id=outbox_id)
+        lambda session: record_status(
+            session, sid=sid, status=status, error_code=error_code, settings=settings, outbox_id=outbox_id
+        )
     )
     return Response(status_code=204)

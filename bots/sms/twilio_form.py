@@ -13,9 +13,7 @@ from twilio.request_validator import RequestValidator
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_FIELDS = 128
 # Twilio's guess at where a number is registered: never stored.
-LOCATION_FIELDS = frozenset(
-    f"{side}{part}" for side in ("From", "To") for part in ("City", "State", "Zip", "Country")
-)
+LOCATION_FIELDS = frozenset(f"{side}{part}" for side in ("From", "To") for part in ("City", "State", "Zip", "Country"))
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _ADDRESS = re.compile(r"^(whatsapp:)?\+?[0-9]{3,17}$")
 
@@ -34,8 +32,9 @@ async def read_form(request: Request) -> dict[str, str]:
         if len(body) > MAX_REQUEST_BYTES:
             raise HTTPException(413, "request too large")
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
-                          max_num_fields=MAX_FIELDS)
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body), max_num_fields=MAX_FIELDS
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise HTTPException(400, "malformed form body") from exc
     params: dict[str, str] = {}

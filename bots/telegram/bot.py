@@ -67,8 +67,15 @@ SWEEP_SECONDS = 30.0
 ALLOWED_UPDATES = ("message", "callback_query")
 # PTB would log whole updates (ids, text) on some errors: its own loggers stay silent;
 # our error handler logs the update id and the exception type only.
-_PTB_LOGGERS = ("telegram.ext", "telegram.ext.Application", "telegram.ext.ExtBot", "telegram.Bot",
-                "telegram.request.BaseRequest", "telegram.request.HTTPXRequest", "telegram.ext.Updater")
+_PTB_LOGGERS = (
+    "telegram.ext",
+    "telegram.ext.Application",
+    "telegram.ext.ExtBot",
+    "telegram.Bot",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+    "telegram.ext.Updater",
+)
 PRIVATE = filters.ChatType.PRIVATE
 
 
@@ -278,10 +285,10 @@ class TelegramBot:
                     if candidate is lock:
                         del self._locks[name]
 
-    async def _due(self, row_id: int, update: Update, key: str,
-                   person: str | None) -> list[tuple[int, Update, str]]:
+    async def _due(self, row_id: int, update: Update, key: str, person: str | None) -> list[tuple[int, Update, str]]:
         """Under the person's lock: their unprocessed updates, oldest first, this one among them
         unless another process has handled it already (then it is skipped, never handled twice)."""
+
         def unit(session: Session) -> tuple[list[tuple[int, bytes]], bool]:
             due = pending.due_for_person(session, channel=CHANNEL, person=person) if person else []
             mine = any(due_id == row_id for due_id, _ in due) or pending.load_payload(session, row_id) is not None
@@ -295,7 +302,9 @@ class TelegramBot:
                 continue
             try:
                 data = json.loads(payload)
-                out.append((due_id, Update.de_json(data, self.application.bot), update_key(data) or str(data["update_id"])))
+                out.append(
+                    (due_id, Update.de_json(data, self.application.bot), update_key(data) or str(data["update_id"]))
+                )
             except Exception as exc:
                 log.warning("telegram: stored update #%s unreadable: %s", due_id, type(exc).__name__)
                 await self._finish(due_id, None, ok=True)
@@ -312,8 +321,13 @@ class TelegramBot:
         if user is not None and not user.is_bot:
             message = update.effective_message
             stamp = message.date if message is not None and update.message is not None else now()
-            work = _Work(key=key, address=str(user.id), received_at=as_utc(stamp),
-                         language_hint=from_tag(user.language_code), replayed=replayed)
+            work = _Work(
+                key=key,
+                address=str(user.id),
+                received_at=as_utc(stamp),
+                language_hint=from_tag(user.language_code),
+                replayed=replayed,
+            )
             if replayed:
                 work.answered = await self.writer.run(lambda s: state.replies_sent(s, update_key=key))
             if update.message is not None:
@@ -328,8 +342,9 @@ class TelegramBot:
     async def _finish(self, row_id: int, work: _Work | None, *, ok: bool) -> None:
         def unit(session: Session) -> None:
             if work is not None and work.message_ids and not work.forget:
-                state.remember_messages(session, reporter_id=state.reporter_id_for(session, work.address),
-                                        message_ids=work.message_ids)
+                state.remember_messages(
+                    session, reporter_id=state.reporter_id_for(session, work.address), message_ids=work.message_ids
+                )
             finished = pending.mark_processed(session, row_id, ok=ok)
             if finished and not ok:
                 log.warning("telegram: stored update #%s given up after %d attempts", row_id, pending.MAX_ATTEMPTS)
@@ -341,9 +356,14 @@ class TelegramBot:
     # -- handlers ------------------------------------------------------------------------------
     def _register(self, app: Application) -> None:
         commands = {
-            "start": self.on_start, "language": self.on_language, "report": self.on_report,
-            "status": self.on_status, "delete": self.on_delete, "help": self.on_help,
-            "cancel": self.on_cancel, "link": self.on_link,
+            "start": self.on_start,
+            "language": self.on_language,
+            "report": self.on_report,
+            "status": self.on_status,
+            "delete": self.on_delete,
+            "help": self.on_help,
+            "cancel": self.on_cancel,
+            "link": self.on_link,
         }
         for name, callback in commands.items():
             app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
@@ -364,7 +384,8 @@ class TelegramBot:
             # failed; a refusal (400: message gone, 403: bot blocked) would only fail again.
             error = context.error
             work.failed = not isinstance(error, (BadRequest, Forbidden)) and (
-                isinstance(error, (NetworkError, OSError)) or type(error).__module__.startswith("sqlalchemy"))
+                isinstance(error, (NetworkError, OSError)) or type(error).__module__.startswith("sqlalchemy")
+            )
 
     # -- helpers -------------------------------------------------------------------------------
     def _peek(self, session: Session, address: str, telegram_language: str | None) -> _Peek:
@@ -399,8 +420,9 @@ class TelegramBot:
             log.info("telegram: reply %d to a re-handled update was sent before: not sent again", number)
             return None
         sent = await self.application.bot.send_message(chat.id, text, reply_markup=markup)
-        await self.writer.run(lambda s: state.remember_reply(s, update_key=work.key, number=number,
-                                                             message_id=sent.message_id))
+        await self.writer.run(
+            lambda s: state.remember_reply(s, update_key=work.key, number=number, message_id=sent.message_id)
+        )
         if not work.forget:
             work.message_ids.append(sent.message_id)
         return sent
@@ -408,9 +430,15 @@ class TelegramBot:
     async def intake(self, text: str, *, place_id: int | None = None) -> Reply:
         """One message into the shared dialogue (idempotent on the update key)."""
         work = _work.get()
-        message = InboundMessage(channel=CHANNEL, external_id=work.key, address=work.address,
-                                 text=text, received_at=work.received_at, place_id=place_id,
-                                 language_hint=work.language_hint)
+        message = InboundMessage(
+            channel=CHANNEL,
+            external_id=work.key,
+            address=work.address,
+            text=text,
+            received_at=work.received_at,
+            place_id=place_id,
+            language_hint=work.language_hint,
+        )
 
         def unit(session: Session) -> Reply:
             assisted = agent_for(session, pseudonym(CHANNEL, work.address)) is not None
@@ -432,9 +460,14 @@ class TelegramBot:
         await self.say(update, reply.text, markup)
         if reply.receipt_code:
             work = _work.get()
-            await self.writer.run(lambda s: state.offer_exit(
-                s, reporter_id=state.reporter_id_for(s, work.address), report_id=reply.report_id,
-                code=reply.receipt_code or ""))
+            await self.writer.run(
+                lambda s: state.offer_exit(
+                    s,
+                    reporter_id=state.reporter_id_for(s, work.address),
+                    report_id=reply.report_id,
+                    code=reply.receipt_code or "",
+                )
+            )
             await self.say(update, gettext(reply.language, texts.EXIT_OFFER), keyboards.exit_offer(reply.language))
 
     # -- commands --------------------------------------------------------------------------------
@@ -554,7 +587,8 @@ class TelegramBot:
         report_id = peek.report_id
         if report_id is None:
             report_id = await self.writer.run(
-                lambda s: state.last_report_id(s, reporter_id=state.reporter_id_for(s, work.address)))
+                lambda s: state.last_report_id(s, reporter_id=state.reporter_id_for(s, work.address))
+            )
         reply: Reply | None = None
         if report_id is None:
             if not caption:
@@ -579,7 +613,8 @@ class TelegramBot:
             await self.writer.run(store)
         except evidence.EvidenceRefused as refused:
             msgid = {"too_large": texts.EVIDENCE_TOO_LARGE, "type": texts.EVIDENCE_TYPE}.get(
-                refused.reason, texts.EVIDENCE_UNREADABLE)
+                refused.reason, texts.EVIDENCE_UNREADABLE
+            )
             await self.say(update, gettext(peek.language, msgid, limit=limit // 1_000_000))
         else:
             await self.say(update, gettext(peek.language, texts.EVIDENCE_SAVED))
@@ -621,8 +656,11 @@ class TelegramBot:
         await query.answer()
         question = query.message.text if query.message is not None and hasattr(query.message, "text") else ""
         if kind == "pc" or (kind == "p" and await self._has_children(int(rest or 0))):
-            menu = await self.writer.run(lambda s: keyboards.place_menu(
-                s, peek.language, int(rest) if kind == "p" else None, countries=kind == "pc"))
+            menu = await self.writer.run(
+                lambda s: keyboards.place_menu(
+                    s, peek.language, int(rest) if kind == "p" else None, countries=kind == "pc"
+                )
+            )
             await query.edit_message_text(question or "?", reply_markup=menu.markup)
             return
         if kind == "a":
@@ -642,7 +680,8 @@ class TelegramBot:
 
     async def _has_children(self, place_id: int) -> bool:
         return await self.writer.run(
-            lambda s: s.exec(select(Place.id).where(Place.parent_id == place_id)).first() is not None)
+            lambda s: s.exec(select(Place.id).where(Place.parent_id == place_id)).first() is not None
+        )
 
     @staticmethod
     def _place_name(session: Session, place_id: int, language: str) -> str | None:
@@ -673,13 +712,15 @@ class TelegramBot:
             return
         if action == "ask":
             code = await self.writer.run(
-                lambda s: state.exit_code(s, reporter_id=state.reporter_id_for(s, work.address)))
+                lambda s: state.exit_code(s, reporter_id=state.reporter_id_for(s, work.address))
+            )
             if code is None:
                 await query.answer(gettext(language, texts.EXIT_EXPIRED))
                 return
             await query.answer()
-            await query.edit_message_text(gettext(language, texts.EXIT_REMINDER, code=code),
-                                          reply_markup=keyboards.exit_confirm(language))
+            await query.edit_message_text(
+                gettext(language, texts.EXIT_REMINDER, code=code), reply_markup=keyboards.exit_confirm(language)
+            )
             return
         if action != "go":
             await query.answer()

@@ -27,7 +27,7 @@ PER_ROW = 2
 
 
 def _rows(buttons: list[InlineKeyboardButton], per_row: int = PER_ROW) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
 
 
 def _skip(language: str, step: str) -> InlineKeyboardButton:
@@ -70,33 +70,51 @@ def place_menu(session: Session, language: str, parent_id: int | None = None, *,
             parent = root
             extra.append([InlineKeyboardButton(gettext(language, texts.PLACE_OTHER_COUNTRY), callback_data="pc")])
         else:
-            extra.append([InlineKeyboardButton(gettext(language, texts.PLACE_ALL, place=_name(parent, language)),
-                                               callback_data=f"c:{parent.id}")])
+            extra.append(
+                [
+                    InlineKeyboardButton(
+                        gettext(language, texts.PLACE_ALL, place=_name(parent, language)),
+                        callback_data=f"c:{parent.id}",
+                    )
+                ]
+            )
             back = f"p:{parent.parent_id}" if parent.parent_id is not None else "pc"
             extra.append([InlineKeyboardButton(gettext(language, texts.PLACE_BACK), callback_data=back)])
-        children = session.exec(
-            select(Place).where(Place.parent_id == parent.id).order_by(col(Place.name_en))
-        ).all()
+        children = session.exec(select(Place).where(Place.parent_id == parent.id).order_by(col(Place.name_en))).all()
         buttons = [InlineKeyboardButton(_name(p, language), callback_data=f"p:{p.id}") for p in children]
     return PlaceMenu(InlineKeyboardMarkup([*_rows(buttons), *extra, [_skip(language, "place")]]))
 
 
 def language_menu() -> InlineKeyboardMarkup:
     """Each language named in itself, so a person finds their own whatever language is showing."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton("ខ្មែរ", callback_data="l:km"),
-                                  InlineKeyboardButton("English", callback_data="l:en"),
-                                  InlineKeyboardButton("Português", callback_data="l:pt")]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("ខ្មែរ", callback_data="l:km"),
+                InlineKeyboardButton("English", callback_data="l:en"),
+                InlineKeyboardButton("Português", callback_data="l:pt"),
+            ]
+        ]
+    )
 
 
 def exit_offer(language: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(gettext(language, texts.EXIT_DELETE), callback_data="x:ask"),
-        InlineKeyboardButton(gettext(language, texts.EXIT_KEEP), callback_data="x:keep"),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(gettext(language, texts.EXIT_DELETE), callback_data="x:ask"),
+                InlineKeyboardButton(gettext(language, texts.EXIT_KEEP), callback_data="x:keep"),
+            ]
+        ]
+    )
 
 
 def exit_confirm(language: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(gettext(language, texts.EXIT_CONFIRM), callback_data="x:go"),
-        InlineKeyboardButton(gettext(language, texts.EXIT_KEEP), callback_data="x:keep"),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(gettext(language, texts.EXIT_CONFIRM), callback_data="x:go"),
+                InlineKeyboardButton(gettext(language, texts.EXIT_KEEP), callback_data="x:keep"),
+            ]
+        ]
+    )

@@ -22,15 +22,21 @@ from service.inbox.writer import Writer
 
 log = logging.getLogger(__name__)
 COMMANDS = (
-    ("report", "Make a report"), ("status", "Check a report: /status code"),
-    ("delete", "Withdraw a report: /delete code"), ("language", "ខ្មែរ / English / Português"),
-    ("cancel", "Stop the questions"), ("help", "How it works"),
+    ("report", "Make a report"),
+    ("status", "Check a report: /status code"),
+    ("delete", "Withdraw a report: /delete code"),
+    ("language", "ខ្មែរ / English / Português"),
+    ("cancel", "Stop the questions"),
+    ("help", "How it works"),
 )
 # The same menu for Telegram apps set to Portuguese (the command names stay the same).
 COMMANDS_PT = (
-    ("report", "Fazer uma queixa"), ("status", "Ver uma queixa: /status código"),
-    ("delete", "Retirar uma queixa: /delete código"), ("language", "ខ្មែរ / English / Português"),
-    ("cancel", "Parar as perguntas"), ("help", "Como funciona"),
+    ("report", "Fazer uma queixa"),
+    ("status", "Ver uma queixa: /status código"),
+    ("delete", "Retirar uma queixa: /delete código"),
+    ("language", "ខ្មែរ / English / Português"),
+    ("cancel", "Parar as perguntas"),
+    ("help", "Como funciona"),
 )
 
 
@@ -48,8 +54,12 @@ async def set_webhook(settings: Settings, *, url: str | None = None, drop_pendin
     if settings.is_production and not target.startswith("https://"):
         raise ConfigError("the webhook URL must be https:// in production")
     async with _bot(settings) as bot:
-        await bot.set_webhook(target, secret_token=settings.telegram_webhook_secret or None,
-                              allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=drop_pending)
+        await bot.set_webhook(
+            target,
+            secret_token=settings.telegram_webhook_secret or None,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=drop_pending,
+        )
         await bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         await bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS_PT], language_code="pt")
     return target
@@ -70,8 +80,9 @@ async def poll(settings: Settings, *, stop: asyncio.Event | None = None, timeout
             log.info("telegram: polling for updates")
             while not stop.is_set():
                 try:
-                    updates = await api.get_updates(offset=offset, timeout=timeout,
-                                                    allowed_updates=list(ALLOWED_UPDATES))
+                    updates = await api.get_updates(
+                        offset=offset, timeout=timeout, allowed_updates=list(ALLOWED_UPDATES)
+                    )
                 except Exception as exc:  # network trouble: wait and ask again
                     log.warning("telegram: getUpdates failed: %s", type(exc).__name__)
                     await asyncio.sleep(3)
@@ -83,7 +94,9 @@ async def poll(settings: Settings, *, stop: asyncio.Event | None = None, timeout
                     if key is not None:
                         row_id, new = await writer.run(  # the unit runs before the await returns
                             lambda s: pending.store_pending(
-                                s, channel=CHANNEL, external_id=key, payload=body, person=person_of(data)))
+                                s, channel=CHANNEL, external_id=key, payload=body, person=person_of(data)
+                            )
+                        )
                         if new:
                             bot.enqueue(row_id, body)
                     offset = update.update_id + 1  # stored: the next call acknowledges it

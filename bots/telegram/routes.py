@@ -67,9 +67,11 @@ async def telegram_webhook(request: Request) -> Response:
         # Keyed by the person: copies of one update, and one person's updates, go to one writer
         # lane, in the order they came (the key is hashed in memory only, never kept).
         row_id, new = await request.app.state.writer.run(
-            lambda session: pending.store_pending(session, channel=CHANNEL, external_id=key, payload=body,
-                                                  person=person_of(data)),
-            key=lane_key(data, key))
+            lambda session: pending.store_pending(
+                session, channel=CHANNEL, external_id=key, payload=body, person=person_of(data)
+            ),
+            key=lane_key(data, key),
+        )
     except Exception as exc:
         # Not stored: say so, and Telegram will deliver it again.
         log.warning("telegram update not stored: %s", type(exc).__name__)

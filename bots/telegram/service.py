@@ -59,9 +59,14 @@ def close_exit(session: Session, *, reporter_id: int) -> None:
 
 def take_messages(session: Session, *, reporter_id: int) -> list[int]:
     """Every remembered message id still deletable, removed from the table."""
-    rows = session.exec(select(TelegramTrace).where(
-        TelegramTrace.reporter_id == reporter_id, col(TelegramTrace.created_at) > now() - DELETE_WINDOW,
-    ).order_by(col(TelegramTrace.message_id))).all()
+    rows = session.exec(
+        select(TelegramTrace)
+        .where(
+            TelegramTrace.reporter_id == reporter_id,
+            col(TelegramTrace.created_at) > now() - DELETE_WINDOW,
+        )
+        .order_by(col(TelegramTrace.message_id))
+    ).all()
     ids = sorted({row.message_id for row in rows})
     session.exec(delete(TelegramTrace).where(col(TelegramTrace.reporter_id) == reporter_id))
     return ids
@@ -69,8 +74,9 @@ def take_messages(session: Session, *, reporter_id: int) -> list[int]:
 
 def remember_reply(session: Session, *, update_key: str, number: int, message_id: int) -> None:
     """Reply `number` to the update `update_key` went out as `message_id` (committed by the caller)."""
-    known = session.exec(select(TelegramReply).where(
-        TelegramReply.update_key == update_key, TelegramReply.seq == number)).first()
+    known = session.exec(
+        select(TelegramReply).where(TelegramReply.update_key == update_key, TelegramReply.seq == number)
+    ).first()
     if known is None:
         session.add(TelegramReply(update_key=update_key, seq=number, message_id=message_id))
 

@@ -30,7 +30,9 @@ LOCATION_USED = N_("Thank you. We kept only the nearest place, {place}, and dele
 LOCATION_NO_PLACE = N_("Thank you. No place we know is near that location; your location is deleted.")
 LOCATION_NOT_NOW = N_("We only use a location to answer where it happened. Your location is deleted.")
 UNSUPPORTED = N_("Please write in words, or send a photo or PDF.")
-EVIDENCE_SAVED = N_("Thank you, the file is saved with the report. We removed its hidden details (place, camera, time).")
+EVIDENCE_SAVED = N_(
+    "Thank you, the file is saved with the report. We removed its hidden details (place, camera, time)."
+)
 EVIDENCE_NO_REPORT = N_("Please first write what happened; then send the photo or PDF.")
 EVIDENCE_TOO_LARGE = N_("This file is too large (limit {limit} MB). Please send a smaller photo or PDF.")
 EVIDENCE_TYPE = N_("We can only accept photos (JPEG, PNG, WebP) and PDF files. This file was not saved.")

@@ -41,5 +41,4 @@ def agent_link_code(request: Request, session: SessionDep, user: WebUser, csrf_t
     session.commit()
     bot = (request.app.state.settings.telegram_bot_username or "").lstrip("@")
     link = f"https://t.me/{bot}?start={code.replace('-', '')}" if bot else None
-    return page(request, "agents.html", code=code, link=link,
-                hours=request.app.state.settings.agent_link_hours)
+    return page(request, "agents.html", code=code, link=link, hours=request.app.state.settings.agent_link_hours)

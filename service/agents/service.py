@@ -44,7 +44,7 @@ def _canonical(code: str) -> str | None:
     body = re.sub(r"[\s\-_]", "", code.upper())
     if not body.startswith(PREFIX):
         return None
-    body = body[len(PREFIX):].translate(_READ_AS)
+    body = body[len(PREFIX) :].translate(_READ_AS)
     return body if len(body) == 12 and all(ch in ALPHABET for ch in body) else None
 
 
@@ -57,10 +57,14 @@ def looks_like_link_code(text: str) -> str | None:
 def create_agent_link_code(session: Session, *, org_id: int, user_id: int) -> str:
     """A fresh one-time code (shown once, stored hashed) that links an outreach worker to `org_id`."""
     body = "".join(secrets.choice(ALPHABET) for _ in range(12))
-    session.add(AgentLinkCode(
-        code_hash=keyed_hash("agent-link", body), org_id=org_id, created_by_user_id=user_id,
-        expires_at=now() + timedelta(hours=get_settings().agent_link_hours),
-    ))
+    session.add(
+        AgentLinkCode(
+            code_hash=keyed_hash("agent-link", body),
+            org_id=org_id,
+            created_by_user_id=user_id,
+            expires_at=now() + timedelta(hours=get_settings().agent_link_hours),
+        )
+    )
     session.flush()
     return f"{PREFIX}-{body[:4]}-{body[4:8]}-{body[8:]}"
 
@@ -83,7 +87,9 @@ def redeem_link_code(session: Session, *, code: str, pseudonym: str) -> Outreach
     canonical = _canonical(body) or (body if len(body) == 12 and all(ch in ALPHABET for ch in body) else None)
     if canonical is None:
         raise LinkCodeInvalid("not a link code")
-    row = session.exec(select(AgentLinkCode).where(AgentLinkCode.code_hash == keyed_hash("agent-link", canonical))).first()
+    row = session.exec(
+        select(AgentLinkCode).where(AgentLinkCode.code_hash == keyed_hash("agent-link", canonical))
+    ).first()
     if row is None or row.used_at is not None or as_utc(row.expires_at) <= now():
         raise LinkCodeInvalid("unknown, used or expired link code")
     row.used_at = now()

@@ -36,9 +36,13 @@ def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
     stays sent; its link then no longer opens the case for them (docs/escalation.md)."""
     if report.org_id is None:
         return 0
-    people = session.exec(select(User).where(
-        User.org_id == report.org_id, col(User.is_active).is_(True), col(User.role).in_(("handler", "supervisor")),
-    )).all()
+    people = session.exec(
+        select(User).where(
+            User.org_id == report.org_id,
+            col(User.is_active).is_(True),
+            col(User.role).in_(("handler", "supervisor")),
+        )
+    ).all()
     withdrawn = _withdraw_others(session, report, keep={require_id(u) for u in people})
     if report.urgency != "urgent" or not settings.smtp_url:
         return 0
@@ -50,15 +54,22 @@ def alert_urgent(session: Session, report: Report, settings: Settings) -> int:
         if session.exec(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)).first() is not None:
             continue
         subject, text = alert_text(report, url, reader_languages(user, org))
-        session.add(OutboundMessage(
-            kind="email", channel="email", report_id=report.id, dedupe_key=key, to_sealed=seal(user.email),
-            body_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
-            next_attempt_at=now(),
-        ))
+        session.add(
+            OutboundMessage(
+                kind="email",
+                channel="email",
+                report_id=report.id,
+                dedupe_key=key,
+                to_sealed=seal(user.email),
+                body_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
+                next_attempt_at=now(),
+            )
+        )
         queued += 1
     if queued or withdrawn:
-        add_event(session, report, "urgent_alert", detail={"people": queued, "org_id": report.org_id,
-                                                           "withdrawn": withdrawn})
+        add_event(
+            session, report, "urgent_alert", detail={"people": queued, "org_id": report.org_id, "withdrawn": withdrawn}
+        )
     return queued
 
 
@@ -77,6 +88,7 @@ def reader_languages(user: User, org: Organisation | None) -> tuple[str, ...]:
 def alert_text(report: Report, url: str, languages: tuple[str, ...]) -> tuple[str, str]:
     """The subject and text of an urgent alert in these languages (several: one after the other),
     the category named in each language (docs/escalation.md)."""
+
     def params(lang: str) -> dict:
         category = gettext(lang, f"category:{report.category}") if report.category else "-"
         return {"case": report.id, "category": category, "url": url}
@@ -91,10 +103,13 @@ def _withdraw_others(session: Session, report: Report, *, keep: set[int]) -> int
     worker is sending right now, under its lease, is left alone)."""
     prefix = f"urgent-alert:{report.id}:"
     stamp = now()
-    rows = session.exec(select(OutboundMessage).where(
-        OutboundMessage.report_id == report.id, OutboundMessage.status == "pending",
-        col(OutboundMessage.dedupe_key).startswith(prefix),
-    )).all()
+    rows = session.exec(
+        select(OutboundMessage).where(
+            OutboundMessage.report_id == report.id,
+            OutboundMessage.status == "pending",
+            col(OutboundMessage.dedupe_key).startswith(prefix),
+        )
+    ).all()
     withdrawn = 0
     for row in rows:
         user_id = int((row.dedupe_key or "").rsplit(":", 1)[1])

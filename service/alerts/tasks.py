@@ -20,11 +20,16 @@ def deliver_alerts(deliverer: Deliverer) -> int:
     engine, stamp = deliverer.engine, now()
     with Session(engine) as session:
         session.connection(execution_options=read_only_options(engine))  # SQLite: no write lock to look
-        waiting = session.exec(select(OutboundMessage.id).where(
-            OutboundMessage.status == "pending", col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX),
-            or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
-            or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
-        ).limit(1)).first()
+        waiting = session.exec(
+            select(OutboundMessage.id)
+            .where(
+                OutboundMessage.status == "pending",
+                col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX),
+                or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
+                or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
+            )
+            .limit(1)
+        ).first()
     if waiting is None:
         return 0
     return deliverer.deliver_due(alerts_only=True)

@@ -45,16 +45,16 @@ TITLE_SIZE, TEXT_SIZE, LEGEND_SIZE = 16, 13, 13
 
 MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "km": ("មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា",
-           "ធ្នូ"),
+    "km": ("មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"),
     "pt": ("Jan", "Fev", "Mar", "Abr", "Mai", "Jun", "Jul", "Ago", "Set", "Out", "Nov", "Dez"),
 }
 
 
 # The words an empty chart shows: per request/thread (a context variable), in the page's language.
 _NO_DATA: ContextVar[str] = ContextVar("samleng_chart_no_data", default="No data")
-_ALL_HIDDEN: ContextVar[str] = ContextVar("samleng_chart_all_hidden",
-                                          default="Every count here is too small to publish: see the table.")
+_ALL_HIDDEN: ContextVar[str] = ContextVar(
+    "samleng_chart_all_hidden", default="Every count here is too small to publish: see the table."
+)
 
 
 def no_data_text(text: str, *, hidden: str | None = None) -> None:
@@ -66,6 +66,7 @@ def no_data_text(text: str, *, hidden: str | None = None) -> None:
 
 
 # -- axes -----------------------------------------------------------------------------------------
+
 
 def nice_ticks(top: float, *, integer: bool = True, most: int = 6) -> list[float]:
     """Ticks from 0 to at least `top` in steps of 1, 2 or 5 × 10^k, at most `most` of them.
@@ -142,14 +143,17 @@ def _truncate(text: str, size: float, room: float) -> str:
 
 # -- the empty states (a message, not a chart) ----------------------------------------------------------
 
+
 def _open(title: str, width: int, height: int, kind: str) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" '
-            f'font-family="{escape(FONT_STACK)}">',
-            f"<title>{escape(title)}</title>",
-            f'<rect width="{width}" height="{height}" fill="white"/>',
-            f'<text class="title" x="{width / 2:.0f}" y="24" text-anchor="middle" font-size="{TITLE_SIZE}" '
-            f'font-weight="bold" fill="{INK}">{escape(title)}</text>']
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" '
+        f'font-family="{escape(FONT_STACK)}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text class="title" x="{width / 2:.0f}" y="24" text-anchor="middle" font-size="{TITLE_SIZE}" '
+        f'font-weight="bold" fill="{INK}">{escape(title)}</text>',
+    ]
 
 
 def empty_chart(title: str, *, width: int = 560, height: int = 140, hidden: bool = False) -> str:
@@ -162,10 +166,14 @@ def empty_chart(title: str, *, width: int = 560, height: int = 140, hidden: bool
     size, line_height = 18, 26
     lines = wrap(message, size, width - 48)
     top = height / 2 + 16 - (len(lines) - 1) * line_height / 2
-    spans = "".join(f'<tspan x="{width / 2:.0f}" y="{top + i * line_height:.0f}">{escape(line)}</tspan>'
-                    for i, line in enumerate(lines))
-    parts.append(f'<text class="no-data" x="{width / 2:.0f}" y="{top:.0f}" text-anchor="middle" '
-                 f'font-size="{size}" fill="{MUTED}">{spans}</text></svg>')
+    spans = "".join(
+        f'<tspan x="{width / 2:.0f}" y="{top + i * line_height:.0f}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    parts.append(
+        f'<text class="no-data" x="{width / 2:.0f}" y="{top:.0f}" text-anchor="middle" '
+        f'font-size="{size}" fill="{MUTED}">{spans}</text></svg>'
+    )
     return "".join(parts)
 
 
@@ -227,14 +235,31 @@ def _x_labels(labels: list[str], slot: float) -> int:
 # -- pygal ----------------------------------------------------------------------------------------------
 
 STYLE = Style(
-    font_family=FONT_STACK, background="white", plot_background="white", foreground=MUTED,
-    foreground_strong=INK, foreground_subtle=GRID, colors=PALETTE, opacity="1", opacity_hover="1",
-    stroke_opacity="1", stroke_opacity_hover="1", stroke_width="2.5", stroke_width_hover="3.5",
-    title_font_size=TITLE_SIZE, label_font_size=TEXT_SIZE, major_label_font_size=TEXT_SIZE,
-    legend_font_size=LEGEND_SIZE, value_font_size=TEXT_SIZE, tooltip_font_size=TEXT_SIZE, no_data_font_size=18,
+    font_family=FONT_STACK,
+    background="white",
+    plot_background="white",
+    foreground=MUTED,
+    foreground_strong=INK,
+    foreground_subtle=GRID,
+    colors=PALETTE,
+    opacity="1",
+    opacity_hover="1",
+    stroke_opacity="1",
+    stroke_opacity_hover="1",
+    stroke_width="2.5",
+    stroke_width_hover="3.5",
+    title_font_size=TITLE_SIZE,
+    label_font_size=TEXT_SIZE,
+    major_label_font_size=TEXT_SIZE,
+    legend_font_size=LEGEND_SIZE,
+    value_font_size=TEXT_SIZE,
+    tooltip_font_size=TEXT_SIZE,
+    no_data_font_size=18,
     # Light, solid gridlines (pygal's default is a dark dashed grid).
-    guide_stroke_dasharray="none", major_guide_stroke_dasharray="none",
-    guide_stroke_color=GRID, major_guide_stroke_color=GRID,
+    guide_stroke_dasharray="none",
+    major_guide_stroke_dasharray="none",
+    guide_stroke_color=GRID,
+    major_guide_stroke_color=GRID,
 )
 # Added to pygal's own CSS (scoped to its charts): a bold title, bars without pygal's see-through fill.
 _CSS = "inline:.pygal-chart .title{font-weight:bold}.pygal-chart .text-overlay text.value{font-weight:bold}"
@@ -243,11 +268,26 @@ _ROOT = re.compile(r'<svg\b([^>]*?)\bclass="pygal-chart"')
 
 
 def _chart(kind: type, title: str, *, width: int, height: int, **config: object) -> pygal.graph.graph.Graph:
-    config = {"style": STYLE, "width": width, "height": height, "explicit_size": True, "js": [],
-              "disable_xml_declaration": True, "no_data_text": _NO_DATA.get(), "x_label_rotation": 0,
-              "y_label_rotation": 0, "truncate_legend": -1, "truncate_label": -1, "legend_box_size": 14,
-              "formatter": _fmt, "value_formatter": _fmt, "margin": 12, "spacing": 12,
-              "css": ("file://style.css", "file://graph.css", _CSS), **config}
+    config = {
+        "style": STYLE,
+        "width": width,
+        "height": height,
+        "explicit_size": True,
+        "js": [],
+        "disable_xml_declaration": True,
+        "no_data_text": _NO_DATA.get(),
+        "x_label_rotation": 0,
+        "y_label_rotation": 0,
+        "truncate_legend": -1,
+        "truncate_label": -1,
+        "legend_box_size": 14,
+        "formatter": _fmt,
+        "value_formatter": _fmt,
+        "margin": 12,
+        "spacing": 12,
+        "css": ("file://style.css", "file://graph.css", _CSS),
+        **config,
+    }
     chart = kind(**config)
     chart.title = title
     return chart
@@ -258,8 +298,9 @@ def _render(chart: pygal.graph.graph.Graph, title: str, kind: str) -> str:
     with no script at all is simpler to trust and to print), as an image with a name for screen readers."""
     svg = _SCRIPT.sub("", chart.render(is_unicode=True))
     label = escape(title, {'"': "&quot;"})
-    return _ROOT.sub(lambda m: f'<svg{m.group(1)}class="pygal-chart chart {kind}" role="img" aria-label="{label}"',
-                     svg, count=1)
+    return _ROOT.sub(
+        lambda m: f'<svg{m.group(1)}class="pygal-chart chart {kind}" role="img" aria-label="{label}"', svg, count=1
+    )
 
 
 class _StackedBar(pygal.StackedBar):
@@ -279,8 +320,12 @@ def _value_axis(top_value: float) -> dict[str, object]:
 def _time_axis(periods: list[str], width: int, language: str) -> dict[str, object]:
     labels = period_labels(periods, language)
     every = _x_labels(labels, (width - 80) / max(1, len(labels)))
-    return {"x_labels": labels, "x_labels_major_every": every, "show_minor_x_labels": every == 1,
-            "show_x_guides": False}
+    return {
+        "x_labels": labels,
+        "x_labels_major_every": every,
+        "show_minor_x_labels": every == 1,
+        "show_x_guides": False,
+    }
 
 
 def _legend(names: list[str], width: int) -> dict[str, object]:
@@ -291,42 +336,80 @@ def _legend(names: list[str], width: int) -> dict[str, object]:
     # pygal reserves room for floor(n / columns) rows of legend, one too few when the last row is partly
     # filled: add that row's height (1.5 × the box) to the bottom margin, else the last row is cut off.
     short = math.ceil(len(names) / columns) - len(names) // columns
-    return {"legend_at_bottom": True, "legend_at_bottom_columns": columns,
-            "margin_bottom": 12 + short * 1.5 * max(LEGEND_SIZE, 14)}
+    return {
+        "legend_at_bottom": True,
+        "legend_at_bottom_columns": columns,
+        "margin_bottom": 12 + short * 1.5 * max(LEGEND_SIZE, 14),
+    }
 
 
-def line_chart(title: str, periods: list[str], series: Mapping[str, Sequence[int | None]], *, width: int = 560,
-               height: int = 360, language: str = "en") -> str:
+def line_chart(
+    title: str,
+    periods: list[str],
+    series: Mapping[str, Sequence[int | None]],
+    *,
+    width: int = 560,
+    height: int = 360,
+    language: str = "en",
+) -> str:
     """Counts over time, one line per value (colour, dot size and dash pattern); None = suppressed gap."""
     if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
         return empty
     top_value = max((v for vs in series.values() for v in vs if v is not None), default=0)
-    chart = _chart(pygal.Line, title, width=width, height=height, allow_interruptions=True, include_x_axis=True,
-                   show_dots=True, **_value_axis(top_value), **_time_axis(periods, width, language),
-                   **_legend(list(series), width))
+    chart = _chart(
+        pygal.Line,
+        title,
+        width=width,
+        height=height,
+        allow_interruptions=True,
+        include_x_axis=True,
+        show_dots=True,
+        **_value_axis(top_value),
+        **_time_axis(periods, width, language),
+        **_legend(list(series), width),
+    )
     dots = 5 if len(periods) <= 40 else 3
     for i, (name, values) in enumerate(series.items()):
         dash = DASHES[i % len(DASHES)]
-        chart.add(name, values, dots_size=dots - (i % 3) * 0.8,
-                  stroke_style={"width": 2.5, "dasharray": dash or "none", "linejoin": "round"})
+        chart.add(
+            name,
+            values,
+            dots_size=dots - (i % 3) * 0.8,
+            stroke_style={"width": 2.5, "dasharray": dash or "none", "linejoin": "round"},
+        )
     return _render(chart, title, "line-chart")
 
 
-def stacked_bar(title: str, periods: list[str], series: Mapping[str, Sequence[int | None]], *, width: int = 560,
-                height: int = 360, language: str = "en") -> str:
+def stacked_bar(
+    title: str,
+    periods: list[str],
+    series: Mapping[str, Sequence[int | None]],
+    *,
+    width: int = 560,
+    height: int = 360,
+    language: str = "en",
+) -> str:
     """Counts per period stacked by value (first series at the bottom); None = a hidden, undrawn segment."""
     if (empty := _empty(title, list(series.values()) if periods else [], width)) is not None:
         return empty
     top_value = max(sum(vs[j] or 0 for vs in series.values()) for j in range(len(periods)))
-    chart = _chart(_StackedBar, title, width=width, height=height,
-                   **_value_axis(top_value), **_time_axis(periods, width, language), **_legend(list(series), width))
+    chart = _chart(
+        _StackedBar,
+        title,
+        width=width,
+        height=height,
+        **_value_axis(top_value),
+        **_time_axis(periods, width, language),
+        **_legend(list(series), width),
+    )
     for name, values in series.items():
         chart.add(name, values)
     return _render(chart, title, "stacked-bar")
 
 
-def bar_chart(title: str, values: Mapping[str, int | None], *, width: int = 560, height: int = 320,
-              horizontal: bool = True) -> str:
+def bar_chart(
+    title: str, values: Mapping[str, int | None], *, width: int = 560, height: int = 320, horizontal: bool = True
+) -> str:
     """One bar per label, its number written at its end; None = suppressed (no bar, no number: the table
     under the chart says "<10"). Horizontal charts grow with the number of bars (30 px a bar)."""
     if (empty := _empty(title, list(values.values()), width)) is not None:
@@ -336,8 +419,16 @@ def bar_chart(title: str, values: Mapping[str, int | None], *, width: int = 560,
     if horizontal:
         height = int(60 + 30 * len(names) + 30)
         names = names[::-1]  # pygal draws the first bar at the bottom: the first label goes on top
-    chart = _chart(pygal.HorizontalBar if horizontal else pygal.Bar, title, width=width, height=height,
-                   show_legend=False, print_values=True, print_values_position="top", **_value_axis(top_value))
+    chart = _chart(
+        pygal.HorizontalBar if horizontal else pygal.Bar,
+        title,
+        width=width,
+        height=height,
+        show_legend=False,
+        print_values=True,
+        print_values_position="top",
+        **_value_axis(top_value),
+    )
     chart.x_labels = [_truncate(n, TEXT_SIZE, width * 0.34) for n in names] if horizontal else names
     chart.add(title, [values[n] for n in names])
     return _render(chart, title, "bar-chart " + ("horizontal" if horizontal else "vertical"))
@@ -354,8 +445,16 @@ def pie_chart(title: str, values: Mapping[str, int | None], *, width: int = 560,
     whole = not any(v is None for v in values.values())
     height = max(height, int(60 + 24 * len(shown)))
     share = (lambda v: f"{v / total:.0%}") if whole else _fmt
-    chart = _chart(pygal.Pie, title, width=width, height=height, inner_radius=0.5, legend_at_bottom=False,
-                   print_values=whole, formatter=share)
+    chart = _chart(
+        pygal.Pie,
+        title,
+        width=width,
+        height=height,
+        inner_radius=0.5,
+        legend_at_bottom=False,
+        print_values=whole,
+        formatter=share,
+    )
     for name, v in shown.items():
         chart.add(f"{name}: {_fmt(v)}" + (f" ({v / total:.0%})" if whole else ""), v)
     return _render(chart, title, "pie-chart")
@@ -402,8 +501,15 @@ def province_shapes() -> dict[str, ProvinceShape]:
         else:
             raw = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
             polygons = tuple(tuple(tuple((x, y) for x, y in ring) for ring in poly) for poly in raw)
-        out[props["code"]] = ProvinceShape(props["code"], props["name_en"], props["name_km"], props["shape"],
-                                           polygons, tuple(props["label"]), props.get("inside"))
+        out[props["code"]] = ProvinceShape(
+            props["code"],
+            props["name_en"],
+            props["name_km"],
+            props["shape"],
+            polygons,
+            tuple(props["label"]),
+            props.get("inside"),
+        )
     return out
 
 
@@ -442,9 +548,16 @@ def _bin_of(value: int, bins: list[tuple[int, int]]) -> int:
     return len(bins) - 1
 
 
-def province_map(title: str, shown: dict[str, str], counts: Mapping[str, int | None], *, language: str = "en",
-                 links: dict[str, str] | None = None,
-                 labels: dict[str, str] | None = None, width: int = 640) -> str:
+def province_map(
+    title: str,
+    shown: dict[str, str],
+    counts: Mapping[str, int | None],
+    *,
+    language: str = "en",
+    links: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    width: int = 640,
+) -> str:
     """Choropleth of reports per province from the shipped boundaries, as inline SVG (no script).
 
     `shown` is the text per province code ("<10", "x", "-" or the number); `counts` the number the
@@ -470,15 +583,17 @@ def province_map(title: str, shown: dict[str, str], counts: Mapping[str, int | N
     bins = legend_bins([v for v in visible if v is not None])
     any_hidden = any(counts.get(code, 0) is None for code in shapes)
     title_id = "province-map-title"  # one map per page
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="province-map" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="group" aria-labelledby="{title_id}" '
-             f'font-family="{escape(FONT_STACK)}">',
-             f'<defs><pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="6" height="6" '
-             f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fafafa"/>'
-             f'<line x1="0" y1="0" x2="0" y2="6" stroke="#9a9a9a" stroke-width="2"/></pattern></defs>',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text id="{title_id}" x="{width / 2}" y="22" text-anchor="middle" font-size="16" fill="#111">'
-             f'{escape(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="province-map" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="group" aria-labelledby="{title_id}" '
+        f'font-family="{escape(FONT_STACK)}">',
+        f'<defs><pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="6" height="6" '
+        f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fafafa"/>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="#9a9a9a" stroke-width="2"/></pattern></defs>',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text id="{title_id}" x="{width / 2}" y="22" text-anchor="middle" font-size="16" fill="#111">'
+        f"{escape(title)}</text>",
+    ]
     marks, texts = [], []
     # Boundaries first, then the provinces drawn as circles (on top of the shape that covers them).
     for code, shape in sorted(shapes.items(), key=lambda kv: kv[1].kind != "boundary"):
@@ -494,15 +609,20 @@ def province_map(title: str, shown: dict[str, str], counts: Mapping[str, int | N
             css, fill = f"province bin-{k}", BINS[_shade(k, bins)]
         tip = f"{name}: {text}"
         if shape.kind == "boundary":
-            d = " ".join("M" + " L".join(xy(x, y) for x, y in ring[:-1]) + " Z" for poly in shape.polygons
-                         for ring in poly)
-            mark = (f'<path class="{css}" data-code="{escape(code)}" d="{d}" fill="{fill}" fill-rule="evenodd" '
-                    f'stroke="#555" stroke-width="0.7" stroke-linejoin="round"><title>{escape(tip)}</title></path>')
+            d = " ".join(
+                "M" + " L".join(xy(x, y) for x, y in ring[:-1]) + " Z" for poly in shape.polygons for ring in poly
+            )
+            mark = (
+                f'<path class="{css}" data-code="{escape(code)}" d="{d}" fill="{fill}" fill-rule="evenodd" '
+                f'stroke="#555" stroke-width="0.7" stroke-linejoin="round"><title>{escape(tip)}</title></path>'
+            )
         else:
             cx, cy = xy(*shape.label).split(",")
-            mark = (f'<circle class="{css} no-boundary" data-code="{escape(code)}" cx="{cx}" cy="{cy}" r="9" '
-                    f'fill="{fill}" stroke="#111" stroke-width="1.2" stroke-dasharray="3 2">'
-                    f'<title>{escape(tip)}</title></circle>')
+            mark = (
+                f'<circle class="{css} no-boundary" data-code="{escape(code)}" cx="{cx}" cy="{cy}" r="9" '
+                f'fill="{fill}" stroke="#111" stroke-width="1.2" stroke-dasharray="3 2">'
+                f"<title>{escape(tip)}</title></circle>"
+            )
         if links and code in links:
             mark = f'<a href="{escape(links[code])}" aria-label="{escape(tip)}">{mark}</a>'
         marks.append(mark)
@@ -512,14 +632,22 @@ def province_map(title: str, shown: dict[str, str], counts: Mapping[str, int | N
             if shape.kind != "boundary":  # a circle's value sits to its right
                 lx, ly, anchor, dark = lx + 12, ly + 4, "start", False
             elif _width_px(shape, kx * scale) < 28:  # too small to hold its number: a short leader line
-                texts.append(f'<line x1="{lx:.1f}" y1="{ly:.1f}" x2="{lx - 20:.1f}" y2="{ly + 14:.1f}" '
-                             f'stroke="#333" stroke-width="0.8" aria-hidden="true"/>')
+                texts.append(
+                    f'<line x1="{lx:.1f}" y1="{ly:.1f}" x2="{lx - 20:.1f}" y2="{ly + 14:.1f}" '
+                    f'stroke="#333" stroke-width="0.8" aria-hidden="true"/>'
+                )
                 lx, ly, anchor, dark = lx - 22, ly + 22, "end", False
             else:
                 ly += 4
-            paint = 'fill="#fff" stroke="#08306b" stroke-width="2" paint-order="stroke"' if dark else 'fill="#111" stroke="#fff" stroke-width="2.5" paint-order="stroke"'
-            texts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="10" '
-                         f'font-weight="bold" {paint} aria-hidden="true">{escape(text)}</text>')
+            paint = (
+                'fill="#fff" stroke="#08306b" stroke-width="2" paint-order="stroke"'
+                if dark
+                else 'fill="#111" stroke="#fff" stroke-width="2.5" paint-order="stroke"'
+            )
+            texts.append(
+                f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="10" '
+                f'font-weight="bold" {paint} aria-hidden="true">{escape(text)}</text>'
+            )
     parts += marks + texts
     # Legend, in the empty corner east of the Mekong delta.
     lx, ly = width - 150, top + map_h - 18 * (len(bins) + 1 + any_hidden) - 4
@@ -529,9 +657,11 @@ def province_map(title: str, shown: dict[str, str], counts: Mapping[str, int | N
         rows.append((f"url(#{HATCH_ID})", labels.get("hidden", "<10")))
     parts.append(f'<g class="legend" transform="translate({lx:.0f},{ly:.0f})">')
     for i, (fill, text) in enumerate(rows):
-        parts.append(f'<rect x="0" y="{i * 18}" width="16" height="12" fill="{fill}" stroke="#555" '
-                     f'stroke-width="0.6"/><text x="22" y="{i * 18 + 10}" font-size="11" fill="#222">'
-                     f'{escape(text)}</text>')
+        parts.append(
+            f'<rect x="0" y="{i * 18}" width="16" height="12" fill="{fill}" stroke="#555" '
+            f'stroke-width="0.6"/><text x="22" y="{i * 18 + 10}" font-size="11" fill="#222">'
+            f"{escape(text)}</text>"
+        )
     parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

@@ -49,8 +49,14 @@ class Mapping:
 def load_mapping(path: str | Path | None = None) -> Mapping:
     path = Path(path or get_settings().dhis2_mapping_file or MAPPING_FILE)
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Mapping(doc["dataSet"], doc.get("periodType", "Monthly"), doc["attributeOptionCombo"],
-                   dict(doc["dataElements"]), dict(doc["categoryOptionCombos"]), dict(doc["orgUnits"]))
+    return Mapping(
+        doc["dataSet"],
+        doc.get("periodType", "Monthly"),
+        doc["attributeOptionCombo"],
+        dict(doc["dataElements"]),
+        dict(doc["categoryOptionCombos"]),
+        dict(doc["orgUnits"]),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +72,9 @@ def validate(payload: dict) -> None:
     try:
         jsonschema.validate(payload, schema())
     except jsonschema.ValidationError as exc:
-        raise InvalidInput(f"dataValueSet invalid at {'/'.join(str(p) for p in exc.absolute_path)}: {exc.message}") from None
+        raise InvalidInput(
+            f"dataValueSet invalid at {'/'.join(str(p) for p in exc.absolute_path)}: {exc.message}"
+        ) from None
 
 
 def parse_period(text: str) -> tuple[str, datetime, datetime]:
@@ -131,32 +139,51 @@ def build_payload(session: Session, *, period: str, mapping: Mapping | None = No
                 value = pub.cell(i, j)
                 if value is None:
                     continue
-                values.append({"dataElement": mapping.data_elements[cat],
-                               "categoryOptionCombo": mapping.category_option_combos[urgency],
-                               "attributeOptionCombo": mapping.attribute_option_combo,
-                               "period": dhis_period, "orgUnit": mapping.org_units[province.code],
-                               "value": str(value)})
-    body = {"dataSet": mapping.data_set, "completeDate": (until.date()).isoformat(), "period": dhis_period,
-            "attributeOptionCombo": mapping.attribute_option_combo, "dataValues": values}
+                values.append(
+                    {
+                        "dataElement": mapping.data_elements[cat],
+                        "categoryOptionCombo": mapping.category_option_combos[urgency],
+                        "attributeOptionCombo": mapping.attribute_option_combo,
+                        "period": dhis_period,
+                        "orgUnit": mapping.org_units[province.code],
+                        "value": str(value),
+                    }
+                )
+    body = {
+        "dataSet": mapping.data_set,
+        "completeDate": (until.date()).isoformat(),
+        "period": dhis_period,
+        "attributeOptionCombo": mapping.attribute_option_combo,
+        "dataValues": values,
+    }
     validate(body)
     return Payload(body, hidden, sorted(unmapped))
 
 
-def push(session: Session, *, period: str, actor: str, dry_run: bool = False,
-         transport: httpx.BaseTransport | None = None) -> dict:
+def push(
+    session: Session, *, period: str, actor: str, dry_run: bool = False, transport: httpx.BaseTransport | None = None
+) -> dict:
     """Build and (unless dry_run) POST the payload to SAMLENG_DHIS2_URL with basic auth; audited."""
     settings = get_settings()
     payload = build_payload(session, period=period)
     if dry_run:
-        return {"dry_run": True, "payload": payload.body, "suppressed_cells": payload.suppressed,
-                "unmapped_places": payload.unmapped_places}
+        return {
+            "dry_run": True,
+            "payload": payload.body,
+            "suppressed_cells": payload.suppressed,
+            "unmapped_places": payload.unmapped_places,
+        }
     if not settings.dhis2_url:
         raise Dhis2Error("SAMLENG_DHIS2_URL is not set")
     url = settings.dhis2_url.rstrip("/") + "/api/dataValueSets"
     try:
         with httpx.Client(timeout=60, transport=transport) as client:
-            response = client.post(url, json=payload.body, auth=(settings.dhis2_username, settings.dhis2_password),
-                                   params={"importStrategy": "CREATE_AND_UPDATE"})
+            response = client.post(
+                url,
+                json=payload.body,
+                auth=(settings.dhis2_username, settings.dhis2_password),
+                params={"importStrategy": "CREATE_AND_UPDATE"},
+            )
     except httpx.HTTPError as exc:
         raise Dhis2Error(f"DHIS2 could not be reached: {type(exc).__name__}") from None
     if response.status_code == 401:
@@ -169,10 +196,25 @@ def push(session: Session, *, period: str, actor: str, dry_run: bool = False,
     inner = summary.get("response", summary) if isinstance(summary, dict) else {}
     status = inner.get("status") or summary.get("status")
     counts = inner.get("importCount", {})
-    record(session, actor=actor, action="dhis2.push", object_type="export",
-           detail={"period": payload.body["period"], "values": len(payload.body["dataValues"]),
-                   "http": response.status_code, "status": status, "importCount": counts})
+    record(
+        session,
+        actor=actor,
+        action="dhis2.push",
+        object_type="export",
+        detail={
+            "period": payload.body["period"],
+            "values": len(payload.body["dataValues"]),
+            "http": response.status_code,
+            "status": status,
+            "importCount": counts,
+        },
+    )
     if response.status_code >= 400 or status == "ERROR":
         raise Dhis2Error(f"DHIS2 answered {response.status_code} {status or ''}".strip())
-    return {"dry_run": False, "http": response.status_code, "status": status, "importCount": counts,
-            "values": len(payload.body["dataValues"])}
+    return {
+        "dry_run": False,
+        "http": response.status_code,
+        "status": status,
+        "importCount": counts,
+        "values": len(payload.body["dataValues"]),
+    }

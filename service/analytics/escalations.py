@@ -62,25 +62,42 @@ from service.reports.models import Report
 TITLE_BY_BODY = N_("Escalations by body and level")
 TITLE_ON_TIME = N_("Answered within the deadline")
 TITLE_MEDIAN = N_("Median hours to the body's answer")
-TITLE_NOT_OURS = N_("Answered \"not ours\"")
+TITLE_NOT_OURS = N_('Answered "not ours"')
 TITLE_SOLVED = N_("Solved, the reporter said, after the body's answer")
 LEVEL_LABELS = {
-    "facility": N_("facility"), "hcmc": N_("health centre management committee"),
-    "operational_district": N_("operational district"), "province": N_("province"),
-    "national": N_("national"), "regional": N_("regional"),
+    "facility": N_("facility"),
+    "hcmc": N_("health centre management committee"),
+    "operational_district": N_("operational district"),
+    "province": N_("province"),
+    "national": N_("national"),
+    "regional": N_("regional"),
 }
-TEXTS = [N_("escalations"), N_("on time"), N_("late or unanswered"), N_("{share}% on time ({on_time} of {total})"),
-         N_("not shown: too few answers"), N_("{hours} hours ({answers} answers)"),
-         N_("{share}% not ours ({not_ours} of {total})"), N_("solved: {share}% ({solved} of {total})"),
-         N_("How the grievance bodies answered"), N_("grievance bodies"),
-         N_("Alert when a body falls behind"), N_("Saved."), N_("Alert below (percent answered on time)"),
-         N_("Save"),
-         N_("Your supervisors and administrators get one email when a grievance body answers fewer than this share "
-            "of your organisation's escalations by their deadline (cases reported in the last {days} days, bodies "
-            "with at least {minimum} such escalations), and again only after it has come back up and falls "
-            "again. Empty: no alert."),
-         N_("Cases sent to each body, counted from the platform's own records of the bodies' answers and the "
-            "reporters' closing answers.")]
+TEXTS = [
+    N_("escalations"),
+    N_("on time"),
+    N_("late or unanswered"),
+    N_("{share}% on time ({on_time} of {total})"),
+    N_("not shown: too few answers"),
+    N_("{hours} hours ({answers} answers)"),
+    N_("{share}% not ours ({not_ours} of {total})"),
+    N_("solved: {share}% ({solved} of {total})"),
+    N_("How the grievance bodies answered"),
+    N_("grievance bodies"),
+    N_("Alert when a body falls behind"),
+    N_("Saved."),
+    N_("Alert below (percent answered on time)"),
+    N_("Save"),
+    N_(
+        "Your supervisors and administrators get one email when a grievance body answers fewer than this share "
+        "of your organisation's escalations by their deadline (cases reported in the last {days} days, bodies "
+        "with at least {minimum} such escalations), and again only after it has come back up and falls "
+        "again. Empty: no alert."
+    ),
+    N_(
+        "Cases sent to each body, counted from the platform's own records of the bodies' answers and the "
+        "reporters' closing answers."
+    ),
+]
 
 
 def _threshold() -> int:
@@ -113,10 +130,12 @@ def settled_expr(session: Session) -> ColumnElement[bool]:
 def outcome_expr(session: Session) -> ColumnElement[str]:
     """Of a settled escalation with a deadline: on_time, late, or void (taken away before its deadline)."""
     answered = answered_expr(session)
-    return case((and_(answered.is_not(None), answered <= Escalation.due_at), "on_time"),
-                (answered.is_not(None), "late"),
-                (Escalation.due_at <= func.coalesce(Escalation.closed_at, Escalation.due_at), "late"),
-                else_="void")
+    return case(
+        (and_(answered.is_not(None), answered <= Escalation.due_at), "on_time"),
+        (answered.is_not(None), "late"),
+        (Escalation.due_at <= func.coalesce(Escalation.closed_at, Escalation.due_at), "late"),
+        else_="void",
+    )
 
 
 def hours_expr(session: Session) -> ColumnElement[int]:
@@ -134,10 +153,11 @@ def rollup_sources(session: Session) -> dict[str, tuple[ColumnElement, list[Colu
     counted = col(Escalation.status) != "cancelled"
     return {
         "esc_body": (body, [counted]),
-        "esc_deadline": (body + ":" + outcome_expr(session),
-                         [counted, settled_expr(session), col(Escalation.due_at).is_not(None)]),
-        "esc_hours": (body + ":" + cast(hours_expr(session), String),
-                      [counted, answered_expr(session).is_not(None)]),
+        "esc_deadline": (
+            body + ":" + outcome_expr(session),
+            [counted, settled_expr(session), col(Escalation.due_at).is_not(None)],
+        ),
+        "esc_hours": (body + ":" + cast(hours_expr(session), String), [counted, answered_expr(session).is_not(None)]),
     }
 
 
@@ -147,23 +167,39 @@ def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, 
     if scope is not q._NO:
         return [(str(v), int(n)) for v, n, _ in q._rollup_rows(session, filters, scope, dim, ReportRollup.value)]
     value, extra = rollup_sources(session)[dim]
-    stmt = (select(value, func.count()).select_from(Escalation).join(Report, col(Report.id) == Escalation.report_id)
-            .where(and_(*q._where(session, filters), *extra)).group_by(value))
+    stmt = (
+        select(value, func.count())
+        .select_from(Escalation)
+        .join(Report, col(Report.id) == Escalation.report_id)
+        .where(and_(*q._where(session, filters), *extra))
+        .group_by(value)
+    )
     # Core rows, not ORM ones: the hours dimension returns tens of thousands of (body, hour) groups.
     return [(str(v), int(n)) for v, n in session.connection().execute(stmt)]
 
 
 def _overdue_waiting(session: Session, filters: q.Filters) -> dict[int, int]:
     """Per body: escalations still waiting for a first answer whose deadline has passed (late, counted live)."""
-    stmt = (select(col(Escalation.body_id), func.count()).join(Report, col(Report.id) == Escalation.report_id)
-            .where(and_(*q._where(session, filters), col(Escalation.status).in_(WAITING),
-                        col(Escalation.due_at) < now(), col(Escalation.acknowledged_at).is_(None),
-                        col(Escalation.responded_at).is_(None), col(Escalation.closed_at).is_(None)))
-            .group_by(col(Escalation.body_id)))
+    stmt = (
+        select(col(Escalation.body_id), func.count())
+        .join(Report, col(Report.id) == Escalation.report_id)
+        .where(
+            and_(
+                *q._where(session, filters),
+                col(Escalation.status).in_(WAITING),
+                col(Escalation.due_at) < now(),
+                col(Escalation.acknowledged_at).is_(None),
+                col(Escalation.responded_at).is_(None),
+                col(Escalation.closed_at).is_(None),
+            )
+        )
+        .group_by(col(Escalation.body_id))
+    )
     return {int(b): int(n) for b, n in session.execute(stmt).all()}
 
 
 # -- the figures (raw, private numbers; the providers below suppress them) -----------------------------
+
 
 def escalations_per_body(session: Session, filters: q.Filters) -> dict[int, int]:
     """Escalations (not cancelled) per body id."""
@@ -226,11 +262,15 @@ def _body_label(body: GrievanceBody) -> dict[str, object]:
 # Not rolled up: a rollup built before these figures existed would hold no rows for them, and each is
 # one GROUP BY over the escalations of the reports in the filters (indexed by report and creation time).
 
+
 def _direct(session: Session, filters: q.Filters, value: ColumnElement, *conds: ColumnElement[bool]) -> list[tuple]:
-    stmt = (select(col(Escalation.body_id), value, func.count()).select_from(Escalation)
-            .join(Report, col(Report.id) == col(Escalation.report_id))
-            .where(and_(*q._where(session, filters), col(Escalation.status) != "cancelled", *conds))
-            .group_by(col(Escalation.body_id), value))
+    stmt = (
+        select(col(Escalation.body_id), value, func.count())
+        .select_from(Escalation)
+        .join(Report, col(Report.id) == col(Escalation.report_id))
+        .where(and_(*q._where(session, filters), col(Escalation.status) != "cancelled", *conds))
+        .group_by(col(Escalation.body_id), value)
+    )
     return [tuple(row) for row in session.connection().execute(stmt)]
 
 
@@ -249,14 +289,22 @@ def solved_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
     at closure, so the reporter's answer came after the body's)."""
     solved = case((col(Report.satisfaction) == "yes", 1), else_=0)
     tally: dict[int, list[int]] = {}
-    for body, flag, n in _direct(session, filters, solved, col(Escalation.responded_at).is_not(None),
-                                 col(Escalation.status) != "not_ours", col(Report.satisfaction).is_not(None),
-                                 col(Report.closed_at).is_not(None), col(Escalation.responded_at) <= col(Report.closed_at)):
+    for body, flag, n in _direct(
+        session,
+        filters,
+        solved,
+        col(Escalation.responded_at).is_not(None),
+        col(Escalation.status) != "not_ours",
+        col(Report.satisfaction).is_not(None),
+        col(Report.closed_at).is_not(None),
+        col(Escalation.responded_at) <= col(Report.closed_at),
+    ):
         tally.setdefault(int(body), [0, 0])[0 if flag else 1] += int(n)
     return tally
 
 
 # -- every body figure, suppressed -------------------------------------------------------------------
+
 
 @dataclass
 class BodyFigures:
@@ -297,24 +345,40 @@ def figures(session: Session, filters: q.Filters) -> BodyFigures | None:
         return None
     bodies = _bodies(session, counts)
     order = sorted(counts, key=lambda bid: (-counts[bid], bodies[bid].name_en, bid))
-    raw = {"escalations": {bid: [n] for bid, n in counts.items()}, "deadline": deadline_tally(session, filters),
-           "answers": not_ours_tally(session, filters), "solved": solved_tally(session, filters)}
+    raw = {
+        "escalations": {bid: [n] for bid, n in counts.items()},
+        "deadline": deadline_tally(session, filters),
+        "answers": not_ours_tally(session, filters),
+        "solved": solved_tally(session, filters),
+    }
     th = _threshold()
     tables = published_tables(raw, order, [bodies[bid].slug for bid in order], th)
     return BodyFigures(order, bodies, tables, answer_hours(session, filters), th)
 
 
-COLUMNS = {"escalations": ["escalations"], "deadline": ["on_time", "late"], "answers": ["not_ours", "other"],
-           "solved": ["solved", "not_solved"]}
+COLUMNS = {
+    "escalations": ["escalations"],
+    "deadline": ["on_time", "late"],
+    "answers": ["not_ours", "other"],
+    "solved": ["solved", "not_solved"],
+}
 
 
-def published_tables(raw: dict[str, dict[int, list[int]]], order: list[int], labels: list[str],
-                     th: int) -> dict[str, Published]:
+def published_tables(
+    raw: dict[str, dict[int, list[int]]], order: list[int], labels: list[str], th: int
+) -> dict[str, Published]:
     """The four body tables (rows in `order`, a body missing from a tally counts zeros), each suppressed.
     They share no number (escalations, settled deadlines, answers and closing answers are different
     sets), so each is suppressed on its own; tests/analytics/test_body_attacker.py plays the attacker."""
-    return {key: suppress([raw.get(key, {}).get(bid, [0] * len(cols)) for bid in order], row_labels=labels,
-                          col_labels=cols, threshold=th) for key, cols in COLUMNS.items()}
+    return {
+        key: suppress(
+            [raw.get(key, {}).get(bid, [0] * len(cols)) for bid in order],
+            row_labels=labels,
+            col_labels=cols,
+            threshold=th,
+        )
+        for key, cols in COLUMNS.items()
+    }
 
 
 def body_rows(figs: BodyFigures | None, language: str) -> list[dict[str, object]]:
@@ -324,24 +388,36 @@ def body_rows(figs: BodyFigures | None, language: str) -> list[dict[str, object]
         body = figs.bodies[bid]  # type: ignore[union-attr]
         on_time, not_ours, solved = figs.share("deadline", i), figs.share("answers", i), figs.share("solved", i)  # type: ignore[union-attr]
         median = figs.median(i)  # type: ignore[union-attr]
-        out.append({
-            "body": body.slug, "name": body.name_km if language == "km" else body.name_en, "level": body.level,
-            "escalations": figs.tables["escalations"].shown(i, 0),  # type: ignore[union-attr]
-            # counts as the page shows them ("12", "<10", "x"); a share or a median only where it prints one
-            "on_time": str(on_time["part"]), "on_time_total": str(on_time["total"]), "on_time_share": on_time["share"],
-            "median_hours": median["hours"], "answers": str(median["answers"]),
-            "not_ours": str(not_ours["part"]), "not_ours_total": str(not_ours["total"]),
-            "not_ours_share": not_ours["share"],
-            "solved": str(solved["part"]), "solved_total": str(solved["total"]), "solved_share": solved["share"],
-        })
+        out.append(
+            {
+                "body": body.slug,
+                "name": body.name_km if language == "km" else body.name_en,
+                "level": body.level,
+                "escalations": figs.tables["escalations"].shown(i, 0),  # type: ignore[union-attr]
+                # counts as the page shows them ("12", "<10", "x"); a share or a median only where it prints one
+                "on_time": str(on_time["part"]),
+                "on_time_total": str(on_time["total"]),
+                "on_time_share": on_time["share"],
+                "median_hours": median["hours"],
+                "answers": str(median["answers"]),
+                "not_ours": str(not_ours["part"]),
+                "not_ours_total": str(not_ours["total"]),
+                "not_ours_share": not_ours["share"],
+                "solved": str(solved["part"]),
+                "solved_total": str(solved["total"]),
+                "solved_share": solved["share"],
+            }
+        )
     return out
 
 
 # -- the provider ------------------------------------------------------------------------------------
 
-SHARE_TEXTS = {"deadline": ("{share}% on time ({on_time} of {total})", "on_time"),
-               "answers": ("{share}% not ours ({not_ours} of {total})", "not_ours"),
-               "solved": ("solved: {share}% ({solved} of {total})", "solved")}
+SHARE_TEXTS = {
+    "deadline": ("{share}% on time ({on_time} of {total})", "on_time"),
+    "answers": ("{share}% not ours ({not_ours} of {total})", "not_ours"),
+    "solved": ("solved: {share}% ({solved} of {total})", "solved"),
+}
 
 
 def _share_value(figs: BodyFigures, key: str, i: int) -> object:
@@ -369,8 +445,11 @@ def body_metrics_of(session: Session, filters: q.Filters) -> list[dict] | None:
     median_rows: list[tuple[dict[str, object] | str, object]] = []
     for i in range(len(figs.order)):
         median = figs.median(i)
-        value: object = ({"msgid": "{hours} hours ({answers} answers)", "params": median}
-                         if median["hours"] is not None else {"msgid": "not shown: too few answers", "params": {}})
+        value: object = (
+            {"msgid": "{hours} hours ({answers} answers)", "params": median}
+            if median["hours"] is not None
+            else {"msgid": "not shown: too few answers", "params": {}}
+        )
         median_rows.append((labels[i], value))
     out.append({"title": TITLE_MEDIAN, "rows": median_rows, "key": "median_hours"})
     out.append(_share_metric(figs, labels, "answers", TITLE_NOT_OURS, "answered_not_ours"))
@@ -394,18 +473,23 @@ def body_page_figures(session: Session, body_id: int, language: str) -> list[tup
     i = figs.order.index(body_id)
     median = figs.median(i)
     pub = figs.tables["escalations"]
-    hours = (gettext(language, "{hours} hours ({answers} answers)", **median) if median["hours"] is not None
-             else gettext(language, "not shown: too few answers"))
+    hours = (
+        gettext(language, "{hours} hours ({answers} answers)", **median)
+        if median["hours"] is not None
+        else gettext(language, "not shown: too few answers")
+    )
 
     def share(key: str) -> str:
         value = _share_value(figs, key, i)
         return gettext(language, value["msgid"], **value["params"]) if isinstance(value, dict) else str(value)
 
-    return [(gettext(language, "escalations"), pub.shown(i, 0)),
-            (gettext(language, TITLE_ON_TIME), share("deadline")),
-            (gettext(language, TITLE_MEDIAN), hours),
-            (gettext(language, TITLE_NOT_OURS), share("answers")),
-            (gettext(language, TITLE_SOLVED), share("solved"))]
+    return [
+        (gettext(language, "escalations"), pub.shown(i, 0)),
+        (gettext(language, TITLE_ON_TIME), share("deadline")),
+        (gettext(language, TITLE_MEDIAN), hours),
+        (gettext(language, TITLE_NOT_OURS), share("answers")),
+        (gettext(language, TITLE_SOLVED), share("solved")),
+    ]
 
 
 def register() -> None:

@@ -40,19 +40,36 @@ class FeeTable:
                 if self.counts.values[i][j] == 0:
                     continue
                 shown = (i, j) in self.total_cents
-                out.append({
-                    "place": place, "quarter": quarter, "reports": self.counts.shown(i, j),
-                    "total": fees.number(self.total_cents[(i, j)], language) if shown else "–",
-                    "median": fees.number(self.median_cents[(i, j)], language) if shown else "–",
-                    "total_cents": self.total_cents.get((i, j)), "median_cents": self.median_cents.get((i, j)),
-                })
+                out.append(
+                    {
+                        "place": place,
+                        "quarter": quarter,
+                        "reports": self.counts.shown(i, j),
+                        "total": fees.number(self.total_cents[(i, j)], language) if shown else "–",
+                        "median": fees.number(self.median_cents[(i, j)], language) if shown else "–",
+                        "total_cents": self.total_cents.get((i, j)),
+                        "median_cents": self.median_cents.get((i, j)),
+                    }
+                )
         return out
 
     def export_rows(self, language: str = "en") -> list[list[object]]:
         """The table as a spreadsheet holds it (a header, then a line per place and quarter)."""
         head: list[object] = ["place", "quarter", "currency", "reports", "total", "median"]
-        return [head, *[[r["place"], r["quarter"], self.currency, r["reports"],
-                         _plain(r["total_cents"]), _plain(r["median_cents"])] for r in self.rows(language)]]
+        return [
+            head,
+            *[
+                [
+                    r["place"],
+                    r["quarter"],
+                    self.currency,
+                    r["reports"],
+                    _plain(r["total_cents"]),
+                    _plain(r["median_cents"]),
+                ]
+                for r in self.rows(language)
+            ],
+        ]
 
 
 def _plain(cents: object) -> str:
@@ -62,10 +79,15 @@ def _plain(cents: object) -> str:
 def raw_amounts(session: Session, filters: q.Filters) -> dict[str, dict[tuple[int, str], list[int]]]:
     """currency -> (place id, quarter 'YYYY-Qn') -> the amounts (cents) of the reports in the window."""
     quarter = localday.period(session, "quarter")
-    conds = [*q._where(session, filters), col(Report.fee_cents).is_not(None), col(Report.fee_currency).is_not(None),
-             col(Report.place_id).is_not(None)]
-    rows = session.execute(select(col(Report.fee_currency), col(Report.place_id), quarter, col(Report.fee_cents))
-                           .where(and_(*conds))).all()
+    conds = [
+        *q._where(session, filters),
+        col(Report.fee_cents).is_not(None),
+        col(Report.fee_currency).is_not(None),
+        col(Report.place_id).is_not(None),
+    ]
+    rows = session.execute(
+        select(col(Report.fee_currency), col(Report.place_id), quarter, col(Report.fee_cents)).where(and_(*conds))
+    ).all()
     found: dict[str, dict[tuple[int, str], list[int]]] = defaultdict(lambda: defaultdict(list))
     for currency, place_id, period, cents in rows:
         found[str(currency)][(int(place_id), str(period))].append(int(cents))
@@ -81,13 +103,20 @@ def fee_tables(session: Session, *, filters: q.Filters, threshold: int, language
         names = {p: _name(tree, p, language) for p, _ in cells}
         # Two places of one name stay apart: the place's id breaks the tie in the label's order.
         rows = sorted(names, key=lambda p: (names[p], p))
-        tables.append(build_table(currency, {(rows.index(p), period): amounts for (p, period), amounts in cells.items()},
-                                  [names[p] for p in rows], threshold))
+        tables.append(
+            build_table(
+                currency,
+                {(rows.index(p), period): amounts for (p, period), amounts in cells.items()},
+                [names[p] for p in rows],
+                threshold,
+            )
+        )
     return tables
 
 
-def build_table(currency: str, cells: dict[tuple[int, str], list[int]], row_labels: list[str],
-                threshold: int) -> FeeTable:
+def build_table(
+    currency: str, cells: dict[tuple[int, str], list[int]], row_labels: list[str], threshold: int
+) -> FeeTable:
     """The counts of `cells` ((row, quarter) -> amounts in cents) suppressed as a table, and the total
     and median of each cell whose count is published (so from `threshold` reports at least)."""
     quarters = sorted({period for _, period in cells})

@@ -43,18 +43,43 @@ VALUE_LABELS = {
 }
 
 TEXTS = [
-    N_("Reports over time by category"), N_("Reports by urgency"), N_("Reports by channel"),
-    N_("Reports by population"), N_("Reports by province"), N_("Open and resolved"),
-    N_("Time to first response"), N_("Time to resolution"), N_("Reporter satisfaction at closure"),
-    N_("Deadlines"), N_("Possible systemic problems"), N_("What people report: public figures"),
-    N_("Counts from 1 to {below} are shown as \"<{threshold}\"; a few other counts are hidden (x) so that "
-       "small ones cannot be worked out from the totals."),
-    N_("Facility scorecard"), N_("District scorecard"), N_("Quarterly evidence report"), N_("Top problems"),
-    N_("Province scorecard"), N_("Country scorecard"),
-    N_("Trend"), N_("What people said"), N_("Total"), N_("Province"), N_("Reports"), N_("No reports yet."),
-    N_("Supervisor dashboard"), N_("Period"), N_("Average hours"), N_("reports"), N_("Place"),
+    N_("Reports over time by category"),
+    N_("Reports by urgency"),
+    N_("Reports by channel"),
+    N_("Reports by population"),
+    N_("Reports by province"),
+    N_("Open and resolved"),
+    N_("Time to first response"),
+    N_("Time to resolution"),
+    N_("Reporter satisfaction at closure"),
+    N_("Deadlines"),
+    N_("Possible systemic problems"),
+    N_("What people report: public figures"),
+    N_(
+        'Counts from 1 to {below} are shown as "<{threshold}"; a few other counts are hidden (x) so that '
+        "small ones cannot be worked out from the totals."
+    ),
+    N_("Facility scorecard"),
+    N_("District scorecard"),
+    N_("Quarterly evidence report"),
+    N_("Top problems"),
+    N_("Province scorecard"),
+    N_("Country scorecard"),
+    N_("Trend"),
+    N_("What people said"),
+    N_("Total"),
+    N_("Province"),
+    N_("Reports"),
+    N_("No reports yet."),
+    N_("Supervisor dashboard"),
+    N_("Period"),
+    N_("Average hours"),
+    N_("reports"),
+    N_("Place"),
     N_("Quotes are excerpts of masked reports, each approved by a supervisor."),
-    N_("All provinces"), N_("Download CSV"), N_("Download XLSX"),
+    N_("All provinces"),
+    N_("Download CSV"),
+    N_("Download XLSX"),
 ]
 
 

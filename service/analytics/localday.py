@@ -52,8 +52,9 @@ def _quoted(name: str) -> ColumnElement[str]:
 
 def org_zones(session: Session) -> dict[int, str]:
     """Organisation id -> its zone, for organisations with a valid zone of their own."""
-    rows = session.execute(select(col(Organisation.id), col(Organisation.time_zone))
-                           .where(col(Organisation.time_zone).is_not(None))).all()
+    rows = session.execute(
+        select(col(Organisation.id), col(Organisation.time_zone)).where(col(Organisation.time_zone).is_not(None))
+    ).all()
     return {int(i): str(z) for i, z in rows if zones.valid(z) and _SAFE.match(str(z))}
 
 
@@ -67,16 +68,20 @@ def zone_of_report(session: Session) -> ColumnElement[str]:
             by_zone.setdefault(name, []).append(org_id)
     if not by_zone:
         return default
-    whens = [(col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _quoted(name))
-             for name, ids in by_zone.items()]
+    whens = [
+        (col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _quoted(name)) for name, ids in by_zone.items()
+    ]
     return case(*whens, else_=default)
 
 
 def fixed_offset_minutes(name: str) -> int | None:
     """The zone's offset from UTC in minutes when it is the same all year, 2020-2045; None otherwise."""
     zone = zones.zone(name)
-    seen = {datetime(year, month, 1, 12, tzinfo=zones.UTC).astimezone(zone).utcoffset()
-            for year in range(2020, 2046) for month in (1, 4, 7, 10)}
+    seen = {
+        datetime(year, month, 1, 12, tzinfo=zones.UTC).astimezone(zone).utcoffset()
+        for year in range(2020, 2046)
+        for month in (1, 4, 7, 10)
+    }
     if len(seen) != 1:
         return None
     (offset,) = seen
@@ -87,8 +92,9 @@ def _sqlite_local(name: str) -> ColumnElement:
     minutes = fixed_offset_minutes(name)
     if minutes is None:
         return getattr(func, LOCALTIME_FUNCTION)(Report.created_at, _quoted(name))
-    return func.strftime(literal_column("'%Y-%m-%d %H:%M:%f'"), Report.created_at,
-                         literal_column(f"'{minutes:+d} minutes'"))
+    return func.strftime(
+        literal_column("'%Y-%m-%d %H:%M:%f'"), Report.created_at, literal_column(f"'{minutes:+d} minutes'")
+    )
 
 
 def local_time(session: Session) -> ColumnElement:
@@ -102,8 +108,10 @@ def local_time(session: Session) -> ColumnElement:
             by_zone.setdefault(name, []).append(org_id)
     if not by_zone:
         return _sqlite_local(default)
-    whens = [(col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _sqlite_local(name))
-             for name, ids in by_zone.items()]
+    whens = [
+        (col(Report.org_id).in_([literal_column(str(i)) for i in ids]), _sqlite_local(name))
+        for name, ids in by_zone.items()
+    ]
     return case(*whens, else_=_sqlite_local(default))
 
 

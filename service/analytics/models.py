@@ -36,8 +36,7 @@ class ReportRollup(SQLModel, table=True):
     """Pre-aggregated counts: one row per (creation day, province, dimension, value). See rollup.py."""
 
     __tablename__ = "report_rollup"
-    __table_args__ = (Index("ix_report_rollup_dim_day", "dim", "day"),
-                      Index("ix_report_rollup_day", "day"))
+    __table_args__ = (Index("ix_report_rollup_dim_day", "dim", "day"), Index("ix_report_rollup_day", "day"))
     id: int | None = Field(default=None, primary_key=True)
     day: date = Field(sa_column=Column(Date, nullable=False))
     province_id: int = Field(default=0)  # 0: no province (unplaced, or a place outside any province)

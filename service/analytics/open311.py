@@ -39,16 +39,41 @@ from service.kit.masking import mask
 from service.reports.models import CATEGORIES, Report
 
 SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type", "keywords", "group")
-REQUEST_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
-                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url")
+REQUEST_FIELDS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
 MAX_REQUESTS = 1000
 
 
 def services(language: str = "en") -> list[dict]:
-    return [{"service_code": c, "service_name": label(language, c),
-             "description": f"Community reports: {label('en', c)}", "metadata": False, "type": "realtime",
-             "keywords": c.replace("_", ","), "group": "health services"} for c in CATEGORIES]
+    return [
+        {
+            "service_code": c,
+            "service_name": label(language, c),
+            "description": f"Community reports: {label('en', c)}",
+            "metadata": False,
+            "type": "realtime",
+            "keywords": c.replace("_", ","),
+            "group": "health services",
+        }
+        for c in CATEGORIES
+    ]
 
 
 def _request_id(report_id: int) -> str:
@@ -99,8 +124,15 @@ def status_group(status: str) -> str:
     return "resolved" if status in q.RESOLVED_STATUSES else "other"
 
 
-def requests(session: Session, *, filters: q.Filters, service_code: str | None = None, status: str | None = None,
-             limit: int = 200, language: str = "en") -> list[dict]:
+def requests(
+    session: Session,
+    *,
+    filters: q.Filters,
+    service_code: str | None = None,
+    status: str | None = None,
+    limit: int = 200,
+    language: str = "en",
+) -> list[dict]:
     """Public requests: only reports in (province, category, month) groups of at least the threshold."""
     threshold = get_settings().suppression_threshold
     tree = q.place_tree(session)
@@ -113,9 +145,17 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
     elif status == "closed":
         conds.append(col(Report.status).not_in(q.OPEN_STATUSES))
     rows = session.execute(
-        select(col(Report.id), col(Report.place_id), col(Report.category), col(Report.status),
-               col(Report.created_at), col(Report.updated_at), col(Report.org_id))
-        .where(and_(*conds)).order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        select(
+            col(Report.id),
+            col(Report.place_id),
+            col(Report.category),
+            col(Report.status),
+            col(Report.created_at),
+            col(Report.updated_at),
+            col(Report.org_id),
+        )
+        .where(and_(*conds))
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
     ).all()
     # What a record publishes: province, category, month and status group (as the public page's
     # province table: open, resolved, other). A record is listed only when its group of exactly those
@@ -137,8 +177,9 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
     quotes: dict[int, str] = {}
     ids = [k[1] for k in keyed if k[0] in publishable][: max(1, min(limit, MAX_REQUESTS))]
     if ids:
-        for qt in session.execute(select(ApprovedQuote).where(col(ApprovedQuote.report_id).in_(ids),
-                                                              col(ApprovedQuote.revoked_at).is_(None))).scalars():
+        for qt in session.execute(
+            select(ApprovedQuote).where(col(ApprovedQuote.report_id).in_(ids), col(ApprovedQuote.revoked_at).is_(None))
+        ).scalars():
             if mask(qt.excerpt_masked) == qt.excerpt_masked:  # masked again: an older approval may hold a number
                 quotes.setdefault(qt.report_id, qt.excerpt_masked)
     out = []
@@ -147,19 +188,27 @@ def requests(session: Session, *, filters: q.Filters, service_code: str | None =
         if rid not in wanted:
             continue
         lon, lat = points.get(province.code, (None, None, "", ""))[:2]
-        out.append({
-            "service_request_id": _request_id(rid),
-            "status": "open" if st in q.OPEN_STATUSES else "closed",
-            "status_notes": label(language, status_group(st)),
-            "service_name": label(language, cat), "service_code": cat,
-            "description": quotes.get(rid, ""),
-            "agency_responsible": "", "service_notice": "",
-            "requested_datetime": _month(created, zone_name), "updated_datetime": None,
-            "expected_datetime": None,
-            "address": province.name_km if language == "km" else province.name_en,
-            "address_id": province.code, "zipcode": None,
-            "lat": lat, "long": lon, "media_url": None,
-        })
+        out.append(
+            {
+                "service_request_id": _request_id(rid),
+                "status": "open" if st in q.OPEN_STATUSES else "closed",
+                "status_notes": label(language, status_group(st)),
+                "service_name": label(language, cat),
+                "service_code": cat,
+                "description": quotes.get(rid, ""),
+                "agency_responsible": "",
+                "service_notice": "",
+                "requested_datetime": _month(created, zone_name),
+                "updated_datetime": None,
+                "expected_datetime": None,
+                "address": province.name_km if language == "km" else province.name_en,
+                "address_id": province.code,
+                "zipcode": None,
+                "lat": lat,
+                "long": lon,
+                "media_url": None,
+            }
+        )
     return out
 
 
@@ -182,8 +231,14 @@ def _hidden_on_public_pages(session: Session, filters: q.Filters) -> tuple[set[t
     threshold (the key holds the report count, the latest change and the highest id)."""
     rollup.refresh_if_stale(session)  # as the public page does before drawing its figures
     state = session.execute(select(func.count(), func.max(Report.updated_at), func.max(Report.id))).one()
-    key = (str(session.get_bind().engine.url), filters.since, filters.until, get_settings().suppression_threshold,
-           publish.default_window(), *state)
+    key = (
+        str(session.get_bind().engine.url),
+        filters.since,
+        filters.until,
+        get_settings().suppression_threshold,
+        publish.default_window(),
+        *state,
+    )
     return _HIDDEN_CACHE.get_or_make(key, lambda: _page_cells(session, filters))
 
 
@@ -201,22 +256,37 @@ def _page_cells(session: Session, filters: q.Filters) -> tuple[set[tuple[str, st
         months = page.raw["over_time"][2]
         if k == 1:
             public_months = set(months)
-        for (i, j) in pubs["provinces"].hidden:
+        for i, j in pubs["provinces"].hidden:
             if i < len(page.province_codes) and j < len(groups):
                 code = page.province_codes[i]
                 out.add(("provinces", code, groups[j]) if k == 0 else ("provinces@public", code, groups[j]))
-        for (i, j) in pubs["over_time"].hidden:
+        for i, j in pubs["over_time"].hidden:
             if i < len(page.categories) and j < len(months):
                 out.add(("over_time", page.categories[i], months[j]))
-        for (i, j) in pubs["open_resolved"].hidden:
+        for i, j in pubs["open_resolved"].hidden:
             if i < len(groups) and j < len(months):
                 out.add(("open_resolved", groups[i], months[j]))
     return out, public_months
 
 
 # -- Samleng's extension: the grievance bodies' figures -----------------------------------------------
-BODY_FIELDS = ("body", "name", "level", "escalations", "on_time", "on_time_total", "on_time_share", "median_hours",
-               "answers", "not_ours", "not_ours_total", "not_ours_share", "solved", "solved_total", "solved_share")
+BODY_FIELDS = (
+    "body",
+    "name",
+    "level",
+    "escalations",
+    "on_time",
+    "on_time_total",
+    "on_time_share",
+    "median_hours",
+    "answers",
+    "not_ours",
+    "not_ours_total",
+    "not_ours_share",
+    "solved",
+    "solved_total",
+    "solved_share",
+)
 
 
 def bodies(session: Session, *, language: str = "en") -> list[dict]:
@@ -238,4 +308,3 @@ def to_xml(root: str, item: str, items: list[dict]) -> bytes:
             if value is not None:
                 child.text = str(value).lower() if isinstance(value, bool) else str(value)
     return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8")
-

@@ -48,8 +48,9 @@ def _show(language: str, value: object) -> str:
 
 def _chart_words(language: str) -> None:
     """What empty charts say, in the page's language (see charts.empty_chart)."""
-    charts.no_data_text(t(language, "No reports yet."),
-                        hidden=t(language, "Every count here is too small to publish: see the table."))
+    charts.no_data_text(
+        t(language, "No reports yet."), hidden=t(language, "Every count here is too small to publish: see the table.")
+    )
 
 
 def _render(name: str, language: str, *, header: str | None = None, **context: object) -> str:
@@ -59,15 +60,29 @@ def _render(name: str, language: str, *, header: str | None = None, **context: o
     if header is None:
         header = site_header(language, public=True)
     tz = str(context.pop("tz", None) or zones.default_name())
-    return _env().get_template(name).render(lang=language, header=header, t=lambda m, **p: t(language, m, **p),
-                                            label=lambda v: label(language, v),
-                                            show=lambda v: _show(language, v),
-                                            when=lambda at, fmt="%Y-%m-%d %H:%M": zones.show(at, tz, fmt),
-                                            **context)
+    return (
+        _env()
+        .get_template(name)
+        .render(
+            lang=language,
+            header=header,
+            t=lambda m, **p: t(language, m, **p),
+            label=lambda v: label(language, v),
+            show=lambda v: _show(language, v),
+            when=lambda at, fmt="%Y-%m-%d %H:%M": zones.show(at, tz, fmt),
+            **context,
+        )
+    )
 
 
-SCORECARD_TITLES = {"health_centre": "Facility scorecard", "mine": "Facility scorecard", "town": "Facility scorecard",
-                    "od": "District scorecard", "province": "Province scorecard", "country": "Country scorecard"}
+SCORECARD_TITLES = {
+    "health_centre": "Facility scorecard",
+    "mine": "Facility scorecard",
+    "town": "Facility scorecard",
+    "od": "District scorecard",
+    "province": "Province scorecard",
+    "country": "Country scorecard",
+}
 
 
 def _period_text(filters: q.Filters, tz: str | None = None) -> str:
@@ -82,8 +97,14 @@ def _period_text(filters: q.Filters, tz: str | None = None) -> str:
     return ""
 
 
-def public_page(session: Session, *, language: str = "en", place_id: int | None = None,
-                at: datetime | None = None, header: str | None = None) -> str:
+def public_page(
+    session: Session,
+    *,
+    language: str = "en",
+    place_id: int | None = None,
+    at: datetime | None = None,
+    header: str | None = None,
+) -> str:
     rollup.refresh_if_stale(session)
     _chart_words(language)
     since, until = publish.default_window(at)
@@ -91,20 +112,38 @@ def public_page(session: Session, *, language: str = "en", place_id: int | None 
     tree = q.place_tree(session)
     node = tree.by_id.get(place_id) if place_id else None
     scope = (node.name_km if language == "km" else node.name_en) if node else t(language, "All provinces")
-    return _render("public.html", language, header=header, title=t(language, "What people report: public figures"),
-                   figures=publish.public_figures(session, filters=filters, language=language),
-                   provinces=tree.provinces(), province=node.code if node else "", scope_name=scope,
-                   period_text=_period_text(filters), note=publish.suppression_note(language),
-                   quotes=approved_quotes(session, filters=filters, limit=5),
-                   # Grievance bodies held to account (docs/analytics.md "Body metrics"): suppressed tables.
-                   body_metrics=q.body_metrics(session, filters=filters))
+    return _render(
+        "public.html",
+        language,
+        header=header,
+        title=t(language, "What people report: public figures"),
+        figures=publish.public_figures(session, filters=filters, language=language),
+        provinces=tree.provinces(),
+        province=node.code if node else "",
+        scope_name=scope,
+        period_text=_period_text(filters),
+        note=publish.suppression_note(language),
+        quotes=approved_quotes(session, filters=filters, limit=5),
+        # Grievance bodies held to account (docs/analytics.md "Body metrics"): suppressed tables.
+        body_metrics=q.body_metrics(session, filters=filters),
+    )
 
 
-def dashboard_page(session: Session, *, language: str = "en", place_id: int | None = None,
-                   filters: q.Filters | None = None, period: str = "month", csrf: str | None = None,
-                   message: str | None = None, can_export_cases: bool = False,
-                   quarters: tuple[str, ...] = (), header: str | None = None, time_zone: str | None = None,
-                   body_alert: dict | None = None) -> str:
+def dashboard_page(
+    session: Session,
+    *,
+    language: str = "en",
+    place_id: int | None = None,
+    filters: q.Filters | None = None,
+    period: str = "month",
+    csrf: str | None = None,
+    message: str | None = None,
+    can_export_cases: bool = False,
+    quarters: tuple[str, ...] = (),
+    header: str | None = None,
+    time_zone: str | None = None,
+    body_alert: dict | None = None,
+) -> str:
     """The supervisor dashboard: raw counts (inside the platform), drill-down by place, charts.
     `body_alert`: the organisation's body-alert line ({"below": percent or None, "days", "minimum"}),
     shown with its form to the organisation's supervisors and administrators."""
@@ -121,41 +160,84 @@ def dashboard_page(session: Session, *, language: str = "en", place_id: int | No
         title = t(language, "Reports over time by category") if by == "category" else t(language, f"Reports by {by}")
         figs.append(publish.Figure(by, title, charts.line_chart(title, series.periods, named, language=language)))
     ovr = q.open_vs_resolved(session, period=period, filters=filters)
-    figs.append(publish.Figure("open_resolved", t(language, "Open and resolved"),
-                               charts.stacked_bar(t(language, "Open and resolved"), ovr.periods,
-                                                  {label(language, v): ovr.counts[v] for v in ovr.values},
-                                                  language=language)))
-    for key, title, fn in (("first_response", "Time to first response", q.time_to_first_response),
-                           ("resolution", "Time to resolution", q.time_to_resolution)):
+    figs.append(
+        publish.Figure(
+            "open_resolved",
+            t(language, "Open and resolved"),
+            charts.stacked_bar(
+                t(language, "Open and resolved"),
+                ovr.periods,
+                {label(language, v): ovr.counts[v] for v in ovr.values},
+                language=language,
+            ),
+        )
+    )
+    for key, title, fn in (
+        ("first_response", "Time to first response", q.time_to_first_response),
+        ("resolution", "Time to resolution", q.time_to_resolution),
+    ):
         timing = fn(session, filters=filters)
         heading = t(language, title)
         if timing.average_hours is not None:  # no average without data: the chart then shows its empty state
             heading = f"{heading} ({t(language, 'Average hours')}: {timing.average_hours})"
-        figs.append(publish.Figure(key, t(language, title), charts.bar_chart(
-            heading, {label(language, k): v for k, v in timing.buckets.items()}, horizontal=False)))
-    figs.append(publish.Figure("deadlines", t(language, "Deadlines"), charts.pie_chart(
-        t(language, "Deadlines"), {label(language, k): v for k, v in q.deadline_compliance(session, filters=filters).items() if v})))
-    figs.append(publish.Figure("satisfaction", t(language, "Reporter satisfaction at closure"), charts.pie_chart(
-        t(language, "Reporter satisfaction at closure"),
-        {label(language, k): v for k, v in q.satisfaction(session, filters=filters).items() if v})))
+        figs.append(
+            publish.Figure(
+                key,
+                t(language, title),
+                charts.bar_chart(heading, {label(language, k): v for k, v in timing.buckets.items()}, horizontal=False),
+            )
+        )
+    figs.append(
+        publish.Figure(
+            "deadlines",
+            t(language, "Deadlines"),
+            charts.pie_chart(
+                t(language, "Deadlines"),
+                {label(language, k): v for k, v in q.deadline_compliance(session, filters=filters).items() if v},
+            ),
+        )
+    )
+    figs.append(
+        publish.Figure(
+            "satisfaction",
+            t(language, "Reporter satisfaction at closure"),
+            charts.pie_chart(
+                t(language, "Reporter satisfaction at closure"),
+                {label(language, k): v for k, v in q.satisfaction(session, filters=filters).items() if v},
+            ),
+        )
+    )
     places = q.by_place(session, parent_id=filters.place_id, filters=filters)
     if filters.place_id is None and charts.map_covers(p.code for p in tree.provinces()):
         # Raw counts, as the drill-down table beside it: the dashboard never leaves the platform.
         counts = {p.place.code: p.total for p in places if p.place}
         links = {p.code: f"?place={p.id}&lang={language}" for p in tree.provinces()}
-        figs.insert(0, publish.map_figure({k: str(v) for k, v in counts.items()}, counts, language=language,
-                                          links=links))
+        figs.insert(
+            0, publish.map_figure({k: str(v) for k, v in counts.items()}, counts, language=language, links=links)
+        )
     node = tree.by_id.get(filters.place_id) if filters.place_id else None
-    return _render("dashboard.html", language, header=header, tz=time_zone, title=t(language, "Supervisor dashboard"), figures=figs,
-                   places=places, breadcrumb=tree.path(node.id) if node else [], period_text=_period_text(filters, time_zone),
-                   clusters=q.active_clusters(session, filters=filters),
-                   body_metrics=q.body_metrics(session, filters=filters), csrf=csrf, message=message,
-                   fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=publish.threshold(),
-                                                     language=language), threshold=publish.threshold(),
-                   can_export_cases=can_export_cases, quarters=quarters, body_alert=body_alert,
-                   # Every live quote of the organisation (not only this window's): each can be revoked.
-                   quotes=approved_quotes(session, filters=q.Filters(org_id=filters.org_id), limit=50)
-                   if csrf else [])
+    return _render(
+        "dashboard.html",
+        language,
+        header=header,
+        tz=time_zone,
+        title=t(language, "Supervisor dashboard"),
+        figures=figs,
+        places=places,
+        breadcrumb=tree.path(node.id) if node else [],
+        period_text=_period_text(filters, time_zone),
+        clusters=q.active_clusters(session, filters=filters),
+        body_metrics=q.body_metrics(session, filters=filters),
+        csrf=csrf,
+        message=message,
+        fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=publish.threshold(), language=language),
+        threshold=publish.threshold(),
+        can_export_cases=can_export_cases,
+        quarters=quarters,
+        body_alert=body_alert,
+        # Every live quote of the organisation (not only this window's): each can be revoked.
+        quotes=approved_quotes(session, filters=q.Filters(org_id=filters.org_id), limit=50) if csrf else [],
+    )
 
 
 def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, language: str) -> dict[str, object]:
@@ -171,31 +253,59 @@ def _scorecard_context(session: Session, *, place_id: int, filters: q.Filters, l
     resolution = q.time_to_resolution(session, filters=scoped)
     # Every figure of the card suppressed together: a category's count is both a top-problems row and
     # its row total in the trend, the report total is in both (`publish.scorecard_tables`).
-    pubs = publish.scorecard_tables({
-        "top": ([[cats[v]] for v in top_values], [label(language, v) for v in top_values], [t(language, "Reports")]),
-        "trend": (trend.table(), [label(language, v) for v in trend.values], list(trend.periods)),
-        "timing": ([list(first.buckets.values()), list(resolution.buckets.values())],
-                   [t(language, "Time to first response"), t(language, "Time to resolution")],
-                   [label(language, k) for k in first.buckets]),
-    }, top_values, list(trend.values))
+    pubs = publish.scorecard_tables(
+        {
+            "top": (
+                [[cats[v]] for v in top_values],
+                [label(language, v) for v in top_values],
+                [t(language, "Reports")],
+            ),
+            "trend": (trend.table(), [label(language, v) for v in trend.values], list(trend.periods)),
+            "timing": (
+                [list(first.buckets.values()), list(resolution.buckets.values())],
+                [t(language, "Time to first response"), t(language, "Time to resolution")],
+                [label(language, k) for k in first.buckets],
+            ),
+        },
+        top_values,
+        list(trend.values),
+    )
     top, trend_pub, timing = pubs["top"], pubs["trend"], pubs["timing"]
     return {
-        "place": node, "place_name": node.name_km if language == "km" else node.name_en,
+        "place": node,
+        "place_name": node.name_km if language == "km" else node.name_en,
         "kind_title": t(language, SCORECARD_TITLES.get(node.kind, "District scorecard")),
         "path": " › ".join((n.name_km if language == "km" else n.name_en) for n in tree.path(place_id)[:-1]),
-        "top": top, "trend": trend_pub, "trend_svg": charts.stacked_bar(t(language, "Trend"), trend_pub.col_labels,
-                                                    publish.chart_values(trend_pub), width=700, height=300,
-                                                    language=language),
-        "timing": timing, "avg_first": first.average_hours, "avg_resolution": resolution.average_hours,
-        "period_text": _period_text(filters), "note": publish.suppression_note(language),
+        "top": top,
+        "trend": trend_pub,
+        "trend_svg": charts.stacked_bar(
+            t(language, "Trend"),
+            trend_pub.col_labels,
+            publish.chart_values(trend_pub),
+            width=700,
+            height=300,
+            language=language,
+        ),
+        "timing": timing,
+        "avg_first": first.average_hours,
+        "avg_resolution": resolution.average_hours,
+        "period_text": _period_text(filters),
+        "note": publish.suppression_note(language),
         "body_metrics": q.body_metrics(session, filters=scoped),
         "fee_tables": fee_figures.fee_tables(session, filters=scoped, threshold=publish.threshold(), language=language),
         "threshold": publish.threshold(),
     }
 
 
-def scorecard_page(session: Session, *, place_id: int, language: str = "en", filters: q.Filters | None = None,
-                   header: str | None = None, time_zone: str | None = None) -> str:
+def scorecard_page(
+    session: Session,
+    *,
+    place_id: int,
+    language: str = "en",
+    filters: q.Filters | None = None,
+    header: str | None = None,
+    time_zone: str | None = None,
+) -> str:
     """A facility or district scorecard (suppressed: it is taken to committee meetings), A4-printable."""
     rollup.refresh_if_stale(session)
     _chart_words(language)
@@ -208,8 +318,9 @@ def scorecard_page(session: Session, *, place_id: int, language: str = "en", fil
     return _render("scorecard.html", language, header=header, tz=time_zone, title=ctx["kind_title"], **ctx)
 
 
-def quarterly_report_html(session: Session, *, year: int, quarter: int, language: str = "en",
-                          org_id: int | None = None) -> str:
+def quarterly_report_html(
+    session: Session, *, year: int, quarter: int, language: str = "en", org_id: int | None = None
+) -> str:
     """The quarterly evidence report: suppressed charts, top systemic issues, body performance, quotes."""
     rollup.refresh_if_stale(session)
     _chart_words(language)
@@ -218,16 +329,26 @@ def quarterly_report_html(session: Session, *, year: int, quarter: int, language
     figures = publish.public_figures(session, filters=filters, language=language)
     threshold = publish.threshold()
     clusters = [c for c in q.active_clusters(session, filters=filters, limit=10) if c.size >= threshold]
-    return _render("quarterly.html", language, header="", title=t(language, "Quarterly evidence report"),
-                   quarter=f"{year} Q{quarter}", figures=figures, clusters=clusters, threshold=threshold,
-                   note=publish.suppression_note(language), period_text=_period_text(filters),
-                   quotes=approved_quotes(session, filters=filters, limit=6),
-                   body_metrics=q.body_metrics(session, filters=filters),
-                   fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=threshold, language=language))
+    return _render(
+        "quarterly.html",
+        language,
+        header="",
+        title=t(language, "Quarterly evidence report"),
+        quarter=f"{year} Q{quarter}",
+        figures=figures,
+        clusters=clusters,
+        threshold=threshold,
+        note=publish.suppression_note(language),
+        period_text=_period_text(filters),
+        quotes=approved_quotes(session, filters=filters, limit=6),
+        body_metrics=q.body_metrics(session, filters=filters),
+        fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=threshold, language=language),
+    )
 
 
-def quarterly_report_pdf(session: Session, *, year: int, quarter: int, language: str = "en",
-                         org_id: int | None = None) -> bytes:
+def quarterly_report_pdf(
+    session: Session, *, year: int, quarter: int, language: str = "en", org_id: int | None = None
+) -> bytes:
     """The quarterly report as PDF, printed by headless Chromium (Debian's `chromium`).
 
     Chromium shapes Khmer with HarfBuzz and writes /ActualText for every cluster, so the
@@ -262,10 +383,22 @@ def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
         source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         source.write_text(html, encoding="utf-8")
         # Offline: no update checks, field trials, sync or QUIC (the report loads nothing from outside).
-        cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-quic", "--disable-sync", "--disable-extensions",
-               "--no-first-run", "--no-pdf-header-footer",
-               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}", source.as_uri()]
+        cmd = [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-quic",
+            "--disable-sync",
+            "--disable-extensions",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={tmp}/profile",
+            f"--print-to-pdf={target}",
+            source.as_uri(),
+        ]
         try:
             subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -281,11 +414,18 @@ class PdfUnavailable(DomainError):
 
 # -- the quarterly report ---------------------------------------------------------------------------
 
-def quarterly_report(session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str,
-                     role: str) -> bytes:
+
+def quarterly_report(
+    session: Session, *, year: int, quarter: int, language: str, org_id: int | None, actor: str, role: str
+) -> bytes:
     """The quarterly PDF for supervisors (one organisation's reports, or all for a platform admin). Audited."""
     require_supervisor(role)
     pdf = quarterly_report_pdf(session, year=year, quarter=quarter, language=language, org_id=org_id)
-    record(session, actor=actor, action="export.quarterly_report", object_type="export",
-           detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id})
+    record(
+        session,
+        actor=actor,
+        action="export.quarterly_report",
+        object_type="export",
+        detail={"format": "pdf", "period": f"{year}Q{quarter}", "language": language, "org_id": org_id},
+    )
     return pdf

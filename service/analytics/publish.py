@@ -17,7 +17,12 @@ from sqlmodel import Session
 from service.analytics import charts, queries as q
 from service.analytics.labels import label, t
 from service.analytics.suppression import (
-    HIDDEN_WITHHELD, Published, _hide_one_more, _lines, page_disclosed, suppress,
+    HIDDEN_WITHHELD,
+    Published,
+    _hide_one_more,
+    _lines,
+    page_disclosed,
+    suppress,
 )
 from service.config import get_settings
 from service.kit import zones
@@ -30,13 +35,21 @@ def threshold() -> int:
 
 def suppressed_series(series: q.Series, *, language: str = "en", limit: int | None = None) -> Published:
     """A Series (values x periods) as a suppressed table with translated row labels."""
-    return suppress(series.table(), row_labels=[label(language, v) for v in series.values],
-                    col_labels=series.periods, threshold=threshold())
+    return suppress(
+        series.table(),
+        row_labels=[label(language, v) for v in series.values],
+        col_labels=series.periods,
+        threshold=threshold(),
+    )
 
 
 def suppressed_counts(values: dict[str, int], *, language: str = "en", title: str = "count") -> Published:
-    return suppress([[n] for n in values.values()], row_labels=[label(language, v) for v in values],
-                    col_labels=[title], threshold=threshold())
+    return suppress(
+        [[n] for n in values.values()],
+        row_labels=[label(language, v) for v in values],
+        col_labels=[title],
+        threshold=threshold(),
+    )
 
 
 def chart_values(pub: Published) -> dict[str, list[int | None]]:
@@ -74,8 +87,10 @@ def province_table(session: Session, *, filters: q.Filters, language: str = "en"
     """Reports per province (rows) x open/resolved/other, suppressed; also the province codes in row order."""
     rows = q.by_place(session, filters=filters)
     codes = [r.place.code if r.place else "" for r in rows]
-    names = [(r.place.name_km if language == "km" else r.place.name_en) if r.place else label(language, "unknown")
-             for r in rows]
+    names = [
+        (r.place.name_km if language == "km" else r.place.name_en) if r.place else label(language, "unknown")
+        for r in rows
+    ]
     table = [[r.open, r.resolved, r.total - r.open - r.resolved] for r in rows]
     cols = [label(language, "open"), t(language, "resolved"), label(language, "other")]
     return suppress(table, row_labels=names, col_labels=cols, threshold=threshold()), codes
@@ -89,8 +104,14 @@ def map_values(table: Published, codes: list[str]) -> tuple[dict[str, str], dict
     return shown, plotted
 
 
-def map_figure(shown: dict[str, str], plotted: Mapping[str, int | None], *, language: str,
-               links: dict[str, str] | None = None, table: Published | None = None) -> Figure:
+def map_figure(
+    shown: dict[str, str],
+    plotted: Mapping[str, int | None],
+    *,
+    language: str,
+    links: dict[str, str] | None = None,
+    table: Published | None = None,
+) -> Figure:
     """The province choropleth with its caption (source, Tboung Khmum, places outside the map).
 
     `plotted` holds None for every hidden count (public page, quarterly report): the map then draws
@@ -98,14 +119,32 @@ def map_figure(shown: dict[str, str], plotted: Mapping[str, int | None], *, lang
     """
     title = t(language, "Reports by province")
     th = threshold()
-    svg = charts.province_map(title, shown, plotted, language=language, links=links, labels={
-        "zero": t(language, "0 (no reports)"),
-        "hidden": t(language, "hidden (<{threshold} or x)", threshold=th)})
-    notes = [t(language, "Province boundaries: Natural Earth (public domain), simplified; approximate, not an "
-                         "authority on any border.")]
+    svg = charts.province_map(
+        title,
+        shown,
+        plotted,
+        language=language,
+        links=links,
+        labels={
+            "zero": t(language, "0 (no reports)"),
+            "hidden": t(language, "hidden (<{threshold} or x)", threshold=th),
+        },
+    )
+    notes = [
+        t(
+            language,
+            "Province boundaries: Natural Earth (public domain), simplified; approximate, not an "
+            "authority on any border.",
+        )
+    ]
     if "KH-25" in charts.province_shapes():
-        notes.append(t(language, "Tboung Khmum, split from Kampong Cham in 2013, has no boundary in that source: "
-                                 "it is the dashed circle inside Kampong Cham, whose shape still covers both."))
+        notes.append(
+            t(
+                language,
+                "Tboung Khmum, split from Kampong Cham in 2013, has no boundary in that source: "
+                "it is the dashed circle inside Kampong Cham, whose shape still covers both.",
+            )
+        )
     shapes = charts.province_shapes()
     if any(v != "0" for code, v in shown.items() if code not in shapes):
         notes.append(t(language, "Provinces outside Cambodia are not on the map: see the table."))
@@ -177,6 +216,7 @@ def page_links(shape: dict[str, tuple[int, int]]) -> list[list[Cell]]:
     (rows, columns): every report counted once in each of `ALL_REPORTS`, month totals in both
     charts over time, open/resolved/other in the status chart and the province table, and the
     resolved reports again as the satisfaction chart's total."""
+
     def corner(key: str) -> Cell:
         r, c = shape[key]
         return key, (r, c)
@@ -203,8 +243,9 @@ def scorecard_links(top_values: list[str], trend_values: list[str], months: int)
     return groups
 
 
-def scorecard_tables(raw: dict[str, tuple[list[list[int]], list[str], list[str]]], top_values: list[str],
-                     trend_values: list[str]) -> dict[str, Published]:
+def scorecard_tables(
+    raw: dict[str, tuple[list[list[int]], list[str], list[str]]], top_values: list[str], trend_values: list[str]
+) -> dict[str, Published]:
     """A scorecard's tables (`top`: reports per category, `trend`: category x month, `timing`: response
     and resolution times) suppressed together, as the public page's are (`suppress_page`)."""
     raws = {key: {"table": table, "row_labels": rows, "col_labels": cols} for key, (table, rows, cols) in raw.items()}
@@ -247,14 +288,21 @@ def public_raw(session: Session, *, filters: q.Filters, language: str = "en") ->
     over = q.reports_over_time(session, by="category", period="month", filters=filters)
     raw["over_time"] = (over.table(), [label(language, v) for v in over.values], list(over.periods))
     ovr_series = q.open_vs_resolved(session, period="month", filters=filters)
-    raw["open_resolved"] = (ovr_series.table(), [label(language, v) for v in ovr_series.values],
-                            list(ovr_series.periods))
+    raw["open_resolved"] = (
+        ovr_series.table(),
+        [label(language, v) for v in ovr_series.values],
+        list(ovr_series.periods),
+    )
     rows = q.by_place(session, filters=filters)
     codes = [r.place.code if r.place else "" for r in rows]
-    raw["provinces"] = ([[r.open, r.resolved, r.total - r.open - r.resolved] for r in rows],
-                        [(r.place.name_km if language == "km" else r.place.name_en) if r.place
-                         else label(language, "unknown") for r in rows],
-                        [label(language, "open"), t(language, "resolved"), label(language, "other")])
+    raw["provinces"] = (
+        [[r.open, r.resolved, r.total - r.open - r.resolved] for r in rows],
+        [
+            (r.place.name_km if language == "km" else r.place.name_en) if r.place else label(language, "unknown")
+            for r in rows
+        ],
+        [label(language, "open"), t(language, "resolved"), label(language, "other")],
+    )
     title = t(language, "Reports")
     for by, _title in COUNTS:
         values = q.counts_by(session, by=by, filters=filters)
@@ -270,9 +318,19 @@ def public_raw(session: Session, *, filters: q.Filters, language: str = "en") ->
 def _figures(pubs: dict[str, Published], codes: list[str], language: str) -> list[Figure]:
     figs: list[Figure] = []
     over_time = pubs["over_time"]
-    figs.append(Figure("over_time", t(language, "Reports over time by category"),
-                       charts.stacked_bar(t(language, "Reports over time by category"), over_time.col_labels,
-                                          chart_values(over_time), language=language), over_time))
+    figs.append(
+        Figure(
+            "over_time",
+            t(language, "Reports over time by category"),
+            charts.stacked_bar(
+                t(language, "Reports over time by category"),
+                over_time.col_labels,
+                chart_values(over_time),
+                language=language,
+            ),
+            over_time,
+        )
+    )
     # The map shows the province table's own published totals (a total the table hides is hatched).
     shown, plotted = map_values(pubs["provinces"], codes)
     if charts.map_covers(shown):
@@ -281,21 +339,44 @@ def _figures(pubs: dict[str, Published], codes: list[str], language: str) -> lis
         pub = pubs[by]
         figs.append(Figure(by, t(language, title_en), charts.bar_chart(t(language, title_en), column_values(pub)), pub))
     ovr = pubs["open_resolved"]
-    figs.append(Figure("open_resolved", t(language, "Open and resolved"),
-                       charts.stacked_bar(t(language, "Open and resolved"), ovr.col_labels, chart_values(ovr),
-                                          language=language), ovr))
+    figs.append(
+        Figure(
+            "open_resolved",
+            t(language, "Open and resolved"),
+            charts.stacked_bar(t(language, "Open and resolved"), ovr.col_labels, chart_values(ovr), language=language),
+            ovr,
+        )
+    )
     for key, title_en in (("first_response", "Time to first response"), ("resolution", "Time to resolution")):
         pub = pubs[key]
-        figs.append(Figure(key, t(language, title_en),
-                           charts.bar_chart(t(language, title_en), column_values(pub), horizontal=False), pub))
+        figs.append(
+            Figure(
+                key,
+                t(language, title_en),
+                charts.bar_chart(t(language, title_en), column_values(pub), horizontal=False),
+                pub,
+            )
+        )
     sat = pubs["satisfaction"]
-    figs.append(Figure("satisfaction", t(language, "Reporter satisfaction at closure"),
-                       charts.pie_chart(t(language, "Reporter satisfaction at closure"),
-                                        {k: v for k, v in column_values(sat).items() if v != 0}), sat))
+    figs.append(
+        Figure(
+            "satisfaction",
+            t(language, "Reporter satisfaction at closure"),
+            charts.pie_chart(
+                t(language, "Reporter satisfaction at closure"), {k: v for k, v in column_values(sat).items() if v != 0}
+            ),
+            sat,
+        )
+    )
     return figs
 
 
 def suppression_note(language: str) -> str:
     th = threshold()
-    return t(language, "Counts from 1 to {below} are shown as \"<{threshold}\"; a few other counts are hidden (x) "
-                       "so that small ones cannot be worked out from the totals.", below=th - 1, threshold=th)
+    return t(
+        language,
+        'Counts from 1 to {below} are shown as "<{threshold}"; a few other counts are hidden (x) '
+        "so that small ones cannot be worked out from the totals.",
+        below=th - 1,
+        threshold=th,
+    )

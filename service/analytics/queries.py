@@ -73,6 +73,7 @@ def quarter_window(year: int, quarter: int) -> tuple[datetime, datetime]:
 
 # -- places ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PlaceNode:
     id: int
@@ -130,8 +131,16 @@ class PlaceTree:
 
 def place_tree(session: Session) -> PlaceTree:
     """The place tree, cached per database for the process (places change only on a reload)."""
-    rows = session.execute(select(col(Place.id), col(Place.code), col(Place.kind), col(Place.name_en),
-                                  col(Place.name_km), col(Place.parent_id))).all()
+    rows = session.execute(
+        select(
+            col(Place.id),
+            col(Place.code),
+            col(Place.kind),
+            col(Place.name_en),
+            col(Place.name_km),
+            col(Place.parent_id),
+        )
+    ).all()
     return _tree_cached(tuple(tuple(r) for r in rows))
 
 
@@ -141,6 +150,7 @@ def _tree_cached(rows: tuple[tuple, ...]) -> PlaceTree:
 
 
 # -- SQL pieces ------------------------------------------------------------------------------------
+
 
 def _where(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [col(Report.status).not_in(EXCLUDED_STATUSES)]
@@ -176,8 +186,11 @@ def _period_expr(session: Session, period: str, local: bool = True) -> ColumnEle
     if period == "week":  # SQLite stores UTC text; back to the Monday
         return func.date(col, "-6 days", "weekday 1")
     if period == "quarter":
-        return func.strftime("%Y", col).concat("-Q").concat(
-            literal_column("((CAST(strftime('%m', report.created_at) AS INTEGER) + 2) / 3)"))
+        return (
+            func.strftime("%Y", col)
+            .concat("-Q")
+            .concat(literal_column("((CAST(strftime('%m', report.created_at) AS INTEGER) + 2) / 3)"))
+        )
     return func.strftime("%Y-%m", col)
 
 
@@ -249,8 +262,11 @@ def _rollup_period(session: Session, period: str) -> ColumnElement[str]:
     if period == "week":
         return func.date(col, "-6 days", "weekday 1")
     if period == "quarter":
-        return func.strftime("%Y", col).concat("-Q").concat(
-            literal_column("((CAST(strftime('%m', report_rollup.day) AS INTEGER) + 2) / 3)"))
+        return (
+            func.strftime("%Y", col)
+            .concat("-Q")
+            .concat(literal_column("((CAST(strftime('%m', report_rollup.day) AS INTEGER) + 2) / 3)"))
+        )
     return func.strftime("%Y-%m", col)
 
 
@@ -264,11 +280,19 @@ def _rollup_rows(session: Session, filters: Filters, province: object, dim: str,
     if province is not None:
         conds.append(col(ReportRollup.province_id) == province)
     # Core rows, not ORM ones: some dimensions return tens of thousands of groups.
-    return session.connection().execute(select(*keys, func.sum(ReportRollup.n), func.sum(ReportRollup.hours_sum))
-                                        .where(and_(*conds)).group_by(*keys)).all()
+    return (
+        session.connection()
+        .execute(
+            select(*keys, func.sum(ReportRollup.n), func.sum(ReportRollup.hours_sum))
+            .where(and_(*conds))
+            .group_by(*keys)
+        )
+        .all()
+    )
 
 
 # -- aggregates ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Series:
@@ -283,8 +307,7 @@ class Series:
         return [self.counts[v] for v in self.values]
 
 
-def reports_over_time(session: Session, *, by: str = "category", period: str = "month",
-                      filters: Filters) -> Series:
+def reports_over_time(session: Session, *, by: str = "category", period: str = "month", filters: Filters) -> Series:
     """Reports per week/month/quarter, split by a dimension (category, urgency, channel, population, status)."""
     if period not in PERIODS:
         raise UnknownDimension(period)
@@ -292,8 +315,9 @@ def reports_over_time(session: Session, *, by: str = "category", period: str = "
     scope = _rollup_scope(session, filters) if by in DIMENSIONS else _NO
     if scope is not _NO:
         bucket = _rollup_period(session, period).label("p")
-        rows: Sequence[Any] = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, by, bucket,
-                                                                        ReportRollup.value)]
+        rows: Sequence[Any] = [
+            (p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, by, bucket, ReportRollup.value)
+        ]
     else:
         bucket = _period_expr(session, period, filters.local).label("p")
         rows = session.execute(
@@ -345,8 +369,9 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
     scope = _rollup_scope(session, scoped) if parent_id is None else _NO
     if scope is not _NO:
         grouped: dict[int, list[int]] = {}
-        for pid, value, n, _ in _rollup_rows(session, scoped, None, "status_group", ReportRollup.province_id,
-                                             ReportRollup.value):
+        for pid, value, n, _ in _rollup_rows(
+            session, scoped, None, "status_group", ReportRollup.province_id, ReportRollup.value
+        ):
             entry = grouped.setdefault(int(pid), [0, 0, 0])
             entry[0] += int(n)
             entry[1] += int(n) if value == "open" else 0
@@ -354,7 +379,8 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
         rows: Sequence[Any] = [(pid or None, *v) for pid, v in grouped.items()]
     else:
         rows = session.execute(
-            select(col(Report.place_id), func.count(), is_open, is_res).where(and_(*_where(session, scoped)))
+            select(col(Report.place_id), func.count(), is_open, is_res)
+            .where(and_(*_where(session, scoped)))
             .group_by(col(Report.place_id))
         ).all()
     pick: Callable[[int | None], PlaceNode | None]
@@ -366,6 +392,7 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
 
         def pick(pid: int | None) -> PlaceNode | None:
             return tree.ancestor_under(pid, parent_id)
+
     out = {c.id: PlaceCount(c, 0, 0, 0) for c in children}
     here = PlaceCount(None, 0, 0, 0)  # placed at the parent itself, or not placed at all
     for pid, n, o, r in rows:
@@ -383,19 +410,28 @@ def by_place(session: Session, *, parent_id: int | None = None, filters: Filters
 
 def open_vs_resolved(session: Session, *, period: str = "month", filters: Filters) -> Series:
     """Per period: reports still open, resolved or closed, and ended otherwise (rejected)."""
-    group = case((col(Report.status).in_(OPEN_STATUSES), "open"),
-                 (col(Report.status).in_(RESOLVED_STATUSES), "resolved"), else_="other")
+    group = case(
+        (col(Report.status).in_(OPEN_STATUSES), "open"),
+        (col(Report.status).in_(RESOLVED_STATUSES), "resolved"),
+        else_="other",
+    )
     scope = _rollup_scope(session, filters)
     if scope is not _NO:
         bucket = _rollup_period(session, period).label("p")
-        rows: Sequence[Any] = [(p, v, n) for p, v, n, _ in _rollup_rows(session, filters, scope, "status_group", bucket,
-                                                         ReportRollup.value)]
+        rows: Sequence[Any] = [
+            (p, v, n)
+            for p, v, n, _ in _rollup_rows(session, filters, scope, "status_group", bucket, ReportRollup.value)
+        ]
     else:
         bucket = _period_expr(session, period, filters.local).label("p")
-        rows = session.execute(select(bucket, group, func.count()).where(and_(*_where(session, filters)))
-                               .group_by(bucket, group)).all()
-    periods = (period_labels(filters.since, filters.until, period) if filters.since and filters.until
-               else sorted({str(r[0]) for r in rows}))
+        rows = session.execute(
+            select(bucket, group, func.count()).where(and_(*_where(session, filters))).group_by(bucket, group)
+        ).all()
+    periods = (
+        period_labels(filters.since, filters.until, period)
+        if filters.since and filters.until
+        else sorted({str(r[0]) for r in rows})
+    )
     index = {p: i for i, p in enumerate(periods)}
     values = ["open", "resolved", "other"]
     counts = {v: [0] * len(periods) for v in values}
@@ -459,11 +495,17 @@ def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]
         passed = min(_passed_unanswered(session, filters), out["pending"])
         return out | {"missed": out["missed"] + passed, "pending": out["pending"] - passed}
     met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
-    outcome = case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
-                   (met_at.is_not(None), "missed"), (col(Report.due_at) <= _now(), "missed"), else_="pending")
-    rows = session.execute(select(outcome, func.count()).where(and_(*_where(session, filters),
-                                                                     col(Report.due_at).is_not(None)))
-                           .group_by(outcome)).all()
+    outcome = case(
+        (and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
+        (met_at.is_not(None), "missed"),
+        (col(Report.due_at) <= _now(), "missed"),
+        else_="pending",
+    )
+    rows = session.execute(
+        select(outcome, func.count())
+        .where(and_(*_where(session, filters), col(Report.due_at).is_not(None)))
+        .group_by(outcome)
+    ).all()
     out = {"met": 0, "missed": 0, "pending": 0}
     for k, n in rows:
         out[str(k)] += int(n)
@@ -472,9 +514,19 @@ def deadline_compliance(session: Session, *, filters: Filters) -> dict[str, int]
 
 def _passed_unanswered(session: Session, filters: Filters) -> int:
     """Cases in the filters whose deadline has passed with no first response and no resolution."""
-    stmt = select(func.count()).select_from(Report).where(and_(
-        *_where(session, filters), col(Report.due_at).is_not(None), col(Report.due_at) <= _now(),
-        col(Report.first_response_at).is_(None), col(Report.resolved_at).is_(None)))
+    stmt = (
+        select(func.count())
+        .select_from(Report)
+        .where(
+            and_(
+                *_where(session, filters),
+                col(Report.due_at).is_not(None),
+                col(Report.due_at) <= _now(),
+                col(Report.first_response_at).is_(None),
+                col(Report.resolved_at).is_(None),
+            )
+        )
+    )
     return int(session.execute(stmt).scalar_one())
 
 
@@ -501,7 +553,9 @@ class ClusterRow:
     last_report_at: datetime | None
 
 
-def active_clusters(session: Session, *, filters: Filters, limit: int = 10, systemic_only: bool = False) -> list[ClusterRow]:
+def active_clusters(
+    session: Session, *, filters: Filters, limit: int = 10, systemic_only: bool = False
+) -> list[ClusterRow]:
     """Clusters with reports in the window, biggest first: possible systemic problems."""
     tree = place_tree(session)
     scope = _rollup_scope(session, filters)
@@ -512,13 +566,28 @@ def active_clusters(session: Session, *, filters: Filters, limit: int = 10, syst
     if not cluster_ids:
         return []
     n = func.count(col(Report.id))
-    q = (select(col(ReportCluster.id), col(ReportCluster.category), col(ReportCluster.place_id), n,
-                col(ReportCluster.systemic), col(ReportCluster.label), func.max(Report.created_at))
-         .join(Report, col(Report.cluster_id) == ReportCluster.id)
-         .where(and_(col(Report.cluster_id).in_(cluster_ids), *_where(session, filters)))
-         .group_by(col(ReportCluster.id), col(ReportCluster.category), col(ReportCluster.place_id),
-                   col(ReportCluster.systemic), col(ReportCluster.label))
-         .order_by(n.desc(), col(ReportCluster.id)).limit(limit))
+    q = (
+        select(
+            col(ReportCluster.id),
+            col(ReportCluster.category),
+            col(ReportCluster.place_id),
+            n,
+            col(ReportCluster.systemic),
+            col(ReportCluster.label),
+            func.max(Report.created_at),
+        )
+        .join(Report, col(Report.cluster_id) == ReportCluster.id)
+        .where(and_(col(Report.cluster_id).in_(cluster_ids), *_where(session, filters)))
+        .group_by(
+            col(ReportCluster.id),
+            col(ReportCluster.category),
+            col(ReportCluster.place_id),
+            col(ReportCluster.systemic),
+            col(ReportCluster.label),
+        )
+        .order_by(n.desc(), col(ReportCluster.id))
+        .limit(limit)
+    )
     if systemic_only:
         q = q.where(col(ReportCluster.systemic).is_(True))
     out = []
@@ -529,24 +598,29 @@ def active_clusters(session: Session, *, filters: Filters, limit: int = 10, syst
     return out
 
 
-def _active_clusters_from_rollup(session: Session, filters: Filters, province: object, tree: PlaceTree, *, limit: int,
-                                 systemic_only: bool) -> list[ClusterRow]:
+def _active_clusters_from_rollup(
+    session: Session, filters: Filters, province: object, tree: PlaceTree, *, limit: int, systemic_only: bool
+) -> list[ClusterRow]:
     """active_clusters from the rollup's `cluster` dimension: sizes per cluster in the window, then the
     few biggest clusters' details and latest report (each a short read of report.cluster_id's index)."""
-    sizes = {int(v): int(n) for v, n, _ in _rollup_rows(session, filters, province, "cluster", ReportRollup.value)
-             if n}
+    sizes = {int(v): int(n) for v, n, _ in _rollup_rows(session, filters, province, "cluster", ReportRollup.value) if n}
     if not sizes:
         return []
-    systemic = set(session.execute(select(col(ReportCluster.id)).where(col(ReportCluster.systemic).is_(True))).scalars())
+    systemic = set(
+        session.execute(select(col(ReportCluster.id)).where(col(ReportCluster.systemic).is_(True))).scalars()
+    )
     ranked = sorted((cid for cid in sizes if not systemic_only or cid in systemic), key=lambda c: (-sizes[c], c))
     top = ranked[:limit]
     if not top:
         return []
     clusters = {c.id: c for c in session.execute(select(ReportCluster).where(col(ReportCluster.id).in_(top))).scalars()}
-    latest: dict[int | None, Any] = dict(session.execute(
-        select(col(Report.cluster_id), func.max(Report.created_at))
-        .where(and_(col(Report.cluster_id).in_(top), *_where(session, filters)))
-        .group_by(col(Report.cluster_id))).all())
+    latest: dict[int | None, Any] = dict(
+        session.execute(
+            select(col(Report.cluster_id), func.max(Report.created_at))
+            .where(and_(col(Report.cluster_id).in_(top), *_where(session, filters)))
+            .group_by(col(Report.cluster_id))
+        ).all()
+    )
     out = []
     for cid in top:
         cluster, last = clusters.get(cid), latest.get(cid)
@@ -554,8 +628,17 @@ def _active_clusters_from_rollup(session: Session, filters: Filters, province: o
             continue
         if isinstance(last, str):
             last = datetime.fromisoformat(last).replace(tzinfo=timezone.utc)
-        out.append(ClusterRow(cid, cluster.category, tree.by_id.get(cluster.place_id) if cluster.place_id else None,
-                              sizes[cid], bool(cluster.systemic), cluster.label, last))
+        out.append(
+            ClusterRow(
+                cid,
+                cluster.category,
+                tree.by_id.get(cluster.place_id) if cluster.place_id else None,
+                sizes[cid],
+                bool(cluster.systemic),
+                cluster.label,
+                last,
+            )
+        )
     return out
 
 
@@ -580,4 +663,6 @@ def body_metrics(session: Session, *, filters: Filters) -> list[dict]:
 
 
 def total_reports(session: Session, *, filters: Filters) -> int:
-    return int(session.execute(select(func.count()).select_from(Report).where(and_(*_where(session, filters)))).scalar_one())
+    return int(
+        session.execute(select(func.count()).select_from(Report).where(and_(*_where(session, filters)))).scalar_one()
+    )

@@ -28,10 +28,12 @@ TEXTS = [texts.RATE, texts.RATE_HIDDEN]
 
 def retaliation_rates(session: Session, filters: q.Filters) -> dict[int | None, tuple[int, int]]:
     """Per place id of the report (None: not given): (answered "no", answered "yes"). Raw counts."""
-    stmt = (select(col(RetaliationCheckin.place_id), col(RetaliationCheckin.answer), func.count())
-            .join(Report, col(Report.id) == col(RetaliationCheckin.report_id))
-            .where(and_(*q._where(session, filters), col(RetaliationCheckin.status) == "answered"))
-            .group_by(col(RetaliationCheckin.place_id), col(RetaliationCheckin.answer)))
+    stmt = (
+        select(col(RetaliationCheckin.place_id), col(RetaliationCheckin.answer), func.count())
+        .join(Report, col(Report.id) == col(RetaliationCheckin.report_id))
+        .where(and_(*q._where(session, filters), col(RetaliationCheckin.status) == "answered"))
+        .group_by(col(RetaliationCheckin.place_id), col(RetaliationCheckin.answer))
+    )
     out: dict[int | None, list[int]] = {}
     for place_id, answer, n in session.execute(stmt).all():
         out.setdefault(place_id, [0, 0])[1 if answer == "yes" else 0] += int(n)
@@ -42,14 +44,16 @@ def rates_table(tally: dict[str, tuple[int, int]], *, threshold: int) -> tuple[P
     """The table facility × [no, yes] suppressed, and what each facility's row shows: a share when both
     its "yes" and its answered total are published, else the two figures as shown ("<10", "x")."""
     order = sorted(tally)
-    pub = suppress([list(tally[name]) for name in order], row_labels=order, col_labels=["no", "yes"],
-                   threshold=threshold)
+    pub = suppress(
+        [list(tally[name]) for name in order], row_labels=order, col_labels=["no", "yes"], threshold=threshold
+    )
     shown: list[object] = []
     for i in range(pub.n_rows):
         yes, answered = pub.cell(i, 1), pub.cell(i, pub.n_cols)
         if yes is not None and answered:
-            shown.append({"msgid": TEXTS[0], "params": {"share": round(100 * yes / answered), "yes": yes,
-                                                        "answered": answered}})
+            shown.append(
+                {"msgid": TEXTS[0], "params": {"share": round(100 * yes / answered), "yes": yes, "answered": answered}}
+            )
         else:
             shown.append({"msgid": TEXTS[1], "params": {"yes": pub.shown(i, 1), "answered": pub.shown(i, pub.n_cols)}})
     return pub, shown
@@ -60,8 +64,12 @@ def by_facility(session: Session, filters: q.Filters) -> dict | None:
     rates = retaliation_rates(session, filters)
     if not rates:
         return None
-    places = {p.id: p for p in session.execute(select(Place).where(
-        Place.id.in_([pid for pid in rates if pid is not None]))).scalars()}  # type: ignore[union-attr]
+    places = {
+        p.id: p
+        for p in session.execute(
+            select(Place).where(col(Place.id).in_([pid for pid in rates if pid is not None]))
+        ).scalars()
+    }
     labels = {pid: (f"{places[pid].name_en}\x00{pid}" if pid in places else "\uffff") for pid in rates}
     tally = {labels[pid]: counts for pid, counts in rates.items()}
     pub, shown = rates_table(tally, threshold=configured_threshold())
@@ -72,9 +80,14 @@ def by_facility(session: Session, filters: q.Filters) -> dict | None:
         label = {"en": place.name_en, "km": place.name_km} if place else {"msgid": texts.PLACE_UNKNOWN}
         rows.append((label, shown[i]))
     yes, answered = pub.cell(pub.n_rows, 1), pub.cell(pub.n_rows, pub.n_cols)
-    total = ({"msgid": TEXTS[0], "params": {"share": round(100 * yes / answered), "yes": yes, "answered": answered}}
-             if yes is not None and answered else
-             {"msgid": TEXTS[1], "params": {"yes": pub.shown(pub.n_rows, 1), "answered": pub.shown(pub.n_rows, pub.n_cols)}})
+    total = (
+        {"msgid": TEXTS[0], "params": {"share": round(100 * yes / answered), "yes": yes, "answered": answered}}
+        if yes is not None and answered
+        else {
+            "msgid": TEXTS[1],
+            "params": {"yes": pub.shown(pub.n_rows, 1), "answered": pub.shown(pub.n_rows, pub.n_cols)},
+        }
+    )
     rows.append(({"msgid": "Total"}, total))
     return {"title": TITLE, "rows": rows, "key": "retaliation"}
 

@@ -66,8 +66,7 @@ def _utc_day(session: Session):
 
 def _province():
     p1, p2, p3 = aliased(Place), aliased(Place), aliased(Place)
-    expr = case((p1.kind == "province", p1.id), (p2.kind == "province", p2.id), (p3.kind == "province", p3.id),
-                else_=0)
+    expr = case((p1.kind == "province", p1.id), (p2.kind == "province", p2.id), (p3.kind == "province", p3.id), else_=0)
     return expr, p1, p2, p3
 
 
@@ -76,21 +75,36 @@ def _value_exprs(session: Session) -> dict[str, tuple[Any, list, Any]]:
     out: dict[str, tuple[Any, list, Any]] = {}
     for dim in q.DIMENSIONS:
         out[dim] = (func.coalesce(getattr(Report, dim), q.UNKNOWN), [], literal(0.0))
-    out["status_group"] = (case((col(Report.status).in_(q.OPEN_STATUSES), "open"),
-                                (col(Report.status).in_(q.RESOLVED_STATUSES), "resolved"), else_="other"),
-                           [], literal(0.0))
+    out["status_group"] = (
+        case(
+            (col(Report.status).in_(q.OPEN_STATUSES), "open"),
+            (col(Report.status).in_(q.RESOLVED_STATUSES), "resolved"),
+            else_="other",
+        ),
+        [],
+        literal(0.0),
+    )
     for dim, later in TIMING_DIMS.items():
         hours = q._hours(session, later, Report.created_at)
         bucket = case(*[(hours < limit, label) for limit, label in q.HOUR_BUCKETS], else_=q.HOUR_BUCKET_LAST)
         out[dim] = (bucket, [later.is_not(None)], hours)
-    out["satisfaction"] = (func.coalesce(Report.satisfaction, "no_answer"),
-                           [col(Report.status).in_(q.RESOLVED_STATUSES)], literal(0.0))
+    out["satisfaction"] = (
+        func.coalesce(Report.satisfaction, "no_answer"),
+        [col(Report.status).in_(q.RESOLVED_STATUSES)],
+        literal(0.0),
+    )
     # Reports per cluster (possible systemic problems): the dashboard's top clusters in a window.
     out["cluster"] = (cast(Report.cluster_id, String), [col(Report.cluster_id).is_not(None)], literal(0.0))
     met_at = func.coalesce(Report.first_response_at, Report.resolved_at)
-    out["deadline"] = (case((and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
-                            (met_at.is_not(None), "missed"), else_="pending"),
-                       [col(Report.due_at).is_not(None)], literal(0.0))
+    out["deadline"] = (
+        case(
+            (and_(met_at.is_not(None), met_at <= Report.due_at), "met"),
+            (met_at.is_not(None), "missed"),
+            else_="pending",
+        ),
+        [col(Report.due_at).is_not(None)],
+        literal(0.0),
+    )
     return out
 
 
@@ -100,20 +114,31 @@ def _aggregate(session: Session, conds: list) -> None:
     # (dimension, value, conditions, hours summed, counted rows): reports, then the body metrics
     # (service/analytics/escalations.py), escalations counted by their report's day and province.
     sources: list[tuple[str, Any, list, Any, type[Report] | type[Escalation]]]
-    sources = [(dim, value, extra, func.coalesce(func.sum(hours), 0.0), Report)
-               for dim, (value, extra, hours) in _value_exprs(session).items()]
-    sources += [(dim, value, extra, literal(0.0), Escalation)
-                for dim, (value, extra) in escalations.rollup_sources(session).items()]
+    sources = [
+        (dim, value, extra, func.coalesce(func.sum(hours), 0.0), Report)
+        for dim, (value, extra, hours) in _value_exprs(session).items()
+    ]
+    sources += [
+        (dim, value, extra, literal(0.0), Escalation)
+        for dim, (value, extra) in escalations.rollup_sources(session).items()
+    ]
     for dim, value, extra, hours_sum, counted in sources:
         source = select(day, province, literal(dim), value, func.count(), hours_sum)
-        source = (source.select_from(Report) if counted is Report else
-                  source.select_from(Escalation).join(Report, col(Report.id) == Escalation.report_id))
-        source = (source.outerjoin(p1, p1.id == Report.place_id).outerjoin(p2, p2.id == p1.parent_id)
-                  .outerjoin(p3, p3.id == p2.parent_id)
-                  .where(and_(col(Report.status).not_in(q.EXCLUDED_STATUSES), *conds, *extra))
-                  .group_by(day, province, value))
-        session.execute(insert(ReportRollup).from_select(
-            ["day", "province_id", "dim", "value", "n", "hours_sum"], source))
+        source = (
+            source.select_from(Report)
+            if counted is Report
+            else source.select_from(Escalation).join(Report, col(Report.id) == Escalation.report_id)
+        )
+        source = (
+            source.outerjoin(p1, p1.id == Report.place_id)
+            .outerjoin(p2, p2.id == p1.parent_id)
+            .outerjoin(p3, p3.id == p2.parent_id)
+            .where(and_(col(Report.status).not_in(q.EXCLUDED_STATUSES), *conds, *extra))
+            .group_by(day, province, value)
+        )
+        session.execute(
+            insert(ReportRollup).from_select(["day", "province_id", "dim", "value", "n", "hours_sum"], source)
+        )
 
 
 def _lock(session: Session) -> None:
@@ -147,8 +172,14 @@ def refresh(session: Session, *, full_allowed: bool = True) -> int:
         rebuild(session)
         return -1
     started = now()
-    changed = sorted({_as_date(d) for (d,) in session.execute(
-        select(_utc_day(session)).where(col(Report.updated_at) >= state.at - OVERLAP).distinct()).all()})
+    changed = sorted(
+        {
+            _as_date(d)
+            for (d,) in session.execute(
+                select(_utc_day(session)).where(col(Report.updated_at) >= state.at - OVERLAP).distinct()
+            ).all()
+        }
+    )
     if len(changed) > MAX_INCREMENTAL_DAYS:
         if not full_allowed:
             log.warning("analytics rollup: %d days changed; run `samleng analytics refresh`", len(changed))
@@ -162,8 +193,10 @@ def refresh(session: Session, *, full_allowed: bool = True) -> int:
     for d in days:
         start = datetime(d.year, d.month, d.day, tzinfo=started.tzinfo)
         session.execute(delete(ReportRollup).where(col(ReportRollup.day) == d))
-        _aggregate(session, [Report.created_at >= start - timedelta(days=1),
-                             Report.created_at < start + timedelta(days=2), day == d])
+        _aggregate(
+            session,
+            [Report.created_at >= start - timedelta(days=1), Report.created_at < start + timedelta(days=2), day == d],
+        )
     _mark(session, started)
     return len(days)
 

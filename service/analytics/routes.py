@@ -48,14 +48,18 @@ def public_page(request: Request, session: SessionDep, lang: Lang = "en", provin
             raise HTTPException(404, "unknown province")
         place_id = node.id
 
-    return HTMLResponse(pages.public_page(session, language=lang, place_id=place_id,
-                                          header=header(lang, request, public=True)), headers=PUBLIC_HEADERS)
+    return HTMLResponse(
+        pages.public_page(session, language=lang, place_id=place_id, header=header(lang, request, public=True)),
+        headers=PUBLIC_HEADERS,
+    )
 
 
 # The public page has no script and loads nothing from elsewhere (charts are inline SVG).
 PUBLIC_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -93,11 +97,16 @@ def open311_bodies(session: SessionDep, fmt: str, lang: Lang = "en") -> Response
 
 
 @router.get("/open311/v2/requests.{fmt}")
-def open311_requests(session: SessionDep, fmt: str, service_code: str | None = None,
-                     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
-                     start_date: str | None = None, end_date: str | None = None,
-                     page_size: Annotated[int, Query(ge=1, le=open311.MAX_REQUESTS)] = 200,
-                     lang: Lang = "en") -> Response:
+def open311_requests(
+    session: SessionDep,
+    fmt: str,
+    service_code: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    page_size: Annotated[int, Query(ge=1, le=open311.MAX_REQUESTS)] = 200,
+    lang: Lang = "en",
+) -> Response:
     if fmt not in ("json", "xml"):
         raise HTTPException(404, "format must be json or xml")
     if service_code is not None and service_code not in q.CATEGORIES:
@@ -108,10 +117,17 @@ def open311_requests(session: SessionDep, fmt: str, service_code: str | None = N
             since = (until or now()) - timedelta(days=90)
         since, until = open311.month_window(since, until)  # whole local months: times are published to the month
     except OverflowError:  # rounding out went past year 9999 or before year 1
-        raise HTTPException(400, "start_date and end_date must be between years 1 and 9999 "
-                                 "(whole months, 90 days before end_date)") from None
-    items = open311.requests(session, filters=q.Filters(since, until), service_code=service_code, status=status,
-                             limit=page_size, language=lang)
+        raise HTTPException(
+            400, "start_date and end_date must be between years 1 and 9999 (whole months, 90 days before end_date)"
+        ) from None
+    items = open311.requests(
+        session,
+        filters=q.Filters(since, until),
+        service_code=service_code,
+        status=status,
+        limit=page_size,
+        language=lang,
+    )
     if fmt == "json":
         return JSONResponse(items)
     return Response(open311.to_xml("service_requests", "request", items), media_type="text/xml")

@@ -38,8 +38,10 @@ def require_supervisor(role: str) -> None:
 
 # -- quotes -----------------------------------------------------------------------------------------
 
-def approve_quote(session: Session, *, report_id: int, excerpt: str, approved_by: str, role: str,
-                  language: str | None = None) -> ApprovedQuote:
+
+def approve_quote(
+    session: Session, *, report_id: int, excerpt: str, approved_by: str, role: str, language: str | None = None
+) -> ApprovedQuote:
     """Approve an excerpt for publication. It must be taken word for word from the report's MASKED narrative."""
     require_supervisor(role)
     report = session.get(Report, report_id)
@@ -54,12 +56,23 @@ def approve_quote(session: Session, *, report_id: int, excerpt: str, approved_by
         raise InvalidInput("a quote must be an exact excerpt of the masked narrative")
     if not publishable(text):  # belt and braces: masking again must change nothing
         raise InvalidInput("the excerpt still contains something masking would remove")
-    quote = ApprovedQuote(report_id=report_id, excerpt_masked=text, language=language or report.language,
-                          approved_by=approved_by, approved_at=now())
+    quote = ApprovedQuote(
+        report_id=report_id,
+        excerpt_masked=text,
+        language=language or report.language,
+        approved_by=approved_by,
+        approved_at=now(),
+    )
     session.add(quote)
     session.flush()
-    record(session, actor=approved_by, action="quote.approve", object_type="report", object_id=report_id,
-           detail={"quote_id": quote.id, "chars": len(text)})
+    record(
+        session,
+        actor=approved_by,
+        action="quote.approve",
+        object_type="report",
+        object_id=report_id,
+        detail={"quote_id": quote.id, "chars": len(text)},
+    )
     return quote
 
 
@@ -78,24 +91,41 @@ def revoke_quote(session: Session, *, quote_id: int, actor: str, role: str) -> A
         return quote
     quote.revoked_at = now()
     session.add(quote)
-    record(session, actor=actor, action="quote.revoke", object_type="quote", object_id=quote_id,
-           detail={"report_id": quote.report_id})
+    record(
+        session,
+        actor=actor,
+        action="quote.revoke",
+        object_type="quote",
+        object_id=quote_id,
+        detail={"report_id": quote.report_id},
+    )
     return quote
 
 
-def approved_quotes(session: Session, *, filters: q.Filters, limit: int = 5, language: str | None = None) -> list[ApprovedQuote]:
+def approved_quotes(
+    session: Session, *, filters: q.Filters, limit: int = 5, language: str | None = None
+) -> list[ApprovedQuote]:
     """Approved, unrevoked quotes of reports in scope (never of withdrawn reports), newest first."""
     conds = [col(ApprovedQuote.revoked_at).is_(None), *q._where(session, filters)]
     if language:
         conds.append(col(ApprovedQuote.language) == language)
-    stmt = (select(ApprovedQuote).join(Report, col(Report.id) == ApprovedQuote.report_id).where(and_(*conds))
-            .order_by(col(ApprovedQuote.approved_at).desc()).limit(limit))
+    stmt = (
+        select(ApprovedQuote)
+        .join(Report, col(Report.id) == ApprovedQuote.report_id)
+        .where(and_(*conds))
+        .order_by(col(ApprovedQuote.approved_at).desc())
+        .limit(limit)
+    )
     quotes = list(session.execute(stmt).scalars().all())
     # The masked narrative may have changed (withdrawal erases it): only quotes still in it are shown.
     # Masked again on the way out: a quote approved under older masking that now finds a number,
     # a handle or a link is not published (a supervisor can approve a cleaner excerpt).
-    return [qt for qt in quotes if publishable(qt.excerpt_masked)
-            and qt.excerpt_masked in " ".join(_masked_narrative(session, qt.report_id).split())]
+    return [
+        qt
+        for qt in quotes
+        if publishable(qt.excerpt_masked)
+        and qt.excerpt_masked in " ".join(_masked_narrative(session, qt.report_id).split())
+    ]
 
 
 def _masked_narrative(session: Session, report_id: int) -> str:
@@ -133,14 +163,21 @@ def _xlsx_append(sheet, row: list[object]) -> None:
         if isinstance(cell.value, str):
             cell.data_type = "s"
 
+
 def table_rows(pub: Published, *, total_label: str = "Total") -> list[list[str]]:
     header = ["", *pub.col_labels, total_label]
     body = [[label, *row] for label, row in zip([*pub.row_labels, total_label], pub.grid())]
     return [header, *body]
 
 
-def export_csv(session: Session, *, tables: dict[str, Published], actor: str, role: str,
-               extra: dict[str, list[list[object]]] | None = None) -> bytes:
+def export_csv(
+    session: Session,
+    *,
+    tables: dict[str, Published],
+    actor: str,
+    role: str,
+    extra: dict[str, list[list[object]]] | None = None,
+) -> bytes:
     """Suppressed tables as one CSV (a title line before each table), then the `extra` tables already
     suppressed by their makers (the fees: service/analytics/fees.py). Audited."""
     if role not in ("handler", "supervisor", "admin", "system"):
@@ -155,14 +192,28 @@ def export_csv(session: Session, *, tables: dict[str, Published], actor: str, ro
         writer.writerow(_csv_row([name]))
         writer.writerows(_csv_row(list(row)) for row in rows)
         writer.writerow([])
-    record(session, actor=actor, action="export.aggregate", object_type="export",
-           detail={"format": "csv", "tables": sorted([*tables, *(extra or {})]), "threshold": next(iter(tables.values())).threshold
-                   if tables else None})
+    record(
+        session,
+        actor=actor,
+        action="export.aggregate",
+        object_type="export",
+        detail={
+            "format": "csv",
+            "tables": sorted([*tables, *(extra or {})]),
+            "threshold": next(iter(tables.values())).threshold if tables else None,
+        },
+    )
     return buf.getvalue().encode("utf-8-sig")
 
 
-def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, role: str,
-                extra: dict[str, list[list[object]]] | None = None) -> bytes:
+def export_xlsx(
+    session: Session,
+    *,
+    tables: dict[str, Published],
+    actor: str,
+    role: str,
+    extra: dict[str, list[list[object]]] | None = None,
+) -> bytes:
     """Suppressed tables as an XLSX workbook, one sheet each (and one per `extra` table). Audited."""
     if role not in ("handler", "supervisor", "admin", "system"):
         raise NotAllowed("no export for this role")
@@ -180,16 +231,34 @@ def export_xlsx(session: Session, *, tables: dict[str, Published], actor: str, r
             _xlsx_append(sheet, list(line))
     buf = io.BytesIO()
     book.save(buf)
-    record(session, actor=actor, action="export.aggregate", object_type="export",
-           detail={"format": "xlsx", "tables": sorted([*tables, *(extra or {})])})
+    record(
+        session,
+        actor=actor,
+        action="export.aggregate",
+        object_type="export",
+        detail={"format": "xlsx", "tables": sorted([*tables, *(extra or {})])},
+    )
     return buf.getvalue()
 
 
 # `case`: the case number handlers know from the queue (this export is for the organisation's own
 # supervisors). A feed that leaves the organisation uses `case_ref` (an opaque hash) instead.
-CASE_COLUMNS = ("case", "created_month", "status", "category", "urgency", "channel", "population",
-                "province", "district", "facility", "days_to_first_response", "days_to_resolution",
-                "satisfaction", "narrative_masked")
+CASE_COLUMNS = (
+    "case",
+    "created_month",
+    "status",
+    "category",
+    "urgency",
+    "channel",
+    "population",
+    "province",
+    "district",
+    "facility",
+    "days_to_first_response",
+    "days_to_resolution",
+    "satisfaction",
+    "narrative_masked",
+)
 
 
 def case_ref(report_id: int) -> str:
@@ -202,8 +271,9 @@ def _days(later: datetime | None, earlier: datetime) -> float | None:
     return None if later is None else round((later - earlier).total_seconds() / 86400, 1)
 
 
-def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str, fmt: str = "csv",
-                 time_zone: str | None = None) -> bytes:
+def export_cases(
+    session: Session, *, filters: q.Filters, actor: str, role: str, fmt: str = "csv", time_zone: str | None = None
+) -> bytes:
     """Case-level export for supervisors: masked narrative only, no identifiers, no evidence, month not time
     (the month in the reader's `time_zone`: a report on 30 June 20:00 UTC is July in Phnom Penh)."""
     tz = time_zone or zones.default_name()
@@ -213,15 +283,38 @@ def export_cases(session: Session, *, filters: q.Filters, actor: str, role: str,
     rows: list[list[object]] = [list(CASE_COLUMNS)]
     for report in session.execute(stmt).scalars():
         path = {n.kind: n.name_en for n in tree.path(report.place_id)} if report.place_id else {}
-        rows.append([report.id, zones.show(report.created_at, tz, "%Y-%m"), report.status, report.category,
-                     report.urgency, report.channel, report.population, path.get("province"), path.get("od"),
-                     path.get("health_centre") or path.get("town") or path.get("mine"),
-                     _days(report.first_response_at, report.created_at), _days(report.resolved_at, report.created_at),
-                     report.satisfaction, report.narrative_masked])
-    record(session, actor=actor, action="export.cases", object_type="export",
-           detail={"format": fmt, "rows": len(rows) - 1, "time_zone": tz,
-                   "since": filters.since.isoformat() if filters.since else None,
-                   "until": filters.until.isoformat() if filters.until else None, "place_id": filters.place_id})
+        rows.append(
+            [
+                report.id,
+                zones.show(report.created_at, tz, "%Y-%m"),
+                report.status,
+                report.category,
+                report.urgency,
+                report.channel,
+                report.population,
+                path.get("province"),
+                path.get("od"),
+                path.get("health_centre") or path.get("town") or path.get("mine"),
+                _days(report.first_response_at, report.created_at),
+                _days(report.resolved_at, report.created_at),
+                report.satisfaction,
+                report.narrative_masked,
+            ]
+        )
+    record(
+        session,
+        actor=actor,
+        action="export.cases",
+        object_type="export",
+        detail={
+            "format": fmt,
+            "rows": len(rows) - 1,
+            "time_zone": tz,
+            "since": filters.since.isoformat() if filters.since else None,
+            "until": filters.until.isoformat() if filters.until else None,
+            "place_id": filters.place_id,
+        },
+    )
     if fmt == "xlsx":
         book = Workbook()
         sheet = book.active

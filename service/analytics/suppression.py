@@ -98,8 +98,11 @@ def _lines(n_rows: int, n_cols: int) -> list[list[tuple[int, int]]]:
 
 
 def suppress(
-    table: Sequence[Sequence[int]], *, row_labels: Sequence[str] | None = None,
-    col_labels: Sequence[str] | None = None, threshold: int = DEFAULT_THRESHOLD,
+    table: Sequence[Sequence[int]],
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
     hide: Sequence[tuple[int, int]] = (),
 ) -> Published:
     """Suppress a table of non-negative counts (rows x columns, without totals). `hide`: cells (totals
@@ -115,8 +118,12 @@ def suppress(
     values = [[int(v) for v in row] + [sum(int(v) for v in row)] for row in table]
     col_totals = [sum(values[i][j] for i in range(n_rows)) for j in range(n_cols + 1)]
     values.append(col_totals)
-    pub = Published(list(row_labels or [str(i) for i in range(n_rows)]),
-                    list(col_labels or [str(j) for j in range(n_cols)]), threshold, values)
+    pub = Published(
+        list(row_labels or [str(i) for i in range(n_rows)]),
+        list(col_labels or [str(j) for j in range(n_cols)]),
+        threshold,
+        values,
+    )
     for i in range(n_rows + 1):
         for j in range(n_cols + 1):
             if 0 < values[i][j] < threshold:
@@ -187,7 +194,9 @@ def _hide_one_more(pub: Published, lines: list[list[tuple[int, int]]], target: t
                 pub.hidden.setdefault(pos, HIDDEN_COMPLEMENT)
 
 
-def bounds(pub: Published, lines: list[list[tuple[int, int]]] | None = None) -> dict[tuple[int, int], tuple[int, int | None]]:
+def bounds(
+    pub: Published, lines: list[list[tuple[int, int]]] | None = None
+) -> dict[tuple[int, int], tuple[int, int | None]]:
     """What an attacker can infer about each hidden cell: (low, high), high None when unbounded."""
     lines = lines or _lines(pub.n_rows, pub.n_cols)
     t = pub.threshold
@@ -197,6 +206,7 @@ def bounds(pub: Published, lines: list[list[tuple[int, int]]] | None = None) -> 
         lo[pos], hi[pos] = (1, t - 1) if kind == HIDDEN_SMALL else (0, None)
         if kind == HIDDEN_WITHHELD:
             continue
+
     def sign(line: list[tuple[int, int]], pos: tuple[int, int]) -> int:
         # Each line: inner entries minus its total entry == 0 (the total is the line's last position).
         return -1 if pos == line[-1] else 1
@@ -265,7 +275,7 @@ def bounds(pub: Published, lines: list[list[tuple[int, int]]] | None = None) -> 
 def _bridges(pub: Published) -> set[tuple[int, int]]:
     """Hidden cells fixed by the line equations alone: bridges of the row/column graph of hidden cells."""
     adj: dict[tuple[str, int], list[tuple[tuple[str, int], tuple[int, int]]]] = {}
-    for (i, j) in pub.hidden:
+    for i, j in pub.hidden:
         r, c = ("r", i), ("c", j)
         adj.setdefault(r, []).append((c, (i, j)))
         adj.setdefault(c, []).append((r, (i, j)))
@@ -277,8 +287,9 @@ def _bridges(pub: Published) -> set[tuple[int, int]]:
         if start in order:
             continue
         # Iterative Tarjan bridge search.
-        stack: list[tuple[tuple[str, int], tuple[int, int] | None, Iterator[tuple[tuple[str, int], tuple[int, int]]]]] = [
-            (start, None, iter(adj[start]))]
+        stack: list[
+            tuple[tuple[str, int], tuple[int, int] | None, Iterator[tuple[tuple[str, int], tuple[int, int]]]]
+        ] = [(start, None, iter(adj[start]))]
         order[start] = low[start] = counter
         counter += 1
         while stack:
@@ -324,8 +335,9 @@ def disclosed(pub: Published, lines: list[list[tuple[int, int]]] | None = None) 
     return []
 
 
-def _pinned_among(pub: Published, lines: list[list[tuple[int, int]]],
-                  cells: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+def _pinned_among(
+    pub: Published, lines: list[list[tuple[int, int]]], cells: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
     """Of `cells` (hidden because another figure hides the same quantity), the first one this table
     alone gives away: the other figure's hiding would be worth nothing if this one told it."""
     if not cells:
@@ -389,8 +401,9 @@ def _fast_disclosed(pub: Published, lines: list[list[tuple[int, int]]]) -> list[
     return sorted(out)
 
 
-def _alternative_exists(pub: Published, lines: list[list[tuple[int, int]]], target: tuple[int, int],
-                        budget: int = 400) -> bool:
+def _alternative_exists(
+    pub: Published, lines: list[list[tuple[int, int]]], target: tuple[int, int], budget: int = 400
+) -> bool:
     """Is there a table, consistent with everything shown, where `target` has another value?
 
     Branch and bound with interval propagation; running out of budget counts as "no" (safe side).
@@ -463,8 +476,9 @@ def _alternative_exists(pub: Published, lines: list[list[tuple[int, int]]], targ
     return any(a <= b and search({**base, target: (a, b)}) for a, b in ((lo, value - 1), (value + 1, hi)))
 
 
-def suppress_series(counts: Sequence[int], *, labels: Sequence[str] | None = None,
-                    threshold: int = DEFAULT_THRESHOLD) -> Published:
+def suppress_series(
+    counts: Sequence[int], *, labels: Sequence[str] | None = None, threshold: int = DEFAULT_THRESHOLD
+) -> Published:
     """A single column of counts (with its total), suppressed."""
     return suppress([[int(c)] for c in counts], row_labels=labels, col_labels=["count"], threshold=threshold)
 
@@ -487,8 +501,15 @@ class PageCheck:
     backstop) counts as pinned: the safe side.
     """
 
-    def __init__(self, pubs: dict[str, Published], links: Sequence[Sequence[PageCell]], threshold: int,
-                 *, node_limit: int = 20000, time_limit: float = 60.0) -> None:
+    def __init__(
+        self,
+        pubs: dict[str, Published],
+        links: Sequence[Sequence[PageCell]],
+        threshold: int,
+        *,
+        node_limit: int = 20000,
+        time_limit: float = 60.0,
+    ) -> None:
         # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
         import numpy as np
 
@@ -505,9 +526,17 @@ class PageCheck:
         n = len(kinds)
         self.complements = [v for v, kind in enumerate(kinds) if kind == HIDDEN_COMPLEMENT]
         self.size = n + len(self.complements)  # one 0/1 switch per complement: 0, or at least T
-        self.cap = max((pub.values[pub.n_rows][pub.n_cols] for pub in pubs.values()
-                        if len(pub.values) > pub.n_rows and len(pub.values[pub.n_rows]) > pub.n_cols),
-                       default=0) + threshold
+        self.cap = (
+            max(
+                (
+                    pub.values[pub.n_rows][pub.n_cols]
+                    for pub in pubs.values()
+                    if len(pub.values) > pub.n_rows and len(pub.values[pub.n_rows]) > pub.n_cols
+                ),
+                default=0,
+            )
+            + threshold
+        )
         rows: list[tuple[dict[int, int], int]] = []  # sum(coef * var) == rhs
         for key, pub in pubs.items():
             for line in _lines(pub.n_rows, pub.n_cols):
@@ -546,8 +575,9 @@ class PageCheck:
             gap[2 * k + 1, v], gap[2 * k + 1, n + k] = 1, -threshold
         self.gap = gap
         self.lo = np.array([1 if kind == HIDDEN_SMALL else 0 for kind in kinds] + [0] * len(self.complements), float)
-        self.hi = np.array([threshold - 1 if kind == HIDDEN_SMALL else self.cap for kind in kinds]
-                           + [1] * len(self.complements), float)
+        self.hi = np.array(
+            [threshold - 1 if kind == HIDDEN_SMALL else self.cap for kind in kinds] + [1] * len(self.complements), float
+        )
         self.truth = [pubs[key].values[pos[0]][pos[1]] for (key, pos) in self.var]
         self.solutions: list[list[int]] = []
         self.solves = 0
@@ -568,9 +598,13 @@ class PageCheck:
         if len(self.gap):
             constraints.append(LinearConstraint(self.gap, self._gap_low(), self._gap_high()))
         self.solves += 1
-        res = milp(np.zeros(self.size), integrality=np.ones(self.size), bounds=Bounds(low, high),
-                   constraints=constraints, options={"node_limit": self.node_limit, "time_limit": self.time_limit,
-                                                       "presolve": True})
+        res = milp(
+            np.zeros(self.size),
+            integrality=np.ones(self.size),
+            bounds=Bounds(low, high),
+            constraints=constraints,
+            options={"node_limit": self.node_limit, "time_limit": self.time_limit, "presolve": True},
+        )
         if res.status == 0 and res.x is not None:
             self.solutions.append([int(round(x)) for x in res.x[: len(self.kinds)]])
             return True

@@ -47,10 +47,11 @@ router = APIRouter(include_in_schema=False)
 ROLES = ("handler", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 # The analytics pages are self-contained (inline CSS, inline SVG, no script at all).
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
-MEDIA = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class _PageError(Exception):
@@ -126,9 +127,15 @@ def _form_done(request: Request, session: Session, act: Callable[[], None], then
 
 
 def _attachment(body: bytes, media: str, filename: str) -> Response:
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def _date(value: str | None, name: str, time_zone: str | None = None) -> datetime | None:
@@ -164,6 +171,7 @@ def _recent_quarters() -> tuple[str, ...]:
 
 # -- pages --------------------------------------------------------------------------------------
 
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
@@ -182,17 +190,33 @@ def dashboard(request: Request, session: SessionDep, user: WebUser) -> Response:
         filters = q.Filters(since, until, place_id, org_id=org_id)
     except DomainError as exc:
         return _error_page(request, exc)
-    message = {"approved": t(lang, "Quote approved."),
-               "revoked": t(lang, "Quote revoked.")}.get(request.query_params.get("quote", ""))
+    message = {"approved": t(lang, "Quote approved."), "revoked": t(lang, "Quote revoked.")}.get(
+        request.query_params.get("quote", "")
+    )
     org = session.get(Organisation, org_id) if org_id is not None else None
-    body_alert = None if org is None else {
-        "below": org.body_alert_below, "days": BODY_ALERT_WINDOW_DAYS, "minimum": request.app.state.settings.suppression_threshold,
-        "saved": request.query_params.get("body_alert") == "saved"}
-    html = pages.dashboard_page(session, language=lang, filters=filters, period=period,
-                                csrf=csrf_token(request.cookies[COOKIE]), message=message,
-                                can_export_cases=user.role in SUPERVISORS, quarters=_recent_quarters(),
-                                header=site_header(lang, request), time_zone=time_zone(request),
-                                body_alert=body_alert)
+    body_alert = (
+        None
+        if org is None
+        else {
+            "below": org.body_alert_below,
+            "days": BODY_ALERT_WINDOW_DAYS,
+            "minimum": request.app.state.settings.suppression_threshold,
+            "saved": request.query_params.get("body_alert") == "saved",
+        }
+    )
+    html = pages.dashboard_page(
+        session,
+        language=lang,
+        filters=filters,
+        period=period,
+        csrf=csrf_token(request.cookies[COOKIE]),
+        message=message,
+        can_export_cases=user.role in SUPERVISORS,
+        quarters=_recent_quarters(),
+        header=site_header(lang, request),
+        time_zone=time_zone(request),
+        body_alert=body_alert,
+    )
     return _html(html)
 
 
@@ -209,15 +233,21 @@ def scorecard(place_code: str, request: Request, session: SessionDep, user: WebU
         if place is None:
             raise NotFound("no such place")
         since, until = _window(request, months=3)
-        html = pages.scorecard_page(session, place_id=require_id(place), language=lang,
-                                    filters=q.Filters(since, until, org_id=org_id), header=site_header(lang, request),
-                                    time_zone=time_zone(request))
+        html = pages.scorecard_page(
+            session,
+            place_id=require_id(place),
+            language=lang,
+            filters=q.Filters(since, until, org_id=org_id),
+            header=site_header(lang, request),
+            time_zone=time_zone(request),
+        )
     except DomainError as exc:
         return _error_page(request, exc)
     return _html(html)
 
 
 # -- downloads ----------------------------------------------------------------------------------
+
 
 def _export_user(user: Principal | None, fmt: str) -> Principal:
     """A signed-in user (else 401) asking for a format we write (else 404)."""
@@ -250,9 +280,17 @@ def quarterly_pdf(year: int, quarter: int, request: Request, session: SessionDep
         if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
             raise NotFound("no such quarter")
         org_id = _allowed(user, SUPERVISORS)
-        pdf = pages.quarterly_report(session, year=year, quarter=quarter, language=_lang(request), org_id=org_id,
-                                   actor=user.email, role=user.role)
+        pdf = pages.quarterly_report(
+            session,
+            year=year,
+            quarter=quarter,
+            language=_lang(request),
+            org_id=org_id,
+            actor=user.email,
+            role=user.role,
+        )
         return pdf, "application/pdf", f"samleng-{year}Q{quarter}-{_lang(request)}.pdf"
+
     return _audited_download(session, make)
 
 
@@ -265,14 +303,20 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
         org_id = _allowed(user, ROLES)
         since, until = _window(request)
         filters = q.Filters(since, until, org_id=org_id)
-        tables = {fig.key: fig.table for fig in publish.public_figures(session, filters=filters, language=lang)
-                  if fig.table is not None}
+        tables = {
+            fig.key: fig.table
+            for fig in publish.public_figures(session, filters=filters, language=lang)
+            if fig.table is not None
+        }
         # The fees: one table per currency, suppressed by service/analytics/fees.py.
-        extra = {f"fees_{table.currency}": table.export_rows(lang) for table in fee_figures.fee_tables(
-            session, filters=filters, threshold=publish.threshold(), language=lang)}
+        extra = {
+            f"fees_{table.currency}": table.export_rows(lang)
+            for table in fee_figures.fee_tables(session, filters=filters, threshold=publish.threshold(), language=lang)
+        }
         export = svc.export_xlsx if fmt == "xlsx" else svc.export_csv
         body = export(session, tables=tables, actor=user.email, role=user.role, extra=extra)
         return body, MEDIA[fmt], f"samleng-aggregates-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
+
     return _audited_download(session, make)
 
 
@@ -283,13 +327,21 @@ def export_cases(fmt: str, request: Request, session: SessionDep, user: WebUser)
     def make() -> tuple[bytes, str, str]:
         org_id = _allowed(user, SUPERVISORS)
         since, until = _window(request)
-        body = svc.export_cases(session, filters=q.Filters(since, until, org_id=org_id), actor=user.email,
-                                role=user.role, fmt=fmt, time_zone=time_zone(request))
+        body = svc.export_cases(
+            session,
+            filters=q.Filters(since, until, org_id=org_id),
+            actor=user.email,
+            role=user.role,
+            fmt=fmt,
+            time_zone=time_zone(request),
+        )
         return body, MEDIA[fmt], f"samleng-cases-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
+
     return _audited_download(session, make)
 
 
 # -- forms --------------------------------------------------------------------------------------
+
 
 def _form_user(request: Request, user: Principal | None, csrf_token: str) -> Principal:
     """A signed-in user (else 401) posting a form of this site (else 403)."""
@@ -301,10 +353,14 @@ def _form_user(request: Request, user: Principal | None, csrf_token: str) -> Pri
 
 
 @router.post("/quotes")
-def approve_quote(request: Request, session: SessionDep, user: WebUser,
-                  report_id: Annotated[str, Form(max_length=12)] = "",
-                  excerpt: Annotated[str, Form(max_length=2000)] = "",
-                  csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+def approve_quote(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    report_id: Annotated[str, Form(max_length=12)] = "",
+    excerpt: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
     signed = _form_user(request, user, csrf_token)
 
     def act() -> None:
@@ -313,14 +369,21 @@ def approve_quote(request: Request, session: SessionDep, user: WebUser,
             raise InvalidInput("the case number must be a number")
         # Another organisation's case is answered like a case that does not exist.
         report = queue.get_case(session, user=signed, report_id=int(report_id))
-        svc.approve_quote(session, report_id=require_id(report), excerpt=excerpt, approved_by=signed.email,
-                          role=signed.role)
+        svc.approve_quote(
+            session, report_id=require_id(report), excerpt=excerpt, approved_by=signed.email, role=signed.role
+        )
+
     return _form_done(request, session, act, "/dashboard?quote=approved#quotes")
 
 
 @router.post("/quotes/{quote_id}/revoke")
-def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: WebUser,
-                 csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+def revoke_quote(
+    quote_id: str,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
     """Withdraw an approved quote (from the dashboard's list). Scoped like approval: another
     organisation's quote is answered as one that does not exist."""
     signed = _form_user(request, user, csrf_token)
@@ -337,13 +400,18 @@ def revoke_quote(quote_id: str, request: Request, session: SessionDep, user: Web
         except NotFound:
             raise NotFound("no such quote") from None
         svc.revoke_quote(session, quote_id=require_id(quote), actor=signed.email, role=signed.role)
+
     return _form_done(request, session, act, "/dashboard?quote=revoked#quotes")
 
 
 @router.post("/dashboard/body-alert")
-def set_body_alert(request: Request, session: SessionDep, user: WebUser,
-                   below: Annotated[str, Form(max_length=8)] = "",
-                   csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+def set_body_alert(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    below: Annotated[str, Form(max_length=8)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
     """The organisation's line for body alerts (docs/supervisors.md, "When a grievance body falls behind"):
     a percent from 1 to 100, or empty to switch the alert off. Its supervisors and administrators only."""
     user = _form_user(request, user, csrf_token)
@@ -358,6 +426,13 @@ def set_body_alert(request: Request, session: SessionDep, user: WebUser,
             raise InvalidInput("the share must be a whole percent from 1 to 100, or empty to switch the alert off")
         before = org.body_alert_below
         set_body_alert_line(session, org=org, below=int(value) if value else None)
-        record(session, actor=user.email, action="org.body_alert", object_type="organisation", object_id=org.id,
-               detail={"before": before, "after": org.body_alert_below})
+        record(
+            session,
+            actor=user.email,
+            action="org.body_alert",
+            object_type="organisation",
+            object_id=org.id,
+            detail={"before": before, "after": org.body_alert_below},
+        )
+
     return _form_done(request, session, act, "/dashboard?body_alert=saved#body-alert")

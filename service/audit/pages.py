@@ -60,5 +60,13 @@ def audit_page(request: Request, session: SessionDep) -> Response:
     rows = list(session.exec(stmt.order_by(col(AuditEvent.id).desc()).limit(100)).all())
     intact, bad = verify(session) if user.org_id is None else (None, None)
     args = {k: v for k, v in qp.items() if k != "before" and v}
-    return page(request, "audit.html", rows=rows, args=args, query=urlencode(args), intact=intact, bad=bad,
-                next_before=rows[-1].id if len(rows) == 100 else None)
+    return page(
+        request,
+        "audit.html",
+        rows=rows,
+        args=args,
+        query=urlencode(args),
+        intact=intact,
+        bad=bad,
+        next_before=rows[-1].id if len(rows) == 100 else None,
+    )

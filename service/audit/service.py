@@ -13,15 +13,28 @@ from service.audit.models import AuditEvent
 from service.kit.clock import now
 
 
-def _digest(prev_hash: str, actor: str, action: str, object_type: str | None, object_id: str | None,
-            detail: dict, at: datetime) -> str:
-    payload = json.dumps([prev_hash, actor, action, object_type, object_id, detail, at.isoformat()],
-                         sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+def _digest(
+    prev_hash: str, actor: str, action: str, object_type: str | None, object_id: str | None, detail: dict, at: datetime
+) -> str:
+    payload = json.dumps(
+        [prev_hash, actor, action, object_type, object_id, detail, at.isoformat()],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def record(session: Session, *, actor: str, action: str, object_type: str | None = None,
-           object_id: str | int | None = None, detail: dict | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
     """Append one entry. Detail must never carry contact details or narrative text."""
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appends so two writers cannot chain to the same previous entry.
@@ -31,9 +44,16 @@ def record(session: Session, *, actor: str, action: str, object_type: str | None
     at = now()
     oid = None if object_id is None else str(object_id)
     body = detail or {}
-    event = AuditEvent(actor=actor, action=action, object_type=object_type, object_id=oid, detail=body,
-                       prev_hash=prev_hash, at=at,
-                       hash=_digest(prev_hash, actor, action, object_type, oid, body, at))
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=oid,
+        detail=body,
+        prev_hash=prev_hash,
+        at=at,
+        hash=_digest(prev_hash, actor, action, object_type, oid, body, at),
+    )
     session.add(event)
     session.flush()
     return event
@@ -43,8 +63,9 @@ def verify(session: Session) -> tuple[bool, int | None]:
     """Walk the chain; returns (intact, id of the first bad entry or None)."""
     prev_hash = ""
     for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all():
-        expected = _digest(prev_hash, event.actor, event.action, event.object_type, event.object_id,
-                           event.detail, event.at)
+        expected = _digest(
+            prev_hash, event.actor, event.action, event.object_type, event.object_id, event.detail, event.at
+        )
         if event.prev_hash != prev_hash or event.hash != expected:
             return False, event.id
         prev_hash = event.hash

@@ -57,8 +57,12 @@ def api_user(request: Request, session: SessionDep) -> Principal:
         raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)
     token, kind = credentials
     found = auth.resolve_caller(session, token=token, kind=kind)
-    if found is not None and kind == "web" and request.method not in SAFE_METHODS and \
-            not csrf_ok(token, request.headers.get("x-csrf-token")):
+    if (
+        found is not None
+        and kind == "web"
+        and request.method not in SAFE_METHODS
+        and not csrf_ok(token, request.headers.get("x-csrf-token"))
+    ):
         raise HTTPException(403, "missing or wrong X-CSRF-Token")
     if found is None:
         raise HTTPException(401, NOT_SIGNED_IN, headers=NOT_SIGNED_IN_HEADERS)

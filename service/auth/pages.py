@@ -35,25 +35,43 @@ def _admin(user: Principal | None) -> Principal:
 
 # -- signing in and out, the language ---------------------------------------------------------
 
+
 @router.post("/login")
-def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_length=254)],
-          password: Annotated[str, Form(max_length=1024)], csrf_token: Annotated[str, Form(max_length=128)] = "",
-          totp: Annotated[str, Form(max_length=12)] = "") -> Response:
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    totp: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
     check_csrf(request, csrf_token)
     if throttled(session, request):
         return page(request, "login.html", 429, error="Too many failed sign-ins. Wait 15 minutes.", email=email)
     try:
-        user = auth.authenticate(session, email=email, password=password, totp=totp or None,
-                                 device=request.cookies.get(auth.DEVICE_COOKIE))
+        user = auth.authenticate(
+            session, email=email, password=password, totp=totp or None, device=request.cookies.get(auth.DEVICE_COOKIE)
+        )
     except auth.SecondFactorRequired:
-        return page(request, "login.html", 401, error="Enter the 6-digit code from your authenticator app.",
-                    email=email, need_totp=True)
+        return page(
+            request,
+            "login.html",
+            401,
+            error="Enter the 6-digit code from your authenticator app.",
+            email=email,
+            need_totp=True,
+        )
     except auth.Throttled as exc:
         ratelimit.hit(session, client_key(request))
         session.commit()
-        response: Response = page(request, "login.html", 429, email=email,
-                        error="Too many failed sign-ins for this email. Wait a few minutes and try again, "
-                              "or sign in from a device you have used before.")
+        response: Response = page(
+            request,
+            "login.html",
+            429,
+            email=email,
+            error="Too many failed sign-ins for this email. Wait a few minutes and try again, "
+            "or sign in from a device you have used before.",
+        )
         response.headers["Retry-After"] = str(int(exc.wait.total_seconds()) + 1)
         return response
     except auth.AuthError:
@@ -73,8 +91,9 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form(max_
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, user: WebUser,
-           csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
+def logout(
+    request: Request, session: SessionDep, user: WebUser, csrf_token: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
     if user is not None:
         check_csrf(request, csrf_token)
         auth.end_session(session, token=request.cookies[COOKIE])
@@ -86,9 +105,14 @@ def logout(request: Request, session: SessionDep, user: WebUser,
 
 
 @router.post("/lang")
-def set_language(request: Request, session: SessionDep, user: WebUser, lang: Annotated[str, Form(max_length=4)],
-                 csrf_token: Annotated[str, Form(max_length=128)] = "",
-                 next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+def set_language(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    lang: Annotated[str, Form(max_length=4)],
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
     check_csrf(request, csrf_token)
     # Only a path on this site: not //host, not /\\host (browsers read both as another host).
     target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
@@ -105,6 +129,7 @@ def set_language(request: Request, session: SessionDep, user: WebUser, lang: Ann
 
 # -- administrators: users --------------------------------------------------------------------
 
+
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
@@ -118,8 +143,14 @@ def users_page(request: Request, session: SessionDep, user: WebUser) -> Response
 
 
 @router.post("/admin/users/{user_id}/password")
-def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep, user: WebUser,
-                   password: Annotated[str, Form(max_length=1024)], csrf_token: Csrf = "") -> Response:
+def reset_password(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Csrf = "",
+) -> Response:
     admin = _admin(user)
     check_csrf(request, csrf_token)
     try:
@@ -136,18 +167,29 @@ def reset_password(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: R
 
 # -- a user's own account ----------------------------------------------------------------------
 
+
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, session: SessionDep, user: WebUser) -> Response:
     if user is None:
         return redirect("/")
-    return page(request, "account.html", totp_on=auth.totp_enabled(session, user_id=user.id),
-                password_done=request.query_params.get("done") == "password", **_zone_choice(session, user))
+    return page(
+        request,
+        "account.html",
+        totp_on=auth.totp_enabled(session, user_id=user.id),
+        password_done=request.query_params.get("done") == "password",
+        **_zone_choice(session, user),
+    )
 
 
 @router.post("/account/password", response_class=HTMLResponse)
-def change_password(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
-                    current: Annotated[str, Form(max_length=1024)] = "",
-                    password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+def change_password(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    csrf_token: Csrf = "",
+    current: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
     """A new password, with the current one; every other session of the user ends."""
     user = need_user(user)
     check_csrf(request, csrf_token)
@@ -171,12 +213,21 @@ def _zone_choice(session: Session, user: Principal) -> dict[str, Any]:
     """The account page's time-zone form: the user's own zone (or none), their organisation's, the list."""
     org = session.get(Organisation, user.org_id) if user.org_id else None
     row = session.get(User, user.id)
-    return {"zone_own": (row.time_zone if row else None) or "", "zone_org": zones.name_for(None, org), "zone_names": zones.all_names()}
+    return {
+        "zone_own": (row.time_zone if row else None) or "",
+        "zone_org": zones.name_for(None, org),
+        "zone_names": zones.all_names(),
+    }
 
 
 @router.post("/account/time-zone", response_class=HTMLResponse)
-def account_time_zone(request: Request, session: SessionDep, user: WebUser,
-                      time_zone: Annotated[str, Form(max_length=64)] = "", csrf_token: Csrf = "") -> Response:
+def account_time_zone(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    time_zone: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
     """The user's own time zone ("" goes back to the organisation's). Stored times stay UTC."""
     user = need_user(user)
     check_csrf(request, csrf_token)
@@ -186,18 +237,36 @@ def account_time_zone(request: Request, session: SessionDep, user: WebUser,
         row = set_user_time_zone(session, user=account, time_zone=time_zone.strip() or None)
     except DomainError:
         session.rollback()
-        return page(request, "account.html", 422, totp_on=auth.totp_enabled(session, user_id=user.id),
-                    error="Choose a time zone from the list.", **_zone_choice(session, user))
-    record(session, actor=user.email, action="user.time_zone", object_type="user", object_id=user.id,
-           detail={"time_zone": row.time_zone})
+        return page(
+            request,
+            "account.html",
+            422,
+            totp_on=auth.totp_enabled(session, user_id=user.id),
+            error="Choose a time zone from the list.",
+            **_zone_choice(session, user),
+        )
+    record(
+        session,
+        actor=user.email,
+        action="user.time_zone",
+        object_type="user",
+        object_id=user.id,
+        detail={"time_zone": row.time_zone},
+    )
     session.commit()
     return redirect("/account?zone=saved")
 
 
 @router.post("/account/totp", response_class=HTMLResponse)
-def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token: Csrf = "",
-               action: Annotated[str, Form(max_length=8)] = "", password: Annotated[str, Form(max_length=1024)] = "",
-               code: Annotated[str, Form(max_length=12)] = "") -> Response:
+def totp_setup(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    csrf_token: Csrf = "",
+    action: Annotated[str, Form(max_length=8)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    code: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
     """Two-step sign-in: `begin` (a new key; password, and the current code if one is on), `new` (the
     same, replacing an enabled key), `confirm` (the new key's first code), `off` (password and code)."""
     user = need_user(user)
@@ -219,8 +288,9 @@ def totp_setup(request: Request, session: SessionDep, user: WebUser, csrf_token:
             session.commit()
             return page(request, "account.html", totp_on=was_on, uri=uri)
         if action != "confirm" or not code:
-            return page(request, "account.html", 403, totp_on=was_on,
-                        error="enter your password to change two-step sign-in")
+            return page(
+                request, "account.html", 403, totp_on=was_on, error="enter your password to change two-step sign-in"
+            )
         auth.totp_confirm(session, user=user, code=code)
     except auth.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from None

@@ -28,5 +28,11 @@ class Principal:
     @classmethod
     def of(cls, user: Any, *, session_id: int | None = None) -> Principal:
         """The principal for a user row (sign-in, the command line, tests)."""
-        return cls(id=user.id, email=user.email, org_id=user.org_id, role=user.role, session_id=session_id,
-                   time_zone=user.time_zone)
+        return cls(
+            id=user.id,
+            email=user.email,
+            org_id=user.org_id,
+            role=user.role,
+            session_id=session_id,
+            time_zone=user.time_zone,
+        )

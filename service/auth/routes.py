@@ -35,14 +35,23 @@ def throttled(session, request: Request) -> bool:
     return ratelimit.count(session, client_key(request), LOGIN_WINDOW) >= LOGIN_FAILURES_PER_IP
 
 
-@router.post("/token", response_model=Token, responses={
-    401: {"description": "wrong credentials or second factor needed", "model": Problem},
-    422: {"description": "invalid input", "model": Problem},
-    429: {"description": "too many failed sign-ins from this address or for this email; see Retry-After",
-          "model": Problem}})
+@router.post(
+    "/token",
+    response_model=Token,
+    responses={
+        401: {"description": "wrong credentials or second factor needed", "model": Problem},
+        422: {"description": "invalid input", "model": Problem},
+        429: {
+            "description": "too many failed sign-ins from this address or for this email; see Retry-After",
+            "model": Problem,
+        },
+    },
+)
 def token(
-    request: Request, session: SessionDep,
-    username: Annotated[str, Form(max_length=254)], password: Annotated[str, Form(max_length=1024)],
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
     totp: Annotated[str | None, Form(max_length=12)] = None,
 ) -> Token:

@@ -117,8 +117,11 @@ def _failures_bucket(email: str) -> str:
 def account_wait(session: Session, *, email: str) -> timedelta:
     """What is left of the wait for this email now (zero when an attempt may be made)."""
     at = clock.now()
-    n, last = session.exec(select(func.count(), func.max(RateEvent.at)).where(
-        RateEvent.bucket == _failures_bucket(email), RateEvent.at >= at - FAILURE_MEMORY)).one()
+    n, last = session.exec(
+        select(func.count(), func.max(RateEvent.at)).where(
+            RateEvent.bucket == _failures_bucket(email), RateEvent.at >= at - FAILURE_MEMORY
+        )
+    ).one()
     if not n or last is None:
         return timedelta()
     return max(as_utc(last) + wait_after(int(n)) - at, timedelta())
@@ -151,16 +154,20 @@ def known_device(device: str | None, email: str) -> bool:
     return hmac.compare_digest(_device_mac(email, nonce), mac)
 
 
-def authenticate(session: Session, *, email: str, password: str, totp: str | None = None,
-                 device: str | None = None) -> User:
+def authenticate(
+    session: Session, *, email: str, password: str, totp: str | None = None, device: str | None = None
+) -> User:
     """The user for these credentials. Each failure makes the next attempt for this email wait longer
     (accounts and unknown emails alike); a known device with the right password does not wait."""
     if "\x00" in email:  # PostgreSQL text cannot hold NUL; no user has one
         raise BadCredentials("wrong email or password")
     wait = account_wait(session, email=email)
     if wait and not known_device(device, email):
-        raise Throttled("too many failed sign-ins for this email; wait a few minutes and try again, "
-                        "or sign in from a device you have used before", wait)
+        raise Throttled(
+            "too many failed sign-ins for this email; wait a few minutes and try again, "
+            "or sign in from a device you have used before",
+            wait,
+        )
     user = session.exec(select(User).where(User.email == _normal(email))).first()
     if user is None or not user.is_active:
         try:
@@ -193,8 +200,14 @@ def start_session(session: Session, *, user: Principal, kind: str = "web", repla
         end_session(session, token=replaces)
     token = secrets.token_urlsafe(16)  # 128 bits
     at = clock.now()
-    row = AuthSession(token_hash=token_hash(token), user_id=user.id, kind=kind,
-                      created_at=at, last_seen_at=at, expires_at=at + ABSOLUTE)
+    row = AuthSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        kind=kind,
+        created_at=at,
+        last_seen_at=at,
+        expires_at=at + ABSOLUTE,
+    )
     session.add(row)
     session.flush()
     return Issued(token=token, session=row)
@@ -202,8 +215,12 @@ def start_session(session: Session, *, user: Principal, kind: str = "web", repla
 
 def _usable(row: AuthSession | Any, kind: str | None, at: datetime) -> bool:
     """A session row may be used now: not revoked, of the kind asked for, within both limits."""
-    return row.revoked_at is None and not (kind and row.kind != kind) and at < as_utc(row.expires_at) \
+    return (
+        row.revoked_at is None
+        and not (kind and row.kind != kind)
+        and at < as_utc(row.expires_at)
         and at - as_utc(row.last_seen_at) < IDLE
+    )
 
 
 def resolve(session: Session, *, token: str, kind: str | None = None) -> tuple[User, AuthSession] | None:
@@ -223,13 +240,24 @@ def resolve(session: Session, *, token: str, kind: str | None = None) -> tuple[U
     return user, row
 
 
-_CALLER = select(  # type: ignore[call-overload]  # 11 columns: more than select()'s typed overloads take
-                 col(AuthSession.id), col(AuthSession.kind), col(AuthSession.last_seen_at), col(AuthSession.expires_at),
-                 col(AuthSession.revoked_at), col(User.id).label("user_id"), col(User.email), col(User.org_id),
-                 col(User.role), col(User.is_active), func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"))  \
-    .join(User, col(User.id) == col(AuthSession.user_id)) \
-    .outerjoin(Organisation, col(Organisation.id) == col(User.org_id)) \
+_CALLER = (
+    select(  # type: ignore[call-overload]  # 11 columns: more than select()'s typed overloads take
+        col(AuthSession.id),
+        col(AuthSession.kind),
+        col(AuthSession.last_seen_at),
+        col(AuthSession.expires_at),
+        col(AuthSession.revoked_at),
+        col(User.id).label("user_id"),
+        col(User.email),
+        col(User.org_id),
+        col(User.role),
+        col(User.is_active),
+        func.coalesce(User.time_zone, Organisation.time_zone).label("time_zone"),
+    )
+    .join(User, col(User.id) == col(AuthSession.user_id))
+    .outerjoin(Organisation, col(Organisation.id) == col(User.org_id))
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
+)
 # compiled once, run on the DBAPI cursor (service/kit/fastsql.py): every queue page reads it
 _CALLER_QUERY = FastQuery(_CALLER, namedtuple("CallerRow", [c.key for c in _CALLER.selected_columns]))
 
@@ -246,16 +274,25 @@ def resolve_caller(session: Session | Connection, *, token: str, kind: str | Non
     if row is None or not row.is_active or not _usable(row, kind, at):
         return None
     touch_at = at if at - as_utc(row.last_seen_at) >= TOUCH_EVERY else None
-    return Principal(id=row.user_id, email=row.email, org_id=row.org_id, role=row.role, session_id=row.id,
-                     touch_at=touch_at, time_zone=row.time_zone)
+    return Principal(
+        id=row.user_id,
+        email=row.email,
+        org_id=row.org_id,
+        role=row.role,
+        session_id=row.id,
+        touch_at=touch_at,
+        time_zone=row.time_zone,
+    )
 
 
 def touch(session: Session | Connection, *, caller: Principal) -> None:
     """Save the session's last-seen time that `resolve_caller` found due (never moves it back)."""
     if caller.touch_at is not None:
-        session.execute(update(AuthSession).where(col(AuthSession.id) == caller.session_id,
-                                                  col(AuthSession.last_seen_at) < caller.touch_at)
-                        .values(last_seen_at=caller.touch_at))
+        session.execute(
+            update(AuthSession)
+            .where(col(AuthSession.id) == caller.session_id, col(AuthSession.last_seen_at) < caller.touch_at)
+            .values(last_seen_at=caller.touch_at)
+        )
 
 
 def touch_after_read(engine: Engine, *, caller: Principal) -> None:
@@ -269,13 +306,17 @@ def touch_after_read(engine: Engine, *, caller: Principal) -> None:
 
 def end_session(session: Session, *, token: str) -> None:
     """Revoke the session behind a token (sign-out)."""
-    session.exec(update(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))
-                 .values(revoked_at=clock.now()))
+    session.exec(
+        update(AuthSession).where(col(AuthSession.token_hash) == token_hash(token)).values(revoked_at=clock.now())
+    )
 
 
 def end_all_sessions(session: Session, *, user_id: int) -> None:
-    session.exec(update(AuthSession).where(col(AuthSession.user_id) == user_id,
-                                           col(AuthSession.revoked_at).is_(None)).values(revoked_at=clock.now()))
+    session.exec(
+        update(AuthSession)
+        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=clock.now())
+    )
 
 
 def can_manage(actor: Principal, target: User) -> bool:
@@ -319,10 +360,15 @@ def _spend_code(session: Session, sec: UserSecurity, secret: str, code: str, at:
     if step is None:
         return False
     session.flush()  # the security row exists before the conditional update
-    done = session.exec(update(UserSecurity).where(
-        col(UserSecurity.user_id) == sec.user_id,
-        or_(col(UserSecurity.totp_last_step).is_(None), col(UserSecurity.totp_last_step) < step))
-        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    done = session.exec(
+        update(UserSecurity)
+        .where(
+            col(UserSecurity.user_id) == sec.user_id,
+            or_(col(UserSecurity.totp_last_step).is_(None), col(UserSecurity.totp_last_step) < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
     if done.rowcount != 1:
         return False
     sec.totp_last_step = step
@@ -350,8 +396,11 @@ def reauthenticate(session: Session, *, user: Principal, password: str, code: st
     sec = _security(session, user.id)
     if not password or not check_password(_own_row(session, user), password):
         raise NotAllowed("enter your password to change two-step sign-in")
-    if sec.totp_enabled and sec.totp_secret_sealed and not (
-            code and _spend_code(session, sec, unseal(sec.totp_secret_sealed), code, clock.now())):
+    if (
+        sec.totp_enabled
+        and sec.totp_secret_sealed
+        and not (code and _spend_code(session, sec, unseal(sec.totp_secret_sealed), code, clock.now()))
+    ):
         raise NotAllowed("enter the current code from your authenticator app to change two-step sign-in")
 
 

@@ -20,8 +20,7 @@ from sqlmodel import Session
 from service.auth.principal import Principal
 from service.audit.service import record
 from service.bodies.models import LEVELS, GrievanceBody
-from service.bodies.service import (LANGUAGES, focal_sms, get_body, issue_api_token, jurisdiction_codes,
-                                    upsert_body)
+from service.bodies.service import LANGUAGES, focal_sms, get_body, issue_api_token, jurisdiction_codes, upsert_body
 from service.kit import workingtime, zones
 from service.kit.errors import DomainError, InvalidInput
 from service.reports.models import CATEGORIES
@@ -32,7 +31,13 @@ class NotAllowed(DomainError):
 
 
 SHARED_LEVELS = ("national", "regional")
-CLOCK_FIELDS = ("deadline_hours", "deadline_counting", "time_zone", "working_hours", "holiday_country")  # always shared: only a platform administrator creates them
+CLOCK_FIELDS = (
+    "deadline_hours",
+    "deadline_counting",
+    "time_zone",
+    "working_hours",
+    "holiday_country",
+)  # always shared: only a platform administrator creates them
 
 
 def can_read(user: Principal) -> bool:
@@ -52,14 +57,20 @@ def can_change(user: Principal, body: GrievanceBody | None = None) -> bool:
     """May the user change this body? Without a body: may they change every body (a platform administrator)."""
     if is_platform_admin(user):
         return True
-    return body is not None and body.owner_org_id is not None and body.owner_org_id == user.org_id and \
-        user.role in ("supervisor", "admin")
+    return (
+        body is not None
+        and body.owner_org_id is not None
+        and body.owner_org_id == user.org_id
+        and user.role in ("supervisor", "admin")
+    )
 
 
 def require_change(user: Principal, body: GrievanceBody | None = None) -> None:
     if not can_change(user, body):
-        raise NotAllowed("this grievance body is shared or another organisation's: "
-                         "its organisation or a platform administrator changes it")
+        raise NotAllowed(
+            "this grievance body is shared or another organisation's: "
+            "its organisation or a platform administrator changes it"
+        )
 
 
 @dataclass
@@ -97,10 +108,13 @@ class BodyForm:
             raise InvalidInput("unknown category")
         if self.deadline_hours is not None and not 1 <= self.deadline_hours <= 24 * 365:
             raise InvalidInput("the deadline is between 1 hour and a year")
-        if self.network is not None and (len(self.network) > 32 or
-                                         not self.network.replace("_", "").replace("-", "").isalnum()):
+        if self.network is not None and (
+            len(self.network) > 32 or not self.network.replace("_", "").replace("-", "").isalnum()
+        ):
             raise InvalidInput("network must be letters, digits, - or _ (max 32)")
-        if self.sms is not None and not (self.sms.startswith("+") and self.sms[1:].isdigit() and 8 <= len(self.sms) <= 16):
+        if self.sms is not None and not (
+            self.sms.startswith("+") and self.sms[1:].isdigit() and 8 <= len(self.sms) <= 16
+        ):
             raise InvalidInput("the focal person's number is written +country code and digits, e.g. +85512345678")
         if self.deadline_counting not in workingtime.COUNTINGS:
             raise InvalidInput("a deadline counts in calendar time or in working time")
@@ -113,12 +127,24 @@ class BodyForm:
 
 
 def _snapshot(session: Session, body: GrievanceBody) -> dict:
-    return {"name_en": body.name_en, "name_km": body.name_km, "level": body.level, "language": body.language,
-            "network": body.network, "categories": list(body.categories or []), "deadline_hours": body.deadline_hours,
-            "email": body.email, "webhook_url": body.webhook_url, "sms": body.sms_sealed is not None and focal_sms(body),
-            "places": jurisdiction_codes(session, body), "active": body.active,
-            "deadline_counting": body.deadline_counting, "time_zone": body.time_zone,
-            "working_hours": body.working_hours, "holiday_country": body.holiday_country}
+    return {
+        "name_en": body.name_en,
+        "name_km": body.name_km,
+        "level": body.level,
+        "language": body.language,
+        "network": body.network,
+        "categories": list(body.categories or []),
+        "deadline_hours": body.deadline_hours,
+        "email": body.email,
+        "webhook_url": body.webhook_url,
+        "sms": body.sms_sealed is not None and focal_sms(body),
+        "places": jurisdiction_codes(session, body),
+        "active": body.active,
+        "deadline_counting": body.deadline_counting,
+        "time_zone": body.time_zone,
+        "working_hours": body.working_hours,
+        "holiday_country": body.holiday_country,
+    }
 
 
 def save_body(session: Session, *, user: Principal, form: BodyForm, create: bool) -> GrievanceBody:
@@ -143,13 +169,26 @@ def save_body(session: Session, *, user: Principal, form: BodyForm, create: bool
         raise InvalidInput("no such body")
     before = _snapshot(session, existing) if existing is not None else {}
     sms = None if form.clear_sms else (form.sms or (focal_sms(existing) if existing is not None else None))
-    body = upsert_body(session, slug=form.slug, name_en=form.name_en.strip(), name_km=form.name_km.strip() or None,
-                       level=form.level, language=form.language, network=form.network,
-                       categories=list(form.categories), deadline_hours=form.deadline_hours, email=form.email,
-                       webhook_url=form.webhook_url, sms=sms, places=list(form.places),
-                       deadline_counting=form.deadline_counting, time_zone=form.time_zone,
-                       working_hours=form.working_hours, holiday_country=form.holiday_country,
-                       active=existing.active if existing is not None else True)
+    body = upsert_body(
+        session,
+        slug=form.slug,
+        name_en=form.name_en.strip(),
+        name_km=form.name_km.strip() or None,
+        level=form.level,
+        language=form.language,
+        network=form.network,
+        categories=list(form.categories),
+        deadline_hours=form.deadline_hours,
+        email=form.email,
+        webhook_url=form.webhook_url,
+        sms=sms,
+        places=list(form.places),
+        deadline_counting=form.deadline_counting,
+        time_zone=form.time_zone,
+        working_hours=form.working_hours,
+        holiday_country=form.holiday_country,
+        active=existing.active if existing is not None else True,
+    )
     if existing is None:
         body.owner_org_id = user.org_id  # None for a platform administrator: a shared body
         session.add(body)
@@ -161,8 +200,14 @@ def save_body(session: Session, *, user: Principal, form: BodyForm, create: bool
     clock = {k: [before.get(k), after[k]] for k in CLOCK_FIELDS if k in changed}
     if clock:
         detail["clock"] = clock
-    record(session, actor=user.email, action="bodies.create" if create else "bodies.update",
-           object_type="grievance_body", object_id=body.id, detail=detail)
+    record(
+        session,
+        actor=user.email,
+        action="bodies.create" if create else "bodies.update",
+        object_type="grievance_body",
+        object_id=body.id,
+        detail=detail,
+    )
     return body
 
 
@@ -174,9 +219,14 @@ def set_active(session: Session, *, user: Principal, slug: str, active: bool) ->
         raise InvalidInput("the body is already active" if active else "the body is already inactive")
     body.active = active
     session.add(body)
-    record(session, actor=user.email, action="bodies.activate" if active else "bodies.deactivate",
-           object_type="grievance_body", object_id=body.id, detail={"before": {"active": not active},
-                                                                     "after": {"active": active}})
+    record(
+        session,
+        actor=user.email,
+        action="bodies.activate" if active else "bodies.deactivate",
+        object_type="grievance_body",
+        object_id=body.id,
+        detail={"before": {"active": not active}, "after": {"active": active}},
+    )
     return body
 
 
@@ -188,8 +238,14 @@ def issue_token(session: Session, *, user: Principal, slug: str) -> str:
         raise InvalidInput("reactivate the body before giving it a token")
     replaced = body.api_token_hash is not None
     token = issue_api_token(session, body)
-    record(session, actor=user.email, action="bodies.token", object_type="grievance_body", object_id=body.id,
-           detail={"replaced": replaced})
+    record(
+        session,
+        actor=user.email,
+        action="bodies.token",
+        object_type="grievance_body",
+        object_id=body.id,
+        detail={"replaced": replaced},
+    )
     return token
 
 

@@ -12,7 +12,12 @@ from service.kit.models import created_at_field
 LEVELS = ("facility", "hcmc", "operational_district", "province", "national", "regional")
 # Default response deadline per level, in hours (a body may override its own).
 LEVEL_DEADLINE_HOURS = {
-    "facility": 72, "hcmc": 120, "operational_district": 168, "province": 240, "national": 336, "regional": 720,
+    "facility": 72,
+    "hcmc": 120,
+    "operational_district": 168,
+    "province": 240,
+    "national": 336,
+    "regional": 720,
 }
 
 

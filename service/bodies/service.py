@@ -28,11 +28,24 @@ LANGUAGES = ("km", "en", "pt")  # what a body's emails and response page can be 
 
 
 def upsert_body(
-    session: Session, *, slug: str, name_en: str, name_km: str | None = None, level: str, language: str = "en",
+    session: Session,
+    *,
+    slug: str,
+    name_en: str,
+    name_km: str | None = None,
+    level: str,
+    language: str = "en",
     network: str | None = None,
-    categories: list[str] | None = None, deadline_hours: int | None = None, email: str | None = None,
-    webhook_url: str | None = None, sms: str | None = None, places: list[str] | None = None, active: bool = True,
-    deadline_counting: str = "calendar", time_zone: str | None = None, working_hours: str | None = None,
+    categories: list[str] | None = None,
+    deadline_hours: int | None = None,
+    email: str | None = None,
+    webhook_url: str | None = None,
+    sms: str | None = None,
+    places: list[str] | None = None,
+    active: bool = True,
+    deadline_counting: str = "calendar",
+    time_zone: str | None = None,
+    working_hours: str | None = None,
     holiday_country: str | None = None,
 ) -> GrievanceBody:
     """Create or update a body by slug; `places` are place codes (its jurisdiction). Its deadline counts in
@@ -105,8 +118,12 @@ def list_bodies(session: Session) -> list[GrievanceBody]:
 
 
 def jurisdiction_codes(session: Session, body: GrievanceBody) -> list[str]:
-    rows = session.exec(select(Place.code).join(BodyPlace, col(BodyPlace.place_id) == col(Place.id))
-                        .where(BodyPlace.body_id == body.id).order_by(col(Place.code))).all()
+    rows = session.exec(
+        select(Place.code)
+        .join(BodyPlace, col(BodyPlace.place_id) == col(Place.id))
+        .where(BodyPlace.body_id == body.id)
+        .order_by(col(Place.code))
+    ).all()
     return list(rows)
 
 
@@ -134,7 +151,12 @@ def ancestors(session: Session, place_id: int | None) -> list[Place]:
 
 
 def resolve_level(
-    session: Session, *, level: str, place_id: int | None, category: str | None, network: str | None = None,
+    session: Session,
+    *,
+    level: str,
+    place_id: int | None,
+    category: str | None,
+    network: str | None = None,
 ) -> GrievanceBody | None:
     """The active body of this level (and network) whose jurisdiction covers the place most closely."""
     chain = ancestors(session, place_id)
@@ -142,12 +164,19 @@ def resolve_level(
         return None
     rank = {p.id: i for i, p in enumerate(chain)}
     rows = session.exec(
-        select(GrievanceBody, BodyPlace.place_id).join(BodyPlace, col(BodyPlace.body_id) == col(GrievanceBody.id))
-        .where(GrievanceBody.level == level, GrievanceBody.active == True,  # noqa: E712
-               col(BodyPlace.place_id).in_(list(rank)))
+        select(GrievanceBody, BodyPlace.place_id)
+        .join(BodyPlace, col(BodyPlace.body_id) == col(GrievanceBody.id))
+        .where(
+            GrievanceBody.level == level,
+            GrievanceBody.active == True,  # noqa: E712
+            col(BodyPlace.place_id).in_(list(rank)),
+        )
     ).all()
-    candidates = [(rank[pid], body.slug, body) for body, pid in rows
-                  if handles(body, category) and (network is None or body.network == network)]
+    candidates = [
+        (rank[pid], body.slug, body)
+        for body, pid in rows
+        if handles(body, category) and (network is None or body.network == network)
+    ]
     return min(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 
@@ -183,8 +212,9 @@ def issue_api_token(session: Session, body: GrievanceBody) -> str:
 def body_by_token(session: Session, token: str) -> GrievanceBody | None:
     if not token.startswith("sbt_"):
         return None
-    return session.exec(select(GrievanceBody).where(GrievanceBody.api_token_hash == _token_hash(token),
-                                                    GrievanceBody.active == True)).first()  # noqa: E712
+    return session.exec(
+        select(GrievanceBody).where(GrievanceBody.api_token_hash == _token_hash(token), GrievanceBody.active == True)
+    ).first()  # noqa: E712
 
 
 def focal_sms(body: GrievanceBody) -> str | None:
@@ -195,11 +225,23 @@ def load_bodies(session: Session, path: Path | None = None) -> int:
     """Insert or update every body in the YAML file (idempotent); returns how many."""
     data: list[dict[str, Any]] = yaml.safe_load((path or DATA_FILE).read_text(encoding="utf-8"))["bodies"]
     for item in data:
-        upsert_body(session, slug=item["slug"], name_en=item["name_en"], name_km=item.get("name_km"),
-                    level=item["level"], language=item.get("language", "en"), network=item.get("network"),
-                    categories=item.get("categories"),
-                    deadline_hours=item.get("deadline_hours"), email=item.get("email"),
-                    webhook_url=item.get("webhook_url"), sms=item.get("sms"), places=item.get("places") or [],
-                    deadline_counting=item.get("deadline_counting", "calendar"), time_zone=item.get("time_zone"),
-                    working_hours=item.get("working_hours"), holiday_country=item.get("holiday_country"))
+        upsert_body(
+            session,
+            slug=item["slug"],
+            name_en=item["name_en"],
+            name_km=item.get("name_km"),
+            level=item["level"],
+            language=item.get("language", "en"),
+            network=item.get("network"),
+            categories=item.get("categories"),
+            deadline_hours=item.get("deadline_hours"),
+            email=item.get("email"),
+            webhook_url=item.get("webhook_url"),
+            sms=item.get("sms"),
+            places=item.get("places") or [],
+            deadline_counting=item.get("deadline_counting", "calendar"),
+            time_zone=item.get("time_zone"),
+            working_hours=item.get("working_hours"),
+            holiday_country=item.get("holiday_country"),
+        )
     return len(data)

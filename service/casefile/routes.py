@@ -33,6 +33,11 @@ def casefile(case_id: int, request: Request, session: SessionDep, user: WebUser)
         session.rollback()
         raise HTTPException(400, str(exc)) from None
     session.commit()
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="samleng-case-{case_id}-{language}.pdf"',
-        "Cache-Control": "no-store"})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="samleng-case-{case_id}-{language}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -36,11 +36,26 @@ from service.reports.models import Report, ReportEvent
 
 LANGUAGES = ("km", "en")
 # Timeline entries a referral needs (what happened to the case), by kind; others are internal.
-KINDS = ("received", "routed", "status", "escalated", "body_response", "deadline_missed", "reply", "satisfaction",
-         "merged", "withdrawn", "reopened")
+KINDS = (
+    "received",
+    "routed",
+    "status",
+    "escalated",
+    "body_response",
+    "deadline_missed",
+    "reply",
+    "satisfaction",
+    "merged",
+    "withdrawn",
+    "reopened",
+)
 
-ACTION_STATUS = {"acknowledge": "acknowledged", "action_taken": "responded", "resolved": "resolved",
-                 "not_ours": "not_ours"}
+ACTION_STATUS = {
+    "acknowledge": "acknowledged",
+    "action_taken": "responded",
+    "resolved": "resolved",
+    "not_ours": "not_ours",
+}
 
 
 @dataclass
@@ -58,8 +73,9 @@ def _when(context: Any, at: datetime | None, fmt: str = "%Y-%m-%d %H:%M", label:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                      autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+    )
     env.filters["when"] = _when
     return env
 
@@ -82,25 +98,39 @@ def _body_name(body: GrievanceBody | None, language: str) -> str:
 def _timeline(session: Session, report: Report, language: str, bodies: dict[str, GrievanceBody]) -> list[Line]:
     _ = lambda m, **p: gettext(language, m, **p)  # noqa: E731
     lines = []
-    for e in session.exec(select(ReportEvent).where(ReportEvent.report_id == report.id,
-                                                    col(ReportEvent.kind).in_(KINDS))
-                          .order_by(col(ReportEvent.created_at), col(ReportEvent.id))).all():
+    for e in session.exec(
+        select(ReportEvent)
+        .where(ReportEvent.report_id == report.id, col(ReportEvent.kind).in_(KINDS))
+        .order_by(col(ReportEvent.created_at), col(ReportEvent.id))
+    ).all():
         d = e.detail or {}
         if e.kind == "status":
-            lines.append(Line(e.created_at, _("Status changed"),
-                              f'{_("status:" + str(d.get("from")))} → {_("status:" + str(d.get("to")))}'))
+            lines.append(
+                Line(
+                    e.created_at,
+                    _("Status changed"),
+                    f"{_('status:' + str(d.get('from')))} → {_('status:' + str(d.get('to')))}",
+                )
+            )
         elif e.kind == "escalated":
             lines.append(Line(e.created_at, _("Escalated"), _body_name(bodies.get(str(d.get("body"))), language)))
         elif e.kind == "body_response":
             slug = e.actor.removeprefix("body:")
-            lines.append(Line(e.created_at, _("The body answered"),
-                              f'{_body_name(bodies.get(slug), language)}: {_("escalation:" + ACTION_STATUS.get(str(d.get("action")), "responded"))}'))
+            lines.append(
+                Line(
+                    e.created_at,
+                    _("The body answered"),
+                    f"{_body_name(bodies.get(slug), language)}: {_('escalation:' + ACTION_STATUS.get(str(d.get('action')), 'responded'))}",
+                )
+            )
         elif e.kind == "deadline_missed":
             lines.append(Line(e.created_at, _("Deadline missed"), _body_name(bodies.get(str(d.get("body"))), language)))
         elif e.kind == "reply":
             lines.append(Line(e.created_at, _("Reply to the reporter")))
         elif e.kind == "satisfaction":
-            lines.append(Line(e.created_at, _("The reporter's answer at closure"), _("satisfaction:" + str(d.get("answer")))))
+            lines.append(
+                Line(e.created_at, _("The reporter's answer at closure"), _("satisfaction:" + str(d.get("answer"))))
+            )
         elif e.kind == "received":
             lines.append(Line(e.created_at, _("Report received")))
         elif e.kind == "routed":
@@ -114,17 +144,29 @@ def casefile_html(session: Session, report: Report, *, language: str, time_zone:
     """The case file's HTML; times in `time_zone` (the reader's), else the organisation's zone."""
     bodies = {b.slug: b for b in session.exec(select(GrievanceBody)).all()}
     by_id = {b.id: b for b in bodies.values()}
-    escalations = session.exec(select(Escalation).where(Escalation.report_id == report.id)
-                               .order_by(col(Escalation.created_at), col(Escalation.id))).all()
+    escalations = session.exec(
+        select(Escalation)
+        .where(Escalation.report_id == report.id)
+        .order_by(col(Escalation.created_at), col(Escalation.id))
+    ).all()
     org = session.get(Organisation, report.org_id) if report.org_id else None
     _ = lambda m, **p: gettext(language, m, **p)  # noqa: E731
     tz = time_zone or zones.name_for(None, org)
-    return _env().get_template("casefile.html").render(
-        lang=language, _=_, tz=tz, report=report, org=org.name if org else "–",
-        place=_place_name(session, report.place_id, language), printed=now(),
-        timeline=_timeline(session, report, language, bodies),
-        escalations=[(e, _body_name(by_id.get(e.body_id), language)) for e in escalations],
-        evidence=evidence_for_report(session, require_id(report)),
+    return (
+        _env()
+        .get_template("casefile.html")
+        .render(
+            lang=language,
+            _=_,
+            tz=tz,
+            report=report,
+            org=org.name if org else "–",
+            place=_place_name(session, report.place_id, language),
+            printed=now(),
+            timeline=_timeline(session, report, language, bodies),
+            escalations=[(e, _body_name(by_id.get(e.body_id), language)) for e in escalations],
+            evidence=evidence_for_report(session, require_id(report)),
+        )
     )
 
 
@@ -133,8 +175,15 @@ def casefile_pdf(session: Session, *, user: Principal, report_id: int, language:
     if language not in LANGUAGES:
         language = "en"
     report = get_case(session, user=user, report_id=report_id)
-    pdf = html_to_pdf(casefile_html(session, report, language=language,
-                                    time_zone=org_zones.name_for_user(session, user)))
-    record(session, actor=user.email, action="case.casefile", object_type="report", object_id=report.id,
-           detail={"language": language})
+    pdf = html_to_pdf(
+        casefile_html(session, report, language=language, time_zone=org_zones.name_for_user(session, user))
+    )
+    record(
+        session,
+        actor=user.email,
+        action="case.casefile",
+        object_type="report",
+        object_id=report.id,
+        detail={"language": language},
+    )
     return pdf

@@ -33,6 +33,7 @@ from service.kit import workingtime, zones
 from service.kit.clock import as_utc, now
 from service.kit.i18n import gettext
 from service.kit.masking import mask
+from service.kit.models import require_id
 from service.orgs.models import Organisation
 from service.reports.models import Report
 from service.reports.service import add_event
@@ -50,7 +51,8 @@ def calendar_for(session: Session, body: GrievanceBody, org_id: int | None) -> w
     return workingtime.Calendar.of(
         body.time_zone or zones.name_for(None, org),
         body.working_hours or (org.working_hours if org is not None else None),
-        body.holiday_country or (org.holiday_country if org is not None else None))
+        body.holiday_country or (org.holiday_country if org is not None else None),
+    )
 
 
 def _calendar(session: Session, escalation: Escalation, report: Report | None) -> workingtime.Calendar | None:
@@ -75,8 +77,9 @@ def reminder_at(start: datetime, due: datetime) -> datetime:
 
 # -- waiting on the reporter -----------------------------------------------------------------------
 def _waiting(session: Session, report: Report) -> Escalation | None:
-    latest = session.exec(select(Escalation).where(Escalation.report_id == report.id)
-                          .order_by(col(Escalation.id).desc())).first()
+    latest = session.exec(
+        select(Escalation).where(Escalation.report_id == report.id).order_by(col(Escalation.id).desc())
+    ).first()
     return latest if latest is not None and latest.status in WAITING else None
 
 
@@ -85,16 +88,30 @@ def wait_for_reporter(session: Session, report: Report, *, actor: str) -> Escala
     escalation's clock (if any) pauses until then (ANSWER_WINDOW at most). Returns the paused escalation."""
     stamp = now()
     if report.reporter_id is not None:
-        ask(session, reporter_id=report.reporter_id, report_id=report.id, kind=QUESTION_KIND,  # type: ignore[arg-type]
-            language=report.language or "en", ttl=ANSWER_WINDOW)
+        ask(
+            session,
+            reporter_id=report.reporter_id,
+            report_id=require_id(report),
+            kind=QUESTION_KIND,
+            language=report.language or "en",
+            ttl=ANSWER_WINDOW,
+        )
     escalation = _waiting(session, report)
     if escalation is None:
         return None
     if escalation.paused_at is None:
         escalation.paused_at = stamp
-        add_event(session, report, "clock_paused", actor=actor, detail={
-            "escalation": escalation.id, "waiting_on": "reporter",
-            "until": (stamp + ANSWER_WINDOW).isoformat()})
+        add_event(
+            session,
+            report,
+            "clock_paused",
+            actor=actor,
+            detail={
+                "escalation": escalation.id,
+                "waiting_on": "reporter",
+                "until": (stamp + ANSWER_WINDOW).isoformat(),
+            },
+        )
     escalation.paused_until = stamp + ANSWER_WINDOW  # a second question waits its full window again
     report.due_at = None  # not overdue while it waits on the reporter
     session.add_all([escalation, report])
@@ -123,9 +140,18 @@ def resume(session: Session, escalation: Escalation, *, actor: str, reason: str)
     if report.status == "escalated":
         report.due_at = new_due
     session.add_all([escalation, report])
-    add_event(session, report, "clock_resumed", actor=actor, detail={
-        "escalation": escalation.id, "reason": reason, "paused_seconds": int((stamp - paused).total_seconds()),
-        "due_at": new_due.isoformat()})
+    add_event(
+        session,
+        report,
+        "clock_resumed",
+        actor=actor,
+        detail={
+            "escalation": escalation.id,
+            "reason": reason,
+            "paused_seconds": int((stamp - paused).total_seconds()),
+            "due_at": new_due.isoformat(),
+        },
+    )
     return new_due
 
 
@@ -138,8 +164,9 @@ def answer_case_question(session: Session, question: PendingQuestion, text: str,
     question.answered_at = now()
     session.add(question)
     add_event(session, report, "reporter_answer", actor="reporter", detail={"text": answer})
-    for escalation in session.exec(select(Escalation).where(Escalation.report_id == report.id,
-                                                            col(Escalation.paused_at).is_not(None))).all():
+    for escalation in session.exec(
+        select(Escalation).where(Escalation.report_id == report.id, col(Escalation.paused_at).is_not(None))
+    ).all():
         resume(session, escalation, actor="reporter", reason="reporter_answered")
     lang = language or question.language
     return Reply(text=gettext(lang, texts.ANSWER_ADDED), language=lang, kind="case_answer", report_id=report.id)
@@ -147,8 +174,12 @@ def answer_case_question(session: Session, question: PendingQuestion, text: str,
 
 def resume_unanswered(session: Session, *, limit: int = 200) -> int:
     """The worker: clocks paused longer than the reporter's answer window run again. Returns how many."""
-    query = select(Escalation).where(col(Escalation.paused_until).is_not(None), col(Escalation.paused_until) <= now()) \
-        .order_by(col(Escalation.id)).limit(limit)
+    query = (
+        select(Escalation)
+        .where(col(Escalation.paused_until).is_not(None), col(Escalation.paused_until) <= now())
+        .order_by(col(Escalation.id))
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     count = 0
@@ -173,15 +204,21 @@ class ClockState:
     holiday: str | None = None  # working time: today's public holiday in the body's calendar, if any
 
 
-def clock_state(session: Session, report: Report, *, language: str = "en", at: datetime | None = None) -> ClockState | None:
+def clock_state(
+    session: Session, report: Report, *, language: str = "en", at: datetime | None = None
+) -> ClockState | None:
     """The clock of the escalation the case waits on; None when no body's answer is awaited."""
     escalation = _waiting(session, report)
     if escalation is None or escalation.due_at is None:
         return None
     at = at or now()
     if escalation.paused_at is not None:
-        return ClockState("paused", due_at=as_utc(escalation.due_at), paused_since=as_utc(escalation.paused_at),
-                          paused_until=as_utc(escalation.paused_until) if escalation.paused_until else None)
+        return ClockState(
+            "paused",
+            due_at=as_utc(escalation.due_at),
+            paused_since=as_utc(escalation.paused_at),
+            paused_until=as_utc(escalation.paused_until) if escalation.paused_until else None,
+        )
     due = as_utc(escalation.due_at)
     if due <= at:
         return ClockState("overdue", due_at=due)
@@ -190,5 +227,11 @@ def clock_state(session: Session, report: Report, *, language: str = "en", at: d
         return ClockState("running", due_at=due)
     start, end = workingtime.next_period(calendar, at)
     today = zones.local(at, calendar.zone).date()  # type: ignore[union-attr]
-    return ClockState("working", due_at=due, period_start=start, period_end=end, counting_now=start <= at,
-                      holiday=workingtime.holiday_name(calendar.country, today, language))
+    return ClockState(
+        "working",
+        due_at=due,
+        period_start=start,
+        period_end=end,
+        counting_now=start <= at,
+        holiday=workingtime.holiday_name(calendar.country, today, language),
+    )

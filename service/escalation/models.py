@@ -50,8 +50,9 @@ class Escalation(SQLModel, table=True):
 # A body's answer, an expiry or a new rung changes the case's figures (body metrics in the analytics
 # rollup, which follows report.updated_at): bump the report in the same flush.
 def _touch_report(connection, target: Escalation) -> None:
-    connection.execute(update(table_of(Report)).where(table_of(Report).c.id == target.report_id)
-                       .values(updated_at=now()))
+    connection.execute(
+        update(table_of(Report)).where(table_of(Report).c.id == target.report_id).values(updated_at=now())
+    )
 
 
 @event.listens_for(Escalation, "after_insert")

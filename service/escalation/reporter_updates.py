@@ -25,8 +25,18 @@ from service.reports.service import add_event, change_status
 log = logging.getLogger(__name__)
 PUBLIC = tuple(texts.LOOP)
 ANSWERS = {"1": "yes", "2": "no", "3": "partly"}
-_PARTLY_WORDS = {"partly", "partially", "partial", "some", "ខ្លះ", "មួយផ្នែក", "em parte", "parte", "parcialmente",
-                 "mais ou menos"}
+_PARTLY_WORDS = {
+    "partly",
+    "partially",
+    "partial",
+    "some",
+    "ខ្លះ",
+    "មួយផ្នែក",
+    "em parte",
+    "parte",
+    "parcialmente",
+    "mais ou menos",
+}
 
 
 def announce(session: Session, report: Report, status: str) -> bool:
@@ -44,11 +54,16 @@ def announce(session: Session, report: Report, status: str) -> bool:
     # The day the reporter made the report, where the organisation handling it works.
     day = zones.local_date(report.created_at, org_zone(session, report.org_id))
     text = gettext(language, texts.LOOP[status], date=day)
-    row = enqueue_message(session, channel=channel, to=address, body=text, reporter_id=reporter.id,
-                          report_id=report.id)
+    row = enqueue_message(session, channel=channel, to=address, body=text, reporter_id=reporter.id, report_id=report.id)
     row.dedupe_key = f"loop-{report.id}-{status}-{uuid.uuid4().hex[:12]}"
     if status == "closed":
-        ask(session, reporter_id=require_id(reporter), report_id=require_id(report), kind="satisfaction", language=language)
+        ask(
+            session,
+            reporter_id=require_id(reporter),
+            report_id=require_id(report),
+            kind="satisfaction",
+            language=language,
+        )
     add_event(session, report, "reporter_notified", detail={"status": status, "channel": channel})
     return True
 

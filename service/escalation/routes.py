@@ -37,7 +37,9 @@ FIGURE_SOURCES: list[Callable[[Session, int, str], list[tuple[str, str]]]] = []
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_BYTES = 16_384
 _HEADERS = {
-    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
 }
@@ -45,8 +47,9 @@ _HEADERS = {
 
 @lru_cache(maxsize=4)
 def _env(lang: str) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                      extensions=["jinja2.ext.i18n"])
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"]
+    )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension at run time
     return env
 
@@ -65,15 +68,17 @@ def _lang(request: Request, body: GrievanceBody | None, form: dict[str, str] | N
 
 def _history(session: Session, escalation: Escalation, lang: str, zone: str | None = None) -> list[str]:
     events = session.exec(
-        select(ReportEvent).where(ReportEvent.report_id == escalation.report_id,
-                                                         ReportEvent.kind == "body_response")
+        select(ReportEvent).where(ReportEvent.report_id == escalation.report_id, ReportEvent.kind == "body_response")
     ).all()
     out = []
     for event in events:
         if event.detail.get("escalation") != escalation.id:
             continue
         label = gettext(lang, texts.ACTION_LABELS.get(event.detail.get("action", ""), ""))
-        out.append(f"{zones.local_date(event.created_at, zone)}: {label}" + (f" - {event.detail['text']}" if event.detail.get("text") else ""))
+        out.append(
+            f"{zones.local_date(event.created_at, zone)}: {label}"
+            + (f" - {event.detail['text']}" if event.detail.get("text") else "")
+        )
     return out
 
 
@@ -83,8 +88,16 @@ def _now_with(lang: str, holder: GrievanceBody | None) -> str:
     return gettext(lang, texts.PAGE_NOW_WITH, body=holder.name_km if lang == "km" else holder.name_en)
 
 
-def _render_case(session: Session, request: Request, token: str, *, lang: str | None = None,
-                 message: str | None = None, error: bool = False, status: int = 200) -> HTMLResponse:
+def _render_case(
+    session: Session,
+    request: Request,
+    token: str,
+    *,
+    lang: str | None = None,
+    message: str | None = None,
+    error: bool = False,
+    status: int = 200,
+) -> HTMLResponse:
     try:
         escalation = escalation_service.escalation_for_token(session, token)
     except links.ExpiredLink:
@@ -111,10 +124,20 @@ def _render_case(session: Session, request: Request, token: str, *, lang: str | 
         notice = _now_with(lang, holder)
         message = notice if message is None else f"{message} {notice}"
     figures = [row for source in FIGURE_SOURCES for row in source(session, escalation.body_id, lang)]
-    return _page(lang, status, token=token, case=info, open=open_, csrf=links.csrf_token(token), actions=actions,
-                 history=_history(session, escalation, lang, info["time_zone"]), message=message, error=error,
-                 figures=figures, figures_note=gettext(lang, texts.PAGE_FIGURES_NOTE,
-                                                       threshold=request.app.state.settings.suppression_threshold))
+    return _page(
+        lang,
+        status,
+        token=token,
+        case=info,
+        open=open_,
+        csrf=links.csrf_token(token),
+        actions=actions,
+        history=_history(session, escalation, lang, info["time_zone"]),
+        message=message,
+        error=error,
+        figures=figures,
+        figures_note=gettext(lang, texts.PAGE_FIGURES_NOTE, threshold=request.app.state.settings.suppression_threshold),
+    )
 
 
 @router.get("/respond/{token}", response_class=HTMLResponse, include_in_schema=False)
@@ -161,8 +184,9 @@ async def respond_submit(token: str, request: Request) -> HTMLResponse:
         except links.BadLink:
             return "bad", True, 403
         try:
-            escalation_service.record_response(session, escalation, action=form.get("action", ""),
-                                               text=form.get("text", ""), via="link")
+            escalation_service.record_response(
+                session, escalation, action=form.get("action", ""), text=form.get("text", ""), via="link"
+            )
         except escalation_service.AlreadyAnswered:
             return "already", False, 200
         except escalation_service.NotCurrent:
@@ -178,8 +202,11 @@ async def respond_submit(token: str, request: Request) -> HTMLResponse:
         if outcome == "bad":
             return _page(lang or "en", 403, token=None, message=gettext(lang or "en", texts.PAGE_BAD_LINK), error=True)
         msg_lang = lang or "en"
-        message = {"ok": gettext(msg_lang, texts.PAGE_THANKS), "already": gettext(msg_lang, texts.PAGE_ALREADY),
-                   "moved": gettext(msg_lang, texts.PAGE_NOT_SETTLED)}.get(outcome, outcome)
+        message = {
+            "ok": gettext(msg_lang, texts.PAGE_THANKS),
+            "already": gettext(msg_lang, texts.PAGE_ALREADY),
+            "moved": gettext(msg_lang, texts.PAGE_NOT_SETTLED),
+        }.get(outcome, outcome)
         return _render_case(session, request, token, lang=lang, message=message, error=error, status=status)
 
 
@@ -209,10 +236,19 @@ def list_escalations(request: Request, body_id: BodyId) -> list[EscalationOut]:
             report = session.get(Report, escalation.report_id)
             assert report is not None, "an escalation's report stays while it does"
             info = escalation_service.summary(session, escalation, report=report, body=body)
-            out.append(EscalationOut(escalation=escalation.id, case=info["case"], status=escalation.status,
-                                     category=info["category"], urgency=info["urgency"], place=info["place"],
-                                     narrative_masked=info["narrative_masked"], due_at=info["due_at"],
-                                     respond_url=escalation_service.response_url(escalation)))
+            out.append(
+                EscalationOut(
+                    escalation=escalation.id,
+                    case=info["case"],
+                    status=escalation.status,
+                    category=info["category"],
+                    urgency=info["urgency"],
+                    place=info["place"],
+                    narrative_masked=info["narrative_masked"],
+                    due_at=info["due_at"],
+                    respond_url=escalation_service.response_url(escalation),
+                )
+            )
         return out
 
 

@@ -62,7 +62,9 @@ class NotCurrent(DomainError):
     def __init__(self, holder_body: GrievanceBody | None) -> None:
         self.holder_body = holder_body
         self.holder = holder_body.name_en if holder_body is not None else None
-        super().__init__(f"this case is now with {self.holder}" if self.holder else "this case is no longer with your office")
+        super().__init__(
+            f"this case is now with {self.holder}" if self.holder else "this case is no longer with your office"
+        )
 
 
 def holder_of(session: Session, escalation: Escalation) -> tuple[bool, GrievanceBody | None]:
@@ -77,8 +79,9 @@ def holder_of(session: Session, escalation: Escalation) -> tuple[bool, Grievance
 # -- escalate ---------------------------------------------------------------------------------
 def current_escalation(session: Session, report: Report) -> Escalation | None:
     """The latest escalation of a case (waiting or not)."""
-    return session.exec(select(Escalation).where(Escalation.report_id == report.id)
-                        .order_by(col(Escalation.id).desc())).first()
+    return session.exec(
+        select(Escalation).where(Escalation.report_id == report.id).order_by(col(Escalation.id).desc())
+    ).first()
 
 
 def _next_rung(session: Session, report: Report, rule: RoutingRule, latest: Escalation | None) -> tuple[Any, list[Any]]:
@@ -86,10 +89,15 @@ def _next_rung(session: Session, report: Report, rule: RoutingRule, latest: Esca
     start = latest.rung + 1 if latest is not None and latest.rule_id == rule.id else 0
     rungs = routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category)
     same_rule = latest is not None and latest.rule_id == rule.id
-    target = next((r for r in rungs[start:]
-                   if r.body is not None and not (same_rule and latest is not None and r.body.id == latest.body_id)),
-                  None)
-    return target, list(rungs[start:(target.index if target else len(rungs))])
+    target = next(
+        (
+            r
+            for r in rungs[start:]
+            if r.body is not None and not (same_rule and latest is not None and r.body.id == latest.body_id)
+        ),
+        None,
+    )
+    return target, list(rungs[start : (target.index if target else len(rungs))])
 
 
 @dataclass(frozen=True)
@@ -109,15 +117,25 @@ def preview(session: Session, report: Report) -> Preview:
     Changes nothing (a case without a route is matched against the rules but not routed)."""
     latest = current_escalation(session, report)
     rule = routing.rule_for_report(session, report) or routing.match_rule(
-        session, category=report.category, place_id=report.place_id, urgency=report.urgency,
-        population=report.population)
+        session,
+        category=report.category,
+        place_id=report.place_id,
+        urgency=report.urgency,
+        population=report.population,
+    )
     if rule is None or not rule.ladder:
         return Preview(rule=rule, body=None, rung=None, due_at=None, skipped=[], current=latest)
     target, passed = _next_rung(session, report, rule, latest)
     body = target.body if target is not None else None
     due = clocks.deadline(session, body, org_id=report.org_id, start=now())[0] if body is not None else None
-    return Preview(rule=rule, body=body, rung=target.index if target is not None else None,
-                   due_at=due, skipped=passed, current=latest)
+    return Preview(
+        rule=rule,
+        body=body,
+        rung=target.index if target is not None else None,
+        due_at=due,
+        skipped=passed,
+        current=latest,
+    )
 
 
 def escalate(session: Session, report: Report, *, actor: str, idempotency_key: str | None = None) -> Escalation:
@@ -128,8 +146,13 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     the same actor within two minutes returns the escalation just made.
     """
     latest = current_escalation(session, report)
-    if (idempotency_key is None and latest is not None and latest.status in WAITING and latest.actor == actor
-            and as_utc(latest.created_at) > now() - DOUBLE_SUBMIT_WINDOW):
+    if (
+        idempotency_key is None
+        and latest is not None
+        and latest.status in WAITING
+        and latest.actor == actor
+        and as_utc(latest.created_at) > now() - DOUBLE_SUBMIT_WINDOW
+    ):
         return latest  # a keyless repeat by the same person moments later is the same request
     key = f"r{report.id}:" + (idempotency_key or f"after:{latest.id if latest else 0}")
     existing = session.exec(select(Escalation).where(Escalation.idempotency_key == key)).first()
@@ -139,8 +162,13 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
         raise InvalidInput(f"a {report.status} case cannot be escalated")
     rule = routing.rule_for_report(session, report)
     if rule is None:
-        rule = routing.match_rule(session, category=report.category, place_id=report.place_id,
-                                  urgency=report.urgency, population=report.population)
+        rule = routing.match_rule(
+            session,
+            category=report.category,
+            place_id=report.place_id,
+            urgency=report.urgency,
+            population=report.population,
+        )
         routing.set_route(session, report, rule=rule, actor=actor)
     if rule is None or not rule.ladder:
         raise LadderExhausted("no escalation ladder applies to this case; route it first")
@@ -154,9 +182,17 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     stamp = now()
     due, counting = clocks.deadline(session, body, org_id=report.org_id, start=stamp)
     escalation = Escalation(
-        report_id=require_id(report), body_id=require_id(body), rule_id=require_id(rule), rung=target.index,
-        idempotency_key=key, actor=actor, created_at=stamp, due_at=due, counting=counting,
-        remind_at=clocks.reminder_at(stamp, due), link_nonce=secrets.token_hex(8),
+        report_id=require_id(report),
+        body_id=require_id(body),
+        rule_id=require_id(rule),
+        rung=target.index,
+        idempotency_key=key,
+        actor=actor,
+        created_at=stamp,
+        due_at=due,
+        counting=counting,
+        remind_at=clocks.reminder_at(stamp, due),
+        link_nonce=secrets.token_hex(8),
     )
     try:
         with session.begin_nested():
@@ -178,9 +214,20 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     report.due_at = escalation.due_at
     session.add(report)
     assert escalation.due_at is not None, "set when it was made"
-    add_event(session, report, "escalated", actor=actor, detail={
-        "escalation": escalation.id, "body": body.slug, "rung": target.index, "rule": rule.rule_key,
-        "rule_version": rule.version, "due_at": escalation.due_at.isoformat()})
+    add_event(
+        session,
+        report,
+        "escalated",
+        actor=actor,
+        detail={
+            "escalation": escalation.id,
+            "body": body.slug,
+            "rung": target.index,
+            "rule": rule.rule_key,
+            "rule_version": rule.version,
+            "due_at": escalation.due_at.isoformat(),
+        },
+    )
     notify_body(session, escalation, report=report, body=body, purpose="new")
     # The reporter hears at each stage: sent to an authority, then each time it climbs the ladder.
     reporter_updates.announce(session, report, "escalated" if first_time else "moved_up")
@@ -214,8 +261,11 @@ def summary(session: Session, escalation: Escalation, *, report: Report, body: G
     lang = body.language
     zone = org_zone(session, report.org_id)
     place = session.get(Place, report.place_id) if report.place_id else None
-    place_name = (place.name_km if lang == "km" else place.name_en) if place else (
-        report.place_text_masked or gettext(lang, texts.PLACE_UNKNOWN))
+    place_name = (
+        (place.name_km if lang == "km" else place.name_en)
+        if place
+        else (report.place_text_masked or gettext(lang, texts.PLACE_UNKNOWN))
+    )
     return {
         "case": report.id,
         "category": report.category,
@@ -238,47 +288,92 @@ def summary(session: Session, escalation: Escalation, *, report: Report, body: G
 
 
 def notify_body(
-    session: Session, escalation: Escalation, *, report: Report, body: GrievanceBody, purpose: str,
+    session: Session,
+    escalation: Escalation,
+    *,
+    report: Report,
+    body: GrievanceBody,
+    purpose: str,
     next_body: GrievanceBody | None = None,
 ) -> int:
     """Queue the case to every output the body has (email, signed webhook, SMS). Returns how many."""
     info = summary(session, escalation, report=report, body=body)
     lang, url = body.language, response_url(escalation)
     expires = zones.said(link_expiry(escalation), info["time_zone"], lang, time=False)
-    params = {"case": report.id, "category": info["category_label"], "place": info["place_name"],
-              "due": info["due_local"], "next_body": (next_body.name_km if lang == "km" else next_body.name_en)
-              if next_body else ""}
-    subject = gettext(lang, {"new": texts.SUBJECT_NEW, "reminder": texts.SUBJECT_REMINDER,
-                             "moved": texts.SUBJECT_MOVED}[purpose], **params)
+    params = {
+        "case": report.id,
+        "category": info["category_label"],
+        "place": info["place_name"],
+        "due": info["due_local"],
+        "next_body": (next_body.name_km if lang == "km" else next_body.name_en) if next_body else "",
+    }
+    subject = gettext(
+        lang,
+        {"new": texts.SUBJECT_NEW, "reminder": texts.SUBJECT_REMINDER, "moved": texts.SUBJECT_MOVED}[purpose],
+        **params,
+    )
     intro = {"new": texts.BODY_INTRO, "reminder": texts.BODY_REMINDER, "moved": texts.BODY_MOVED}[purpose]
     t = lambda msgid: gettext(lang, msgid)  # noqa: E731
     lines = [
-        gettext(lang, intro, **params), "",
+        gettext(lang, intro, **params),
+        "",
         f"{t(texts.FIELD_CASE)}: {report.id}",
         f"{t(texts.FIELD_CATEGORY)}: {info['category_label']}",
         f"{t(texts.FIELD_PLACE)}: {info['place_name']}",
         f"{t(texts.FIELD_URGENCY)}: {info['urgency_label']}",
         f"{t(texts.FIELD_REPORTED)}: {info['reported_on']}",
-        f"{t(texts.FIELD_DEADLINE)}: {info['due_local']}", "",
-        f"{t(texts.FIELD_NARRATIVE)}:", report.narrative_masked or "-", "",
-        url, gettext(lang, texts.BODY_HOWTO, expires=expires),
+        f"{t(texts.FIELD_DEADLINE)}: {info['due_local']}",
+        "",
+        f"{t(texts.FIELD_NARRATIVE)}:",
+        report.narrative_masked or "-",
+        "",
+        url,
+        gettext(lang, texts.BODY_HOWTO, expires=expires),
     ]
     base = f"esc{escalation.id}-{purpose}"
     count = 0
     if body.email:
-        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="email", dedupe_key=f"{base}-email",
-                                      report_id=report.id, payload={"subject": subject, "text": "\n".join(lines)}))
+        count += bool(
+            enqueue_to_body(
+                session,
+                body_id=require_id(body),
+                kind="email",
+                dedupe_key=f"{base}-email",
+                report_id=report.id,
+                payload={"subject": subject, "text": "\n".join(lines)},
+            )
+        )
     if body.webhook_url:
         event = {"new": "case.escalated", "reminder": "case.reminder", "moved": "case.moved_up"}[purpose]
-        data = {**info, "respond_url": url, "respond_api": f"/api/v1/body/escalations/{escalation.id}/response",
-                "link_expires_at": link_expiry(escalation).isoformat()}
+        data = {
+            **info,
+            "respond_url": url,
+            "respond_api": f"/api/v1/body/escalations/{escalation.id}/response",
+            "link_expires_at": link_expiry(escalation).isoformat(),
+        }
         if next_body is not None:
             data["next_body"] = next_body.slug
-        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="webhook", dedupe_key=f"{base}-webhook",
-                                      report_id=report.id, payload={"type": event, "data": data}))
+        count += bool(
+            enqueue_to_body(
+                session,
+                body_id=require_id(body),
+                kind="webhook",
+                dedupe_key=f"{base}-webhook",
+                report_id=report.id,
+                payload={"type": event, "data": data},
+            )
+        )
     if body.sms_sealed and focal_sms(body) and purpose != "moved":
-        count += bool(enqueue_to_body(session, body_id=require_id(body), kind="body_sms", dedupe_key=f"{base}-sms",
-                                      report_id=report.id, payload={"text": gettext(lang, texts.SMS_NEW, link=url, **params)}))
+        count += bool(
+            enqueue_to_body(
+                session,
+                body_id=require_id(body),
+                kind="body_sms",
+                dedupe_key=f"{base}-sms",
+                report_id=report.id,
+                payload={"text": gettext(lang, texts.SMS_NEW, link=url, **params)},
+            )
+        )
     return count
 
 
@@ -293,7 +388,12 @@ def escalation_for_token(session: Session, token: str) -> Escalation:
 
 
 def record_response(
-    session: Session, escalation: Escalation, *, action: str, text: str = "", via: str = "link",
+    session: Session,
+    escalation: Escalation,
+    *,
+    action: str,
+    text: str = "",
+    via: str = "link",
 ) -> Escalation:
     """Record a body's answer: acknowledge, action_taken, resolved or not_ours (→ back to the handler)."""
     if action not in ACTIONS:
@@ -369,8 +469,9 @@ def close_case(session: Session, report: Report, *, actor: str) -> None:
     if report.status != "resolved":
         change_status(session, report, "resolved", actor=actor)
     change_status(session, report, "closed", actor=actor)
-    for escalation in session.exec(select(Escalation).where(Escalation.report_id == report.id,
-                                                            col(Escalation.status).in_(WAITING))).all():
+    for escalation in session.exec(
+        select(Escalation).where(Escalation.report_id == report.id, col(Escalation.status).in_(WAITING))
+    ).all():
         escalation.status, escalation.closed_at = "cancelled", now()
         session.add(escalation)
     report.due_at = None
@@ -391,13 +492,38 @@ def _locked(session: Session, query):
 def due_reminders(session: Session, *, limit: int = 200) -> list[Escalation]:
     """Waiting escalations past their reminder time, not yet reminded, deadline not passed."""
     stamp = now()
-    return list(session.exec(_locked(session, select(Escalation).where(
-        col(Escalation.status).in_(WAITING), col(Escalation.reminded_at).is_(None), col(Escalation.paused_at).is_(None),
-        col(Escalation.remind_at) <= stamp, col(Escalation.due_at) > stamp).limit(limit))).all())
+    return list(
+        session.exec(
+            _locked(
+                session,
+                select(Escalation)
+                .where(
+                    col(Escalation.status).in_(WAITING),
+                    col(Escalation.reminded_at).is_(None),
+                    col(Escalation.paused_at).is_(None),
+                    col(Escalation.remind_at) <= stamp,
+                    col(Escalation.due_at) > stamp,
+                )
+                .limit(limit),
+            )
+        ).all()
+    )
 
 
 def missed_deadlines(session: Session, *, limit: int = 200) -> list[Escalation]:
     """Waiting escalations whose deadline has passed (their clock not paused), oldest first."""
-    return list(session.exec(_locked(session, select(Escalation).where(
-        col(Escalation.status).in_(WAITING), col(Escalation.paused_at).is_(None), col(Escalation.due_at) <= now())
-        .order_by(col(Escalation.id)).limit(limit))).all())
+    return list(
+        session.exec(
+            _locked(
+                session,
+                select(Escalation)
+                .where(
+                    col(Escalation.status).in_(WAITING),
+                    col(Escalation.paused_at).is_(None),
+                    col(Escalation.due_at) <= now(),
+                )
+                .order_by(col(Escalation.id))
+                .limit(limit),
+            )
+        ).all()
+    )

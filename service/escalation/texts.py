@@ -65,7 +65,7 @@ PAGE_HISTORY = N_("Answers so far")
 PAGE_FIGURES = N_("How your office answers: the published figures")
 PAGE_FIGURES_NOTE = N_(
     "Cases reported in the last 12 months: the same figures as the public page. "
-    "Counts too small to publish are shown as \"<{threshold}\" or x."
+    'Counts too small to publish are shown as "<{threshold}" or x.'
 )
 PAGE_LANG = N_("ភាសាខ្មែរ / English")
 
@@ -80,14 +80,9 @@ LOOP = {
         "Samleng: your report of {date} was passed on to the next authority responsible. "
         "Text STATUS and your code to check."
     ),
-    "responded": N_(
-        "Samleng: the authority answered about your report of {date} and says action is being taken."
-    ),
+    "responded": N_("Samleng: the authority answered about your report of {date} and says action is being taken."),
     "resolved": N_("Samleng: your report of {date} is marked as resolved."),
-    "closed": N_(
-        "Samleng: your report of {date} is closed. Was the problem resolved? "
-        "Reply 1 yes, 2 no, 3 partly."
-    ),
+    "closed": N_("Samleng: your report of {date} is closed. Was the problem resolved? Reply 1 yes, 2 no, 3 partly."),
 }
 THANKS_YES = N_("Thank you. We are glad it was resolved.")
 THANKS_PARTLY = N_("Thank you. We will use your answer to follow up.")

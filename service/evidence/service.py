@@ -107,14 +107,23 @@ def _clean_pdf(data: bytes) -> bytes:
     finally:
         pdf.close()
     out = io.BytesIO()
-    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=72 * _PDF_SCALE,
-                  title="", author="", subject="", keywords="", creator="", producer="")
+    pages[0].save(
+        out,
+        "PDF",
+        save_all=True,
+        append_images=pages[1:],
+        resolution=72 * _PDF_SCALE,
+        title="",
+        author="",
+        subject="",
+        keywords="",
+        creator="",
+        producer="",
+    )
     return out.getvalue()
 
 
-def store_evidence(
-    session: Session, *, report_id: int, data: bytes, settings: Settings | None = None
-) -> Evidence:
+def store_evidence(session: Session, *, report_id: int, data: bytes, settings: Settings | None = None) -> Evidence:
     """Clean a file and keep it encrypted in the evidence folder, linked to a report."""
     settings = settings or get_settings()
     cleaned, mime = clean(data, max_bytes=settings.evidence_max_bytes)

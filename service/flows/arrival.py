@@ -40,6 +40,7 @@ def replay_spool(ctx: TaskContext, spool: Spool) -> int:
     Every container shares the spool folder: one worker at a time replays it (another that took
     the same file would find it gone, or stored, under its feet). With the database out of reach
     nobody replays: every file waits for the next pass."""
+
     def handle(record: dict) -> None:
         message = InboundMessage(**record)
         with session_scope(ctx.engine) as session:
@@ -50,8 +51,9 @@ def replay_spool(ctx: TaskContext, spool: Spool) -> int:
                 enqueue_redaction(session, channel=message.channel, message_sid=message.external_id)
             if reply.text:
                 # They were told "received"; the dialogue's real answer goes out now.
-                enqueue_message(session, channel=message.channel, to=message.address, body=reply.text,
-                                report_id=reply.report_id)
+                enqueue_message(
+                    session, channel=message.channel, to=message.address, body=reply.text, report_id=reply.report_id
+                )
 
     with only_one(ctx.engine, "spool-replay", unreachable=False) as mine:
         if not mine:
@@ -79,7 +81,8 @@ def route_urgent(ctx: TaskContext) -> int:
             if mine:
                 with session_scope(ctx.engine) as session:
                     routed = routing.route_new_reports(
-                        session, idle_minutes=ctx.settings.conversation_idle_minutes, only_urgent=True)
+                        session, idle_minutes=ctx.settings.conversation_idle_minutes, only_urgent=True
+                    )
                     for report in routed:
                         alert_urgent(session, report, ctx.settings)
                 return len(routed)

@@ -38,9 +38,11 @@ from service.outbox.models import OutboundMessage
 WINDOW_DAYS = BODY_ALERT_WINDOW_DAYS
 PREFIX = "body-alert:"  # the emails' dedupe keys: body-alert:<org>:<body>:<crossing>:<user>
 SUBJECT = N_("[Samleng] {body} answered {share}% of your cases on time")
-TEXT = N_("Over the last {days} days, {body} answered {on_time} of {total} escalations of your organisation's "
-          "cases by their deadline ({share}%): below the {below}% your organisation set for this alert. "
-          "The dashboard has the body's figures: {url}")
+TEXT = N_(
+    "Over the last {days} days, {body} answered {on_time} of {total} escalations of your organisation's "
+    "cases by their deadline ({share}%): below the {below}% your organisation set for this alert. "
+    "The dashboard has the body's figures: {url}"
+)
 
 
 def window_start(at: datetime | None = None) -> datetime:
@@ -71,22 +73,30 @@ def check(session: Session, settings: Settings) -> int:
             state.below, state.share, state.total, state.changed_at = below, share, total, now()
             if below:
                 state.crossings += 1
-                _queue(session, settings, org, body_id, state.crossings,
-                       {"share": share, "on_time": on_time, "total": total, "below": org.body_alert_below})
+                _queue(
+                    session,
+                    settings,
+                    org,
+                    body_id,
+                    state.crossings,
+                    {"share": share, "on_time": on_time, "total": total, "below": org.body_alert_below},
+                )
                 alerted += 1
             session.add(state)
     session.flush()
     return alerted
 
 
-def _queue(session: Session, settings: Settings, org: Organisation, body_id: int, crossing: int,
-           figures: dict[str, object]) -> None:
+def _queue(
+    session: Session, settings: Settings, org: Organisation, body_id: int, crossing: int, figures: dict[str, object]
+) -> None:
     """One email per active supervisor or administrator of the organisation (each in their language)."""
     if not settings.smtp_url:
         return
     body = session.get(GrievanceBody, body_id)
-    people = session.exec(select(User).where(User.org_id == org.id, col(User.is_active).is_(True),
-                                             col(User.role).in_(SUPERVISING))).all()
+    people = session.exec(
+        select(User).where(User.org_id == org.id, col(User.is_active).is_(True), col(User.role).in_(SUPERVISING))
+    ).all()
     url = f"{settings.public_url.rstrip('/')}/dashboard#body-answered_on_time"
     for user in people:
         key = f"{PREFIX}{org.id}:{body_id}:{crossing}:{user.id}"
@@ -100,11 +110,16 @@ def _queue(session: Session, settings: Settings, org: Organisation, body_id: int
 
         subject = " / ".join(gettext(lang, SUBJECT, **params(lang)) for lang in languages)
         text = "\n\n".join(gettext(lang, TEXT, **params(lang)) for lang in languages)
-        session.add(OutboundMessage(
-            kind="email", channel="email", dedupe_key=key, to_sealed=seal(user.email),
-            body_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
-            next_attempt_at=now(),
-        ))
+        session.add(
+            OutboundMessage(
+                kind="email",
+                channel="email",
+                dedupe_key=key,
+                to_sealed=seal(user.email),
+                body_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
+                next_attempt_at=now(),
+            )
+        )
 
 
 BODY_CHECK_SECONDS = 60.0

@@ -30,9 +30,15 @@ def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
     resumed = clocks.resume_unanswered(session, limit=limit)
     stamp = now()
     reminded = sum(remind(session, escalation, stamp) for escalation in esc.due_reminders(session, limit=limit))
-    outcomes = [deadline_missed(session, escalation, stamp)
-                for escalation in esc.missed_deadlines(session, limit=limit)]
-    return {"resumed": resumed, "reminded": reminded, "moved_up": outcomes.count("moved_up"), "exhausted": outcomes.count("exhausted")}
+    outcomes = [
+        deadline_missed(session, escalation, stamp) for escalation in esc.missed_deadlines(session, limit=limit)
+    ]
+    return {
+        "resumed": resumed,
+        "reminded": reminded,
+        "moved_up": outcomes.count("moved_up"),
+        "exhausted": outcomes.count("exhausted"),
+    }
 
 
 def remind(session: Session, escalation: Escalation, stamp: datetime) -> bool:
@@ -49,7 +55,7 @@ def remind(session: Session, escalation: Escalation, stamp: datetime) -> bool:
 
 
 def deadline_missed(session: Session, escalation: Escalation, stamp: datetime) -> str | None:
-    """"moved_up", "exhausted", or None (nothing to chase)."""
+    """ "moved_up", "exhausted", or None (nothing to chase)."""
     report = session.get(Report, escalation.report_id)
     body = session.get(GrievanceBody, escalation.body_id)
     if report is None or body is None:

@@ -14,8 +14,9 @@ def _zone_of(session: Session, slug: str) -> tuple[bool, str | None]:
     return (org is not None and org.id is not None), (org.time_zone if org is not None else None)
 
 
-def create_org(session: Session, *, slug: str, name: str, time_zone: str | None = None,
-               language: str | None = None) -> Organisation:
+def create_org(
+    session: Session, *, slug: str, name: str, time_zone: str | None = None, language: str | None = None
+) -> Organisation:
     """`orgs.create_org`, and the analytics recounted when an existing organisation's zone changed."""
     existed, before = _zone_of(session, slug)
     org = orgs.create_org(session, slug=slug, name=name, time_zone=time_zone, language=language)

@@ -84,10 +84,12 @@ class PersonLocks:
 
     def close(self) -> None:
         if self._thread is not None:
+
             def shut() -> None:
                 if self._conn is not None:
                     self._conn.close()
                     self._conn = None
+
             self._thread.submit(shut).result(timeout=10)
             self._thread.shutdown(wait=False)
 

@@ -21,8 +21,9 @@ from service.kit.models import require_id, stored_ids
 MAX_ATTEMPTS = 5
 
 
-def store_pending(session: Session, *, channel: str, external_id: str, payload: bytes,
-                  person: str | None = None) -> tuple[int, bool]:
+def store_pending(
+    session: Session, *, channel: str, external_id: str, payload: bytes, person: str | None = None
+) -> tuple[int, bool]:
     """Store an update once. Returns (row id, True) when new, (row id, False) for a redelivery.
 
     `person` is the sender's pseudonym: `due_for_person` finds their unprocessed updates by it."""
@@ -46,11 +47,17 @@ def store_pending(session: Session, *, channel: str, external_id: str, payload: 
 
 def pending_ids(session: Session, *, channel: str, limit: int = 500) -> list[int]:
     """Rows still to be processed, oldest first."""
-    return stored_ids(session.exec(
-        select(PendingUpdate.id).where(
-            PendingUpdate.channel == channel, col(PendingUpdate.processed_at).is_(None),
-        ).order_by(col(PendingUpdate.id)).limit(limit)
-    ).all())
+    return stored_ids(
+        session.exec(
+            select(PendingUpdate.id)
+            .where(
+                PendingUpdate.channel == channel,
+                col(PendingUpdate.processed_at).is_(None),
+            )
+            .order_by(col(PendingUpdate.id))
+            .limit(limit)
+        ).all()
+    )
 
 
 def _update_order(external_id: str, row_id: int) -> tuple[int, int]:
@@ -64,10 +71,14 @@ def due_for_person(session: Session, *, channel: str, person: str, limit: int = 
     person's lock handles them all, oldest first, so their order does not depend on which process
     a webhook request reached."""
     rows = session.exec(
-        select(PendingUpdate.id, PendingUpdate.external_id, PendingUpdate.payload_sealed).where(
-            PendingUpdate.channel == channel, PendingUpdate.person == person,
+        select(PendingUpdate.id, PendingUpdate.external_id, PendingUpdate.payload_sealed)
+        .where(
+            PendingUpdate.channel == channel,
+            PendingUpdate.person == person,
             col(PendingUpdate.processed_at).is_(None),
-        ).order_by(col(PendingUpdate.id)).limit(limit)
+        )
+        .order_by(col(PendingUpdate.id))
+        .limit(limit)
     ).all()
     ordered = sorted(rows, key=lambda r: _update_order(r[1], r[0]))
     out: list[tuple[int, bytes]] = []
@@ -101,7 +112,10 @@ def mark_processed(session: Session, row_id: int, *, ok: bool = True) -> bool:
 
 def purge_processed(session: Session, *, older_than: timedelta = timedelta(days=7)) -> int:
     """Drop finished rows once the platform can no longer redeliver them (Telegram: 24 hours)."""
-    result = session.exec(delete(PendingUpdate).where(
-        col(PendingUpdate.processed_at).is_not(None), col(PendingUpdate.received_at) < now() - older_than,
-    ))
+    result = session.exec(
+        delete(PendingUpdate).where(
+            col(PendingUpdate.processed_at).is_not(None),
+            col(PendingUpdate.received_at) < now() - older_than,
+        )
+    )
     return int(result.rowcount or 0)

@@ -46,8 +46,11 @@ class Spool:
     def append(self, message: Spoolable) -> Path:
         """Write one message durably; returns its file."""
         record = {
-            "channel": message.channel, "external_id": message.external_id, "address": message.address,
-            "text": message.text, "received_at": message.received_at.isoformat(),
+            "channel": message.channel,
+            "external_id": message.external_id,
+            "address": message.address,
+            "text": message.text,
+            "received_at": message.received_at.isoformat(),
         }
         data = seal(json.dumps(record))
         name = f"{message.received_at.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex}.msg"
@@ -66,12 +69,17 @@ class Spool:
         """One spooled message's fields (marked `spooled`)."""
         record = json.loads(unseal(path.read_bytes()))
         return {
-            "channel": record["channel"], "external_id": record["external_id"], "address": record["address"],
-            "text": record["text"], "received_at": datetime.fromisoformat(record["received_at"]), "spooled": True,
+            "channel": record["channel"],
+            "external_id": record["external_id"],
+            "address": record["address"],
+            "text": record["text"],
+            "received_at": datetime.fromisoformat(record["received_at"]),
+            "spooled": True,
         }
 
-    def replay(self, handle: Callable[[dict[str, Any]], None], *,
-               database_up: Callable[[], bool] | None = None) -> tuple[int, int]:
+    def replay(
+        self, handle: Callable[[dict[str, Any]], None], *, database_up: Callable[[], bool] | None = None
+    ) -> tuple[int, int]:
         """Feed each spooled message to `handle` (which must commit); delete it after. Returns (done, failed).
 
         When `handle` fails and the database is down (a connection error, or `database_up()`

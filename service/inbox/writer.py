@@ -137,8 +137,11 @@ class Writer:
             values = self._run_together(live)
         except _UnitFailed as failed:
             # Nothing of the batch was kept. Run each unit alone, so that one bad unit fails alone.
-            log.info("writer batch of %d rolled back (%s); running its units one by one",
-                     len(live), type(failed.__cause__).__name__)
+            log.info(
+                "writer batch of %d rolled back (%s); running its units one by one",
+                len(live),
+                type(failed.__cause__).__name__,
+            )
             self._run_alone(live)
             return
         except Exception as exc:

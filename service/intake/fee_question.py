@@ -25,6 +25,7 @@ from service.intake.schemas import Reply
 from service.kit.clock import now
 from service.kit.crypto import unseal
 from service.kit.i18n import gettext
+from service.kit.models import require_id
 from service.outbox.service import enqueue_message
 from service.reports import fees
 from service.reports.models import Report
@@ -46,18 +47,31 @@ def ask_about_fee(session: Session, report: Report, *, channel: str, address: st
     if report.fee_cents is None and report.narrative_sealed is not None:
         suggest_fee(session, report, unseal(report.narrative_sealed))
     kind = "fee_confirm" if report.fee_cents is not None else "fee_amount"
-    ask(session, reporter_id=report.reporter_id, report_id=report.id, kind=kind, language=language,  # type: ignore[arg-type]
-        ttl=ASKED_FOR)
-    row = enqueue_message(session, channel=channel, to=address, body=question_text(report, kind, language),
-                          reporter_id=report.reporter_id, report_id=report.id)
+    ask(
+        session,
+        reporter_id=report.reporter_id,
+        report_id=require_id(report),
+        kind=kind,
+        language=language,
+        ttl=ASKED_FOR,
+    )
+    row = enqueue_message(
+        session,
+        channel=channel,
+        to=address,
+        body=question_text(report, kind, language),
+        reporter_id=report.reporter_id,
+        report_id=report.id,
+    )
     row.dedupe_key = f"fee-question-{report.id}-{kind}"
     return kind
 
 
 def question_text(report: Report, kind: str, language: str) -> str:
     if kind == "fee_confirm" and report.fee_cents is not None:
-        return gettext(language, texts.ASK_FEE_CONFIRM,
-                       amount=fees.display(report.fee_cents, report.fee_currency, language))
+        return gettext(
+            language, texts.ASK_FEE_CONFIRM, amount=fees.display(report.fee_cents, report.fee_currency, language)
+        )
     return gettext(language, texts.ASK_FEE_AMOUNT)
 
 
@@ -70,13 +84,21 @@ def _answered(session: Session, question: PendingQuestion) -> None:
     session.add(question)
 
 
-def _noted(session: Session, question: PendingQuestion, report: Report, amount: amounts.Amount | None,
-           language: str) -> Reply:
-    fees.set_fee(session, report, cents=amount.cents if amount else report.fee_cents,
-                 currency=amount.currency if amount else report.fee_currency, source="reporter", actor="reporter")
+def _noted(
+    session: Session, question: PendingQuestion, report: Report, amount: amounts.Amount | None, language: str
+) -> Reply:
+    fees.set_fee(
+        session,
+        report,
+        cents=amount.cents if amount else report.fee_cents,
+        currency=amount.currency if amount else report.fee_currency,
+        source="reporter",
+        actor="reporter",
+    )
     _answered(session, question)
-    return _reply(texts.FEE_NOTED, language, report,
-                  amount=fees.display(report.fee_cents, report.fee_currency, language))
+    return _reply(
+        texts.FEE_NOTED, language, report, amount=fees.display(report.fee_cents, report.fee_currency, language)
+    )
 
 
 def _report(session: Session, question: PendingQuestion) -> Report | None:
@@ -91,7 +113,11 @@ def answer_fee_confirm(session: Session, question: PendingQuestion, text: str, l
     """The intake hook for "you mentioned paying X: is that right?"."""
     answer = keywords.normalise(text)
     language = language or question.language
-    skip, yes, no = keywords.is_skip(answer), answer == "1" or keywords.is_yes(answer), answer == "2" or keywords.is_no(answer)
+    skip, yes, no = (
+        keywords.is_skip(answer),
+        answer == "1" or keywords.is_yes(answer),
+        answer == "2" or keywords.is_no(answer),
+    )
     given = None if (skip or yes or no) else amounts.parse_answer(text, _currency_of(session, question))
     if not (skip or yes or no or given):
         return None  # not an answer: a new report
@@ -106,8 +132,14 @@ def answer_fee_confirm(session: Session, question: PendingQuestion, text: str, l
     # Not that amount: cleared (the reporter said so), and "how much?" asked at once.
     fees.set_fee(session, report, cents=None, currency=None, source="reporter", actor="reporter")
     _answered(session, question)
-    ask(session, reporter_id=question.reporter_id, report_id=report.id, kind="fee_amount",  # type: ignore[arg-type]
-        language=language, ttl=ASKED_FOR)
+    ask(
+        session,
+        reporter_id=question.reporter_id,
+        report_id=require_id(report),
+        kind="fee_amount",
+        language=language,
+        ttl=ASKED_FOR,
+    )
     return Reply(text=gettext(language, texts.ASK_FEE_AMOUNT), language=language, kind="fee", report_id=report.id)
 
 

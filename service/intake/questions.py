@@ -41,11 +41,13 @@ class PendingQuestion(SQLModel, table=True):
     answered_at: datetime | None = ts_field()
 
 
-def ask(session: Session, *, reporter_id: int, report_id: int, kind: str, language: str,
-        ttl: timedelta = timedelta(days=14)) -> PendingQuestion:
+def ask(
+    session: Session, *, reporter_id: int, report_id: int, kind: str, language: str, ttl: timedelta = timedelta(days=14)
+) -> PendingQuestion:
     """Record that a question is waiting for this reporter's answer."""
-    question = PendingQuestion(reporter_id=reporter_id, report_id=report_id, kind=kind, language=language,
-                               expires_at=now() + ttl)
+    question = PendingQuestion(
+        reporter_id=reporter_id, report_id=report_id, kind=kind, language=language, expires_at=now() + ttl
+    )
     session.add(question)
     return question
 
@@ -53,10 +55,13 @@ def ask(session: Session, *, reporter_id: int, report_id: int, kind: str, langua
 def open_question(session: Session, reporter_id: int) -> PendingQuestion | None:
     """The reporter's most recent unanswered, unexpired question."""
     return session.exec(
-        select(PendingQuestion).where(
-            PendingQuestion.reporter_id == reporter_id, col(PendingQuestion.answered_at).is_(None),
+        select(PendingQuestion)
+        .where(
+            PendingQuestion.reporter_id == reporter_id,
+            col(PendingQuestion.answered_at).is_(None),
             col(PendingQuestion.expires_at) > now(),
-        ).order_by(col(PendingQuestion.id).desc())
+        )
+        .order_by(col(PendingQuestion.id).desc())
     ).first()
 
 

@@ -43,14 +43,21 @@ log = logging.getLogger(__name__)
 _INBOX = table_of(InboundRow)
 _CONVERSATION = table_of(Conversation)
 # Built once, compiled once per dialect, run on the DBAPI cursor (service/kit/fastsql.py).
-_SELECT_STORED = FastStatement(select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INBOX.c.report_id).where(
-    _INBOX.c.channel == bindparam("channel"), _INBOX.c.external_id == bindparam("external_id")))
+_SELECT_STORED = FastStatement(
+    select(_INBOX.c.reply_sealed, _INBOX.c.kind, _INBOX.c.report_id).where(
+        _INBOX.c.channel == bindparam("channel"), _INBOX.c.external_id == bindparam("external_id")
+    )
+)
 _INSERT_INBOX = FastStatement(insert(_INBOX).returning(_INBOX.c.id))
 _INSERT_CONVERSATION = FastStatement(insert(_CONVERSATION))
 
 STEPS = ("category", "place", "consent")
 _CATEGORY_LABELS = (
-    N_("Poor service"), N_("Stigma or discrimination"), N_("Fees or money"), N_("Rights abuse or police"), N_("Other"),
+    N_("Poor service"),
+    N_("Stigma or discrimination"),
+    N_("Fees or money"),
+    N_("Rights abuse or police"),
+    N_("Other"),
 )
 
 
@@ -86,11 +93,20 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     ctx = _Context(session, message, settings, reporter, conversation, language, text, command)
     reply = ctx.dispatch()
     session.flush()  # the dialogue's ORM changes first: the inbox row refers to them
-    row_id = _INSERT_INBOX.scalar(session.connection(), {
-        "channel": message.channel, "external_id": message.external_id, "reporter_id": reporter.id,
-        "body_masked": ctx.masked_text, "spooled": message.spooled, "received_at": message.received_at,
-        "kind": reply.kind, "report_id": reply.report_id, "reply_sealed": seal(reply.text),
-    })
+    row_id = _INSERT_INBOX.scalar(
+        session.connection(),
+        {
+            "channel": message.channel,
+            "external_id": message.external_id,
+            "reporter_id": reporter.id,
+            "body_masked": ctx.masked_text,
+            "spooled": message.spooled,
+            "received_at": message.received_at,
+            "kind": reply.kind,
+            "report_id": reply.report_id,
+            "reply_sealed": seal(reply.text),
+        },
+    )
     # Ids and kinds only: never the address, the provider's message id or the text.
     log.info("inbound %s message #%s: %s (report #%s)", message.channel, row_id, reply.kind, reply.report_id)
     return reply
@@ -106,8 +122,13 @@ def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> C
     return conversation
 
 
-def _language(text: str, reporter: reports.ReporterRef, conversation: Conversation | None,
-              command: keywords.Command | None, hint: str | None) -> str:
+def _language(
+    text: str,
+    reporter: reports.ReporterRef,
+    conversation: Conversation | None,
+    command: keywords.Command | None,
+    hint: str | None,
+) -> str:
     """The kept language (conversation, then reporter) wins over the script of this message;
     a language keyword (KH, EN, PT) changes it in cmd_language (service/intake/language.py)."""
     kept = conversation.language if conversation is not None else reporter.language
@@ -118,8 +139,15 @@ class _Context:
     """One message being handled: everything the dialogue steps need."""
 
     def __init__(
-        self, session: Session, message: InboundMessage, settings: Settings, reporter: reports.ReporterRef,
-        conversation: Conversation | None, language: str, text: str, command: keywords.Command | None = None,
+        self,
+        session: Session,
+        message: InboundMessage,
+        settings: Settings,
+        reporter: reports.ReporterRef,
+        conversation: Conversation | None,
+        language: str,
+        text: str,
+        command: keywords.Command | None = None,
     ) -> None:
         self.session, self.message, self.settings = session, message, settings
         self.reporter, self.conversation, self.language, self.text = reporter, conversation, language, text
@@ -136,10 +164,18 @@ class _Context:
     def t(self, msgid: str, **params: object) -> str:
         return gettext(self.language, msgid, **params)
 
-    def reply(self, msgid: str, *, kind: str, report_id: int | None = None, step: str | None = None, **params: object) -> Reply:
+    def reply(
+        self, msgid: str, *, kind: str, report_id: int | None = None, step: str | None = None, **params: object
+    ) -> Reply:
         options = _options(self.language, step)
-        return Reply(text=self.t(msgid, **params), language=self.language, kind=kind, step=step,
-                     options=options, report_id=report_id)
+        return Reply(
+            text=self.t(msgid, **params),
+            language=self.language,
+            kind=kind,
+            step=step,
+            options=options,
+            report_id=report_id,
+        )
 
     # -- routing -------------------------------------------------------------------------
     def dispatch(self) -> Reply:
@@ -149,7 +185,6 @@ class _Context:
         if self.conversation is not None and self.conversation.step in STEPS:
             return self.answer(self.conversation)
         if not self.reporter.new:  # escalation: an open question (e.g. "resolved?") first
-
             answered = try_answer(self.session, reporter_id=self.reporter.id, text=self.text, language=self.language)
             if answered is not None:
                 return answered
@@ -185,8 +220,13 @@ class _Context:
             return found
         report, code = found
         label = self.t(texts.STATUS_LABELS.get(report.status, texts.STATUS_LABELS["received"]))
-        return self.reply(texts.STATUS_REPLY, kind="status", code=receipts.display(code), status=label,
-                          date=zones.local_date(report.updated_at, org_zone(self.session, report.org_id)))
+        return self.reply(
+            texts.STATUS_REPLY,
+            kind="status",
+            code=receipts.display(code),
+            status=label,
+            date=zones.local_date(report.updated_at, org_zone(self.session, report.org_id)),
+        )
 
     def cmd_delete(self, argument: str) -> Reply:
         found = self._lookup(argument, texts.DELETE_USAGE, kind="delete")
@@ -212,7 +252,8 @@ class _Context:
         # senders who already guessed wrong wait: anyone else's lookup (a valid code above all) still
         # works, so a flood denies nobody, and guessing needs a new number per guess.
         if failed >= self.settings.lookups_per_sender_hour or (
-            failed and ratelimit.count(self.session, "lookup-fail:*", timedelta(minutes=1))
+            failed
+            and ratelimit.count(self.session, "lookup-fail:*", timedelta(minutes=1))
             >= self.settings.lookups_global_minute
         ):
             return self.reply(texts.RATE_LIMITED, kind=kind)
@@ -228,21 +269,34 @@ class _Context:
         """The first free-text message is a report at once (Core statements: the hot path)."""
         if not self.text:
             return self.reply(texts.EMPTY, kind="empty")
-        recent, oldest = (0, None) if self.reporter.new else reports.recent_report_count(
-            self.session, reporter_id=self.reporter.id, since=now() - timedelta(hours=1))
+        recent, oldest = (
+            (0, None)
+            if self.reporter.new
+            else reports.recent_report_count(
+                self.session, reporter_id=self.reporter.id, since=now() - timedelta(hours=1)
+            )
+        )
         silent = self.reporter.opted_out_at is not None
         # Triage runs in the worker, seconds after the report is stored (the webhook stays lean);
         # only a sender over the hourly limit is triaged here, because an urgent report is never
         # held back. Never dropped: the others above the limit are stored and held back an hour.
         triaged = triage.classify(self.text) if not silent and recent >= self.settings.reports_per_hour else None
-        deferred_until = as_utc(oldest or now()) + timedelta(hours=1) if (
-            triaged is not None and triaged.urgency != "urgent") else None
+        deferred_until = (
+            as_utc(oldest or now()) + timedelta(hours=1)
+            if (triaged is not None and triaged.urgency != "urgent")
+            else None
+        )
         report_id, code = reports.insert_report(
-            self.session, channel=self.message.channel,
+            self.session,
+            channel=self.message.channel,
             # An outreach worker's report never links to anyone: no reporter row.
-            reporter_id=None if self.message.assisted else self.reporter.id, narrative=self.text,
-            language=self.language, at=self.message.received_at, masked=self.masked_text,
-            deferred_until=deferred_until, assisted=self.message.assisted,
+            reporter_id=None if self.message.assisted else self.reporter.id,
+            narrative=self.text,
+            language=self.language,
+            at=self.message.received_at,
+            masked=self.masked_text,
+            deferred_until=deferred_until,
+            assisted=self.message.assisted,
             events=triage.report_events(triaged) if triaged else (),
             **(triage.report_fields(triaged) if triaged else {}),
         )
@@ -255,14 +309,25 @@ class _Context:
             # They asked for no messages: keep the report, send nothing (Twilio would block it too).
             return Reply(text="", language=self.language, kind="report_silent", report_id=report_id)
         if deferred_until is not None:
-            return replace(self.reply(texts.DEFERRED, kind="report_deferred", report_id=report_id,
-                                      code=receipts.display(code)), receipt_code=receipts.display(code))
+            return replace(
+                self.reply(texts.DEFERRED, kind="report_deferred", report_id=report_id, code=receipts.display(code)),
+                receipt_code=receipts.display(code),
+            )
         stamp = now()
-        _INSERT_CONVERSATION.execute(self.session.connection(), {
-            "reporter_id": self.reporter.id, "channel": self.message.channel, "report_id": report_id,
-            "step": "category", "language": self.language, "reasks": 0, "code_sealed": seal(code),
-            "updated_at": stamp, "expires_at": stamp + timedelta(minutes=self.settings.conversation_idle_minutes),
-        })
+        _INSERT_CONVERSATION.execute(
+            self.session.connection(),
+            {
+                "reporter_id": self.reporter.id,
+                "channel": self.message.channel,
+                "report_id": report_id,
+                "step": "category",
+                "language": self.language,
+                "reasks": 0,
+                "code_sealed": seal(code),
+                "updated_at": stamp,
+                "expires_at": stamp + timedelta(minutes=self.settings.conversation_idle_minutes),
+            },
+        )
         return self.reply(texts.ASK_CATEGORY, kind="report", report_id=report_id, step="category")
 
     # -- answers ---------------------------------------------------------------------------
@@ -307,8 +372,13 @@ class _Context:
             report.consent_followup = None
         elif keywords.is_yes(self.text):
             report.consent_followup = True
-            store_contact(self.session, reporter_id=self.reporter.id, report_id=require_id(report),
-                          channel=self.message.channel, address=self.message.address)
+            store_contact(
+                self.session,
+                reporter_id=self.reporter.id,
+                report_id=require_id(report),
+                channel=self.message.channel,
+                address=self.message.address,
+            )
         elif keywords.is_no(self.text):
             report.consent_followup = False
         elif conversation.reasks == 0:
@@ -326,7 +396,9 @@ class _Context:
         return self.ask(conversation, kind="answer")
 
     def ask(self, conversation: Conversation, *, kind: str) -> Reply:
-        msgid = {"category": texts.ASK_CATEGORY, "place": texts.ASK_PLACE, "consent": texts.ASK_CONSENT}[conversation.step]
+        msgid = {"category": texts.ASK_CATEGORY, "place": texts.ASK_PLACE, "consent": texts.ASK_CONSENT}[
+            conversation.step
+        ]
         return self.reply(msgid, kind=kind, report_id=conversation.report_id, step=conversation.step)
 
     def _finish(self, conversation: Conversation, report: Report) -> Reply:
@@ -337,10 +409,13 @@ class _Context:
         self.session.delete(conversation)
         self.conversation = None
         if not self.message.assisted:  # a report about fees or money: "how much?", in a message of its own
-            fee_question.ask_about_fee(self.session, report, channel=self.message.channel,
-                                       address=self.message.address, language=self.language)
-        return replace(self.reply(texts.DONE, kind="answer", report_id=report.id, code=receipts.display(code)),
-                       receipt_code=receipts.display(code))
+            fee_question.ask_about_fee(
+                self.session, report, channel=self.message.channel, address=self.message.address, language=self.language
+            )
+        return replace(
+            self.reply(texts.DONE, kind="answer", report_id=report.id, code=receipts.display(code)),
+            receipt_code=receipts.display(code),
+        )
 
     def _touch(self, conversation: Conversation) -> None:
         conversation.updated_at = now()

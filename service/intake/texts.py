@@ -14,8 +14,7 @@ ASK_CATEGORY = N_(
 ASK_CATEGORY_AGAIN = N_("Please reply with a number from 1 to 5, or 0 to skip.")
 # The fee question, sent after the dialogue on a report about fees or money (fee_question.py).
 ASK_FEE_CONFIRM = N_("You mentioned paying {amount}. Is that right? Reply 1 Yes or 2 No. 0 to skip.")
-ASK_FEE_AMOUNT = N_("How much were you asked to pay? Write the amount and currency, for example 20000 riel. "
-                    "0 to skip.")
+ASK_FEE_AMOUNT = N_("How much were you asked to pay? Write the amount and currency, for example 20000 riel. 0 to skip.")
 FEE_NOTED = N_("Thank you. We noted {amount}.")
 FEE_SKIPPED = N_("Thank you. We will not ask about the amount again.")
 ASK_PLACE = N_("Where did it happen? Reply with the health centre, district or province name. 0 to skip.")

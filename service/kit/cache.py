@@ -34,8 +34,9 @@ class Cache(Generic[V]):
 
     __slots__ = ("name", "maxsize", "ttl", "_data", "_lock")
 
-    def __init__(self, name: str, *, maxsize: int, ttl: float | None = None,
-                 timer: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, name: str, *, maxsize: int, ttl: float | None = None, timer: Callable[[], float] = time.monotonic
+    ) -> None:
         if maxsize < 1:
             raise ValueError("a cache holds at least one entry")
         self.name, self.maxsize, self.ttl = name, maxsize, ttl

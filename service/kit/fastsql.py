@@ -61,7 +61,8 @@ class _Plan:
         self.names: tuple[str, ...] = tuple(dict.fromkeys(names))
         bind_processors = _bind_processors(compiled)
         self.processors: tuple[tuple[str, _Processor], ...] = tuple(
-            (name, bind_processors.get(name)) for name in (names if self.positional else self.names))
+            (name, bind_processors.get(name)) for name in (names if self.positional else self.names)
+        )
         # Python-side column defaults that SQLAlchemy would fill in for an INSERT (scalar or callable).
         defaults: dict[str, Any] = {}
         for column in getattr(compiled, "insert_prefetch", None) or ():
@@ -71,7 +72,8 @@ class _Plan:
             defaults[column.key] = default
         self.defaults = defaults
         self.result_processors: tuple[_Processor, ...] = tuple(
-            entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns)
+            entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns
+        )
 
     def bind(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self.defaults:
@@ -204,8 +206,10 @@ class _QueryPlan:
             slots.setdefault(name, []).append(i)
         self.slots = slots
         self.result_processors: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
-            (i, p) for i, entry in enumerate(compiled._result_columns)
-            if (p := entry.type._cached_result_processor(dialect, None)) is not None)
+            (i, p)
+            for i, entry in enumerate(compiled._result_columns)
+            if (p := entry.type._cached_result_processor(dialect, None)) is not None
+        )
 
     def bind(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         # Like conn.execute, a parameter the statement does not use is ignored (e.g. a keyset
@@ -244,9 +248,15 @@ def _wrap(conn: Connection, sql: str, params: Any, error: DBAPIModule.Error, cur
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...)."""
     dialect = conn.dialect
     disconnect = dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor)
-    wrapped = exc.DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error,
-                                      hide_parameters=True, dialect=dialect,
-                                      connection_invalidated=disconnect)
+    wrapped = exc.DBAPIError.instance(
+        sql,
+        params,
+        error,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        dialect=dialect,
+        connection_invalidated=disconnect,
+    )
     if disconnect:
         conn.invalidate(wrapped)
     return wrapped

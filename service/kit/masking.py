@@ -53,24 +53,56 @@ _FOLD_LOOKALIKE = str.maketrans({**{c: "0" for c in _LOOKALIKE_ZERO}, **{c: "1" 
 # the phone search skips _FILL and a number that ends in a word is masked to the word's end.
 _FILL = "\ue000"
 _WORD_DIGIT = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9",
-    "um": "1", "uma": "1", "dois": "2", "duas": "2", "três": "3", "tres": "3", "quatro": "4", "cinco": "5",
-    "seis": "6", "meia": "6", "sete": "7", "oito": "8", "nove": "9",
-    "សូន្យ": "0", "មួយ": "1", "ពីរ": "2", "បី": "3", "បួន": "4", "ប្រាំ": "5", "ប្រាំមួយ": "6",
-    "ប្រាំពីរ": "7", "ប្រាំបី": "8", "ប្រាំបួន": "9",
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "um": "1",
+    "uma": "1",
+    "dois": "2",
+    "duas": "2",
+    "três": "3",
+    "tres": "3",
+    "quatro": "4",
+    "cinco": "5",
+    "seis": "6",
+    "meia": "6",
+    "sete": "7",
+    "oito": "8",
+    "nove": "9",
+    "សូន្យ": "0",
+    "មួយ": "1",
+    "ពីរ": "2",
+    "បី": "3",
+    "បួន": "4",
+    "ប្រាំ": "5",
+    "ប្រាំមួយ": "6",
+    "ប្រាំពីរ": "7",
+    "ប្រាំបី": "8",
+    "ប្រាំបួន": "9",
 }
 _LATIN_WORDS = "|".join(sorted((w for w in _WORD_DIGIT if w.isascii() or w == "três"), key=len, reverse=True))
 _LATIN_PIECE = rf"(?:(?:double|triple)\s{{0,2}})?(?:{_LATIN_WORDS})"
 # A run of Latin digit words and digits (glued or with separators) that is not part of a longer word:
 # `zero one two`, `0one2`, `zeroonetwo`, `double five` — but not `someone`, `done` or `uma`'s `um`.
-_LATIN_RUN = re.compile(rf"(?<![^\W\d_])(?:{_LATIN_PIECE}|\d)(?:[\s\-.,/]{{0,3}}(?:{_LATIN_PIECE}|\d))*(?![^\W\d_])",
-                        re.IGNORECASE)
+_LATIN_RUN = re.compile(
+    rf"(?<![^\W\d_])(?:{_LATIN_PIECE}|\d)(?:[\s\-.,/]{{0,3}}(?:{_LATIN_PIECE}|\d))*(?![^\W\d_])", re.IGNORECASE
+)
 _LATIN_WORD = re.compile(rf"(?:(double|triple)\s{{0,2}})?({_LATIN_WORDS})", re.IGNORECASE)
 # Khmer is written without spaces: a digit word counts unless it is part of a cluster (a subscript
 # sign before it, a vowel or sign after it: ពីរោះ is not ពីរ).
-_KHMER_WORD = re.compile("(?<!\u17d2)(" + "|".join(sorted((w for w in _WORD_DIGIT if not w.isascii() and w != "três"),
-                                                          key=len, reverse=True)) + ")(?![\u17b6-\u17d3])")
+_KHMER_WORD = re.compile(
+    "(?<!\u17d2)("
+    + "|".join(sorted((w for w in _WORD_DIGIT if not w.isascii() and w != "três"), key=len, reverse=True))
+    + ")(?![\u17b6-\u17d3])"
+)
 
 _HAS_KHMER = re.compile("[\u1780-\u17ff]")
 
@@ -79,12 +111,17 @@ _NOT_SEPARATORS = set(":;%#&@'\"!?")
 _AT = r"(?:\s{0,3}@\s{0,3}|\s{0,3}[(\[]\s?at\s?[)\]]\s{0,3})"
 _DOT = r"(?:\s{0,2}\.\s{0,2}|\s{0,2}[(\[]\s?dot\s?[)\]]\s{0,2})"
 _EMAIL = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[A-Za-z]{{2,}})+", re.IGNORECASE)
-_SOCIAL = (r"t\.me|telegram\.(?:me|dog)|wa\.me|m\.me|fb\.me|fb\.com|(?:www\.|m\.|web\.|mbasic\.)?facebook\.com"
-           r"|(?:www\.)?instagram\.com|(?:www\.)?tiktok\.com|(?:www\.)?(?:twitter|x)\.com|line\.me"
-           r"|(?:www\.)?messenger\.com|(?:www\.)?linkedin\.com|(?:www\.)?youtube\.com|signal\.me|viber\.click")
+_SOCIAL = (
+    r"t\.me|telegram\.(?:me|dog)|wa\.me|m\.me|fb\.me|fb\.com|(?:www\.|m\.|web\.|mbasic\.)?facebook\.com"
+    r"|(?:www\.)?instagram\.com|(?:www\.)?tiktok\.com|(?:www\.)?(?:twitter|x)\.com|line\.me"
+    r"|(?:www\.)?messenger\.com|(?:www\.)?linkedin\.com|(?:www\.)?youtube\.com|signal\.me|viber\.click"
+)
 _SPACED_SOCIAL = _SOCIAL.replace(r"\.", r"\s{0,2}\.\s{0,2}")
-_LINK = re.compile(r"(?:https?\s?:\s?/\s?/\s?)?(?<![\w.])(?:" + _SPACED_SOCIAL + ")"
-                   r"\s{0,2}/\s{0,2}[^\s<>\"']+", re.IGNORECASE)
+_LINK = re.compile(
+    r"(?:https?\s?:\s?/\s?/\s?)?(?<![\w.])(?:" + _SPACED_SOCIAL + ")"
+    r"\s{0,2}/\s{0,2}[^\s<>\"']+",
+    re.IGNORECASE,
+)
 _HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
 # National ID style tokens: letters+digits mixes of length 8+ (passport, Khmer ID card, SA ID).
 _ID = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{8,}(?![A-Za-z0-9])")
@@ -97,11 +134,15 @@ _DIGIT_NEAR_AFTER = re.compile(r" {0,3}\+?\d")
 _DIGIT_NEAR_BEFORE = re.compile(r"\d\+? {0,3}$")
 _RECEIPT = re.compile(r"(?<![A-Za-z0-9])(?=[0-9A-Z]{0,3}[A-Z])[0-9A-Z]{4}-[0-9A-Z]{4}(?![A-Za-z0-9-])")
 _CURRENCY_BEFORE = r"(?:[$៛€£]|\b(?:USD|KHR|ZAR|MZN|R)\b)"
-_CURRENCY_AFTER = (r"(?:[$៛€£]|រៀល|ដុល្លារ|(?:riels?|usd|khr|dollars?|rand|zar|mzn|mt|meticais|metical|euros?)"
-                   r"(?![A-Za-z]))")
+_CURRENCY_AFTER = (
+    r"(?:[$៛€£]|រៀល|ដុល្លារ|(?:riels?|usd|khr|dollars?|rand|zar|mzn|mt|meticais|metical|euros?)"
+    r"(?![A-Za-z]))"
+)
 _AMOUNT_NUMBER = r"[1-9]\d{0,2}(?:[,. ]\d{3})+(?:[.,]\d{1,2})?|[1-9]\d*(?:[.,]\d{1,2})?"
-_AMOUNT = re.compile(rf"(?:{_CURRENCY_BEFORE}\s?(?:{_AMOUNT_NUMBER})(?!\d)|(?<![\d+])(?:{_AMOUNT_NUMBER})\s?{_CURRENCY_AFTER})",
-                     re.IGNORECASE)
+_AMOUNT = re.compile(
+    rf"(?:{_CURRENCY_BEFORE}\s?(?:{_AMOUNT_NUMBER})(?!\d)|(?<![\d+])(?:{_AMOUNT_NUMBER})\s?{_CURRENCY_AFTER})",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=4096)
@@ -215,15 +256,19 @@ def _phones(norm: str, blocked: list[bool], ids: list[tuple[int, int]], take) ->
     view = list(_phone_view(norm, blocked))
     for pattern in (_TIME, _AMOUNT, _RECEIPT):
         for m in pattern.finditer(norm):
-            view[m.start():m.end()] = "x" * (m.end() - m.start())
+            view[m.start() : m.end()] = "x" * (m.end() - m.start())
     shown = "".join(view)
     for m in _DATE.finditer(norm):
         # A date followed or preceded by more digits may be a number written like one: not protected.
         # So is one that starts or ends next to a spelled digit (`two-1-0zero`).
-        spelled = _FILL in norm[m.end():m.end() + 1] or (m.start() > 0 and norm[m.start() - 1] == _FILL)
-        if (_valid_date(m) and not spelled and not _DIGIT_NEAR_AFTER.match(shown, m.end())
-                and not _DIGIT_NEAR_BEFORE.search(shown, max(0, m.start() - 8), m.start())):
-            view[m.start():m.end()] = "x" * (m.end() - m.start())
+        spelled = _FILL in norm[m.end() : m.end() + 1] or (m.start() > 0 and norm[m.start() - 1] == _FILL)
+        if (
+            _valid_date(m)
+            and not spelled
+            and not _DIGIT_NEAR_AFTER.match(shown, m.end())
+            and not _DIGIT_NEAR_BEFORE.search(shown, max(0, m.start() - 8), m.start())
+        ):
+            view[m.start() : m.end()] = "x" * (m.end() - m.start())
     # One letter alone between digits splits a number (`012 a 345 b 678`); two already make a word (`1991 to 2011`).
     joined = _LETTERS_BETWEEN_DIGITS.sub(lambda m: m.group(1) + " " * len(m.group(2)) + m.group(3), "".join(view))
     # The phone search skips the rest of a spelled digit (_FILL); a match ending in a word takes the word.
@@ -263,7 +308,7 @@ def find_identifiers(text: str) -> list[tuple[int, int, str]]:
     for pattern, label in ((_EMAIL, EMAIL_MASK), (_LINK, LINK_MASK), (_HANDLE, HANDLE_MASK)):
         for m in pattern.finditer(norm):
             take(m.start(), m.end(), label)
-    ids = [(m.start(), m.end()) for m in _ID.finditer(norm) if not any(blocked[m.start():m.end()])]
+    ids = [(m.start(), m.end()) for m in _ID.finditer(norm) if not any(blocked[m.start() : m.end()])]
     if sum(map(norm.count, "0123456789")) >= 7:  # fewer digits than a phone number: nothing more to find
         _phones(norm, blocked, ids, take)
     for a, b in ids:

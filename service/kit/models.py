@@ -64,6 +64,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 except ValueError:  # not the naive text SQLAlchemy stores: parse it the general way
                     pass
             return general(value)
+
         return process
 
 

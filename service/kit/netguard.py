@@ -38,8 +38,15 @@ def _networks(allow: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]
 def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified or not ip.is_global)
+    return not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
 
 
 def checked_addresses(host: str, port: int | None, *, allow: str = "") -> list[str]:
@@ -56,8 +63,10 @@ def checked_addresses(host: str, port: int | None, *, allow: str = "") -> list[s
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:
         if not _public(ip) and not any(ip in net for net in allowed):
-            raise AddressRefused(f"{host} is a loopback, private or link-local address ({ip}); "
-                                 "set SAMLENG_WEBHOOK_ALLOW_NETWORKS to allow it")
+            raise AddressRefused(
+                f"{host} is a loopback, private or link-local address ({ip}); "
+                "set SAMLENG_WEBHOOK_ALLOW_NETWORKS to allow it"
+            )
     return list(dict.fromkeys(str(ip) for ip in addresses))
 
 
@@ -67,13 +76,20 @@ class GuardedBackend(httpcore.SyncBackend):
     def __init__(self, allow: Callable[[], str]) -> None:
         self.allow = allow
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         failure: Exception | None = None
         for ip in checked_addresses(host, port, allow=self.allow()):
             try:
-                return super().connect_tcp(ip, port, timeout=timeout, local_address=local_address,
-                                           socket_options=socket_options)
+                return super().connect_tcp(
+                    ip, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except httpcore.ConnectError as exc:
                 failure = exc
         raise failure or httpcore.ConnectError(f"{host}: no address")
@@ -86,9 +102,14 @@ class GuardedTransport(httpx.HTTPTransport):
         super().__init__(**kwargs)
         pool = self._pool
         self._pool = httpcore.ConnectionPool(
-            ssl_context=pool._ssl_context, max_connections=pool._max_connections,
-            max_keepalive_connections=pool._max_keepalive_connections, keepalive_expiry=pool._keepalive_expiry,
-            http1=pool._http1, http2=pool._http2, network_backend=GuardedBackend(allow))
+            ssl_context=pool._ssl_context,
+            max_connections=pool._max_connections,
+            max_keepalive_connections=pool._max_keepalive_connections,
+            keepalive_expiry=pool._keepalive_expiry,
+            http1=pool._http1,
+            http2=pool._http2,
+            network_backend=GuardedBackend(allow),
+        )
 
 
 def check_url(url: str, *, allow: str = "", resolve: bool = True) -> None:
@@ -112,5 +133,7 @@ def check_url(url: str, *, allow: str = "", resolve: bool = True) -> None:
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:
         if not _public(ip) and not any(ip in net for net in allowed):
-            raise AddressRefused(f"{host} is a loopback, private or link-local address ({ip}); "
-                                 "set SAMLENG_WEBHOOK_ALLOW_NETWORKS to allow it")
+            raise AddressRefused(
+                f"{host} is a loopback, private or link-local address ({ip}); "
+                "set SAMLENG_WEBHOOK_ALLOW_NETWORKS to allow it"
+            )

@@ -25,8 +25,14 @@ from service.kit.websession import COOKIE, LANG_COOKIE, PRE_COOKIE, csrf_ok, csr
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 # auto_reload off: a template is compiled to Python once and never stat()ed again (restart after editing one).
-env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=-1)
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+    cache_size=-1,
+)
 
 
 @pass_context
@@ -67,8 +73,13 @@ def header_context(request: Request | None, *, public: bool = False) -> dict[str
     here = _here(request)
     # The public page speaks Khmer and English (its `lang` is km or en).
     names = tuple(n for n in LANGUAGE_NAMES if n[0] != "pt") if public else LANGUAGE_NAMES
-    return {"here": here, "here_no_lang": here, "public": public, "languages": names,
-            "dev_outbox": bool(settings is not None and settings.dev_outbox_on)}
+    return {
+        "here": here,
+        "here_no_lang": here,
+        "public": public,
+        "languages": names,
+        "dev_outbox": bool(settings is not None and settings.dev_outbox_on),
+    }
 
 
 def header(lang: str, request: Request | None = None, *, public: bool = False) -> Markup:
@@ -79,8 +90,15 @@ def header(lang: str, request: Request | None = None, *, public: bool = False) -
     csrf = ""
     if user is not None and request is not None and request.cookies.get(COOKIE):
         csrf = csrf_token(request.cookies[COOKIE])
-    return Markup(env.get_template("_header.html").render(
-        _=translator(lang), lang=lang, user=user, csrf=csrf, **header_context(request, public=public or user is None)))
+    return Markup(
+        env.get_template("_header.html").render(
+            _=translator(lang),
+            lang=lang,
+            user=user,
+            csrf=csrf,
+            **header_context(request, public=public or user is None),
+        )
+    )
 
 
 def precompile() -> None:
@@ -91,8 +109,10 @@ def precompile() -> None:
 
 precompile()
 # No inline script or style: htmx is served from /static, its config comes from a <meta> tag.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def language(request: Request) -> str:
@@ -183,8 +203,9 @@ def translator(lang: str) -> Callable[..., str]:
 _FRAGMENTS = cache.named("web.fragments", maxsize=256)
 
 
-def cached_fragment(request: Request, template: str, key: Any, context: Callable[[], dict[str, Any]], *,
-                    holds: Any = None) -> Markup:
+def cached_fragment(
+    request: Request, template: str, key: Any, context: Callable[[], dict[str, Any]], *, holds: Any = None
+) -> Markup:
     """`template` rendered with `context()` (called only when not kept yet), kept by (template,
     language, key). `holds`: an object the fragment was made from (e.g. the cached place list); a
     new object renders the fragment again."""
@@ -203,8 +224,7 @@ def fragment(request: Request, template: str, **context: Any) -> Markup:
     rows: rendered inside the page's block and base layout, each of their ~1,000 output pieces
     would pass through three nested template generators)."""
     lang = language(request)
-    return Markup(env.get_template(template).render(_=translator(lang), lang=lang, tz=time_zone(request),
-                                                    **context))
+    return Markup(env.get_template(template).render(_=translator(lang), lang=lang, tz=time_zone(request), **context))
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -212,8 +232,14 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     basis, fresh = csrf_basis(request)
     _ = translator(lang)
     html = env.get_template(template).render(
-        _=_, lang=lang, csrf=csrf_token(basis), user=getattr(request.state, "user", None),
-        request=request, tz=time_zone(request), **{**header_context(request), **context})
+        _=_,
+        lang=lang,
+        csrf=csrf_token(basis),
+        user=getattr(request.state, "user", None),
+        request=request,
+        tz=time_zone(request),
+        **{**header_context(request), **context},
+    )
     response = HTMLResponse(html, status_code=status_code)
     if fresh:
         set_cookie(response, PRE_COOKIE, basis)
@@ -234,8 +260,14 @@ def error_status(exc: Exception, default: int = 422) -> int:
     return default
 
 
-def attempt(session: Any, change: Callable[[], Any], *, done: Callable[[Any], Response],
-            failed: Callable[[Exception, int], Response], default_status: int = 422) -> Response:
+def attempt(
+    session: Any,
+    change: Callable[[], Any],
+    *,
+    done: Callable[[Any], Response],
+    failed: Callable[[Exception, int], Response],
+    default_status: int = 422,
+) -> Response:
     """One change made by a form: run it, commit, answer `done(outcome)`; on a refusal (a domain
     error) roll back everything it did and answer `failed(error, status)`, the status from
     `error_status`. Every POST of the review queue and the supervisor's pages goes through here."""

@@ -26,8 +26,15 @@ from service.kit.errors import InvalidInput
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_HOURS = "mon-fri 08:00-17:00"
 # The countries Samleng is used in, all present in the `holidays` package (docs/escalation.md, "Working time").
-COUNTRIES = {"KH": "Cambodia", "ZA": "South Africa", "LS": "Lesotho", "MZ": "Mozambique", "SZ": "Eswatini",
-             "BW": "Botswana", "MW": "Malawi"}
+COUNTRIES = {
+    "KH": "Cambodia",
+    "ZA": "South Africa",
+    "LS": "Lesotho",
+    "MZ": "Mozambique",
+    "SZ": "Eswatini",
+    "BW": "Botswana",
+    "MW": "Malawi",
+}
 COUNTINGS = ("calendar", "working")
 _MAX_DAYS = 366 * 5  # a calendar with no working period in five years is refused, not looped over
 _CLAUSE = re.compile(r"^\s*([a-z,\-]+)\s+([0-9:,\-\s]+)$")
@@ -48,7 +55,7 @@ def _days(text: str) -> list[int]:
 
 
 def parse_hours(text: str | None) -> Hours:
-    """"mon-fri 08:00-12:00,13:00-17:00; sat 08:00-12:00" → the weekly working periods.
+    """ "mon-fri 08:00-12:00,13:00-17:00; sat 08:00-12:00" → the weekly working periods.
     Empty: the default (Monday to Friday, 08:00 to 17:00). InvalidInput when it cannot be read."""
     text = (text or "").strip().lower() or DEFAULT_HOURS
     minutes: dict[int, list[tuple[int, int]]] = {}
@@ -110,8 +117,11 @@ class Calendar:
 
     @classmethod
     def of(cls, zone: str | None, hours: str | None, country: str | None) -> "Calendar":
-        return cls(zone=zone if zone and zones.valid(zone) else "UTC", hours=parse_hours(hours),
-                   country=checked_country(country))
+        return cls(
+            zone=zone if zone and zones.valid(zone) else "UTC",
+            hours=parse_hours(hours),
+            country=checked_country(country),
+        )
 
 
 @lru_cache(maxsize=256)

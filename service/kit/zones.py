@@ -22,8 +22,18 @@ from service.kit.i18n import gettext
 
 UTC = timezone.utc
 # The zones offered on the account page first (the places Samleng is used), then every other IANA zone.
-COMMON = ("Asia/Phnom_Penh", "Africa/Johannesburg", "Africa/Maputo", "Africa/Maseru", "Africa/Mbabane",
-          "Africa/Blantyre", "Africa/Lusaka", "Africa/Harare", "Africa/Gaborone", "UTC")
+COMMON = (
+    "Asia/Phnom_Penh",
+    "Africa/Johannesburg",
+    "Africa/Maputo",
+    "Africa/Maseru",
+    "Africa/Mbabane",
+    "Africa/Blantyre",
+    "Africa/Lusaka",
+    "Africa/Harare",
+    "Africa/Gaborone",
+    "UTC",
+)
 
 
 @lru_cache(maxsize=64)

@@ -77,9 +77,12 @@ def unaccounted(app: FastAPI) -> list[str]:
     if FastLane not in classes:
         return ["no FastLane middleware"]
     problems = [f"a second FastLane ({classes.count(FastLane)} in all)"] if classes.count(FastLane) > 1 else []
-    inside = classes[classes.index(FastLane) + 1:]  # user_middleware[0] is the outermost
-    problems += [f"middleware {getattr(cls, '__name__', cls)} runs inside the lane"
-                 for cls in inside if cls is not FastLane and cls not in SKIPPED_MIDDLEWARE]
+    inside = classes[classes.index(FastLane) + 1 :]  # user_middleware[0] is the outermost
+    problems += [
+        f"middleware {getattr(cls, '__name__', cls)} runs inside the lane"
+        for cls in inside
+        if cls is not FastLane and cls not in SKIPPED_MIDDLEWARE
+    ]
     handled = REPRODUCED_HANDLERS | SKIPPED_HANDLERS
     for key in app.exception_handlers:
         if isinstance(key, int):

@@ -25,9 +25,12 @@ SPOOLED = Counter("samleng_spooled_messages_total", "Messages written to the loc
 SPOOL_DEPTH = Gauge("samleng_spool_depth", "Messages waiting in the local spool")
 REJECTED = Counter("samleng_webhook_rejected_total", "Webhook requests refused", ["channel", "status"])
 OUTBOX = Counter("samleng_outbox_attempts_total", "Outbox delivery attempts", ["kind", "result"])
-REPLIES_NOT_REPEATED = Counter("samleng_telegram_replies_not_repeated_total",
-                               "Bot replies already sent to an update handled again after a crash")
+REPLIES_NOT_REPEATED = Counter(
+    "samleng_telegram_replies_not_repeated_total", "Bot replies already sent to an update handled again after a crash"
+)
 WEBHOOK_SECONDS = Histogram(
-    "samleng_webhook_seconds", "Webhook handling time", ["channel"],
+    "samleng_webhook_seconds",
+    "Webhook handling time",
+    ["channel"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )

@@ -60,7 +60,8 @@ def metrics_allowed(request: Request) -> bool:
 @router.get("/metrics")
 async def prometheus(request: Request) -> Response:
     if not metrics_allowed(request):
-        return Response('{"detail":"metrics are not served to this client"}', status_code=403,
-                        media_type="application/json")
+        return Response(
+            '{"detail":"metrics are not served to this client"}', status_code=403, media_type="application/json"
+        )
     metrics.SPOOL_DEPTH.set(request.app.state.spool.depth())
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -19,8 +19,10 @@ from service.kit.errors import InvalidInput
 MIN_LENGTH = 12
 LIST = Path(__file__).with_name("data") / "common-passwords.txt.gz"
 TOO_SHORT = "password must be at least 12 characters"
-TOO_COMMON = ("this password is too common: it is on the list of passwords that attackers try first. "
-              "Choose a phrase of several words of your own")
+TOO_COMMON = (
+    "this password is too common: it is on the list of passwords that attackers try first. "
+    "Choose a phrase of several words of your own"
+)
 _PADDING = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
 

@@ -14,8 +14,9 @@ from service.orgs.passwords import check_new
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
-def create_org(session: Session, *, slug: str, name: str, time_zone: str | None = None,
-               language: str | None = None) -> Organisation:
+def create_org(
+    session: Session, *, slug: str, name: str, time_zone: str | None = None, language: str | None = None
+) -> Organisation:
     """Create an organisation, or return the existing one with this slug (name updated; the time zone
     and the alert emails' language too when one is given)."""
     if language is not None and language not in ("km", "en", "pt"):
@@ -73,8 +74,9 @@ def set_org_time_zone(session: Session, *, slug: str, time_zone: str | None) -> 
     return org
 
 
-def set_org_calendar(session: Session, *, slug: str, working_hours: str | None,
-                     holiday_country: str | None) -> tuple[Organisation, dict]:
+def set_org_calendar(
+    session: Session, *, slug: str, working_hours: str | None, holiday_country: str | None
+) -> tuple[Organisation, dict]:
     """Set an organisation's working calendar: its working hours ("mon-fri 08:00-17:00"; None/"": that
     default) and the country whose public holidays it keeps (KH, ZA, LS, MZ, SZ, BW, MW; None/"": none).
     Grievance bodies that count their deadline in working time without a calendar of their own use it.
@@ -84,8 +86,14 @@ def set_org_calendar(session: Session, *, slug: str, working_hours: str | None,
         raise InvalidInput(f"no organisation {slug!r}")
     hours = workingtime.describe(workingtime.parse_hours(working_hours)) if working_hours else None
     country = workingtime.checked_country(holiday_country)
-    changed = {k: [old, new] for k, old, new in (("working_hours", org.working_hours, hours),
-                                                  ("holiday_country", org.holiday_country, country)) if old != new}
+    changed = {
+        k: [old, new]
+        for k, old, new in (
+            ("working_hours", org.working_hours, hours),
+            ("holiday_country", org.holiday_country, country),
+        )
+        if old != new
+    }
     org.working_hours, org.holiday_country = hours, country
     session.add(org)
     session.flush()

@@ -32,10 +32,15 @@ def dead_letters(session: Session, *, user: Principal, limit: int = 100) -> list
     require_supervisor(user)
     if user.org_id is None:
         return outbox.dead_letters(session, limit=limit)
-    return list(session.exec(
-        select(OutboundMessage).join(Report, col(Report.id) == col(OutboundMessage.report_id))
-        .where(OutboundMessage.status == "dead", Report.org_id == user.org_id)
-        .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())
+    return list(
+        session.exec(
+            select(OutboundMessage)
+            .join(Report, col(Report.id) == col(OutboundMessage.report_id))
+            .where(OutboundMessage.status == "dead", Report.org_id == user.org_id)
+            .order_by(col(OutboundMessage.id).desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 def safe_error(row: OutboundMessage) -> str:
@@ -55,6 +60,12 @@ def retry_dead_letter(session: Session, *, user: Principal, outbound_id: int) ->
             raise NotFound("no such message")
     status = row.status
     row = outbox.retry_now(session, outbound_id)
-    record(session, actor=user.email, action="outbox.retry", object_type="outbound", object_id=row.id,
-           detail={"before": {"status": status}, "after": {"status": row.status}})
+    record(
+        session,
+        actor=user.email,
+        action="outbox.retry",
+        object_type="outbound",
+        object_id=row.id,
+        detail={"before": {"status": status}, "after": {"status": row.status}},
+    )
     return row

@@ -63,13 +63,19 @@ class DevOutboxDriver:
             subject, text = None, item.payload
         with Session(self.engine) as session:
             outbound = session.get(OutboundMessage, item.id)
-            session.add(DevOutboxMessage(
-                outbound_id=item.id, report_id=outbound.report_id if outbound else None, route=route,
-                to_masked=mask_address(route, item.to)[:254],
-                content_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False))))
+            session.add(
+                DevOutboxMessage(
+                    outbound_id=item.id,
+                    report_id=outbound.report_id if outbound else None,
+                    route=route,
+                    to_masked=mask_address(route, item.to)[:254],
+                    content_sealed=seal(json.dumps({"subject": subject, "text": text}, ensure_ascii=False)),
+                )
+            )
             session.flush()
-            newest = session.exec(select(DevOutboxMessage.id).order_by(col(DevOutboxMessage.id).desc())
-                                  .offset(KEEP).limit(1)).first()
+            newest = session.exec(
+                select(DevOutboxMessage.id).order_by(col(DevOutboxMessage.id).desc()).offset(KEEP).limit(1)
+            ).first()
             if newest is not None:
                 session.exec(delete(DevOutboxMessage).where(col(DevOutboxMessage.id) <= newest))
             session.commit()
@@ -85,7 +91,16 @@ def newest(session: Session, *, limit: int = 200) -> list[dict]:
             content = json.loads(unseal(row.content_sealed))
         except ValueError:
             content = {"subject": None, "text": "(sealed with another vault key)"}
-        out.append({"id": row.id, "route": row.route, "to": row.to_masked, "report_id": row.report_id,
-                    "outbound_id": row.outbound_id, "at": row.created_at,
-                    "subject": content.get("subject"), "text": content.get("text") or ""})
+        out.append(
+            {
+                "id": row.id,
+                "route": row.route,
+                "to": row.to_masked,
+                "report_id": row.report_id,
+                "outbound_id": row.outbound_id,
+                "at": row.created_at,
+                "subject": content.get("subject"),
+                "text": content.get("text") or "",
+            }
+        )
     return out

@@ -160,12 +160,17 @@ class TelegramDriver:
 
         base = (self.settings.telegram_api_base or "https://api.telegram.org").rstrip("/")
         limit = self.settings.outbox_timeout
-        request = HTTPXRequest(connection_pool_size=1, connect_timeout=limit, read_timeout=limit,
-                               write_timeout=limit, pool_timeout=limit)
+        request = HTTPXRequest(
+            connection_pool_size=1, connect_timeout=limit, read_timeout=limit, write_timeout=limit, pool_timeout=limit
+        )
 
         async def deliver() -> None:
-            async with Bot(self.settings.telegram_bot_token, base_url=f"{base}/bot",
-                           base_file_url=f"{base}/file/bot", request=request) as bot:
+            async with Bot(
+                self.settings.telegram_bot_token,
+                base_url=f"{base}/bot",
+                base_file_url=f"{base}/file/bot",
+                request=request,
+            ) as bot:
                 await bot.send_message(int(to), body)
 
         try:

@@ -31,13 +31,23 @@ def dead_letters_page(request: Request, session: SessionDep, user: WebUser) -> R
         return redirect("/")
     user = _supervisor(user)
     rows = deadletters.dead_letters(session, user=user)
-    return page(request, "dead_letters.html", rows=rows, errors={r.id: deadletters.safe_error(r) for r in rows},
-                done=request.query_params.get("done"))
+    return page(
+        request,
+        "dead_letters.html",
+        rows=rows,
+        errors={r.id: deadletters.safe_error(r) for r in rows},
+        done=request.query_params.get("done"),
+    )
 
 
 @router.post("/admin/dead-letters/{outbound_id}/retry")
-def dead_letter_retry(outbound_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep,
-                      user: WebUser, csrf_token: Csrf = "") -> Response:
+def dead_letter_retry(
+    outbound_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    csrf_token: Csrf = "",
+) -> Response:
     user = _supervisor(user)
     check_csrf(request, csrf_token)
     try:
@@ -64,7 +74,10 @@ def dev_outbox_page(request: Request, session: SessionDep, user: WebUser) -> Res
     rows = devoutbox.newest(session)
     if admin.org_id is not None:  # an organisation's admin: messages about its own cases
         ids = {r["report_id"] for r in rows if r["report_id"]}
-        own = set(session.exec(select(Report.id).where(col(Report.id).in_(ids),
-                                                       Report.org_id == admin.org_id)).all()) if ids else set()
+        own = (
+            set(session.exec(select(Report.id).where(col(Report.id).in_(ids), Report.org_id == admin.org_id)).all())
+            if ids
+            else set()
+        )
         rows = [r for r in rows if r["report_id"] in own]
     return page(request, "dev_outbox.html", rows=rows)

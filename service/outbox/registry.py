@@ -237,20 +237,29 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 class WebhookDriver:
     def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
         # Connections go only to the address just checked (no second DNS answer: service/kit/netguard.py).
-        self.client = client or httpx.Client(timeout=settings.outbox_timeout, follow_redirects=False,
-                                             transport=GuardedTransport(lambda: settings.webhook_allow_networks))
+        self.client = client or httpx.Client(
+            timeout=settings.outbox_timeout,
+            follow_redirects=False,
+            transport=GuardedTransport(lambda: settings.webhook_allow_networks),
+        )
 
     def deliver(self, item: Outgoing) -> Sent:
         if not item.to or not item.secret:
             raise PermanentFailure("body has no webhook URL or secret")
         content: dict[str, Any] = json.loads(item.payload)
         timestamp = int(time.time())
-        body = json.dumps({"type": content["type"], "timestamp": timestamp, "data": content["data"]},
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(
+            {"type": content["type"], "timestamp": timestamp, "data": content["data"]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
         headers = {
-            "content-type": "application/json", "webhook-id": item.dedupe_key,
-            "webhook-timestamp": str(timestamp), "webhook-signature": sign(item.secret, item.dedupe_key, timestamp, body),
-            "idempotency-key": item.dedupe_key, "user-agent": "Samleng-Webhooks/1",
+            "content-type": "application/json",
+            "webhook-id": item.dedupe_key,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(item.secret, item.dedupe_key, timestamp, body),
+            "idempotency-key": item.dedupe_key,
+            "user-agent": "Samleng-Webhooks/1",
         }
         try:
             response = self.client.post(item.to, content=body, headers=headers)

@@ -17,8 +17,13 @@ def enqueue_message(
 ) -> OutboundMessage:
     """Queue a text to a reporter; the worker sends it. Destination and text are stored encrypted."""
     row = OutboundMessage(
-        kind="message", channel=channel, reporter_id=reporter_id, report_id=report_id,
-        to_sealed=seal(to), body_sealed=seal(body), next_attempt_at=now(),
+        kind="message",
+        channel=channel,
+        reporter_id=reporter_id,
+        report_id=report_id,
+        to_sealed=seal(to),
+        body_sealed=seal(body),
+        next_attempt_at=now(),
     )
     session.add(row)
     return row
@@ -33,7 +38,13 @@ def enqueue_redaction(session: Session, *, channel: str, message_sid: str) -> Ou
 
 # -- escalation --------------------------------------------------------------------------
 def enqueue_to_body(
-    session: Session, *, body_id: int, kind: str, dedupe_key: str, payload: dict, report_id: int | None = None,
+    session: Session,
+    *,
+    body_id: int,
+    kind: str,
+    dedupe_key: str,
+    payload: dict,
+    report_id: int | None = None,
 ) -> OutboundMessage | None:
     """Queue one message to a grievance body (kind email, webhook or body_sms).
 
@@ -42,8 +53,15 @@ def enqueue_to_body(
     """
     if session.exec(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)).first() is not None:
         return None
-    row = OutboundMessage(kind=kind, channel=kind, body_id=body_id, report_id=report_id, dedupe_key=dedupe_key,
-                          body_sealed=seal(json.dumps(payload, ensure_ascii=False)), next_attempt_at=now())
+    row = OutboundMessage(
+        kind=kind,
+        channel=kind,
+        body_id=body_id,
+        report_id=report_id,
+        dedupe_key=dedupe_key,
+        body_sealed=seal(json.dumps(payload, ensure_ascii=False)),
+        next_attempt_at=now(),
+    )
     session.add(row)
     return row
 
@@ -64,8 +82,14 @@ def retry_now(session: Session, outbound_id: int) -> OutboundMessage:
 
 def dead_letters(session: Session, *, limit: int = 100) -> list[OutboundMessage]:
     """Messages that gave up, newest first (for the web app's dead-letter list)."""
-    return list(session.exec(select(OutboundMessage).where(OutboundMessage.status == "dead")
-                             .order_by(col(OutboundMessage.id).desc()).limit(limit)).all())
+    return list(
+        session.exec(
+            select(OutboundMessage)
+            .where(OutboundMessage.status == "dead")
+            .order_by(col(OutboundMessage.id).desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 def cancel_for_report(session: Session, report_id: int) -> int:

@@ -88,8 +88,14 @@ class _Heartbeat:
 class Deliverer:
     """Sends what the outbox holds. `stopping` (set on SIGTERM) ends a batch after the message in flight."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, driver: SmsDriver | None = None,
-                 stopping: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        driver: SmsDriver | None = None,
+        stopping: threading.Event | None = None,
+    ) -> None:
         self.engine, self.settings = engine, settings
         self.sms = driver  # an SMS driver given by the caller; otherwise built from settings per route
         self._drivers: dict[str, registry.Driver] = {}
@@ -136,11 +142,16 @@ class Deliverer:
         """
         stamp = now()
         with session_scope(self.engine) as session:
-            query = select(OutboundMessage).where(
-                OutboundMessage.status == "pending",
-                or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
-                or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
-            ).order_by(col(OutboundMessage.id)).limit(limit)
+            query = (
+                select(OutboundMessage)
+                .where(
+                    OutboundMessage.status == "pending",
+                    or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= stamp),
+                    or_(col(OutboundMessage.claimed_until).is_(None), col(OutboundMessage.claimed_until) < stamp),
+                )
+                .order_by(col(OutboundMessage.id))
+                .limit(limit)
+            )
             if alerts_only:
                 query = query.where(col(OutboundMessage.dedupe_key).startswith(ALERT_PREFIX))
             if self.engine.dialect.name == "postgresql":
@@ -243,15 +254,25 @@ class Deliverer:
         until = stamp + self._lease()
         with session_scope(self.engine) as session:
             if self.engine.dialect.name == "sqlite":
-                lock = session.exec(update(WorkerLock).where(
-                    col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
-                ).values(expires_at=until))
+                lock = session.exec(
+                    update(WorkerLock)
+                    .where(
+                        col(WorkerLock.name) == "outbox",
+                        col(WorkerLock.holder) == self.worker_id,
+                    )
+                    .values(expires_at=until)
+                )
                 if lock.rowcount != 1:
                     return None
-            result = session.exec(update(OutboundMessage).where(
-                col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
-                col(OutboundMessage.status) == "pending",
-            ).values(claimed_until=until, sending_at=func.coalesce(col(OutboundMessage.sending_at), stamp)))
+            result = session.exec(
+                update(OutboundMessage)
+                .where(
+                    col(OutboundMessage.id) == outbound_id,
+                    col(OutboundMessage.claimed_by) == self.worker_id,
+                    col(OutboundMessage.status) == "pending",
+                )
+                .values(claimed_until=until, sending_at=func.coalesce(col(OutboundMessage.sending_at), stamp))
+            )
             held = result.rowcount == 1
         if self.engine.dialect.name == "sqlite":
             self._lock_until = until
@@ -265,23 +286,45 @@ class Deliverer:
         held = True
         with session_scope(self.engine) as session:
             if self.engine.dialect.name == "sqlite":
-                held = session.exec(update(WorkerLock).where(
-                    col(WorkerLock.name) == "outbox", col(WorkerLock.holder) == self.worker_id,
-                ).values(expires_at=until)).rowcount == 1
+                held = (
+                    session.exec(
+                        update(WorkerLock)
+                        .where(
+                            col(WorkerLock.name) == "outbox",
+                            col(WorkerLock.holder) == self.worker_id,
+                        )
+                        .values(expires_at=until)
+                    ).rowcount
+                    == 1
+                )
             if outbound_id is not None:
-                held = session.exec(update(OutboundMessage).where(
-                    col(OutboundMessage.id) == outbound_id, col(OutboundMessage.claimed_by) == self.worker_id,
-                    col(OutboundMessage.status) == "pending",
-                ).values(claimed_until=until)).rowcount == 1 and held
+                held = (
+                    session.exec(
+                        update(OutboundMessage)
+                        .where(
+                            col(OutboundMessage.id) == outbound_id,
+                            col(OutboundMessage.claimed_by) == self.worker_id,
+                            col(OutboundMessage.status) == "pending",
+                        )
+                        .values(claimed_until=until)
+                    ).rowcount
+                    == 1
+                    and held
+                )
         return held
 
     def _release_claims(self) -> None:
         """Give back every row this worker claimed and did not finish: due again at once for anyone."""
         try:
             with session_scope(self.engine) as session:
-                session.execute(update(OutboundMessage).where(
-                    col(OutboundMessage.claimed_by) == self.worker_id, col(OutboundMessage.status) == "pending",
-                ).values(claimed_by=None, claimed_until=None))
+                session.execute(
+                    update(OutboundMessage)
+                    .where(
+                        col(OutboundMessage.claimed_by) == self.worker_id,
+                        col(OutboundMessage.status) == "pending",
+                    )
+                    .values(claimed_by=None, claimed_until=None)
+                )
         except Exception as exc:  # the database is away: the claims lapse on their own
             log.warning("outbox claims not released: %s", type(exc).__name__)
 
@@ -306,9 +349,17 @@ class Deliverer:
             elif row.kind == "body_sms":
                 to = focal_sms(body)
         return registry.Outgoing(
-            id=require_id(row), kind=row.kind, channel=row.channel, dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",
-            to=to, payload=unseal(row.body_sealed) if row.body_sealed else "", target_id=row.target_id, secret=secret,
-            interrupted_at=as_utc(row.sending_at) if row.sending_at else None, provider_id=row.provider_id)
+            id=require_id(row),
+            kind=row.kind,
+            channel=row.channel,
+            dedupe_key=row.dedupe_key or f"samleng-outbox-{row.id}",
+            to=to,
+            payload=unseal(row.body_sealed) if row.body_sealed else "",
+            target_id=row.target_id,
+            secret=secret,
+            interrupted_at=as_utc(row.sending_at) if row.sending_at else None,
+            provider_id=row.provider_id,
+        )
 
     def _defer(self, outbound_id: int, reason: str) -> None:
         """Give a claimed row back untried, due again after the first backoff step (no attempt counted)."""
@@ -337,12 +388,17 @@ class Deliverer:
                     # An earlier send of this row was cut off (its worker died, or the call ended
                     # without an answer): ask the provider first, where it can be asked.
                     asked, sent = registry.reconcile(driver, item)
-                    if sent is not None and sent.provider_id and self._recorded_elsewhere(outbound_id, sent.provider_id):
+                    if (
+                        sent is not None
+                        and sent.provider_id
+                        and self._recorded_elsewhere(outbound_id, sent.provider_id)
+                    ):
                         sent = None  # that message is another row's (e.g. a later update, redacted): not ours
                     if sent is not None:
                         found = True
-                        log.info("outbox #%s found at the provider after an interrupted send: not sent again",
-                                 outbound_id)
+                        log.info(
+                            "outbox #%s found at the provider after an interrupted send: not sent again", outbound_id
+                        )
                 if sent is None:
                     sent = driver.deliver(item)
             except PermanentFailure as exc:
@@ -358,8 +414,13 @@ class Deliverer:
                 # (or will be) sent by that worker too. Say so; the other worker records its own.
                 if row is not None and item is not None and read_error is None:
                     lost = "sent after its claim passed to another worker (a possible duplicate)"
-                    session.add(DeliveryAttempt(outbound_id=outbound_id, ok=error is None,
-                                                error=lost if error is None else f"{lost}: {error[0]}"))
+                    session.add(
+                        DeliveryAttempt(
+                            outbound_id=outbound_id,
+                            ok=error is None,
+                            error=lost if error is None else f"{lost}: {error[0]}",
+                        )
+                    )
                     metrics.OUTBOX.labels(row.kind, "lost_claim").inc()
                     log.warning("outbox #%s sent after its claim had passed to another worker", outbound_id)
                 return error is None or error[1]
@@ -394,8 +455,11 @@ class Deliverer:
 
     def _recorded_elsewhere(self, outbound_id: int, provider_id: str) -> bool:
         with Session(self.engine) as session:
-            other = session.exec(select(OutboundMessage.id).where(
-                OutboundMessage.provider_id == provider_id, OutboundMessage.id != outbound_id)).first()
+            other = session.exec(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.provider_id == provider_id, OutboundMessage.id != outbound_id
+                )
+            ).first()
         return other is not None
 
     @staticmethod

@@ -21,7 +21,16 @@ from service.orgs.models import User
 from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
 from service.queue.service import can_see
-from service.reports.models import CATEGORIES, POPULATIONS, STATUSES, URGENCIES, Report, ReportCluster, ReportEvent, Reporter
+from service.reports.models import (
+    CATEGORIES,
+    POPULATIONS,
+    STATUSES,
+    URGENCIES,
+    Report,
+    ReportCluster,
+    ReportEvent,
+    Reporter,
+)
 from service.reports import fees
 from service.reports.service import add_event, change_status
 from service.triage.amounts import parse_answer
@@ -29,7 +38,9 @@ from service.triage.amounts import parse_answer
 # Replies a handler can send with one click (translated into the report's language).
 REPLY_TEMPLATES = {
     "received": N_("We have read your report and are working on it. We will write again when there is news."),
-    "more_info": N_("Could you tell us more about what happened? Reply to this message. You do not need to give your name."),
+    "more_info": N_(
+        "Could you tell us more about what happened? Reply to this message. You do not need to give your name."
+    ),
     "escalated": N_("Your report was sent to the authority responsible. We will tell you when they answer."),
     "resolved": N_("We believe the problem you reported has been dealt with. Thank you for speaking up."),
 }
@@ -55,8 +66,14 @@ def _actor(user: Principal) -> str:
     return user.email
 
 
-def _audit(session: Session, user: Principal, action: str, report: Report, before: dict | None = None,
-           after: dict | None = None) -> None:
+def _audit(
+    session: Session,
+    user: Principal,
+    action: str,
+    report: Report,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
     detail: dict = {}
     if before is not None:
         detail["before"] = before
@@ -73,8 +90,9 @@ def record_view(session: Session, *, user: Principal, report: Report, via: str) 
 def record_view_of(session: Session, *, user: Principal, report_id: int, via: str) -> None:
     """`record_view` by the case's id: the caller has already read the case through `queue.get_case`
     (the web case page reads on a read-only connection and audits through the app's writer)."""
-    record(session, actor=_actor(user), action="case.view", object_type="report", object_id=report_id,
-           detail={"via": via})
+    record(
+        session, actor=_actor(user), action="case.view", object_type="report", object_id=report_id, detail={"via": via}
+    )
 
 
 def _touch(report: Report) -> None:
@@ -135,16 +153,26 @@ def add_note(session: Session, *, user: Principal, report: Report, text: str) ->
 KEEP = object()  # correct_triage: leave the population as it is
 
 
-def correct_triage(session: Session, *, user: Principal, report: Report, category: str | None = None,
-                   urgency: str | None = None, population: str | None | object = KEEP) -> None:
+def correct_triage(
+    session: Session,
+    *,
+    user: Principal,
+    report: Report,
+    category: str | None = None,
+    urgency: str | None = None,
+    population: str | None | object = KEEP,
+) -> None:
     """A handler's correction of category, urgency or population (None: not known);
     `samleng triage train` learns from these events, and a case the worker routed is routed again
     by its corrected facts until a person acts on it (service/routing/service.py)."""
     category = category or report.category
     urgency = urgency or report.urgency
     population = report.population if population is KEEP else population
-    if category not in CATEGORIES or urgency not in URGENCIES or (population is not None
-                                                                  and population not in POPULATIONS):
+    if (
+        category not in CATEGORIES
+        or urgency not in URGENCIES
+        or (population is not None and population not in POPULATIONS)
+    ):
         raise InvalidInput("unknown category, urgency or population")
     before: dict[str, str | None] = {"category": report.category, "urgency": report.urgency}
     after: dict[str, str | None] = {"category": category, "urgency": urgency}
@@ -173,8 +201,14 @@ def correct_fee(session: Session, *, user: Principal, report: Report, amount: st
         if given is None or given.currency != currency:
             raise InvalidInput("write the amount as a number, for example 20000 or 2.50")
     before = fees.fee_state(report)
-    if not fees.set_fee(session, report, cents=given.cents if given else None, currency=currency if given else None,
-                        source="handler", actor=_actor(user)):
+    if not fees.set_fee(
+        session,
+        report,
+        cents=given.cents if given else None,
+        currency=currency if given else None,
+        source="handler",
+        actor=_actor(user),
+    ):
         return
     _touch(report)
     _audit(session, user, "case.fee_correct", report, before, fees.fee_state(report))
@@ -203,8 +237,7 @@ def merge(session: Session, *, user: Principal, report: Report, into_id: int) ->
         raise InvalidInput("a case cannot be merged into itself")
     cluster = session.get(ReportCluster, target.cluster_id) if target.cluster_id else None
     if cluster is None:
-        cluster = ReportCluster(category=target.category, place_id=target.place_id, size=1,
-                                label=f"case {target.id}")
+        cluster = ReportCluster(category=target.category, place_id=target.place_id, size=1, label=f"case {target.id}")
         session.add(cluster)
         session.flush()
         target.cluster_id = cluster.id
@@ -218,8 +251,14 @@ def merge(session: Session, *, user: Principal, report: Report, into_id: int) ->
         session.add(cluster)
     session.add(report)
     add_event(session, target, "merged", actor=_actor(user), detail={"case": report.id})
-    _audit(session, user, "case.merge", report, before, {"status": "duplicate", "cluster_id": cluster.id,
-                                                         "into": target.id})
+    _audit(
+        session,
+        user,
+        "case.merge",
+        report,
+        before,
+        {"status": "duplicate", "cluster_id": cluster.id, "into": target.id},
+    )
     return cluster
 
 
@@ -253,11 +292,13 @@ def reply_text(report: Report, *, template: str | None, text: str | None) -> str
 TEMPLATE_SOURCES: dict[str, Callable[[Session, Report, str], str]] = {}
 
 
-def reply(session: Session, *, user: Principal, report: Report, template: str | None = None,
-          text: str | None = None) -> OutboundMessage:
+def reply(
+    session: Session, *, user: Principal, report: Report, template: str | None = None, text: str | None = None
+) -> OutboundMessage:
     """Send a message to the reporter through the outbox; the address never leaves the vault and worker."""
-    source = next((fn for prefix, fn in TEMPLATE_SOURCES.items() if template.startswith(prefix)), None) \
-        if template else None
+    source = (
+        next((fn for prefix, fn in TEMPLATE_SOURCES.items() if template.startswith(prefix)), None) if template else None
+    )
     if source is not None:
         assert template is not None, "a source is found only for a template"
         body = source(session, report, template)
@@ -268,18 +309,30 @@ def reply(session: Session, *, user: Principal, report: Report, template: str | 
     contact = contact_for_report(session, require_id(report))
     assert contact is not None
     channel, address = contact
-    message = enqueue_message(session, channel=channel, to=address, body=body, reporter_id=report.reporter_id,
-                              report_id=report.id)
+    message = enqueue_message(
+        session, channel=channel, to=address, body=body, reporter_id=report.reporter_id, report_id=report.id
+    )
     session.flush()
     count = segments.count(body)
     if report.first_response_at is None:
         report.first_response_at = clock.now()
     _touch(report)
     session.add(report)
-    add_event(session, report, "reply", actor=_actor(user),
-              detail={"text": body, "template": template, "segments": count.segments, "outbound_id": message.id})
-    _audit(session, user, "case.reply", report, None, {"outbound_id": message.id, "template": template,
-                                                       "segments": count.segments})
+    add_event(
+        session,
+        report,
+        "reply",
+        actor=_actor(user),
+        detail={"text": body, "template": template, "segments": count.segments, "outbound_id": message.id},
+    )
+    _audit(
+        session,
+        user,
+        "case.reply",
+        report,
+        None,
+        {"outbound_id": message.id, "template": template, "segments": count.segments},
+    )
     return message
 
 
@@ -293,13 +346,28 @@ class TimelineEntry:
 
 def timeline(session: Session, report: Report) -> list[TimelineEntry]:
     """Events and outgoing messages (their delivery state, never their address), oldest first."""
-    entries = [TimelineEntry(e.created_at, e.kind, e.actor, e.detail) for e in session.exec(
-        select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(col(ReportEvent.id))).all()]
-    for m in session.exec(select(OutboundMessage).where(OutboundMessage.report_id == report.id)
-                          .order_by(col(OutboundMessage.id))).all():
-        entries.append(TimelineEntry(m.created_at, "message_out", "outbox",
-                                     {"id": m.id, "channel": m.channel, "status": m.status,
-                                      "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-                                      "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None}))
+    entries = [
+        TimelineEntry(e.created_at, e.kind, e.actor, e.detail)
+        for e in session.exec(
+            select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(col(ReportEvent.id))
+        ).all()
+    ]
+    for m in session.exec(
+        select(OutboundMessage).where(OutboundMessage.report_id == report.id).order_by(col(OutboundMessage.id))
+    ).all():
+        entries.append(
+            TimelineEntry(
+                m.created_at,
+                "message_out",
+                "outbox",
+                {
+                    "id": m.id,
+                    "channel": m.channel,
+                    "status": m.status,
+                    "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                    "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
+                },
+            )
+        )
     entries.sort(key=lambda e: clock.as_utc(e.at))
     return entries

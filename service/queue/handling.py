@@ -32,7 +32,6 @@ from service.routing import service as routing
 from service.routing.models import RoutingRule
 
 
-
 class Conflict(DomainError):
     """Not possible in the case's present state (answered 409)."""
 
@@ -40,8 +39,14 @@ class Conflict(DomainError):
 
 
 def _audit(session: Session, user: Principal, action: str, report: Report, before: dict, after: dict) -> None:
-    record(session, actor=user.email, action=action, object_type="report", object_id=report.id,
-           detail={"before": before, "after": after})
+    record(
+        session,
+        actor=user.email,
+        action=action,
+        object_type="report",
+        object_id=report.id,
+        detail={"before": before, "after": after},
+    )
 
 
 # -- escalation ---------------------------------------------------------------------------------
@@ -64,21 +69,37 @@ def escalation_view(session: Session, report: Report) -> EscalationView:
     ladder = []
     if rule is not None:
         for rung in routing.resolve_ladder(session, rule, place_id=report.place_id, category=report.category):
-            ladder.append({"rung": rung.index, "level": rung.body.level if rung.body else rung.spec.get("level"),
-                           "body": rung.body.slug if rung.body else None,
-                           "name_en": rung.body.name_en if rung.body else None,
-                           "name_km": rung.body.name_km if rung.body else None,
-                           "current": current is not None and current.rule_id == rule.id and current.rung == rung.index})
-    return EscalationView(current=current, body=body, rule=rule, ladder=ladder,
-                          needs_reroute=current is not None and current.status == "not_ours",
-                          undelivered=current is not None and body_not_reached(session, current))
+            ladder.append(
+                {
+                    "rung": rung.index,
+                    "level": rung.body.level if rung.body else rung.spec.get("level"),
+                    "body": rung.body.slug if rung.body else None,
+                    "name_en": rung.body.name_en if rung.body else None,
+                    "name_km": rung.body.name_km if rung.body else None,
+                    "current": current is not None and current.rule_id == rule.id and current.rung == rung.index,
+                }
+            )
+    return EscalationView(
+        current=current,
+        body=body,
+        rule=rule,
+        ladder=ladder,
+        needs_reroute=current is not None and current.status == "not_ours",
+        undelivered=current is not None and body_not_reached(session, current),
+    )
 
 
 def body_not_reached(session: Session, escalation: Escalation) -> bool:
     """True when a message sending this escalation to its body was given up (dead) and none got through."""
-    statuses = set(session.exec(select(OutboundMessage.status).where(
-        OutboundMessage.report_id == escalation.report_id, OutboundMessage.body_id == escalation.body_id,
-        col(OutboundMessage.dedupe_key).like(f"esc{escalation.id}-new-%"))).all())
+    statuses = set(
+        session.exec(
+            select(OutboundMessage.status).where(
+                OutboundMessage.report_id == escalation.report_id,
+                OutboundMessage.body_id == escalation.body_id,
+                col(OutboundMessage.dedupe_key).like(f"esc{escalation.id}-new-%"),
+            )
+        ).all()
+    )
     return "dead" in statuses and not statuses & {"sent", "delivered"}
 
 
@@ -86,8 +107,15 @@ def body_not_reached(session: Session, escalation: Escalation) -> bool:
 ASKING_TEMPLATES = ("more_info",)
 
 
-def reply(session: Session, *, user: Principal, report: Report, template: str | None = None, text: str | None = None,
-          wait: bool = False) -> OutboundMessage:
+def reply(
+    session: Session,
+    *,
+    user: Principal,
+    report: Report,
+    template: str | None = None,
+    text: str | None = None,
+    wait: bool = False,
+) -> OutboundMessage:
     """Message the reporter (`actions.reply`). With `wait` (or an asking template) the case waits on the
     reporter: their next message answers it and the waiting body's deadline pauses until then."""
     message = actions.reply(session, user=user, report=report, template=template, text=text)
@@ -102,8 +130,14 @@ def resume_clock(session: Session, *, user: Principal, report: Report) -> None:
     if escalation is None or escalation.paused_at is None:
         raise Conflict("the deadline is not paused")
     due = clocks.resume(session, escalation, actor=user.email, reason="handler")
-    _audit(session, user, "case.clock_resume", report, {"paused": True},
-           {"paused": False, "due_at": due.isoformat() if due else None})
+    _audit(
+        session,
+        user,
+        "case.clock_resume",
+        report,
+        {"paused": True},
+        {"paused": False, "due_at": due.isoformat() if due else None},
+    )
 
 
 def clock_state(session: Session, report: Report, *, language: str = "en") -> clocks.ClockState | None:
@@ -127,9 +161,19 @@ def escalate(session: Session, *, user: Principal, report: Report, after: int) -
     created = before is None or escalation.id != before.id
     if created:
         body = session.get(GrievanceBody, escalation.body_id)
-        _audit(session, user, "case.escalate", report, {"status": status, "escalation": before.id if before else None},
-               {"status": report.status, "escalation": escalation.id, "body": body.slug if body else None,
-                "rung": escalation.rung})
+        _audit(
+            session,
+            user,
+            "case.escalate",
+            report,
+            {"status": status, "escalation": before.id if before else None},
+            {
+                "status": report.status,
+                "escalation": escalation.id,
+                "body": body.slug if body else None,
+                "rung": escalation.rung,
+            },
+        )
     return escalation, created
 
 
@@ -156,8 +200,14 @@ def reroute(session: Session, *, user: Principal, report: Report, rule_key: str)
     except NotFound:
         raise InvalidInput("no active routing rule has that key") from None
     esc.auto_escalate(session, report, rule)
-    _audit(session, user, "case.reroute", report, {"rule": old.rule_key if old else None, "org_id": org_before},
-           {"rule": rule.rule_key, "version": rule.version, "org_id": report.org_id})
+    _audit(
+        session,
+        user,
+        "case.reroute",
+        report,
+        {"rule": old.rule_key if old else None, "org_id": org_before},
+        {"rule": rule.rule_key, "version": rule.version, "org_id": report.org_id},
+    )
     return rule
 
 
@@ -170,8 +220,9 @@ def evidence_list(session: Session, report: Report) -> list[Evidence]:
     return evidence_for_report(session, require_id(report))
 
 
-def open_evidence(session: Session, *, user: Principal, report: Report, evidence_id: int, via: str,
-                  settings: Settings | None = None) -> tuple[bytes, str]:
+def open_evidence(
+    session: Session, *, user: Principal, report: Report, evidence_id: int, via: str, settings: Settings | None = None
+) -> tuple[bytes, str]:
     """The decrypted file of one of the case's evidence items (the view is audited)."""
     item = session.get(Evidence, evidence_id)
     if item is None or item.report_id != report.id:
@@ -180,12 +231,19 @@ def open_evidence(session: Session, *, user: Principal, report: Report, evidence
         data = read_evidence(item, settings)
     except FileNotFoundError:
         raise NotFound("the evidence file is gone (erased)") from None
-    record(session, actor=user.email, action="case.view", object_type="report", object_id=report.id,
-           detail={"via": "evidence", "evidence": item.id, "channel": via})
+    record(
+        session,
+        actor=user.email,
+        action="case.view",
+        object_type="report",
+        object_id=report.id,
+        detail={"via": "evidence", "evidence": item.id, "channel": via},
+    )
     return data, item.mime
 
 
 # -- dead letters (the list and "retry now": service/outbox/deadletters.py) ---------------------
+
 
 @dataclass(frozen=True)
 class FailedDelivery:
@@ -200,13 +258,23 @@ class FailedDelivery:
 def failed_deliveries(session: Session, report: Report, *, lang: str = "en") -> list[FailedDelivery]:
     """Messages about this case that were given up (dead letters), newest first: the case page says so.
     Never their address or text."""
-    rows = session.exec(select(OutboundMessage).where(OutboundMessage.report_id == report.id,
-                                                      OutboundMessage.status == "dead")
-                        .order_by(col(OutboundMessage.id).desc())).all()
+    rows = session.exec(
+        select(OutboundMessage)
+        .where(OutboundMessage.report_id == report.id, OutboundMessage.status == "dead")
+        .order_by(col(OutboundMessage.id).desc())
+    ).all()
     out = []
     for row in rows:
         body = session.get(GrievanceBody, row.body_id) if row.body_id else None
         name = (body.name_km if lang == "km" and body.name_km else body.name_en) if body else None
-        out.append(FailedDelivery(id=require_id(row), kind=row.kind, channel=row.channel, to_body=name,
-                                  error=safe_error(row), at=row.sent_at or row.created_at))
+        out.append(
+            FailedDelivery(
+                id=require_id(row),
+                kind=row.kind,
+                channel=row.channel,
+                to_body=name,
+                error=safe_error(row),
+                at=row.sent_at or row.created_at,
+            )
+        )
     return out

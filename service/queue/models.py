@@ -34,8 +34,15 @@ QUEUE_INDEXES = (
     Index("ix_report_org_due", _t.c.org_id, _t.c.due_at),
     # Partial: almost every report has no cluster, and SQLite's statistics would count those NULLs
     # as one huge group and prefer another index (232 ms instead of 3 ms on a million cases).
-    Index("ix_report_org_cluster", _t.c.org_id, _t.c.cluster_id, _t.c.urgency, _t.c.due_at,
-          sqlite_where=_t.c.cluster_id.isnot(None), postgresql_where=_t.c.cluster_id.isnot(None)),
+    Index(
+        "ix_report_org_cluster",
+        _t.c.org_id,
+        _t.c.cluster_id,
+        _t.c.urgency,
+        _t.c.due_at,
+        sqlite_where=_t.c.cluster_id.isnot(None),
+        postgresql_where=_t.c.cluster_id.isnot(None),
+    ),
 )
 
 # Full-text objects made by the migration with raw SQL (not in the metadata; tests and
@@ -53,8 +60,10 @@ class CaseTag(SQLModel, table=True):
     """A label a handler puts on a case ("police", "stock-out", "follow up Monday")."""
 
     __tablename__ = "case_tag"
-    __table_args__ = (UniqueConstraint("report_id", "tag", name="uq_case_tag"),
-                      Index("ix_case_tag_org_tag", "org_id", "tag"))
+    __table_args__ = (
+        UniqueConstraint("report_id", "tag", name="uq_case_tag"),
+        Index("ix_case_tag_org_tag", "org_id", "tag"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id")
     report_id: int = Field(foreign_key="report.id", index=True)

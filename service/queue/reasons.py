@@ -41,7 +41,10 @@ HIGH_GROUPS = {
     "treatment_interrupted": N_("treatment interrupted"),
 }
 LANGUAGE_NAMES = {
-    "en": N_("English"), "km": N_("Khmer"), "km-Latn": N_("Khmer in Latin letters"), "pt": N_("Portuguese"),
+    "en": N_("English"),
+    "km": N_("Khmer"),
+    "km-Latn": N_("Khmer in Latin letters"),
+    "pt": N_("Portuguese"),
 }
 CATEGORY_KEYS = ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
 POPULATION_KEYS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general")
@@ -117,7 +120,9 @@ def sentence(reason: Any, lang: str) -> str:
         category = str(reason.get("category") or "")
         scores = reason.get("scores") or {}
         label = t(f"category:{category}") if category in CATEGORY_KEYS else category or "–"
-        return t(TEXTS[7], category=label, score=_percent(scores.get(category) if isinstance(scores, dict) else None, lang))
+        return t(
+            TEXTS[7], category=label, score=_percent(scores.get(category) if isinstance(scores, dict) else None, lang)
+        )
     if kind == "rule" and family == "category":
         label = t(f"category:{name}") if name in CATEGORY_KEYS else name
         return t(TEXTS[8], words=words, category=label)

@@ -26,9 +26,29 @@ from service.queue import actions, handling
 from service.queue.deps import CaseId, CaseInScope
 from service.queue import service as queue
 from service.queue.schemas import (
-    AssignIn, CaseDetail, FeeIn, CaseListQuery, CasePage, CaseSummary, Done, EscalateIn, EscalateOut, EscalationInfo,
-    EscalationState, InvalidQuery, LadderRung, MergeIn, NoteIn, ReplyIn, ReplyOut, RerouteIn, StatusIn,
-    TimelineItem, TriageIn, list_query_parameters, parse_list_query,
+    AssignIn,
+    CaseDetail,
+    FeeIn,
+    CaseListQuery,
+    CasePage,
+    CaseSummary,
+    Done,
+    EscalateIn,
+    EscalateOut,
+    EscalationInfo,
+    EscalationState,
+    InvalidQuery,
+    LadderRung,
+    MergeIn,
+    NoteIn,
+    ReplyIn,
+    ReplyOut,
+    RerouteIn,
+    StatusIn,
+    TimelineItem,
+    TriageIn,
+    list_query_parameters,
+    parse_list_query,
 )
 from service.reports import fees
 from service.reports.models import ALLOWED_TRANSITIONS, Report
@@ -37,35 +57,67 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 ERRORS: dict[int | str, dict] = {
-    401: {"description": "not signed in", "model": Problem}, 403: {"description": "not allowed", "model": Problem},
-    404: {"description": "no such case", "model": Problem}, 409: {"description": "conflict", "model": Problem},
-    422: {"description": "invalid input", "model": Problem}, 503: {"description": "unavailable", "model": Problem}}
+    401: {"description": "not signed in", "model": Problem},
+    403: {"description": "not allowed", "model": Problem},
+    404: {"description": "no such case", "model": Problem},
+    409: {"description": "conflict", "model": Problem},
+    422: {"description": "invalid input", "model": Problem},
+    503: {"description": "unavailable", "model": Problem},
+}
 
 
 def summary(item: queue.QueueItem) -> CaseSummary:
     r = item.report
-    return CaseSummary(id=r.id, status=r.status, category=r.category, urgency=r.urgency, channel=r.channel,
-                       population=r.population, language=r.language, place_id=r.place_id,
-                       place_name=item.place_name_en, narrative_masked=r.narrative_masked, created_at=r.created_at,
-                       updated_at=r.updated_at, due_at=r.due_at, overdue=item.overdue,
-                       assigned_user_id=r.assigned_user_id, cluster_id=r.cluster_id, org_id=r.org_id)
+    return CaseSummary(
+        id=r.id,
+        status=r.status,
+        category=r.category,
+        urgency=r.urgency,
+        channel=r.channel,
+        population=r.population,
+        language=r.language,
+        place_id=r.place_id,
+        place_name=item.place_name_en,
+        narrative_masked=r.narrative_masked,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        due_at=r.due_at,
+        overdue=item.overdue,
+        assigned_user_id=r.assigned_user_id,
+        cluster_id=r.cluster_id,
+        org_id=r.org_id,
+    )
 
 
 def detail(session: Session, report: Report) -> CaseDetail:
     names = queue._place_names(session, {report.place_id}) if report.place_id else {}
-    base = summary(queue.QueueItem(report=report, overdue=queue.is_overdue(report),
-                                   place_name_en=names.get(report.place_id, (None, None))[0]))
+    base = summary(
+        queue.QueueItem(
+            report=report, overdue=queue.is_overdue(report), place_name_en=names.get(report.place_id, (None, None))[0]
+        )
+    )
     return CaseDetail(
-        **base.model_dump(), subcategory=report.subcategory, category_source=report.category_source,
-        secondary_category=report.secondary_category, triage_confidence=report.triage_confidence,
-        triage_language=report.triage_language, triage_reasons=report.triage_reasons,
-        place_text_masked=report.place_text_masked, first_response_at=report.first_response_at,
-        resolved_at=report.resolved_at, closed_at=report.closed_at, can_reply=actions.can_reply(session, report),
-        fee_amount=fees.plain_number(report.fee_cents) or None, fee_currency=report.fee_currency,
+        **base.model_dump(),
+        subcategory=report.subcategory,
+        category_source=report.category_source,
+        secondary_category=report.secondary_category,
+        triage_confidence=report.triage_confidence,
+        triage_language=report.triage_language,
+        triage_reasons=report.triage_reasons,
+        place_text_masked=report.place_text_masked,
+        first_response_at=report.first_response_at,
+        resolved_at=report.resolved_at,
+        closed_at=report.closed_at,
+        can_reply=actions.can_reply(session, report),
+        fee_amount=fees.plain_number(report.fee_cents) or None,
+        fee_currency=report.fee_currency,
         fee_source=report.fee_source,
         allowed_statuses=list(ALLOWED_TRANSITIONS.get(report.status, ())),
-        timeline=[TimelineItem(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
-                  for e in actions.timeline(session, report)])
+        timeline=[
+            TimelineItem(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
+            for e in actions.timeline(session, report)
+        ],
+    )
 
 
 async def list_query(request: Request) -> CaseListQuery:
@@ -79,8 +131,9 @@ async def list_query(request: Request) -> CaseListQuery:
     try:
         return parse_list_query(request.query_params)
     except InvalidQuery as exc:
-        raise RequestValidationError([{"loc": tuple(field.split(".")), "msg": "invalid", "type": "value_error"}
-                                      for field in exc.fields]) from None
+        raise RequestValidationError(
+            [{"loc": tuple(field.split(".")), "msg": "invalid", "type": "value_error"} for field in exc.fields]
+        ) from None
 
 
 async def list_credentials(request: Request) -> tuple[str, str]:
@@ -108,8 +161,12 @@ async def list_cases(params: ListQuery, credentials: Credentials, engine: Engine
     # worker-thread call on one read-only connection.
     pool = readers(engine, heavy=bool(params.q) or params.with_counts)
     status, body = await asyncio.get_running_loop().run_in_executor(pool, list_page, engine, credentials, params)
-    return Response(body, status_code=status, media_type="application/json",
-                    headers=NOT_SIGNED_IN_HEADERS if status == 401 else None)
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers=NOT_SIGNED_IN_HEADERS if status == 401 else None,
+    )
 
 
 # The threads that read lists. On SQLite, plain pages (about a millisecond each) go to ONE thread per
@@ -130,8 +187,9 @@ def readers(engine: Engine, *, heavy: bool) -> ThreadPoolExecutor:
     pool = _pools.get(key)
     if pool is None:
         size = HEAVY_READERS if heavy else LIST_READERS.get(engine.dialect.name, 4)
-        pool = _pools.setdefault(key, ThreadPoolExecutor(max_workers=size,
-                                                         thread_name_prefix="queue-search" if heavy else "queue-list"))
+        pool = _pools.setdefault(
+            key, ThreadPoolExecutor(max_workers=size, thread_name_prefix="queue-search" if heavy else "queue-list")
+        )
     return pool
 
 
@@ -146,13 +204,21 @@ def list_page(engine: Engine, credentials: tuple[str, str], params: CaseListQuer
         caller = auth.resolve_caller(session, token=token, kind=kind)
         if caller is None:
             return 401, orjson.dumps({"detail": NOT_SIGNED_IN})
-        filters = queue.Filters(status=tuple(params.status or ()), category=params.category, urgency=params.urgency,
-                                place_id=params.place_id, channel=params.channel, population=params.population,
-                                assigned=params.assigned, overdue=params.overdue, cluster_id=params.cluster_id,
-                                q=params.q, tag=queue.filter_tag(params.tag))
+        filters = queue.Filters(
+            status=tuple(params.status or ()),
+            category=params.category,
+            urgency=params.urgency,
+            place_id=params.place_id,
+            channel=params.channel,
+            population=params.population,
+            assigned=params.assigned,
+            overdue=params.overdue,
+            cluster_id=params.cluster_id,
+            q=params.q,
+            tag=queue.filter_tag(params.tag),
+        )
         try:
-            page = queue.queue_rows(session, user=caller, filters=filters, cursor=params.cursor,
-                                    limit=params.limit)
+            page = queue.queue_rows(session, user=caller, filters=filters, cursor=params.cursor, limit=params.limit)
         except DomainError as exc:
             error = http_error(exc)
             return error.status_code, orjson.dumps({"detail": error.detail})
@@ -167,16 +233,45 @@ def page_json(page: queue.QueueRows, names: dict, counts: dict[str, int] | None)
     formats of the CaseSummary model (tests/queue/test_list_api.py holds the two equal)."""
     at, open_ = page.at, queue.OPEN_STATUSES
     items = []
-    for (rid, status, category, urgency, channel, population, language, place_id, narrative, created, updated,
-         due, assigned, cluster, org) in page.rows:
-        items.append({"id": rid, "status": status, "category": category, "urgency": urgency, "channel": channel,
-                      "population": population, "language": language, "place_id": place_id,
-                      "place_name": names[place_id][0] if place_id in names else None,
-                      "narrative_masked": narrative, "created_at": created, "updated_at": updated, "due_at": due,
-                      "overdue": due is not None and due < at and status in open_, "assigned_user_id": assigned,
-                      "cluster_id": cluster, "org_id": org})
-    return orjson.dumps({"items": items, "next_cursor": page.next_cursor, "counts": counts},
-                        option=orjson.OPT_UTC_Z)
+    for (
+        rid,
+        status,
+        category,
+        urgency,
+        channel,
+        population,
+        language,
+        place_id,
+        narrative,
+        created,
+        updated,
+        due,
+        assigned,
+        cluster,
+        org,
+    ) in page.rows:
+        items.append(
+            {
+                "id": rid,
+                "status": status,
+                "category": category,
+                "urgency": urgency,
+                "channel": channel,
+                "population": population,
+                "language": language,
+                "place_id": place_id,
+                "place_name": names[place_id][0] if place_id in names else None,
+                "narrative_masked": narrative,
+                "created_at": created,
+                "updated_at": updated,
+                "due_at": due,
+                "overdue": due is not None and due < at and status in open_,
+                "assigned_user_id": assigned,
+                "cluster_id": cluster,
+                "org_id": org,
+            }
+        )
+    return orjson.dumps({"items": items, "next_cursor": page.next_cursor, "counts": counts}, option=orjson.OPT_UTC_Z)
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS)
@@ -224,25 +319,31 @@ def add_note(report: CaseInScope, body: NoteIn, session: SessionDep, user: ApiUs
 
 @router.post("/{case_id}/status", response_model=Done, responses=ERRORS)
 def set_status(report: CaseInScope, body: StatusIn, session: SessionDep, user: ApiUser) -> Done:
-    _change(session, report,
-            lambda r: actions.set_status(session, user=user, report=r, to=body.to, reason=body.reason))
+    _change(session, report, lambda r: actions.set_status(session, user=user, report=r, to=body.to, reason=body.reason))
     return Done()
 
 
 @router.post("/{case_id}/triage", response_model=Done, responses=ERRORS)
 def correct_triage(report: CaseInScope, body: TriageIn, session: SessionDep, user: ApiUser) -> Done:
     population = body.population if "population" in body.model_fields_set else actions.KEEP
-    _change(session, report, lambda r: actions.correct_triage(session, user=user, report=r,
-                                                                      category=body.category, urgency=body.urgency,
-                                                                      population=population))
+    _change(
+        session,
+        report,
+        lambda r: actions.correct_triage(
+            session, user=user, report=r, category=body.category, urgency=body.urgency, population=population
+        ),
+    )
     return Done()
 
 
 @router.post("/{case_id}/fee", response_model=Done, responses=ERRORS)
 def correct_fee(report: CaseInScope, body: FeeIn, session: SessionDep, user: ApiUser) -> Done:
     """Set or remove (empty amount) the amount the reporter was asked to pay. Audited."""
-    _change(session, report, lambda r: actions.correct_fee(session, user=user, report=r, amount=body.amount,
-                                                           currency=body.currency))
+    _change(
+        session,
+        report,
+        lambda r: actions.correct_fee(session, user=user, report=r, amount=body.amount, currency=body.currency),
+    )
     return Done()
 
 
@@ -257,9 +358,13 @@ def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser
     """Message the reporter (only with their consent); the API never returns their address."""
     if (body.template is None) == (body.text is None):
         raise HTTPException(422, "give either template or text")
-    message = _change(session, report,
-                      lambda r: handling.reply(session, user=user, report=r, template=body.template, text=body.text,
-                                               wait=body.wait_for_answer))
+    message = _change(
+        session,
+        report,
+        lambda r: handling.reply(
+            session, user=user, report=r, template=body.template, text=body.text, wait=body.wait_for_answer
+        ),
+    )
     count = segments.count(actions.reply_text(report, template=body.template, text=body.text))
     return ReplyOut(outbound_id=message.id, segments=count.segments, encoding=count.encoding)
 
@@ -267,10 +372,17 @@ def reply(report: CaseInScope, body: ReplyIn, session: SessionDep, user: ApiUser
 # -- escalation, closing, rerouting, evidence ---------------------------------------------------
 def escalation_info(session: Session, escalation) -> EscalationInfo:
     body = session.get(GrievanceBody, escalation.body_id)
-    return EscalationInfo(id=escalation.id, body=body.slug if body else None, body_name=body.name_en if body else None,
-                          rung=escalation.rung, status=escalation.status, due_at=escalation.due_at,
-                          created_at=escalation.created_at, counting=escalation.counting,
-                          paused_at=escalation.paused_at)
+    return EscalationInfo(
+        id=escalation.id,
+        body=body.slug if body else None,
+        body_name=body.name_en if body else None,
+        rung=escalation.rung,
+        status=escalation.status,
+        due_at=escalation.due_at,
+        created_at=escalation.created_at,
+        counting=escalation.counting,
+        paused_at=escalation.paused_at,
+    )
 
 
 @router.get("/{case_id}/escalation", response_model=EscalationState, responses=ERRORS)
@@ -279,18 +391,21 @@ def escalation_state(report: CaseInScope, session: SessionDep) -> EscalationStat
     view = handling.escalation_view(session, report)
     return EscalationState(
         current=escalation_info(session, view.current) if view.current else None,
-        rule=view.rule.rule_key if view.rule else None, needs_reroute=view.needs_reroute,
-        ladder=[LadderRung(rung=r["rung"], level=r["level"], body=r["body"], name_en=r["name_en"], current=r["current"])
-                for r in view.ladder],
-        evidence=[e.id for e in handling.evidence_list(session, report)])
+        rule=view.rule.rule_key if view.rule else None,
+        needs_reroute=view.needs_reroute,
+        ladder=[
+            LadderRung(rung=r["rung"], level=r["level"], body=r["body"], name_en=r["name_en"], current=r["current"])
+            for r in view.ladder
+        ],
+        evidence=[e.id for e in handling.evidence_list(session, report)],
+    )
 
 
 @router.post("/{case_id}/escalate", response_model=EscalateOut, responses=ERRORS)
 def escalate(report: CaseInScope, body: EscalateIn, session: SessionDep, user: ApiUser) -> EscalateOut:
     """Send the case to the next body on its ladder. `after` = the latest escalation id you saw (0: none);
     repeating a request with the same `after` returns the escalation it made (`created: false`)."""
-    result = _change(session, report,
-                     lambda r: handling.escalate(session, user=user, report=r, after=body.after))
+    result = _change(session, report, lambda r: handling.escalate(session, user=user, report=r, after=body.after))
     escalation, created = result
     return EscalateOut(escalation=escalation_info(session, escalation), created=created)
 
@@ -309,15 +424,25 @@ def reroute(report: CaseInScope, body: RerouteIn, session: SessionDep, user: Api
     return Done()
 
 
-@router.get("/{case_id}/evidence/{evidence_id}", responses={**ERRORS, 200: {
-    "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "application/pdf": {}},
-    "description": "the cleaned file"}}, response_class=Response)
-def evidence_file(report: CaseInScope, evidence_id: CaseId, request: Request, session: SessionDep,
-                  user: ApiUser) -> Response:
+@router.get(
+    "/{case_id}/evidence/{evidence_id}",
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "application/pdf": {}},
+            "description": "the cleaned file",
+        },
+    },
+    response_class=Response,
+)
+def evidence_file(
+    report: CaseInScope, evidence_id: CaseId, request: Request, session: SessionDep, user: ApiUser
+) -> Response:
     """One evidence file of the case, decrypted (never cached; the view is audited)."""
     try:
-        data, mime = handling.open_evidence(session, user=user, report=report, evidence_id=evidence_id, via="api",
-                                            settings=request.app.state.settings)
+        data, mime = handling.open_evidence(
+            session, user=user, report=report, evidence_id=evidence_id, via="api", settings=request.app.state.settings
+        )
     except DomainError as exc:
         session.rollback()
         raise http_error(exc) from None
@@ -326,9 +451,17 @@ def evidence_file(report: CaseInScope, evidence_id: CaseId, request: Request, se
 
 
 def evidence_response(data: bytes, mime: str) -> Response:
-    return Response(data, media_type=mime, headers={
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline",
-        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'", "Referrer-Policy": "no-referrer"})
+    return Response(
+        data,
+        media_type=mime,
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 _ = InvalidInput

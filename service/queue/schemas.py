@@ -8,11 +8,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-Category = Literal["service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation",
-                   "other"]
+Category = Literal["service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other"]
 Urgency = Literal["urgent", "high", "normal"]
-Status = Literal["received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
-                 "duplicate", "withdrawn", "rejected"]
+Status = Literal[
+    "received",
+    "triaged",
+    "in_progress",
+    "escalated",
+    "responded",
+    "resolved",
+    "closed",
+    "duplicate",
+    "withdrawn",
+    "rejected",
+]
 
 
 class Strict(BaseModel):
@@ -61,14 +70,31 @@ class CaseListQuery(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore")
-    status: list[Literal["received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
-                         "duplicate", "withdrawn", "rejected", "all"]] | None = None
+    status: (
+        list[
+            Literal[
+                "received",
+                "triaged",
+                "in_progress",
+                "escalated",
+                "responded",
+                "resolved",
+                "closed",
+                "duplicate",
+                "withdrawn",
+                "rejected",
+                "all",
+            ]
+        ]
+        | None
+    ) = None
     category: Category | None = None
     urgency: Urgency | None = None
     place_id: int | None = Field(None, ge=1, le=2**31 - 1)
     channel: Literal["sms", "whatsapp", "telegram", "web"] | None = None
-    population: Literal["msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner",
-                        "general"] | None = None
+    population: (
+        Literal["msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general"] | None
+    ) = None
     assigned: Literal["me", "unassigned"] | None = None
     overdue: bool = False
     cluster_id: int | None = Field(None, ge=1, le=2**31 - 1)
@@ -109,9 +135,15 @@ def parse_list_query(params: Any) -> CaseListQuery:
 def list_query_parameters() -> list[dict[str, Any]]:
     """The OpenAPI `parameters` of GET /api/v1/cases, from CaseListQuery (as FastAPI would write them)."""
     properties = CaseListQuery.model_json_schema()["properties"]
-    return [{"name": name, "in": "query", "required": False,
-             "schema": {k: v for k, v in schema.items() if not (k == "default" and v is None)}}
-            for name, schema in properties.items()]
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {k: v for k, v in schema.items() if not (k == "default" and v is None)},
+        }
+        for name, schema in properties.items()
+    ]
 
 
 class CaseDetail(CaseSummary):
@@ -157,8 +189,9 @@ class TriageIn(Strict):
     category: Category | None = None
     urgency: Urgency | None = None
     # Absent: keep the population; null: not known; a value: the corrected population.
-    population: Literal["msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner",
-                        "general"] | None = None
+    population: (
+        Literal["msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general"] | None
+    ) = None
 
 
 class MergeIn(Strict):

@@ -40,12 +40,17 @@ def index_new_reports(session: Session, *, limit: int = BATCH) -> int:
     mark = conn.execute(text(_READ_MARK)).scalar_one()
     upto, count = conn.execute(
         text("SELECT max(id), count(*) FROM (SELECT id FROM report WHERE id > :mark ORDER BY id LIMIT :limit)"),
-        {"mark": mark, "limit": limit}).one()
+        {"mark": mark, "limit": limit},
+    ).one()
     if not count:
         return 0
-    conn.execute(text("INSERT INTO report_fts(rowid, narrative_masked) "
-                      "SELECT id, narrative_masked FROM report WHERE id > :mark AND id <= :upto"),
-                 {"mark": mark, "upto": upto})
+    conn.execute(
+        text(
+            "INSERT INTO report_fts(rowid, narrative_masked) "
+            "SELECT id, narrative_masked FROM report WHERE id > :mark AND id <= :upto"
+        ),
+        {"mark": mark, "upto": upto},
+    )
     conn.execute(text("UPDATE report_fts_state SET indexed_upto = :upto WHERE id = 1"), {"upto": upto})
     return int(count)
 
@@ -63,6 +68,7 @@ def rebuild(session: Session) -> int:
         return 0
     conn = session.connection()
     conn.execute(text("INSERT INTO report_fts(report_fts) VALUES ('rebuild')"))
-    conn.execute(text("UPDATE report_fts_state SET indexed_upto = (SELECT coalesce(max(id), 0) FROM report) "
-                      "WHERE id = 1"))
+    conn.execute(
+        text("UPDATE report_fts_state SET indexed_upto = (SELECT coalesce(max(id), 0) FROM report) WHERE id = 1")
+    )
     return int(conn.execute(text(_READ_MARK)).scalar_one())

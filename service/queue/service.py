@@ -57,8 +57,12 @@ class Filters:
     tag: str | None = None  # a tag on the case (service/supervision/tags.py), already normalised
 
     def validate(self) -> "Filters":
-        for value, allowed, name in ((self.category, CATEGORIES, "category"), (self.urgency, URGENCIES, "urgency"),
-                                     (self.channel, CHANNELS, "channel"), (self.population, POPULATIONS, "population")):
+        for value, allowed, name in (
+            (self.category, CATEGORIES, "category"),
+            (self.urgency, URGENCIES, "urgency"),
+            (self.channel, CHANNELS, "channel"),
+            (self.population, POPULATIONS, "population"),
+        ):
             if value is not None and value not in allowed:
                 raise InvalidInput(f"unknown {name}")
         if any(s not in STATUSES and s != "all" for s in self.status):
@@ -73,9 +77,26 @@ class Filters:
 
 
 # What a queue row carries (the web list and the API's CaseSummary read exactly these).
-LIST_COLUMNS = tuple(getattr(Report, name) for name in (
-    "id", "status", "category", "urgency", "channel", "population", "language", "place_id", "narrative_masked",
-    "created_at", "updated_at", "due_at", "assigned_user_id", "cluster_id", "org_id"))
+LIST_COLUMNS = tuple(
+    getattr(Report, name)
+    for name in (
+        "id",
+        "status",
+        "category",
+        "urgency",
+        "channel",
+        "population",
+        "language",
+        "place_id",
+        "narrative_masked",
+        "created_at",
+        "updated_at",
+        "due_at",
+        "assigned_user_id",
+        "cluster_id",
+        "org_id",
+    )
+)
 # A row of LIST_COLUMNS: read by position (the JSON list, the web rows) or by name (`row.place_id`).
 ListRow = namedtuple("ListRow", [c.key for c in LIST_COLUMNS])  # type: ignore[misc]  # fields named at run time
 
@@ -96,6 +117,7 @@ class QueuePage:
 
 
 # -- who sees what ---------------------------------------------------------------------------
+
 
 def visible_orgs(session: Session, user: Principal) -> list[int | None] | None:
     """Organisation ids whose cases the user sees (None inside: unrouted reports); None: everything.
@@ -136,6 +158,7 @@ def filter_tag(text: str | None) -> str | None:
 
 
 # -- the query -------------------------------------------------------------------------------
+
 
 def _scope_condition(org: int | None) -> ColumnElement[bool]:
     return col(Report.org_id).is_(None) if org is None else col(Report.org_id) == org
@@ -184,16 +207,25 @@ def search_condition(session: Session, q: str) -> ColumnElement[bool]:
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     if dialect == "sqlite" and len(q) >= 3:
         phrase = '"' + q.replace('"', '""') + '"'
-        return col(Report.id).in_(text(
-            "SELECT rowid FROM report_fts WHERE report_fts MATCH :fts_q "
-            f"UNION ALL SELECT id FROM report WHERE id > {MARK_SQL} "
-            "AND lower(narrative_masked) LIKE lower(:fts_like) ESCAPE '\\'"
-        ).bindparams(fts_q=phrase, fts_like=f"%{escaped}%"))
+        return col(Report.id).in_(
+            text(
+                "SELECT rowid FROM report_fts WHERE report_fts MATCH :fts_q "
+                f"UNION ALL SELECT id FROM report WHERE id > {MARK_SQL} "
+                "AND lower(narrative_masked) LIKE lower(:fts_like) ESCAPE '\\'"
+            ).bindparams(fts_q=phrase, fts_like=f"%{escaped}%")
+        )
     return col(Report.narrative_masked).ilike(f"%{escaped}%", escape="\\")
 
 
-def filter_conditions(session: Session, *, user: Principal, filters: Filters, at: datetime,
-                      include_search: bool = True, status_by_index: bool = True) -> list[Any]:
+def filter_conditions(
+    session: Session,
+    *,
+    user: Principal,
+    filters: Filters,
+    at: datetime,
+    include_search: bool = True,
+    status_by_index: bool = True,
+) -> list[Any]:
     """Every WHERE condition for these filters (without the scope and segment).
 
     `status_by_index=False` writes the status test so that no index is chosen for it (`status || ''`
@@ -248,16 +280,26 @@ def decode_cursor(cursor: str) -> tuple[int, int, datetime | None, datetime, int
         rank, seg, due, created, rid = raw
         if rank not in (0, 1, 2) or seg not in (0, 1) or not isinstance(rid, int):
             raise ValueError
-        return (rank, seg, as_utc(datetime.fromisoformat(due)) if due else None,
-                as_utc(datetime.fromisoformat(created)), rid)
+        return (
+            rank,
+            seg,
+            as_utc(datetime.fromisoformat(due)) if due else None,
+            as_utc(datetime.fromisoformat(created)),
+            rid,
+        )
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise InvalidInput("cursor is not valid") from exc
 
 
 def _key(report: Any) -> tuple[int, int, datetime | None, datetime, int]:
     due = as_utc(report.due_at) if report.due_at else None
-    return (URGENCIES.index(report.urgency) if report.urgency in URGENCIES else 2, 0 if due else 1, due,
-            as_utc(report.created_at), report.id)
+    return (
+        URGENCIES.index(report.urgency) if report.urgency in URGENCIES else 2,
+        0 if due else 1,
+        due,
+        as_utc(report.created_at),
+        report.id,
+    )
 
 
 def _sort_key(key: tuple[int, int, datetime | None, datetime, int]) -> tuple:
@@ -273,25 +315,33 @@ def segment_statement(*, base: list[Any], rank: int, seg: int, after: tuple | No
         conds.append(col(Report.due_at).is_not(None))
         order: tuple[Any, ...] = (col(Report.due_at), col(Report.created_at), col(Report.id))
         if after is not None:
-            conds.append(tuple_(*order) > tuple_(bindparam("k_due", after[2], type_=due_type),
-                                                 bindparam("k_created", after[3], type_=due_type),
-                                                 bindparam("k_id", after[4])))
+            conds.append(
+                tuple_(*order)
+                > tuple_(
+                    bindparam("k_due", after[2], type_=due_type),
+                    bindparam("k_created", after[3], type_=due_type),
+                    bindparam("k_id", after[4]),
+                )
+            )
     else:
         conds.append(col(Report.due_at).is_(None))
         order = (col(Report.created_at), col(Report.id))
         if after is not None:
-            conds.append(tuple_(*order) > tuple_(bindparam("k_created", after[3], type_=due_type),
-                                                 bindparam("k_id", after[4])))
+            conds.append(
+                tuple_(*order) > tuple_(bindparam("k_created", after[3], type_=due_type), bindparam("k_id", after[4]))
+            )
     # Plain rows of the listed columns, not ORM objects: a page is read, never changed, and building
     # fifty full Report objects cost more than the query (the sealed narrative is never even read).
     return select(*LIST_COLUMNS).where(*conds).order_by(*order).limit(limit)
 
 
-def _segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                  limit: int, q: str | None = None) -> Sequence[Any]:
+def _segment_rows(
+    session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None, limit: int, q: str | None = None
+) -> Sequence[Any]:
     # On the session's connection: Core rows, without the ORM's per-row loading step (a page is read-only).
-    return session.connection().execute(segment_statement(base=base, rank=rank, seg=seg, after=after,
-                                                          limit=limit)).all()
+    return (
+        session.connection().execute(segment_statement(base=base, rank=rank, seg=seg, after=after, limit=limit)).all()
+    )
 
 
 # Segment statements already built (and compiled, as FastQuery), by everything their SQL and constants depend on (filters, the
@@ -306,10 +356,21 @@ def _kept(key: tuple, build: Callable[[], FastQuery]) -> FastQuery:
     return _STATEMENTS.get_or_make(key, build)
 
 
-def _memo_segment_rows(session: Session, *, memo: tuple, base: Callable[[], list[Any]], rank: int, seg: int,
-                       after: tuple | None, limit: int, at: datetime) -> list[Any]:
-    query = _kept((*memo, rank, seg, after is not None, limit), lambda: FastQuery(
-        segment_statement(base=base(), rank=rank, seg=seg, after=after, limit=limit), ListRow))
+def _memo_segment_rows(
+    session: Session,
+    *,
+    memo: tuple,
+    base: Callable[[], list[Any]],
+    rank: int,
+    seg: int,
+    after: tuple | None,
+    limit: int,
+    at: datetime,
+) -> list[Any]:
+    query = _kept(
+        (*memo, rank, seg, after is not None, limit),
+        lambda: FastQuery(segment_statement(base=base(), rank=rank, seg=seg, after=after, limit=limit), ListRow),
+    )
     values: dict[str, Any] = {"queue_at": at}
     if after is not None:
         values.update(k_due=after[2], k_created=after[3], k_id=after[4])
@@ -321,8 +382,9 @@ def _memo_segment_rows(session: Session, *, memo: tuple, base: Callable[[], list
 SEARCH_WINDOW = 2000
 
 
-def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None,
-                         limit: int, q: str) -> list[Any]:
+def _search_segment_rows(
+    session: Session, *, base: list[Any], rank: int, seg: int, after: tuple | None, limit: int, q: str
+) -> list[Any]:
     """Text search inside one segment, cheap for common and for rare words alike.
 
     First the segment is read in queue order, a window of SEARCH_WINDOW rows, testing each
@@ -343,8 +405,9 @@ def _search_segment_rows(session: Session, *, base: list[Any], rank: int, seg: i
     if len(rows) < limit and len(scanned) == SEARCH_WINDOW:
         last = scanned[-1]
         key = (rank, seg, as_utc(last[1]) if last[1] else None, as_utc(last[2]), last[0])
-        rows += _segment_rows(session, base=[*base, search_condition(session, q)], rank=rank, seg=seg, after=key,
-                              limit=limit - len(rows))
+        rows += _segment_rows(
+            session, base=[*base, search_condition(session, q)], rank=rank, seg=seg, after=key, limit=limit - len(rows)
+        )
     return rows
 
 
@@ -369,8 +432,7 @@ def explain(session: Session, statement: Any, *, seqscan: bool = False) -> str:
         if bind.dialect.name == "sqlite":
             params = tuple(compiled.params[name] for name in compiled.positiontup)
             processors = compiled._bind_processors
-            params = tuple(processors[n](v) if n in processors else v
-                           for n, v in zip(compiled.positiontup, params))
+            params = tuple(processors[n](v) if n in processors else v for n, v in zip(compiled.positiontup, params))
             rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params).all()
             return "\n".join(str(r[-1]) for r in rows)
         if not seqscan:  # can an index serve it at all (tiny test tables are always scanned)?
@@ -390,8 +452,14 @@ class QueueRows:
     at: datetime  # the time the page was read at (what "overdue" is measured against)
 
 
-def queue_rows(session: Session, *, user: Principal, filters: Filters = Filters(), cursor: str | None = None,
-               limit: int = PAGE_SIZE) -> QueueRows:
+def queue_rows(
+    session: Session,
+    *,
+    user: Principal,
+    filters: Filters = Filters(),
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueueRows:
     """One page of the user's queue, in queue order, after `cursor`, as rows."""
     filters.validate()
     limit = max(1, min(limit, 200))
@@ -416,12 +484,20 @@ def queue_rows(session: Session, *, user: Principal, filters: Filters = Filters(
                 continue
             here = after if after is not None and (rank, seg) == (after[0], after[1]) else None
             if q:
-                rows += _search_segment_rows(session, base=[*scope, *conds()], rank=rank, seg=seg, after=here,
-                                             limit=limit + 1 - len(rows), q=q)
+                rows += _search_segment_rows(
+                    session, base=[*scope, *conds()], rank=rank, seg=seg, after=here, limit=limit + 1 - len(rows), q=q
+                )
             else:
-                rows += _memo_segment_rows(session, memo=(*memo, org),  # base: called before this call returns
-                                           base=lambda: [*scope, *conds()], rank=rank, seg=seg,
-                                           after=here, limit=limit + 1 - len(rows), at=at)
+                rows += _memo_segment_rows(
+                    session,
+                    memo=(*memo, org),  # base: called before this call returns
+                    base=lambda: [*scope, *conds()],
+                    rank=rank,
+                    seg=seg,
+                    after=here,
+                    limit=limit + 1 - len(rows),
+                    at=at,
+                )
             if len(rows) > limit:
                 break
         found += rows
@@ -431,13 +507,26 @@ def queue_rows(session: Session, *, user: Principal, filters: Filters = Filters(
     return QueueRows(rows=page, next_cursor=encode_cursor(_key(page[-1])) if more and page else None, at=at)
 
 
-def queue_page(session: Session, *, user: Principal, filters: Filters = Filters(), cursor: str | None = None,
-               limit: int = PAGE_SIZE) -> QueuePage:
+def queue_page(
+    session: Session,
+    *,
+    user: Principal,
+    filters: Filters = Filters(),
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
     """One page of the user's queue, in queue order, after `cursor`."""
     found = queue_rows(session, user=user, filters=filters, cursor=cursor, limit=limit)
     names = place_names(session, found.rows)
-    items = [QueueItem(report=r, overdue=is_overdue(r, found.at), place_name_en=names.get(r.place_id, (None, None))[0],
-                       place_name_km=names.get(r.place_id, (None, None))[1]) for r in found.rows]
+    items = [
+        QueueItem(
+            report=r,
+            overdue=is_overdue(r, found.at),
+            place_name_en=names.get(r.place_id, (None, None))[0],
+            place_name_km=names.get(r.place_id, (None, None))[1],
+        )
+        for r in found.rows
+    ]
     return QueuePage(items=items, next_cursor=found.next_cursor, filters=filters)
 
 
@@ -458,8 +547,11 @@ def first_response_due(created_at: datetime, urgency: str | None) -> datetime:
 
 
 def _undelivered_in(ids: Any) -> Any:
-    return select(OutboundMessage.report_id).where(
-        col(OutboundMessage.report_id).in_(ids), OutboundMessage.status == "dead").distinct()
+    return (
+        select(OutboundMessage.report_id)
+        .where(col(OutboundMessage.report_id).in_(ids), OutboundMessage.status == "dead")
+        .distinct()
+    )
 
 
 # Every queue page asks this for its rows: compiled once, with a page's worth of id slots
@@ -505,8 +597,13 @@ def queue_counts(session: Session, *, user: Principal, cap: int = COUNT_CAP) -> 
     orgs = visible_orgs(session, user)
     scope: list[Any] = []
     if orgs is not None:
-        scope = [or_(*[_scope_condition(o) for o in orgs])] if len(orgs) > 1 else \
-            [_scope_condition(orgs[0])] if orgs else [col(Report.id).is_(None)]
+        scope = (
+            [or_(*[_scope_condition(o) for o in orgs])]
+            if len(orgs) > 1
+            else [_scope_condition(orgs[0])]
+            if orgs
+            else [col(Report.id).is_(None)]
+        )
     open_ = [*scope, col(Report.status).in_(OPEN_STATUSES)]
     specs: dict[str, list[Any]] = {"open": open_}
     for urgency in URGENCIES:
@@ -517,8 +614,10 @@ def queue_counts(session: Session, *, user: Principal, cap: int = COUNT_CAP) -> 
     specs["unassigned"] = [*open_, col(Report.assigned_user_id).is_(None)]
     specs["mine"] = [*open_, col(Report.assigned_user_id) == user.id]
     # One statement, one round trip: each count is a capped scalar subquery.
-    columns = [select(func.count()).select_from(select(Report.id).where(*conds).limit(cap).subquery())
-               .scalar_subquery() for conds in specs.values()]
+    columns = [
+        select(func.count()).select_from(select(Report.id).where(*conds).limit(cap).subquery()).scalar_subquery()
+        for conds in specs.values()
+    ]
     row = session.connection().execute(select(*columns)).one()
     counts = {name: int(value) for name, value in zip(specs, row)}
     return counts
@@ -548,8 +647,9 @@ class ViewCounts:
     partial: bool  # True: COUNT_SCAN rows were read and there may be more, so each count is a lower bound
 
 
-def view_counts(session: Session, *, user: Principal, filters: Filters, cap: int = COUNT_CAP,
-                scan: int = COUNT_SCAN) -> ViewCounts:
+def view_counts(
+    session: Session, *, user: Principal, filters: Filters, cap: int = COUNT_CAP, scan: int = COUNT_SCAN
+) -> ViewCounts:
     """Counts of each quick filter on top of the current filters (each what its link would list;
     the text search is left out), from ONE read of at most `scan` rows.
 
@@ -561,16 +661,24 @@ def view_counts(session: Session, *, user: Principal, filters: Filters, cap: int
     filters.validate()
     at = clock.now()
     statuses = (*OPEN_STATUSES, *(s for s in filters.status if s not in OPEN_STATUSES))
-    relaxed = replace(filters, q=None, urgency=None, overdue=False, assigned=None,
-                      status=("all",) if "all" in filters.status else statuses)
+    relaxed = replace(
+        filters,
+        q=None,
+        urgency=None,
+        overdue=False,
+        assigned=None,
+        status=("all",) if "all" in filters.status else statuses,
+    )
     scopes = _scopes(session, user) or [(None, [col(Report.id).is_(None)])]
     subtree = tuple(place_subtree(session, relaxed.place_id)) if relaxed.place_id is not None else ()
     rows: list[Any] = []
     for org, scope in scopes:
         # kept like the queue's segment statements (nothing of the user is in it: `assigned` is relaxed)
         limit = scan + 1 - len(rows)
-        query = _kept(("view", relaxed, subtree, org, limit), lambda: FastQuery(
-            view_statement(session, user=user, relaxed=relaxed, scope=scope, at=at, limit=limit)))
+        query = _kept(
+            ("view", relaxed, subtree, org, limit),
+            lambda: FastQuery(view_statement(session, user=user, relaxed=relaxed, scope=scope, at=at, limit=limit)),
+        )
         rows += query.all(session.connection(), {"queue_at": at})
         if len(rows) > scan:
             break
@@ -578,16 +686,21 @@ def view_counts(session: Session, *, user: Principal, filters: Filters, cap: int
     # Count the rows by what the quick filters look at (urgency, status, overdue, whose): a few
     # dozen kinds, so each quick filter then sums kinds, not 1,000 rows.
     me = user.id
-    kinds = Counter((urgency, status, due is not None and due < at, None if assigned is None else assigned == me)
-                    for urgency, status, due, assigned in rows[:scan])
+    kinds = Counter(
+        (urgency, status, due is not None and due < at, None if assigned is None else assigned == me)
+        for urgency, status, due, assigned in rows[:scan]
+    )
     counts: dict[str, int] = {}
     for key, f in quick_filters(filters).items():
         wanted = OPEN_STATUSES if not f.status else None if "all" in f.status else f.status
         n = 0
         for (urgency, status, overdue, mine), k in kinds.items():
-            if (wanted is None or status in wanted) and (f.urgency is None or urgency == f.urgency) and \
-                    (not f.overdue or overdue) and \
-                    (f.assigned is None or (mine is None if f.assigned == "unassigned" else mine is True)):
+            if (
+                (wanted is None or status in wanted)
+                and (f.urgency is None or urgency == f.urgency)
+                and (not f.overdue or overdue)
+                and (f.assigned is None or (mine is None if f.assigned == "unassigned" else mine is True))
+            ):
                 n += k
         counts[key] = min(n, cap)
     return ViewCounts(counts=counts, partial=partial)
@@ -597,8 +710,9 @@ def view_counts(session: Session, *, user: Principal, filters: Filters, cap: int
 _OWN_INDEX = ("category", "channel", "population", "place_id", "cluster_id")
 
 
-def view_statement(session: Session, *, user: Principal, relaxed: Filters, scope: list[Any], at: datetime,
-                   limit: int) -> Any:
+def view_statement(
+    session: Session, *, user: Principal, relaxed: Filters, scope: list[Any], at: datetime, limit: int
+) -> Any:
     """The rows `view_counts` reads for one scope. With a filter that has an index of its own, that
     index must serve the read: the relaxed status test (five open statuses) matches most of an
     organisation, and SQLite's planner, told by sampled statistics that both are alike, would
@@ -606,10 +720,12 @@ def view_statement(session: Session, *, user: Principal, relaxed: Filters, scope
     instead of 9 on a million cases, docs/benchmarks.md)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     own_index = any(getattr(relaxed, name) is not None for name in _OWN_INDEX)
-    conds = filter_conditions(session, user=user, filters=relaxed, at=at, include_search=False,
-                              status_by_index=not (sqlite and own_index))
-    return select(Report.urgency, Report.status, Report.due_at, Report.assigned_user_id) \
-        .where(*scope, *conds).limit(limit)
+    conds = filter_conditions(
+        session, user=user, filters=relaxed, at=at, include_search=False, status_by_index=not (sqlite and own_index)
+    )
+    return (
+        select(Report.urgency, Report.status, Report.due_at, Report.assigned_user_id).where(*scope, *conds).limit(limit)
+    )
 
 
 _PLACE_CHOICES = cache.named("queue.place_choices", maxsize=8, ttl=_PLACES_TTL)  # by database
@@ -622,7 +738,13 @@ def place_choices(session: Session) -> list[Any]:
     cached = _PLACE_CHOICES.get(key)
     if cached is not None:
         return cached
-    rows = list(session.connection().execute(
-        select(Place.id, Place.name_en, Place.name_km).where(col(Place.kind).in_(("country", "province", "od")))
-        .order_by(col(Place.kind), col(Place.name_en))).all())
+    rows = list(
+        session.connection()
+        .execute(
+            select(Place.id, Place.name_en, Place.name_km)
+            .where(col(Place.kind).in_(("country", "province", "od")))
+            .order_by(col(Place.kind), col(Place.name_en))
+        )
+        .all()
+    )
     return _PLACE_CHOICES.put(key, rows)

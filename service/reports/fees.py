@@ -15,13 +15,29 @@ from sqlmodel import Session
 from service.kit.i18n import N_, gettext
 from service.reports.models import FEE_CURRENCIES, FEE_SOURCES, Report
 
-__all__ = ["FEE_CURRENCIES", "FEE_SOURCES", "CURRENCY_NAMES", "display", "fee_state", "number", "plain_number", "reason_words", "set_fee"]
+__all__ = [
+    "FEE_CURRENCIES",
+    "FEE_SOURCES",
+    "CURRENCY_NAMES",
+    "display",
+    "fee_state",
+    "number",
+    "plain_number",
+    "reason_words",
+    "set_fee",
+]
 from service.reports.service import add_event
 
 # What a reader sees after the number, per currency: "currency:KHR" is "riel" in English (catalogues).
 CURRENCY_NAMES = {
-    "KHR": N_("currency:KHR"), "USD": N_("currency:USD"), "ZAR": N_("currency:ZAR"), "MZN": N_("currency:MZN"),
-    "LSL": N_("currency:LSL"), "SZL": N_("currency:SZL"), "BWP": N_("currency:BWP"), "MWK": N_("currency:MWK"),
+    "KHR": N_("currency:KHR"),
+    "USD": N_("currency:USD"),
+    "ZAR": N_("currency:ZAR"),
+    "MZN": N_("currency:MZN"),
+    "LSL": N_("currency:LSL"),
+    "SZL": N_("currency:SZL"),
+    "BWP": N_("currency:BWP"),
+    "MWK": N_("currency:MWK"),
 }
 # Thousands and decimal marks per language: 20,000.50 in English and Khmer, 20.000,50 in Portuguese.
 _MARKS = {"pt": (".", ",")}
@@ -51,7 +67,7 @@ def reason_words(reasons: list | None) -> list[str]:
 
 
 def display(cents: int | None, currency: str | None, language: str = "en") -> str:
-    """"20,000 riel", "5 US dollars", "20.000 meticais" ("" without an amount)."""
+    """ "20,000 riel", "5 US dollars", "20.000 meticais" ("" without an amount)."""
     if cents is None or currency is None:
         return ""
     name = CURRENCY_NAMES.get(currency)
@@ -62,8 +78,16 @@ def fee_state(report: Report) -> dict:
     return {"cents": report.fee_cents, "currency": report.fee_currency, "source": report.fee_source}
 
 
-def set_fee(session: Session, report: Report, *, cents: int | None, currency: str | None, source: str,
-            actor: str, reasons: list | None = None) -> bool:
+def set_fee(
+    session: Session,
+    report: Report,
+    *,
+    cents: int | None,
+    currency: str | None,
+    source: str,
+    actor: str,
+    reasons: list | None = None,
+) -> bool:
     """Set (or clear, with cents None) the report's fee; a timeline event says from what to what.
     Returns False when nothing changed. Does not commit."""
     if source not in FEE_SOURCES:

@@ -22,8 +22,16 @@ POPULATIONS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhi
 
 # Case status lives here and only changes along these edges (service.reports.service.change_status).
 STATUSES = (
-    "received", "triaged", "in_progress", "escalated", "responded", "resolved", "closed",
-    "duplicate", "withdrawn", "rejected",
+    "received",
+    "triaged",
+    "in_progress",
+    "escalated",
+    "responded",
+    "resolved",
+    "closed",
+    "duplicate",
+    "withdrawn",
+    "rejected",
 )
 _ENDS = ("duplicate", "withdrawn", "rejected")
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -152,11 +160,24 @@ class ReportEvent(SQLModel, table=True):
 
 # The report columns the rollup reads (tests/analytics/test_body_rollup.py checks this list against
 # the SQL the rollup actually runs).
-AGGREGATED = frozenset({
-    "status", "category", "urgency", "channel", "population", "place_id", "created_at", "due_at",
-    "first_response_at", "resolved_at", "closed_at", "satisfaction", "cluster_id",
-    "org_id",  # the zone a report's local day is counted in (service/analytics/localday.py)
-})
+AGGREGATED = frozenset(
+    {
+        "status",
+        "category",
+        "urgency",
+        "channel",
+        "population",
+        "place_id",
+        "created_at",
+        "due_at",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+        "satisfaction",
+        "cluster_id",
+        "org_id",  # the zone a report's local day is counted in (service/analytics/localday.py)
+    }
+)
 
 
 @event.listens_for(Report, "before_update")

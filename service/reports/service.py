@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.kit import receipts
 from service.kit.clock import now
@@ -35,8 +35,11 @@ _REPORT = table_of(Report)
 _EVENT = table_of(ReportEvent)
 # Built once, compiled once per dialect, run on the DBAPI cursor (service/kit/fastsql.py): the hot
 # path only binds parameters (building, compiling and executing through SQLAlchemy is most of the cost).
-_SELECT_REPORTER = FastStatement(select(_REPORTER.c.id, _REPORTER.c.language, _REPORTER.c.opted_out_at).where(
-    _REPORTER.c.pseudonym == bindparam("key")))
+_SELECT_REPORTER = FastStatement(
+    select(_REPORTER.c.id, _REPORTER.c.language, _REPORTER.c.opted_out_at).where(
+        _REPORTER.c.pseudonym == bindparam("key")
+    )
+)
 _INSERT_REPORTER = FastStatement(insert(_REPORTER).returning(_REPORTER.c.id))
 _INSERT_REPORT = FastStatement(insert(_REPORT).returning(_REPORT.c.id))
 _INSERT_EVENT = FastStatement(insert(_EVENT))
@@ -71,9 +74,18 @@ def find_or_create_reporter(session: Session, *, channel: str, address: str) -> 
 
 
 def insert_report(
-    session: Session, *, channel: str, reporter_id: int | None, narrative: str, language: str,
-    at: datetime | None = None, assisted: bool = False, masked: str | None = None,
-    deferred_until: datetime | None = None, events: Sequence[tuple[str, str, dict]] = (), **fields: object,
+    session: Session,
+    *,
+    channel: str,
+    reporter_id: int | None,
+    narrative: str,
+    language: str,
+    at: datetime | None = None,
+    assisted: bool = False,
+    masked: str | None = None,
+    deferred_until: datetime | None = None,
+    events: Sequence[tuple[str, str, dict]] = (),
+    **fields: object,
 ) -> tuple[int, str]:
     """Store a new report with Core statements (the intake's hot path); returns its id and receipt code.
 
@@ -84,30 +96,69 @@ def insert_report(
     code = receipts.new_code()
     stamp = at or now()
     conn = session.connection()
-    report_id = _INSERT_REPORT.scalar(conn, {
-        "receipt_hash": receipt_hash(code), "channel": channel, "reporter_id": reporter_id,
-        "narrative_sealed": seal(narrative), "narrative_masked": mask(narrative) if masked is None else masked,
-        "language": language, "assisted": assisted, "created_at": stamp, "updated_at": stamp,
-        "deferred_until": deferred_until, **fields,
-    })
-    rows = [{"report_id": report_id, "kind": "received", "actor": "system", "detail": {"channel": channel},
-             "created_at": stamp}]
-    rows += [{"report_id": report_id, "kind": kind, "actor": actor, "detail": detail, "created_at": stamp}
-             for kind, actor, detail in events]
+    report_id = _INSERT_REPORT.scalar(
+        conn,
+        {
+            "receipt_hash": receipt_hash(code),
+            "channel": channel,
+            "reporter_id": reporter_id,
+            "narrative_sealed": seal(narrative),
+            "narrative_masked": mask(narrative) if masked is None else masked,
+            "language": language,
+            "assisted": assisted,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "deferred_until": deferred_until,
+            **fields,
+        },
+    )
+    rows = [
+        {
+            "report_id": report_id,
+            "kind": "received",
+            "actor": "system",
+            "detail": {"channel": channel},
+            "created_at": stamp,
+        }
+    ]
+    rows += [
+        {"report_id": report_id, "kind": kind, "actor": actor, "detail": detail, "created_at": stamp}
+        for kind, actor, detail in events
+    ]
     if deferred_until is not None:
-        rows.append({"report_id": report_id, "kind": "deferred", "actor": "system",
-                     "detail": {"reason": "reports_per_hour"}, "created_at": stamp})
+        rows.append(
+            {
+                "report_id": report_id,
+                "kind": "deferred",
+                "actor": "system",
+                "detail": {"reason": "reports_per_hour"},
+                "created_at": stamp,
+            }
+        )
     _INSERT_EVENT.executemany(conn, rows)
     return report_id, code
 
 
 def create_report(
-    session: Session, *, channel: str, reporter_id: int | None, narrative: str, language: str,
-    at: datetime | None = None, assisted: bool = False,
+    session: Session,
+    *,
+    channel: str,
+    reporter_id: int | None,
+    narrative: str,
+    language: str,
+    at: datetime | None = None,
+    assisted: bool = False,
 ) -> tuple[Report, str]:
     """Store a new report; returns it (ORM object) and its receipt code (shown once, stored only as a hash)."""
-    report_id, code = insert_report(session, channel=channel, reporter_id=reporter_id, narrative=narrative,
-                                    language=language, at=at, assisted=assisted)
+    report_id, code = insert_report(
+        session,
+        channel=channel,
+        reporter_id=reporter_id,
+        narrative=narrative,
+        language=language,
+        at=at,
+        assisted=assisted,
+    )
     return session.get_one(Report, report_id), code
 
 
@@ -121,7 +172,9 @@ def append_narrative(session: Session, report: Report, text: str) -> None:
     session.add(report)
 
 
-def add_event(session: Session, report: Report, kind: str, *, actor: str = "system", detail: dict | None = None) -> None:
+def add_event(
+    session: Session, report: Report, kind: str, *, actor: str = "system", detail: dict | None = None
+) -> None:
     session.add(ReportEvent(report_id=require_id(report), kind=kind, actor=actor, detail=detail or {}))
 
 
@@ -162,8 +215,9 @@ def withdraw(session: Session, report: Report, *, actor: str = "reporter") -> No
     report.fee_reasons = None  # the words an amount was read from are the reporter's text too
     session.add(report)
     # The reporter's own words on the timeline (answers to a handler's question) go with the narrative.
-    for event in session.exec(select(ReportEvent).where(ReportEvent.report_id == report.id,
-                                                        ReportEvent.kind.in_(REPORTER_WORDS))).all():  # type: ignore[attr-defined]
+    for event in session.exec(
+        select(ReportEvent).where(col(ReportEvent.report_id) == report.id, col(ReportEvent.kind).in_(REPORTER_WORDS))
+    ).all():
         event.detail = {**event.detail, "text": ""}
         session.add(event)
     add_event(session, report, "withdrawn", actor=actor)

@@ -29,6 +29,7 @@ from service.kit import receipts, zones
 from service.kit.clock import now
 from service.kit.crypto import receipt_hash
 from service.kit.i18n import gettext
+from service.kit.models import require_id
 from service.orgs.zones import org_zone
 from service.outbox.service import enqueue_message
 from service.places.models import Place
@@ -73,11 +74,18 @@ def schedule(session: Session, *, days: Sequence[int], limit: int = 200) -> int:
         return 0
     watched = select(RetaliationCheckin.report_id)
     rows = session.exec(
-        select(Escalation, Report).join(Report, col(Report.id) == col(Escalation.report_id)).where(
-            col(Escalation.report_id).not_in(watched), col(Report.consent_followup).is_(True),
-            col(Report.reporter_id).is_not(None), Report.status != "withdrawn",
-            col(Escalation.status) != "cancelled", Escalation.created_at >= now() - timedelta(days=max(days)),
-        ).order_by(col(Escalation.id)).limit(limit)
+        select(Escalation, Report)
+        .join(Report, col(Report.id) == col(Escalation.report_id))
+        .where(
+            col(Escalation.report_id).not_in(watched),
+            col(Report.consent_followup).is_(True),
+            col(Report.reporter_id).is_not(None),
+            Report.status != "withdrawn",
+            col(Escalation.status) != "cancelled",
+            Escalation.created_at >= now() - timedelta(days=max(days)),
+        )
+        .order_by(col(Escalation.id))
+        .limit(limit)
     ).all()
     added, seen = 0, set()
     for escalation, report in rows:
@@ -87,8 +95,15 @@ def schedule(session: Session, *, days: Sequence[int], limit: int = 200) -> int:
             continue
         seen.add(report.id)
         for day in days:
-            session.add(RetaliationCheckin(report_id=report.id, escalation_id=escalation.id, place_id=report.place_id,  # type: ignore[arg-type]
-                                           day=day, due_at=escalation.created_at + timedelta(days=day)))
+            session.add(
+                RetaliationCheckin(
+                    report_id=require_id(report),
+                    escalation_id=escalation.id,
+                    place_id=report.place_id,
+                    day=day,
+                    due_at=escalation.created_at + timedelta(days=day),
+                )
+            )
             added += 1
     session.flush()
     return added
@@ -112,9 +127,12 @@ def why_not(session: Session, report: Report | None) -> str | None:
 def send_due(session: Session, *, answer_days: float, postgresql: bool, limit: int = 100) -> dict[str, int]:
     """Send the check-ins that are due (each once: the rows are claimed, on PostgreSQL with SKIP LOCKED,
     and each message has the dedupe key `retaliation-<check-in id>`)."""
-    query = (select(RetaliationCheckin).where(RetaliationCheckin.status == "scheduled",
-                                              RetaliationCheckin.due_at <= now())
-             .order_by(col(RetaliationCheckin.due_at), col(RetaliationCheckin.id)).limit(limit))
+    query = (
+        select(RetaliationCheckin)
+        .where(RetaliationCheckin.status == "scheduled", RetaliationCheckin.due_at <= now())
+        .order_by(col(RetaliationCheckin.due_at), col(RetaliationCheckin.id))
+        .limit(limit)
+    )
     if postgresql:
         query = query.with_for_update(skip_locked=True)
     sent = skipped = 0
@@ -139,17 +157,34 @@ def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, 
     channel, address = contact_for_report(session, report.id)  # type: ignore[arg-type,misc]
     language = reporter.language or report.language or "en"
     day = zones.local_date(report.created_at, org_zone(session, report.org_id))
-    row = enqueue_message(session, channel=channel, to=address, body=gettext(language, texts.CHECKIN, date=day),
-                          reporter_id=reporter.id, report_id=report.id)
+    row = enqueue_message(
+        session,
+        channel=channel,
+        to=address,
+        body=gettext(language, texts.CHECKIN, date=day),
+        reporter_id=reporter.id,
+        report_id=report.id,
+    )
     row.dedupe_key = f"retaliation-{checkin.id}"
     # An earlier check-in of this case left unanswered: only the newest question stays open.
-    for older in session.exec(select(PendingQuestion).where(
-            PendingQuestion.report_id == report.id, PendingQuestion.kind == KIND,
-            col(PendingQuestion.answered_at).is_(None), col(PendingQuestion.expires_at) > now())).all():
+    for older in session.exec(
+        select(PendingQuestion).where(
+            PendingQuestion.report_id == report.id,
+            PendingQuestion.kind == KIND,
+            col(PendingQuestion.answered_at).is_(None),
+            col(PendingQuestion.expires_at) > now(),
+        )
+    ).all():
         older.expires_at = now()
         session.add(older)
-    ask(session, reporter_id=reporter.id, report_id=report.id, kind=KIND, language=language,  # type: ignore[arg-type]
-        ttl=timedelta(days=answer_days))
+    ask(
+        session,
+        reporter_id=require_id(reporter),
+        report_id=require_id(report),
+        kind=KIND,
+        language=language,
+        ttl=timedelta(days=answer_days),
+    )
     checkin.status, checkin.sent_at = "sent", now()
     session.add(checkin)
     add_event(session, report, "retaliation_checkin", detail={"day": checkin.day, "channel": channel})
@@ -157,7 +192,7 @@ def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, 
 
 # -- 3. the answer ----------------------------------------------------------------------------------
 def parse_answer(text: str) -> str | None:
-    """"no", "yes" or None (not an answer) — 1/2, or a yes/no word in Khmer, English or Portuguese."""
+    """ "no", "yes" or None (not an answer) — 1/2, or a yes/no word in Khmer, English or Portuguese."""
     cleaned = keywords.normalise(text)  # case, spaces, Khmer digits, Portuguese accents
     if cleaned in _NO or keywords.is_no(cleaned):
         return "no"
@@ -172,9 +207,14 @@ def answer_checkin(session: Session, question: PendingQuestion, text: str, langu
     if answer is None:
         return None
     report = session.get(Report, question.report_id)
-    checkin = session.exec(select(RetaliationCheckin).where(
-        RetaliationCheckin.report_id == question.report_id, RetaliationCheckin.status == "sent",
-    ).order_by(col(RetaliationCheckin.id).desc())).first()
+    checkin = session.exec(
+        select(RetaliationCheckin)
+        .where(
+            RetaliationCheckin.report_id == question.report_id,
+            RetaliationCheckin.status == "sent",
+        )
+        .order_by(col(RetaliationCheckin.id).desc())
+    ).first()
     question.answered_at = now()
     session.add(question)
     if report is None or report.status == "withdrawn" or checkin is None:
@@ -186,36 +226,60 @@ def answer_checkin(session: Session, question: PendingQuestion, text: str, langu
         add_event(session, report, "retaliation_answer", actor="reporter", detail={"answer": "no", "day": checkin.day})
         return Reply(text=gettext(lang, texts.THANKS_NO), language=lang, kind=KIND, report_id=report.id)
     case, code = open_linked_case(session, report, checkin, lang)
-    return Reply(text=gettext(lang, texts.THANKS_YES, code=receipts.display(code)), language=lang, kind=KIND,
-                 report_id=case.id, receipt_code=receipts.display(code))
+    return Reply(
+        text=gettext(lang, texts.THANKS_YES, code=receipts.display(code)),
+        language=lang,
+        kind=KIND,
+        report_id=case.id,
+        receipt_code=receipts.display(code),
+    )
 
 
-def open_linked_case(session: Session, report: Report, checkin: RetaliationCheckin, language: str,
-                     settings: Settings | None = None) -> tuple[Report, str]:
+def open_linked_case(
+    session: Session, report: Report, checkin: RetaliationCheckin, language: str, settings: Settings | None = None
+) -> tuple[Report, str]:
     """The urgent case a "yes" opens: linked both ways on the timelines, routed, its handlers alerted."""
     settings = settings or get_settings()
     code = receipts.new_code()
     case = Report(
-        receipt_hash=receipt_hash(code), channel=report.channel, reporter_id=report.reporter_id,
-        narrative_masked=gettext(language, texts.NARRATIVE, case=report.id), language=language,
-        category=RIGHTS_CATEGORY, category_source="reporter", urgency="urgent", place_id=report.place_id,
-        population=report.population, consent_followup=report.consent_followup,
+        receipt_hash=receipt_hash(code),
+        channel=report.channel,
+        reporter_id=report.reporter_id,
+        narrative_masked=gettext(language, texts.NARRATIVE, case=report.id),
+        language=language,
+        category=RIGHTS_CATEGORY,
+        category_source="reporter",
+        urgency="urgent",
+        place_id=report.place_id,
+        population=report.population,
+        consent_followup=report.consent_followup,
         # No narrative of the reporter's to read: triage leaves it as it is (urgent, human rights).
-        status="triaged", triage_language=language,
+        status="triaged",
+        triage_language=language,
     )
     session.add(case)
     session.flush()
     add_event(session, case, "received", detail={"channel": case.channel})
     add_event(session, case, "retaliation_of", actor="reporter", detail={"case": report.id, "day": checkin.day})
-    add_event(session, report, "retaliation_answer", actor="reporter",
-              detail={"answer": "yes", "day": checkin.day, "case": case.id})
+    add_event(
+        session,
+        report,
+        "retaliation_answer",
+        actor="reporter",
+        detail={"answer": "yes", "day": checkin.day, "case": case.id},
+    )
     checkin.followup_report_id = case.id
     session.add(checkin)
     # The reporter may be reached about this case as about the first (same consent, same channel).
-    contact = contact_for_report(session, report.id)  # type: ignore[arg-type]
-    if contact is not None:
-        store_contact(session, reporter_id=report.reporter_id, report_id=case.id,  # type: ignore[arg-type]
-                      channel=contact[0], address=contact[1])
+    contact = contact_for_report(session, require_id(report))
+    if contact is not None and report.reporter_id is not None:  # a check-in went only to a reporter
+        store_contact(
+            session,
+            reporter_id=report.reporter_id,
+            report_id=require_id(case),
+            channel=contact[0],
+            address=contact[1],
+        )
     route(session, case, first=report, rule_key=settings.retaliation_rule)
     alert_urgent(session, case, settings)
     return case, code
@@ -236,8 +300,12 @@ def route(session: Session, case: Report, *, first: Report, rule_key: str) -> No
 
 def linked_cases(session: Session, report_id: int) -> list[int]:
     """The cases linked to this one by the retaliation watch (either way)."""
-    rows = session.exec(select(RetaliationCheckin.report_id, RetaliationCheckin.followup_report_id).where(
-        col(RetaliationCheckin.followup_report_id).is_not(None),
-        or_(col(RetaliationCheckin.report_id) == report_id, col(RetaliationCheckin.followup_report_id) == report_id),
-    )).all()
+    rows = session.exec(
+        select(RetaliationCheckin.report_id, RetaliationCheckin.followup_report_id).where(
+            col(RetaliationCheckin.followup_report_id).is_not(None),
+            or_(
+                col(RetaliationCheckin.report_id) == report_id, col(RetaliationCheckin.followup_report_id) == report_id
+            ),
+        )
+    ).all()
     return sorted({other for a, b in rows for other in (a, b) if other != report_id})  # type: ignore[misc]

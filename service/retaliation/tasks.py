@@ -18,8 +18,11 @@ def watch(ctx: TaskContext) -> dict[str, int]:
         with session_scope(ctx.engine) as session:
             scheduled = service.schedule(session, days=days)
         with session_scope(ctx.engine) as session:
-            sent = service.send_due(session, answer_days=ctx.settings.retaliation_answer_days,
-                                    postgresql=ctx.engine.dialect.name == "postgresql")
+            sent = service.send_due(
+                session,
+                answer_days=ctx.settings.retaliation_answer_days,
+                postgresql=ctx.engine.dialect.name == "postgresql",
+            )
     return {"retaliation_scheduled": scheduled, **sent}
 
 

@@ -11,18 +11,18 @@ CHECKIN = N_(
     "or threatened you? Reply 1 No, 2 Yes."
 )
 THANKS_NO = N_("Thank you. If anyone treats you worse, send us a message at any time.")
-THANKS_YES = N_(
-    "Thank you for telling us. We opened an urgent case and someone will contact you soon. Code: {code}"
-)
+THANKS_YES = N_("Thank you for telling us. We opened an urgent case and someone will contact you soon. Code: {code}")
 # The narrative of the urgent case a "yes" opens (the reporter wrote nothing else), in their language.
-NARRATIVE = N_(
-    "Retaliation check-in for case {case}: since the report, the reporter was treated worse or threatened."
-)
+NARRATIVE = N_("Retaliation check-in for case {case}: since the report, the reporter was treated worse or threatened.")
 
 # The case timeline and the dashboard (handlers and supervisors).
 EVENT_LABELS = (
-    N_("event:retaliation_checkin"), N_("event:retaliation_answer"), N_("event:retaliation_of"),
-    N_("retaliation:no"), N_("retaliation:yes"), N_("{days} days after the escalation"),
+    N_("event:retaliation_checkin"),
+    N_("event:retaliation_answer"),
+    N_("event:retaliation_of"),
+    N_("retaliation:no"),
+    N_("retaliation:yes"),
+    N_("{days} days after the escalation"),
 )
 TITLE_RATES = N_("Retaliation after a report, by facility")
 RATE = N_("{share}% treated worse or threatened ({yes} of {answered})")

@@ -49,11 +49,14 @@ def register_purger(name: str, purger: Purger) -> None:
 def _closed_before(session: Session, cutoff: datetime) -> list[int]:
     """Cases that ended (any terminal status) before `cutoff`: closed at `closed_at`, withdrawn at
     `withdrawn_at`, rejected or marked duplicate at their last change (`updated_at`)."""
-    ended_at = case((col(Report.status) == "closed", Report.closed_at),
-                    (col(Report.status) == "withdrawn", func.coalesce(Report.withdrawn_at, Report.updated_at)),
-                    else_=Report.updated_at)
-    return stored_ids(session.exec(select(Report.id).where(col(Report.status).in_(TERMINAL_STATUSES),
-                                                           ended_at <= cutoff)).all())
+    ended_at = case(
+        (col(Report.status) == "closed", Report.closed_at),
+        (col(Report.status) == "withdrawn", func.coalesce(Report.withdrawn_at, Report.updated_at)),
+        else_=Report.updated_at,
+    )
+    return stored_ids(
+        session.exec(select(Report.id).where(col(Report.status).in_(TERMINAL_STATUSES), ended_at <= cutoff)).all()
+    )
 
 
 def _days(value: float) -> timedelta:
@@ -63,8 +66,11 @@ def _days(value: float) -> timedelta:
 def purge_contacts(session: Session, settings: Settings, dry_run: bool) -> int:
     """Vault entries due for erasure, and those of cases closed longer than the grace period."""
     ids = _closed_before(session, now() - _days(settings.contact_grace_days))
-    entries = session.exec(select(ContactVault).where(
-        (col(ContactVault.erase_after) <= now()) | col(ContactVault.report_id).in_(ids or [-1]))).all()
+    entries = session.exec(
+        select(ContactVault).where(
+            (col(ContactVault.erase_after) <= now()) | col(ContactVault.report_id).in_(ids or [-1])
+        )
+    ).all()
     if not dry_run:
         for entry in entries:
             session.delete(entry)
@@ -74,9 +80,13 @@ def purge_contacts(session: Session, settings: Settings, dry_run: bool) -> int:
 def purge_unsent(session: Session, settings: Settings, dry_run: bool) -> int:
     """Messages to the reporter of a case closed past the grace that never went out: cancelled, wiped."""
     ids = _closed_before(session, now() - _days(settings.contact_grace_days))
-    rows = session.exec(select(OutboundMessage).where(col(OutboundMessage.report_id).in_(ids or [-1]),
-                                                      col(OutboundMessage.status).in_(("pending", "failed")),
-                                                      col(OutboundMessage.to_sealed).is_not(None))).all()
+    rows = session.exec(
+        select(OutboundMessage).where(
+            col(OutboundMessage.report_id).in_(ids or [-1]),
+            col(OutboundMessage.status).in_(("pending", "failed")),
+            col(OutboundMessage.to_sealed).is_not(None),
+        )
+    ).all()
     if not dry_run:
         for row in rows:
             row.status, row.to_sealed, row.body_sealed = "cancelled", None, None
@@ -86,8 +96,9 @@ def purge_unsent(session: Session, settings: Settings, dry_run: bool) -> int:
 
 def purge_narratives(session: Session, settings: Settings, dry_run: bool) -> int:
     ids = _closed_before(session, now() - _days(settings.narrative_retention_days))
-    reports = session.exec(select(Report).where(col(Report.id).in_(ids or [-1]),
-                                                col(Report.narrative_sealed).is_not(None))).all()
+    reports = session.exec(
+        select(Report).where(col(Report.id).in_(ids or [-1]), col(Report.narrative_sealed).is_not(None))
+    ).all()
     if not dry_run:
         for report in reports:
             report.narrative_sealed = None
@@ -99,11 +110,13 @@ def purge_outbox_payloads(session: Session, settings: Settings, dry_run: bool) -
     """Finished messages' texts and addresses (they may hold a case summary or a receipt code)."""
     cutoff = now() - _days(settings.outbox_retention_days)
     closed = _closed_before(session, now() - _days(settings.narrative_retention_days))
-    rows = session.exec(select(OutboundMessage).where(
-        col(OutboundMessage.status).in_(("sent", "delivered", "dead", "cancelled")),
-        (col(OutboundMessage.body_sealed).is_not(None)) | (col(OutboundMessage.to_sealed).is_not(None)),
-        (col(OutboundMessage.created_at) <= cutoff) | col(OutboundMessage.report_id).in_(closed or [-1]),
-    )).all()
+    rows = session.exec(
+        select(OutboundMessage).where(
+            col(OutboundMessage.status).in_(("sent", "delivered", "dead", "cancelled")),
+            (col(OutboundMessage.body_sealed).is_not(None)) | (col(OutboundMessage.to_sealed).is_not(None)),
+            (col(OutboundMessage.created_at) <= cutoff) | col(OutboundMessage.report_id).in_(closed or [-1]),
+        )
+    ).all()
     if not dry_run:
         for row in rows:
             row.body_sealed, row.to_sealed = None, None
@@ -116,8 +129,10 @@ def purge_evidence(session: Session, settings: Settings, dry_run: bool) -> int:
     ids = _closed_before(session, now() - _days(settings.narrative_retention_days))
     if not ids:
         return 0
-    count = int(session.execute(
-        select(func.count()).select_from(Evidence).where(col(Evidence.report_id).in_(ids))).scalar() or 0)
+    count = int(
+        session.execute(select(func.count()).select_from(Evidence).where(col(Evidence.report_id).in_(ids))).scalar()
+        or 0
+    )
     if not dry_run:
         for report_id in ids:
             erase_for_report(session, report_id, settings)
@@ -138,8 +153,14 @@ def purge_spool(session: Session, settings: Settings, dry_run: bool) -> int:
     return len(stale)
 
 
-for _name, _fn in (("contacts", purge_contacts), ("unsent_messages", purge_unsent), ("narratives", purge_narratives),
-                   ("outbox_payloads", purge_outbox_payloads), ("evidence", purge_evidence), ("spool", purge_spool)):
+for _name, _fn in (
+    ("contacts", purge_contacts),
+    ("unsent_messages", purge_unsent),
+    ("narratives", purge_narratives),
+    ("outbox_payloads", purge_outbox_payloads),
+    ("evidence", purge_evidence),
+    ("spool", purge_spool),
+):
     register_purger(_name, _fn)
 
 

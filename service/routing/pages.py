@@ -42,15 +42,31 @@ def _words(text: str) -> list[str] | None:
 
 def _form(rule: routing.RoutingRule | None) -> dict[str, str]:
     if rule is None:
-        return {"key": "", "name": "", "priority": "0", "categories": "", "urgencies": "", "populations": "",
-                "place_code": "", "org_slug": "", "ladder": "", "auto_escalate": "", "active": "1"}
+        return {
+            "key": "",
+            "name": "",
+            "priority": "0",
+            "categories": "",
+            "urgencies": "",
+            "populations": "",
+            "place_code": "",
+            "org_slug": "",
+            "ladder": "",
+            "auto_escalate": "",
+            "active": "1",
+        }
     return {
-        "key": rule.rule_key, "name": rule.name, "priority": str(rule.priority),
-        "categories": ", ".join(rule.categories or []), "urgencies": ", ".join(rule.urgencies or []),
-        "populations": ", ".join(rule.populations or []), "place_code": rule.place_code or "",
+        "key": rule.rule_key,
+        "name": rule.name,
+        "priority": str(rule.priority),
+        "categories": ", ".join(rule.categories or []),
+        "urgencies": ", ".join(rule.urgencies or []),
+        "populations": ", ".join(rule.populations or []),
+        "place_code": rule.place_code or "",
         "org_slug": rule.org_slug or "",
         "ladder": yaml.safe_dump(rule.ladder or [], allow_unicode=True, default_flow_style=False, sort_keys=False),
-        "auto_escalate": "1" if rule.auto_escalate else "", "active": "1" if rule.active else "",
+        "auto_escalate": "1" if rule.auto_escalate else "",
+        "active": "1" if rule.active else "",
     }
 
 
@@ -58,8 +74,15 @@ def _form(rule: routing.RoutingRule | None) -> dict[str, str]:
 def rules_page(request: Request, session: SessionDep, user: WebUser) -> Response:
     _platform_admin(user)
     rules = routing.current_rules(session)
-    return page(request, "rules.html", rules=rules, forms={r.rule_key: _form(r) for r in rules}, new=_form(None),
-                error=None, saved=request.query_params.get("saved"))
+    return page(
+        request,
+        "rules.html",
+        rules=rules,
+        forms={r.rule_key: _form(r) for r in rules},
+        new=_form(None),
+        error=None,
+        saved=request.query_params.get("saved"),
+    )
 
 
 @router.get("/admin/rules/{key}/history")
@@ -73,14 +96,20 @@ def rule_history_page(key: RuleKey, request: Request, session: SessionDep, user:
 
 @router.post("/admin/rules")
 def save_rule(
-    request: Request, session: SessionDep, user: WebUser,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
     key: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")],
     name: Annotated[str, Form(min_length=1, max_length=200)],
     priority: Annotated[int, Form(ge=-1000, le=1000)] = 0,
-    categories: Annotated[str, Form(max_length=400)] = "", urgencies: Annotated[str, Form(max_length=100)] = "",
-    populations: Annotated[str, Form(max_length=400)] = "", place_code: Annotated[str, Form(max_length=64)] = "",
-    org_slug: Annotated[str, Form(max_length=64)] = "", ladder: Annotated[str, Form(max_length=4000)] = "",
-    auto_escalate: Annotated[str, Form(max_length=2)] = "", active: Annotated[str, Form(max_length=2)] = "",
+    categories: Annotated[str, Form(max_length=400)] = "",
+    urgencies: Annotated[str, Form(max_length=100)] = "",
+    populations: Annotated[str, Form(max_length=400)] = "",
+    place_code: Annotated[str, Form(max_length=64)] = "",
+    org_slug: Annotated[str, Form(max_length=64)] = "",
+    ladder: Annotated[str, Form(max_length=4000)] = "",
+    auto_escalate: Annotated[str, Form(max_length=2)] = "",
+    active: Annotated[str, Form(max_length=2)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     admin = _platform_admin(user)
@@ -93,49 +122,92 @@ def save_rule(
             raise DomainError("the ladder must be a list of steps, e.g. '- level: hcmc' or '- body: nacd'")
         before = routing.current_rule(session, key)
         rule = routing.save_rule(
-            session, key=key, name=name.strip(), actor=f"user:{admin.id}", priority=priority,
-            categories=_words(categories), urgencies=_words(urgencies), populations=_words(populations),
-            place_code=place_code.strip() or None, org_slug=org_slug.strip() or None,
+            session,
+            key=key,
+            name=name.strip(),
+            actor=f"user:{admin.id}",
+            priority=priority,
+            categories=_words(categories),
+            urgencies=_words(urgencies),
+            populations=_words(populations),
+            place_code=place_code.strip() or None,
+            org_slug=org_slug.strip() or None,
             ladder=[{str(k): str(v) for k, v in step.items()} for step in steps],
-            auto_escalate=bool(auto_escalate), active=bool(active),
+            auto_escalate=bool(auto_escalate),
+            active=bool(active),
         )
     except (DomainError, yaml.YAMLError) as exc:
         session.rollback()
         error = str(exc)[:300] if isinstance(exc, DomainError) else "the ladder is not valid YAML"
     if error is not None:
         rules = routing.current_rules(session)
-        submitted = {"key": key, "name": name, "priority": str(priority), "categories": categories,
-                     "urgencies": urgencies, "populations": populations, "place_code": place_code,
-                     "org_slug": org_slug, "ladder": ladder, "auto_escalate": auto_escalate, "active": active}
+        submitted = {
+            "key": key,
+            "name": name,
+            "priority": str(priority),
+            "categories": categories,
+            "urgencies": urgencies,
+            "populations": populations,
+            "place_code": place_code,
+            "org_slug": org_slug,
+            "ladder": ladder,
+            "auto_escalate": auto_escalate,
+            "active": active,
+        }
         forms = {r.rule_key: _form(r) for r in rules}
         existing = key in forms
         if existing:
             forms[key] = submitted
-        return page(request, "rules.html", status_code=400, rules=rules, forms=forms,
-                    new=_form(None) if existing else submitted, error=error, saved=None)
-    record(session, actor=f"user:{admin.id}", action="routing.save", object_type="routing_rule", object_id=key,
-           detail={"before": before.version if before else None, "after": rule.version})
+        return page(
+            request,
+            "rules.html",
+            status_code=400,
+            rules=rules,
+            forms=forms,
+            new=_form(None) if existing else submitted,
+            error=error,
+            saved=None,
+        )
+    record(
+        session,
+        actor=f"user:{admin.id}",
+        action="routing.save",
+        object_type="routing_rule",
+        object_id=key,
+        detail={"before": before.version if before else None, "after": rule.version},
+    )
     session.commit()
     return RedirectResponse(f"/admin/rules?saved={key}", status_code=303)
 
 
 @router.get("/admin/routing", response_class=HTMLResponse)
 def routing_simulator(request: Request, session: SessionDep, user: WebUser) -> Response:
-    """"Where would this case go?": the rule, its organisation and the resolved ladder (changes nothing)."""
+    """ "Where would this case go?": the rule, its organisation and the resolved ladder (changes nothing)."""
     if user is None:
         return RedirectResponse("/", status_code=303)
     if user.role not in SUPERVISING:
         raise HTTPException(403, "supervisors and administrators only")
     qp = {k: v.replace("\x00", "").strip()[:120] for k, v in request.query_params.items()}
-    asked = {"category": qp.get("category") if qp.get("category") in CATEGORIES else None,
-             "urgency": qp.get("urgency") if qp.get("urgency") in URGENCIES else None,
-             "population": qp.get("population") if qp.get("population") in POPULATIONS else None,
-             "place": qp.get("place") or None}
+    asked = {
+        "category": qp.get("category") if qp.get("category") in CATEGORIES else None,
+        "urgency": qp.get("urgency") if qp.get("urgency") in URGENCIES else None,
+        "population": qp.get("population") if qp.get("population") in POPULATIONS else None,
+        "place": qp.get("place") or None,
+    }
     result, error = None, None
     if qp.get("go"):
         try:
             result = routing.simulate(session, **asked)
         except DomainError as exc:
             error = str(exc)
-    return page(request, "routing.html", 422 if error else 200, asked=asked, result=result, error=error,
-                categories=CATEGORIES, urgencies=URGENCIES, populations=POPULATIONS)
+    return page(
+        request,
+        "routing.html",
+        422 if error else 200,
+        asked=asked,
+        result=result,
+        error=error,
+        categories=CATEGORIES,
+        urgencies=URGENCIES,
+        populations=POPULATIONS,
+    )

@@ -26,8 +26,18 @@ from service.routing.models import ReportRoute, RoutingRule
 from service.triage.cluster import assign_cluster
 
 DATA_FILE = Path(__file__).parent / "data" / "rules.yaml"
-_CONTENT = ("name", "priority", "categories", "urgencies", "populations", "place_code", "org_slug", "ladder",
-            "auto_escalate", "active")
+_CONTENT = (
+    "name",
+    "priority",
+    "categories",
+    "urgencies",
+    "populations",
+    "place_code",
+    "org_slug",
+    "ladder",
+    "auto_escalate",
+    "active",
+)
 
 
 # -- rules: versioned edits ----------------------------------------------------------------------
@@ -41,25 +51,44 @@ def _check(session: Session, fields: dict[str, Any]) -> None:
     for rung in fields["ladder"]:
         if not isinstance(rung, dict) or not ({"body"} <= rung.keys() or {"level"} <= rung.keys()):
             raise InvalidInput("each ladder rung is {body: slug} or {level: level, network: optional}")
-        if "body" in rung and session.exec(select(GrievanceBody).where(GrievanceBody.slug == rung["body"])).first() is None:
+        if (
+            "body" in rung
+            and session.exec(select(GrievanceBody).where(GrievanceBody.slug == rung["body"])).first() is None
+        ):
             raise InvalidInput(f"unknown body {rung['body']!r}")
         if "level" in rung and rung["level"] not in LEVELS:
             raise InvalidInput(f"unknown level {rung['level']!r}")
 
 
 def save_rule(
-    session: Session, *, key: str, name: str, actor: str, priority: int = 0, categories: list[str] | None = None,
-    urgencies: list[str] | None = None, populations: list[str] | None = None, place_code: str | None = None,
-    org_slug: str | None = None, ladder: list[dict[str, str]] | None = None, auto_escalate: bool = False,
+    session: Session,
+    *,
+    key: str,
+    name: str,
+    actor: str,
+    priority: int = 0,
+    categories: list[str] | None = None,
+    urgencies: list[str] | None = None,
+    populations: list[str] | None = None,
+    place_code: str | None = None,
+    org_slug: str | None = None,
+    ladder: list[dict[str, str]] | None = None,
+    auto_escalate: bool = False,
     active: bool = True,
 ) -> RoutingRule:
     """Create a rule or a new version of it (the previous stays in the history). No change, no new version."""
     if not key or len(key) > 64:
         raise InvalidInput("rule key is required (max 64)")
     fields: dict[str, Any] = {
-        "name": name, "priority": int(priority), "categories": list(categories or []),
-        "urgencies": list(urgencies or []), "populations": list(populations or []), "place_code": place_code or None,
-        "org_slug": org_slug or None, "ladder": [dict(r) if isinstance(r, dict) else r for r in ladder or []], "auto_escalate": bool(auto_escalate),
+        "name": name,
+        "priority": int(priority),
+        "categories": list(categories or []),
+        "urgencies": list(urgencies or []),
+        "populations": list(populations or []),
+        "place_code": place_code or None,
+        "org_slug": org_slug or None,
+        "ladder": [dict(r) if isinstance(r, dict) else r for r in ladder or []],
+        "auto_escalate": bool(auto_escalate),
         "active": bool(active),
     }
     _check(session, fields)
@@ -92,24 +121,40 @@ def current_rule(session: Session, key: str) -> RoutingRule | None:
 
 
 def current_rules(session: Session) -> list[RoutingRule]:
-    return list(session.exec(select(RoutingRule).where(RoutingRule.current == True)  # noqa: E712
-                             .order_by(col(RoutingRule.priority).desc(), col(RoutingRule.rule_key))).all())
+    return list(
+        session.exec(
+            select(RoutingRule)
+            .where(RoutingRule.current == True)  # noqa: E712
+            .order_by(col(RoutingRule.priority).desc(), col(RoutingRule.rule_key))
+        ).all()
+    )
 
 
 def rule_history(session: Session, key: str) -> list[RoutingRule]:
     """Every version of a rule, oldest first."""
-    return list(session.exec(select(RoutingRule).where(RoutingRule.rule_key == key)
-                             .order_by(col(RoutingRule.version))).all())
+    return list(
+        session.exec(select(RoutingRule).where(RoutingRule.rule_key == key).order_by(col(RoutingRule.version))).all()
+    )
 
 
 def load_rules(session: Session, path: Path | None = None, *, actor: str = "seed") -> int:
     """Load the YAML rules (idempotent: an unchanged rule gets no new version)."""
     data = yaml.safe_load((path or DATA_FILE).read_text(encoding="utf-8"))["rules"]
     for item in data:
-        save_rule(session, key=item["key"], name=item["name"], actor=actor, priority=item.get("priority", 0),
-                  categories=item.get("categories"), urgencies=item.get("urgencies"),
-                  populations=item.get("populations"), place_code=item.get("place"), org_slug=item.get("org"),
-                  ladder=item.get("ladder"), auto_escalate=item.get("auto_escalate", False))
+        save_rule(
+            session,
+            key=item["key"],
+            name=item["name"],
+            actor=actor,
+            priority=item.get("priority", 0),
+            categories=item.get("categories"),
+            urgencies=item.get("urgencies"),
+            populations=item.get("populations"),
+            place_code=item.get("place"),
+            org_slug=item.get("org"),
+            ladder=item.get("ladder"),
+            auto_escalate=item.get("auto_escalate", False),
+        )
     return len(data)
 
 
@@ -122,7 +167,12 @@ class Rung:
 
 
 def match_rule(
-    session: Session, *, category: str | None, place_id: int | None, urgency: str | None, population: str | None,
+    session: Session,
+    *,
+    category: str | None,
+    place_id: int | None,
+    urgency: str | None,
+    population: str | None,
 ) -> RoutingRule | None:
     """The winning current, active rule for these facts: highest priority, then most specific."""
     chain = ancestors(session, place_id)
@@ -154,20 +204,26 @@ def resolve_ladder(session: Session, rule: RoutingRule, *, place_id: int | None,
     rungs = []
     for index, spec in enumerate(rule.ladder):
         if "body" in spec:
-            body = session.exec(select(GrievanceBody).where(GrievanceBody.slug == spec["body"],
-                                                            GrievanceBody.active == True)).first()  # noqa: E712
+            body = session.exec(
+                select(GrievanceBody).where(GrievanceBody.slug == spec["body"], GrievanceBody.active == True)
+            ).first()  # noqa: E712
         else:
-            body = resolve_level(session, level=spec["level"], place_id=place_id, category=category,
-                                 network=spec.get("network"))
+            body = resolve_level(
+                session, level=spec["level"], place_id=place_id, category=category, network=spec.get("network")
+            )
         rungs.append(Rung(index=index, spec=dict(spec), body=body))
     return rungs
 
 
 def simulate(
-    session: Session, *, category: str | None = None, place: str | None = None, urgency: str | None = None,
+    session: Session,
+    *,
+    category: str | None = None,
+    place: str | None = None,
+    urgency: str | None = None,
     population: str | None = None,
 ) -> dict[str, Any]:
-    """"Where would this case go?": the matched rule (and version), its CSO and the resolved ladder."""
+    """ "Where would this case go?": the matched rule (and version), its CSO and the resolved ladder."""
     place_row = None
     if place:
         place_row = session.exec(select(Place).where(Place.code == place)).first()
@@ -175,21 +231,38 @@ def simulate(
             place_row = match_place(session, place)
         if place_row is None:
             raise InvalidInput(f"no place matches {place!r}")
-    rule = match_rule(session, category=category, place_id=place_row.id if place_row else None,
-                      urgency=urgency, population=population)
+    rule = match_rule(
+        session, category=category, place_id=place_row.id if place_row else None, urgency=urgency, population=population
+    )
     result: dict[str, Any] = {
-        "input": {"category": category, "place": place_row.code if place_row else None, "urgency": urgency,
-                  "population": population},
-        "rule": None, "org": None, "ladder": [],
+        "input": {
+            "category": category,
+            "place": place_row.code if place_row else None,
+            "urgency": urgency,
+            "population": population,
+        },
+        "rule": None,
+        "org": None,
+        "ladder": [],
     }
     if rule is None:
         return result
-    result["rule"] = {"key": rule.rule_key, "version": rule.version, "name": rule.name, "priority": rule.priority,
-                      "auto_escalate": rule.auto_escalate}
+    result["rule"] = {
+        "key": rule.rule_key,
+        "version": rule.version,
+        "name": rule.name,
+        "priority": rule.priority,
+        "auto_escalate": rule.auto_escalate,
+    }
     result["org"] = rule.org_slug
     result["ladder"] = [
-        {"rung": r.index, "spec": r.spec, "body": r.body.slug if r.body else None,
-         "name": r.body.name_en if r.body else None, "level": r.body.level if r.body else r.spec.get("level")}
+        {
+            "rung": r.index,
+            "spec": r.spec,
+            "body": r.body.slug if r.body else None,
+            "name": r.body.name_en if r.body else None,
+            "level": r.body.level if r.body else r.spec.get("level"),
+        }
         for r in resolve_ladder(session, rule, place_id=place_row.id if place_row else None, category=category)
     ]
     return result
@@ -200,8 +273,13 @@ def route_report(session: Session, report: Report, *, actor: str = "system") -> 
     """Route a case (the lead calls this after triage): sets report.org_id, remembers the rule version,
     records it on the timeline. Escalating at once when the rule says so is the caller's next step
     (service/flows/routing.py)."""
-    rule = match_rule(session, category=report.category, place_id=report.place_id, urgency=report.urgency,
-                      population=report.population)
+    rule = match_rule(
+        session,
+        category=report.category,
+        place_id=report.place_id,
+        urgency=report.urgency,
+        population=report.population,
+    )
     return set_route(session, report, rule=rule, actor=actor)
 
 
@@ -213,7 +291,11 @@ def set_route(session: Session, report: Report, *, rule: RoutingRule | None, act
         route = ReportRoute(report_id=require_id(report))
     route.rule_id, route.actor, route.routed_at = (rule.id if rule else None), actor, now()
     route.category, route.place_id, route.urgency, route.population = (
-        report.category, report.place_id, report.urgency, report.population)
+        report.category,
+        report.place_id,
+        report.urgency,
+        report.population,
+    )
     session.add(route)
     org = None
     if rule is not None and rule.org_slug:
@@ -221,10 +303,17 @@ def set_route(session: Session, report: Report, *, rule: RoutingRule | None, act
         if org is not None:
             report.org_id = org.id
             session.add(report)
-    add_event(session, report, "routed", actor=actor, detail={
-        "rule": rule.rule_key if rule else None, "version": rule.version if rule else None,
-        "org": org.slug if org else None,
-    })
+    add_event(
+        session,
+        report,
+        "routed",
+        actor=actor,
+        detail={
+            "rule": rule.rule_key if rule else None,
+            "version": rule.version if rule else None,
+            "org": org.slug if org else None,
+        },
+    )
     session.flush()
     return rule
 
@@ -258,8 +347,11 @@ def acted_on():
     a claim or assignment, a status change, an escalation, a reply, a merge, a reroute by hand)
     other than a triage correction. Reading a case is not acting (views go to the audit log only).
     A correlated EXISTS, so each candidate case is checked through the report_event index."""
-    return exists().where(col(ReportEvent.report_id) == col(Report.id), col(User.email) == col(ReportEvent.actor),
-                          col(ReportEvent.kind).not_in(NOT_ACTING))
+    return exists().where(
+        col(ReportEvent.report_id) == col(Report.id),
+        col(User.email) == col(ReportEvent.actor),
+        col(ReportEvent.kind).not_in(NOT_ACTING),
+    )
 
 
 def reroute_changed(session: Session, *, limit: int = 100) -> list[Report]:
@@ -267,22 +359,41 @@ def reroute_changed(session: Session, *, limit: int = 100) -> list[Report]:
     have changed since — the reporter named the place after an urgent report was routed, a handler
     corrected the triage — as long as the case is still `triaged` (not escalated, in progress or
     closed) and no person has acted on it. Returns the cases whose rule changed."""
-    differs = or_(*(col(getattr(Report, f)).is_distinct_from(col(getattr(ReportRoute, f)))
-                    for f in ("category", "place_id", "urgency", "population")))
+    differs = or_(
+        *(
+            col(getattr(Report, f)).is_distinct_from(col(getattr(ReportRoute, f)))
+            for f in ("category", "place_id", "urgency", "population")
+        )
+    )
     rows = session.exec(
-        select(Report, ReportRoute).join(ReportRoute, col(ReportRoute.report_id) == col(Report.id)).where(
-            ReportRoute.actor == AUTOMATIC, Report.status == "triaged", differs,
+        select(Report, ReportRoute)
+        .join(ReportRoute, col(ReportRoute.report_id) == col(Report.id))
+        .where(
+            ReportRoute.actor == AUTOMATIC,
+            Report.status == "triaged",
+            differs,
             ~acted_on(),
-        ).order_by(col(Report.id)).limit(limit)
+        )
+        .order_by(col(Report.id))
+        .limit(limit)
     ).all()
     moved = []
     for report, route in rows:
-        rule = match_rule(session, category=report.category, place_id=report.place_id, urgency=report.urgency,
-                          population=report.population)
+        rule = match_rule(
+            session,
+            category=report.category,
+            place_id=report.place_id,
+            urgency=report.urgency,
+            population=report.population,
+        )
         if rule is not None and rule.id == route.rule_id:
             # Same rule: nothing moves; remember the facts so the case is not looked at again.
             route.category, route.place_id, route.urgency, route.population = (
-                report.category, report.place_id, report.urgency, report.population)
+                report.category,
+                report.place_id,
+                report.urgency,
+                report.population,
+            )
             session.add(route)
             continue
         set_route(session, report, rule=rule, actor=AUTOMATIC)
@@ -291,8 +402,9 @@ def reroute_changed(session: Session, *, limit: int = 100) -> list[Report]:
     return moved
 
 
-def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100,
-                      only_urgent: bool = False) -> list[Report]:
+def route_new_reports(
+    session: Session, *, idle_minutes: int, limit: int = 100, only_urgent: bool = False
+) -> list[Report]:
     """Route triaged reports that have no route yet, once their intake dialogue is over (the
     reporter finished, or went idle) — at once when urgent — and group them into clusters.
     Then route again the cases whose facts changed since (`reroute_changed`). Returns both.
@@ -301,11 +413,18 @@ def route_new_reports(session: Session, *, idle_minutes: int, limit: int = 100,
     routed = select(ReportRoute.report_id)
     quiet_since = now() - timedelta(minutes=idle_minutes)
     due = session.exec(
-        select(Report).where(
-            col(Report.id).not_in(routed), Report.status == "triaged",
-            (Report.urgency == "urgent") if only_urgent else
-            ((col(Report.urgency) == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since)),
-        ).order_by(col(Report.id)).limit(limit)
+        select(Report)
+        .where(
+            col(Report.id).not_in(routed),
+            Report.status == "triaged",
+            (Report.urgency == "urgent")
+            if only_urgent
+            else (
+                (col(Report.urgency) == "urgent") | col(Report.id).not_in(talking) | (Report.created_at < quiet_since)
+            ),
+        )
+        .order_by(col(Report.id))
+        .limit(limit)
     ).all()
     for report in due:
         if not only_urgent:  # the urgent step leaves clustering to the full triage (apply_triage)

@@ -30,9 +30,11 @@ from service.supervision.models import ReplyTemplate
 
 router = APIRouter(prefix="/api/v1", tags=["supervision"])
 ERRORS: dict[int | str, dict] = {
-    401: {"description": "not signed in", "model": Problem}, 403: {"description": "not allowed", "model": Problem},
+    401: {"description": "not signed in", "model": Problem},
+    403: {"description": "not allowed", "model": Problem},
     404: {"description": "not found (also another organisation's)", "model": Problem},
-    422: {"description": "invalid input", "model": Problem}}
+    422: {"description": "invalid input", "model": Problem},
+}
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -67,6 +69,7 @@ def _change(session: Session, missing: str, fn):
 
 # -- workload --------------------------------------------------------------------------------------
 
+
 class LoadOut(BaseModel):
     user_id: int | None = Field(description="null: the organisation's unassigned cases")
     email: str | None
@@ -84,8 +87,9 @@ class WorkloadOut(BaseModel):
 
 
 @router.get("/workload", response_model=WorkloadOut, responses=ERRORS)
-def workload(session: SessionDep, user: ApiUser,
-             org_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> WorkloadOut:
+def workload(
+    session: SessionDep, user: ApiUser, org_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> WorkloadOut:
     """Open, overdue and urgent cases per member of the organisation (supervisors and administrators;
     a platform administrator names the organisation with `org_id`)."""
     try:
@@ -95,15 +99,20 @@ def workload(session: SessionDep, user: ApiUser,
 
     def row(load: sup.Load) -> LoadOut:
         person = load.user
-        return LoadOut(user_id=person.id if person else None, email=person.email if person else None,
-                       active=bool(person.is_active) if person else True, open=load.open, overdue=load.overdue,
-                       urgent=load.urgent)
+        return LoadOut(
+            user_id=person.id if person else None,
+            email=person.email if person else None,
+            active=bool(person.is_active) if person else True,
+            open=load.open,
+            overdue=load.overdue,
+            urgent=load.urgent,
+        )
 
-    return WorkloadOut(org_id=found.org.id, at=found.at, rows=[row(r) for r in found.rows],
-                       total=row(found.total))
+    return WorkloadOut(org_id=found.org.id, at=found.at, rows=[row(r) for r in found.rows], total=row(found.total))
 
 
 # -- tags ------------------------------------------------------------------------------------------
+
 
 class TagCount(BaseModel):
     tag: str
@@ -139,14 +148,19 @@ def add_tag(report: CaseInScope, body: TagIn, session: SessionDep, user: ApiUser
 
 
 @router.delete("/cases/{case_id}/tags/{tag}", response_model=CaseTags, responses=ERRORS)
-def remove_tag(report: CaseInScope, tag: Annotated[str, Path(min_length=1, max_length=200), AfterValidator(_no_nul)], session: SessionDep,
-               user: ApiUser) -> CaseTags:
+def remove_tag(
+    report: CaseInScope,
+    tag: Annotated[str, Path(min_length=1, max_length=200), AfterValidator(_no_nul)],
+    session: SessionDep,
+    user: ApiUser,
+) -> CaseTags:
     """Take a tag off a case (the tag URL-encoded in the path). Audited as `case.untag`."""
     _change(session, "no such case", lambda: tagging.remove_tag(session, user=user, report=report, tag=tag))
     return CaseTags(case_id=report.id, tags=tagging.tags_of(session, require_id(report)))
 
 
 # -- saved views of the queue ----------------------------------------------------------------------
+
 
 class ViewOut(BaseModel):
     id: int
@@ -176,8 +190,11 @@ def list_views(session: SessionDep, user: ApiUser) -> list[ViewOut]:
 def create_view(body: ViewIn, session: SessionDep, user: ApiUser) -> ViewOut:
     """Keep the queue's filters under a name (only the queue's filters are kept); sharing it with the
     organisation is for its supervisors and administrators. Audited as `filter.save`."""
-    row = _change(session, "no such saved view",
-                  lambda: tagging.save_filter(session, user=user, name=body.name, query=body.query, shared=body.shared))
+    row = _change(
+        session,
+        "no such saved view",
+        lambda: tagging.save_filter(session, user=user, name=body.name, query=body.query, shared=body.shared),
+    )
     return _view(row, user)
 
 
@@ -190,6 +207,7 @@ def delete_view(view_id: Id, session: SessionDep, user: ApiUser) -> Response:
 
 # -- reply templates -------------------------------------------------------------------------------
 
+
 class TemplateOut(BaseModel):
     id: int
     name: str
@@ -201,14 +219,22 @@ class TemplateOut(BaseModel):
 
 class TemplateIn(Strict):
     name: Text = Field(min_length=1, max_length=200)
-    text_en: Text = Field(min_length=1, max_length=2000, description="required: sent when the report's language has no text")
+    text_en: Text = Field(
+        min_length=1, max_length=2000, description="required: sent when the report's language has no text"
+    )
     text_km: Text = Field(default="", max_length=2000)
     text_pt: Text = Field(default="", max_length=2000)
 
 
 def _template(row) -> TemplateOut:
-    return TemplateOut(id=row.id, name=row.name, text_km=row.text_km, text_en=row.text_en, text_pt=row.text_pt,
-                       segments={k: c.segments if c else None for k, c in replies.counts(row).items()})
+    return TemplateOut(
+        id=row.id,
+        name=row.name,
+        text_km=row.text_km,
+        text_en=row.text_en,
+        text_pt=row.text_pt,
+        segments={k: c.segments if c else None for k, c in replies.counts(row).items()},
+    )
 
 
 def _template_org(user: Principal) -> int:
@@ -226,8 +252,11 @@ def list_templates(session: SessionDep, user: ApiUser) -> list[TemplateOut]:
 
 def _save(session: Session, user: Principal, body: TemplateIn, template_id: int | None) -> TemplateOut:
     texts = {"km": body.text_km, "en": body.text_en, "pt": body.text_pt}
-    row = _change(session, "no such reply template", lambda: replies.save(
-        session, user=user, name=body.name, texts=texts, template_id=template_id))
+    row = _change(
+        session,
+        "no such reply template",
+        lambda: replies.save(session, user=user, name=body.name, texts=texts, template_id=template_id),
+    )
     return _template(row)
 
 

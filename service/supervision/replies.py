@@ -46,14 +46,19 @@ def _text(template: ReplyTemplate, language: str | None) -> str:
 
 
 def counts(template: ReplyTemplate) -> dict[str, segments.SegmentCount | None]:
-    return {lang: segments.count(getattr(template, f"text_{lang}")) if getattr(template, f"text_{lang}") else None
-            for lang in LANGS}
+    return {
+        lang: segments.count(getattr(template, f"text_{lang}")) if getattr(template, f"text_{lang}") else None
+        for lang in LANGS
+    }
 
 
 def for_case(session: Session, report: Report) -> dict[str, str]:
     """The organisation's active templates for this case, keyed "org:<id>", in the report's language."""
-    return {f"{PREFIX}{t.id}": _text(t, report.language) for t in org_templates(session, report.org_id)
-            if _text(t, report.language)}
+    return {
+        f"{PREFIX}{t.id}": _text(t, report.language)
+        for t in org_templates(session, report.org_id)
+        if _text(t, report.language)
+    }
 
 
 def text_for_case(session: Session, report: Report, key: str) -> str:
@@ -85,8 +90,9 @@ def _clean(name: str, texts: dict[str, str]) -> tuple[str, dict[str, str]]:
     return name, cleaned
 
 
-def save(session: Session, *, user: Principal, name: str, texts: dict[str, str],
-         template_id: int | None = None) -> ReplyTemplate:
+def save(
+    session: Session, *, user: Principal, name: str, texts: dict[str, str], template_id: int | None = None
+) -> ReplyTemplate:
     """Create a template for the user's organisation, or edit one of its templates."""
     org_id = _supervisor_of_org(user)
     name, cleaned = _clean(name, texts)
@@ -99,8 +105,11 @@ def save(session: Session, *, user: Principal, name: str, texts: dict[str, str],
             raise NotFound("no such reply template")
         row = found
         before = {lang: getattr(row, f"text_{lang}") for lang in LANGS}
-    clash = session.exec(select(ReplyTemplate).where(ReplyTemplate.org_id == org_id, ReplyTemplate.name == name,
-                                                     ReplyTemplate.id != row.id if row.id else True)).first()
+    clash = session.exec(
+        select(ReplyTemplate).where(
+            ReplyTemplate.org_id == org_id, ReplyTemplate.name == name, ReplyTemplate.id != row.id if row.id else True
+        )
+    ).first()
     if clash is not None:
         raise InvalidInput("another template has this name")
     row.name, row.active, row.updated_at = name, True, clock.now()
@@ -110,9 +119,14 @@ def save(session: Session, *, user: Principal, name: str, texts: dict[str, str],
     session.flush()
     changed = sorted(lang for lang in LANGS if before is None or before[lang] != cleaned[lang])
     # The audit entry names the languages whose text changed and their SMS length, never the text.
-    record(session, actor=user.email, action="reply_template.create" if before is None else "reply_template.update",
-           object_type="reply_template", object_id=row.id,
-           detail={"languages": changed, "segments": {lang: c.segments for lang, c in counts(row).items() if c}})
+    record(
+        session,
+        actor=user.email,
+        action="reply_template.create" if before is None else "reply_template.update",
+        object_type="reply_template",
+        object_id=row.id,
+        detail={"languages": changed, "segments": {lang: c.segments for lang, c in counts(row).items() if c}},
+    )
     return row
 
 
@@ -124,8 +138,9 @@ def deactivate(session: Session, *, user: Principal, template_id: int) -> None:
     row.active = False
     row.updated_at = clock.now()
     session.add(row)
-    record(session, actor=user.email, action="reply_template.deactivate", object_type="reply_template",
-           object_id=row.id)
+    record(
+        session, actor=user.email, action="reply_template.deactivate", object_type="reply_template", object_id=row.id
+    )
 
 
 actions.TEMPLATE_SOURCES[PREFIX] = text_for_case  # a handler's reply with "org:<id>" (queue.actions.reply)

@@ -44,8 +44,11 @@ def workload_org(session: Session, user: Principal, org_id: int | None = None) -
             raise NotFound("no such organisation")
         org = session.get(Organisation, user.org_id)
     else:
-        org = session.get(Organisation, org_id) if org_id is not None else session.exec(
-            select(Organisation).order_by(col(Organisation.slug)).limit(1)).first()
+        org = (
+            session.get(Organisation, org_id)
+            if org_id is not None
+            else session.exec(select(Organisation).order_by(col(Organisation.slug)).limit(1)).first()
+        )
     if org is None:
         raise NotFound("no such organisation")
     return org
@@ -69,14 +72,21 @@ class Workload:
 
     @property
     def total(self) -> Load:
-        return Load(user=None, open=sum(r.open for r in self.rows), overdue=sum(r.overdue for r in self.rows),
-                    urgent=sum(r.urgent for r in self.rows))
+        return Load(
+            user=None,
+            open=sum(r.open for r in self.rows),
+            overdue=sum(r.overdue for r in self.rows),
+            urgent=sum(r.urgent for r in self.rows),
+        )
 
 
 def members(session: Session, org_id: int) -> list[User]:
     """The organisation's active users (anyone who may hold a case), by email."""
-    return list(session.exec(select(User).where(User.org_id == org_id, col(User.is_active).is_(True))
-                             .order_by(col(User.email))).all())
+    return list(
+        session.exec(
+            select(User).where(User.org_id == org_id, col(User.is_active).is_(True)).order_by(col(User.email))
+        ).all()
+    )
 
 
 def workload(session: Session, *, user: Principal, org_id: int | None = None) -> Workload:
@@ -88,9 +98,13 @@ def workload(session: Session, *, user: Principal, org_id: int | None = None) ->
     urgent = func.sum(case((col(Report.urgency) == "urgent", 1), else_=0))
     rows = session.exec(
         select(Report.assigned_user_id, func.count(), overdue, urgent)
-        .where(Report.org_id == org.id, col(Report.status).in_(OPEN_STATUSES),
-               (col(Report.deferred_until).is_(None)) | (col(Report.deferred_until) <= at))
-        .group_by(col(Report.assigned_user_id))).all()
+        .where(
+            Report.org_id == org.id,
+            col(Report.status).in_(OPEN_STATUSES),
+            (col(Report.deferred_until).is_(None)) | (col(Report.deferred_until) <= at),
+        )
+        .group_by(col(Report.assigned_user_id))
+    ).all()
     counts = {uid: (int(n), int(o or 0), int(u or 0)) for uid, n, o, u in rows}
     people = members(session, require_id(org))
     known = {m.id for m in people}
@@ -100,8 +114,15 @@ def workload(session: Session, *, user: Principal, org_id: int | None = None) ->
             gone = session.get(User, uid)
             if gone is not None:
                 people.append(gone)
-    loads = [Load(user=m, open=counts.get(m.id, (0, 0, 0))[0], overdue=counts.get(m.id, (0, 0, 0))[1],
-                  urgent=counts.get(m.id, (0, 0, 0))[2]) for m in people]
+    loads = [
+        Load(
+            user=m,
+            open=counts.get(m.id, (0, 0, 0))[0],
+            overdue=counts.get(m.id, (0, 0, 0))[1],
+            urgent=counts.get(m.id, (0, 0, 0))[2],
+        )
+        for m in people
+    ]
     loads.sort(key=lambda r: (-r.overdue, -r.urgent, -r.open, r.user.email if r.user else ""))
     n, o, u = counts.get(None, (0, 0, 0))
     loads.append(Load(user=None, open=n, overdue=o, urgent=u))
@@ -122,10 +143,16 @@ def open_cases(session: Session, *, org: Organisation, holder_id: int | None, li
     """The open cases one member holds (None: unassigned), in queue order: urgent first, then deadline, then age."""
     urgency_rank = case((col(Report.urgency) == "urgent", 0), (col(Report.urgency) == "high", 1), else_=2)
     held = col(Report.assigned_user_id).is_(None) if holder_id is None else col(Report.assigned_user_id) == holder_id
-    return list(session.exec(
-        select(Report).where(Report.org_id == org.id, col(Report.status).in_(OPEN_STATUSES), held)
-        .order_by(urgency_rank, col(Report.due_at).is_(None), col(Report.due_at), col(Report.created_at),
-                  col(Report.id)).limit(limit)).all())
+    return list(
+        session.exec(
+            select(Report)
+            .where(Report.org_id == org.id, col(Report.status).in_(OPEN_STATUSES), held)
+            .order_by(
+                urgency_rank, col(Report.due_at).is_(None), col(Report.due_at), col(Report.created_at), col(Report.id)
+            )
+            .limit(limit)
+        ).all()
+    )
 
 
 @dataclass
@@ -134,8 +161,16 @@ class BulkResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (case id, why)
 
 
-def bulk(session: Session, *, user: Principal, report_ids: list[int], action: str, assignee_id: int | None = None,
-         into_id: int | None = None, tag: str | None = None) -> BulkResult:
+def bulk(
+    session: Session,
+    *,
+    user: Principal,
+    report_ids: list[int],
+    action: str,
+    assignee_id: int | None = None,
+    into_id: int | None = None,
+    tag: str | None = None,
+) -> BulkResult:
     """One action on many cases. Each case on its own (a savepoint each): a case the user may not
     see, or whose state does not allow the action, is skipped with the reason; the others go on.
     The same access rules as one case (service/queue/actions.py): a handler may take cases
@@ -187,16 +222,29 @@ def bulk(session: Session, *, user: Principal, report_ids: list[int], action: st
             result.skipped.append((rid, str(exc)))
         else:
             result.done.append(rid)
-    record(session, actor=user.email, action=f"case.bulk_{action}", object_type="report", object_id=None,
-           detail={"cases": result.done, "skipped": len(result.skipped),
-                   **({"assigned_user_id": assignee_id} if action == "assign" else {}),
-                   **({"into": into_id} if action == "duplicate" else {}),
-                   **({"tag": tag} if action == "tag" else {})})
+    record(
+        session,
+        actor=user.email,
+        action=f"case.bulk_{action}",
+        object_type="report",
+        object_id=None,
+        detail={
+            "cases": result.done,
+            "skipped": len(result.skipped),
+            **({"assigned_user_id": assignee_id} if action == "assign" else {}),
+            **({"into": into_id} if action == "duplicate" else {}),
+            **({"tag": tag} if action == "tag" else {}),
+        },
+    )
     return result
 
 
-DONE_TEXT = {"assign": "{n} assigned", "release": "{n} put back unassigned", "tag": "{n} tagged",
-             "duplicate": "{n} closed as duplicate"}
+DONE_TEXT = {
+    "assign": "{n} assigned",
+    "release": "{n} put back unassigned",
+    "tag": "{n} tagged",
+    "duplicate": "{n} closed as duplicate",
+}
 
 
 def summary(result: BulkResult, action: str) -> list[tuple[str, dict]]:
@@ -210,10 +258,11 @@ def summary(result: BulkResult, action: str) -> list[tuple[str, dict]]:
     return lines
 
 
-def reassign_all(session: Session, *, user: Principal, org: Organisation, from_id: int | None, to_id: int) -> BulkResult:
+def reassign_all(
+    session: Session, *, user: Principal, org: Organisation, from_id: int | None, to_id: int
+) -> BulkResult:
     """Every open case one member holds (or every unassigned case) to another member."""
     cases = open_cases(session, org=org, holder_id=from_id)
     if not cases:
         raise InvalidInput("there are no open cases to move")
-    return bulk(session, user=user, report_ids=[require_id(c) for c in cases], action="assign",
-                assignee_id=to_id)
+    return bulk(session, user=user, report_ids=[require_id(c) for c in cases], action="assign", assignee_id=to_id)

@@ -30,8 +30,19 @@ from service.supervision.models import SavedFilter
 MAX_TAGS_PER_CASE = 20
 MAX_FILTERS = 50
 # The queue's filters a saved view may hold (service/web/routes.py `_filters`); the page position is not kept.
-FILTER_KEYS = ("status", "category", "urgency", "place_id", "channel", "population", "assigned", "overdue",
-               "cluster_id", "q", "tag")
+FILTER_KEYS = (
+    "status",
+    "category",
+    "urgency",
+    "place_id",
+    "channel",
+    "population",
+    "assigned",
+    "overdue",
+    "cluster_id",
+    "q",
+    "tag",
+)
 
 
 def _no_identifier(text: str, what: str) -> None:
@@ -53,8 +64,9 @@ def normalise_tag(text: str) -> str:
 
 
 def tags_of(session: Session, report_id: int) -> list[str]:
-    return list(session.exec(select(CaseTag.tag).where(CaseTag.report_id == report_id)
-                             .order_by(col(CaseTag.tag))).all())
+    return list(
+        session.exec(select(CaseTag.tag).where(CaseTag.report_id == report_id).order_by(col(CaseTag.tag))).all()
+    )
 
 
 def _tags_in(ids: Any) -> Any:
@@ -73,8 +85,11 @@ def tags_for(session: Session, report_ids: list[int]) -> dict[int, tuple[str, ..
         return {}
     found: dict[int, list[str]] = {}
     conn = session.connection()
-    rows = _TAGS_PAGE.all(conn, id_params(report_ids, PAGE_SIZE)) if len(report_ids) <= PAGE_SIZE else \
-        conn.execute(_TAGS_FOR, {"ids": report_ids}).all()
+    rows = (
+        _TAGS_PAGE.all(conn, id_params(report_ids, PAGE_SIZE))
+        if len(report_ids) <= PAGE_SIZE
+        else conn.execute(_TAGS_FOR, {"ids": report_ids}).all()
+    )
     for rid, tag in rows:
         found.setdefault(rid, []).append(tag)
     return {rid: tuple(t) for rid, t in found.items()}
@@ -92,8 +107,14 @@ def add_tag(session: Session, *, user: Principal, report: Report, tag: str) -> b
         raise InvalidInput("a case has at most 20 tags")
     session.add(CaseTag(org_id=report.org_id, report_id=require_id(report), tag=tag, created_by=user.id))
     session.flush()
-    record(session, actor=user.email, action="case.tag", object_type="report", object_id=report.id,
-           detail={"after": {"tag": tag}})
+    record(
+        session,
+        actor=user.email,
+        action="case.tag",
+        object_type="report",
+        object_id=report.id,
+        detail={"after": {"tag": tag}},
+    )
     return True
 
 
@@ -104,8 +125,14 @@ def remove_tag(session: Session, *, user: Principal, report: Report, tag: str) -
         raise InvalidInput("the case has no such tag")
     session.delete(row)
     session.flush()
-    record(session, actor=user.email, action="case.untag", object_type="report", object_id=report.id,
-           detail={"before": {"tag": tag}})
+    record(
+        session,
+        actor=user.email,
+        action="case.untag",
+        object_type="report",
+        object_id=report.id,
+        detail={"before": {"tag": tag}},
+    )
 
 
 def _scope(session: Session, user: Principal) -> list:
@@ -118,28 +145,40 @@ def _scope(session: Session, user: Principal) -> list:
 
 def org_tags(session: Session, *, user: Principal) -> list[tuple[str, int]]:
     """The tags in use in the user's organisation, with how many open cases carry each."""
-    rows = session.exec(select(CaseTag.tag, func.count()).join(Report, col(Report.id) == col(CaseTag.report_id))
-                        .where(*_scope(session, user), col(Report.status).in_(OPEN_STATUSES))
-                        .group_by(col(CaseTag.tag)).order_by(col(CaseTag.tag))).all()
+    rows = session.exec(
+        select(CaseTag.tag, func.count())
+        .join(Report, col(Report.id) == col(CaseTag.report_id))
+        .where(*_scope(session, user), col(Report.status).in_(OPEN_STATUSES))
+        .group_by(col(CaseTag.tag))
+        .order_by(col(CaseTag.tag))
+    ).all()
     return [(t, int(n)) for t, n in rows]
 
 
 def tagged_cases(session: Session, *, user: Principal, tag: str, limit: int = 200) -> list[Report]:
     """Cases carrying the tag that the user may see, open ones first, newest first."""
     tag = " ".join((tag or "").split()).casefold()
-    return list(session.exec(
-        select(Report).join(CaseTag, col(CaseTag.report_id) == col(Report.id))
-        .where(*_scope(session, user), CaseTag.tag == tag)
-        .order_by(col(Report.status).in_(OPEN_STATUSES).desc(), col(Report.created_at).desc())
-        .limit(limit)).all())
+    return list(
+        session.exec(
+            select(Report)
+            .join(CaseTag, col(CaseTag.report_id) == col(Report.id))
+            .where(*_scope(session, user), CaseTag.tag == tag)
+            .order_by(col(Report.status).in_(OPEN_STATUSES).desc(), col(Report.created_at).desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 # -- saved filters -------------------------------------------------------------------------------
 
+
 def clean_query(query: str) -> str:
     """Only the queue's filters, each value short; the page position and unknown keys are dropped."""
-    kept = [(k, v.strip()) for k, v in parse_qsl((query or "").lstrip("?"), keep_blank_values=False)
-            if k in FILTER_KEYS and v.strip() and len(v) <= 200 and "\x00" not in v]
+    kept = [
+        (k, v.strip())
+        for k, v in parse_qsl((query or "").lstrip("?"), keep_blank_values=False)
+        if k in FILTER_KEYS and v.strip() and len(v) <= 200 and "\x00" not in v
+    ]
     if not kept:
         raise InvalidInput("choose some filters in the queue first")
     text = urlencode(kept)
@@ -152,10 +191,18 @@ def clean_query(query: str) -> str:
 
 def visible_filters(session: Session, *, user: Principal) -> list[SavedFilter]:
     """The user's own saved filters and those shared in their organisation, by name."""
-    shared = (col(SavedFilter.shared).is_(True)) & (col(SavedFilter.org_id) == user.org_id) \
-        if user.org_id is not None else col(SavedFilter.id).is_(None)
-    return list(session.exec(select(SavedFilter).where(or_(SavedFilter.user_id == user.id, shared))
-                             .order_by(col(SavedFilter.name), col(SavedFilter.id))).all())
+    shared = (
+        (col(SavedFilter.shared).is_(True)) & (col(SavedFilter.org_id) == user.org_id)
+        if user.org_id is not None
+        else col(SavedFilter.id).is_(None)
+    )
+    return list(
+        session.exec(
+            select(SavedFilter)
+            .where(or_(SavedFilter.user_id == user.id, shared))
+            .order_by(col(SavedFilter.name), col(SavedFilter.id))
+        ).all()
+    )
 
 
 def save_filter(session: Session, *, user: Principal, name: str, query: str, shared: bool = False) -> SavedFilter:
@@ -173,8 +220,14 @@ def save_filter(session: Session, *, user: Principal, name: str, query: str, sha
     row = SavedFilter(org_id=user.org_id, user_id=user.id, name=name, query=clean_query(query), shared=shared)
     session.add(row)
     session.flush()
-    record(session, actor=user.email, action="filter.save", object_type="saved_filter", object_id=row.id,
-           detail={"shared": shared})
+    record(
+        session,
+        actor=user.email,
+        action="filter.save",
+        object_type="saved_filter",
+        object_id=row.id,
+        detail={"shared": shared},
+    )
     return row
 
 

@@ -23,58 +23,155 @@ from decimal import Decimal, InvalidOperation
 
 from service.kit.masking import find_identifiers
 from service.reports.models import FEE_CURRENCIES as CURRENCIES
+
 MAX_VALUE = Decimal("1000000000000")  # anything larger is a misreading
 _KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 
 # Currency words and symbols: (pattern, currency, language of the word). Longest first in the regex.
 _CURRENCY_WORDS: dict[str, tuple[str, str]] = {
-    "riels": ("KHR", "en"), "riel": ("KHR", "en"), "reals": ("KHR", "km-Latn"), "rieal": ("KHR", "km-Latn"),
-    "riéis": ("KHR", "pt"), "khr": ("KHR", "iso"), "រៀល": ("KHR", "km"), "៛": ("KHR", "symbol"),
-    "dollars": ("USD", "en"), "dollar": ("USD", "en"), "dolla": ("USD", "km-Latn"), "dola": ("USD", "km-Latn"),
-    "dolar": ("USD", "km-Latn"), "dollr": ("USD", "km-Latn"), "dollra": ("USD", "km-Latn"),
-    "dolars": ("USD", "en"), "dollas": ("USD", "en"), "dólares": ("USD", "pt"), "dolares": ("USD", "pt"), "dólar": ("USD", "pt"),
-    "usd": ("USD", "iso"), "us$": ("USD", "symbol"), "$": ("USD", "symbol"), "ដុល្លារ": ("USD", "km"),
-    "rands": ("ZAR", "en"), "rand": ("ZAR", "en"), "zar": ("ZAR", "iso"),
-    "meticais": ("MZN", "pt"), "metical": ("MZN", "pt"), "metiacis": ("MZN", "pt"), "meticas": ("MZN", "pt"), "mts": ("MZN", "pt"), "mt": ("MZN", "pt"),
+    "riels": ("KHR", "en"),
+    "riel": ("KHR", "en"),
+    "reals": ("KHR", "km-Latn"),
+    "rieal": ("KHR", "km-Latn"),
+    "riéis": ("KHR", "pt"),
+    "khr": ("KHR", "iso"),
+    "រៀល": ("KHR", "km"),
+    "៛": ("KHR", "symbol"),
+    "dollars": ("USD", "en"),
+    "dollar": ("USD", "en"),
+    "dolla": ("USD", "km-Latn"),
+    "dola": ("USD", "km-Latn"),
+    "dolar": ("USD", "km-Latn"),
+    "dollr": ("USD", "km-Latn"),
+    "dollra": ("USD", "km-Latn"),
+    "dolars": ("USD", "en"),
+    "dollas": ("USD", "en"),
+    "dólares": ("USD", "pt"),
+    "dolares": ("USD", "pt"),
+    "dólar": ("USD", "pt"),
+    "usd": ("USD", "iso"),
+    "us$": ("USD", "symbol"),
+    "$": ("USD", "symbol"),
+    "ដុល្លារ": ("USD", "km"),
+    "rands": ("ZAR", "en"),
+    "rand": ("ZAR", "en"),
+    "zar": ("ZAR", "iso"),
+    "meticais": ("MZN", "pt"),
+    "metical": ("MZN", "pt"),
+    "metiacis": ("MZN", "pt"),
+    "meticas": ("MZN", "pt"),
+    "mts": ("MZN", "pt"),
+    "mt": ("MZN", "pt"),
     "mzn": ("MZN", "iso"),
-    "maloti": ("LSL", "en"), "loti": ("LSL", "en"), "lsl": ("LSL", "iso"),
-    "emalangeni": ("SZL", "en"), "lilangeni": ("SZL", "en"), "szl": ("SZL", "iso"),
-    "pula": ("BWP", "en"), "bwp": ("BWP", "iso"),
-    "kwacha": ("MWK", "en"), "mwk": ("MWK", "iso"),
+    "maloti": ("LSL", "en"),
+    "loti": ("LSL", "en"),
+    "lsl": ("LSL", "iso"),
+    "emalangeni": ("SZL", "en"),
+    "lilangeni": ("SZL", "en"),
+    "szl": ("SZL", "iso"),
+    "pula": ("BWP", "en"),
+    "bwp": ("BWP", "iso"),
+    "kwacha": ("MWK", "en"),
+    "mwk": ("MWK", "iso"),
 }
 # Only before a number, glued or one space away, and upper case: R50, MK 500 (never "R" alone).
 _PREFIX_ONLY = {"R": ("ZAR", "symbol"), "MK": ("MWK", "symbol")}
 
 _MULTIPLIERS: dict[str, tuple[int, str]] = {
-    "thousand": (1_000, "en"), "thousands": (1_000, "en"), "million": (1_000_000, "en"),
-    "millions": (1_000_000, "en"), "hundred": (100, "en"),
-    "mil": (1_000, "pt"), "milhão": (1_000_000, "pt"), "milhao": (1_000_000, "pt"), "milhões": (1_000_000, "pt"),
-    "milhoes": (1_000_000, "pt"), "cem": (100, "pt"),
-    "pan": (1_000, "km-Latn"), "poan": (1_000, "km-Latn"), "porn": (1_000, "km-Latn"),
-    "mun": (10_000, "km-Latn"), "mern": (10_000, "km-Latn"), "muen": (10_000, "km-Latn"),
-    "sen": (100_000, "km-Latn"), "saen": (100_000, "km-Latn"), "lan": (1_000_000, "km-Latn"),
+    "thousand": (1_000, "en"),
+    "thousands": (1_000, "en"),
+    "million": (1_000_000, "en"),
+    "millions": (1_000_000, "en"),
+    "hundred": (100, "en"),
+    "mil": (1_000, "pt"),
+    "milhão": (1_000_000, "pt"),
+    "milhao": (1_000_000, "pt"),
+    "milhões": (1_000_000, "pt"),
+    "milhoes": (1_000_000, "pt"),
+    "cem": (100, "pt"),
+    "pan": (1_000, "km-Latn"),
+    "poan": (1_000, "km-Latn"),
+    "porn": (1_000, "km-Latn"),
+    "mun": (10_000, "km-Latn"),
+    "mern": (10_000, "km-Latn"),
+    "muen": (10_000, "km-Latn"),
+    "sen": (100_000, "km-Latn"),
+    "saen": (100_000, "km-Latn"),
+    "lan": (1_000_000, "km-Latn"),
     "roy": (100, "km-Latn"),
-    "ពាន់": (1_000, "km"), "ម៉ឺន": (10_000, "km"), "មឺុន": (10_000, "km"), "សែន": (100_000, "km"),
-    "លាន": (1_000_000, "km"), "រយ": (100, "km"),
+    "ពាន់": (1_000, "km"),
+    "ម៉ឺន": (10_000, "km"),
+    "មឺុន": (10_000, "km"),
+    "សែន": (100_000, "km"),
+    "លាន": (1_000_000, "km"),
+    "រយ": (100, "km"),
 }
 _NUMBER_WORDS: dict[str, tuple[int, str]] = {
-    **{w: (i + 1, "en") for i, w in enumerate(
-        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen twenty".split())},
-    "thirty": (30, "en"), "forty": (40, "en"), "fifty": (50, "en"), "sixty": (60, "en"), "seventy": (70, "en"),
-    "eighty": (80, "en"), "ninety": (90, "en"),
-    "um": (1, "pt"), "uma": (1, "pt"), "dois": (2, "pt"), "duas": (2, "pt"), "três": (3, "pt"), "tres": (3, "pt"),
-    "quatro": (4, "pt"), "cinco": (5, "pt"), "seis": (6, "pt"), "sete": (7, "pt"), "oito": (8, "pt"),
-    "nove": (9, "pt"), "dez": (10, "pt"), "quinze": (15, "pt"), "vinte": (20, "pt"), "trinta": (30, "pt"),
-    "quarenta": (40, "pt"), "cinquenta": (50, "pt"), "cento": (100, "pt"), "duzentos": (200, "pt"),
+    **{
+        w: (i + 1, "en")
+        for i, w in enumerate(
+            "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            "seventeen eighteen nineteen twenty".split()
+        )
+    },
+    "thirty": (30, "en"),
+    "forty": (40, "en"),
+    "fifty": (50, "en"),
+    "sixty": (60, "en"),
+    "seventy": (70, "en"),
+    "eighty": (80, "en"),
+    "ninety": (90, "en"),
+    "um": (1, "pt"),
+    "uma": (1, "pt"),
+    "dois": (2, "pt"),
+    "duas": (2, "pt"),
+    "três": (3, "pt"),
+    "tres": (3, "pt"),
+    "quatro": (4, "pt"),
+    "cinco": (5, "pt"),
+    "seis": (6, "pt"),
+    "sete": (7, "pt"),
+    "oito": (8, "pt"),
+    "nove": (9, "pt"),
+    "dez": (10, "pt"),
+    "quinze": (15, "pt"),
+    "vinte": (20, "pt"),
+    "trinta": (30, "pt"),
+    "quarenta": (40, "pt"),
+    "cinquenta": (50, "pt"),
+    "cento": (100, "pt"),
+    "duzentos": (200, "pt"),
     "quinhentos": (500, "pt"),
-    "mouy": (1, "km-Latn"), "muoy": (1, "km-Latn"), "pii": (2, "km-Latn"), "pir": (2, "km-Latn"),
-    "bei": (3, "km-Latn"), "bey": (3, "km-Latn"), "buon": (4, "km-Latn"), "boun": (4, "km-Latn"),
-    "pram": (5, "km-Latn"), "dop": (10, "km-Latn"), "mphey": (20, "km-Latn"), "mphei": (20, "km-Latn"),
-    "មួយ": (1, "km"), "ពីរ": (2, "km"), "បី": (3, "km"), "បួន": (4, "km"), "ប្រាំ": (5, "km"),
-    "ប្រាំមួយ": (6, "km"), "ប្រាំពីរ": (7, "km"), "ប្រាំបី": (8, "km"), "ប្រាំបួន": (9, "km"), "ដប់": (10, "km"),
-    "ម្ភៃ": (20, "km"), "សាមសិប": (30, "km"), "សែសិប": (40, "km"), "ហាសិប": (50, "km"), "ហុកសិប": (60, "km"),
-    "ចិតសិប": (70, "km"), "ប៉ែតសិប": (80, "km"), "កៅសិប": (90, "km"),
+    "mouy": (1, "km-Latn"),
+    "muoy": (1, "km-Latn"),
+    "pii": (2, "km-Latn"),
+    "pir": (2, "km-Latn"),
+    "bei": (3, "km-Latn"),
+    "bey": (3, "km-Latn"),
+    "buon": (4, "km-Latn"),
+    "boun": (4, "km-Latn"),
+    "pram": (5, "km-Latn"),
+    "dop": (10, "km-Latn"),
+    "mphey": (20, "km-Latn"),
+    "mphei": (20, "km-Latn"),
+    "មួយ": (1, "km"),
+    "ពីរ": (2, "km"),
+    "បី": (3, "km"),
+    "បួន": (4, "km"),
+    "ប្រាំ": (5, "km"),
+    "ប្រាំមួយ": (6, "km"),
+    "ប្រាំពីរ": (7, "km"),
+    "ប្រាំបី": (8, "km"),
+    "ប្រាំបួន": (9, "km"),
+    "ដប់": (10, "km"),
+    "ម្ភៃ": (20, "km"),
+    "សាមសិប": (30, "km"),
+    "សែសិប": (40, "km"),
+    "ហាសិប": (50, "km"),
+    "ហុកសិប": (60, "km"),
+    "ចិតសិប": (70, "km"),
+    "ប៉ែតសិប": (80, "km"),
+    "កៅសិប": (90, "km"),
 }
 
 
@@ -112,8 +209,11 @@ _MULTIPLIER = _token(_MULTIPLIERS)
 _WORD = _token(_NUMBER_WORDS)
 # Digits: thousands groups ("20,000", "1.500.000", "20 000") or a plain run, with up to two decimals,
 # and an optional "k" ("20k").
-_NUMBER = re.compile(r"(?P<int>\d{1,3}(?:[,.\u00a0 ]\d{3})+(?!\d)|\d+)(?:[.,](?P<frac>\d{1,2}))?(?!\d)"
-                     r"(?P<k>k(?![^\W\d_]))?", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"(?P<int>\d{1,3}(?:[,.\u00a0 ]\d{3})+(?!\d)|\d+)(?:[.,](?P<frac>\d{1,2}))?(?!\d)"
+    r"(?P<k>k(?![^\W\d_]))?",
+    re.IGNORECASE,
+)
 _GAP = re.compile(r"[\s\-]*")  # what may stand between two parts of one amount
 # What is passed over when it is not part of an amount: a Latin word, a whole run of digits and
 # separators (a phone number or a date is skipped whole, never read from its middle), one character.
@@ -138,8 +238,14 @@ class Amount:
         return int((self.value * 100).to_integral_value())
 
     def reasons(self) -> list[dict]:
-        reason = {"kind": "amount", "rule": f"amount/{self.currency}", "value": plain(self.value),
-                  "currency": self.currency, "words": list(self.words), "languages": list(self.languages)}
+        reason = {
+            "kind": "amount",
+            "rule": f"amount/{self.currency}",
+            "value": plain(self.value),
+            "currency": self.currency,
+            "words": list(self.words),
+            "languages": list(self.languages),
+        }
         if self.also:
             reason["also"] = list(self.also)
         return [reason]
@@ -179,7 +285,7 @@ def _blocked(text: str) -> list[tuple[int, int]]:
 def _date_or_time_next(text: str, start: int, end: int) -> bool:
     """A number glued to a date or time separator ("20/11", "2024-05", "10:30", "+855") or a percent."""
     before = text[start - 1] if start else ""
-    after = text[end:end + 2]
+    after = text[end : end + 2]
     if before and (before.isdigit() or before in "+/:"):
         return True
     if before == "-" and start >= 2 and text[start - 2].isdigit():
@@ -210,7 +316,7 @@ def _parts(text: str) -> list[_Part]:
             parts.append(_Part("break", text[i:end], i, end))
             i = end
             continue
-        part.text = text[part.start:part.end]
+        part.text = text[part.start : part.end]
         parts.append(part)
         i = part.end
     return parts
@@ -231,8 +337,11 @@ def _read_part(text: str, i: int) -> _Part | None:
             return None  # "012 345 678": a phone number, never an amount
         value = _number(number)
         return None if value is None else _Part("number", "", i, number.end(), value=value)
-    for kind, pattern, table in (("currency", _CURRENCY, _CURRENCY_WORDS), ("multiplier", _MULTIPLIER, _MULTIPLIERS),
-                                 ("word", _WORD, _NUMBER_WORDS)):
+    for kind, pattern, table in (
+        ("currency", _CURRENCY, _CURRENCY_WORDS),
+        ("multiplier", _MULTIPLIER, _MULTIPLIERS),
+        ("word", _WORD, _NUMBER_WORDS),
+    ):
         m = pattern.match(text, i)
         if m:
             word = m.group(0)
@@ -316,10 +425,17 @@ def find_all(text: str) -> list[Amount]:
             continue
         if Decimal(0) < value < MAX_VALUE and currency.currency in CURRENCIES:
             value = value.quantize(Decimal("0.01"))
-            used = [p for p in parts[first:last + 1] if p.kind != "and"]
-            found.append(Amount(value=value, currency=currency.currency, words=tuple(p.text for p in used),
-                                start=parts[first].start, end=parts[last].end,
-                                languages=tuple(sorted({p.language for p in used if p.language}))))
+            used = [p for p in parts[first : last + 1] if p.kind != "and"]
+            found.append(
+                Amount(
+                    value=value,
+                    currency=currency.currency,
+                    words=tuple(p.text for p in used),
+                    start=parts[first].start,
+                    end=parts[last].end,
+                    languages=tuple(sorted({p.language for p in used if p.language})),
+                )
+            )
         k = last + 1
     return found
 
@@ -347,6 +463,11 @@ def parse_answer(text: str, default_currency: str | None = None) -> Amount | Non
     quantity = _quantity(parts, 0)
     if quantity is None or quantity[1] != len(parts) or not Decimal(0) < quantity[0] < MAX_VALUE:
         return None
-    return Amount(value=quantity[0].quantize(Decimal("0.01")), currency=default_currency, words=tuple(p.text for p in parts),
-                  start=parts[0].start, end=parts[-1].end,
-                  languages=tuple(sorted({p.language for p in parts if p.language})))
+    return Amount(
+        value=quantity[0].quantize(Decimal("0.01")),
+        currency=default_currency,
+        words=tuple(p.text for p in parts),
+        start=parts[0].start,
+        end=parts[-1].end,
+        languages=tuple(sorted({p.language for p in parts if p.language})),
+    )

@@ -77,9 +77,19 @@ def run(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     def flush() -> None:
         results = classify_many([text for _, text in pending])
         for (ident, _), result in zip(pending, results):
-            stdout.write(json.dumps({"id": ident, "category": result.category, "urgency": result.urgency,
-                                     "confidence": result.confidence, "language": result.language},
-                                    ensure_ascii=False) + "\n")
+            stdout.write(
+                json.dumps(
+                    {
+                        "id": ident,
+                        "category": result.category,
+                        "urgency": result.urgency,
+                        "confidence": result.confidence,
+                        "language": result.language,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         stdout.flush()
         pending.clear()
 
@@ -100,11 +110,13 @@ def run(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     if pending:
         flush()
     if seen == 0:
-        stderr.write("samleng: triage: no input (expected JSON Lines {\"id\", \"text\"} on stdin)\n")
+        stderr.write('samleng: triage: no input (expected JSON Lines {"id", "text"} on stdin)\n')
         return EXIT_NO_INPUT
     if failed:
-        detail = "; ".join(f"{why} (line {', '.join(map(str, lines[:5]))}{', ...' if len(lines) > 5 else ''})"
-                           for why, lines in reasons.items())
+        detail = "; ".join(
+            f"{why} (line {', '.join(map(str, lines[:5]))}{', ...' if len(lines) > 5 else ''})"
+            for why, lines in reasons.items()
+        )
         stderr.write(f"samleng: triage: {failed} of {seen} lines not triaged: {detail}\n")
         return EXIT_SOME_FAILED
     return EXIT_OK

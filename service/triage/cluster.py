@@ -21,7 +21,7 @@ _EXCLUDED = ("withdrawn", "rejected", "duplicate")
 
 def _grams(text: str) -> set[str]:
     flat = text.replace(" ", "")
-    return {flat[i:i + 3] for i in range(max(1, len(flat) - 2))}
+    return {flat[i : i + 3] for i in range(max(1, len(flat) - 2))}
 
 
 def similarity(a: str, b: str) -> float:
@@ -36,7 +36,11 @@ def similarity(a: str, b: str) -> float:
 
 
 def assign_cluster(
-    session: Session, report: Report, *, window_days: int | None = None, threshold: float | None = None,
+    session: Session,
+    report: Report,
+    *,
+    window_days: int | None = None,
+    threshold: float | None = None,
     systemic_size: int | None = None,
 ) -> ReportCluster | None:
     """Put the report in the cluster of its most similar recent neighbour (same place and
@@ -53,10 +57,17 @@ def assign_cluster(
         systemic_size = systemic_size or settings.triage_cluster_systemic_size
     at, window = report.created_at or now(), timedelta(days=window_days)
     candidates = session.exec(
-        select(Report).where(
-            Report.place_id == report.place_id, Report.category == report.category, Report.id != report.id,
-            Report.created_at >= at - window, Report.created_at <= at + window, col(Report.status).not_in(_EXCLUDED),
-        ).order_by(col(Report.created_at).desc()).limit(_CANDIDATES)
+        select(Report)
+        .where(
+            Report.place_id == report.place_id,
+            Report.category == report.category,
+            Report.id != report.id,
+            Report.created_at >= at - window,
+            Report.created_at <= at + window,
+            col(Report.status).not_in(_EXCLUDED),
+        )
+        .order_by(col(Report.created_at).desc())
+        .limit(_CANDIDATES)
     ).all()
     best, best_score = None, 0.0
     for other in candidates:
@@ -74,8 +85,14 @@ def assign_cluster(
         cluster.size += 1
         cluster.updated_at = stamp
     else:
-        cluster = ReportCluster(category=report.category, place_id=report.place_id, size=2,
-                                label=(report.subcategory or report.category)[:200], created_at=stamp, updated_at=stamp)
+        cluster = ReportCluster(
+            category=report.category,
+            place_id=report.place_id,
+            size=2,
+            label=(report.subcategory or report.category)[:200],
+            created_at=stamp,
+            updated_at=stamp,
+        )
         session.add(cluster)
         session.flush()
         best.cluster_id = cluster.id
@@ -83,12 +100,18 @@ def assign_cluster(
         add_event(session, best, "clustered", actor="triage", detail={"cluster_id": cluster.id})
     report.cluster_id = cluster.id
     session.add(report)
-    add_event(session, report, "clustered", actor="triage",
-              detail={"cluster_id": cluster.id, "similarity": round(min(best_score, 1.0), 3)})
+    add_event(
+        session,
+        report,
+        "clustered",
+        actor="triage",
+        detail={"cluster_id": cluster.id, "similarity": round(min(best_score, 1.0), 3)},
+    )
     if not cluster.systemic and cluster.size >= systemic_size:
         cluster.systemic = True
-        add_event(session, report, "cluster_systemic", actor="triage",
-                  detail={"cluster_id": cluster.id, "size": cluster.size})
+        add_event(
+            session, report, "cluster_systemic", actor="triage", detail={"cluster_id": cluster.id, "size": cluster.size}
+        )
     session.add(cluster)
     session.flush()
     return cluster

@@ -61,8 +61,9 @@ class E5Small:
         rows = []
         with self._lock:
             for i in range(0, len(texts), 32):
-                rows.append(numpy.asarray(self._model.query(list(texts[i:i + 32])), dtype=numpy.float32)
-                            .reshape(-1, self.dim))
+                rows.append(
+                    numpy.asarray(self._model.query(list(texts[i : i + 32])), dtype=numpy.float32).reshape(-1, self.dim)
+                )
         return numpy.concatenate(rows)
 
 
@@ -87,8 +88,9 @@ def get_embedder() -> Embedder | None:
                 try:
                     _embedder = E5Small()
                 except Exception as exc:  # not installed, or no engine for this platform
-                    log.warning("triage embeddings unavailable (%s: %s); using n-grams and rules only",
-                                type(exc).__name__, exc)
+                    log.warning(
+                        "triage embeddings unavailable (%s: %s); using n-grams and rules only", type(exc).__name__, exc
+                    )
             _loaded = True
     return _embedder
 

@@ -46,8 +46,13 @@ class Example:
     voice: str = "inhouse"  # who wrote it (the file's writer); corrections: "correction"
 
     def as_dict(self) -> dict[str, str]:
-        return {"text": self.text, "category": self.category, "urgency": self.urgency,
-                "language": self.language, "source": self.source}
+        return {
+            "text": self.text,
+            "category": self.category,
+            "urgency": self.urgency,
+            "language": self.language,
+            "source": self.source,
+        }
 
 
 @dataclass
@@ -71,13 +76,16 @@ class Model:
             raise RuntimeError(f"triage model needs the embedder {self.embedder_name!r}")
         return embedder.embed(raw_texts)
 
-    def scores(self, normalised_texts: list[str], rule_features: list[list[float]],
-               raw_texts: list[str] | None = None) -> list[tuple[dict[str, float], dict[str, float]]]:
+    def scores(
+        self, normalised_texts: list[str], rule_features: list[list[float]], raw_texts: list[str] | None = None
+    ) -> list[tuple[dict[str, float], dict[str, float]]]:
         """Per text: category probabilities and urgency probabilities."""
         emb = self.embeddings(raw_texts if raw_texts is not None else normalised_texts)
         if len(normalised_texts) <= 4:
-            return [self._score_one(t, f, None if emb is None else emb[i])
-                    for i, (t, f) in enumerate(zip(normalised_texts, rule_features))]
+            return [
+                self._score_one(t, f, None if emb is None else emb[i])
+                for i, (t, f) in enumerate(zip(normalised_texts, rule_features))
+            ]
         x = _with_features(self.vectorizer.transform(normalised_texts), rule_features, emb)
         cat = self.category.predict_proba(x)
         urg = self.urgency.predict_proba(x)
@@ -88,9 +96,9 @@ class Model:
             for i in range(len(normalised_texts))
         ]
 
-
-    def _score_one(self, text: str, rule_features: list[float], emb: Any = None
-                   ) -> tuple[dict[str, float], dict[str, float]]:
+    def _score_one(
+        self, text: str, rule_features: list[float], emb: Any = None
+    ) -> tuple[dict[str, float], dict[str, float]]:
         # The same numbers as vectorizer.transform + predict_proba (a test checks it), without
         # scikit-learn's per-call validation, which costs more than the sums for one SMS.
         fast = self.__dict__.get("_fast")
@@ -115,11 +123,19 @@ class _Fast:
         for clf in (model.category, model.urgency):
             weights = clf.coef_.T.astype(numpy.float64)
             end = n_text + n_rules if n_rules else weights.shape[0]
-            self.heads.append(([str(c) for c in clf.classes_], weights[:n_text], weights[n_text:end],
-                               clf.intercept_.astype(numpy.float64), weights[end:]))
+            self.heads.append(
+                (
+                    [str(c) for c in clf.classes_],
+                    weights[:n_text],
+                    weights[n_text:end],
+                    clf.intercept_.astype(numpy.float64),
+                    weights[end:],
+                )
+            )
 
-    def score(self, text: str, rule_features: list[float], emb: Any = None
-              ) -> tuple[dict[str, float], dict[str, float]]:
+    def score(
+        self, text: str, rule_features: list[float], emb: Any = None
+    ) -> tuple[dict[str, float], dict[str, float]]:
         np = self.np
         counts: dict[int, int] = {}
         vocab = self.vocab
@@ -153,6 +169,7 @@ EMBED_SCALE = 4.0  # an L2-normalised sentence embedding next to them (chosen on
 def _with_features(x: Any, rule_features: list[list[float]], emb: Any = None) -> Any:
     # deferred: numpy (~0.35 s) only where vectors are computed; the web process triages rarely
     import numpy
+
     # deferred: scipy.sparse (~0.8 s) only when the statistical model runs
     from scipy.sparse import csr_matrix, hstack
 
@@ -201,8 +218,12 @@ def write_embeddings(path: Path = EMBEDDINGS_FILE) -> int:
     texts = sorted({e.text[:EMBED_CHARS] for e in repo_examples()}, key=text_key)
     _, vectors = embed_for_training(texts)
     tmp = path.with_suffix(".tmp.npz")
-    numpy.savez_compressed(tmp, embedder=numpy.array(embedder.name),
-                           keys=numpy.array([text_key(t) for t in texts]), vectors=vectors.astype(numpy.float32))
+    numpy.savez_compressed(
+        tmp,
+        embedder=numpy.array(embedder.name),
+        keys=numpy.array([text_key(t) for t in texts]),
+        vectors=vectors.astype(numpy.float32),
+    )
     os.replace(tmp, path)
     return len(texts)
 
@@ -222,7 +243,7 @@ def embed_for_training(texts: list[str]) -> tuple[str | None, Any]:
     texts = [t[:EMBED_CHARS] for t in texts]
     missing = [t for t in dict.fromkeys(texts) if (embedder.name, text_key(t)) not in _embedded]
     for i in range(0, len(missing), 256):
-        chunk = missing[i:i + 256]
+        chunk = missing[i : i + 256]
         for text, row in zip(chunk, embedder.embed(chunk)):
             _embedded[(embedder.name, text_key(text))] = row
     return embedder.name, numpy.stack([_embedded[(embedder.name, text_key(t))] for t in texts]) if texts else None
@@ -244,8 +265,15 @@ def read_examples(path: Path) -> list[Example]:
         if not line.strip():
             continue
         row = json.loads(line)
-        examples.append(Example(text=row["text"], category=row["category"], urgency=row["urgency"],
-                                language=row.get("language", ""), voice=row.get("voice") or "inhouse"))
+        examples.append(
+            Example(
+                text=row["text"],
+                category=row["category"],
+                urgency=row["urgency"],
+                language=row.get("language", ""),
+                voice=row.get("voice") or "inhouse",
+            )
+        )
     return examples
 
 
@@ -268,8 +296,7 @@ def repo_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def train(examples: list[Example], *, corrections: Sequence[Example] = (),
-          embeddings: bool = True) -> Model:
+def train(examples: list[Example], *, corrections: Sequence[Example] = (), embeddings: bool = True) -> Model:
     """Fit the vectorizer and both classifiers on repo examples plus weighted corrections."""
     # deferred: scikit-learn (~3.8 s) only when the model is trained or loaded
     import sklearn
@@ -283,20 +310,32 @@ def train(examples: list[Example], *, corrections: Sequence[Example] = (),
     texts = [a[0] for a in analysed]
     rule_features = [rules.features(a[2]) for a in analysed]
     embedder_name, emb = embed_for_training([r.text for r in rows]) if embeddings else (None, None)
-    weights = [CORRECTION_WEIGHT if r.source == "correction" else INHOUSE_WEIGHT if r.voice == "inhouse" else 1.0
-               for r in rows]
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1,
-                                 max_features=120_000, lowercase=False, dtype=_float32())
+    weights = [
+        CORRECTION_WEIGHT if r.source == "correction" else INHOUSE_WEIGHT if r.voice == "inhouse" else 1.0 for r in rows
+    ]
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(1, 4),
+        sublinear_tf=True,
+        min_df=1,
+        max_features=120_000,
+        lowercase=False,
+        dtype=_float32(),
+    )
     x = _with_features(vectorizer.fit_transform(texts), rule_features, emb)
     category = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
     category.fit(x, [r.category for r in rows], sample_weight=weights)
     urgency = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
     urgency.fit(x, [r.urgency for r in rows], sample_weight=weights)
     meta = {
-        "format": FORMAT, "sklearn": sklearn.__version__, "repo_fingerprint": repo_fingerprint(),
+        "format": FORMAT,
+        "sklearn": sklearn.__version__,
+        "repo_fingerprint": repo_fingerprint(),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "examples": len(examples), "corrections": [c.as_dict() for c in corrections],
-        "embedder": embedder_name, "rule_features": len(rule_features[0]) if rule_features else 0,
+        "examples": len(examples),
+        "corrections": [c.as_dict() for c in corrections],
+        "embedder": embedder_name,
+        "rule_features": len(rule_features[0]) if rule_features else 0,
     }
     return Model(vectorizer, category, urgency, meta)
 
@@ -314,8 +353,9 @@ def save(model: Model, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    joblib.dump({"vectorizer": model.vectorizer, "category": model.category, "urgency": model.urgency,
-                 "meta": model.meta}, tmp)
+    joblib.dump(
+        {"vectorizer": model.vectorizer, "category": model.category, "urgency": model.urgency, "meta": model.meta}, tmp
+    )
     os.replace(tmp, path)
 
 
@@ -335,9 +375,12 @@ def _usable(model: Model) -> bool:
     meta = model.meta
 
     embedder = embed.get_embedder()
-    return (meta.get("format") == FORMAT and meta.get("sklearn") == sklearn.__version__
-            and meta.get("repo_fingerprint") == repo_fingerprint()
-            and meta.get("embedder") == (embedder.name if embedder else None))
+    return (
+        meta.get("format") == FORMAT
+        and meta.get("sklearn") == sklearn.__version__
+        and meta.get("repo_fingerprint") == repo_fingerprint()
+        and meta.get("embedder") == (embedder.name if embedder else None)
+    )
 
 
 def stored_corrections(model: Model | None) -> list[Example]:

@@ -20,8 +20,11 @@ from service.reports.service import add_event, change_status
 from service.triage import reading
 from service.triage.service import _RANK, MAX_CHARS, TriageResult, _decide
 
-PROVISIONAL = {"kind": "provisional", "rule": "provisional/rules_only",
-               "effect": "word lists only, before the model: refined by the full triage"}
+PROVISIONAL = {
+    "kind": "provisional",
+    "rule": "provisional/rules_only",
+    "effect": "word lists only, before the model: refined by the full triage",
+}
 
 
 def classify_quick(text: str) -> TriageResult:
@@ -68,10 +71,18 @@ def apply_provisional(session: Session, report: Report, result: TriageResult) ->
     session.add(report)
     session.flush()
     if urgent:
-        add_event(session, report, "triage", actor="triage", detail={
-            "category": result.category, "urgency": result.urgency, "language": result.language,
-            "provisional": True,
-        })
+        add_event(
+            session,
+            report,
+            "triage",
+            actor="triage",
+            detail={
+                "category": result.category,
+                "urgency": result.urgency,
+                "language": result.language,
+                "provisional": True,
+            },
+        )
         if report.status == "received":
             change_status(session, report, "triaged", actor="triage")
     return urgent

@@ -65,7 +65,8 @@ _MONEY = re.compile(
     r"(?:\$\s?\d|\d[\d.,]*\s?(?:\$|r|riel|riels|rieal|usd|dollars?|mt|mts|meticais|rands?|zar|mern|meun|poan|"
     r"ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z])"
     r"|(?<![a-z])(?:ask|asks|asked|pay|paid|charge|charged|charges|cobra|cobram|cobrou|cobraram|pagar|paguei|"
-    r"tear|keit)\s+\d)")
+    r"tear|keit)\s+\d)"
+)
 
 
 class _Matcher:
@@ -101,8 +102,10 @@ class _Matcher:
                 k = len(phrase)
                 if k == 1:
                     end = starts[i] + len(token)
-                elif i + k <= n and all(tokens[i + j] == phrase[j] for j in range(1, k - 1)) and (
-                    tokens[i + k - 1].startswith(phrase[-1]) if wildcard else tokens[i + k - 1] == phrase[-1]
+                elif (
+                    i + k <= n
+                    and all(tokens[i + j] == phrase[j] for j in range(1, k - 1))
+                    and (tokens[i + k - 1].startswith(phrase[-1]) if wildcard else tokens[i + k - 1] == phrase[-1])
                 ):
                     end = starts[i + k - 1] + len(tokens[i + k - 1])
                 else:
@@ -190,6 +193,7 @@ def ruleset() -> RuleSet:
     ignore: list[str] = []
     words: dict[str, set[str]] = {}
     for lang, data in files.items():
+
         def add(bucket: list[Term], section: str, group: str, items: list | None) -> None:
             for item in items or []:
                 bucket.append(Term(lang, section, group, str(item)))
@@ -223,9 +227,13 @@ def ruleset() -> RuleSet:
         ignore.extend(normalise(str(i)) for i in data.get("ignore") or [])
     # Long words of the urgent lists, for spotting them misspelled by one letter ("somab khluon").
     common = {normalise(w) for data in files.values() for k, v in (data.get("spellings") or {}).items() for w in (k, v)}
-    typo_words = {w for t in buckets["urgent"] for w in normalise(t.word.rstrip("*")).split()
-                  if len(w) >= TYPO_MIN and w.isascii() and w.isalpha() and w not in common}
-    typo_deletions = {w[:i] + w[i + 1:]: w for w in typo_words for i in range(len(w))}
+    typo_words = {
+        w
+        for t in buckets["urgent"]
+        for w in normalise(t.word.rstrip("*")).split()
+        if len(w) >= TYPO_MIN and w.isascii() and w.isalpha() and w not in common
+    }
+    typo_deletions = {w[:i] + w[i + 1 :]: w for w in typo_words for i in range(len(w))}
     ignore_re = re.compile("|".join(re.escape(i) for i in sorted(ignore, key=len, reverse=True))) if ignore else None
     skeletons: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
     for term in buckets["urgent"]:
@@ -238,16 +246,28 @@ def ruleset() -> RuleSet:
         if any(not k.startswith("=") for k in keys) and (keys, phrase) not in skeletons.get(keys[0], []):
             skeletons.setdefault(keys[0], []).append((keys, phrase))
     return RuleSet(
-        urgent=_Matcher(buckets["urgent"]), child=_Matcher(buckets["child"]), harm=_Matcher(buckets["harm"]),
+        urgent=_Matcher(buckets["urgent"]),
+        child=_Matcher(buckets["child"]),
+        harm=_Matcher(buckets["harm"]),
         pairs={name: (_Matcher(a), _Matcher(b)) for name, (a, b) in pair_terms.items()},
-        past=_Matcher(buckets["past"]), now=_Matcher(buckets["now"]), high=_Matcher(buckets["high"]),
+        past=_Matcher(buckets["past"]),
+        now=_Matcher(buckets["now"]),
+        high=_Matcher(buckets["high"]),
         categories={lang: _Matcher(t) for lang, t in categories.items()},
         populations={lang: _Matcher(t) for lang, t in populations.items()},
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
-        ignore=ignore_re, words=words, typo_words=typo_words, typo_deletions=typo_deletions,
-        because=_Matcher(because_terms), identity=_Matcher(identity_terms), skeletons=skeletons,
-        spellings={lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
-                   for lang, data in files.items() if data.get("spellings")},
+        ignore=ignore_re,
+        words=words,
+        typo_words=typo_words,
+        typo_deletions=typo_deletions,
+        because=_Matcher(because_terms),
+        identity=_Matcher(identity_terms),
+        skeletons=skeletons,
+        spellings={
+            lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
+            for lang, data in files.items()
+            if data.get("spellings")
+        },
     )
 
 
@@ -267,12 +287,14 @@ class RuleFindings:
     categories: dict[str, list[Hit]]
     populations: dict[str, list[Hit]]
     question: bool = False
-    typos: list[str] = field(default_factory=list)  # urgent phrases found misspelled by one letter or romanised another way
+    typos: list[str] = field(
+        default_factory=list
+    )  # urgent phrases found misspelled by one letter or romanised another way
     pairs: dict[str, list[Hit]] = field(default_factory=dict)  # e.g. imminent: a harm word and a coming day
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
-    before = text[max(0, hit.start - 40):hit.start]
+    before = text[max(0, hit.start - 40) : hit.start]
     # Negation is read in the word's own language and the message's: English "no" is
     # not a negation inside a Portuguese "no bairro".
     for lang in languages:
@@ -299,8 +321,10 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         if fold:
             text = " ".join(fold.get(token, token) for token in text.split(" "))
     doc = Doc(text)
-    amounts = [Hit(Term("any", "category", "financial_hardship/informal_fee", "<amount of money>"), m.start(), m.end())
-               for m in _MONEY.finditer(text)]
+    amounts = [
+        Hit(Term("any", "category", "financial_hardship/informal_fee", "<amount of money>"), m.start(), m.end())
+        for m in _MONEY.finditer(text)
+    ]
     urgent: list[Hit] = []
     negated: list[Hit] = []
     for hit in rules.urgent.find(doc):
@@ -335,12 +359,18 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         categories.setdefault("stigma_discrimination", []).append(reason)
     if amounts:
         # Money demanded by police or authorities is extortion, not a fee.
-        police = any(h.term.group == "human_rights_violation/police_harassment"
-                     for h in categories.get("human_rights_violation", []))
+        police = any(
+            h.term.group == "human_rights_violation/police_harassment"
+            for h in categories.get("human_rights_violation", [])
+        )
         if police:
             categories["human_rights_violation"].append(
-                Hit(Term("any", "category", "human_rights_violation/extortion", "<amount of money> + police"),
-                    amounts[0].start, amounts[0].end))
+                Hit(
+                    Term("any", "category", "human_rights_violation/extortion", "<amount of money> + police"),
+                    amounts[0].start,
+                    amounts[0].end,
+                )
+            )
         else:
             categories.setdefault("financial_hardship", []).append(amounts[0])
     typos: list[str] = []
@@ -351,28 +381,52 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
                 continue
             word = rules.typo_deletions.get(token)  # a letter left out
             if word is None:  # or one letter too many
-                word = next((token[:k] + token[k + 1:] for k in range(len(token))
-                             if token[:k] + token[k + 1:] in rules.typo_words), None)
+                word = next(
+                    (
+                        token[:k] + token[k + 1 :]
+                        for k in range(len(token))
+                        if token[:k] + token[k + 1 :] in rules.typo_words
+                    ),
+                    None,
+                )
             if word is not None:
                 fixed[i], changed = word, True
         if rules.skeletons:  # a Khmer-Latin urgent phrase in another romanisation ("ot dung kluen")
             skels = [skeleton(t) if t.isascii() and t.isalpha() else "" for t in fixed]
             for i in range(len(fixed)):
-                for phrase_keys, phrase in [*rules.skeletons.get(skels[i], ()), *rules.skeletons.get("=" + fixed[i], ())]:
+                for phrase_keys, phrase in [
+                    *rules.skeletons.get(skels[i], ()),
+                    *rules.skeletons.get("=" + fixed[i], ()),
+                ]:
                     end = i + len(phrase_keys)
-                    if end <= len(fixed) and fixed[i:end] != phrase and all(
+                    if (
+                        end <= len(fixed)
+                        and fixed[i:end] != phrase
+                        and all(
                             fixed[j] == k[1:] if k.startswith("=") else skels[j] == k
-                            for j, k in zip(range(i, end), phrase_keys)):
+                            for j, k in zip(range(i, end), phrase_keys)
+                        )
+                    ):
                         fixed[i:end], changed = phrase, True
                         break
         if changed:  # only a correction that completes an urgent phrase counts
             corrected = " ".join(fixed)
-            typos = [h.term.word for h in rules.urgent.find(Doc(corrected))
-                     if not _negated(corrected, h, {h.term.language, language}, rules)]
+            typos = [
+                h.term.word
+                for h in rules.urgent.find(Doc(corrected))
+                if not _negated(corrected, h, {h.term.language, language}, rules)
+            ]
     return RuleFindings(
-        typos=typos, pairs=pairs,
-        urgent=urgent, negated=negated, child=child, past=rules.past.find(doc), now=rules.now.find(doc),
-        high=rules.high.find(doc), categories=categories, populations=populations,
+        typos=typos,
+        pairs=pairs,
+        urgent=urgent,
+        negated=negated,
+        child=child,
+        past=rules.past.find(doc),
+        now=rules.now.find(doc),
+        high=rules.high.find(doc),
+        categories=categories,
+        populations=populations,
     )
 
 
@@ -400,19 +454,37 @@ def _identity_reason(doc: Doc, rules: RuleSet) -> Hit | None:
 
 
 FEATURE_NAMES = (
-    *(f"category:{c}" for c in ("service_quality", "stigma_discrimination", "financial_hardship",
-                               "human_rights_violation", "other")),
+    *(
+        f"category:{c}"
+        for c in ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
+    ),
     *(f"urgent:{g}" for g in (*URGENT_GROUPS, *COMBINED_GROUPS)),
-    "negated", "past", "now", "high", "question",
+    "negated",
+    "past",
+    "now",
+    "high",
+    "question",
 )
 
 
 def features(found: RuleFindings) -> list[float]:
     """The rule findings as numbers the model can weigh (it learns how far to trust each list)."""
-    cats = [min(len({h.term.word for h in found.categories.get(c, [])}), 3) / 3.0
-            for c in ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")]
+    cats = [
+        min(len({h.term.word for h in found.categories.get(c, [])}), 3) / 3.0
+        for c in ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
+    ]
     groups = {h.term.group for h in found.urgent}
-    urgent = [1.0 if g in groups else 0.0 for g in URGENT_GROUPS] + [1.0 if found.child else 0.0] + [
-        1.0 if name in found.pairs else 0.0 for name in PAIRS]
-    return [*cats, *urgent, float(bool(found.negated)), float(bool(found.past)), float(bool(found.now)),
-            float(bool(found.high)), float(found.question)]
+    urgent = (
+        [1.0 if g in groups else 0.0 for g in URGENT_GROUPS]
+        + [1.0 if found.child else 0.0]
+        + [1.0 if name in found.pairs else 0.0 for name in PAIRS]
+    )
+    return [
+        *cats,
+        *urgent,
+        float(bool(found.negated)),
+        float(bool(found.past)),
+        float(bool(found.now)),
+        float(bool(found.high)),
+        float(found.question),
+    ]

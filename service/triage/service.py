@@ -77,8 +77,10 @@ def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: 
     def distance(hit: rules_mod.Hit, markers: list[rules_mod.Hit]) -> float:
         # A past marker well after the word belongs to a later sentence ("overdosed, lips blue
         # ... they told us last month the naloxone ran out"): it dates the word only when close.
-        return min((max(m.start - hit.end, hit.start - m.end, 0) for m in markers
-                    if m.start - hit.end <= PAST_AFTER), default=float("inf"))
+        return min(
+            (max(m.start - hit.end, hit.start - m.end, 0) for m in markers if m.start - hit.end <= PAST_AFTER),
+            default=float("inf"),
+        )
 
     return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
 
@@ -101,6 +103,7 @@ def warm(*, train: bool = True) -> None:
 
 def warm_in_background(*, train: bool = True) -> threading.Thread:
     """warm() in a daemon thread (a failure is logged; the first classify tries again)."""
+
     def run() -> None:
         try:
             warm(train=train)
@@ -121,13 +124,25 @@ def classify_many(texts: list[str]) -> list[TriageResult]:
     """classify() for a batch: the model scores all texts in one call."""
     texts = [(text or "")[:MAX_CHARS] for text in texts]
     prepared = [reading.analyse(text) for text in texts]
-    scores = get_model().scores([p[0] for p in prepared], [rules_mod.features(p[2]) for p in prepared],
-                                [text[:EMBED_CHARS] for text in texts]) if prepared else []
+    scores = (
+        get_model().scores(
+            [p[0] for p in prepared],
+            [rules_mod.features(p[2]) for p in prepared],
+            [text[:EMBED_CHARS] for text in texts],
+        )
+        if prepared
+        else []
+    )
     return [_decide(n, d, f, cat, urg) for (n, d, f), (cat, urg) in zip(prepared, scores)]
 
 
-def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleFindings,
-            model_cat: dict[str, float], model_urg: dict[str, float]) -> TriageResult:
+def _decide(
+    normalised: str,
+    detected: lang_mod.Detected,
+    found: rules_mod.RuleFindings,
+    model_cat: dict[str, float],
+    model_urg: dict[str, float],
+) -> TriageResult:
     reasons: list[dict] = [{"kind": "language", "language": detected.language, "score": detected.confidence}]
 
     # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
@@ -135,8 +150,14 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     paired = [hits[0] for hits in found.pairs.values()]
     past_only = _in_the_past([*found.urgent, *found.child, *paired], found.past, found.now)
     for group, hits in _by_group(found.urgent).items():
-        reasons.append({"kind": "rule", "rule": f"urgent/{group}", "words": _words(hits),
-                        "languages": sorted({h.term.language for h in hits})})
+        reasons.append(
+            {
+                "kind": "rule",
+                "rule": f"urgent/{group}",
+                "words": _words(hits),
+                "languages": sorted({h.term.language for h in hits}),
+            }
+        )
     if found.child:
         reasons.append({"kind": "rule", "rule": "urgent/child_at_risk", "words": _words(found.child)})
     for name, hits in found.pairs.items():
@@ -144,17 +165,29 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     if found.urgent or found.child or found.pairs:
         if past_only:
             level, veto = "high", True
-            reasons.append({"kind": "past", "rule": "past", "words": _words(found.past),
-                            "effect": "urgent words describe the past: high, not urgent"})
+            reasons.append(
+                {
+                    "kind": "past",
+                    "rule": "past",
+                    "words": _words(found.past),
+                    "effect": "urgent words describe the past: high, not urgent",
+                }
+            )
         else:
             level = "urgent"
     elif found.negated:
         veto = True
         suicidal = any(h.term.group == "suicide" for h in found.negated)
         level = "high" if suicidal else "normal"
-        reasons.append({"kind": "negated", "rule": "negation", "words": _words(found.negated),
-                        "cues": sorted({h.negated_by or "" for h in found.negated}),
-                        "effect": "negated: not urgent" + (" (suicide words: high)" if suicidal else "")})
+        reasons.append(
+            {
+                "kind": "negated",
+                "rule": "negation",
+                "words": _words(found.negated),
+                "cues": sorted({h.negated_by or "" for h in found.negated}),
+                "effect": "negated: not urgent" + (" (suicide words: high)" if suicidal else ""),
+            }
+        )
     if found.high:
         for group, hits in _by_group(found.high).items():
             reasons.append({"kind": "rule", "rule": f"high/{group}", "words": _words(hits)})
@@ -164,15 +197,27 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     model_level = "urgent" if p_urgent >= MODEL_URGENT else ("high" if p_high + p_urgent >= MODEL_HIGH else "normal")
     if found.typos and level != "urgent" and not veto:
         level = "urgent"
-        reasons.append({"kind": "rule", "rule": "urgent/misspelled", "words": sorted(set(found.typos)),
-                        "effect": "an urgent phrase with a word misspelled by one letter or, in Khmer-Latin, "
-                                  "romanised another way"})
+        reasons.append(
+            {
+                "kind": "rule",
+                "rule": "urgent/misspelled",
+                "words": sorted(set(found.typos)),
+                "effect": "an urgent phrase with a word misspelled by one letter or, in Khmer-Latin, "
+                "romanised another way",
+            }
+        )
     if veto and model_level == "urgent":
         model_level = "high"
     if _RANK[model_level] > _RANK[level]:
         level = model_level
-        reasons.append({"kind": "model", "rule": "model/urgency", "urgency": model_level,
-                        "score": round(p_urgent if model_level == "urgent" else p_high + p_urgent, 3)})
+        reasons.append(
+            {
+                "kind": "model",
+                "rule": "model/urgency",
+                "urgency": model_level,
+                "score": round(p_urgent if model_level == "urgent" else p_high + p_urgent, 3),
+            }
+        )
 
     # Category: the model's probability plus a bonus per lexicon word.
     combined = {}
@@ -184,8 +229,11 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
     # the other categories' words (police, condoms) name what is over and add nothing.
     other_groups = {h.term.group for h in found.categories.get("other", [])}
     thanks_for_outcome = {"other/compliment", "other/resolved"} <= other_groups
-    substantive = (any(c != "other" and hits for c, hits in found.categories.items()) and not found.question
-                   and not thanks_for_outcome)
+    substantive = (
+        any(c != "other" and hits for c, hits in found.categories.items())
+        and not found.question
+        and not thanks_for_outcome
+    )
     for cat in CATEGORIES:
         hits = [] if cat == "other" and substantive else found.categories.get(cat, [])
         if thanks_for_outcome and cat != "other":
@@ -207,20 +255,39 @@ def _decide(normalised: str, detected: lang_mod.Detected, found: rules_mod.RuleF
         best = max(groups, key=lambda g: (len(groups[g]), -min(h.start for h in groups[g])))
         subcategories[cat] = best
         reasons.append({"kind": "rule", "rule": f"category/{cat}", "subcategory": best, "words": _words(hits)})
-    reasons.append({"kind": "model", "rule": "model/category", "category": max(model_cat, key=model_cat.__getitem__),
-                    "scores": {c: round(p, 3) for c, p in model_cat.items()}, "urgent_score": round(p_urgent, 3)})
+    reasons.append(
+        {
+            "kind": "model",
+            "rule": "model/category",
+            "category": max(model_cat, key=model_cat.__getitem__),
+            "scores": {c: round(p, 3) for c, p in model_cat.items()},
+            "urgent_score": round(p_urgent, 3),
+        }
+    )
 
     population = None
     named = [p for p in POPULATION_PRECEDENCE if found.populations.get(p)]
     named += sorted(p for p in found.populations if p not in POPULATION_PRECEDENCE and found.populations[p])
     if named:
         population = named[0]
-        reasons.append({"kind": "rule", "rule": f"population/{population}",
-                        "words": _words(found.populations[population]), "also": named[1:]})
+        reasons.append(
+            {
+                "kind": "rule",
+                "rule": f"population/{population}",
+                "words": _words(found.populations[population]),
+                "also": named[1:],
+            }
+        )
     return TriageResult(
-        category=primary, urgency=level, confidence=confidence, language=detected.language,
-        secondary_category=secondary, subcategory=subcategories.get(primary), population=population,
-        reasons=reasons, subcategories=subcategories,
+        category=primary,
+        urgency=level,
+        confidence=confidence,
+        language=detected.language,
+        secondary_category=secondary,
+        subcategory=subcategories.get(primary),
+        population=population,
+        reasons=reasons,
+        subcategories=subcategories,
     )
 
 
@@ -252,16 +319,30 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
     if was_provisional and report.urgency == "urgent" and result.urgency != "urgent":
         # The quick word-list step alerted on this case; the full reading says less. The alert
         # stays sent and the urgency stays (never lowered); the reasons say both (docs/triage.md).
-        report.triage_reasons = [*result.reasons, {
-            "kind": "provisional", "rule": "provisional/kept_urgent", "urgency": result.urgency,
-            "effect": "urgent by the quick word-list step and alerted; the full triage reads "
-                      f"{result.urgency}: kept urgent until a handler decides"}]
+        report.triage_reasons = [
+            *result.reasons,
+            {
+                "kind": "provisional",
+                "rule": "provisional/kept_urgent",
+                "urgency": result.urgency,
+                "effect": "urgent by the quick word-list step and alerted; the full triage reads "
+                f"{result.urgency}: kept urgent until a handler decides",
+            },
+        ]
     session.add(report)
     session.flush()
-    add_event(session, report, "triage", actor="triage", detail={
-        "category": result.category, "urgency": result.urgency, "confidence": result.confidence,
-        "language": result.language,
-    })
+    add_event(
+        session,
+        report,
+        "triage",
+        actor="triage",
+        detail={
+            "category": result.category,
+            "urgency": result.urgency,
+            "confidence": result.confidence,
+            "language": result.language,
+        },
+    )
     suggest_fee(session, report, text)
     assign_cluster(session, report)
     if report.status == "received":
@@ -281,27 +362,47 @@ def suggest_fee(session: Session, report: Report, text: str, *, actor: str = "tr
     found = amounts.extract(text)
     if found is None:
         return None
-    fees.set_fee(session, report, cents=found.cents, currency=found.currency, source="extracted", actor=actor,
-                 reasons=found.reasons())
+    fees.set_fee(
+        session,
+        report,
+        cents=found.cents,
+        currency=found.currency,
+        source="extracted",
+        actor=actor,
+        reasons=found.reasons(),
+    )
     return found
 
 
 def report_fields(result: TriageResult) -> dict[str, object]:
     """Columns for a brand-new report triaged at arrival (the intake's Core insert); status triaged."""
     return {
-        "category": result.category, "category_source": "triage",
+        "category": result.category,
+        "category_source": "triage",
         "subcategory": result.subcategories.get(result.category),
         "secondary_category": result.secondary_category if result.secondary_category != result.category else None,
-        "urgency": result.urgency, "triage_confidence": result.confidence, "triage_language": result.language,
-        "population": result.population, "triage_reasons": result.reasons, "status": "triaged",
+        "urgency": result.urgency,
+        "triage_confidence": result.confidence,
+        "triage_language": result.language,
+        "population": result.population,
+        "triage_reasons": result.reasons,
+        "status": "triaged",
     }
 
 
 def report_events(result: TriageResult) -> list[tuple[str, str, dict]]:
     """The timeline entries `apply_triage` would add, for a report triaged at arrival."""
     return [
-        ("triage", "triage", {"category": result.category, "urgency": result.urgency,
-                              "confidence": result.confidence, "language": result.language}),
+        (
+            "triage",
+            "triage",
+            {
+                "category": result.category,
+                "urgency": result.urgency,
+                "confidence": result.confidence,
+                "language": result.language,
+            },
+        ),
         ("status", "triage", {"from": "received", "to": "triaged"}),
     ]
 
@@ -309,7 +410,8 @@ def report_events(result: TriageResult) -> list[tuple[str, str, dict]]:
 def corrections(session: Session) -> list[Example]:
     """Handlers' corrections (latest per report) as training examples, on the masked narrative."""
     rows = session.exec(
-        select(ReportEvent, Report).where(ReportEvent.kind == "triage_corrected", ReportEvent.report_id == Report.id)
+        select(ReportEvent, Report)
+        .where(ReportEvent.kind == "triage_corrected", ReportEvent.report_id == Report.id)
         .order_by(col(ReportEvent.id))
     ).all()
     latest: dict[int, tuple[ReportEvent, Report]] = {}
@@ -322,6 +424,13 @@ def corrections(session: Session) -> list[Example]:
         urgency = to.get("urgency") or report.urgency
         text = report.narrative_masked or ""
         if text.strip() and category in CATEGORIES and urgency in URGENCIES:
-            examples.append(Example(text=text, category=category, urgency=urgency,
-                                    language=report.triage_language or "", source="correction"))
+            examples.append(
+                Example(
+                    text=text,
+                    category=category,
+                    urgency=urgency,
+                    language=report.triage_language or "",
+                    source="correction",
+                )
+            )
     return examples

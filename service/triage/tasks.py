@@ -40,10 +40,17 @@ def read_new_quickly(engine: Any, stopping: threading.Event | None = None) -> in
     PostgreSQL). Returns how many reports became urgent."""
     urgent = 0
     for _ in range(QUICK_ROUNDS):
-        query = (select(Report).where(Report.status == "received", col(Report.narrative_sealed).is_not(None),
-                                      col(Report.triage_language).is_(None),
-                                      col(Report.triage_confidence).is_(None))
-                 .order_by(col(Report.id)).limit(QUICK_BATCH))
+        query = (
+            select(Report)
+            .where(
+                Report.status == "received",
+                col(Report.narrative_sealed).is_not(None),
+                col(Report.triage_language).is_(None),
+                col(Report.triage_confidence).is_(None),
+            )
+            .order_by(col(Report.id))
+            .limit(QUICK_BATCH)
+        )
         if engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         with session_scope(engine) as session:
@@ -72,8 +79,7 @@ class FullTriage:
         self.per_report = 0.05  # seconds of full triage per report, as last measured
         self.more = False  # the last run stopped at its time limit
 
-    def run(self, limit: int = 500, *, between: Callable[[], Any] | None = None,
-            seconds: float | None = None) -> int:
+    def run(self, limit: int = 500, *, between: Callable[[], Any] | None = None, seconds: float | None = None) -> int:
         """In chunks embedded together and committed together, sized to take about CHUNK_SECONDS
         each (at most CHUNK reports), so the urgent step that `between` runs before each chunk
         is never far off, however loaded the machine. PostgreSQL: a chunk's reports are claimed
@@ -89,13 +95,19 @@ class FullTriage:
             if self.stopping.is_set():
                 break
             size = max(1, min(self.CHUNK, int(self.CHUNK_SECONDS / self.per_report), limit - total))
-            query = (select(Report).where(
-                col(Report.triage_confidence).is_(None), col(Report.narrative_sealed).is_not(None),
-                # New reports, and those the quick step read (and alerted on when urgent) that are
-                # still open, whatever a handler did meanwhile (took, corrected, escalated them).
-                # The status index walks the open statuses alone: the working set, not the history.
-                col(Report.status).in_(REFINE_STATUSES),
-            ).order_by(col(Report.id)).limit(size))
+            query = (
+                select(Report)
+                .where(
+                    col(Report.triage_confidence).is_(None),
+                    col(Report.narrative_sealed).is_not(None),
+                    # New reports, and those the quick step read (and alerted on when urgent) that are
+                    # still open, whatever a handler did meanwhile (took, corrected, escalated them).
+                    # The status index walks the open statuses alone: the working set, not the history.
+                    col(Report.status).in_(REFINE_STATUSES),
+                )
+                .order_by(col(Report.id))
+                .limit(size)
+            )
             chunk_started = time.monotonic()
             if sqlite:
                 with Session(self.engine) as reading:
@@ -105,8 +117,7 @@ class FullTriage:
                 with session_scope(self.engine) as session:
                     for (report_id, text), result in zip(due, results, strict=True):
                         report = session.get(Report, report_id)
-                        if (report is not None and report.triage_confidence is None
-                                and report.status in REFINE_STATUSES):
+                        if report is not None and report.triage_confidence is None and report.status in REFINE_STATUSES:
                             apply_triage(session, report, text, result=result)
             else:
                 # Several workers triage side by side, each its own reports (the others' are skipped).

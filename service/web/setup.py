@@ -49,5 +49,11 @@ def install_review(app: FastAPI) -> None:
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return HTMLResponse(API_DOCS, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-                                               "Referrer-Policy": "no-referrer"})
+        return HTMLResponse(
+            API_DOCS,
+            headers={
+                "Content-Security-Policy": CSP,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
