@@ -408,7 +408,9 @@ class _Context:
         reports.add_event(self.session, report, "intake_completed")
         self.session.delete(conversation)
         self.conversation = None
-        if not self.message.assisted:  # a report about fees or money: "how much?", in a message of its own
+        # A report about fees or money: "how much?", in a message of its own, to a reporter who agreed
+        # to be contacted (a "no" or a skipped answer gets nothing more: docs/channels.md).
+        if not self.message.assisted and report.consent_followup is True:
             fee_question.ask_about_fee(
                 self.session, report, channel=self.message.channel, address=self.message.address, language=self.language
             )

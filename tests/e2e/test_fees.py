@@ -16,7 +16,7 @@ def test_an_amount_is_read_confirmed_by_the_reporter_and_corrected_by_a_handler(
     deployment.start_worker()
     phone = deployment.phone(REPORTER)
     for answer in (f"At Chrey health centre the guard asked me for 20,000 riel to open the {MARKER}",
-                   "3", "Chrey", "NO"):
+                   "3", "Chrey", "YES"):
         assert phone.text(answer)
     question = deployment.wait(lambda: deployment.sms_to(REPORTER), "the fee question sent by the worker")[0]
     assert question == "You mentioned paying 20,000 riel. Is that right? Reply 1 Yes or 2 No. 0 to skip."
