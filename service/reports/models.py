@@ -108,7 +108,8 @@ class Report(SQLModel, table=True):
     fee_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     fee_currency: str | None = Field(default=None, max_length=3)
     fee_source: str | None = Field(default=None, max_length=16)
-    fee_reasons: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # none_as_null: no reasons is SQL NULL, as the webhook's Core insert leaves it (not the JSON text 'null')
+    fee_reasons: list | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 # Issue 2 (migration 0008): every index on `report` is paid by each SMS webhook's INSERT. These
