@@ -18,8 +18,9 @@ def test_an_amount_is_read_confirmed_by_the_reporter_and_corrected_by_a_handler(
     for answer in (f"At Chrey health centre the guard asked me for 20,000 riel to open the {MARKER}",
                    "3", "Chrey", "YES"):
         assert phone.text(answer)
+    # the worker sends it after its pass: slow on a loaded machine
     question = deployment.wait(lambda: deployment.sms_to(REPORTER), "the fee question sent by the worker",
-                             timeout=240)  # the worker triages first: slow on a loaded machine[0]
+                               timeout=240)[0]
     assert question == "You mentioned paying 20,000 riel. Is that right? Reply 1 Yes or 2 No. 0 to skip."
     assert phone.text("1") == "Thank you. We noted 20,000 riel."
 
