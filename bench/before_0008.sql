@@ -1,4 +1,4 @@
--- The report table as it was before migration 0008 (issue 2), for a same-run comparison:
+-- The report table as it was before migration 0008, for a same-run comparison:
 --   .venv/bin/python bench/sms_intake.py --also-sqlite "before0008=$(cat bench/before_0008.sql)"
 -- The search index's INSERT trigger back, the three single-column indexes that are a prefix of a
 -- wider one back, and three partial indexes full again.

@@ -112,7 +112,7 @@ class Report(SQLModel, table=True):
     fee_reasons: list | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
-# Issue 2 (migration 0008): every index on `report` is paid by each SMS webhook's INSERT. These
+# Migration 0008: every index on `report` is paid by each SMS webhook's INSERT. These
 # three columns are empty when a report arrives and are only ever looked up by a value (cluster
 # members, a user's cases, deadlines passed), so their indexes leave the empty rows out.
 # org_id, urgency and place_id have no index of their own: each is the first column of a
