@@ -31,7 +31,7 @@ from service.reports.models import (
     ReportEvent,
     Reporter,
 )
-from service.reports import fees
+from service.reports import codes, fees
 from service.reports.service import add_event, change_status
 from service.triage.amounts import parse_answer
 
@@ -212,6 +212,26 @@ def correct_fee(session: Session, *, user: Principal, report: Report, amount: st
         return
     _touch(report)
     _audit(session, user, "case.fee_correct", report, before, fees.fee_state(report))
+
+
+def set_codes(session: Session, *, user: Principal, report: Report, perpetrator_type: str | None = None,
+              violation_type: str | None = None) -> None:
+    """A handler sets the documentation codes: a code ("police", "extortion"), "" for none, None to leave
+    it as it is. Audited, with a timeline event; the source becomes "handler", which triage's
+    suggestions never overwrite. Setting a suggested value again confirms it (the source changes)."""
+    given: dict[str, object] = {}
+    for name, value, known in (("perpetrator_type", perpetrator_type, codes.PERPETRATOR_TYPES),
+                               ("violation_type", violation_type, codes.VIOLATION_TYPES)):
+        if value is None:
+            continue
+        if value and value not in known:
+            raise InvalidInput(f"unknown {name.replace('_', ' ')}")
+        given[name] = value or None
+    before = codes.code_state(report)
+    if not codes.set_codes(session, report, source="handler", actor=_actor(user), **given):
+        return
+    _touch(report)
+    _audit(session, user, "case.codes_set", report, before, codes.code_state(report))
 
 
 def set_status(session: Session, *, user: Principal, report: Report, to: str, reason: str | None = None) -> None:
