@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from service.kit.i18n import N_, gettext
+from service.reports.codes import PERPETRATOR_LABELS, VIOLATION_LABELS
 
 URGENT_GROUPS = {
     "violence": N_("violence happening now"),
@@ -150,8 +151,6 @@ def sentences(reasons: Any, lang: str) -> list[str]:
 def code_sentences(code_reasons: list | None, language: str) -> list[str]:
     """Triage's reasons for its documentation-code suggestions (service/triage/codes.py), one sentence
     each: "‘police’, ‘arrest…’ → Police"."""
-    from service.reports.codes import PERPETRATOR_LABELS, VIOLATION_LABELS
-
     out = []
     for reason in code_reasons or []:
         if not isinstance(reason, dict):
