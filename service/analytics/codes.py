@@ -28,8 +28,10 @@ TITLE = N_("Rights violations by type and perpetrator")
 
 def code_counts(session: Session, filters: q.Filters) -> Counter[tuple[str, str]]:
     """(violation type, perpetrator type) -> reports in the window ("not_recorded" for a missing code)."""
-    conds = [*q._where(session, filters),
-             or_(col(Report.violation_type).is_not(None), col(Report.perpetrator_type).is_not(None))]
+    conds = [
+        *q._where(session, filters),
+        or_(col(Report.violation_type).is_not(None), col(Report.perpetrator_type).is_not(None)),
+    ]
     rows = session.execute(select(col(Report.violation_type), col(Report.perpetrator_type)).where(and_(*conds))).all()
     return Counter((str(v or NOT_RECORDED), str(p or NOT_RECORDED)) for v, p in rows)
 
@@ -41,8 +43,12 @@ def build_table(counts: Counter[tuple[str, str]], threshold: int, language: str 
     rows = [v for v in (*VIOLATION_TYPES, NOT_RECORDED) if any(k[0] == v for k in counts)]
     cols = [p for p in (*PERPETRATOR_TYPES, NOT_RECORDED) if any(k[1] == p for k in counts)]
     grid = [[counts.get((v, p), 0) for p in cols] for v in rows]
-    return suppress(grid, row_labels=[_label(VIOLATION_LABELS, v, language) for v in rows],
-                    col_labels=[_label(PERPETRATOR_LABELS, p, language) for p in cols], threshold=threshold)
+    return suppress(
+        grid,
+        row_labels=[_label(VIOLATION_LABELS, v, language) for v in rows],
+        col_labels=[_label(PERPETRATOR_LABELS, p, language) for p in cols],
+        threshold=threshold,
+    )
 
 
 def codes_table(session: Session, *, filters: q.Filters, threshold: int, language: str = "en") -> Published | None:

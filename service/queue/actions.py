@@ -214,14 +214,22 @@ def correct_fee(session: Session, *, user: Principal, report: Report, amount: st
     _audit(session, user, "case.fee_correct", report, before, fees.fee_state(report))
 
 
-def set_codes(session: Session, *, user: Principal, report: Report, perpetrator_type: str | None = None,
-              violation_type: str | None = None) -> None:
+def set_codes(
+    session: Session,
+    *,
+    user: Principal,
+    report: Report,
+    perpetrator_type: str | None = None,
+    violation_type: str | None = None,
+) -> None:
     """A handler sets the documentation codes: a code ("police", "extortion"), "" for none, None to leave
     it as it is. Audited, with a timeline event; the source becomes "handler", which triage's
     suggestions never overwrite. Setting a suggested value again confirms it (the source changes)."""
     given: dict[str, object] = {}
-    for name, value, known in (("perpetrator_type", perpetrator_type, codes.PERPETRATOR_TYPES),
-                               ("violation_type", violation_type, codes.VIOLATION_TYPES)):
+    for name, value, known in (
+        ("perpetrator_type", perpetrator_type, codes.PERPETRATOR_TYPES),
+        ("violation_type", violation_type, codes.VIOLATION_TYPES),
+    ):
         if value is None:
             continue
         if value and value not in known:

@@ -158,6 +158,7 @@ def code_sentences(code_reasons: list | None, language: str) -> list[str]:
         field, _, code = str(reason.get("rule", "")).partition("/")
         labels = PERPETRATOR_LABELS if field == "perpetrator" else VIOLATION_LABELS if field == "violation" else {}
         name = gettext(language, labels[code]) if code in labels else code
-        out.append(gettext(language, N_("Suggested from the words {words}: {code}")).format(words=_words(reason),
-                                                                                          code=name))
+        out.append(
+            gettext(language, N_("Suggested from the words {words}: {code}")).format(words=_words(reason), code=name)
+        )
     return out

@@ -174,8 +174,17 @@ class CaseDetail(CaseSummary):
 
 PerpetratorType = Literal["police", "health_worker", "employer", "family_member", "community_leader", "other"]
 ViolationType = Literal[
-    "arbitrary_detention", "compulsory_detention", "physical_violence", "sexual_violence", "extortion",
-    "confiscation", "forced_testing_disclosure", "denial_of_treatment", "eviction", "threats", "other",
+    "arbitrary_detention",
+    "compulsory_detention",
+    "physical_violence",
+    "sexual_violence",
+    "extortion",
+    "confiscation",
+    "forced_testing_disclosure",
+    "denial_of_treatment",
+    "eviction",
+    "threats",
+    "other",
 ]
 
 

@@ -16,35 +16,61 @@ from service.kit.i18n import N_
 from service.reports.models import CODE_SOURCES, PERPETRATOR_TYPES, VIOLATION_TYPES, Report
 from service.reports.service import add_event
 
-__all__ = ["PERPETRATOR_TYPES", "VIOLATION_TYPES", "PERPETRATOR_LABELS", "VIOLATION_LABELS", "code_state",
-           "set_codes", "UNCHANGED"]
+__all__ = [
+    "PERPETRATOR_TYPES",
+    "VIOLATION_TYPES",
+    "PERPETRATOR_LABELS",
+    "VIOLATION_LABELS",
+    "code_state",
+    "set_codes",
+    "UNCHANGED",
+]
 
 # What a reader sees (catalogues: "perpetrator:police" is "Police" in English, "ប៉ូលីស" in Khmer).
 PERPETRATOR_LABELS = {
-    "police": N_("perpetrator:police"), "health_worker": N_("perpetrator:health_worker"),
-    "employer": N_("perpetrator:employer"), "family_member": N_("perpetrator:family_member"),
-    "community_leader": N_("perpetrator:community_leader"), "other": N_("perpetrator:other"),
+    "police": N_("perpetrator:police"),
+    "health_worker": N_("perpetrator:health_worker"),
+    "employer": N_("perpetrator:employer"),
+    "family_member": N_("perpetrator:family_member"),
+    "community_leader": N_("perpetrator:community_leader"),
+    "other": N_("perpetrator:other"),
 }
 VIOLATION_LABELS = {
     "arbitrary_detention": N_("violation:arbitrary_detention"),
     "compulsory_detention": N_("violation:compulsory_detention"),
-    "physical_violence": N_("violation:physical_violence"), "sexual_violence": N_("violation:sexual_violence"),
-    "extortion": N_("violation:extortion"), "confiscation": N_("violation:confiscation"),
+    "physical_violence": N_("violation:physical_violence"),
+    "sexual_violence": N_("violation:sexual_violence"),
+    "extortion": N_("violation:extortion"),
+    "confiscation": N_("violation:confiscation"),
     "forced_testing_disclosure": N_("violation:forced_testing_disclosure"),
-    "denial_of_treatment": N_("violation:denial_of_treatment"), "eviction": N_("violation:eviction"),
-    "threats": N_("violation:threats"), "other": N_("violation:other"),
+    "denial_of_treatment": N_("violation:denial_of_treatment"),
+    "eviction": N_("violation:eviction"),
+    "threats": N_("violation:threats"),
+    "other": N_("violation:other"),
 }
 FIELDS = {"perpetrator_type": PERPETRATOR_TYPES, "violation_type": VIOLATION_TYPES}
 UNCHANGED = object()  # set_codes: leave this code as it is
 
 
 def code_state(report: Report) -> dict[str, str | None]:
-    return {"perpetrator_type": report.perpetrator_type, "perpetrator_source": report.perpetrator_source,
-            "violation_type": report.violation_type, "violation_source": report.violation_source}
+    return {
+        "perpetrator_type": report.perpetrator_type,
+        "perpetrator_source": report.perpetrator_source,
+        "violation_type": report.violation_type,
+        "violation_source": report.violation_source,
+    }
 
 
-def set_codes(session: Session, report: Report, *, source: str, actor: str, perpetrator_type: object = UNCHANGED,
-              violation_type: object = UNCHANGED, reasons: list | None = None) -> bool:
+def set_codes(
+    session: Session,
+    report: Report,
+    *,
+    source: str,
+    actor: str,
+    perpetrator_type: object = UNCHANGED,
+    violation_type: object = UNCHANGED,
+    reasons: list | None = None,
+) -> bool:
     """Set the codes given (a value, or None for "none"; UNCHANGED leaves one as it is) with their source.
     A triage suggestion never replaces a handler's choice. Returns False when nothing changed (a
     handler's "none" on a code nobody set is no change). Does not commit."""

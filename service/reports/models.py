@@ -22,8 +22,17 @@ FEE_CURRENCIES = ("KHR", "USD", "ZAR", "MZN", "LSL", "SZL", "BWP", "MWK")
 # was done, in the terms rights-violation documentation uses. Optional; suggested by triage, set by a handler.
 PERPETRATOR_TYPES = ("police", "health_worker", "employer", "family_member", "community_leader", "other")
 VIOLATION_TYPES = (
-    "arbitrary_detention", "compulsory_detention", "physical_violence", "sexual_violence", "extortion",
-    "confiscation", "forced_testing_disclosure", "denial_of_treatment", "eviction", "threats", "other",
+    "arbitrary_detention",
+    "compulsory_detention",
+    "physical_violence",
+    "sexual_violence",
+    "extortion",
+    "confiscation",
+    "forced_testing_disclosure",
+    "denial_of_treatment",
+    "eviction",
+    "threats",
+    "other",
 )
 CODE_SOURCES = ("triage", "handler")
 POPULATIONS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general")

@@ -50,8 +50,13 @@ def _matcher() -> _Matcher:
 
 def _outer(hits: list[Hit]) -> list[Hit]:
     """Drop a hit lying inside a longer hit (the phrase, not its first word, is what matched)."""
-    return [h for h in hits if not any(o is not h and o.start <= h.start and h.end <= o.end
-                                       and (o.end - o.start) > (h.end - h.start) for o in hits)]
+    return [
+        h
+        for h in hits
+        if not any(
+            o is not h and o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start) for o in hits
+        )
+    ]
 
 
 def suggest(text: str) -> Suggestion:
@@ -69,6 +74,12 @@ def suggest(text: str) -> Suggestion:
             continue
         best = max(words, key=lambda code: (len(words[code]), -codes.index(code)))
         chosen[field] = best
-        reasons.append({"kind": "code", "rule": f"{field}/{best}", "words": sorted(words[best]),
-                        "languages": sorted({lang for langs in words[best].values() for lang in langs})})
+        reasons.append(
+            {
+                "kind": "code",
+                "rule": f"{field}/{best}",
+                "words": sorted(words[best]),
+                "languages": sorted({lang for langs in words[best].values() for lang in langs}),
+            }
+        )
     return Suggestion(chosen["perpetrator"], chosen["violation"], reasons)

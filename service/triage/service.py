@@ -389,9 +389,15 @@ def suggest_codes(session: Session, report: Report, text: str, *, actor: str = "
     if not found.reasons:
         return None
     unchanged = report_codes.UNCHANGED
-    report_codes.set_codes(session, report, source="triage", actor=actor, reasons=found.reasons,
-                           perpetrator_type=found.perpetrator_type or unchanged,
-                           violation_type=found.violation_type or unchanged)
+    report_codes.set_codes(
+        session,
+        report,
+        source="triage",
+        actor=actor,
+        reasons=found.reasons,
+        perpetrator_type=found.perpetrator_type or unchanged,
+        violation_type=found.violation_type or unchanged,
+    )
     return found
 
 
