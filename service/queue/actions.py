@@ -225,18 +225,19 @@ def set_codes(
     """A handler sets the documentation codes: a code ("police", "extortion"), "" for none, None to leave
     it as it is. Audited, with a timeline event; the source becomes "handler", which triage's
     suggestions never overwrite. Setting a suggested value again confirms it (the source changes)."""
-    given: dict[str, object] = {}
-    for name, value, known in (
-        ("perpetrator_type", perpetrator_type, codes.PERPETRATOR_TYPES),
-        ("violation_type", violation_type, codes.VIOLATION_TYPES),
-    ):
-        if value is None:
-            continue
-        if value and value not in known:
-            raise InvalidInput(f"unknown {name.replace('_', ' ')}")
-        given[name] = value or None
+    if perpetrator_type and perpetrator_type not in codes.PERPETRATOR_TYPES:
+        raise InvalidInput("unknown perpetrator type")
+    if violation_type and violation_type not in codes.VIOLATION_TYPES:
+        raise InvalidInput("unknown violation type")
     before = codes.code_state(report)
-    if not codes.set_codes(session, report, source="handler", actor=_actor(user), **given):
+    if not codes.set_codes(
+        session,
+        report,
+        source="handler",
+        actor=_actor(user),
+        perpetrator_type=codes.UNCHANGED if perpetrator_type is None else perpetrator_type or None,
+        violation_type=codes.UNCHANGED if violation_type is None else violation_type or None,
+    ):
         return
     _touch(report)
     _audit(session, user, "case.codes_set", report, before, codes.code_state(report))
