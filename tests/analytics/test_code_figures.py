@@ -134,3 +134,4 @@ def test_the_attacker_learns_no_small_count(counts) -> None:  # type: ignore[no-
         value = pub.values[pos[0]][pos[1]]
         if 0 < value < T:
             assert not can_pin({"codes": pub}, ("codes", pos), value, cap, threshold=T), (pos, pub.grid())
+
