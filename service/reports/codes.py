@@ -23,10 +23,11 @@ __all__ = [
     "VIOLATION_LABELS",
     "code_state",
     "set_codes",
+    "suggestion_reasons",
     "UNCHANGED",
 ]
 
-# What a reader sees (catalogues: "perpetrator:police" is "Police" in English, "ប៉ូលីស" in Khmer).
+# What a reader sees (catalogues: "perpetrator:police" is "police" in English, "ប៉ូលីស" in Khmer).
 PERPETRATOR_LABELS = {
     "police": N_("perpetrator:police"),
     "health_worker": N_("perpetrator:health_worker"),
@@ -50,6 +51,17 @@ VIOLATION_LABELS = {
 }
 FIELDS = {"perpetrator_type": PERPETRATOR_TYPES, "violation_type": VIOLATION_TYPES}
 UNCHANGED = object()  # set_codes: leave this code as it is
+
+
+def _field(reason: object) -> str:
+    """ "perpetrator" or "violation": the field a triage reason is about (its rule "perpetrator/police")."""
+    return str(reason.get("rule", "")).partition("/")[0] if isinstance(reason, dict) else ""
+
+
+def suggestion_reasons(report: Report) -> list[dict]:
+    """Triage's reasons for the codes that are still its suggestions (not for a code a handler set)."""
+    current = {"perpetrator": report.perpetrator_source, "violation": report.violation_source}
+    return [r for r in report.code_reasons or [] if isinstance(r, dict) and current.get(_field(r)) == "triage"]
 
 
 def code_state(report: Report) -> dict[str, str | None]:
@@ -91,7 +103,9 @@ def set_codes(
         setattr(report, name, value)
         setattr(report, source_attr, source)
     if reasons is not None and source == "triage":
-        report.code_reasons = reasons
+        # A field the new reasons say nothing about keeps its earlier reasons.
+        fields = {_field(r) for r in reasons}
+        report.code_reasons = [r for r in report.code_reasons or [] if _field(r) not in fields] + list(reasons)
     after = code_state(report)
     session.add(report)
     if before == after:

@@ -514,7 +514,7 @@ def _case_response(
         fee_text=lambda d: fees.display((d or {}).get("cents"), (d or {}).get("currency"), language(request)) or "–",
         perpetrator_types=codes.PERPETRATOR_TYPES,
         violation_types=codes.VIOLATION_TYPES,
-        code_reason_sentences=reasons.code_sentences(report.code_reasons, language(request)),
+        code_reason_sentences=reasons.code_sentences(codes.suggestion_reasons(report), language(request)),
         first_response_due=queue.first_response_due(report.created_at, report.urgency)
         if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None
         else None,

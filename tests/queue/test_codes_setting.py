@@ -50,6 +50,7 @@ def test_handler_sets_the_codes_on_the_case_page(app, world, engine) -> None:  #
                   "violation_type": "confiscation", "violation_source": "handler"},
     }
     page = app.get(f"/cases/{case.id}").text
+    assert 'id="code-reasons"' not in page, "the handler's codes are no suggestions: no words shown for them"
     assert "arbitrary arrest or detention → confiscation (condoms, needles, documents) (set by a case handler)" in page
     km = app.get(f"/cases/{case.id}?lang=km").text
     assert "កូដកត់ត្រាការរំលោភសិទ្ធិ" in km and "ការរឹបអូស" in km

@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from service.reports.codes import PERPETRATOR_TYPES, VIOLATION_TYPES, set_codes
+from service.reports.codes import PERPETRATOR_TYPES, VIOLATION_TYPES, set_codes, suggestion_reasons
 from service.reports.models import Report, ReportEvent
 from service.triage import apply_triage
 from service.triage.codes import suggest
@@ -130,3 +130,7 @@ def test_a_handlers_code_is_never_overwritten(session) -> None:  # type: ignore[
     suggest_codes(session, other, "the police came")
     suggest_codes(session, other, "they took me to the rehab centre by force")
     assert (other.perpetrator_type, other.violation_type) == ("police", "compulsory_detention")
+    assert [r["rule"] for r in other.code_reasons or []] == ["perpetrator/police", "violation/compulsory_detention"], (
+        "the perpetrator's reasons stay beside the new violation's")
+    assert [r["rule"] for r in suggestion_reasons(report)] == [], "no suggestion left: the handler set both"
+    assert [r["rule"] for r in suggestion_reasons(other)] == ["perpetrator/police", "violation/compulsory_detention"]
