@@ -4,6 +4,8 @@ refused without a change; triage's later suggestions never overwrite them."""
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
@@ -54,6 +56,10 @@ def test_handler_sets_the_codes_on_the_case_page(app, world, engine) -> None:  #
     assert "arbitrary arrest or detention → confiscation (condoms, needles, documents) (set by a case handler)" in page
     km = app.get(f"/cases/{case.id}?lang=km").text
     assert "កូដកត់ត្រាការរំលោភសិទ្ធិ" in km and "ការរឹបអូស" in km
+    section = re.sub(r"<[^>]*>", " ", km.split('id="codes"')[1].split("</section>")[0])
+    assert re.findall(r"[A-Za-z]{3,}", section) == [], "no English left in the Khmer card"
+    pt = app.get(f"/cases/{case.id}?lang=pt").text
+    assert "Códigos de documentação" in pt and "confisco (preservativos, seringas, documentos)" in pt
 
     # The same form again: no change, no audit entry.
     assert app.post(f"/cases/{case.id}/codes", data=form, follow_redirects=False).status_code == 303
