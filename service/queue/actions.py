@@ -14,6 +14,7 @@ from service.auth.principal import Principal
 from service.audit.service import record
 from service.intake.vault import contact_for_report
 from service.kit import clock, segments
+from service.kit.crypto import unseal
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import N_, gettext
 from service.kit.models import require_id
@@ -34,6 +35,7 @@ from service.reports.models import (
 from service.reports import codes, fees
 from service.reports.service import add_event, change_status
 from service.triage.amounts import parse_answer
+from service.triage.service import suggest_codes
 
 # Replies a handler can send with one click (translated into the report's language).
 REPLY_TEMPLATES = {
@@ -186,6 +188,10 @@ def correct_triage(
     session.add(report)
     add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})
     _audit(session, user, "case.triage_correct", report, before, after)
+    if before["category"] != category and report.narrative_sealed is not None:
+        # Now perhaps a rights-violation report: triage suggests its documentation codes from its words
+        # (docs/triage.md, "Documentation codes"); a code a handler set stays.
+        suggest_codes(session, report, unseal(report.narrative_sealed))
 
 
 def correct_fee(session: Session, *, user: Principal, report: Report, amount: str, currency: str) -> None:

@@ -111,3 +111,13 @@ def test_a_handler_outside_the_organisation_cannot_set_codes(app, world, engine)
     response = app.post(f"/api/v1/cases/{case.id}/codes", json={"perpetrator_type": "police"}, headers=headers)
     assert response.status_code == 404
     assert _codes(_report(engine, case.id)) == (None, None, None, None) and _audit(engine) == []
+
+
+def test_correcting_the_category_to_a_rights_violation_suggests_codes(app, world, engine) -> None:  # type: ignore[no-untyped-def]
+    case = world.cases["a"]  # "Org A case: nurse asked for money", financial hardship: no codes
+    headers = bearer(app, "handler@a.test")
+    assert _codes(_report(engine, case.id)) == (None, None, None, None)
+    assert app.post(f"/api/v1/cases/{case.id}/triage", json={"category": "human_rights_violation", "urgency": "normal"},
+                    headers=headers).status_code == 200
+    assert _codes(_report(engine, case.id)) == ("health_worker", "triage", "extortion", "triage")
+    assert _audit(engine) == [], "a suggestion is no handler's code"
