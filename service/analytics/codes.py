@@ -23,7 +23,6 @@ from service.reports.models import Report
 
 NOT_RECORDED = "not_recorded"
 NOT_RECORDED_LABEL = N_("not recorded")
-TITLE = N_("Rights violations by type and perpetrator")
 
 
 def code_counts(session: Session, filters: q.Filters) -> Counter[tuple[str, str]]:
