@@ -232,6 +232,9 @@ def dashboard_page(
         message=message,
         fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=publish.threshold(), language=language),
         threshold=publish.threshold(),
+        codes_table=code_figures.codes_table(
+            session, filters=filters, threshold=publish.threshold(), language=language
+        ),
         can_export_cases=can_export_cases,
         quarters=quarters,
         body_alert=body_alert,

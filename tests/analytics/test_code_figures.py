@@ -65,6 +65,9 @@ def test_the_table_counts_each_code_pair_suppressed(session: Session, places: No
     assert ">2<" not in section and ">1<" not in section
     assert "ការរំលោភសិទ្ធិ តាមប្រភេទ និងអ្នករំលោភ" in pages.quarterly_report_html(session, year=2026, quarter=3,
                                                                                      language="km")
+    dashboard = pages.dashboard_page(session, filters=Q3)
+    section = dashboard.split('id="codes"')[1].split("</section>")[0]
+    assert ">7<" in section and f"&lt;{T}" in section and ">2<" not in section
     empty = pages.quarterly_report_html(session, year=2026, quarter=1)
     assert "No report in this period has a documentation code." in empty
 
