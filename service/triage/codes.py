@@ -3,7 +3,9 @@
 
 The word lists are `data/codes.yaml` (en, km, km-Latn, pt), read on every report in all four languages
 (Khmer-Latin SMS mixes English words in). A word found inside a longer listed phrase counts once, for
-the phrase ("chefe do bairro" is a community leader, not the employer's "chefe"). The code with the
+the phrase ("chefe do bairro" is a community leader, not the employer's "chefe"). A violation word
+negated as the rule files read negation ("did not hit me", "n me bateu") does not count; a family word
+counts only just before a violation word (NEAR_AN_ACT). The code with the
 most distinct words wins; a tie goes to the one listed first. Pure: no database.
 """
 
@@ -16,12 +18,17 @@ from pathlib import Path
 import yaml
 
 from service.reports.models import PERPETRATOR_TYPES, VIOLATION_TYPES
-from service.triage.rules import Doc, Hit, Term, _Matcher
+from service.triage.rules import Doc, Hit, Term, _Matcher, _negated, ruleset
 from service.triage.text import normalise
 
 CODES_FILE = Path(__file__).parent / "data" / "codes.yaml"
 LANGUAGES = ("en", "km", "km-Latn", "pt")
 FIELDS = {"perpetrator": PERPETRATOR_TYPES, "violation": VIOLATION_TYPES}
+# Family words name the victim or the one asking for help as often as the perpetrator ("my father worked
+# in the mines", "my daughter was taken"): a family member is suggested only when a violation word
+# follows within NEAR characters ("my husband beat me", "pdey knhom vay knhom", "ឪពុកគាត់វាយ").
+NEAR_AN_ACT = frozenset({"family_member"})
+NEAR = 40
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,16 @@ def _outer(hits: list[Hit]) -> list[Hit]:
 
 def suggest(text: str) -> Suggestion:
     """The codes the words of `text` point to (None where nothing matched), with their reasons."""
-    hits = _outer(_matcher().find(Doc(normalise(text))))
+    normalised = normalise(text)
+    rules = ruleset()
+    hits = [
+        h
+        for h in _outer(_matcher().find(Doc(normalised)))
+        # "he did not hit me", "n me bateu": a negated violation word is no violation (the rule files' negation).
+        if h.term.section != "violation" or not _negated(normalised, h, {h.term.language}, rules)
+    ]
+    violations = [h for h in hits if h.term.section == "violation"]
+    hits = [h for h in hits if h.term.group not in NEAR_AN_ACT or any(0 <= v.start - h.end <= NEAR for v in violations)]
     chosen: dict[str, str | None] = {}
     reasons: list[dict] = []
     for field, codes in FIELDS.items():

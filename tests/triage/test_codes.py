@@ -25,6 +25,7 @@ FOUND = [
     ("the village chief threatened to send me away if I keep the needles", "community_leader", "threats", "en"),
     ("police took my condoms and said they are evidence", "police", "confiscation", "en"),
     ("my boss fired me and the landlord evicted me", "employer", "eviction", "en"),
+    ("my boss at the karaoke takes our id cards until we pay the debt", "employer", "confiscation", "en"),
     # Khmer
     ("ប៉ូលីសចាប់ខ្លួនខ្ញុំនៅសួនច្បារ", "police", "arbitrary_detention", "km"),
     ("តម្រួតរឹបអូសស្រោមអនាម័យរបស់យើង", "police", "confiscation", "km"),
@@ -43,6 +44,7 @@ FOUND = [
     ("a enfermeira recusou atender e mandaram-me embora", "health_worker", "denial_of_treatment", "pt"),
     ("o patrão da mina despediu-me e fui despejado", "employer", "eviction", "pt"),
     ("os polícias tiraram os preservativos e pediram dinheiro", "police", "extortion", "pt"),
+    ("na fronteira o polícia pediu refresco de 500 meticais", "police", "extortion", "pt"),
 ]
 
 
@@ -65,6 +67,29 @@ NOTHING = [
     "não havia medicamentos no centro de saúde",
     "the preservativo box was empty",  # Portuguese 'preservativo' is no arrest ('pres…')
 ]
+
+
+NOT_THE_PERPETRATOR_OR_NOT_DONE = [
+    # A family member as the victim or the one asking for help: no family perpetrator.
+    ("my father worked in the mines 20 years and got tb", None, None),
+    ("my daughter 14 yr, the neighbour took her to his house an hour ago", None, None),
+    ("o meu pai diz que a mina nunca deu o certificado", None, None),
+    ("krousar ot deng thar knhom nov na", None, None),
+    # A negated violation word: nothing was done.
+    ("he did not hit me but he took all the money from my bag", None, None),
+    ("bom dia ele n me bateu mas levou o dinheiro da bolsa", None, None),
+    ("គេមិនបានវាយខ្ញុំទេ", None, None),
+    ("ke min ban vay knhom te", None, None),
+    # ... while the family member who does it is suggested.
+    ("a month ago my father beat me and locked me in my room", "family_member", "physical_violence"),
+]
+
+
+@pytest.mark.parametrize(("text", "perpetrator", "violation"), NOT_THE_PERPETRATOR_OR_NOT_DONE)
+def test_a_family_word_beside_no_act_and_a_negated_act_suggest_nothing(text: str, perpetrator: str | None,
+                                                                       violation: str | None) -> None:
+    found = suggest(text)
+    assert (found.perpetrator_type, found.violation_type) == (perpetrator, violation), found.reasons
 
 
 @pytest.mark.parametrize("text", NOTHING)
