@@ -19,8 +19,9 @@ def test_codes_are_suggested_by_the_worker_and_set_by_a_handler(deployment: Depl
                    "4", "Chrey", "YES"):
         assert phone.text(answer)
 
-    handler = deployment.handler()
-    case = deployment.wait(lambda: handler.find_case(MARKER), "the case in the handler's queue")
+    # A police arrest is a rights violation: routed to the legal-aid organisation's queue.
+    handler = deployment.handler("handler@legalaid.demo")
+    case = deployment.wait(lambda: handler.find_case(MARKER), "the case in legal aid's queue")
     path = f"/api/v1/cases/{case['id']}"
     detail = deployment.wait(lambda: (d := handler.get(path))["violation_type"] and d, "the worker's suggestion")
     assert detail["category"] == "human_rights_violation"
