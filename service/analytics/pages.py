@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
 from service.analytics import charts, publish, queries as q, rollup
-from service.analytics import fees as fee_figures
+from service.analytics import codes as code_figures, fees as fee_figures
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes, require_supervisor
 from service.audit.service import record
@@ -232,6 +232,9 @@ def dashboard_page(
         message=message,
         fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=publish.threshold(), language=language),
         threshold=publish.threshold(),
+        codes_table=code_figures.codes_table(
+            session, filters=filters, threshold=publish.threshold(), language=language
+        ),
         can_export_cases=can_export_cases,
         quarters=quarters,
         body_alert=body_alert,
@@ -343,6 +346,7 @@ def quarterly_report_html(
         quotes=approved_quotes(session, filters=filters, limit=6),
         body_metrics=q.body_metrics(session, filters=filters),
         fee_tables=fee_figures.fee_tables(session, filters=filters, threshold=threshold, language=language),
+        codes_table=code_figures.codes_table(session, filters=filters, threshold=threshold, language=language),
     )
 
 

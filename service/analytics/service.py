@@ -257,6 +257,8 @@ CASE_COLUMNS = (
     "days_to_first_response",
     "days_to_resolution",
     "satisfaction",
+    "perpetrator_type",
+    "violation_type",
     "narrative_masked",
 )
 
@@ -298,6 +300,8 @@ def export_cases(
                 _days(report.first_response_at, report.created_at),
                 _days(report.resolved_at, report.created_at),
                 report.satisfaction,
+                report.perpetrator_type,
+                report.violation_type,
                 report.narrative_masked,
             ]
         )

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from service.auth.principal import Principal
 from service.analytics import pages, publish, queries as q, service as svc
-from service.analytics import fees as fee_figures
+from service.analytics import codes as code_figures, fees as fee_figures
 from service.analytics.labels import t
 from service.analytics.models import ApprovedQuote
 from service.auth.deps import SessionDep, WebUser
@@ -313,6 +313,10 @@ def export_aggregates(fmt: str, request: Request, session: SessionDep, user: Web
             f"fees_{table.currency}": table.export_rows(lang)
             for table in fee_figures.fee_tables(session, filters=filters, threshold=publish.threshold(), language=lang)
         }
+        # Rights violations by documentation code: one suppressed table (service/analytics/codes.py).
+        coded = code_figures.codes_table(session, filters=filters, threshold=publish.threshold(), language=lang)
+        if coded is not None:
+            tables["documentation_codes"] = coded
         export = svc.export_xlsx if fmt == "xlsx" else svc.export_csv
         body = export(session, tables=tables, actor=user.email, role=user.role, extra=extra)
         return body, MEDIA[fmt], f"samleng-aggregates-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"

@@ -14,6 +14,7 @@ from service.auth.principal import Principal
 from service.audit.service import record
 from service.intake.vault import contact_for_report
 from service.kit import clock, segments
+from service.kit.crypto import unseal
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import N_, gettext
 from service.kit.models import require_id
@@ -31,9 +32,10 @@ from service.reports.models import (
     ReportEvent,
     Reporter,
 )
-from service.reports import fees
+from service.reports import codes, fees
 from service.reports.service import add_event, change_status
 from service.triage.amounts import parse_answer
+from service.triage.service import suggest_codes
 
 # Replies a handler can send with one click (translated into the report's language).
 REPLY_TEMPLATES = {
@@ -186,6 +188,10 @@ def correct_triage(
     session.add(report)
     add_event(session, report, "triage_corrected", actor=_actor(user), detail={"from": before, "to": after})
     _audit(session, user, "case.triage_correct", report, before, after)
+    if before["category"] != category and report.narrative_sealed is not None:
+        # Now perhaps a rights-violation report: triage suggests its documentation codes from its words
+        # (docs/triage.md, "Documentation codes"); a code a handler set stays.
+        suggest_codes(session, report, unseal(report.narrative_sealed))
 
 
 def correct_fee(session: Session, *, user: Principal, report: Report, amount: str, currency: str) -> None:
@@ -212,6 +218,35 @@ def correct_fee(session: Session, *, user: Principal, report: Report, amount: st
         return
     _touch(report)
     _audit(session, user, "case.fee_correct", report, before, fees.fee_state(report))
+
+
+def set_codes(
+    session: Session,
+    *,
+    user: Principal,
+    report: Report,
+    perpetrator_type: str | None = None,
+    violation_type: str | None = None,
+) -> None:
+    """A handler sets the documentation codes: a code ("police", "extortion"), "" for none, None to leave
+    it as it is. Audited, with a timeline event; the source becomes "handler", which triage's
+    suggestions never overwrite. Setting a suggested value again confirms it (the source changes)."""
+    if perpetrator_type and perpetrator_type not in codes.PERPETRATOR_TYPES:
+        raise InvalidInput("unknown perpetrator type")
+    if violation_type and violation_type not in codes.VIOLATION_TYPES:
+        raise InvalidInput("unknown violation type")
+    before = codes.code_state(report)
+    if not codes.set_codes(
+        session,
+        report,
+        source="handler",
+        actor=_actor(user),
+        perpetrator_type=codes.UNCHANGED if perpetrator_type is None else perpetrator_type or None,
+        violation_type=codes.UNCHANGED if violation_type is None else violation_type or None,
+    ):
+        return
+    _touch(report)
+    _audit(session, user, "case.codes_set", report, before, codes.code_state(report))
 
 
 def set_status(session: Session, *, user: Principal, report: Report, to: str, reason: str | None = None) -> None:

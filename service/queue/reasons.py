@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from service.kit.i18n import N_, gettext
+from service.reports.codes import PERPETRATOR_LABELS, VIOLATION_LABELS
 
 URGENT_GROUPS = {
     "violence": N_("violence happening now"),
@@ -145,3 +146,19 @@ def sentences(reasons: Any, lang: str) -> list[str]:
     if not isinstance(reasons, list):
         return []
     return [sentence(r, lang) for r in reasons]
+
+
+def code_sentences(code_reasons: list | None, language: str) -> list[str]:
+    """Triage's reasons for its documentation-code suggestions (service/triage/codes.py), one sentence
+    each: "‘police’, ‘arrest…’ → Police"."""
+    out = []
+    for reason in code_reasons or []:
+        if not isinstance(reason, dict):
+            continue
+        field, _, code = str(reason.get("rule", "")).partition("/")
+        labels = PERPETRATOR_LABELS if field == "perpetrator" else VIOLATION_LABELS if field == "violation" else {}
+        name = gettext(language, labels[code]) if code in labels else code
+        out.append(
+            gettext(language, N_("Suggested from the words {words}: {code}")).format(words=_words(reason), code=name)
+        )
+    return out

@@ -28,6 +28,7 @@ from service.queue import service as queue
 from service.queue.schemas import (
     AssignIn,
     CaseDetail,
+    CodesIn,
     FeeIn,
     CaseListQuery,
     CasePage,
@@ -112,6 +113,10 @@ def detail(session: Session, report: Report) -> CaseDetail:
         fee_amount=fees.plain_number(report.fee_cents) or None,
         fee_currency=report.fee_currency,
         fee_source=report.fee_source,
+        perpetrator_type=report.perpetrator_type,
+        perpetrator_source=report.perpetrator_source,
+        violation_type=report.violation_type,
+        violation_source=report.violation_source,
         allowed_statuses=list(ALLOWED_TRANSITIONS.get(report.status, ())),
         timeline=[
             TimelineItem(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
@@ -343,6 +348,20 @@ def correct_fee(report: CaseInScope, body: FeeIn, session: SessionDep, user: Api
         session,
         report,
         lambda r: actions.correct_fee(session, user=user, report=r, amount=body.amount, currency=body.currency),
+    )
+    return Done()
+
+
+@router.post("/{case_id}/codes", response_model=Done, responses=ERRORS)
+def set_codes(report: CaseInScope, body: CodesIn, session: SessionDep, user: ApiUser) -> Done:
+    """Set the documentation codes (perpetrator type, violation type): a code, "" for none, or left out
+    to keep it. Audited, on the timeline; triage's suggestions never overwrite them afterwards."""
+    _change(
+        session,
+        report,
+        lambda r: actions.set_codes(
+            session, user=user, report=r, perpetrator_type=body.perpetrator_type, violation_type=body.violation_type
+        ),
     )
     return Done()
 

@@ -162,9 +162,37 @@ class CaseDetail(CaseSummary):
     fee_amount: str | None = None
     fee_currency: str | None = None
     fee_source: str | None = None
+    # Documentation codes of a rights violation and who set each (triage: a suggestion; handler).
+    perpetrator_type: str | None = None
+    perpetrator_source: str | None = None
+    violation_type: str | None = None
+    violation_source: str | None = None
     can_reply: bool
     allowed_statuses: list[str]
     timeline: list[TimelineItem]
+
+
+PerpetratorType = Literal["police", "health_worker", "employer", "family_member", "community_leader", "other"]
+ViolationType = Literal[
+    "arbitrary_detention",
+    "compulsory_detention",
+    "physical_violence",
+    "sexual_violence",
+    "extortion",
+    "confiscation",
+    "forced_testing_disclosure",
+    "denial_of_treatment",
+    "eviction",
+    "threats",
+    "other",
+]
+
+
+class CodesIn(Strict):
+    """Documentation codes: a code, "" for none (the handler decided there is none), or left out (unchanged)."""
+
+    perpetrator_type: PerpetratorType | Literal[""] | None = None
+    violation_type: ViolationType | Literal[""] | None = None
 
 
 class FeeIn(Strict):

@@ -18,6 +18,23 @@ FEE_SOURCES = ("extracted", "reporter", "handler")
 # ISO 4217 codes a fee may be in: Cambodia, and the mining corridor of Southern Africa.
 FEE_CURRENCIES = ("KHR", "USD", "ZAR", "MZN", "LSL", "SZL", "BWP", "MWK")
 # Key and affected populations a report may concern (inferred by triage or set by a handler).
+# Documentation codes of a rights violation (docs/triage.md, "Documentation codes"): who did it and what
+# was done, in the terms rights-violation documentation uses. Optional; suggested by triage, set by a handler.
+PERPETRATOR_TYPES = ("police", "health_worker", "employer", "family_member", "community_leader", "other")
+VIOLATION_TYPES = (
+    "arbitrary_detention",
+    "compulsory_detention",
+    "physical_violence",
+    "sexual_violence",
+    "extortion",
+    "confiscation",
+    "forced_testing_disclosure",
+    "denial_of_treatment",
+    "eviction",
+    "threats",
+    "other",
+)
+CODE_SOURCES = ("triage", "handler")
 POPULATIONS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general")
 
 # Case status lives here and only changes along these edges (service.reports.service.change_status).
@@ -110,6 +127,14 @@ class Report(SQLModel, table=True):
     fee_source: str | None = Field(default=None, max_length=16)
     # none_as_null: no reasons is SQL NULL, as the webhook's Core insert leaves it (not the JSON text 'null')
     fee_reasons: list | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    # Documentation codes (PERPETRATOR_TYPES, VIOLATION_TYPES), each with who set it (CODE_SOURCES): a
+    # source "handler" with no value means the handler decided there is none (triage leaves it alone).
+    # code_reasons: triage's reasons for its suggestion (lexicon words, never the reporter's own).
+    perpetrator_type: str | None = Field(default=None, max_length=24)
+    perpetrator_source: str | None = Field(default=None, max_length=8)
+    violation_type: str | None = Field(default=None, max_length=32)
+    violation_source: str | None = Field(default=None, max_length=8)
+    code_reasons: list | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 # Migration 0008: every index on `report` is paid by each SMS webhook's INSERT. These

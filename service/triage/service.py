@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass, field
 
 from sqlmodel import Session, col, select
 
-from service.reports import fees
+from service.reports import codes as report_codes, fees
 from service.kit.models import require_id
 from service.reports.models import CATEGORIES, URGENCIES, Report, ReportEvent
 from service.reports.service import add_event, change_status
-from service.triage import amounts
+from service.triage import amounts, codes
 from service.triage import language as lang_mod
 from service.triage import reading
 from service.triage import rules as rules_mod
@@ -344,6 +344,7 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
         },
     )
     suggest_fee(session, report, text)
+    suggest_codes(session, report, text)
     assign_cluster(session, report)
     if report.status == "received":
         change_status(session, report, "triaged", actor="triage")
@@ -370,6 +371,32 @@ def suggest_fee(session: Session, report: Report, text: str, *, actor: str = "tr
         source="extracted",
         actor=actor,
         reasons=found.reasons(),
+    )
+    return found
+
+
+CODES_CATEGORY = "human_rights_violation"
+
+
+def suggest_codes(session: Session, report: Report, text: str, *, actor: str = "triage") -> codes.Suggestion | None:
+    """On a human-rights-violation report (its category or its second category), the perpetrator and
+    violation types its words point to, stored as suggestions (source "triage") with their reasons. A
+    code a handler set (even to none) stays; a code nothing in the text points to is left as it is;
+    a report of another category gets none (docs/triage.md, "Documentation codes")."""
+    if CODES_CATEGORY not in (report.category, report.secondary_category):
+        return None
+    found = codes.suggest(text)
+    if not found.reasons:
+        return None
+    unchanged = report_codes.UNCHANGED
+    report_codes.set_codes(
+        session,
+        report,
+        source="triage",
+        actor=actor,
+        reasons=found.reasons,
+        perpetrator_type=found.perpetrator_type or unchanged,
+        violation_type=found.violation_type or unchanged,
     )
     return found
 

@@ -39,7 +39,7 @@ from service.queue import actions, handling, reasons
 from service.queue import service as queue
 from service.queue.routes import EngineDep, evidence_response, readers
 from service.reports.models import ALLOWED_TRANSITIONS, CATEGORIES, CHANNELS, POPULATIONS, URGENCIES, Report
-from service.reports import fees
+from service.reports import codes, fees
 from service.reports.service import find_by_code
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
@@ -512,6 +512,9 @@ def _case_response(
         fee_currencies=fees.FEE_CURRENCIES,
         fee_words=" ".join(fees.reason_words(report.fee_reasons)),
         fee_text=lambda d: fees.display((d or {}).get("cents"), (d or {}).get("currency"), language(request)) or "–",
+        perpetrator_types=codes.PERPETRATOR_TYPES,
+        violation_types=codes.VIOLATION_TYPES,
+        code_reason_sentences=reasons.code_sentences(codes.suggestion_reasons(report), language(request)),
         first_response_due=queue.first_response_due(report.created_at, report.urgency)
         if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None
         else None,
@@ -626,6 +629,28 @@ def web_triage(
         csrf_token,
         lambda u, r: actions.correct_triage(
             session, user=u, report=r, category=category or None, urgency=urgency or None, population=chosen
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/codes")
+def web_codes(
+    case_id: CaseId,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    perpetrator_type: Annotated[str, Form(max_length=32)] = "",
+    violation_type: Annotated[str, Form(max_length=32)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    return _act(
+        request,
+        session,
+        user,
+        case_id,
+        csrf_token,
+        lambda u, r: actions.set_codes(
+            session, user=u, report=r, perpetrator_type=perpetrator_type, violation_type=violation_type
         ),
     )
 
