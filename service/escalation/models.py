@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, event, inspect, update
+from sqlalchemy import Column, Text, UniqueConstraint, event, inspect, update
 from sqlmodel import Field, SQLModel
 
 from service.kit.clock import now
@@ -65,3 +65,30 @@ def _escalation_changed(mapper, connection, target: Escalation) -> None:
     state = inspect(target)
     if any(attr.history.has_changes() for attr in state.attrs):
         _touch_report(connection, target)
+
+
+# -- the dossier: a pattern of cases escalated as one (docs/escalation.md, "Collective escalation") ------
+DOSSIER_SOURCES = ("cluster", "filter", "cases")
+DOSSIER_STATUSES = ("draft", "escalated", "answered", "closed")
+
+
+class Dossier(SQLModel, table=True):
+    __tablename__ = "dossier"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    title: str = Field(max_length=200)
+    # Where the cases came from: a cluster (source_ref = its id), a saved filter (its query string), a list.
+    source: str = Field(default="cases", max_length=16)
+    source_ref: str = Field(default="", max_length=600)
+    status: str = Field(default="draft", max_length=16, index=True)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = created_at_field()
+
+
+class DossierCase(SQLModel, table=True):
+    __tablename__ = "dossier_case"
+    __table_args__ = (UniqueConstraint("dossier_id", "report_id", name="uq_dossier_case"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    added_at: datetime = created_at_field()
