@@ -17,6 +17,7 @@ from service.kit.render import CSP
 from service.outbox.pages import router as outbox_pages
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
+from service.supervision.dossier_api import router as dossier_api
 from service.supervision.routes import router as supervision_router
 from service.web.routes import router as web_router
 
@@ -37,6 +38,7 @@ def install_review(app: FastAPI) -> None:
     app.include_router(auth_router)
     app.include_router(cases_router)
     app.include_router(supervision_api)
+    app.include_router(dossier_api)
     app.include_router(web_router)
     app.include_router(auth_pages)
     # The audit package sits below auth (sign-in writes to its log): its page gets the signed-in

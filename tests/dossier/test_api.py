@@ -1,0 +1,74 @@
+"""The dossier API (/api/v1/dossiers): supervisors build one from their organisation's cases or a cluster
+and read its suppressed contents; handlers are refused; another organisation's is not found."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from service.audit.models import AuditEvent
+from service.reports.models import ReportCluster, ReportEvent
+from tests.support.factories import make_report
+from tests.support.review import bearer
+
+
+def test_a_supervisor_builds_a_dossier_and_reads_its_suppressed_contents(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as s:
+        cluster = ReportCluster(category="financial_hardship", size=3)
+        s.add(cluster)
+        s.flush()
+        extra = make_report(s, org_id=world.orgs["a"], category="financial_hardship", cluster_id=cluster.id,
+                            narrative="Nurse asked 5 dollars, my number is 012 999 888")
+        for case in (world.cases["a"], world.cases["b"]):
+            case.cluster_id = cluster.id
+            s.add(case)
+        s.commit()
+    headers = bearer(app, "supervisor@a.test")
+    made = app.post("/api/v1/dossiers", headers=headers, json={"title": "Informal fees", "cluster_id": cluster.id})
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["case_ids"] == sorted([world.cases["a"].id, extra.id]) and body["source"] == "cluster"  # not org B's
+
+    read = app.get(f"/api/v1/dossiers/{body['id']}?lang=pt", headers=headers)
+    assert read.status_code == 200
+    contents = read.json()["contents"]
+    assert contents["over_time"]["cells"][-1][-1] == "<10" and contents["quotes_withheld"] is True
+    assert contents["places"]["columns"] == ["casos"]
+    assert "012 999 888" not in read.text and "Nurse" not in read.text
+    assert [d["id"] for d in app.get("/api/v1/dossiers", headers=headers).json()] == [body["id"]]
+
+    with Session(engine) as s:
+        linked = s.exec(select(ReportEvent.report_id).where(ReportEvent.kind == "dossier_linked")).all()
+        assert sorted(linked) == body["case_ids"]
+        (audit,) = s.exec(select(AuditEvent).where(AuditEvent.action == "dossier.create")).all()
+        assert audit.detail == {"source": "cluster", "cases": 2} and audit.actor == "supervisor@a.test"
+
+
+def test_handlers_other_organisations_and_bad_input_are_refused(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    a, a2, b = world.cases["a"].id, world.cases["a2"].id, world.cases["b"].id
+    assert app.post("/api/v1/dossiers", json={"title": "x", "case_ids": [a, a2]}).status_code == 401
+    handler = bearer(app, "handler@a.test")
+    assert app.post("/api/v1/dossiers", headers=handler, json={"title": "x", "case_ids": [a, a2]}).status_code == 403
+    sup = bearer(app, "supervisor@a.test")
+    for bad in ({"title": "x", "case_ids": [a]},  # one case is not a pattern
+                {"title": "   ", "case_ids": [a, a2]},
+                {"title": "x"},  # no cases at all
+                {"title": "x", "case_ids": [a, a2], "cluster_id": 1},  # both
+                {"title": "x", "case_ids": [a, a2], "owner": "me"},  # unknown field
+                {"title": "x\x00", "case_ids": [a, a2]},
+                {"title": "x", "case_ids": [0, a]}):
+        response = app.post("/api/v1/dossiers", headers=sup, json=bad)
+        assert response.status_code == 422, (bad, response.text)
+    assert app.post("/api/v1/dossiers", headers=sup, json={"title": "x", "case_ids": [a, b]}).status_code == 404
+    assert app.post("/api/v1/dossiers", headers=sup, json={"title": "x", "cluster_id": 424242}).status_code == 404
+    made = app.post("/api/v1/dossiers", headers=sup, json={"title": "x", "case_ids": [a, a2], "filter_query": "tag=fees"})
+    assert made.status_code == 201 and made.json()["source"] == "filter"
+    dossier_id = made.json()["id"]
+    assert app.get(f"/api/v1/dossiers/{dossier_id}", headers=bearer(app, "supervisor@b.test")).status_code == 404
+    assert app.get("/api/v1/dossiers", headers=bearer(app, "supervisor@b.test")).json() == []
+    assert app.get(f"/api/v1/dossiers/{dossier_id}?lang=fr", headers=sup).status_code == 422
+    assert app.get("/api/v1/dossiers/99999999999", headers=sup).status_code == 422
+    platform = bearer(app, "root@platform.test")
+    assert app.get(f"/api/v1/dossiers/{dossier_id}", headers=platform).status_code == 200
+    assert app.post("/api/v1/dossiers", headers=platform, json={"title": "x", "case_ids": [a, a2]}).status_code == 403
+    with Session(engine) as s:
+        assert len(s.exec(select(ReportEvent).where(col(ReportEvent.kind) == "dossier_linked")).all()) == 2
