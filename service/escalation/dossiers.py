@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from service.escalation.models import Dossier, DossierCase
 from service.kit.errors import InvalidInput, NotFound
+from service.kit.i18n import N_
 from service.kit.models import require_id
 from service.reports.models import Report, ReportCluster
 from service.reports.service import add_event
@@ -22,6 +23,8 @@ MIN_CASES = 2
 MAX_CASES = 5000
 # Cases that can never be part of a collective complaint.
 _NOT_LINKED = ("withdrawn", "duplicate", "rejected")
+# The linked case's timeline (the case page shows the dossier's title after it).
+EVENT_LABELS = (N_("event:dossier_linked"),)
 
 
 def _clean_title(title: str) -> str:

@@ -72,3 +72,16 @@ def test_handlers_other_organisations_and_bad_input_are_refused(app, engine, wor
     assert app.post("/api/v1/dossiers", headers=platform, json={"title": "x", "case_ids": [a, a2]}).status_code == 403
     with Session(engine) as s:
         assert len(s.exec(select(ReportEvent).where(col(ReportEvent.kind) == "dossier_linked")).all()) == 2
+
+
+def test_a_linked_case_shows_the_dossier_on_its_timeline_escaped(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.review import sign_in
+
+    a, a2 = world.cases["a"].id, world.cases["a2"].id
+    title = "Fees <script>alert(1)</script> at Chrey"
+    made = app.post("/api/v1/dossiers", headers=bearer(app, "supervisor@a.test"), json={"title": title, "case_ids": [a, a2]})
+    assert made.status_code == 201
+    sign_in(app, "handler@a.test")
+    page = app.get(f"/cases/{a}").text
+    assert "Linked to a dossier (collective escalation)" in page
+    assert "Fees &lt;script&gt;alert(1)&lt;/script&gt; at Chrey" in page and "<script>alert(1)" not in page
