@@ -11,11 +11,12 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from service.escalation.models import Dossier, DossierCase
+from service.escalation import reporter_updates
+from service.escalation.models import ACTIONS, Dossier, DossierCase
 from service.kit.errors import InvalidInput, NotFound
 from service.kit.i18n import N_
 from service.kit.models import require_id
-from service.reports.models import Report, ReportCluster
+from service.reports.models import Report, ReportCluster, ReportEvent
 from service.reports.service import add_event
 
 # A dossier is a pattern: one case is escalated on its own.
@@ -24,7 +25,7 @@ MAX_CASES = 5000
 # Cases that can never be part of a collective complaint.
 _NOT_LINKED = ("withdrawn", "duplicate", "rejected")
 # The linked case's timeline (the case page shows the dossier's title after it).
-EVENT_LABELS = (N_("event:dossier_linked"),)
+EVENT_LABELS = (N_("event:dossier_linked"), N_("event:dossier_response"))
 
 
 def _clean_title(title: str) -> str:
@@ -64,15 +65,19 @@ def build(
     if cluster_id is not None:
         if session.get(ReportCluster, cluster_id) is None:
             raise NotFound("cluster not found")
-        report_ids = session.exec(
-            select(Report.id).where(Report.cluster_id == cluster_id, Report.org_id == org_id)
-        ).all()
+        report_ids = [
+            i
+            for i in session.exec(
+                select(Report.id).where(Report.cluster_id == cluster_id, Report.org_id == org_id)
+            ).all()
+            if i is not None
+        ]
         source, ref = "cluster", str(cluster_id)
     elif filter_query is not None:
         source, ref = "filter", filter_query.strip()[:600]
     else:
         source, ref = "cases", ""
-    cases = _org_cases(session, org_id, [i for i in report_ids if i is not None])
+    cases = _org_cases(session, org_id, report_ids)
     if len(cases) < MIN_CASES:
         raise InvalidInput(f"a dossier needs at least {MIN_CASES} open or settled cases of your organisation")
     dossier = Dossier(org_id=org_id, title=title, source=source, source_ref=ref, created_by=actor)
@@ -127,3 +132,29 @@ def dossiers_of_case(session: Session, report: Report) -> list[Dossier]:
             .order_by(col(Dossier.id))
         ).all()
     )
+
+
+def announce_answer(session: Session, dossier: Dossier, *, escalation_id: int, body_slug: str, action: str) -> int:
+    """A body answered the dossier: each linked case gets `dossier_response` on its timeline, and each
+    consenting reporter hears once, whatever the number of their cases in it, when the answer says action
+    is taken or the problem is resolved (an acknowledgement or "not ours" tells the handler only).
+    Idempotent for one escalation's answer; returns how many reporters were told."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}")
+    told: set[int] = set()
+    for report in cases(session, dossier):
+        if report.status in _NOT_LINKED:
+            continue
+        seen = session.exec(
+            select(ReportEvent).where(ReportEvent.report_id == report.id, ReportEvent.kind == "dossier_response")
+        ).all()
+        if any(e.detail.get("escalation") == escalation_id and e.detail.get("action") == action for e in seen):
+            continue  # this answer was already passed on
+        detail = {"dossier": dossier.id, "escalation": escalation_id, "action": action}
+        add_event(session, report, "dossier_response", actor=f"body:{body_slug}", detail=detail)
+        if action not in ("action_taken", "resolved") or report.reporter_id is None or report.reporter_id in told:
+            continue
+        if reporter_updates.announce(session, report, "dossier_answered"):
+            told.add(report.reporter_id)
+    session.flush()
+    return len(told)

@@ -83,6 +83,10 @@ LOOP = {
     "responded": N_("Samleng: the authority answered about your report of {date} and says action is being taken."),
     "resolved": N_("Samleng: your report of {date} is marked as resolved."),
     "closed": N_("Samleng: your report of {date} is closed. Was the problem resolved? Reply 1 yes, 2 no, 3 partly."),
+    # A body answered a dossier (a collective complaint) that links the report: docs/escalation.md.
+    "dossier_answered": N_(
+        "Samleng: the authority answered a joint complaint that includes your report of {date} and others like it."
+    ),
 }
 THANKS_YES = N_("Thank you. We are glad it was resolved.")
 THANKS_PARTLY = N_("Thank you. We will use your answer to follow up.")

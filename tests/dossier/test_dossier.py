@@ -131,3 +131,29 @@ def test_a_dossier_shows_the_pattern_the_bodies_answers_and_quotes_but_no_identi
     pubs = {"over_time": out.over_time, "places": out.places, "bodies": out.bodies}
     links = published.dossier_links(out.over_time.n_rows, out.over_time.n_cols, out.places.n_rows)
     assert page_disclosed(pubs, links, 10) == []
+
+
+def test_a_bodys_answer_to_a_dossier_reaches_every_linked_case_and_each_consenting_reporter_once(s: Session) -> None:
+    from tests.escalation.factories import outbox, text_of
+
+    twice = [make_case(s, address=PHONE), make_case(s, address=PHONE)]  # one reporter, two linked cases
+    khmer = make_case(s, address="+85512333444", language="km")
+    silent = make_case(s)  # no consent: the timeline only
+    linked = [*twice, khmer, silent]
+    made = dossiers.build(s, org_id=twice[0].org_id, title="ARV", actor="sup", report_ids=[r.id for r in linked])  # type: ignore[arg-type, misc]
+    before = len(outbox(s, kind="message"))
+
+    assert dossiers.announce_answer(s, made, escalation_id=7, body_slug="nchads", action="acknowledge") == 0
+    assert len(outbox(s, kind="message")) == before  # an acknowledgement tells the handler only
+    assert dossiers.announce_answer(s, made, escalation_id=7, body_slug="nchads", action="action_taken") == 2
+    again = dossiers.announce_answer(s, made, escalation_id=7, body_slug="nchads", action="action_taken")
+    assert again == 0  # the same answer passed on twice is passed on once
+
+    sent = [text_of(m) for m in outbox(s, kind="message")[before:]]
+    assert len(sent) == 2
+    assert any("joint complaint" in t for t in sent) and any("ពាក្យបណ្ដឹងរួម" in t for t in sent)
+    for report in linked:
+        got = s.exec(select(ReportEvent).where(ReportEvent.report_id == report.id, ReportEvent.kind == "dossier_response")).all()
+        assert [(e.detail["action"], e.actor) for e in got] == [("acknowledge", "body:nchads"), ("action_taken", "body:nchads")]
+    with pytest.raises(InvalidInput):
+        dossiers.announce_answer(s, made, escalation_id=7, body_slug="nchads", action="maybe")
