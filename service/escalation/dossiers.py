@@ -90,6 +90,27 @@ def build(
     return dossier
 
 
+def add_cases(session: Session, dossier: Dossier, *, report_ids: Iterable[int], actor: str) -> list[int]:
+    """Link more of the organisation's cases (a case that joined the cluster later); already linked ones are
+    left alone. Returns the ids newly linked."""
+    if dossier.status != "draft":
+        raise InvalidInput("cases can be added only before the dossier is escalated")
+    linked = set(case_ids(session, dossier))
+    added = []
+    for report in _org_cases(session, dossier.org_id, report_ids):
+        if report.id in linked:
+            continue
+        session.add(DossierCase(dossier_id=require_id(dossier), report_id=require_id(report)))
+        add_event(
+            session, report, "dossier_linked", actor=actor, detail={"dossier": dossier.id, "title": dossier.title}
+        )
+        added.append(require_id(report))
+    if len(linked) + len(added) > MAX_CASES:
+        raise InvalidInput(f"a dossier links at most {MAX_CASES} cases")
+    session.flush()
+    return added
+
+
 def get(session: Session, dossier_id: int, *, org_id: int | None) -> Dossier:
     """The dossier, if the organisation holds it (org_id None: a platform administrator)."""
     dossier = session.get(Dossier, dossier_id)

@@ -122,6 +122,34 @@ def create_dossier(body: DossierIn, session: SessionDep, user: ApiUser) -> dict[
     return out
 
 
+class CasesIn(Strict):
+    case_ids: list[CaseId] = Field(min_length=1, max_length=dossiers.MAX_CASES)
+
+
+@router.post("/dossiers/{dossier_id}/cases", response_model=DossierOut, responses=ERRORS)
+def add_dossier_cases(dossier_id: Id, body: CasesIn, session: SessionDep, user: ApiUser) -> dict[str, Any]:
+    """Link more of your organisation's cases to a dossier not yet escalated (already linked ones are kept)."""
+    _need_supervisor(user)
+    dossier = _get(session, user, dossier_id)
+    try:
+        added = dossiers.add_cases(session, dossier, report_ids=body.case_ids, actor=user.email)
+    except DomainError as exc:
+        session.rollback()
+        raise HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc)) from None
+    if added:
+        record(
+            session,
+            actor=user.email,
+            action="dossier.add_cases",
+            object_type="dossier",
+            object_id=dossier.id,
+            detail={"cases": len(added)},
+        )
+    out = _out(session, dossier)
+    session.commit()
+    return out
+
+
 @router.get("/dossiers", response_model=list[DossierOut], responses=ERRORS)
 def list_dossiers(session: SessionDep, user: ApiUser) -> list[dict[str, Any]]:
     """Your organisation's dossiers, newest first (a platform administrator: every organisation's)."""

@@ -85,3 +85,24 @@ def test_a_linked_case_shows_the_dossier_on_its_timeline_escaped(app, engine, wo
     page = app.get(f"/cases/{a}").text
     assert "Linked to a dossier (collective escalation)" in page
     assert "Fees &lt;script&gt;alert(1)&lt;/script&gt; at Chrey" in page and "<script>alert(1)" not in page
+
+
+def test_a_case_that_joins_later_is_added_once_and_only_from_the_organisation(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    a, a2, b = world.cases["a"].id, world.cases["a2"].id, world.cases["b"].id
+    with Session(engine, expire_on_commit=False) as s:
+        later = make_report(s, org_id=world.orgs["a"], category="financial_hardship")
+        s.commit()
+    sup = bearer(app, "supervisor@a.test")
+    dossier_id = app.post("/api/v1/dossiers", headers=sup, json={"title": "x", "case_ids": [a, a2]}).json()["id"]
+    url = f"/api/v1/dossiers/{dossier_id}/cases"
+    assert app.post(url, headers=sup, json={"case_ids": [later.id, b]}).status_code == 404  # nothing added
+    assert app.post(url, headers=bearer(app, "supervisor@b.test"), json={"case_ids": [b]}).status_code == 404
+    assert app.post(url, headers=sup, json={"case_ids": []}).status_code == 422
+    added = app.post(url, headers=sup, json={"case_ids": [later.id, a]})
+    assert added.status_code == 200 and added.json()["case_ids"] == sorted([a, a2, later.id])
+    assert app.post(url, headers=sup, json={"case_ids": [later.id]}).json()["case_ids"] == sorted([a, a2, later.id])
+    with Session(engine) as s:
+        events = s.exec(select(ReportEvent.report_id).where(ReportEvent.kind == "dossier_linked")).all()
+        assert sorted(events) == sorted([a, a2, later.id])  # each case marked once
+        (audit,) = s.exec(select(AuditEvent).where(AuditEvent.action == "dossier.add_cases")).all()
+        assert audit.detail == {"cases": 1}
