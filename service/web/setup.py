@@ -18,6 +18,7 @@ from service.outbox.pages import router as outbox_pages
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
 from service.supervision.dossier_api import router as dossier_api
+from service.supervision.dossier_pages import router as dossier_pages
 from service.supervision.routes import router as supervision_router
 from service.web.routes import router as web_router
 
@@ -47,6 +48,7 @@ def install_review(app: FastAPI) -> None:
     app.include_router(outbox_pages)
     app.include_router(agents_pages)
     app.include_router(supervision_router)
+    app.include_router(dossier_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/docs", include_in_schema=False)

@@ -106,3 +106,27 @@ def test_a_case_that_joins_later_is_added_once_and_only_from_the_organisation(ap
         assert sorted(events) == sorted([a, a2, later.id])  # each case marked once
         (audit,) = s.exec(select(AuditEvent).where(AuditEvent.action == "dossier.add_cases")).all()
         assert audit.detail == {"cases": 1}
+
+
+def test_the_dossier_page_shows_the_suppressed_tables_in_the_readers_language(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.review import sign_in
+
+    a, a2 = world.cases["a"].id, world.cases["a2"].id
+    made = app.post("/api/v1/dossiers", headers=bearer(app, "supervisor@a.test"),
+                    json={"title": "Fees <b>at</b> Chrey", "case_ids": [a, a2]}).json()
+    url = f"/supervise/dossiers/{made['id']}"
+    assert app.get(url, follow_redirects=False).status_code == 303  # signed out
+    sign_in(app, "handler@a.test")
+    assert app.get(url).status_code == 403
+    sign_in(app, "supervisor@b.test")
+    assert app.get(url).status_code == 404
+    sign_in(app, "supervisor@a.test")
+    page = app.get(url + "?lang=km")
+    assert page.status_code == 200
+    html = page.text
+    assert "ឯកសាររួម" in html and "ករណីតាមខេត្ត" in html and "Fees &lt;b&gt;at&lt;/b&gt; Chrey" in html
+    assert "&lt;10" in html and f'href="/cases/{a}"' in html
+    assert "ករណីតិចពេក" in html  # two cases: no quote
+    assert "Nurse asked" not in html  # no narrative, even masked
+    pt = app.get(url + "?lang=pt").text
+    assert "Casos por província" in pt and "em preparação" in pt
