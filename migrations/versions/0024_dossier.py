@@ -1,4 +1,5 @@
-"""dossier, dossier_case: a pattern of cases (a cluster, a saved filter's cases) gathered to be escalated as one
+"""dossier, dossier_case: a pattern of cases (a cluster, a saved filter's cases) gathered to be escalated as one;
+escalation.dossier_id (report_id nullable, exactly one set) and the contents as sent
 
 Revision ID: 0024
 Revises: 0022
@@ -44,9 +45,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_dossier_case_dossier_id'), 'dossier_case', ['dossier_id'], unique=False)
     op.create_index(op.f('ix_dossier_case_report_id'), 'dossier_case', ['report_id'], unique=False)
+    # A dossier is escalated on the escalation row itself: exactly one of report_id, dossier_id is set.
+    with op.batch_alter_table('escalation') as batch:
+        batch.alter_column('report_id', existing_type=sa.Integer(), nullable=True)
+        batch.add_column(sa.Column('dossier_id', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('dossier_contents', sa.JSON(none_as_null=True), nullable=True))
+        batch.create_foreign_key('fk_escalation_dossier_id', 'dossier', ['dossier_id'], ['id'])
+        batch.create_check_constraint(
+            'ck_escalation_case_or_dossier', '(report_id IS NULL) <> (dossier_id IS NULL)'
+        )
+    op.create_index('ix_escalation_dossier_id', 'escalation', ['dossier_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_escalation_dossier_id', table_name='escalation')
+    op.execute('DELETE FROM escalation WHERE dossier_id IS NOT NULL')
+    with op.batch_alter_table('escalation') as batch:
+        batch.drop_constraint('ck_escalation_case_or_dossier', type_='check')
+        batch.drop_constraint('fk_escalation_dossier_id', type_='foreignkey')
+        batch.drop_column('dossier_contents')
+        batch.drop_column('dossier_id')
+        batch.alter_column('report_id', existing_type=sa.Integer(), nullable=False)
     for name in ('report_id', 'dossier_id'):
         op.drop_index(op.f(f'ix_dossier_case_{name}'), table_name='dossier_case')
     op.drop_table('dossier_case')

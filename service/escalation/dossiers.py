@@ -25,7 +25,12 @@ MAX_CASES = 5000
 # Cases that can never be part of a collective complaint.
 _NOT_LINKED = ("withdrawn", "duplicate", "rejected")
 # The linked case's timeline (the case page shows the dossier's title after it).
-EVENT_LABELS = (N_("event:dossier_linked"), N_("event:dossier_response"))
+EVENT_LABELS = (
+    N_("event:dossier_linked"),
+    N_("event:dossier_escalated"),
+    N_("event:dossier_response"),
+    N_("event:dossier_deadline_missed"),
+)
 
 
 def _clean_title(title: str) -> str:
@@ -155,7 +160,26 @@ def dossiers_of_case(session: Session, report: Report) -> list[Dossier]:
     )
 
 
-def announce_answer(session: Session, dossier: Dossier, *, escalation_id: int, body_slug: str, action: str) -> int:
+def mark_escalated(session: Session, dossier: Dossier, *, escalation_id: int, body_slug: str, actor: str) -> None:
+    """Each linked case's timeline says the dossier was sent to a body (the case keeps its own status)."""
+    for report in cases(session, dossier):
+        if report.status in _NOT_LINKED:
+            continue
+        detail = {"dossier": dossier.id, "title": dossier.title, "escalation": escalation_id, "body": body_slug}
+        add_event(session, report, "dossier_escalated", actor=actor, detail=detail)
+    session.flush()
+
+
+def announce_answer(
+    session: Session,
+    dossier: Dossier,
+    *,
+    escalation_id: int,
+    body_slug: str,
+    action: str,
+    text: str = "",
+    via: str = "link",
+) -> int:
     """A body answered the dossier: each linked case gets `dossier_response` on its timeline, and each
     consenting reporter hears once, whatever the number of their cases in it, when the answer says action
     is taken or the problem is resolved (an acknowledgement or "not ours" tells the handler only).
@@ -171,7 +195,9 @@ def announce_answer(session: Session, dossier: Dossier, *, escalation_id: int, b
         ).all()
         if any(e.detail.get("escalation") == escalation_id and e.detail.get("action") == action for e in seen):
             continue  # this answer was already passed on
-        detail = {"dossier": dossier.id, "escalation": escalation_id, "action": action}
+        detail: dict[str, object] = {"dossier": dossier.id, "escalation": escalation_id, "action": action, "via": via}
+        if text:
+            detail["text"] = text  # the body's answer, masked like every narrative handlers see
         add_event(session, report, "dossier_response", actor=f"body:{body_slug}", detail=detail)
         if action not in ("action_taken", "resolved") or report.reporter_id is None or report.reporter_id in told:
             continue

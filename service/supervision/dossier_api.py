@@ -65,7 +65,7 @@ class DossierContentsOut(DossierOut):
     contents: dict[str, Any] = Field(description="suppressed tables, map points and approved quotes")
 
 
-def _need_supervisor(user: Principal) -> None:
+def need_supervisor(user: Principal) -> None:
     if user.role not in ("supervisor", "admin"):
         raise HTTPException(403, "only supervisors and administrators work with dossiers")
 
@@ -82,7 +82,7 @@ def _out(session: Session, dossier: Dossier) -> dict[str, Any]:
     }
 
 
-def _get(session: Session, user: Principal, dossier_id: int) -> Dossier:
+def get_dossier(session: Session, user: Principal, dossier_id: int) -> Dossier:
     try:
         return dossiers.get(session, dossier_id, org_id=user.org_id)
     except NotFound:
@@ -93,7 +93,7 @@ def _get(session: Session, user: Principal, dossier_id: int) -> Dossier:
 def create_dossier(body: DossierIn, session: SessionDep, user: ApiUser) -> dict[str, Any]:
     """Build a dossier from a cluster or from a list of your organisation's cases (what a saved filter
     showed); each linked case's timeline says so."""
-    _need_supervisor(user)
+    need_supervisor(user)
     if user.org_id is None:
         raise HTTPException(403, "a dossier belongs to an organisation: build it from an organisation's account")
     try:
@@ -129,8 +129,8 @@ class CasesIn(Strict):
 @router.post("/dossiers/{dossier_id}/cases", response_model=DossierOut, responses=ERRORS)
 def add_dossier_cases(dossier_id: Id, body: CasesIn, session: SessionDep, user: ApiUser) -> dict[str, Any]:
     """Link more of your organisation's cases to a dossier not yet escalated (already linked ones are kept)."""
-    _need_supervisor(user)
-    dossier = _get(session, user, dossier_id)
+    need_supervisor(user)
+    dossier = get_dossier(session, user, dossier_id)
     try:
         added = dossiers.add_cases(session, dossier, report_ids=body.case_ids, actor=user.email)
     except DomainError as exc:
@@ -153,7 +153,7 @@ def add_dossier_cases(dossier_id: Id, body: CasesIn, session: SessionDep, user: 
 @router.get("/dossiers", response_model=list[DossierOut], responses=ERRORS)
 def list_dossiers(session: SessionDep, user: ApiUser) -> list[dict[str, Any]]:
     """Your organisation's dossiers, newest first (a platform administrator: every organisation's)."""
-    _need_supervisor(user)
+    need_supervisor(user)
     return [_out(session, d) for d in dossiers.list_for(session, org_id=user.org_id)]
 
 
@@ -166,6 +166,6 @@ def read_dossier(
 ) -> dict[str, Any]:
     """The dossier and what it publishes, in Khmer, English or Portuguese: suppressed counts over time, per
     province and per body asked, and the approved quotes when it links enough cases."""
-    _need_supervisor(user)
-    dossier = _get(session, user, dossier_id)
+    need_supervisor(user)
+    dossier = get_dossier(session, user, dossier_id)
     return {**_out(session, dossier), "contents": published.contents(session, dossier, language=lang).as_dict()}

@@ -20,6 +20,7 @@ from service.supervision.api import router as supervision_api
 from service.supervision.dossier_api import router as dossier_api
 from service.supervision.dossier_pages import router as dossier_pages
 from service.supervision.routes import router as supervision_router
+from service.web.dossier_escalation import router as dossier_escalation
 from service.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +41,7 @@ def install_review(app: FastAPI) -> None:
     app.include_router(cases_router)
     app.include_router(supervision_api)
     app.include_router(dossier_api)
+    app.include_router(dossier_escalation)
     app.include_router(web_router)
     app.include_router(auth_pages)
     # The audit package sits below auth (sign-in writes to its log): its page gets the signed-in

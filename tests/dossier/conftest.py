@@ -1,3 +1,3 @@
-"""Fixtures for dossiers: the demo organisations, bodies and rules (as for escalation)."""
+"""Fixtures for dossiers: the demo organisations, bodies and rules, and a controlled clock (as for escalation)."""
 
-from tests.escalation.conftest import seeded  # noqa: F401  (fixture)
+from tests.escalation.conftest import controlled_clock, seeded  # noqa: F401  (fixtures)

@@ -130,3 +130,66 @@ def test_the_dossier_page_shows_the_suppressed_tables_in_the_readers_language(ap
     assert "Nurse asked" not in html  # no narrative, even masked
     pt = app.get(url + "?lang=pt").text
     assert "Casos por província" in pt and "em preparação" in pt
+
+
+def test_a_supervisor_escalates_a_dossier_and_the_body_answers_through_its_page(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from service.bodies.service import upsert_body
+    from service.outbox.models import OutboundMessage
+    from tests.escalation.factories import payload
+
+    a, a2 = world.cases["a"].id, world.cases["a2"].id
+    with Session(engine) as s:
+        upsert_body(s, slug="moh-national", name_en="Ministry of Health", level="national", language="pt",
+                    email="queixas@moh.example.org", webhook_url="http://127.0.0.1:9/hook")
+        upsert_body(s, slug="phd-local", name_en="Provincial Health Department", level="province",
+                    email="phd@example.org")
+        s.commit()
+    sup = bearer(app, "supervisor@a.test")
+    dossier_id = app.post("/api/v1/dossiers", headers=sup, json={"title": "Fees at Chrey", "case_ids": [a, a2]}).json()["id"]
+    url = f"/api/v1/dossiers/{dossier_id}/escalate"
+    assert app.post(url, headers=bearer(app, "handler@a.test"), json={"body": "moh-national"}).status_code == 403
+    assert app.post(url, headers=bearer(app, "supervisor@b.test"), json={"body": "moh-national"}).status_code == 404
+    assert app.post(url, headers=sup, json={"body": "nobody"}).status_code == 404
+    assert app.post(url, headers=sup, json={"body": "phd-local"}).status_code == 422  # not national or regional
+    assert app.post(url, headers=sup, json={"body": "Moh National!"}).status_code == 422
+    assert app.post(url, headers=sup, json={}).status_code == 422
+    sent = app.post(url, headers=sup, json={"body": "moh-national"})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["status"] == "open" and sent.json()["due_at"]
+    assert app.post(url, headers=sup, json={"body": "moh-national"}).status_code == 422  # already waiting for it
+    assert app.get(f"/api/v1/dossiers/{dossier_id}", headers=sup).json()["status"] == "escalated"
+
+    with Session(engine) as s:
+        mail = s.exec(select(OutboundMessage).where(OutboundMessage.kind == "email")).one()
+        hook = s.exec(select(OutboundMessage).where(OutboundMessage.kind == "webhook")).one()
+        (audit,) = s.exec(select(AuditEvent).where(AuditEvent.action == "dossier.escalate")).all()
+        assert audit.detail["body"] == "moh-national"
+        text = payload(mail)["text"]
+        assert payload(mail)["subject"].startswith("[Samleng] Queixa coletiva") and "Casos por província" in text
+        assert payload(hook)["type"] == "dossier.escalated" and "case" not in payload(hook)["data"]
+    link = re.search(r"http\S+/respond/(\S+)", text).group(1)  # type: ignore[union-attr]
+    page = app.get(f"/respond/{link}")
+    assert page.status_code == 200 and "Queixa coletiva" in page.text and "Fees at Chrey" in page.text
+    assert "&lt;10" in page.text and "Nurse asked" not in page.text and f">{a}<" not in page.text
+    with Session(engine) as s:  # a body integrating by API: its case list skips the dossier, never a 500
+        from service.bodies.service import get_body, issue_api_token
+
+        token = issue_api_token(s, get_body(s, "moh-national"))
+        s.commit()
+    listed = app.get("/api/v1/body/escalations", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200 and listed.json() == []
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    answered = app.post(f"/respond/{link}", data={"csrf": csrf, "action": "action_taken", "text": "Fees stopped", "lang": "en"})
+    assert answered.status_code == 200 and "Thank you" in answered.text
+    assert app.get(f"/api/v1/dossiers/{dossier_id}", headers=sup).json()["status"] == "answered"
+    with Session(engine) as s:
+        events = s.exec(select(ReportEvent).where(ReportEvent.kind == "dossier_response")).all()
+        assert sorted(e.report_id for e in events) == sorted([a, a2])
+        assert all(e.detail["text"] == "Fees stopped" for e in events)
+    from tests.support.review import sign_in
+
+    sign_in(app, "handler@a.test")
+    case_page = app.get(f"/cases/{a}").text
+    assert "A dossier this case is in was sent to a body" in case_page and "Fees stopped" in case_page
