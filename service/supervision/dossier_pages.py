@@ -1,19 +1,25 @@
 """The supervisor's dossier page: the linked cases and what the dossier publishes (docs/escalation.md,
-"Collective escalation: the dossier"). Read-only; dossiers are built over the API for now."""
+"Collective escalation: the dossier"), and building one from the cluster the queue shows. Sending it to a body
+is a flow: its form posts to service/web/dossier_escalation.py."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import col, select
 
 from service.analytics import dossier as published
+from service.audit.service import record
 from service.auth.deps import SessionDep, WebUser
+from service.bodies.models import GrievanceBody
 from service.escalation import dossiers
-from service.kit.errors import NotFound
+from service.escalation.models import Escalation
+from service.escalation.service import DOSSIER_LEVELS
+from service.kit.errors import DomainError, NotFound
 from service.kit.i18n import N_
-from service.kit.render import language, need_role, page
+from service.kit.render import Csrf, check_csrf, language, need_role, page
 from service.supervision import service as sup
 
 router = APIRouter(include_in_schema=False)
@@ -31,6 +37,11 @@ TEXTS = (
     N_("dossier:escalated"),
     N_("dossier:answered"),
     N_("dossier:closed"),
+    N_("Dossier title"),
+    N_("Build a dossier from this cluster"),
+    N_("Send the dossier to a national or regional body"),
+    N_("Send"),
+    N_("Sent to"),
 )
 
 
@@ -58,4 +69,51 @@ def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: We
         ],
         below=threshold - 1,
         threshold=threshold,
+        bodies=list(
+            session.exec(
+                select(GrievanceBody)
+                .where(col(GrievanceBody.level).in_(DOSSIER_LEVELS), col(GrievanceBody.active).is_(True))
+                .order_by(col(GrievanceBody.slug))
+            ).all()
+        ),
+        sent=[
+            (session.get(GrievanceBody, e.body_id), e)
+            for e in session.exec(
+                select(Escalation).where(Escalation.dossier_id == dossier.id).order_by(col(Escalation.id))
+            ).all()
+        ],
     )
+
+
+@router.post("/supervise/dossiers")
+def build_from_cluster(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    title: Annotated[str, Form(max_length=200)] = "",
+    cluster_id: Annotated[int, Form(ge=1, le=2**31 - 1)] = 0,
+    csrf_token: Csrf = "",
+) -> Response:
+    """The queue's "Build a dossier from this cluster" button: every case of the cluster the organisation
+    holds; then the dossier's page."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
+    check_csrf(request, csrf_token)
+    if user.org_id is None:
+        return page(request, "error.html", 403, message="A dossier belongs to an organisation.")
+    try:
+        made = dossiers.build(session, org_id=user.org_id, title=title, actor=user.email, cluster_id=cluster_id)
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", 404 if isinstance(exc, NotFound) else 422, message=str(exc))
+    record(
+        session,
+        actor=user.email,
+        action="dossier.create",
+        object_type="dossier",
+        object_id=made.id,
+        detail={"source": made.source, "cases": len(dossiers.case_ids(session, made))},
+    )
+    session.commit()
+    return RedirectResponse(f"/supervise/dossiers/{made.id}", status_code=303)

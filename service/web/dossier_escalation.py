@@ -5,19 +5,24 @@ suppressed contents) and the escalation machinery (service/flows/dossier.py)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from service.audit.service import record
-from service.auth.deps import ApiUser, SessionDep
+from service.auth.deps import ApiUser, SessionDep, WebUser
+from service.escalation import dossiers
 from service.flows import dossier as dossier_flow
 from service.kit.errors import DomainError, NotFound
+from service.kit.render import Csrf, check_csrf, need_role, page
+from service.orgs.models import SUPERVISING
 from service.queue.schemas import Strict
 from service.supervision.dossier_api import ERRORS, Id, get_dossier, need_supervisor
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
+pages = APIRouter(include_in_schema=False)
 
 
 class EscalateIn(Strict):
@@ -61,3 +66,35 @@ def escalate_dossier(dossier_id: Id, body: EscalateIn, session: SessionDep, user
     }
     session.commit()
     return out
+
+
+@pages.post("/supervise/dossiers/{dossier_id}/escalate")
+def escalate_from_page(
+    dossier_id: Id,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    body: Annotated[str, Form(max_length=80)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """The dossier page's "Send" button: the same as the API; back to the dossier's page."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, SUPERVISING, "supervisors and administrators only")
+    check_csrf(request, csrf_token)
+    try:
+        dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
+        escalation = dossier_flow.escalate(session, dossier, body_slug=body, actor=user.email)
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", 404 if isinstance(exc, NotFound) else 422, message=str(exc))
+    record(
+        session,
+        actor=user.email,
+        action="dossier.escalate",
+        object_type="dossier",
+        object_id=dossier.id,
+        detail={"escalation": escalation.id, "body": body},
+    )
+    session.commit()
+    return RedirectResponse(f"/supervise/dossiers/{dossier.id}", status_code=303)

@@ -20,6 +20,7 @@ from service.supervision.api import router as supervision_api
 from service.supervision.dossier_api import router as dossier_api
 from service.supervision.dossier_pages import router as dossier_pages
 from service.supervision.routes import router as supervision_router
+from service.web.dossier_escalation import pages as dossier_escalation_pages
 from service.web.dossier_escalation import router as dossier_escalation
 from service.web.routes import router as web_router
 
@@ -51,6 +52,7 @@ def install_review(app: FastAPI) -> None:
     app.include_router(agents_pages)
     app.include_router(supervision_router)
     app.include_router(dossier_pages)
+    app.include_router(dossier_escalation_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/docs", include_in_schema=False)

@@ -193,3 +193,47 @@ def test_a_supervisor_escalates_a_dossier_and_the_body_answers_through_its_page(
     sign_in(app, "handler@a.test")
     case_page = app.get(f"/cases/{a}").text
     assert "A dossier this case is in was sent to a body" in case_page and "Fees stopped" in case_page
+
+
+def test_a_supervisor_builds_a_dossier_from_the_cluster_page_and_sends_it_from_its_page(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from service.bodies.service import upsert_body
+    from tests.support.review import sign_in
+
+    with Session(engine, expire_on_commit=False) as s:
+        cluster = ReportCluster(category="financial_hardship", size=2)
+        s.add(cluster)
+        s.flush()
+        for case in (world.cases["a"], world.cases["a2"]):
+            case.cluster_id = cluster.id
+            s.add(case)
+        upsert_body(s, slug="moh-national", name_en="Ministry of Health", level="national", email="moh@example.org")
+        s.commit()
+    csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
+    sign_in(app, "handler@a.test")
+    assert 'id="build-dossier"' not in app.get(f"/?cluster_id={cluster.id}&status=all").text  # supervisors only
+    sign_in(app, "supervisor@a.test")
+    queue = app.get(f"/?cluster_id={cluster.id}&status=all").text
+    assert 'id="build-dossier"' in queue and "Build a dossier from this cluster" in queue
+    token = csrf.search(queue[queue.index('id="build-dossier"'):]).group(1)  # type: ignore[union-attr]
+    assert app.post("/supervise/dossiers", data={"title": "x", "cluster_id": cluster.id},
+                    follow_redirects=False).status_code == 403  # no CSRF token
+    assert app.post("/supervise/dossiers", data={"title": " ", "cluster_id": cluster.id, "csrf_token": token},
+                    follow_redirects=False).status_code == 422
+    built = app.post("/supervise/dossiers", data={"title": "Fees at Chrey", "cluster_id": cluster.id,
+                                                  "csrf_token": token}, follow_redirects=False)
+    assert built.status_code == 303, built.text
+    url = built.headers["location"]
+    dossier_page = app.get(url + "?lang=pt").text
+    assert "Enviar o dossiê a um órgão nacional ou regional" in dossier_page and 'value="moh-national"' in dossier_page
+    token = csrf.search(dossier_page).group(1)  # type: ignore[union-attr]
+    assert app.post(url + "/escalate", data={"body": "nobody", "csrf_token": token},
+                    follow_redirects=False).status_code == 404
+    sent = app.post(url + "/escalate", data={"body": "moh-national", "csrf_token": token}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == url
+    after = app.get(url).text
+    assert "Sent to Ministry of Health" in after and "sent to a body" in after
+    sign_in(app, "supervisor@b.test")
+    assert app.post(url + "/escalate", data={"body": "moh-national", "csrf_token": token},
+                    follow_redirects=False).status_code in (403, 404)
