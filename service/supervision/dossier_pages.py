@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from service.analytics import dossier as published
+from service.analytics import pages as printed
 from service.audit.service import record
 from service.auth.deps import SessionDep, WebUser
 from service.bodies.models import GrievanceBody
@@ -82,6 +83,34 @@ def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: We
                 select(Escalation).where(Escalation.dossier_id == dossier.id).order_by(col(Escalation.id))
             ).all()
         ],
+    )
+
+
+@router.get("/supervise/dossiers/{dossier_id}/dossier.pdf")
+def dossier_pdf(
+    dossier_id: Id,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    lang: Annotated[str, Query(pattern="^(en|km|pt)$")] = "en",
+) -> Response:
+    """The dossier printed (km, en, and pt for Southern Africa): what it publishes, nothing else. Audited."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
+    try:
+        dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
+    except NotFound:
+        return page(request, "error.html", 404, message="No such dossier.")
+    try:
+        pdf = printed.dossier_pdf(session, dossier, language=lang, actor=user.email)
+    except printed.PdfUnavailable as exc:
+        return page(request, "error.html", 503, message=str(exc))
+    session.commit()
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="dossier-{dossier.id}-{lang}.pdf"'},
     )
 
 

@@ -234,6 +234,12 @@ def test_a_supervisor_builds_a_dossier_from_the_cluster_page_and_sends_it_from_i
     assert sent.status_code == 303 and sent.headers["location"] == url
     after = app.get(url).text
     assert "Sent to Ministry of Health" in after and "sent to a body" in after
+    assert f'href="{url}/dossier.pdf?lang=km"' in after
+    pdf = app.get(url + "/dossier.pdf?lang=km")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert app.get(url + "/dossier.pdf?lang=fr").status_code == 422
+    sign_in(app, "handler@a.test")
+    assert app.get(url + "/dossier.pdf").status_code == 403
     sign_in(app, "supervisor@b.test")
     assert app.post(url + "/escalate", data={"body": "moh-national", "csrf_token": token},
                     follow_redirects=False).status_code in (403, 404)
