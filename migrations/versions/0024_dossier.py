@@ -2,7 +2,7 @@
 escalation.dossier_id (report_id nullable, exactly one set) and the contents as sent
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import service.kit.models
 from alembic import op
 
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
