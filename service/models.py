@@ -20,7 +20,7 @@ from service.reports.models import Report, ReportCluster, ReportEvent, Reporter
 
 # escalation
 from service.bodies.models import BodyPlace, GrievanceBody  # noqa: E402
-from service.escalation.models import Escalation  # noqa: E402
+from service.escalation.models import Dossier, DossierCase, Escalation  # noqa: E402,F401  (dossier: collective escalation)
 from service.intake.questions import PendingQuestion  # noqa: E402
 from service.outbox.models import DevOutboxMessage, WorkerLock  # noqa: E402
 from service.routing.models import ReportRoute, RoutingRule  # noqa: E402

@@ -20,12 +20,16 @@ from sqlmodel import Session
 
 from service.analytics import charts, publish, queries as q, rollup
 from service.analytics import codes as code_figures, fees as fee_figures
+from service.analytics import dossier as published_dossier
 from service.analytics.labels import label, t
 from service.analytics.service import approved_quotes, require_supervisor
 from service.audit.service import record
 from service.kit import zones
 from service.kit.render import header as site_header
 from service.kit.errors import DomainError, NotFound
+from service.kit.masking import mask
+from service.escalation.models import Dossier
+from service.orgs.zones import org_zone
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -414,6 +418,42 @@ def html_to_pdf(html: str, *, timeout: float = 90.0) -> bytes:
 
 class PdfUnavailable(DomainError):
     pass
+
+
+# -- a dossier, printed (docs/escalation.md, "Collective escalation: the dossier") ---------------------
+
+
+def dossier_html(session: Session, dossier: Dossier, *, language: str = "en") -> str:
+    """The dossier as it may be handed to a body: its suppressed tables and quotes, no identifier."""
+    contents = published_dossier.contents(session, dossier, language=language)
+    return _render(
+        "dossier_print.html",
+        language,
+        header="",
+        title=mask(dossier.title),
+        contents=contents,
+        tables=[
+            ("Cases per month and category", contents.over_time),
+            ("Cases per province", contents.places),
+            ("Bodies already asked, and how they answered", contents.bodies),
+        ],
+        note=publish.suppression_note(language),
+        tz=org_zone(session, dossier.org_id),
+    )
+
+
+def dossier_pdf(session: Session, dossier: Dossier, *, language: str, actor: str) -> bytes:
+    """The dossier as PDF (Chromium, as the quarterly report: Khmer shaped and extractable). Audited."""
+    pdf = html_to_pdf(dossier_html(session, dossier, language=language))
+    record(
+        session,
+        actor=actor,
+        action="export.dossier_pdf",
+        object_type="dossier",
+        object_id=dossier.id,
+        detail={"format": "pdf", "language": language},
+    )
+    return pdf
 
 
 # -- the quarterly report ---------------------------------------------------------------------------

@@ -105,24 +105,20 @@ def _render_case(
     except links.BadLink:
         return _page(lang or "en", 403, token=None, message=gettext(lang or "en", texts.PAGE_BAD_LINK), error=True)
     body = session.get(GrievanceBody, escalation.body_id)
-    report = session.get(Report, escalation.report_id)
-    assert body is not None and report is not None, "an escalation's body and report stay while it does"
+    assert body is not None, "an escalation's body stays while it does"
     lang = lang or _lang(request, body)
+    if escalation.dossier_id is not None:
+        return _render_dossier(
+            session, request, token, escalation, body, lang=lang, message=message, error=error, status=status
+        )
+    report = session.get(Report, escalation.report_id)
+    assert report is not None, "an escalation's report stays while it does"
     info = escalation_service.summary(session, escalation, report=report, body=body)
     if lang != body.language:
         info["category_label"] = gettext(lang, texts.CATEGORY_LABELS.get(report.category, texts.CATEGORY_LABELS[None]))
         info["urgency_label"] = gettext(lang, texts.URGENCY_LABELS.get(report.urgency, report.urgency))
         info["due_local"] = zones.said(escalation.due_at, info["time_zone"], lang) if escalation.due_at else ""
-    open_ = escalation.status in (*WAITING, "responded", "expired", "superseded")
-    if not open_ and message is None:
-        message = gettext(lang, texts.PAGE_ALREADY)
-    actions = [(k, gettext(lang, v)) for k, v in texts.ACTION_LABELS.items()]
-    is_current, holder = escalation_service.holder_of(session, escalation)
-    if open_ and not is_current:
-        # Passed on: this office may record what it did, and is told who holds the case now.
-        actions = [(k, v) for k, v in actions if k == "action_taken"]
-        notice = _now_with(lang, holder)
-        message = notice if message is None else f"{message} {notice}"
+    open_, actions, message = _actions(session, escalation, lang, message)
     figures = [row for source in FIGURE_SOURCES for row in source(session, escalation.body_id, lang)]
     return _page(
         lang,
@@ -137,6 +133,69 @@ def _render_case(
         error=error,
         figures=figures,
         figures_note=gettext(lang, texts.PAGE_FIGURES_NOTE, threshold=request.app.state.settings.suppression_threshold),
+    )
+
+
+def _actions(
+    session: Session, escalation: Escalation, lang: str, message: str | None
+) -> tuple[bool, list[tuple[str, str]], str | None]:
+    """(the form is open, the answers offered, the message): a passed-on office may only record what it did."""
+    open_ = escalation.status in (*WAITING, "responded", "expired", "superseded")
+    if not open_ and message is None:
+        message = gettext(lang, texts.PAGE_ALREADY)
+    actions = [(k, gettext(lang, v)) for k, v in texts.ACTION_LABELS.items()]
+    is_current, holder = escalation_service.holder_of(session, escalation)
+    if open_ and not is_current:
+        actions = [(k, v) for k, v in actions if k == "action_taken"]
+        notice = _now_with(lang, holder)
+        message = notice if message is None else f"{message} {notice}"
+    return open_, actions, message
+
+
+def _render_dossier(
+    session: Session,
+    request: Request,
+    token: str,
+    escalation: Escalation,
+    body: GrievanceBody,
+    *,
+    lang: str,
+    message: str | None,
+    error: bool,
+    status: int,
+) -> HTMLResponse:
+    """A dossier's page: its suppressed contents exactly as sent to the body (in the body's language), never
+    a case number, a narrative or an unapproved quote; the same answers as for a case."""
+    info = escalation_service.dossier_summary(session, escalation, body=body)
+    if lang != body.language:
+        info["due_local"] = zones.said(escalation.due_at, info["time_zone"], lang) if escalation.due_at else ""
+    open_, actions, message = _actions(session, escalation, lang, message)
+    history = []
+    for label, stamp, text in (
+        (texts.ACTION_LABELS["acknowledge"], escalation.acknowledged_at, ""),
+        (texts.ACTION_LABELS["action_taken"], escalation.responded_at, escalation.response_masked or ""),
+    ):
+        if stamp is not None:
+            history.append(
+                f"{zones.local_date(stamp, info['time_zone'])}: {gettext(lang, label)}" + (f" - {text}" if text else "")
+            )
+    contents = info["contents"]
+    tables = [(gettext(lang, heading), contents[key]) for heading, key in texts.DOSSIER_TABLES if key in contents]
+    return _page(
+        lang,
+        status,
+        token=token,
+        dossier=info,
+        tables=tables,
+        quotes=contents.get("quotes", []),
+        quotes_withheld=contents.get("quotes_withheld", False),
+        suppressed_note=gettext(lang, texts.DOSSIER_SUPPRESSED, threshold=contents.get("threshold", "")),
+        open=open_,
+        csrf=links.csrf_token(token),
+        actions=actions,
+        history=history,
+        message=message,
+        error=error,
     )
 
 
@@ -233,6 +292,8 @@ def list_escalations(request: Request, body_id: BodyId) -> list[EscalationOut]:
         assert body is not None, "the bearer token's body was read in this request"
         out = []
         for escalation in escalation_service.body_escalations(session, body):
+            if escalation.dossier_id is not None:
+                continue  # a dossier is answered through its link (its contents are not a case's fields)
             report = session.get(Report, escalation.report_id)
             assert report is not None, "an escalation's report stays while it does"
             info = escalation_service.summary(session, escalation, report=report, body=body)

@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from service.bodies.models import GrievanceBody
 from service.bodies.service import focal_sms
 from service.config import get_settings
-from service.escalation import clocks, links, reporter_updates, texts
-from service.escalation.models import ACTIONS, WAITING, Escalation
+from service.escalation import clocks, dossiers, links, reporter_updates, texts
+from service.escalation.models import ACTIONS, WAITING, Dossier, Escalation
 from service.intake.vault import schedule_erasure
 from service.kit import zones
 from service.kit.clock import as_utc, now
@@ -68,9 +68,13 @@ class NotCurrent(DomainError):
 
 
 def holder_of(session: Session, escalation: Escalation) -> tuple[bool, GrievanceBody | None]:
-    """(is this escalation the one holding its case, the body that holds it now)."""
-    report = session.get(Report, escalation.report_id)
-    current = current_escalation(session, report) if report is not None else None
+    """(is this escalation the one holding its case or dossier, the body that holds it now)."""
+    if escalation.dossier_id is not None:
+        dossier = session.get(Dossier, escalation.dossier_id)
+        current = current_dossier_escalation(session, dossier) if dossier is not None else None
+    else:
+        report = session.get(Report, escalation.report_id)
+        current = current_escalation(session, report) if report is not None else None
     if current is None:
         return False, None
     return current.id == escalation.id, session.get(GrievanceBody, current.body_id)
@@ -194,15 +198,8 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
         remind_at=clocks.reminder_at(stamp, due),
         link_nonce=secrets.token_hex(8),
     )
-    try:
-        with session.begin_nested():
-            session.add(escalation)
-            session.flush()
-    except IntegrityError:
-        # A concurrent request with the same key won: answer with its escalation.
-        found = session.exec(select(Escalation).where(Escalation.idempotency_key == key)).first()
-        if found is None:
-            raise
+    found = _insert(session, escalation)
+    if found is not escalation:
         return found
     if latest is not None and latest.status in WAITING:
         latest.status, latest.closed_at = "superseded", stamp
@@ -231,6 +228,20 @@ def escalate(session: Session, report: Report, *, actor: str, idempotency_key: s
     notify_body(session, escalation, report=report, body=body, purpose="new")
     # The reporter hears at each stage: sent to an authority, then each time it climbs the ladder.
     reporter_updates.announce(session, report, "escalated" if first_time else "moved_up")
+    return escalation
+
+
+def _insert(session: Session, escalation: Escalation) -> Escalation:
+    """Add a new escalation; when a concurrent request with the same key won, its escalation instead."""
+    try:
+        with session.begin_nested():
+            session.add(escalation)
+            session.flush()
+    except IntegrityError:
+        found = session.exec(select(Escalation).where(Escalation.idempotency_key == escalation.idempotency_key)).first()
+        if found is None:
+            raise
+        return found
     return escalation
 
 
@@ -291,14 +302,83 @@ def notify_body(
     session: Session,
     escalation: Escalation,
     *,
+    body: GrievanceBody,
+    purpose: str,
+    report: Report | None = None,
+    next_body: GrievanceBody | None = None,
+) -> int:
+    """Queue the case (or the dossier) to every output the body has (email, signed webhook, SMS).
+    Returns how many."""
+    url = response_url(escalation)
+    if escalation.dossier_id is not None:
+        message = _dossier_message(session, escalation, body=body, purpose=purpose, url=url)
+    else:
+        assert report is not None, "a case's escalation is sent with its case"
+        message = _case_message(
+            session, escalation, report=report, body=body, purpose=purpose, url=url, next_body=next_body
+        )
+    subject, text, data, sms = message
+    base = f"esc{escalation.id}-{purpose}"
+    count = 0
+    if body.email:
+        count += bool(
+            enqueue_to_body(
+                session,
+                body_id=require_id(body),
+                kind="email",
+                dedupe_key=f"{base}-email",
+                report_id=escalation.report_id,
+                payload={"subject": subject, "text": text},
+            )
+        )
+    if body.webhook_url:
+        subject_kind = "dossier" if escalation.dossier_id is not None else "case"
+        event = {"new": "escalated", "reminder": "reminder", "moved": "moved_up"}[purpose]
+        data = {
+            **data,
+            "respond_url": url,
+            "respond_api": f"/api/v1/body/escalations/{escalation.id}/response",
+            "link_expires_at": link_expiry(escalation).isoformat(),
+        }
+        if next_body is not None:
+            data["next_body"] = next_body.slug
+        count += bool(
+            enqueue_to_body(
+                session,
+                body_id=require_id(body),
+                kind="webhook",
+                dedupe_key=f"{base}-webhook",
+                report_id=escalation.report_id,
+                payload={"type": f"{subject_kind}.{event}", "data": data},
+            )
+        )
+    if sms and body.sms_sealed and focal_sms(body) and purpose != "moved":
+        count += bool(
+            enqueue_to_body(
+                session,
+                body_id=require_id(body),
+                kind="body_sms",
+                dedupe_key=f"{base}-sms",
+                report_id=escalation.report_id,
+                payload={"text": sms},
+            )
+        )
+    return count
+
+
+def _case_message(
+    session: Session,
+    escalation: Escalation,
+    *,
     report: Report,
     body: GrievanceBody,
     purpose: str,
+    url: str,
     next_body: GrievanceBody | None = None,
-) -> int:
-    """Queue the case to every output the body has (email, signed webhook, SMS). Returns how many."""
+) -> tuple[str, str, dict[str, Any], str]:
+    """(email subject, email text, webhook data, SMS text) about one case."""
     info = summary(session, escalation, report=report, body=body)
-    lang, url = body.language, response_url(escalation)
+    lang = body.language
     expires = zones.said(link_expiry(escalation), info["time_zone"], lang, time=False)
     params = {
         "case": report.id,
@@ -330,51 +410,171 @@ def notify_body(
         url,
         gettext(lang, texts.BODY_HOWTO, expires=expires),
     ]
-    base = f"esc{escalation.id}-{purpose}"
-    count = 0
-    if body.email:
-        count += bool(
-            enqueue_to_body(
-                session,
-                body_id=require_id(body),
-                kind="email",
-                dedupe_key=f"{base}-email",
-                report_id=report.id,
-                payload={"subject": subject, "text": "\n".join(lines)},
-            )
-        )
-    if body.webhook_url:
-        event = {"new": "case.escalated", "reminder": "case.reminder", "moved": "case.moved_up"}[purpose]
-        data = {
-            **info,
-            "respond_url": url,
-            "respond_api": f"/api/v1/body/escalations/{escalation.id}/response",
-            "link_expires_at": link_expiry(escalation).isoformat(),
-        }
-        if next_body is not None:
-            data["next_body"] = next_body.slug
-        count += bool(
-            enqueue_to_body(
-                session,
-                body_id=require_id(body),
-                kind="webhook",
-                dedupe_key=f"{base}-webhook",
-                report_id=report.id,
-                payload={"type": event, "data": data},
-            )
-        )
-    if body.sms_sealed and focal_sms(body) and purpose != "moved":
-        count += bool(
-            enqueue_to_body(
-                session,
-                body_id=require_id(body),
-                kind="body_sms",
-                dedupe_key=f"{base}-sms",
-                report_id=report.id,
-                payload={"text": gettext(lang, texts.SMS_NEW, link=url, **params)},
-            )
-        )
-    return count
+    return subject, "\n".join(lines), info, gettext(lang, texts.SMS_NEW, link=url, **params)
+
+
+def dossier_summary(session: Session, escalation: Escalation, *, body: GrievanceBody) -> dict[str, Any]:
+    """What a body may know about a dossier: its title (masked), its deadline, and its suppressed contents
+    as they were sent (the snapshot on the escalation); never a case number or a reporter."""
+    dossier = session.get(Dossier, escalation.dossier_id)
+    assert dossier is not None, "a dossier stays while its escalations do"
+    lang = body.language
+    zone = org_zone(session, dossier.org_id)
+    return {
+        "dossier": dossier.id,
+        "title": mask(dossier.title),
+        "contents": escalation.dossier_contents or {},
+        "due_at": as_utc(escalation.due_at).isoformat() if escalation.due_at else None,
+        "due_date": zones.local_date(escalation.due_at, zone),
+        "due_local": zones.said(escalation.due_at, zone, lang) if escalation.due_at else "",
+        "time_zone": zone,
+        "language": lang,
+        "escalation": escalation.id,
+        "rung": escalation.rung,
+    }
+
+
+def _table_lines(table: dict[str, Any], total: str) -> list[str]:
+    rows, columns, cells = table.get("rows", []), table.get("columns", []), table.get("cells", [])
+    out = [" | ".join(["", *columns, total])]
+    for i, row in enumerate(cells):
+        name = rows[i] if i < len(rows) else total
+        out.append(" | ".join([str(name), *(str(v) for v in row)]))
+    return out
+
+
+def _dossier_message(
+    session: Session, escalation: Escalation, *, body: GrievanceBody, purpose: str, url: str
+) -> tuple[str, str, dict[str, Any], str]:
+    """(email subject, email text, webhook data, SMS text) about a dossier: its suppressed contents as sent."""
+    info = dossier_summary(session, escalation, body=body)
+    lang, contents = body.language, info["contents"]
+    t = lambda msgid: gettext(lang, msgid)  # noqa: E731
+    params = {"dossier": info["dossier"], "title": info["title"], "due": info["due_local"]}
+    subject = gettext(
+        lang, texts.DOSSIER_SUBJECT_REMINDER if purpose == "reminder" else texts.DOSSIER_SUBJECT_NEW, **params
+    )
+    expires = zones.said(link_expiry(escalation), info["time_zone"], lang, time=False)
+    lines = [
+        gettext(lang, texts.BODY_REMINDER if purpose == "reminder" else texts.DOSSIER_INTRO, **params),
+        "",
+        f"{t(texts.FIELD_DOSSIER)}: {info['title']}",
+        f"{t(texts.FIELD_DEADLINE)}: {info['due_local']}",
+        gettext(lang, texts.DOSSIER_SUPPRESSED, threshold=contents.get("threshold", "")),
+    ]
+    for heading, key in texts.DOSSIER_TABLES:
+        if key in contents:
+            lines += ["", t(heading) + ":", *_table_lines(contents[key], t(texts.DOSSIER_TOTAL))]
+    lines += ["", t(texts.DOSSIER_QUOTES) + ":"]
+    if contents.get("quotes_withheld"):
+        lines.append(t(texts.DOSSIER_QUOTES_WITHHELD))
+    lines += [f"- {q}" for q in contents.get("quotes", [])] or (["-"] if not contents.get("quotes_withheld") else [])
+    lines += ["", url, gettext(lang, texts.BODY_HOWTO, expires=expires)]
+    sms = gettext(lang, texts.DOSSIER_SMS, link=url, **params)
+    return subject, "\n".join(lines), info, sms
+
+
+# -- a dossier escalated as one case (docs/escalation.md, "Collective escalation: the dossier") -----------
+# The dossier names its body directly: a national or regional one. Its deadline, reminder, response link
+# and the body's answer are the single case's, on the same escalation row.
+DOSSIER_LEVELS = ("national", "regional")
+
+
+def current_dossier_escalation(session: Session, dossier: Dossier) -> Escalation | None:
+    """The latest escalation of a dossier (waiting or not)."""
+    return session.exec(
+        select(Escalation).where(Escalation.dossier_id == dossier.id).order_by(col(Escalation.id).desc())
+    ).first()
+
+
+def escalate_dossier(
+    session: Session,
+    dossier: Dossier,
+    *,
+    body: GrievanceBody,
+    actor: str,
+    contents: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> Escalation:
+    """Send the dossier to a national or regional body with its suppressed `contents` (computed by the flow
+    in the body's language, kept as sent). The same key twice: the first escalation, no new message.
+    Sending it again to another body supersedes the one waiting (the next rung of its ladder)."""
+    latest = current_dossier_escalation(session, dossier)
+    key = f"d{dossier.id}:" + (idempotency_key or f"after:{latest.id if latest else 0}")
+    existing = session.exec(select(Escalation).where(Escalation.idempotency_key == key)).first()
+    if existing is not None:
+        return existing
+    if dossier.status == "closed":
+        raise InvalidInput("a closed dossier cannot be escalated")
+    if body.level not in DOSSIER_LEVELS:
+        raise InvalidInput(f"a dossier goes to a {' or '.join(DOSSIER_LEVELS)} body, not a {body.level} one")
+    if latest is not None and latest.status in WAITING and latest.body_id == body.id:
+        raise InvalidInput("the dossier is already waiting for this body's answer")
+    stamp = now()
+    due, counting = clocks.deadline(session, body, org_id=dossier.org_id, start=stamp)
+    escalation = Escalation(
+        dossier_id=require_id(dossier),
+        body_id=require_id(body),
+        rung=latest.rung + 1 if latest is not None else 0,
+        idempotency_key=key,
+        actor=actor,
+        created_at=stamp,
+        due_at=due,
+        counting=counting,
+        remind_at=clocks.reminder_at(stamp, due),
+        link_nonce=secrets.token_hex(8),
+        dossier_contents=contents,
+    )
+    found = _insert(session, escalation)
+    if found is not escalation:
+        return found
+    if latest is not None and latest.status in WAITING:
+        latest.status, latest.closed_at = "superseded", stamp
+        session.add(latest)
+    dossier.status = "escalated"
+    session.add(dossier)
+    dossiers.mark_escalated(session, dossier, escalation_id=require_id(escalation), body_slug=body.slug, actor=actor)
+    notify_body(session, escalation, body=body, purpose="new")
+    return escalation
+
+
+def _record_dossier_response(
+    session: Session, escalation: Escalation, *, action: str, text: str, via: str
+) -> Escalation:
+    """A body's answer to a dossier: the escalation records it like a case's, and the linked cases and their
+    consenting reporters hear of it (`dossiers.announce_answer`); the cases keep their own status."""
+    dossier = session.get(Dossier, escalation.dossier_id)
+    body = session.get(GrievanceBody, escalation.body_id)
+    if dossier is None or body is None:
+        raise NotFound("dossier not found")
+    current = current_dossier_escalation(session, dossier)
+    is_current = current is not None and current.id == escalation.id
+    if not is_current and action != "action_taken":
+        raise NotCurrent(session.get(GrievanceBody, current.body_id) if current is not None else None)
+    if escalation.status == "responded" and action == "action_taken" and escalation.response_masked == text:
+        return escalation  # the same answer submitted twice
+    if not is_current and escalation.response_masked == text:
+        return escalation
+    stamp = now()
+    if action == "acknowledge":
+        escalation.acknowledged_at = escalation.acknowledged_at or stamp
+        if escalation.status == "open":
+            escalation.status = "acknowledged"
+    else:
+        escalation.responded_at = stamp
+        if text:
+            escalation.response_masked = text
+        if action == "action_taken" and is_current:
+            escalation.status = "responded"
+        elif action in ("resolved", "not_ours"):
+            escalation.status, escalation.closed_at = action, stamp
+        if is_current and action in ("action_taken", "resolved"):
+            dossier.status = "answered"
+    session.add_all([escalation, dossier])
+    dossiers.announce_answer(
+        session, dossier, escalation_id=require_id(escalation), body_slug=body.slug, action=action, text=text, via=via
+    )
+    return escalation
 
 
 # -- a body answers -----------------------------------------------------------------------------
@@ -403,6 +603,8 @@ def record_response(
         raise InvalidInput("describe the action taken")
     if escalation.status in ("resolved", "not_ours", "cancelled"):
         raise AlreadyAnswered(f"this escalation is already {escalation.status}")
+    if escalation.dossier_id is not None:
+        return _record_dossier_response(session, escalation, action=action, text=text, via=via)
     report = session.get(Report, escalation.report_id)
     body = session.get(GrievanceBody, escalation.body_id)
     if report is None or body is None:

@@ -83,6 +83,10 @@ LOOP = {
     "responded": N_("Samleng: the authority answered about your report of {date} and says action is being taken."),
     "resolved": N_("Samleng: your report of {date} is marked as resolved."),
     "closed": N_("Samleng: your report of {date} is closed. Was the problem resolved? Reply 1 yes, 2 no, 3 partly."),
+    # A body answered a dossier (a collective complaint) that links the report: docs/escalation.md.
+    "dossier_answered": N_(
+        "Samleng: the authority answered a joint complaint that includes your report of {date} and others like it."
+    ),
 }
 THANKS_YES = N_("Thank you. We are glad it was resolved.")
 THANKS_PARTLY = N_("Thank you. We will use your answer to follow up.")
@@ -90,3 +94,25 @@ THANKS_NO = N_("Thank you for telling us. A supervisor will look at your report 
 
 # -- the reporter answers a handler's question (service/escalation/clocks.py) -------------------------
 ANSWER_ADDED = N_("Thank you. Your answer was added to your report.")
+
+# -- a dossier (a pattern of cases escalated as one) to a body: docs/escalation.md, "Collective escalation" --
+DOSSIER_SUBJECT_NEW = N_("[Samleng] Joint complaint {dossier}: {title} - please answer by {due}")
+DOSSIER_SUBJECT_REMINDER = N_("[Samleng] Reminder: joint complaint {dossier} needs your answer by {due}")
+DOSSIER_INTRO = N_(
+    "Community members reported the same problem many times. This joint complaint gathers their reports "
+    "as counts, with no names or phone numbers; please answer it as one case."
+)
+FIELD_DOSSIER = N_("Joint complaint")
+DOSSIER_SUPPRESSED = N_(
+    'Counts too small to publish are shown as "<{threshold}", and a few others as x, '
+    "so that no single person can be singled out."
+)
+DOSSIER_TABLES = (
+    (N_("Cases per month and category"), "over_time"),
+    (N_("Cases per province"), "places"),
+    (N_("Bodies already asked, and how they answered"), "bodies"),
+)
+DOSSIER_TOTAL = N_("Total")
+DOSSIER_QUOTES = N_("Approved quotes")
+DOSSIER_QUOTES_WITHHELD = N_("Too few cases for a quote to be shown safely.")
+DOSSIER_SMS = N_("Samleng joint complaint {dossier} ({title}) needs your answer by {due}: {link}")

@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from service.bodies.models import GrievanceBody
 from service.db import session_scope
-from service.escalation import clocks
+from service.escalation import clocks, dossiers
 from service.escalation import service as esc
-from service.escalation.models import Escalation
+from service.escalation.models import Dossier, Escalation
 from service.kit.clock import now
 from service.kit.errors import InvalidInput
 from service.kit.tasks import Task, TaskContext
@@ -38,15 +38,22 @@ def check_deadlines(session: Session, *, limit: int = 200) -> dict[str, int]:
         "reminded": reminded,
         "moved_up": outcomes.count("moved_up"),
         "exhausted": outcomes.count("exhausted"),
+        "dossier_expired": outcomes.count("dossier_expired"),
     }
 
 
 def remind(session: Session, escalation: Escalation, stamp: datetime) -> bool:
-    """One reminder per rung, while the case is open."""
-    report = session.get(Report, escalation.report_id)
+    """One reminder per rung, while the case (or the dossier) is open."""
     body = session.get(GrievanceBody, escalation.body_id)
     escalation.reminded_at = stamp
     session.add(escalation)
+    if escalation.dossier_id is not None:
+        dossier = session.get(Dossier, escalation.dossier_id)
+        if dossier is None or body is None or dossier.status == "closed":
+            return False
+        esc.notify_body(session, escalation, body=body, purpose="reminder")
+        return True
+    report = session.get(Report, escalation.report_id)
     if report is None or body is None or report.status in esc.FINISHED:
         return False
     esc.notify_body(session, escalation, report=report, body=body, purpose="reminder")
@@ -55,7 +62,9 @@ def remind(session: Session, escalation: Escalation, stamp: datetime) -> bool:
 
 
 def deadline_missed(session: Session, escalation: Escalation, stamp: datetime) -> str | None:
-    """ "moved_up", "exhausted", or None (nothing to chase)."""
+    """ "moved_up", "exhausted", "dossier_expired", or None (nothing to chase)."""
+    if escalation.dossier_id is not None:
+        return dossier_deadline_missed(session, escalation, stamp)
     report = session.get(Report, escalation.report_id)
     body = session.get(GrievanceBody, escalation.body_id)
     if report is None or body is None:
@@ -80,6 +89,25 @@ def deadline_missed(session: Session, escalation: Escalation, stamp: datetime) -
     next_body = session.get(GrievanceBody, nxt.body_id)
     esc.notify_body(session, escalation, report=report, body=body, purpose="moved", next_body=next_body)
     return "moved_up"
+
+
+def dossier_deadline_missed(session: Session, escalation: Escalation, stamp: datetime) -> str:
+    """A dossier names its body itself (national or regional), so it has no ladder to climb: the escalation
+    expires, each linked case's timeline says so, and the supervisor sends it on (to the regional body
+    after the national one) from the dossier."""
+    escalation.status, escalation.closed_at = "expired", stamp
+    session.add(escalation)
+    dossier = session.get(Dossier, escalation.dossier_id)
+    body = session.get(GrievanceBody, escalation.body_id)
+    if dossier is not None and body is not None:
+        for report in dossiers.cases(session, dossier):
+            add_event(
+                session,
+                report,
+                "dossier_deadline_missed",
+                detail={"dossier": dossier.id, "title": dossier.title, "escalation": escalation.id, "body": body.slug},
+            )
+    return "dossier_expired"
 
 
 def deadlines(ctx: TaskContext) -> dict[str, int]:

@@ -17,7 +17,11 @@ from service.kit.render import CSP
 from service.outbox.pages import router as outbox_pages
 from service.queue.routes import router as cases_router
 from service.supervision.api import router as supervision_api
+from service.supervision.dossier_api import router as dossier_api
+from service.supervision.dossier_pages import router as dossier_pages
 from service.supervision.routes import router as supervision_router
+from service.web.dossier_escalation import pages as dossier_escalation_pages
+from service.web.dossier_escalation import router as dossier_escalation
 from service.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "static"
@@ -37,6 +41,8 @@ def install_review(app: FastAPI) -> None:
     app.include_router(auth_router)
     app.include_router(cases_router)
     app.include_router(supervision_api)
+    app.include_router(dossier_api)
+    app.include_router(dossier_escalation)
     app.include_router(web_router)
     app.include_router(auth_pages)
     # The audit package sits below auth (sign-in writes to its log): its page gets the signed-in
@@ -45,6 +51,8 @@ def install_review(app: FastAPI) -> None:
     app.include_router(outbox_pages)
     app.include_router(agents_pages)
     app.include_router(supervision_router)
+    app.include_router(dossier_pages)
+    app.include_router(dossier_escalation_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/docs", include_in_schema=False)

@@ -1,0 +1,148 @@
+"""The supervisor's dossier page: the linked cases and what the dossier publishes (docs/escalation.md,
+"Collective escalation: the dossier"), and building one from the cluster the queue shows. Sending it to a body
+is a flow: its form posts to service/web/dossier_escalation.py."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import col, select
+
+from service.analytics import dossier as published
+from service.analytics import pages as printed
+from service.audit.service import record
+from service.auth.deps import SessionDep, WebUser
+from service.bodies.models import GrievanceBody
+from service.escalation import dossiers
+from service.escalation.models import Escalation
+from service.escalation.service import DOSSIER_LEVELS
+from service.kit.errors import DomainError, NotFound
+from service.kit.i18n import N_
+from service.kit.render import Csrf, check_csrf, language, need_role, page
+from service.supervision import service as sup
+
+router = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+TEXTS = (
+    N_("Dossier"),
+    N_("Linked cases"),
+    N_("Cases per month and category"),
+    N_("Cases per province"),
+    N_("Bodies already asked, and how they answered"),
+    N_("Approved quotes"),
+    N_("Too few cases for a quote to be shown safely."),
+    N_("dossier:draft"),
+    N_("dossier:escalated"),
+    N_("dossier:answered"),
+    N_("dossier:closed"),
+    N_("Dossier title"),
+    N_("Build a dossier from this cluster"),
+    N_("Send the dossier to a national or regional body"),
+    N_("Send"),
+    N_("Sent to"),
+)
+
+
+@router.get("/supervise/dossiers/{dossier_id}")
+def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
+    try:
+        dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
+    except NotFound:
+        return page(request, "error.html", 404, message="No such dossier.")
+    contents = published.contents(session, dossier, language=language(request))
+    threshold = contents.over_time.threshold
+    return page(
+        request,
+        "dossier.html",
+        dossier=dossier,
+        case_ids=dossiers.case_ids(session, dossier),
+        contents=contents,
+        tables=[
+            (N_("Cases per month and category"), "over-time", contents.over_time),
+            (N_("Cases per province"), "places", contents.places),
+            (N_("Bodies already asked, and how they answered"), "bodies", contents.bodies),
+        ],
+        below=threshold - 1,
+        threshold=threshold,
+        bodies=list(
+            session.exec(
+                select(GrievanceBody)
+                .where(col(GrievanceBody.level).in_(DOSSIER_LEVELS), col(GrievanceBody.active).is_(True))
+                .order_by(col(GrievanceBody.slug))
+            ).all()
+        ),
+        sent=[
+            (session.get(GrievanceBody, e.body_id), e)
+            for e in session.exec(
+                select(Escalation).where(Escalation.dossier_id == dossier.id).order_by(col(Escalation.id))
+            ).all()
+        ],
+    )
+
+
+@router.get("/supervise/dossiers/{dossier_id}/dossier.pdf")
+def dossier_pdf(
+    dossier_id: Id,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    lang: Annotated[str, Query(pattern="^(en|km|pt)$")] = "en",
+) -> Response:
+    """The dossier printed (km, en, and pt for Southern Africa): what it publishes, nothing else. Audited."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
+    try:
+        dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
+    except NotFound:
+        return page(request, "error.html", 404, message="No such dossier.")
+    try:
+        pdf = printed.dossier_pdf(session, dossier, language=lang, actor=user.email)
+    except printed.PdfUnavailable as exc:
+        return page(request, "error.html", 503, message=str(exc))
+    session.commit()
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="dossier-{dossier.id}-{lang}.pdf"'},
+    )
+
+
+@router.post("/supervise/dossiers")
+def build_from_cluster(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    title: Annotated[str, Form(max_length=200)] = "",
+    cluster_id: Annotated[int, Form(ge=1, le=2**31 - 1)] = 0,
+    csrf_token: Csrf = "",
+) -> Response:
+    """The queue's "Build a dossier from this cluster" button: every case of the cluster the organisation
+    holds; then the dossier's page."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
+    check_csrf(request, csrf_token)
+    if user.org_id is None:
+        return page(request, "error.html", 403, message="A dossier belongs to an organisation.")
+    try:
+        made = dossiers.build(session, org_id=user.org_id, title=title, actor=user.email, cluster_id=cluster_id)
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", 404 if isinstance(exc, NotFound) else 422, message=str(exc))
+    record(
+        session,
+        actor=user.email,
+        action="dossier.create",
+        object_type="dossier",
+        object_id=made.id,
+        detail={"source": made.source, "cases": len(dossiers.case_ids(session, made))},
+    )
+    session.commit()
+    return RedirectResponse(f"/supervise/dossiers/{made.id}", status_code=303)

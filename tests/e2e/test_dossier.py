@@ -1,0 +1,79 @@
+"""A dossier escalated as one case and answered, as deployed (serve and worker as separate processes):
+three reporters text the same problem at Chrey health centre and agree to hear back; the worker triages and
+routes their reports to KHANA's queue; KHANA's supervisor builds a dossier of the three cases through the API
+and sends it to NCHADS (a national body); NCHADS follows its email's signed link, sees the dossier's
+suppressed contents (no narrative, no number) and answers "action taken"; then each linked case's timeline
+shows the answer and each consenting reporter gets exactly one SMS about the joint complaint."""
+
+from __future__ import annotations
+
+from tests.support.e2e import Deployment, mail_text
+
+NCHADS = "grievances@nchads.example.org"
+SUPERVISOR = "supervisor@khana.demo"
+LONG = 360.0  # seconds: polls that wait for the worker on a loaded machine
+PHONES = ("+85512777301", "+85512777302", "+85512777303")
+MARKERS = ("dossieralpha", "dossierbravo", "dossiercharlie")  # letters only: digits are masked
+
+
+def test_a_dossier_escalated_and_answered_with_its_linked_cases_updated(deployment: Deployment) -> None:
+    deployment.cli("demo", "--history", "0", timeout=LONG)
+    deployment.start_serve()
+    deployment.start_worker()
+
+    # Three consenting reporters text the same problem; the worker triages and routes each to KHANA.
+    handler = deployment.handler()
+    cases = []
+    for number, marker in zip(PHONES, MARKERS, strict=True):
+        phone = deployment.phone(number)
+        for answer in (f"No ARV medicine at Chrey health centre again this month {marker}, call 012 345 678",
+                       "1", "Chrey", "yes"):
+            phone.text(answer)
+        cases.append(deployment.wait(lambda m=marker: handler.find_case(m), f"case {marker} in KHANA's queue",
+                                     timeout=LONG))
+    ids = sorted(c["id"] for c in cases)
+
+    # The supervisor builds the dossier and sends it to a national body.
+    supervisor = deployment.handler(SUPERVISOR)
+    made = supervisor.post("/api/v1/dossiers", {"title": "ARV stock-outs at Chrey", "case_ids": ids}, expect=201)
+    assert made["case_ids"] == ids and made["status"] == "draft"
+    sent = supervisor.post(f"/api/v1/dossiers/{made['id']}/escalate", {"body": "nchads"}, expect=201)
+    assert sent["status"] == "open" and sent["due_at"]
+    assert supervisor.get(f"/api/v1/dossiers/{made['id']}")["status"] == "escalated"
+
+    # The worker emails the body; its link opens the dossier's page: suppressed counts, no identifier.
+    deployment.wait(lambda: deployment.mail_to(NCHADS), "the body's email", timeout=LONG)
+    (mail,) = deployment.mail_to(NCHADS)
+    text = mail_text(mail)
+    assert "Joint complaint" in mail["Subject"] and "ARV stock-outs at Chrey" in text and "<" in text
+    for marker in MARKERS:
+        assert marker not in text
+    assert "012 345 678" not in text and "+855" not in text
+    link = deployment.respond_link(NCHADS)
+    page = deployment.client.get(link)
+    assert page.status_code == 200 and 'id="dossier-title"' in page.text and "&lt;" in page.text
+    assert not any(marker in page.text for marker in MARKERS) and "012 345 678" not in page.text
+    answered = deployment.answer_as_body(link, action="action_taken", text="Stock sent to the district")
+    assert answered.status_code == 200, answered.text
+    assert supervisor.get(f"/api/v1/dossiers/{made['id']}")["status"] == "answered"
+
+    # Each linked case's timeline shows the dossier sent and answered; the cases keep their own status.
+    for case_id in ids:
+        timeline = handler.get(f"/api/v1/cases/{case_id}")["timeline"]
+        kinds = [item["kind"] for item in timeline]
+        assert {"dossier_linked", "dossier_escalated", "dossier_response"} <= set(kinds), kinds
+        (response,) = [item for item in timeline if item["kind"] == "dossier_response"]
+        assert response["detail"]["action"] == "action_taken" and response["actor"] == "body:nchads"
+        assert response["detail"]["text"] == "Stock sent to the district"
+
+    # Each consenting reporter hears once, delivered by the worker through Twilio's REST API.
+    def joint(number: str) -> list[str]:
+        return [body for body in deployment.sms_to(number) if "joint complaint" in body]
+
+    deployment.wait(lambda: all(joint(n) for n in PHONES), "one SMS to each reporter", timeout=LONG)
+    deployment.stop_worker()
+    deployment.worker_once()  # one more pass delivers nothing twice
+    assert [len(joint(n)) for n in PHONES] == [1, 1, 1]
+    assert deployment.scalar(
+        "SELECT count(*) FROM escalation WHERE dossier_id IS NOT NULL AND report_id IS NULL AND status = 'responded'"
+    ) == 1
