@@ -151,7 +151,11 @@ class _Fast:
             weights = model.screen.coef_[0].astype(numpy.float64)
             positive = [str(c) for c in model.screen.classes_].index("True") == 1
             sign = 1.0 if positive else -1.0
-            self.screen_head = (sign * weights[:n_text], sign * weights[n_text:], sign * float(model.screen.intercept_[0]))
+            self.screen_head = (
+                sign * weights[:n_text],
+                sign * weights[n_text:],
+                sign * float(model.screen.intercept_[0]),
+            )
 
     def _tfidf(self, text: str) -> tuple[Any, Any]:
         np = self.np
