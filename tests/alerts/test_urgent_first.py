@@ -84,7 +84,13 @@ def test_a_report_the_model_makes_urgent_is_alerted_after_the_full_triage(engine
     from service.triage.quick import classify_screened
 
     classify("warm up")  # the model loaded, so the quick step has its screen too
-    found = next((t for t in labelled_texts("urgent") if len(t) < 300 and classify_screened(t).urgency != "urgent"
+    # Written for this test (in no labelled file, so the screen has not learnt them), then the labelled ones.
+    candidates = [
+        "they locked my brother in the centre and he is shaking and vomiting, no doctor comes",
+        "a man took my little sister into his car after school and she is not answering her phone",
+        *labelled_texts("urgent"),
+    ]
+    found = next((t for t in candidates if len(t) < 300 and classify_screened(t).urgency != "urgent"
                   and classify(t).urgency == "urgent"), None)
     if found is None:
         pytest.skip("every labelled urgent message is urgent by the word lists or the screen alone")
