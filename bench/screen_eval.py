@@ -1,6 +1,8 @@
 """The urgency screen on held-out voices: what the worker's quick step alerts on before the full triage.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/screen_eval.py [--errors]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/screen_eval.py [--errors]   # ≈30 s
+    OMP_NUM_THREADS=1 .venv/bin/python bench/screen_eval.py --full       # also the full triage per fold, ≈9 min
+    OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python bench/screen_eval.py --speed
 
 Leave-one-voice-out, as bench/triage_eval.py: for each file in service/triage/data/voices/, the
 screen (service/triage/model.py `fit_screen`: character n-grams and rule findings, no sentence
@@ -43,13 +45,35 @@ def fit(rows: list[triage_model.Example]) -> tuple:
     return vectorizer, triage_model.fit_screen(x, rows, weights)
 
 
+def speed() -> None:
+    import time
+
+    from service.triage.quick import classify_screened
+
+    triage_model.get_model()
+    texts = [e.text for p in triage_model.voice_files() for e in triage_model.read_examples(p)]
+    for _ in range(2):  # the second round is the figure (the first warms caches)
+        for read in (classify_quick, classify_screened):
+            started = time.process_time()
+            for text in texts:
+                read(text)
+            took = (time.process_time() - started) / len(texts) * 1000
+            print(f"{read.__name__:<18} {took:.3f} ms CPU per message ({len(texts)} voice messages)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true",
                         help="also train the full model per fold (slow): how often the full triage confirms "
                         "a screen alert")
+    parser.add_argument("--speed", action="store_true",
+                        help="only time the quick step with and without the screen (CPU per message, the cached "
+                        "model of the var dir or SAMLENG_TRIAGE_MODEL)")
     parser.add_argument("--errors", action="store_true", help="print the urgent messages missed at the chosen threshold")
     args = parser.parse_args()
+    if args.speed:
+        speed()
+        return
     base = triage_model.read_examples(triage_model.TRAIN_FILE)
     voices = {p.stem: triage_model.read_examples(p) for p in triage_model.voice_files()}
     truth: list[bool] = []
