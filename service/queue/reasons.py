@@ -11,8 +11,10 @@ reason in the page's language, built here from gettext msgids (service/locale). 
 * `past` — urgent words that describe the past (high, not urgent);
 * `negated` — urgent words that were negated ("not beaten");
 * `model` with `model/urgency` or `model/category` — the model's choice and its probability;
-* `provisional` — the worker's quick word-list reading (`provisional/rules_only`), or an urgency
-  kept after the full triage read less (`provisional/kept_urgent`, docs/triage.md).
+* `provisional` — the worker's quick word-list reading (`provisional/rules_only`), an urgency
+  kept after the full triage read less (`provisional/kept_urgent`), an urgency the quick screen
+  gave (`provisional/screen`) and one the full triage then lowered (`provisional/screen_lowered`;
+  docs/triage.md).
 
 A reason of a kind not known here (an older report, a future triage) still gets a sentence: its
 `text` or `reason` if it has one, else its rule name and words — never raw JSON.
@@ -64,6 +66,8 @@ TEXTS = [
     N_("Rule {rule}: {words}"),
     N_("Provisional: word lists only, before the model; the full triage refines it"),
     N_("Kept urgent: urgent by the word lists and alerted; the full triage reads {urgency}"),
+    N_("Urgent by the quick screen ({score} %): alerted before the full triage, which confirms or lowers it"),
+    N_("Lowered to {urgency}: the quick screen read it as urgent and alerted; the full triage reads {urgency}"),
 ]
 
 
@@ -133,6 +137,11 @@ def sentence(reason: Any, lang: str) -> str:
     if kind == "provisional" and rule == "provisional/kept_urgent":
         level = str(reason.get("urgency") or "")
         return t(TEXTS[12], urgency=t(f"urgency:{level}") if level else "–")
+    if kind == "provisional" and rule == "provisional/screen":
+        return t(TEXTS[13], score=_percent(reason.get("score"), lang))
+    if kind == "provisional" and rule == "provisional/screen_lowered":
+        level = str(reason.get("urgency") or "")
+        return t(TEXTS[14], urgency=t(f"urgency:{level}") if level else "–")
     if kind == "provisional":
         return t(TEXTS[11])
     text = reason.get("text") or reason.get("reason")

@@ -30,7 +30,7 @@ DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 VOICES_DIR = DATA_DIR / "voices"  # labelled sets written independently, one file per writer
 EMBEDDINGS_FILE = DATA_DIR / "embeddings.npz"  # the repo texts' embeddings, so training need not embed
-FORMAT = 3  # 2: rule findings are features too; 3: sentence embeddings too (when available)
+FORMAT = 4  # 2: rule findings are features too; 3: sentence embeddings too (when available); 4: the screen
 C_VALUE = 8.0  # inverse regularisation of both classifiers
 CORRECTION_WEIGHT = 3.0  # a handler's judgement counts more than one repo example
 INHOUSE_WEIGHT = 1.0  # one train.jsonl message (mechanical variants of one writer's cores) against one voice message
@@ -61,6 +61,19 @@ class Model:
     category: Any
     urgency: Any
     meta: dict = field(default_factory=dict)
+    # The urgency screen: urgent or not from the character n-grams and rule findings alone (no
+    # sentence embedding), so the worker's quick step can read every new report with it in well
+    # under a millisecond (service/triage/screen.py). None in a model made without one.
+    screen: Any = None
+
+    def screen_scores(self, normalised_texts: list[str], rule_features: list[list[float]]) -> list[float]:
+        """Per text: the screen's probability that it is urgent (0.0 each without a screen)."""
+        if self.screen is None:
+            return [0.0 for _ in normalised_texts]
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            fast = self.__dict__["_fast"] = _Fast(self)
+        return [fast.screen(t, f) for t, f in zip(normalised_texts, rule_features, strict=True)]
 
     @property
     def embedder_name(self) -> str | None:
@@ -133,9 +146,18 @@ class _Fast:
                 )
             )
 
-    def score(
-        self, text: str, rule_features: list[float], emb: Any = None
-    ) -> tuple[dict[str, float], dict[str, float]]:
+        self.screen_head = None
+        if model.screen is not None:
+            weights = model.screen.coef_[0].astype(numpy.float64)
+            positive = [str(c) for c in model.screen.classes_].index("True") == 1
+            sign = 1.0 if positive else -1.0
+            self.screen_head = (
+                sign * weights[:n_text],
+                sign * weights[n_text:],
+                sign * float(model.screen.intercept_[0]),
+            )
+
+    def _tfidf(self, text: str) -> tuple[Any, Any]:
         np = self.np
         counts: dict[int, int] = {}
         vocab = self.vocab
@@ -149,6 +171,22 @@ class _Fast:
         norm = np.sqrt(vals @ vals)
         if norm > 0:
             vals = vals / norm
+        return idx, vals
+
+    def screen(self, text: str, rule_features: list[float]) -> float:
+        """The screen's urgent probability for one normalised text (a logistic regression)."""
+        assert self.screen_head is not None
+        np = self.np
+        idx, vals = self._tfidf(text)
+        text_w, rule_w, bias = self.screen_head
+        z = vals @ text_w[idx] + (np.asarray(rule_features, dtype=np.float64) * FEATURE_SCALE) @ rule_w + bias
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def score(
+        self, text: str, rule_features: list[float], emb: Any = None
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        np = self.np
+        idx, vals = self._tfidf(text)
         out = []
         extra = np.asarray(rule_features, dtype=np.float64) * FEATURE_SCALE
         emb_x = None if emb is None else np.asarray(emb, dtype=np.float64) * EMBED_SCALE
@@ -322,7 +360,9 @@ def train(examples: list[Example], *, corrections: Sequence[Example] = (), embed
         lowercase=False,
         dtype=_float32(),
     )
-    x = _with_features(vectorizer.fit_transform(texts), rule_features, emb)
+    tfidf = vectorizer.fit_transform(texts)
+    screen = fit_screen(_with_features(tfidf, rule_features), rows, weights)
+    x = _with_features(tfidf, rule_features, emb)
     category = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
     category.fit(x, [r.category for r in rows], sample_weight=weights)
     urgency = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
@@ -337,7 +377,19 @@ def train(examples: list[Example], *, corrections: Sequence[Example] = (), embed
         "embedder": embedder_name,
         "rule_features": len(rule_features[0]) if rule_features else 0,
     }
-    return Model(vectorizer, category, urgency, meta)
+    return Model(vectorizer, category, urgency, meta, screen)
+
+
+def fit_screen(x: Any, rows: Sequence[Example], weights: list[float]) -> Any:
+    """The urgency screen: urgent or not, a logistic regression on the TF-IDF rows and rule
+    features alone (`x` without the sentence embedding), classes balanced; its threshold
+    (service/triage/screen.py, SCREEN_URGENT) is set for recall on held-out voices."""
+    # deferred: scikit-learn (~3.8 s) only when the model is trained or loaded
+    from sklearn.linear_model import LogisticRegression
+
+    screen = LogisticRegression(C=C_VALUE, max_iter=3000, class_weight="balanced")
+    screen.fit(x, [str(r.urgency == "urgent") for r in rows], sample_weight=weights)
+    return screen
 
 
 def _float32() -> Any:
@@ -354,7 +406,14 @@ def save(model: Model, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     joblib.dump(
-        {"vectorizer": model.vectorizer, "category": model.category, "urgency": model.urgency, "meta": model.meta}, tmp
+        {
+            "vectorizer": model.vectorizer,
+            "category": model.category,
+            "urgency": model.urgency,
+            "meta": model.meta,
+            "screen": model.screen,
+        },
+        tmp,
     )
     os.replace(tmp, path)
 
@@ -365,7 +424,7 @@ def load(path: Path) -> Model:
 
     # The cache is written by this program into its own var dir; it is trusted like the code.
     data = joblib.load(path)
-    return Model(data["vectorizer"], data["category"], data["urgency"], data["meta"])
+    return Model(data["vectorizer"], data["category"], data["urgency"], data["meta"], data.get("screen"))
 
 
 def _usable(model: Model) -> bool:

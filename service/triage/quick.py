@@ -17,8 +17,13 @@ from sqlmodel import Session
 
 from service.reports.models import CATEGORIES, Report
 from service.reports.service import add_event, change_status
-from service.triage import reading
+from service.triage import reading, rules
+from service.triage.model import load_cached
 from service.triage.service import _RANK, MAX_CHARS, TriageResult, _decide
+
+# The screen's urgent probability from which the quick step alerts (chosen for recall on
+# held-out voices, bench/screen_eval.py; docs/triage.md, "The urgency screen").
+SCREEN_URGENT = 0.3
 
 PROVISIONAL = {
     "kind": "provisional",
@@ -32,12 +37,55 @@ def classify_quick(text: str) -> TriageResult:
     rules), language, category and population from the word lists; no model, no embedding.
     `confidence` is 0: nothing statistical was asked. The reasons begin with a
     `provisional` entry and name the rule words, as the full triage's do."""
+    return _quick(text)[0]
+
+
+def _quick(text: str) -> tuple[TriageResult, str, rules.RuleFindings]:
     normalised, detected, found = reading.analyse((text or "")[:MAX_CHARS])
     no_model_cat = {c: 0.0 for c in CATEGORIES}
     result = _decide(normalised, detected, found, no_model_cat, {"normal": 1.0})
     result.reasons = [dict(PROVISIONAL), *(r for r in result.reasons if r.get("kind") != "model")]
     result.confidence = 0.0
+    return result, normalised, found
+
+
+def vetoed(result: TriageResult) -> bool:
+    """The rules found the urgent words negated or in the past: the model may not make it urgent,
+    nor may the screen (as in the full triage)."""
+    return any(r.get("kind") in ("negated", "past") for r in result.reasons)
+
+
+def classify_screened(text: str) -> TriageResult:
+    """The worker's quick step: `classify_quick`, and when the word lists do not find it urgent,
+    the urgency screen (character n-grams and rule findings, a linear model trained and cached
+    with the triage model, no sentence embedding: well under a millisecond). A screen score of
+    SCREEN_URGENT or more makes the provisional reading urgent, with a `provisional/screen`
+    reason; the full triage later confirms or lowers it (`apply_triage`). Without a cached model
+    (never trained here) it is `classify_quick`."""
+    result, normalised, found = _quick(text)
+    if result.urgency == "urgent" or vetoed(result):
+        return result
+    model = load_cached()
+    if model is None or model.screen is None:
+        return result
+    score = model.screen_scores([normalised], [rules.features(found)])[0]
+    if score >= SCREEN_URGENT:
+        result.urgency = "urgent"
+        result.reasons.append(
+            {
+                "kind": "provisional",
+                "rule": "provisional/screen",
+                "score": round(score, 3),
+                "effect": "urgent by the quick screen, alerted before the full triage; the full triage "
+                "confirms or lowers it",
+            }
+        )
     return result
+
+
+def screened_urgent(report: Report) -> bool:
+    """True when the report's urgency came from the screen alone (not the word lists)."""
+    return any(r.get("rule") == "provisional/screen" for r in report.triage_reasons or [])
 
 
 def is_provisional(report: Report) -> bool:

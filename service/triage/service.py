@@ -295,7 +295,8 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
     """Triage a report's text and store the result; received → triaged. Does not commit.
 
     A category the reporter or a handler chose is kept (triage then names its own
-    choice as the secondary one); urgency is never lowered automatically. `result`: the
+    choice as the secondary one); urgency is never lowered automatically, except an urgency that
+    the quick screen alone gave (the full reading then decides). `result`: the
     `classify(text)` already computed (the worker classifies a batch at once).
     """
     result = result if result is not None else classify(text)
@@ -309,14 +310,30 @@ def apply_triage(session: Session, report: Report, text: str, *, result: TriageR
         report.category, report.category_source = category, "triage"
     report.secondary_category = secondary if secondary != category else None
     report.subcategory = result.subcategories.get(category) if category is not None else None
+    screened = was_provisional and any(r.get("rule") == "provisional/screen" for r in report.triage_reasons or [])
     if report.category_source != "handler" and _RANK[result.urgency] > _RANK.get(report.urgency, 0):
+        report.urgency = result.urgency
+    lowered = screened and report.category_source != "handler" and result.urgency != "urgent"
+    if lowered:
+        # Only the quick screen read it as urgent (its alert went out); the full reading decides.
         report.urgency = result.urgency
     report.triage_confidence = result.confidence
     report.triage_language = result.language
     if result.population is not None and report.category_source != "handler":  # a handler's choice stays
         report.population = result.population
     report.triage_reasons = result.reasons
-    if was_provisional and report.urgency == "urgent" and result.urgency != "urgent":
+    if lowered:
+        report.triage_reasons = [
+            *result.reasons,
+            {
+                "kind": "provisional",
+                "rule": "provisional/screen_lowered",
+                "urgency": result.urgency,
+                "effect": "urgent by the quick screen and alerted; the full triage reads "
+                f"{result.urgency}: lowered to it (the alert stays sent)",
+            },
+        ]
+    elif was_provisional and report.urgency == "urgent" and result.urgency != "urgent":
         # The quick word-list step alerted on this case; the full reading says less. The alert
         # stays sent and the urgency stays (never lowered); the reasons say both (docs/triage.md).
         report.triage_reasons = [

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service.db import read_only_options, session_scope
 from service.kit.crypto import unseal
 from service.reports.models import Report
-from service.triage.quick import apply_provisional, classify_quick
+from service.triage.quick import apply_provisional, classify_screened
 from service.triage.service import apply_triage, classify_many
 
 QUICK_BATCH = 200  # new reports read by the word lists per short transaction
@@ -34,8 +34,8 @@ def _narrative(report: Report) -> str:
 
 
 def read_new_quickly(engine: Any, stopping: threading.Event | None = None) -> int:
-    """The quick, provisional step: new reports read by the word lists alone (no embedding, a
-    fraction of a millisecond each); the urgent ones are marked triaged with their provisional
+    """The quick, provisional step: new reports read by the word lists and the urgency screen
+    (no embedding, well under a millisecond each); the urgent ones are marked triaged with their provisional
     reading, in small transactions. Each report is read once (claimed with SKIP LOCKED on
     PostgreSQL). Returns how many reports became urgent."""
     urgent = 0
@@ -56,7 +56,7 @@ def read_new_quickly(engine: Any, stopping: threading.Event | None = None) -> in
         with session_scope(engine) as session:
             due = session.exec(query).all()
             for report in due:
-                result = classify_quick(_narrative(report))
+                result = classify_screened(_narrative(report))
                 urgent += apply_provisional(session, report, result)
         if len(due) < QUICK_BATCH or (stopping is not None and stopping.is_set()):
             break
@@ -71,6 +71,8 @@ class FullTriage:
     stopped at its time limit (`more`: the worker's next pass then starts at once)."""
 
     CHUNK = 16  # at most this many reports embedded together and committed together
+    # More reports than this waiting: the newest are read first (docs/triage.md, "Under a backlog").
+    BACKLOG = 200
     CHUNK_SECONDS = 1.0  # a chunk is sized to take about this long (the urgent step runs between)
 
     def __init__(self, engine: Any, stopping: threading.Event | None = None) -> None:
@@ -95,19 +97,8 @@ class FullTriage:
             if self.stopping.is_set():
                 break
             size = max(1, min(self.CHUNK, int(self.CHUNK_SECONDS / self.per_report), limit - total))
-            query = (
-                select(Report)
-                .where(
-                    col(Report.triage_confidence).is_(None),
-                    col(Report.narrative_sealed).is_not(None),
-                    # New reports, and those the quick step read (and alerted on when urgent) that are
-                    # still open, whatever a handler did meanwhile (took, corrected, escalated them).
-                    # The status index walks the open statuses alone: the working set, not the history.
-                    col(Report.status).in_(REFINE_STATUSES),
-                )
-                .order_by(col(Report.id))
-                .limit(size)
-            )
+            newest_first = self.backlogged()
+            query = _due().order_by(col(Report.id).desc() if newest_first else col(Report.id)).limit(size)
             chunk_started = time.monotonic()
             if sqlite:
                 with Session(self.engine) as reading:
@@ -137,3 +128,25 @@ class FullTriage:
                 self.more = True
                 break
         return total
+
+    def backlogged(self) -> bool:
+        """More than BACKLOG reports wait for the full triage (counted up to BACKLOG + 1 only)."""
+        with Session(self.engine) as session:
+            ids = select(Report.id).where(*_DUE).limit(self.BACKLOG + 1).subquery()
+            waiting = session.exec(select(func.count()).select_from(ids)).one()
+        return waiting > self.BACKLOG
+
+
+_DUE = (
+    col(Report.triage_confidence).is_(None),
+    col(Report.narrative_sealed).is_not(None),
+    # New reports, and those the quick step read (and alerted on when urgent) that are still
+    # open, whatever a handler did meanwhile (took, corrected, escalated them). The status index
+    # walks the open statuses alone: the working set, not the history.
+    col(Report.status).in_(REFINE_STATUSES),
+)
+
+
+def _due() -> Any:
+    """The reports the full triage still has to read."""
+    return select(Report).where(*_DUE)

@@ -80,12 +80,20 @@ def test_urgent_report_is_alerted_before_the_full_triage_and_refined_after(engin
 
 
 def test_a_report_the_model_makes_urgent_is_alerted_after_the_full_triage(engine, settings, seeded, smtp) -> None:  # type: ignore[no-untyped-def]
-    from service.triage import classify, classify_quick
+    from service.triage import classify
+    from service.triage.quick import classify_screened
 
-    found = next((t for t in labelled_texts("urgent") if len(t) < 300 and classify_quick(t).urgency != "urgent"
+    classify("warm up")  # the model loaded, so the quick step has its screen too
+    # Written for this test (in no labelled file, so the screen has not learnt them), then the labelled ones.
+    candidates = [
+        "they locked my brother in the centre and he is shaking and vomiting, no doctor comes",
+        "a man took my little sister into his car after school and she is not answering her phone",
+        *labelled_texts("urgent"),
+    ]
+    found = next((t for t in candidates if len(t) < 300 and classify_screened(t).urgency != "urgent"
                   and classify(t).urgency == "urgent"), None)
     if found is None:
-        pytest.skip("every labelled urgent message is urgent by the word lists alone")
+        pytest.skip("every labelled urgent message is urgent by the word lists or the screen alone")
     people(engine)
     text(engine, settings, "+85512000320", found, 0)
     worker = Worker(engine, settings)
@@ -193,3 +201,51 @@ def test_a_case_a_handler_acted_on_before_the_full_triage_is_still_refined(engin
         assert {k: routes_after[k] for k in routes_before} == routes_before, "no route moved under a handler"
         assert len(_alerts(s)) == 3, "no second alert"
     assert len(smtp.messages) == 3
+
+
+def test_an_urgency_only_the_screen_gave_is_lowered_by_the_full_triage(engine, settings, seeded) -> None:  # type: ignore[no-untyped-def]
+    """The quick screen alerted on a report its word lists did not find urgent; the full triage
+    reads it as not urgent: the urgency follows the full reading (the alert stays sent), and the
+    reasons say so. An urgency the word lists gave stays (the test above)."""
+    from service.triage import apply_provisional, apply_triage, classify_quick
+
+    text(engine, settings, "+85512000360", PLAIN, 0)
+    screened = classify_quick(PLAIN)
+    assert screened.urgency != "urgent"
+    screened.urgency = "urgent"  # what classify_screened returns when the screen's score is high
+    screened.reasons.append({"kind": "provisional", "rule": "provisional/screen", "score": 0.9})
+    with Session(engine) as s:
+        report = s.exec(select(Report)).one()
+        assert apply_provisional(s, report, screened)
+        assert (report.urgency, report.status) == ("urgent", "triaged")
+        result = apply_triage(s, report, PLAIN)
+        assert result.urgency != "urgent"
+        assert report.urgency == result.urgency, "the full reading decides a screen-only urgency"
+        lowered = [r for r in report.triage_reasons if r.get("rule") == "provisional/screen_lowered"]
+        assert lowered and lowered[0]["urgency"] == result.urgency
+        assert not any(r.get("rule") == "provisional/kept_urgent" for r in report.triage_reasons)
+
+
+def test_under_a_backlog_the_full_triage_reads_the_newest_first_and_each_once(  # type: ignore[no-untyped-def]
+    engine, settings, seeded, monkeypatch
+) -> None:
+    monkeypatch.setattr(FullTriage, "BACKLOG", 4)
+    for i in range(7):
+        text(engine, settings, f"+8551200037{i}", f"{PLAIN} (visit {i})", 0)
+    with Session(engine) as s:
+        ids = sorted(r.id for r in s.exec(select(Report)).all())
+    triage = FullTriage(engine)
+    assert triage.backlogged()
+    assert triage.run(limit=2) == 2
+    with Session(engine) as s:
+        done = {r.id for r in s.exec(select(Report).where(col(Report.triage_confidence).is_not(None))).all()}
+    assert done == set(ids[-2:]), "more than BACKLOG waiting: the newest first"
+    assert triage.run(limit=1) == 1  # five waiting, still more than four
+    assert triage.run() == 4  # four waiting: oldest first again, to the end
+    assert not triage.backlogged()
+    assert triage.run() == 0
+    with Session(engine) as s:
+        full = s.exec(select(ReportEvent).where(ReportEvent.kind == "triage")).all()
+        per_report = [e.report_id for e in full if not e.detail.get("provisional")]
+        assert sorted(per_report) == ids, "each report fully triaged exactly once"
+        assert {r.status for r in s.exec(select(Report)).all()} == {"triaged"}

@@ -66,3 +66,19 @@ def test_model_urgency_and_unknown_reasons_never_show_json() -> None:
     assert sentence({"text": "mentions police"}, "en") == "mentions police"
     assert sentence("threat of violence", "km") == "threat of violence"
     assert sentences(None, "en") == []
+
+
+def test_the_screens_reasons_read_in_every_language() -> None:
+    from service.triage.quick import classify_screened
+    from tests.triage.test_screen import SCREEN_ONLY
+
+    screen = next(r for r in classify_screened(SCREEN_ONLY).reasons if r.get("rule") == "provisional/screen")
+    said = {lang: sentence(screen, lang) for lang in ("en", "km", "pt")}
+    assert said["en"].startswith("Urgent by the quick screen (") and "confirms or lowers" in said["en"]
+    assert said["pt"].startswith("Urgente pela triagem rápida (")
+    assert has_khmer(said["km"]) and not any(c.isascii() and c.isalpha() for c in said["km"])
+    lowered = {"kind": "provisional", "rule": "provisional/screen_lowered", "urgency": "high"}
+    assert sentence(lowered, "en") == (
+        "Lowered to high: the quick screen read it as urgent and alerted; the full triage reads high")
+    assert sentence(lowered, "pt").startswith("Urgência baixada para alta: ")
+    assert has_khmer(sentence(lowered, "km")) and "{" not in sentence(lowered, "km")
