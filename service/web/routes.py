@@ -507,11 +507,11 @@ def _case_response(
         failed=handling.failed_deliveries(session, report, lang=language(request)),
         tags=tagging.tags_of(session, require_id(report)),
         reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
-        fee_shown=fees.display(report.fee_cents, report.fee_currency, language(request)),
+        fee_shown=fees.money(report.fee_cents, report.fee_currency, language(request)),
         fee_number=fees.plain_number(report.fee_cents),
         fee_currencies=fees.FEE_CURRENCIES,
         fee_words=" ".join(fees.reason_words(report.fee_reasons)),
-        fee_text=lambda d: fees.display((d or {}).get("cents"), (d or {}).get("currency"), language(request)) or "–",
+        fee_text=lambda d: fees.money((d or {}).get("cents"), (d or {}).get("currency"), language(request)) or "–",
         first_response_due=queue.first_response_due(report.created_at, report.urgency)
         if report.status in queue.AWAITING_FIRST_RESPONSE and report.due_at is None
         else None,
