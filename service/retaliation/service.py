@@ -224,7 +224,7 @@ def mark_undelivered(session: Session, *, answer_days: float, limit: int = 200) 
         select(OutboundMessage).where(
             col(OutboundMessage.dedupe_key).in_(list(by_key)),
             or_(
-                OutboundMessage.status == "dead",
+                col(OutboundMessage.status) == "dead",
                 col(OutboundMessage.provider_status).in_(UNDELIVERED_PROVIDER_STATUSES),
             ),
         )
