@@ -33,7 +33,8 @@ class FeeTable:
     median_cents: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def rows(self, language: str = "en") -> list[dict[str, object]]:
-        """Per place and quarter with reports: the shown count, and the total and median (or "–")."""
+        """Per place and quarter with reports: the shown count, and the total and median with their
+        currency in the reader's language ("105,000 riel", "5.00 US dollars"), or "–"."""
         out: list[dict[str, object]] = []
         for i, place in enumerate(self.counts.row_labels):
             for j, quarter in enumerate(self.counts.col_labels):
@@ -45,8 +46,8 @@ class FeeTable:
                         "place": place,
                         "quarter": quarter,
                         "reports": self.counts.shown(i, j),
-                        "total": fees.number(self.total_cents[(i, j)], language) if shown else "–",
-                        "median": fees.number(self.median_cents[(i, j)], language) if shown else "–",
+                        "total": fees.money(self.total_cents[(i, j)], self.currency, language) if shown else "–",
+                        "median": fees.money(self.median_cents[(i, j)], self.currency, language) if shown else "–",
                         "total_cents": self.total_cents.get((i, j)),
                         "median_cents": self.median_cents.get((i, j)),
                     }
@@ -54,8 +55,16 @@ class FeeTable:
         return out
 
     def export_rows(self, language: str = "en") -> list[list[object]]:
-        """The table as a spreadsheet holds it (a header, then a line per place and quarter)."""
-        head: list[object] = ["place", "quarter", "currency", "reports", "total", "median"]
+        """The table as a spreadsheet holds it (a header, then a line per place and quarter). The money
+        columns name their currency (`total_KHR`, `median_KHR`): a sheet's column never mixes two."""
+        head: list[object] = [
+            "place",
+            "quarter",
+            "currency",
+            "reports",
+            f"total_{self.currency}",
+            f"median_{self.currency}",
+        ]
         return [
             head,
             *[
@@ -64,16 +73,16 @@ class FeeTable:
                     r["quarter"],
                     self.currency,
                     r["reports"],
-                    _plain(r["total_cents"]),
-                    _plain(r["median_cents"]),
+                    fees.export_amount(_cents(r["total_cents"]), self.currency),
+                    fees.export_amount(_cents(r["median_cents"]), self.currency),
                 ]
                 for r in self.rows(language)
             ],
         ]
 
 
-def _plain(cents: object) -> str:
-    return fees.plain_number(cents) if isinstance(cents, int) else ""
+def _cents(value: object) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 def raw_amounts(session: Session, filters: q.Filters) -> dict[str, dict[tuple[int, str], list[int]]]:

@@ -35,6 +35,7 @@ from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
 from service.kit import cache, zones
+from service.kit.i18n import gettext
 from service.kit.masking import mask
 from service.reports.models import CATEGORIES, Report
 
@@ -66,7 +67,7 @@ def services(language: str = "en") -> list[dict]:
         {
             "service_code": c,
             "service_name": label(language, c),
-            "description": f"Community reports: {label('en', c)}",
+            "description": gettext(language, "Community reports: {category}", category=label(language, c)),
             "metadata": False,
             "type": "realtime",
             "keywords": c.replace("_", ","),

@@ -36,7 +36,8 @@ def _session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(_session)]
-Lang = Annotated[str, Query(pattern="^(en|km)$")]
+# The languages of the catalogues (service/kit/i18n.py); any other `lang` is a 422 naming the field.
+Lang = Annotated[str, Query(pattern="^(en|km|pt)$")]
 
 
 @router.get("/public", response_class=HTMLResponse)

@@ -71,13 +71,11 @@ def header_context(request: Request | None, *, public: bool = False) -> dict[str
     """What the shared header (_header.html) needs besides _, lang, user and csrf."""
     settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
     here = _here(request)
-    # The public page speaks Khmer and English (its `lang` is km or en).
-    names = tuple(n for n in LANGUAGE_NAMES if n[0] != "pt") if public else LANGUAGE_NAMES
     return {
         "here": here,
         "here_no_lang": here,
         "public": public,
-        "languages": names,
+        "languages": LANGUAGE_NAMES,
         "dev_outbox": bool(settings is not None and settings.dev_outbox_on),
     }
 

@@ -8,7 +8,7 @@ queue). Every change is a timeline event "fee" with the values before and after 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import Session
 
@@ -19,8 +19,11 @@ __all__ = [
     "FEE_CURRENCIES",
     "FEE_SOURCES",
     "CURRENCY_NAMES",
+    "DECIMALS",
     "display",
+    "export_amount",
     "fee_state",
+    "money",
     "number",
     "plain_number",
     "reason_words",
@@ -51,6 +54,33 @@ def number(cents: int, language: str = "en") -> str:
         text = text[:-3]
     thousands, decimal = _MARKS.get(language, (",", "."))
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+
+# Decimals a figure shows, per currency: riel have no coins in use, so none; the others two (5.00 US dollars).
+DECIMALS = {"KHR": 0}
+
+
+def _fixed(cents: int, currency: str) -> Decimal:
+    """The amount rounded to its currency's decimals (half up: 15,000.50 riel → 15,001)."""
+    places = DECIMALS.get(currency, 2)
+    return (Decimal(cents) / 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def money(cents: int | None, currency: str | None, language: str = "en") -> str:
+    """An amount as figures and the case page show it, always with its currency and its currency's decimals:
+    "105,000 riel", "5.00 US dollars", "1.234,50 rands" in Portuguese, "105,000 រៀល" ("" without one)."""
+    if cents is None or currency is None:
+        return ""
+    text = f"{_fixed(cents, currency):,}"
+    thousands, decimal = _MARKS.get(language, (",", "."))
+    figure = text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+    name = CURRENCY_NAMES.get(currency)
+    return f"{figure} {gettext(language, name) if name else currency}"
+
+
+def export_amount(cents: int | None, currency: str) -> str:
+    """An amount as a spreadsheet cell: no thousands mark, a point, the currency's decimals ("105000", "12.50")."""
+    return "" if cents is None else str(_fixed(cents, currency))
 
 
 def plain_number(cents: int | None) -> str:

@@ -11,9 +11,10 @@ from service.kit.clock import now
 from service.kit.models import UTCDateTime, created_at_field, ts_field
 
 # scheduled → sent → answered (answer no | yes); skipped when it could not be asked (no consent, the
-# reporter said STOP, the report was withdrawn, the contact was erased). A sent one nobody answers
-# stays "sent" (its question expires).
-STATUSES = ("scheduled", "sent", "answered", "skipped")
+# reporter said STOP, the report was withdrawn, the contact was erased); undelivered when its message
+# was given up by the outbox or reported undelivered by the carrier (not sent again: a handler follows
+# up). A sent one nobody answers stays "sent" (its question expires).
+STATUSES = ("scheduled", "sent", "answered", "skipped", "undelivered")
 ANSWERS = ("no", "yes")
 
 

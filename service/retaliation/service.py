@@ -4,6 +4,9 @@
    configured day (7 and 30 by default) after that escalation — one row each, unique per case and day.
 2. `send_due`: a check-in that is due goes to a reporter who consented to follow-up, through the outbox
    and their channel, once (claimed row, one dedupe key); otherwise it is skipped with its reason.
+   `mark_undelivered`: a check-in whose message was given up (a dead letter) or that the carrier
+   reported undelivered is not sent again: it is marked `undelivered`, its question closed, and the case
+   page tells the handler to follow up another way.
 3. `answer_checkin` (the intake hook for the question, looked up by name): "1"/"no" is recorded; "2"/"yes"
    opens an urgent case linked to the first, routed to the legal-aid organisation by the retaliation
    routing rule (else to the first case's organisation), and the reporter is told in one short reply.
@@ -31,6 +34,7 @@ from service.kit.crypto import receipt_hash
 from service.kit.i18n import gettext
 from service.kit.models import require_id
 from service.orgs.zones import org_zone
+from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
 from service.places.models import Place
 from service.reports.models import Report, Reporter
@@ -165,7 +169,7 @@ def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, 
         reporter_id=reporter.id,
         report_id=report.id,
     )
-    row.dedupe_key = f"retaliation-{checkin.id}"
+    row.dedupe_key = dedupe_key(checkin)
     # An earlier check-in of this case left unanswered: only the newest question stays open.
     for older in session.exec(
         select(PendingQuestion).where(
@@ -188,6 +192,77 @@ def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, 
     checkin.status, checkin.sent_at = "sent", now()
     session.add(checkin)
     add_event(session, report, "retaliation_checkin", detail={"day": checkin.day, "channel": channel})
+
+
+def dedupe_key(checkin: RetaliationCheckin) -> str:
+    """The outbox key of a check-in's message: one message per check-in, whatever the workers."""
+    return f"retaliation-{checkin.id}"
+
+
+# The carrier's own word that a message accepted by Twilio never reached the phone (status callback).
+UNDELIVERED_PROVIDER_STATUSES = ("undelivered", "failed")
+
+
+def mark_undelivered(session: Session, *, answer_days: float, limit: int = 200) -> int:
+    """Check-ins still waiting for their answer whose message did not arrive: the outbox gave it up (a
+    dead letter, after its retries with backoff or at once on a permanent refusal), or the carrier said
+    "undelivered"/"failed". Each becomes `undelivered` (not sent again: docs/retaliation.md, "A check-in
+    that does not arrive"), its question is closed, and the case's timeline says so. Returns how many."""
+    waiting = session.exec(
+        select(RetaliationCheckin)
+        .where(
+            RetaliationCheckin.status == "sent",
+            col(RetaliationCheckin.sent_at) >= now() - timedelta(days=answer_days),
+        )
+        .order_by(col(RetaliationCheckin.id))
+        .limit(limit)
+    ).all()
+    by_key = {dedupe_key(c): c for c in waiting}
+    if not by_key:
+        return 0
+    failed = session.exec(
+        select(OutboundMessage).where(
+            col(OutboundMessage.dedupe_key).in_(list(by_key)),
+            or_(
+                col(OutboundMessage.status) == "dead",
+                col(OutboundMessage.provider_status).in_(UNDELIVERED_PROVIDER_STATUSES),
+            ),
+        )
+    ).all()
+    for row in failed:
+        checkin = by_key[row.dedupe_key or ""]
+        checkin.status = "undelivered"
+        session.add(checkin)
+        report = session.get(Report, checkin.report_id)
+        if report is None:
+            continue
+        newer = session.exec(
+            select(RetaliationCheckin.id).where(
+                RetaliationCheckin.report_id == checkin.report_id,
+                col(RetaliationCheckin.id) != checkin.id,
+                col(RetaliationCheckin.sent_at) > checkin.sent_at,
+            )
+        ).first()
+        if newer is None:  # its question is the open one: a reply cannot answer a question that never came
+            for question in session.exec(
+                select(PendingQuestion).where(
+                    PendingQuestion.report_id == report.id,
+                    PendingQuestion.kind == KIND,
+                    col(PendingQuestion.answered_at).is_(None),
+                    col(PendingQuestion.expires_at) > now(),
+                )
+            ).all():
+                question.expires_at = now()
+                session.add(question)
+        add_event(
+            session,
+            report,
+            "retaliation_undelivered",
+            actor="outbox",
+            detail={"day": checkin.day, "channel": row.channel},
+        )
+    session.flush()
+    return len(failed)
 
 
 # -- 3. the answer ----------------------------------------------------------------------------------

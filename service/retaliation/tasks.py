@@ -14,7 +14,12 @@ def watch(ctx: TaskContext) -> dict[str, int]:
     days = service.checkin_days(ctx.settings)
     with only_one(ctx.engine, "retaliation") as mine:
         if not mine:
-            return {"retaliation_scheduled": 0, "retaliation_sent": 0, "retaliation_skipped": 0}
+            return {
+                "retaliation_scheduled": 0,
+                "retaliation_sent": 0,
+                "retaliation_skipped": 0,
+                "retaliation_undelivered": 0,
+            }
         with session_scope(ctx.engine) as session:
             scheduled = service.schedule(session, days=days)
         with session_scope(ctx.engine) as session:
@@ -23,7 +28,9 @@ def watch(ctx: TaskContext) -> dict[str, int]:
                 answer_days=ctx.settings.retaliation_answer_days,
                 postgresql=ctx.engine.dialect.name == "postgresql",
             )
-    return {"retaliation_scheduled": scheduled, **sent}
+        with session_scope(ctx.engine) as session:
+            undelivered = service.mark_undelivered(session, answer_days=ctx.settings.retaliation_answer_days)
+    return {"retaliation_scheduled": scheduled, **sent, "retaliation_undelivered": undelivered}
 
 
 def tasks(ctx: TaskContext) -> list[Task]:

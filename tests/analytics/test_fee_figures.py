@@ -45,10 +45,10 @@ def test_totals_and_medians_per_currency_suppressed(session: Session, places: No
     khr, usd = fee_figures.fee_tables(session, filters=filters, threshold=T)
     assert (khr.currency, usd.currency) == ("KHR", "USD"), "never one table across currencies"
     assert khr.rows() == [
-        {"place": "Chrey Health Centre", "quarter": "2026-Q2", "reports": "5", "total": "15,000", "median": "3,000",
-         "total_cents": 1_500_000, "median_cents": 300_000},
-        {"place": "Chrey Health Centre", "quarter": "2026-Q3", "reports": "6", "total": "105,000", "median": "15,000",
-         "total_cents": 10_500_000, "median_cents": 1_500_000},
+        {"place": "Chrey Health Centre", "quarter": "2026-Q2", "reports": "5", "total": "15,000 riel",
+         "median": "3,000 riel", "total_cents": 1_500_000, "median_cents": 300_000},
+        {"place": "Chrey Health Centre", "quarter": "2026-Q3", "reports": "6", "total": "105,000 riel",
+         "median": "15,000 riel", "total_cents": 10_500_000, "median_cents": 1_500_000},
     ]
     assert usd.rows() == [{"place": "Chrey Health Centre", "quarter": "2026-Q3", "reports": f"<{T}", "total": "–", "median": "–",
                            "total_cents": None, "median_cents": None}]
@@ -68,8 +68,65 @@ def test_totals_and_medians_per_currency_suppressed(session: Session, places: No
     extra = {f"fees_{t.currency}": t.export_rows() for t in (khr, usd)}
     data = svc.export_csv(session, tables={}, actor="h@x", role="handler", extra=extra).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(data)))
+    assert ["place", "quarter", "currency", "reports", "total_KHR", "median_KHR"] in rows
+    assert ["place", "quarter", "currency", "reports", "total_USD", "median_USD"] in rows
     assert ["Chrey Health Centre", "2026-Q3", "KHR", "6", "105000", "15000"] in rows
     assert ["Chrey Health Centre", "2026-Q3", "USD", f"<{T}", "", ""] in rows
+
+
+def test_amounts_carry_their_currency_and_its_decimals_in_each_language(session: Session, places: None, settings) -> None:  # type: ignore[no-untyped-def]
+    """Riel show no decimals (a median of 1,000.50 riel is 1,001), dollars and rands always two; every total
+    and median says its currency, in the reader's language, on every page and in the export's columns."""
+    settings.suppression_threshold = T
+    chrey = place(session, CHREY).id
+    for riel in ("1000.00", "1000.00", "1000.50", "1001.00", "1001.00", "1001.00"):  # median 1000.75
+        make_report(session, at=Q3_AT, place_id=chrey, category="financial_hardship",
+                    fee_cents=int(float(riel) * 100), fee_currency="KHR", fee_source="handler")
+    for dollars in (5, 5, 6, 7, 1250):
+        make_report(session, at=Q3_AT, place_id=chrey, category="financial_hardship", fee_cents=dollars * 100,
+                    fee_currency="USD", fee_source="reporter")
+    for rand in (150, 200, 250, 300, 350):
+        make_report(session, at=Q3_AT, place_id=chrey, category="financial_hardship", fee_cents=rand * 100 + 50,
+                    fee_currency="ZAR", fee_source="reporter")
+    session.commit()
+    filters = q.Filters(*q.quarter_window(2026, 3))
+    khr, usd, zar = fee_figures.fee_tables(session, filters=filters, threshold=T)
+    assert [(r["total"], r["median"]) for r in khr.rows()] == [("6,004 riel", "1,001 riel")]
+    assert [(r["total"], r["median"]) for r in usd.rows()] == [("1,273.00 US dollars", "6.00 US dollars")]
+    assert [(r["total"], r["median"]) for r in zar.rows("pt")] == [("1.252,50 rands", "250,50 rands")]
+    assert [(r["total"], r["median"]) for r in usd.rows("pt")] == [("1.273,00 dólares americanos", "6,00 dólares americanos")]
+    assert [(r["total"], r["median"]) for r in khr.rows("km")] == [("6,004 រៀល", "1,001 រៀល")]
+
+    for language, words in (("en", ("6,004 riel", "1,273.00 US dollars", "1,252.50 rand")),
+                            ("km", ("6,004 រៀល", "1,273.00 ដុល្លារអាមេរិក", "1,252.50 រ៉ង់")),
+                            ("pt", ("6.004 riéis", "1.273,00 dólares americanos", "1.252,50 rands"))):
+        card = pages.scorecard_page(session, place_id=chrey, filters=filters, language=language)
+        quarterly = pages.quarterly_report_html(session, year=2026, quarter=3, language=language)
+        dashboard = pages.dashboard_page(session, filters=filters, language=language)
+        for page in (card, quarterly, dashboard):
+            for shown in words:
+                assert shown in page, (language, shown)
+    rows = [row for t in (khr, usd, zar) for row in t.export_rows("pt")]
+    assert ["place", "quarter", "currency", "reports", "total_ZAR", "median_ZAR"] in rows
+    assert ["Chrey Health Centre", "2026-Q3", "KHR", "6", "6004", "1001"] in rows
+    assert ["Chrey Health Centre", "2026-Q3", "USD", "5", "1273.00", "6.00"] in rows  # a point, whatever the language
+    assert ["Chrey Health Centre", "2026-Q3", "ZAR", "5", "1252.50", "250.50"] in rows
+
+
+def test_the_case_page_shows_the_amount_with_its_currency(app, world, engine) -> None:  # type: ignore[no-untyped-def]
+    from service.reports.models import Report
+    from tests.support.review import sign_in
+
+    with Session(engine) as s:
+        report = s.get_one(Report, world.cases["a"].id)
+        report.fee_cents, report.fee_currency, report.fee_source = 1200, "USD", "handler"
+        s.add(report)
+        s.commit()
+    assert sign_in(app, "handler@a.test").status_code == 303
+    page = app.get(f"/cases/{world.cases['a'].id}").text
+    assert "12.00 US dollars" in page.split('id="fee-amount"')[1].split("</p>")[0]
+    pt = app.get(f"/cases/{world.cases['a'].id}", params={"lang": "pt"}).text
+    assert "12,00 dólares americanos" in pt.split('id="fee-amount"')[1].split("</p>")[0]
 
 
 def test_an_empty_period_says_so(session: Session, places: None, settings) -> None:  # type: ignore[no-untyped-def]

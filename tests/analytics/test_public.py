@@ -86,3 +86,33 @@ def test_public_page_is_the_same_through_the_rollup(live_server, session: Sessio
     after = live_server.client.get("/public").text
     tables = re.compile(r"<table>.*?</table>", re.DOTALL)
     assert tables.findall(after) == tables.findall(before) and "&lt;10" in after
+
+
+def test_public_page_and_open311_speak_portuguese(live_server, session: Session, places: None) -> None:  # type: ignore[no-untyped-def]
+    """Southern-African readers: `lang=pt` on the public page and every Open311 resource; any other
+    language is a 422 naming the field, never a 500 and never a silent English page."""
+    seed(session)
+    page = live_server.client.get("/public", params={"lang": "pt"})
+    assert page.status_code == 200
+    assert '<html lang="pt"' in page.text
+    assert "O que as pessoas comunicam: números públicos" in page.text and "Queixas por província" in page.text
+    assert "What people report" not in page.text
+    # The header offers the other two languages as plain links back to this page.
+    assert 'href="/public?lang=en"' in page.text or "/public?lang=en" in page.text
+    assert "/public?lang=km" in page.text
+    services = live_server.client.get("/open311/v2/services.json", params={"lang": "pt"}).json()
+    names = {s["service_code"]: s["service_name"] for s in services}
+    assert names["stigma_discrimination"] == "estigma e discriminação"
+    described = {s["service_code"]: s["description"] for s in services}
+    assert described["stigma_discrimination"] == "Queixas da comunidade: estigma e discriminação"
+    xml = live_server.client.get("/open311/v2/services.xml", params={"lang": "pt"})
+    assert xml.status_code == 200 and "estigma e discriminação" in xml.text
+    reqs = live_server.client.get("/open311/v2/requests.json", params={"lang": "pt"}).json()
+    assert len(reqs) == 12 and {r["service_name"] for r in reqs} == {"estigma e discriminação"}
+    assert {r["status_notes"] for r in reqs} <= {"aberto", "resolvida", "outro"}
+    assert live_server.client.get("/open311/v2/bodies.json", params={"lang": "pt"}).status_code == 200
+    for path in ("/public", "/open311/v2/services.json", "/open311/v2/requests.json", "/open311/v2/bodies.xml"):
+        for bad in ("fr", "PT", "", "pt-BR"):
+            answer = live_server.client.get(path, params={"lang": bad})
+            assert answer.status_code == 422, (path, bad)
+            assert answer.json()["fields"] == ["query.lang"], (path, bad)

@@ -87,6 +87,15 @@ def test_a_body_answering_late_and_not_ours_is_published_and_alerts_the_supervis
     assert record["on_time_share"] == 0 and record["not_ours_share"] == 100 and record["not_ours_total"] == "5"
     public = deployment.client.get("/public").text
     assert "0% on time (0 of 5)" in public and "100% not ours (5 of 5)" in public
+    # Southern-African readers: the same figures in Portuguese, on the page and through Open311.
+    publico = deployment.client.get("/public", params={"lang": "pt"})
+    assert publico.status_code == 200 and "0% a tempo (0 de 5)" in publico.text
+    assert "100% não é connosco (5 de 5)" in publico.text
+    registo = next(r for r in deployment.client.get("/open311/v2/bodies.json", params={"lang": "pt"}).json()
+                   if r["body"] == "chrey-hcmc")
+    assert {k: registo[k] for k in ("escalations", "on_time_share", "not_ours_share")} == {
+        "escalations": "5", "on_time_share": 0, "not_ours_share": 100}
+    assert deployment.client.get("/public", params={"lang": "fr"}).status_code == 422
     page = deployment.client.get(links[0]).text
     figures = page[page.index('id="body-figures"'):]
     assert "5" in figures and "100%" in figures and "តួលេខដែលបានផ្សព្វផ្សាយ" in page
@@ -105,3 +114,17 @@ def test_a_body_answering_late_and_not_ours_is_published_and_alerts_the_supervis
     assert deployment.scalar("SELECT count(*) FROM outbound_message WHERE dedupe_key LIKE 'body-alert:%'") == 1
     assert deployment.scalar("SELECT count(*) FROM body_alert WHERE below") == 1
     assert len([m for m in deployment.mail_to(SUPERVISOR) if "0 of 5" in mail_text(m)]) == 1
+
+    # The five reports named 5000 riel: the dashboard's fee figures say their currency, in the reader's
+    # language, and the export's money columns name it.
+    deployment.wait(lambda: deployment.scalar("SELECT count(*) FROM report WHERE fee_currency = 'KHR' AND "
+                                              "narrative_masked LIKE '%bodyfig%'") == 5, "the five amounts read")
+    web = _web_sign_in(deployment, SUPERVISOR)
+    for lang, riel in (("en", "riel"), ("pt", "riéis"), ("km", "រៀល")):
+        dashboard = deployment.client.get("/dashboard", params={"lang": lang}, headers=web).text
+        table = dashboard[dashboard.index('id="fees-KHR"'):].split("</table>")[0]
+        money = re.findall(r"<td>([^<]*\d[^<]*)</td>", table)
+        amounts = [cell for cell in money if not re.fullmatch(r"(&lt;)?\d+|\d{4}-Q\d", cell)]
+        assert amounts and all(re.fullmatch(rf"[\d.,]+ {riel}", cell) for cell in amounts), (lang, money)
+    export = deployment.client.get("/exports/aggregates.csv", headers=web)
+    assert export.status_code == 200 and "total_KHR" in export.text and "median_KHR" in export.text

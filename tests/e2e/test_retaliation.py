@@ -48,3 +48,42 @@ def test_a_checkin_at_7_days_and_the_answer_2_open_an_urgent_linked_case(deploym
     deployment.wait(lambda: [m for m in deployment.mail_to(LEGAL_AID) if f"/cases/{urgent['id']}" in mail_text(m)],
                     "the urgent alert to legal aid's handler")
     assert "Traceback" not in deployment.logs(), deployment.logs()
+
+
+def test_a_checkin_twilio_refuses_is_marked_undelivered_for_the_handler_and_not_sent_again(
+        deployment: Deployment) -> None:
+    """Twilio refuses every message to the reporter's number (code 21610). At +7 days the worker's check-in
+    goes to Twilio once, dies as a dead letter, and the watch's next pass marks it undelivered: on the
+    case's timeline, never sent again, and the reporter's later "2" is not read as its answer."""
+    reporter, marker = "+85512000929", "lamppost"
+    deployment.twilio.refuse_to.add(reporter)
+    deployment.load_demo()
+    deployment.start_serve()
+    deployment.start_worker()
+    phone = deployment.phone(reporter)
+    for answer in (f"At Chrey health centre the staff asked me for 5000 riel before they would see me, {marker}",
+                   "3", "Chrey", "yes"):
+        phone.text(answer)
+    khana = deployment.handler()
+    case = deployment.wait(lambda: khana.find_case(marker), "the case in KHANA's queue")
+    khana.post(f"/api/v1/cases/{case['id']}/escalate", {"after": 0})
+    deployment.wait(lambda: deployment.scalar("SELECT count(*) FROM retaliation_checkin") == 2,
+                    "the two check-ins scheduled")
+
+    assert deployment.stop_worker() in (0, -15)
+    worker = deployment.start_worker(SAMLENG_CLOCK_OFFSET="+7d1h")
+    deployment.wait(lambda: "clock offset +7d1h in effect" in worker.output(), "the offset in the worker's log")
+    deployment.wait(lambda: deployment.scalar(
+        "SELECT count(*) FROM retaliation_checkin WHERE status = 'undelivered'") == 1, "the check-in undelivered")
+    assert deployment.scalar("SELECT status FROM outbound_message WHERE dedupe_key LIKE 'retaliation-%'") == "dead"
+    timeline = khana.get(f"/api/v1/cases/{case['id']}")["timeline"]
+    undelivered = [e for e in timeline if e["kind"] == "retaliation_undelivered"]
+    assert len(undelivered) == 1 and undelivered[0]["detail"] == {"day": 7, "channel": "sms"}, undelivered
+
+    reply = phone.text("2")
+    assert not reply.startswith("Thank you for telling us. We opened an urgent case"), reply
+    tried = [form for method, path, form in list(deployment.twilio.requests)
+             if method == "POST" and form.get("To") == reporter and CHECKIN in form.get("Body", "")]
+    assert len(tried) == 1, "the refused check-in went to Twilio once and is not sent again"
+    assert deployment.scalar("SELECT count(*) FROM retaliation_checkin WHERE followup_report_id IS NOT NULL") == 0
+    assert "Traceback" not in deployment.logs(), deployment.logs()

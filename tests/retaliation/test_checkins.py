@@ -75,7 +75,8 @@ def test_checkins_go_out_at_7_and_30_days_through_the_outbox_once(s, engine, set
     controlled_clock.advance(timedelta(days=6, hours=23))
     assert watch(s, engine, settings)["retaliation_sent"] == 0
     controlled_clock.advance(timedelta(hours=2))
-    assert watch(s, engine, settings) == {"retaliation_scheduled": 0, "retaliation_sent": 1, "retaliation_skipped": 0}
+    assert watch(s, engine, settings) == {"retaliation_scheduled": 0, "retaliation_sent": 1, "retaliation_skipped": 0,
+                                      "retaliation_undelivered": 0}
     assert watch(s, engine, settings)["retaliation_sent"] == 0, "sent once"
     s.expire_all()
     (first,) = questions(s)
@@ -130,7 +131,8 @@ def test_no_checkin_after_withdrawal_or_stop(s, engine, settings, controlled_clo
     receive(s, InboundMessage(channel="sms", external_id="SMstop1", address="+85512555222", text="STOP"))
     s.commit()
     controlled_clock.advance(timedelta(days=7, hours=1))
-    assert watch(s, engine, settings) == {"retaliation_scheduled": 0, "retaliation_sent": 0, "retaliation_skipped": 2}
+    assert watch(s, engine, settings) == {"retaliation_scheduled": 0, "retaliation_sent": 0, "retaliation_skipped": 2,
+                                      "retaliation_undelivered": 0}
     assert [(c.status, c.skip_reason) for c in checkins(s, withdrawn.id)] == [  # type: ignore[arg-type]
         ("skipped", "withdrawn"), ("scheduled", None)]
     assert checkins(s, stopped.id)[0].skip_reason in ("opted_out", "no_contact")  # type: ignore[arg-type]

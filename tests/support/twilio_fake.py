@@ -83,6 +83,7 @@ class FakeTwilioApi:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.fail_next = 0
         self.fail_status = 500
+        self.refuse_to: set[str] = set()  # numbers whose every new message is refused (a 400, code 21610)
         self.created: list[dict[str, str]] = []  # messages it really created (answered 201)
         self.messages: list[dict] = []  # the Message resources it holds, oldest first
         self.on_create: Callable[[dict[str, str]], None] | None = None
@@ -113,6 +114,10 @@ class FakeTwilioApi:
                         fake.hanging.wait(0.1)
                     return  # the caller gave up long ago; this request created nothing
                 fake.requests.append(("POST", self.path, form))
+                if form.get("To") in fake.refuse_to:  # Twilio's answer for a number that cannot receive SMS
+                    self._reply(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
+                                      "status": 400})
+                    return
                 if fake.fail_next > 0:
                     fake.fail_next -= 1
                     self._reply(fake.fail_status, {"code": 20500, "message": "fake failure", "status": fake.fail_status})
