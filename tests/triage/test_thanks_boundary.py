@@ -25,6 +25,7 @@ GOOD_OUTCOMES = [
     "os policias deixaram de nos bater no mercado. mt obrigada samleng",
     "a enfermeira ja nao grita com a gente, brigado pela ajuda",
     "meu irmao foi solto pela policia ontem a noite, obrigada por tudo",
+    "ja nao ha aquele guarda q cobrava 100mt na entrada do hospital, obrigada",
     # km
     "ប៉ូលិសលែងដេញយើងពីសួនហើយ អរគុណបងៗ",
     "មណ្ឌលសុខភាពលែងយកលុយ៥០០០រៀលហើយ អរគុណច្រើន",
