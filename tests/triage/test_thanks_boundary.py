@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.queue.reasons import sentences
 from service.triage import classify
 
 GOOD_OUTCOMES = [
@@ -73,3 +74,14 @@ def test_a_harm_that_did_not_stop_stays_urgent(text: str) -> None:
 def test_a_complaint_that_says_thanks_keeps_its_category(text: str, category: str) -> None:
     result = classify(text)
     assert result.category == category, result.reasons
+
+
+@pytest.mark.parametrize("lang,start", [
+    ("en", "Thanks for a problem that is over: "),
+    ("km", "អរគុណចំពោះបញ្ហាដែលចប់ហើយ៖ "),
+    ("pt", "Agradecimento por um problema que acabou: "),
+])
+def test_the_case_page_says_why_thanks_decided_other(lang: str, start: str) -> None:
+    reasons = classify("a policia ja nao nos pede dinheiro na fronteira, obrigado pela ajuda").reasons
+    said = [s for s in sentences(reasons, lang) if s.startswith(start)]
+    assert len(said) == 1 and "thanks_for_outcome" not in said[0], sentences(reasons, lang)
