@@ -8,6 +8,7 @@ reason in the page's language, built here from gettext msgids (service/locale). 
 * `rule` with `urgent/<group>` (violence, threat, detained_now, medical_emergency, suicide,
   child_at_risk, imminent, taken, misspelled), `high/<group>` (rights, treatment_interrupted),
   `category/<category>` and `population/<population>` — the lexicon words that matched;
+  `category/thanks_for_outcome` — thanks for a problem that is over decided `other`;
 * `past` — urgent words that describe the past (high, not urgent);
 * `negated` — urgent words that were negated ("not beaten");
 * `model` with `model/urgency` or `model/category` — the model's choice and its probability;
@@ -68,6 +69,7 @@ TEXTS = [
     N_("Kept urgent: urgent by the word lists and alerted; the full triage reads {urgency}"),
     N_("Urgent by the quick screen ({score} %): alerted before the full triage, which confirms or lowers it"),
     N_("Lowered to {urgency}: the quick screen read it as urgent and alerted; the full triage reads {urgency}"),
+    N_("Thanks for a problem that is over: {words} — {category}"),
 ]
 
 
@@ -128,6 +130,8 @@ def sentence(reason: Any, lang: str) -> str:
         return t(
             TEXTS[7], category=label, score=_percent(scores.get(category) if isinstance(scores, dict) else None, lang)
         )
+    if kind == "rule" and rule == "category/thanks_for_outcome":
+        return t(TEXTS[13], words=words, category=t("category:other"))
     if kind == "rule" and family == "category":
         label = t(f"category:{name}") if name in CATEGORY_KEYS else name
         return t(TEXTS[8], words=words, category=label)

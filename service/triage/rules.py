@@ -143,6 +143,8 @@ class RuleSet:
     past: _Matcher
     now: _Matcher
     high: _Matcher
+    still: _Matcher
+    lost: _Matcher
     categories: dict[str, _Matcher]
     populations: dict[str, _Matcher]
     negation: dict[str, _Negation]
@@ -184,7 +186,9 @@ def _negation(lang: str, spec: dict) -> _Negation:
 def ruleset() -> RuleSet:
     """All languages' rules, compiled once per process."""
     files = _load_files()
-    buckets: dict[str, list[Term]] = {k: [] for k in ("urgent", "child", "harm", "past", "now", "high")}
+    buckets: dict[str, list[Term]] = {
+        k: [] for k in ("urgent", "child", "harm", "past", "now", "high", "still", "lost")
+    }
     pair_terms: dict[str, tuple[list[Term], list[Term]]] = {name: ([], []) for name in PAIRS}
     because_terms: list[Term] = []
     identity_terms: list[Term] = []
@@ -215,6 +219,8 @@ def ruleset() -> RuleSet:
         add(identity_terms, "identity", IDENTITY_REASON, reason.get("identity"))
         add(buckets["past"], "past", "past", data.get("past"))
         add(buckets["now"], "now", "now", data.get("now"))
+        add(buckets["still"], "still", "still", data.get("still"))
+        add(buckets["lost"], "lost", "lost", data.get("lost"))
         for group, items in (data.get("high") or {}).items():
             add(buckets["high"], "high", group, items)
         cat_terms = categories.setdefault(lang, [])
@@ -253,6 +259,8 @@ def ruleset() -> RuleSet:
         past=_Matcher(buckets["past"]),
         now=_Matcher(buckets["now"]),
         high=_Matcher(buckets["high"]),
+        still=_Matcher(buckets["still"]),
+        lost=_Matcher(buckets["lost"]),
         categories={lang: _Matcher(t) for lang, t in categories.items()},
         populations={lang: _Matcher(t) for lang, t in populations.items()},
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
@@ -291,6 +299,10 @@ class RuleFindings:
         default_factory=list
     )  # urgent phrases found misspelled by one letter or romanised another way
     pairs: dict[str, list[Hit]] = field(default_factory=dict)  # e.g. imminent: a harm word and a coming day
+    # "but", "still", "again": the problem goes on or came back, whatever the thanks say
+    still: list[Hit] = field(default_factory=list)
+    # "no longer have", "ja nao tenho": what ended is something the person needs (a loss, not a relief)
+    lost: list[Hit] = field(default_factory=list)
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
@@ -416,6 +428,12 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
                 for h in rules.urgent.find(Doc(corrected))
                 if not _negated(corrected, h, {h.term.language, language}, rules)
             ]
+    lost = rules.lost.find(doc)
+    if lost and "other" in categories:
+        # "no longer have money", "ja nao tenho": the word saying something ended names a loss
+        categories["other"] = [h for h in categories["other"] if h.term.group != "other/resolved"]
+        if not categories["other"]:
+            del categories["other"]
     return RuleFindings(
         typos=typos,
         pairs=pairs,
@@ -425,6 +443,8 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         past=rules.past.find(doc),
         now=rules.now.find(doc),
         high=rules.high.find(doc),
+        still=rules.still.find(doc),
+        lost=lost,
         categories=categories,
         populations=populations,
     )

@@ -85,6 +85,18 @@ def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: 
     return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
 
 
+def _over(found: rules_mod.RuleFindings) -> list[str] | None:
+    """The words of thanks and of a problem that is over, when nothing says it goes on: no
+    "but"/"still"/"again" after the first word saying it is over. (A loss, "no longer have",
+    is not a problem over: the rules drop its "no longer" from the `other` words.)"""
+    other = found.categories.get("other", [])
+    resolved = [h for h in other if h.term.group == "other/resolved"]
+    first = min(h.start for h in resolved)
+    if any(h.start >= first for h in found.still):
+        return None
+    return _words([h for h in other if h.term.group in ("other/resolved", "other/compliment")])
+
+
 def warm(*, train: bool = True) -> None:
     """Load the rules and the model now (call at process start-up, so the first report does not wait).
 
@@ -229,17 +241,35 @@ def _decide(
     # the other categories' words (police, condoms) name what is over and add nothing.
     other_groups = {h.term.group for h in found.categories.get("other", [])}
     thanks_for_outcome = {"other/compliment", "other/resolved"} <= other_groups
+    # An urgent word in the present, or a loss ("no longer give us ARV"), is a problem,
+    # whatever thanks come with it.
     substantive = (
-        any(c != "other" and hits for c, hits in found.categories.items())
+        (any(c != "other" and hits for c, hits in found.categories.items()) or level == "urgent" or found.lost)
         and not found.question
         and not thanks_for_outcome
     )
+    # Thanks for a problem that is over decides the category: the model has read the named
+    # police, fee or clinic in many complaints and would call it one. Not when, after the
+    # word saying it is over, a word says it goes on ("but", "again"), when what ended is
+    # something the person needs ("no longer have money"), or when an urgent word is present.
+    over = _over(found) if thanks_for_outcome and level != "urgent" else None
     for cat in CATEGORIES:
         hits = [] if cat == "other" and substantive else found.categories.get(cat, [])
         if thanks_for_outcome and cat != "other":
             hits = []  # their words name what is over: the model alone weighs them
         combined[cat] = model_cat.get(cat, 0.0) + RULE_WEIGHT * min(len({h.term.word for h in hits}), 3)
     ranked = sorted(CATEGORIES, key=lambda c: -combined[c])
+    if over is not None:
+        ranked.remove("other")
+        ranked.insert(0, "other")
+        reasons.append(
+            {
+                "kind": "rule",
+                "rule": "category/thanks_for_outcome",
+                "words": over,
+                "effect": "thanks for a problem that is over: other",
+            }
+        )
     primary = ranked[0]
     total = sum(combined.values()) or 1.0
     confidence = round(combined[primary] / total, 3)
