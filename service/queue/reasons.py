@@ -131,7 +131,7 @@ def sentence(reason: Any, lang: str) -> str:
             TEXTS[7], category=label, score=_percent(scores.get(category) if isinstance(scores, dict) else None, lang)
         )
     if kind == "rule" and rule == "category/thanks_for_outcome":
-        return t(TEXTS[13], words=words, category=t("category:other"))
+        return t(TEXTS[15], words=words, category=t("category:other"))
     if kind == "rule" and family == "category":
         label = t(f"category:{name}") if name in CATEGORY_KEYS else name
         return t(TEXTS[8], words=words, category=label)
