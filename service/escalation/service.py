@@ -538,6 +538,40 @@ def escalate_dossier(
     return escalation
 
 
+# -- a body answers -----------------------------------------------------------------------------
+def _holds(session: Session, escalation: Escalation, current: Escalation | None, action: str) -> bool:
+    """Whether `escalation` holds its case (or dossier). Only the one holding it may settle it; a
+    superseded or expired body may still record what it did (its "passed on" message says so), which
+    changes nothing on the case: any other answer from it raises NotCurrent."""
+    is_current = current is not None and current.id == escalation.id
+    if not is_current and action != "action_taken":
+        raise NotCurrent(session.get(GrievanceBody, current.body_id) if current is not None else None)
+    return is_current
+
+
+def _repeated(escalation: Escalation, action: str, text: str, is_current: bool) -> bool:
+    """The same answer submitted twice (a double click, a retried API call): recorded once."""
+    if escalation.status == "responded" and action == "action_taken" and escalation.response_masked == text:
+        return True
+    return not is_current and escalation.response_masked == text
+
+
+def _mark_answer(escalation: Escalation, action: str, text: str, is_current: bool, stamp: datetime) -> None:
+    """The escalation's own record of a body's answer, the same for a case and a dossier."""
+    if action == "acknowledge":
+        escalation.acknowledged_at = escalation.acknowledged_at or stamp
+        if escalation.status == "open":
+            escalation.status = "acknowledged"
+        return
+    escalation.responded_at = stamp
+    if text:
+        escalation.response_masked = text
+    if action == "action_taken" and is_current:
+        escalation.status = "responded"
+    elif action in ("resolved", "not_ours"):
+        escalation.status, escalation.closed_at = action, stamp
+
+
 def _record_dossier_response(
     session: Session, escalation: Escalation, *, action: str, text: str, via: str
 ) -> Escalation:
@@ -547,29 +581,12 @@ def _record_dossier_response(
     body = session.get(GrievanceBody, escalation.body_id)
     if dossier is None or body is None:
         raise NotFound("dossier not found")
-    current = current_dossier_escalation(session, dossier)
-    is_current = current is not None and current.id == escalation.id
-    if not is_current and action != "action_taken":
-        raise NotCurrent(session.get(GrievanceBody, current.body_id) if current is not None else None)
-    if escalation.status == "responded" and action == "action_taken" and escalation.response_masked == text:
-        return escalation  # the same answer submitted twice
-    if not is_current and escalation.response_masked == text:
+    is_current = _holds(session, escalation, current_dossier_escalation(session, dossier), action)
+    if _repeated(escalation, action, text, is_current):
         return escalation
-    stamp = now()
-    if action == "acknowledge":
-        escalation.acknowledged_at = escalation.acknowledged_at or stamp
-        if escalation.status == "open":
-            escalation.status = "acknowledged"
-    else:
-        escalation.responded_at = stamp
-        if text:
-            escalation.response_masked = text
-        if action == "action_taken" and is_current:
-            escalation.status = "responded"
-        elif action in ("resolved", "not_ours"):
-            escalation.status, escalation.closed_at = action, stamp
-        if is_current and action in ("action_taken", "resolved"):
-            dossier.status = "answered"
+    _mark_answer(escalation, action, text, is_current, now())
+    if is_current and action in ("action_taken", "resolved"):
+        dossier.status = "answered"
     session.add_all([escalation, dossier])
     dossiers.announce_answer(
         session, dossier, escalation_id=require_id(escalation), body_slug=body.slug, action=action, text=text, via=via
@@ -577,7 +594,6 @@ def _record_dossier_response(
     return escalation
 
 
-# -- a body answers -----------------------------------------------------------------------------
 def escalation_for_token(session: Session, token: str) -> Escalation:
     """The escalation a genuine, unexpired link is for; raises links.BadLink / links.ExpiredLink."""
     escalation_id, nonce, _expires = links.read_token(token)
@@ -609,15 +625,8 @@ def record_response(
     body = session.get(GrievanceBody, escalation.body_id)
     if report is None or body is None:
         raise NotFound("case not found")
-    current = current_escalation(session, report)
-    is_current = current is not None and current.id == escalation.id
-    # Only the escalation holding the case may settle it. A superseded or expired body may still
-    # record what it did (its "passed on" message says so); that changes nothing on the case.
-    if not is_current and action != "action_taken":
-        raise NotCurrent(session.get(GrievanceBody, current.body_id) if current is not None else None)
-    if escalation.status == "responded" and action == "action_taken" and escalation.response_masked == text:
-        return escalation  # the same answer submitted twice
-    if not is_current and escalation.response_masked == text:
+    is_current = _holds(session, escalation, current_escalation(session, report), action)
+    if _repeated(escalation, action, text, is_current):
         return escalation
     stamp = now()
     actor = f"body:{body.slug}"
@@ -626,30 +635,21 @@ def record_response(
         detail["text"] = text
     add_event(session, report, "body_response", actor=actor, detail=detail)
     report.first_response_at = report.first_response_at or stamp
+    _mark_answer(escalation, action, text, is_current, stamp)
     if action == "acknowledge":
-        escalation.acknowledged_at = escalation.acknowledged_at or stamp
-        if escalation.status == "open":
-            escalation.status = "acknowledged"
         session.add_all([escalation, report])
         return escalation
-    escalation.responded_at = stamp
-    if text:
-        escalation.response_masked = text
     if action == "action_taken":
-        if is_current:
-            escalation.status = "responded"
         if is_current and report.status in ("escalated", "in_progress"):
             change_status(session, report, "responded", actor=actor)
             report.due_at = None
             reporter_updates.announce(session, report, "responded")
     elif action == "resolved":  # only the current escalation gets here
-        escalation.status, escalation.closed_at = "resolved", stamp
         if report.status in ("escalated", "responded", "in_progress"):
             change_status(session, report, "resolved", actor=actor)
             report.due_at = None
             reporter_updates.announce(session, report, "resolved")
     else:  # not_ours: the handler reroutes or escalates past this body
-        escalation.status, escalation.closed_at = "not_ours", stamp
         if is_current and report.status in ("escalated", "responded"):
             change_status(session, report, "in_progress", actor=actor, reason="body says not theirs")
             report.due_at = None

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from service.reports.models import PerpetratorType, ViolationType
+
 Category = Literal["service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other"]
 Urgency = Literal["urgent", "high", "normal"]
 Status = Literal[
@@ -170,22 +172,6 @@ class CaseDetail(CaseSummary):
     can_reply: bool
     allowed_statuses: list[str]
     timeline: list[TimelineItem]
-
-
-PerpetratorType = Literal["police", "health_worker", "employer", "family_member", "community_leader", "other"]
-ViolationType = Literal[
-    "arbitrary_detention",
-    "compulsory_detention",
-    "physical_violence",
-    "sexual_violence",
-    "extortion",
-    "confiscation",
-    "forced_testing_disclosure",
-    "denial_of_treatment",
-    "eviction",
-    "threats",
-    "other",
-]
 
 
 class CodesIn(Strict):

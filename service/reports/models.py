@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, event, inspect
 from sqlmodel import Field, SQLModel
@@ -20,8 +21,8 @@ FEE_CURRENCIES = ("KHR", "USD", "ZAR", "MZN", "LSL", "SZL", "BWP", "MWK")
 # Key and affected populations a report may concern (inferred by triage or set by a handler).
 # Documentation codes of a rights violation (docs/triage.md, "Documentation codes"): who did it and what
 # was done, in the terms rights-violation documentation uses. Optional; suggested by triage, set by a handler.
-PERPETRATOR_TYPES = ("police", "health_worker", "employer", "family_member", "community_leader", "other")
-VIOLATION_TYPES = (
+PerpetratorType = Literal["police", "health_worker", "employer", "family_member", "community_leader", "other"]
+ViolationType = Literal[
     "arbitrary_detention",
     "compulsory_detention",
     "physical_violence",
@@ -33,7 +34,9 @@ VIOLATION_TYPES = (
     "eviction",
     "threats",
     "other",
-)
+]
+PERPETRATOR_TYPES: tuple[str, ...] = get_args(PerpetratorType)
+VIOLATION_TYPES: tuple[str, ...] = get_args(ViolationType)
 CODE_SOURCES = ("triage", "handler")
 POPULATIONS = ("msm", "transgender", "sex_worker", "people_who_use_drugs", "plhiv", "tb", "miner", "general")
 

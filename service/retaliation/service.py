@@ -171,16 +171,7 @@ def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, 
     )
     row.dedupe_key = dedupe_key(checkin)
     # An earlier check-in of this case left unanswered: only the newest question stays open.
-    for older in session.exec(
-        select(PendingQuestion).where(
-            PendingQuestion.report_id == report.id,
-            PendingQuestion.kind == KIND,
-            col(PendingQuestion.answered_at).is_(None),
-            col(PendingQuestion.expires_at) > now(),
-        )
-    ).all():
-        older.expires_at = now()
-        session.add(older)
+    _close_open_questions(session, require_id(report))
     ask(
         session,
         reporter_id=require_id(reporter),
@@ -244,16 +235,7 @@ def mark_undelivered(session: Session, *, answer_days: float, limit: int = 200) 
             )
         ).first()
         if newer is None:  # its question is the open one: a reply cannot answer a question that never came
-            for question in session.exec(
-                select(PendingQuestion).where(
-                    PendingQuestion.report_id == report.id,
-                    PendingQuestion.kind == KIND,
-                    col(PendingQuestion.answered_at).is_(None),
-                    col(PendingQuestion.expires_at) > now(),
-                )
-            ).all():
-                question.expires_at = now()
-                session.add(question)
+            _close_open_questions(session, require_id(report))
         add_event(
             session,
             report,
@@ -384,3 +366,17 @@ def linked_cases(session: Session, report_id: int) -> list[int]:
         )
     ).all()
     return sorted({other for a, b in rows for other in (a, b) if other != report_id})  # type: ignore[misc]
+
+
+def _close_open_questions(session: Session, report_id: int) -> None:
+    """Close the case's unanswered check-in question, so a later reply is not read as its answer."""
+    for question in session.exec(
+        select(PendingQuestion).where(
+            PendingQuestion.report_id == report_id,
+            PendingQuestion.kind == KIND,
+            col(PendingQuestion.answered_at).is_(None),
+            col(PendingQuestion.expires_at) > now(),
+        )
+    ).all():
+        question.expires_at = now()
+        session.add(question)
