@@ -99,7 +99,7 @@ def build_engine(settings: Settings | None = None, *, url: str | None = None) ->
 
 # A pooled PostgreSQL connection is tested ("pinged") before use only if it has sat unused in the
 # pool for PING_AFTER seconds. SQLAlchemy's pool_pre_ping tests every checkout: one more round trip
-# for every request, a fifth of the review queue's list on PostgreSQL (docs/benchmarks.md). A
+# for every request, a fifth of the review queue's list on PostgreSQL (docs/benchmarks-history.md). A
 # connection returned a moment ago is alive; one idle across a server restart is found dead here
 # and silently replaced. A connection that dies within its first second of idleness fails its next
 # statement: SQLAlchemy sees the disconnect, discards every pooled connection, and the request

@@ -177,7 +177,7 @@ async def list_cases(params: ListQuery, credentials: Credentials, engine: Engine
 # The threads that read lists. On SQLite, plain pages (about a millisecond each) go to ONE thread per
 # process: with more, the threads mostly wait for the GIL each time SQLite hands a row back, and at 32
 # connections a page cost twice its single-connection time (4 threads: 620 req/s against 1,140 at one
-# connection; 1 thread: 1,090 — docs/benchmarks.md). On PostgreSQL a thread mostly waits for the
+# connection; 1 thread: 1,090 — docs/benchmarks-history.md). On PostgreSQL a thread mostly waits for the
 # server's answer with the GIL released, so four threads overlap those waits. Searches and counts
 # (5–100 ms) get two threads of their own, so a slow one never holds up the plain pages behind it.
 # Requests waiting for a thread wait on the event loop, for free.

@@ -2,7 +2,7 @@
 
 `report_fts` (migration 0005) holds the trigrams of `report.narrative_masked`. Since
 migration 0008 no trigger fills it on INSERT: the trigram tokenizer cost the SMS webhook's
-writer ~0.1-0.2 ms per report (docs/benchmarks.md). Instead:
+writer ~0.1-0.2 ms per report (docs/benchmarks-history.md). Instead:
 
 - `report_fts_state.indexed_upto` is a high-water mark: every report with id <= mark is in
   the index, none above it is;

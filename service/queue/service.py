@@ -717,7 +717,7 @@ def view_statement(
     index must serve the read: the relaxed status test (five open statuses) matches most of an
     organisation, and SQLite's planner, told by sampled statistics that both are alike, would
     otherwise walk the status index past the other places' or categories' cases (a province: 50 ms
-    instead of 9 on a million cases, docs/benchmarks.md)."""
+    instead of 9 on a million cases, docs/benchmarks-history.md)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     own_index = any(getattr(relaxed, name) is not None for name in _OWN_INDEX)
     conds = filter_conditions(
