@@ -264,6 +264,20 @@ def link_expiry(escalation: Escalation) -> datetime:
     return as_utc(escalation.due_at or now()) + timedelta(days=get_settings().response_link_days)
 
 
+def _deadline_fields(escalation: Escalation, zone: str, lang: str) -> dict[str, Any]:
+    """The escalation and its deadline as the body reads them (UTC, its local day and words), the same
+    for a case and a dossier."""
+    return {
+        "due_at": as_utc(escalation.due_at).isoformat() if escalation.due_at else None,
+        "due_date": zones.local_date(escalation.due_at, zone),
+        "due_local": zones.said(escalation.due_at, zone, lang) if escalation.due_at else "",
+        "time_zone": zone,
+        "language": lang,
+        "escalation": escalation.id,
+        "rung": escalation.rung,
+    }
+
+
 def summary(session: Session, escalation: Escalation, *, report: Report, body: GrievanceBody) -> dict[str, Any]:
     """What a body may know about a case: masked narrative, category, place, deadline; never the reporter.
 
@@ -288,13 +302,7 @@ def summary(session: Session, escalation: Escalation, *, report: Report, body: G
         "place_name": place_name,
         "reported_on": zones.local_date(report.created_at, zone),
         "narrative_masked": report.narrative_masked,
-        "due_at": as_utc(escalation.due_at).isoformat() if escalation.due_at else None,
-        "due_date": zones.local_date(escalation.due_at, zone),
-        "due_local": zones.said(escalation.due_at, zone, lang) if escalation.due_at else "",
-        "time_zone": zone,
-        "language": lang,
-        "escalation": escalation.id,
-        "rung": escalation.rung,
+        **_deadline_fields(escalation, zone, lang),
     }
 
 
@@ -424,13 +432,7 @@ def dossier_summary(session: Session, escalation: Escalation, *, body: Grievance
         "dossier": dossier.id,
         "title": mask(dossier.title),
         "contents": escalation.dossier_contents or {},
-        "due_at": as_utc(escalation.due_at).isoformat() if escalation.due_at else None,
-        "due_date": zones.local_date(escalation.due_at, zone),
-        "due_local": zones.said(escalation.due_at, zone, lang) if escalation.due_at else "",
-        "time_zone": zone,
-        "language": lang,
-        "escalation": escalation.id,
-        "rung": escalation.rung,
+        **_deadline_fields(escalation, zone, lang),
     }
 
 
