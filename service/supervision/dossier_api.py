@@ -89,26 +89,10 @@ def get_dossier(session: Session, user: Principal, dossier_id: int) -> Dossier:
         raise HTTPException(404, "dossier not found") from None
 
 
-@router.post("/dossiers", status_code=201, response_model=DossierOut, responses=ERRORS)
-def create_dossier(body: DossierIn, session: SessionDep, user: ApiUser) -> dict[str, Any]:
-    """Build a dossier from a cluster or from a list of your organisation's cases (what a saved filter
-    showed); each linked case's timeline says so."""
-    need_supervisor(user)
-    if user.org_id is None:
-        raise HTTPException(403, "a dossier belongs to an organisation: build it from an organisation's account")
-    try:
-        made = dossiers.build(
-            session,
-            org_id=user.org_id,
-            title=body.title,
-            actor=user.email,
-            report_ids=body.case_ids,
-            cluster_id=body.cluster_id,
-            filter_query=body.filter_query,
-        )
-    except DomainError as exc:
-        session.rollback()
-        raise HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc)) from None
+def build_recorded(session: Session, user: Principal, **source: Any) -> Dossier:
+    """Build a dossier (`dossiers.build`: title, org_id and its cases' source) as `user`, audited; the
+    API and the queue's button both build through here."""
+    made = dossiers.build(session, actor=user.email, **source)
     record(
         session,
         actor=user.email,
@@ -117,6 +101,29 @@ def create_dossier(body: DossierIn, session: SessionDep, user: ApiUser) -> dict[
         object_id=made.id,
         detail={"source": made.source, "cases": len(dossiers.case_ids(session, made))},
     )
+    return made
+
+
+@router.post("/dossiers", status_code=201, response_model=DossierOut, responses=ERRORS)
+def create_dossier(body: DossierIn, session: SessionDep, user: ApiUser) -> dict[str, Any]:
+    """Build a dossier from a cluster or from a list of your organisation's cases (what a saved filter
+    showed); each linked case's timeline says so."""
+    need_supervisor(user)
+    if user.org_id is None:
+        raise HTTPException(403, "a dossier belongs to an organisation: build it from an organisation's account")
+    try:
+        made = build_recorded(
+            session,
+            user,
+            org_id=user.org_id,
+            title=body.title,
+            report_ids=body.case_ids,
+            cluster_id=body.cluster_id,
+            filter_query=body.filter_query,
+        )
+    except DomainError as exc:
+        session.rollback()
+        raise HTTPException(exc.http_status, str(exc)) from None
     out = _out(session, made)
     session.commit()
     return out
@@ -135,7 +142,7 @@ def add_dossier_cases(dossier_id: Id, body: CasesIn, session: SessionDep, user: 
         added = dossiers.add_cases(session, dossier, report_ids=body.case_ids, actor=user.email)
     except DomainError as exc:
         session.rollback()
-        raise HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc)) from None
+        raise HTTPException(exc.http_status, str(exc)) from None
     if added:
         record(
             session,

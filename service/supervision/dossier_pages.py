@@ -12,7 +12,6 @@ from sqlmodel import col, select
 
 from service.analytics import dossier as published
 from service.analytics import pages as printed
-from service.audit.service import record
 from service.auth.deps import SessionDep, WebUser
 from service.bodies.models import GrievanceBody
 from service.escalation import dossiers
@@ -22,6 +21,7 @@ from service.kit.errors import DomainError, NotFound
 from service.kit.i18n import N_
 from service.kit.render import Csrf, check_csrf, language, need_role, page
 from service.supervision import service as sup
+from service.supervision.dossier_api import build_recorded
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -132,17 +132,9 @@ def build_from_cluster(
     if user.org_id is None:
         return page(request, "error.html", 403, message="A dossier belongs to an organisation.")
     try:
-        made = dossiers.build(session, org_id=user.org_id, title=title, actor=user.email, cluster_id=cluster_id)
+        made = build_recorded(session, user, org_id=user.org_id, title=title, cluster_id=cluster_id)
     except DomainError as exc:
         session.rollback()
-        return page(request, "error.html", 404 if isinstance(exc, NotFound) else 422, message=str(exc))
-    record(
-        session,
-        actor=user.email,
-        action="dossier.create",
-        object_type="dossier",
-        object_id=made.id,
-        detail={"source": made.source, "cases": len(dossiers.case_ids(session, made))},
-    )
+        return page(request, "error.html", exc.http_status, message=str(exc))
     session.commit()
     return RedirectResponse(f"/supervise/dossiers/{made.id}", status_code=303)

@@ -10,12 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from service.audit.service import record
 from service.auth.deps import ApiUser, SessionDep, WebUser
+from service.auth.principal import Principal
 from service.escalation import dossiers
+from service.escalation.models import Dossier, Escalation
 from service.flows import dossier as dossier_flow
-from service.kit.errors import DomainError, NotFound
+from service.kit.errors import DomainError
 from service.kit.render import Csrf, check_csrf, need_role, page
 from service.orgs.models import SUPERVISING
 from service.queue.schemas import Strict
@@ -37,6 +40,20 @@ class DossierEscalationOut(BaseModel):
     due_at: datetime | None
 
 
+def _escalate_recorded(session: Session, user: Principal, dossier: Dossier, body_slug: str) -> Escalation:
+    """Send the dossier to the body as `user`, audited: the API and the dossier page's button."""
+    escalation = dossier_flow.escalate(session, dossier, body_slug=body_slug, actor=user.email)
+    record(
+        session,
+        actor=user.email,
+        action="dossier.escalate",
+        object_type="dossier",
+        object_id=dossier.id,
+        detail={"escalation": escalation.id, "body": body_slug},
+    )
+    return escalation
+
+
 @router.post("/dossiers/{dossier_id}/escalate", status_code=201, response_model=DossierEscalationOut, responses=ERRORS)
 def escalate_dossier(dossier_id: Id, body: EscalateIn, session: SessionDep, user: ApiUser) -> dict[str, Any]:
     """Send the dossier as one case to a national or regional body: the same signed link, deadline, reminder
@@ -45,18 +62,10 @@ def escalate_dossier(dossier_id: Id, body: EscalateIn, session: SessionDep, user
     need_supervisor(user)
     dossier = get_dossier(session, user, dossier_id)
     try:
-        escalation = dossier_flow.escalate(session, dossier, body_slug=body.body, actor=user.email)
+        escalation = _escalate_recorded(session, user, dossier, body.body)
     except DomainError as exc:
         session.rollback()
-        raise HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc)) from None
-    record(
-        session,
-        actor=user.email,
-        action="dossier.escalate",
-        object_type="dossier",
-        object_id=dossier.id,
-        detail={"escalation": escalation.id, "body": body.body},
-    )
+        raise HTTPException(exc.http_status, str(exc)) from None
     out = {
         "escalation": escalation.id,
         "dossier": dossier.id,
@@ -84,17 +93,9 @@ def escalate_from_page(
     check_csrf(request, csrf_token)
     try:
         dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
-        escalation = dossier_flow.escalate(session, dossier, body_slug=body, actor=user.email)
+        _escalate_recorded(session, user, dossier, body)
     except DomainError as exc:
         session.rollback()
-        return page(request, "error.html", 404 if isinstance(exc, NotFound) else 422, message=str(exc))
-    record(
-        session,
-        actor=user.email,
-        action="dossier.escalate",
-        object_type="dossier",
-        object_id=dossier.id,
-        detail={"escalation": escalation.id, "body": body},
-    )
+        return page(request, "error.html", exc.http_status, message=str(exc))
     session.commit()
     return RedirectResponse(f"/supervise/dossiers/{dossier.id}", status_code=303)
