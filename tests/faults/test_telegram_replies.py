@@ -45,12 +45,21 @@ def test_a_reply_sent_before_the_server_died_is_not_sent_again(settings, engine,
         wait_until_serving(procs[-1], url, tmp_path / f"serve-{port}.log")
         return url
 
+    def replies(n: int) -> None:
+        """Wait for the bot's n-th message; on failure say what it sent and what serve logged (a
+        timeout on a loaded machine is otherwise a riddle)."""
+        arrived = wait_for(lambda: len(bot_api.of("sendMessage")) >= n, 120)
+        logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(tmp_path.glob("serve-*.log")))
+        sent = bot_api.sent_texts()
+        assert arrived, f"the bot sent {len(sent)} messages, not {n}: {sent!r}\nserve log:\n{logs}"
+        assert len(sent) == n, f"one answer, several messages: {sent!r}"
+
     url = start()
     with httpx.Client(base_url=url, timeout=30) as client:
         user = TelegramUser(client=client, api=bot_api, user_id=7_311_000_001)
         for n, text in enumerate(["The pharmacy had no TB medicine for two weeks", "0", "0"], start=1):
             user.send(text)
-            bot_api.wait_for(lambda n=n: len(bot_api.of("sendMessage")) == n, 120)  # type: ignore[misc]
+            replies(n)
         assert wait_for(lambda: processed(engine) == 3, 60)
 
         def kill_at_the_exit_offer(call: Call) -> bool:
