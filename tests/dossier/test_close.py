@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from service.analytics import escalations as em, queries as q
 from service.escalation import dossiers
 from service.escalation import service as esc
+from service.escalation.models import Escalation
 from service.flows import deadlines
 from service.flows import dossier as dossier_flow
 from service.kit.errors import InvalidInput
@@ -163,10 +164,15 @@ def test_a_supervisor_closes_a_dossier_by_the_api_and_from_its_page(app, engine,
     case_page = app.get(f"/cases/{a}").text
     assert "ev-dossier_closed" in case_page and "Fees &lt;i&gt;stopped&lt;/i&gt;" in case_page
 
-    # From the page: a second dossier, closed with the page's form (CSRF), in Portuguese.
+    # From the page: a second dossier, waiting for the body's answer, closed with the page's form (CSRF), in
+    # Portuguese; the page says the body can still answer.
     other = app.post("/api/v1/dossiers", headers=sup, json={"title": "Queue at Chrey", "case_ids": [a, a2]}).json()
     page = app.get(f"/supervise/dossiers/{other['id']}?lang=pt").text
-    assert 'id="dossier-close"' in page and "Encerrar o dossiê" in page
+    assert 'id="dossier-close"' in page and "Encerrar o dossiê" in page and "ainda pode responder" not in page
+    sent = app.post(f"/api/v1/dossiers/{other['id']}/escalate", headers=sup, json={"body": "moh-national"})
+    assert sent.status_code == 201
+    page = app.get(f"/supervise/dossiers/{other['id']}?lang=pt").text
+    assert "o órgão ainda pode responder" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page[page.index('id="dossier-close"'):]).group(1)  # type: ignore[union-attr]
     form = f"/supervise/dossiers/{other['id']}/close"
     assert app.post(form, data={"reason": "x", "csrf_token": "forged"}).status_code in (400, 403)
@@ -176,5 +182,10 @@ def test_a_supervisor_closes_a_dossier_by_the_api_and_from_its_page(app, engine,
     assert done.status_code == 303 and done.headers["location"] == f"/supervise/dossiers/{other['id']}"
     assert app.get(f"/api/v1/dossiers/{other['id']}", headers=sup).json()["closed_reason"] == "Merged into the first"
     assert app.post(form, data={"reason": "again", "csrf_token": token}).status_code == 409
+    with Session(engine) as session:
+        waiting = session.exec(select(Escalation).where(Escalation.dossier_id == other["id"])).one()
+        assert waiting.status == "open"  # still the body's to answer
+        audits = session.exec(select(AuditEvent).where(AuditEvent.action == "dossier.close")).all()
+        assert sorted(str(x.detail["waiting_escalation"]) for x in audits) == sorted(["None", str(waiting.id)])
     sign_in(app, "handler@a.test")
     assert app.post(form, data={"reason": "x", "csrf_token": token}).status_code == 403
