@@ -21,6 +21,12 @@ Scope: the escalated reports matching the filters (report creation window, place
 organisation), like every other figure. Cancelled escalations are not counted; superseded
 ones are (the body had the case and its deadline).
 
+A dossier's escalation (docs/escalation.md, "Collective escalation: the dossier") is an escalation the
+body had to answer: it counts in the escalations, the deadline, the hours and "not ours", never in
+"solved" (no single reporter answers the closing question). It has no report, so it is scoped by the
+dossier: built in the window (UTC), of the organisation filtered on, and only when no place or category
+is filtered on (its cases span them). It is never rolled up: read live in both paths (`_dossier_rows`).
+
 Speed: each figure is one GROUP BY in SQL. When the rollup can answer the filters
 (`queries._rollup_scope`), the figures come from `report_rollup` (dimensions `esc_body`,
 `esc_deadline`, `esc_hours`, written by `rollup._aggregate` with the expressions below, per
@@ -54,7 +60,7 @@ from service.analytics.publish import default_window, threshold
 from service.analytics.suppression import Published, suppress
 from service.bodies.models import GrievanceBody
 from service.escalation import routes as respond_routes
-from service.escalation.models import WAITING, Escalation
+from service.escalation.models import WAITING, Dossier, Escalation
 from service.kit.clock import now
 from service.kit.i18n import N_, gettext
 from service.reports.models import Report
@@ -161,41 +167,83 @@ def rollup_sources(session: Session) -> dict[str, tuple[ColumnElement, list[Colu
     }
 
 
+def dossier_scope(filters: q.Filters) -> list[ColumnElement[bool]] | None:
+    """The conditions (on escalation JOIN dossier) of the dossiers' escalations these filters count, or None:
+    none with a place or a category (a dossier's cases span places and categories). A dossier counts in the
+    window it was built in, compared in UTC (it has no report, so no report's local day)."""
+    if filters.place_id is not None or filters.category is not None:
+        return None
+    conds: list[ColumnElement[bool]] = [col(Escalation.dossier_id).is_not(None)]
+    if filters.since is not None:
+        conds.append(col(Dossier.created_at) >= filters.since)
+    if filters.until is not None:
+        conds.append(col(Dossier.created_at) < filters.until)
+    if filters.org_id is not None:
+        conds.append(col(Dossier.org_id) == filters.org_id)
+    return conds
+
+
+def _dossier_rows(session: Session, filters: q.Filters, columns: list, *conds: ColumnElement[bool]) -> list[tuple]:
+    """Grouped counts of the dossiers' escalations: never rolled up (a dossier has no report to roll up by),
+    read live in both paths; they are few (one per body a dossier was sent to)."""
+    scope = dossier_scope(filters)
+    if scope is None:
+        return []
+    stmt = (
+        select(*columns, func.count())
+        .select_from(Escalation)
+        .join(Dossier, col(Dossier.id) == col(Escalation.dossier_id))
+        .where(and_(*scope, *conds))
+        .group_by(*columns)
+    )
+    return [tuple(row) for row in session.connection().execute(stmt)]
+
+
 def _grouped(session: Session, filters: q.Filters, dim: str) -> list[tuple[str, int]]:
-    """(value, count) of one escalation dimension: from the rollup when it can answer, else from the tables."""
+    """(value, count) of one escalation dimension: from the rollup when it can answer, else from the tables;
+    the dossiers' escalations added in both cases."""
+    value, extra = rollup_sources(session)[dim]
     scope = q._rollup_scope(session, filters)
     if scope is not q._NO:
-        return [(str(v), int(n)) for v, n, _ in q._rollup_rows(session, filters, scope, dim, ReportRollup.value)]
-    value, extra = rollup_sources(session)[dim]
-    stmt = (
-        select(value, func.count())
-        .select_from(Escalation)
-        .join(Report, col(Report.id) == Escalation.report_id)
-        .where(and_(*q._where(session, filters), *extra))
-        .group_by(value)
-    )
-    # Core rows, not ORM ones: the hours dimension returns tens of thousands of (body, hour) groups.
-    return [(str(v), int(n)) for v, n in session.connection().execute(stmt)]
+        rows = [(str(v), int(n)) for v, n, _ in q._rollup_rows(session, filters, scope, dim, ReportRollup.value)]
+    else:
+        stmt = (
+            select(value, func.count())
+            .select_from(Escalation)
+            .join(Report, col(Report.id) == Escalation.report_id)
+            .where(and_(*q._where(session, filters), *extra))
+            .group_by(value)
+        )
+        # Core rows, not ORM ones: the hours dimension returns tens of thousands of (body, hour) groups.
+        rows = [(str(v), int(n)) for v, n in session.connection().execute(stmt)]
+    dossier_rows = _dossier_rows(session, filters, [value], *extra)
+    if not dossier_rows:
+        return rows
+    merged: dict[str, int] = {}
+    for v, n in [*rows, *dossier_rows]:  # a value both sides have is summed
+        merged[str(v)] = merged.get(str(v), 0) + int(n)
+    return list(merged.items())
 
 
 def _overdue_waiting(session: Session, filters: q.Filters) -> dict[int, int]:
     """Per body: escalations still waiting for a first answer whose deadline has passed (late, counted live)."""
+    overdue = (
+        col(Escalation.status).in_(WAITING),
+        col(Escalation.due_at) < now(),
+        col(Escalation.acknowledged_at).is_(None),
+        col(Escalation.responded_at).is_(None),
+        col(Escalation.closed_at).is_(None),
+    )
     stmt = (
         select(col(Escalation.body_id), func.count())
         .join(Report, col(Report.id) == Escalation.report_id)
-        .where(
-            and_(
-                *q._where(session, filters),
-                col(Escalation.status).in_(WAITING),
-                col(Escalation.due_at) < now(),
-                col(Escalation.acknowledged_at).is_(None),
-                col(Escalation.responded_at).is_(None),
-                col(Escalation.closed_at).is_(None),
-            )
-        )
+        .where(and_(*q._where(session, filters), *overdue))
         .group_by(col(Escalation.body_id))
     )
-    return {int(b): int(n) for b, n in session.execute(stmt).all()}
+    out = {int(b): int(n) for b, n in session.execute(stmt).all()}
+    for b, n in _dossier_rows(session, filters, [col(Escalation.body_id)], *overdue):
+        out[int(b)] = out.get(int(b), 0) + int(n)
+    return out
 
 
 # -- the figures (raw, private numbers; the providers below suppress them) -----------------------------
@@ -263,22 +311,35 @@ def _body_label(body: GrievanceBody) -> dict[str, object]:
 # one GROUP BY over the escalations of the reports in the filters (indexed by report and creation time).
 
 
-def _direct(session: Session, filters: q.Filters, value: ColumnElement, *conds: ColumnElement[bool]) -> list[tuple]:
+def _direct(
+    session: Session,
+    filters: q.Filters,
+    value: ColumnElement,
+    *conds: ColumnElement[bool],
+    with_dossiers: bool = False,
+) -> list[tuple]:
+    """(body id, value, count) of the cases' escalations, and the dossiers' too with `with_dossiers`."""
+    counted = col(Escalation.status) != "cancelled"
     stmt = (
         select(col(Escalation.body_id), value, func.count())
         .select_from(Escalation)
         .join(Report, col(Report.id) == col(Escalation.report_id))
-        .where(and_(*q._where(session, filters), col(Escalation.status) != "cancelled", *conds))
+        .where(and_(*q._where(session, filters), counted, *conds))
         .group_by(col(Escalation.body_id), value)
     )
-    return [tuple(row) for row in session.connection().execute(stmt)]
+    rows = [tuple(row) for row in session.connection().execute(stmt)]
+    if with_dossiers:
+        rows += _dossier_rows(session, filters, [col(Escalation.body_id), value], counted, *conds)
+    return rows
 
 
 def not_ours_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
-    """Per body id: [answered "not ours", answered otherwise] of the escalations the body answered."""
+    """Per body id: [answered "not ours", answered otherwise] of the escalations the body answered (a
+    dossier's too: the body had to answer it)."""
     not_ours = case((col(Escalation.status) == "not_ours", 1), else_=0)
     tally: dict[int, list[int]] = {}
-    for body, flag, n in _direct(session, filters, not_ours, answered_expr(session).is_not(None)):
+    answered = answered_expr(session).is_not(None)
+    for body, flag, n in _direct(session, filters, not_ours, answered, with_dossiers=True):
         tally.setdefault(int(body), [0, 0])[0 if flag else 1] += int(n)
     return tally
 
@@ -286,7 +347,8 @@ def not_ours_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]
 def solved_tally(session: Session, filters: q.Filters) -> dict[int, list[int]]:
     """Per body id: [solved, not solved] as the reporter answered the closing question, of the escalations
     the body answered with an action or a resolution before the case was closed (the question is asked
-    at closure, so the reporter's answer came after the body's)."""
+    at closure, so the reporter's answer came after the body's). A dossier's escalation is not counted:
+    no single reporter answers the closing question about it."""
     solved = case((col(Report.satisfaction) == "yes", 1), else_=0)
     tally: dict[int, list[int]] = {}
     for body, flag, n in _direct(

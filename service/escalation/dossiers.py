@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from service.escalation import reporter_updates
-from service.escalation.models import ACTIONS, Dossier, DossierCase
-from service.kit.errors import InvalidInput, NotFound
+from service.escalation.models import ACTIONS, WAITING, Dossier, DossierCase, Escalation
+from service.kit.clock import now
+from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import N_
+from service.kit.masking import mask
 from service.kit.models import require_id
 from service.reports.models import Report, ReportCluster, ReportEvent
 from service.reports.service import add_event
@@ -30,7 +32,15 @@ EVENT_LABELS = (
     N_("event:dossier_escalated"),
     N_("event:dossier_response"),
     N_("event:dossier_deadline_missed"),
+    N_("event:dossier_closed"),
 )
+MAX_REASON = 300  # characters (the message below says so)
+
+
+class DossierClosed(DomainError):
+    """The dossier is closed: it takes no new case and is not escalated again."""
+
+    http_status = 409
 
 
 def _clean_title(title: str) -> str:
@@ -98,6 +108,8 @@ def build(
 def add_cases(session: Session, dossier: Dossier, *, report_ids: Iterable[int], actor: str) -> list[int]:
     """Link more of the organisation's cases (a case that joined the cluster later); already linked ones are
     left alone. Returns the ids newly linked."""
+    if dossier.status == "closed":
+        raise DossierClosed(N_("the dossier is closed: it takes no new cases"))
     if dossier.status != "draft":
         raise InvalidInput("cases can be added only before the dossier is escalated")
     linked = set(case_ids(session, dossier))
@@ -167,6 +179,38 @@ def mark_escalated(session: Session, dossier: Dossier, *, escalation_id: int, bo
             continue
         detail = {"dossier": dossier.id, "title": dossier.title, "escalation": escalation_id, "body": body_slug}
         add_event(session, report, "dossier_escalated", actor=actor, detail=detail)
+    session.flush()
+
+
+def waiting_escalation(session: Session, dossier: Dossier) -> Escalation | None:
+    """The dossier's escalation still waiting for the body's answer, if any."""
+    return session.exec(
+        select(Escalation)
+        .where(Escalation.dossier_id == dossier.id, col(Escalation.status).in_(WAITING))
+        .order_by(col(Escalation.id).desc())
+    ).first()
+
+
+def close(session: Session, dossier: Dossier, *, reason: str, actor: str) -> None:
+    """Close the dossier with a short reason (masked): it takes no new case and is not escalated again;
+    each linked case's timeline says so. An escalation still waiting stays answerable and its deadline
+    still counts for the body; only its reminder stops (docs/escalation.md, "Closing a dossier")."""
+    if dossier.status == "closed":
+        raise DossierClosed(N_("the dossier is already closed"))
+    reason = mask(" ".join((reason or "").replace("\x00", "").split()))
+    if not reason:
+        raise InvalidInput(N_("say in a few words why the dossier is closed"))
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(N_("the reason is at most 300 characters"))
+    waiting = waiting_escalation(session, dossier)
+    dossier.status, dossier.closed_at, dossier.closed_by, dossier.closed_reason = "closed", now(), actor, reason
+    session.add(dossier)
+    detail: dict[str, object] = {"dossier": dossier.id, "title": dossier.title, "reason": reason}
+    if waiting is not None:
+        detail["waiting"] = waiting.id  # the body may still answer: its answer will reach this case
+    for report in cases(session, dossier):
+        if report.status not in _NOT_LINKED:
+            add_event(session, report, "dossier_closed", actor=actor, detail=detail)
     session.flush()
 
 

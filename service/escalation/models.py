@@ -94,6 +94,10 @@ class Dossier(SQLModel, table=True):
     status: str = Field(default="draft", max_length=16, index=True)
     created_by: str = Field(max_length=120)
     created_at: datetime = created_at_field()
+    # Closed by a supervisor: when, by whom, and why (shown on its page and on each linked case's timeline).
+    closed_at: datetime | None = ts_field()
+    closed_by: str | None = Field(default=None, max_length=120)
+    closed_reason: str | None = Field(default=None, max_length=300)
 
 
 class DossierCase(SQLModel, table=True):

@@ -23,7 +23,7 @@ from service.intake.vault import schedule_erasure
 from service.kit import zones
 from service.kit.clock import as_utc, now
 from service.kit.errors import DomainError, InvalidInput, NotFound
-from service.kit.i18n import gettext
+from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
 from service.kit.models import require_id
 from service.orgs.zones import org_zone
@@ -507,7 +507,7 @@ def escalate_dossier(
     if existing is not None:
         return existing
     if dossier.status == "closed":
-        raise InvalidInput("a closed dossier cannot be escalated")
+        raise dossiers.DossierClosed(N_("the dossier is closed: it cannot be escalated"))
     if body.level not in DOSSIER_LEVELS:
         raise InvalidInput(f"a dossier goes to a {' or '.join(DOSSIER_LEVELS)} body, not a {body.level} one")
     if latest is not None and latest.status in WAITING and latest.body_id == body.id:
@@ -587,8 +587,8 @@ def _record_dossier_response(
     if _repeated(escalation, action, text, is_current):
         return escalation
     _mark_answer(escalation, action, text, is_current, now())
-    if is_current and action in ("action_taken", "resolved"):
-        dossier.status = "answered"
+    if is_current and action in ("action_taken", "resolved") and dossier.status != "closed":
+        dossier.status = "answered"  # a closed dossier stays closed: the answer still reaches its cases
     session.add_all([escalation, dossier])
     dossiers.announce_answer(
         session, dossier, escalation_id=require_id(escalation), body_slug=body.slug, action=action, text=text, via=via

@@ -12,7 +12,7 @@ import base64
 import json
 import unicodedata
 from collections import Counter, namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -155,6 +155,33 @@ def filter_tag(text: str | None) -> str | None:
     `normalise_tag`); None: no tag filter."""
     tag = " ".join(unicodedata.normalize("NFC", (text or "").replace("\x00", "")).split()).casefold()
     return tag[:MAX_TAG] or None
+
+
+def filters_from_query(qp: Mapping[str, str]) -> Filters:
+    """The queue's filters from its query string (the queue page's, or a saved view's); unknown values ignored."""
+
+    def one(name: str, allowed: tuple[str, ...]) -> str | None:
+        value = qp.get(name) or None
+        return value if value in allowed else None
+
+    def number(name: str) -> int | None:
+        value = qp.get(name, "")
+        return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+    status = one("status", (*STATUSES, "all"))
+    return Filters(
+        status=(status,) if status else (),
+        category=one("category", CATEGORIES),
+        urgency=one("urgency", URGENCIES),
+        place_id=number("place_id"),
+        channel=one("channel", CHANNELS),
+        population=one("population", POPULATIONS),
+        assigned=one("assigned", ("me", "unassigned")),  # type: ignore[arg-type]  # one() returns only the listed values
+        overdue=qp.get("overdue") == "1",
+        cluster_id=number("cluster_id"),
+        q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None,
+        tag=filter_tag(qp.get("tag")),
+    )
 
 
 # -- the query -------------------------------------------------------------------------------
@@ -409,6 +436,17 @@ def _search_segment_rows(
             session, base=[*base, search_condition(session, q)], rank=rank, seg=seg, after=key, limit=limit - len(rows)
         )
     return rows
+
+
+def org_case_ids(session: Session, *, user: Principal, filters: Filters, limit: int) -> list[int]:
+    """Every case of the user's own organisation these filters show (all pages, no unrouted report), by id,
+    at most `limit`: what "build a dossier from these cases" links."""
+    if user.org_id is None:
+        return []
+    filters.validate()
+    conds = filter_conditions(session, user=user, filters=filters, at=clock.now())
+    stmt = select(Report.id).where(_scope_condition(user.org_id), *conds).order_by(col(Report.id)).limit(limit)
+    return [i for i in session.exec(stmt).all() if i is not None]
 
 
 def scope_conditions(session: Session, user: Principal) -> list[list[Any]]:

@@ -24,6 +24,7 @@ from service.escalation import dossiers
 from service.escalation.models import Dossier
 from service.kit.errors import DomainError, NotFound
 from service.kit.problems import Problem
+from service.queue.actions import NotPermitted
 from service.queue.schemas import Strict
 from service.supervision.api import Text
 
@@ -33,6 +34,11 @@ ERRORS: dict[int | str, dict] = {
     403: {"description": "not allowed (handlers; a platform administrator building one)", "model": Problem},
     404: {"description": "not found (also another organisation's)", "model": Problem},
     422: {"description": "invalid input (no title, fewer than two cases)", "model": Problem},
+}
+CLOSE_ERRORS: dict[int | str, dict] = {
+    **ERRORS,
+    409: {"description": "the dossier is already closed", "model": Problem},
+    422: {"description": "invalid input (no reason, or a reason too long)", "model": Problem},
 }
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CaseId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -59,6 +65,8 @@ class DossierOut(BaseModel):
     created_by: str
     created_at: datetime
     case_ids: list[int]
+    closed_at: datetime | None = None
+    closed_reason: str | None = None
 
 
 class DossierContentsOut(DossierOut):
@@ -79,6 +87,8 @@ def _out(session: Session, dossier: Dossier) -> dict[str, Any]:
         "created_by": dossier.created_by,
         "created_at": dossier.created_at,
         "case_ids": dossiers.case_ids(session, dossier),
+        "closed_at": dossier.closed_at,
+        "closed_reason": dossier.closed_reason,
     }
 
 
@@ -102,6 +112,23 @@ def build_recorded(session: Session, user: Principal, **source: Any) -> Dossier:
         detail={"source": made.source, "cases": len(dossiers.case_ids(session, made))},
     )
     return made
+
+
+def close_recorded(session: Session, user: Principal, dossier: Dossier, reason: str) -> None:
+    """Close the dossier as `user` (a supervisor or administrator of its organisation), audited; the API and
+    the dossier page's button both close through here."""
+    if user.org_id is None or user.org_id != dossier.org_id:
+        raise NotPermitted("a dossier is closed by a supervisor of its organisation")
+    waiting = dossiers.waiting_escalation(session, dossier)
+    dossiers.close(session, dossier, reason=reason, actor=user.email)
+    record(
+        session,
+        actor=user.email,
+        action="dossier.close",
+        object_type="dossier",
+        object_id=dossier.id,
+        detail={"waiting_escalation": waiting.id if waiting is not None else None},
+    )
 
 
 @router.post("/dossiers", status_code=201, response_model=DossierOut, responses=ERRORS)
@@ -152,6 +179,26 @@ def add_dossier_cases(dossier_id: Id, body: CasesIn, session: SessionDep, user: 
             object_id=dossier.id,
             detail={"cases": len(added)},
         )
+    out = _out(session, dossier)
+    session.commit()
+    return out
+
+
+class CloseIn(Strict):
+    reason: Text = Field(min_length=1, max_length=dossiers.MAX_REASON, description="why it is closed, in a few words")
+
+
+@router.post("/dossiers/{dossier_id}/close", response_model=DossierOut, responses=CLOSE_ERRORS)
+def close_dossier(dossier_id: Id, body: CloseIn, session: SessionDep, user: ApiUser) -> dict[str, Any]:
+    """Close a dossier with a short reason: it takes no new case and is not escalated again; each linked case's
+    timeline says so. An escalation still waiting stays answerable (no more reminders)."""
+    need_supervisor(user)
+    dossier = get_dossier(session, user, dossier_id)
+    try:
+        close_recorded(session, user, dossier, body.reason)
+    except DomainError as exc:
+        session.rollback()
+        raise HTTPException(exc.http_status, str(exc)) from None
     out = _out(session, dossier)
     session.commit()
     return out

@@ -5,6 +5,7 @@ is a flow: its form posts to service/web/dossier_escalation.py."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +22,9 @@ from service.kit.errors import DomainError, NotFound
 from service.kit.i18n import N_
 from service.kit.render import Csrf, check_csrf, language, need_role, page
 from service.supervision import service as sup
-from service.supervision.dossier_api import build_recorded
+from service.queue import service as queue
+from service.supervision import tags as tagging
+from service.supervision.dossier_api import build_recorded, close_recorded
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -43,6 +46,15 @@ TEXTS = (
     N_("Send the dossier to a national or regional body"),
     N_("Send"),
     N_("Sent to"),
+    N_("Close the dossier"),
+    N_("Why is it closed?"),
+    N_("Close"),
+    N_("Closed {when} by {who}: {reason}"),
+    N_(
+        "An escalation still waits for the body's answer: the body can still answer and its answer reaches "
+        "the linked cases, but it gets no more reminders."
+    ),
+    N_("Build a dossier from these cases"),
 )
 
 
@@ -77,6 +89,7 @@ def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: We
                 .order_by(col(GrievanceBody.slug))
             ).all()
         ),
+        waiting=dossiers.waiting_escalation(session, dossier),
         sent=[
             (session.get(GrievanceBody, e.body_id), e)
             for e in session.exec(
@@ -133,6 +146,61 @@ def build_from_cluster(
         return page(request, "error.html", 403, message="A dossier belongs to an organisation.")
     try:
         made = build_recorded(session, user, org_id=user.org_id, title=title, cluster_id=cluster_id)
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", exc.http_status, message=str(exc))
+    session.commit()
+    return RedirectResponse(f"/supervise/dossiers/{made.id}", status_code=303)
+
+
+@router.post("/supervise/dossiers/{dossier_id}/close")
+def close_from_page(
+    dossier_id: Id,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """The dossier page's "Close" button: the same as the API; back to the dossier's page."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
+    check_csrf(request, csrf_token)
+    try:
+        dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
+        close_recorded(session, user, dossier, reason)
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", exc.http_status, message=str(exc))
+    session.commit()
+    return RedirectResponse(f"/supervise/dossiers/{dossier.id}", status_code=303)
+
+
+@router.post("/filters/{filter_id}/dossier")
+def build_from_saved_view(
+    filter_id: Id,
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    title: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """A saved view's "Build a dossier from these cases": the organisation's cases the view shows now (every
+    page), its query string kept as the dossier's source; then the dossier's page."""
+    if user is None:
+        return RedirectResponse("/", status_code=303)
+    user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
+    check_csrf(request, csrf_token)
+    if user.org_id is None:
+        return page(request, "error.html", 403, message="A dossier belongs to an organisation.")
+    view = next((v for v in tagging.visible_filters(session, user=user) if v.id == filter_id), None)
+    if view is None:
+        return page(request, "error.html", 404, message="no such saved view")
+    filters = queue.filters_from_query(dict(parse_qsl(view.query)))
+    try:
+        ids = queue.org_case_ids(session, user=user, filters=filters, limit=dossiers.MAX_CASES + 1)
+        made = build_recorded(session, user, org_id=user.org_id, title=title, report_ids=ids, filter_query=view.query)
     except DomainError as exc:
         session.rollback()
         return page(request, "error.html", exc.http_status, message=str(exc))

@@ -79,30 +79,7 @@ ALL_STATUSES = (
 async def _filters(request: Request) -> queue.Filters:
     """The queue's filters from the query string. `async def`: it only parses the request, so it runs
     on the event loop instead of costing a hand-off to a thread (docs/benchmarks.md, review queue)."""
-    qp = request.query_params
-
-    def one(name: str, allowed: tuple[str, ...]) -> str | None:
-        value = qp.get(name) or None
-        return value if value in allowed else None
-
-    def number(name: str) -> int | None:
-        value = qp.get(name, "")
-        return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
-
-    status = one("status", (*ALL_STATUSES, "all"))
-    return queue.Filters(
-        status=(status,) if status else (),
-        category=one("category", CATEGORIES),
-        urgency=one("urgency", URGENCIES),
-        place_id=number("place_id"),
-        channel=one("channel", CHANNELS),
-        population=one("population", POPULATIONS),
-        assigned=one("assigned", ("me", "unassigned")),  # type: ignore[arg-type]  # one() returns only the listed values
-        overdue=qp.get("overdue") == "1",
-        cluster_id=number("cluster_id"),
-        q=(qp.get("q") or "").replace("\x00", "").strip()[:200] or None,
-        tag=queue.filter_tag(qp.get("tag")),
-    )
+    return queue.filters_from_query(request.query_params)
 
 
 # -- the queue ---------------------------------------------------------------------------------

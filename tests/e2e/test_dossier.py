@@ -3,7 +3,8 @@ three reporters text the same problem at Chrey health centre and agree to hear b
 routes their reports to KHANA's queue; KHANA's supervisor builds a dossier of the three cases through the API
 and sends it to NCHADS (a national body); NCHADS follows its email's signed link, sees the dossier's
 suppressed contents (no narrative, no number) and answers "action taken"; then each linked case's timeline
-shows the answer and each consenting reporter gets exactly one SMS about the joint complaint."""
+shows the answer and each consenting reporter gets exactly one SMS about the joint complaint; the supervisor
+closes the dossier and each linked case says why."""
 
 from __future__ import annotations
 
@@ -77,3 +78,13 @@ def test_a_dossier_escalated_and_answered_with_its_linked_cases_updated(deployme
     assert deployment.scalar(
         "SELECT count(*) FROM escalation WHERE dossier_id IS NOT NULL AND report_id IS NULL AND status = 'responded'"
     ) == 1
+
+    # The supervisor closes the dossier: each linked case's timeline says why, and it is not sent again.
+    closed = supervisor.post(f"/api/v1/dossiers/{made['id']}/close", {"reason": "Stock delivered at Chrey"})
+    assert closed["status"] == "closed" and closed["closed_reason"] == "Stock delivered at Chrey"
+    refused = supervisor.post(f"/api/v1/dossiers/{made['id']}/escalate", {"body": "cenat"}, expect=409)
+    assert "closed" in str(refused)
+    for case_id in ids:
+        timeline = handler.get(f"/api/v1/cases/{case_id}")["timeline"]
+        (event,) = [item for item in timeline if item["kind"] == "dossier_closed"]
+        assert event["detail"]["reason"] == "Stock delivered at Chrey" and event["actor"] == SUPERVISOR
