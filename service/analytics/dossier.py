@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from service.analytics import charts
 from service.analytics import queries as q
 from service.analytics.labels import label, t
 from service.analytics.models import ApprovedQuote
-from service.analytics.publish import suppress_page, threshold
+from service.analytics.publish import Figure, map_figure, suppress_page, threshold
 from service.analytics.suppression import Published
 from service.bodies.models import GrievanceBody
 from service.escalation import dossiers
@@ -38,6 +39,9 @@ WORDS = {
     "cases": N_("cases"),
     "no_place": N_("place not known"),
 }
+MAP_NOTE = N_(
+    "The map shows only the counts of the table of cases per province: a hidden count is hatched and carries no number."
+)
 
 
 def word(language: str, key: str) -> str:
@@ -69,6 +73,7 @@ class Contents:
     map_points: list[dict[str, object]] = field(default_factory=list)  # provinces whose count is shown
     quotes: list[str] = field(default_factory=list)
     quotes_withheld: bool = False  # too few cases for a quote to be safe
+    place_codes: list[str] = field(default_factory=list)  # the places table's province codes, row by row ("" unknown)
 
     def as_dict(self) -> dict[str, object]:
         def table(pub: Published) -> dict[str, object]:
@@ -80,6 +85,7 @@ class Contents:
             "threshold": self.over_time.threshold,
             "over_time": table(self.over_time),
             "places": table(self.places),
+            "place_codes": self.place_codes,
             "bodies": table(self.bodies),
             "map": self.map_points,
             "quotes": self.quotes,
@@ -191,4 +197,28 @@ def contents(session: Session, dossier: Dossier, *, language: str = "en") -> Con
         map_points=points,
         quotes=quotes,
         quotes_withheld=not safe,
+        place_codes=[k if k != NO_PLACE else "" for k in provinces],
     )
+
+
+def province_map(published: dict, *, language: str) -> Figure | None:
+    """The places table as published (`Contents.as_dict()`, or the snapshot an escalation stores) drawn as the
+    suppressed province map; None when none of its provinces is on the map (outside Cambodia: the table only).
+
+    It reads the table's shown cells only, never the linked cases: a province whose count the table hides
+    ("<10", "x") is passed to the map as None, so no number of it reaches the SVG.
+    """
+    table = published["places"]
+    shown: dict[str, str] = {}
+    plotted: dict[str, int | None] = {}
+    for code, row in zip(published.get("place_codes") or [], table["cells"]):  # stops before the totals row
+        if not code:
+            continue
+        marks = [cell for cell in row if not cell.isdigit()]
+        shown[code] = marks[0] if marks else row[0]
+        plotted[code] = None if marks else int(row[0])
+    if not charts.map_covers(shown):
+        return None
+    figure = map_figure(shown, plotted, language=language, title=t(language, "Cases per province"))
+    figure.caption = f"{t(language, MAP_NOTE)} {figure.caption}"
+    return figure

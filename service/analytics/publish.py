@@ -111,13 +111,14 @@ def map_figure(
     language: str,
     links: dict[str, str] | None = None,
     table: Published | None = None,
+    title: str | None = None,
 ) -> Figure:
     """The province choropleth with its caption (source, Tboung Khmum, places outside the map).
 
     `plotted` holds None for every hidden count (public page, quarterly report): the map then draws
     it hatched and never sees its value. The dashboard passes raw counts (it never leaves the platform).
     """
-    title = t(language, "Reports by province")
+    title = title or t(language, "Reports by province")
     th = threshold()
     svg = charts.province_map(
         title,

@@ -67,7 +67,8 @@ def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: We
         dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
     except NotFound:
         return page(request, "error.html", 404, message="No such dossier.")
-    contents = published.contents(session, dossier, language=language(request))
+    lang = language(request)
+    contents = published.contents(session, dossier, language=lang)
     threshold = contents.over_time.threshold
     return page(
         request,
@@ -75,6 +76,7 @@ def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: We
         dossier=dossier,
         case_ids=dossiers.case_ids(session, dossier),
         contents=contents,
+        map=published.province_map(contents.as_dict(), language=lang),
         tables=[
             (N_("Cases per month and category"), "over-time", contents.over_time),
             (N_("Cases per province"), "places", contents.places),

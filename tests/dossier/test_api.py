@@ -108,10 +108,18 @@ def test_a_case_that_joins_later_is_added_once_and_only_from_the_organisation(ap
         assert audit.detail == {"cases": 1}
 
 
-def test_the_dossier_page_shows_the_suppressed_tables_in_the_readers_language(app, engine, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_dossier_page_shows_the_suppressed_tables_in_the_readers_language(app, engine, world, places) -> None:  # type: ignore[no-untyped-def]
     from tests.support.review import sign_in
 
+    from service.places.models import Place
+    from service.reports.models import Report
+
     a, a2 = world.cases["a"].id, world.cases["a2"].id
+    with Session(engine) as s:  # both in Battambang
+        battambang = s.exec(select(Place).where(Place.code == "KH-2")).one().id
+        for case_id in (a, a2):
+            s.get(Report, case_id).place_id = battambang  # type: ignore[union-attr]
+        s.commit()
     made = app.post("/api/v1/dossiers", headers=bearer(app, "supervisor@a.test"),
                     json={"title": "Fees <b>at</b> Chrey", "case_ids": [a, a2]}).json()
     url = f"/supervise/dossiers/{made['id']}"
@@ -127,6 +135,10 @@ def test_the_dossier_page_shows_the_suppressed_tables_in_the_readers_language(ap
     assert "ឯកសាររួម" in html and "ករណីតាមខេត្ត" in html and "Fees &lt;b&gt;at&lt;/b&gt; Chrey" in html
     assert "&lt;10" in html and f'href="/cases/{a}"' in html
     assert "ករណីតិចពេក" in html  # two cases: no quote
+    # The province table drawn as the suppressed map: two cases, so the province is hatched, with no number.
+    assert 'id="dossier-map"' in html and 'class="province hidden"' in html
+    assert "ផែនទីនេះបង្ហាញតែចំនួននៃតារាងករណីតាមខេត្ត" in html
+    assert 'class="province bin-' not in html
     assert "Nurse asked" not in html  # no narrative, even masked
     pt = app.get(url + "?lang=pt").text
     assert "Casos por província" in pt and "em preparação" in pt

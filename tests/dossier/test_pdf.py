@@ -27,8 +27,10 @@ def test_the_dossier_prints_in_khmer_english_and_portuguese_without_identifiers(
     text = squeezed(pdftotext(km))
     assert squeezed("ឯកសាររួម") in text and squeezed("ករណីតាមខេត្ត") in text and squeezed("បាត់ដំបង") in text
     assert "<10" in text and "ARVstock-outs,ThmorKoul" in text
+    assert squeezed("ផែនទីនេះបង្ហាញតែចំនួន") in text  # the province map's caption, under its table
     en = pdftotext(pages.dossier_pdf(s, made, language="en", actor="sup@khana"))
     assert "Cases per province" in en and "Too few cases for a quote to be shown safely." in en
+    assert squeezed("The map shows only the counts of the table of cases per province") in squeezed(en)
     pt = pdftotext(pages.dossier_pdf(s, made, language="pt", actor="sup@khana"))
     assert "Casos por província" in pt and "Cases per province" not in pt
     for out in (text, en, pt):
