@@ -59,6 +59,7 @@ from service.analytics.models import ReportRollup
 from service.analytics.publish import default_window, threshold
 from service.analytics.suppression import Published, suppress
 from service.bodies.models import GrievanceBody
+from service.bodies.service import display_name
 from service.escalation import routes as respond_routes
 from service.escalation.models import WAITING, Dossier, Escalation
 from service.kit.clock import now
@@ -303,7 +304,12 @@ def _bodies(session: Session, ids: Iterable[int]) -> dict[int, GrievanceBody]:
 
 def _body_label(body: GrievanceBody) -> dict[str, object]:
     """A label the templates show in the page's language: the body's name and its level."""
-    return {"en": body.name_en, "km": body.name_km, "level": LEVEL_LABELS.get(body.level, body.level)}
+    return {
+        "en": body.name_en,
+        "km": display_name(body, "km"),
+        "pt": display_name(body, "pt"),
+        "level": LEVEL_LABELS.get(body.level, body.level),
+    }
 
 
 # -- the two figures read straight from the tables ----------------------------------------------------
@@ -453,7 +459,7 @@ def body_rows(figs: BodyFigures | None, language: str) -> list[dict[str, object]
         out.append(
             {
                 "body": body.slug,
-                "name": body.name_km if language == "km" else body.name_en,
+                "name": display_name(body, language),
                 "level": body.level,
                 "escalations": figs.tables["escalations"].shown(i, 0),  # type: ignore[union-attr]
                 # counts as the page shows them ("12", "<10", "x"); a share or a median only where it prints one

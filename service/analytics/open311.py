@@ -35,7 +35,7 @@ from service.analytics.labels import label
 from service.analytics.models import ApprovedQuote
 from service.config import get_settings
 from service.kit import cache, zones
-from service.kit.i18n import gettext
+from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
 from service.reports.models import CATEGORIES, Report
 
@@ -60,6 +60,7 @@ REQUEST_FIELDS = (
     "media_url",
 )
 MAX_REQUESTS = 1000
+GROUP = N_("health services")  # every service's group, a name people read (in the reader's language)
 
 
 def services(language: str = "en") -> list[dict]:
@@ -71,7 +72,7 @@ def services(language: str = "en") -> list[dict]:
             "metadata": False,
             "type": "realtime",
             "keywords": c.replace("_", ","),
-            "group": "health services",
+            "group": gettext(language, GROUP),
         }
         for c in CATEGORIES
     ]

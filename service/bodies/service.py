@@ -19,12 +19,24 @@ from service.kit.clock import now
 from service.kit import workingtime, zones
 from service.kit.crypto import seal, unseal
 from service.kit.errors import InvalidInput, NotFound
+from service.kit.i18n import gettext
 from service.kit.netguard import AddressRefused, check_url
 from service.kit.models import require_id
 from service.places.models import Place
 
 DATA_FILE = Path(__file__).parent / "data" / "bodies.yaml"
 LANGUAGES = ("km", "en", "pt")  # what a body's emails and response page can be written in
+
+
+def display_name(body: GrievanceBody, language: str) -> str:
+    """The body's name in `language`: its English name in English; its Khmer name in Khmer when it has one
+    of its own; otherwise the catalogues' translation of its English name (the bundled bodies' names are
+    in them), else its English name as written (a deployment's own body nobody translated yet)."""
+    if language == "en":
+        return body.name_en
+    if language == "km" and body.name_km and body.name_km != body.name_en:
+        return body.name_km
+    return gettext(language, body.name_en)
 
 
 def upsert_body(

@@ -12,8 +12,9 @@ from service.kit.models import UTCDateTime, created_at_field, ts_field
 
 # scheduled → sent → answered (answer no | yes); skipped when it could not be asked (no consent, the
 # reporter said STOP, the report was withdrawn, the contact was erased); undelivered when its message
-# was given up by the outbox or reported undelivered by the carrier (not sent again: a handler follows
-# up). A sent one nobody answers stays "sent" (its question expires).
+# was given up by the outbox or reported undelivered by the carrier (not sent again automatically: a
+# handler follows up, and may have it sent again, when it is "sent" once more). A sent one nobody
+# answers stays "sent" (its question expires).
 STATUSES = ("scheduled", "sent", "answered", "skipped", "undelivered")
 ANSWERS = ("no", "yes")
 

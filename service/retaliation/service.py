@@ -5,8 +5,9 @@
 2. `send_due`: a check-in that is due goes to a reporter who consented to follow-up, through the outbox
    and their channel, once (claimed row, one dedupe key); otherwise it is skipped with its reason.
    `mark_undelivered`: a check-in whose message was given up (a dead letter) or that the carrier
-   reported undelivered is not sent again: it is marked `undelivered`, its question closed, and the case
-   page tells the handler to follow up another way.
+   reported undelivered is not sent again automatically: it is marked `undelivered`, its question closed,
+   and the case page tells the handler to follow up. `send_again`: the case's handler or a supervisor
+   asks for it to be sent again (once per press, audited), when the reporter may still be asked.
 3. `answer_checkin` (the intake hook for the question, looked up by name): "1"/"no" is recorded; "2"/"yes"
    opens an urgent case linked to the first, routed to the legal-aid organisation by the retaliation
    routing rule (else to the first case's organisation), and the reporter is told in one short reply.
@@ -15,12 +16,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from service.alerts.service import alert_urgent
+from service.audit.service import record
+from service.auth.principal import Principal
 from service.bodies.models import GrievanceBody
 from service.config import Settings, get_settings
 from service.escalation.models import Escalation
@@ -31,13 +35,15 @@ from service.intake.vault import contact_for_report, store_contact
 from service.kit import receipts, zones
 from service.kit.clock import now
 from service.kit.crypto import receipt_hash
+from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.i18n import gettext
 from service.kit.models import require_id
+from service.orgs.models import SUPERVISING
 from service.orgs.zones import org_zone
 from service.outbox.models import OutboundMessage
 from service.outbox.service import enqueue_message
 from service.places.models import Place
-from service.reports.models import Report, Reporter
+from service.reports.models import Report, ReportEvent, Reporter
 from service.reports.service import add_event
 from service.retaliation import texts
 from service.retaliation.models import RetaliationCheckin
@@ -155,11 +161,22 @@ def send_due(session: Session, *, answer_days: float, postgresql: bool, limit: i
     return {"retaliation_sent": sent, "retaliation_skipped": skipped}
 
 
-def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, *, answer_days: float) -> None:
-    """The question through the outbox, by the channel the reporter used, in their language."""
+def ask_reporter(
+    session: Session,
+    checkin: RetaliationCheckin,
+    report: Report,
+    *,
+    answer_days: float,
+    key: str | None = None,
+    language: str | None = None,
+    event: str = "retaliation_checkin",
+    actor: str = "system",
+) -> OutboundMessage:
+    """The question through the outbox, by the channel the reporter used, in their language (`language`:
+    the one it was first asked in, when it is sent again). Returns the message queued."""
     reporter = session.get_one(Reporter, report.reporter_id)
     channel, address = contact_for_report(session, report.id)  # type: ignore[arg-type,misc]
-    language = reporter.language or report.language or "en"
+    language = language or reporter.language or report.language or "en"
     day = zones.local_date(report.created_at, org_zone(session, report.org_id))
     row = enqueue_message(
         session,
@@ -169,7 +186,7 @@ def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, 
         reporter_id=reporter.id,
         report_id=report.id,
     )
-    row.dedupe_key = dedupe_key(checkin)
+    row.dedupe_key = key or dedupe_key(checkin)
     # An earlier check-in of this case left unanswered: only the newest question stays open.
     _close_open_questions(session, require_id(report))
     ask(
@@ -182,12 +199,28 @@ def ask_reporter(session: Session, checkin: RetaliationCheckin, report: Report, 
     )
     checkin.status, checkin.sent_at = "sent", now()
     session.add(checkin)
-    add_event(session, report, "retaliation_checkin", detail={"day": checkin.day, "channel": channel})
+    detail: dict[str, object] = {"day": checkin.day, "channel": channel}
+    if event != "retaliation_checkin":
+        detail["checkin"] = checkin.id
+    add_event(session, report, event, actor=actor, detail=detail)
+    session.flush()
+    return row
 
 
 def dedupe_key(checkin: RetaliationCheckin) -> str:
     """The outbox key of a check-in's message: one message per check-in, whatever the workers."""
     return f"retaliation-{checkin.id}"
+
+
+def again_key(checkin: RetaliationCheckin, attempt: int) -> str:
+    """The outbox key of the `attempt`-th time a handler had the check-in sent again: one message per press."""
+    return f"{dedupe_key(checkin)}-again-{attempt}"
+
+
+def _checkin_of(key: str | None) -> int | None:
+    """The check-in a message's key names (`retaliation-<id>` or `retaliation-<id>-again-<n>`)."""
+    parts = (key or "").split("-")
+    return int(parts[1]) if len(parts) >= 2 and parts[0] == "retaliation" and parts[1].isdigit() else None
 
 
 # The carrier's own word that a message accepted by Twilio never reached the phone (status callback).
@@ -197,7 +230,8 @@ UNDELIVERED_PROVIDER_STATUSES = ("undelivered", "failed")
 def mark_undelivered(session: Session, *, answer_days: float, limit: int = 200) -> int:
     """Check-ins still waiting for their answer whose message did not arrive: the outbox gave it up (a
     dead letter, after its retries with backoff or at once on a permanent refusal), or the carrier said
-    "undelivered"/"failed". Each becomes `undelivered` (not sent again: docs/retaliation.md, "A check-in
+    "undelivered"/"failed". Only a check-in's newest message counts (a handler may have had it sent
+    again). Each becomes `undelivered` (not sent again automatically: docs/retaliation.md, "A check-in
     that does not arrive"), its question is closed, and the case's timeline says so. Returns how many."""
     waiting = session.exec(
         select(RetaliationCheckin)
@@ -208,20 +242,27 @@ def mark_undelivered(session: Session, *, answer_days: float, limit: int = 200) 
         .order_by(col(RetaliationCheckin.id))
         .limit(limit)
     ).all()
-    by_key = {dedupe_key(c): c for c in waiting}
-    if not by_key:
+    by_id = {require_id(c): c for c in waiting}
+    if not by_id:
         return 0
-    failed = session.exec(
-        select(OutboundMessage).where(
-            col(OutboundMessage.dedupe_key).in_(list(by_key)),
-            or_(
-                col(OutboundMessage.status) == "dead",
-                col(OutboundMessage.provider_status).in_(UNDELIVERED_PROVIDER_STATUSES),
-            ),
+    newest: dict[int, OutboundMessage] = {}
+    for row in session.exec(
+        select(OutboundMessage)
+        .where(
+            col(OutboundMessage.report_id).in_({c.report_id for c in waiting}),
+            col(OutboundMessage.dedupe_key).startswith("retaliation-"),
         )
-    ).all()
-    for row in failed:
-        checkin = by_key[row.dedupe_key or ""]
+        .order_by(col(OutboundMessage.id))
+    ).all():
+        checkin_id = _checkin_of(row.dedupe_key)
+        if checkin_id in by_id:
+            newest[checkin_id] = row  # in order of id: the last one is the newest
+    failed = [
+        (by_id[checkin_id], row)
+        for checkin_id, row in newest.items()
+        if row.status == "dead" or row.provider_status in UNDELIVERED_PROVIDER_STATUSES
+    ]
+    for checkin, row in failed:
         checkin.status = "undelivered"
         session.add(checkin)
         report = session.get(Report, checkin.report_id)
@@ -245,6 +286,150 @@ def mark_undelivered(session: Session, *, answer_days: float, limit: int = 200) 
         )
     session.flush()
     return len(failed)
+
+
+# -- 2b. sending it again, at a handler's request ---------------------------------------------------
+class CannotSendAgain(DomainError):
+    """The check-in may not be sent again now (answered 409, with the reason the handler reads)."""
+
+    http_status = 409
+
+
+class NotPermitted(DomainError):
+    http_status = 403
+
+
+def may_send_again(user: Principal, report: Report) -> bool:
+    """The case's handler (the one it is assigned to), its organisation's supervisors, an administrator."""
+    return user.role in SUPERVISING or (report.assigned_user_id is not None and report.assigned_user_id == user.id)
+
+
+def times_sent_again(session: Session, checkin: RetaliationCheckin) -> int:
+    """How many times handlers had the check-in sent again (one message, with its own key, per press)."""
+    prefix = f"{dedupe_key(checkin)}-again-"
+    return len(
+        session.exec(
+            select(OutboundMessage.id).where(
+                OutboundMessage.report_id == checkin.report_id, col(OutboundMessage.dedupe_key).startswith(prefix)
+            )
+        ).all()
+    )
+
+
+def _first_language(session: Session, checkin: RetaliationCheckin) -> str | None:
+    """The language the check-in was asked in: its question's (asked with the message it was sent in)."""
+    return session.exec(
+        select(PendingQuestion.language)
+        .where(
+            PendingQuestion.report_id == checkin.report_id,
+            PendingQuestion.kind == KIND,
+            col(PendingQuestion.asked_at) <= checkin.sent_at,
+        )
+        .order_by(col(PendingQuestion.asked_at).desc(), col(PendingQuestion.id).desc())
+    ).first()
+
+
+def send_again(
+    session: Session, *, user: Principal, report: Report, checkin_id: int, after: int, answer_days: float
+) -> tuple[OutboundMessage, bool]:
+    """Send an undelivered check-in again, as `user` (the case page's button, the API): through the outbox
+    like the first time, by the same channel, in the language it was first asked in; its answer is read
+    as the first one's would have been. `after`: how many times the caller saw it sent again already
+    (the page's form carries it), so a form submitted twice sends one message: the repeat returns that
+    message (`False`: nothing new). Audited; refused (`CannotSendAgain`, its reason readable) when the
+    reporter withdrew, said STOP, gave no consent or lost their contact, or the check-in was answered, was
+    not undelivered, or a later one was sent since."""
+    if not may_send_again(user, report):
+        raise NotPermitted(texts.ONLY_HANDLER)
+    # Locked (PostgreSQL: FOR UPDATE; SQLite's writes are serialised): two presses at once send once.
+    checkin = session.exec(
+        select(RetaliationCheckin)
+        .where(RetaliationCheckin.id == checkin_id, RetaliationCheckin.report_id == report.id)
+        .with_for_update()
+    ).first()
+    if checkin is None:
+        raise NotFound("no such check-in")
+    if after < 0:
+        raise InvalidInput("after must be 0 or more")
+    key = again_key(checkin, after + 1)
+    done = session.exec(select(OutboundMessage).where(OutboundMessage.dedupe_key == key)).first()
+    if done is not None:
+        return done, False  # the same press again (a form submitted twice): already sent
+    if checkin.status == "answered":
+        raise CannotSendAgain(texts.REFUSED_ANSWERED)
+    if checkin.status != "undelivered":
+        raise CannotSendAgain(texts.REFUSED_NOT_UNDELIVERED)
+    if after != times_sent_again(session, checkin):
+        raise InvalidInput(texts.STALE)
+    later = session.exec(
+        select(RetaliationCheckin.id).where(
+            RetaliationCheckin.report_id == checkin.report_id,
+            col(RetaliationCheckin.id) != checkin.id,
+            col(RetaliationCheckin.sent_at) > checkin.sent_at,
+        )
+    ).first()
+    if later is not None:
+        raise CannotSendAgain(texts.REFUSED_LATER)
+    reason = why_not(session, report)
+    if reason is not None:
+        raise CannotSendAgain(texts.REFUSED[reason])
+    row = ask_reporter(
+        session,
+        checkin,
+        report,
+        answer_days=answer_days,
+        key=key,
+        language=_first_language(session, checkin),
+        event="retaliation_resent",
+        actor=user.email,
+    )
+    record(
+        session,
+        actor=user.email,
+        action="retaliation.send_again",
+        object_type="report",
+        object_id=report.id,
+        detail={"checkin": checkin.id, "day": checkin.day, "attempt": after + 1, "outbound_id": row.id},
+    )
+    return row, True
+
+
+@dataclass
+class Card:
+    """What the case page's retaliation card shows: the newest check-in that did not arrive or was sent
+    again, when it was sent again and by whom, and how many times (the button's `after`)."""
+
+    checkin: RetaliationCheckin
+    undelivered: bool
+    sent_again: list[tuple[datetime, str]]
+
+    @property
+    def after(self) -> int:
+        return len(self.sent_again)
+
+
+def card(session: Session, report_id: int) -> Card | None:
+    """The card, when the case's newest check-in sent is undelivered or was sent again and waits for its
+    answer (None otherwise: a later check-in sent or answered makes it give way)."""
+    newest = session.exec(
+        select(RetaliationCheckin)
+        .where(RetaliationCheckin.report_id == report_id, col(RetaliationCheckin.sent_at).is_not(None))
+        .order_by(col(RetaliationCheckin.sent_at).desc(), col(RetaliationCheckin.id).desc())
+    ).first()
+    if newest is None or newest.status not in ("undelivered", "sent"):
+        return None
+    again = [
+        (e.created_at, e.actor)
+        for e in session.exec(
+            select(ReportEvent)
+            .where(ReportEvent.report_id == report_id, ReportEvent.kind == "retaliation_resent")
+            .order_by(col(ReportEvent.id))
+        ).all()
+        if (e.detail or {}).get("checkin") == newest.id
+    ]
+    if newest.status == "sent" and not again:
+        return None
+    return Card(checkin=newest, undelivered=newest.status == "undelivered", sent_again=again)
 
 
 # -- 3. the answer ----------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from service.reports import codes, fees
 from service.reports.service import find_by_code
 from service.supervision import replies as org_replies
 from service.supervision import tags as tagging
+from service.retaliation import service as retaliation
 from service.kit.render import (
     Csrf,
     attempt,
@@ -483,6 +484,8 @@ def _case_response(
         route_choices=handling.route_choices(session),
         failed=handling.failed_deliveries(session, report, lang=language(request)),
         tags=tagging.tags_of(session, require_id(report)),
+        checkin_card=retaliation.card(session, require_id(report)),
+        checkin_may_send=_viewer_may_send_again(request, report),
         reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
         fee_shown=fees.money(report.fee_cents, report.fee_currency, language(request)),
         fee_number=fees.plain_number(report.fee_cents),
@@ -497,6 +500,12 @@ def _case_response(
         else None,
     )
     return response
+
+
+def _viewer_may_send_again(request: Request, report: Report) -> bool:
+    """Whether the case page shows its reader the "Send the check-in again" button."""
+    viewer = getattr(request.state, "user", None)
+    return isinstance(viewer, Principal) and retaliation.may_send_again(viewer, report)
 
 
 def _act(

@@ -22,6 +22,8 @@ from service.supervision.dossier_pages import router as dossier_pages
 from service.supervision.routes import router as supervision_router
 from service.web.dossier_escalation import pages as dossier_escalation_pages
 from service.web.dossier_escalation import router as dossier_escalation
+from service.web.retaliation import pages as retaliation_pages
+from service.web.retaliation import router as retaliation_api
 from service.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "static"
@@ -43,7 +45,9 @@ def install_review(app: FastAPI) -> None:
     app.include_router(supervision_api)
     app.include_router(dossier_api)
     app.include_router(dossier_escalation)
+    app.include_router(retaliation_api)
     app.include_router(web_router)
+    app.include_router(retaliation_pages)
     app.include_router(auth_pages)
     # The audit package sits below auth (sign-in writes to its log): its page gets the signed-in
     # user from this dependency (request.state.user) instead of importing it.

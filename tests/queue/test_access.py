@@ -30,6 +30,7 @@ API_CALLS = [
     ("POST", "/api/v1/cases/{id}/close", None),
     ("POST", "/api/v1/cases/{id}/reroute", {"rule_key": "default"}),
     ("GET", "/api/v1/cases/{id}/evidence/{evidence}", None),
+    ("POST", "/api/v1/cases/{id}/retaliation/1/send-again", {"after": 0}),
 ]
 WEB_CALLS = [
     ("GET", "/cases/{id}", None),
@@ -45,6 +46,7 @@ WEB_CALLS = [
     ("POST", "/cases/{id}/close", {}),
     ("POST", "/cases/{id}/reroute", {"rule_key": "default"}),
     ("GET", "/cases/{id}/evidence/{evidence}", None),
+    ("POST", "/cases/{id}/retaliation/1/send-again", {"after": "0"}),
 ]
 ROLES = ("b:handler", "b:supervisor", "b:admin")
 

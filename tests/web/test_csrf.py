@@ -16,6 +16,7 @@ FORMS = [
     ("/cases/{id}/merge", {"into": "{other}"}), ("/cases/{id}/reply", {"text": "hi"}),
     ("/cases/{id}/assign", {"user_id": "{me}"}),
     ("/cases/{id}/escalate", {"after": "0"}), ("/cases/{id}/close", {}), ("/cases/{id}/reroute", {"rule_key": "default"}),
+    ("/cases/{id}/retaliation/1/send-again", {"after": "0"}),
 ]
 
 
