@@ -33,6 +33,7 @@ EVENT_LABELS = (
     N_("event:dossier_response"),
     N_("event:dossier_deadline_missed"),
     N_("event:dossier_closed"),
+    N_("event:dossier_ladder_exhausted"),
 )
 MAX_REASON = 300  # characters (the message below says so)
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from service.bodies.models import GrievanceBody
-from service.bodies.service import focal_sms
+from service.bodies.models import BodyPlace, GrievanceBody
+from service.bodies.service import focal_sms, resolve_level
 from service.config import get_settings
 from service.escalation import clocks, dossiers, links, reporter_updates, texts
 from service.escalation.models import ACTIONS, WAITING, Dossier, Escalation
@@ -319,7 +319,7 @@ def notify_body(
     Returns how many."""
     url = response_url(escalation)
     if escalation.dossier_id is not None:
-        message = _dossier_message(session, escalation, body=body, purpose=purpose, url=url)
+        message = _dossier_message(session, escalation, body=body, purpose=purpose, url=url, next_body=next_body)
     else:
         assert report is not None, "a case's escalation is sent with its case"
         message = _case_message(
@@ -446,19 +446,33 @@ def _table_lines(table: dict[str, Any], total: str) -> list[str]:
 
 
 def _dossier_message(
-    session: Session, escalation: Escalation, *, body: GrievanceBody, purpose: str, url: str
+    session: Session,
+    escalation: Escalation,
+    *,
+    body: GrievanceBody,
+    purpose: str,
+    url: str,
+    next_body: GrievanceBody | None = None,
 ) -> tuple[str, str, dict[str, Any], str]:
     """(email subject, email text, webhook data, SMS text) about a dossier: its suppressed contents as sent."""
     info = dossier_summary(session, escalation, body=body)
     lang, contents = body.language, info["contents"]
     t = lambda msgid: gettext(lang, msgid)  # noqa: E731
     params = {"dossier": info["dossier"], "title": info["title"], "due": info["due_local"]}
+    params["next_body"] = (next_body.name_km if lang == "km" else next_body.name_en) if next_body else ""
     subject = gettext(
-        lang, texts.DOSSIER_SUBJECT_REMINDER if purpose == "reminder" else texts.DOSSIER_SUBJECT_NEW, **params
+        lang,
+        {
+            "new": texts.DOSSIER_SUBJECT_NEW,
+            "reminder": texts.DOSSIER_SUBJECT_REMINDER,
+            "moved": texts.DOSSIER_SUBJECT_MOVED,
+        }[purpose],
+        **params,
     )
     expires = zones.said(link_expiry(escalation), info["time_zone"], lang, time=False)
+    intro = {"new": texts.DOSSIER_INTRO, "reminder": texts.BODY_REMINDER, "moved": texts.DOSSIER_BODY_MOVED}[purpose]
     lines = [
-        gettext(lang, texts.BODY_REMINDER if purpose == "reminder" else texts.DOSSIER_INTRO, **params),
+        gettext(lang, intro, **params),
         "",
         f"{t(texts.FIELD_DOSSIER)}: {info['title']}",
         f"{t(texts.FIELD_DEADLINE)}: {info['due_local']}",
@@ -480,6 +494,23 @@ def _dossier_message(
 # The dossier names its body directly: a national or regional one. Its deadline, reminder, response link
 # and the body's answer are the single case's, on the same escalation row.
 DOSSIER_LEVELS = ("national", "regional")
+
+
+def next_dossier_body(session: Session, body: GrievanceBody) -> GrievanceBody | None:
+    """Where a dossier climbs when `body` misses its deadline: the first level above `body`'s on the dossier's
+    ladder (national, then regional) with a body of `body`'s network covering a place `body` covers, as a
+    case's ladder resolves a level; None when no rung above has a body (the top of the ladder)."""
+    if body.level not in DOSSIER_LEVELS:
+        return None
+    places = session.exec(
+        select(BodyPlace.place_id).where(BodyPlace.body_id == body.id).order_by(col(BodyPlace.place_id))
+    ).all()
+    for level in DOSSIER_LEVELS[DOSSIER_LEVELS.index(body.level) + 1 :]:
+        for place_id in places:
+            found = resolve_level(session, level=level, place_id=place_id, category=None, network=body.network)
+            if found is not None and found.id != body.id:
+                return found
+    return None
 
 
 def current_dossier_escalation(session: Session, dossier: Dossier) -> Escalation | None:

@@ -98,6 +98,11 @@ ANSWER_ADDED = N_("Thank you. Your answer was added to your report.")
 # -- a dossier (a pattern of cases escalated as one) to a body: docs/escalation.md, "Collective escalation" --
 DOSSIER_SUBJECT_NEW = N_("[Samleng] Joint complaint {dossier}: {title} - please answer by {due}")
 DOSSIER_SUBJECT_REMINDER = N_("[Samleng] Reminder: joint complaint {dossier} needs your answer by {due}")
+DOSSIER_SUBJECT_MOVED = N_("[Samleng] Joint complaint {dossier} was passed to {next_body}")
+DOSSIER_BODY_MOVED = N_(
+    "No answer arrived by the deadline, so joint complaint {dossier} was passed to {next_body}. "
+    "You can still record what you have done through your link."
+)
 DOSSIER_INTRO = N_(
     "Community members reported the same problem many times. This joint complaint gathers their reports "
     "as counts, with no names or phone numbers; please answer it as one case."

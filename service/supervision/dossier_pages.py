@@ -55,6 +55,10 @@ TEXTS = (
         "the linked cases, but it gets no more reminders."
     ),
     N_("Build a dossier from these cases"),
+    N_(
+        "{body} did not answer by the deadline and no body is above it on the dossier's ladder (national, then "
+        "regional), so it was not sent on: send it to another body or close it."
+    ),
 )
 
 
@@ -70,6 +74,12 @@ def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: We
     lang = language(request)
     contents = published.contents(session, dossier, language=lang)
     threshold = contents.over_time.threshold
+    sent = [
+        (session.get(GrievanceBody, e.body_id), e)
+        for e in session.exec(
+            select(Escalation).where(Escalation.dossier_id == dossier.id).order_by(col(Escalation.id))
+        ).all()
+    ]
     return page(
         request,
         "dossier.html",
@@ -92,12 +102,9 @@ def dossier_page(dossier_id: Id, request: Request, session: SessionDep, user: We
             ).all()
         ),
         waiting=dossiers.waiting_escalation(session, dossier),
-        sent=[
-            (session.get(GrievanceBody, e.body_id), e)
-            for e in session.exec(
-                select(Escalation).where(Escalation.dossier_id == dossier.id).order_by(col(Escalation.id))
-            ).all()
-        ],
+        sent=sent,
+        # The latest escalation expired and nothing climbed above it: the top of the dossier's ladder.
+        stalled=sent[-1][0] if sent and sent[-1][1].status == "expired" and dossier.status != "closed" else None,
     )
 
 

@@ -4,13 +4,19 @@ routes their reports to KHANA's queue; KHANA's supervisor builds a dossier of th
 and sends it to NCHADS (a national body); NCHADS follows its email's signed link, sees the dossier's
 suppressed contents (no narrative, no number) and answers "action taken"; then each linked case's timeline
 shows the answer and each consenting reporter gets exactly one SMS about the joint complaint; the supervisor
-closes the dossier and each linked case says why."""
+closes the dossier and each linked case says why. A second dossier of the same cases goes to the Cambodian
+Human Rights Committee, which lets its deadline pass: a worker whose clock is past it (SAMLENG_CLOCK_OFFSET)
+sends the dossier on to AICHR, the regional body of its network, and tells the committee."""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from tests.support.e2e import Deployment, mail_text
 
 NCHADS = "grievances@nchads.example.org"
+CHRC = "complaints@chrc.example.org"
+AICHR = "secretariat@aichr.example.org"
 SUPERVISOR = "supervisor@khana.demo"
 LONG = 360.0  # seconds: polls that wait for the worker on a loaded machine
 PHONES = ("+85512777301", "+85512777302", "+85512777303")
@@ -88,3 +94,25 @@ def test_a_dossier_escalated_and_answered_with_its_linked_cases_updated(deployme
         timeline = handler.get(f"/api/v1/cases/{case_id}")["timeline"]
         (event,) = [item for item in timeline if item["kind"] == "dossier_closed"]
         assert event["detail"]["reason"] == "Stock delivered at Chrey" and event["actor"] == SUPERVISOR
+
+    # A second dossier of the same cases to a national body that never answers: past its deadline, the worker
+    # sends it one rung up (the regional body of its network) and tells the national body it has left it.
+    second = supervisor.post("/api/v1/dossiers", {"title": "Police at Chrey", "case_ids": ids}, expect=201)
+    waiting = supervisor.post(f"/api/v1/dossiers/{second['id']}/escalate", {"body": "kh-chrc"}, expect=201)
+    due = datetime.fromisoformat(waiting["due_at"].replace("Z", "+00:00"))
+    past = f"+{int((due - datetime.now(timezone.utc)).total_seconds()) + 3600}s"
+    for _ in range(2):  # the climb, then the deliveries it queued
+        deployment.worker_once(SAMLENG_CLOCK_OFFSET=past)
+    (moved,) = [m for m in deployment.mail_to(CHRC) if "ត្រូវបានបញ្ជូនទៅ" in str(m["Subject"])]  # in Khmer
+    assert "គណៈកម្មការអន្តររដ្ឋាភិបាលអាស៊ាន" in str(moved["Subject"]) and len(deployment.mail_to(CHRC)) == 2
+    (regional,) = deployment.mail_to(AICHR)
+    assert "Joint complaint" in regional["Subject"] and "Police at Chrey" in mail_text(regional)
+    assert deployment.respond_link(AICHR) != deployment.respond_link(CHRC)
+    assert supervisor.get(f"/api/v1/dossiers/{second['id']}")["status"] == "escalated"
+    for case_id in ids:
+        timeline = handler.get(f"/api/v1/cases/{case_id}")["timeline"]
+        (missed,) = [item for item in timeline if item["kind"] == "dossier_deadline_missed"]
+        assert missed["detail"]["body"] == "kh-chrc"
+        (climbed,) = [item for item in timeline
+                      if item["kind"] == "dossier_escalated" and item["detail"]["body"] == "aichr"]
+        assert climbed["actor"] == "deadline" and climbed["detail"]["dossier"] == second["id"]

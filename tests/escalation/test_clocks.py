@@ -101,7 +101,7 @@ def test_a_question_to_the_reporter_pauses_the_clock_across_a_weekend_and_khmer_
     assert clocks.clock_state(s, report).state == "paused"  # type: ignore[union-attr]
     # Past the original deadline the worker neither reminds nor expires a paused clock.
     move_to(controlled_clock, pp(2027, 4, 12, 9))
-    assert deadlines.check_deadlines(s) == {"resumed": 0, "reminded": 0, "moved_up": 0, "exhausted": 0, "dossier_expired": 0}
+    assert deadlines.check_deadlines(s) == {"resumed": 0, "reminded": 0, "moved_up": 0, "exhausted": 0, "dossier_moved_up": 0, "dossier_expired": 0}
     assert escalation.status == "open"
     # Tuesday 13 April 16:00 the reporter answers by SMS: the answer goes on the case (masked), the
     # clock runs again with its 7 hours: Tuesday 16-17, Khmer New Year, the weekend, Monday 08:00-14:00.

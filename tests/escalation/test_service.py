@@ -94,7 +94,7 @@ def test_answers_move_the_case_and_are_masked(s: Session) -> None:
 def test_missed_deadline_moves_one_rung_up_tells_the_previous_body_and_the_timeline(s: Session, controlled_clock) -> None:  # type: ignore[no-untyped-def]
     report = make_case(s, category="service_quality", population=None)  # hc-service: HCMC → OD
     first = esc.escalate(s, report, actor="handler")
-    assert deadlines.check_deadlines(s) == {"resumed": 0, "reminded": 0, "moved_up": 0, "exhausted": 0, "dossier_expired": 0}
+    assert deadlines.check_deadlines(s) == {"resumed": 0, "reminded": 0, "moved_up": 0, "exhausted": 0, "dossier_moved_up": 0, "dossier_expired": 0}
     controlled_clock.advance(timedelta(hours=120) - timedelta(hours=23))  # inside the reminder window
     assert deadlines.check_deadlines(s)["reminded"] == 1
     assert deadlines.check_deadlines(s)["reminded"] == 0, "one reminder per rung"
@@ -162,7 +162,7 @@ def test_a_withdrawn_case_is_not_chased_up_the_ladder(s: Session, controlled_clo
     controlled_clock.advance(timedelta(hours=60))  # inside the reminder window: no reminder
     assert deadlines.check_deadlines(s)["reminded"] == 0
     controlled_clock.advance(timedelta(days=4))
-    assert deadlines.check_deadlines(s) == {"resumed": 0, "reminded": 0, "moved_up": 0, "exhausted": 0, "dossier_expired": 0}
+    assert deadlines.check_deadlines(s) == {"resumed": 0, "reminded": 0, "moved_up": 0, "exhausted": 0, "dossier_moved_up": 0, "dossier_expired": 0}
     assert first.status == "cancelled" and len(s.exec(select(Escalation)).all()) == 1
 
 
