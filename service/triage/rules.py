@@ -60,10 +60,11 @@ class Doc:
 
 _TOKEN = re.compile(r"\S+")
 COENG = "\u17d2"
-# An amount of money in any of the four languages: "20000r", "$5", "500 mt", "២ម៉ឺនរៀល".
+# An amount of money in any of the four languages: "20000r", "$5", "500 mt", "២ម៉ឺនរៀល", "R200", "3000 baht".
 _MONEY = re.compile(
     r"(?:\$\s?\d|\d[\d.,]*\s?(?:\$|r|riel|riels|rieal|usd|dollars?|mt|mts|meticais|rands?|zar|mern|meun|poan|"
-    r"ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z])"
+    r"baht|ម៉ឺន|ពាន់|រៀល|ដុល្លារ)(?![a-z])"
+    r"|(?<![a-z0-9])r\s?\d"  # rand written before the number: "R200", "R 50"
     r"|(?<![a-z])(?:ask|asks|asked|pay|paid|charge|charged|charges|cobra|cobram|cobrou|cobraram|pagar|paguei|"
     r"tear|keit)\s+\d)"
 )

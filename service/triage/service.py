@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from sqlmodel import Session, col, select
@@ -68,17 +69,31 @@ def _by_group(hits: list[rules_mod.Hit]) -> dict[str, list[rules_mod.Hit]]:
     return groups
 
 
-def _in_the_past(hits: list[rules_mod.Hit], past: list[rules_mod.Hit], present: list[rules_mod.Hit]) -> bool:
+def _in_the_past(
+    hits: list[rules_mod.Hit],
+    past: list[rules_mod.Hit],
+    present: list[rules_mod.Hit],
+    still: Sequence[rules_mod.Hit] = (),
+) -> bool:
     """True when every urgent word sits nearer a past marker ("last year") than a present
-    one ("now", "tonight"): "arrested last year, now I want to complain" is past."""
+    one ("now", "tonight"): "arrested last year, now I want to complain" is past. A "but",
+    "again" or "still" between a past marker and the word ends the marker's reach: "thanks
+    for last month's case, but police came again and took three men" is not the past."""
     if not hits or not past:
         return False
+
+    def cut(marker: rules_mod.Hit, hit: rules_mod.Hit) -> bool:
+        return marker.end <= hit.start and any(marker.end <= s.start and s.end <= hit.start for s in still)
 
     def distance(hit: rules_mod.Hit, markers: list[rules_mod.Hit]) -> float:
         # A past marker well after the word belongs to a later sentence ("overdosed, lips blue
         # ... they told us last month the naloxone ran out"): it dates the word only when close.
         return min(
-            (max(m.start - hit.end, hit.start - m.end, 0) for m in markers if m.start - hit.end <= PAST_AFTER),
+            (
+                max(m.start - hit.end, hit.start - m.end, 0)
+                for m in markers
+                if m.start - hit.end <= PAST_AFTER and not cut(m, hit)
+            ),
             default=float("inf"),
         )
 
@@ -160,7 +175,7 @@ def _decide(
     # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
     level, veto = "normal", False
     paired = [hits[0] for hits in found.pairs.values()]
-    past_only = _in_the_past([*found.urgent, *found.child, *paired], found.past, found.now)
+    past_only = _in_the_past([*found.urgent, *found.child, *paired], found.past, found.now, found.still)
     for group, hits in _by_group(found.urgent).items():
         reasons.append(
             {
