@@ -248,6 +248,18 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     return response
 
 
+def act_then_redirect(request: Request, session: Any, action: Callable[[], str]) -> Response:
+    """A form's domain action: run it; a refusal (DomainError) rolls the session back and shows its
+    sentence with its own status; otherwise commit and go to the page the action names (303)."""
+    try:
+        target = action()
+    except DomainError as exc:
+        session.rollback()
+        return page(request, "error.html", exc.http_status, message=str(exc))
+    session.commit()
+    return RedirectResponse(target, status_code=303)
+
+
 def error_status(exc: Exception, default: int = 422) -> int:
     """The HTTP status a refused change answers: 404 for something the user may not see (never a
     hint that it exists), 403 for an action their role does not allow, else `default`."""

@@ -268,14 +268,9 @@ def mark_undelivered(session: Session, *, answer_days: float, limit: int = 200) 
         report = session.get(Report, checkin.report_id)
         if report is None:
             continue
-        newer = session.exec(
-            select(RetaliationCheckin.id).where(
-                RetaliationCheckin.report_id == checkin.report_id,
-                col(RetaliationCheckin.id) != checkin.id,
-                col(RetaliationCheckin.sent_at) > checkin.sent_at,
-            )
-        ).first()
-        if newer is None:  # its question is the open one: a reply cannot answer a question that never came
+        if (
+            _later_checkin(session, checkin) is None
+        ):  # its question is the open one: a reply cannot answer a question that never came
             _close_open_questions(session, require_id(report))
         add_event(
             session,
@@ -361,14 +356,7 @@ def send_again(
         raise CannotSendAgain(texts.REFUSED_NOT_UNDELIVERED)
     if after != times_sent_again(session, checkin):
         raise InvalidInput(texts.STALE)
-    later = session.exec(
-        select(RetaliationCheckin.id).where(
-            RetaliationCheckin.report_id == checkin.report_id,
-            col(RetaliationCheckin.id) != checkin.id,
-            col(RetaliationCheckin.sent_at) > checkin.sent_at,
-        )
-    ).first()
-    if later is not None:
+    if _later_checkin(session, checkin) is not None:
         raise CannotSendAgain(texts.REFUSED_LATER)
     reason = why_not(session, report)
     if reason is not None:
@@ -565,3 +553,14 @@ def _close_open_questions(session: Session, report_id: int) -> None:
     ).all():
         question.expires_at = now()
         session.add(question)
+
+
+def _later_checkin(session: Session, checkin: RetaliationCheckin) -> int | None:
+    """A check-in of the same case sent after this one (its question is then the open one), or None."""
+    return session.exec(
+        select(RetaliationCheckin.id).where(
+            RetaliationCheckin.report_id == checkin.report_id,
+            col(RetaliationCheckin.id) != checkin.id,
+            col(RetaliationCheckin.sent_at) > checkin.sent_at,
+        )
+    ).first()

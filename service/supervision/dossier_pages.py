@@ -18,9 +18,9 @@ from service.bodies.models import GrievanceBody
 from service.escalation import dossiers
 from service.escalation.models import Escalation
 from service.escalation.service import DOSSIER_LEVELS
-from service.kit.errors import DomainError, NotFound
+from service.kit.errors import NotFound
 from service.kit.i18n import N_
-from service.kit.render import Csrf, check_csrf, language, need_role, page
+from service.kit.render import Csrf, act_then_redirect, check_csrf, language, need_role, page
 from service.supervision import service as sup
 from service.queue import service as queue
 from service.supervision import tags as tagging
@@ -153,13 +153,13 @@ def build_from_cluster(
     check_csrf(request, csrf_token)
     if user.org_id is None:
         return page(request, "error.html", 403, message="A dossier belongs to an organisation.")
-    try:
-        made = build_recorded(session, user, org_id=user.org_id, title=title, cluster_id=cluster_id)
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "error.html", exc.http_status, message=str(exc))
-    session.commit()
-    return RedirectResponse(f"/supervise/dossiers/{made.id}", status_code=303)
+    org_id = user.org_id
+
+    def build() -> str:
+        made = build_recorded(session, user, org_id=org_id, title=title, cluster_id=cluster_id)
+        return f"/supervise/dossiers/{made.id}"
+
+    return act_then_redirect(request, session, build)
 
 
 @router.post("/supervise/dossiers/{dossier_id}/close")
@@ -176,14 +176,13 @@ def close_from_page(
         return RedirectResponse("/", status_code=303)
     user = need_role(user, sup.SUPERVISING, "supervisors and administrators only")
     check_csrf(request, csrf_token)
-    try:
+
+    def close() -> str:
         dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
         close_recorded(session, user, dossier, reason)
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "error.html", exc.http_status, message=str(exc))
-    session.commit()
-    return RedirectResponse(f"/supervise/dossiers/{dossier.id}", status_code=303)
+        return f"/supervise/dossiers/{dossier.id}"
+
+    return act_then_redirect(request, session, close)
 
 
 @router.post("/filters/{filter_id}/dossier")
@@ -207,11 +206,11 @@ def build_from_saved_view(
     if view is None:
         return page(request, "error.html", 404, message="no such saved view")
     filters = queue.filters_from_query(dict(parse_qsl(view.query)))
-    try:
+    org_id, query = user.org_id, view.query
+
+    def build() -> str:
         ids = queue.org_case_ids(session, user=user, filters=filters, limit=dossiers.MAX_CASES + 1)
-        made = build_recorded(session, user, org_id=user.org_id, title=title, report_ids=ids, filter_query=view.query)
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "error.html", exc.http_status, message=str(exc))
-    session.commit()
-    return RedirectResponse(f"/supervise/dossiers/{made.id}", status_code=303)
+        made = build_recorded(session, user, org_id=org_id, title=title, report_ids=ids, filter_query=query)
+        return f"/supervise/dossiers/{made.id}"
+
+    return act_then_redirect(request, session, build)

@@ -19,7 +19,7 @@ from service.escalation import dossiers
 from service.escalation.models import Dossier, Escalation
 from service.flows import dossier as dossier_flow
 from service.kit.errors import DomainError
-from service.kit.render import Csrf, check_csrf, need_role, page
+from service.kit.render import Csrf, act_then_redirect, check_csrf, need_role
 from service.orgs.models import SUPERVISING
 from service.queue.schemas import Strict
 from service.supervision.dossier_api import ERRORS, Id, get_dossier, need_supervisor
@@ -91,11 +91,10 @@ def escalate_from_page(
         return RedirectResponse("/", status_code=303)
     user = need_role(user, SUPERVISING, "supervisors and administrators only")
     check_csrf(request, csrf_token)
-    try:
+
+    def send() -> str:
         dossier = dossiers.get(session, dossier_id, org_id=user.org_id)
         _escalate_recorded(session, user, dossier, body)
-    except DomainError as exc:
-        session.rollback()
-        return page(request, "error.html", exc.http_status, message=str(exc))
-    session.commit()
-    return RedirectResponse(f"/supervise/dossiers/{dossier.id}", status_code=303)
+        return f"/supervise/dossiers/{dossier.id}"
+
+    return act_then_redirect(request, session, send)
