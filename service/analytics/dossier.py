@@ -21,6 +21,7 @@ from service.analytics.models import ApprovedQuote
 from service.analytics.publish import Figure, map_figure, suppress_page, threshold
 from service.analytics.suppression import Published
 from service.bodies.models import GrievanceBody
+from service.bodies.service import display_name
 from service.escalation import dossiers
 from service.escalation.models import Dossier, Escalation
 from service.kit.clock import as_utc
@@ -160,7 +161,7 @@ def contents(session: Session, dossier: Dossier, *, language: str = "en") -> Con
         },
         "bodies": {
             "table": [per_body[i] for i in body_ids] or [[0] * len(OUTCOMES)],
-            "row_labels": [bodies[i].name_km if language == "km" else bodies[i].name_en for i in body_ids] or ["-"],
+            "row_labels": [display_name(bodies[i], language) for i in body_ids] or ["-"],
             "col_labels": [word(language, o) for o in OUTCOMES],
         },
     }

@@ -122,6 +122,8 @@ def test_a_dossier_shows_the_pattern_the_bodies_answers_and_quotes_but_no_identi
     # would give it away, so the 10 is hidden too.
     # would give it away, so the 10 is hidden too (x + "<10" = 12 leaves 10 + 2 or 11 + 1).
     assert out.bodies.row_labels == ["ប្រធានមណ្ឌលសុខភាពជ្រៃ"]
+    # and in Portuguese the body is named in Portuguese, as on /public and in Open311
+    assert published.contents(s, made, language="pt").bodies.row_labels == ["Centro de Saúde de Chrey (direção)"]
     assert out.bodies.grid()[0] == ["x", "0", "<10", "0", "12"]
     assert out.bodies.col_labels[0] != "answered"  # the words are Khmer too
     assert out.quotes == ["No ARV for three weeks", "No ARV for three weeks"]
