@@ -7,6 +7,7 @@ queue, the link on both timelines, its handler alerted by email."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tests.support.e2e import DEMO_PASSWORD, Deployment, mail_text
 
@@ -57,20 +58,8 @@ def test_a_checkin_twilio_refuses_is_marked_undelivered_for_the_handler_and_not_
     """Twilio refuses every message to the reporter's number (code 21610). At +7 days the worker's check-in
     goes to Twilio once, dies as a dead letter, and the watch's next pass marks it undelivered: on the
     case's timeline, never sent again, and the reporter's later "2" is not read as its answer."""
-    reporter, marker = "+85512000929", "lamppost"
-    deployment.twilio.refuse_to.add(reporter)
-    deployment.load_demo()
-    deployment.start_serve()
-    deployment.start_worker()
-    phone = deployment.phone(reporter)
-    for answer in (f"At Chrey health centre the staff asked me for 5000 riel before they would see me, {marker}",
-                   "3", "Chrey", "yes"):
-        phone.text(answer)
-    khana = deployment.handler()
-    case = deployment.wait(lambda: khana.find_case(marker), "the case in KHANA's queue")
-    khana.post(f"/api/v1/cases/{case['id']}/escalate", {"after": 0})
-    deployment.wait(lambda: deployment.scalar("SELECT count(*) FROM retaliation_checkin") == 2,
-                    "the two check-ins scheduled")
+    reporter = "+85512000929"
+    phone, khana, case = _escalated_case_of_a_refused_number(deployment, reporter, "lamppost")
 
     assert deployment.stop_worker() in (0, -15)
     worker = deployment.start_worker(SAMLENG_CLOCK_OFFSET="+7d1h")
@@ -111,21 +100,8 @@ def test_an_undelivered_checkin_sent_again_from_the_case_page_arrives_once_and_i
     reporter's phone works again; the case's handler presses "Send the check-in again" on the case page
     over real HTTP, and the browser submits the form twice. Twilio gets the check-in once more, once; the
     reporter answers "2" and the urgent case linked to the first opens in legal aid's queue."""
-    reporter, marker = "+85512000939", "signpost"
-    deployment.twilio.refuse_to.add(reporter)
-    deployment.load_demo()
-    deployment.start_serve()
-    deployment.start_worker()
-    phone = deployment.phone(reporter)
-    for answer in (f"At Chrey health centre the staff asked me for 5000 riel before they would see me, {marker}",
-                   "3", "Chrey", "yes"):
-        phone.text(answer)
-    khana = deployment.handler()
-    case = deployment.wait(lambda: khana.find_case(marker), "the case in KHANA's queue")
-    khana.post(f"/api/v1/cases/{case['id']}/claim")  # the case's handler
-    khana.post(f"/api/v1/cases/{case['id']}/escalate", {"after": 0})
-    deployment.wait(lambda: deployment.scalar("SELECT count(*) FROM retaliation_checkin") == 2,
-                    "the two check-ins scheduled")
+    reporter = "+85512000939"
+    phone, khana, case = _escalated_case_of_a_refused_number(deployment, reporter, "signpost", claim=True)
 
     # A week on, for both processes (the development clock, docs/operations.md "Moving the clock").
     assert deployment.stop_worker() in (0, -15)
@@ -169,3 +145,25 @@ def test_an_undelivered_checkin_sent_again_from_the_case_page_arrives_once_and_i
     assert urgent["urgency"] == "urgent" and urgent["id"] != case["id"]
     assert deployment.scalar("SELECT followup_report_id FROM retaliation_checkin WHERE day = 7") == urgent["id"]
     assert "Traceback" not in deployment.logs(), deployment.logs()
+
+
+def _escalated_case_of_a_refused_number(deployment: Deployment, reporter: str, marker: str, *,
+                                        claim: bool = False) -> tuple[Any, Any, dict]:
+    """A reporter whose number Twilio refuses reports a fee at Chrey health centre with follow-up consent;
+    KHANA's handler (claiming it first when `claim`) escalates it, which schedules the two check-ins."""
+    deployment.twilio.refuse_to.add(reporter)
+    deployment.load_demo()
+    deployment.start_serve()
+    deployment.start_worker()
+    phone = deployment.phone(reporter)
+    for answer in (f"At Chrey health centre the staff asked me for 5000 riel before they would see me, {marker}",
+                   "3", "Chrey", "yes"):
+        phone.text(answer)
+    khana = deployment.handler()
+    case = deployment.wait(lambda: khana.find_case(marker), "the case in KHANA's queue")
+    if claim:
+        khana.post(f"/api/v1/cases/{case['id']}/claim")  # the case's handler
+    khana.post(f"/api/v1/cases/{case['id']}/escalate", {"after": 0})
+    deployment.wait(lambda: deployment.scalar("SELECT count(*) FROM retaliation_checkin") == 2,
+                    "the two check-ins scheduled")
+    return phone, khana, case
