@@ -7,6 +7,7 @@ wording here is our own, not the voices': a pass means the kind is covered, not 
 - Money demanded by police is extortion in baht and in rand written before the number ("R200"),
   and with the Southern-African words for police.
 - Breathing badly and blue lips are emergencies in the four languages.
+- Someone "not yet released" is held now.
 """
 
 from __future__ import annotations
@@ -69,3 +70,19 @@ def test_a_rand_sign_is_not_read_inside_a_word() -> None:
 def test_breathing_badly_and_blue_lips_are_urgent(text: str) -> None:
     _, _, found = reading.analyse(text)
     assert any(h.term.group == "medical_emergency" for h in found.urgent), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my cousin is at the central station since last night, not yet released, they laugh at him",
+        "o meu irmao ainda nao foi solto, ta na esquadra desde sexta",
+    ],
+)
+def test_someone_not_yet_released_is_held_now(text: str) -> None:
+    assert classify(text).urgency == "urgent", classify(text).reasons
+
+
+def test_lips_going_blue_is_an_emergency() -> None:
+    _, _, found = reading.analyse("my friend dropped in the yard, his lips going blue")
+    assert any(h.term.group == "medical_emergency" for h in found.urgent)
