@@ -17,6 +17,7 @@ from service.audit.models import AuditEvent
 from service.escalation import service as esc
 from service.escalation.models import Escalation
 from service.evidence.service import store_evidence
+from service.kit import zones
 from service.outbox.models import OutboundMessage
 from service.reports.models import Report
 from tests.escalation.factories import make_case
@@ -58,7 +59,8 @@ def test_escalate_from_the_case_page_once_even_when_submitted_twice(app, khana, 
     [entry] = audits(engine, "case.escalate")
     assert entry.actor == "handler@khana.test" and entry.detail["after"]["escalation"] == escalation.id
     shown = app.get(f"/cases/{khana.id}").text
-    assert escalation.due_at.strftime("%Y-%m-%d") in shown and 'aria-current="step"' in shown
+    # the page shows the deadline in the reader's zone (Phnom Penh: the next day after 17:00 UTC)
+    assert zones.show(escalation.due_at, "Asia/Phnom_Penh")[:10] in shown and 'aria-current="step"' in shown
     assert f'name="after" value="{escalation.id}"' in shown
     assert "<dd>waiting</dd>" in shown  # the escalation's status
     app.cookies.set("samleng-lang", "km")
