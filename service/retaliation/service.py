@@ -396,9 +396,16 @@ class Card:
         return len(self.sent_again)
 
 
-def card(session: Session, report_id: int) -> Card | None:
+Event = tuple[datetime, str, str, dict | None]  # a case event as the card reads it: at, kind, actor, detail
+
+
+def card(session: Session, report_id: int, events: Sequence[Event] | None = None) -> Card | None:
     """The card, when the case's newest check-in sent is undelivered or was sent again and waits for its
-    answer (None otherwise: a later check-in sent or answered makes it give way)."""
+    answer (None otherwise: a later check-in sent or answered makes it give way). `events`: the case's
+    events when the caller has read them already (the case page's timeline): they are not read again,
+    and a case whose events hold no check-in sent costs no query."""
+    if events is not None and not any(kind == "retaliation_checkin" for _, kind, _, _ in events):
+        return None  # every check-in sent writes that event (ask_reporter)
     newest = session.exec(
         select(RetaliationCheckin)
         .where(RetaliationCheckin.report_id == report_id, col(RetaliationCheckin.sent_at).is_not(None))
@@ -406,14 +413,19 @@ def card(session: Session, report_id: int) -> Card | None:
     ).first()
     if newest is None or newest.status not in ("undelivered", "sent"):
         return None
+    if events is None:
+        events = [
+            (e.created_at, e.kind, e.actor, e.detail)
+            for e in session.exec(
+                select(ReportEvent)
+                .where(ReportEvent.report_id == report_id, ReportEvent.kind == "retaliation_resent")
+                .order_by(col(ReportEvent.id))
+            ).all()
+        ]
     again = [
-        (e.created_at, e.actor)
-        for e in session.exec(
-            select(ReportEvent)
-            .where(ReportEvent.report_id == report_id, ReportEvent.kind == "retaliation_resent")
-            .order_by(col(ReportEvent.id))
-        ).all()
-        if (e.detail or {}).get("checkin") == newest.id
+        (at, actor)
+        for at, kind, actor, detail in events
+        if kind == "retaliation_resent" and (detail or {}).get("checkin") == newest.id
     ]
     if newest.status == "sent" and not again:
         return None

@@ -456,6 +456,7 @@ def _case_response(
         key: segments.count(actions.reply_text(report, template=key, text=None)) for key in actions.REPLY_TEMPLATES
     }
     own_replies = org_replies.for_case(session, report)  # the organisation's templates (docs/supervisors.md)
+    timeline = actions.timeline(session, report)
     templates.update({key: segments.count(text) for key, text in own_replies.items()})
     response = page(
         request,
@@ -464,7 +465,7 @@ def _case_response(
         report=report,
         place=place,
         error=error,
-        timeline=actions.timeline(session, report),
+        timeline=timeline,
         overdue=queue.is_overdue(report),
         allowed=ALLOWED_TRANSITIONS.get(report.status, ()),
         members=members,
@@ -484,7 +485,9 @@ def _case_response(
         route_choices=handling.route_choices(session),
         failed=handling.failed_deliveries(session, report, lang=language(request)),
         tags=tagging.tags_of(session, require_id(report)),
-        checkin_card=retaliation.card(session, require_id(report)),
+        checkin_card=retaliation.card(
+            session, require_id(report), [(e.at, e.kind, e.actor, e.detail) for e in timeline]
+        ),
         checkin_may_send=_viewer_may_send_again(request, report),
         reason_sentences=reasons.sentences(report.triage_reasons, language(request)),
         fee_shown=fees.money(report.fee_cents, report.fee_currency, language(request)),
