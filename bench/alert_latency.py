@@ -42,6 +42,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -76,6 +77,43 @@ class Mailbox:
                 if m := MESSAGE_ID.search(mid):
                     first[int(m.group(1))] = min(at, first.get(int(m.group(1)), at))
         return first
+
+
+def tail(engine, urgent: dict[int, str], first: dict[int, float], sent: dict[str, float],
+         sent_wall: dict[str, float], count: int = 10) -> None:
+    """Where the slowest alerts spent their time: seconds after the webhook was sent at which the
+    report was stored, first triaged (quick step or full triage), its alert queued, and its first
+    alert email marked sent."""
+    from sqlalchemy import text
+
+    slow = sorted((first[c] - sent[n], c, n) for c, n in urgent.items() if c in first and n in sent)[-count:]
+    say(f"the {len(slow)} slowest alerts (seconds after sending: stored / first triage / alert queued / email sent):")
+    with engine.connect() as conn:
+        for latency, case, number in reversed(slow):
+            at = sent_wall[number]
+            stored = conn.execute(text("SELECT created_at FROM report WHERE id = :i"), {"i": case}).scalar()
+            events = conn.execute(text("SELECT kind, detail, created_at FROM report_event WHERE report_id = :i "
+                                       "AND kind IN ('triage', 'urgent_alert') ORDER BY id"), {"i": case}).all()
+            mailed = conn.execute(text("SELECT min(sent_at) FROM outbound_message WHERE dedupe_key LIKE :k"),
+                                  {"k": f"urgent-alert:{case}:%"}).scalar()
+
+            def off(stamp) -> str:
+                if stamp is None:
+                    return "-"
+                if isinstance(stamp, str):
+                    stamp = datetime.fromisoformat(stamp)
+                if stamp.tzinfo is None:
+                    stamp = stamp.replace(tzinfo=timezone.utc)
+                return f"{stamp.timestamp() - at:.2f}"
+
+            triage = [e for e in events if e[0] == "triage"]
+            detail = triage[0][1] if triage else {}
+            if isinstance(detail, str):
+                detail = json.loads(detail)
+            how = "quick" if detail.get("provisional") else "full"
+            queued = next((e[2] for e in events if e[0] == "urgent_alert"), None)
+            say(f"  {latency:6.2f} s  report {case}: {off(stored)} / {off(triage[0][2] if triage else None)} ({how}) / "
+                f"{off(queued)} / {off(mailed)}")
 
 
 def labelled(urgent: bool, seed: int) -> list[str]:
@@ -120,6 +158,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915
     parser.add_argument("--texts", choices=("labelled", "fixed"), default="labelled")
     parser.add_argument("--urgent-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database (its name is printed)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the last alert")
     args = parser.parse_args()
     if args.backend == "sqlite" and (args.serve > 1 or args.workers > 1):
@@ -245,6 +284,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915
             pool = urgent_pool if rng.random() < args.urgent_share else other_pool
             plan.append((f"+8551{i:08d}", pool[i % len(pool)]))
         sent: dict[str, float] = {}
+        sent_wall: dict[str, float] = {}  # the same moment on the wall clock, to read the database's stamps against
         answer_times: list[float] = []
         refused: list[int] = []
         lock = threading.Lock()
@@ -254,11 +294,12 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915
             if delay > 0:
                 time.sleep(delay)
             number, body = plan[i]
-            started = time.perf_counter()
+            started, wall = time.perf_counter(), time.time()
             status = post(i, number, body)
             done = time.perf_counter()
             with lock:
                 sent[number] = started
+                sent_wall[number] = wall
                 answer_times.append(done - started)
                 if status != 200:
                     refused.append(status)
@@ -313,6 +354,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915
         if latencies:
             say(f"arrival -> urgent alert email: p50 {percentile(latencies, 50):.2f} s, p90 {percentile(latencies, 90):.2f} s, "
                 f"p99 {percentile(latencies, 99):.2f} s, max {max(latencies):.2f} s (n={len(latencies)})")
+        if latencies:
+            tail(engine, urgent, first, sent, sent_wall)
         say(f"routed {routed} of {stored}; outbox: " + ", ".join(f"{k}/{st} {n}" for k, st, n in kinds))
         if answer_times:
             say(f"serve's answer time: p50 {percentile(answer_times, 50) * 1000:.0f} ms, "
@@ -330,6 +373,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915
         twilio.stop()
         if cluster is not None:
             cluster.stop()
+        elif args.backend == "postgresql" and args.keep:
+            say(f"kept the database {name}")
         elif args.backend == "postgresql":
             admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:

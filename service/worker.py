@@ -36,7 +36,7 @@ def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
     """Every job, the pass's in the order a pass runs them (spool, urgent step, triage, routing,
     search index, delivery, deadlines, body alerts, retaliation check-ins, housekeeping, retention,
     analytics)."""
-    replay, urgent, triage, route, lane = arrival.tasks(ctx, deliverer)
+    replay, urgent, triage, route, *lane = arrival.tasks(ctx, deliverer)
     return [
         replay,
         urgent,
@@ -51,7 +51,7 @@ def collect(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
         *telegram_tasks.tasks(ctx),
         *retention_tasks.tasks(ctx),
         *analytics_tasks.tasks(ctx),
-        lane,
+        *lane,
     ]
 
 
@@ -158,15 +158,17 @@ class Worker:
         log.info("worker stopped")
 
     def _run_lane(self, task: Task) -> None:
-        """A task of the urgent lane, on its own thread, every `task.every_seconds`: an urgent
-        report then never waits for the rest of a pass (a long outbox batch, the analytics
-        rollup, a loaded machine's slow embedding)."""
+        """A task of the urgent lane, on its own thread, every `task.every_seconds` (or at once
+        when its `wake` is set): an urgent report then never waits for the rest of a pass (a
+        long outbox batch, the analytics rollup, a loaded machine's slow embedding)."""
         while not self.stopping.is_set():
+            if task.wake is not None:
+                task.wake.clear()  # whatever set it was committed before: this run sees it
             try:
                 task.run()
             except Exception as exc:  # the database away for a moment: the next beat tries again
                 log.error("worker duty %s (lane) failed: %s", task.name, type(exc).__name__)
-            self.stopping.wait(task.every_seconds)
+            (task.wake or self.stopping).wait(task.every_seconds)
 
     def _stop_on_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():

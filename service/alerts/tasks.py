@@ -14,9 +14,10 @@ from service.outbox.models import OutboundMessage
 from service.outbox.worker import ALERT_PREFIX, Deliverer
 
 
-def deliver_alerts(deliverer: Deliverer) -> int:
-    """Send the urgent alert emails waiting now (a cheap read-only look first: nothing waiting,
-    no delivery lock taken). Returns how many messages the batch claimed."""
+def deliver_alerts(deliverer: Deliverer, limit: int | None = None) -> int:
+    """Send the urgent alert emails waiting now, one batch of `limit` (default: the outbox's
+    batch), over one SMTP session (a cheap read-only look first: nothing waiting, no delivery
+    lock taken). Returns how many messages the batch claimed."""
     engine, stamp = deliverer.engine, now()
     with Session(engine) as session:
         session.connection(execution_options=read_only_options(engine))  # SQLite: no write lock to look
@@ -32,4 +33,4 @@ def deliver_alerts(deliverer: Deliverer) -> int:
         ).first()
     if waiting is None:
         return 0
-    return deliverer.deliver_due(alerts_only=True)
+    return deliverer.deliver_due(limit, alerts_only=True)

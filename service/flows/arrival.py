@@ -1,8 +1,10 @@
 """A report's arrival, after the webhook stored it (or the spool kept it for the database).
 
     1. urgent_first: the quick read (word lists) → route the urgent ones → queue their alerts
-       → send the alerts at once. Runs in every pass, before every chunk of the full triage,
-       and on its own lane every half second.
+       → send the alerts at once. Runs in every pass and before every chunk of the full triage.
+       The quick read and the routing go a small chunk at a time (`read_urgent`). The looping
+       worker also runs them on its urgent lane every half second, and sends the alerts there
+       on a few threads side by side (`send_alerts`), woken the moment alerts are queued.
     2. full_triage: the model reads every new report, chunk by chunk (the urgent step between).
     3. route_new: route the triaged reports (auto-escalating where the rule says so) → alert on
        the urgent ones not alerted yet.
@@ -13,7 +15,9 @@ intake dialogue, and its answer into the outbox, as if it had just arrived.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 from service.alerts.service import alert_urgent
 from service.alerts.tasks import deliver_alerts
@@ -27,11 +31,16 @@ from service.kit.tasks import URGENT, Task, TaskContext
 from service.ops import metrics
 from service.outbox.service import enqueue_message, enqueue_redaction
 from service.outbox.worker import Deliverer
-from service.triage.tasks import FullTriage, read_new_quickly
+from service.triage.tasks import QUICK_BATCH, QUICK_ROUNDS, FullTriage, read_quick_chunk
 
 TRIAGE_SECONDS = 20.0  # a pass's full triage stops after this long (the rest: next pass, at once)
 ROUTE_LOCK_WAIT = 5.0  # seconds the urgent step waits for another worker's routing to end
 URGENT_INTERVAL = 0.5  # seconds between two urgent steps of the looping worker's own lane
+# Threads of one worker sending urgent alert emails side by side: one slow SMTP exchange holds
+# up only its own batch. SQLite has one delivery lock (one sender at a time), so one thread.
+ALERT_SENDERS = 3
+ALERT_BATCH = 10  # alerts one sender claims at a time (then it claims again while any wait)
+ALERT_POLL = 0.25  # seconds between two looks for alerts queued by another worker
 
 
 def replay_spool(ctx: TaskContext, spool: Spool) -> int:
@@ -67,15 +76,47 @@ def urgent_first(ctx: TaskContext, deliverer: Deliverer) -> int:
     """The quick, provisional step, safe to repeat and with several workers (each report is read
     once, routing runs one process at a time, every alert has its dedupe key). Returns how many
     reports became urgent."""
-    urgent = read_new_quickly(ctx.engine, ctx.stopping)  # word lists alone: urgent ones marked triaged
-    route_urgent(ctx)  # routed, and their alerts queued
-    deliver_alerts(deliverer)  # sent now, whatever else waits in the outbox
+    urgent = read_urgent(ctx)  # word lists and screen: urgent ones marked triaged, routed, alerts queued
+    send_alerts(ctx, deliverer)  # sent now, whatever else waits in the outbox
     return urgent
 
 
-def route_urgent(ctx: TaskContext) -> int:
-    """Route the urgent triaged reports not routed yet and queue their alerts (one transaction)."""
-    waited = time.monotonic() + ROUTE_LOCK_WAIT
+def read_urgent(ctx: TaskContext, queued: threading.Event | None = None) -> int:
+    """New reports read by the word lists and the screen, QUICK_BATCH at a time; after each
+    chunk its urgent reports are routed and their alerts queued (and `queued` set, waking the
+    senders) before the next chunk is read, so in a burst the first emergencies are alerted
+    while later reports are still being read. Returns how many became urgent."""
+    urgent = 0
+    for _ in range(QUICK_ROUNDS):
+        found, read = read_quick_chunk(ctx.engine, QUICK_BATCH)
+        urgent += found
+        last = read < QUICK_BATCH or ctx.stopping.is_set()
+        # Routing one process at a time: between chunks, only when nobody else routes (whoever
+        # does routes these too, or the next chunk's turn does); after the last, wait for it.
+        # Also the urgent reports the full triage found are routed here first.
+        if route_urgent(ctx, wait=ROUTE_LOCK_WAIT if last else 0.0) and queued is not None:
+            queued.set()
+        if last:
+            break
+    return urgent
+
+
+def send_alerts(ctx: TaskContext, deliverer: Deliverer) -> int:
+    """Send the urgent alert emails waiting, ALERT_BATCH at a time (each batch over one SMTP
+    session), until none waits: other senders take the batches after this one side by side."""
+    sent = 0
+    while not ctx.stopping.is_set():
+        claimed = deliver_alerts(deliverer, ALERT_BATCH)
+        if not claimed:
+            break
+        sent += claimed
+    return sent
+
+
+def route_urgent(ctx: TaskContext, *, wait: float = ROUTE_LOCK_WAIT) -> int:
+    """Route the urgent triaged reports not routed yet and queue their alerts (one transaction).
+    Another worker routing: wait up to `wait` seconds for it to end, then leave it to the next call."""
+    waited = time.monotonic() + wait
     while True:
         with only_one(ctx.engine, "route") as mine:
             if mine:
@@ -109,15 +150,25 @@ def route_new(ctx: TaskContext) -> int:
 
 
 def tasks(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
-    """The arrival's jobs, in pass order, and the urgent lane's own (with a deliverer of its own:
-    its own claims and id, stopping with the worker)."""
+    """The arrival's jobs, in pass order, then the urgent lane's own: the reading, and the alert
+    senders (each with a deliverer of its own: its own claims and id, stopping with the worker)."""
     triage = FullTriage(ctx.engine, ctx.stopping)
-    lane = Deliverer(ctx.engine, ctx.settings, driver=ctx.sms_driver, stopping=ctx.stopping)
     spool = Spool(ctx.settings.spool_dir)
+    queued = threading.Event()  # set when the lane's reading queued alerts: the senders go at once
+    senders = 1 if ctx.engine.dialect.name == "sqlite" else ALERT_SENDERS
+    lane = [
+        Task("urgent", lambda: read_urgent(ctx, queued), lane=URGENT, every_seconds=URGENT_INTERVAL),
+        *(Task("urgent", _sender(ctx), lane=URGENT, every_seconds=ALERT_POLL, wake=queued) for _ in range(senders)),
+    ]
     return [
         Task("replay", lambda: replay_spool(ctx, spool), key="replayed"),
         Task("urgent", lambda: urgent_first(ctx, deliverer), key="urgent"),
         Task("triage", lambda: full_triage(ctx, triage, deliverer), key="triaged", more=lambda: triage.more),
         Task("route", lambda: route_new(ctx), key="routed"),
-        Task("urgent", lambda: urgent_first(ctx, lane), lane=URGENT, every_seconds=URGENT_INTERVAL),
+        *lane,
     ]
+
+
+def _sender(ctx: TaskContext) -> Callable[[], int]:
+    own = Deliverer(ctx.engine, ctx.settings, driver=ctx.sms_driver, stopping=ctx.stopping)
+    return lambda: send_alerts(ctx, own)

@@ -23,6 +23,8 @@ class Task:
     `run` returns a count (or a dict of counts, or None); `key` names the count in the pass's
     result (`samleng worker --once` prints it). `every_seconds`: at most this often (0: every
     pass). `more` says, after a run, that work is left and the next pass should start at once.
+    `wake`: a task of the urgent lane runs at once when another part of the worker sets it,
+    instead of waiting out `every_seconds`.
     """
 
     name: str
@@ -31,6 +33,7 @@ class Task:
     every_seconds: float = 0.0
     lane: str = PASS
     more: Callable[[], bool] | None = None
+    wake: threading.Event | None = None
 
 
 @dataclass

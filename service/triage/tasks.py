@@ -19,8 +19,8 @@ from service.reports.models import Report
 from service.triage.quick import apply_provisional, classify_screened
 from service.triage.service import apply_triage, classify_many
 
-QUICK_BATCH = 200  # new reports read by the word lists per short transaction
-QUICK_ROUNDS = 20  # at most this many such transactions per call
+QUICK_BATCH = 25  # new reports read by the word lists per short transaction (their urgent ones are routed next)
+QUICK_ROUNDS = 160  # at most this many such transactions per quick step
 # The statuses whose reports the full triage still reads: new, and open cases (a handler may take
 # or escalate an urgent case before the full triage reaches it). Not resolved or closed, not the
 # end states (duplicate, withdrawn, rejected).
@@ -33,34 +33,32 @@ def _narrative(report: Report) -> str:
     return unseal(sealed)
 
 
-def read_new_quickly(engine: Any, stopping: threading.Event | None = None) -> int:
-    """The quick, provisional step: new reports read by the word lists and the urgency screen
-    (no embedding, well under a millisecond each); the urgent ones are marked triaged with their provisional
-    reading, in small transactions. Each report is read once (claimed with SKIP LOCKED on
-    PostgreSQL). Returns how many reports became urgent."""
-    urgent = 0
-    for _ in range(QUICK_ROUNDS):
-        query = (
-            select(Report)
-            .where(
-                Report.status == "received",
-                col(Report.narrative_sealed).is_not(None),
-                col(Report.triage_language).is_(None),
-                col(Report.triage_confidence).is_(None),
-            )
-            .order_by(col(Report.id))
-            .limit(QUICK_BATCH)
+def read_quick_chunk(engine: Any, batch: int = QUICK_BATCH) -> tuple[int, int]:
+    """One transaction of the quick, provisional step: up to `batch` new reports, oldest first,
+    read by the word lists and the urgency screen (no embedding, about a millisecond each); the
+    urgent ones are marked triaged with their provisional reading. Each report is read once
+    (claimed with SKIP LOCKED on PostgreSQL). Returns (how many became urgent, how many were
+    read): fewer read than asked means none is left."""
+    query = (
+        select(Report)
+        .where(
+            Report.status == "received",
+            col(Report.narrative_sealed).is_not(None),
+            col(Report.triage_language).is_(None),
+            col(Report.triage_confidence).is_(None),
         )
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        with session_scope(engine) as session:
-            due = session.exec(query).all()
-            for report in due:
-                result = classify_screened(_narrative(report))
-                urgent += apply_provisional(session, report, result)
-        if len(due) < QUICK_BATCH or (stopping is not None and stopping.is_set()):
-            break
-    return urgent
+        .order_by(col(Report.id))
+        .limit(batch)
+    )
+    if engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    urgent = 0
+    with session_scope(engine) as session:
+        due = session.exec(query).all()
+        for report in due:
+            result = classify_screened(_narrative(report))
+            urgent += apply_provisional(session, report, result)
+    return urgent, len(due)
 
 
 class FullTriage:

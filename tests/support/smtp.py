@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -19,8 +20,18 @@ class _Mailbox:
         self.peers: list[object] = []  # the client end of the connection each message came over
         self.drop_at: int | None = None  # the DATA with this number (1-based) drops the connection unstored
         self.datas = 0
+        self.delay = 0.0  # seconds each DATA takes to answer (a slow mail relay)
+        self.in_data = 0  # messages being answered right now
+        self.peak = 0  # the most messages answered at once (several senders side by side)
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        if self.delay:
+            with self.lock:
+                self.in_data += 1
+                self.peak = max(self.peak, self.in_data)
+            await asyncio.sleep(self.delay)
+            with self.lock:
+                self.in_data -= 1
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.datas += 1
