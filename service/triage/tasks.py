@@ -50,11 +50,23 @@ def read_quick_chunk(engine: Any, batch: int = QUICK_BATCH) -> tuple[int, int]:
         .order_by(col(Report.id))
         .limit(batch)
     )
-    if engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     urgent = 0
-    with session_scope(engine) as session:
-        due = session.exec(query).all()
+    if engine.dialect.name == "sqlite":
+        # Read and classify on a read-only snapshot, then store in one short write: SQLite has one
+        # writer, and the webhooks wait for it while a write transaction is open.
+        with Session(engine) as reading:
+            reading.connection(execution_options=read_only_options(engine))
+            read = [(r.id, r.narrative_sealed) for r in reading.exec(query).all()]
+        results = [classify_screened(unseal(sealed)) for _, sealed in read if sealed is not None]
+        with session_scope(engine) as session:
+            for (report_id, sealed), result in zip(read, results, strict=True):
+                report = session.get(Report, report_id)
+                # Read meanwhile by another step, or its reporter added text: the next chunk reads it.
+                if report is not None and report.status == "received" and report.narrative_sealed == sealed:
+                    urgent += apply_provisional(session, report, result)
+        return urgent, len(read)
+    with session_scope(engine) as session:  # PostgreSQL: the chunk's rows claimed while they are read
+        due = session.exec(query.with_for_update(skip_locked=True)).all()
         for report in due:
             result = classify_screened(_narrative(report))
             urgent += apply_provisional(session, report, result)

@@ -252,3 +252,35 @@ def test_under_a_backlog_the_full_triage_reads_the_newest_and_the_oldest_in_turn
         per_report = [e.report_id for e in full if not e.detail.get("provisional")]
         assert sorted(per_report) == ids, "each report fully triaged exactly once"
         assert {r.status for r in s.exec(select(Report)).all()} == {"triaged"}
+
+
+def test_on_sqlite_the_quick_step_reads_without_holding_the_write_lock(engine, settings, seeded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SQLite has one writer and every webhook waits for it: the quick step reads and classifies
+    on a snapshot, and takes the write lock only to store what it decided."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's one writer")
+    import sqlite3
+
+    from service.triage import tasks as triage_tasks
+
+    for i in range(3):
+        text(engine, settings, f"+8551200039{i}", f"{PLAIN} (visit {i})", 0)
+    text(engine, settings, "+85512000395", DETENTION, 0)
+    real, locked = triage_tasks.classify_screened, []
+
+    def classify(narrative: str):  # type: ignore[no-untyped-def]
+        other = sqlite3.connect(engine.url.database, timeout=0)  # a webhook's write, not waiting
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        except sqlite3.OperationalError as exc:
+            locked.append(str(exc))
+        finally:
+            other.close()
+        return real(narrative)
+
+    monkeypatch.setattr(triage_tasks, "classify_screened", classify)
+    assert triage_tasks.read_quick_chunk(engine) == (1, 4)
+    assert locked == [], "a webhook would have waited for the quick step's classification"
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Report).where(col(Report.triage_language).is_not(None))).one() == 4
