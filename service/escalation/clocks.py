@@ -208,7 +208,15 @@ def clock_state(
     session: Session, report: Report, *, language: str = "en", at: datetime | None = None
 ) -> ClockState | None:
     """The clock of the escalation the case waits on; None when no body's answer is awaited."""
-    escalation = _waiting(session, report)
+    return clock_of(session, report, _waiting(session, report), language=language, at=at)
+
+
+def clock_of(
+    session: Session, report: Report, latest: Escalation | None, *, language: str = "en", at: datetime | None = None
+) -> ClockState | None:
+    """`clock_state` when the caller has read the case's latest escalation in this transaction
+    already (`latest`; None: the case has none): the case page's escalation card."""
+    escalation = latest if latest is not None and latest.status in WAITING else None
     if escalation is None or escalation.due_at is None:
         return None
     at = at or now()

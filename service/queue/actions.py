@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
 from service.audit.service import record
-from service.intake.vault import contact_for_report
+from service.intake.vault import contact_for_report, has_contact
 from service.kit import clock, segments
 from service.kit.crypto import unseal
 from service.kit.fastsql import FastQuery, session_connection
@@ -308,7 +308,7 @@ def can_reply(session: Session, report: Report) -> bool:
         reporter = session.get(Reporter, report.reporter_id)
         if reporter is not None and reporter.opted_out_at is not None:
             return False
-    return contact_for_report(session, require_id(report)) is not None
+    return has_contact(session, require_id(report))
 
 
 def reply_text(report: Report, *, template: str | None, text: str | None) -> str:

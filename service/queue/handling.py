@@ -22,7 +22,7 @@ from service.escalation import clocks
 from service.escalation import service as esc
 from service.escalation.models import WAITING, Escalation
 from service.evidence.models import Evidence
-from service.evidence.service import evidence_for_report, read_evidence
+from service.evidence.service import EvidenceItem, evidence_items, read_evidence
 from service.kit.errors import DomainError, InvalidInput, NotFound
 from service.kit.fastsql import FastQuery, session_connection
 from service.kit.models import require_id
@@ -142,8 +142,13 @@ def resume_clock(session: Session, *, user: Principal, report: Report) -> None:
     )
 
 
-def clock_state(session: Session, report: Report, *, language: str = "en") -> clocks.ClockState | None:
-    return clocks.clock_state(session, report, language=language)
+def clock_state(
+    session: Session, report: Report, *, language: str = "en", view: EscalationView | None = None
+) -> clocks.ClockState | None:
+    """The deadline clock; `view`: the case's escalation card, read already (its escalation is not read again)."""
+    if view is None:
+        return clocks.clock_state(session, report, language=language)
+    return clocks.clock_of(session, report, view.current, language=language)
 
 
 def escalation_preview(session: Session, report: Report) -> esc.Preview:
@@ -218,8 +223,8 @@ def route_choices(session: Session) -> list[routing.RuleChoice]:
 
 
 # -- evidence ----------------------------------------------------------------------------------
-def evidence_list(session: Session, report: Report) -> list[Evidence]:
-    return evidence_for_report(session, require_id(report))
+def evidence_list(session: Session, report: Report) -> list[EvidenceItem]:
+    return evidence_items(session, require_id(report))
 
 
 def open_evidence(

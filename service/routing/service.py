@@ -343,8 +343,11 @@ def set_route(session: Session, report: Report, *, rule: RoutingRule | None, act
 
 def rule_for_report(session: Session, report: Report) -> RoutingRule | None:
     """The rule version that routed this case, if it was routed."""
-    route = session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first()
-    return session.get(RoutingRule, route.rule_id) if route and route.rule_id else None
+    return session.exec(  # one query: a case has one route (report_route.report_id is unique)
+        select(RoutingRule)
+        .join(ReportRoute, col(ReportRoute.rule_id) == col(RoutingRule.id))
+        .where(ReportRoute.report_id == report.id)
+    ).first()
 
 
 def reroute_by_key(session: Session, report: Report, *, key: str, actor: str) -> RoutingRule:

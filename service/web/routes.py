@@ -451,6 +451,7 @@ def _case_response(
     }
     own_replies = org_replies.for_case(session, report)  # the organisation's templates (docs/supervisors.md)
     timeline = actions.timeline(session, report)
+    escalation = handling.escalation_view(session, report)
     templates.update({key: segments.count(text) for key, text in own_replies.items()})
     response = page(
         request,
@@ -473,8 +474,8 @@ def _case_response(
         categories=CATEGORIES,
         urgencies=URGENCIES,
         populations=POPULATIONS,
-        esc=handling.escalation_view(session, report),
-        clock=handling.clock_state(session, report, language=language(request)),
+        esc=escalation,
+        clock=handling.clock_state(session, report, language=language(request), view=escalation),
         evidence=handling.evidence_list(session, report),
         route_choices=handling.route_choices(session),
         failed=handling.failed_deliveries(session, report, lang=language(request)),
