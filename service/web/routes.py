@@ -271,7 +271,7 @@ def row_view(
         place = names[row.place_id][km] if row.place_id in names else None
         undelivered = row.id in failed
         row_tags = tags.get(row.id, ()) if tags else ()
-        key = (row, lang, tz, overdue, place, undelivered, row_tags)
+        key = cache.Key(row, lang, tz, overdue, place, undelivered, row_tags)
         html = kept.get(key)
         if html is None:
             if macro is None:
