@@ -20,7 +20,7 @@ from service.bodies.models import GrievanceBody
 from service.config import Settings
 from service.escalation import clocks
 from service.escalation import service as esc
-from service.escalation.models import WAITING, Escalation
+from service.escalation.models import WAITING, Escalation, LatestEscalation
 from service.evidence.models import Evidence
 from service.evidence.service import EvidenceItem, evidence_items, read_evidence
 from service.kit.errors import DomainError, InvalidInput, NotFound
@@ -56,7 +56,7 @@ def _audit(session: Session, user: Principal, action: str, report: Report, befor
 class EscalationView:
     """What the case page and the API show of the current escalation and the ladder."""
 
-    current: Escalation | None
+    current: LatestEscalation | None
     body: GrievanceBody | None
     rule: RoutingRule | None
     ladder: list[dict[str, Any]]
@@ -65,7 +65,7 @@ class EscalationView:
 
 
 def escalation_view(session: Session, report: Report) -> EscalationView:
-    current = esc.current_escalation(session, report)
+    current = esc.latest_of(session, report)
     body = session.get(GrievanceBody, current.body_id) if current is not None else None
     rule = routing.rule_for_report(session, report)
     ladder = []
@@ -91,7 +91,7 @@ def escalation_view(session: Session, report: Report) -> EscalationView:
     )
 
 
-def body_not_reached(session: Session, escalation: Escalation) -> bool:
+def body_not_reached(session: Session, escalation: Escalation | LatestEscalation) -> bool:
     """True when a message sending this escalation to its body was given up (dead) and none got through."""
     statuses = set(
         session.exec(
