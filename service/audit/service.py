@@ -6,11 +6,13 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.kit.clock import now
+from service.kit.fastsql import FastQuery, FastStatement
+from service.kit.models import table_of
 
 
 def _digest(
@@ -26,6 +28,12 @@ def _digest(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# Appended with every audited action (every case view): compiled once, run on the cursor.
+_AUDIT = table_of(AuditEvent)
+_LAST_HASH = FastQuery(select(_AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1))
+_INSERT = FastStatement(insert(_AUDIT))
+
+
 def record(
     session: Session,
     *,
@@ -34,29 +42,31 @@ def record(
     object_type: str | None = None,
     object_id: str | int | None = None,
     detail: dict | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one entry. Detail must never carry contact details or narrative text."""
-    if session.get_bind().dialect.name == "postgresql":
+    session.flush()  # what the session changed first, as before the entry (its id comes after theirs)
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
         # Serialise appends so two writers cannot chain to the same previous entry.
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('samleng_audit_chain'))"))
-    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
-    prev_hash = last.hash if last else ""
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('samleng_audit_chain'))"))
+    last = _LAST_HASH.all(conn, {})
+    prev_hash = last[0][0] if last else ""
     at = now()
     oid = None if object_id is None else str(object_id)
     body = detail or {}
-    event = AuditEvent(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=oid,
-        detail=body,
-        prev_hash=prev_hash,
-        at=at,
-        hash=_digest(prev_hash, actor, action, object_type, oid, body, at),
+    _INSERT.execute(
+        conn,
+        {
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": oid,
+            "detail": body,
+            "prev_hash": prev_hash,
+            "at": at,
+            "hash": _digest(prev_hash, actor, action, object_type, oid, body, at),
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
 
 
 def verify(session: Session) -> tuple[bool, int | None]:

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from service.bodies.models import GrievanceBody
 from service.bodies.service import deadline_for
 from service.escalation import texts
-from service.escalation.models import WAITING, Escalation
+from service.escalation.models import WAITING, Escalation, LatestEscalation
 from service.intake.questions import PendingQuestion, ask
 from service.intake.schemas import Reply
 from service.kit import workingtime, zones
@@ -55,7 +55,9 @@ def calendar_for(session: Session, body: GrievanceBody, org_id: int | None) -> w
     )
 
 
-def _calendar(session: Session, escalation: Escalation, report: Report | None) -> workingtime.Calendar | None:
+def _calendar(
+    session: Session, escalation: Escalation | LatestEscalation, report: Report | None
+) -> workingtime.Calendar | None:
     if escalation.counting != "working":
         return None
     body = session.get(GrievanceBody, escalation.body_id)
@@ -208,7 +210,20 @@ def clock_state(
     session: Session, report: Report, *, language: str = "en", at: datetime | None = None
 ) -> ClockState | None:
     """The clock of the escalation the case waits on; None when no body's answer is awaited."""
-    escalation = _waiting(session, report)
+    return clock_of(session, report, _waiting(session, report), language=language, at=at)
+
+
+def clock_of(
+    session: Session,
+    report: Report,
+    latest: Escalation | LatestEscalation | None,
+    *,
+    language: str = "en",
+    at: datetime | None = None,
+) -> ClockState | None:
+    """`clock_state` when the caller has read the case's latest escalation in this transaction
+    already (`latest`; None: the case has none): the case page's escalation card."""
+    escalation = latest if latest is not None and latest.status in WAITING else None
     if escalation is None or escalation.due_at is None:
         return None
     at = at or now()

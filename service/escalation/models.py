@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint, event, inspect, update
 from sqlmodel import Field, SQLModel
@@ -54,6 +55,22 @@ class Escalation(SQLModel, table=True):
     # by service/flows/dossier.py). The email, the webhook and the response page show this snapshot: the
     # record of exactly what the body was told.
     dossier_contents: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+
+
+class LatestEscalation(NamedTuple):
+    """What a case's page and its API show of its latest escalation (`service.latest_of`): read-only."""
+
+    id: int
+    report_id: int | None
+    body_id: int
+    rule_id: int | None
+    rung: int
+    status: str
+    created_at: datetime
+    due_at: datetime | None
+    counting: str
+    paused_at: datetime | None
+    paused_until: datetime | None
 
 
 # A body's answer, an expiry or a new rung changes the case's figures (body metrics in the analytics

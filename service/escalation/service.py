@@ -12,17 +12,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from service.bodies.models import BodyPlace, GrievanceBody
 from service.bodies.service import focal_sms, resolve_level
 from service.config import get_settings
 from service.escalation import clocks, dossiers, links, reporter_updates, texts
-from service.escalation.models import ACTIONS, WAITING, Dossier, Escalation
+from service.escalation.models import ACTIONS, WAITING, Dossier, Escalation, LatestEscalation
 from service.intake.vault import schedule_erasure
 from service.kit import zones
 from service.kit.clock import as_utc, now
 from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.fastsql import FastQuery, session_connection
 from service.kit.i18n import N_, gettext
 from service.kit.masking import mask
 from service.kit.models import require_id
@@ -81,6 +83,22 @@ def holder_of(session: Session, escalation: Escalation) -> tuple[bool, Grievance
 
 
 # -- escalate ---------------------------------------------------------------------------------
+# The case page's escalation card reads it on every view: compiled once, only the columns it shows.
+_LATEST = FastQuery(
+    select(*(getattr(Escalation, name) for name in LatestEscalation._fields))
+    .where(Escalation.report_id == bindparam("report_id"))
+    .order_by(col(Escalation.id).desc())
+    .limit(1),
+    LatestEscalation,
+)
+
+
+def latest_of(session: Session, report: Report) -> LatestEscalation | None:
+    """`current_escalation` for reading only (the case page and the API's escalation state)."""
+    found = _LATEST.all(session_connection(session), {"report_id": require_id(report)})
+    return found[0] if found else None
+
+
 def current_escalation(session: Session, report: Report) -> Escalation | None:
     """The latest escalation of a case (waiting or not)."""
     return session.exec(

@@ -12,15 +12,19 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from service.config import Settings, get_settings
 from service.evidence.models import Evidence
 from service.kit.crypto import seal_bytes, unseal_bytes
 from service.kit.errors import DomainError
+from service.kit.fastsql import FastQuery, session_connection
 from service.kit.files import write_durably
 
 log = logging.getLogger(__name__)
@@ -140,6 +144,29 @@ def read_evidence(evidence: Evidence, settings: Settings | None = None) -> bytes
     """The cleaned file's bytes (decrypted)."""
     settings = settings or get_settings()
     return unseal_bytes((Path(settings.evidence_dir) / evidence.stored_name).read_bytes())
+
+
+class EvidenceItem(NamedTuple):
+    """What a list of a case's evidence shows of an item (never its stored name)."""
+
+    id: int
+    mime: str
+    size: int
+    created_at: datetime
+
+
+# The case page lists them on every view: compiled once.
+_ITEMS = FastQuery(
+    select(Evidence.id, Evidence.mime, Evidence.size, Evidence.created_at)
+    .where(Evidence.report_id == bindparam("report_id"))
+    .order_by(col(Evidence.id)),
+    EvidenceItem,
+)
+
+
+def evidence_items(session: Session, report_id: int) -> list[EvidenceItem]:
+    """The case's evidence, oldest first, as lists show it."""
+    return _ITEMS.all(session_connection(session), {"report_id": report_id})
 
 
 def evidence_for_report(session: Session, report_id: int) -> list[Evidence]:

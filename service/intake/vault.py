@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from service.intake.models import ContactVault
 from service.kit.clock import now
 from service.kit.crypto import seal, unseal
+from service.kit.fastsql import FastQuery, session_connection
 
 
 def store_contact(session: Session, *, reporter_id: int, report_id: int, channel: str, address: str) -> ContactVault:
@@ -22,6 +24,14 @@ def contact_for_report(session: Session, report_id: int) -> tuple[str, str] | No
     """(channel, address) for a report whose reporter consented, else None."""
     entry = session.exec(select(ContactVault).where(ContactVault.report_id == report_id)).first()
     return (entry.channel, unseal(entry.address_sealed)) if entry else None
+
+
+_HAS_CONTACT = FastQuery(select(ContactVault.id).where(ContactVault.report_id == bindparam("report_id")).limit(1))
+
+
+def has_contact(session: Session, report_id: int) -> bool:
+    """Whether the vault holds an address for the report (nothing is unsealed)."""
+    return bool(_HAS_CONTACT.all(session_connection(session), {"report_id": report_id}))
 
 
 def erase_for_reporter(session: Session, reporter_id: int) -> int:

@@ -86,6 +86,24 @@ _CACHES: dict[str, Cache] = {}
 _registry_lock = threading.Lock()
 
 
+class Key:
+    """A key of several parts whose hash is computed once: an LRU cache hashes a key three or four
+    times a look-up, and a tuple does not keep its hash (a queue row's key holds a row of fifteen
+    values, datetimes among them). Equal when the parts are equal."""
+
+    __slots__ = ("parts", "_hash")
+
+    def __init__(self, *parts: Hashable) -> None:
+        self.parts = parts
+        self._hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Key) and self._hash == other._hash and self.parts == other.parts
+
+
 def named(name: str, *, maxsize: int, ttl: float | None = None) -> Cache:
     """The cache called `name` (made on first use; the same object for every later call with the name).
     `maxsize`: at most this many entries; `ttl`: an entry leaves after this many seconds."""

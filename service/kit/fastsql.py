@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import bindparam, exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.interfaces import DBAPIModule
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -260,6 +261,14 @@ def _wrap(conn: Connection, sql: str, params: Any, error: DBAPIModule.Error, cur
     if disconnect:
         conn.invalidate(wrapped)
     return wrapped
+
+
+def session_connection(session: Session) -> Connection:
+    """The session's connection for a FastQuery, after the flush an ORM query would have done first
+    (autoflush): a read through it sees what the same session added or changed before."""
+    if session.autoflush:
+        session.flush()  # nothing to write: a check of the session's state, no SQL
+    return session.connection()
 
 
 def id_slots(n: int) -> list[Any]:

@@ -45,7 +45,12 @@ def dead_letters(session: Session, *, user: Principal, limit: int = 100) -> list
 
 def safe_error(row: OutboundMessage) -> str:
     """The last error, masked (a provider's error can quote an address) and short."""
-    return mask(row.last_error or "")[:200]
+    return mask_error(row.last_error)
+
+
+def mask_error(last_error: str | None) -> str:
+    """A message's last error as `safe_error` shows it (for a caller that read only that column)."""
+    return mask(last_error or "")[:200]
 
 
 def retry_dead_letter(session: Session, *, user: Principal, outbound_id: int) -> OutboundMessage:

@@ -6,14 +6,16 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from rapidfuzz import fuzz, process
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from service.config import get_settings
 from service.kit import cache
+from service.kit.fastsql import FastQuery, session_connection
 from service.kit.models import require_id
 from service.places.models import Place
 
@@ -148,3 +150,17 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, a)))
+
+
+class PlaceName(NamedTuple):
+    name_en: str
+    name_km: str
+
+
+_NAMES = FastQuery(select(Place.name_en, Place.name_km).where(Place.id == bindparam("place_id")), PlaceName)
+
+
+def names_of(session: Session, place_id: int) -> PlaceName | None:
+    """A place's names in English and Khmer (the case page's "Place"); None for no such place."""
+    found = _NAMES.all(session_connection(session), {"place_id": place_id})
+    return found[0] if found else None

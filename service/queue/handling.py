@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
@@ -19,12 +20,13 @@ from service.bodies.models import GrievanceBody
 from service.config import Settings
 from service.escalation import clocks
 from service.escalation import service as esc
-from service.escalation.models import WAITING, Escalation
+from service.escalation.models import WAITING, Escalation, LatestEscalation
 from service.evidence.models import Evidence
-from service.evidence.service import evidence_for_report, read_evidence
+from service.evidence.service import EvidenceItem, evidence_items, read_evidence
 from service.kit.errors import DomainError, InvalidInput, NotFound
+from service.kit.fastsql import FastQuery, session_connection
 from service.kit.models import require_id
-from service.outbox.deadletters import safe_error
+from service.outbox.deadletters import mask_error
 from service.outbox.models import OutboundMessage
 from service.queue import actions
 from service.reports.models import Report
@@ -54,7 +56,7 @@ def _audit(session: Session, user: Principal, action: str, report: Report, befor
 class EscalationView:
     """What the case page and the API show of the current escalation and the ladder."""
 
-    current: Escalation | None
+    current: LatestEscalation | None
     body: GrievanceBody | None
     rule: RoutingRule | None
     ladder: list[dict[str, Any]]
@@ -63,7 +65,7 @@ class EscalationView:
 
 
 def escalation_view(session: Session, report: Report) -> EscalationView:
-    current = esc.current_escalation(session, report)
+    current = esc.latest_of(session, report)
     body = session.get(GrievanceBody, current.body_id) if current is not None else None
     rule = routing.rule_for_report(session, report)
     ladder = []
@@ -89,7 +91,7 @@ def escalation_view(session: Session, report: Report) -> EscalationView:
     )
 
 
-def body_not_reached(session: Session, escalation: Escalation) -> bool:
+def body_not_reached(session: Session, escalation: Escalation | LatestEscalation) -> bool:
     """True when a message sending this escalation to its body was given up (dead) and none got through."""
     statuses = set(
         session.exec(
@@ -140,8 +142,13 @@ def resume_clock(session: Session, *, user: Principal, report: Report) -> None:
     )
 
 
-def clock_state(session: Session, report: Report, *, language: str = "en") -> clocks.ClockState | None:
-    return clocks.clock_state(session, report, language=language)
+def clock_state(
+    session: Session, report: Report, *, language: str = "en", view: EscalationView | None = None
+) -> clocks.ClockState | None:
+    """The deadline clock; `view`: the case's escalation card, read already (its escalation is not read again)."""
+    if view is None:
+        return clocks.clock_state(session, report, language=language)
+    return clocks.clock_of(session, report, view.current, language=language)
 
 
 def escalation_preview(session: Session, report: Report) -> esc.Preview:
@@ -211,13 +218,13 @@ def reroute(session: Session, *, user: Principal, report: Report, rule_key: str)
     return rule
 
 
-def route_choices(session: Session) -> list[RoutingRule]:
-    return [r for r in routing.current_rules(session) if r.active]
+def route_choices(session: Session) -> list[routing.RuleChoice]:
+    return routing.active_choices(session)
 
 
 # -- evidence ----------------------------------------------------------------------------------
-def evidence_list(session: Session, report: Report) -> list[Evidence]:
-    return evidence_for_report(session, require_id(report))
+def evidence_list(session: Session, report: Report) -> list[EvidenceItem]:
+    return evidence_items(session, require_id(report))
 
 
 def open_evidence(
@@ -255,26 +262,37 @@ class FailedDelivery:
     at: Any
 
 
+# The case page asks on every view; nearly always none: compiled once, with the body's names joined in.
+_DEAD_COLUMNS: tuple[Any, ...] = (
+    OutboundMessage.id,
+    OutboundMessage.kind,
+    OutboundMessage.channel,
+    OutboundMessage.last_error,
+    OutboundMessage.sent_at,
+    OutboundMessage.created_at,
+    GrievanceBody.name_en,
+    GrievanceBody.name_km,
+)
+_DEAD = FastQuery(
+    select(*_DEAD_COLUMNS)
+    .outerjoin(GrievanceBody, col(GrievanceBody.id) == col(OutboundMessage.body_id))
+    .where(OutboundMessage.report_id == bindparam("report_id"), OutboundMessage.status == "dead")
+    .order_by(col(OutboundMessage.id).desc())
+)
+
+
 def failed_deliveries(session: Session, report: Report, *, lang: str = "en") -> list[FailedDelivery]:
     """Messages about this case that were given up (dead letters), newest first: the case page says so.
     Never their address or text."""
-    rows = session.exec(
-        select(OutboundMessage)
-        .where(OutboundMessage.report_id == report.id, OutboundMessage.status == "dead")
-        .order_by(col(OutboundMessage.id).desc())
-    ).all()
-    out = []
-    for row in rows:
-        body = session.get(GrievanceBody, row.body_id) if row.body_id else None
-        name = (body.name_km if lang == "km" and body.name_km else body.name_en) if body else None
-        out.append(
-            FailedDelivery(
-                id=require_id(row),
-                kind=row.kind,
-                channel=row.channel,
-                to_body=name,
-                error=safe_error(row),
-                at=row.sent_at or row.created_at,
-            )
+    rows = _DEAD.all(session_connection(session), {"report_id": require_id(report)})
+    return [
+        FailedDelivery(
+            id=message_id,
+            kind=kind,
+            channel=channel,
+            to_body=(name_km if lang == "km" and name_km else name_en),
+            error=mask_error(last_error),
+            at=sent_at or created_at,
         )
-    return out
+        for message_id, kind, channel, last_error, sent_at, created_at, name_en, name_km in rows
+    ]

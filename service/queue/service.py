@@ -9,6 +9,7 @@ cursor, so a deep page costs what the first page costs and nothing is ever sorte
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import unicodedata
 from collections import Counter, namedtuple
@@ -187,7 +188,10 @@ def filters_from_query(qp: Mapping[str, str]) -> Filters:
 # -- the query -------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def _scope_condition(org: int | None) -> ColumnElement[bool]:
+    # Built once per organisation (an expression is immutable; every queue page asks for its
+    # organisation's, and building it cost about a twentieth of the HTML page).
     return col(Report.org_id).is_(None) if org is None else col(Report.org_id) == org
 
 

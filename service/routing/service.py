@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from sqlalchemy import exists, or_
@@ -15,6 +15,7 @@ from service.bodies.models import LEVELS, GrievanceBody
 from service.bodies.service import ancestors, resolve_level
 from service.kit.clock import now
 from service.kit.errors import InvalidInput, NotFound
+from service.kit.fastsql import FastQuery, session_connection
 from service.kit.models import require_id
 from service.intake.models import Conversation
 from service.orgs.models import Organisation, User
@@ -128,6 +129,28 @@ def current_rules(session: Session) -> list[RoutingRule]:
             .order_by(col(RoutingRule.priority).desc(), col(RoutingRule.rule_key))
         ).all()
     )
+
+
+class RuleChoice(NamedTuple):
+    """A rule a handler can route a case by (the case page's "Route by rule")."""
+
+    rule_key: str
+    name: str
+    org_slug: str | None
+
+
+# Asked on every case page: compiled once.
+_CHOICES = FastQuery(
+    select(RoutingRule.rule_key, RoutingRule.name, RoutingRule.org_slug)
+    .where(RoutingRule.current == True, RoutingRule.active == True)  # noqa: E712
+    .order_by(col(RoutingRule.priority).desc(), col(RoutingRule.rule_key)),
+    RuleChoice,
+)
+
+
+def active_choices(session: Session) -> list[RuleChoice]:
+    """The current version of each active rule, in `current_rules`' order."""
+    return _CHOICES.all(session_connection(session), {})
 
 
 def rule_history(session: Session, key: str) -> list[RoutingRule]:
@@ -320,8 +343,11 @@ def set_route(session: Session, report: Report, *, rule: RoutingRule | None, act
 
 def rule_for_report(session: Session, report: Report) -> RoutingRule | None:
     """The rule version that routed this case, if it was routed."""
-    route = session.exec(select(ReportRoute).where(ReportRoute.report_id == report.id)).first()
-    return session.get(RoutingRule, route.rule_id) if route and route.rule_id else None
+    return session.exec(  # one query: a case has one route (report_route.report_id is unique)
+        select(RoutingRule)
+        .join(ReportRoute, col(ReportRoute.rule_id) == col(RoutingRule.id))
+        .where(ReportRoute.report_id == report.id)
+    ).first()
 
 
 def reroute_by_key(session: Session, report: Report, *, key: str, actor: str) -> RoutingRule:

@@ -9,12 +9,16 @@ UCS-2: 70 in one SMS, 67 a part (service/kit/segments.py). Plain functions; call
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
 from service.audit.service import record
 from service.kit import clock, segments
 from service.kit.errors import InvalidInput, NotFound
+from service.kit.fastsql import FastQuery, session_connection
 from service.kit.masking import mask
 from service.queue import actions
 from service.queue.actions import MAX_REPLY, NotPermitted
@@ -40,7 +44,23 @@ def org_templates(session: Session, org_id: int | None, *, active_only: bool = T
     return list(session.exec(stmt.order_by(col(ReplyTemplate.name))).all())
 
 
-def _text(template: ReplyTemplate, language: str | None) -> str:
+class _Texts(NamedTuple):
+    id: int
+    text_km: str
+    text_en: str
+    text_pt: str
+
+
+# The case page asks for them on every view: compiled once.
+_ACTIVE_TEXTS = FastQuery(
+    select(ReplyTemplate.id, ReplyTemplate.text_km, ReplyTemplate.text_en, ReplyTemplate.text_pt)
+    .where(ReplyTemplate.org_id == bindparam("org_id"), col(ReplyTemplate.active).is_(True))
+    .order_by(col(ReplyTemplate.name)),
+    _Texts,
+)
+
+
+def _text(template: ReplyTemplate | _Texts, language: str | None) -> str:
     own = getattr(template, f"text_{language}", "") if language in LANGS else ""
     return own or template.text_en
 
@@ -56,7 +76,7 @@ def for_case(session: Session, report: Report) -> dict[str, str]:
     """The organisation's active templates for this case, keyed "org:<id>", in the report's language."""
     return {
         f"{PREFIX}{t.id}": _text(t, report.language)
-        for t in org_templates(session, report.org_id)
+        for t in (_ACTIVE_TEXTS.all(session_connection(session), {"org_id": report.org_id}) if report.org_id else ())
         if _text(t, report.language)
     }
 

@@ -33,8 +33,9 @@ from service.intake.texts import STATUS_LABELS
 from service.kit import cache, receipts, segments, zones
 from service.kit.clock import as_utc
 from service.kit.errors import DomainError, InvalidInput
+from service.orgs import service as orgs
 from service.orgs.models import SUPERVISING, Organisation, User
-from service.places.models import Place
+from service.places import service as place_service
 from service.queue import actions, handling, reasons
 from service.queue import service as queue
 from service.queue.routes import EngineDep, evidence_response, readers
@@ -270,7 +271,7 @@ def row_view(
         place = names[row.place_id][km] if row.place_id in names else None
         undelivered = row.id in failed
         row_tags = tags.get(row.id, ()) if tags else ()
-        key = (row, lang, tz, overdue, place, undelivered, row_tags)
+        key = cache.Key(row, lang, tz, overdue, place, undelivered, row_tags)
         html = kept.get(key)
         if html is None:
             if macro is None:
@@ -438,25 +439,19 @@ def _render_case(
 def _case_response(
     request: Request, session: Session, report: Report, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    place = session.get(Place, report.place_id) if report.place_id else None
-    members = (
-        list(
-            session.exec(
-                select(User)
-                .where(User.org_id == report.org_id, col(User.is_active).is_(True))
-                .order_by(col(User.email))
-            ).all()
-        )
-        if report.org_id
-        else []
-    )
-    assignee = session.get(User, report.assigned_user_id) if report.assigned_user_id else None
+    place = place_service.names_of(session, report.place_id) if report.place_id else None
+    members = orgs.active_members(session, report.org_id) if report.org_id else []
+    # Only the assignee's email is shown: an active member's is in the list already.
+    assignee: orgs.Member | User | None = next((m for m in members if m.id == report.assigned_user_id), None)
+    if assignee is None and report.assigned_user_id:
+        assignee = session.get(User, report.assigned_user_id)
     can_reply = actions.can_reply(session, report)
     templates = {
         key: segments.count(actions.reply_text(report, template=key, text=None)) for key in actions.REPLY_TEMPLATES
     }
     own_replies = org_replies.for_case(session, report)  # the organisation's templates (docs/supervisors.md)
     timeline = actions.timeline(session, report)
+    escalation = handling.escalation_view(session, report)
     templates.update({key: segments.count(text) for key, text in own_replies.items()})
     response = page(
         request,
@@ -479,8 +474,8 @@ def _case_response(
         categories=CATEGORIES,
         urgencies=URGENCIES,
         populations=POPULATIONS,
-        esc=handling.escalation_view(session, report),
-        clock=handling.clock_state(session, report, language=language(request)),
+        esc=escalation,
+        clock=handling.clock_state(session, report, language=language(request), view=escalation),
         evidence=handling.evidence_list(session, report),
         route_choices=handling.route_choices(session),
         failed=handling.failed_deliveries(session, report, lang=language(request)),

@@ -81,3 +81,27 @@ def test_threads_share_a_cache_safely() -> None:
     for t in threads:
         t.join(timeout=60)
     assert errors == [] and len(kept) <= 64
+
+
+def test_a_key_of_several_parts_finds_what_equal_parts_put_and_hashes_its_parts_once() -> None:
+    hashed = []
+
+    class Part:
+        def __init__(self, value: int) -> None:
+            self.value = value
+
+        def __hash__(self) -> int:
+            hashed.append(self.value)
+            return hash(self.value)
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Part) and other.value == self.value
+
+    kept = cache.Cache("test.key", maxsize=10)
+    kept.put(cache.Key(Part(1), "km", None), "row one in Khmer")
+    assert kept.get(cache.Key(Part(1), "km", None)) == "row one in Khmer"
+    assert kept.get(cache.Key(Part(1), "en", None)) is None and kept.get(cache.Key(Part(2), "km", None)) is None
+    assert kept.get((Part(1), "km", None)) is None  # a plain tuple of the same parts is another key
+    hashed.clear()
+    kept.get(cache.Key(Part(1), "km", None))
+    assert hashed == [1]  # once when the key was made, not again on each of the cache's look-ups

@@ -46,3 +46,24 @@ def test_signed_out_and_out_of_scope_views_are_not_audited(app, khana, engine) -
     sign_in(app, "handler@khana.test")
     assert app.get("/cases/999999").status_code == 404
     assert _views(engine, khana.id) == [] and _views(engine, 999999) == []
+
+
+def test_the_page_names_its_assignee_and_lists_only_active_members(app, khana, engine) -> None:  # type: ignore[no-untyped-def]
+    """The assignee's email comes from the active members' list, or on its own once they are inactive."""
+    from service.orgs.models import User
+    from service.reports.models import Report
+
+    with Session(engine) as s:
+        leaver = s.exec(select(User.id).where(User.email == "handler@khana.test")).one()
+        other = s.exec(select(User.id).where(User.email == "admin@khana.test")).one()
+        s.get(Report, khana.id).assigned_user_id = leaver  # type: ignore[union-attr]
+        s.commit()
+    sign_in(app, "supervisor@khana.test")
+    page = app.get(f"/cases/{khana.id}").text
+    assert "<dd>handler@khana.test</dd>" in page and f'<option value="{leaver}">handler@khana.test</option>' in page
+    with Session(engine) as s:
+        s.get(User, leaver).is_active = False  # type: ignore[union-attr]
+        s.commit()
+    page = app.get(f"/cases/{khana.id}").text
+    assert "<dd>handler@khana.test</dd>" in page and f'<option value="{leaver}">' not in page
+    assert f'<option value="{other}">admin@khana.test</option>' in page
