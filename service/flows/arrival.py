@@ -2,9 +2,11 @@
 
     1. urgent_first: the quick read (word lists) → route the urgent ones → queue their alerts
        → send the alerts at once. Runs in every pass and before every chunk of the full triage.
-       The quick read and the routing go a small chunk at a time (`read_urgent`). The looping
-       worker also runs them on its urgent lane every half second, and sends the alerts there
-       on a few threads side by side (`send_alerts`), woken the moment alerts are queued.
+       The quick read commits a small chunk at a time (`read_urgent`). The looping worker also
+       runs the three on its urgent lane, each on threads of its own so that none waits for
+       another: the reading every half second, the routing woken by the reading
+       (`route_urgent_now`), and a few alert senders side by side woken by the routing
+       (`send_alerts`).
     2. full_triage: the model reads every new report, chunk by chunk (the urgent step between).
     3. route_new: route the triaged reports (auto-escalating where the rule says so) → alert on
        the urgent ones not alerted yet.
@@ -41,6 +43,7 @@ URGENT_INTERVAL = 0.5  # seconds between two urgent steps of the looping worker'
 ALERT_SENDERS = 3
 ALERT_BATCH = 10  # alerts one sender claims at a time (then it claims again while any wait)
 ALERT_POLL = 0.25  # seconds between two looks for alerts queued by another worker
+URGENT_ROUTE_BATCH = 20  # urgent reports routed (and their alerts queued) per transaction
 
 
 def replay_spool(ctx: TaskContext, spool: Spool) -> int:
@@ -76,29 +79,41 @@ def urgent_first(ctx: TaskContext, deliverer: Deliverer) -> int:
     """The quick, provisional step, safe to repeat and with several workers (each report is read
     once, routing runs one process at a time, every alert has its dedupe key). Returns how many
     reports became urgent."""
-    urgent = read_urgent(ctx)  # word lists and screen: urgent ones marked triaged, routed, alerts queued
+    urgent = read_urgent(ctx)  # word lists and screen: urgent ones marked triaged
+    while route_urgent(ctx) == URGENT_ROUTE_BATCH and not ctx.stopping.is_set():
+        pass  # routed, and their alerts queued, a batch at a time until none waits
     send_alerts(ctx, deliverer)  # sent now, whatever else waits in the outbox
     return urgent
 
 
-def read_urgent(ctx: TaskContext, queued: threading.Event | None = None) -> int:
-    """New reports read by the word lists and the screen, QUICK_BATCH at a time; after each
-    chunk its urgent reports are routed and their alerts queued (and `queued` set, waking the
-    senders) before the next chunk is read, so in a burst the first emergencies are alerted
-    while later reports are still being read. Returns how many became urgent."""
+def read_urgent(ctx: TaskContext, found: threading.Event | None = None) -> int:
+    """New reports read by the word lists and the screen, QUICK_BATCH at a time, each chunk
+    committed on its own (and `found` set when it held an urgent report, waking the routing),
+    so in a burst the first emergencies are routed while later reports are still being read.
+    Returns how many became urgent."""
     urgent = 0
     for _ in range(QUICK_ROUNDS):
-        found, read = read_quick_chunk(ctx.engine, QUICK_BATCH)
-        urgent += found
-        last = read < QUICK_BATCH or ctx.stopping.is_set()
-        # Routing one process at a time: between chunks, only when nobody else routes (whoever
-        # does routes these too, or the next chunk's turn does); after the last, wait for it.
-        # Also the urgent reports the full triage found are routed here first.
-        if route_urgent(ctx, wait=ROUTE_LOCK_WAIT if last else 0.0) and queued is not None:
-            queued.set()
-        if last:
+        chunk_urgent, read = read_quick_chunk(ctx.engine, QUICK_BATCH)
+        urgent += chunk_urgent
+        if chunk_urgent and found is not None:
+            found.set()
+        if read < QUICK_BATCH or ctx.stopping.is_set():
             break
     return urgent
+
+
+def route_urgent_now(ctx: TaskContext, queued: threading.Event) -> int:
+    """The urgent lane's routing: while urgent reports wait, route them and wake the senders
+    (`queued`). One process routes at a time: when another does, it routes these too."""
+    routed = 0
+    while not ctx.stopping.is_set():
+        done = route_urgent(ctx, wait=0.0)
+        if done:
+            queued.set()
+        routed += done
+        if done < URGENT_ROUTE_BATCH:
+            break
+    return routed
 
 
 def send_alerts(ctx: TaskContext, deliverer: Deliverer) -> int:
@@ -114,15 +129,19 @@ def send_alerts(ctx: TaskContext, deliverer: Deliverer) -> int:
 
 
 def route_urgent(ctx: TaskContext, *, wait: float = ROUTE_LOCK_WAIT) -> int:
-    """Route the urgent triaged reports not routed yet and queue their alerts (one transaction).
-    Another worker routing: wait up to `wait` seconds for it to end, then leave it to the next call."""
+    """Route the urgent triaged reports not routed yet, URGENT_ROUTE_BATCH at most, and queue
+    their alerts (one transaction). Another worker routing: wait up to `wait` seconds for it to
+    end, then leave it to the next call."""
     waited = time.monotonic() + wait
     while True:
         with only_one(ctx.engine, "route") as mine:
             if mine:
                 with session_scope(ctx.engine) as session:
                     routed = routing.route_new_reports(
-                        session, idle_minutes=ctx.settings.conversation_idle_minutes, only_urgent=True
+                        session,
+                        idle_minutes=ctx.settings.conversation_idle_minutes,
+                        only_urgent=True,
+                        limit=URGENT_ROUTE_BATCH,
                     )
                     for report in routed:
                         alert_urgent(session, report, ctx.settings)
@@ -150,14 +169,18 @@ def route_new(ctx: TaskContext) -> int:
 
 
 def tasks(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
-    """The arrival's jobs, in pass order, then the urgent lane's own: the reading, and the alert
-    senders (each with a deliverer of its own: its own claims and id, stopping with the worker)."""
+    """The arrival's jobs, in pass order, then the urgent lane's own, each on a thread of its
+    own so that none waits for another: the reading, the routing (woken by the reading), and the
+    alert senders (woken by the routing; each with a deliverer of its own: its own claims and
+    id, stopping with the worker)."""
     triage = FullTriage(ctx.engine, ctx.stopping)
     spool = Spool(ctx.settings.spool_dir)
-    queued = threading.Event()  # set when the lane's reading queued alerts: the senders go at once
+    found = threading.Event()  # the reading marked urgent reports: the routing goes at once
+    queued = threading.Event()  # the routing queued alerts: the senders go at once
     senders = 1 if ctx.engine.dialect.name == "sqlite" else ALERT_SENDERS
     lane = [
-        Task("urgent", lambda: read_urgent(ctx, queued), lane=URGENT, every_seconds=URGENT_INTERVAL),
+        Task("urgent", lambda: read_urgent(ctx, found), lane=URGENT, every_seconds=URGENT_INTERVAL),
+        Task("urgent", lambda: route_urgent_now(ctx, queued), lane=URGENT, every_seconds=ALERT_POLL, wake=found),
         *(Task("urgent", _sender(ctx), lane=URGENT, every_seconds=ALERT_POLL, wake=queued) for _ in range(senders)),
     ]
     return [

@@ -22,10 +22,12 @@ def route_report(session: Session, report: Report, *, actor: str = "system") -> 
     return rule
 
 
-def route_new_reports(session: Session, *, idle_minutes: int, only_urgent: bool = False) -> list[Report]:
-    """Route the new reports (and route again those whose facts changed), escalating each whose
-    rule says so. Returns the cases routed."""
-    routed = routing.route_new_reports(session, idle_minutes=idle_minutes, only_urgent=only_urgent)
+def route_new_reports(
+    session: Session, *, idle_minutes: int, only_urgent: bool = False, limit: int = 100
+) -> list[Report]:
+    """Route the new reports (and route again those whose facts changed), `limit` of each at
+    most, escalating each whose rule says so. Returns the cases routed."""
+    routed = routing.route_new_reports(session, idle_minutes=idle_minutes, only_urgent=only_urgent, limit=limit)
     for report in routed:
         auto_escalate(session, report, routing.rule_for_report(session, report))
     return routed
