@@ -62,6 +62,16 @@ URGENT = {
     "imminent": ["dizem que hj a noite vao bater nos estrangeiros do bairro"],
 }
 
+# "Did not come, now ...": a "now" after a negation starts a new clause; the negation does not
+# reach the emergency after it (SMS drops the comma between the two).
+NOW_AFTER_A_NEGATION = [
+    "doctor not come, now bleeding a lot",
+    "a parteira nao veio, agora sangra muito",
+    "o medico nao veio agr convulsoes",
+    "ruthyun ot mok ey lov bong prokach",
+    "pet ot mok ailov kon prokach",
+]
+
 NOT_URGENT = [
     "my feet are burning from the TB pills, the clinic says it is normal",
     "os pes estao a arder desde que comecei os comprimidos",
@@ -79,6 +89,17 @@ def test_harm_now_is_urgent_by_the_word_lists(rule: str, text: str) -> None:
     fired = {r["rule"] for r in result.reasons if r.get("kind") == "rule"}
     assert result.urgency == "urgent", (text, result.reasons)
     assert f"urgent/{rule}" in fired, (text, sorted(fired))
+
+
+@pytest.mark.parametrize("text", NOW_AFTER_A_NEGATION)
+def test_a_now_after_a_negation_ends_its_reach(text: str) -> None:
+    result = classify_quick(text)
+    assert result.urgency == "urgent", (text, result.reasons)
+    assert not any(r.get("kind") == "negated" for r in result.reasons)
+
+
+def test_a_negation_right_before_the_urgent_word_still_holds() -> None:
+    assert classify_quick("the police did not arrest him, now he is home").urgency != "urgent"
 
 
 @pytest.mark.parametrize("text", NOT_URGENT)
