@@ -38,6 +38,8 @@ URGENT_GROUPS = {
     "child_at_risk": N_("a child at risk"),
     "imminent": N_("harm announced for a coming day"),
     "taken": N_("someone forced into a vehicle"),
+    "held": N_("someone held or shut in a place"),
+    "fire": N_("a home on fire"),
     "misspelled": N_("an urgent phrase with one word misspelled"),
 }
 HIGH_GROUPS = {

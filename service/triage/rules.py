@@ -19,8 +19,26 @@ RULES_DIR = Path(__file__).parent / "data" / "rules"
 TYPO_MIN = 6
 SKELETON_MIN = 3  # a word of a Khmer-Latin urgent phrase with a skeleton this long may be spelled another way
 URGENT_GROUPS = ("detained_now", "violence", "suicide", "medical_emergency", "threat")
-COMBINED_GROUPS = ("child_at_risk", "imminent", "taken")  # two lists that together make a report urgent
-PAIRS = {"imminent": ("soon", "harm"), "taken": ("force", "vehicle")}  # yaml section: (list a, list b)
+COMBINED_GROUPS = ("child_at_risk", "imminent", "taken", "held", "fire")  # two lists that together make a report urgent
+PAIRS = {  # yaml section: (list a, list b)
+    "imminent": ("soon", "harm"),
+    "taken": ("force", "vehicle"),
+    "held": ("hold", "place"),
+    "not_let_go": ("let", "leave"),
+    "fire": ("home", "burning"),
+}
+REPORTED_AS = {"not_let_go": "held"}  # a pair found under another pair's name (and reason)
+# Pairs whose second word must follow the first closely: "locked the widow and her children in a
+# room", "threw my cousin in the back of a truck", "not letting my brother leave", "the shacks
+# behind the market are burning". The two are common words apart; together, a few words apart,
+# they say someone is being held, or a home is on fire.
+# At most this many characters from the end of the first word to the second:
+NEAR = {"held": 40, "not_let_go": 30, "fire": 40}
+EITHER_ORDER = {"fire"}  # "the houses are burning", "burning the houses"
+# The model's rule features (their number is fixed by the cached model): a pair of NEAR counts as the
+# feature of the pair it refines ("held" is being taken or held, like "taken"); "fire" has none of
+# its own (the rule alone makes the report urgent, and the model may only add urgency).
+FEATURE_PAIRS = {"imminent": ("imminent",), "taken": ("taken", "held")}
 # "because I am trans", "só porque sou seropositiva", "ព្រោះខ្ញុំជាខ្ទើយ": a reason word followed closely
 # by who the person is makes the message count a stigma word (docs/triage.md, "Categories").
 IDENTITY_REASON = "stigma_discrimination/refused_for_identity"
@@ -354,8 +372,19 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         firsts = [h for h in first.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
         if firsts:
             seconds = [h for h in second.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
-            if seconds:
-                pairs[name] = [firsts[0], seconds[0]]
+            gap = NEAR.get(name)
+            if gap is not None:
+                near = [
+                    (a, b)
+                    for a in firsts
+                    for b in seconds
+                    if 0 <= b.start - a.end <= gap or (name in EITHER_ORDER and 0 <= a.start - b.end <= gap)
+                ]
+                if near:
+                    a, b = min(near, key=lambda ab: ab[0].start)
+                    pairs.setdefault(REPORTED_AS.get(name, name), [a, b])
+            elif seconds:
+                pairs.setdefault(REPORTED_AS.get(name, name), [firsts[0], seconds[0]])
     categories: dict[str, list[Hit]] = {}
     populations: dict[str, list[Hit]] = {}
     for lang in languages:
@@ -479,7 +508,7 @@ FEATURE_NAMES = (
         f"category:{c}"
         for c in ("service_quality", "stigma_discrimination", "financial_hardship", "human_rights_violation", "other")
     ),
-    *(f"urgent:{g}" for g in (*URGENT_GROUPS, *COMBINED_GROUPS)),
+    *(f"urgent:{g}" for g in (*URGENT_GROUPS, "child_at_risk", *FEATURE_PAIRS)),
     "negated",
     "past",
     "now",
@@ -498,7 +527,7 @@ def features(found: RuleFindings) -> list[float]:
     urgent = (
         [1.0 if g in groups else 0.0 for g in URGENT_GROUPS]
         + [1.0 if found.child else 0.0]
-        + [1.0 if name in found.pairs else 0.0 for name in PAIRS]
+        + [1.0 if any(n in found.pairs for n in names) else 0.0 for names in FEATURE_PAIRS.values()]
     )
     return [
         *cats,

@@ -32,7 +32,12 @@ MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
 PAST_AFTER = 40  # a past marker further than this after an urgent word does not date it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
-PAIR_EFFECT = {"imminent": "harm announced for a coming day", "taken": "someone forced into a vehicle"}
+PAIR_EFFECT = {
+    "imminent": "harm announced for a coming day",
+    "taken": "someone forced into a vehicle",
+    "held": "someone held or shut in a place",
+    "fire": "a home on fire",
+}
 _RANK = {u: i for i, u in enumerate(reversed(URGENCIES))}  # normal 0, high 1, urgent 2
 # When a report names several populations, the first of these wins, however many words each has
 # (docs/triage.md, "Population"): who the person is and which organisation can act for them come

@@ -1,0 +1,125 @@
+"""General patterns of harm happening now, read by the word lists alone (the quick step, so an
+alert goes out before the model): someone held or kept from leaving with a name between the verb
+and the place, a home on fire, bleeding that does not stop, breathing, seizures, snake bites,
+head injuries, swallowed pills, suicide in other words, a child who has not come back or is to be
+married. The messages are our own, written for these tests in each language (not any voice's
+text): a pass means the pattern is covered, not a sentence. Each names the rule that must fire,
+so each failed before the rules were added. The same words negated, in the past, or about
+something else (burning feet from the pills, medicine not given to take home) stay not urgent."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.triage import classify_quick
+from service.triage.rules import ruleset
+
+URGENT = {
+    "held": [
+        "the landlord locked my aunt and her two boys in the storeroom, they are shouting for help",
+        "soldiers put my neighbour Sok in a cell at the camp right now",
+        "the karaoke owner will not let my cousin Dara leave, she keeps her phone",
+        "o dono da barraca trancou a Rita e o bebe no armazem desde ontem",
+        "o patrao nao deixa a minha prima sair do restaurante, tirou-lhe o BI",
+        "tamruat chab bong Sokha dak knong kuk ey lov nis",
+        "mjas hang ot aoy bong srey knhom chenh pi hang te",
+        "ថៅកែមិនឲ្យប្អូនស្រីខ្ញុំចេញពីរោងចក្រទេ យកទូរស័ព្ទគាត់ទុក",
+        "ម្ចាស់ផ្ទះចាក់សោម្ដាយខ្ញុំក្នុងបន្ទប់",
+    ],
+    "fire": [
+        "the shacks behind the taxi rank are burning, my uncle is still inside",
+        "estao a queimar as casas dos vizinhos agora, ajudem",
+        "pteah yay knhom kompung chheh, yay nov khang knong",
+        "ផ្ទះយាយខ្ញុំកំពុងឆេះ យាយនៅខាងក្នុង",
+    ],
+    "medical_emergency": [
+        "my uncle took a lot of pills and he does not wake up",
+        "grandpa fell off the roof and hit his head, he is confused",
+        "a snake bit my son in the rice field",
+        "boda crash on the main road, her leg is broken and bone sticking out",
+        "o meu sobrinho engoliu os comprimidos da avo e esta muito mole",
+        "uma cobra mordeu o meu filho na machamba",
+        "bong srey knhom cheam chenh min chhob kroy samral",
+        "kon knhom prokach tang pi preuk",
+        "pos chek pu knhom nov chamkar",
+        "mit knhom dok dong hoem min ruoch",
+        "ប្រពន្ធខ្ញុំទើបសម្រាល ឈាមចេញខ្លាំងណាស់",
+        "ពស់ចឹកប្អូនខ្ញុំនៅចម្ការ",
+    ],
+    "suicide": [
+        "my brother doesnt want to live any more, he keeps saying it",
+        "a minha tia diz que hoje vai acabar com isto",
+        "a Ana disse que vai se atirar ao rio",
+        "bong knhom chong sompleab khluon yub nis",
+        "ប្អូនខ្ញុំចង់លោតចុះពីស្ពាន",
+    ],
+    "threat": ["those men know where she lives and said they will come"],
+    "violence": ["គេកាន់ដំបងឈរមុខផ្ទះខ្ញុំឥឡូវ"],
+    "child_at_risk": [
+        "my daughter went with a man from the market this morning and has not come back",
+        "a menina da vizinha vai ser dada pra casar com um velho",
+    ],
+    "imminent": ["dizem que hj a noite vao bater nos estrangeiros do bairro"],
+}
+
+# "Did not come, now ...": a "now" after a negation starts a new clause; the negation does not
+# reach the emergency after it (SMS drops the comma between the two).
+NOW_AFTER_A_NEGATION = [
+    "doctor not come, now bleeding a lot",
+    "a parteira nao veio, agora sangra muito",
+    "o medico nao veio agr convulsoes",
+    "ruthyun ot mok ey lov bong prokach",
+    "pet ot mok ailov kon prokach",
+]
+
+NOT_URGENT = [
+    "my feet are burning from the TB pills, the clinic says it is normal",
+    "os pes estao a arder desde que comecei os comprimidos",
+    "last year the boss locked my sister in the storeroom for a night, now she has a new job",
+    "ja nao quero acabar com isto, estou melhor graças ao conselheiro",
+    "in 2022 our house burnt down, we still have no papers for the land",
+    "ពេទ្យមិនឲ្យថ្នាំយកទៅផ្ទះទេ ត្រូវមកលេបរាល់ថ្ងៃ",
+    "no hospital puseram o meu pai num quarto sozinho e ninguem lhe traz comida",
+]
+
+
+@pytest.mark.parametrize("rule,text", [(rule, t) for rule, texts in URGENT.items() for t in texts])
+def test_harm_now_is_urgent_by_the_word_lists(rule: str, text: str) -> None:
+    result = classify_quick(text)
+    fired = {r["rule"] for r in result.reasons if r.get("kind") == "rule"}
+    assert result.urgency == "urgent", (text, result.reasons)
+    assert f"urgent/{rule}" in fired, (text, sorted(fired))
+
+
+@pytest.mark.parametrize("text", NOW_AFTER_A_NEGATION)
+def test_a_now_after_a_negation_ends_its_reach(text: str) -> None:
+    result = classify_quick(text)
+    assert result.urgency == "urgent", (text, result.reasons)
+    assert not any(r.get("kind") == "negated" for r in result.reasons)
+
+
+def test_a_negation_right_before_the_urgent_word_still_holds() -> None:
+    assert classify_quick("the police did not arrest him, now he is home").urgency != "urgent"
+
+
+@pytest.mark.parametrize("text", NOT_URGENT)
+def test_the_same_words_negated_past_or_about_something_else_are_not_urgent(text: str) -> None:
+    assert classify_quick(text).urgency != "urgent", (text, classify_quick(text).reasons)
+
+
+def test_a_place_far_from_the_verb_does_not_make_someone_held() -> None:
+    # "put" and "truck" fifty characters apart belong to two sentences, not to someone held.
+    text = "they put the new posters on the clinic wall last week. the water truck comes on monday"
+    pairs = {r["rule"] for r in classify_quick(text).reasons if r.get("kind") == "rule"}
+    assert "urgent/held" not in pairs
+
+
+def test_the_held_and_fire_rules_exist_in_every_language() -> None:
+    rules = ruleset()
+    for name in ("held", "not_let_go", "fire"):
+        first, second = rules.pairs[name]
+        for matcher in (first, second):
+            terms = [t for group in matcher.exact.values() for _, _, ts in group for t in ts]
+            terms += [t for ts in matcher.prefix.values() for t in ts]
+            terms += [t for ts in matcher.khmer.values() for t in ts]
+            assert {t.language for t in terms} == {"en", "km", "km-Latn", "pt"}, name
