@@ -104,7 +104,7 @@ def read_urgent(ctx: TaskContext, found: threading.Event | None = None) -> int:
 
 def route_urgent_now(ctx: TaskContext, queued: threading.Event) -> int:
     """The urgent lane's routing: while urgent reports wait, route them and wake the senders
-    (`queued`). One process routes at a time: when another does, it routes these too."""
+    (`queued`). On SQLite one process routes at a time: when another does, it routes these too."""
     routed = 0
     while not ctx.stopping.is_set():
         done = route_urgent(ctx, wait=0.0)
@@ -130,25 +130,34 @@ def send_alerts(ctx: TaskContext, deliverer: Deliverer) -> int:
 
 def route_urgent(ctx: TaskContext, *, wait: float = ROUTE_LOCK_WAIT) -> int:
     """Route the urgent triaged reports not routed yet, URGENT_ROUTE_BATCH at most, and queue
-    their alerts (one transaction). Another worker routing: wait up to `wait` seconds for it to
-    end, then leave it to the next call."""
+    their alerts (one transaction). PostgreSQL: every worker at once, each its own reports.
+    SQLite: one process at a time; another routing: wait up to `wait` seconds for it to end,
+    then leave it to the next call."""
+    if ctx.engine.dialect.name == "postgresql":
+        # Side by side in every worker: each routes the urgent reports it claims (SKIP LOCKED),
+        # so an emergency never queues behind another process's routing.
+        return _route_urgent_batch(ctx)
     waited = time.monotonic() + wait
     while True:
         with only_one(ctx.engine, "route") as mine:
             if mine:
-                with session_scope(ctx.engine) as session:
-                    routed = routing.route_new_reports(
-                        session,
-                        idle_minutes=ctx.settings.conversation_idle_minutes,
-                        only_urgent=True,
-                        limit=URGENT_ROUTE_BATCH,
-                    )
-                    for report in routed:
-                        alert_urgent(session, report, ctx.settings)
-                return len(routed)
+                return _route_urgent_batch(ctx)
         if time.monotonic() > waited or ctx.stopping.is_set():
             return 0  # another worker routes; the next call tries again
         time.sleep(0.1)
+
+
+def _route_urgent_batch(ctx: TaskContext) -> int:
+    with session_scope(ctx.engine) as session:
+        routed = routing.route_new_reports(
+            session,
+            idle_minutes=ctx.settings.conversation_idle_minutes,
+            only_urgent=True,
+            limit=URGENT_ROUTE_BATCH,
+        )
+        for report in routed:
+            alert_urgent(session, report, ctx.settings)
+    return len(routed)
 
 
 def full_triage(ctx: TaskContext, triage: FullTriage, deliverer: Deliverer) -> int:

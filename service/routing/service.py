@@ -438,7 +438,7 @@ def route_new_reports(
     talking = select(Conversation.report_id).where(col(Conversation.report_id).is_not(None))
     routed = select(ReportRoute.report_id)
     quiet_since = now() - timedelta(minutes=idle_minutes)
-    due = session.exec(
+    query = (
         select(Report)
         .where(
             col(Report.id).not_in(routed),
@@ -451,7 +451,12 @@ def route_new_reports(
         )
         .order_by(col(Report.id))
         .limit(limit)
-    ).all()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Each caller routes the reports it claimed; a report another is routing is skipped
+        # (the urgent step routes side by side in every worker, see service/flows/arrival.py).
+        query = query.with_for_update(skip_locked=True, of=Report)
+    due = session.exec(query).all()
     for report in due:
         if not only_urgent:  # the urgent step leaves clustering to the full triage (apply_triage)
             assign_cluster(session, report)
