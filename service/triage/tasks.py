@@ -81,8 +81,7 @@ class FullTriage:
     stopped at its time limit (`more`: the worker's next pass then starts at once)."""
 
     CHUNK = 16  # at most this many reports embedded together and committed together
-    # More reports than this waiting: the newest and the oldest are read in turn (docs/triage.md,
-    # "Under a backlog").
+    # More reports than this waiting: the newest are read first (docs/triage.md, "Under a backlog").
     BACKLOG = 200
     CHUNK_SECONDS = 1.0  # a chunk is sized to take about this long (the urgent step runs between)
 
@@ -91,7 +90,6 @@ class FullTriage:
         self.stopping = stopping or threading.Event()
         self.per_report = 0.05  # seconds of full triage per report, as last measured
         self.more = False  # the last run stopped at its time limit
-        self._oldest_next = False  # under a backlog: the last chunk read the newest, so the next the oldest
 
     def run(self, limit: int = 500, *, between: Callable[[], Any] | None = None, seconds: float | None = None) -> int:
         """In chunks embedded together and committed together, sized to take about CHUNK_SECONDS
@@ -109,10 +107,7 @@ class FullTriage:
             if self.stopping.is_set():
                 break
             size = max(1, min(self.CHUNK, int(self.CHUNK_SECONDS / self.per_report), limit - total))
-            # Under a backlog, the newest and the oldest chunk in turn (docs/triage.md, "Under a backlog").
-            backlogged = self.backlogged()
-            newest_first = backlogged and not self._oldest_next
-            self._oldest_next = newest_first
+            newest_first = self.backlogged()
             query = _due().order_by(col(Report.id).desc() if newest_first else col(Report.id)).limit(size)
             chunk_started = time.monotonic()
             if sqlite:
