@@ -5,7 +5,7 @@
        The quick read commits a small chunk at a time (`read_urgent`). The looping worker also
        runs the three on its urgent lane, each on threads of its own so that none waits for
        another: the reading every half second, the routing woken by the reading
-       (`route_urgent_now`), and a few alert senders side by side woken by the routing
+       (`route_all_urgent`), and a few alert senders side by side woken by the routing
        (`send_alerts`).
     2. full_triage: the model reads every new report, chunk by chunk (the urgent step between).
     3. route_new: route the triaged reports (auto-escalating where the rule says so) → alert on
@@ -80,8 +80,7 @@ def urgent_first(ctx: TaskContext, deliverer: Deliverer) -> int:
     once, routing runs one process at a time, every alert has its dedupe key). Returns how many
     reports became urgent."""
     urgent = read_urgent(ctx)  # word lists and screen: urgent ones marked triaged
-    while route_urgent(ctx) == URGENT_ROUTE_BATCH and not ctx.stopping.is_set():
-        pass  # routed, and their alerts queued, a batch at a time until none waits
+    route_all_urgent(ctx)  # routed, and their alerts queued, a batch at a time until none waits
     send_alerts(ctx, deliverer)  # sent now, whatever else waits in the outbox
     return urgent
 
@@ -102,13 +101,14 @@ def read_urgent(ctx: TaskContext, found: threading.Event | None = None) -> int:
     return urgent
 
 
-def route_urgent_now(ctx: TaskContext, queued: threading.Event) -> int:
-    """The urgent lane's routing: while urgent reports wait, route them and wake the senders
-    (`queued`). On SQLite one process routes at a time: when another does, it routes these too."""
+def route_all_urgent(ctx: TaskContext, *, wait: float = ROUTE_LOCK_WAIT, queued: threading.Event | None = None) -> int:
+    """While urgent reports wait, route them a batch at a time (and wake the senders: `queued`).
+    On SQLite one process routes at a time: another routing, wait up to `wait` seconds per
+    batch, then leave these to it (it routes them too)."""
     routed = 0
     while not ctx.stopping.is_set():
-        done = route_urgent(ctx, wait=0.0)
-        if done:
+        done = route_urgent(ctx, wait=wait)
+        if done and queued is not None:
             queued.set()
         routed += done
         if done < URGENT_ROUTE_BATCH:
@@ -189,7 +189,13 @@ def tasks(ctx: TaskContext, deliverer: Deliverer) -> list[Task]:
     senders = 1 if ctx.engine.dialect.name == "sqlite" else ALERT_SENDERS
     lane = [
         Task("urgent", lambda: read_urgent(ctx, found), lane=URGENT, every_seconds=URGENT_INTERVAL),
-        Task("urgent", lambda: route_urgent_now(ctx, queued), lane=URGENT, every_seconds=ALERT_POLL, wake=found),
+        Task(
+            "urgent",
+            lambda: route_all_urgent(ctx, wait=0.0, queued=queued),
+            lane=URGENT,
+            every_seconds=ALERT_POLL,
+            wake=found,
+        ),
         *(Task("urgent", _sender(ctx), lane=URGENT, every_seconds=ALERT_POLL, wake=queued) for _ in range(senders)),
     ]
     return [
