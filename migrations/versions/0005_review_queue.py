@@ -6,7 +6,7 @@ Create Date: 2026-11-23 12:20:00
 
 The SQLite search table is kept by triggers on `report`. A later migration that
 rebuilds `report` with batch mode (copy-and-move) drops those triggers: run
-`create_search()` again there (tests/queue/test_search.py checks they exist at head).
+`create_search()` again there (tests/queue/test_search_index.py checks they exist at head).
 """
 from __future__ import annotations
 
