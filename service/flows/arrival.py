@@ -89,15 +89,22 @@ def read_urgent(ctx: TaskContext, found: threading.Event | None = None) -> int:
     """New reports read by the word lists and the screen, QUICK_BATCH at a time, each chunk
     committed on its own (and `found` set when it held an urgent report, waking the routing),
     so in a burst the first emergencies are routed while later reports are still being read.
-    Returns how many became urgent."""
+    Returns how many became urgent.
+
+    One reading at a time in a worker (`ctx.quick_reading`): the pass's step (and the one before
+    each full-triage chunk) waits while the urgent lane reads, then finds little or nothing left.
+    Side by side, on SQLite, both would read the same chunk on their own snapshots and classify
+    it twice (the later write finds it done): CPU spent twice in a burst, when it is scarcest.
+    The wait keeps the order: the full triage reads only what the quick step has read."""
     urgent = 0
-    for _ in range(QUICK_ROUNDS):
-        chunk_urgent, read = read_quick_chunk(ctx.engine, QUICK_BATCH)
-        urgent += chunk_urgent
-        if chunk_urgent and found is not None:
-            found.set()
-        if read < QUICK_BATCH or ctx.stopping.is_set():
-            break
+    with ctx.quick_reading:
+        for _ in range(QUICK_ROUNDS):
+            chunk_urgent, read = read_quick_chunk(ctx.engine, QUICK_BATCH)
+            urgent += chunk_urgent
+            if chunk_urgent and found is not None:
+                found.set()
+            if read < QUICK_BATCH or ctx.stopping.is_set():
+                break
     return urgent
 
 

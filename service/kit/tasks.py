@@ -39,12 +39,15 @@ class Task:
 @dataclass
 class TaskContext:
     """What every task may use: the database engine, the settings, the stop request (SIGTERM),
-    and an SMS driver a caller (a test) hands in instead of the configured one."""
+    an SMS driver a caller (a test) hands in instead of the configured one, and the worker's
+    one quick reading at a time (`quick_reading`: its pass and its urgent lane never read the same
+    new reports side by side)."""
 
     engine: Any
     settings: Any
     stopping: threading.Event = field(default_factory=threading.Event)
     sms_driver: Any = None
+    quick_reading: threading.Lock = field(default_factory=threading.Lock)
 
     def database_up(self) -> bool:
         try:

@@ -281,3 +281,24 @@ def test_on_sqlite_the_quick_step_reads_without_holding_the_write_lock(engine, s
     assert locked == [], "a webhook would have waited for the quick step's classification"
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Report).where(col(Report.triage_language).is_not(None))).one() == 4
+
+
+
+def test_a_worker_reads_new_reports_one_quick_reading_at_a_time(engine, settings, seeded, smtp) -> None:  # type: ignore[no-untyped-def]
+    """The looping worker's urgent lane and its pass (its urgent step, and the one before each
+    full-triage chunk) share one reading: the pass waits while the lane reads, instead of reading
+    the same new reports beside it (on SQLite, on another snapshot: classified twice)."""
+    people(engine)
+    text(engine, settings, "+85512000320", DETENTION, 0)
+    worker = Worker(engine, settings)
+    done: list[int] = []
+    with worker.ctx.quick_reading:  # the lane reading
+        step = threading.Thread(target=lambda: done.append(worker.run("urgent")), daemon=True)
+        step.start()
+        step.join(1.0)
+        assert step.is_alive(), "the pass's step waits for the reading under way"
+        with Session(engine) as s:
+            assert _report_of(s, "ប៉ូលីស").status == "received"
+    step.join(60)
+    assert done == [1], "then it reads what is left"
+    assert [m["To"] for m in smtp.messages] == ["handler@khana.example"]
