@@ -27,10 +27,14 @@ QUICK_ROUNDS = 160  # at most this many such transactions per quick step
 REFINE_STATUSES = ("received", "triaged", "in_progress", "escalated", "responded")
 
 
-def _narrative(report: Report) -> str:
+def _sealed(report: Report) -> bytes:
     sealed = report.narrative_sealed
     assert sealed is not None, "the queries ask for reports with a narrative"
-    return unseal(sealed)
+    return sealed
+
+
+def _narrative(report: Report) -> str:
+    return unseal(_sealed(report))
 
 
 def read_quick_chunk(engine: Any, batch: int = QUICK_BATCH) -> tuple[int, int]:
@@ -56,8 +60,8 @@ def read_quick_chunk(engine: Any, batch: int = QUICK_BATCH) -> tuple[int, int]:
         # writer, and the webhooks wait for it while a write transaction is open.
         with Session(engine) as reading:
             reading.connection(execution_options=read_only_options(engine))
-            read = [(r.id, r.narrative_sealed) for r in reading.exec(query).all()]
-        results = [classify_screened(unseal(sealed)) for _, sealed in read if sealed is not None]
+            read = [(r.id, _sealed(r)) for r in reading.exec(query).all()]
+        results = [classify_screened(unseal(sealed)) for _, sealed in read]
         with session_scope(engine) as session:
             for (report_id, sealed), result in zip(read, results, strict=True):
                 report = session.get(Report, report_id)
