@@ -115,3 +115,15 @@ def test_the_reason_names_the_topic_words_set_aside() -> None:
     shown = " ".join(sentences(result.reasons, "en"))
     assert "Topic words only" in shown and "‘lawyer’" in shown, shown
     assert sentences(result.reasons, "km") and sentences(result.reasons, "pt")
+
+
+def test_every_topic_word_is_a_word_of_the_rights_abuse_lists() -> None:
+    # A topic word that is not in the lists would never be set aside: a typo in the file.
+    from service.triage.rules import _load_files
+
+    for lang, data in _load_files().items():
+        listed = {str(w) for words in data["categories"][RIGHTS].values() for w in words}
+        topic = data.get("topic") or {}
+        assert topic.get("words"), lang
+        missing = [w for w in topic["words"] if w not in listed]
+        assert not missing, (lang, missing)
