@@ -9,6 +9,8 @@ reason in the page's language, built here from gettext msgids (service/locale). 
   child_at_risk, imminent, taken, misspelled), `high/<group>` (rights, treatment_interrupted),
   `category/<category>` and `population/<population>` — the lexicon words that matched;
   `category/thanks_for_outcome` — thanks for a problem that is over decided `other`;
+  `category/topic_only` — rights-abuse topic words (police, the mine, compensation) not counted
+  in a question, a thank-you or a harm that did not happen;
 * `past` — urgent words that describe the past (high, not urgent);
 * `negated` — urgent words that were negated ("not beaten");
 * `model` with `model/urgency` or `model/category` — the model's choice and its probability;
@@ -72,6 +74,7 @@ TEXTS = [
     N_("Urgent by the quick screen ({score} %): alerted before the full triage, which confirms or lowers it"),
     N_("Lowered to {urgency}: the quick screen read it as urgent and alerted; the full triage reads {urgency}"),
     N_("Thanks for a problem that is over: {words} — {category}"),
+    N_("Topic words only, no harm told (a question, thanks or a harm that did not happen): {words} — not counted"),
 ]
 
 
@@ -134,6 +137,8 @@ def sentence(reason: Any, lang: str) -> str:
         )
     if kind == "rule" and rule == "category/thanks_for_outcome":
         return t(TEXTS[15], words=words, category=t("category:other"))
+    if kind == "rule" and rule == "category/topic_only":
+        return t(TEXTS[16], words=words)
     if kind == "rule" and family == "category":
         label = t(f"category:{name}") if name in CATEGORY_KEYS else name
         return t(TEXTS[8], words=words, category=label)

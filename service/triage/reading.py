@@ -20,6 +20,6 @@ def analyse(text: str) -> tuple[str, lang_mod.Detected, RuleFindings]:
     for lang, score in detected.scores.items():
         if score and score >= 0.5 * detected.scores.get(detected.language, 0):
             languages.add(lang)
-    found = find(normalised, language=detected.language, languages=languages)
-    found.question = "?" in text or "\uff1f" in text
+    question = "?" in text or "\uff1f" in text
+    found = find(normalised, language=detected.language, languages=languages, question=question)
     return normalised, detected, found

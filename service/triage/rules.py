@@ -43,6 +43,11 @@ FEATURE_PAIRS = {"imminent": ("imminent",), "taken": ("taken", "held")}
 # by who the person is makes the message count a stigma word (docs/triage.md, "Categories").
 IDENTITY_REASON = "stigma_discrimination/refused_for_identity"
 IDENTITY_GAP = 30  # at most this many characters between the reason word and the identity word
+# Rights-abuse words that name a subject (police, the mine, compensation, a lawyer) rather than a
+# harm: a question, a thank-you or a harm said not to have happened with these words only is
+# `other` (docs/triage.md, "Categories": a question about rights is `other` until it says
+# something was denied). Lists: `topic:` in each rule file.
+RIGHTS = "human_rights_violation"
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,10 @@ class RuleSet:
     skeletons: dict[str, list[tuple[tuple[str, ...], list[str]]]] = field(default_factory=dict)
     because: _Matcher | None = None
     identity: _Matcher | None = None
+    # (language, word) of the rights-abuse words that are topic words, and the denial words
+    topic_words: frozenset[tuple[str, str]] = frozenset()
+    denied: _Matcher | None = None
+    ask: _Matcher | None = None
 
 
 def _load_files() -> dict[str, dict]:
@@ -215,7 +224,14 @@ def ruleset() -> RuleSet:
     populations: dict[str, list[Term]] = {}
     ignore: list[str] = []
     words: dict[str, set[str]] = {}
+    topic_words: set[tuple[str, str]] = set()
+    denied_terms: list[Term] = []
+    ask_terms: list[Term] = []
     for lang, data in files.items():
+        topic = data.get("topic") or {}
+        topic_words.update((lang, str(w)) for w in topic.get("words") or [])
+        denied_terms.extend(Term(lang, "denied", "denied", str(w)) for w in topic.get("denied") or [])
+        ask_terms.extend(Term(lang, "ask", "ask", str(w)) for w in topic.get("ask") or [])
 
         def add(bucket: list[Term], section: str, group: str, items: list | None) -> None:
             for item in items or []:
@@ -289,6 +305,9 @@ def ruleset() -> RuleSet:
         typo_deletions=typo_deletions,
         because=_Matcher(because_terms),
         identity=_Matcher(identity_terms),
+        topic_words=frozenset(topic_words),
+        denied=_Matcher(denied_terms),
+        ask=_Matcher(ask_terms),
         skeletons=skeletons,
         spellings={
             lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
@@ -322,6 +341,9 @@ class RuleFindings:
     still: list[Hit] = field(default_factory=list)
     # "no longer have", "ja nao tenho": what ended is something the person needs (a loss, not a relief)
     lost: list[Hit] = field(default_factory=list)
+    # rights-abuse topic words set aside: the message asks, thanks or tells a harm that did not
+    # happen, and names no harm (docs/triage.md, "Categories", `other`)
+    topics: list[Hit] = field(default_factory=list)
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
@@ -342,9 +364,10 @@ def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | 
     return None
 
 
-def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings:
+def find(normalised: str, *, language: str, languages: set[str], question: bool = False) -> RuleFindings:
     """Apply the rules to a normalised message. Urgent words of every language are checked
-    (a missed urgent report is the worst failure); categories use the given languages."""
+    (a missed urgent report is the worst failure); categories use the given languages.
+    `question`: the message had a question mark (normalising drops it)."""
     rules = ruleset()
     text = rules.ignore.sub(" ", normalised) if rules.ignore is not None else normalised
     for lang in languages:
@@ -464,7 +487,19 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         categories["other"] = [h for h in categories["other"] if h.term.group != "other/resolved"]
         if not categories["other"]:
             del categories["other"]
+    topics = _topics_only(
+        doc,
+        categories,
+        rules,
+        question=question,
+        negated=bool(negated),
+        urgent=bool(urgent or child or pairs or typos),
+    )
+    if topics:
+        del categories[RIGHTS]
     return RuleFindings(
+        question=question,
+        topics=topics,
         typos=typos,
         pairs=pairs,
         urgent=urgent,
@@ -478,6 +513,33 @@ def find(normalised: str, *, language: str, languages: set[str]) -> RuleFindings
         categories=categories,
         populations=populations,
     )
+
+
+def _topics_only(
+    doc: Doc,
+    categories: dict[str, list[Hit]],
+    rules: RuleSet,
+    *,
+    question: bool,
+    negated: bool,
+    urgent: bool,
+) -> list[Hit]:
+    """The rights-abuse words found, when they are all topic words and the message asks (a
+    question mark or an `ask:` phrase), thanks (and no "but"/"still" says a problem goes on) or
+    tells a harm that did not happen (an urgent word negated): "how does a widow claim
+    compensation from the mine?", "the police did not take him, he is at home". Empty
+    otherwise: any harm word of the list (negated or not: "did not arrest him but kept his ID"),
+    a denial ("never paid", `recusaram`, `មិនបង់`) or an urgent word keeps them."""
+    hits = categories.get(RIGHTS)
+    if not hits or urgent:
+        return []
+    if any((h.term.language, h.term.word) not in rules.topic_words for h in hits):
+        return []
+    if rules.denied is not None and rules.denied.find(doc):
+        return []
+    asks = question or bool(rules.ask is not None and rules.ask.find(doc))
+    thanks = any(h.term.group == "other/compliment" for h in categories.get("other", [])) and not rules.still.find(doc)
+    return hits if asks or thanks or negated else []
 
 
 def _skeleton_key(word: str) -> str:

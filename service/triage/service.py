@@ -290,6 +290,15 @@ def _decide(
                 "effect": "thanks for a problem that is over: other",
             }
         )
+    if found.topics:
+        reasons.append(
+            {
+                "kind": "rule",
+                "rule": "category/topic_only",
+                "words": _words(found.topics),
+                "effect": "rights-abuse topic words only, in a question, a thank-you or a negated harm: not counted",
+            }
+        )
     primary = ranked[0]
     total = sum(combined.values()) or 1.0
     confidence = round(combined[primary] / total, 3)
