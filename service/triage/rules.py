@@ -43,10 +43,9 @@ FEATURE_PAIRS = {"imminent": ("imminent",), "taken": ("taken", "held")}
 # by who the person is makes the message count a stigma word (docs/triage.md, "Categories").
 IDENTITY_REASON = "stigma_discrimination/refused_for_identity"
 IDENTITY_GAP = 30  # at most this many characters between the reason word and the identity word
-# Rights-abuse words that name a subject (police, the mine, compensation, a lawyer) rather than a
-# harm: a question, a thank-you or a harm said not to have happened with these words only is
-# `other` (docs/triage.md, "Categories": a question about rights is `other` until it says
-# something was denied). Lists: `topic:` in each rule file.
+# The category whose topic words (police, the mine, compensation, a lawyer: `topic:` in each rule
+# file) are set aside in a question, a thank-you or a harm said not to have happened
+# (docs/triage.md, "Categories": a question about rights is `other` until it says something was denied).
 RIGHTS = "human_rights_violation"
 
 
@@ -487,10 +486,12 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         categories["other"] = [h for h in categories["other"] if h.term.group != "other/resolved"]
         if not categories["other"]:
             del categories["other"]
+    still = rules.still.find(doc)
     topics = _topics_only(
         doc,
         categories,
         rules,
+        still=still,
         question=question,
         negated=bool(negated),
         urgent=bool(urgent or child or pairs or typos),
@@ -508,7 +509,7 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         past=rules.past.find(doc),
         now=rules.now.find(doc),
         high=rules.high.find(doc),
-        still=rules.still.find(doc),
+        still=still,
         lost=lost,
         categories=categories,
         populations=populations,
@@ -520,6 +521,7 @@ def _topics_only(
     categories: dict[str, list[Hit]],
     rules: RuleSet,
     *,
+    still: list[Hit],
     question: bool,
     negated: bool,
     urgent: bool,
@@ -538,7 +540,7 @@ def _topics_only(
     if rules.denied is not None and rules.denied.find(doc):
         return []
     asks = question or bool(rules.ask is not None and rules.ask.find(doc))
-    thanks = any(h.term.group == "other/compliment" for h in categories.get("other", [])) and not rules.still.find(doc)
+    thanks = any(h.term.group == "other/compliment" for h in categories.get("other", [])) and not still
     return hits if asks or thanks or negated else []
 
 
