@@ -6,9 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 import bots.telegram.models  # noqa: F401  (the Telegram adapter's tables)
 import service.models  # noqa: F401  (every table: the app sees the whole model whatever it imports)
@@ -85,6 +86,13 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
         # Name the fields, never echo the values (they may hold a number or a story).
         fields = [".".join(str(p) for p in err.get("loc", ())) for err in exc.errors()]
         return JSONResponse({"detail": "invalid input", "fields": fields}, status_code=422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The sender hung up before its request was read whole: nothing was stored and nobody is
+        # there to answer. Not an error: Twilio and Telegram send again what went unanswered.
+        log.info("client disconnected before its request was read")
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

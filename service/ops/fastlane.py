@@ -12,7 +12,8 @@ lane would skip without saying so (tests/sms/test_fast_lane.py fails on it):
 
 - `REPRODUCED_HANDLERS`: the app's exception handlers the lane answers the same way itself —
   an HTTPException as {"detail"} with its status and headers, a DomainError through
-  service.kit.problems.http_error, anything else as 503 (the sender retries; nothing about the
+  service.kit.problems.http_error, a sender that hung up mid-request as 400 (logged at info;
+  nobody is there to read it), anything else as 503 (the sender retries; nothing about the
   request is logged but the exception's type).
 - `SKIPPED_HANDLERS`: handlers the lane's endpoints cannot need (a lane endpoint takes the bare
   Request and reads its own input, so FastAPI never validates anything for it; no websockets).
@@ -33,6 +34,7 @@ from fastapi import HTTPException as FastAPIHTTPException
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from service.kit.errors import DomainError
 from service.kit.problems import http_error
@@ -41,7 +43,9 @@ log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-REPRODUCED_HANDLERS: frozenset[type] = frozenset({HTTPException, FastAPIHTTPException, DomainError, Exception})
+REPRODUCED_HANDLERS: frozenset[type] = frozenset(
+    {HTTPException, FastAPIHTTPException, DomainError, ClientDisconnect, Exception}
+)
 SKIPPED_HANDLERS: frozenset[type] = frozenset({RequestValidationError, WebSocketRequestValidationError})
 SKIPPED_MIDDLEWARE: frozenset[type] = frozenset()
 
@@ -63,6 +67,9 @@ class FastLane:
         except DomainError as exc:  # what the app's DomainError handler answers
             http = http_error(exc)
             response = JSONResponse({"detail": http.detail}, status_code=http.status_code)
+        except ClientDisconnect:  # what the app's ClientDisconnect handler answers
+            log.info("client disconnected before its request was read")
+            response = Response(status_code=400)
         except Exception as exc:  # what the app's catch-all handler answers
             log.error("unhandled %s", type(exc).__name__)
             response = JSONResponse({"detail": "temporarily unavailable"}, status_code=503)

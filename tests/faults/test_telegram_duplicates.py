@@ -20,6 +20,8 @@ from tests.support.server import free_port
 from tests.support.telegram_fake import BOT_TOKEN, SECRET, TelegramUser
 from tests.bots.telegram.conftest import bot_api, telegram_server  # noqa: F401  (fixtures)
 
+THREADS = 32
+
 
 @pytest.mark.slow
 def test_concurrent_copies_of_updates_are_stored_once_without_refusals(telegram_server, bot_api, engine) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
@@ -34,7 +36,11 @@ def storm(base_urls: list[str], bot_api, engine, *, users: int, copies: int) -> 
     # The copies of each update arrive together; the updates themselves in a shuffled order.
     random.Random(14).shuffle(updates)
     posts = [(u, base_urls[i % len(base_urls)]) for u in updates for i in range(copies)]
-    clients = {url: httpx.Client(base_url=url, timeout=60) for url in base_urls}
+    # As many pooled connections as threads. With httpx's default (20 kept alive) and more threads
+    # than that, httpcore 1.0.9's pool closes a connection it has just handed to a waiting thread
+    # (it counts every connection as idle; encode/httpcore#1110): that request dies with EBADF.
+    limits = httpx.Limits(max_connections=THREADS, max_keepalive_connections=THREADS)
+    clients = {url: httpx.Client(base_url=url, timeout=60, limits=limits) for url in base_urls}
     sender = people[0]
 
     def post(item: tuple[dict, str]) -> int:
@@ -43,7 +49,7 @@ def storm(base_urls: list[str], bot_api, engine, *, users: int, copies: int) -> 
                                  headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code
 
     try:
-        with ThreadPoolExecutor(32) as pool:
+        with ThreadPoolExecutor(THREADS) as pool:
             statuses = list(pool.map(post, posts))
     finally:
         for client in clients.values():
