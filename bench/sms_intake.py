@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from contextlib import ExitStack
@@ -330,6 +331,20 @@ class Result:
         return self.wrk["p99_us"] / 1000
 
 
+def writer_counts(server: Server) -> tuple[float, float] | None:
+    """The web process's writer so far, from its /metrics: (units committed, commits), or None."""
+    try:
+        with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:
+            body = response.read().decode()
+    except OSError:
+        return None
+    values = {line.split()[0]: float(line.split()[1]) for line in body.splitlines()
+              if line.startswith(("samleng_writer_units_committed ", "samleng_writer_commits "))}
+    if len(values) != 2:
+        return None
+    return values["samleng_writer_units_committed"], values["samleng_writer_commits"]
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of one process so far (Linux /proc), or None."""
     try:
@@ -412,11 +427,18 @@ class Bench:
         before = settled_counts(database_url) if database_url else None
         say(f"  {server.name} @{connections}: {duration:.0f} s, pool of {n} signed requests")
         cpu_before = cpu_seconds(server.proc.pid)
+        writer_before = writer_counts(server) if database_url else None
         data = run_wrk(server, path, connections, duration,
                        self.work / f"wrk-{server.name.replace('/', '-')}-{connections}-{self.pools}.log")
         cpu_after = cpu_seconds(server.proc.pid)
+        writer_after = writer_counts(server) if database_url else None
         path.unlink(missing_ok=True)
         result = Result(server.name, connections, data["threads"], data, n)
+        if writer_before and writer_after:
+            units, commits = (after - before for after, before in zip(writer_after, writer_before))
+            if commits:
+                result.checks.append(f"writer: {units:.0f} units in {commits:.0f} commits, "
+                                     f"{units / commits:.2f} per commit")
         if cpu_before is not None and cpu_after is not None:
             result.cpu_s = cpu_after - cpu_before
         errors = data["errors"]

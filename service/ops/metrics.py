@@ -28,6 +28,10 @@ OUTBOX = Counter("samleng_outbox_attempts_total", "Outbox delivery attempts", ["
 REPLIES_NOT_REPEATED = Counter(
     "samleng_telegram_replies_not_repeated_total", "Bot replies already sent to an update handled again after a crash"
 )
+# The web process's writer (service/inbox/writer.py), read from it at each scrape: units of work
+# committed, and the commits that carried them. Units per commit is how well group commit works.
+WRITER_UNITS = Gauge("samleng_writer_units_committed", "Units of work the writer committed since start")
+WRITER_COMMITS = Gauge("samleng_writer_commits", "Transactions the writer committed since start")
 WEBHOOK_SECONDS = Histogram(
     "samleng_webhook_seconds",
     "Webhook handling time",

@@ -64,4 +64,6 @@ async def prometheus(request: Request) -> Response:
             '{"detail":"metrics are not served to this client"}', status_code=403, media_type="application/json"
         )
     metrics.SPOOL_DEPTH.set(request.app.state.spool.depth())
+    metrics.WRITER_UNITS.set(request.app.state.writer.units)
+    metrics.WRITER_COMMITS.set(request.app.state.writer.batches)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

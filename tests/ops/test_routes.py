@@ -37,3 +37,18 @@ def test_metrics_count_messages_without_identifiers(live_server, places) -> None
 def test_unknown_path_is_404_json(live_server) -> None:  # type: ignore[no-untyped-def]
     response = live_server.client.get("/no/such/page")
     assert response.status_code == 404
+
+
+def test_metrics_show_how_many_units_each_writer_commit_carried(live_server, places) -> None:  # type: ignore[no-untyped-def]
+    def gauge(body: str, name: str) -> float:
+        return next(float(line.split()[1]) for line in body.splitlines() if line.startswith(name + " "))
+
+    before = live_server.client.get("/metrics").text
+    phone = Phone(client=live_server.client, base_url=live_server.base_url, token=None, number="+85577665545")
+    for text in ("No methadone at the clinic", "They asked me to pay", "The nurse shouted"):
+        phone.text(text)
+    after = live_server.client.get("/metrics").text
+    units = gauge(after, "samleng_writer_units_committed") - gauge(before, "samleng_writer_units_committed")
+    commits = gauge(after, "samleng_writer_commits") - gauge(before, "samleng_writer_commits")
+    assert units >= 3, "each message is at least one unit"
+    assert 1 <= commits <= units
