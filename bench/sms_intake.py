@@ -519,8 +519,16 @@ class Bench:
             say(f"round {round_no} of {self.args.rounds}")
             for connections in (LOW, HIGH):
                 for target in targets:
-                    result = self.measure(target.server, connections, target.rate, target.database_url)
-                    result.round = round_no
+                    for _ in range(3):
+                        result = self.measure(target.server, connections, target.rate, target.database_url)
+                        result.round = round_no
+                        if not result.wrk["wrapped"]:
+                            break
+                        # Replayed requests are duplicates, answered without storing anything: a run
+                        # that replayed is faster than the truth. Size the pool from this run's rate.
+                        say("    the pool was too small for this rate: measuring again with a larger one")
+                        target.rate = max(target.rate, result.rps) * 1.5
+                        self.results.remove(result)
         for target in targets:
             target.server.stop()
             warnings = [line for line in target.server.tail(100000).splitlines()
@@ -569,6 +577,10 @@ class Bench:
                 ("full@32 / full@1 throughput", "scaling", f">= {GOAL_SCALING:.2f}",
                  medians["scaling"] >= GOAL_SCALING),
             )
+            spoiled = [r for r in self.results if r.target == f"full/{backend}" and r.problems]
+            if spoiled:  # e.g. replayed duplicates are cheap: such a ratio flatters the app
+                print(f"{backend}: {len(spoiled)} run(s) failed their checks (below); these ratios are NOT valid")
+                all_met = False
             print(f"{backend} (median of {len(per_round['throughput'])} rounds; each round's values in brackets):")
             for label, key, goal, met in ratios:
                 values = ", ".join(f"{v:.3f}" for v in per_round[key])

@@ -21,6 +21,7 @@ from service.config import Settings
 from service.intake import service as intake
 from service.intake import texts
 from service.intake.schemas import InboundMessage, Reply
+from service.intake.reading import read as read_text
 from service.kit.clock import now
 from service.intake.language import detect as detect_language
 from service.kit.i18n import gettext
@@ -100,7 +101,11 @@ async def inbound_sms(request: Request) -> Response:
         raise
     for name in twilio_form.LOCATION_FIELDS:
         params.pop(name, None)
-    message = InboundMessage(channel=channel, external_id=sid, address=address, text=text, received_at=now())
+    # The text's readings (masking, keyword, language) here, not on the writer's one thread.
+    reading = read_text(text.strip()).complete()
+    message = InboundMessage(
+        channel=channel, external_id=sid, address=address, text=text, received_at=now(), reading=reading
+    )
     try:
         # Keyed by sender: one person's messages are handled in order, on one writer lane.
         reply = await request.app.state.writer.run(lambda session: store_sms(session, message, settings), key=address)

@@ -13,6 +13,8 @@ else the channel's hint (a Telegram client set to Khmer or Portuguese), else Eng
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from service.kit.i18n import LANGUAGES, has_khmer
 from service.triage.language import detect as detect_text
 
@@ -46,10 +48,12 @@ def detect(text: str, hint: str | None = None) -> str:
     return evident(text, hint) or "en"
 
 
-def choose(text: str, *, kept: str | None, keyword_language: str | None, hint: str | None = None) -> str:
-    """The language to answer in: the kept one, else the keyword's, else the text's, else the hint."""
+def choose(*, kept: str | None, keyword_language: str | None, shown: Callable[[], str | None]) -> str:
+    """The language to answer in: the kept one, else the keyword's, else the one the text shows
+    (`shown()`, i.e. `evident(text, hint)`: its script or words, else the channel's hint; asked
+    only when needed), else English."""
     if kept in LANGUAGES:
         return kept
     if keyword_language in LANGUAGES:
         return keyword_language
-    return detect(text, hint)
+    return shown() or "en"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from service.kit.clock import now
+
+if TYPE_CHECKING:
+    from service.intake.reading import TextReading
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,9 @@ class InboundMessage:
     # The channel's guess at the sender's language (a Telegram client's language), used only
     # while the reporter has no kept language and the text itself does not say.
     language_hint: str | None = None
+    # The text already read (service/intake/reading.py), by the webhook before the writer; read
+    # again in the unit when absent or not of this text and hint.
+    reading: TextReading | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:  # never print the address or the text
         return f"InboundMessage(channel={self.channel!r}, external_id={self.external_id!r})"

@@ -23,6 +23,8 @@ from service.kit import ratelimit
 from service.intake import language as languages
 from service.intake.models import Conversation
 from service.intake.questions import try_answer
+from service.intake.reading import TextReading
+from service.intake.reading import read as read_text
 from service.intake.schemas import InboundMessage, Option, Reply
 from service.intake.vault import erase_for_reporter, store_contact
 from service.kit import receipts, zones
@@ -85,12 +87,14 @@ def _stored_reply(session: Session, message: InboundMessage) -> Reply | None:
 
 def _handle(session: Session, message: InboundMessage, settings: Settings) -> Reply:
     text = message.text.strip()
+    reading = message.reading
+    if reading is None or not reading.matches(text, message.language_hint):
+        reading = read_text(text, message.language_hint)
     reporter = reports.reporter_ref(session, channel=message.channel, address=message.address)
     # A reporter seen for the first time has no conversation and no recent reports: skip the queries.
     conversation = None if reporter.new else _open_conversation(session, reporter, now())
-    command = keywords.parse_command(text)
-    language = _language(text, reporter, conversation, command, message.language_hint)
-    ctx = _Context(session, message, settings, reporter, conversation, language, text, command)
+    language = _language(reading, reporter, conversation)
+    ctx = _Context(session, message, settings, reporter, conversation, language, reading)
     reply = ctx.dispatch()
     session.flush()  # the dialogue's ORM changes first: the inbox row refers to them
     row_id = _INSERT_INBOX.scalar(
@@ -122,17 +126,12 @@ def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> C
     return conversation
 
 
-def _language(
-    text: str,
-    reporter: reports.ReporterRef,
-    conversation: Conversation | None,
-    command: keywords.Command | None,
-    hint: str | None,
-) -> str:
+def _language(reading: TextReading, reporter: reports.ReporterRef, conversation: Conversation | None) -> str:
     """The kept language (conversation, then reporter) wins over the script of this message;
     a language keyword (KH, EN, PT) changes it in cmd_language (service/intake/language.py)."""
     kept = conversation.language if conversation is not None else reporter.language
-    return languages.choose(text, kept=kept, keyword_language=command.language if command else None, hint=hint)
+    keyword_language = reading.command.language if reading.command else None
+    return languages.choose(kept=kept, keyword_language=keyword_language, shown=lambda: reading.evident_language)
 
 
 class _Context:
@@ -146,20 +145,16 @@ class _Context:
         reporter: reports.ReporterRef,
         conversation: Conversation | None,
         language: str,
-        text: str,
-        command: keywords.Command | None = None,
+        reading: TextReading,
     ) -> None:
         self.session, self.message, self.settings = session, message, settings
-        self.reporter, self.conversation, self.language, self.text = reporter, conversation, language, text
-        self.command = command
-        self._masked: str | None = None
+        self.reporter, self.conversation, self.language = reporter, conversation, language
+        self.reading, self.text, self.command = reading, reading.text, reading.command
 
     @property
     def masked_text(self) -> str:
-        """The message with numbers, emails and ids masked, computed once."""
-        if self._masked is None:
-            self._masked = mask(self.text)
-        return self._masked
+        """The message with numbers, emails and ids masked."""
+        return self.reading.masked
 
     def t(self, msgid: str, **params: object) -> str:
         return gettext(self.language, msgid, **params)
@@ -302,7 +297,7 @@ class _Context:
         )
         if self.reporter.language is None and not self.message.assisted:
             # The first report's language, when the text shows it, is kept with the reporter from now on.
-            shown = languages.evident(self.text, self.message.language_hint)
+            shown = self.reading.evident_language
             if shown is not None:
                 reports.update_reporter(self.session, self.reporter, language=shown)
         if silent:
