@@ -60,9 +60,23 @@ def reporter_ref(session: Session, *, channel: str, address: str) -> ReporterRef
     return ReporterRef(new_id, key, new=True)
 
 
+# One compiled UPDATE per set of columns changed (a handful of call sites: language, opt-out).
+_UPDATE_REPORTER: dict[tuple[str, ...], FastStatement] = {}
+
+
 def update_reporter(session: Session, ref: ReporterRef, **values: object) -> None:
-    """Change a reporter's language or opt-out, keeping `ref` in step."""
-    session.execute(update(_REPORTER).where(_REPORTER.c.id == ref.id).values(**values))
+    """Change a reporter's language or opt-out, keeping `ref` in step (a compiled statement: a
+    new sender's first report sets the language on the writer's hot path)."""
+    columns = tuple(sorted(values))
+    statement = _UPDATE_REPORTER.get(columns)
+    if statement is None:
+        change = update(_REPORTER).where(_REPORTER.c.id == bindparam("reporter_id"))
+        statement = _UPDATE_REPORTER[columns] = FastStatement(
+            change.values({name: bindparam(f"new_{name}") for name in columns})
+        )
+    statement.execute(
+        session.connection(), {"reporter_id": ref.id, **{f"new_{name}": value for name, value in values.items()}}
+    )
     for name, value in values.items():
         setattr(ref, name, value)
 

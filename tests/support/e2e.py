@@ -191,9 +191,7 @@ class Deployment:
         parts = []
         for proc in [*self.finished, self.serve, self.worker]:
             if proc is not None:
-                # uvicorn's access lines for successful requests are noise here; errors stay.
-                out = "\n".join(line for line in proc.output().splitlines()
-                                 if not re.search(r'" [23]\d\d ', line))
+                out = proc.output()
                 parts.append(f"--- {proc.name} ({'running' if proc.alive else f'exit {proc.popen.returncode}'}) "
                              f"---\n{out[-6000:]}")
         return "\n".join(parts)
