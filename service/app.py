@@ -29,6 +29,7 @@ from service.kit.problems import http_error
 from service.ops.fastlane import Endpoint, FastLane
 from service.ops.logs import quiet_libraries
 from service.ops.runtime import tune_gc
+from service.ops.unexpected import ContainErrors
 from service.ops.routes import router as ops_router
 from service.routing.pages import router as rules_router
 from service.triage import service as triage
@@ -94,11 +95,6 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
         log.info("client disconnected before its request was read")
         return Response(status_code=400)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled %s", type(exc).__name__)
-        return JSONResponse({"detail": "temporarily unavailable"}, status_code=503)
-
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
@@ -119,6 +115,9 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
     app.include_router(rules_router)
     app.include_router(analytics_router)  # analytics
     app.include_router(casefile_router)  # the printable case file for a referral
+    # Unexpected errors: 503 and one line with no message (service/ops/unexpected.py). Inside the
+    # lane, which answers its own the same way.
+    app.add_middleware(ContainErrors)
     # The fast lane, added last so it is the outermost middleware: its table is FAST_LANE, what it
     # skips is declared in service/ops/fastlane.py (tests/sms/test_fast_lane.py checks both).
     app.add_middleware(FastLane, routes=FAST_LANE)

@@ -14,12 +14,14 @@ lane would skip without saying so (tests/sms/test_fast_lane.py fails on it):
   an HTTPException as {"detail"} with its status and headers, a DomainError through
   service.kit.problems.http_error, a sender that hung up mid-request as 400 (logged at info;
   nobody is there to read it), anything else as 503 (the sender retries; nothing about the
-  request is logged but the exception's type).
+  request is logged but the exception's type and where it was raised).
 - `SKIPPED_HANDLERS`: handlers the lane's endpoints cannot need (a lane endpoint takes the bare
   Request and reads its own input, so FastAPI never validates anything for it; no websockets).
   A handler for one DomainError subclass would answer differently from the lane, so it counts
   as unaccounted too: every handler must be listed by its exact class.
-- `SKIPPED_MIDDLEWARE`: middlewares added inside the lane that its endpoints go without (none).
+- `SKIPPED_MIDDLEWARE`: middlewares added inside the lane that its endpoints go without:
+  `ContainErrors` (service/ops/unexpected.py), whose answer to an unexpected error the lane gives
+  itself, with the same function.
 
 See docs/writer-fast-path.md, "The webhook's fast lane".
 """
@@ -38,6 +40,7 @@ from starlette.requests import ClientDisconnect
 
 from service.kit.errors import DomainError
 from service.kit.problems import http_error
+from service.ops.unexpected import ContainErrors, log_unexpected, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ REPRODUCED_HANDLERS: frozenset[type] = frozenset(
     {HTTPException, FastAPIHTTPException, DomainError, ClientDisconnect, Exception}
 )
 SKIPPED_HANDLERS: frozenset[type] = frozenset({RequestValidationError, WebSocketRequestValidationError})
-SKIPPED_MIDDLEWARE: frozenset[type] = frozenset()
+SKIPPED_MIDDLEWARE: frozenset[type] = frozenset({ContainErrors})  # the lane answers as it does, itself
 
 
 class FastLane:
@@ -70,9 +73,9 @@ class FastLane:
         except ClientDisconnect:  # what the app's ClientDisconnect handler answers
             log.info("client disconnected before its request was read")
             response = Response(status_code=400)
-        except Exception as exc:  # what the app's catch-all handler answers
-            log.error("unhandled %s", type(exc).__name__)
-            response = JSONResponse({"detail": "temporarily unavailable"}, status_code=503)
+        except Exception as exc:  # what the app's ContainErrors answers
+            log_unexpected(exc)
+            response = unavailable()
         await response(scope, receive, send)
 
 
