@@ -160,9 +160,14 @@ def test_two_serve_two_workers_on_postgresql_lose_double_and_reorder_nothing(clu
         said = d.telegram_to(user.user_id)
         steps = [next((k for k, q in enumerate(QUESTIONS) if q.lower() in t.lower()), None) for t in said]
         asked = [k for k in steps if k is not None]
-        # On failure the processes' logs (ids and kinds only) say whether a Bot API call timed out:
-        # a reply whose answer was lost is sent again by design (docs/telegram.md).
-        assert asked == [0, 1, 2, 3], f"user {user.user_id}: {said}\n{cluster.logs()}"
+        once = [k for n, k in enumerate(asked) if n == 0 or asked[n - 1] != k]
+        assert once == [0, 1, 2, 3], f"user {user.user_id}: {said}\n{cluster.logs()}"
+        if asked != once:
+            # A reply Telegram took but whose answer was lost or late is sent again, by design
+            # (docs/telegram.md): allowed only when a process logged such a failed call.
+            logs = cluster.logs()
+            assert re.search(r"telegram update \d+ failed: (TimedOut|NetworkError)", logs), (
+                f"user {user.user_id} was asked twice with no failed Bot API call: {said}\n{logs}")
     # Each dialogue produced one report with its answers (the category and the place).
     _one_report_each(d, tg_markers + sms_markers)
     rows = d.rows("SELECT r.narrative_masked, r.category, p.name_en FROM report r LEFT JOIN place p ON p.id = r.place_id")
