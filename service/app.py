@@ -29,7 +29,7 @@ from service.kit.problems import http_error
 from service.ops.fastlane import Endpoint, FastLane
 from service.ops.logs import quiet_libraries
 from service.ops.runtime import tune_gc
-from service.ops.unexpected import ContainErrors
+from service.ops.unexpected import ContainErrors, client_gone
 from service.ops.routes import router as ops_router
 from service.routing.pages import router as rules_router
 from service.triage import service as triage
@@ -90,10 +90,7 @@ def create_app(settings: Settings | None = None, *, gc_tuning: bool = False) -> 
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(_request: Request, _exc: ClientDisconnect) -> Response:
-        # The sender hung up before its request was read whole: nothing was stored and nobody is
-        # there to answer. Not an error: Twilio and Telegram send again what went unanswered.
-        log.info("client disconnected before its request was read")
-        return Response(status_code=400)
+        return client_gone()
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:

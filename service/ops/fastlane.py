@@ -40,7 +40,7 @@ from starlette.requests import ClientDisconnect
 
 from service.kit.errors import DomainError
 from service.kit.problems import http_error
-from service.ops.unexpected import ContainErrors, log_unexpected, unavailable
+from service.ops.unexpected import ContainErrors, client_gone, log_unexpected, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,7 @@ class FastLane:
             http = http_error(exc)
             response = JSONResponse({"detail": http.detail}, status_code=http.status_code)
         except ClientDisconnect:  # what the app's ClientDisconnect handler answers
-            log.info("client disconnected before its request was read")
-            response = Response(status_code=400)
+            response = client_gone()
         except Exception as exc:  # what the app's ContainErrors answers
             log_unexpected(exc)
             response = unavailable()

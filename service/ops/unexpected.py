@@ -14,7 +14,7 @@ import logging
 import traceback
 from collections.abc import Callable
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 log = logging.getLogger("service.app")
 
@@ -41,6 +41,13 @@ def where(exc: BaseException) -> str:
 
 def log_unexpected(exc: BaseException) -> None:
     log.error("unhandled %s at %s", type(exc).__name__, where(exc))
+
+
+def client_gone() -> Response:
+    """The sender hung up before its request was read whole: nothing was stored and nobody is there
+    to answer. Not an error: Twilio and Telegram send again what went unanswered."""
+    log.info("client disconnected before its request was read")
+    return Response(status_code=400)
 
 
 def unavailable() -> JSONResponse:
