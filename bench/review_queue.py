@@ -21,6 +21,7 @@ Latency under load: 32 handlers at once (`wrk -c32`, bounded by `--duration` sec
 page `/cases/{id}` (fifty of the handler's cases in turn; each view writes its audit entry, as a
 real view does); wrk reports the p95 through a small Lua script. Goals: first page p95 ≤ 50 ms,
 case page p95 ≤ 80 ms. `--only-load` runs just these (and the bare endpoint) for a quick figure.
+`--processes N` (PostgreSQL) serves with N processes sharing the port instead of one.
 The server runs THIS checkout's code (`python -m service.cli serve`, PYTHONPATH the repository).
 
 Exit status: 0 all goals met, 1 a goal missed, 2 bad usage.
@@ -287,7 +288,17 @@ FRAG_CAT = "HTML counts fragment, category filter"
 FRAG_PLACE = "HTML counts fragment, province filter"
 
 
-def run(url: str, duration: int, only_load: bool = False) -> bool:
+def serve_command(port: int, processes: int) -> list[str]:
+    """`samleng serve` (one process, as deployed), or uvicorn's own supervisor with `processes`
+    worker processes sharing the port: what several `serve` behind a proxy would do, without a proxy
+    taking a share of the cores. PostgreSQL only (on SQLite a second `serve` is not supported)."""
+    if processes == 1:
+        return [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--workers", str(processes),
+            "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1", "--port", str(port)]
+
+
+def run(url: str, duration: int, only_load: bool = False, processes: int = 1) -> bool:
     ids = sample_ids(url)
     tok = tokens(url)
     say(f"{ids['total']} cases; handler's organisation has {ids['open']} open; deep cursor at offset "
@@ -297,8 +308,7 @@ def run(url: str, duration: int, only_load: bool = False) -> bool:
     env = {**os.environ, "SAMLENG_DATABASE_URL": url, "SAMLENG_LOG_LEVEL": "WARNING", "SAMLENG_VAR_DIR": str(var),
            "SAMLENG_SPOOL_DIR": str(var / "spool"), "SAMLENG_ENV": "development"}
     env["PYTHONPATH"] = str(ROOT)  # this checkout's code (the `samleng` script may point at another)
-    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=var, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(serve_command(port, processes), cwd=var, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     ok = True
     try:
@@ -410,7 +420,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--only-load", action="store_true",
                         help="only the 32-handler latency of the first page and the case page")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="serve processes sharing the port (PostgreSQL only; default 1, as measured for the goals)")
     args = parser.parse_args()
+    if args.processes < 1 or (args.processes > 1 and not args.postgres and not (args.url or "").startswith("postgresql")):
+        say("--processes above 1 needs PostgreSQL (a second serve on SQLite is not supported)")
+        return 2
     if not Path(WRK).exists():
         say("wrk is missing (apt-get install wrk)")
         return 2
@@ -428,13 +443,13 @@ def main() -> int:
             subprocess.run([str(BIN / "python"), str(ROOT / "bench" / "make_cases.py"), "--url", url,
                             "--cases", str(args.cases)], check=True)
             say(f"make_cases took {time.perf_counter() - t:.1f}s")
-            return 0 if run(url, args.duration, args.only_load) else 1
+            return 0 if run(url, args.duration, args.only_load, args.processes) else 1
         finally:
             cluster.stop()
     if not args.url:
         parser.print_usage()
         return 2
-    return 0 if run(args.url, args.duration, args.only_load) else 1
+    return 0 if run(args.url, args.duration, args.only_load, args.processes) else 1
 
 
 if __name__ == "__main__":
