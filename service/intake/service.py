@@ -90,7 +90,12 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     reading = message.reading
     if reading is None or not reading.matches(text, message.language_hint):
         reading = read_text(text, message.language_hint)
-    reporter = reports.reporter_ref(session, channel=message.channel, address=message.address)
+    reporter = reports.reporter_ref(
+        session,
+        channel=message.channel,
+        address=message.address,
+        language_if_new=lambda: _first_report_language(message, reading),
+    )
     # A reporter seen for the first time has no conversation and no recent reports: skip the queries.
     conversation = None if reporter.new else _open_conversation(session, reporter, now())
     language = _language(reading, reporter, conversation)
@@ -114,6 +119,18 @@ def _handle(session: Session, message: InboundMessage, settings: Settings) -> Re
     # Ids and kinds only: never the address, the provider's message id or the text.
     log.info("inbound %s message #%s: %s (report #%s)", message.channel, row_id, reply.kind, reply.report_id)
     return reply
+
+
+def _first_report_language(message: InboundMessage, reading: TextReading) -> str | None:
+    """The language a new sender keeps from this message, stored with their new row (one statement
+    fewer than setting it after the report). A new sender has no conversation and no open question,
+    so a message that is not a command and not empty becomes their first report (`_Context.dispatch`,
+    `new_report`), and the first report's language, when the text shows it, is kept with the
+    reporter. An outreach worker's report keeps none; a command keeps none (a language keyword sets
+    it itself)."""
+    if message.assisted or reading.command is not None or not reading.text:
+        return None
+    return reading.evident_language
 
 
 def _open_conversation(session: Session, reporter: reports.ReporterRef, at) -> Conversation | None:
@@ -296,7 +313,8 @@ class _Context:
             **(triage.report_fields(triaged) if triaged else {}),
         )
         if self.reporter.language is None and not self.message.assisted:
-            # The first report's language, when the text shows it, is kept with the reporter from now on.
+            # The first report's language, when the text shows it, is kept with the reporter from now on
+            # (a new sender's is stored with their row already: _first_report_language).
             shown = self.reading.evident_language
             if shown is not None:
                 reports.update_reporter(self.session, self.reporter, language=shown)

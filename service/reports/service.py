@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,8 +45,11 @@ _INSERT_REPORT = FastStatement(insert(_REPORT).returning(_REPORT.c.id))
 _INSERT_EVENT = FastStatement(insert(_EVENT))
 
 
-def reporter_ref(session: Session, *, channel: str, address: str) -> ReporterRef:
-    """The reporter behind a channel address, by keyed pseudonym only; created if new.
+def reporter_ref(
+    session: Session, *, channel: str, address: str, language_if_new: Callable[[], str | None] | None = None
+) -> ReporterRef:
+    """The reporter behind a channel address, by keyed pseudonym only; created if new, keeping
+    `language_if_new()` as its language (asked only when the reporter is new).
 
     A second process creating the same pseudonym at the same moment makes this raise
     IntegrityError; run again (the writer does), it finds the other's row.
@@ -56,8 +59,11 @@ def reporter_ref(session: Session, *, channel: str, address: str) -> ReporterRef
     row = _SELECT_REPORTER.first(conn, {"key": key})
     if row is not None:
         return ReporterRef(row[0], key, row[1], row[2])
-    new_id = _INSERT_REPORTER.scalar(conn, {"pseudonym": key, "channel": channel, "created_at": now()})
-    return ReporterRef(new_id, key, new=True)
+    language = language_if_new() if language_if_new is not None else None
+    new_id = _INSERT_REPORTER.scalar(
+        conn, {"pseudonym": key, "channel": channel, "created_at": now(), "language": language}
+    )
+    return ReporterRef(new_id, key, language, new=True)
 
 
 # One compiled UPDATE per set of columns changed (a handful of call sites: language, opt-out).
