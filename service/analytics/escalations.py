@@ -452,16 +452,18 @@ def published_tables(
 def body_rows(figs: BodyFigures | None, language: str) -> list[dict[str, object]]:
     """One flat record per body (Open311's bodies resource, the response page): only published values."""
     out: list[dict[str, object]] = []
-    for i, bid in enumerate(figs.order if figs else []):
-        body = figs.bodies[bid]  # type: ignore[union-attr]
-        on_time, not_ours, solved = figs.share("deadline", i), figs.share("answers", i), figs.share("solved", i)  # type: ignore[union-attr]
-        median = figs.median(i)  # type: ignore[union-attr]
+    if figs is None:
+        return out
+    for i, bid in enumerate(figs.order):
+        body = figs.bodies[bid]
+        on_time, not_ours, solved = figs.share("deadline", i), figs.share("answers", i), figs.share("solved", i)
+        median = figs.median(i)
         out.append(
             {
                 "body": body.slug,
                 "name": display_name(body, language),
                 "level": body.level,
-                "escalations": figs.tables["escalations"].shown(i, 0),  # type: ignore[union-attr]
+                "escalations": figs.tables["escalations"].shown(i, 0),
                 # counts as the page shows them ("12", "<10", "x"); a share or a median only where it prints one
                 "on_time": str(on_time["part"]),
                 "on_time_total": str(on_time["total"]),

@@ -241,7 +241,7 @@ def clock_of(
     if calendar is None:
         return ClockState("running", due_at=due)
     start, end = workingtime.next_period(calendar, at)
-    today = zones.local(at, calendar.zone).date()  # type: ignore[union-attr]
+    today = zones.local(at, calendar.zone).date()
     return ClockState(
         "working",
         due_at=due,

@@ -31,6 +31,7 @@ from service.kit import zones
 from service.kit.clock import now
 from service.kit.crypto import seal
 from service.kit.i18n import N_, gettext
+from service.kit.models import require_id
 from service.kit.tasks import Task, TaskContext
 from service.orgs.models import BODY_ALERT_WINDOW_DAYS, SUPERVISING, Organisation, User
 from service.outbox.models import OutboundMessage
@@ -47,7 +48,7 @@ TEXT = N_(
 
 def window_start(at: datetime | None = None) -> datetime:
     """The first day of the window, as a wall-clock bound (each report's local day, as the dashboard)."""
-    day = zones.local(at or now(), zones.default_name()).date() - timedelta(days=WINDOW_DAYS)  # type: ignore[union-attr]
+    day = zones.local(at or now(), zones.default_name()).date() - timedelta(days=WINDOW_DAYS)
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
@@ -59,6 +60,9 @@ def check(session: Session, settings: Settings) -> int:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext('samleng_body_alerts'))"))
     orgs = session.exec(select(Organisation).where(col(Organisation.body_alert_below).is_not(None))).all()
     for org in orgs:
+        line, org_id = org.body_alert_below, require_id(org)
+        if line is None:  # the query takes only organisations with a line
+            continue
         tally = deadline_tally(session, q.Filters(window_start(), None, org_id=org.id))
         states = {s.body_id: s for s in session.exec(select(BodyAlert).where(BodyAlert.org_id == org.id))}
         for body_id, (on_time, late) in sorted(tally.items()):
@@ -66,8 +70,8 @@ def check(session: Session, settings: Settings) -> int:
             if total < settings.suppression_threshold:
                 continue  # too few to say anything about the body: the state stays as it was
             share = round(100 * on_time / total)
-            below = 100 * on_time < org.body_alert_below * total  # type: ignore[operator]
-            state = states.get(body_id) or BodyAlert(org_id=org.id, body_id=body_id)  # type: ignore[arg-type]
+            below = 100 * on_time < line * total
+            state = states.get(body_id) or BodyAlert(org_id=org_id, body_id=body_id)
             if below == state.below and state.id is not None:
                 continue
             state.below, state.share, state.total, state.changed_at = below, share, total, now()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 import holidays
@@ -136,18 +136,18 @@ def holiday(country: str | None, day: date) -> bool:
 def holiday_name(country: str | None, day: date, language: str | None = None) -> str | None:
     """The holiday's name: in Khmer for `language` "km" where the package has it (Cambodia), else in the
     package's default (English for these countries)."""
-    if not holiday(country, day):
+    if country is None or not holiday(country, day):
         return None
-    named = holidays.country_holidays(country, years=day.year)  # type: ignore[arg-type]
+    named = holidays.country_holidays(country, years=day.year)
     if language == "km" and "km" in (getattr(named, "supported_languages", ()) or ()):
-        named = holidays.country_holidays(country, years=day.year, language="km")  # type: ignore[arg-type]
+        named = holidays.country_holidays(country, years=day.year, language="km")
     return named.get(day)
 
 
-def _utc(day: date, minute: int, tz: object) -> datetime:
+def _utc(day: date, minute: int, tz: tzinfo) -> datetime:
     # Wall-clock arithmetic: 17:00 local on that day, whatever the day's offset (DST in some zones).
     local = datetime.combine(day, time(0)) + timedelta(minutes=minute)
-    return local.replace(tzinfo=tz).astimezone(timezone.utc)  # type: ignore[arg-type]
+    return local.replace(tzinfo=tz).astimezone(timezone.utc)
 
 
 def periods(calendar: Calendar, since: datetime) -> Iterator[tuple[datetime, datetime]]:

@@ -12,6 +12,7 @@ The platform's zone comes from a source installed with `use_default`: `service.c
 from __future__ import annotations
 
 import sqlite3
+from typing import overload
 from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
@@ -86,6 +87,10 @@ def name_for(user: object | None = None, org: object | None = None) -> str:
     return default_name()
 
 
+@overload
+def local(at: datetime, name: str | None) -> datetime: ...
+@overload
+def local(at: None, name: str | None) -> None: ...
 def local(at: datetime | None, name: str | None) -> datetime | None:
     """`at` (UTC; a naive value is read as UTC) in the zone called `name`."""
     if at is None:

@@ -89,7 +89,7 @@ def _audit(
 
 def record_view(session: Session, *, user: Principal, report: Report, via: str) -> None:
     """Every read of a case is audited."""
-    record_view_of(session, user=user, report_id=report.id, via=via)  # type: ignore[arg-type]
+    record_view_of(session, user=user, report_id=require_id(report), via=via)
 
 
 def record_view_of(session: Session, *, user: Principal, report_id: int, via: str) -> None:

@@ -129,7 +129,7 @@ def why_not(session: Session, report: Report | None) -> str | None:
     reporter = session.get(Reporter, report.reporter_id)
     if reporter is None or reporter.opted_out_at is not None:
         return "opted_out"
-    if contact_for_report(session, report.id) is None:  # type: ignore[arg-type]
+    if contact_for_report(session, require_id(report)) is None:
         return "no_contact"  # erased: STOP, DELETE, or closed + the grace period
     return None
 
@@ -175,7 +175,10 @@ def ask_reporter(
     """The question through the outbox, by the channel the reporter used, in their language (`language`:
     the one it was first asked in, when it is sent again). Returns the message queued."""
     reporter = session.get_one(Reporter, report.reporter_id)
-    channel, address = contact_for_report(session, report.id)  # type: ignore[arg-type,misc]
+    contact = contact_for_report(session, require_id(report))
+    if contact is None:  # erased since the caller looked (STOP, DELETE): nobody to ask
+        raise NotFound("no contact kept for this report")
+    channel, address = contact
     language = language or reporter.language or report.language or "en"
     day = zones.local_date(report.created_at, org_zone(session, report.org_id))
     row = enqueue_message(
@@ -550,7 +553,7 @@ def linked_cases(session: Session, report_id: int) -> list[int]:
             ),
         )
     ).all()
-    return sorted({other for a, b in rows for other in (a, b) if other != report_id})  # type: ignore[misc]
+    return sorted({other for a, b in rows for other in (a, b) if other is not None and other != report_id})
 
 
 def _close_open_questions(session: Session, report_id: int) -> None:

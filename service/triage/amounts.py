@@ -18,6 +18,7 @@ How a quantity is read (docs/triage.md, "Amounts of money"):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -175,8 +176,8 @@ _NUMBER_WORDS: dict[str, tuple[int, str]] = {
 }
 
 
-def _alternation(words: object) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))  # type: ignore[call-overload]
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 def _is_khmer(word: str) -> bool:

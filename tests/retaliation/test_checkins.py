@@ -277,3 +277,20 @@ def test_texts_fit_two_sms_and_are_translated() -> None:
                 assert i18n.has_khmer(text)
             if language == "pt":
                 assert text != i18n.gettext("en", msgid, date="2026-11-23", code="7K3M-9QXZ")
+
+
+def test_asking_a_reporter_whose_contact_was_erased_is_refused_not_a_crash(s, engine, settings, controlled_clock) -> None:  # type: ignore[no-untyped-def]
+    """The callers look first (`why_not`); a contact erased after that look (a STOP handled by another
+    process) is a clear refusal, and nothing is queued."""
+    from service.intake.vault import erase_for_reporter
+    from service.kit.errors import NotFound
+    from service.retaliation.service import ask_reporter
+
+    report = escalated_case(s)
+    watch(s, engine, settings)
+    (checkin, _) = checkins(s, report.id)  # type: ignore[arg-type]
+    erase_for_reporter(s, report.reporter_id)  # type: ignore[arg-type]
+    s.flush()
+    with pytest.raises(NotFound):
+        ask_reporter(s, checkin, s.get_one(Report, report.id), answer_days=3)
+    assert questions(s) == []
