@@ -185,6 +185,10 @@ class RuleSet:
     topic_words: frozenset[tuple[str, str]] = frozenset()
     denied: _Matcher | None = None
     ask: _Matcher | None = None
+    # a harm said not to have happened with the person safe now (`safe_now:` in each rule file):
+    # verbs of taking or hurting (read only negated) and words saying the person is safe now
+    undone: _Matcher | None = None
+    safe: _Matcher | None = None
 
 
 def _load_files() -> dict[str, dict]:
@@ -226,7 +230,12 @@ def ruleset() -> RuleSet:
     topic_words: set[tuple[str, str]] = set()
     denied_terms: list[Term] = []
     ask_terms: list[Term] = []
+    undone_terms: list[Term] = []
+    safe_terms: list[Term] = []
     for lang, data in files.items():
+        safe_now = data.get("safe_now") or {}
+        undone_terms.extend(Term(lang, "undone", "safe_now", str(w)) for w in safe_now.get("harm") or [])
+        safe_terms.extend(Term(lang, "safe", "safe_now", str(w)) for w in safe_now.get("safe") or [])
         topic = data.get("topic") or {}
         topic_words.update((lang, str(w)) for w in topic.get("words") or [])
         denied_terms.extend(Term(lang, "denied", "denied", str(w)) for w in topic.get("denied") or [])
@@ -307,6 +316,8 @@ def ruleset() -> RuleSet:
         topic_words=frozenset(topic_words),
         denied=_Matcher(denied_terms),
         ask=_Matcher(ask_terms),
+        undone=_Matcher(undone_terms),
+        safe=_Matcher(safe_terms),
         skeletons=skeletons,
         spellings={
             lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
@@ -343,6 +354,9 @@ class RuleFindings:
     # rights-abuse topic words set aside: the message asks, thanks or tells a harm that did not
     # happen, and names no harm (docs/triage.md, "Categories", `other`)
     topics: list[Hit] = field(default_factory=list)
+    # "the police did not take him, he is at home": the words saying the person is safe now, when a
+    # harm is said not to have happened (docs/triage.md, "Categories", `other`); empty otherwise
+    safe: list[Hit] = field(default_factory=list)
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
@@ -487,6 +501,9 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         if not categories["other"]:
             del categories["other"]
     still = rules.still.find(doc)
+    in_progress = bool(urgent or child or pairs or typos)
+    safe, undone = _safe_now(doc, text, language, rules, still=still, negated=negated, urgent=in_progress)
+    negated = [*negated, *undone]
     topics = _topics_only(
         doc,
         categories,
@@ -494,13 +511,15 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         still=still,
         question=question,
         negated=bool(negated),
-        urgent=bool(urgent or child or pairs or typos),
+        urgent=in_progress,
+        safe=bool(safe),
     )
     if topics:
         del categories[RIGHTS]
     return RuleFindings(
         question=question,
         topics=topics,
+        safe=safe,
         typos=typos,
         pairs=pairs,
         urgent=urgent,
@@ -525,23 +544,61 @@ def _topics_only(
     question: bool,
     negated: bool,
     urgent: bool,
+    safe: bool = False,
 ) -> list[Hit]:
     """The rights-abuse words found, when they are all topic words and the message asks (a
     question mark or an `ask:` phrase), thanks (and no "but"/"still" says a problem goes on) or
     tells a harm that did not happen (an urgent word negated): "how does a widow claim
     compensation from the mine?", "the police did not take him, he is at home". Empty
     otherwise: any harm word of the list (negated or not: "did not arrest him but kept his ID"),
-    a denial ("never paid", `recusaram`, `មិនបង់`) or an urgent word keeps them."""
+    a denial ("never paid", `recusaram`, `មិនបង់`) or an urgent word keeps them. `safe`: the
+    harm did not happen and the person is safe now (`_safe_now`): then harm words are set aside
+    too ("the police did not arrest him, he is home")."""
     hits = categories.get(RIGHTS)
     if not hits or urgent:
         return []
-    if any((h.term.language, h.term.word) not in rules.topic_words for h in hits):
-        return []
     if rules.denied is not None and rules.denied.find(doc):
+        return []
+    if safe:
+        return hits
+    if any((h.term.language, h.term.word) not in rules.topic_words for h in hits):
         return []
     asks = question or bool(rules.ask is not None and rules.ask.find(doc))
     thanks = any(h.term.group == "other/compliment" for h in categories.get("other", [])) and not still
     return hits if asks or thanks or negated else []
+
+
+def _safe_now(
+    doc: Doc, text: str, language: str, rules: RuleSet, *, still: list[Hit], negated: list[Hit], urgent: bool
+) -> tuple[list[Hit], list[Hit]]:
+    """A harm said not to have happened, with the person safe now: "the police did not take him,
+    he is at home", `nao levaram ela, ta em casa`, `ot ban chab kat te, kat nov pteah`. Returns the
+    words saying the person is safe (`safe:`) and the negated verbs of taking or hurting (`harm:`,
+    read only when negated; they then count as negated urgent words: the model may not make the
+    message urgent). Both empty unless: an urgent word or a `harm:` verb is negated, a `safe:`
+    phrase follows it and is not negated itself, nothing urgent is in the present, and no
+    "but"/"still" comes after the safe words ("he is home, but they kept his ID")."""
+    if urgent or rules.safe is None or rules.undone is None:
+        return [], []
+    safe = [
+        h
+        for h in sorted(rules.safe.find(doc), key=lambda h: h.start)
+        if not _negated(text, h, {h.term.language, language}, rules)
+    ]
+    if not safe:
+        return [], []
+    undone = []
+    for hit in rules.undone.find(doc):
+        hit.negated_by = _negated(text, hit, {hit.term.language, language}, rules)
+        if hit.negated_by:
+            undone.append(hit)
+    first_harm = min((h.start for h in [*negated, *undone]), default=None)
+    if first_harm is None:
+        return [], []
+    safe = [h for h in safe if h.start > first_harm]
+    if not safe or any(s.start >= safe[0].start for s in still):
+        return [], []
+    return safe, undone
 
 
 def _skeleton_key(word: str) -> str:
