@@ -328,9 +328,14 @@ def repo_examples() -> list[Example]:
 
 
 def repo_fingerprint() -> str:
+    """What a model is made from: the labelled examples, the voices and the rule files. The rules'
+    findings are features of the model, so a changed rule file makes the cached model stale too
+    (the worker retrains it, keeping the handlers' corrections)."""
     digest = hashlib.sha256(TRAIN_FILE.read_bytes())
     for path in voice_files():
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(rules.RULES_DIR.glob("*.yaml")):
+        digest.update(b"rules/" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

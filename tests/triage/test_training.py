@@ -88,3 +88,20 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SAMLENG_TRIAGE_MODEL", str(path))
     triage_model.set_model(None)
     assert triage_model.get_model().meta["format"] == triage_model.FORMAT
+
+
+def test_a_changed_rule_file_makes_the_cached_model_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules' findings are features of the model: a model trained before a rule changed is not
+    the model the figures were measured with, so it is retrained (docs/triage.md)."""
+    import shutil
+
+    from service.triage import rules
+
+    before = triage_model.repo_fingerprint()
+    copy = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, copy)
+    monkeypatch.setattr(rules, "RULES_DIR", copy)
+    assert triage_model.repo_fingerprint() == before, "the same rules, the same fingerprint"
+    with (copy / "en.yaml").open("a", encoding="utf-8") as f:
+        f.write("\n# a rule changed\n")
+    assert triage_model.repo_fingerprint() != before
