@@ -45,6 +45,13 @@ URGENT = {
         "mit knhom dok dong hoem min ruoch",
         "ប្រពន្ធខ្ញុំទើបសម្រាល ឈាមចេញខ្លាំងណាស់",
         "ពស់ចឹកប្អូនខ្ញុំនៅចម្ការ",
+        # a birth that cannot wait; Khmer-Latin "not breathing" with its negation inside, and joined
+        "my sister's waters broke at the market and the clinic is far away",
+        "a minha cunhada esta gravida de 9 meses, rebentou a bolsa e nao ha transporte para o hospital",
+        "ប្រពន្ធខ្ញុំឈឺពោះ ទឹកភ្លោះបែកហើយ គ្មានឡានទៅពេទ្យ",
+        "bong srey knhom chheu poh, tuk phlos bek hz, ot mean lan tov pet",
+        "pu knhom duol nov mot tonle ot dak dangheum",
+        "kon ke duol ot dokdongheum te, mot svay",
     ],
     "suicide": [
         "my brother doesnt want to live any more, he keeps saying it",
@@ -54,7 +61,8 @@ URGENT = {
         "ប្អូនខ្ញុំចង់លោតចុះពីស្ពាន",
     ],
     "threat": ["those men know where she lives and said they will come"],
-    "violence": ["គេកាន់ដំបងឈរមុខផ្ទះខ្ញុំឥឡូវ"],
+    "violence": ["គេកាន់ដំបងឈរមុខផ្ទះខ្ញុំឥឡូវ", "mit knhom chheam hoh pi kbal klang nas"],
+    "detained_now": ["polis teb tae chab p'oun knhom nov kbae tuk phsar trey pi mun nis"],
     "child_at_risk": [
         "my daughter went with a man from the market this morning and has not come back",
         "a menina da vizinha vai ser dada pra casar com um velho",
@@ -80,6 +88,17 @@ NOT_URGENT = [
     "in 2022 our house burnt down, we still have no papers for the land",
     "ពេទ្យមិនឲ្យថ្នាំយកទៅផ្ទះទេ ត្រូវមកលេបរាល់ថ្ងៃ",
     "no hospital puseram o meu pai num quarto sozinho e ninguem lhe traz comida",
+    "my waters broke last year at home, the baby is fine, thank you",
+    "chnam mun pu knhom ot dak dangheum pel dek, ilov sok sabay",
+    "a bolsa rebentou no ano passado e correu tudo bem",
+]
+
+# "Just" is a word of the present (`teb tae`, `ទើបតែ`, `acabou de`): a past marker later in the
+# message ("the stall he has rented since last year") does not date the arrest.
+JUST_THEN_A_PAST_MARKER = [
+    "ប៉ូលិសទើបតែចាប់ប្អូនប្រុសខ្ញុំនៅតូបលក់ត្រីដែលគាត់ជួលតាំងពីឆ្នាំមុន",
+    "a policia acabou de levar o meu irmao preso da banca de peixe da mae dele ha anos",
+    "polis teb tae chab p'oun knhom nov kbae tuk phsar trey pi mun nis",
 ]
 
 
@@ -96,6 +115,13 @@ def test_a_now_after_a_negation_ends_its_reach(text: str) -> None:
     result = classify_quick(text)
     assert result.urgency == "urgent", (text, result.reasons)
     assert not any(r.get("kind") == "negated" for r in result.reasons)
+
+
+@pytest.mark.parametrize("text", JUST_THEN_A_PAST_MARKER)
+def test_just_is_the_present_against_a_past_marker_later(text: str) -> None:
+    result = classify_quick(text)
+    assert result.urgency == "urgent", (text, result.reasons)
+    assert not any(r.get("kind") == "past" for r in result.reasons), result.reasons
 
 
 def test_a_negation_right_before_the_urgent_word_still_holds() -> None:
