@@ -185,7 +185,7 @@ def leave_one_voice_out(errors: bool, sweep: bool, exclude: tuple[str, ...] = ()
     triage_model.set_model(None)
 
 
-def heldout(paths: list[str], errors: bool) -> None:
+def heldout(paths: list[str], errors: bool, sweep: bool = False) -> None:
     """The shipped model (train.jsonl + every voice file) on labelled files it has not seen."""
     shipped = {p.resolve() for p in triage_model.voice_files()}
     sets = {}
@@ -202,8 +202,12 @@ def heldout(paths: list[str], errors: bool) -> None:
     header = (f"{'file':<12}{'n':>5}  macro   " + "  ".join(f"{lang:>9}" for lang in LANGS)
               + "   urgent recall    urgent precision")
     all_rows, all_results, lines = [], [], []
+    swept: dict[float, list] = {}
     for name, held in sets.items():
         results = classify_many([e.text for e in held])
+        if sweep:
+            for threshold, res in _decide_at([e.text for e in held], SWEEP).items():
+                swept.setdefault(threshold, []).extend(res)
         rows = [{"text": e.text, "category": e.category, "urgency": e.urgency, "language": e.language} for e in held]
         lines.append(_line(name, rows, results))
         all_rows += rows
@@ -217,6 +221,11 @@ def heldout(paths: list[str], errors: bool) -> None:
     for line in lines:
         print(line)
     print(_line("pooled", all_rows, all_results))
+    if sweep:
+        print("model's urgent threshold (service.MODEL_URGENT), pooled over the files:")
+        for threshold, res in swept.items():
+            _, rec, prec, tp, n_true, n_pred = _scores(all_rows, res)
+            print(f"  {threshold:.2f}: urgent recall {rec:.3f} ({tp}/{n_true}) precision {prec:.3f} ({tp}/{n_pred})")
     report("pooled, per class", all_rows, all_results)
     triage_model.set_model(None)
 
@@ -236,7 +245,7 @@ def main() -> None:
                         help="test the shipped model on this labelled JSON Lines file (not in training); repeatable")
     args = parser.parse_args()
     if args.heldout:
-        heldout(args.heldout, args.errors)
+        heldout(args.heldout, args.errors, args.sweep)
         return
     if not args.split:
         leave_one_voice_out(args.errors, args.sweep, tuple(args.exclude), args.confusion)
