@@ -25,6 +25,7 @@ URGENT = {
         "mjas hang ot aoy bong srey knhom chenh pi hang te",
         "ថៅកែមិនឲ្យប្អូនស្រីខ្ញុំចេញពីរោងចក្រទេ យកទូរស័ព្ទគាត់ទុក",
         "ម្ចាស់ផ្ទះចាក់សោម្ដាយខ្ញុំក្នុងបន្ទប់",
+        "ថៅកែឲ្យបុរសពីរនាក់យាមមុខបន្ទប់ប្អូនស្រីខ្ញុំ",
     ],
     "fire": [
         "the shacks behind the taxi rank are burning, my uncle is still inside",
@@ -52,6 +53,10 @@ URGENT = {
         "bong srey knhom chheu poh, tuk phlos bek hz, ot mean lan tov pet",
         "pu knhom duol nov mot tonle ot dak dangheum",
         "kon ke duol ot dokdongheum te, mot svay",
+        # trapped by falling rock or earth; lips gone blue in Khmer
+        "the wall of the pit fell and my cousin is trapped under the soil",
+        "rockfall at level 3, two men pinned under and not answering",
+        "យាយខ្ញុំដកដង្ហើមញាប់ មាត់ខៀវទាំងអស់",
     ],
     "suicide": [
         "my brother doesnt want to live any more, he keeps saying it",
@@ -59,15 +64,30 @@ URGENT = {
         "a Ana disse que vai se atirar ao rio",
         "bong knhom chong sompleab khluon yub nis",
         "ប្អូនខ្ញុំចង់លោតចុះពីស្ពាន",
+        # the third person and SMS abbreviations
+        "o meu vizinho n quer mais viver desde q perdeu o emprego",
+        "ela disse q vai tomar tds os comprimidos da mae",
     ],
     "threat": ["those men know where she lives and said they will come"],
-    "violence": ["គេកាន់ដំបងឈរមុខផ្ទះខ្ញុំឥឡូវ", "mit knhom chheam hoh pi kbal klang nas"],
-    "detained_now": ["polis teb tae chab p'oun knhom nov kbae tuk phsar trey pi mun nis"],
+    "violence": [
+        "គេកាន់ដំបងឈរមុខផ្ទះខ្ញុំឥឡូវ",
+        "mit knhom chheam hoh pi kbal klang nas",
+        "bong srey knhom cheam hor ot chhob pi pruk",
+    ],
+    "detained_now": [
+        "polis teb tae chab p'oun knhom nov kbae tuk phsar trey pi mun nis",
+        "o meu primo foi levado p esquadra ontem e ainda n soltaram",
+        "ainda nao soltaram os rapazes do bairro",
+    ],
     "child_at_risk": [
         "my daughter went with a man from the market this morning and has not come back",
         "a menina da vizinha vai ser dada pra casar com um velho",
     ],
-    "imminent": ["dizem que hj a noite vao bater nos estrangeiros do bairro"],
+    "imminent": [
+        "dizem que hj a noite vao bater nos estrangeiros do bairro",
+        "the bar owner says before friday he will sell her to a man across the border",
+        "if i dont pay back he send me to the casino on sunday",
+    ],
 }
 
 # "Did not come, now ...": a "now" after a negation starts a new clause; the negation does not
@@ -91,6 +111,9 @@ NOT_URGENT = [
     "my waters broke last year at home, the baby is fine, thank you",
     "chnam mun pu knhom ot dak dangheum pel dek, ilov sok sabay",
     "a bolsa rebentou no ano passado e correu tudo bem",
+    "the police did not arrest anyone at the clinic today",
+    "two years ago my uncle was trapped under rocks in the mine, now he walks again",
+    "o meu irmao ja foi solto, obrigada",
 ]
 
 # "Just" is a word of the present (`teb tae`, `ទើបតែ`, `acabou de`): a past marker later in the
