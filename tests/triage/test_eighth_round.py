@@ -1,4 +1,4 @@
-"""General fixes made after the eighth round of voices (docs/benchmarks.md, "Eighth round"). The
+"""General fixes made after the eighth round of voices (docs/benchmarks-history.md, "Eighth round"). The
 wording here is our own, not the voices': a pass means the kind is covered, not the sentence.
 
 - A "but", "again" or "still" between a past marker and an urgent word ends the marker's reach:
