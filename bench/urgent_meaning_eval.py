@@ -56,7 +56,7 @@ def _read(train: list[triage_model.Example], test: list[triage_model.Example]) -
         (
             e.urgency == "urgent",
             d.urgency == "urgent",
-            any(r.get("kind") in ("negated", "past") for r in d.reasons),
+            any(r.get("kind") in ("negated", "past", "released") for r in d.reasons),
             {c: float(p[i]) for c, p in probs.items()},
         )
         for i, (e, d) in enumerate(zip(test, decided, strict=True))

@@ -75,6 +75,7 @@ TEXTS = [
     N_("Lowered to {urgency}: the quick screen read it as urgent and alerted; the full triage reads {urgency}"),
     N_("Thanks for a problem that is over: {words} — {category}"),
     N_("Topic words only, no harm told (a question, thanks or a harm that did not happen): {words} — not counted"),
+    N_("Not urgent: {words} — released and safe now"),
 ]
 
 
@@ -122,6 +123,8 @@ def sentence(reason: Any, lang: str) -> str:
         return t(TEXTS[2], words=words, meaning=t(meaning) if meaning else name.replace("_", " "))
     if kind == "past":
         return t(TEXTS[3], words=words)
+    if kind == "released":
+        return t(TEXTS[17], words=words)
     if kind == "negated":
         suicidal = "suicide" in str(reason.get("effect") or "")
         return t(TEXTS[5] if suicidal else TEXTS[4], words=words)

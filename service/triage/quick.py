@@ -50,9 +50,9 @@ def _quick(text: str) -> tuple[TriageResult, str, rules.RuleFindings]:
 
 
 def vetoed(result: TriageResult) -> bool:
-    """The rules found the urgent words negated or in the past: the model may not make it urgent,
-    nor may the screen (as in the full triage)."""
-    return any(r.get("kind") in ("negated", "past") for r in result.reasons)
+    """The rules found the urgent words negated or in the past, or someone released and safe now:
+    the model may not make it urgent, nor may the screen (as in the full triage)."""
+    return any(r.get("kind") in ("negated", "past", "released") for r in result.reasons)
 
 
 def classify_screened(text: str) -> TriageResult:

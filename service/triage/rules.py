@@ -35,6 +35,7 @@ REPORTED_AS = {"not_let_go": "held"}  # a pair found under another pair's name (
 # At most this many characters from the end of the first word to the second:
 NEAR = {"held": 40, "not_let_go": 30, "fire": 40}
 EITHER_ORDER = {"fire"}  # "the houses are burning", "burning the houses"
+HELD_PAIRS = {"held", "taken"}  # pairs that say someone is held or taken: over once released and safe
 # The model's rule features (their number is fixed by the cached model): a pair of NEAR counts as the
 # feature of the pair it refines ("held" is being taken or held, like "taken"); "fire" has none of
 # its own (the rule alone makes the report urgent, and the model may only add urgency).
@@ -189,6 +190,8 @@ class RuleSet:
     # verbs of taking or hurting (read only negated) and words saying the person is safe now
     undone: _Matcher | None = None
     safe: _Matcher | None = None
+    # ... and words for a release ("released from the police post this morning, he is home now")
+    released: _Matcher | None = None
 
 
 def _load_files() -> dict[str, dict]:
@@ -232,10 +235,12 @@ def ruleset() -> RuleSet:
     ask_terms: list[Term] = []
     undone_terms: list[Term] = []
     safe_terms: list[Term] = []
+    released_terms: list[Term] = []
     for lang, data in files.items():
         safe_now = data.get("safe_now") or {}
         undone_terms.extend(Term(lang, "undone", "safe_now", str(w)) for w in safe_now.get("harm") or [])
         safe_terms.extend(Term(lang, "safe", "safe_now", str(w)) for w in safe_now.get("safe") or [])
+        released_terms.extend(Term(lang, "released", "safe_now", str(w)) for w in safe_now.get("released") or [])
         topic = data.get("topic") or {}
         topic_words.update((lang, str(w)) for w in topic.get("words") or [])
         denied_terms.extend(Term(lang, "denied", "denied", str(w)) for w in topic.get("denied") or [])
@@ -318,6 +323,7 @@ def ruleset() -> RuleSet:
         ask=_Matcher(ask_terms),
         undone=_Matcher(undone_terms),
         safe=_Matcher(safe_terms),
+        released=_Matcher(released_terms),
         skeletons=skeletons,
         spellings={
             lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
@@ -357,6 +363,9 @@ class RuleFindings:
     # "the police did not take him, he is at home": the words saying the person is safe now, when a
     # harm is said not to have happened (docs/triage.md, "Categories", `other`); empty otherwise
     safe: list[Hit] = field(default_factory=list)
+    # "released from the police post this morning, he is home now": the release words and the
+    # words of being held they end (`_released`); empty otherwise
+    released: list[Hit] = field(default_factory=list)
 
 
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
@@ -501,9 +510,21 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         if not categories["other"]:
             del categories["other"]
     still = rules.still.find(doc)
+    release, release_safe = _released(doc, text, language, rules, still=still)
+    freed: list[Hit] = []
+    if release:
+        # Released and safe now: being held is over, and its words are set aside; any other
+        # urgent word (bleeding, a threat) still makes the message urgent.
+        freed = [h for h in urgent if h.term.group == "detained_now"]
+        urgent = [h for h in urgent if h.term.group != "detained_now"]
+        freed += [h for name, hits in pairs.items() if name in HELD_PAIRS for h in hits]
+        pairs = {name: hits for name, hits in pairs.items() if name not in HELD_PAIRS}
     in_progress = bool(urgent or child or pairs or typos)
     safe, undone = _safe_now(doc, text, language, rules, still=still, negated=negated, urgent=in_progress)
     negated = [*negated, *undone]
+    released = [*release, *freed] if release and not in_progress else []
+    if released and not safe:
+        safe = release_safe
     topics = _topics_only(
         doc,
         categories,
@@ -524,6 +545,7 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         pairs=pairs,
         urgent=urgent,
         negated=negated,
+        released=released,
         child=child,
         past=rules.past.find(doc),
         now=rules.now.find(doc),
@@ -601,6 +623,32 @@ def _safe_now(
     return safe, undone
 
 
+def _released(doc: Doc, text: str, language: str, rules: RuleSet, *, still: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+    """A release with the person safe now: "released from the police post this morning, he is
+    home now, thanks", `soltaram o Dinho, ja ta em casa`, `dohleng haey, nov pteah`. Returns the
+    release words (`released:` in `safe_now:`) and the safe words, or nothing unless: a release word is there and not
+    negated ("not yet released" is still held), a `safe:` phrase other than the release word itself
+    is there and not negated, and no "but"/"still"/"again" comes after the first of them ("released,
+    but they arrested his brother")."""
+    if rules.released is None or rules.safe is None:
+        return [], []
+    release = [h for h in rules.released.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+    if not release:
+        return [], []
+    safe = [
+        h
+        for h in rules.safe.find(doc)
+        if all(h.end <= r.start or h.start >= r.end for r in release)
+        and not _negated(text, h, {h.term.language, language}, rules)
+    ]
+    if not safe:
+        return [], []
+    first = min(h.start for h in [*release, *safe])
+    if any(s.start >= first for s in still):
+        return [], []
+    return release, safe
+
+
 def _skeleton_key(word: str) -> str:
     """How a phrase word is compared: by its skeleton when it has SKELETON_MIN letters, else "=word"."""
     key = skeleton(word) if word.isascii() and word.isalpha() else ""
@@ -653,7 +701,7 @@ def features(found: RuleFindings) -> list[float]:
     return [
         *cats,
         *urgent,
-        float(bool(found.negated)),
+        float(bool(found.negated or found.released)),
         float(bool(found.past)),
         float(bool(found.now)),
         float(bool(found.high)),

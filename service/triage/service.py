@@ -220,6 +220,16 @@ def _decide(
                 "effect": "negated: not urgent" + (" (suicide words: high)" if suicidal else ""),
             }
         )
+    if found.released and level != "urgent":
+        veto = True
+        reasons.append(
+            {
+                "kind": "released",
+                "rule": "released",
+                "words": _words(found.released),
+                "effect": "released and safe now: not urgent",
+            }
+        )
     if found.high:
         for group, hits in _by_group(found.high).items():
             reasons.append({"kind": "rule", "rule": f"high/{group}", "words": _words(hits)})

@@ -76,3 +76,54 @@ def test_an_emergency_beside_the_negated_harm_stays_urgent(text: str) -> None:
     _, _, found = analyse(text)
     assert not found.safe, text
     assert classify(text).urgency == "urgent", text
+
+
+# Released and safe now: being held is over. Our own wording, in the four languages.
+RELEASED = [
+    "my cousin was released from the police station at noon, he is home now, thanks for the calls",
+    "the boys got out of jail yesterday evening and are safe now, thank you",
+    "soltaram a minha vizinha da esquadra hoje cedo, ja esta em casa, obrigada",
+    "ប៉ូលិសដោះលែងពូខ្ញុំពីប៉ុស្តិ៍ហើយ គាត់មកដល់ផ្ទះហើយ អរគុណច្រើន",
+    "polis dohleng pou knhom pi post haey, kat nov pteah haey, orkun bong",
+]
+
+STILL_HELD_OR_HARMED = [
+    # not yet released: still held
+    "my brother is not yet released from the police station, the family is at home waiting",
+    "ainda nao soltaram o meu irmao da esquadra, a familia esta em casa a espera",
+    # released, but something goes on
+    "released from the police post this morning, he is home, but police arrested his wife at noon",
+    "ប៉ូលិសដោះលែងប្អូនខ្ញុំហើយ គាត់នៅផ្ទះ តែប៉ូលិសចាប់បងប្រុសខ្ញុំម្តងទៀត",
+    # released and home, but hurt now
+    "they released my friend from the cells, he is home, he cannot breathe and his lips are blue",
+]
+
+
+@pytest.mark.parametrize("text", RELEASED)
+def test_released_and_safe_now_is_not_urgent_and_not_a_rights_abuse(text: str) -> None:
+    _, _, found = analyse(text)
+    assert found.released and found.safe, text
+    assert not found.urgent, [h.term.word for h in found.urgent]
+    assert RIGHTS not in found.categories, found.categories.get(RIGHTS)
+    result = classify(text)
+    assert result.urgency != "urgent", result.reasons
+    assert any(r.get("kind") == "released" for r in result.reasons)
+
+
+@pytest.mark.parametrize("text", STILL_HELD_OR_HARMED)
+def test_not_yet_released_or_a_harm_going_on_stays_urgent(text: str) -> None:
+    _, _, found = analyse(text)
+    assert not found.released, text
+    assert classify(text).urgency == "urgent", classify(text).reasons
+
+
+def test_the_release_reason_reads_as_a_sentence_in_each_language() -> None:
+    from service.kit.i18n import has_khmer
+    from service.queue.reasons import sentence
+
+    reason = next(r for r in classify(RELEASED[0]).reasons if r.get("kind") == "released")
+    said = {lang: sentence(reason, lang) for lang in ("en", "km", "pt")}
+    assert all("{" not in s for s in said.values()), said
+    assert said["en"].startswith("Not urgent: ") and said["en"].endswith("released and safe now"), said["en"]
+    assert said["pt"].startswith("Não urgente: ") and said["pt"].endswith("em segurança agora"), said["pt"]
+    assert has_khmer(said["km"]) and said["km"] != said["en"], said["km"]
