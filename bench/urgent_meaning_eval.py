@@ -3,7 +3,7 @@ the emergencies the triage misses? An experiment, not shipped (docs/triage.md, "
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/urgent_meaning_eval.py                 # voices, ≈15 min
     OMP_NUM_THREADS=1 .venv/bin/python bench/urgent_meaning_eval.py \\
-        --heldout bench/data/heldout/tenth/caregiver.jsonl ... [--rules DIR]        # new writers, ≈1 min
+        --heldout bench/data/heldout/eleventh/poipet.jsonl ... [--rules DIR]        # new writers, ≈1 min
 
 Default, leave one voice out as bench/triage_eval.py: for each voice file, the full triage and the
 embedding classifier (logistic regression, classes balanced, several C) are trained on train.jsonl
