@@ -87,6 +87,12 @@ URGENT = {
         "dizem que hj a noite vao bater nos estrangeiros do bairro",
         "the bar owner says before friday he will sell her to a man across the border",
         "if i dont pay back he send me to the casino on sunday",
+        # exposure threatened with a day (blackmail)
+        "my ex says he will send my photos to my boss on monday if i dont pay",
+        "the man says he will tell my wife on friday that i go with men",
+        "ele disse que vai contar a minha mulher amanha que tenho HIV",
+        "boroh nouv tea luy 300$ mun thngai sok, bae ot oy vea nung brab propun knhom",
+        "គាត់គំរាមប្រាប់គ្រួសារខ្ញុំថ្ងៃសុក្រ ពីស្ថានភាពមេរោគអេដស៍របស់ខ្ញុំ",
     ],
 }
 
@@ -114,6 +120,10 @@ NOT_URGENT = [
     "the police did not arrest anyone at the clinic today",
     "two years ago my uncle was trapped under rocks in the mine, now he walks again",
     "o meu irmao ja foi solto, obrigada",
+    # telling one's own family is a choice, not a threat
+    "i want to tell my wife about my status next week, can the counsellor help me",
+    "eu vou contar a minha mulher na sexta que tomo PrEP, como faco",
+    "knhom nung brab propun knhom thngai sok pi PrEP",
 ]
 
 # "Just" is a word of the present (`teb tae`, `ទើបតែ`, `acabou de`): a past marker later in the
