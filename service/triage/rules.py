@@ -510,21 +510,21 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         if not categories["other"]:
             del categories["other"]
     still = rules.still.find(doc)
-    release, release_safe = _released(doc, text, language, rules, still=still)
-    freed: list[Hit] = []
-    if release:
-        # Released and safe now: being held is over, and its words are set aside; any other
-        # urgent word (bleeding, a threat) still makes the message urgent.
-        freed = [h for h in urgent if h.term.group == "detained_now"]
-        urgent = [h for h in urgent if h.term.group != "detained_now"]
-        freed += [h for name, hits in pairs.items() if name in HELD_PAIRS for h in hits]
-        pairs = {name: hits for name, hits in pairs.items() if name not in HELD_PAIRS}
     in_progress = bool(urgent or child or pairs or typos)
+    # Released and safe now: being held is over. Only the urgency decision reads it (it sets the
+    # words of being held aside, service._decide); the findings and so the model's features stay
+    # as they are. Any other urgent word (bleeding, a threat) still makes the message urgent.
+    release, _ = _released(doc, text, language, rules, still=still)
+    released: list[Hit] = []
+    if release:
+        held = [h for h in urgent if h.term.group == "detained_now"]
+        held += [h for name, hits in pairs.items() if name in HELD_PAIRS for h in hits]
+        other_urgent = [h for h in urgent if h.term.group != "detained_now"]
+        other_pairs = [name for name in pairs if name not in HELD_PAIRS]
+        if not (other_urgent or child or other_pairs or typos):
+            released = [*release, *held]
     safe, undone = _safe_now(doc, text, language, rules, still=still, negated=negated, urgent=in_progress)
     negated = [*negated, *undone]
-    released = [*release, *freed] if release and not in_progress else []
-    if released and not safe:
-        safe = release_safe
     topics = _topics_only(
         doc,
         categories,
@@ -701,7 +701,7 @@ def features(found: RuleFindings) -> list[float]:
     return [
         *cats,
         *urgent,
-        float(bool(found.negated or found.released)),
+        float(bool(found.negated)),
         float(bool(found.past)),
         float(bool(found.now)),
         float(bool(found.high)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from sqlmodel import Session, col, select
 
@@ -176,6 +176,12 @@ def _decide(
     model_urg: dict[str, float],
 ) -> TriageResult:
     reasons: list[dict] = [{"kind": "language", "language": detected.language, "score": detected.confidence}]
+    if found.released:  # released and safe now: the words of being held no longer make it urgent
+        found = replace(
+            found,
+            urgent=[h for h in found.urgent if h.term.group != "detained_now"],
+            pairs={name: hits for name, hits in found.pairs.items() if name not in rules_mod.HELD_PAIRS},
+        )
 
     # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
     level, veto = "normal", False
