@@ -514,13 +514,10 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
     # Released and safe now: being held is over. Only the urgency decision reads it (it sets the
     # words of being held aside, service._decide); the findings and so the model's features stay
     # as they are. Any other urgent word (bleeding, a threat) still makes the message urgent.
-    release, _ = _released(doc, text, language, rules, still=still)
+    release = _released(doc, text, language, rules, still=still)
     released: list[Hit] = []
     if release:
-        held = [h for h in urgent if h.term.group == "detained_now"]
-        held += [h for name, hits in pairs.items() if name in HELD_PAIRS for h in hits]
-        other_urgent = [h for h in urgent if h.term.group != "detained_now"]
-        other_pairs = [name for name in pairs if name not in HELD_PAIRS]
+        other_urgent, other_pairs, held = held_apart(urgent, pairs)
         if not (other_urgent or child or other_pairs or typos):
             released = [*release, *held]
     safe, undone = _safe_now(doc, text, language, rules, still=still, negated=negated, urgent=in_progress)
@@ -623,18 +620,28 @@ def _safe_now(
     return safe, undone
 
 
-def _released(doc: Doc, text: str, language: str, rules: RuleSet, *, still: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+def held_apart(urgent: list[Hit], pairs: dict[str, list[Hit]]) -> tuple[list[Hit], dict[str, list[Hit]], list[Hit]]:
+    """What a release sets aside: the urgent words and pairs that do not say someone is held, and
+    the hits that do (`detained_now`, the `held` and `taken` pairs)."""
+    kept = [h for h in urgent if h.term.group != "detained_now"]
+    kept_pairs = {name: hits for name, hits in pairs.items() if name not in HELD_PAIRS}
+    held = [h for h in urgent if h.term.group == "detained_now"]
+    held += [h for name, hits in pairs.items() if name in HELD_PAIRS for h in hits]
+    return kept, kept_pairs, held
+
+
+def _released(doc: Doc, text: str, language: str, rules: RuleSet, *, still: list[Hit]) -> list[Hit]:
     """A release with the person safe now: "released from the police post this morning, he is
     home now, thanks", `soltaram o Dinho, ja ta em casa`, `dohleng haey, nov pteah`. Returns the
-    release words (`released:` in `safe_now:`) and the safe words, or nothing unless: a release word is there and not
+    release words (`released:` in `safe_now:`), or nothing unless: a release word is there and not
     negated ("not yet released" is still held), a `safe:` phrase other than the release word itself
     is there and not negated, and no "but"/"still"/"again" comes after the first of them ("released,
     but they arrested his brother")."""
     if rules.released is None or rules.safe is None:
-        return [], []
+        return []
     release = [h for h in rules.released.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
     if not release:
-        return [], []
+        return []
     safe = [
         h
         for h in rules.safe.find(doc)
@@ -642,11 +649,11 @@ def _released(doc: Doc, text: str, language: str, rules: RuleSet, *, still: list
         and not _negated(text, h, {h.term.language, language}, rules)
     ]
     if not safe:
-        return [], []
+        return []
     first = min(h.start for h in [*release, *safe])
     if any(s.start >= first for s in still):
-        return [], []
-    return release, safe
+        return []
+    return release
 
 
 def _skeleton_key(word: str) -> str:

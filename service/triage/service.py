@@ -177,11 +177,8 @@ def _decide(
 ) -> TriageResult:
     reasons: list[dict] = [{"kind": "language", "language": detected.language, "score": detected.confidence}]
     if found.released:  # released and safe now: the words of being held no longer make it urgent
-        found = replace(
-            found,
-            urgent=[h for h in found.urgent if h.term.group != "detained_now"],
-            pairs={name: hits for name, hits in found.pairs.items() if name not in rules_mod.HELD_PAIRS},
-        )
+        urgent, pairs, _ = rules_mod.held_apart(found.urgent, found.pairs)
+        found = replace(found, urgent=urgent, pairs=pairs)
 
     # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
     level, veto = "normal", False
