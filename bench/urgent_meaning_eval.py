@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from service.triage import model as triage_model  # noqa: E402
 from service.triage import rules  # noqa: E402
+from service.triage.quick import vetoed  # noqa: E402
 
 CS = (0.3, 1.0, 3.0, 10.0)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -56,7 +57,7 @@ def _read(train: list[triage_model.Example], test: list[triage_model.Example]) -
         (
             e.urgency == "urgent",
             d.urgency == "urgent",
-            any(r.get("kind") in ("negated", "past", "released") for r in d.reasons),
+            vetoed(d),
             {c: float(p[i]) for c, p in probs.items()},
         )
         for i, (e, d) in enumerate(zip(test, decided, strict=True))

@@ -368,6 +368,12 @@ class RuleFindings:
     released: list[Hit] = field(default_factory=list)
 
 
+def _not_negated(matcher: _Matcher, doc: Doc, text: str, language: str, rules: RuleSet) -> list[Hit]:
+    """The matcher's hits in the message that no negation cue (of the hit's language or the
+    message's) stands just before."""
+    return [h for h in matcher.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+
+
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
     before = text[max(0, hit.start - 40) : hit.start]
     # Negation is read in the word's own language and the message's: English "no" is
@@ -409,14 +415,14 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
     child: list[Hit] = []
     children = rules.child.find(doc)
     if children:
-        harms = [h for h in rules.harm.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+        harms = _not_negated(rules.harm, doc, text, language, rules)
         if harms:
             child = [children[0], harms[0]]
     pairs: dict[str, list[Hit]] = {}
     for name, (first, second) in rules.pairs.items():
-        firsts = [h for h in first.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+        firsts = _not_negated(first, doc, text, language, rules)
         if firsts:
-            seconds = [h for h in second.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+            seconds = _not_negated(second, doc, text, language, rules)
             gap = NEAR.get(name)
             if gap is not None:
                 near = [
@@ -599,11 +605,7 @@ def _safe_now(
     "but"/"still" comes after the safe words ("he is home, but they kept his ID")."""
     if urgent or rules.safe is None or rules.undone is None:
         return [], []
-    safe = [
-        h
-        for h in sorted(rules.safe.find(doc), key=lambda h: h.start)
-        if not _negated(text, h, {h.term.language, language}, rules)
-    ]
+    safe = sorted(_not_negated(rules.safe, doc, text, language, rules), key=lambda h: h.start)
     if not safe:
         return [], []
     undone = []
@@ -639,14 +641,13 @@ def _released(doc: Doc, text: str, language: str, rules: RuleSet, *, still: list
     but they arrested his brother")."""
     if rules.released is None or rules.safe is None:
         return []
-    release = [h for h in rules.released.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
+    release = _not_negated(rules.released, doc, text, language, rules)
     if not release:
         return []
     safe = [
         h
-        for h in rules.safe.find(doc)
+        for h in _not_negated(rules.safe, doc, text, language, rules)
         if all(h.end <= r.start or h.start >= r.end for r in release)
-        and not _negated(text, h, {h.term.language, language}, rules)
     ]
     if not safe:
         return []
