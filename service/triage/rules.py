@@ -192,6 +192,8 @@ class RuleSet:
     safe: _Matcher | None = None
     # ... and words for a release ("released from the police post this morning, he is home now")
     released: _Matcher | None = None
+    # "since" before a past marker: what began then goes on ("held at the centre since last week")
+    since: _Matcher | None = None
 
 
 def _load_files() -> dict[str, dict]:
@@ -236,6 +238,7 @@ def ruleset() -> RuleSet:
     undone_terms: list[Term] = []
     safe_terms: list[Term] = []
     released_terms: list[Term] = []
+    since_terms: list[Term] = []
     for lang, data in files.items():
         safe_now = data.get("safe_now") or {}
         undone_terms.extend(Term(lang, "undone", "safe_now", str(w)) for w in safe_now.get("harm") or [])
@@ -266,6 +269,7 @@ def ruleset() -> RuleSet:
         add(because_terms, "because", IDENTITY_REASON, reason.get("because"))
         add(identity_terms, "identity", IDENTITY_REASON, reason.get("identity"))
         add(buckets["past"], "past", "past", data.get("past"))
+        add(since_terms, "since", "since", data.get("since"))
         add(buckets["now"], "now", "now", data.get("now"))
         add(buckets["still"], "still", "still", data.get("still"))
         add(buckets["lost"], "lost", "lost", data.get("lost"))
@@ -324,6 +328,7 @@ def ruleset() -> RuleSet:
         undone=_Matcher(undone_terms),
         safe=_Matcher(safe_terms),
         released=_Matcher(released_terms),
+        since=_Matcher(since_terms),
         skeletons=skeletons,
         spellings={
             lang: {normalise(k): normalise(v) for k, v in (data.get("spellings") or {}).items()}
@@ -366,6 +371,9 @@ class RuleFindings:
     # "released from the police post this morning, he is home now": the release words and the
     # words of being held they end (`_released`); empty otherwise
     released: list[Hit] = field(default_factory=list)
+    # the past markers that a "since" opens ("since last week"): being held since then is being
+    # held now, so they do not date the words of being held (service._in_the_past)
+    lasting: list[Hit] = field(default_factory=list)
 
 
 def _not_negated(matcher: _Matcher, doc: Doc, text: str, language: str, rules: RuleSet) -> list[Hit]:
@@ -374,8 +382,16 @@ def _not_negated(matcher: _Matcher, doc: Doc, text: str, language: str, rules: R
     return [h for h in matcher.find(doc) if not _negated(text, h, {h.term.language, language}, rules)]
 
 
+@lru_cache(maxsize=64)
+def _past_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Where the past markers are: a negation cue inside one is part of a date, not a "not"
+    (Khmer-Latin `mun` is "not" and also the "last" of `atit mun`, "last week")."""
+    return tuple((h.start, h.end) for h in ruleset().past.find(Doc(text)))
+
+
 def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | None:
-    before = text[max(0, hit.start - 40) : hit.start]
+    base = max(0, hit.start - 40)
+    before = text[base : hit.start]
     # Negation is read in the word's own language and the message's: English "no" is
     # not a negation inside a Portuguese "no bairro".
     for lang in languages:
@@ -387,6 +403,9 @@ def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | 
             continue
         fill = m.group("fill").split()
         if any(word in negation.breakers for word in fill):
+            continue
+        cue = base + m.start()
+        if any(start <= cue < end for start, end in _past_spans(text)):
             continue
         return m.group(0).strip()
     return None
@@ -527,7 +546,8 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         if not (other_urgent or child or other_pairs or typos):
             released = [*release, *held]
     safe, undone = _safe_now(doc, text, language, rules, still=still, negated=negated, urgent=in_progress)
-    negated = [*negated, *undone]
+    # a verb read only negated that an urgent word already covers ("did not beat me") is not said twice
+    negated = [*negated, *(u for u in undone if not any(n.start <= u.start < n.end for n in negated))]
     topics = _topics_only(
         doc,
         categories,
@@ -540,6 +560,7 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
     )
     if topics:
         del categories[RIGHTS]
+    past = rules.past.find(doc)
     return RuleFindings(
         question=question,
         topics=topics,
@@ -550,7 +571,8 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         negated=negated,
         released=released,
         child=child,
-        past=rules.past.find(doc),
+        past=past,
+        lasting=_lasting(doc, past, rules),
         now=rules.now.find(doc),
         high=rules.high.find(doc),
         still=still,
@@ -605,9 +627,6 @@ def _safe_now(
     "but"/"still" comes after the safe words ("he is home, but they kept his ID")."""
     if urgent or rules.safe is None or rules.undone is None:
         return [], []
-    safe = sorted(_not_negated(rules.safe, doc, text, language, rules), key=lambda h: h.start)
-    if not safe:
-        return [], []
     undone = []
     for hit in rules.undone.find(doc):
         hit.negated_by = _negated(text, hit, {hit.term.language, language}, rules)
@@ -616,7 +635,17 @@ def _safe_now(
     first_harm = min((h.start for h in [*negated, *undone]), default=None)
     if first_harm is None:
         return [], []
-    safe = [h for h in safe if h.start > first_harm]
+    # The harm's own negation may reach the safe words ("did not arrest anyone, everyone is fine"):
+    # it negates the harm, not them. Another cue does ("he is not at home").
+    harm_words = {text[h.start : h.end] for h in [*negated, *undone]}
+
+    def negates_safe(hit: Hit) -> bool:
+        cue = _negated(text, hit, {hit.term.language, language}, rules)
+        return cue is not None and not harm_words.intersection(cue.split())
+
+    safe = sorted(
+        (h for h in rules.safe.find(doc) if h.start > first_harm and not negates_safe(h)), key=lambda h: h.start
+    )
     if not safe or any(s.start >= safe[0].start for s in still):
         return [], []
     return safe, undone
@@ -655,6 +684,18 @@ def _released(doc: Doc, text: str, language: str, rules: RuleSet, *, still: list
     if any(s.start >= first for s in still):
         return []
     return release
+
+
+SINCE_GAP = 3  # at most this many characters between "since" and the past marker it opens
+
+
+def _lasting(doc: Doc, past: list[Hit], rules: RuleSet) -> list[Hit]:
+    """The past markers right after a "since" word ("since last week", `tang pi atit mun`, `desde a
+    semana passada`, `តាំងពីសប្តាហ៍មុន`): a state that began then and goes on."""
+    if not past or rules.since is None:
+        return []
+    since = rules.since.find(doc)
+    return [p for p in past if any(0 <= p.start - s.end <= SINCE_GAP for s in since)]
 
 
 def _skeleton_key(word: str) -> str:

@@ -30,6 +30,7 @@ MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characte
 MODEL_URGENT = 0.2
 MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
+HELD_GROUP = "detained_now"  # the urgent list of someone held now (police, a centre, locked in)
 PAST_AFTER = 40  # a past marker further than this after an urgent word does not date it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
 PAIR_EFFECT = {
@@ -103,6 +104,24 @@ def _in_the_past(
         )
 
     return all(distance(h, past) <= PAST_ATTACHED or distance(h, past) < distance(h, present) for h in hits)
+
+
+def _all_in_the_past(found: rules_mod.RuleFindings) -> bool:
+    """Every urgent word, pair and child at risk dated in the past (`_in_the_past`). Being held
+    is dated only by a past marker that no "since" opens: "arrested last week" is past, "locked in
+    the centre since last week, they won't let him out" is now (`found.lasting`). A cough "since
+    last month" stays dated: a state of health that began then is not an emergency for it."""
+    paired = {name: hits[0] for name, hits in found.pairs.items()}
+    held = [h for h in found.urgent if h.term.group == HELD_GROUP]
+    held += [hit for name, hit in paired.items() if name in rules_mod.HELD_PAIRS]
+    rest = [h for h in found.urgent if h.term.group != HELD_GROUP] + list(found.child)
+    rest += [hit for name, hit in paired.items() if name not in rules_mod.HELD_PAIRS]
+    if not held and not rest:
+        return False
+    ongoing = [p for p in found.past if all(p is not q for q in found.lasting)]
+    return (not held or _in_the_past(held, ongoing, found.now, found.still)) and (
+        not rest or _in_the_past(rest, found.past, found.now, found.still)
+    )
 
 
 def _over(found: rules_mod.RuleFindings) -> list[str] | None:
@@ -182,8 +201,7 @@ def _decide(
 
     # Urgency: rules first (with negation and past-vs-now), the model as a second voice.
     level, veto = "normal", False
-    paired = [hits[0] for hits in found.pairs.values()]
-    past_only = _in_the_past([*found.urgent, *found.child, *paired], found.past, found.now, found.still)
+    past_only = _all_in_the_past(found)
     for group, hits in _by_group(found.urgent).items():
         reasons.append(
             {

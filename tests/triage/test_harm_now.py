@@ -67,6 +67,8 @@ URGENT = {
         # the third person and SMS abbreviations
         "o meu vizinho n quer mais viver desde q perdeu o emprego",
         "ela disse q vai tomar tds os comprimidos da mae",
+        # the negation is part of the phrase
+        "i dont want to be alive anymore, nobody would notice",
     ],
     "threat": ["those men know where she lives and said they will come"],
     "violence": [
@@ -75,15 +77,23 @@ URGENT = {
         "bong srey knhom cheam hor ot chhob pi pruk",
     ],
     "detained_now": [
+        # someone of the family arrested, in Khmer-Latin; police who came to arrest; not yet released
+        "polis chab ming knhom pi phsar yub menh",
+        "ke mok chab kmuoy knhom nov pteah",
+        "pou knhom nov tae khang nov polis srok, ot toan doh leng te",
+        "they wont let her go from the drug centre, her kids are alone",
+        "police didnt let him go after the raid, he is at the post with no arv",
         "polis teb tae chab p'oun knhom nov kbae tuk phsar trey pi mun nis",
         "o meu primo foi levado p esquadra ontem e ainda n soltaram",
         "ainda nao soltaram os rapazes do bairro",
     ],
     "child_at_risk": [
+        "my granddaughter is 3 and has a fever since this morning, she is shaking",
         "my daughter went with a man from the market this morning and has not come back",
         "a menina da vizinha vai ser dada pra casar com um velho",
     ],
     "imminent": [
+        "o capataz disse q hj na saida vao me apanhar la fora",
         "dizem que hj a noite vao bater nos estrangeiros do bairro",
         "the bar owner says before friday he will sell her to a man across the border",
         "if i dont pay back he send me to the casino on sunday",
@@ -98,6 +108,17 @@ URGENT = {
 
 # "Did not come, now ...": a "now" after a negation starts a new clause; the negation does not
 # reach the emergency after it (SMS drops the comma between the two).
+# "Since" before a past marker: what began then goes on. Someone held since last week is held now;
+# the marker dates other urgent words as before (a cough since last month, below, stays high).
+HELD_SINCE = [
+    "they locked my brother in a cell at the centre since last week and the guard says nobody can visit",
+    "o meu primo esta preso na esquadra desde a semana passada e nao o deixam sair",
+    # the `mun` of `khae mun` ("last month") is a date, not a "not" before the verb after it
+    "ke dak bong knhom nov mondol tang pi khae mun ot aoy kat chenh te",
+    "mjas hang dak p'oun srey knhom nov knong hang tang pi atit mun ot aoy bong srey chenh te",
+    "ពួកគេឃុំប្អូនខ្ញុំនៅមណ្ឌលតាំងពីសប្តាហ៍មុន មិនឲ្យចេញទេ",
+]
+
 NOW_AFTER_A_NEGATION = [
     "doctor not come, now bleeding a lot",
     "a parteira nao veio, agora sangra muito",
@@ -124,6 +145,11 @@ NOT_URGENT = [
     "i want to tell my wife about my status next week, can the counsellor help me",
     "eu vou contar a minha mulher na sexta que tomo PrEP, como faco",
     "knhom nung brab propun knhom thngai sok pi PrEP",
+    # a state of health since a past day is not an emergency for it; a past arrest stays past
+    "i have been coughing since last month and have chest pain at night",
+    "tosse desde o mes passado e dor no peito, a clinica nao tem remedio",
+    "my brother was arrested last week and beaten at the station",
+    "he was locked up since last year, released in june, now he is fine",
 ]
 
 # "Just" is a word of the present (`teb tae`, `ទើបតែ`, `acabou de`): a past marker later in the
@@ -141,6 +167,13 @@ def test_harm_now_is_urgent_by_the_word_lists(rule: str, text: str) -> None:
     fired = {r["rule"] for r in result.reasons if r.get("kind") == "rule"}
     assert result.urgency == "urgent", (text, result.reasons)
     assert f"urgent/{rule}" in fired, (text, sorted(fired))
+
+
+@pytest.mark.parametrize("text", HELD_SINCE)
+def test_held_since_a_past_day_is_held_now(text: str) -> None:
+    result = classify_quick(text)
+    assert result.urgency == "urgent", (text, result.reasons)
+    assert not any(r.get("kind") == "past" for r in result.reasons), result.reasons
 
 
 @pytest.mark.parametrize("text", NOW_AFTER_A_NEGATION)

@@ -24,6 +24,9 @@ SAFE_NOW = [
     "a policia municipal nao prendeu a Dona Ana, ela ja esta bem",
     "polis ot ban chab pou knhom te, kat nov pteah hoey",
     "សន្តិសុខមិនបានចាប់បងប្រុសខ្ញុំទេ គាត់នៅផ្ទះហើយ",
+    # "everyone is fine", "let us go on": the person or the group is safe
+    "the police checked the bar but did not arrest anyone, everyone is fine",
+    "a policia parou o chapa mas nao levaram ninguem, deixaram seguir",
 ]
 
 # the ones the model, without the rights-abuse words, reads as `other` (it still reads "os agentes nao
@@ -85,6 +88,7 @@ RELEASED = [
     "soltaram a minha vizinha da esquadra hoje cedo, ja esta em casa, obrigada",
     "ប៉ូលិសដោះលែងពូខ្ញុំពីប៉ុស្តិ៍ហើយ គាត់មកដល់ផ្ទះហើយ អរគុណច្រើន",
     "polis dohleng pou knhom pi post haey, kat nov pteah haey, orkun bong",
+    "they let him go from the police post at noon, he is home now",
 ]
 
 STILL_HELD_OR_HARMED = [
