@@ -21,6 +21,11 @@ Latency under load: 32 handlers at once (`wrk -c32`, bounded by `--duration` sec
 page `/cases/{id}` (fifty of the handler's cases in turn; each view writes its audit entry, as a
 real view does); wrk reports the p95 through a small Lua script. Goals: first page p95 ≤ 50 ms,
 case page p95 ≤ 80 ms. `--only-load` runs just these (and the bare endpoint) for a quick figure.
+`--think MS` (repeatable) gives each of the 32 handlers a pause between their requests, drawn
+evenly from 0.5–1.5 × MS (wrk's `delay()`; the pause is not part of the latency): 32 people who
+read what they opened, instead of 32 connections that ask again the moment an answer comes.
+`--think 0` is the closed loop above (the default). A paced run lasts at least 30 s per page so
+that its p95 rests on hundreds of requests. Every level asked for is checked against the goals.
 `--processes N` (PostgreSQL) serves with N processes sharing the port instead of one.
 The server runs THIS checkout's code (`python -m service.cli serve`, PYTHONPATH the repository).
 
@@ -210,6 +215,7 @@ request = function()
   i = i + 1
   return wrk.format("GET", paths[(i %% #paths) + 1])
 end
+%s
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("P95_US %%d\\nP50_US %%d\\nREQUESTS %%d\\nERRORS %%d\\n", latency:percentile(95),
@@ -218,11 +224,21 @@ end
 """
 
 
-def wrk_latency(base: str, paths: list[str], headers: dict, conns: int, duration: int) -> dict[str, float]:
+def think_script(think_ms: int) -> str:
+    """wrk's `delay()`: a pause of 0.5–1.5 × `think_ms` before each request of a connection (its first
+    too, so the handlers do not all start at once). None at 0, so the closed loop stays as it was."""
+    if think_ms <= 0:
+        return ""
+    return (f"math.randomseed({think_ms})\n"
+            f"delay = function() return math.random({think_ms // 2}, {think_ms * 3 // 2}) end")
+
+
+def wrk_latency(base: str, paths: list[str], headers: dict, conns: int, duration: int,
+                think_ms: int = 0) -> dict[str, float]:
     """p50 and p95 (ms), requests per second and errors of `conns` connections for `duration` s,
-    each connection asking for `paths` in turn."""
+    each connection asking for `paths` in turn, pausing `think_ms` on average between requests."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(P95_SCRIPT % ", ".join(f'"{p}"' for p in paths))
+        f.write(P95_SCRIPT % (", ".join(f'"{p}"' for p in paths), think_script(think_ms)))
         script = f.name
     try:
         cmd = [WRK, "-t2", f"-c{conns}", f"-d{duration}s", "--timeout", "10s", "-s", script, base]
@@ -253,20 +269,24 @@ def case_ids(url: str, org: int, n: int = 50) -> list[int]:
     return ids
 
 
-def load(base: str, url: str, ids: dict, h: dict, w: dict, duration: int) -> bool:
-    """32 handlers at once on the first page (HTML and JSON) and the case page: p50/p95 and the goals."""
+def load(base: str, url: str, ids: dict, h: dict, w: dict, duration: int, thinks: tuple[int, ...] = (0,)) -> bool:
+    """32 handlers at once on the first page (HTML and JSON) and the case page: p50/p95 and the goals,
+    for each pause between a handler's requests in `thinks` (ms; 0 = none, the closed loop)."""
     cases = case_ids(url, ids["org"])
     targets = (("HTML first page /", ["/"], w, 0.050), ("JSON first page /api/v1/cases", ["/api/v1/cases"], h, 0.050),
                ("case page /cases/{id}", [f"/cases/{c}" for c in cases], w, 0.080))
-    print("| 32 handlers at once | requests | req/s | p50 ms | p95 ms | goal p95 | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| 32 handlers at once | pause between requests | requests | req/s | p50 ms | p95 ms | goal p95 | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     ok = True
-    for name, paths, headers, goal in targets:
-        r = wrk_latency(base, paths, headers, 32, duration)
-        met = r["p95"] <= goal * 1000 and r["errors"] == 0
-        ok = ok and met
-        print(f"| {name} | {r['requests']:.0f} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
-              f"≤ {goal * 1000:.0f} {'MET' if met else 'MISSED'} | {r['errors']:.0f} |")
+    for think in thinks:
+        seconds = duration if think <= 0 else max(duration, 30)
+        pause = "none" if think <= 0 else f"{think / 2000:g}–{think * 3 / 2000:g} s"
+        for name, paths, headers, goal in targets:
+            r = wrk_latency(base, paths, headers, 32, seconds, think)
+            met = r["p95"] <= goal * 1000 and r["errors"] == 0
+            ok = ok and met
+            print(f"| {name} | {pause} | {r['requests']:.0f} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
+                  f"≤ {goal * 1000:.0f} {'MET' if met else 'MISSED'} | {r['errors']:.0f} |", flush=True)
     print()
     return ok
 
@@ -298,7 +318,7 @@ def serve_command(port: int, processes: int) -> list[str]:
             "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def run(url: str, duration: int, only_load: bool = False, processes: int = 1) -> bool:
+def run(url: str, duration: int, only_load: bool = False, processes: int = 1, thinks: tuple[int, ...] = (0,)) -> bool:
     ids = sample_ids(url)
     tok = tokens(url)
     say(f"{ids['total']} cases; handler's organisation has {ids['open']} open; deep cursor at offset "
@@ -329,7 +349,7 @@ def run(url: str, duration: int, only_load: bool = False, processes: int = 1) ->
             with httpx.Client(base_url=base, timeout=60) as client:  # warm the process (templates, statements)
                 for path, headers in (("/", w), ("/api/v1/cases", h)):
                     timed(client, path, {}, headers)
-            return load(base, url, ids, h, w, duration)
+            return load(base, url, ids, h, w, duration, thinks)
         results: list[tuple[str, float, list[float]]] = []
         with httpx.Client(base_url=base, timeout=60) as client:
             results.append(("bare GET /healthz", *timed(client, "/healthz", {}, {})))
@@ -397,7 +417,7 @@ def run(url: str, duration: int, only_load: bool = False, processes: int = 1) ->
             print(f"- {'MET' if met else 'MISSED'}: {name} ({figure})")
             ok = ok and met
         print()
-        ok = load(base, url, ids, h, w, duration) and ok
+        ok = load(base, url, ids, h, w, duration, thinks) and ok
         for name, plan in plans(url, ids).items():
             flat = " / ".join(line.strip() for line in plan.splitlines() if line.strip())
             print(f"- plan {name}: {flat[:300]}")
@@ -422,7 +442,13 @@ def main() -> int:
                         help="only the 32-handler latency of the first page and the case page")
     parser.add_argument("--processes", type=int, default=1,
                         help="serve processes sharing the port (PostgreSQL only; default 1, as measured for the goals)")
+    parser.add_argument("--think", type=int, action="append", metavar="MS",
+                        help="each handler pauses 0.5-1.5 x MS between requests (repeatable; default 0, no pause)")
     args = parser.parse_args()
+    thinks = tuple(args.think or [0])
+    if any(t < 0 for t in thinks):
+        say("--think takes milliseconds, 0 or more")
+        return 2
     if args.processes < 1 or (args.processes > 1 and not args.postgres and not (args.url or "").startswith("postgresql")):
         say("--processes above 1 needs PostgreSQL (a second serve on SQLite is not supported)")
         return 2
@@ -443,13 +469,13 @@ def main() -> int:
             subprocess.run([str(BIN / "python"), str(ROOT / "bench" / "make_cases.py"), "--url", url,
                             "--cases", str(args.cases)], check=True)
             say(f"make_cases took {time.perf_counter() - t:.1f}s")
-            return 0 if run(url, args.duration, args.only_load, args.processes) else 1
+            return 0 if run(url, args.duration, args.only_load, args.processes, thinks) else 1
         finally:
             cluster.stop()
     if not args.url:
         parser.print_usage()
         return 2
-    return 0 if run(args.url, args.duration, args.only_load, args.processes) else 1
+    return 0 if run(args.url, args.duration, args.only_load, args.processes, thinks) else 1
 
 
 if __name__ == "__main__":
