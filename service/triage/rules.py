@@ -177,6 +177,9 @@ class RuleSet:
     words: dict[str, set[str]] = field(default_factory=dict)
     typo_words: set[str] = field(default_factory=set)
     typo_deletions: dict[str, str] = field(default_factory=dict)
+    # every Latin-letter word the lists use, phrases included: a word of the lists is not a
+    # misspelling of another ("eating" of "not eating" is not "beating" with a letter left out)
+    list_words: frozenset[str] = frozenset()
     # Khmer-Latin urgent phrases by the consonant skeletons of their words (text.skeleton):
     # first skeleton -> [(skeletons, the phrase's words)]
     skeletons: dict[str, list[tuple[tuple[str, ...], list[str]]]] = field(default_factory=dict)
@@ -232,6 +235,7 @@ def ruleset() -> RuleSet:
     populations: dict[str, list[Term]] = {}
     ignore: list[str] = []
     words: dict[str, set[str]] = {}
+    list_words: set[str] = set()
     topic_words: set[tuple[str, str]] = set()
     denied_terms: list[Term] = []
     ask_terms: list[Term] = []
@@ -255,6 +259,7 @@ def ruleset() -> RuleSet:
                 core = normalise(str(item).rstrip("*"))
                 if core and " " not in core:
                     words.setdefault(lang, set()).add(core)
+                list_words.update(w for w in core.split() if w.isascii())
 
         for group, items in (data.get("urgent") or {}).items():
             add(buckets["urgent"], "urgent", group, items)
@@ -320,6 +325,7 @@ def ruleset() -> RuleSet:
         words=words,
         typo_words=typo_words,
         typo_deletions=typo_deletions,
+        list_words=frozenset(list_words),
         because=_Matcher(because_terms),
         identity=_Matcher(identity_terms),
         topic_words=frozenset(topic_words),
@@ -489,7 +495,7 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
     if not urgent and not negated:
         fixed, changed = list(doc.tokens), False
         for i, token in enumerate(doc.tokens):
-            if len(token) < TYPO_MIN - 1 or not token.isascii() or token in rules.typo_words:
+            if len(token) < TYPO_MIN - 1 or not token.isascii() or token in rules.list_words:
                 continue
             word = rules.typo_deletions.get(token)  # a letter left out
             if word is None:  # or one letter too many

@@ -69,6 +69,7 @@ URGENT = {
         "ela disse q vai tomar tds os comprimidos da mae",
         # the negation is part of the phrase
         "i dont want to be alive anymore, nobody would notice",
+        "sometimes i think i will take all my pills at once and sleep forever",
     ],
     "threat": ["those men know where she lives and said they will come"],
     "violence": [
@@ -150,6 +151,8 @@ NOT_URGENT = [
     "tosse desde o mes passado e dor no peito, a clinica nao tem remedio",
     "my brother was arrested last week and beaten at the station",
     "he was locked up since last year, released in june, now he is fine",
+    # a word the lists use as itself is not another word misspelled ("eating" is not "beating")
+    "since my husband lost his job we are eating only rice and salt",
 ]
 
 # "Just" is a word of the present (`teb tae`, `ទើបតែ`, `acabou de`): a past marker later in the

@@ -15,7 +15,7 @@ from service.triage.quick import SCREEN_URGENT, classify_quick, classify_screene
 
 DATA = Path(__file__).resolve().parents[2] / "service" / "triage" / "data"
 # Written for this test (in no labelled file): suicidal intent without the word lists' phrases.
-SCREEN_ONLY = "I feel so tired of everything, tonight I will take all the pills and finish it"
+SCREEN_ONLY = "I feel so tired of everything, tonight I will finish it with the pills"
 ORDINARY = [
     "The nurse at the health centre was rude to me and made me wait all day",
     "No condoms at the drop-in centre for a month, please tell them",
