@@ -82,6 +82,7 @@ URGENT = {
         "polis chab ming knhom pi phsar yub menh",
         "ke mok chab kmuoy knhom nov pteah",
         "pou knhom nov tae khang nov polis srok, ot toan doh leng te",
+        "polis jab dak p'oun knhom nov mondol yub menh",
         "they wont let her go from the drug centre, her kids are alone",
         "police didnt let him go after the raid, he is at the post with no arv",
         "polis teb tae chab p'oun knhom nov kbae tuk phsar trey pi mun nis",
@@ -95,6 +96,7 @@ URGENT = {
     ],
     "imminent": [
         "o capataz disse q hj na saida vao me apanhar la fora",
+        "o chefe do posto diz q hj noite vai me levar pra cela se eu n pagar",
         "dizem que hj a noite vao bater nos estrangeiros do bairro",
         "the bar owner says before friday he will sell her to a man across the border",
         "if i dont pay back he send me to the casino on sunday",
