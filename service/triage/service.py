@@ -30,7 +30,6 @@ MAX_CHARS = 20_000  # longer texts are triaged on their first MAX_CHARS characte
 MODEL_URGENT = 0.2
 MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
-HELD_GROUP = "detained_now"  # the urgent list of someone held now (police, a centre, locked in)
 PAST_AFTER = 40  # a past marker further than this after an urgent word does not date it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
 PAIR_EFFECT = {
@@ -111,11 +110,9 @@ def _all_in_the_past(found: rules_mod.RuleFindings) -> bool:
     is dated only by a past marker that no "since" opens: "arrested last week" is past, "locked in
     the centre since last week, they won't let him out" is now (`found.lasting`). A cough "since
     last month" stays dated: a state of health that began then is not an emergency for it."""
-    paired = {name: hits[0] for name, hits in found.pairs.items()}
-    held = [h for h in found.urgent if h.term.group == HELD_GROUP]
-    held += [hit for name, hit in paired.items() if name in rules_mod.HELD_PAIRS]
-    rest = [h for h in found.urgent if h.term.group != HELD_GROUP] + list(found.child)
-    rest += [hit for name, hit in paired.items() if name not in rules_mod.HELD_PAIRS]
+    # a pair is dated by its first word, as before; held_apart splits what says someone is held
+    kept, kept_pairs, held = rules_mod.held_apart(found.urgent, {n: hits[:1] for n, hits in found.pairs.items()})
+    rest = [*kept, *found.child, *(hits[0] for hits in kept_pairs.values())]
     if not held and not rest:
         return False
     ongoing = [p for p in found.past if all(p is not q for q in found.lasting)]
