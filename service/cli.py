@@ -20,6 +20,9 @@ from service.config import ConfigError, get_settings
 from service.kit.errors import DomainError
 from service.kit.i18n import LANGUAGES
 
+# `samleng serve`: how long a stop waits for open requests (docs/operations.md).
+SHUTDOWN_GRACE_SECONDS = 20
+
 
 def _setup_logging() -> None:
     from service.ops.logs import configure_logging
@@ -59,6 +62,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=trust,
         forwarded_allow_ips=allow,
+        # On SIGTERM, requests still open after this many seconds are cut and shutdown goes on
+        # (the bot's stored updates wait for the next start): a stop always ends.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     return 0
 

@@ -157,6 +157,16 @@ class _Work:
 
 
 _work: ContextVar[_Work] = ContextVar("telegram_work")
+
+
+@dataclass
+class _PersonLock:
+    """One person's updates, one at a time in this process; `users`: the tasks holding or awaiting it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 # The language buttons send the shared dialogue's language keyword.
 LANGUAGE_KEYWORDS = {"km": "KH", "en": "EN", "pt": "PT"}
 
@@ -179,7 +189,7 @@ class TelegramBot:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _PersonLock] = {}
         self.person_locks = PersonLocks(writer.engine)
         self._slots: asyncio.Semaphore | None = None
         self.ready = False
@@ -198,6 +208,13 @@ class TelegramBot:
                 await self._task
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=10)
+        # Still running after that: cancelled, so that nothing of this bot runs once stop returns
+        # (its writer stops next). Their updates stay stored, not done: the next start handles them
+        # again, and the replies they had already sent are remembered and not sent twice.
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
         if self.ready:
             with contextlib.suppress(Exception):
                 await self.application.shutdown()
@@ -259,15 +276,19 @@ class TelegramBot:
             return
         await self._slots.acquire()
         user = update.effective_user
-        lock = self._locks.setdefault(str(user.id) if user else "", asyncio.Lock())
-        task = asyncio.create_task(self._process(row_id, update, key, lock, replayed))
+        name = str(user.id) if user else ""
+        lock = self._locks.setdefault(name, _PersonLock())
+        lock.users += 1  # counted until its task ends: the lock stays while anyone waits on it
+        task = asyncio.create_task(self._process(row_id, update, key, name, lock, replayed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, row_id: int, update: Update, key: str, lock: asyncio.Lock, replayed: bool = False) -> None:
+    async def _process(
+        self, row_id: int, update: Update, key: str, name: str, lock: _PersonLock, replayed: bool = False
+    ) -> None:
         assert self._slots is not None
         try:
-            async with lock:
+            async with lock.lock:
                 user = update.effective_user
                 person = pseudonym(CHANNEL, str(user.id)) if user is not None else None
                 async with self.person_locks.hold(person):
@@ -280,10 +301,12 @@ class TelegramBot:
         finally:
             self._slots.release()
             self._inflight.discard(row_id)
-            if not lock.locked():
-                for name, candidate in list(self._locks.items()):
-                    if candidate is lock:
-                        del self._locks[name]
+            # Dropped only when no other task of this person holds or awaits it. (Dropped when
+            # merely unlocked, a waiter about to take it would hold a lock nobody else finds: the
+            # person's next update would then run beside it, and re-send its replies.)
+            lock.users -= 1
+            if lock.users == 0 and self._locks.get(name) is lock:
+                del self._locks[name]
 
     async def _due(self, row_id: int, update: Update, key: str, person: str | None) -> list[tuple[int, Update, str]]:
         """Under the person's lock: their unprocessed updates, oldest first, this one among them

@@ -41,7 +41,7 @@ class _Server(uvicorn.Server):
 def start_server(app: FastAPI, port: int) -> tuple[_Server, threading.Thread]:
     # As `samleng serve` by default: no proxy, so X-Forwarded-For is not believed.
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                            proxy_headers=False)
+                            proxy_headers=False, timeout_graceful_shutdown=10)
     server = _Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -63,5 +63,13 @@ def live_server(settings: Settings, engine) -> Iterator[LiveServer]:  # type: ig
     # Generous: on a loaded 2-core machine a page can take tens of seconds (no test asserts speed).
     with httpx.Client(base_url=settings.public_url, timeout=180) as client:
         yield LiveServer(app=app, base_url=settings.public_url, client=client)
+    stop_server(server, thread)
+
+
+def stop_server(server: _Server, thread: threading.Thread) -> None:
+    """Stop the app and wait until it has: an app left running would go on handling the stored
+    work of the next tests in the same database (a sweep of their Telegram updates, say)."""
     server.should_exit = True
-    thread.join(10)
+    thread.join(120)
+    if thread.is_alive():
+        raise RuntimeError("the test server did not stop within 120 s; its app would run into the next tests")
