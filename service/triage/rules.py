@@ -156,6 +156,10 @@ class _Matcher:
 class _Negation:
     regex: re.Pattern
     breakers: frozenset[str]
+    # Words that open a new clause when a word already stands between the negation and them:
+    # "se eu n abrir vai me levar" ("if I do not open, he will take me": the "not" ends at
+    # "abrir"); right after the negation they are what it negates ("nao vai me levar").
+    clause_starts: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -218,7 +222,8 @@ def _negation(lang: str, spec: dict) -> _Negation:
     else:
         window = int(spec.get("window", 2))
         regex = re.compile(rf"(?<![a-z0-9])(?:{cue_alt})(?P<fill>(?:\s+[a-z0-9$]+){{0,{window}}})\s*$")
-    return _Negation(regex, breakers)
+    clause_starts = frozenset(normalise(w) for w in spec.get("clause_starts", []))
+    return _Negation(regex, breakers, clause_starts)
 
 
 @lru_cache(maxsize=1)
@@ -410,6 +415,11 @@ def _negated(text: str, hit: Hit, languages: set[str], rules: RuleSet) -> str | 
         fill = m.group("fill").split()
         if any(word in negation.breakers for word in fill):
             continue
+        if negation.clause_starts and fill:
+            # The hit's own first word counts: "n abrir | vai me levar".
+            after_cue = [*fill, text[hit.start : hit.end].split(" ", 1)[0]]
+            if any(word in negation.clause_starts for word in after_cue[1:]):
+                continue
         cue = base + m.start()
         if any(start <= cue < end for start, end in _past_spans(text)):
             continue
@@ -445,7 +455,9 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
             child = [children[0], harms[0]]
     pairs: dict[str, list[Hit]] = {}
     for name, (first, second) in rules.pairs.items():
-        firsts = _not_negated(first, doc, text, language, rules)
+        # A coming day is not what a "not" negates; the harm after it is ("if my mother does not
+        # pay by tomorrow they take my brother": the day stands, the threat is read on its own).
+        firsts = first.find(doc) if name == "imminent" else _not_negated(first, doc, text, language, rules)
         if firsts:
             seconds = _not_negated(second, doc, text, language, rules)
             gap = NEAR.get(name)

@@ -32,6 +32,7 @@ MODEL_HIGH = 0.5
 PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word dates it
 PAST_AFTER = 40  # a past marker further than this after an urgent word does not date it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
+RIGHTS = "human_rights_violation"
 PAIR_EFFECT = {
     "imminent": "harm announced for a coming day",
     "taken": "someone forced into a vehicle",
@@ -110,6 +111,10 @@ def _all_in_the_past(found: rules_mod.RuleFindings) -> bool:
     is dated only by a past marker that no "since" opens: "arrested last week" is past, "locked in
     the centre since last week, they won't let him out" is now (`found.lasting`). A cough "since
     last month" stays dated: a state of health that began then is not an emergency for it."""
+    # A harm announced for a coming day carries its own date: "the agent who caught me last week
+    # texted that he comes tonight and will take me" is tonight, whatever came before it.
+    if found.pairs.get("imminent"):
+        return False
     # a pair is dated by its first word, as before; held_apart splits what says someone is held
     kept, kept_pairs, held = rules_mod.held_apart(found.urgent, {n: hits[:1] for n, hits in found.pairs.items()})
     rest = [*kept, *found.child, *(hits[0] for hits in kept_pairs.values())]
@@ -307,6 +312,12 @@ def _decide(
             hits = []  # their words name what is over: the model alone weighs them
         combined[cat] = model_cat.get(cat, 0.0) + RULE_WEIGHT * min(len({h.term.word for h in hits}), 3)
     ranked = sorted(CATEGORIES, key=lambda c: -combined[c])
+    if ranked[0] == "other" and over is None and found.question and found.categories.get(RIGHTS):
+        # A question that tells a harm or a denial (the rights-abuse words the topic filter kept:
+        # "police arrested my brother last month, what are his rights?") is that complaint; a
+        # question is `other` only until it says something was done or denied (docs/triage.md).
+        ranked.remove(RIGHTS)
+        ranked.insert(0, RIGHTS)
     if over is not None:
         ranked.remove("other")
         ranked.insert(0, "other")

@@ -130,6 +130,22 @@ NOW_AFTER_A_NEGATION = [
     "pet ot mok ailov kon prokach",
 ]
 
+# A condition's "not" negates its own verb, not the threat after it: "if I do not pay, they
+# will take me" (Portuguese SMS runs the clauses together without a comma).
+CONDITION_THEN_THREAT = [
+    "se eu n pagar hj vao me levar p esquadra",
+    "o chefe disse q se eu nao assinar hoje ele vai me bater",
+    "se a minha mae nao pagar ate amanha eles vao levar o meu irmao",
+]
+
+# A harm announced for a coming day carries its own date: a past day earlier in the message
+# (when the threat was made, when it began) does not make it the past.
+COMING_DAY_AFTER_A_PAST_DAY = [
+    "the loan man came last week and texted me today that tonight he will beat me",
+    "o fiscal q me multou ontem mandou mensagem q amanha de manha vem buscar a banca e me levar",
+    "mjas phteah mok pi atit mun, thngai nis yub nis nung veay knhom",
+]
+
 NOT_URGENT = [
     "my feet are burning from the TB pills, the clinic says it is normal",
     "os pes estao a arder desde que comecei os comprimidos",
@@ -153,6 +169,9 @@ NOT_URGENT = [
     "tosse desde o mes passado e dor no peito, a clinica nao tem remedio",
     "my brother was arrested last week and beaten at the station",
     "he was locked up since last year, released in june, now he is fine",
+    # right after the "not", the future is what it negates
+    "a policia nao vai me levar, o advogado falou com eles",
+    "ele nao vai bater mais, foi embora para joanesburgo",
     # a word the lists use as itself is not another word misspelled ("eating" is not "beating")
     "since my husband lost his job we are eating only rice and salt",
 ]
@@ -190,6 +209,20 @@ def test_a_now_after_a_negation_ends_its_reach(text: str) -> None:
 
 @pytest.mark.parametrize("text", JUST_THEN_A_PAST_MARKER)
 def test_just_is_the_present_against_a_past_marker_later(text: str) -> None:
+    result = classify_quick(text)
+    assert result.urgency == "urgent", (text, result.reasons)
+    assert not any(r.get("kind") == "past" for r in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize("text", CONDITION_THEN_THREAT)
+def test_a_conditions_not_ends_at_its_verb(text: str) -> None:
+    result = classify_quick(text)
+    assert result.urgency == "urgent", (text, result.reasons)
+    assert not any(r.get("kind") == "negated" for r in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize("text", COMING_DAY_AFTER_A_PAST_DAY)
+def test_a_harm_for_a_coming_day_is_not_dated_by_an_earlier_past_day(text: str) -> None:
     result = classify_quick(text)
     assert result.urgency == "urgent", (text, result.reasons)
     assert not any(r.get("kind") == "past" for r in result.reasons), result.reasons
