@@ -249,6 +249,8 @@ def ruleset() -> RuleSet:
     released_terms: list[Term] = []
     since_terms: list[Term] = []
     for lang, data in files.items():
+        # Words of the language one letter from an urgent word, that are not its misspelling.
+        list_words.update(normalise(str(w)) for w in data.get("not_misspelled") or [])
         safe_now = data.get("safe_now") or {}
         undone_terms.extend(Term(lang, "undone", "safe_now", str(w)) for w in safe_now.get("harm") or [])
         safe_terms.extend(Term(lang, "safe", "safe_now", str(w)) for w in safe_now.get("safe") or [])
@@ -547,6 +549,14 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
                 if not _negated(corrected, h, {h.term.language, language}, rules)
             ]
     lost = rules.lost.find(doc)
+    # A loss inside a longer phrase saying the problem is over is that phrase: "no money" of
+    # "released, no money paid" is not a loss.
+    over = [h for h in categories.get("other", []) if h.term.group == "other/resolved"]
+    lost = [
+        h
+        for h in lost
+        if not any(o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start for o in over)
+    ]
     if lost and "other" in categories:
         # "no longer have money", "ja nao tenho": the word saying something ended names a loss
         categories["other"] = [h for h in categories["other"] if h.term.group != "other/resolved"]

@@ -174,6 +174,10 @@ NOT_URGENT = [
     "ele nao vai bater mais, foi embora para joanesburgo",
     # a word the lists use as itself is not another word misspelled ("eating" is not "beating")
     "since my husband lost his job we are eating only rice and salt",
+    # a word of its own one letter from an urgent word is not its misspelling
+    "i got off the tuk tuk at the traffic light and walked to the clinic, the queue was long",
+    "the nurses keep talking about my status in the corridor, everyone hears",
+    "a consulta e de manha cedo e o chapa custa 50mt, nao tenho",
 ]
 
 # "Just" is a word of the present (`teb tae`, `ទើបតែ`, `acabou de`): a past marker later in the

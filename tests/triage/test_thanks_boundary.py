@@ -37,11 +37,15 @@ GOOD_OUTCOMES = [
     "mondol sokhapheap leng yok luy 5000 riel hz arkun chroen",
     "pet leng sdey oy knhom tiet te, arkun nas bong",
     "mit knhom ban chenh pi polis hz pel pruk nis, orkun bong srey",
+    # let go with no bribe paid: the money words name what did not happen ("no money" is not a loss)
+    "they let my cousin go from the station last night, no money paid, he is home. thank you all",
+    "soltaram o meu tio da esquadra sem pagar nada, ja ta em casa, mt obrigada",
 ]
 
 STILL_A_COMPLAINT = [
     ("obrigado mas a policia voltou a pedir dinheiro na fronteira ontem", "human_rights_violation"),
     ("ja nao tenho dinheiro pro chapa ate o hospital, obrigada", "financial_hardship"),
+    ("i have no money for the bus to the tb clinic this month, thank you", "financial_hardship"),
     ("the clinic no longer give methadone take home, we come every day. thanks", "service_quality"),
     ("thank you but they still ask 10000 riel at the hc for the blood test", "financial_hardship"),
     ("orkun bong, tae polis chab mit knhom tiet yub mij", "human_rights_violation"),
