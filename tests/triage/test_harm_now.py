@@ -140,6 +140,14 @@ CONDITION_THEN_THREAT = [
 
 # A harm announced for a coming day carries its own date: a past day earlier in the message
 # (when the threat was made, when it began) does not make it the past.
+# An eviction ordered with a deadline, in the words of the one who orders it, with or without
+# the threat of breaking the homes.
+EVICTION_WITH_A_DAY = [
+    "the landlord texted that my mother and me must be out by friday or he calls his men",
+    "chief says all of us in the back rooms must be out by tomorrow morning",
+    "o dono disse q vem partir as casas amanha se nao sairmos",
+]
+
 COMING_DAY_AFTER_A_PAST_DAY = [
     "the loan man came last week and texted me today that tonight he will beat me",
     "o fiscal q me multou ontem mandou mensagem q amanha de manha vem buscar a banca e me levar",
@@ -223,6 +231,13 @@ def test_a_conditions_not_ends_at_its_verb(text: str) -> None:
     result = classify_quick(text)
     assert result.urgency == "urgent", (text, result.reasons)
     assert not any(r.get("kind") == "negated" for r in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize("text", EVICTION_WITH_A_DAY)
+def test_an_eviction_ordered_for_a_coming_day_is_imminent(text: str) -> None:
+    result = classify_quick(text)
+    fired = {r["rule"] for r in result.reasons if r.get("kind") == "rule"}
+    assert result.urgency == "urgent" and "urgent/imminent" in fired, (text, result.reasons)
 
 
 @pytest.mark.parametrize("text", COMING_DAY_AFTER_A_PAST_DAY)
