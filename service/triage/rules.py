@@ -48,6 +48,11 @@ IDENTITY_GAP = 30  # at most this many characters between the reason word and th
 # file) are set aside in a question, a thank-you or a harm said not to have happened
 # (docs/triage.md, "Categories": a question about rights is `other` until it says something was denied).
 RIGHTS = "human_rights_violation"
+# Past markers of the verb that follows them (Khmer ធ្លាប់, "used to", "have ever"): they date only
+# their own phrase, up to the next space between two Khmer letters (`past_in_phrase:`).
+IN_PHRASE = "in_phrase"
+# A space between two Khmer letters ends a phrase: Khmer writes no spaces between words.
+_KHMER_BREAK = re.compile(r"(?<=[\u1780-\u17ff]) (?=[\u1780-\u17ff])")
 
 
 @dataclass(frozen=True)
@@ -281,6 +286,7 @@ def ruleset() -> RuleSet:
         add(because_terms, "because", IDENTITY_REASON, reason.get("because"))
         add(identity_terms, "identity", IDENTITY_REASON, reason.get("identity"))
         add(buckets["past"], "past", "past", data.get("past"))
+        add(buckets["past"], "past", IN_PHRASE, data.get("past_in_phrase"))
         add(since_terms, "since", "since", data.get("since"))
         add(buckets["now"], "now", "now", data.get("now"))
         add(buckets["still"], "still", "still", data.get("still"))
@@ -387,6 +393,9 @@ class RuleFindings:
     # the past markers that a "since" opens ("since last week"): being held since then is being
     # held now, so they do not date the words of being held (service._in_the_past)
     lasting: list[Hit] = field(default_factory=list)
+    # where phrases end in Khmer script (a space between two Khmer letters): a `past_in_phrase:`
+    # marker does not reach past one
+    breaks: tuple[int, ...] = ()
 
 
 def _not_negated(matcher: _Matcher, doc: Doc, text: str, language: str, rules: RuleSet) -> list[Hit]:
@@ -601,6 +610,9 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
         child=child,
         past=past,
         lasting=_lasting(doc, past, rules),
+        breaks=tuple(m.start() for m in _KHMER_BREAK.finditer(text))
+        if any(p.term.group == IN_PHRASE for p in past)
+        else (),
         now=rules.now.find(doc),
         high=rules.high.find(doc),
         still=still,

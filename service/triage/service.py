@@ -80,6 +80,7 @@ def _in_the_past(
     past: list[rules_mod.Hit],
     present: list[rules_mod.Hit],
     still: Sequence[rules_mod.Hit] = (),
+    breaks: Sequence[int] = (),
 ) -> bool:
     """True when every urgent word sits nearer a past marker ("last year") than a present
     one ("now", "tonight"): "arrested last year, now I want to complain" is past. A "but",
@@ -89,6 +90,12 @@ def _in_the_past(
         return False
 
     def cut(marker: rules_mod.Hit, hit: rules_mod.Hit) -> bool:
+        if marker.term.group == rules_mod.IN_PHRASE:
+            # "used to" (ធ្លាប់) dates its own phrase only: "my father used to work in the mine ·
+            # collapsed at home" (a space between them in Khmer script) is a collapse now
+            low, high = min(marker.end, hit.end), max(marker.start, hit.start)
+            if any(low <= b < high for b in breaks):
+                return True
         return marker.end <= hit.start and any(marker.end <= s.start and s.end <= hit.start for s in still)
 
     def distance(hit: rules_mod.Hit, markers: list[rules_mod.Hit]) -> float:
@@ -121,9 +128,18 @@ def _all_in_the_past(found: rules_mod.RuleFindings) -> bool:
     if not held and not rest:
         return False
     ongoing = [p for p in found.past if all(p is not q for q in found.lasting)]
-    return (not held or _in_the_past(held, ongoing, found.now, found.still)) and (
-        not rest or _in_the_past(rest, found.past, found.now, found.still)
+    return (not held or _in_the_past(held, ongoing, found.now, found.still, found.breaks)) and (
+        not rest or _in_the_past(rest, found.past, found.now, found.still, found.breaks)
     )
+
+
+def _harm_told(found: rules_mod.RuleFindings) -> bool:
+    """A rights-abuse word that names a harm or a denial ("arrested", "confiscated"), not only a
+    subject (`topic:` words: "police", "the mine", "an ex-miner"). The topic filter does not run on
+    an urgent message, so its topic words can still be here: "my father, an ex-miner, collapsed,
+    what do I do?" tells an emergency, not a rights abuse."""
+    topic = rules_mod.ruleset().topic_words
+    return any((h.term.language, h.term.word) not in topic for h in found.categories.get(RIGHTS, []))
 
 
 def _over(found: rules_mod.RuleFindings) -> list[str] | None:
@@ -312,7 +328,7 @@ def _decide(
             hits = []  # their words name what is over: the model alone weighs them
         combined[cat] = model_cat.get(cat, 0.0) + RULE_WEIGHT * min(len({h.term.word for h in hits}), 3)
     ranked = sorted(CATEGORIES, key=lambda c: -combined[c])
-    if ranked[0] == "other" and over is None and found.question and found.categories.get(RIGHTS):
+    if ranked[0] == "other" and over is None and found.question and _harm_told(found):
         # A question that tells a harm or a denial (the rights-abuse words the topic filter kept:
         # "police arrested my brother last month, what are his rights?") is that complaint; a
         # question is `other` only until it says something was done or denied (docs/triage.md).

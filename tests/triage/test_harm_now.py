@@ -194,6 +194,19 @@ JUST_THEN_A_PAST_MARKER = [
 ]
 
 
+# Khmer ធ្លាប់ ("used to", "have ever") dates the verb after it and nothing beyond its phrase (a
+# space between two Khmer letters): what follows in the next phrase is now.
+USED_TO_THEN_HARM_NOW = [
+    "ឪពុកខ្ញុំធ្លាប់ធ្វើការអណ្តូងរ៉ែ ដួលសន្លប់នៅផ្ទះ ដកដង្ហើមមិនរួច",
+    "បងស្រីខ្ញុំធ្លាប់លក់នៅផ្សារ ប៉ូលិសកំពុងចាប់គាត់ដាក់ឡាន",
+    "ម្ដាយខ្ញុំធ្លាប់ព្យាបាលរបេង ឥឡូវក្អកចេញឈាមច្រើន",
+]
+USED_TO_IN_ITS_OWN_PHRASE = [
+    "ខ្ញុំធ្លាប់គិតចង់សម្លាប់ខ្លួន តែឥឡូវធូរហើយ",
+    "គាត់ធ្លាប់ត្រូវប៉ូលិសវាយនៅប៉ុស្តិ៍ ឥឡូវសុខសប្បាយ",
+]
+
+
 def assert_urgent_without(text: str, kind: str) -> None:
     """Urgent, and no reason of `kind` ("past", "negated") took the urgency away or was given."""
     result = classify_quick(text)
@@ -232,6 +245,18 @@ def test_a_conditions_not_ends_at_its_verb(text: str) -> None:
 @pytest.mark.parametrize("text", COMING_DAY_AFTER_A_PAST_DAY)
 def test_a_harm_for_a_coming_day_is_not_dated_by_an_earlier_past_day(text: str) -> None:
     assert_urgent_without(text, "past")
+
+
+@pytest.mark.parametrize("text", USED_TO_THEN_HARM_NOW)
+def test_used_to_dates_only_its_own_phrase(text: str) -> None:
+    assert_urgent_without(text, "past")
+
+
+@pytest.mark.parametrize("text", USED_TO_IN_ITS_OWN_PHRASE)
+def test_used_to_still_dates_the_harm_in_its_phrase(text: str) -> None:
+    result = classify_quick(text)
+    assert result.urgency != "urgent", result.reasons
+    assert any(r.get("kind") == "past" for r in result.reasons), result.reasons
 
 
 def test_a_negation_right_before_the_urgent_word_still_holds() -> None:

@@ -15,6 +15,7 @@ import pytest
 from service.queue.reasons import sentences
 from service.triage import classify
 from service.triage.reading import analyse
+from service.triage.rules import ruleset
 
 RIGHTS = "human_rights_violation"
 
@@ -127,3 +128,25 @@ def test_every_topic_word_is_a_word_of_the_rights_abuse_lists() -> None:
         assert topic.get("words"), lang
         missing = [w for w in topic["words"] if w not in listed]
         assert not missing, (lang, missing)
+
+
+EMERGENCY_NOBODY_CAUSED = [
+    # urgent, a question, and of the rights-abuse lists only a topic word (the mine, a miner)
+    "my father has silicosis from the mine, he fell in the yard and is breathing badly, lips blue. what do i do?",
+    "o meu pai ex mineiro caiu na casa de banho e nao consegue respirar bem, esta roxo. o que faco?",
+    "ឪពុកខ្ញុំធ្លាប់ធ្វើការអណ្តូងរ៉ែ ដួលសន្លប់នៅផ្ទះ ដកដង្ហើមមិនរួច តើខ្ញុំត្រូវធ្វើអ្វី?",
+]
+
+
+@pytest.mark.parametrize("text", EMERGENCY_NOBODY_CAUSED)
+def test_an_emergency_question_with_topic_words_only_is_not_made_a_rights_abuse(text: str) -> None:
+    # A question is a rights abuse first only when it tells a harm or a denial; a topic word
+    # ("ex miner") in an emergency nobody caused does not (docs/triage.md, `other`).
+    _, _, found = analyse(text)
+    assert found.question
+    rights = found.categories.get(RIGHTS, [])
+    topic = ruleset().topic_words
+    assert rights and all((h.term.language, h.term.word) in topic for h in rights), rights
+    result = classify(text)
+    assert result.urgency == "urgent", result.reasons
+    assert result.category != RIGHTS, result.reasons
