@@ -25,15 +25,18 @@ PAIRS = {  # yaml section: (list a, list b)
     "taken": ("force", "vehicle"),
     "held": ("hold", "place"),
     "not_let_go": ("let", "leave"),
+    "tied": ("tie", "to"),
     "fire": ("home", "burning"),
 }
-REPORTED_AS = {"not_let_go": "held"}  # a pair found under another pair's name (and reason)
+REPORTED_AS = {"not_let_go": "held", "tied": "held"}  # a pair found under another pair's name (and reason)
 # Pairs whose second word must follow the first closely: "locked the widow and her children in a
-# room", "threw my cousin in the back of a truck", "not letting my brother leave", "the shacks
+# room", "threw my cousin in the back of a truck", "not letting my brother leave", "tied my cousin
+# to the bed" (its own lists: Khmer ចង and Khmer-Latin `chong` are also "want", and must not pair
+# with the rooms of `held`), "the shacks
 # behind the market are burning". The two are common words apart; together, a few words apart,
 # they say someone is being held, or a home is on fire.
 # At most this many characters from the end of the first word to the second:
-NEAR = {"held": 40, "not_let_go": 30, "fire": 40}
+NEAR = {"held": 40, "not_let_go": 30, "tied": 40, "fire": 40}
 EITHER_ORDER = {"fire"}  # "the houses are burning", "burning the houses"
 HELD_PAIRS = {"held", "taken"}  # pairs that say someone is held or taken: over once released and safe
 # The model's rule features (their number is fixed by the cached model): a pair of NEAR counts as the

@@ -26,6 +26,11 @@ URGENT = {
         "ថៅកែមិនឲ្យប្អូនស្រីខ្ញុំចេញពីរោងចក្រទេ យកទូរស័ព្ទគាត់ទុក",
         "ម្ចាស់ផ្ទះចាក់សោម្ដាយខ្ញុំក្នុងបន្ទប់",
         "ថៅកែឲ្យបុរសពីរនាក់យាមមុខបន្ទប់ប្អូនស្រីខ្ញុំ",
+        # tied or chained to something, held where they lie
+        "the family tied my cousin to the bed with rope because he talks to himself",
+        "a enfermeira amarrou o meu tio e ele ta amarrado na cama desde de manha a gritar",
+        "ឪពុកគេចងកូនប្រុសនឹងសសរផ្ទះ ព្រោះប្រើថ្នាំ",
+        "ke chong p'oun knhom nung kre tang pi pruk",
     ],
     "fire": [
         "the shacks behind the taxi rank are burning, my uncle is still inside",
@@ -111,6 +116,12 @@ URGENT = {
         "the landlord texted that my mother and me must be out by friday or he calls his men",
         "chief says all of us in the back rooms must be out by tomorrow morning",
         "o dono disse q vem partir as casas amanha se nao sairmos",
+        # a threat in other words, or the home taken for a debt, with a coming day
+        "the shebeen owner says if i show my face there 2nite his guys will sort me out",
+        "the loan man says on friday he will take our house if we do not pay",
+        "o credor disse que no sabado vai ficar com a casa da minha avo",
+        "ម្ចាស់បំណុលថាថ្ងៃស្អែកគេមកដេញម្តាយខ្ញុំនិងប្អូនៗចេញពីផ្ទះ",
+        "neak tar luy tha thngai sok ke mok yok pteah yay knhom",
     ],
 }
 
@@ -179,6 +190,9 @@ NOT_URGENT = [
     "ele nao vai bater mais, foi embora para joanesburgo",
     # a word the lists use as itself is not another word misspelled ("eating" is not "beating")
     "since my husband lost his job we are eating only rice and salt",
+    # Khmer ចង់ and Khmer-Latin `chong` ("want") begin like the word for "tie": never held in a room
+    "ខ្ញុំចង់ទៅបន្ទប់ពិគ្រោះ តែរង់ចាំយូរណាស់",
+    "knhom chong tov bontup pet tae ot mean pet te",
     # a word of its own one letter from an urgent word is not its misspelling
     "i got off the tuk tuk at the traffic light and walked to the clinic, the queue was long",
     "the nurses keep talking about my status in the corridor, everyone hears",
@@ -277,7 +291,7 @@ def test_a_place_far_from_the_verb_does_not_make_someone_held() -> None:
 
 def test_the_held_and_fire_rules_exist_in_every_language() -> None:
     rules = ruleset()
-    for name in ("held", "not_let_go", "fire"):
+    for name in ("held", "not_let_go", "tied", "fire"):
         first, second = rules.pairs[name]
         for matcher in (first, second):
             terms = [t for group in matcher.exact.values() for _, _, ts in group for t in ts]
