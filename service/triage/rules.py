@@ -185,6 +185,9 @@ class RuleSet:
     populations: dict[str, _Matcher]
     negation: dict[str, _Negation]
     ignore: re.Pattern | None
+    # what an ignored phrase leaves behind ("ចាប់តាំងពី" → "តាំងពី": "since" stays a since word
+    # once its ចាប់, "arrest", is gone); a space for the others
+    ignore_keep: dict[str, str] = field(default_factory=dict)
     spellings: dict[str, dict[str, str]] = field(default_factory=dict)
     words: dict[str, set[str]] = field(default_factory=dict)
     typo_words: set[str] = field(default_factory=set)
@@ -247,6 +250,7 @@ def ruleset() -> RuleSet:
     categories: dict[str, list[Term]] = {}
     populations: dict[str, list[Term]] = {}
     ignore: list[str] = []
+    ignore_keep: dict[str, str] = {}
     words: dict[str, set[str]] = {}
     list_words: set[str] = set()
     topic_words: set[tuple[str, str]] = set()
@@ -303,7 +307,12 @@ def ruleset() -> RuleSet:
         pop_terms = populations.setdefault(lang, [])
         for population, items in (data.get("populations") or {}).items():
             add(pop_terms, "population", population, items)
-        ignore.extend(normalise(str(i)) for i in data.get("ignore") or [])
+        for item in data.get("ignore") or []:
+            # a phrase, or `phrase: what remains of it`
+            for phrase, kept in item.items() if isinstance(item, dict) else [(item, None)]:
+                ignore.append(normalise(str(phrase)))
+                if kept:
+                    ignore_keep[normalise(str(phrase))] = normalise(str(kept))
     # Long words of the urgent lists, for spotting them misspelled by one letter ("somab khluon").
     common = {normalise(w) for data in files.values() for k, v in (data.get("spellings") or {}).items() for w in (k, v)}
     typo_words = {
@@ -338,6 +347,7 @@ def ruleset() -> RuleSet:
         populations={lang: _Matcher(t) for lang, t in populations.items()},
         negation={lang: _negation(lang, data.get("negation") or {}) for lang, data in files.items()},
         ignore=ignore_re,
+        ignore_keep=ignore_keep,
         words=words,
         typo_words=typo_words,
         typo_deletions=typo_deletions,
@@ -446,7 +456,8 @@ def find(normalised: str, *, language: str, languages: set[str], question: bool 
     (a missed urgent report is the worst failure); categories use the given languages.
     `question`: the message had a question mark (normalising drops it)."""
     rules = ruleset()
-    text = rules.ignore.sub(" ", normalised) if rules.ignore is not None else normalised
+    keep = rules.ignore_keep
+    text = rules.ignore.sub(lambda m: keep.get(m.group(0), " "), normalised) if rules.ignore is not None else normalised
     for lang in languages:
         fold = rules.spellings.get(lang)
         if fold:

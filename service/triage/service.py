@@ -33,6 +33,9 @@ PAST_ATTACHED = 20  # a past marker this close (in characters) to an urgent word
 PAST_AFTER = 40  # a past marker further than this after an urgent word does not date it
 RULE_WEIGHT = 0.3  # each lexicon word (up to 3) adds this to the model's category probability
 RIGHTS = "human_rights_violation"
+# Rights-abuse sub-categories that money never outranks: in the labelled messages a confiscation
+# or a forced test came with money words many times and was never labelled a money problem.
+TAKING_OR_TESTING = {f"{RIGHTS}/confiscation", f"{RIGHTS}/forced_testing"}
 PAIR_EFFECT = {
     "imminent": "harm announced for a coming day",
     "taken": "someone forced into a vehicle",
@@ -332,6 +335,14 @@ def _decide(
         # A question that tells a harm or a denial (the rights-abuse words the topic filter kept:
         # "police arrested my brother last month, what are his rights?") is that complaint; a
         # question is `other` only until it says something was done or denied (docs/triage.md).
+        ranked.remove(RIGHTS)
+        ranked.insert(0, RIGHTS)
+    if ranked[0] == "financial_hardship" and any(
+        h.term.group in TAKING_OR_TESTING for h in found.categories.get(RIGHTS, [])
+    ):
+        # Papers, medicines or condoms taken, or a test forced, are a rights abuse whatever money
+        # they come with ("the owner keeps her ID until she pays the $600 debt"): the first
+        # question of the definitions (docs/triage.md, "Categories") is answered before money.
         ranked.remove(RIGHTS)
         ranked.insert(0, RIGHTS)
     if over is not None:

@@ -8,8 +8,9 @@ from functools import lru_cache
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
-# Spellings that look the same on screen are folded to one: subscript ដ/ត, and ឲ្យ/អោយ/ឱ្យ.
-_KHMER_SAME = (("\u17d2\u178a", "\u17d2\u178f"), ("អោយ", "ឲ្យ"), ("ឱ្យ", "ឲ្យ"))
+# Spellings that look the same on screen are folded to one: subscript ដ/ត, and ឲ្យ/អោយ/ឱ្យ; and
+# two spellings of one word: អំបាញ់មិញ/អម្បាញ់មិញ ("a moment ago"; the first ends in បាញ់, "shoot").
+_KHMER_SAME = (("\u17d2\u178a", "\u17d2\u178f"), ("អោយ", "ឲ្យ"), ("ឱ្យ", "ឲ្យ"), ("អំបាញ់មិញ", "អម្បាញ់មិញ"))
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 # Anything that is not a letter, digit, Khmer sign or "$" separates words.

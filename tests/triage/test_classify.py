@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.triage import classify, reading
+from service.triage import classify, classify_quick, reading
 from service.triage.language import detect
 from service.triage.text import normalise
 
@@ -41,6 +41,16 @@ def test_normalise_folds_what_looks_the_same() -> None:
     assert normalise("ប្ដី") == normalise("ប្តី")
     assert normalise("អោយ") == normalise("ឲ្យ")
     assert normalise("អស់ថ្នាំARV") == "អស់ថ្នាំ arv"
+    assert normalise("អំបាញ់មិញ") == normalise("អម្បាញ់មិញ")  # "a moment ago", two spellings
+
+
+def test_a_moment_ago_is_not_a_shooting() -> None:
+    # អំបាញ់មិញ ("a moment ago") ends in បាញ់ ("shoot"): a snake bite a moment ago is a medical
+    # emergency, not violence
+    result = classify_quick("ពស់ចឹកជើងម្ដាយខ្ញុំនៅវាលស្រែអំបាញ់មិញ ឥឡូវជើងហើម")
+    rules = {r["rule"] for r in result.reasons if r.get("kind") == "rule"}
+    assert result.urgency == "urgent", result.reasons
+    assert "urgent/medical_emergency" in rules and "urgent/violence" not in rules, rules
 
 
 @pytest.mark.parametrize("text,category,subcategory", [
@@ -128,3 +138,20 @@ def test_kept_apart_at_home_is_stigma(text: str) -> None:
 
 def test_breathing_typed_as_two_words_in_khmer_latin_is_urgent() -> None:
     assert classify("mit knhom ot dork dong haeum ban, jouy phong").urgency == "urgent"
+
+
+# Papers kept until a debt is paid, or a test forced before a payment, are a rights
+# abuse whatever money comes with them: the definitions ask about rights before money
+# (docs/triage.md, "Categories"). Our own messages.
+TAKEN_OR_TESTED_WITH_MONEY = [
+    "the karaoke owner keeps her ID card and says she can leave when she pays the 600 dollar debt",
+    "o patrao ficou com o BI da minha prima e diz que so devolve quando ela pagar 2000 meticais",
+    "the company doctor forced us to test for hiv before they pay the last salary",
+]
+
+
+@pytest.mark.parametrize("text", TAKEN_OR_TESTED_WITH_MONEY)
+def test_papers_kept_or_a_forced_test_is_a_rights_abuse_whatever_the_money(text: str) -> None:
+    result = classify(text)
+    assert result.category == "human_rights_violation", result.reasons
+    assert result.subcategory in {"human_rights_violation/confiscation", "human_rights_violation/forced_testing"}

@@ -93,6 +93,7 @@ URGENT = {
         "polis teb tae chab p'oun knhom nov kbae tuk phsar trey pi mun nis",
         "o meu primo foi levado p esquadra ontem e ainda n soltaram",
         "ainda nao soltaram os rapazes do bairro",
+        "ប្តីខ្ញុំនៅជាប់ប៉ុស្តិ៍តាំងពីម្សិលមិញ គេមិនឲ្យជួបទេ",
     ],
     "child_at_risk": [
         "my granddaughter is 3 and has a fever since this morning, she is shaking",
@@ -136,6 +137,8 @@ HELD_SINCE = [
     "ke dak bong knhom nov mondol tang pi khae mun ot aoy kat chenh te",
     "mjas hang dak p'oun srey knhom nov knong hang tang pi atit mun ot aoy bong srey chenh te",
     "ពួកគេឃុំប្អូនខ្ញុំនៅមណ្ឌលតាំងពីសប្តាហ៍មុន មិនឲ្យចេញទេ",
+    # ចាប់តាំងពី is "since" too: its ចាប់ ("arrest") is set aside, its តាំងពី is still read
+    "ប្តីខ្ញុំនៅមណ្ឌលចាប់តាំងពីសប្តាហ៍មុន គេមិនឲ្យចេញ",
 ]
 
 NOW_AFTER_A_NEGATION = [
