@@ -102,6 +102,12 @@ def test_thanks_does_not_hide_a_problem_that_is_not_over() -> None:
     "a enfermeira nao me quis atender so porque sou seropositiva",
     "ពេទ្យមិនព្រមពិនិត្យខ្ញុំ ព្រោះខ្ញុំជាខ្ទើយ",
     "pet ot prom pinit knhom pruos knhom chea ktoey",
+    # treated worse once they learned who the person is
+    "the barber was friendly until he saw the HIV clinic letter in my bag, then he said he is closed for the day",
+    "the church group stopped calling me after they knew i am on methadone",
+    "o senhorio estava simpatico ate quando soube que tenho tuberculose, agora diz que o quarto ja esta alugado",
+    "ម្ចាស់ហាងឈប់ឲ្យខ្ញុំធ្វើការ ក្រោយដឹងថាខ្ញុំមានមេរោគអេដស៍",
+    "neak chit khang ot niyeay cheamuoy knhom te pel ke deng tha knhom mean HIV",
 ])
 def test_identity_named_as_the_reason_is_stigma(text: str) -> None:
     result = classify(text)
@@ -113,6 +119,9 @@ def test_identity_named_as_the_reason_is_stigma(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "no ARV at the clinic because the truck did not come",
     "fui ao hospital porque tinha febre e nao havia medico",
+    # learning something that is not who the person is
+    "when they saw the queue they went home, the clinic had no doctor",
+    "ខ្ញុំដឹងថាថ្នាំរបេងឥតគិតថ្លៃ តែគេយកលុយ",
 ])
 def test_a_reason_that_is_not_an_identity_adds_no_stigma_word(text: str) -> None:
     found = reading.analyse(text)[2]
