@@ -26,6 +26,8 @@ URGENT = {
         "ថៅកែមិនឲ្យប្អូនស្រីខ្ញុំចេញពីរោងចក្រទេ យកទូរស័ព្ទគាត់ទុក",
         "ម្ចាស់ផ្ទះចាក់សោម្ដាយខ្ញុំក្នុងបន្ទប់",
         "ថៅកែឲ្យបុរសពីរនាក់យាមមុខបន្ទប់ប្អូនស្រីខ្ញុំ",
+        # kept at an office
+        "they keep him in the sangkat office since noon and nobody can see him",
         # tied or chained to something, held where they lie
         "the family tied my cousin to the bed with rope because he talks to himself",
         "a enfermeira amarrou o meu tio e ele ta amarrado na cama desde de manha a gritar",
@@ -94,6 +96,8 @@ URGENT = {
         "o meu primo foi levado p esquadra ontem e ainda n soltaram",
         "ainda nao soltaram os rapazes do bairro",
         "ប្តីខ្ញុំនៅជាប់ប៉ុស្តិ៍តាំងពីម្សិលមិញ គេមិនឲ្យជួបទេ",
+        # "catch" for arrest, in Cambodian English
+        "police catch my cousin at the market this morning, he is at the post now",
     ],
     "child_at_risk": [
         "my granddaughter is 3 and has a fever since this morning, she is shaking",
@@ -123,6 +127,10 @@ URGENT = {
         "o credor disse que no sabado vai ficar com a casa da minha avo",
         "ម្ចាស់បំណុលថាថ្ងៃស្អែកគេមកដេញម្តាយខ្ញុំនិងប្អូនៗចេញពីផ្ទះ",
         "neak tar luy tha thngai sok ke mok yok pteah yay knhom",
+        # to the centre, or bones broken, on a coming day
+        "the chief says tomorrow they send them to the centre, the boys are in the pagoda",
+        "the loan man says if i do not pay by friday he will break my legs",
+        "o homem a quem devo disse que ate sabado vai me partir as pernas",
     ],
 }
 

@@ -27,6 +27,10 @@ SAFE_NOW = [
     # "everyone is fine", "let us go on": the person or the group is safe
     "the police checked the bar but did not arrest anyone, everyone is fine",
     "a policia parou o chapa mas nao levaram ninguem, deixaram seguir",
+    # the police only passed: "we fine", `ta tudo calmo`, nothing taken
+    "the police did not take anyone from our street tonight, they just passed by, we fine",
+    "os policias vieram a noite mas nao levaram ninguem, so passaram, ta tudo calmo",
+    "polis mok phum yub menh tae ot ban yok ey pi yeung te, ot ey te",
 ]
 
 # the ones the model, without the rights-abuse words, reads as `other` (it still reads "os agentes nao
