@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -409,18 +410,24 @@ def save(model: Model, path: Path) -> None:
     import joblib
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    joblib.dump(
-        {
-            "vectorizer": model.vectorizer,
-            "category": model.category,
-            "urgency": model.urgency,
-            "meta": model.meta,
-            "screen": model.screen,
-        },
-        tmp,
-    )
-    os.replace(tmp, path)
+    # A temporary name of its own: two processes sharing a var dir (two workers, a worker and
+    # `samleng triage train`) may save at once; with one shared name, one would rename the other's
+    # half-written file, or find it gone.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        joblib.dump(
+            {
+                "vectorizer": model.vectorizer,
+                "category": model.category,
+                "urgency": model.urgency,
+                "meta": model.meta,
+                "screen": model.screen,
+            },
+            tmp,
+        )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load(path: Path) -> Model:

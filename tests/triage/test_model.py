@@ -86,3 +86,40 @@ def test_without_a_cache_the_model_is_trained_and_cached(tmp_path, monkeypatch) 
     assert target.exists() and triage_model.load_cached() is model
     triage_model.set_model(None)
     assert triage_model.load_cached() is not None  # read back from the file just written
+
+
+def test_two_saves_at_once_each_write_their_own_file_and_leave_a_whole_model(
+    trained_model_file, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Two workers sharing a var dir may cache a retrained model at the same moment. Each writes
+    # its own temporary file and renames it; neither renames the other's half-written file or
+    # finds it gone. The barrier holds both writers inside the write at once.
+    import threading
+
+    import joblib
+
+    model = triage_model.load(trained_model_file)
+    real_dump, barrier, names, errors = joblib.dump, threading.Barrier(2, timeout=60), [], []
+
+    def dump(value, filename, *args, **kwargs):  # type: ignore[no-untyped-def]
+        names.append(str(filename))
+        barrier.wait()
+        return real_dump(value, filename, *args, **kwargs)
+
+    monkeypatch.setattr(joblib, "dump", dump)
+    target = tmp_path / "triage" / "model.joblib"
+
+    def save() -> None:
+        try:
+            triage_model.save(model, target)
+        except Exception as exc:  # the test reports what each writer met
+            errors.append(exc)
+
+    writers = [threading.Thread(target=save) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+    assert errors == [] and len(set(names)) == 2, (errors, names)
+    assert triage_model.load(target).meta == model.meta
+    assert sorted(p.name for p in target.parent.iterdir()) == ["model.joblib"]
